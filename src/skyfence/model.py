@@ -1,0 +1,132 @@
+"""The nouns of skyfence: observation batches, zones, entries.
+
+Observations travel between stages as a pandas DataFrame with the columns of
+:data:`OBSERVATION_COLUMNS` (SI units, unix seconds). Every source yields such
+frames; every later stage reads them through numpy arrays, never row by row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: Column name -> dtype of an observation batch. ``altitude`` is metres (geometric
+#: when the source has it, barometric otherwise); ``velocity`` m/s; ``heading``
+#: degrees; ``vertrate`` m/s; ``time`` unix seconds (UTC).
+OBSERVATION_COLUMNS: dict[str, str] = {
+    "time": "float64",
+    "icao24": "object",
+    "lat": "float64",
+    "lon": "float64",
+    "altitude": "float64",
+    "velocity": "float64",
+    "heading": "float64",
+    "vertrate": "float64",
+    "callsign": "object",
+    "squawk": "object",
+    "onground": "bool",
+}
+
+REQUIRED_COLUMNS = ("time", "icao24", "lat", "lon")
+
+
+def empty_observations() -> pd.DataFrame:
+    """An observation batch with no rows and every column typed."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in OBSERVATION_COLUMNS.items()})
+
+
+def make_observations(**columns: Any) -> pd.DataFrame:
+    """Build an observation batch from column arrays; missing optional columns are filled.
+
+    ``time``, ``icao24``, ``lat`` and ``lon`` are required; other columns default to
+    NaN (numbers), None (strings) or False (``onground``).
+
+    Examples
+    --------
+    >>> obs = make_observations(time=[0.0, 1.0], icao24=["abc123"] * 2,
+    ...                         lat=[59.0, 59.1], lon=[26.0, 26.1])
+    >>> list(obs.columns)[:4]
+    ['time', 'icao24', 'lat', 'lon']
+    """
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise ValueError(f"observations need columns {missing}")
+    n = len(np.asarray(columns["time"]))
+    data: dict[str, Any] = {}
+    for name, dtype in OBSERVATION_COLUMNS.items():
+        if name in columns and columns[name] is not None:
+            value = columns[name]
+            if dtype == "object":
+                data[name] = pd.Series(np.asarray(value, dtype=object), dtype=object)
+            else:
+                data[name] = pd.Series(np.asarray(value, dtype=dtype))
+        elif dtype == "float64":
+            data[name] = pd.Series(np.full(n, np.nan))
+        elif dtype == "bool":
+            data[name] = pd.Series(np.zeros(n, dtype=bool))
+        else:
+            data[name] = pd.Series(np.full(n, None, dtype=object), dtype=object)
+    return pd.DataFrame(data)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What an entering track probably is; the contract's ``classification`` object."""
+
+    cooperative: bool
+    category: str = "unknown"
+    registration_state: str | None = None
+    military: bool | None = None
+    confidence: float | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """The contract fields (``confidence`` is added only when known)."""
+        out: dict[str, Any] = {
+            "cooperative": self.cooperative,
+            "category": self.category,
+            "registration_state": self.registration_state,
+            "military": self.military,
+        }
+        if self.confidence is not None:
+            out["confidence"] = round(float(self.confidence), 3)
+        return out
+
+
+@dataclass
+class Entry:
+    """One passage of one track through one zone, as the contract defines it.
+
+    Times are unix seconds; positions are (lat, lon) degrees.
+    """
+
+    zone: str
+    zone_kind: str
+    track: str
+    entered_at: float
+    entry_interpolated: bool
+    exited_at: float | None
+    last_inside_at: float
+    max_depth_m: float
+    entry_point: tuple[float, float] | None
+    exit_point: tuple[float, float] | None
+    min_altitude_m: float | None
+    max_altitude_m: float | None
+    observations: int
+    callsign: str | None = None
+    squawks: tuple[str, ...] = ()
+    #: indices (into the sorted batch) of the inside fixes, for geometry output
+    path: list[tuple[float, float, float]] = field(default_factory=list)
+
+    @property
+    def duration_s(self) -> float:
+        """Exit (or last inside fix) minus entry, seconds."""
+        end = self.exited_at if self.exited_at is not None else self.last_inside_at
+        return max(0.0, end - self.entered_at)
+
+    @property
+    def is_open(self) -> bool:
+        """True when the track was still inside at the end of its data."""
+        return self.exited_at is None
