@@ -117,6 +117,8 @@ class Entry:
     observations: int
     callsign: str | None = None
     squawks: tuple[str, ...] = ()
+    #: fastest ground speed seen inside, m/s (for classification)
+    max_speed_ms: float | None = None
     #: indices (into the sorted batch) of the inside fixes, for geometry output
     path: list[tuple[float, float, float]] = field(default_factory=list)
 

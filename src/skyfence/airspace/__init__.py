@@ -1,0 +1,1 @@
+"""Airspace: national boundaries, custom zones, the lookup index and geodesy."""

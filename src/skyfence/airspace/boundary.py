@@ -1,0 +1,148 @@
+"""A zone's boundary as an array of segments, for crossings and depth.
+
+The boundary of a (Multi)Polygon is flattened into segment endpoint arrays with an
+STRtree over the segments, so that "which boundary segments can this track segment
+cross" and "how far is this fix from the boundary" are answered by bulk tree queries and
+numpy arithmetic, not by GEOS calls per position.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m, metres_per_degree
+
+#: a nearest point chosen on the unit sphere is re-checked on the ellipsoid against every
+#: candidate segment within this relative margin (sphere and ellipsoid rank differ < 0.4%)
+_ELLIPSOID_MARGIN = 0.006
+
+
+def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> FloatArray:
+    lam, phi = np.radians(lon), np.radians(lat)
+    c = np.cos(phi)
+    return np.column_stack([c * np.cos(lam), c * np.sin(lam), np.sin(phi)])
+
+
+class Boundary:
+    """Boundary segments of one zone with a spatial index over them."""
+
+    def __init__(self, geometry: BaseGeometry) -> None:
+        rings = shapely.get_rings(shapely.get_parts(geometry))
+        coords, ring_index = shapely.get_coordinates(rings, return_index=True)
+        same_ring = ring_index[1:] == ring_index[:-1]
+        start = coords[:-1][same_ring]
+        end = coords[1:][same_ring]
+        keep = np.any(start != end, axis=1)
+        self.x0, self.y0 = start[keep, 0].copy(), start[keep, 1].copy()
+        self.x1, self.y1 = end[keep, 0].copy(), end[keep, 1].copy()
+
+    def __len__(self) -> int:
+        return len(self.x0)
+
+    @cached_property
+    def tree(self) -> shapely.STRtree:
+        """STRtree over the boundary segments (built on first use)."""
+        lines = shapely.linestrings(
+            np.stack([np.column_stack([self.x0, self.y0]), np.column_stack([self.x1, self.y1])], 1)
+        )
+        return shapely.STRtree(lines)
+
+    @cached_property
+    def _xyz(self) -> tuple[FloatArray, FloatArray]:
+        return _unit_vectors(self.x0, self.y0), _unit_vectors(self.x1, self.y1)
+
+    def crossings(
+        self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
+    ) -> tuple[np.ndarray, FloatArray]:
+        """Where track segments cross the boundary, in the lon/lat plane.
+
+        Returns ``(segment_index, fraction)`` pairs: track segment ``i`` crosses the
+        boundary at ``fraction`` along it (0 at its start, 1 at its end). Tracks are
+        interpolated linearly in lon/lat (the contract), so this planar test is exact.
+        """
+        if len(x0) == 0 or len(self) == 0:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        boxes = shapely.box(
+            np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1)
+        )
+        seg, edge = self.tree.query(boxes)
+        if len(seg) == 0:
+            return seg, np.empty(0)
+        px, py = x0[seg], y0[seg]
+        rx, ry = x1[seg] - px, y1[seg] - py
+        qx, qy = self.x0[edge], self.y0[edge]
+        sx, sy = self.x1[edge] - qx, self.y1[edge] - qy
+        denom = rx * sy - ry * sx
+        wx, wy = qx - px, qy - py
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (wx * sy - wy * sx) / denom
+            u = (wx * ry - wy * rx) / denom
+        hit = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
+        return seg[hit], t[hit]
+
+    def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> FloatArray:
+        """Geodesic distance in metres from each position to the boundary.
+
+        An upper bound comes from the planar-nearest segment; every segment in the
+        window that bound allows is then measured on the unit sphere (chords), and the
+        closest few are measured again as true WGS84 geodesics.
+        """
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        n = len(lon)
+        if n == 0 or len(self) == 0:
+            return np.full(n, np.inf)
+        pts = shapely.points(lon, lat)
+        idx_pt, idx_seg = self.tree.query_nearest(pts, all_matches=False)
+        order = np.argsort(idx_pt, kind="stable")
+        idx_pt, idx_seg = idx_pt[order], idx_seg[order]
+        first = np.unique(idx_pt, return_index=True)[1]
+        near_seg = idx_seg[first]
+        upper = self._exact_to_segments(lon, lat, np.arange(n), near_seg)
+        # window that must contain the true nearest boundary point
+        m_lon_deg, m_lat_deg = metres_per_degree(
+            np.clip(np.abs(lat) + upper / 110000.0 + 0.01, 0, 89.9)
+        )
+        half_lat = upper / metres_per_degree(lat)[1] * 1.01 + 1e-7
+        half_lon = np.where(
+            np.abs(lat) + half_lat < 89.5, upper / m_lon_deg * 1.01 + 1e-7, 360.0
+        )
+        del m_lat_deg
+        boxes = shapely.box(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+        qp, qs = self.tree.query(boxes)
+        best = upper.copy()
+        if len(qp):
+            chord = self._chord_distance(lon[qp], lat[qp], qs)
+            # per point, keep candidates within a small margin of the spherical minimum
+            min_chord = np.full(n, np.inf)
+            np.minimum.at(min_chord, qp, chord)
+            close = chord <= min_chord[qp] * (1 + _ELLIPSOID_MARGIN) + 1e-12
+            exact = self._exact_to_segments(lon, lat, qp[close], qs[close])
+            np.minimum.at(best, qp[close], exact)
+        return best
+
+    def _chord_distance(self, lon: np.ndarray, lat: np.ndarray, seg: np.ndarray) -> FloatArray:
+        p = _unit_vectors(lon, lat)
+        a, b = self._xyz[0][seg], self._xyz[1][seg]
+        ab = b - a
+        t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-30)
+        q = a + np.clip(t, 0, 1)[:, None] * ab
+        return np.asarray(np.linalg.norm(p - q, axis=1))
+
+    def _exact_to_segments(
+        self, lon: np.ndarray, lat: np.ndarray, pt: np.ndarray, seg: np.ndarray
+    ) -> FloatArray:
+        """Ellipsoidal geodesic distance from points ``pt`` to their paired segments."""
+        p = _unit_vectors(lon[pt], lat[pt])
+        a, b = self._xyz[0][seg], self._xyz[1][seg]
+        ab = b - a
+        t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-30)
+        t = np.clip(t, 0, 1)
+        # nearest point on the segment, interpolated in lon/lat like the boundary itself
+        qx = self.x0[seg] + t * (self.x1[seg] - self.x0[seg])
+        qy = self.y0[seg] + t * (self.y1[seg] - self.y0[seg])
+        return geodesic_distance_m(lon[pt], lat[pt], qx, qy)

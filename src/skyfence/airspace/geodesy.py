@@ -1,0 +1,47 @@
+"""WGS84 geodesy helpers shared by zones, depth and radar geometry.
+
+Distances are true geodesic distances on the WGS84 ellipsoid (pyproj's Karney
+algorithms); the local tangent-plane helpers are used only to *search*, never to report.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from pyproj import Geod
+
+WGS84 = Geod(ellps="WGS84")
+_A = 6378137.0
+_F = 1 / 298.257223563
+_E2 = _F * (2 - _F)
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def geodesic_distance_m(
+    lon1: npt.ArrayLike, lat1: npt.ArrayLike, lon2: npt.ArrayLike, lat2: npt.ArrayLike
+) -> FloatArray:
+    """Geodesic distance in metres between point pairs (vectorized)."""
+    a = [np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (lon1, lat1, lon2, lat2)]
+    _, _, dist = WGS84.inv(a[0], a[1], a[2], a[3])
+    return np.asarray(dist, dtype=np.float64)
+
+
+def metres_per_degree(lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """Metres per degree of longitude and of latitude at ``lat`` (ellipsoidal radii)."""
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    s2 = np.sin(phi) ** 2
+    w = np.sqrt(1 - _E2 * s2)
+    n = _A / w  # prime vertical radius
+    m = _A * (1 - _E2) / w**3  # meridional radius
+    return np.radians(1.0) * n * np.cos(phi), np.radians(1.0) * m
+
+
+def destination(
+    lon: float, lat: float, azimuth_deg: npt.ArrayLike, distance_m: npt.ArrayLike
+) -> tuple[FloatArray, FloatArray]:
+    """Points reached from (lon, lat) along geodesics of the given azimuths and lengths."""
+    az = np.atleast_1d(np.asarray(azimuth_deg, dtype=np.float64))
+    d = np.broadcast_to(np.asarray(distance_m, dtype=np.float64), az.shape)
+    lons, lats, _ = WGS84.fwd(np.full(az.shape, lon), np.full(az.shape, lat), az, d)
+    return np.asarray(lons), np.asarray(lats)

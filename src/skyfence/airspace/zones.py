@@ -1,0 +1,214 @@
+"""Zones to watch: national airspace and user-drawn zones (GeoJSON polygons, circles).
+
+A :class:`Zone` is a lon/lat polygon with optional altitude limits. National zones come
+from the bundled OpenStreetMap boundaries (:mod:`skyfence.airspace.national`); custom
+zones from GeoJSON files, ``NAME:LAT,LON,RADIUS_KM`` circles or a config file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from skyfence.airspace.geodesy import destination
+from skyfence.errors import ZoneError
+
+#: vertices of a circle zone; chord error is r * (1 - cos(pi / n)), 0.05 m for 5 km
+CIRCLE_VERTICES = 720
+
+
+@dataclass(frozen=True, eq=False)
+class Zone:
+    """A watched volume: a lon/lat (Multi)Polygon between an optional floor and ceiling.
+
+    ``kind`` is ``"national"`` (``name`` is the ISO 3166-1 alpha-3 code) or ``"custom"``.
+    """
+
+    name: str
+    kind: str
+    geometry: BaseGeometry
+    floor_m: float | None = None
+    ceiling_m: float | None = None
+    title: str = ""
+    boundary: BaseGeometry = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        geom = self.geometry
+        if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise ZoneError(f"zone '{self.name}': geometry must be a non-empty (Multi)Polygon")
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+            polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon"]
+            geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
+            object.__setattr__(self, "geometry", geom)
+        shapely.prepare(self.geometry)
+        boundary = self.geometry.boundary
+        shapely.prepare(boundary)
+        object.__setattr__(self, "boundary", boundary)
+        if (
+            self.floor_m is not None
+            and self.ceiling_m is not None
+            and self.floor_m >= self.ceiling_m
+        ):
+            raise ZoneError(f"zone '{self.name}': floor_m must be below ceiling_m")
+
+    @property
+    def has_altitude_limits(self) -> bool:
+        """True when a floor or a ceiling restricts the zone vertically."""
+        return self.floor_m is not None or self.ceiling_m is not None
+
+    def altitude_ok(self, altitude: np.ndarray) -> np.ndarray:
+        """Which altitudes lie between floor and ceiling; unknown (NaN) counts as inside.
+
+        An unknown altitude cannot clear a target, so it is treated as inside the band.
+        """
+        ok = np.ones(altitude.shape, dtype=bool)
+        known = ~np.isnan(altitude)
+        if self.floor_m is not None:
+            ok &= ~known | (altitude >= self.floor_m)
+        if self.ceiling_m is not None:
+            ok &= ~known | (altitude <= self.ceiling_m)
+        return ok
+
+    def contains(self, lon: np.ndarray, lat: np.ndarray, altitude: np.ndarray) -> np.ndarray:
+        """Which positions are inside the zone (horizontally and vertically)."""
+        inside = shapely.contains_xy(self.geometry, lon, lat)
+        if self.has_altitude_limits:
+            inside &= self.altitude_ok(altitude)
+        return np.asarray(inside, dtype=bool)
+
+
+def circle_zone(
+    name: str,
+    lat: float,
+    lon: float,
+    radius_km: float,
+    *,
+    floor_m: float | None = None,
+    ceiling_m: float | None = None,
+) -> Zone:
+    """A geodesic circle of ``radius_km`` around (lat, lon), e.g. an airport's drone zone."""
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ZoneError(f"circle '{name}': centre {lat},{lon} is not a valid position")
+    if not (radius_km > 0 and math.isfinite(radius_km)):
+        raise ZoneError(f"circle '{name}': radius must be a positive number of km")
+    az = np.linspace(0.0, 360.0, CIRCLE_VERTICES, endpoint=False)
+    lons, lats = destination(lon, lat, az, radius_km * 1000.0)
+    ring = np.column_stack([lons, lats])
+    return Zone(name, "custom", shapely.Polygon(ring), floor_m, ceiling_m, f"circle {radius_km} km")
+
+
+def parse_circle(spec: str) -> Zone:
+    """Parse ``NAME:LAT,LON,RADIUS_KM`` (as given to ``--circle``) into a zone."""
+    name, sep, rest = spec.rpartition(":")
+    parts = rest.split(",")
+    if not sep or not name or len(parts) != 3:
+        raise ZoneError(f"--circle '{spec}': expected NAME:LAT,LON,RADIUS_KM")
+    try:
+        lat, lon, radius = (float(p) for p in parts)
+    except ValueError:
+        raise ZoneError(f"--circle '{spec}': LAT, LON and RADIUS_KM must be numbers") from None
+    return circle_zone(name, lat, lon, radius)
+
+
+def _limit(props: dict[str, Any], key: str, where: str) -> float | None:
+    value = props.get(key)
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ZoneError(f"{where}: property '{key}' must be a number, got {value!r}") from None
+
+
+def zones_from_geojson(path: str | Path) -> list[Zone]:
+    """Read custom zones from a GeoJSON file of Polygon/MultiPolygon features.
+
+    Each feature needs a ``name``; ``floor_m`` and ``ceiling_m`` are optional. A
+    ``radius_km`` on a Point feature makes a circle.
+    """
+    p = Path(path)
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ZoneError(f"{p}: zones file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ZoneError(f"{p}: not a readable GeoJSON file ({exc})") from None
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if doc.get("type") == "Feature":
+        features = [doc]
+    if not isinstance(features, list) or not features:
+        raise ZoneError(f"{p}: expected a GeoJSON FeatureCollection with at least one feature")
+    zones = []
+    for i, feat in enumerate(features, start=1):
+        where = f"{p}: feature {i}"
+        props = feat.get("properties") or {}
+        name = props.get("name")
+        if not name:
+            raise ZoneError(f"{where}: property 'name' is missing")
+        where = f"{p}: feature {i} ('{name}')"
+        floor, ceiling = _limit(props, "floor_m", where), _limit(props, "ceiling_m", where)
+        try:
+            geom = shapely.geometry.shape(feat.get("geometry"))
+        except Exception as exc:  # shapely raises several types for malformed input
+            raise ZoneError(f"{where}: invalid geometry ({exc})") from None
+        if geom.geom_type == "Point" and props.get("radius_km") is not None:
+            radius = _limit(props, "radius_km", where)
+            assert radius is not None
+            circle = circle_zone(str(name), geom.y, geom.x, radius)
+            zones.append(Zone(str(name), "custom", circle.geometry, floor, ceiling, circle.title))
+            continue
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise ZoneError(f"{where}: geometry must be Polygon or MultiPolygon")
+        zones.append(Zone(str(name), "custom", geom, floor, ceiling, str(props.get("title", ""))))
+    return zones
+
+
+def national_zone(name_or_code: str) -> Zone:
+    """The sovereign airspace of a state, by ISO3 code or English name."""
+    from skyfence.airspace.national import find_national
+
+    state = find_national(name_or_code)
+    return Zone(state.code, "national", state.geometry, title=state.name)
+
+
+def all_national_zones() -> list[Zone]:
+    """Every national airspace in the bundled data."""
+    from skyfence.airspace.national import national_zones
+
+    return [Zone(s.code, "national", s.geometry, title=s.name) for s in national_zones().values()]
+
+
+def resolve_zones(
+    names: Sequence[str] = (),
+    zones_files: Iterable[str | Path] = (),
+    circles: Iterable[str] = (),
+) -> list[Zone]:
+    """Build the zone list of a scan from ``--zone``, ``--zones-file`` and ``--circle``."""
+    zones: list[Zone] = []
+    for name in names:
+        if name.strip().lower() == "all":
+            zones.extend(all_national_zones())
+        else:
+            zones.append(national_zone(name))
+    for path in zones_files:
+        zones.extend(zones_from_geojson(path))
+    zones.extend(parse_circle(c) for c in circles)
+    seen: set[str] = set()
+    unique = []
+    for z in zones:
+        if z.name in seen:
+            continue
+        seen.add(z.name)
+        unique.append(z)
+    if not unique:
+        raise ZoneError("no zone to watch: give --zone, --zones-file or --circle")
+    return unique

@@ -1,0 +1,137 @@
+"""The Python API of a scan, for scripts and notebooks.
+
+>>> import skyfence
+>>> df = skyfence.scan("flights.parquet", zones=["EST"])        # doctest: +SKIP
+>>> df[["track", "entered_at", "duration_s", "max_depth_m"]]    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from skyfence.airspace.zones import Zone, resolve_zones
+from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.errors import UsageError
+from skyfence.incidents.assess import Assessor
+from skyfence.incidents.record import RECORD_FIELDS
+from skyfence.model import Entry
+from skyfence.policy import Policy
+from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks, normalize_table
+
+
+@dataclass
+class ScanResult:
+    """Records of a scan plus what it read and what it skipped."""
+
+    records: list[dict[str, Any]]
+    entries: list[Entry]
+    positions: int = 0
+    rejects: RejectLog = field(default_factory=RejectLog)
+    dropped_duplicates: int = 0
+
+
+def _zones_of(zones: Any) -> list[Zone]:
+    if zones is None:
+        raise UsageError("no zone to watch: pass zones=[...] (ISO3 codes, names or Zone objects)")
+    if isinstance(zones, (str, Zone)):
+        zones = [zones]
+    out: list[Zone] = []
+    names = []
+    for z in zones:
+        if isinstance(z, Zone):
+            out.append(z)
+        else:
+            names.append(str(z))
+    if names:
+        out.extend(resolve_zones(names))
+    return out
+
+
+def iter_batches(
+    inputs: Sequence[str | Path] | pd.DataFrame,
+    *,
+    columns: ColumnMap | None = None,
+    on_error: str = "abort",
+    rejects: RejectLog | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Observation batches from files or from a DataFrame."""
+    if isinstance(inputs, pd.DataFrame):
+        yield normalize_table(inputs, columns=columns, on_error=on_error, rejects=rejects)
+        return
+    for path in inputs:
+        yield from iter_table_chunks(path, columns=columns, on_error=on_error, rejects=rejects)
+
+
+def run_scan(
+    batches: Iterable[pd.DataFrame],
+    zones: Sequence[Zone],
+    *,
+    policy: Policy | None = None,
+    gap_s: float = 300.0,
+    keep_path: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> ScanResult:
+    """Detect every entry in ``batches`` and judge it; records sorted by entry time.
+
+    Batches are gathered and screened together so that tracks split across files or
+    chunks are joined exactly as in one table.
+    """
+    frames = []
+    for b in batches:
+        frames.append(b)
+        if progress is not None:
+            progress(len(b))
+    data = pd.concat(frames, ignore_index=True) if len(frames) != 1 else frames[0]
+    det = EntryDetector(zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path))
+    events = det.process(data) + det.close()
+    finals = [e.entry for e in events if e.kind in ("exit", "open")]
+    finals.sort(key=lambda e: (e.entered_at, e.zone, e.track))
+    assessor = Assessor(policy or Policy())
+    records = [assessor.record(e) for e in finals]
+    return ScanResult(records, finals, det.positions, dropped_duplicates=det.dropped_out_of_order)
+
+
+def scan(
+    source: str | Path | Sequence[str | Path] | pd.DataFrame,
+    zones: Any = None,
+    *,
+    watch_states: Iterable[str] = (),
+    all_entries: bool = True,
+    columns: str | ColumnMap | None = None,
+    on_error: str = "abort",
+    gap_s: float = 300.0,
+) -> pd.DataFrame:
+    """Scan recorded positions for entries into zones: one DataFrame row per entry.
+
+    Parameters
+    ----------
+    source
+        A CSV / CSV.gz / Parquet path, a list of them, or a DataFrame with the
+        contract's columns (OpenSky state-vector names, SI units).
+    zones
+        ISO3 codes or English names of states, ``"all"``, or :class:`Zone` objects.
+    watch_states
+        ISO3 codes whose registered aircraft are violations anywhere in the zones.
+    all_entries
+        Every entry (default) or only violations.
+    """
+    if isinstance(source, (str, Path)):
+        source = [source]
+    cmap = ColumnMap.parse(columns) if isinstance(columns, str) else columns
+    rejects = RejectLog()
+    result = run_scan(
+        iter_batches(source, columns=cmap, on_error=on_error, rejects=rejects),
+        _zones_of(zones),
+        policy=Policy.from_options(watch_states),
+        gap_s=gap_s,
+    )
+    recs = [r for r in result.records if all_entries or r["violation"]]
+    df = pd.DataFrame(recs, columns=list(RECORD_FIELDS))
+    for col in ("entered_at", "exited_at", "last_inside_at"):
+        df[col] = pd.to_datetime(df[col], utc=True)
+    return df

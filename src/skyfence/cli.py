@@ -1,0 +1,211 @@
+"""The ``skyfence`` command: scan, watch, zones, demo, eval, bench.
+
+Exit codes: 0 success, 1 data error, 2 usage error. Errors are one line on stderr,
+never a traceback (set ``SKYFENCE_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from skyfence import __version__
+from skyfence.errors import SkyfenceError, UsageError
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_zone_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("zones and policy")
+    g.add_argument("--zone", action="append", default=[], metavar="Z",
+                   help="national airspace by ISO3 code or English name; repeat; "
+                        "'all' for every state")
+    g.add_argument("--zones-file", action="append", default=[], metavar="F.geojson",
+                   help="custom zones: GeoJSON Polygon/MultiPolygon features with 'name', "
+                        "optional 'floor_m', 'ceiling_m'")
+    g.add_argument("--circle", action="append", default=[], metavar="NAME:LAT,LON,RADIUS_KM",
+                   help="a circular zone, e.g. EKYT:57.0928,9.8492,5")
+    g.add_argument("--watch-state", action="append", default=[], metavar="ISO3",
+                   help="aircraft registered in this state are violations; repeat")
+    g.add_argument("--config", metavar="FILE.yaml",
+                   help="zones, circles and watch list from a file")
+    g.add_argument("--gap", type=float, default=None, metavar="S",
+                   help="split a track where fixes are more than S seconds apart (300)")
+    o = p.add_argument_group("output")
+    o.add_argument("--all-entries", action="store_true",
+                   help="list every entry, not only violations")
+    o.add_argument("--format", choices=("table", "jsonl", "geojson", "csv"), default="table")
+    o.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    p = argparse.ArgumentParser(
+        prog="skyfence",
+        description="Detect, track and document airspace incursions.",
+    )
+    p.add_argument("--version", action="version", version=f"skyfence {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("scan", help="find entries into zones in recorded positions")
+    s.add_argument("inputs", nargs="+", metavar="INPUT",
+                   help="CSV, CSV.gz or Parquet files of positions (OpenSky state-vector columns)")
+    s.add_argument("--columns", metavar="MAP",
+                   help="column mapping SRC=FIELD[:UNIT],... or a preset: traffic, opensky")
+    s.add_argument("--on-error", choices=("abort", "skip"), default="abort",
+                   help="stop at the first bad row (default) or count and skip bad rows")
+    s.add_argument("--input-format", default="auto", metavar="FMT",
+                   help="auto (by file name), csv, parquet")
+    _add_zone_options(s)
+    s.set_defaults(func=_cmd_scan)
+
+    z = sub.add_parser("zones", help="list or show the bundled national airspaces")
+    zsub = z.add_subparsers(dest="zones_command", required=True, metavar="list|show")
+    zl = zsub.add_parser("list", help="every national airspace")
+    zl.set_defaults(func=_cmd_zones_list)
+    zs = zsub.add_parser("show", help="one zone: name, area, bounds, vertices, source")
+    zs.add_argument("zone", metavar="Z")
+    zs.set_defaults(func=_cmd_zones_show)
+
+    d = sub.add_parser("demo", help="scan the built-in sample and print the violations")
+    d.add_argument("scenario", nargs="?", default=None)
+    d.set_defaults(func=_cmd_demo)
+    return p
+
+
+@contextlib.contextmanager
+def _output(path: str | None) -> Iterator[TextIO]:
+    if path is None:
+        yield sys.stdout
+        return
+    try:
+        f = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise UsageError(f"-o {path}: cannot write ({exc.strerror})") from None
+    with f:
+        yield f
+
+
+def _progress(enabled: bool) -> Any:
+    """A rich progress counter on stderr, or a no-op."""
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                    TextColumn("{task.completed:,} positions"), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True)
+
+
+def _scan_setup(args: argparse.Namespace) -> tuple[list[Any], Any, float]:
+    from skyfence.airspace.zones import resolve_zones
+    from skyfence.config import ScanConfig, load_config
+    from skyfence.policy import Policy
+
+    cfg = load_config(args.config) if args.config else ScanConfig()
+    zones = resolve_zones(cfg.zones + args.zone, cfg.zones_files + args.zones_file,
+                          cfg.circles + args.circle)
+    policy = Policy.from_options(cfg.watch_states + args.watch_state)
+    gap = args.gap if args.gap is not None else (cfg.gap_s or 300.0)
+    return zones, policy, gap
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from skyfence.api import iter_batches, run_scan
+    from skyfence.incidents.formats import write_records
+    from skyfence.sources.tabular import ColumnMap, RejectLog
+
+    zones, policy, gap = _scan_setup(args)
+    cmap = ColumnMap.parse(args.columns) if args.columns else None
+    for path in args.inputs:
+        if not Path(path).exists():
+            raise UsageError(f"{path}: input file not found")
+    rejects = RejectLog()
+    batches = iter_batches(args.inputs, columns=cmap, on_error=args.on_error, rejects=rejects)
+    with _progress(sys.stderr.isatty()) as prog:
+        if prog is not None:
+            task = prog.add_task("reading", total=None)
+
+            def tick(n: int) -> None:
+                prog.advance(task, n)
+        result = run_scan(batches, zones, policy=policy, gap_s=gap,
+                          keep_path=args.format == "geojson",
+                          progress=tick if prog is not None else None)
+    records = [r for r in result.records if args.all_entries or r["violation"]]
+    with _output(args.output) as out:
+        write_records(args.format, records, result.entries, out)
+    if rejects.count:
+        print(f"skyfence: {rejects.summary()}; first: {rejects.examples[0]}", file=sys.stderr)
+    if args.format == "table":
+        nv = sum(r["violation"] for r in result.records)
+        print(f"{result.positions:,} positions, {len(result.records)} entries, "
+              f"{nv} violation(s) in {len(zones)} zone(s)", file=sys.stderr)
+    return 0
+
+
+def _cmd_zones_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from skyfence.airspace.national import national_zones
+
+    t = Table(title="National airspace (land + territorial sea, OpenStreetMap)")
+    for c in ("code", "name", "vertices"):
+        t.add_column(c)
+    for code, z in sorted(national_zones().items()):
+        t.add_row(code, z.name, f"{z.vertex_count:,}")
+    Console(width=None if sys.stdout.isatty() else 120).print(t)
+    return 0
+
+
+def _cmd_zones_show(args: argparse.Namespace) -> int:
+    from skyfence.airspace.national import SOURCE, find_national
+
+    z = find_national(args.zone)
+    x0, y0, x1, y1 = z.bounds
+    print(f"zone      {z.code}")
+    print(f"name      {z.name}")
+    print("kind      national (land + internal waters + territorial sea)")
+    print(f"area      {z.area_km2:,.0f} km²")
+    print(f"bounds    lon {x0:.5f} .. {x1:.5f}, lat {y0:.5f} .. {y1:.5f}")
+    print(f"vertices  {z.vertex_count:,}")
+    print(f"source    {SOURCE.describe()}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from skyfence.demo import run_demo
+
+    return run_demo(args.scenario)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``skyfence`` command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SkyfenceError as exc:
+        print(f"skyfence: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("skyfence: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: one line unless debugging
+        if os.environ.get("SKYFENCE_DEBUG"):
+            raise
+        print(f"skyfence: internal error: {type(exc).__name__}: {exc} "
+              "(set SKYFENCE_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

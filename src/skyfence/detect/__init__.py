@@ -1,0 +1,1 @@
+"""Detection: zone crossings and entries, and early-warning rules."""

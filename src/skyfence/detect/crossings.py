@@ -1,0 +1,113 @@
+"""Exact inside/outside transitions along track segments.
+
+A track is interpolated linearly in time and lon/lat between fixes (the contract), so
+along one segment the state can change only where the straight lon/lat line crosses
+the zone boundary, or where the interpolated altitude crosses the zone's floor or
+ceiling. This module finds those places for many segments at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from skyfence.airspace.boundary import Boundary
+from skyfence.airspace.zones import Zone
+
+
+@dataclass(frozen=True)
+class Transitions:
+    """State changes inside track segments: segment ``start`` row, fraction, direction."""
+
+    row: np.ndarray  # row index of the segment's first fix
+    fraction: np.ndarray  # 0..1 along the segment
+    entering: np.ndarray  # True for outside -> inside
+
+    @classmethod
+    def empty(cls) -> Transitions:
+        return cls(np.empty(0, np.intp), np.empty(0), np.empty(0, bool))
+
+
+def segment_transitions(
+    zone: Zone,
+    boundary: Boundary,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    alt: np.ndarray,
+    inside: np.ndarray,
+    seg_start: np.ndarray,
+) -> Transitions:
+    """Transitions on the segments ``seg_start[k] -> seg_start[k] + 1``.
+
+    ``inside`` is the state at every fix. A segment is examined when its end states
+    differ, when its line crosses the boundary (a corner cut between two outside fixes,
+    or a bay crossed between two inside fixes), or when its altitude crosses a limit.
+    """
+    i0 = seg_start
+    i1 = seg_start + 1
+    if len(i0) == 0:
+        return Transitions.empty()
+    hit_seg, hit_t = boundary.crossings(lon[i0], lat[i0], lon[i1], lat[i1])
+    fracs: list[np.ndarray] = [hit_t]
+    segs: list[np.ndarray] = [hit_seg]
+    if zone.has_altitude_limits:
+        a0, a1 = alt[i0], alt[i1]
+        for limit in (zone.floor_m, zone.ceiling_m):
+            if limit is None:
+                continue
+            with np.errstate(invalid="ignore", divide="ignore"):
+                t = (limit - a0) / (a1 - a0)
+            ok = np.isfinite(t) & (t > 0) & (t < 1)
+            segs.append(np.flatnonzero(ok))
+            fracs.append(t[ok])
+    differ = np.flatnonzero(inside[i0] != inside[i1])
+    seg_all = np.concatenate([*segs, differ])
+    if len(seg_all) == 0:
+        return Transitions.empty()
+    frac_all = np.concatenate([*fracs, np.full(len(differ), np.nan)])
+    # breakpoints per segment, sorted; NaN marks "examine, no interior breakpoint"
+    order = np.lexsort((frac_all, seg_all))
+    seg_all, frac_all = seg_all[order], frac_all[order]
+    cand = np.unique(seg_all)
+    # sub-interval midpoints: between consecutive breakpoints (0, t1, ..., tk, 1)
+    rows: list[int] = []
+    fr: list[float] = []
+    ent: list[bool] = []
+    # one vectorized containment test for every midpoint of every candidate segment
+    mids_seg: list[int] = []
+    mids_t: list[float] = []
+    bounds_per_seg: dict[int, np.ndarray] = {}
+    starts = np.searchsorted(seg_all, cand, side="left")
+    ends = np.searchsorted(seg_all, cand, side="right")
+    for k, s0, s1 in zip(cand.tolist(), starts.tolist(), ends.tolist(), strict=True):
+        t = frac_all[s0:s1]
+        t = np.unique(t[np.isfinite(t)])
+        b = np.concatenate([[0.0], t[(t > 0) & (t < 1)], [1.0]])
+        bounds_per_seg[k] = b
+        m = (b[:-1] + b[1:]) / 2
+        mids_seg.extend([k] * len(m))
+        mids_t.extend(m.tolist())
+    ms = np.asarray(mids_seg, dtype=np.intp)
+    mt = np.asarray(mids_t)
+    j0, j1 = i0[ms], i1[ms]
+    mid_in = zone.contains(
+        lon[j0] + mt * (lon[j1] - lon[j0]),
+        lat[j0] + mt * (lat[j1] - lat[j0]),
+        alt[j0] + mt * (alt[j1] - alt[j0]),
+    )
+    pos = 0
+    for k in cand.tolist():
+        b = bounds_per_seg[k]
+        nsub = len(b) - 1
+        states = [bool(inside[i0[k]]), *mid_in[pos : pos + nsub].tolist(), bool(inside[i1[k]])]
+        pos += nsub
+        # transition between states[j] and states[j+1] happens at b[j]
+        # (states[0] is the fix itself at 0, the last state is the end fix at 1)
+        where = [0.0, *b[1:-1].tolist(), 1.0]
+        for j in range(len(states) - 1):
+            if states[j] != states[j + 1]:
+                rows.append(int(i0[k]))
+                fr.append(where[j])
+                ent.append(states[j + 1])
+    return Transitions(np.asarray(rows, np.intp), np.asarray(fr), np.asarray(ent, bool))

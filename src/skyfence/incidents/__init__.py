@@ -1,0 +1,1 @@
+"""Incidents: records, lifecycle, store, evidence dossiers and reports."""

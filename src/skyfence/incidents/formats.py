@@ -1,0 +1,131 @@
+"""Writing incident records: readable table, JSON Lines, GeoJSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from skyfence.incidents.record import RECORD_FIELDS
+from skyfence.model import Entry
+
+FORMATS = ("table", "jsonl", "geojson", "csv")
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    """One record as one compact JSON line (byte-stable for the same record)."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def write_jsonl(records: Sequence[dict[str, Any]], out: TextIO) -> None:
+    """JSON Lines: the contract's incident records, one per line."""
+    for r in records:
+        out.write(jsonl_line(r) + "\n")
+
+
+def flat_record(r: dict[str, Any]) -> dict[str, Any]:
+    """A record with nested fields spread into columns (for CSV and DataFrames)."""
+    flat: dict[str, Any] = {}
+    for k, v in r.items():
+        if k in ("entry_point", "exit_point"):
+            flat[f"{k}_lat"] = None if v is None else v["lat"]
+            flat[f"{k}_lon"] = None if v is None else v["lon"]
+        elif k == "classification":
+            for ck in ("cooperative", "category", "registration_state", "military"):
+                flat[f"classification_{ck}"] = v.get(ck)
+        elif k == "reasons":
+            flat[k] = "; ".join(v)
+        else:
+            flat[k] = v
+    return flat
+
+
+def write_csv(records: Sequence[dict[str, Any]], out: TextIO) -> None:
+    """CSV with one row per record and nested fields flattened."""
+    cols = list(flat_record(_blank()).keys())
+    w = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
+    w.writeheader()
+    for r in records:
+        w.writerow({k: ("" if v is None else v) for k, v in flat_record(r).items()})
+
+
+def _blank() -> dict[str, Any]:
+    r: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
+    r["classification"] = {}
+    r["reasons"] = []
+    return r
+
+
+def write_geojson(
+    records: Sequence[dict[str, Any]], entries: Sequence[Entry], out: TextIO
+) -> None:
+    """GeoJSON: the inside part of each entry as a LineString carrying the record."""
+    by_id = {}
+    from skyfence.incidents.record import entry_id
+
+    for e in entries:
+        by_id[entry_id(e.zone, e.track, e.entered_at)] = e
+    feats = []
+    for r in records:
+        e = by_id.get(r["id"])
+        coords = [[round(lon, 6), round(lat, 6)] for _, lat, lon in (e.path if e else [])]
+        if len(coords) == 1:
+            coords = coords * 2
+        geom: dict[str, Any] | None
+        geom = {"type": "LineString", "coordinates": coords} if coords else None
+        feats.append({"type": "Feature", "geometry": geom, "properties": r})
+    json.dump({"type": "FeatureCollection", "features": feats}, out, ensure_ascii=False)
+    out.write("\n")
+
+
+def render_table(records: Sequence[dict[str, Any]], out: TextIO, *, title: str = "") -> None:
+    """A readable table for the terminal (rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title or None, show_lines=False)
+    for col in ("severity", "zone", "track", "callsign", "entered", "exited", "dur",
+                "depth", "alt m", "obs", "why"):
+        table.add_column(col, overflow="fold")
+    style = {"critical": "bold red", "warning": "yellow", "info": "dim"}
+    for r in records:
+        alt = "" if r["min_altitude_m"] is None else \
+            f"{r['min_altitude_m']:.0f}-{r['max_altitude_m']:.0f}"
+        table.add_row(
+            r["severity"] + (" ⚑" if r["violation"] else ""),
+            r["zone"],
+            r["track"],
+            r["callsign"] or "",
+            (r["entered_at"] or "")[:19].replace("T", " ") + ("" if r["entry_interpolated"]
+                                                               else " (first fix)"),
+            (r["exited_at"] or "still inside")[:19].replace("T", " "),
+            _duration(r["duration_s"]),
+            f"{r['max_depth_m'] / 1000:.2f} km",
+            alt,
+            str(r["observations"]),
+            r["reasons"][0] if r["reasons"] else "",
+            style=style.get(r["severity"], ""),
+        )
+    width = 200 if not out.isatty() else None
+    Console(file=out, width=width, force_terminal=False).print(table)
+
+
+def _duration(s: float) -> str:
+    m, sec = divmod(round(s), 60)
+    h, m = divmod(m, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def write_records(
+    fmt: str, records: Sequence[dict[str, Any]], entries: Sequence[Entry], out: TextIO
+) -> None:
+    """Write ``records`` in one of :data:`FORMATS`."""
+    if fmt == "jsonl":
+        write_jsonl(records, out)
+    elif fmt == "csv":
+        write_csv(records, out)
+    elif fmt == "geojson":
+        write_geojson(records, entries, out)
+    else:
+        render_table(records, out)

@@ -1,0 +1,71 @@
+"""The incident record of the contract: one JSON-ready dict per entry.
+
+Field order, rounding and the id are fixed so that the same input always gives the
+same bytes (outside tools diff our output).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from skyfence.model import Classification, Entry
+from skyfence.policy import Verdict
+
+RECORD_FIELDS = (
+    "id", "zone", "zone_kind", "track", "icao24", "callsign", "entered_at",
+    "entry_interpolated", "exited_at", "last_inside_at", "duration_s", "max_depth_m",
+    "entry_point", "exit_point", "min_altitude_m", "max_altitude_m", "observations",
+    "classification", "violation", "severity", "reasons",
+)
+
+
+def iso_time(t: float | None) -> str | None:
+    """Unix seconds -> ISO 8601 UTC with milliseconds, e.g. ``2025-09-19T09:58:12.400Z``."""
+    if t is None:
+        return None
+    ms = round(t * 1000)
+    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
+def entry_id(zone: str, track: str, entered_at: float) -> str:
+    """Stable id: the same zone, track and entry time give the same id."""
+    key = f"{zone}|{track}|{round(entered_at * 1000)}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _point(p: tuple[float, float] | None) -> dict[str, float] | None:
+    return None if p is None else {"lat": round(p[0], 6), "lon": round(p[1], 6)}
+
+
+def _opt(v: float | None, nd: int) -> float | None:
+    return None if v is None else round(v, nd)
+
+
+def to_record(entry: Entry, cls_: Classification, verdict: Verdict) -> dict[str, Any]:
+    """The contract's incident record for one entry."""
+    return {
+        "id": entry_id(entry.zone, entry.track, entry.entered_at),
+        "zone": entry.zone,
+        "zone_kind": entry.zone_kind,
+        "track": entry.track,
+        "icao24": entry.track.strip().lower() if cls_.cooperative else None,
+        "callsign": entry.callsign,
+        "entered_at": iso_time(entry.entered_at),
+        "entry_interpolated": entry.entry_interpolated,
+        "exited_at": iso_time(entry.exited_at),
+        "last_inside_at": iso_time(entry.last_inside_at),
+        "duration_s": round(entry.duration_s, 3),
+        "max_depth_m": round(entry.max_depth_m, 1),
+        "entry_point": _point(entry.entry_point),
+        "exit_point": _point(entry.exit_point),
+        "min_altitude_m": _opt(entry.min_altitude_m, 1),
+        "max_altitude_m": _opt(entry.max_altitude_m, 1),
+        "observations": entry.observations,
+        "classification": cls_.to_record(),
+        "violation": verdict.violation,
+        "severity": verdict.severity,
+        "reasons": list(verdict.reasons),
+    }
