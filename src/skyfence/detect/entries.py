@@ -140,23 +140,22 @@ class EntryDetector:
         )
         is_carried = np.concatenate([np.ones(nc, bool), np.zeros(n_new, bool)])
         src = np.concatenate([np.full(nc, -1, np.intp), np.arange(n_new)])
-        # sort by track, time; carried fix first at equal times so duplicates drop
+        # a fix not newer than what its track already had is late or a duplicate: drop it
+        last_seen = np.full(len(uniques), -np.inf)
+        last_seen[code[:nc]] = time[:nc]
+        late = ~is_carried & (time <= last_seen[code])
         order = np.lexsort((~is_carried, time, code))
+        order = order[~late[order]]
         code, time, lon, lat, alt = code[order], time[order], lon[order], lat[order], alt[order]
         is_carried, src = is_carried[order], src[order]
         same = np.zeros(len(code), bool)
         same[1:] = code[1:] == code[:-1]
-        dup = same.copy()
-        dup[1:] &= time[1:] <= time[:-1]
-        # a fix not newer than the previous kept fix of its track is dropped
+        dup = same & np.concatenate([[False], time[1:] == time[:-1]])
+        self.dropped_out_of_order += int(late.sum() + dup.sum())
         if dup.any():
             keep = ~dup
-            # after dropping, re-check (runs of equal times): keep the first of each run
-            self.dropped_out_of_order += int(dup.sum())
             code, time, lon, lat, alt = code[keep], time[keep], lon[keep], lat[keep], alt[keep]
-            is_carried, src = is_carried[keep], src[keep]
-            same = np.zeros(len(code), bool)
-            same[1:] = code[1:] == code[:-1]
+            is_carried, src, same = is_carried[keep], src[keep], same[keep]
         self.positions += int((~is_carried).sum())
         gap = np.zeros(len(code), bool)
         gap[1:] = same[1:] & (time[1:] - time[:-1] > self.config.gap_s)

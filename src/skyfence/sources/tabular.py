@@ -190,13 +190,13 @@ def normalize_table(
             out[dst] = vals * factor
         elif dst in STRING_FIELDS:
             s = col.astype("string").str.strip()
-            arr = s.to_numpy(dtype=object, na_value=None)
+            s = s.mask(s == "")
             if dst == "icao24":
-                chk.flag(np.asarray([v is None or v == "" for v in arr]), dst, "track id is empty")
-                arr = np.asarray([v.lower() if v else v for v in arr], dtype=object)
-            else:
-                arr = np.asarray([v if v else None for v in arr], dtype=object)
-            out[dst] = arr
+                chk.flag(s.isna().to_numpy(), dst, "track id is empty")
+                # ICAO addresses in lower-case hex (as OpenSky); other ids kept as given
+                hexa = s.str.fullmatch(r"[0-9A-Fa-f]{6}").fillna(False).to_numpy(bool)
+                s = s.where(~hexa, s.str.lower())
+            out[dst] = s.to_numpy(dtype=object, na_value=None)
         elif dst == "onground":
             out[dst] = col.map(lambda v: str(v).strip().lower() in ("true", "1", "t")
                                ).to_numpy(bool)

@@ -1,0 +1,37 @@
+# skyfence: `make demo` installs and runs the demo; `make test` installs and runs every check.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+
+.PHONY: demo test lint typecheck pytest clean
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/skyfence demo
+
+test: $(VENV)/.installed-test lint typecheck pytest
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check src tests scripts benchmarks
+
+typecheck: $(VENV)/.installed-test
+	$(VENV)/bin/mypy
+
+pytest: $(VENV)/.installed-test
+	$(PY) -m pytest -q
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml scripts/install-system-deps.sh | $(VENV)/bin/python
+	bash scripts/install-system-deps.sh
+	$(PIP) install -q -e ".[test]"
+	touch $(VENV)/.installed $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info

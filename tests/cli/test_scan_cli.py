@@ -1,0 +1,166 @@
+"""`skyfence scan` end to end: formats, byte-stable output, and bad input errors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from skyfence.cli import main
+
+CIRCLE = "TESTZ:47.0,8.0,10"
+
+
+def write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def crossing_rows(ident: str = "4b1805") -> list[dict[str, object]]:
+    # west to east across a 10 km circle at 47 N 8 E, one fix every 10 s at 200 m/s
+    return [
+        {"time": 1_700_000_000 + 10 * i, "icao24": ident, "lat": 47.0,
+         "lon": 7.7 + i * 0.0263, "baroaltitude": 3000.0 + i, "velocity": 200.0,
+         "callsign": "SWR100"}
+        for i in range(24)
+    ]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_jsonl_is_the_contract_and_byte_stable(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    f = write_csv(tmp_path / "a.csv", crossing_rows())
+    code, out1, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
+                        "--format", "jsonl")
+    assert code == 0
+    (rec,) = [json.loads(line) for line in out1.splitlines()]
+    assert rec["zone"] == "TESTZ" and rec["zone_kind"] == "custom"
+    assert rec["icao24"] == "4b1805" and rec["callsign"] == "SWR100"
+    assert rec["classification"]["registration_state"] == "CHE"
+    assert rec["violation"] is False and rec["severity"] == "info"
+    assert rec["entered_at"].endswith("Z") and len(rec["entered_at"]) == 24
+    # 20 km at 200 m/s is 100 s, minus the chord shortening of a polygonal circle
+    assert rec["duration_s"] == pytest.approx(100 * 20 / (0.0263 * 10 * 75.9), rel=0.02)
+    shuffled = pd.read_csv(f).sample(frac=1, random_state=1)
+    g = tmp_path / "b.csv.gz"
+    with gzip.open(g, "wt") as fh:
+        shuffled.to_csv(fh, index=False)
+    code, out2, _ = run(capsys, "scan", str(g), "--circle", CIRCLE, "--all-entries",
+                        "--format", "jsonl")
+    assert code == 0 and out2 == out1
+
+
+def test_violations_only_by_default_and_non_cooperative_is_critical(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write_csv(tmp_path / "a.csv", crossing_rows("4b1805") + crossing_rows("T0042"))
+    code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--format", "jsonl")
+    assert code == 0
+    recs = [json.loads(x) for x in out.splitlines()]
+    assert [r["track"] for r in recs] == ["T0042"]
+    assert recs[0]["severity"] == "critical" and recs[0]["icao24"] is None
+    assert not recs[0]["classification"]["cooperative"]
+
+
+def test_watch_state_makes_a_violation(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    f = write_csv(tmp_path / "a.csv", crossing_rows("154abc"))  # RUS block 100000-1FFFFF
+    code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--watch-state", "rus",
+                       "--format", "jsonl")
+    (rec,) = [json.loads(x) for x in out.splitlines()]
+    assert rec["violation"] and rec["classification"]["registration_state"] == "RUS"
+    assert any("RUS" in r for r in rec["reasons"])
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "table"])
+def test_other_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    f = write_csv(tmp_path / "a.csv", crossing_rows())
+    out_file = tmp_path / f"out.{fmt}"
+    code, _, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
+                     "--format", fmt, "-o", str(out_file))
+    assert code == 0
+    text = out_file.read_text()
+    if fmt == "csv":
+        df = pd.read_csv(out_file)
+        assert len(df) == 1 and df.loc[0, "entry_point_lon"] > 7.8
+    elif fmt == "geojson":
+        doc = json.loads(text)
+        (feat,) = doc["features"]
+        assert feat["geometry"]["type"] == "LineString"
+        assert len(feat["geometry"]["coordinates"]) == feat["properties"]["observations"] + 2
+    else:
+        assert "TESTZ" in text and "4b1805" in text
+
+
+@pytest.mark.parametrize(
+    ("rows", "expect"),
+    [
+        ([{"time": 1, "icao24": "abc123", "lon": 8.0}], "field 'lat'"),
+        ([{"time": 1, "icao24": "abc123", "lat": 47.0, "lon": 8.0},
+          {"time": "soon", "icao24": "abc123", "lat": 47.0, "lon": 8.0}], "row 2, field 'time'"),
+        ([{"time": 1, "icao24": "abc123", "lat": 47.0, "lon": 8.0},
+          {"time": 2, "icao24": "abc123", "lat": 95.0, "lon": 8.0}], "row 2, field 'lat'"),
+        ([{"time": 1, "icao24": "abc123", "lat": "x47", "lon": 8.0}], "row 1, field 'lat'"),
+    ],
+)
+def test_bad_rows_name_file_row_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          rows: list[dict[str, object]], expect: str) -> None:
+    f = write_csv(tmp_path / "bad.csv", rows)
+    code, _, err = run(capsys, "scan", str(f), "--circle", CIRCLE)
+    assert code == 1
+    assert str(f) in err and expect in err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_skip_counts_bad_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rows = crossing_rows()
+    rows[3]["lat"] = "north"
+    rows[5]["lon"] = 400
+    f = write_csv(tmp_path / "a.csv", rows)
+    code, out, err = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
+                         "--on-error", "skip", "--format", "jsonl")
+    assert code == 0 and len(out.splitlines()) == 1
+    assert "skipped 2 bad row(s)" in err
+
+
+def test_empty_file_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    code, _, err = run(capsys, "scan", str(empty), "--circle", CIRCLE)
+    assert code == 1 and "empty" in err and str(empty) in err
+    header = tmp_path / "header.csv"
+    header.write_text("time,icao24,lat,lon\n")
+    code, _, err = run(capsys, "scan", str(header), "--circle", CIRCLE)
+    assert code == 1 and "no rows" in err
+    code, _, err = run(capsys, "scan", str(header), "--circle", "nonsense")
+    assert code == 2 and "--circle" in err
+    code, _, err = run(capsys, "scan", str(tmp_path / "missing.csv"), "--circle", CIRCLE)
+    assert code == 2 and "not found" in err
+
+
+def test_traffic_column_names_in_feet_are_mapped(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    rows = crossing_rows()
+    df = pd.DataFrame(rows).rename(columns={"time": "timestamp", "lat": "latitude",
+                                            "lon": "longitude"})
+    df["timestamp"] = pd.to_datetime(df["timestamp"], unit="s", utc=True).astype(str)
+    df["altitude"] = df.pop("baroaltitude") / 0.3048
+    df["groundspeed"] = df.pop("velocity") / (1852 / 3600)
+    f = tmp_path / "traffic.csv"
+    df.to_csv(f, index=False)
+    code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
+                       "--format", "jsonl")
+    (rec,) = [json.loads(x) for x in out.splitlines()]
+    plain = write_csv(tmp_path / "plain.csv", rows)
+    _, out2, _ = run(capsys, "scan", str(plain), "--circle", CIRCLE, "--all-entries",
+                     "--format", "jsonl")
+    (rec2,) = [json.loads(x) for x in out2.splitlines()]
+    assert rec["entered_at"] == rec2["entered_at"]
+    assert rec["max_altitude_m"] == pytest.approx(rec2["max_altitude_m"], abs=0.1)

@@ -1,0 +1,160 @@
+"""Entries on hand-built cases whose answers are known exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from skyfence.airspace.geodesy import geodesic_distance_m
+from skyfence.airspace.zones import Zone
+from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.model import Entry, make_observations
+
+SQUARE = Zone("SQ", "custom", shapely.box(0.0, 0.0, 1.0, 1.0))
+
+
+def track(ident: str, t: list[float], lon: list[float], lat: list[float],
+          alt: list[float] | None = None) -> pd.DataFrame:
+    return make_observations(time=t, icao24=[ident] * len(t), lat=lat, lon=lon, altitude=alt)
+
+
+def finals(zones: list[Zone], obs: pd.DataFrame, **cfg: float) -> list[Entry]:
+    det = EntryDetector(zones, DetectorConfig(**cfg))  # type: ignore[arg-type]
+    ev = det.process(obs) + det.close()
+    out = [e.entry for e in ev if e.kind in ("exit", "open")]
+    return sorted(out, key=lambda e: (e.track, e.entered_at))
+
+
+def test_straight_crossing_has_interpolated_entry_and_exit() -> None:
+    t = list(np.arange(0, 201, 10.0))
+    lon = list(np.linspace(-0.5, 1.5, len(t)))
+    (e,) = finals([SQUARE], track("4840d6", t, lon, [0.5] * len(t)))
+    assert e.entry_interpolated
+    assert e.entered_at == pytest.approx(50.0)
+    assert e.exited_at == pytest.approx(150.0)
+    assert e.duration_s == pytest.approx(100.0)
+    assert e.entry_point == pytest.approx((0.5, 0.0))
+    assert e.exit_point == pytest.approx((0.5, 1.0))
+    # fixes at lon 0.0 and 1.0 lie on the boundary; strictly inside are 0.1 .. 0.9
+    assert e.observations == 9
+    assert e.last_inside_at == pytest.approx(140.0)
+    # deepest fix is the centre: nearest edge is the south or north one, or the west
+    want = min(geodesic_distance_m(0.5, 0.5, 0.5, 0.0)[0], geodesic_distance_m(0.5, 0.5, 0.0, 0.5)[0])
+    assert e.max_depth_m == pytest.approx(want, rel=1e-3)
+
+
+def test_track_starting_inside_is_not_interpolated_and_can_stay_open() -> None:
+    (e,) = finals([SQUARE], track("abc123", [0, 10, 20], [0.5, 0.6, 0.7], [0.5] * 3))
+    assert not e.entry_interpolated
+    assert e.entry_point is None
+    assert e.entered_at == 0
+    assert e.exited_at is None and e.exit_point is None
+    assert e.observations == 3
+    assert e.duration_s == 20
+
+
+def test_reentries_give_separate_entries() -> None:
+    lon = [-0.5, 0.5, 1.5, 0.5, -0.5]
+    es = finals([SQUARE], track("abc123", [0, 100, 200, 300, 400], lon, [0.5] * 5))
+    assert len(es) == 2
+    assert es[0].entered_at == pytest.approx(50) and es[0].exited_at == pytest.approx(150)
+    assert es[1].entered_at == pytest.approx(250) and es[1].exited_at == pytest.approx(350)
+
+
+def test_corner_cut_between_two_outside_fixes_is_an_entry_without_observations() -> None:
+    # the line from (-0.1, 0.5) to (0.5, -0.1) cuts the corner at (0, 0)
+    (e,) = finals([SQUARE], track("abc123", [0, 60], [-0.1, 0.5], [0.5, -0.1]))
+    assert e.observations == 0
+    assert e.entry_interpolated
+    assert e.entered_at == pytest.approx(10.0)  # x = 0 at 1/6 of the way
+    assert e.exited_at == pytest.approx(50.0)  # y = 0 at 5/6
+    assert e.max_depth_m == 0.0
+
+
+def test_gap_splits_the_track_and_leaves_the_first_entry_open() -> None:
+    t = [0, 10, 20, 1000, 1010]
+    es = finals([SQUARE], track("abc123", t, [0.2, 0.3, 0.4, 0.5, 0.6], [0.5] * 5))
+    assert len(es) == 2
+    assert es[0].exited_at is None and es[0].last_inside_at == 20
+    assert not es[1].entry_interpolated and es[1].entered_at == 1000
+    # with a longer gap allowance it is one entry
+    assert len(finals([SQUARE], track("abc123", t, [0.2, 0.3, 0.4, 0.5, 0.6], [0.5] * 5),
+                      gap_s=2000)) == 1
+
+
+def test_ceiling_counts_only_fixes_below_it() -> None:
+    low = Zone("LOW", "custom", shapely.box(0, 0, 1, 1), floor_m=None, ceiling_m=1000.0)
+    # descends from 2000 m to 0 m over the zone centre
+    t = [0, 100, 200]
+    (e,) = finals([low], track("abc123", t, [0.5] * 3, [0.5] * 3, alt=[2000, 1000 - 1, 0]))
+    assert e.entry_interpolated
+    assert e.entered_at == pytest.approx(1000 / 1001 * 100, rel=1e-9)
+    assert e.observations == 2
+    assert e.max_altitude_m == 999 and e.min_altitude_m == 0
+
+
+def test_floor_and_ceiling_band_climb_through() -> None:
+    band = Zone("BAND", "custom", shapely.box(0, 0, 1, 1), floor_m=500.0, ceiling_m=1500.0)
+    (e,) = finals([band], track("abc123", [0, 100], [0.5, 0.5], [0.5, 0.5], alt=[0, 2000]))
+    assert e.entered_at == pytest.approx(25) and e.exited_at == pytest.approx(75)
+    assert e.observations == 0
+
+
+def test_island_zone_counts_each_island() -> None:
+    islands = Zone("ISL", "custom", shapely.MultiPolygon([shapely.box(0, 0, 1, 1),
+                                                          shapely.box(2, 0, 3, 1)]))
+    (a, b) = finals([islands], track("abc123", [0, 200], [-0.5, 3.5], [0.5, 0.5]))
+    assert a.entered_at == pytest.approx(25) and a.exited_at == pytest.approx(75)
+    assert b.entered_at == pytest.approx(125) and b.exited_at == pytest.approx(175)
+
+
+def test_bay_crossed_between_two_inside_fixes_splits_the_entry() -> None:
+    # a U-shaped zone: the notch lon 0.4..0.6, lat 0.3..1 is outside
+    u = Zone("U", "custom", shapely.box(0, 0, 1, 1).difference(shapely.box(0.4, 0.3, 0.6, 1.1)))
+    es = finals([u], track("abc123", [0, 100], [0.2, 0.8], [0.6, 0.6]))
+    assert len(es) == 2
+    assert es[0].exited_at == pytest.approx(100 / 3)
+    assert es[1].entered_at == pytest.approx(200 / 3)
+
+
+def test_unsorted_interleaved_rows_equal_sorted_rows() -> None:
+    a = track("aaaaaa", list(np.arange(0, 200, 10.0)), list(np.linspace(-0.5, 1.5, 20)), [0.5] * 20)
+    b = track("bbbbbb", list(np.arange(0, 200, 10.0)), [0.5] * 20, list(np.linspace(1.5, -0.5, 20)))
+    both = pd.concat([a, b], ignore_index=True)
+    shuffled = both.sample(frac=1.0, random_state=7).reset_index(drop=True)
+    assert finals([SQUARE], both) == finals([SQUARE], shuffled)
+    assert len(finals([SQUARE], both)) == 2
+
+
+def test_chunked_batches_equal_one_batch() -> None:
+    rng = np.random.default_rng(3)
+    frames = []
+    for k in range(30):
+        t = np.sort(rng.uniform(0, 3600, 80))
+        lon = np.cumsum(rng.normal(0, 0.08, 80)) + rng.uniform(-0.5, 1.5)
+        lat = np.cumsum(rng.normal(0, 0.08, 80)) + rng.uniform(-0.5, 1.5)
+        frames.append(track(f"{k:06x}", list(t), list(lon), list(lat)))
+    data = pd.concat(frames, ignore_index=True).sort_values("time", kind="stable")
+    one = finals([SQUARE], data)
+    det = EntryDetector([SQUARE])
+    ev = []
+    for chunk in np.array_split(data, 7):
+        ev += det.process(chunk)
+    ev += det.close()
+    chunked = sorted((e.entry for e in ev if e.kind in ("exit", "open")),
+                     key=lambda e: (e.track, e.entered_at))
+    assert len(one) > 10
+    assert chunked == one
+
+
+def test_duplicate_and_late_fixes_are_dropped_and_counted() -> None:
+    obs = track("abc123", [0, 10, 10, 20], [0.5, 0.6, 0.6, 0.7], [0.5] * 4)
+    det = EntryDetector([SQUARE])
+    det.process(obs)
+    late = track("abc123", [15], [0.9], [0.5])
+    det.process(late)
+    assert det.dropped_out_of_order == 2
+    (ev,) = det.close()
+    assert ev.entry.observations == 3
