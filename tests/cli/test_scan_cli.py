@@ -74,6 +74,7 @@ def test_watch_state_makes_a_violation(tmp_path: Path,
     f = write_csv(tmp_path / "a.csv", crossing_rows("154abc"))  # RUS block 100000-1FFFFF
     code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--watch-state", "rus",
                        "--format", "jsonl")
+    assert code == 0
     (rec,) = [json.loads(x) for x in out.splitlines()]
     assert rec["violation"] and rec["classification"]["registration_state"] == "RUS"
     assert any("RUS" in r for r in rec["reasons"])
@@ -157,6 +158,7 @@ def test_traffic_column_names_in_feet_are_mapped(tmp_path: Path,
     df.to_csv(f, index=False)
     code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
                        "--format", "jsonl")
+    assert code == 0
     (rec,) = [json.loads(x) for x in out.splitlines()]
     plain = write_csv(tmp_path / "plain.csv", rows)
     _, out2, _ = run(capsys, "scan", str(plain), "--circle", CIRCLE, "--all-entries",

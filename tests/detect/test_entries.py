@@ -41,7 +41,9 @@ def test_straight_crossing_has_interpolated_entry_and_exit() -> None:
     assert e.observations == 9
     assert e.last_inside_at == pytest.approx(140.0)
     # deepest fix is the centre: nearest edge is the south or north one, or the west
-    want = min(geodesic_distance_m(0.5, 0.5, 0.5, 0.0)[0], geodesic_distance_m(0.5, 0.5, 0.0, 0.5)[0])
+    south = geodesic_distance_m(0.5, 0.5, 0.5, 0.0)[0]
+    west = geodesic_distance_m(0.5, 0.5, 0.0, 0.5)[0]
+    want = min(south, west)
     assert e.max_depth_m == pytest.approx(want, rel=1e-3)
 
 
