@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Install the system packages skyfence's integration tests need (idempotent, non-interactive).
+#
+# dump1090-mutability: a real Mode S decoder used as the live-feed peer in
+# tests/sources/test_dump1090_feed.py. Runs without a radio in --net-only mode.
+# Usable by root in CI; for another user it goes through sudo when available.
+set -euo pipefail
+
+packages=(dump1090-mutability)
+
+missing=()
+for pkg in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    echo "install-system-deps: all present (${packages[*]})"
+    exit 0
+fi
+
+if [ "$(id -u)" -eq 0 ]; then
+    as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+    as_root=(sudo -n)
+else
+    echo "install-system-deps: need root to install ${missing[*]}" >&2
+    exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+echo "install-system-deps: installed ${missing[*]}"
