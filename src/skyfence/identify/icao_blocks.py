@@ -43,7 +43,8 @@ What the table does not say
 from __future__ import annotations
 
 from bisect import bisect_right
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
@@ -54,11 +55,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "ICAO_BLOCKS",
+    "IdColumn",
     "block_index",
     "parse_icao24",
     "registration_state",
     "state_of",
 ]
+
+#: A column of track ids or addresses: list, numpy array, pandas Series or Arrow array.
+IdColumn: TypeAlias = npt.ArrayLike | Sequence[object] | pa.Array | pa.ChunkedArray
 
 #: (first address, last address inclusive, ISO 3166-1 alpha-3 or None, holder), sorted
 #: by first address, never overlapping. None marks a block ICAO keeps for itself.
@@ -332,7 +337,7 @@ def _as_arrow_strings(values: Any) -> pa.Array:
     return arr
 
 
-def parse_icao24(values: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def parse_icao24(values: IdColumn) -> tuple[np.ndarray, np.ndarray]:
     """Parse hex ICAO addresses: ``(uint32 addresses, valid mask)``.
 
     An element is valid when, with surrounding whitespace stripped, it is exactly six
@@ -382,7 +387,7 @@ def parse_icao24(values: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     return addresses, valid
 
 
-def _addresses_of(values: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+def _addresses_of(values: IdColumn) -> tuple[np.ndarray, np.ndarray]:
     """Addresses and validity from integers (used as they are) or hex strings (parsed)."""
     if isinstance(values, (pa.Array, pa.ChunkedArray)):
         if pa.types.is_integer(values.type):
@@ -422,7 +427,7 @@ def _chunk_table() -> tuple[int, np.ndarray]:
 _CHUNK_SHIFT, _CHUNK_BLOCK = _chunk_table()
 
 
-def block_index(addresses: npt.ArrayLike) -> np.ndarray:
+def block_index(addresses: IdColumn) -> np.ndarray:
     """Index into :data:`ICAO_BLOCKS` of each address's block, -1 when none holds it.
 
     Accepts integer addresses or hex strings (parsed with :func:`parse_icao24`;
@@ -434,7 +439,7 @@ def block_index(addresses: npt.ArrayLike) -> np.ndarray:
     return idx
 
 
-def registration_state(addresses: npt.ArrayLike) -> np.ndarray:
+def registration_state(addresses: IdColumn) -> np.ndarray:
     """ISO 3166-1 alpha-3 State of Registry for each address (object array, None if unknown).
 
     Accepts integer addresses or hex strings. None for invalid ids, unallocated
