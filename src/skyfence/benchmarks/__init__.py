@@ -1,0 +1,1 @@
+"""Benchmarks behind ``skyfence bench NAME``: each module has ``run(json) -> dict``."""
