@@ -199,7 +199,7 @@ class EntryDetector:
 
     def close(self) -> list[EntryEvent]:
         """End of data: every entry still open is reported once as ``open``."""
-        out = []
+        out: list[EntryEvent] = []
         for st in self._tracks.values():
             for o in st.open.values():
                 out.append(EntryEvent("open", o.entry, o.entry.last_inside_at))
@@ -209,7 +209,7 @@ class EntryDetector:
 
     def expire(self, now: float, silence_s: float) -> list[EntryEvent]:
         """Forget tracks silent for more than ``silence_s``; their open entries end open."""
-        out = []
+        out: list[EntryEvent] = []
         for key in [k for k, s in self._tracks.items() if now - s.time > silence_s]:
             st = self._tracks.pop(key)
             out.extend(EntryEvent("exit", o.entry, st.time) for o in st.open.values())

@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from skyfence.incidents.record import RECORD_FIELDS
+from skyfence.incidents.record import RECORD_FIELDS, entry_id
 from skyfence.model import Entry
 
 FORMATS = ("table", "jsonl", "geojson", "csv")
@@ -61,15 +61,12 @@ def write_geojson(
     records: Sequence[dict[str, Any]], entries: Sequence[Entry], out: TextIO
 ) -> None:
     """GeoJSON: the inside part of each entry as a LineString carrying the record."""
-    by_id = {}
-    from skyfence.incidents.record import entry_id
-
-    for e in entries:
-        by_id[entry_id(e.zone, e.track, e.entered_at)] = e
+    by_id = {entry_id(e.zone, e.track, e.entered_at): e for e in entries}
     feats = []
     for r in records:
-        e = by_id.get(r["id"])
-        coords = [[round(lon, 6), round(lat, 6)] for _, lat, lon in (e.path if e else [])]
+        found = by_id.get(r["id"])
+        path = found.path if found is not None else []
+        coords = [[round(lon, 6), round(lat, 6)] for _, lat, lon in path]
         if len(coords) == 1:
             coords = coords * 2
         geom: dict[str, Any] | None

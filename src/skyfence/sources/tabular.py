@@ -196,7 +196,7 @@ def normalize_table(
                 # ICAO addresses in lower-case hex (as OpenSky); other ids kept as given
                 hexa = s.str.fullmatch(r"[0-9A-Fa-f]{6}").fillna(False).to_numpy(bool)
                 s = s.where(~hexa, s.str.lower())
-            out[dst] = s.to_numpy(dtype=object, na_value=None)
+            out[dst] = np.asarray(s.astype(object).where(s.notna(), None), dtype=object)
         elif dst == "onground":
             out[dst] = col.map(lambda v: str(v).strip().lower() in ("true", "1", "t")
                                ).to_numpy(bool)
