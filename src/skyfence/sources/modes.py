@@ -281,8 +281,12 @@ class PyModeSDecoder(ModeSDecoder):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         import pyModeS
+        from pyModeS.position import airborne_position_pair
 
         self._pms = pyModeS
+        self._pair = airborne_position_pair
+        #: icao -> {0 (even) | 1 (odd): (cpr_lat, cpr_lon, time)} of airborne frames
+        self._cpr: dict[str, dict[int, tuple[int, int, float]]] = {}
         # no surface_ref here: the pipe would apply the receiver reference even to an
         # aircraft far away; surface frames are decoded locally in _position instead
         self._pipe = pyModeS.PipeDecoder(
@@ -328,21 +332,40 @@ class PyModeSDecoder(ModeSDecoder):
         return rows
 
     def _position(self, m: dict[str, Any], frame: str, icao: str, t: float) -> tuple[float, float]:
-        """The pipe's position, else a local decode against the anchor."""
+        """The pipe's position, else local against the anchor, else an even/odd pair.
+
+        The pipe holds its first positions until three agree (phantom guard); the
+        pair fallback places an aircraft at its first pair, as rs1090 does.
+        """
         lat, lon = m.get("latitude"), m.get("longitude")
+        airborne = m.get("bds") == "0,5"
+        parity = m.get("cpr_format")
         if lat is None:
             anchor = self._anchor(icao, t)
             if anchor is not None:
-                if m.get("bds") == "0,6":
-                    single = self._pms.decode(frame, surface_ref=anchor)
-                else:
+                if airborne:
                     single = self._pms.decode(frame, reference=anchor)
+                else:
+                    single = self._pms.decode(frame, surface_ref=anchor)
                 lat, lon = single.get("latitude"), single.get("longitude")
+            elif airborne and parity in (0, 1):
+                other = self._cpr.get(icao, {}).get(1 - parity)
+                if other is not None and abs(t - other[2]) <= self.pair_window_s:
+                    mine = (m["cpr_lat"], m["cpr_lon"])
+                    even, odd = (mine, other[:2]) if parity == 0 else (other[:2], mine)
+                    found = self._pair(*even, *odd, even_is_newer=parity == 0)
+                    if found is not None:
+                        lat, lon = found
+        if airborne and parity in (0, 1):
+            self._cpr.setdefault(icao, {})[parity] = (m["cpr_lat"], m["cpr_lon"], t)
         if lat is None or lon is None:
             self.stats.unresolved += 1
             return _NAN, _NAN
         self._last_fix[icao] = (float(lat), float(lon), t)
         return float(lat), float(lon)
+
+    def _forget(self, horizon: float) -> None:
+        self._cpr = {k: v for k, v in self._cpr.items() if max(x[2] for x in v.values()) >= horizon}
 
 
 DECODERS: dict[str, type[ModeSDecoder]] = {

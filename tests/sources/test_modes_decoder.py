@@ -1,0 +1,125 @@
+"""Mode S decoding with both backends: positions, state, CPR pairing, bad frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import rs1090
+from feed_helpers import recorded_frames
+
+from skyfence.sources.modes import DECODERS, make_decoder
+
+CDG = (49.0, 2.5)
+# reference pair (even, odd) of aircraft 40621D from "The 1090 MHz Riddle": with the
+# odd frame newer the position is 52.26578 N, 3.93891 E
+EVEN = "8D40621D58C382D690C8AC2863A7"
+ODD = "8D40621D58C386435CC412692AD6"
+IDENT = "8D4840D6202CC371C32CE0576098"  # identification of 4840D6, KLM1023
+
+
+def decode_in_batches(name: str, size: int, ref: tuple[float, float] | None) -> pd.DataFrame:
+    times, frames = recorded_frames()
+    dec = make_decoder(name, ref=ref)
+    parts = [
+        dec.decode(frames[i : i + size], times[i : i + size]) for i in range(0, len(frames), size)
+    ]
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def rs1090_obs() -> pd.DataFrame:
+    return decode_in_batches("rs1090", 3000, CDG)
+
+
+def test_both_backends_give_the_same_positions(rs1090_obs: pd.DataFrame) -> None:
+    other = decode_in_batches("pymodes", 3000, CDG)
+    assert len(rs1090_obs) == len(other) > 100
+    np.testing.assert_allclose(rs1090_obs[["lat", "lon"]], other[["lat", "lon"]], atol=1e-6)
+    airborne = ~rs1090_obs.onground
+    assert (other.onground == rs1090_obs.onground).all()
+    np.testing.assert_allclose(rs1090_obs.altitude[airborne], other.altitude[airborne])
+    assert (rs1090_obs.icao24 == "393322").all()
+
+
+def test_positions_are_at_the_airport_and_in_si_units(rs1090_obs: pd.DataFrame) -> None:
+    assert rs1090_obs.lat.between(48.9, 49.1).all() and rs1090_obs.lon.between(2.3, 2.7).all()
+    airborne = rs1090_obs[~rs1090_obs.onground]
+    assert len(airborne) > 50 and rs1090_obs.onground.any()
+    times, frames = recorded_frames()
+    raw = rs1090.decode(frames, times, reference=CDG)
+    feet = {m["timestamp"]: m["altitude"] for m in raw if m.get("bds") == "05"}
+    expected = airborne.time.map(feet) * 0.3048
+    np.testing.assert_allclose(airborne.altitude, expected)
+    assert airborne.velocity.between(50, 200).all()  # m/s after take-off
+    assert set(airborne.callsign) == {"AFR34ZG"} and set(airborne.squawk) == {"1000"}
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+@pytest.mark.parametrize("ref", [None, CDG])
+def test_batch_boundaries_do_not_change_results(name: str, ref: tuple[float, float] | None) -> None:
+    whole = decode_in_batches(name, 3000, ref)
+    small = decode_in_batches(name, 7, ref)
+    assert len(small) == len(whole) > 100
+    np.testing.assert_allclose(small[["lat", "lon"]], whole[["lat", "lon"]], atol=1e-6)
+    # state (identity, squawk, velocity) carries across batches as within one
+    pd.testing.assert_frame_equal(
+        small.drop(columns=["lat", "lon"]), whole.drop(columns=["lat", "lon"])
+    )
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+def test_even_odd_pair_across_batches_without_reference(name: str) -> None:
+    dec = make_decoder(name)
+    assert dec.decode([EVEN], [100.0]).empty
+    obs = dec.decode([ODD], [101.0])
+    assert len(obs) == 1
+    assert obs.lat[0] == pytest.approx(52.26578, abs=1e-5)
+    assert obs.lon[0] == pytest.approx(3.93891, abs=1e-5)
+    assert obs.icao24[0] == "40621d"
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+def test_pair_too_far_apart_stays_unresolved(name: str) -> None:
+    dec = make_decoder(name)
+    dec.decode([EVEN], [100.0])
+    assert dec.decode([ODD], [130.0]).empty
+    assert dec.stats.unresolved == 2
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+def test_single_frame_decodes_locally_against_the_reference(name: str) -> None:
+    obs = make_decoder(name, ref=(52.3, 4.8)).decode([ODD], [0.0])
+    assert obs.lat[0] == pytest.approx(52.26578, abs=1e-5)
+    assert obs.lon[0] == pytest.approx(3.93891, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+def test_invalid_and_corrupt_frames_are_counted_not_raised(name: str) -> None:
+    dec = make_decoder(name, ref=(52.3, 4.8))
+    corrupt = EVEN[:-1] + ("0" if EVEN[-1] != "0" else "1")
+    obs = dec.decode(["zz", "8d48", "", EVEN + "00", corrupt, ODD], [0.0] * 6)
+    assert dec.stats.invalid == 4
+    assert dec.stats.rejected == 1
+    assert len(obs) == 1
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+def test_unknown_addresses_are_rejected_and_old_aircraft_forgotten(name: str) -> None:
+    _, frames = recorded_frames()
+    replies = [f for f in frames if int(f[:2], 16) >> 3 in (20, 21)]
+    dec = make_decoder(name, ttl_s=60.0)
+    assert len(replies) >= 20
+    dec.decode(replies[:20], [0.0] * 20)  # surveillance replies of nobody known yet
+    assert dec.stats.messages == 0 and dec.stats.rejected == 20
+    dec.decode([EVEN, ODD], [0.0, 1.0])
+    assert len(dec.state) == 1
+    dec.decode([IDENT], [1000.0])
+    assert "40621d" not in dec.state._slot and len(dec.state) == 1
+
+
+def test_unknown_backend_and_bad_reference_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown Mode S decoder"):
+        make_decoder("dump978")
+    with pytest.raises(ValueError, match="out of range"):
+        make_decoder(ref=(95.0, 0.0))
