@@ -81,9 +81,12 @@ class BeastFramer:
             kind = buf[j + 1]
             size = MESSAGE_BYTES.get(kind)
             if size is None:
-                if kind != ESC:
-                    self._bad(base + j)
-                i = j + 2 if kind == ESC else j + 1
+                if kind == ESC:  # an escaped data byte outside a frame
+                    i = j + 2
+                    continue
+                self._bad(base + j)  # unknown type: skip to the next frame start
+                nxt = buf.find(ESC, j + 1)
+                i = n if nxt < 0 else nxt
                 continue
             need = _HEADER + size
             start = j + 2
