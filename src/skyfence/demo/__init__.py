@@ -66,13 +66,13 @@ def run_demo(scenario: str | None = None) -> int:
         from skyfence.errors import UsageError
 
         raise UsageError(f"unknown demo scenario '{scenario}'")
-    from skyfence.airspace.zones import circle_zone, resolve_zones
+    from skyfence.airspace.zones import resolve_zones
     from skyfence.api import iter_batches, run_scan
     from skyfence.incidents.formats import render_table
     from skyfence.policy import Policy
 
     data = pd.concat([sample_traffic(), vaindloo_track()], ignore_index=True)
-    zones = resolve_zones(["EST", "CHE"]) + [circle_zone("LSZH-5km", 47.4647, 8.5492, 5.0)]
+    zones = resolve_zones(["EST", "CHE"], circles=["LSZH-5km:47.4647,8.5492,5"])
     result = run_scan(iter_batches(data), zones, policy=Policy.from_options(["RUS", "BLR"]))
     print("skyfence demo: real OpenSky traffic over Switzerland (1 Aug 2018) and one")
     print("radar-only track rebuilt from the Vaindloo incident of 19 Sep 2025")

@@ -35,14 +35,16 @@ def segment_transitions(
     lon: np.ndarray,
     lat: np.ndarray,
     alt: np.ndarray,
-    inside: np.ndarray,
     seg_start: np.ndarray,
+    in0: np.ndarray,
+    in1: np.ndarray,
 ) -> Transitions:
     """Transitions on the segments ``seg_start[k] -> seg_start[k] + 1``.
 
-    ``inside`` is the state at every fix. A segment is examined when its end states
-    differ, when its line crosses the boundary (a corner cut between two outside fixes,
-    or a bay crossed between two inside fixes), or when its altitude crosses a limit.
+    ``in0`` and ``in1`` are the states at each segment's two fixes. A segment is examined
+    when its end states differ, when its line crosses the boundary (a corner cut between
+    two outside fixes, or a bay crossed between two inside fixes), or when its altitude
+    crosses a limit.
     """
     i0 = seg_start
     i1 = seg_start + 1
@@ -61,7 +63,7 @@ def segment_transitions(
             ok = np.isfinite(t) & (t > 0) & (t < 1)
             segs.append(np.flatnonzero(ok))
             fracs.append(t[ok])
-    differ = np.flatnonzero(inside[i0] != inside[i1])
+    differ = np.flatnonzero(in0 != in1)
     seg_all = np.concatenate([*segs, differ])
     if len(seg_all) == 0:
         return Transitions.empty()
@@ -100,7 +102,7 @@ def segment_transitions(
     for k in cand.tolist():
         b = bounds_per_seg[k]
         nsub = len(b) - 1
-        states = [bool(inside[i0[k]]), *mid_in[pos : pos + nsub].tolist(), bool(inside[i1[k]])]
+        states = [bool(in0[k]), *mid_in[pos : pos + nsub].tolist(), bool(in1[k])]
         pos += nsub
         # transition between states[j] and states[j+1] happens at b[j]
         # (states[0] is the fix itself at 0, the last state is the end fix at 1)

@@ -14,13 +14,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import segment_transitions
+from skyfence.detect.screen import Screen, default_screen
 from skyfence.model import Entry
 
 EMERGENCY_SQUAWKS = ("7500", "7600", "7700")
+
 
 
 @dataclass
@@ -94,11 +97,20 @@ class EntryDetector:
     ['entry', 'exit']
     """
 
-    def __init__(self, zones: Sequence[Zone], config: DetectorConfig | None = None) -> None:
+    def __init__(
+        self,
+        zones: Sequence[Zone],
+        config: DetectorConfig | None = None,
+        *,
+        screen: Screen | None = None,
+    ) -> None:
         self.zones = list(zones)
         self.config = config or DetectorConfig()
+        self.screen = screen if screen is not None else default_screen(self.zones)
         self._boundaries: dict[int, Boundary] = {}
         self._tracks: dict[str, _TrackState] = {}
+        bounds = np.array([z.geometry.bounds for z in self.zones], dtype=np.float64)
+        self._zone_boxes = shapely.STRtree(shapely.box(*bounds.T))
         #: rows dropped because they were older than, or as old as, the track's last fix
         self.dropped_out_of_order = 0
         self.positions = 0
@@ -120,80 +132,45 @@ class EntryDetector:
         """Consume one batch of observations; return the events it caused, in time order."""
         if len(batch) == 0:
             return []
-        keys_new = batch["icao24"].to_numpy(dtype=object)
-        codes_new, uniques = pd.factorize(keys_new)
-        n_new = len(codes_new)
-        carried = [(c, self._tracks[k]) for c, k in enumerate(uniques) if k in self._tracks]
-        nc = len(carried)
-        code = np.concatenate([np.asarray([c for c, _ in carried], np.intp), codes_new])
-        time = np.concatenate(
-            [np.asarray([s.time for _, s in carried]), batch["time"].to_numpy(np.float64)]
-        )
-        lon = np.concatenate(
-            [np.asarray([s.lon for _, s in carried]), batch["lon"].to_numpy(np.float64)]
-        )
-        lat = np.concatenate(
-            [np.asarray([s.lat for _, s in carried]), batch["lat"].to_numpy(np.float64)]
-        )
-        alt = np.concatenate(
-            [np.asarray([s.alt for _, s in carried]), batch["altitude"].to_numpy(np.float64)]
-        )
-        is_carried = np.concatenate([np.ones(nc, bool), np.zeros(n_new, bool)])
-        src = np.concatenate([np.full(nc, -1, np.intp), np.arange(n_new)])
-        # a fix not newer than what its track already had is late or a duplicate: drop it
-        last_seen = np.full(len(uniques), -np.inf)
-        last_seen[code[:nc]] = time[:nc]
-        late = ~is_carried & (time <= last_seen[code])
-        order = np.lexsort((~is_carried, time, code))
-        order = order[~late[order]]
-        code, time, lon, lat, alt = code[order], time[order], lon[order], lat[order], alt[order]
-        is_carried, src = is_carried[order], src[order]
-        same = np.zeros(len(code), bool)
-        same[1:] = code[1:] == code[:-1]
-        dup = same & np.concatenate([[False], time[1:] == time[:-1]])
-        self.dropped_out_of_order += int(late.sum() + dup.sum())
-        if dup.any():
-            keep = ~dup
-            code, time, lon, lat, alt = code[keep], time[keep], lon[keep], lat[keep], alt[keep]
-            is_carried, src, same = is_carried[keep], src[keep], same[keep]
-        self.positions += int((~is_carried).sum())
-        gap = np.zeros(len(code), bool)
-        gap[1:] = same[1:] & (time[1:] - time[:-1] > self.config.gap_s)
-        seg_ok = np.zeros(len(code), bool)  # segment (i-1 -> i) exists
-        seg_ok[1:] = same[1:] & ~gap[1:]
-        track_start = ~seg_ok  # first fix of a track piece (carried rows included)
-        seg_start = np.flatnonzero(seg_ok[1:])  # segments i -> i+1
-        # the last row of each key goes to the carried state
-        last_of_key = np.ones(len(code), bool)
-        last_of_key[:-1] = ~same[1:]
-        # a track piece ends (lost) at row i when the next row is the same key after a gap
-        piece_end = np.zeros(len(code), bool)
-        piece_end[:-1] = gap[1:]
-
-        cols = _BatchColumns(batch, src)
-        events: list[EntryEvent] = []
-        lon_min, lon_max = float(lon.min()), float(lon.max())
-        lat_min, lat_max = float(lat.min()), float(lat.max())
-        carried_states = {c: s for c, s in carried}
-        for zi, zone in enumerate(self.zones):
-            has_open = any(zi in s.open for s in carried_states.values())
-            zx0, zy0, zx1, zy1 = zone.geometry.bounds
-            if not has_open and (lon_max < zx0 or lon_min > zx1 or lat_max < zy0 or lat_min > zy1):
-                continue
-            events.extend(
-                self._zone_events(
-                    zi, zone, uniques, carried_states, code, time, lon, lat, alt,
-                    is_carried, track_start, seg_start, piece_end, cols,
-                )
+        w = _Work.build(batch, self._tracks, self.config.gap_s)
+        self.dropped_out_of_order += w.dropped
+        self.positions += w.n_new
+        scr = self.screen.screen(w.lon, w.lat)
+        # segments that may cross some boundary: ends in different cells, or a boundary cell
+        seg = w.seg_start
+        i0, i1 = seg, seg + 1
+        maybe = seg[(scr.cell[i0] != scr.cell[i1]) | scr.boundary[i0] | scr.boundary[i1]]
+        seg_zone_pairs = np.empty((2, 0), np.intp)
+        if len(maybe):
+            boxes = shapely.box(
+                np.minimum(w.lon[maybe], w.lon[maybe + 1]),
+                np.minimum(w.lat[maybe], w.lat[maybe + 1]),
+                np.maximum(w.lon[maybe], w.lon[maybe + 1]),
+                np.maximum(w.lat[maybe], w.lat[maybe + 1]),
             )
-        # carry the last fix of each track
-        for i in np.flatnonzero(last_of_key).tolist():
-            key = uniques[code[i]]
-            st = self._tracks.get(key)
-            if st is None:
-                st = self._tracks[key] = _TrackState(time[i], lon[i], lat[i], alt[i])
-            else:
-                st.time, st.lon, st.lat, st.alt = time[i], lon[i], lat[i], alt[i]
+            k, zi = self._zone_boxes.query(boxes)
+            seg_zone_pairs = np.vstack([maybe[k], zi])
+        # inside rows (horizontally) grouped by zone, rows ascending within a zone
+        rows_l, zones_l = [], []
+        for layer in range(scr.zone.shape[1]):
+            col = scr.zone[:, layer]
+            r = np.flatnonzero(col >= 0)
+            rows_l.append(r)
+            zones_l.append(col[r])
+        in_rows = np.concatenate(rows_l) if rows_l else np.empty(0, np.intp)
+        in_zone = np.concatenate(zones_l) if zones_l else np.empty(0, np.int32)
+        order = np.lexsort((in_rows, in_zone))
+        in_rows, in_zone = in_rows[order], in_zone[order]
+        sp_order = np.lexsort((seg_zone_pairs[0], seg_zone_pairs[1]))
+        sp_seg, sp_zone = seg_zone_pairs[0][sp_order], seg_zone_pairs[1][sp_order]
+        active = set(np.unique(in_zone).tolist()) | set(np.unique(sp_zone).tolist())
+        active |= {zi for st in w.carried_states.values() for zi in st.open}
+        events: list[EntryEvent] = []
+        for zi in sorted(active):
+            a, b = np.searchsorted(in_zone, [zi, zi + 1])
+            c, d = np.searchsorted(sp_zone, [zi, zi + 1])
+            events.extend(self._zone_events(zi, w, in_rows[a:b], sp_seg[c:d]))
+        w.carry(self._tracks)
         events.sort(key=lambda e: e.at)
         return events
 
@@ -222,79 +199,75 @@ class EntryDetector:
 
     # ------------------------------------------------------------------ one zone
     def _zone_events(
-        self,
-        zi: int,
-        zone: Zone,
-        uniques: Any,
-        carried_states: dict[int, _TrackState],
-        code: np.ndarray,
-        time: np.ndarray,
-        lon: np.ndarray,
-        lat: np.ndarray,
-        alt: np.ndarray,
-        is_carried: np.ndarray,
-        track_start: np.ndarray,
-        seg_start: np.ndarray,
-        piece_end: np.ndarray,
-        cols: _BatchColumns,
+        self, zi: int, w: _Work, h_rows: np.ndarray, cand: np.ndarray
     ) -> list[EntryEvent]:
-        zx0, zy0, zx1, zy1 = zone.geometry.bounds
-        in_box = (lon >= zx0) & (lon <= zx1) & (lat >= zy0) & (lat <= zy1)
-        inside = np.zeros(len(lon), bool)
-        if in_box.any():
-            inside[in_box] = zone.contains(lon[in_box], lat[in_box], alt[in_box])
-        # only segments whose box meets the zone's box can change state
-        s0, s1 = seg_start, seg_start + 1
-        seg_box = ~(
-            (np.maximum(lon[s0], lon[s1]) < zx0)
-            | (np.minimum(lon[s0], lon[s1]) > zx1)
-            | (np.maximum(lat[s0], lat[s1]) < zy0)
-            | (np.minimum(lat[s0], lat[s1]) > zy1)
-        )
-        tr = segment_transitions(
-            zone, self.boundary(zi), lon, lat, alt, inside, seg_start[seg_box]
-        )
-        stats_rows = inside & ~is_carried
-        if not stats_rows.any() and len(tr.row) == 0:
-            has_open = any(zi in s.open for s in carried_states.values())
-            if not has_open:
-                return []
-        # runs of inside fixes; a run breaks at any segment that has a transition
-        cut = np.zeros(len(lon), bool)
-        if len(tr.row):
-            cut[tr.row + 1] = True
-        prev_in = np.zeros(len(lon), bool)
-        prev_in[1:] = stats_rows[:-1]
-        run_start = stats_rows & (~prev_in | track_start | cut)
-        rows = np.flatnonzero(stats_rows)
-        run_id = np.cumsum(run_start)[rows] - 1
-        if len(rows):
-            bounds = np.flatnonzero(np.diff(np.concatenate([[-1], run_id])) != 0)
-            run_first = rows[bounds]
-            run_last = rows[np.concatenate([bounds[1:] - 1, [len(rows) - 1]])]
+        """Events of zone ``zi``: ``h_rows`` are inside it horizontally, ``cand`` are
+        segments that may cross its boundary."""
+        zone = self.zones[zi]
+        rows = h_rows
+        if zone.has_altitude_limits and len(h_rows):
+            rows = h_rows[zone.altitude_ok(w.alt[h_rows])]
+            # a segment with a horizontally inside end may climb or descend through a limit
+            seg_ok = w.seg_ok_from(h_rows)
+            cand = np.union1d(cand, seg_ok)
         else:
-            run_first = run_last = np.empty(0, np.intp)
-        depth = np.zeros(len(lon))
-        if len(rows):
-            depth[rows] = self.boundary(zi).distance_m(lon[rows], lat[rows])
+            cand = np.unique(cand)
 
-        # items in data order: (position, order, kind, payload)
+        def inside(r: np.ndarray) -> np.ndarray:
+            if len(rows) == 0:
+                return np.zeros(len(r), bool)
+            pos = np.minimum(np.searchsorted(rows, r), len(rows) - 1)
+            return np.asarray(rows[pos] == r)
+
+        tr = segment_transitions(
+            zone, self.boundary(zi), w.lon, w.lat, w.alt, cand, inside(cand), inside(cand + 1)
+        )
+        stats = rows[~w.is_carried[rows]]
+        carried_open = {c: s.open.pop(zi) for c, s in w.carried_states.items() if zi in s.open}
+        if len(stats) == 0 and len(tr.row) == 0 and not carried_open:
+            return []
+        # runs of consecutive inside rows; a run breaks at any segment with a transition
+        cut = np.zeros(len(stats), bool)
+        if len(stats):
+            cut[1:] = stats[1:] != stats[:-1] + 1
+            cut[0] = True
+            cut |= w.track_start[stats]
+            if len(tr.row):
+                cut |= np.isin(stats - 1, tr.row)
+        starts = np.flatnonzero(cut)
+        run_first = stats[starts]
+        run_last = stats[np.concatenate([starts[1:] - 1, [len(stats) - 1]])].astype(np.intp) \
+            if len(stats) else np.empty(0, np.intp)
+        depth = np.zeros(len(w.lon))
+        if len(stats):
+            depth[stats] = self.boundary(zi).distance_m(w.lon[stats], w.lat[stats])
+
+        code, time, lon, lat = w.code, w.time, w.lon, w.lat
         items: list[tuple[float, int, str, int, float, bool]] = []
-        first_in = np.flatnonzero(track_start & inside & ~is_carried)
+        first_in = stats[w.track_start[stats]]
         items.extend((float(i), 0, "start", int(i), 0.0, True) for i in first_in.tolist())
         for r, f, e in zip(tr.row.tolist(), tr.fraction.tolist(), tr.entering.tolist(),
                            strict=True):
             items.append((r + f, 0 if e else 2, "cross", int(r), float(f), bool(e)))
         items.extend((float(a), 1, "run", int(a), float(b), True)
                      for a, b in zip(run_first.tolist(), run_last.tolist(), strict=True))
-        items.extend((float(i), 3, "end", int(i), 0.0, False)
-                     for i in np.flatnonzero(piece_end).tolist())
+        if carried_open:
+            ends = w.piece_end_rows
+            ends = ends[np.isin(code[ends], list(carried_open))] if len(ends) else ends
+        else:
+            ends = np.empty(0, np.intp)
+        touched = set(code[rows].tolist()) | set(code[tr.row].tolist()) if len(tr.row) \
+            else set(code[rows].tolist())
+        more = w.piece_end_rows
+        if len(more):
+            more = more[np.isin(code[more], list(touched))]
+            ends = np.union1d(ends, more)
+        items.extend((float(i), 3, "end", int(i), 0.0, False) for i in ends.tolist())
         items.sort(key=lambda it: (code[it[3]], it[0], it[1]))
 
         events: list[EntryEvent] = []
-        open_by_code: dict[int, _Open] = {
-            c: s.open.pop(zi) for c, s in carried_states.items() if zi in s.open
-        }
+        open_by_code: dict[int, _Open] = carried_open
+        keys = w.uniques
         for _, _, kind, r, f, flag in items:
             c = int(code[r])
             cur = open_by_code.get(c)
@@ -306,13 +279,7 @@ class EntryDetector:
                 else:
                     t, x, y = _lerp(time, lon, lat, r, f)
                     interp = True
-                entry = Entry(
-                    zone=zone.name, zone_kind=zone.kind, track=str(uniques[c]),
-                    entered_at=t, entry_interpolated=interp, exited_at=None,
-                    last_inside_at=t, max_depth_m=0.0,
-                    entry_point=(y, x) if interp else None, exit_point=None,
-                    min_altitude_m=None, max_altitude_m=None, observations=0,
-                )
+                entry = _new_entry(zone, str(keys[c]), t, interp, (y, x) if interp else None)
                 if self.config.keep_path:
                     entry.path.append((t, y, x))
                 cur = open_by_code[c] = _Open(entry)
@@ -320,15 +287,10 @@ class EntryDetector:
             elif kind == "run":
                 if cur is None:  # defensive: inside without a seen crossing
                     t0 = float(time[r])
-                    entry = Entry(
-                        zone=zone.name, zone_kind=zone.kind, track=str(uniques[c]),
-                        entered_at=t0, entry_interpolated=False, exited_at=None,
-                        last_inside_at=t0, max_depth_m=0.0, entry_point=None, exit_point=None,
-                        min_altitude_m=None, max_altitude_m=None, observations=0,
-                    )
+                    entry = _new_entry(zone, str(keys[c]), t0, False, None)
                     cur = open_by_code[c] = _Open(entry)
                     events.append(EntryEvent("entry", replace(entry), t0))
-                changed = self._absorb_run(cur, r, int(f), time, lon, lat, alt, depth, cols)
+                changed = self._absorb_run(cur, r, int(f), w, depth)
                 if changed and self.config.updates:
                     events.append(EntryEvent("update", replace(cur.entry), float(time[int(f)])))
             elif kind == "cross" and not flag:
@@ -348,28 +310,13 @@ class EntryDetector:
                 events.append(EntryEvent("exit", cur.entry, float(time[r])))
         # entries still open go back to their tracks' carried state
         for c, o in open_by_code.items():
-            key = uniques[c]
-            st = self._tracks.get(key)
-            if st is None:
-                i = int(np.flatnonzero(code == c)[-1])
-                st = self._tracks[key] = _TrackState(time[i], lon[i], lat[i], alt[i])
-            st.open[zi] = o
+            w.pending_open.setdefault(c, {})[zi] = o
         return events
 
-    def _absorb_run(
-        self,
-        cur: _Open,
-        a: int,
-        b: int,
-        time: np.ndarray,
-        lon: np.ndarray,
-        lat: np.ndarray,
-        alt: np.ndarray,
-        depth: np.ndarray,
-        cols: _BatchColumns,
-    ) -> bool:
+    def _absorb_run(self, cur: _Open, a: int, b: int, w: _Work, depth: np.ndarray) -> bool:
         """Fold the inside fixes ``a..b`` into an open entry; True if depth/altitude grew."""
         e = cur.entry
+        time, lon, lat, alt, cols = w.time, w.lon, w.lat, w.alt, w.cols
         sl = slice(a, b + 1)
         before = (e.max_depth_m, e.min_altitude_m, e.max_altitude_m)
         e.observations += b - a + 1
@@ -394,6 +341,108 @@ class EntryDetector:
         if self.config.keep_path:
             e.path.extend(zip(time[sl].tolist(), lat[sl].tolist(), lon[sl].tolist(), strict=True))
         return (e.max_depth_m, e.min_altitude_m, e.max_altitude_m) != before
+
+
+def _new_entry(
+    zone: Zone, track: str, t: float, interpolated: bool, point: tuple[float, float] | None
+) -> Entry:
+    return Entry(
+        zone=zone.name, zone_kind=zone.kind, track=track, entered_at=t,
+        entry_interpolated=interpolated, exited_at=None, last_inside_at=t, max_depth_m=0.0,
+        entry_point=point, exit_point=None, min_altitude_m=None, max_altitude_m=None,
+        observations=0,
+    )
+
+
+class _Work:
+    """One batch joined with the carried last fix of each of its tracks, sorted by
+    track and time, with the track structure (segments, starts, gaps) worked out."""
+
+    code: np.ndarray
+    time: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+    alt: np.ndarray
+    is_carried: np.ndarray
+    uniques: Any
+    carried_states: dict[int, _TrackState]
+    n_new: int
+    dropped: int
+    seg_ok: np.ndarray  # segment (i-1 -> i) exists
+    seg_start: np.ndarray  # rows i with a segment i -> i+1
+    track_start: np.ndarray
+    piece_end_rows: np.ndarray  # rows after which a gap splits the track
+    last_of_key: np.ndarray
+    cols: _BatchColumns
+    pending_open: dict[int, dict[int, _Open]]
+
+    @classmethod
+    def build(cls, batch: pd.DataFrame, tracks: dict[str, _TrackState], gap_s: float) -> _Work:
+        w = cls()
+        codes_new, uniques = pd.factorize(batch["icao24"].to_numpy(dtype=object))
+        n_new = len(codes_new)
+        carried = [(c, tracks[k]) for c, k in enumerate(uniques) if k in tracks]
+        nc = len(carried)
+
+        def col(name: str, attr: str) -> np.ndarray:
+            return np.concatenate([np.asarray([getattr(s, attr) for _, s in carried], np.float64),
+                                   batch[name].to_numpy(np.float64)])
+
+        code = np.concatenate([np.asarray([c for c, _ in carried], np.intp), codes_new])
+        time, lon, lat = col("time", "time"), col("lon", "lon"), col("lat", "lat")
+        alt = col("altitude", "alt")
+        is_carried = np.concatenate([np.ones(nc, bool), np.zeros(n_new, bool)])
+        src = np.concatenate([np.full(nc, -1, np.intp), np.arange(n_new)])
+        # a fix not newer than what its track already had is late or a duplicate: drop it
+        last_seen = np.full(len(uniques), -np.inf)
+        last_seen[code[:nc]] = time[:nc]
+        late = ~is_carried & (time <= last_seen[code])
+        order = np.lexsort((~is_carried, time, code))
+        order = order[~late[order]]
+        same = code[order][1:] == code[order][:-1]
+        dup = np.concatenate([[False], same & (time[order][1:] == time[order][:-1])])
+        order = order[~dup]
+        w.dropped = int(late.sum() + dup.sum())
+        w.code, w.time, w.lon, w.lat, w.alt = (code[order], time[order], lon[order],
+                                               lat[order], alt[order])
+        w.is_carried, w.uniques = is_carried[order], uniques
+        w.n_new = int((~w.is_carried).sum())
+        w.carried_states = dict(carried)
+        n = len(w.code)
+        same_key = np.zeros(n, bool)
+        same_key[1:] = w.code[1:] == w.code[:-1]
+        gap = np.zeros(n, bool)
+        gap[1:] = same_key[1:] & (w.time[1:] - w.time[:-1] > gap_s)
+        w.seg_ok = same_key & ~gap
+        w.track_start = ~w.seg_ok
+        w.seg_start = np.flatnonzero(w.seg_ok[1:])
+        w.piece_end_rows = np.flatnonzero(gap[1:])
+        w.last_of_key = np.ones(n, bool)
+        w.last_of_key[:-1] = ~same_key[1:]
+        w.cols = _BatchColumns(batch, src[order])
+        w.pending_open = {}
+        return w
+
+    def seg_ok_from(self, rows: np.ndarray) -> np.ndarray:
+        """Start rows of the segments that begin or end at ``rows``."""
+        before = rows[(rows > 0) & self.seg_ok[rows]] - 1
+        nxt = rows[rows + 1 < len(self.seg_ok)]
+        after = nxt[self.seg_ok[nxt + 1]]
+        return np.union1d(before, after)
+
+    def carry(self, tracks: dict[str, _TrackState]) -> None:
+        """Store each track's last fix and its still-open entries for the next batch."""
+        for i in np.flatnonzero(self.last_of_key).tolist():
+            c = int(self.code[i])
+            key = self.uniques[c]
+            st = tracks.get(key)
+            t, x, y, a = (float(self.time[i]), float(self.lon[i]), float(self.lat[i]),
+                          float(self.alt[i]))
+            if st is None:
+                st = tracks[key] = _TrackState(t, x, y, a)
+            else:
+                st.time, st.lon, st.lat, st.alt = t, x, y, a
+            st.open = self.pending_open.get(c, {})
 
 
 def _lerp(
