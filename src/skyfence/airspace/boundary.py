@@ -146,3 +146,50 @@ class Boundary:
         qx = self.x0[seg] + t * (self.x1[seg] - self.x0[seg])
         qy = self.y0[seg] + t * (self.y1[seg] - self.y0[seg])
         return geodesic_distance_m(lon[pt], lat[pt], qx, qy)
+
+    def max_distance_m(
+        self, lon: np.ndarray, lat: np.ndarray, starts: np.ndarray, *, stride: int = 16
+    ) -> FloatArray:
+        """Largest distance to the boundary within each group of consecutive positions.
+
+        ``starts`` are the first index of each group (ascending, ``starts[0] == 0``).
+        Distance to a boundary is 1-Lipschitz, so after measuring every ``stride``-th
+        position, a position ``p`` near a measured ``q`` cannot be deeper than
+        ``d(q) + |pq|``; only positions whose bound beats their group's maximum so far
+        are measured. The answer equals measuring every position.
+        """
+        n = len(lon)
+        if n == 0:
+            return np.zeros(0)
+        group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
+        pos_in_group = np.arange(n) - starts[group]
+        ends = np.append(starts[1:], n) - 1
+        sampled = (pos_in_group % stride == 0) | (np.arange(n) == ends[group])
+        si = np.flatnonzero(sampled)
+        d_s = self.distance_m(lon[si], lat[si])
+        best = np.full(len(starts), -np.inf)
+        np.maximum.at(best, group[si], d_s)
+        rest = np.flatnonzero(~sampled)
+        if len(rest):
+            # nearest sample before and after (same group by construction)
+            k_prev = np.searchsorted(si, rest) - 1
+            k_next = k_prev + 1
+            ub = np.minimum(
+                d_s[k_prev] + _arc_upper_m(lon[rest], lat[rest], lon[si[k_prev]], lat[si[k_prev]]),
+                d_s[k_next] + _arc_upper_m(lon[rest], lat[rest], lon[si[k_next]], lat[si[k_next]]),
+            )
+            cand = rest[ub > best[group[rest]]]
+            if len(cand):
+                d_c = self.distance_m(lon[cand], lat[cand])
+                np.maximum.at(best, group[cand], d_c)
+        return best
+
+
+def _arc_upper_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+                 ) -> FloatArray:
+    """An upper bound of the WGS84 geodesic distance: a great circle on a sphere of the
+    largest radius of curvature (6,399.6 km), plus 0.5% margin."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(lon2 - lon1)
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * 6_399_600.0 * 1.005 * np.arcsin(np.sqrt(np.clip(h, 0, 1))))

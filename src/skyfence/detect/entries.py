@@ -238,9 +238,9 @@ class EntryDetector:
         run_first = stats[starts]
         run_last = stats[np.concatenate([starts[1:] - 1, [len(stats) - 1]])].astype(np.intp) \
             if len(stats) else np.empty(0, np.intp)
-        depth = np.zeros(len(w.lon))
+        depth = np.zeros(len(w.lon))  # each run's deepest value, stored at its first row
         if len(stats):
-            depth[stats] = self.boundary(zi).distance_m(w.lon[stats], w.lat[stats])
+            depth[run_first] = self.boundary(zi).max_distance_m(w.lon[stats], w.lat[stats], starts)
 
         code, time, lon, lat = w.code, w.time, w.lon, w.lat
         items: list[tuple[float, int, str, int, float, bool]] = []
@@ -321,7 +321,7 @@ class EntryDetector:
         before = (e.max_depth_m, e.min_altitude_m, e.max_altitude_m)
         e.observations += b - a + 1
         e.last_inside_at = float(time[b])
-        d = float(depth[sl].max())
+        d = float(depth[a])
         if d > e.max_depth_m:
             e.max_depth_m = d
         lo, hi = _nanmin(alt[sl]), _nanmax(alt[sl])

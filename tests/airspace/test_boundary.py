@@ -1,0 +1,41 @@
+"""Boundary segments: crossings, distances and the pruned per-group maximum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from skyfence.airspace.boundary import Boundary
+from skyfence.airspace.geodesy import geodesic_distance_m
+from skyfence.airspace.zones import circle_zone, national_zone
+
+
+def test_distance_to_a_circle_is_radius_minus_offset() -> None:
+    z = circle_zone("C", 60.0, 25.0, 20.0)
+    b = Boundary(z.geometry)
+    lon = np.full(5, 25.0)
+    lat = 60.0 + np.array([0.0, 0.02, 0.05, 0.1, 0.15])
+    off = geodesic_distance_m(25.0, 60.0, lon, lat)
+    assert b.distance_m(lon, lat) == pytest.approx(20000.0 - off, abs=1.0)
+
+
+def test_pruned_group_maximum_equals_measuring_everything() -> None:
+    b = Boundary(national_zone("EST").geometry)
+    rng = np.random.default_rng(0)
+    # wandering tracks inside Estonia, grouped in runs of varying length
+    n = 3000
+    lon = 25.5 + np.cumsum(rng.normal(0, 0.01, n))
+    lat = 58.8 + np.cumsum(rng.normal(0, 0.005, n))
+    starts = np.unique(np.concatenate([[0], rng.integers(1, n, 40)]))
+    full = b.distance_m(lon, lat)
+    want = np.maximum.reduceat(full, starts)
+    got = b.max_distance_m(lon, lat, starts)
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_crossing_fractions_are_exact_for_a_square() -> None:
+    b = Boundary(shapely.box(0, 0, 1, 1))
+    seg, t = b.crossings(np.array([-1.0, 0.2]), np.array([0.5, 0.2]),
+                         np.array([3.0, 0.8]), np.array([0.5, 0.8]))
+    assert sorted(zip(seg.tolist(), t.tolist(), strict=True)) == [(0, 0.25), (0, 0.5)]
