@@ -33,6 +33,8 @@ class BeastStats:
     malformed: int = 0
     #: byte offset (from the first byte fed) of the first malformed data, if any
     first_malformed_at: int | None = None
+    #: 1-based number of the frame (record) being read there
+    first_malformed_record: int | None = None
 
 
 class BeastFramer:
@@ -125,6 +127,7 @@ class BeastFramer:
         self.stats.malformed += 1
         if self.stats.first_malformed_at is None:
             self.stats.first_malformed_at = offset
+            self.stats.first_malformed_record = self.stats.frames + self.stats.mode_ac + 1
 
     @staticmethod
     def _unescape(buf: bytes, k: int, need: int) -> tuple[bytes, int]:

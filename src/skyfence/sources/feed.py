@@ -471,7 +471,7 @@ def read_beast_file(
                     error = InputError(
                         f"malformed Beast data at byte {framer.stats.first_malformed_at}",
                         file=str(p),
-                        row=framer.stats.frames + 1,
+                        row=framer.stats.first_malformed_record,
                         field="frame",
                     )
                     if on_error == "abort":
