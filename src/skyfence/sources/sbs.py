@@ -20,6 +20,8 @@ raise :class:`~skyfence.errors.InputError` naming the source, line and field.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -70,6 +72,8 @@ _NUMERIC = {
 }
 #: Other SBS record types that are valid but carry no aircraft message.
 _OTHER_TYPES = frozenset({"SEL", "ID", "AIR", "STA", "CLK"})
+_TRANSMISSION_TYPES = frozenset("12345678")
+_HEX6 = re.compile(r"[0-9a-fA-F]{6}")
 _MAX_KEPT_ERRORS = 100
 
 
@@ -163,31 +167,28 @@ class SbsParser:
         if not good:
             return self.state.apply(empty_messages())
         numbers = numbers[keep]
-        table = np.array([s.split(",") for s in good], dtype=object)
-        cols = {name: pd.Series(table[:, i]) for name, i in _IDX.items()}
+        cols = dict(zip(SBS_FIELDS, zip(*(s.split(",") for s in good), strict=True), strict=True))
         bad = np.zeros(len(good), dtype=bool)
 
-        ttype = pd.to_numeric(cols["transmission_type"], errors="coerce")
-        bad |= self._check(~ttype.between(1, 8).to_numpy(), numbers, bad, "transmission_type")
-        icao = cols["hex_ident"].str.strip().str.lower()
-        hex_ok = icao.str.fullmatch(r"[0-9a-f]{6}").to_numpy(dtype=bool)
-        bad |= self._check(~hex_ok, numbers, bad, "hex_ident")
+        kinds = {k: k.strip() in _TRANSMISSION_TYPES for k in set(cols["transmission_type"])}
+        kind_ok = np.fromiter(map(kinds.__getitem__, cols["transmission_type"]), bool, len(good))
+        bad |= self._check(~kind_ok, numbers, bad, "transmission_type")
+        addresses = {a: _address(a) for a in set(cols["hex_ident"])}
+        icao = np.array([addresses[a] for a in cols["hex_ident"]], dtype=object)
+        bad |= self._check(pd.isna(icao), numbers, bad, "hex_ident")
 
-        when = cols["generated_date"].str.replace("/", "-") + "T" + cols["generated_time"]
-        stamp = pd.to_datetime(when, format="ISO8601", errors="coerce")
-        logged = cols["logged_date"].str.replace("/", "-") + "T" + cols["logged_time"]
-        stamp = stamp.fillna(pd.to_datetime(logged, format="ISO8601", errors="coerce"))
-        stamp = stamp.dt.tz_localize(self.tz).dt.tz_convert("UTC")
-        seconds = (stamp - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
-        if arrival_time is not None:
-            seconds = np.where(np.isnan(seconds), arrival_time, seconds)
+        seconds = self._times(cols["generated_date"], cols["generated_time"])
+        missing = np.isnan(seconds)
+        if missing.any():
+            logged = self._times(cols["logged_date"], cols["logged_time"])
+            seconds = np.where(missing, logged, seconds)
+            if arrival_time is not None:
+                seconds = np.where(np.isnan(seconds), arrival_time, seconds)
         bad |= self._check(np.isnan(seconds), numbers, bad, "generated_time")
 
         values: dict[str, np.ndarray] = {}
         for name, factor in _NUMERIC.items():
-            raw = cols[name]
-            num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64")
-            unreadable = np.isnan(num) & (raw.str.strip() != "").to_numpy()
+            num, unreadable = _floats(cols[name])
             bad |= self._check(unreadable, numbers, bad, name)
             values[name] = num * factor
         out_of_range = (np.abs(values["lat"]) > 90) | (np.abs(values["lon"]) > 180)
@@ -195,28 +196,43 @@ class SbsParser:
         one_sided = np.isnan(values["lat"]) != np.isnan(values["lon"])
         bad |= self._check(one_sided, numbers, bad, "lon")
 
-        ground = cols["is_on_ground"].str.strip()
-        onground = np.where(ground == "", np.nan, (ground != "0").astype("float64"))
-        callsign = cols["callsign"].str.strip()
-        squawk = cols["squawk"].str.strip()
+        flags = {
+            g: (np.nan if not g.strip() else float(g.strip() != "0"))
+            for g in set(cols["is_on_ground"])
+        }
+        onground = np.fromiter(map(flags.__getitem__, cols["is_on_ground"]), float, len(good))
+        callsign = np.array([c.strip() or None for c in cols["callsign"]], dtype=object)
+        squawk = np.array([q.strip() or None for q in cols["squawk"]], dtype=object)
         ok = ~bad
         messages = {
             "time": seconds[ok],
-            "icao24": icao.to_numpy()[ok],
+            "icao24": icao[ok],
             "lat": values["lat"][ok],
             "lon": values["lon"][ok],
             "altitude": values["altitude"][ok],
             "velocity": values["ground_speed"][ok],
             "heading": values["track"][ok],
             "vertrate": values["vertical_rate"][ok],
-            "callsign": callsign.where(callsign != "", None).to_numpy()[ok],
-            "squawk": squawk.where(squawk != "", None).to_numpy()[ok],
+            "callsign": callsign[ok],
+            "squawk": squawk[ok],
             "onground": onground[ok],
         }
         self.stats.messages += int(ok.sum())
         obs = self.state.apply(messages)
         self.stats.positions += len(obs)
         return obs
+
+    def _times(self, dates: tuple[str, ...], times: tuple[str, ...]) -> np.ndarray:
+        """Unix seconds of SBS date and time fields read in ``tz`` (NaN when unreadable)."""
+        midnights = {d: _midnight(d) for d in set(dates)}
+        day = np.fromiter(map(midnights.__getitem__, dates), float, len(dates))
+        seconds = day + _seconds_of_day(times)
+        if self.tz != "UTC":
+            wall = pd.to_datetime(pd.Series(seconds), unit="s")
+            local = wall.dt.tz_localize(self.tz, ambiguous="NaT", nonexistent="NaT")
+            utc = local.dt.tz_convert("UTC")
+            seconds = (utc - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy()
+        return seconds
 
     def _check(
         self, invalid: np.ndarray, numbers: np.ndarray, already: np.ndarray, name: str
@@ -235,3 +251,71 @@ class SbsParser:
         self.stats.malformed_by_field[field_name] += 1
         if len(self.errors) < _MAX_KEPT_ERRORS:
             self.errors.append(err)
+
+
+def _address(text: str) -> str | None:
+    """The lower-case ICAO address of a hex_ident field, None when it is not one."""
+    text = text.strip()
+    return text.lower() if _HEX6.fullmatch(text) else None
+
+
+def _midnight(date: str) -> float:
+    """Unix seconds of 00:00 (as UTC wall time) of an SBS ``YYYY/MM/DD`` date, NaN if bad."""
+    try:
+        day = dt.date.fromisoformat(date.strip().replace("/", "-"))
+    except ValueError:
+        return float("nan")
+    return float((day - dt.date(1970, 1, 1)).days * 86400)
+
+
+def _seconds_of_day(times: tuple[str, ...]) -> np.ndarray:
+    """Seconds since midnight of ``HH:MM:SS[.fff]`` fields (NaN when unreadable).
+
+    The usual fixed form ``HH:MM:SS.fff`` is read as bytes with numpy; any other
+    form falls back to :meth:`datetime.time.fromisoformat` for that field.
+    """
+    n = len(times)
+    out = np.full(n, np.nan)
+    fixed = np.fromiter((len(t) == 12 for t in times), bool, n)
+    if fixed.any():
+        text = "".join(t for t, f in zip(times, fixed, strict=True) if f)
+        raw = np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8).reshape(-1, 12)
+        d = raw.astype(np.int64) - 48
+        digits = np.delete(d, [2, 5, 8], axis=1)
+        shape_ok = (raw[:, 2] == 58) & (raw[:, 5] == 58) & (raw[:, 8] == 46)
+        ok = shape_ok & ((digits >= 0) & (digits <= 9)).all(axis=1)
+        hours = d[:, 0] * 10 + d[:, 1]
+        minutes = d[:, 3] * 10 + d[:, 4]
+        secs = d[:, 6] * 10 + d[:, 7]
+        ok &= (hours < 24) & (minutes < 60) & (secs < 61)
+        value = (
+            hours * 3600 + minutes * 60 + secs + (d[:, 9] * 100 + d[:, 10] * 10 + d[:, 11]) / 1e3
+        )
+        out[np.flatnonzero(fixed)] = np.where(ok, value, np.nan)
+    for i in np.flatnonzero(~fixed):
+        try:
+            t = dt.time.fromisoformat(times[i].strip())
+        except ValueError:
+            continue
+        out[i] = t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
+    return out
+
+
+def _floats(column: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Floats of a text column (NaN where empty) and the mask of unreadable cells."""
+    n = len(column)
+    out = np.full(n, np.nan)
+    unreadable = np.zeros(n, dtype=bool)
+    filled = [i for i, v in enumerate(column) if v]
+    if not filled:
+        return out, unreadable
+    texts = [column[i] for i in filled]
+    try:
+        out[filled] = np.array(texts, dtype="float64")
+    except ValueError:
+        num = pd.to_numeric(pd.Series(texts, dtype=object), errors="coerce").to_numpy(float)
+        out[filled] = num
+        unreadable[
+            np.asarray(filled)[np.isnan(num) & np.array([bool(t.strip()) for t in texts])]
+        ] = True
+    return out, unreadable
