@@ -1,0 +1,252 @@
+"""Motion filters for many tracks at once, in the tracker's local plane.
+
+The horizontal state is ``[x, y, vx, vy]`` (metres, m/s). Every method works on arrays
+of rows (one per track, or one per track-plot pair when gating), each with its own
+time step, so no Python loop runs per track. Two filters share one interface:
+
+- :class:`ConstantVelocity`: a Kalman filter with white-noise acceleration;
+- :class:`IMM`: an interacting multiple model filter over several constant-velocity
+  models of different process noise (quiet cruise, manoeuvre), the classic
+  CV / high-noise-CV pair for manoeuvring jets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.float64]
+_H = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0]])
+
+
+@dataclass
+class FilterState:
+    """Per-row filter arrays; the first axis of every array is the row."""
+
+    arrays: dict[str, Array]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.arrays.values())))
+
+    def take(self, idx: npt.NDArray[np.intp] | npt.NDArray[np.bool_]) -> FilterState:
+        """The rows ``idx`` (indices or a boolean mask)."""
+        return FilterState({k: v[idx] for k, v in self.arrays.items()})
+
+    def assign(self, idx: npt.NDArray[np.intp], other: FilterState) -> None:
+        """Overwrite rows ``idx`` with the rows of ``other``."""
+        for k, v in self.arrays.items():
+            v[idx] = other.arrays[k]
+
+    def concat(self, other: FilterState) -> FilterState:
+        """These rows followed by those of ``other``."""
+        return FilterState({k: np.concatenate([v, other.arrays[k]])
+                            for k, v in self.arrays.items()})
+
+
+class MotionFilter(Protocol):
+    """What the tracker needs from a filter (all methods vectorized over rows)."""
+
+    def initiate(self, z: Array, r: Array) -> FilterState:
+        """New rows from single plots ``z`` (n, 2) with covariances ``r`` (n, 2, 2)."""
+        ...
+
+    def predict(self, state: FilterState, dt: Array) -> FilterState:
+        """Rows moved ``dt`` (n,) seconds ahead."""
+        ...
+
+    def update(self, state: FilterState, z: Array, r: Array) -> FilterState:
+        """Predicted rows corrected by plots ``z`` (row-aligned)."""
+        ...
+
+    def estimate(self, state: FilterState) -> tuple[Array, Array]:
+        """Mean (n, 4) and covariance (n, 4, 4) of each row."""
+        ...
+
+    def hypotheses(self, state: FilterState) -> tuple[Array, Array]:
+        """Means (n, k, 4) and covariances (n, k, 4, 4) a plot may match (for gating:
+        one per model of an IMM, so a manoeuvre is not gated out by the quiet model)."""
+        ...
+
+
+def transition(dt: Array) -> Array:
+    """Constant-velocity transition matrices (n, 4, 4)."""
+    f = np.broadcast_to(np.eye(4), (dt.size, 4, 4)).copy()
+    f[:, 0, 2] = dt
+    f[:, 1, 3] = dt
+    return f
+
+
+def process_noise(dt: Array, q: float) -> Array:
+    """White-noise-acceleration covariance (n, 4, 4), spectral density ``q`` m^2/s^3."""
+    d = np.abs(dt)
+    out = np.zeros((dt.size, 4, 4))
+    for i in (0, 1):
+        out[:, i, i] = q * d**3 / 3
+        out[:, i, i + 2] = out[:, i + 2, i] = q * d**2 / 2 * np.sign(dt)
+        out[:, i + 2, i + 2] = q * d
+    return out
+
+
+def kalman_predict(x: Array, p: Array, dt: Array, q: float) -> tuple[Array, Array]:
+    """CV prediction of means (..., 4) and covariances (..., 4, 4); rows lead."""
+    f = transition(dt)
+    xp = np.einsum("nij,n...j->n...i", f, x)
+    pp = np.einsum("nij,n...jk,nlk->n...il", f, p, f)
+    qq = process_noise(dt, q)
+    pp = pp + (qq if p.ndim == 3 else qq[:, None])
+    return xp, pp
+
+
+def innovation(x: Array, p: Array, z: Array, r: Array) -> tuple[Array, Array]:
+    """Innovation ``z - Hx`` and its covariance ``HPH' + R`` (rows lead)."""
+    return z - x[..., :2], p[..., :2, :2] + r
+
+
+def kalman_update(x: Array, p: Array, z: Array, r: Array) -> tuple[Array, Array, Array, Array]:
+    """Position update; returns the new mean, covariance, innovation and its covariance."""
+    nu, s = innovation(x, p, z, r)
+    s_inv = np.linalg.inv(s)
+    k = p[..., :, :2] @ s_inv  # (.., 4, 2)
+    xn = x + np.einsum("...ij,...j->...i", k, nu)
+    ikh = np.eye(4) - k @ _H
+    pn = ikh @ p @ np.swapaxes(ikh, -1, -2) + k @ r @ np.swapaxes(k, -1, -2)  # Joseph form
+    return xn, 0.5 * (pn + np.swapaxes(pn, -1, -2)), nu, s
+
+
+def _initial(z: Array, r: Array, sigma_v: float) -> tuple[Array, Array]:
+    n = len(z)
+    x = np.zeros((n, 4))
+    x[:, :2] = z
+    p = np.zeros((n, 4, 4))
+    p[:, :2, :2] = r
+    p[:, 2, 2] = p[:, 3, 3] = sigma_v**2
+    return x, p
+
+
+@dataclass(frozen=True)
+class ConstantVelocity:
+    """Kalman filter, constant velocity with white-noise acceleration.
+
+    ``q`` is the acceleration spectral density (m^2/s^3): 1-10 for airliners, more for
+    fighters; ``sigma_v`` the speed uncertainty of a track born from one plot.
+    """
+
+    q: float = 5.0
+    sigma_v: float = 250.0
+
+    def initiate(self, z: Array, r: Array) -> FilterState:
+        x, p = _initial(z, r, self.sigma_v)
+        return FilterState({"x": x, "p": p})
+
+    def predict(self, state: FilterState, dt: Array) -> FilterState:
+        x, p = kalman_predict(state.arrays["x"], state.arrays["p"], dt, self.q)
+        return FilterState({"x": x, "p": p})
+
+    def update(self, state: FilterState, z: Array, r: Array) -> FilterState:
+        x, p, _, _ = kalman_update(state.arrays["x"], state.arrays["p"], z, r)
+        return FilterState({"x": x, "p": p})
+
+    def estimate(self, state: FilterState) -> tuple[Array, Array]:
+        return state.arrays["x"], state.arrays["p"]
+
+    def hypotheses(self, state: FilterState) -> tuple[Array, Array]:
+        return state.arrays["x"][:, None], state.arrays["p"][:, None]
+
+
+@dataclass(frozen=True)
+class IMM:
+    """Interacting multiple model filter over constant-velocity models.
+
+    ``qs`` are the process noises of the models (default a quiet and a manoeuvring
+    one); ``switch`` the probability of leaving a model between two updates.
+    """
+
+    qs: tuple[float, ...] = (1.0, 400.0)
+    switch: float = 0.05
+    sigma_v: float = 250.0
+
+    @property
+    def transition_matrix(self) -> Array:
+        m = len(self.qs)
+        pi = np.full((m, m), self.switch / max(m - 1, 1))
+        np.fill_diagonal(pi, 1.0 - self.switch)
+        return pi
+
+    def initiate(self, z: Array, r: Array) -> FilterState:
+        m = len(self.qs)
+        x, p = _initial(z, r, self.sigma_v)
+        return FilterState({
+            "x": np.repeat(x[:, None], m, axis=1), "p": np.repeat(p[:, None], m, axis=1),
+            "mu": np.full((len(z), m), 1.0 / m)})
+
+    def predict(self, state: FilterState, dt: Array) -> FilterState:
+        x, p, mu = state.arrays["x"], state.arrays["p"], state.arrays["mu"]
+        pi = self.transition_matrix
+        c = mu @ pi  # (n, m): predicted model probabilities
+        w = mu[:, :, None] * pi[None] / np.maximum(c[:, None, :], 1e-300)  # mu_{i|j}
+        x0 = np.einsum("nij,nik->njk", w, x)
+        d = x[:, :, None, :] - x0[:, None, :, :]  # (n, i, j, 4)
+        p0 = np.einsum("nij,nikl->njkl", w, p) + np.einsum("nij,nijk,nijl->njkl", w, d, d)
+        xs, ps = [], []
+        for j, q in enumerate(self.qs):  # one pass per model, vectorized over rows
+            xj, pj = kalman_predict(x0[:, j], p0[:, j], dt, q)
+            xs.append(xj)
+            ps.append(pj)
+        return FilterState({"x": np.stack(xs, 1), "p": np.stack(ps, 1), "mu": c})
+
+    def update(self, state: FilterState, z: Array, r: Array) -> FilterState:
+        x, p, c = state.arrays["x"], state.arrays["p"], state.arrays["mu"]
+        xn, pn, nu, s = kalman_update(x, p, z[:, None], r[:, None])
+        d2 = np.einsum("nmi,nmij,nmj->nm", nu, np.linalg.inv(s), nu)
+        loglik = -0.5 * d2 - 0.5 * np.log(np.linalg.det(s))
+        loglik -= loglik.max(axis=1, keepdims=True)
+        mu = c * np.exp(loglik)
+        mu /= mu.sum(axis=1, keepdims=True)
+        return FilterState({"x": xn, "p": pn, "mu": mu})
+
+    def estimate(self, state: FilterState) -> tuple[Array, Array]:
+        x, p, mu = state.arrays["x"], state.arrays["p"], state.arrays["mu"]
+        xm = np.einsum("nm,nmi->ni", mu, x)
+        d = x - xm[:, None]
+        pm = np.einsum("nm,nmij->nij", mu, p) + np.einsum("nm,nmi,nmj->nij", mu, d, d)
+        return xm, pm
+
+    def hypotheses(self, state: FilterState) -> tuple[Array, Array]:
+        return state.arrays["x"], state.arrays["p"]
+
+
+@dataclass(frozen=True)
+class Vertical:
+    """A one-dimensional constant-velocity filter for altitude ``[z, vz]``."""
+
+    q: float = 2.0
+    sigma_z: float = 30.0
+    sigma_vz: float = 20.0
+
+    def step(self, z: Array, p: Array, dt: Array, meas: Array) -> tuple[Array, Array]:
+        """Predict rows by ``dt`` then correct with altitudes ``meas`` (n,)."""
+        f = np.broadcast_to(np.eye(2), (dt.size, 2, 2)).copy()
+        f[:, 0, 1] = dt
+        d = np.abs(dt)
+        qm = np.empty((dt.size, 2, 2))
+        qm[:, 0, 0] = self.q * d**3 / 3
+        qm[:, 0, 1] = qm[:, 1, 0] = self.q * d**2 / 2
+        qm[:, 1, 1] = self.q * d
+        zp = np.einsum("nij,nj->ni", f, z)
+        pp = f @ p @ np.swapaxes(f, 1, 2) + qm
+        s = pp[:, 0, 0] + self.sigma_z**2
+        k = pp[:, :, 0] / s[:, None]
+        zn = zp + k * (meas - zp[:, 0])[:, None]
+        pn = pp - k[:, :, None] * pp[:, None, 0, :]
+        return zn, pn
+
+    def initiate(self, meas: Array) -> tuple[Array, Array]:
+        """New rows from first altitudes."""
+        z = np.column_stack([meas, np.zeros_like(meas)])
+        p = np.zeros((meas.size, 2, 2))
+        p[:, 0, 0] = self.sigma_z**2
+        p[:, 1, 1] = self.sigma_vz**2
+        return z, p
