@@ -8,31 +8,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from skyfence.airspace.zones import Zone, resolve_zones
-from skyfence.detect.entries import DetectorConfig, EntryDetector
 from skyfence.errors import UsageError
-from skyfence.incidents.assess import Assessor
 from skyfence.incidents.record import RECORD_FIELDS
-from skyfence.model import Entry
 from skyfence.policy import Policy
+from skyfence.scanning.engine import (
+    ScanOptions,
+    ScanResult,
+    detect_entries,
+    finish,
+    scan_files,
+    scan_frame,
+)
+from skyfence.scanning.inputs import expand_inputs
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks, normalize_table
 
-
-@dataclass
-class ScanResult:
-    """Records of a scan plus what it read and what it skipped."""
-
-    records: list[dict[str, Any]]
-    entries: list[Entry]
-    positions: int = 0
-    rejects: RejectLog = field(default_factory=RejectLog)
-    dropped_duplicates: int = 0
+__all__ = ["ScanResult", "iter_batches", "run_scan", "scan"]
 
 
 def _zones_of(zones: Any) -> list[Zone]:
@@ -76,24 +72,18 @@ def run_scan(
     keep_path: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> ScanResult:
-    """Detect every entry in ``batches`` and judge it; records sorted by entry time.
+    """Detect every entry in ``batches`` (in any order) and judge it.
 
-    Batches are gathered and screened together so that tracks split across files or
-    chunks are joined exactly as in one table.
+    The batches are screened together, so tracks split across batches are joined
+    exactly as in one table. For files larger than memory use :func:`scan_files`.
     """
-    frames = []
-    for b in batches:
-        frames.append(b)
-        if progress is not None:
-            progress(len(b))
+    frames = list(batches)
+    if progress is not None:
+        progress(sum(len(b) for b in frames))
     data = pd.concat(frames, ignore_index=True) if len(frames) != 1 else frames[0]
-    det = EntryDetector(zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path))
-    events = det.process(data) + det.close()
-    finals = [e.entry for e in events if e.kind in ("exit", "open")]
-    finals.sort(key=lambda e: (e.entered_at, e.zone, e.track))
-    assessor = Assessor(policy or Policy())
-    records = [assessor.record(e) for e in finals]
-    return ScanResult(records, finals, det.positions, dropped_duplicates=det.dropped_out_of_order)
+    found, det = detect_entries([data], zones, gap_s=gap_s, keep_path=keep_path)
+    entries, records = finish(found, policy or Policy())
+    return ScanResult(records, entries, det.positions, dropped_duplicates=det.dropped_out_of_order)
 
 
 def scan(
@@ -123,13 +113,12 @@ def scan(
     if isinstance(source, (str, Path)):
         source = [source]
     cmap = ColumnMap.parse(columns) if isinstance(columns, str) else columns
-    rejects = RejectLog()
-    result = run_scan(
-        iter_batches(source, columns=cmap, on_error=on_error, rejects=rejects),
-        _zones_of(zones),
-        policy=Policy.from_options(watch_states),
-        gap_s=gap_s,
-    )
+    opts = ScanOptions(zones=_zones_of(zones), policy=Policy.from_options(watch_states),
+                       gap_s=gap_s, columns=cmap, on_error=on_error)
+    if isinstance(source, pd.DataFrame):
+        result = scan_frame(source, opts)
+    else:
+        result = scan_files(expand_inputs(source), opts)
     recs = [r for r in result.records if all_entries or r["violation"]]
     df = pd.DataFrame(recs, columns=list(RECORD_FIELDS))
     for col in ("entered_at", "exited_at", "last_inside_at"):

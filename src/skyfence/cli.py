@@ -11,7 +11,6 @@ import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from skyfence import __version__
@@ -61,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop at the first bad row (default) or count and skip bad rows")
     s.add_argument("--input-format", default="auto", metavar="FMT",
                    help="auto (by file name), csv, parquet")
+    s.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="run on this machine (default) or on a Dask cluster")
+    s.add_argument("--scheduler", metavar="ADDR",
+                   help="Dask scheduler address (tcp://host:8786); none: a local cluster")
+    s.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="workers of the local Dask cluster (default: one per core)")
     _add_zone_options(s)
     s.set_defaults(func=_cmd_scan)
 
@@ -117,31 +122,39 @@ def _scan_setup(args: argparse.Namespace) -> tuple[list[Any], Any, float]:
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from skyfence.api import iter_batches, run_scan
     from skyfence.incidents.formats import write_records
-    from skyfence.sources.tabular import ColumnMap, RejectLog
+    from skyfence.scanning.engine import ScanOptions, scan_files
+    from skyfence.scanning.inputs import expand_inputs
+    from skyfence.sources.tabular import ColumnMap
 
     zones, policy, gap = _scan_setup(args)
     cmap = ColumnMap.parse(args.columns) if args.columns else None
-    for path in args.inputs:
-        if not Path(path).exists():
-            raise UsageError(f"{path}: input file not found")
-    rejects = RejectLog()
-    batches = iter_batches(args.inputs, columns=cmap, on_error=args.on_error, rejects=rejects)
+    paths = expand_inputs(args.inputs)
     with _progress(sys.stderr.isatty()) as prog:
+        tick = None
         if prog is not None:
-            task = prog.add_task("reading", total=None)
+            task = prog.add_task("scanning", total=None)
 
             def tick(n: int) -> None:
                 prog.advance(task, n)
-        result = run_scan(batches, zones, policy=policy, gap_s=gap,
-                          keep_path=args.format == "geojson",
-                          progress=tick if prog is not None else None)
+
+        opts = ScanOptions(zones=zones, policy=policy, gap_s=gap, columns=cmap,
+                           keep_path=args.format == "geojson", on_error=args.on_error,
+                           progress=tick)
+        if args.engine == "dask":
+            from skyfence.scanning.distributed import scan_dask
+
+            result = scan_dask(paths, opts, scheduler=args.scheduler, workers=args.workers)
+        else:
+            if args.scheduler:
+                raise UsageError("--scheduler needs --engine dask")
+            result = scan_files(paths, opts)
     records = [r for r in result.records if args.all_entries or r["violation"]]
     with _output(args.output) as out:
         write_records(args.format, records, result.entries, out)
-    if rejects.count:
-        print(f"skyfence: {rejects.summary()}; first: {rejects.examples[0]}", file=sys.stderr)
+    if result.rejects.count:
+        print(f"skyfence: {result.rejects.summary()}; first: {result.rejects.examples[0]}",
+              file=sys.stderr)
     if args.format == "table":
         nv = sum(r["violation"] for r in result.records)
         print(f"{result.positions:,} positions, {len(result.records)} entries, "

@@ -22,9 +22,9 @@ def geodesic_distance_m(
     lon1: npt.ArrayLike, lat1: npt.ArrayLike, lon2: npt.ArrayLike, lat2: npt.ArrayLike
 ) -> FloatArray:
     """Geodesic distance in metres between point pairs (vectorized)."""
-    a = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=np.float64))
-                              for v in (lon1, lat1, lon2, lat2)))
-    _, _, dist = WGS84.inv(*(np.ascontiguousarray(v) for v in a))
+    a = [np.ascontiguousarray(v) for v in np.broadcast_arrays(
+        *(np.atleast_1d(np.asarray(v, dtype=np.float64)) for v in (lon1, lat1, lon2, lat2)))]
+    _, _, dist = WGS84.inv(a[0], a[1], a[2], a[3])
     return np.asarray(dist, dtype=np.float64)
 
 

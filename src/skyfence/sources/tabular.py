@@ -24,8 +24,17 @@ FT = 0.3048
 KT = 1852.0 / 3600.0
 FPM = FT / 60.0
 #: unit name -> factor to SI
-UNITS = {"m": 1.0, "ft": FT, "m/s": 1.0, "kt": KT, "ft/min": FPM, "fpm": FPM, "s": 1.0,
-         "ms": 1e-3, "deg": 1.0}
+UNITS = {
+    "m": 1.0,
+    "ft": FT,
+    "m/s": 1.0,
+    "kt": KT,
+    "ft/min": FPM,
+    "fpm": FPM,
+    "s": 1.0,
+    "ms": 1e-3,
+    "deg": 1.0,
+}
 
 STRING_FIELDS = ("icao24", "callsign", "squawk")
 NUMBER_FIELDS = ("lat", "lon", "baroaltitude", "geoaltitude", "velocity", "heading", "vertrate")
@@ -50,11 +59,13 @@ class ColumnMap:
                 raise UsageError(f"--columns '{part}': expected SOURCE=FIELD[:UNIT]")
             dst, _, unit = dst.partition(":")
             if dst not in KNOWN_FIELDS:
-                raise UsageError(f"--columns '{part}': unknown field '{dst}' "
-                                 f"(one of {', '.join(KNOWN_FIELDS)})")
+                raise UsageError(
+                    f"--columns '{part}': unknown field '{dst}' (one of {', '.join(KNOWN_FIELDS)})"
+                )
             if unit and unit not in UNITS:
-                raise UsageError(f"--columns '{part}': unknown unit '{unit}' "
-                                 f"(one of {', '.join(UNITS)})")
+                raise UsageError(
+                    f"--columns '{part}': unknown unit '{unit}' (one of {', '.join(UNITS)})"
+                )
             out[src.strip()] = (dst, UNITS[unit] if unit else 1.0)
         return cls(out)
 
@@ -71,12 +82,18 @@ class ColumnMap:
 PRESETS: dict[str, ColumnMap] = {
     "opensky": ColumnMap({}),
     # the traffic library's Flight.data: feet, knots, ft/min
-    "traffic": ColumnMap({
-        "timestamp": ("time", 1.0), "latitude": ("lat", 1.0), "longitude": ("lon", 1.0),
-        "altitude": ("baroaltitude", FT), "geoaltitude": ("geoaltitude", FT),
-        "groundspeed": ("velocity", KT), "track": ("heading", 1.0),
-        "vertical_rate": ("vertrate", FPM),
-    }),
+    "traffic": ColumnMap(
+        {
+            "timestamp": ("time", 1.0),
+            "latitude": ("lat", 1.0),
+            "longitude": ("lon", 1.0),
+            "altitude": ("baroaltitude", FT),
+            "geoaltitude": ("geoaltitude", FT),
+            "groundspeed": ("velocity", KT),
+            "track": ("heading", 1.0),
+            "vertical_rate": ("vertrate", FPM),
+        }
+    ),
 }
 
 
@@ -175,8 +192,11 @@ def normalize_table(
     present = {dst for dst, _ in cmap.values()}
     for req in ("time", "icao24", "lat", "lon"):
         if req not in present:
-            raise InputError(f"required column '{req}' is missing (columns: "
-                             f"{', '.join(names[:12])})", file=name, field=req)
+            raise InputError(
+                f"required column '{req}' is missing (columns: {', '.join(names[:12])})",
+                file=name,
+                field=req,
+            )
     if len(df) == 0:
         return make_observations(time=[], icao24=[], lat=[], lon=[])
     chk = _Checker(name, row0, on_error, rejects)
@@ -198,8 +218,9 @@ def normalize_table(
                 s = s.where(~hexa, s.str.lower())
             out[dst] = np.asarray(s.astype(object).where(s.notna(), None), dtype=object)
         elif dst == "onground":
-            out[dst] = col.map(lambda v: str(v).strip().lower() in ("true", "1", "t")
-                               ).to_numpy(bool)
+            out[dst] = col.map(lambda v: str(v).strip().lower() in ("true", "1", "t")).to_numpy(
+                bool
+            )
         else:
             vals, bad = _to_number(col)
             chk.flag(bad, dst, "not a number:", col.to_numpy())
@@ -207,10 +228,10 @@ def normalize_table(
     lat, lon = out["lat"], out["lon"]
     chk.flag(np.isnan(lat), "lat", "latitude is missing")
     chk.flag(np.isnan(lon), "lon", "longitude is missing")
-    chk.flag(~np.isnan(lat) & ((lat < -90) | (lat > 90)), "lat",
-             "latitude outside [-90, 90]:", lat)
-    chk.flag(~np.isnan(lon) & ((lon < -180) | (lon > 180)), "lon",
-             "longitude outside [-180, 180]:", lon)
+    chk.flag(~np.isnan(lat) & ((lat < -90) | (lat > 90)), "lat", "latitude outside [-90, 90]:", lat)
+    chk.flag(
+        ~np.isnan(lon) & ((lon < -180) | (lon > 180)), "lon", "longitude outside [-180, 180]:", lon
+    )
     geo = out.pop("geoaltitude", None)
     baro = out.pop("baroaltitude", None)
     if geo is not None and baro is not None:
@@ -226,14 +247,22 @@ def normalize_table(
 
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     try:
-        reader = pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False,
-                             na_values=[""], compression="infer", engine="c")
+        reader = pd.read_csv(
+            path,
+            chunksize=chunk_rows,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            compression="infer",
+            engine="c",
+        )
         yield from reader
     except pd.errors.EmptyDataError:
         raise InputError("file is empty", file=str(path)) from None
     except (UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError) as exc:
-        raise InputError(f"cannot read as CSV ({str(exc).splitlines()[0]})",
-                         file=str(path)) from None
+        raise InputError(
+            f"cannot read as CSV ({str(exc).splitlines()[0]})", file=str(path)
+        ) from None
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -264,13 +293,17 @@ def iter_table_chunks(
     if p.stat().st_size == 0:
         raise InputError("file is empty", file=str(p))
     suffixes = "".join(p.suffixes[-2:]).lower()
-    raw = _parquet_chunks(p, chunk_rows) if suffixes.endswith((".parquet", ".pq")) \
+    raw = (
+        _parquet_chunks(p, chunk_rows)
+        if suffixes.endswith((".parquet", ".pq"))
         else _csv_chunks(p, chunk_rows)
+    )
     row0 = 0
     rows = 0
     for chunk in raw:
-        yield normalize_table(chunk, name=str(p), columns=columns, on_error=on_error,
-                              row0=row0, rejects=rejects)
+        yield normalize_table(
+            chunk, name=str(p), columns=columns, on_error=on_error, row0=row0, rejects=rejects
+        )
         row0 += len(chunk)
         rows += len(chunk)
     if rows == 0:

@@ -1,0 +1,1 @@
+"""Batch scans: input discovery, exact out-of-core partitioning, local and Dask engines."""
