@@ -1,25 +1,142 @@
-"""Which entries are violations, how severe, and why (the first, built-in policy).
+"""Which entries are violations, how severe, why, and what the operator does next.
 
-Rules, strongest wins:
+A policy is data: a YAML file of ordered rules. The package ships a documented default
+(``skyfence/policies/default.yaml``, :meth:`Policy.default`); an operator writes their
+own and checks it with ``skyfence policy check FILE``.
 
-- a non-cooperative track (its id is not an ICAO 24-bit address: radar only, or
-  unknown) inside a watched zone is a ``critical`` violation;
-- a track whose ICAO address is allocated to a watched state is a violation
-  (``critical`` when known military, ``warning`` otherwise);
-- an emergency squawk (7500 hijack, 7600 radio failure, 7700 emergency) raises ``warning``;
-- anything else is ``info`` and not a violation.
+File format
+-----------
+::
+
+    version: 1                        # optional; only 1 is known
+    name: my centre                   # optional
+    description: ...                  # optional
+    variables:                        # optional: named lists that rules reference as $name
+      emergency_squawks: ["7500", "7600", "7700"]
+      watch_states: [RUS]             # --watch-state values are ADDED to this list
+    rules:
+      - name: non-cooperative entry   # optional; defaults to "rule N"
+        when:                         # optional; every key given must hold (AND)
+          zone: [EST, EKYT-5km]       # zone names (case-insensitive)
+          zone_kind: national         # national | custom
+          cooperative: false          # true: ICAO address seen; false: radar only
+          category: [drone, jet]      # airliner jet propeller helicopter drone balloon unknown
+          registration_state: $watch_states   # ISO3 codes, or "unknown" (no state known)
+          military: true              # true | false | unknown
+          altitude_m: {min: 0, max: 150}      # inside altitudes overlap this band
+          squawk: $emergency_squawks  # an emergency squawk seen inside (7500/7600/7700)
+          min_depth_m: 1000           # deepest inside fix at least this far in
+          min_duration_s: 30          # inside at least this long
+          approach: false             # behaviour flags given by the caller (see below)
+          loitering: true
+          went_dark: true
+        violation: true               # default false
+        severity: critical            # info | warning | critical; default info
+        reason: "non-cooperative target inside {where}: track '{track}' ..."
+        protocol:                     # steps shown to the operator, in this order
+          - notify the duty officer   # a plain step: do it now
+          - step: escalate to the air operations centre if unacknowledged
+            after_s: 60               # escalation time, seconds after the alert
+        stop: false                   # true: later rules are not evaluated
+    otherwise:                        # optional: the outcome when no rule matched
+      severity: info
+      reason: "{cooperation} aircraft inside {where}; no rule applies"
+
+Semantics
+---------
+- Rules are evaluated in file order; **every** matching rule applies, up to the first
+  matching rule with ``stop: true``. A rule matches when every key of its ``when``
+  holds; a list value matches when any element does; an empty ``when`` always matches.
+- ``violation`` is true when any applied rule says so; ``severity`` is the highest of
+  the applied rules (``info`` < ``warning`` < ``critical``); ``reasons`` has one line
+  per applied rule, its ``reason`` with fields filled in; ``protocol`` is the applied
+  rules' steps in rule order, a step already listed is not repeated, and steps are
+  stably ordered by ``after_s`` (immediate steps, with no ``after_s``, first).
+- When no rule applies, ``otherwise`` gives the outcome (default: ``info``, no
+  violation, the reason shown above, no steps).
+- Unknown altitude (no altitude seen) matches any ``altitude_m`` band: a missing
+  altitude must not clear a target. ``registration_state: unknown`` matches a track
+  whose state is not known (radar-only, or an unallocated address).
+- ``military`` comes from the aircraft database (``--aircraft-db``); without one it
+  is ``unknown``, so ``military: true`` never matches.
+- Behaviour flags describe what is judged, as the caller states it: ``approach``
+  (a predicted entry: the track is not inside yet), ``loitering`` (the track stayed
+  near the zone boundary, outside, for longer than the early-warning limit),
+  ``went_dark`` (the track's transponder went silent near the boundary). A flag not
+  given by the caller is false, so ``approach: false`` means "an actual entry".
+- ``reason`` and protocol ``step`` texts are Python format strings over: ``zone``,
+  ``zone_kind``, ``where`` ("EST airspace" / "EKYT zone"), ``track``, ``icao24``,
+  ``callsign``, ``cooperation`` ("cooperative" / "non-cooperative"), ``category``,
+  ``confidence``, ``registration_state``, ``military`` (yes/no/unknown), ``squawk``
+  and ``squawk_meaning`` (the squawks the rule matched, or all seen),
+  ``max_depth_m``, ``depth_km``, ``duration_s``, ``min_altitude_m``,
+  ``max_altitude_m``, ``rule``. An unknown value renders as ``unknown``.
+- ``variables`` are lists of strings; ``$name`` as a value (or a list element) stands
+  for the list. ``watch_states`` always exists: the file's list plus ``--watch-state``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import math
+import re
+import string
+import sys
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
 
+import yaml
+
+from skyfence.errors import ConfigError
 from skyfence.model import Classification, Entry
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
+SEVERITIES = tuple(SEVERITY_ORDER)
+CATEGORIES = ("airliner", "jet", "propeller", "helicopter", "drone", "balloon", "unknown")
+BEHAVIOURS = ("approach", "loitering", "went_dark")
+ZONE_KINDS = ("national", "custom")
 SQUAWK_MEANING = {"7500": "unlawful interference", "7600": "radio failure",
                   "7700": "general emergency"}
+
+_TOP_KEYS = ("version", "name", "description", "variables", "rules", "otherwise")
+_OUTCOME_KEYS = ("violation", "severity", "reason", "protocol")
+_RULE_KEYS = ("name", "when", *_OUTCOME_KEYS, "stop")
+_WHEN_KEYS = ("zone", "zone_kind", "cooperative", "category", "registration_state",
+              "military", "altitude_m", "squawk", "min_depth_m", "min_duration_s",
+              *BEHAVIOURS)
+_STEP_KEYS = ("step", "after_s")
+_TEMPLATE_FIELDS = ("zone", "zone_kind", "where", "track", "icao24", "callsign",
+                    "cooperation", "category", "confidence", "registration_state",
+                    "military", "squawk", "squawk_meaning", "max_depth_m", "depth_km",
+                    "duration_s", "min_altitude_m", "max_altitude_m", "rule")
+_ISO3 = re.compile(r"^[A-Z]{3}$")
+_SQUAWK = re.compile(r"^[0-7]{4}$")
+_DEFAULT_OTHERWISE = {"severity": "info",
+                      "reason": "{cooperation} aircraft inside {where}; no rule applies"}
+
+
+class PolicyError(ConfigError):
+    """A policy file is invalid; ``problems`` lists every error found, one line each."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{self.problems[0]}{more}")
+
+
+@dataclass(frozen=True)
+class ProtocolStep:
+    """One thing the operator does; ``after_s`` is an escalation time (None: now)."""
+
+    step: str
+    after_s: float | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        """``{"step": ..., "after_s": ...}`` as in the incident record."""
+        return {"step": self.step, "after_s": self.after_s}
 
 
 @dataclass(frozen=True)
@@ -29,43 +146,634 @@ class Verdict:
     violation: bool
     severity: str
     reasons: tuple[str, ...]
+    protocol: tuple[ProtocolStep, ...] = ()
+    #: names of the rules that applied, in order (empty when ``otherwise`` applied)
+    rules: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------- rules
 
 
 @dataclass(frozen=True)
-class Policy:
-    """The built-in policy; ``watch_states`` are ISO3 codes (``RUS``, ``BLR``)."""
+class Condition:
+    """A rule's ``when``: each field None (any) or the set of accepted values."""
 
-    watch_states: frozenset[str] = field(default_factory=frozenset)
+    zones: frozenset[str] | None = None
+    zone_kinds: frozenset[str] | None = None
+    cooperative: bool | None = None
+    categories: frozenset[str] | None = None
+    registration_states: frozenset[str | None] | None = None
+    military: frozenset[bool | None] | None = None
+    altitude_band: tuple[float, float] | None = None
+    squawks: frozenset[str] | None = None
+    min_depth_m: float | None = None
+    min_duration_s: float | None = None
+    behaviours: tuple[tuple[str, bool], ...] = ()
+
+    def matches(self, entry: Entry, cls_: Classification, behaviours: Collection[str]) -> bool:
+        """True when every given key holds for this entry."""
+        if self.zones is not None and entry.zone.upper() not in self.zones:
+            return False
+        if self.zone_kinds is not None and entry.zone_kind not in self.zone_kinds:
+            return False
+        if self.cooperative is not None and cls_.cooperative != self.cooperative:
+            return False
+        if self.categories is not None and cls_.category not in self.categories:
+            return False
+        if (self.registration_states is not None
+                and cls_.registration_state not in self.registration_states):
+            return False
+        if self.military is not None and cls_.military not in self.military:
+            return False
+        if self.altitude_band is not None and not _altitude_overlaps(entry, self.altitude_band):
+            return False
+        if self.squawks is not None and not self.squawks.intersection(entry.squawks):
+            return False
+        if self.min_depth_m is not None and not entry.max_depth_m >= self.min_depth_m:
+            return False
+        if self.min_duration_s is not None and not entry.duration_s >= self.min_duration_s:
+            return False
+        return all((name in behaviours) == want for name, want in self.behaviours)
+
+
+def _altitude_overlaps(entry: Entry, band: tuple[float, float]) -> bool:
+    lo, hi = entry.min_altitude_m, entry.max_altitude_m
+    if lo is None and hi is None:
+        return True  # unknown altitude never clears a target
+    lo = hi if lo is None else lo
+    hi = lo if hi is None else hi
+    assert lo is not None and hi is not None
+    return lo <= band[1] and hi >= band[0]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One policy rule: a condition and the outcome it gives."""
+
+    name: str
+    when: Condition
+    violation: bool = False
+    severity: str = "info"
+    reason: str = "rule {rule} applies"
+    protocol: tuple[ProtocolStep, ...] = ()
+    stop: bool = False
+
+
+# ---------------------------------------------------------------------------- policy
+
+
+class Policy:
+    """Ordered rules judging entries; see the module docstring for the file format.
+
+    ``Policy()`` and ``Policy(watch_states)`` are the default policy; pass ``document``
+    (a parsed YAML mapping) for another one. ``watch_states`` are ISO3 codes added to
+    the policy's ``watch_states`` variable.
+    """
+
+    def __init__(
+        self,
+        watch_states: Iterable[str] = (),
+        *,
+        document: Mapping[str, Any] | None = None,
+        source: str = "<default policy>",
+        lines: Mapping[tuple[Any, ...], int] | None = None,
+    ) -> None:
+        if document is None:
+            text = _default_text()
+            document, lines = _parse_yaml(text, "default.yaml")
+            source = "default.yaml"
+        extra = [s.strip().upper() for s in watch_states if s.strip()]
+        compiled = _Compiler(source, lines or {}, extra).compile(document)
+        self.source = source
+        self.name: str = compiled["name"]
+        self.description: str = compiled["description"]
+        self.variables: dict[str, tuple[str, ...]] = compiled["variables"]
+        self.rules: tuple[Rule, ...] = compiled["rules"]
+        self.otherwise: Rule = compiled["otherwise"]
+        self.watch_states = frozenset(self.variables["watch_states"])
+
+    def __repr__(self) -> str:
+        return (f"Policy(name={self.name!r}, rules={len(self.rules)}, "
+                f"watch_states={sorted(self.watch_states)})")
 
     @classmethod
-    def from_options(cls, watch_states: Iterable[str] = ()) -> Policy:
-        """A policy from ``--watch-state`` values (case-insensitive ISO3)."""
-        return cls(frozenset(s.strip().upper() for s in watch_states if s.strip()))
+    def default(cls, watch_states: Iterable[str] = ()) -> Policy:
+        """The policy shipped with skyfence (``skyfence/policies/default.yaml``)."""
+        return cls(watch_states)
 
-    def judge(self, entry: Entry, cls_: Classification) -> Verdict:
-        """Violation, severity and plain-word reasons for one entry."""
-        where = f"{entry.zone}" + (" airspace" if entry.zone_kind == "national" else " zone")
-        reasons: list[str] = []
-        severity = "info"
-        violation = False
-        if not cls_.cooperative:
-            violation, severity = True, "critical"
-            reasons.append(
-                f"non-cooperative target inside {where}: track '{entry.track}' carries no "
-                "ICAO 24-bit address (transponder off or radar-only)"
-            )
-        state = cls_.registration_state
-        if state is not None and state in self.watch_states:
-            violation = True
-            sev = "critical" if cls_.military else "warning"
-            severity = max(severity, sev, key=SEVERITY_ORDER.__getitem__)
-            reasons.append(
-                f"aircraft registered in {state} (ICAO address {entry.track}), a watched "
-                f"state, inside {where}"
-            )
-        for sq in entry.squawks:
-            severity = max(severity, "warning", key=SEVERITY_ORDER.__getitem__)
-            reasons.append(f"squawk {sq} ({SQUAWK_MEANING.get(sq, 'emergency')}) inside {where}")
-        if not reasons:
-            reasons.append(f"cooperative aircraft inside {where}; no rule applies")
-        return Verdict(violation, severity, tuple(reasons))
+    @classmethod
+    def load(cls, path: str | Path, watch_states: Iterable[str] = ()) -> Policy:
+        """Read and validate a policy file; raises :class:`PolicyError` naming every problem."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise PolicyError([f"{p}: policy file not found"]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError([f"{p}: cannot read the policy file ({exc})"]) from None
+        doc, lines = _parse_yaml(text, str(p))
+        return cls(watch_states, document=doc, source=str(p), lines=lines)
+
+    @classmethod
+    def from_options(
+        cls, watch_states: Iterable[str] = (), policy_file: str | Path | None = None
+    ) -> Policy:
+        """A policy from ``--watch-state`` values (case-insensitive ISO3) and ``--policy``."""
+        if policy_file is not None:
+            return cls.load(policy_file, watch_states)
+        return cls.default(watch_states)
+
+    def judge(
+        self, entry: Entry, cls_: Classification, behaviours: Collection[str] = ()
+    ) -> Verdict:
+        """Violation, severity, reasons and protocol steps for one entry.
+
+        ``behaviours`` names the early-warning flags that hold for what is judged
+        (``approach``, ``loitering``, ``went_dark``).
+        """
+        unknown = set(behaviours) - set(BEHAVIOURS)
+        if unknown:
+            raise ValueError(f"unknown behaviour(s) {sorted(unknown)}; known: {BEHAVIOURS}")
+        applied: list[Rule] = []
+        for rule in self.rules:
+            if rule.when.matches(entry, cls_, behaviours):
+                applied.append(rule)
+                if rule.stop:
+                    break
+        chosen = applied or [self.otherwise]
+        facts = _facts(entry, cls_)
+        reasons = []
+        steps: dict[str, ProtocolStep] = {}
+        for rule in chosen:
+            local = dict(facts, rule=rule.name)
+            if rule.when.squawks is not None:
+                hit = sorted(rule.when.squawks.intersection(entry.squawks))
+                local["squawk"] = ", ".join(hit)
+                local["squawk_meaning"] = ", ".join(_squawk_meaning(s) for s in hit)
+            reasons.append(_FORMATTER.format(rule.reason, **local))
+            for st in rule.protocol:
+                text = _FORMATTER.format(st.step, **local)
+                if text not in steps:
+                    steps[text] = ProtocolStep(text, st.after_s)
+        protocol = sorted(steps.values(), key=lambda s: s.after_s or 0.0)
+        return Verdict(
+            violation=any(r.violation for r in chosen),
+            severity=max((r.severity for r in chosen), key=SEVERITY_ORDER.__getitem__),
+            reasons=tuple(reasons),
+            protocol=tuple(protocol),
+            rules=tuple(r.name for r in applied),
+        )
+
+
+# ---------------------------------------------------------------------------- facts
+
+
+class _Formatter(string.Formatter):
+    """``str.format`` that renders a missing value (None) as ``unknown``."""
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if value is None:
+            return "unknown"
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
+def _squawk_meaning(sq: str) -> str:
+    return SQUAWK_MEANING.get(sq, "emergency")
+
+
+def _facts(entry: Entry, cls_: Classification) -> dict[str, Any]:
+    """The values reason and step templates may use."""
+    where = entry.zone + (" airspace" if entry.zone_kind == "national" else " zone")
+    mil = {True: "yes", False: "no", None: "unknown"}[cls_.military]
+    return {
+        "zone": entry.zone,
+        "zone_kind": entry.zone_kind,
+        "where": where,
+        "track": entry.track,
+        "icao24": entry.track.strip().lower() if cls_.cooperative else None,
+        "callsign": entry.callsign,
+        "cooperation": "cooperative" if cls_.cooperative else "non-cooperative",
+        "category": cls_.category,
+        "confidence": cls_.confidence,
+        "registration_state": cls_.registration_state,
+        "military": mil,
+        "squawk": ", ".join(entry.squawks) or "none",
+        "squawk_meaning": ", ".join(_squawk_meaning(s) for s in entry.squawks) or "none",
+        "max_depth_m": entry.max_depth_m,
+        "depth_km": entry.max_depth_m / 1000.0,
+        "duration_s": entry.duration_s,
+        "min_altitude_m": entry.min_altitude_m,
+        "max_altitude_m": entry.max_altitude_m,
+        "rule": "",
+    }
+
+
+def _sample_facts() -> dict[str, Any]:
+    """Facts with every value present, to test-render templates while loading."""
+    e = Entry("EST", "national", "abc123", 0.0, True, 10.0, 10.0, 1.0, (0.0, 0.0), None,
+              1.0, 2.0, 1)
+    return dict(_facts(e, Classification(True, "jet", "EST", True, 0.5)), rule="r")
+
+
+# ---------------------------------------------------------------------------- loading
+
+
+@lru_cache(maxsize=1)
+def _default_text() -> str:
+    return resources.files("skyfence").joinpath("policies/default.yaml").read_text("utf-8")
+
+
+def default_policy_path() -> Path:
+    """Where the shipped default policy lives (to copy it as a starting point)."""
+    return Path(str(resources.files("skyfence").joinpath("policies/default.yaml")))
+
+
+def _parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
+    """The document and a map from key path to 1-based line, for error messages."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}" if mark is not None else source
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise PolicyError([f"{where}: not valid YAML ({problem})"]) from None
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(n: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                key = (*path, k.value)
+                lines[key] = k.start_mark.line + 1
+                walk(v, key)
+        elif isinstance(n, yaml.SequenceNode):
+            for i, v in enumerate(n.value):
+                lines[(*path, i)] = v.start_mark.line + 1
+                walk(v, (*path, i))
+
+    if node is not None:
+        walk(node, ())
+    return doc, lines
+
+
+class _Compiler:
+    """Validates a policy document and turns it into rules, collecting every problem."""
+
+    def __init__(self, source: str, lines: Mapping[tuple[Any, ...], int],
+                 watch_states: Sequence[str]) -> None:
+        self.source = source
+        self.lines = lines
+        self.extra_watch = list(watch_states)
+        self.problems: list[str] = []
+        self.variables: dict[str, tuple[str, ...]] = {}
+
+    # -- error reporting
+    def err(self, path: tuple[Any, ...], what: str, msg: str) -> None:
+        line = None
+        for k in range(len(path), -1, -1):
+            line = self.lines.get(path[:k])
+            if line is not None:
+                break
+        loc = f"{self.source}:{line}" if line is not None else self.source
+        self.problems.append(f"{loc}: {what}: {msg}" if what else f"{loc}: {msg}")
+
+    def compile(self, doc: Any) -> dict[str, Any]:
+        if doc is None:
+            doc = {}
+        if not isinstance(doc, Mapping):
+            self.err((), "", "expected a mapping with 'rules' at the top level")
+            raise PolicyError(self.problems)
+        self.unknown_keys(doc, _TOP_KEYS, (), "policy")
+        version = doc.get("version", 1)
+        if version != 1:
+            self.err(("version",), "version", f"unknown policy version {version!r} (known: 1)")
+        name = self.text(doc.get("name", Path(self.source).stem), ("name",), "name")
+        desc = self.text(doc.get("description", ""), ("description",), "description")
+        self.read_variables(doc.get("variables", {}))
+        rules_doc = doc.get("rules")
+        rules: list[Rule] = []
+        if rules_doc is None:
+            self.err((), "rules", "missing: a policy needs a list of rules")
+        elif not isinstance(rules_doc, list):
+            self.err(("rules",), "rules", "must be a list of rules")
+        else:
+            seen: dict[str, int] = {}
+            for i, r in enumerate(rules_doc):
+                rule = self.rule(r, i)
+                if rule is not None:
+                    if rule.name in seen:
+                        self.err(("rules", i, "name"), f"rule {i + 1} '{rule.name}': name",
+                                 f"duplicate of rule {seen[rule.name] + 1}")
+                    seen.setdefault(rule.name, i)
+                    rules.append(rule)
+        other_doc = doc.get("otherwise", _DEFAULT_OTHERWISE)
+        otherwise = None
+        if not isinstance(other_doc, Mapping):
+            self.err(("otherwise",), "otherwise", "must be a mapping")
+        else:
+            self.unknown_keys(other_doc, _OUTCOME_KEYS, ("otherwise",), "otherwise")
+            otherwise = self.outcome(other_doc, "otherwise", ("otherwise",), "otherwise",
+                                     Condition(), default_reason=_DEFAULT_OTHERWISE["reason"])
+        if self.problems or otherwise is None:
+            raise PolicyError(self.problems or [f"{self.source}: invalid policy"])
+        return {"name": name, "description": desc, "variables": self.variables,
+                "rules": tuple(rules), "otherwise": otherwise}
+
+    def unknown_keys(self, m: Mapping[Any, Any], known: Sequence[str],
+                     path: tuple[Any, ...], what: str) -> None:
+        for k in m:
+            if k not in known:
+                self.err((*path, k), what,
+                         f"unknown key '{k}' (known: {', '.join(known)})")
+
+    def text(self, v: Any, path: tuple[Any, ...], what: str) -> str:
+        if not isinstance(v, str):
+            self.err(path, what, f"must be a string, got {_typename(v)}")
+            return ""
+        return v
+
+    def read_variables(self, v: Any) -> None:
+        if not isinstance(v, Mapping):
+            self.err(("variables",), "variables", "must be a mapping of name to list")
+            v = {}
+        for name, values in v.items():
+            path = ("variables", name)
+            if not isinstance(name, str) or not re.match(r"^[A-Za-z_]\w*$", name):
+                self.err(path, "variables", f"bad variable name {name!r}")
+                continue
+            if isinstance(values, (str, int)) and not isinstance(values, bool):
+                values = [values]
+            if not isinstance(values, list) or not all(
+                    isinstance(x, (str, int)) and not isinstance(x, bool) for x in values):
+                self.err(path, f"variables.{name}", "must be a list of strings")
+                continue
+            self.variables[name] = tuple(str(x) for x in values)
+        ws = [s.strip().upper() for s in self.variables.get("watch_states", ())]
+        for s in ws:
+            if not _ISO3.match(s):
+                self.err(("variables", "watch_states"), "variables.watch_states",
+                         f"'{s}' is not an ISO 3166-1 alpha-3 code")
+        merged = list(dict.fromkeys(ws + self.extra_watch))
+        self.variables["watch_states"] = tuple(merged)
+
+    def rule(self, r: Any, i: int) -> Rule | None:
+        path: tuple[Any, ...] = ("rules", i)
+        label = f"rule {i + 1}"
+        if not isinstance(r, Mapping):
+            self.err(path, label, f"must be a mapping, got {_typename(r)}")
+            return None
+        name = r.get("name", f"rule {i + 1}")
+        if not isinstance(name, str) or not name.strip():
+            self.err((*path, "name"), label + ": name", "must be a non-empty string")
+            name = f"rule {i + 1}"
+        elif "name" in r:
+            label = f"rule {i + 1} '{name}'"
+        self.unknown_keys(r, _RULE_KEYS, path, label)
+        when = self.condition(r.get("when", {}), (*path, "when"), label + ": when")
+        stop = r.get("stop", False)
+        if not isinstance(stop, bool):
+            self.err((*path, "stop"), label + ": stop", f"must be true or false, got {stop!r}")
+            stop = False
+        rule = self.outcome(r, name, path, label, when)
+        if rule is None:
+            return None
+        return Rule(rule.name, rule.when, rule.violation, rule.severity, rule.reason,
+                    rule.protocol, stop)
+
+    def outcome(self, r: Mapping[str, Any], name: str, path: tuple[Any, ...], label: str,
+                when: Condition | None, default_reason: str = "rule {rule} applies"
+                ) -> Rule | None:
+        violation = r.get("violation", False)
+        if not isinstance(violation, bool):
+            self.err((*path, "violation"), label + ": violation",
+                     f"must be true or false, got {violation!r}")
+        severity = r.get("severity", "info")
+        if severity not in SEVERITY_ORDER:
+            self.err((*path, "severity"), label + ": severity",
+                     f"unknown severity {severity!r} (known: {', '.join(SEVERITIES)})")
+        reason = r.get("reason", default_reason)
+        if not isinstance(reason, str):
+            self.err((*path, "reason"), label + ": reason", "must be a string")
+            reason = default_reason
+        self.template(reason, (*path, "reason"), label + ": reason")
+        protocol = self.protocol(r.get("protocol", []), (*path, "protocol"),
+                                 label + ": protocol")
+        if when is None:
+            return None
+        return Rule(name, when, violation is True, str(severity) if severity in SEVERITY_ORDER
+                    else "info", reason, protocol)
+
+    def template(self, t: str, path: tuple[Any, ...], label: str) -> None:
+        try:
+            names = [f for _, f, _, _ in string.Formatter().parse(t) if f is not None]
+        except ValueError as exc:
+            self.err(path, label, f"bad template ({exc})")
+            return
+        bad = [f for f in names if f not in _TEMPLATE_FIELDS]
+        if bad:
+            self.err(path, label, f"unknown field(s) {', '.join('{' + b + '}' for b in bad)} "
+                     f"(known: {', '.join(_TEMPLATE_FIELDS)})")
+            return
+        try:
+            _FORMATTER.format(t, **_sample_facts())
+        except (ValueError, TypeError, IndexError, KeyError) as exc:
+            self.err(path, label, f"bad template ({exc})")
+
+    def protocol(self, v: Any, path: tuple[Any, ...], label: str) -> tuple[ProtocolStep, ...]:
+        if not isinstance(v, list):
+            self.err(path, label, f"must be a list of steps, got {_typename(v)}")
+            return ()
+        steps = []
+        for j, s in enumerate(v):
+            p, lab = (*path, j), f"{label} step {j + 1}"
+            if isinstance(s, str):
+                s = {"step": s}
+            if not isinstance(s, Mapping):
+                self.err(p, lab, "must be a string or a mapping with 'step' and 'after_s'")
+                continue
+            self.unknown_keys(s, _STEP_KEYS, p, lab)
+            text = s.get("step")
+            if not isinstance(text, str) or not text.strip():
+                self.err((*p, "step"), lab + ": step", "must be a non-empty string")
+                continue
+            self.template(text, (*p, "step"), lab + ": step")
+            after = s.get("after_s")
+            if after is not None and (isinstance(after, bool)
+                                      or not isinstance(after, (int, float))
+                                      or not math.isfinite(after) or after < 0):
+                self.err((*p, "after_s"), lab + ": after_s",
+                         f"must be a number of seconds >= 0, got {after!r}")
+                after = None
+            steps.append(ProtocolStep(text, float(after) if after is not None else None))
+        return tuple(steps)
+
+    # -- the `when` mapping
+    def condition(self, w: Any, path: tuple[Any, ...], label: str) -> Condition | None:
+        if w is None:
+            w = {}
+        if not isinstance(w, Mapping):
+            self.err(path, label, f"must be a mapping, got {_typename(w)}")
+            return None
+        before = len(self.problems)
+        self.unknown_keys(w, _WHEN_KEYS, path, label)
+        kw: dict[str, Any] = {}
+        if "zone" in w:
+            names = self.strings(w["zone"], (*path, "zone"), label + ".zone")
+            kw["zones"] = frozenset(n.upper() for n in names)
+        if "zone_kind" in w:
+            kw["zone_kinds"] = self.choices(w["zone_kind"], ZONE_KINDS, (*path, "zone_kind"),
+                                            label + ".zone_kind", "zone kind")
+        if "cooperative" in w:
+            kw["cooperative"] = self.boolean(w["cooperative"], (*path, "cooperative"),
+                                             label + ".cooperative")
+        if "category" in w:
+            kw["categories"] = self.choices(w["category"], CATEGORIES, (*path, "category"),
+                                            label + ".category", "category")
+        if "registration_state" in w:
+            p = (*path, "registration_state")
+            states: set[str | None] = set()
+            for s in self.strings(w["registration_state"], p, label + ".registration_state"):
+                if s.lower() == "unknown":
+                    states.add(None)
+                elif _ISO3.match(s.upper()):
+                    states.add(s.upper())
+                else:
+                    self.err(p, label + ".registration_state",
+                             f"'{s}' is not an ISO 3166-1 alpha-3 code or 'unknown'")
+            kw["registration_states"] = frozenset(states)
+        if "military" in w:
+            kw["military"] = self.military(w["military"], (*path, "military"),
+                                           label + ".military")
+        if "altitude_m" in w:
+            kw["altitude_band"] = self.band(w["altitude_m"], (*path, "altitude_m"),
+                                            label + ".altitude_m")
+        if "squawk" in w:
+            p = (*path, "squawk")
+            sqs = set()
+            for s in self.strings(w["squawk"], p, label + ".squawk"):
+                s = s.zfill(4)
+                if not _SQUAWK.match(s):
+                    self.err(p, label + ".squawk", f"'{s}' is not a 4-digit octal squawk code")
+                sqs.add(s)
+            kw["squawks"] = frozenset(sqs)
+        for key in ("min_depth_m", "min_duration_s"):
+            if key in w:
+                kw[key] = self.number(w[key], (*path, key), f"{label}.{key}", minimum=0)
+        flags = []
+        for b in BEHAVIOURS:
+            if b in w:
+                flags.append((b, self.boolean(w[b], (*path, b), f"{label}.{b}")))
+        kw["behaviours"] = tuple(flags)
+        if len(self.problems) > before:
+            return None
+        return Condition(**kw)
+
+    def resolve(self, v: Any, path: tuple[Any, ...], label: str) -> list[Any]:
+        """A scalar or list with ``$name`` references expanded."""
+        items = v if isinstance(v, list) else [v]
+        out: list[Any] = []
+        for x in items:
+            if isinstance(x, str) and x.startswith("$"):
+                name = x[1:]
+                if name not in self.variables:
+                    known = ", ".join("$" + k for k in sorted(self.variables))
+                    self.err(path, label, f"unknown variable '{x}' (known: {known})")
+                    continue
+                out.extend(self.variables[name])
+            else:
+                out.append(x)
+        return out
+
+    def strings(self, v: Any, path: tuple[Any, ...], label: str) -> list[str]:
+        out = []
+        for x in self.resolve(v, path, label):
+            if isinstance(x, bool) or not isinstance(x, (str, int)):
+                self.err(path, label, f"expected a string or list of strings, got {x!r}")
+                continue
+            out.append(str(x))
+        return out
+
+    def choices(self, v: Any, known: Sequence[str], path: tuple[Any, ...], label: str,
+                what: str) -> frozenset[str]:
+        out = set()
+        for s in self.strings(v, path, label):
+            if s not in known:
+                self.err(path, label, f"unknown {what} '{s}' (known: {', '.join(known)})")
+            out.add(s)
+        return frozenset(out)
+
+    def boolean(self, v: Any, path: tuple[Any, ...], label: str) -> bool:
+        if not isinstance(v, bool):
+            self.err(path, label, f"must be true or false, got {v!r}")
+            return False
+        return v
+
+    def military(self, v: Any, path: tuple[Any, ...], label: str) -> frozenset[bool | None]:
+        out: set[bool | None] = set()
+        for x in self.resolve(v, path, label):
+            if isinstance(x, bool):
+                out.add(x)
+            elif x == "unknown":
+                out.add(None)
+            else:
+                self.err(path, label, f"must be true, false or unknown, got {x!r}")
+        return frozenset(out)
+
+    def number(self, v: Any, path: tuple[Any, ...], label: str,
+               minimum: float | None = None) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            self.err(path, label, f"must be a number, got {v!r}")
+            return 0.0
+        if minimum is not None and v < minimum:
+            self.err(path, label, f"must be >= {minimum:g}, got {v!r}")
+        return float(v)
+
+    def band(self, v: Any, path: tuple[Any, ...], label: str) -> tuple[float, float]:
+        if not isinstance(v, Mapping) or not v:
+            self.err(path, label, "must be a mapping with 'min' and/or 'max' (metres)")
+            return (-math.inf, math.inf)
+        self.unknown_keys(v, ("min", "max"), path, label)
+        lo = self.number(v["min"], (*path, "min"), label + ".min") if "min" in v else -math.inf
+        hi = self.number(v["max"], (*path, "max"), label + ".max") if "max" in v else math.inf
+        if lo > hi:
+            self.err(path, label, f"min {lo:g} is above max {hi:g}")
+        return (lo, hi)
+
+
+def _typename(v: Any) -> str:
+    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+             int: "a number", float: "a number", type(None): "nothing"}
+    return names.get(type(v), type(v).__name__)
+
+
+# ---------------------------------------------------------------------------- command
+
+
+def policy_check_main(path: str) -> int:
+    """``skyfence policy check FILE``: 0 and a summary when valid, 2 and every problem if not."""
+    try:
+        policy = Policy.load(path)
+    except PolicyError as exc:
+        for problem in exc.problems:
+            print(f"skyfence: {problem}", file=sys.stderr)
+        n = len(exc.problems)
+        print(f"skyfence: {path}: invalid policy, {n} problem{'s' * (n != 1)}", file=sys.stderr)
+        return 2
+    print(f"{path}: valid policy '{policy.name}' with {len(policy.rules)} rule(s)")
+    for i, r in enumerate(policy.rules, 1):
+        flag = "violation" if r.violation else "no violation"
+        esc = [s.after_s for s in r.protocol if s.after_s is not None]
+        extra = f", escalation after {min(esc):g} s" if esc else ""
+        print(f"  {i}. {r.name}: {r.severity}, {flag}, {len(r.protocol)} step(s){extra}"
+              + (", stop" if r.stop else ""))
+    return 0
+
+
+__all__ = [
+    "BEHAVIOURS", "CATEGORIES", "SEVERITIES", "SEVERITY_ORDER", "Condition", "Policy",
+    "PolicyError", "ProtocolStep", "Rule", "Verdict", "default_policy_path",
+    "policy_check_main",
+]
