@@ -17,7 +17,7 @@ RECORD_FIELDS = (
     "id", "zone", "zone_kind", "track", "icao24", "callsign", "entered_at",
     "entry_interpolated", "exited_at", "last_inside_at", "duration_s", "max_depth_m",
     "entry_point", "exit_point", "min_altitude_m", "max_altitude_m", "observations",
-    "classification", "violation", "severity", "reasons",
+    "classification", "violation", "severity", "reasons", "protocol",
 )
 
 
@@ -68,4 +68,5 @@ def to_record(entry: Entry, cls_: Classification, verdict: Verdict) -> dict[str,
         "violation": verdict.violation,
         "severity": verdict.severity,
         "reasons": list(verdict.reasons),
+        "protocol": [step.to_record() for step in verdict.protocol],
     }
