@@ -10,8 +10,9 @@ import argparse
 import contextlib
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 from skyfence import __version__
 from skyfence.errors import SkyfenceError, UsageError
@@ -68,6 +69,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="workers of the local Dask cluster (default: one per core)")
     _add_zone_options(s)
     s.set_defaults(func=_cmd_scan)
+
+    w = sub.add_parser("watch", help="alert on entries in a live feed or a replayed file")
+    src = w.add_mutually_exclusive_group(required=True)
+    src.add_argument("--sbs", metavar="HOST:PORT", help="SBS-1 BaseStation feed (port 30003)")
+    src.add_argument("--beast", metavar="HOST:PORT", help="Beast binary feed (port 30005)")
+    src.add_argument("--raw", metavar="HOST:PORT", help="raw hex Mode S feed (port 30002)")
+    src.add_argument("--replay", metavar="FILE", help="replay a recorded file of any format")
+    w.add_argument("--speed", type=float, default=1.0, metavar="X",
+                   help="replay at X times real time; 0 as fast as possible (default 1)")
+    w.add_argument("--ref", metavar="LAT,LON", help="receiver position for CPR decoding")
+    w.add_argument("--webhook", action="append", default=[], metavar="URL",
+                   help="POST every event as JSON to URL (retried, never blocking); repeat")
+    w.add_argument("--horizon", type=float, default=300.0, metavar="S",
+                   help="warn of a predicted entry within S seconds (default 300; 0: off)")
+    w.add_argument("--stats-every", type=float, default=60.0, metavar="S",
+                   help="print a feed summary line every S seconds (default 60)")
+    w.add_argument("--input-format", default="auto", metavar="FMT",
+                   help="format of --replay: auto, csv, parquet, sbs, beast, raw")
+    w.add_argument("--columns", metavar="MAP", help="column mapping of a tabular --replay file")
+    _add_zone_options(w)
+    w.set_defaults(func=_cmd_watch)
 
     z = sub.add_parser("zones", help="list or show the bundled national airspaces")
     zsub = z.add_subparsers(dest="zones_command", required=True, metavar="list|show")
@@ -160,6 +182,93 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         print(f"{result.positions:,} positions, {len(result.records)} entries, "
               f"{nv} violation(s) in {len(zones)} zone(s)", file=sys.stderr)
     return 0
+
+
+def _host_port(spec: str, option: str) -> tuple[str, int]:
+    host, sep, port = spec.rpartition(":")
+    if not sep or not port.isdigit():
+        raise UsageError(f"{option} {spec}: expected HOST:PORT")
+    return host or "127.0.0.1", int(port)
+
+
+def _latlon(spec: str | None, option: str) -> tuple[float, float] | None:
+    if spec is None:
+        return None
+    try:
+        lat, lon = (float(x) for x in spec.split(","))
+    except ValueError:
+        raise UsageError(f"{option} {spec}: expected LAT,LON") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise UsageError(f"{option} {spec}: not a valid position")
+    return lat, lon
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from skyfence.alerts.console import ConsoleSink, JsonlSink
+    from skyfence.service.watch import Watcher, replay_batches
+
+    zones, policy, gap = _scan_setup(args)
+    ref = _latlon(args.ref, "--ref")
+    stop = threading.Event()
+    with _output(args.output) as out:
+        sinks: list[Any] = [JsonlSink(out) if args.format == "jsonl" else ConsoleSink(out)]
+        hooks = []
+        if args.webhook:
+            from skyfence.alerts.webhook import WebhookSink
+
+            hooks = [WebhookSink(u) for u in args.webhook]
+            sinks.extend(hooks)
+        watcher = Watcher(zones, policy=policy, gap_s=gap, all_entries=args.all_entries,
+                          sinks=sinks, approach_horizon_s=args.horizon or None)
+        feed: Any = None
+        if args.replay:
+            from skyfence.sources.files import read_observations
+            from skyfence.sources.tabular import ColumnMap
+
+            cmap = ColumnMap.parse(args.columns) if args.columns else None
+            data = read_observations(args.replay, fmt=args.input_format, columns=cmap, ref=ref)
+            batches: Any = replay_batches(data, speed=args.speed, stop=stop.is_set)
+        else:
+            from skyfence.sources.feed import FeedClient
+
+            kind: Literal["sbs", "beast", "raw"] = (
+                "sbs" if args.sbs else "beast" if args.beast else "raw")
+            host, port = _host_port(args.sbs or args.beast or args.raw, f"--{kind}")
+            feed = FeedClient(kind, host, port, ref=ref, stop=stop, heartbeat_s=1.0)
+            batches = feed
+        old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        last_stats = time.monotonic()
+        try:
+            for batch in batches:
+                watcher.process(batch, batch.attrs.get("received_at"))
+                if stop.is_set():
+                    break
+                if time.monotonic() - last_stats >= args.stats_every:
+                    last_stats = time.monotonic()
+                    _feed_summary(watcher, feed)
+        except KeyboardInterrupt:
+            stop.set()
+        finally:
+            signal.signal(signal.SIGTERM, old)
+            if feed is not None:
+                feed.close()
+        watcher.close()
+        for h in hooks:
+            h.close()
+            print(f"skyfence: webhook {h.url}: {h.stats.delivered} delivered, "
+                  f"{h.stats.failed} failed, {h.stats.retries} retries", file=sys.stderr)
+    _feed_summary(watcher, feed)
+    return 0
+
+
+def _feed_summary(watcher: Any, feed: Any) -> None:
+    line = watcher.stats.summary()
+    if feed is not None:
+        line += f"; feed: {feed.stats.summary()}"
+    print(f"skyfence: {line}", file=sys.stderr, flush=True)
 
 
 def _cmd_zones_list(args: argparse.Namespace) -> int:

@@ -272,6 +272,7 @@ class FeedClient(Iterator[pd.DataFrame]):
         poll = max(0.01, min(0.05, self.batch_interval_s))
         sock.settimeout(poll)
         pending_since: float | None = None
+        self._received_at: float | None = None
         last_yield = time.monotonic()
         while not self.stop_event.is_set():
             try:
@@ -290,9 +291,11 @@ class FeedClient(Iterator[pd.DataFrame]):
             now = time.monotonic()
             if data:
                 self.stats.bytes += len(data)
-                self._pipeline.feed(data, time.time())
+                wall = time.time()
+                self._pipeline.feed(data, wall)
                 if pending_since is None and self._pipeline.pending:
                     pending_since = now
+                    self._received_at = wall
             if self._pipeline.pending and (
                 self._pipeline.pending >= self.batch_messages
                 or now - (pending_since or now) >= self.batch_interval_s
@@ -310,6 +313,9 @@ class FeedClient(Iterator[pd.DataFrame]):
         obs = self._pipeline.flush()
         self._pipeline.update(self.stats)
         self.stats.batches += 1
+        # wall-clock time the batch's first bytes arrived: alert latency starts there
+        obs.attrs["received_at"] = getattr(self, "_received_at", None) or time.time()
+        self._received_at = None
         return obs
 
 

@@ -1,0 +1,1 @@
+"""Alert sinks: where events go (console, JSON Lines, webhooks)."""

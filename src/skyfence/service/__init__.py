@@ -1,0 +1,1 @@
+"""The live pipeline: feeds in, events out."""

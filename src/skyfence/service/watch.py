@@ -1,0 +1,177 @@
+"""``skyfence watch``: per-batch detection on a live feed or a replayed file, as events.
+
+Each batch goes through the same :class:`EntryDetector` as a scan (so a replay ends
+with the same final records as ``skyfence scan``), is judged by the policy, and becomes
+events: ``entry`` (first inside position), ``update`` (depth or altitude changed
+noticeably), ``exit`` (final record), ``approach`` (predicted entry) and, when the
+watcher stops, ``open`` for every entry still open. Events go to sinks: the console, a
+JSON Lines stream, webhooks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skyfence.airspace.zones import Zone
+from skyfence.detect.entries import DetectorConfig, EntryDetector, EntryEvent
+from skyfence.incidents.assess import Assessor
+from skyfence.incidents.record import entry_id
+from skyfence.policy import Policy
+
+Sink = Callable[[dict[str, Any]], None]
+
+
+@dataclass
+class WatchStats:
+    """Counters of a watcher and the alert latencies it measured."""
+
+    batches: int = 0
+    positions: int = 0
+    events: dict[str, int] = field(default_factory=dict)
+    #: wall-clock seconds from a batch's arrival to each of its entry events
+    entry_latency_s: list[float] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for the operator."""
+        ev = ", ".join(f"{k} {v}" for k, v in sorted(self.events.items())) or "none"
+        return f"{self.positions:,} positions in {self.batches:,} batches; events: {ev}"
+
+
+class Watcher:
+    """Turns observation batches into events, keeping per-track state in between."""
+
+    def __init__(
+        self,
+        zones: Sequence[Zone],
+        *,
+        policy: Policy | None = None,
+        gap_s: float = 300.0,
+        all_entries: bool = False,
+        sinks: Iterable[Sink] = (),
+        update_min_depth_m: float = 500.0,
+        update_min_alt_m: float = 100.0,
+        approach_horizon_s: float | None = 300.0,
+    ) -> None:
+        self.zones = list(zones)
+        self.detector = EntryDetector(self.zones, DetectorConfig(gap_s=gap_s, updates=True))
+        self.assessor = Assessor(policy or Policy())
+        self.gap_s = gap_s
+        self.all_entries = all_entries
+        self.sinks = list(sinks)
+        self.stats = WatchStats()
+        self.update_min_depth_m = update_min_depth_m
+        self.update_min_alt_m = update_min_alt_m
+        self._last_update: dict[str, tuple[float, float | None, float | None]] = {}
+        self._now = -np.inf
+        self._last_expiry = -np.inf
+        self._early = _early_warning(self.zones, approach_horizon_s)
+
+    def process(
+        self, batch: pd.DataFrame, received_at: float | None = None
+    ) -> list[dict[str, Any]]:
+        """Detect on one batch; emit and return its events."""
+        self.stats.batches += 1
+        out: list[dict[str, Any]] = []
+        if len(batch):
+            self.stats.positions += len(batch)
+            events = self.detector.process(batch)
+            out.extend(self._emit(e, received_at) for e in events if self._wanted(e))
+            self._now = max(self._now, float(batch["time"].max()))
+            if self._early is not None:
+                for warning in self._early.update(batch):
+                    out.append(self._send(warning))
+        if self._now - self._last_expiry >= 1.0:
+            self._last_expiry = self._now
+            for e in self.detector.expire(self._now, self.gap_s):
+                if self._wanted(e):
+                    out.append(self._emit(e, received_at))
+        return [o for o in out if o]
+
+    def close(self) -> list[dict[str, Any]]:
+        """Stop: every entry still open is emitted once as ``open``."""
+        return [self._emit(e, None) for e in self.detector.close() if self._wanted(e)]
+
+    # -------------------------------------------------------------------------
+    def _wanted(self, e: EntryEvent) -> bool:
+        if e.kind != "update":
+            return True
+        key = entry_id(e.entry.zone, e.entry.track, e.entry.entered_at)
+        last = self._last_update.get(key)
+        cur = (e.entry.max_depth_m, e.entry.min_altitude_m, e.entry.max_altitude_m)
+        if last is None:
+            self._last_update[key] = cur
+            return False
+
+        def moved(a: float | None, b: float | None) -> bool:
+            return a is not None and (b is None or abs(a - b) >= self.update_min_alt_m)
+
+        deeper = cur[0] >= last[0] + max(self.update_min_depth_m, 0.1 * last[0])
+        if deeper or moved(cur[1], last[1]) or moved(cur[2], last[2]):
+            self._last_update[key] = cur
+            return True
+        return False
+
+    def _emit(self, e: EntryEvent, received_at: float | None) -> dict[str, Any]:
+        rec = self.assessor.record(e.entry)
+        if e.kind in ("exit", "open"):
+            self._last_update.pop(rec["id"], None)
+        if not (self.all_entries or rec["violation"]):
+            return {}
+        if e.kind == "entry" and received_at is not None:
+            self.stats.entry_latency_s.append(time.time() - received_at)
+        return self._send({**rec, "event": e.kind})
+
+    def _send(self, event: dict[str, Any]) -> dict[str, Any]:
+        kind = event["event"]
+        self.stats.events[kind] = self.stats.events.get(kind, 0) + 1
+        for sink in self.sinks:
+            sink(event)
+        return event
+
+
+def _early_warning(zones: Sequence[Zone], horizon_s: float | None) -> Any:
+    """The approach predictor when the early-warning module is available."""
+    if horizon_s is None:
+        return None
+    try:
+        from skyfence.detect.early_warning import ApproachWarner
+    except ImportError:
+        return None
+    return ApproachWarner(zones, horizon_s=horizon_s)
+
+
+def replay_batches(
+    data: pd.DataFrame, *, speed: float = 0.0, slice_s: float | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Time-ordered slices of recorded observations, paced at ``speed`` x real time
+    (0: as fast as possible)."""
+    if len(data) == 0:
+        return
+    data = data.sort_values("time", kind="stable", ignore_index=True)
+    t = data["time"].to_numpy()
+    step = slice_s if slice_s is not None else (30.0 if speed <= 0 else max(0.1, 0.1 * speed))
+    edges = np.arange(t[0], t[-1] + step, step)
+    cuts = np.searchsorted(t, edges[1:], side="left")
+    start_wall, t0 = time.monotonic(), t[0]
+    lo = 0
+    for hi in np.append(cuts, len(t)):
+        if hi <= lo:
+            continue
+        if stop is not None and stop():
+            return
+        if speed > 0:
+            target = start_wall + (t[hi - 1] - t0) / speed
+            delay = target - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        batch = data.iloc[lo:hi]
+        batch.attrs["received_at"] = time.time()
+        yield batch
+        lo = hi
