@@ -82,12 +82,14 @@ def ospa(a: np.ndarray, b: np.ndarray, *, c: float = 1000.0, p: float = 2.0) -> 
 
 
 def mean_ospa(tracks: pd.DataFrame, truth: pd.DataFrame, *, period_s: float = 4.0,
-              c: float = 1000.0, p: float = 2.0) -> float:
+              c: float = 1000.0, p: float = 2.0, max_age_s: float | None = None) -> float:
     """OSPA averaged over times every ``period_s`` of the truth span.
 
-    At each time, a track counts when its latest state is at most ``period_s`` old;
-    it is extrapolated to the time with its velocity and heading.
+    At each time, a track counts when its latest state is at most ``max_age_s``
+    old (default 2.5 periods: it coasts through a missed plot); it is extrapolated to
+    the time with its velocity and heading.
     """
+    max_age = 2.5 * period_s if max_age_s is None else max_age_s
     plane = LocalPlane.around(truth["lat"], truth["lon"])
     times = np.arange(truth["time"].min() + period_s, truth["time"].max(), period_s)
     tracks = tracks.sort_values("time")
@@ -102,7 +104,7 @@ def mean_ospa(tracks: pd.DataFrame, truth: pd.DataFrame, *, period_s: float = 4.
     truth_pos = [truth_xy(truth, plane, tg, times) for tg in targets]
     values = []
     for k, t in enumerate(times):
-        recent = (tt <= t) & (tt > t - period_s)
+        recent = (tt <= t) & (tt > t - max_age)
         idx = np.flatnonzero(recent)
         if idx.size:  # latest state per track
             order = idx[np.argsort(tt[idx])]
