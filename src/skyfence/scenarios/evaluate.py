@@ -1,0 +1,118 @@
+"""Score a scenario run against its ground truth.
+
+An **incursion** is a truth entry (from the noise-free truth, see
+:mod:`skyfence.scenarios.generate`) of a scripted aircraft whose ``expect`` is a
+severity. A pipeline record **matches** it when it is in the same zone, follows the same
+truth target (the majority of the plots behind its fixes) and overlaps it in time.
+
+- ``detection_rate``: incursions matched by at least one violation record;
+- ``false_alarms``: violation records that match no incursion (a civil flight, a
+  transponder aircraft of an unwatched state, a clutter track);
+- ``entry_error_s`` / ``exit_error_s``: worst absolute difference between the earliest
+  matched entry (latest matched exit, or last inside fix when the track ends inside) and
+  the truth;
+- ``depth_error_m``: worst absolute difference of the deepest matched record and the
+  truth's maximum depth;
+- ``alert_delay_s``: worst time from the true entry to the emission of the first inside
+  fix of a matched violation (when a live pipeline could have alerted);
+- ``severity_correct``: every incursion detected, each with the expected severity.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from skyfence.model import Entry
+from skyfence.policy import SEVERITY_ORDER
+from skyfence.scenarios.pipeline import ScenarioResult, run_scenario
+from skyfence.scenarios.spec import Scenario
+
+#: slack when matching a record to a truth entry in time (s)
+MATCH_SLACK_S = 30.0
+
+
+@dataclass
+class IncursionScore:
+    """How the pipeline did on one truth incursion."""
+
+    target: str
+    zone: str
+    expected: str
+    truth: Entry
+    detected: bool
+    severity: str | None
+    entry_error_s: float | None
+    exit_error_s: float | None
+    depth_error_m: float | None
+    alert_delay_s: float | None
+    tracks: tuple[str, ...]
+
+
+def _end(e: Entry) -> float:
+    return e.exited_at if e.exited_at is not None else e.last_inside_at
+
+
+def score_incursions(res: ScenarioResult) -> tuple[list[IncursionScore], list[int]]:
+    """Per-incursion scores and the indices of the false-alarm records."""
+    gen = res.generated
+    entries, records = res.scan.entries, res.records
+    matched_records: set[int] = set()
+    scores: list[IncursionScore] = []
+    for te in gen.truth_entries:
+        ac = gen.targets.get(te.track)
+        if ac is None or ac.expect is None:
+            continue
+        lo, hi = te.entered_at - MATCH_SLACK_S, _end(te) + MATCH_SLACK_S
+        hits = [i for i, e in enumerate(entries)
+                if e.zone == te.zone and res.record_targets[i] == te.track
+                and e.entered_at <= hi and _end(e) >= lo and records[i]["violation"]]
+        matched_records.update(hits)
+        if not hits:
+            scores.append(IncursionScore(te.track, te.zone, ac.expect, te, False, None, None,
+                                         None, None, None, ()))
+            continue
+        first = min(entries[i].entered_at for i in hits)
+        last = max(_end(entries[i]) for i in hits)
+        depth = max(entries[i].max_depth_m for i in hits)
+        severity = max((records[i]["severity"] for i in hits), key=SEVERITY_ORDER.__getitem__)
+        alerts = [a for a in (res.alert_times[i] for i in hits) if a is not None]
+        scores.append(IncursionScore(
+            te.track, te.zone, ac.expect, te, True, severity, abs(first - te.entered_at),
+            abs(last - _end(te)), abs(depth - te.max_depth_m),
+            (min(alerts) - te.entered_at) if alerts else None,
+            tuple(sorted({entries[i].track for i in hits}))))
+    false = [i for i, r in enumerate(records) if r["violation"] and i not in matched_records]
+    return scores, false
+
+
+def _worst(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(max(known), 3) if known else None
+
+
+def summarize(res: ScenarioResult) -> dict[str, Any]:
+    """The evaluation object of ``skyfence eval --json``."""
+    scores, false = score_incursions(res)
+    n = len(scores)
+    detected = [s for s in scores if s.detected]
+    return {
+        "scenario": res.scenario.name,
+        "detection_rate": round(len(detected) / n, 4) if n else None,
+        "false_alarms": len(false),
+        "entry_error_s": _worst([s.entry_error_s for s in detected]),
+        "exit_error_s": _worst([s.exit_error_s for s in detected]),
+        "depth_error_m": _worst([s.depth_error_m for s in detected]),
+        "alert_delay_s": _worst([s.alert_delay_s for s in detected]),
+        "severity_correct": bool(n) and all(s.detected and s.severity == s.expected
+                                            for s in scores),
+        "incursions": n,
+        "civil_flagged": sum(1 for i in false
+                             if res.generated.targets.get(res.record_targets[i] or "", 0) is None),
+    }
+
+
+def evaluate(name_or_path: str | Path | Scenario) -> dict[str, Any]:
+    """Run a scenario and score it: the ``skyfence eval --json`` object."""
+    return summarize(run_scenario(name_or_path))
