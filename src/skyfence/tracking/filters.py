@@ -71,11 +71,20 @@ class MotionFilter(Protocol):
         ...
 
 
-def transition(dt: Array) -> Array:
-    """Constant-velocity transition matrices (n, 4, 4)."""
+def transition(dt: Array, turn_deg_s: float = 0.0) -> Array:
+    """Transition matrices (n, 4, 4): constant velocity, or a coordinated turn at a
+    known rate (positive: to the right, heading increasing), which is linear too."""
     f = np.broadcast_to(np.eye(4), (dt.size, 4, 4)).copy()
-    f[:, 0, 2] = dt
-    f[:, 1, 3] = dt
+    if turn_deg_s == 0.0:
+        f[:, 0, 2] = dt
+        f[:, 1, 3] = dt
+        return f
+    w = -np.radians(turn_deg_s)  # counter-clockwise rate in the east-north plane
+    s, c = np.sin(w * dt), np.cos(w * dt)
+    f[:, 0, 2], f[:, 0, 3] = s / w, -(1 - c) / w
+    f[:, 1, 2], f[:, 1, 3] = (1 - c) / w, s / w
+    f[:, 2, 2], f[:, 2, 3] = c, -s
+    f[:, 3, 2], f[:, 3, 3] = s, c
     return f
 
 
@@ -90,9 +99,10 @@ def process_noise(dt: Array, q: float) -> Array:
     return out
 
 
-def kalman_predict(x: Array, p: Array, dt: Array, q: float) -> tuple[Array, Array]:
-    """CV prediction of means (..., 4) and covariances (..., 4, 4); rows lead."""
-    f = transition(dt)
+def kalman_predict(x: Array, p: Array, dt: Array, q: float,
+                   turn_deg_s: float = 0.0) -> tuple[Array, Array]:
+    """Prediction of means (..., 4) and covariances (..., 4, 4); rows lead."""
+    f = transition(dt, turn_deg_s)
     xp = np.einsum("nij,n...j->n...i", f, x)
     pp = np.einsum("nij,n...jk,nlk->n...il", f, p, f)
     qq = process_noise(dt, q)
@@ -158,15 +168,24 @@ class ConstantVelocity:
 
 @dataclass(frozen=True)
 class IMM:
-    """Interacting multiple model filter over constant-velocity models.
+    """Interacting multiple model filter over linear motion models.
 
-    ``qs`` are the process noises of the models (default a quiet and a manoeuvring
-    one); ``switch`` the probability of leaving a model between two updates.
+    ``qs`` are the process noises of the models and ``turns`` their turn rates
+    (deg/s, 0 for constant velocity). The default is quiet straight flight, a
+    manoeuvring constant-velocity model, and coordinated turns of 3 deg/s (a rate-one
+    turn) either way, which hold a target through a sustained turn where
+    constant-velocity models lag. ``switch`` is the probability of leaving a model
+    between two updates.
     """
 
-    qs: tuple[float, ...] = (1.0, 400.0)
+    qs: tuple[float, ...] = (1.0, 400.0, 20.0, 20.0)
+    turns: tuple[float, ...] = (0.0, 0.0, 3.0, -3.0)
     switch: float = 0.05
     sigma_v: float = 250.0
+
+    def __post_init__(self) -> None:
+        if len(self.turns) != len(self.qs):
+            raise ValueError("IMM needs one turn rate per model")
 
     @property
     def transition_matrix(self) -> Array:
@@ -191,8 +210,8 @@ class IMM:
         d = x[:, :, None, :] - x0[:, None, :, :]  # (n, i, j, 4)
         p0 = np.einsum("nij,nikl->njkl", w, p) + np.einsum("nij,nijk,nijl->njkl", w, d, d)
         xs, ps = [], []
-        for j, q in enumerate(self.qs):  # one pass per model, vectorized over rows
-            xj, pj = kalman_predict(x0[:, j], p0[:, j], dt, q)
+        for j, (q, turn) in enumerate(zip(self.qs, self.turns, strict=True)):
+            xj, pj = kalman_predict(x0[:, j], p0[:, j], dt, q, turn)  # all rows at once
             xs.append(xj)
             ps.append(pj)
         return FilterState({"x": np.stack(xs, 1), "p": np.stack(ps, 1), "mu": c})

@@ -79,8 +79,9 @@ def simulate_plots(
         if clutter_per_scan > 0:
             frames.append(_clutter(site, scans, period_s, clutter_per_scan, max_range_m,
                                    sigma_range_m, sigma_azimuth_deg, rng))
-    plots = pd.concat([f for f in frames if len(f)], ignore_index=True) if frames else None
-    if plots is None or plots.empty:
+    frames = [f for f in frames if len(f)]
+    plots = pd.concat(frames, ignore_index=True) if frames else None
+    if plots is None:
         out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in PLOT_COLUMNS.items()})
         out["target"] = pd.Series(dtype=object)
         return out
