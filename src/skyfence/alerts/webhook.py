@@ -58,6 +58,8 @@ class WebhookSink:
         except queue.Full:
             self.stats.dropped += 1
 
+    __call__ = send
+
     def close(self, timeout_s: float = 10.0) -> None:
         """Deliver what is queued (up to ``timeout_s``), then stop the sender."""
         self._q.put(None)

@@ -1,0 +1,155 @@
+"""The watcher: replay equals scan, events, webhooks, stopping, many aircraft."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skyfence.airspace.zones import circle_zone
+from skyfence.alerts.webhook import WebhookSink
+from skyfence.model import make_observations
+from skyfence.scanning.engine import ScanOptions, scan_frame
+from skyfence.service.watch import Watcher, replay_batches
+
+ZONES = [circle_zone("A", 0.0, 0.0, 30.0), circle_zone("B", 0.3, 0.3, 20.0)]
+
+
+def tracks(n: int = 60, fixes: int = 200, seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        t = np.cumsum(rng.uniform(2, 30, fixes)) + rng.uniform(0, 600)
+        ang = rng.uniform(0, 2 * np.pi)
+        xy = rng.uniform(-0.7, 0.7, 2) + np.cumsum(
+            0.01 * np.array([np.cos(ang), np.sin(ang)]) + rng.normal(0, 0.006, (fixes, 2)), 0)
+        out.append(pd.DataFrame({"time": t, "icao24": f"{0x4b0000 + k:06x}" if k % 4 else
+                                 f"R{k:04d}", "lat": xy[:, 1], "lon": xy[:, 0]}))
+    return pd.concat(out, ignore_index=True)
+
+
+def finals(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = [{k: v for k, v in e.items() if k != "event"} for e in events
+           if e["event"] in ("exit", "open")]
+    return sorted(out, key=lambda r: (r["entered_at"], r["zone"], r["track"]))
+
+
+@pytest.mark.parametrize("slice_s", [1.0, 30.0, 1000.0])
+def test_replay_ends_with_the_records_of_scan(slice_s: float) -> None:
+    data = tracks()
+    scan = scan_frame(data, ScanOptions(zones=ZONES)).records
+    w = Watcher(ZONES, all_entries=True, approach_horizon_s=None)
+    events: list[dict[str, Any]] = []
+    obs = make_observations(**{c: data[c].to_numpy() for c in data.columns})
+    for b in replay_batches(obs, speed=0, slice_s=slice_s):
+        events += w.process(b)
+    events += w.close()
+    assert len(scan) > 20
+    assert finals(events) == scan
+    kinds = [e["event"] for e in events]
+    assert kinds.count("entry") == len(scan)
+
+
+def test_violations_only_by_default() -> None:
+    data = tracks()
+    w = Watcher(ZONES, approach_horizon_s=None)
+    obs = make_observations(**{c: data[c].to_numpy() for c in data.columns})
+    events = w.process(obs) + w.close()
+    assert events and all(e["violation"] for e in events)
+    assert {e["track"][0] for e in events} == {"R"}
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    fail_first = 2
+    seen: ClassVar[list[dict[str, Any]]] = []
+    calls = 0
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).calls += 1
+        if type(self).calls <= self.fail_first:
+            self.send_response(503)
+            self.end_headers()
+            return
+        type(self).seen.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_webhook_retries_until_delivered_without_blocking() -> None:
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Flaky)
+    th = threading.Thread(target=server.serve_forever, daemon=True)
+    th.start()
+    try:
+        sink = WebhookSink(f"http://127.0.0.1:{server.server_port}/hook", backoff_s=0.05)
+        w = Watcher(ZONES, all_entries=True, sinks=[sink], approach_horizon_s=None)
+        obs = make_observations(time=[0.0, 60.0], icao24=["R0001"] * 2, lat=[0.0, 0.0],
+                                lon=[-0.5, 0.5])
+        t0 = time.monotonic()
+        events = w.process(obs) + w.close()
+        assert time.monotonic() - t0 < 1.0  # detection did not wait for the network
+        sink.close()
+    finally:
+        server.shutdown()
+    assert [e["event"] for e in events] == ["entry", "exit"]
+    assert sink.stats.delivered == 2 and sink.stats.retries == 2 and sink.stats.failed == 0
+    assert [e["event"] for e in _Flaky.seen] == ["entry", "exit"]
+
+
+def test_unreachable_webhook_counts_failures() -> None:
+    sink = WebhookSink("http://127.0.0.1:9/none", attempts=2, backoff_s=0.01, timeout_s=0.5)
+    sink.send({"event": "entry"})
+    sink.close()
+    assert sink.stats.failed == 1 and sink.stats.delivered == 0
+
+
+def test_sigterm_stops_cleanly_and_prints_open_entries(tmp_path: Path) -> None:
+    f = tmp_path / "slow.csv"
+    t = np.arange(0, 120, 1.0)
+    pd.DataFrame({"time": 1.7e9 + t, "icao24": "R0007", "lat": 0.0,
+                  "lon": -0.3 + 0.004 * t}).to_csv(f, index=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "skyfence.cli", "watch", "--replay", str(f), "--speed", "4",
+         "--circle", "A:0,0,30", "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(9.0)  # start-up, then the entry about 2 s into the replay
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    kinds = [json.loads(x)["event"] for x in out.splitlines()]
+    assert kinds[0] == "entry" and kinds[-1] == "open" and kinds.count("open") == 1
+    assert "Traceback" not in err
+
+
+def test_ten_thousand_aircraft_are_tracked_and_expire() -> None:
+    n = 10_000
+    rng = np.random.default_rng(0)
+    lat0, lon0 = rng.uniform(-2, 2, n), rng.uniform(-2, 2, n)
+    w = Watcher(ZONES, all_entries=True, approach_horizon_s=None, gap_s=60)
+    ids = np.array([f"{0x400000 + k:06x}" for k in range(n)], dtype=object)
+    start = time.perf_counter()
+    for step in range(10):
+        w.process(make_observations(time=np.full(n, float(step)), icao24=ids,
+                                    lat=lat0 + 0.001 * step, lon=lon0))
+    per_batch = (time.perf_counter() - start) / 10
+    assert w.detector.tracked == n
+    assert per_batch < 1.0  # 10,000 positions in well under a second per batch
+    # after a silence longer than the gap every track is forgotten; open entries end
+    late = make_observations(time=[1000.0], icao24=["aaaaaa"], lat=[10.0], lon=[10.0])
+    events = w.process(late)
+    assert w.detector.tracked == 1
+    assert all(e["event"] == "exit" and e["exited_at"] is None for e in events)
+    assert len(events) > 100
