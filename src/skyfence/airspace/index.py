@@ -36,6 +36,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -60,6 +61,8 @@ FORMAT_VERSION = 1
 DEFAULT_SUB = 16
 #: coarse cells; fine cell keys in :attr:`Screening.cell` start here
 N_COARSE = NX * NY
+#: positions per lookup chunk (the chunk's temporaries stay in the CPU cache)
+CHUNK = 1 << 14
 
 
 @dataclass(frozen=True)
@@ -172,49 +175,101 @@ class ZoneIndex:
             raise ValueError("lon and lat must have the same length")
         n = len(lon)
         invalid: np.ndarray | None = None
-        if n and not (
-            lon.min() >= -180.0 and lon.max() <= 180.0 and lat.min() >= -90.0 and lat.max() <= 90.0
-        ):
+        found = self._coarse_pass(lon, lat, want_cells)
+        if found is None:  # a NaN or out-of-range position: answer it "nowhere"
             invalid = ~((lon >= -180) & (lon <= 180) & (lat >= -90) & (lat <= 90))
             lon = np.where(invalid, 0.0, lon)
             lat = np.where(invalid, 0.0, lat)
-        a, fpd, shift = self._a, self._fine_per_deg, self._shift
-        # fine column/row: x * 2**k is exact, + offset rounds once; >= 0 so trunc == floor
-        fx = (lon * fpd + 180.0 * fpd).astype(np.int32)
-        fy = (lat * fpd + 90.0 * fpd).astype(np.int32)
-        coarse = (fy >> shift) * NX + (fx >> shift)
-        state = a.coarse.take(coarse)
-        pick = np.flatnonzero(state < 0)
-        crossed = pick[:0]
-        cls = crossed
+            found = self._coarse_pass(lon, lat, want_cells)
+            assert found is not None
+        a = self._a
+        zone, state, coarse, pick = found
+        crossed = cls = pick[:0]
+        fine_key = np.empty(0, dtype=np.int64)
         if len(pick):
-            mask = self._sub - 1
-            fine_cell = (-state[pick] - 1) * (self._sub * self._sub) + (
-                (fy[pick] & mask) * self._sub + (fx[pick] & mask)
+            # positions in a boundary block: their fine cell, then the fine table
+            fpd, sub, mask = self._fine_per_deg, self._sub, self._sub - 1
+            fx = (lon[pick] * fpd + 180.0 * fpd).astype(np.int64)
+            fy = (lat[pick] * fpd + 90.0 * fpd).astype(np.int64)
+            fine_cell = (-state[pick] - 1).astype(np.int64) * (sub * sub) + (
+                (fy & mask) * sub + (fx & mask)
             )
             fstate = a.fine.take(fine_cell)
             is_crossed = fstate < 0
             crossed = pick[is_crossed]
             cls = -fstate[is_crossed] - 1
             fstate[is_crossed] = 0
-            state[pick] = fstate
-        zone = a.states.take(state, axis=0)
+            zone[pick] = a.states.take(fstate, axis=0)
+            if want_cells:
+                fine_key = N_COARSE + fy * self._fnx + fx
         if len(crossed):
             zone[crossed] = a.class_base.take(cls, axis=0)
             self._exact(lon, lat, zone, crossed, cls)
+        cell = boundary = np.empty(0)
         if want_cells:
-            cell = coarse.astype(np.int64)
-            cell[pick] = N_COARSE + fy[pick].astype(np.int64) * self._fnx + fx[pick]
+            cell = coarse
+            cell[pick] = fine_key
             boundary = np.zeros(n, dtype=bool)
             boundary[crossed] = True
-        else:
-            cell = boundary = np.empty(0)
         if invalid is not None:
             zone[invalid] = -1
             if want_cells:
                 cell[invalid] = -1
                 boundary[invalid] = True
         return Screening(zone=zone, cell=cell, boundary=boundary)
+
+    def _coarse_pass(
+        self, lon: np.ndarray, lat: np.ndarray, want_cells: bool
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+        """Zones from the coarse table; positions in boundary blocks are left to refine.
+
+        Returns ``(zone, state, coarse cell, boundary-block positions)``, or None when a
+        position is NaN or out of range. Works in chunks that stay in the CPU cache: per
+        coordinate a multiply, an add, a range check and a cast; one multiply-add for
+        the cell; one ``take`` for the state and one for the zones. The coarse column
+        ``int(lon * 4 + 720)`` equals the fine column shifted right, since scaling by a
+        power of two commutes with rounding.
+        """
+        n = len(lon)
+        a = self._a
+        table, states = a.coarse, a.states
+        zone = np.empty((n, states.shape[1]), dtype=np.int32)
+        state = np.empty(n, dtype=np.int32)
+        coarse = np.empty(n if want_cells else 0, dtype=np.int64)
+        size = min(n, CHUNK)
+        buf = np.empty(size)
+        ix = np.empty(size, dtype=np.int32)
+        iy = np.empty(size, dtype=np.int32)
+        picks = []
+        for s in range(0, n, CHUNK):
+            e = min(n, s + CHUNK)
+            m = e - s
+            b, x, y = buf[:m], ix[:m], iy[:m]
+            np.multiply(lon[s:e], float(COARSE_PER_DEG), out=b)
+            b += 180.0 * COARSE_PER_DEG
+            if not (b.min() >= 0.0 and b.max() <= 360.0 * COARSE_PER_DEG):  # NaN fails too
+                return None
+            x[...] = b  # truncation == floor: b >= 0
+            np.multiply(lat[s:e], float(COARSE_PER_DEG), out=b)
+            b += 90.0 * COARSE_PER_DEG
+            if not (b.min() >= 0.0 and b.max() <= 180.0 * COARSE_PER_DEG):
+                return None
+            y[...] = b
+            y *= NX
+            y += x
+            out = state[s:e]
+            np.take(table, y, out=out)
+            if want_cells:
+                coarse[s:e] = y
+            neg = np.flatnonzero(out < 0)
+            if len(neg):
+                picks.append(neg + s)
+                out[neg] = 0
+            np.take(states, out, axis=0, out=zone[s:e])
+        pick = np.concatenate(picks) if picks else np.empty(0, dtype=np.intp)
+        if len(pick):
+            state[pick] = table.take(coarse[pick] if want_cells else _coarse_of(lon, lat, pick))
+        return zone, state, coarse, pick
 
     def _exact(
         self,
@@ -238,6 +293,13 @@ class ZoneIndex:
             p = pt[s:e]
             inside = p[shapely.contains_xy(self._geoms[z], lon[p], lat[p])]
             zone[inside, a.zone_layer[z]] = z
+
+
+def _coarse_of(lon: np.ndarray, lat: np.ndarray, pick: np.ndarray) -> np.ndarray:
+    """Coarse cell of positions ``pick`` (same arithmetic as the chunked pass)."""
+    x = (lon[pick] * COARSE_PER_DEG + 180.0 * COARSE_PER_DEG).astype(np.int64)
+    y = (lat[pick] * COARSE_PER_DEG + 90.0 * COARSE_PER_DEG).astype(np.int64)
+    return y * NX + x
 
 
 def build(zones: Sequence[Zone], *, sub: int = DEFAULT_SUB) -> IndexArrays:
@@ -274,7 +336,8 @@ def _save(path: Path, arrays: IndexArrays) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays.as_dict())
+            payload: dict[str, Any] = arrays.as_dict()
+            np.savez(fh, **payload)
         os.replace(tmp, path)
     except OSError as exc:  # a read-only cache only costs a rebuild next time
         log.warning("zone index cache %s not written (%s)", path, exc)

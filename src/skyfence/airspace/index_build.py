@@ -101,7 +101,7 @@ def overlapping_pairs(geometries: Sequence[BaseGeometry]) -> np.ndarray:
     shapely.prepare(parts)
     hit = shapely.relate_pattern(parts[i], parts[j], "T********")
     pairs = np.column_stack([owner[i][hit], owner[j][hit]]).astype(np.int64)
-    return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+    return pairs[_unique_rows(pairs)[0]] if len(pairs) else pairs.reshape(0, 2)
 
 
 def assign_layers(n_zones: int, pairs: np.ndarray) -> np.ndarray:
@@ -159,17 +159,22 @@ def boundary_marks(
     # the last vertex of every segment is the first of the next one in its ring
     # (rings are closed), so samples k < n cover every segment end to end
     half = SAMPLE_STEP / 2 + PAD_DEG * fine_per_deg
+    fx0 = np.clip(np.floor(su - half).astype(np.int64), 0, fnx - 1)
+    fx1 = np.clip(np.floor(su + half).astype(np.int64), 0, fnx - 1)
+    fy0 = np.clip(np.floor(sv - half).astype(np.int64), 0, fny - 1)
+    fy1 = np.clip(np.floor(sv + half).astype(np.int64), 0, fny - 1)
     keys = []
-    for du in (-half, half):
-        fx = np.clip(np.floor(su + du).astype(np.int64), 0, fnx - 1)
-        for dv in (-half, half):
-            fy = np.clip(np.floor(sv + dv).astype(np.int64), 0, fny - 1)
-            key = (fy * fnx + fx) * n_zones + sz
-            fresh = np.empty(len(key), dtype=bool)
-            fresh[:1] = True
-            np.not_equal(key[1:], key[:-1], out=fresh[1:])
-            keys.append(key[fresh])
-    pairs = np.unique(np.concatenate(keys)) if keys else np.empty(0, np.int64)
+    for fx, fy, extra in (
+        (fx0, fy0, None),
+        (fx1, fy0, fx1 != fx0),
+        (fx0, fy1, fy1 != fy0),
+        (fx1, fy1, (fx1 != fx0) & (fy1 != fy0)),
+    ):
+        key = (fy * fnx + fx) * n_zones + sz
+        if extra is not None:
+            key = key[extra]
+        keys.append(key[_run_heads(key)])
+    pairs = _unique(np.concatenate(keys))
     return pairs // n_zones, (pairs % n_zones).astype(np.int32)
 
 
@@ -194,6 +199,42 @@ def classify(
         inside = shapely.contains_xy(g, lon[p], lat[p])
         out[p[inside]] = zone_ids[cand[s]]
     return out
+
+
+def _run_heads(values: np.ndarray) -> np.ndarray:
+    """Indices where a run of equal consecutive values (or rows) starts."""
+    if len(values) == 0:
+        return np.empty(0, dtype=np.intp)
+    change = values[1:] != values[:-1]
+    if change.ndim > 1:
+        change = change.any(axis=1)
+    return np.flatnonzero(np.concatenate([[True], change]))
+
+
+def _unique(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort based: far faster than hashing on large int64)."""
+    ordered = np.sort(values)
+    return ordered[_run_heads(ordered)]
+
+
+def _unique_rows(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(first, inverse)``: ``values[first]`` distinct rows, ``values[first][inverse]``."""
+    one_d = values.ndim == 1
+    order = np.argsort(values, kind="stable") if one_d else np.lexsort(values.T[::-1])
+    heads = _run_heads(values[order])
+    group = np.zeros(len(values), dtype=np.intp)
+    group[heads[1:]] = 1
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[order] = np.cumsum(group)
+    return order[heads], inverse
+
+
+def _dedupe(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_unique_rows`, cheap when equal rows come in runs (they do, cell by cell)."""
+    heads = _run_heads(values)
+    first, inverse = _unique_rows(values[heads])
+    run_of = np.repeat(np.arange(len(heads)), np.diff(np.append(heads, len(values))))
+    return heads[first], inverse[run_of]
 
 
 def runs(sorted_values: np.ndarray) -> list[tuple[int, int]]:
@@ -230,7 +271,7 @@ def build_arrays(
     fy, fx = np.divmod(fine_key, fnx)
     coarse_key = (fy >> shift) * NX + (fx >> shift)
     sub_key = (fy & (sub - 1)) * sub + (fx & (sub - 1))
-    blocks = np.unique(coarse_key)  # coarse cells a boundary touches, any layer
+    blocks = _unique(coarse_key)  # coarse cells a boundary touches, any layer
     block_of = np.full(NY * NX, -1, dtype=np.int64)
     block_of[blocks] = np.arange(len(blocks))
     mark_cell = block_of[coarse_key] * sub * sub + sub_key  # flat fine index
@@ -261,7 +302,7 @@ def build_arrays(
         # fine cells of every boundary block take the coarse answer of their block ...
         fine_vals[:, layer] = np.repeat(cval[blocks], sub * sub)
         # ... unless this layer's boundary touches the block: label its fine cells
-        my_blocks = np.unique(block_of[coarse_key[mine]])
+        my_blocks = _unique(block_of[coarse_key[mine]])
         if len(my_blocks) == 0:
             continue
         local = np.searchsorted(my_blocks, block_of[coarse_key[mine]])
@@ -310,9 +351,7 @@ def _encode(
     is_block[blocks] = True
     fine_crossed = (fine_vals == CROSSED).any(axis=1)
     plain = np.concatenate([coarse_vals[~is_block], fine_vals[~fine_crossed]])
-    keys, first, state_of = np.unique(
-        _row_keys(plain, n_zones), return_index=True, return_inverse=True
-    )
+    first, state_of = _dedupe(_row_keys(plain, n_zones))
     states = plain[first]
     coarse = np.empty(len(coarse_vals), dtype=np.int32)
     n_plain_coarse = int((~is_block).sum())
@@ -335,8 +374,8 @@ def _encode(
     base = fine_vals[cells].copy()
     base[base == CROSSED] = -1
     ckey = np.column_stack([_row_keys(base, n_zones), cand])
-    _, cfirst, class_of = np.unique(ckey, axis=0, return_index=True, return_inverse=True)
-    fine[cells] = -(class_of.reshape(-1).astype(np.int32) + 1)
+    cfirst, class_of = _dedupe(ckey)
+    fine[cells] = -(class_of.astype(np.int32) + 1)
     class_base = base[cfirst]
     class_cand = cand[cfirst]
     class_count = (class_cand >= 0).sum(axis=1)
