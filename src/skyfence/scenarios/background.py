@@ -43,11 +43,12 @@ def _aeqd(lat: float, lon: float) -> str:
     return f"+proj=aeqd +lat_0={lat} +lon_0={lon} +datum=WGS84 +units=m"
 
 
-def relocate(frame: pd.DataFrame, lat: float, lon: float, rotate_deg: float) -> pd.DataFrame:
-    """Move all positions rigidly so the sample's centre lands on (lat, lon), turned
-    clockwise by ``rotate_deg``; headings turn with them."""
-    lat0 = float(frame["lat"].median())
-    lon0 = float(frame["lon"].median())
+def relocate(frame: pd.DataFrame, lat: float, lon: float, rotate_deg: float,
+             anchor: tuple[float, float] | None = None) -> pd.DataFrame:
+    """Move all positions rigidly so ``anchor`` (lat, lon; default the sample's median
+    position) lands on (lat, lon), turned clockwise by ``rotate_deg``; headings turn
+    with them."""
+    lat0, lon0 = anchor or (float(frame["lat"].median()), float(frame["lon"].median()))
     fwd = Transformer.from_crs("EPSG:4326", _aeqd(lat0, lon0), always_xy=True)
     inv = Transformer.from_crs(_aeqd(lat, lon), "EPSG:4326", always_xy=True)
     x, y = fwd.transform(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
@@ -86,7 +87,10 @@ def background_truth(
         keep = sorted(d["icao24"].unique())[: spec.max_flights]
         d = d[d["icao24"].isin(keep)]
     if spec.lat is not None and spec.lon is not None and len(d):
-        d = relocate(d, spec.lat, spec.lon, spec.rotate_deg)
+        anchor = None
+        if spec.anchor_lat is not None and spec.anchor_lon is not None:
+            anchor = (spec.anchor_lat, spec.anchor_lon)
+        d = relocate(d, spec.lat, spec.lon, spec.rotate_deg, anchor)
     d["time"] = d["time"] - t0 + start
     d = d.sort_values(["icao24", "time"], kind="stable").reset_index(drop=True)
     new = (d["icao24"] != d["icao24"].shift()) | (d["time"].diff() > GAP_S)

@@ -9,7 +9,10 @@ interpolated at every radar fix time inside the ADS-B track's span (common times
 the distance between them is averaged over a sliding window of ``window_s`` centred on
 each fix. A radar fix whose windowed mean distance is below ``gate_m`` (with at least
 ``min_common`` common fixes in the window) belongs to that ADS-B aircraft and is dropped;
-the ADS-B track speaks for it. The rest of the radar track stays non-cooperative.
+the ADS-B track speaks for it. The rest of the radar track stays non-cooperative. The
+first fix of a radar track is left out of the average (it still gets the decision of its
+window): it is the raw plot the track was started from, and when that plot was clutter
+it can lie kilometres away from the aircraft the track then follows.
 
 Working per window rather than per whole track keeps two cases right: a transponder
 that goes silent (the radar fixes after the last ADS-B message have no common time
@@ -38,7 +41,7 @@ class CorrelationConfig:
     #: length of the averaging window around each radar fix (s)
     window_s: float = 60.0
     #: fewest common fixes in a window for a decision
-    min_common: int = 3
+    min_common: int = 2
     #: how far beyond an ADS-B track's first and last message it may speak (s)
     margin_s: float = 10.0
 
@@ -71,6 +74,9 @@ def correlate(radar: pd.DataFrame, adsb: pd.DataFrame,
     rt = radar["time"].to_numpy(float)
     rtrack = radar["icao24"].to_numpy(object)
     order = np.lexsort((rt, rtrack))  # rows grouped by track, in time
+    first = np.zeros(n, bool)
+    starts = np.flatnonzero(np.r_[True, rtrack[order][1:] != rtrack[order][:-1]])
+    first[order[starts]] = True
     ax, ay = plane.to_xy(adsb["lat"].to_numpy(float), adsb["lon"].to_numpy(float))
     at = adsb["time"].to_numpy(float)
     for icao, found in adsb.groupby("icao24", sort=True).indices.items():
@@ -86,7 +92,7 @@ def correlate(radar: pd.DataFrame, adsb: pd.DataFrame,
             continue
         keep = np.isin(rtrack[rows], near_tracks)
         rows, d = rows[keep], d[keep]
-        mean, count = _window_mean(rtrack[rows], rt[rows], d, cfg.window_s)
+        mean, count = _window_mean(rtrack[rows], rt[rows], d, ~first[rows], cfg.window_s)
         ok = (mean < cfg.gate_m) & (count >= cfg.min_common) & (mean < best[rows])
         hit = rows[ok]
         coop[hit] = True
@@ -97,9 +103,10 @@ def correlate(radar: pd.DataFrame, adsb: pd.DataFrame,
     return Correlation(coop, matched, pairs)
 
 
-def _window_mean(track: np.ndarray, t: np.ndarray, d: np.ndarray,
+def _window_mean(track: np.ndarray, t: np.ndarray, d: np.ndarray, use: np.ndarray,
                  window_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of ``d`` over fixes of the same track within ``window_s / 2`` of each fix.
+    """Mean of ``d`` over the ``use`` fixes of the same track within ``window_s / 2`` of
+    each fix, and how many there were.
 
     Rows must be grouped by track and time-ordered within a track.
     """
@@ -109,6 +116,7 @@ def _window_mean(track: np.ndarray, t: np.ndarray, d: np.ndarray,
     s = key * span + (t - t.min())
     lo = np.searchsorted(s, s - window_s / 2, side="left")
     hi = np.searchsorted(s, s + window_s / 2, side="right")
-    c = np.concatenate([[0.0], np.cumsum(d)])
-    count = hi - lo
+    c = np.concatenate([[0.0], np.cumsum(np.where(use, d, 0.0))])
+    k = np.concatenate([[0], np.cumsum(use)])
+    count = k[hi] - k[lo]
     return (c[hi] - c[lo]) / np.maximum(count, 1), count

@@ -20,7 +20,7 @@ and the key path (``aircraft[1].waypoints[0].lat``) so the author can fix it.
            period_s: 4, p_detect: 0.9, clutter_per_scan: 2}
       adsb: {period_s: 5, sigma_m: 10, p_receive: 0.95}
     background: {sample: switzerland-2018-08-01, offset_s: 0, lat: 59.6, lon: 25.5,
-                 rotate_deg: 0, note: "..."}
+                 rotate_deg: 0, note: "..."}   # anchor_lat/lon: the point moved to lat/lon
     aircraft:
       - id: MIG31-1
         category: jet                    # ground truth category
@@ -131,6 +131,9 @@ class BackgroundSpec:
     rotate_deg: float = 0.0
     max_flights: int | None = None
     note: str = ""
+    #: the sample point moved to (lat, lon); default: the sample's median position
+    anchor_lat: float | None = None
+    anchor_lon: float | None = None
 
 
 @dataclass(frozen=True)
@@ -370,13 +373,15 @@ def parse_scenario(data: Any, file: str = "<scenario>", base: Path | None = None
     if r.data.get("background") is not None:
         b = r.sub("background")
         b.check_keys({"sample", "offset_s", "duration_s", "lat", "lon", "rotate_deg",
-                      "max_flights", "note"})
+                      "max_flights", "note", "anchor_lat", "anchor_lon"})
         mf = b.number("max_flights", None, lo=0)
         background = BackgroundSpec(
             b.text("sample"), b.number("offset_s", 0.0, lo=0.0),
             b.number("duration_s", None, lo=1.0), b.number("lat", None, lo=-90, hi=90),
             b.number("lon", None, lo=-180, hi=180), b.number("rotate_deg", 0.0),
-            None if mf is None else int(mf), b.text("note", ""))
+            None if mf is None else int(mf), b.text("note", ""),
+            b.number("anchor_lat", None, lo=-90, hi=90),
+            b.number("anchor_lon", None, lo=-180, hi=180))
     aircraft = tuple(_aircraft(r.sub("aircraft", i), start)
                      for i in range(len(r.items("aircraft"))))
     ids = [a.id for a in aircraft]
