@@ -92,9 +92,19 @@ def _worst(values: list[float | None]) -> float | None:
     return round(max(known), 3) if known else None
 
 
+#: the keys of ``skyfence eval --json``, in order
+EVAL_KEYS = ("scenario", "detection_rate", "false_alarms", "entry_error_s", "exit_error_s",
+             "depth_error_m", "alert_delay_s", "severity_correct")
+
+
 def summarize(res: ScenarioResult) -> dict[str, Any]:
-    """The evaluation object of ``skyfence eval --json``."""
+    """The evaluation object of ``skyfence eval --json`` (exactly :data:`EVAL_KEYS`)."""
     scores, false = score_incursions(res)
+    return _summary(res, scores, false)
+
+
+def _summary(res: ScenarioResult, scores: list[IncursionScore],
+             false: list[int]) -> dict[str, Any]:
     n = len(scores)
     detected = [s for s in scores if s.detected]
     return {
@@ -107,10 +117,31 @@ def summarize(res: ScenarioResult) -> dict[str, Any]:
         "alert_delay_s": _worst([s.alert_delay_s for s in detected]),
         "severity_correct": bool(n) and all(s.detected and s.severity == s.expected
                                             for s in scores),
-        "incursions": n,
-        "civil_flagged": sum(1 for i in false
-                             if res.generated.targets.get(res.record_targets[i] or "", 0) is None),
     }
+
+
+@dataclass
+class Evaluation:
+    """A scored run: the summary, the per-incursion scores and the false alarms."""
+
+    result: ScenarioResult
+    summary: dict[str, Any]
+    incursions: list[IncursionScore]
+    false_alarms: list[int]
+
+    @property
+    def civil_flagged(self) -> list[int]:
+        """False-alarm records that follow a recorded civil (background) flight."""
+        res = self.result
+        return [i for i in self.false_alarms if res.record_targets[i] is not None
+                and res.record_targets[i] in res.generated.targets
+                and res.generated.targets[res.record_targets[i] or ""] is None]
+
+
+def score(res: ScenarioResult) -> Evaluation:
+    """Score a run in full (what ``skyfence eval`` prints as text)."""
+    scores, false = score_incursions(res)
+    return Evaluation(res, _summary(res, scores, false), scores, false)
 
 
 def evaluate(name_or_path: str | Path | Scenario) -> dict[str, Any]:

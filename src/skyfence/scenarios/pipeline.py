@@ -58,8 +58,9 @@ class ScenarioResult:
 
 
 def scenario_policy(sc: Scenario) -> Policy:
-    """The policy a scenario is judged under: the default rules, its watched states."""
-    return Policy.from_options(sc.watch_states)
+    """The policy a scenario is judged under: its policy file (default: the shipped
+    default policy) with its watched states."""
+    return Policy.from_options(sc.watch_states, sc.policy)
 
 
 def track_radar(plots: pd.DataFrame, sites: list[RadarSite], scan_s: float) -> pd.DataFrame:

@@ -13,6 +13,7 @@ and the key path (``aircraft[1].waypoints[0].lat``) so the author can fix it.
     seed: 7
     zones: {national: [EST], circles: [{name: C, lat: 59.8, lon: 26.3, radius_km: 5}]}
     watch_states: [RUS]
+    policy: my-policy.yaml               # optional, relative to this file
     sensors:
       radars:
         - {name: R1, sac: 1, sic: 1, lat: 59.4, lon: 26.5, alt_m: 60, range_km: 250,
@@ -168,6 +169,8 @@ class Scenario:
     description: str = ""
     source: str = ""
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: a policy file to judge under (default: the shipped default policy)
+    policy: Path | None = None
 
 
 # ------------------------------------------------------------------------- parsing
@@ -340,7 +343,7 @@ def parse_scenario(data: Any, file: str = "<scenario>", base: Path | None = None
     """Build a :class:`Scenario` from parsed YAML, naming ``file`` and key on errors."""
     r = _Reader(file, data)
     r.check_keys({"name", "title", "description", "start", "duration_s", "seed", "zones",
-                  "watch_states", "sensors", "background", "aircraft", "notes"})
+                  "watch_states", "sensors", "background", "aircraft", "notes", "policy"})
     start = r.get("start", lambda v: _time(v, None), what="an ISO 8601 UTC time")
     zr = r.sub("zones")
     zr.check_keys({"national", "circles", "geojson"})
@@ -396,6 +399,7 @@ def parse_scenario(data: Any, file: str = "<scenario>", base: Path | None = None
         seed=int(r.number("seed", 0, lo=0)), title=r.text("title", ""),
         description=r.text("description", ""), source=file,
         notes=tuple(str(n) for n in notes),
+        policy=base / r.text("policy") if r.data.get("policy") is not None else None,
     )
 
 
