@@ -98,7 +98,6 @@ def overlapping_pairs(geometries: Sequence[BaseGeometry]) -> np.ndarray:
     i, j = tree.query(parts)
     keep = owner[i] < owner[j]
     i, j = i[keep], j[keep]
-    shapely.prepare(parts)
     hit = shapely.relate_pattern(parts[i], parts[j], "T********")
     pairs = np.column_stack([owner[i][hit], owner[j][hit]]).astype(np.int64)
     return pairs[_unique_rows(pairs)[0]] if len(pairs) else pairs.reshape(0, 2)
@@ -134,46 +133,43 @@ def boundary_marks(
     sampled every :data:`SAMPLE_STEP` fine cells and the four corners of each padded
     sample box name the (at most four) cells the box meets.
     """
-    geoms = np.asarray(geometries, dtype=object)
-    n_zones = len(geoms)
+    n_zones = len(geometries)
     fnx = NX * (fine_per_deg // COARSE_PER_DEG)
     fny = NY * (fine_per_deg // COARSE_PER_DEG)
-    parts, part_zone = shapely.get_parts(geoms, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    ring_zone = part_zone[ring_part]
-    xy, ring = shapely.get_coordinates(rings, return_index=True)
-    u = xy[:, 0] * fine_per_deg + 180 * fine_per_deg
-    v = xy[:, 1] * fine_per_deg + 90 * fine_per_deg
-    same = ring[1:] == ring[:-1]
-    u0, u1 = u[:-1][same], u[1:][same]
-    v0, v1 = v[:-1][same], v[1:][same]
-    zone = ring_zone[ring[:-1][same]]
-    steps = np.ceil(np.maximum(np.abs(u1 - u0), np.abs(v1 - v0)) / SAMPLE_STEP)
-    n = np.maximum(steps.astype(np.int64), 1)  # samples at k / n, k = 0 .. n - 1
-    seg = np.repeat(np.arange(len(n)), n)
-    k = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
-    t = k / n[seg]
-    su = u0[seg] + t * (u1 - u0)[seg]
-    sv = v0[seg] + t * (v1 - v0)[seg]
-    sz = zone[seg].astype(np.int64)
-    # the last vertex of every segment is the first of the next one in its ring
-    # (rings are closed), so samples k < n cover every segment end to end
     half = SAMPLE_STEP / 2 + PAD_DEG * fine_per_deg
-    fx0 = np.clip(np.floor(su - half).astype(np.int64), 0, fnx - 1)
-    fx1 = np.clip(np.floor(su + half).astype(np.int64), 0, fnx - 1)
-    fy0 = np.clip(np.floor(sv - half).astype(np.int64), 0, fny - 1)
-    fy1 = np.clip(np.floor(sv + half).astype(np.int64), 0, fny - 1)
     keys = []
-    for fx, fy, extra in (
-        (fx0, fy0, None),
-        (fx1, fy0, fx1 != fx0),
-        (fx0, fy1, fy1 != fy0),
-        (fx1, fy1, (fx1 != fx0) & (fy1 != fy0)),
-    ):
-        key = (fy * fnx + fx) * n_zones + sz
-        if extra is not None:
-            key = key[extra]
-        keys.append(key[_run_heads(key)])
+    for zone_id, geometry in enumerate(geometries):  # one zone at a time bounds memory
+        rings = shapely.get_rings(shapely.get_parts(geometry))
+        xy, ring = shapely.get_coordinates(rings, return_index=True)
+        u = xy[:, 0] * fine_per_deg + 180 * fine_per_deg
+        v = xy[:, 1] * fine_per_deg + 90 * fine_per_deg
+        same = ring[1:] == ring[:-1]
+        u0, du = u[:-1][same], np.diff(u)[same]
+        v0, dv = v[:-1][same], np.diff(v)[same]
+        n = np.maximum(np.ceil(np.maximum(np.abs(du), np.abs(dv)) / SAMPLE_STEP), 1)
+        n = n.astype(np.int64)  # samples at k / n, k = 0 .. n - 1: rings are closed, so
+        # the end of a segment is the first sample of the next one
+        seg = np.repeat(np.arange(len(n)), n)
+        t = (np.arange(len(seg)) - np.repeat(np.cumsum(n) - n, n)) / n[seg]
+        su = u0[seg] + t * du[seg]
+        sv = v0[seg] + t * dv[seg]
+        fx0 = np.clip(np.floor(su - half).astype(np.int64), 0, fnx - 1)
+        fx1 = np.clip(np.floor(su + half).astype(np.int64), 0, fnx - 1)
+        fy0 = np.clip(np.floor(sv - half).astype(np.int64), 0, fny - 1)
+        fy1 = np.clip(np.floor(sv + half).astype(np.int64), 0, fny - 1)
+        for fx, fy, extra in (
+            (fx0, fy0, None),
+            (fx1, fy0, fx1 != fx0),
+            (fx0, fy1, fy1 != fy0),
+            (fx1, fy1, (fx1 != fx0) & (fy1 != fy0)),
+        ):
+            key = fy * fnx + fx
+            if extra is not None:
+                key = key[extra]
+            key = _unique(key)
+            key *= n_zones
+            key += zone_id
+            keys.append(key)
     pairs = _unique(np.concatenate(keys))
     return pairs // n_zones, (pairs % n_zones).astype(np.int32)
 
@@ -277,10 +273,9 @@ def build_arrays(
     mark_cell = block_of[coarse_key] * sub * sub + sub_key  # flat fine index
 
     n_cells = len(blocks) * sub * sub
-    coarse_vals = np.empty((NY * NX, n_layers), dtype=np.int32)
-    fine_vals = np.empty((n_cells, n_layers), dtype=np.int32)
-    cx_all = np.arange(NY * NX) % NX
-    cy_all = np.arange(NY * NX) // NX
+    small = np.int16 if len(zone_layer) < np.iinfo(np.int16).max else np.int32
+    coarse_vals = np.empty((NY * NX, n_layers), dtype=small)
+    fine_vals = np.empty((n_cells, n_layers), dtype=small)
     structure = np.zeros((3, 3, 3), dtype=bool)
     structure[1] = ndimage.generate_binary_structure(2, 1)
     for layer in range(n_layers):
@@ -292,15 +287,16 @@ def build_arrays(
         labels, n = ndimage.label(~touched.reshape(NY, NX))
         rep = _representatives(labels, n)
         comp = classify(
-            (cx_all[rep] + 0.5) / COARSE_PER_DEG - 180,
-            (cy_all[rep] + 0.5) / COARSE_PER_DEG - 90,
+            (rep % NX + 0.5) / COARSE_PER_DEG - 180,
+            (rep // NX + 0.5) / COARSE_PER_DEG - 90,
             geometries,
             zone_ids,
         )
         cval = np.concatenate([[CROSSED], comp]).astype(np.int32)[labels.ravel()]
         coarse_vals[:, layer] = cval
         # fine cells of every boundary block take the coarse answer of their block ...
-        fine_vals[:, layer] = np.repeat(cval[blocks], sub * sub)
+        by_block = fine_vals.reshape(len(blocks), sub * sub, n_layers)
+        by_block[:, :, layer] = cval[blocks][:, None]
         # ... unless this layer's boundary touches the block: label its fine cells
         my_blocks = _unique(block_of[coarse_key[mine]])
         if len(my_blocks) == 0:
@@ -318,19 +314,31 @@ def build_arrays(
             geometries,
             zone_ids,
         )
-        fval = np.concatenate([[CROSSED], fcomp]).astype(np.int32)[flabels.reshape(-1)]
-        rows = (my_blocks[:, None] * sub * sub + np.arange(sub * sub)).reshape(-1)
-        fine_vals[rows, layer] = fval
+        fval = np.concatenate([[CROSSED], fcomp]).astype(small)[flabels.reshape(-1, sub * sub)]
+        by_block[my_blocks, :, layer] = fval
     return _encode(coarse_vals, fine_vals, blocks, mark_cell, mark_zone, zone_layer, sub)
 
 
 def _row_keys(vals: np.ndarray, n_zones: int) -> np.ndarray:
     """One int64 per row of per-layer values (each in CROSSED .. n_zones - 1)."""
     base = n_zones + 3
-    key = np.zeros(len(vals), dtype=np.int64)
-    for layer in range(vals.shape[1]):
-        key = key * base + (vals[:, layer].astype(np.int64) - CROSSED)
+    key = vals[:, 0].astype(np.int64)
+    key -= CROSSED
+    for layer in range(1, vals.shape[1]):
+        key *= base
+        key += vals[:, layer]
+        key -= CROSSED
     return key
+
+
+def _row_values(keys: np.ndarray, n_zones: int, n_layers: int) -> np.ndarray:
+    """Inverse of :func:`_row_keys`."""
+    base = n_zones + 3
+    vals = np.empty((len(keys), n_layers), dtype=np.int64)
+    rest = keys.copy()
+    for layer in reversed(range(n_layers)):
+        rest, vals[:, layer] = np.divmod(rest, base)
+    return vals + CROSSED
 
 
 def _encode(
@@ -350,15 +358,22 @@ def _encode(
     is_block = np.zeros(len(coarse_vals), dtype=bool)
     is_block[blocks] = True
     fine_crossed = (fine_vals == CROSSED).any(axis=1)
-    plain = np.concatenate([coarse_vals[~is_block], fine_vals[~fine_crossed]])
-    first, state_of = _dedupe(_row_keys(plain, n_zones))
-    states = plain[first]
-    coarse = np.empty(len(coarse_vals), dtype=np.int32)
     n_plain_coarse = int((~is_block).sum())
+    keys = np.empty(n_plain_coarse + int((~fine_crossed).sum()), dtype=np.int64)
+    keys[:n_plain_coarse] = _row_keys(coarse_vals[~is_block], n_zones)
+    np.compress(~fine_crossed, _row_keys(fine_vals, n_zones), out=keys[n_plain_coarse:])
+    distinct = _unique(keys[_run_heads(keys)])
+    state_of = np.empty(len(keys), dtype=np.int32)
+    for lo in range(0, len(keys), 1 << 20):
+        state_of[lo : lo + (1 << 20)] = np.searchsorted(distinct, keys[lo : lo + (1 << 20)])
+    del keys
+    states = _row_values(distinct, n_zones, n_layers)
+    coarse = np.empty(len(coarse_vals), dtype=np.int32)
     coarse[~is_block] = state_of[:n_plain_coarse]
     coarse[blocks] = -(np.arange(len(blocks)) + 1)
     fine = np.empty(len(fine_vals), dtype=np.int32)
     fine[~fine_crossed] = state_of[n_plain_coarse:]
+    del state_of
 
     # crossed fine cells: base answer (crossed layers -> -1) + sorted candidate zones
     cells = np.flatnonzero(fine_crossed)
