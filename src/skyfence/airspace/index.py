@@ -5,24 +5,30 @@
 >>> index.locate(np.array([24.75]), np.array([59.44]))  # Tallinn  # doctest: +SKIP
 array([[..., -1, ...]], dtype=int32)
 
-Zones are split into *layers* whose zones never share area (national airspaces overlap
-where neighbours' boundaries disagree and where the source claims an area twice), and
+Zones are split into *layers* whose zones never share area, and
 :meth:`ZoneIndex.screen` answers, for every position and layer, the zone containing it.
+The 250 national airspaces do NOT fit one layer: neighbours' boundary lines disagree
+(slivers up to a few hundred km²), dependencies sit inside their parent (``PYF`` in
+``FRA``) and disputed areas are claimed twice (Crimea), so they take 4 layers; custom
+zones join the first layer where they overlap nothing.
 
-How a lookup works (see :mod:`skyfence.airspace.index_build` for the build): one fused
-computation of the fine cell column and row, one ``take`` in the coarse table; only the
-positions in a coarse cell that a boundary touches take a second look in the fine
-table, and only those in a fine cell that a boundary touches (about 1 % of air traffic)
-go to an exact, vectorized :func:`shapely.contains_xy` against the few zones whose
+How a lookup works (see :mod:`skyfence.airspace.index_build` for the build): in cache
+sized chunks, one fused computation of the coarse cell and one ``take`` in the coarse
+table (and one in the state table for the zones per layer); only the positions in a
+coarse cell that a boundary touches (about 2-10 % of air traffic) take a second look
+in the fine table, and only those in a fine cell that a boundary touches (0.5-2 %) go
+to an exact, vectorized :func:`shapely.contains_xy` against the few zones whose
 boundaries touch that cell.
 
-Exactness: answers equal GEOS ``contains_xy(zone.geometry, lon, lat)``. The one
-tolerance is the cell a position falls in: boundary marks are padded by
-:data:`~skyfence.airspace.index_build.PAD_DEG` (1e-8 degree, about 1 mm), far more than
-the rounding of the cell computation (about 1e-12 degree), so a point is never put in
-an unmarked cell that a boundary touches; points within a few centimetres of a
-boundary may still differ from GEOS only where the source zones overlap in slivers
-thinner than that (none in the bundled data after layering). Altitude limits are
+Exactness: answers equal GEOS ``contains_xy(zone.geometry, lon, lat)`` for every
+position, with one tolerance: boundary marks are padded by
+:data:`~skyfence.airspace.index_build.PAD_DEG` (1e-8 degree, about 1 mm), far more
+than the rounding of the cell computation (about 1e-12 degree), so a position is never
+put in an unmarked cell that a boundary touches; a position within about a millimetre
+of a cell edge and a boundary may be answered by the cell on the other side, which is
+then a boundary cell tested exactly. Positions within a few centimetres of a boundary
+are not promised either way (the tests exclude points within 1e-7 degree). NaN and
+out-of-range positions are in no zone (cell -1, boundary True). Altitude limits are
 ignored: the index is horizontal.
 """
 
