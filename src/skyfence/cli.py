@@ -32,6 +32,10 @@ def _add_zone_options(p: argparse.ArgumentParser) -> None:
                    help="a circular zone, e.g. EKYT:57.0928,9.8492,5")
     g.add_argument("--watch-state", action="append", default=[], metavar="ISO3",
                    help="aircraft registered in this state are violations; repeat")
+    g.add_argument("--policy", metavar="FILE.yaml",
+                   help="policy rules (default: the shipped policy; see 'skyfence policy check')")
+    g.add_argument("--aircraft-db", metavar="FILE.csv",
+                   help="known aircraft: ICAO address, type, operator, military flag")
     g.add_argument("--config", metavar="FILE.yaml",
                    help="zones, circles and watch list from a file")
     g.add_argument("--gap", type=float, default=None, metavar="S",
@@ -99,6 +103,17 @@ def build_parser() -> argparse.ArgumentParser:
     zs.add_argument("zone", metavar="Z")
     zs.set_defaults(func=_cmd_zones_show)
 
+    b = sub.add_parser("bench", help="measure our speed against a baseline in the same run")
+    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track"))
+    b.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    b.set_defaults(func=_cmd_bench)
+
+    pc = sub.add_parser("policy", help="check a policy file")
+    pcs = pc.add_subparsers(dest="policy_command", required=True, metavar="check")
+    pchk = pcs.add_parser("check", help="validate a policy file; exit 2 when invalid")
+    pchk.add_argument("file")
+    pchk.set_defaults(func=_cmd_policy_check)
+
     d = sub.add_parser("demo", help="scan the built-in sample and print the violations")
     d.add_argument("scenario", nargs="?", default=None)
     d.set_defaults(func=_cmd_demo)
@@ -138,9 +153,17 @@ def _scan_setup(args: argparse.Namespace) -> tuple[list[Any], Any, float]:
     cfg = load_config(args.config) if args.config else ScanConfig()
     zones = resolve_zones(cfg.zones + args.zone, cfg.zones_files + args.zones_file,
                           cfg.circles + args.circle)
-    policy = Policy.from_options(cfg.watch_states + args.watch_state)
+    policy = Policy.from_options(cfg.watch_states + args.watch_state, args.policy or cfg.policy)
     gap = args.gap if args.gap is not None else (cfg.gap_s or 300.0)
     return zones, policy, gap
+
+
+def _military_db(args: argparse.Namespace) -> Any:
+    if not args.aircraft_db:
+        return None
+    from skyfence.identify.classify import load_aircraft_db
+
+    return load_aircraft_db(args.aircraft_db)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
@@ -162,7 +185,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
         opts = ScanOptions(zones=zones, policy=policy, gap_s=gap, columns=cmap,
                            keep_path=args.format == "geojson", on_error=args.on_error,
-                           progress=tick)
+                           progress=tick, military_db=_military_db(args))
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 
@@ -222,7 +245,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             hooks = [WebhookSink(u) for u in args.webhook]
             sinks.extend(hooks)
         watcher = Watcher(zones, policy=policy, gap_s=gap, all_entries=args.all_entries,
-                          sinks=sinks, approach_horizon_s=args.horizon or None)
+                          sinks=sinks, approach_horizon_s=args.horizon or None,
+                          military_db=_military_db(args))
         feed: Any = None
         if args.replay:
             from skyfence.sources.files import read_observations
@@ -298,6 +322,24 @@ def _cmd_zones_show(args: argparse.Namespace) -> int:
     print(f"bounds    lon {x0:.5f} .. {x1:.5f}, lat {y0:.5f} .. {y1:.5f}")
     print(f"vertices  {z.vertex_count:,}")
     print(f"source    {SOURCE.describe()}")
+    return 0
+
+
+def _cmd_policy_check(args: argparse.Namespace) -> int:
+    from skyfence.policy import policy_check_main
+
+    return policy_check_main(args.file)
+
+
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import importlib
+    import json
+
+    from skyfence.benchmarks import render
+
+    module = importlib.import_module(f"skyfence.benchmarks.{args.name}")
+    rec = module.run(json=args.json)
+    print(json.dumps(rec) if args.json else render(rec))
     return 0
 
 

@@ -166,3 +166,24 @@ def test_traffic_column_names_in_feet_are_mapped(tmp_path: Path,
     (rec2,) = [json.loads(x) for x in out2.splitlines()]
     assert rec["entered_at"] == rec2["entered_at"]
     assert rec["max_altitude_m"] == pytest.approx(rec2["max_altitude_m"], abs=0.1)
+
+
+def test_policy_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from skyfence.policy import default_policy_path
+
+    code, _, _ = run(capsys, "policy", "check", str(default_policy_path()))
+    assert code == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n  - name: x\n    when: {category: spaceship}\n    severity: huge\n")
+    code, _, err = run(capsys, "policy", "check", str(bad))
+    assert code == 2 and str(bad) in err + _
+
+
+def test_csv_protocol_column_is_readable(tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    f = write_csv(tmp_path / "a.csv", crossing_rows("T0042"))
+    out = tmp_path / "o.csv"
+    code, _, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--format", "csv", "-o", str(out))
+    assert code == 0
+    df = pd.read_csv(out)
+    assert "notify the duty officer" in df.loc[0, "protocol"]

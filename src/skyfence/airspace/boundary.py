@@ -12,13 +12,16 @@ from functools import cached_property
 
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m, metres_per_degree
+from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m
 
 #: a nearest point chosen on the unit sphere is re-checked on the ellipsoid against every
 #: candidate segment within this relative margin (sphere and ellipsoid rank differ < 0.4%)
 _ELLIPSOID_MARGIN = 0.006
+#: densify boundary segments to at most ~2 km between KD-tree points (unit-sphere chord)
+_SPACING_CHORD = 2000.0 / 6_371_000.0
 
 
 def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> FloatArray:
@@ -84,54 +87,63 @@ class Boundary:
         hit = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
         return seg[hit], t[hit]
 
+    @cached_property
+    def _kdtree(self) -> tuple[cKDTree, np.ndarray]:
+        """KD-tree over boundary points on the unit sphere (segments densified so that no
+        two consecutive points are more than :data:`_SPACING_CHORD` apart), and the
+        segment each point lies on."""
+        a, b = self._xyz
+        length = np.linalg.norm(b - a, axis=1)
+        pieces = np.maximum(1, np.ceil(length / _SPACING_CHORD).astype(np.int64))
+        seg = np.repeat(np.arange(len(a)), pieces)
+        first = np.repeat(np.cumsum(pieces) - pieces, pieces)
+        frac = (np.arange(len(seg)) - first) / pieces[seg]
+        pts = a[seg] + frac[:, None] * (b - a)[seg]
+        # the end point of every segment too (it starts the next one in its ring)
+        pts = np.vstack([pts, b])
+        seg = np.concatenate([seg, np.arange(len(a))])
+        return cKDTree(pts), seg
+
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> FloatArray:
         """Geodesic distance in metres from each position to the boundary.
 
-        An upper bound comes from the planar-nearest segment; every segment in the
-        window that bound allows is then measured on the unit sphere (chords), and the
-        closest few are measured again as true WGS84 geodesics.
+        The nearest boundary point on the unit sphere is within the chord distance
+        ``d`` of the nearest (densified) boundary point, so every segment that can hold
+        the true nearest point has a point within ``1.01 d + spacing``; those segments
+        are measured as true WGS84 geodesics and the least distance wins.
         """
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
         n = len(lon)
         if n == 0 or len(self) == 0:
             return np.full(n, np.inf)
-        pts = shapely.points(lon, lat)
-        idx_pt, idx_seg = self.tree.query_nearest(pts, all_matches=False)
-        order = np.argsort(idx_pt, kind="stable")
-        idx_pt, idx_seg = idx_pt[order], idx_seg[order]
-        first = np.unique(idx_pt, return_index=True)[1]
-        near_seg = idx_seg[first]
-        upper = self._exact_to_segments(lon, lat, np.arange(n), near_seg)
-        # window that must contain the true nearest boundary point
-        m_lon_deg, m_lat_deg = metres_per_degree(
-            np.clip(np.abs(lat) + upper / 110000.0 + 0.01, 0, 89.9)
-        )
-        half_lat = upper / metres_per_degree(lat)[1] * 1.01 + 1e-7
-        half_lon = np.where(
-            np.abs(lat) + half_lat < 89.5, upper / m_lon_deg * 1.01 + 1e-7, 360.0
-        )
-        del m_lat_deg
-        boxes = shapely.box(lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
-        qp, qs = self.tree.query(boxes)
-        best = upper.copy()
-        if len(qp):
-            chord = self._chord_distance(lon[qp], lat[qp], qs)
-            # per point, keep candidates within a small margin of the spherical minimum
-            min_chord = np.full(n, np.inf)
-            np.minimum.at(min_chord, qp, chord)
-            close = chord <= min_chord[qp] * (1 + _ELLIPSOID_MARGIN) + 1e-12
-            exact = self._exact_to_segments(lon, lat, qp[close], qs[close])
-            np.minimum.at(best, qp[close], exact)
+        tree, seg_of = self._kdtree
+        p = _unit_vectors(lon, lat)
+        d_near, _ = tree.query(p, k=1)
+        radius = d_near * (1 + 2 * _ELLIPSOID_MARGIN) + _SPACING_CHORD * 1.01 + 1e-12
+        hits = tree.query_ball_point(p, radius, return_sorted=False)
+        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=n)
+        pt = np.repeat(np.arange(n), counts)
+        seg = seg_of[np.concatenate(hits).astype(np.int64)] if counts.sum() else pt
+        key = np.unique(pt * np.int64(len(self)) + seg)
+        pt, seg = key // len(self), key % len(self)
+        # rank on the sphere first; only near-best segments get an ellipsoidal geodesic
+        chord = self._chord_to_segments(p[pt], seg)
+        min_chord = np.full(n, np.inf)
+        np.minimum.at(min_chord, pt, chord)
+        close = chord <= min_chord[pt] * (1 + _ELLIPSOID_MARGIN) + 1e-12
+        exact = self._exact_to_segments(lon, lat, pt[close], seg[close])
+        best = np.full(n, np.inf)
+        np.minimum.at(best, pt[close], exact)
         return best
 
-    def _chord_distance(self, lon: np.ndarray, lat: np.ndarray, seg: np.ndarray) -> FloatArray:
-        p = _unit_vectors(lon, lat)
+    def _chord_to_segments(self, p: np.ndarray, seg: np.ndarray) -> FloatArray:
+        """Straight-line (chord) distance on the unit sphere from points to segments."""
         a, b = self._xyz[0][seg], self._xyz[1][seg]
         ab = b - a
         t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-30)
         q = a + np.clip(t, 0, 1)[:, None] * ab
-        return np.asarray(np.linalg.norm(p - q, axis=1))
+        return np.asarray(np.sqrt(np.einsum("ij,ij->i", p - q, p - q)))
 
     def _exact_to_segments(
         self, lon: np.ndarray, lat: np.ndarray, pt: np.ndarray, seg: np.ndarray

@@ -93,4 +93,9 @@ def run_demo(scenario: str | None = None) -> int:
               f"{r['max_depth_m'] / 1000:.1f} km inside")
         for reason in r["reasons"]:
             print(f"  - {reason}")
+        if r.get("protocol"):
+            print("  protocol:")
+            for step in r["protocol"]:
+                after = f" (escalate after {step['after_s']:g} s)" if step.get("after_s") else ""
+                print(f"    * {step['step']}{after}")
     return 0

@@ -36,6 +36,9 @@ def flat_record(r: dict[str, Any]) -> dict[str, Any]:
                 flat[f"classification_{ck}"] = v.get(ck)
         elif k == "reasons":
             flat[k] = "; ".join(v)
+        elif k == "protocol":
+            flat[k] = "; ".join(s["step"] + (f" (after {s['after_s']:g} s)"
+                                             if s.get("after_s") else "") for s in v)
         else:
             flat[k] = v
     return flat
@@ -54,6 +57,7 @@ def _blank() -> dict[str, Any]:
     r: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
     r["classification"] = {}
     r["reasons"] = []
+    r["protocol"] = []
     return r
 
 

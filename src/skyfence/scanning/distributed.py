@@ -82,5 +82,5 @@ def scan_dask(
             cluster.close()
     found: list[Entry] = [e for e in res["entry"].tolist() if e is not None]
     positions = int(res["positions"].sum())
-    entries, records = finish(found, opts.policy)
+    entries, records = finish(found, opts.policy, opts.military_db)
     return ScanResult(records, entries, positions, mode="dask")

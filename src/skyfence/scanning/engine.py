@@ -16,7 +16,7 @@ changing any record. Three ways, chosen from the input:
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,8 @@ class ScanOptions:
     memory_rows: int = 4_000_000
     spill_dir: str | None = None
     progress: Progress | None = None
+    #: ICAO address -> military flag, from ``--aircraft-db``
+    military_db: Mapping[str, bool] | None = None
 
 
 @dataclass
@@ -81,11 +83,12 @@ def detect_entries(
     return finals, det
 
 
-def finish(entries: list[Entry], policy: Policy) -> tuple[list[Entry], list[dict[str, Any]]]:
+def finish(
+    entries: list[Entry], policy: Policy, military_db: Mapping[str, bool] | None = None
+) -> tuple[list[Entry], list[dict[str, Any]]]:
     """Sort entries (by entry time, zone, track) and judge them into records."""
     entries = sorted(entries, key=lambda e: (e.entered_at, e.zone, e.track))
-    assessor = Assessor(policy)
-    return entries, [assessor.record(e) for e in entries]
+    return entries, Assessor(policy, military_db).records(entries)
 
 
 def _counted(batches: Iterable[pd.DataFrame], progress: Progress | None) -> Iterator[pd.DataFrame]:
@@ -101,7 +104,7 @@ def scan_frame(df: pd.DataFrame, opts: ScanOptions) -> ScanResult:
     obs = normalize_table(df, columns=opts.columns, on_error=opts.on_error, rejects=rejects)
     found, det = detect_entries(_counted([obs], opts.progress), opts.zones, gap_s=opts.gap_s,
                                 keep_path=opts.keep_path)
-    entries, records = finish(found, opts.policy)
+    entries, records = finish(found, opts.policy, opts.military_db)
     return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order)
 
 
@@ -158,7 +161,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     if total is not None and total > opts.memory_rows and parquet_time_ordered(paths, opts.columns):
         found, det = detect_entries(_counted(chunks(), opts.progress), opts.zones,
                                     gap_s=opts.gap_s, keep_path=opts.keep_path)
-        entries, records = finish(found, opts.policy)
+        entries, records = finish(found, opts.policy, opts.military_db)
         return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order,
                           mode="streaming")
     buffered: list[pd.DataFrame] = []
@@ -173,7 +176,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
             return res
     data = pd.concat(buffered, ignore_index=True) if len(buffered) != 1 else buffered[0]
     found, det = detect_entries([data], opts.zones, gap_s=opts.gap_s, keep_path=opts.keep_path)
-    entries, records = finish(found, opts.policy)
+    entries, records = finish(found, opts.policy, opts.military_db)
     return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order)
 
 
@@ -254,5 +257,5 @@ def _scan_partitioned(
             found.extend(f)
             positions += n
             dropped += d
-    entries, records = finish(found, opts.policy)
+    entries, records = finish(found, opts.policy, opts.military_db)
     return ScanResult(records, entries, positions, dropped_duplicates=dropped, mode="partitioned")

@@ -11,7 +11,7 @@ JSON Lines stream, webhooks.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,10 +57,11 @@ class Watcher:
         update_min_depth_m: float = 500.0,
         update_min_alt_m: float = 100.0,
         approach_horizon_s: float | None = 300.0,
+        military_db: Mapping[str, bool] | None = None,
     ) -> None:
         self.zones = list(zones)
         self.detector = EntryDetector(self.zones, DetectorConfig(gap_s=gap_s, updates=True))
-        self.assessor = Assessor(policy or Policy())
+        self.assessor = Assessor(policy or Policy(), military_db)
         self.gap_s = gap_s
         self.all_entries = all_entries
         self.sinks = list(sinks)
@@ -84,8 +85,10 @@ class Watcher:
             out.extend(self._emit(e, received_at) for e in events if self._wanted(e))
             self._now = max(self._now, float(batch["time"].max()))
             if self._early is not None:
-                for warning in self._early.update(batch):
-                    out.append(self._send(warning))
+                for w in self._early.update(batch):
+                    rec = self.assessor.record(w.to_entry(), behaviours=w.behaviours)
+                    if self.all_entries or rec["violation"] or rec["severity"] != "info":
+                        out.append(self._send({**rec, "event": w.kind}))
         if self._now - self._last_expiry >= 1.0:
             self._last_expiry = self._now
             for e in self.detector.expire(self._now, self.gap_s):
@@ -136,14 +139,12 @@ class Watcher:
 
 
 def _early_warning(zones: Sequence[Zone], horizon_s: float | None) -> Any:
-    """The approach predictor when the early-warning module is available."""
+    """Approach, loitering and went-dark warnings (none when ``horizon_s`` is None)."""
     if horizon_s is None:
         return None
-    try:
-        from skyfence.detect.early_warning import ApproachWarner
-    except ImportError:
-        return None
-    return ApproachWarner(zones, horizon_s=horizon_s)
+    from skyfence.detect.early_warning import EarlyWarning, EarlyWarningConfig
+
+    return EarlyWarning(zones, EarlyWarningConfig(horizon_s=horizon_s))
 
 
 def replay_batches(
