@@ -189,7 +189,7 @@ class ZoneIndex:
             found = self._coarse_pass(lon, lat, want_cells)
             assert found is not None
         a = self._a
-        zone, state, coarse, pick = found
+        zone, in_block, coarse, pick = found
         crossed = cls = pick[:0]
         fine_key = np.empty(0, dtype=np.int64)
         if len(pick):
@@ -197,7 +197,7 @@ class ZoneIndex:
             fpd, sub, mask = self._fine_per_deg, self._sub, self._sub - 1
             fx = (lon[pick] * fpd + 180.0 * fpd).astype(np.int64)
             fy = (lat[pick] * fpd + 90.0 * fpd).astype(np.int64)
-            fine_cell = (-state[pick] - 1).astype(np.int64) * (sub * sub) + (
+            fine_cell = (-in_block - 1).astype(np.int64) * (sub * sub) + (
                 (fy & mask) * sub + (fx & mask)
             )
             fstate = a.fine.take(fine_cell)
@@ -229,10 +229,10 @@ class ZoneIndex:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """Zones from the coarse table; positions in boundary blocks are left to refine.
 
-        Returns ``(zone, state, coarse cell, boundary-block positions)``, or None when a
-        position is NaN or out of range. Works in chunks that stay in the CPU cache: per
-        coordinate a multiply, an add, a range check and a cast; one multiply-add for
-        the cell; one ``take`` for the state and one for the zones. The coarse column
+        Returns ``(zone, their coarse entries, coarse cell, boundary-block positions)``,
+        or None when a position is NaN or out of range. Works in chunks that stay in
+        the CPU cache: per coordinate a multiply, an add, a range check and a cast; one
+        multiply-add for the cell; one ``take`` for the state, one for the zones. The coarse column
         ``int(lon * 4 + 720)`` equals the fine column shifted right, since scaling by a
         power of two commutes with rounding.
         """
@@ -240,13 +240,13 @@ class ZoneIndex:
         a = self._a
         table, states = a.coarse, a.states
         zone = np.empty((n, states.shape[1]), dtype=np.int32)
-        state = np.empty(n, dtype=np.int32)
+        block = np.empty(size := min(n, CHUNK), dtype=np.int32)
         coarse = np.empty(n if want_cells else 0, dtype=np.int64)
-        size = min(n, CHUNK)
         buf = np.empty(size)
         ix = np.empty(size, dtype=np.int32)
         iy = np.empty(size, dtype=np.int32)
-        picks = []
+        picks: list[np.ndarray] = []
+        blocks: list[np.ndarray] = []
         for s in range(0, n, CHUNK):
             e = min(n, s + CHUNK)
             m = e - s
@@ -263,19 +263,19 @@ class ZoneIndex:
             y[...] = b
             y *= NX
             y += x
-            out = state[s:e]
-            np.take(table, y, out=out)
+            out = block[:m]
+            np.take(table, y, out=out, mode="clip")  # in range; "raise" would buffer
             if want_cells:
                 coarse[s:e] = y
             neg = np.flatnonzero(out < 0)
             if len(neg):
                 picks.append(neg + s)
-                out[neg] = 0
-            np.take(states, out, axis=0, out=zone[s:e])
+                blocks.append(out[neg])
+            # boundary-block entries (< 0) clip to state 0: refined afterwards
+            np.take(states, out, axis=0, out=zone[s:e], mode="clip")
         pick = np.concatenate(picks) if picks else np.empty(0, dtype=np.intp)
-        if len(pick):
-            state[pick] = table.take(coarse[pick] if want_cells else _coarse_of(lon, lat, pick))
-        return zone, state, coarse, pick
+        in_block = np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int32)
+        return zone, in_block, coarse, pick
 
     def _exact(
         self,
@@ -299,13 +299,6 @@ class ZoneIndex:
             p = pt[s:e]
             inside = p[shapely.contains_xy(self._geoms[z], lon[p], lat[p])]
             zone[inside, a.zone_layer[z]] = z
-
-
-def _coarse_of(lon: np.ndarray, lat: np.ndarray, pick: np.ndarray) -> np.ndarray:
-    """Coarse cell of positions ``pick`` (same arithmetic as the chunked pass)."""
-    x = (lon[pick] * COARSE_PER_DEG + 180.0 * COARSE_PER_DEG).astype(np.int64)
-    y = (lat[pick] * COARSE_PER_DEG + 90.0 * COARSE_PER_DEG).astype(np.int64)
-    return y * NX + x
 
 
 def build(zones: Sequence[Zone], *, sub: int = DEFAULT_SUB) -> IndexArrays:
