@@ -312,7 +312,7 @@ def _aircraft(r: _Reader, start: float) -> Aircraft:
             wp = Waypoint(wp.lat, wp.lon, prev, wp.time, wp.speed_ms)
         if i > 0 and wp.time is None and wp.speed_ms is None:
             if speed is None:
-                r.fail("needs a time or a speed_ms (or give the aircraft speed_ms)", wr.path(""))
+                r.fail("needs a time or a speed_ms (or give the aircraft speed_ms)", wr.key)
             wp = Waypoint(wp.lat, wp.lon, wp.alt_m, None, speed)
         if wps and wp.time is not None and wps[-1].time is not None and wp.time < wps[-1].time:
             r.fail("times must not go backwards", wr.path("time"))

@@ -1,0 +1,87 @@
+"""A small scenario end to end: tracks, correlation, incidents, scores, CLI output."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from skyfence.scenarios import EVAL_KEYS, ScenarioResult, demo_main, eval_main, run_scenario
+from skyfence.scenarios.evaluate import score
+
+DOC = {
+    "name": "tiny-airport", "start": "2025-01-01T20:00:00Z", "seed": 5,
+    "zones": {"circles": [{"name": "APT", "lat": 57.0, "lon": 10.0, "radius_km": 5}]},
+    "sensors": {
+        "radars": [{"sac": 1, "sic": 2, "lat": 57.02, "lon": 9.95, "range_km": 60,
+                    "sigma_range_m": 20, "sigma_azimuth_deg": 0.1, "sigma_height_m": 50,
+                    "period_s": 4, "p_detect": 0.9, "clutter_per_scan": 1}],
+        "adsb": {"period_s": 2, "p_receive": 0.95},
+    },
+    "aircraft": [
+        {"id": "D1", "category": "drone", "speed_ms": 15,
+         "waypoints": [{"lat": 56.92, "lon": 10.02, "alt_m": 200, "time": 0},
+                       {"lat": 57.0, "lon": 10.0}, {"lat": 57.0, "lon": 10.0, "time": 700},
+                       {"lat": 57.08, "lon": 9.95}]},
+        {"id": "C1", "category": "propeller", "speed_ms": 70, "expect": "none",
+         "transponder": {"icao24": "458abc", "callsign": "DAN1"},
+         "waypoints": [{"lat": 57.0, "lon": 9.6, "alt_m": 600, "time": 100},
+                       {"lat": 57.0, "lon": 10.4}]},
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("sc") / "tiny.yaml"
+    p.write_text(yaml.safe_dump(DOC), encoding="utf-8")
+    return p
+
+
+@pytest.fixture(scope="module")
+def result(scenario_file: Path) -> ScenarioResult:
+    return run_scenario(scenario_file)
+
+
+def test_drone_is_a_critical_incident_and_the_transponder_aircraft_is_not(
+        result: ScenarioResult) -> None:
+    res = result
+    drone = [r for r, t in zip(res.records, res.record_targets, strict=True) if t == "D1"]
+    civil = [r for r, t in zip(res.records, res.record_targets, strict=True) if t == "C1"]
+    assert drone and all(r["violation"] and r["severity"] == "critical" for r in drone)
+    assert all(r["track"].startswith("R") and not r["classification"]["cooperative"]
+               for r in drone)
+    assert civil and all(not r["violation"] and r["track"] == "458abc" for r in civil)
+    assert ("458abc" in {icao for _, icao in res.correlation.pairs})
+
+
+def test_scores_meet_the_targets(result: ScenarioResult) -> None:
+    ev = score(result)
+    s = ev.summary
+    assert tuple(s) == EVAL_KEYS
+    assert s["detection_rate"] == 1.0 and s["false_alarms"] == 0 and s["severity_correct"]
+    assert s["entry_error_s"] < 5.0
+    assert 0.0 <= s["alert_delay_s"] < 12.0
+    (inc,) = ev.incursions
+    assert inc.target == "D1" and inc.zone == "APT"
+
+
+def test_eval_json_has_exactly_the_contract_keys(scenario_file: Path,
+                                                 result: ScenarioResult) -> None:
+    out = io.StringIO()
+    assert eval_main(str(scenario_file), True, out) == 0
+    obj = json.loads(out.getvalue())
+    assert list(obj) == list(EVAL_KEYS)
+    assert obj == score(result).summary  # deterministic: same file, same numbers
+
+
+def test_demo_prints_incidents_reasons_and_protocol(scenario_file: Path) -> None:
+    out = io.StringIO()
+    assert demo_main(str(scenario_file), out) == 0
+    text = out.getvalue()
+    assert "CRITICAL" in text and "non-cooperative" in text
+    assert "protocol:" in text and "1. " in text
+    assert "| tiny-airport | 1 | 100% | 0 | 0 |" in text
