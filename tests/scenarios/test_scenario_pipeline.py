@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from skyfence.scenarios import EVAL_KEYS, ScenarioResult, demo_main, eval_main, run_scenario
-from skyfence.scenarios.evaluate import score
+from skyfence.scenarios.evaluate import category_pairs, score
 
 DOC = {
     "name": "tiny-airport", "start": "2025-01-01T20:00:00Z", "seed": 5,
@@ -85,3 +85,11 @@ def test_demo_prints_incidents_reasons_and_protocol(scenario_file: Path) -> None
     assert "CRITICAL" in text and "non-cooperative" in text
     assert "protocol:" in text and "1. " in text
     assert "| tiny-airport | 1 | 100% | 0 | 0 |" in text
+
+
+def test_category_pairs_label_records_with_the_truth_category(result: ScenarioResult) -> None:
+    pairs = category_pairs(result)
+    truth = {t for t, _ in pairs}
+    assert truth == {"drone", "propeller"}
+    n_followed = sum(1 for t in result.record_targets if t in ("D1", "C1"))
+    assert len(pairs) == n_followed

@@ -14,7 +14,8 @@ truth target (the majority of the plots behind its fixes) and overlaps it in tim
 - ``depth_error_m``: worst absolute difference of the deepest matched record and the
   truth's maximum depth;
 - ``alert_delay_s``: worst time from the true entry to the emission of the first inside
-  fix of a matched violation (when a live pipeline could have alerted);
+  fix of a matched violation (when a live pipeline could have alerted); one incursion's
+  delay can be slightly negative when measurement noise puts a fix inside first;
 - ``severity_correct``: every incursion detected, each with the expected severity.
 """
 
@@ -85,6 +86,17 @@ def score_incursions(res: ScenarioResult) -> tuple[list[IncursionScore], list[in
             tuple(sorted({entries[i].track for i in hits}))))
     false = [i for i, r in enumerate(records) if r["violation"] and i not in matched_records]
     return scores, false
+
+
+def category_pairs(res: ScenarioResult) -> list[tuple[str, str]]:
+    """(truth category, classified category) for every record that follows a scripted
+    aircraft: the labelled data for a confusion matrix of the classifier."""
+    out = []
+    for r, t in zip(res.records, res.record_targets, strict=True):
+        ac = res.generated.targets.get(t) if t is not None else None
+        if ac is not None:
+            out.append((ac.category, str(r["classification"]["category"])))
+    return out
 
 
 def _worst(values: list[float | None]) -> float | None:
