@@ -139,6 +139,14 @@ class ZoneIndex:
         self._shift = self._sub.bit_length() - 1
         self._fine_per_deg = COARSE_PER_DEG * self._sub
         self._fnx = NX * self._sub
+        # lookup table: a state below n_states, else n_states + boundary block; 16 bits
+        # when they fit (half the cache footprint of int32: random positions get faster)
+        self._n_states = len(arrays.states)
+        n_blocks = len(arrays.fine) // (self._sub * self._sub)
+        small = self._n_states + n_blocks <= np.iinfo(np.uint16).max
+        self._table = np.where(
+            arrays.coarse >= 0, arrays.coarse, self._n_states - 1 - arrays.coarse
+        ).astype(np.uint16 if small else np.int32)
         zone_layer = arrays.zone_layer
         self.layers: list[np.ndarray] = [
             np.flatnonzero(zone_layer == k) for k in range(arrays.states.shape[1])
@@ -157,7 +165,7 @@ class ZoneIndex:
     @property
     def nbytes(self) -> int:
         """Memory of the index arrays (the zone geometries not counted)."""
-        return self._a.nbytes
+        return self._a.nbytes + self._table.nbytes
 
     def locate(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
         """``(n, n_layers)`` zone index per layer for each position (-1 none)."""
@@ -197,9 +205,7 @@ class ZoneIndex:
             fpd, sub, mask = self._fine_per_deg, self._sub, self._sub - 1
             fx = (lon[pick] * fpd + 180.0 * fpd).astype(np.int64)
             fy = (lat[pick] * fpd + 90.0 * fpd).astype(np.int64)
-            fine_cell = (-in_block - 1).astype(np.int64) * (sub * sub) + (
-                (fy & mask) * sub + (fx & mask)
-            )
+            fine_cell = in_block * (sub * sub) + ((fy & mask) * sub + (fx & mask))
             fstate = a.fine.take(fine_cell)
             is_crossed = fstate < 0
             crossed = pick[is_crossed]
@@ -229,7 +235,7 @@ class ZoneIndex:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
         """Zones from the coarse table; positions in boundary blocks are left to refine.
 
-        Returns ``(zone, their coarse entries, coarse cell, boundary-block positions)``,
+        Returns ``(zone, their boundary blocks, coarse cell, boundary-block positions)``,
         or None when a position is NaN or out of range. Works in chunks that stay in
         the CPU cache: per coordinate a multiply, an add, a range check and a cast; one
         multiply-add for the cell; one ``take`` for the state, one for the zones. The coarse column
@@ -238,9 +244,9 @@ class ZoneIndex:
         """
         n = len(lon)
         a = self._a
-        table, states = a.coarse, a.states
+        table, states, n_states = self._table, a.states, self._n_states
         zone = np.empty((n, states.shape[1]), dtype=np.int32)
-        block = np.empty(size := min(n, CHUNK), dtype=np.int32)
+        block = np.empty(size := min(n, CHUNK), dtype=table.dtype)
         coarse = np.empty(n if want_cells else 0, dtype=np.int64)
         buf = np.empty(size)
         ix = np.empty(size, dtype=np.int32)
@@ -267,14 +273,15 @@ class ZoneIndex:
             np.take(table, y, out=out, mode="clip")  # in range; "raise" would buffer
             if want_cells:
                 coarse[s:e] = y
-            neg = np.flatnonzero(out < 0)
+            neg = np.flatnonzero(out >= n_states)
             if len(neg):
                 picks.append(neg + s)
                 blocks.append(out[neg])
-            # boundary-block entries (< 0) clip to state 0: refined afterwards
+            # boundary-block entries clip to the last state: refined afterwards
             np.take(states, out, axis=0, out=zone[s:e], mode="clip")
         pick = np.concatenate(picks) if picks else np.empty(0, dtype=np.intp)
-        in_block = np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int32)
+        in_block = np.concatenate(blocks) if blocks else np.empty(0, dtype=table.dtype)
+        in_block = in_block.astype(np.int64) - n_states
         return zone, in_block, coarse, pick
 
     def _exact(
