@@ -8,6 +8,7 @@ PIP    := $(PY) -m pip
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/skyfence demo
+	$(VENV)/bin/skyfence demo vaindloo-2025-09-19
 
 test: $(VENV)/.installed-test lint typecheck pytest
 

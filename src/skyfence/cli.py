@@ -114,9 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     pchk.add_argument("file")
     pchk.set_defaults(func=_cmd_policy_check)
 
-    d = sub.add_parser("demo", help="scan the built-in sample and print the violations")
-    d.add_argument("scenario", nargs="?", default=None)
+    d = sub.add_parser("demo", help="scan the built-in sample, or run a built-in scenario")
+    d.add_argument("scenario", nargs="?", default=None,
+                   help="a built-in scenario name or a scenario YAML file")
     d.set_defaults(func=_cmd_demo)
+
+    e = sub.add_parser("eval", help="score the pipeline against a scenario's ground truth")
+    e.add_argument("scenario", help="a built-in scenario name, a YAML file, or 'all'")
+    e.add_argument("--json", action="store_true", help="one JSON object (per scenario)")
+    e.set_defaults(func=_cmd_eval)
     return p
 
 
@@ -344,9 +350,19 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from skyfence.demo import run_demo
+    if args.scenario is None:
+        from skyfence.demo import run_demo
 
-    return run_demo(args.scenario)
+        return run_demo()
+    from skyfence.scenarios import demo_main
+
+    return demo_main(args.scenario)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from skyfence.scenarios import eval_main
+
+    return eval_main(args.scenario, args.json)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,12 +60,8 @@ def sample_traffic() -> pd.DataFrame:
         return pd.read_csv(path, dtype={"icao24": str, "callsign": str})
 
 
-def run_demo(scenario: str | None = None) -> int:
+def run_demo() -> int:
     """Scan the demo data and print every entry, then the violations."""
-    if scenario is not None:
-        from skyfence.errors import UsageError
-
-        raise UsageError(f"unknown demo scenario '{scenario}'")
     from skyfence.airspace.zones import resolve_zones
     from skyfence.api import iter_batches, run_scan
     from skyfence.incidents.formats import render_table

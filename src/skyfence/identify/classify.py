@@ -14,7 +14,8 @@
   score of a category is the product of its memberships; the best wins and the
   confidence is its share of the summed scores. Transponder status is a prior: a
   cooperative track is rarely a drone (x0.15); without a transponder a propeller
-  aircraft or helicopter is less likely (x0.6) than a drone of the same kinematics.
+  aircraft or helicopter is less likely (x0.6) than a drone of the same kinematics,
+  and an airliner much less likely (x0.2) than a military jet flying the same way.
 
 Kinematics cannot separate everything: an airliner on approach flies like a
 turboprop, a glider like a drone. ``skyfence.identify.evaluate`` measures the
@@ -113,6 +114,10 @@ def category_scores(
     drone_prior = np.where(np.isnan(coop), 0.5, np.where(coop > 0, 0.15, 1.0))
     dark_prior = np.where(coop == 0, 0.6, 1.0)
     propeller = propeller * dark_prior
+    # an airliner flies with its transponder on; a fast, high target without one is far
+    # more likely a military jet (the Vaindloo MiG-31s cruised like airliners)
+    jet = np.where(coop == 0, np.maximum(jet, airliner), jet)
+    airliner = airliner * np.where(coop == 0, 0.2, 1.0)
     drone = (_trap(v, -_INF, -_INF, 60, 80) * _trap(h, -_INF, -_INF, 3500, 5500)
              * drone_prior)
     balloon = (_trap(v, -_INF, -_INF, 15, 30) * _trap(h, 500, 2000, 40000, 45000)
