@@ -20,8 +20,12 @@ from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m
 #: a nearest point chosen on the unit sphere is re-checked on the ellipsoid against every
 #: candidate segment within this relative margin (sphere and ellipsoid rank differ < 0.4%)
 _ELLIPSOID_MARGIN = 0.006
-#: densify boundary segments to at most ~2 km between KD-tree points (unit-sphere chord)
-_SPACING_CHORD = 2000.0 / 6_371_000.0
+#: densify boundary segments to at most ~500 m between KD-tree points (unit-sphere chord)
+_SPACING_CHORD = 500.0 / 6_371_000.0
+#: neighbours asked of the KD-tree in one vectorized query
+_NEIGHBOURS = 24
+#: positions measured per group and round when pruning a group maximum
+_PER_ROUND = 4
 
 
 def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> FloatArray:
@@ -109,7 +113,7 @@ class Boundary:
 
         The nearest boundary point on the unit sphere is within the chord distance
         ``d`` of the nearest (densified) boundary point, so every segment that can hold
-        the true nearest point has a point within ``1.01 d + spacing``; those segments
+        the true nearest point has a point within ``1.012 d + spacing / 2``; those segments
         are measured as true WGS84 geodesics and the least distance wins.
         """
         lon = np.asarray(lon, dtype=np.float64)
@@ -120,12 +124,24 @@ class Boundary:
         tree, seg_of = self._kdtree
         p = _unit_vectors(lon, lat)
         d_near, _ = tree.query(p, k=1)
-        radius = d_near * (1 + 2 * _ELLIPSOID_MARGIN) + _SPACING_CHORD * 1.01 + 1e-12
-        hits = tree.query_ball_point(p, radius, return_sorted=False)
-        counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=n)
-        pt = np.repeat(np.arange(n), counts)
-        seg = seg_of[np.concatenate(hits).astype(np.int64)] if counts.sum() else pt
-        key = np.unique(pt * np.int64(len(self)) + seg)
+        # the piece holding the nearest point has an end within d + half its length
+        radius = d_near * (1 + 2 * _ELLIPSOID_MARGIN) + _SPACING_CHORD * 0.51 + 1e-12
+        # the K nearest points usually cover the ball; points whose K-th neighbour is
+        # still inside it ask the tree for the whole ball
+        k = min(_NEIGHBOURS, tree.n)
+        dist, idx = tree.query(p, k=k, distance_upper_bound=radius.max() + 1e-12)
+        dist, idx = dist.reshape(n, k), idx.reshape(n, k)
+        inside = dist <= radius[:, None]
+        pt = np.repeat(np.arange(n), inside.sum(axis=1))
+        hit = idx[inside]
+        full = np.flatnonzero(inside[:, -1]) if k < tree.n else np.empty(0, np.intp)
+        if len(full):
+            more = tree.query_ball_point(p[full], radius[full], return_sorted=False)
+            counts = np.fromiter((len(h) for h in more), dtype=np.int64, count=len(full))
+            pt = np.concatenate([pt, np.repeat(full, counts)])
+            hit = np.concatenate([hit, np.concatenate(more).astype(np.int64)])
+        key = np.sort(pt * np.int64(len(self)) + seg_of[hit])
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
         pt, seg = key // len(self), key % len(self)
         # rank on the sphere first; only near-best segments get an ellipsoidal geodesic
         chord = self._chord_to_segments(p[pt], seg)
@@ -190,10 +206,22 @@ class Boundary:
                 d_s[k_prev] + _arc_upper_m(lon[rest], lat[rest], lon[si[k_prev]], lat[si[k_prev]]),
                 d_s[k_next] + _arc_upper_m(lon[rest], lat[rest], lon[si[k_next]], lat[si[k_next]]),
             )
-            cand = rest[ub > best[group[rest]]]
-            if len(cand):
-                d_c = self.distance_m(lon[cand], lat[cand])
-                np.maximum.at(best, group[cand], d_c)
+            # rounds: measure the few most promising positions of each group, raise the
+            # group's maximum, drop every position whose bound can no longer beat it
+            while len(rest):
+                keep = ub > best[group[rest]]
+                rest, ub = rest[keep], ub[keep]
+                if not len(rest):
+                    break
+                order = np.lexsort((-ub, group[rest]))
+                g = group[rest][order]
+                rank = np.arange(len(g)) - np.searchsorted(g, g, side="left")
+                pick = order[rank < _PER_ROUND]
+                d_c = self.distance_m(lon[rest[pick]], lat[rest[pick]])
+                np.maximum.at(best, group[rest[pick]], d_c)
+                left = np.ones(len(rest), bool)
+                left[pick] = False
+                rest, ub = rest[left], ub[left]
         return best
 
 

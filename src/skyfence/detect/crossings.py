@@ -82,10 +82,10 @@ def segment_transitions(
     bounds_per_seg: dict[int, np.ndarray] = {}
     starts = np.searchsorted(seg_all, cand, side="left")
     ends = np.searchsorted(seg_all, cand, side="right")
+    fr_list = frac_all.tolist()
     for k, s0, s1 in zip(cand.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        t = frac_all[s0:s1]
-        t = np.unique(t[np.isfinite(t)])
-        b = np.concatenate([[0.0], t[(t > 0) & (t < 1)], [1.0]])
+        inner = sorted({t for t in fr_list[s0:s1] if 0.0 < t < 1.0})  # NaN fails both
+        b = np.array([0.0, *inner, 1.0])
         bounds_per_seg[k] = b
         m = (b[:-1] + b[1:]) / 2
         mids_seg.extend([k] * len(m))
