@@ -237,7 +237,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     import threading
 
     from skyfence.alerts.console import ConsoleSink, JsonlSink
-    from skyfence.service.watch import Watcher, replay_batches
+    from skyfence.service.watch import FEED_BATCH_MESSAGES, Watcher, replay_batches
 
     zones, policy, gap = _scan_setup(args)
     ref = _latlon(args.ref, "--ref")
@@ -267,7 +267,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             kind: Literal["sbs", "beast", "raw"] = (
                 "sbs" if args.sbs else "beast" if args.beast else "raw")
             host, port = _host_port(args.sbs or args.beast or args.raw, f"--{kind}")
-            feed = FeedClient(kind, host, port, ref=ref, stop=stop, heartbeat_s=1.0)
+            feed = FeedClient(kind, host, port, ref=ref, stop=stop, heartbeat_s=1.0,
+                              batch_messages=FEED_BATCH_MESSAGES)
             batches = feed
         old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
         last_stats = time.monotonic()

@@ -25,6 +25,9 @@ from skyfence.incidents.record import entry_id
 from skyfence.policy import Policy
 
 Sink = Callable[[dict[str, Any]], None]
+#: messages per feed batch: smaller batches alert sooner, larger ones sustain more input
+#: (2000 keeps p99 alert latency near 100 ms at 40,000 positions/s; skyfence bench latency)
+FEED_BATCH_MESSAGES = 2000
 
 
 @dataclass
