@@ -56,7 +56,7 @@ def _pipeline(lines: list[bytes], batch_messages: int) -> tuple[float, int, Any]
     from skyfence.service.watch import Watcher
     from skyfence.sources.feed import FeedClient
 
-    ready, port = threading.Event(), []
+    ready, port = threading.Event(), list[int]()
     server = threading.Thread(target=_serve, args=(lines, ready, port), daemon=True)
     server.start()
     ready.wait(5)
