@@ -64,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--on-error", choices=("abort", "skip"), default="abort",
                    help="stop at the first bad row (default) or count and skip bad rows")
     s.add_argument("--input-format", default="auto", metavar="FMT",
-                   help="auto (by file name), csv, parquet")
+                   help="auto (by file name), csv, parquet, sbs, beast, raw, asterix")
+    s.add_argument("--radar", action="append", default=[], metavar="SAC:SIC:LAT,LON[,ALT_M]",
+                   help="a radar site of ASTERIX CAT048 input; repeat for each")
+    s.add_argument("--date", metavar="YYYY-MM-DD",
+                   help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
+    s.add_argument("--ref", metavar="LAT,LON", help="receiver position for Mode S CPR decoding")
     s.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="run on this machine (default) or on a Dask cluster")
     s.add_argument("--scheduler", metavar="ADDR",
@@ -174,6 +179,7 @@ def _military_db(args: argparse.Namespace) -> Any:
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from skyfence.incidents.formats import write_records
+    from skyfence.radar import RadarSite
     from skyfence.scanning.engine import ScanOptions, scan_files
     from skyfence.scanning.inputs import expand_inputs
     from skyfence.sources.tabular import ColumnMap
@@ -191,7 +197,10 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
         opts = ScanOptions(zones=zones, policy=policy, gap_s=gap, columns=cmap,
                            keep_path=args.format == "geojson", on_error=args.on_error,
-                           progress=tick, military_db=_military_db(args))
+                           progress=tick, military_db=_military_db(args),
+                           input_format=args.input_format, ref=_latlon(args.ref, "--ref"),
+                           radar_sites=[RadarSite.parse(r) for r in args.radar],
+                           date=args.date)
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 

@@ -32,7 +32,9 @@ from skyfence.detect.entries import DetectorConfig, EntryDetector
 from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
 from skyfence.policy import Policy
+from skyfence.radar import RadarSite
 from skyfence.scanning.inputs import is_parquet
+from skyfence.sources.files import file_format, iter_file_batches
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks, normalize_table
 
 Progress = Callable[[int], None]
@@ -56,6 +58,11 @@ class ScanOptions:
     progress: Progress | None = None
     #: ICAO address -> military flag, from ``--aircraft-db``
     military_db: Mapping[str, bool] | None = None
+    #: input format (``auto``: by file name) and what non-tabular formats need
+    input_format: str = "auto"
+    radar_sites: Sequence[RadarSite] = ()
+    date: str | None = None
+    ref: tuple[float, float] | None = None
 
 
 @dataclass
@@ -154,10 +161,15 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
 
     def chunks() -> Iterator[pd.DataFrame]:
         for p in paths:
-            yield from iter_table_chunks(p, columns=opts.columns, on_error=opts.on_error,
-                                         chunk_rows=opts.chunk_rows, rejects=rejects)
+            if file_format(p, opts.input_format) in ("csv", "parquet"):
+                yield from iter_table_chunks(p, columns=opts.columns, on_error=opts.on_error,
+                                             chunk_rows=opts.chunk_rows, rejects=rejects)
+            else:
+                yield from iter_file_batches(p, fmt=opts.input_format, on_error=opts.on_error,
+                                             ref=opts.ref, radar_sites=opts.radar_sites,
+                                             date=opts.date)
 
-    total = _row_count(paths)
+    total = _row_count(paths) if opts.input_format in ("auto", "parquet") else None
     if total is not None and total > opts.memory_rows and parquet_time_ordered(paths, opts.columns):
         found, det = detect_entries(_counted(chunks(), opts.progress), opts.zones,
                                     gap_s=opts.gap_s, keep_path=opts.keep_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from skyfence.errors import UsageError
 
-TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")
+TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")  # what a directory walk picks up
 
 
 def _is_table(p: Path) -> bool:
