@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import importlib.util
 import json as jsonlib
-import os
-import platform
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from skyfence.benchmarks import best_of, machine
 from skyfence.errors import UsageError
 from skyfence.sources.modes import DECODERS, DEFAULT_DECODER, make_decoder
 
@@ -59,25 +57,6 @@ def load_frames(path: Path | None = None) -> tuple[list[str], list[float]]:
             frames.append(record["frame"])
             times.append(float(record["timestamp"]))
     return frames, times
-
-
-def _best_of(repeat: int, func: Callable[[], Any]) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def run(
@@ -115,9 +94,9 @@ def run(
 
     rates: dict[str, float] = {}
     for name in DECODERS:
-        rates[f"ours_{name}"] = n / _best_of(repeat, ours(name))
-    rates["rs1090_library"] = n / _best_of(repeat, rs1090_library)
-    rates["pymodes_library"] = n / _best_of(repeat, pymodes_library)
+        rates[f"ours_{name}"] = n / best_of(repeat, ours(name))
+    rates["rs1090_library"] = n / best_of(repeat, rs1090_library)
+    rates["pymodes_library"] = n / best_of(repeat, pymodes_library)
 
     faster = max(DECODERS, key=lambda name: rates[f"ours_{name}"])
     ours_rate = rates[f"ours_{DEFAULT_DECODER}"]
@@ -128,7 +107,7 @@ def run(
         "baselines": {k: round(v, 1) for k, v in baselines.items()},
         "ratios": {k: round(ours_rate / v, 3) for k, v in baselines.items()},
         "points": n,
-        "machine": {"cores": os.cpu_count(), "cpu": _cpu_model()},
+        "machine": machine(),
         "unit": "Mode S messages decoded per second",
         "default_decoder": DEFAULT_DECODER,
         "faster_decoder": faster,

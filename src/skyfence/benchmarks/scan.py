@@ -17,7 +17,7 @@ from skyfence.benchmarks import record
 from skyfence.benchmarks.workload import replicated_traffic
 
 
-def run(json: bool = False, *, rows: int = 5_000_000, baseline_rows: int = 20_000,
+def run(json: bool = False, *, rows: int = 2_000_000, baseline_rows: int = 3_000,
         ) -> dict[str, Any]:
     """Measure and return the benchmark record."""
     import pyarrow as pa

@@ -22,7 +22,6 @@ matched to truth, and the mean OSPA (c = 1 km, p = 2) every 4 s.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import time
 from typing import Any
 
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from skyfence.benchmarks.decode import _cpu_model
+from skyfence.benchmarks import machine
 from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking import track_plots
 from skyfence.tracking.filters import ConstantVelocity
@@ -177,7 +176,7 @@ def run(json: bool = False, *, targets: int = 10, duration_s: float = 300.0,
         "baselines": {k: round(v, 1) for k, v in baselines.items()},
         "ratios": {k: round(ours_rate / v, 2) for k, v in baselines.items()},
         "points": n,
-        "machine": {"cores": os.cpu_count(), "cpu": _cpu_model()},
+        "machine": machine(),
         "unit": "radar plots tracked per second",
         "targets": targets,
         "clutter_plots": int(plots["target"].isna().sum()),
