@@ -34,6 +34,25 @@ def test_pruned_group_maximum_equals_measuring_everything() -> None:
     assert got == pytest.approx(want, rel=1e-12)
 
 
+@pytest.mark.parametrize("code", ["EST", "FRA", "NOR"])
+def test_distance_is_the_least_over_every_boundary_piece(code: str) -> None:
+    z = national_zone(code)
+    b = Boundary(z.geometry)
+    x0, y0, x1, y1 = z.geometry.bounds
+    rng = np.random.default_rng(1)
+    lon, lat = rng.uniform(x0, x1, 40), rng.uniform(y0, y1, 40)
+    got = b.distance_m(lon, lat)
+    pc = b._pieces
+    from skyfence.airspace.boundary import _unit_vectors
+
+    for i in range(len(lon)):
+        everything = np.arange(len(pc.x0))
+        p = np.repeat(_unit_vectors(lon[i:i + 1], lat[i:i + 1]), len(everything), axis=0)
+        q = pc.nearest(p, everything)[0]
+        brute = geodesic_distance_m(lon[i], lat[i], q[:, 0], q[:, 1]).min()
+        assert got[i] == pytest.approx(brute, rel=1e-9)
+
+
 def test_crossing_fractions_are_exact_for_a_square() -> None:
     b = Boundary(shapely.box(0, 0, 1, 1))
     seg, t = b.crossings(np.array([-1.0, 0.2]), np.array([0.5, 0.2]),

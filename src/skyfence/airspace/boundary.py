@@ -8,6 +8,7 @@ numpy arithmetic, not by GEOS calls per position.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -20,8 +21,11 @@ from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m
 #: a nearest point chosen on the unit sphere is re-checked on the ellipsoid against every
 #: candidate segment within this relative margin (sphere and ellipsoid rank differ < 0.4%)
 _ELLIPSOID_MARGIN = 0.006
-#: densify boundary segments to at most ~500 m between KD-tree points (unit-sphere chord)
-_SPACING_CHORD = 500.0 / 6_371_000.0
+#: boundary pieces are at most this long (m): short enough that lon/lat-linear and
+#: great-circle interpolation between their ends differ by millimetres
+_SPACING_M = 500.0
+#: half a piece as a unit-sphere chord, with margin
+_HALF_PIECE_CHORD = 0.55 * _SPACING_M / 6_356_000.0
 #: neighbours asked of the KD-tree in one vectorized query
 _NEIGHBOURS = 24
 #: positions measured per group and round when pruning a group maximum
@@ -32,6 +36,30 @@ def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> FloatArray:
     lam, phi = np.radians(lon), np.radians(lat)
     c = np.cos(phi)
     return np.column_stack([c * np.cos(lam), c * np.sin(lam), np.sin(phi)])
+
+
+@dataclass(frozen=True)
+class _Pieces:
+    """Boundary pieces: lon/lat ends, unit-sphere ends, KD-tree over both ends."""
+
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    tree: cKDTree
+    owner: np.ndarray  # piece of each KD-tree point
+
+    def nearest(self, p: np.ndarray, piece: np.ndarray) -> tuple[FloatArray, FloatArray]:
+        """Nearest point of each paired piece to ``p``: (lon, lat) and unit vector."""
+        a, b = self.a[piece], self.b[piece]
+        ab = b - a
+        t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-30)
+        t = np.clip(t, 0, 1)
+        lon = self.x0[piece] + t * (self.x1[piece] - self.x0[piece])
+        lat = self.y0[piece] + t * (self.y1[piece] - self.y0[piece])
+        return np.column_stack([lon, lat]), a + t[:, None] * ab
 
 
 class Boundary:
@@ -57,10 +85,6 @@ class Boundary:
             np.stack([np.column_stack([self.x0, self.y0]), np.column_stack([self.x1, self.y1])], 1)
         )
         return shapely.STRtree(lines)
-
-    @cached_property
-    def _xyz(self) -> tuple[FloatArray, FloatArray]:
-        return _unit_vectors(self.x0, self.y0), _unit_vectors(self.x1, self.y1)
 
     def crossings(
         self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
@@ -92,41 +116,41 @@ class Boundary:
         return seg[hit], t[hit]
 
     @cached_property
-    def _kdtree(self) -> tuple[cKDTree, np.ndarray]:
-        """KD-tree over boundary points on the unit sphere (segments densified so that no
-        two consecutive points are more than :data:`_SPACING_CHORD` apart), and the
-        segment each point lies on."""
-        a, b = self._xyz
-        length = np.linalg.norm(b - a, axis=1)
-        pieces = np.maximum(1, np.ceil(length / _SPACING_CHORD).astype(np.int64))
-        seg = np.repeat(np.arange(len(a)), pieces)
-        first = np.repeat(np.cumsum(pieces) - pieces, pieces)
-        frac = (np.arange(len(seg)) - first) / pieces[seg]
-        pts = a[seg] + frac[:, None] * (b - a)[seg]
-        # the end point of every segment too (it starts the next one in its ring)
-        pts = np.vstack([pts, b])
-        seg = np.concatenate([seg, np.arange(len(a))])
-        return cKDTree(pts), seg
+    def _pieces(self) -> _Pieces:
+        """The boundary cut into pieces of at most :data:`_SPACING_M`, interpolated in
+        lon/lat like the boundary itself, with a KD-tree over their end points."""
+        seg_len = geodesic_distance_m(self.x0, self.y0, self.x1, self.y1)
+        n_cut = np.maximum(1, np.ceil(seg_len / _SPACING_M).astype(np.int64))
+        seg = np.repeat(np.arange(len(self.x0)), n_cut)
+        first = np.repeat(np.cumsum(n_cut) - n_cut, n_cut)
+        k = (np.arange(len(seg)) - first).astype(np.float64)
+        f0, f1 = k / n_cut[seg], (k + 1) / n_cut[seg]
+        dx, dy = self.x1 - self.x0, self.y1 - self.y0
+        x0, y0 = self.x0[seg] + f0 * dx[seg], self.y0[seg] + f0 * dy[seg]
+        x1, y1 = self.x0[seg] + f1 * dx[seg], self.y0[seg] + f1 * dy[seg]
+        a, b = _unit_vectors(x0, y0), _unit_vectors(x1, y1)
+        owner = np.concatenate([np.arange(len(seg)), np.arange(len(seg))])
+        return _Pieces(x0, y0, x1, y1, a, b, cKDTree(np.vstack([a, b])), owner)
 
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> FloatArray:
         """Geodesic distance in metres from each position to the boundary.
 
         The nearest boundary point on the unit sphere is within the chord distance
-        ``d`` of the nearest (densified) boundary point, so every segment that can hold
-        the true nearest point has a point within ``1.012 d + spacing / 2``; those segments
-        are measured as true WGS84 geodesics and the least distance wins.
+        ``d`` of the nearest piece end, so every piece that can hold the true nearest
+        point has an end within ``1.012 d`` plus half a piece; those pieces are
+        measured as true WGS84 geodesics and the least distance wins.
         """
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
         n = len(lon)
         if n == 0 or len(self) == 0:
             return np.full(n, np.inf)
-        tree, seg_of = self._kdtree
+        pc = self._pieces
+        tree = pc.tree
         p = _unit_vectors(lon, lat)
         d_near, _ = tree.query(p, k=1)
-        # the piece holding the nearest point has an end within d + half its length
-        radius = d_near * (1 + 2 * _ELLIPSOID_MARGIN) + _SPACING_CHORD * 0.51 + 1e-12
-        # the K nearest points usually cover the ball; points whose K-th neighbour is
+        radius = d_near * (1 + 2 * _ELLIPSOID_MARGIN) + _HALF_PIECE_CHORD + 1e-12
+        # the K nearest ends usually cover the ball; points whose K-th neighbour is
         # still inside it ask the tree for the whole ball
         k = min(_NEIGHBOURS, tree.n)
         dist, idx = tree.query(p, k=k, distance_upper_bound=radius.max() + 1e-12)
@@ -140,40 +164,21 @@ class Boundary:
             counts = np.fromiter((len(h) for h in more), dtype=np.int64, count=len(full))
             pt = np.concatenate([pt, np.repeat(full, counts)])
             hit = np.concatenate([hit, np.concatenate(more).astype(np.int64)])
-        key = np.sort(pt * np.int64(len(self)) + seg_of[hit])
+        m = np.int64(len(pc.x0))
+        key = np.sort(pt * m + pc.owner[hit])
         key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
-        pt, seg = key // len(self), key % len(self)
-        # rank on the sphere first; only near-best segments get an ellipsoidal geodesic
-        chord = self._chord_to_segments(p[pt], seg)
+        pt, piece = key // m, key % m
+        # rank on the sphere first; only near-best pieces get an ellipsoidal geodesic
+        q = pc.nearest(p[pt], piece)
+        chord = np.sqrt(np.einsum("ij,ij->i", p[pt] - q[1], p[pt] - q[1]))
         min_chord = np.full(n, np.inf)
         np.minimum.at(min_chord, pt, chord)
         close = chord <= min_chord[pt] * (1 + _ELLIPSOID_MARGIN) + 1e-12
-        exact = self._exact_to_segments(lon, lat, pt[close], seg[close])
+        exact = geodesic_distance_m(lon[pt[close]], lat[pt[close]], q[0][close, 0],
+                                    q[0][close, 1])
         best = np.full(n, np.inf)
         np.minimum.at(best, pt[close], exact)
         return best
-
-    def _chord_to_segments(self, p: np.ndarray, seg: np.ndarray) -> FloatArray:
-        """Straight-line (chord) distance on the unit sphere from points to segments."""
-        a, b = self._xyz[0][seg], self._xyz[1][seg]
-        ab = b - a
-        t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-30)
-        q = a + np.clip(t, 0, 1)[:, None] * ab
-        return np.asarray(np.sqrt(np.einsum("ij,ij->i", p - q, p - q)))
-
-    def _exact_to_segments(
-        self, lon: np.ndarray, lat: np.ndarray, pt: np.ndarray, seg: np.ndarray
-    ) -> FloatArray:
-        """Ellipsoidal geodesic distance from points ``pt`` to their paired segments."""
-        p = _unit_vectors(lon[pt], lat[pt])
-        a, b = self._xyz[0][seg], self._xyz[1][seg]
-        ab = b - a
-        t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-30)
-        t = np.clip(t, 0, 1)
-        # nearest point on the segment, interpolated in lon/lat like the boundary itself
-        qx = self.x0[seg] + t * (self.x1[seg] - self.x0[seg])
-        qy = self.y0[seg] + t * (self.y1[seg] - self.y0[seg])
-        return geodesic_distance_m(lon[pt], lat[pt], qx, qy)
 
     def max_distance_m(
         self, lon: np.ndarray, lat: np.ndarray, starts: np.ndarray, *, stride: int = 16
