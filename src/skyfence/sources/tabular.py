@@ -209,14 +209,19 @@ def normalize_table(
             chk.flag(bad, dst, "time is not a number or an ISO 8601 time:", col.to_numpy())
             out[dst] = vals * factor
         elif dst in STRING_FIELDS:
-            s = col.astype("string").str.strip()
-            s = s.mask(s == "")
+            # ids repeat on every row of a track: clean the distinct values only
+            codes, uniq = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
+            u = pd.Series(uniq, dtype=object).astype("string").str.strip()
+            u = u.mask(u == "")
             if dst == "icao24":
-                chk.flag(s.isna().to_numpy(), dst, "track id is empty")
                 # ICAO addresses in lower-case hex (as OpenSky); other ids kept as given
-                hexa = s.str.fullmatch(r"[0-9A-Fa-f]{6}").fillna(False).to_numpy(bool)
-                s = s.where(~hexa, s.str.lower())
-            out[dst] = np.asarray(s.astype(object).where(s.notna(), None), dtype=object)
+                hexa = u.str.fullmatch(r"[0-9A-Fa-f]{6}").fillna(False).to_numpy(bool)
+                u = u.where(~hexa, u.str.lower())
+            clean = np.asarray([*u.astype(object).where(u.notna(), None), None], dtype=object)
+            vals_s = clean[np.where(codes < 0, len(clean) - 1, codes)]
+            if dst == "icao24":
+                chk.flag(np.asarray(pd.isna(vals_s)), dst, "track id is empty")
+            out[dst] = vals_s
         elif dst == "onground":
             out[dst] = col.map(lambda v: str(v).strip().lower() in ("true", "1", "t")).to_numpy(
                 bool
