@@ -40,7 +40,7 @@ def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> FloatArray:
 
 @dataclass(frozen=True)
 class _Pieces:
-    """Boundary pieces: lon/lat ends, unit-sphere ends, KD-tree over both ends."""
+    """Boundary pieces: lon/lat ends, unit-sphere ends, KD-tree over their starts."""
 
     x0: np.ndarray
     y0: np.ndarray
@@ -48,8 +48,8 @@ class _Pieces:
     y1: np.ndarray
     a: np.ndarray
     b: np.ndarray
-    tree: cKDTree
-    owner: np.ndarray  # piece of each KD-tree point
+    tree: cKDTree  # over piece starts
+    prev: np.ndarray  # the piece ending where each piece starts
 
     def nearest(self, p: np.ndarray, piece: np.ndarray) -> tuple[FloatArray, FloatArray]:
         """Nearest point of each paired piece to ``p``: (lon, lat) and unit vector."""
@@ -74,6 +74,7 @@ class Boundary:
         keep = np.any(start != end, axis=1)
         self.x0, self.y0 = start[keep, 0].copy(), start[keep, 1].copy()
         self.x1, self.y1 = end[keep, 0].copy(), end[keep, 1].copy()
+        self.ring = ring_index[:-1][same_ring][keep]
 
     def __len__(self) -> int:
         return len(self.x0)
@@ -129,16 +130,23 @@ class Boundary:
         x0, y0 = self.x0[seg] + f0 * dx[seg], self.y0[seg] + f0 * dy[seg]
         x1, y1 = self.x0[seg] + f1 * dx[seg], self.y0[seg] + f1 * dy[seg]
         a, b = _unit_vectors(x0, y0), _unit_vectors(x1, y1)
-        owner = np.concatenate([np.arange(len(seg)), np.arange(len(seg))])
-        return _Pieces(x0, y0, x1, y1, a, b, cKDTree(np.vstack([a, b])), owner)
+        # one KD-tree point per piece start; rings are closed, so every piece end is the
+        # start of the next piece of its ring (the last piece ends at the ring's first)
+        ring = self.ring[seg]
+        first_of_ring = np.concatenate([[True], ring[1:] != ring[:-1]])
+        ring_first = np.flatnonzero(first_of_ring)
+        ring_last = np.append(ring_first[1:], len(seg)) - 1
+        prev = np.arange(len(seg)) - 1
+        prev[ring_first] = ring_last
+        return _Pieces(x0, y0, x1, y1, a, b, cKDTree(a), prev)
 
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> FloatArray:
         """Geodesic distance in metres from each position to the boundary.
 
         The nearest boundary point on the unit sphere is within the chord distance
-        ``d`` of the nearest piece end, so every piece that can hold the true nearest
-        point has an end within ``1.012 d`` plus half a piece; those pieces are
-        measured as true WGS84 geodesics and the least distance wins.
+        ``d`` of the nearest piece start, so every piece that can hold the true
+        nearest point has an end within ``1.012 d`` plus half a piece; those pieces
+        are measured as true WGS84 geodesics and the least distance wins.
         """
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
@@ -148,13 +156,12 @@ class Boundary:
         pc = self._pieces
         tree = pc.tree
         p = _unit_vectors(lon, lat)
-        d_near, _ = tree.query(p, k=1)
-        radius = d_near * (1 + 2 * _ELLIPSOID_MARGIN) + _HALF_PIECE_CHORD + 1e-12
-        # the K nearest ends usually cover the ball; points whose K-th neighbour is
-        # still inside it ask the tree for the whole ball
+        # the K nearest piece starts usually cover the ball around the nearest one;
+        # points whose K-th neighbour is still inside it ask the tree for the whole ball
         k = min(_NEIGHBOURS, tree.n)
-        dist, idx = tree.query(p, k=k, distance_upper_bound=radius.max() + 1e-12)
+        dist, idx = tree.query(p, k=k)
         dist, idx = dist.reshape(n, k), idx.reshape(n, k)
+        radius = dist[:, 0] * (1 + 2 * _ELLIPSOID_MARGIN) + _HALF_PIECE_CHORD + 1e-12
         inside = dist <= radius[:, None]
         pt = np.repeat(np.arange(n), inside.sum(axis=1))
         hit = idx[inside]
@@ -164,8 +171,11 @@ class Boundary:
             counts = np.fromiter((len(h) for h in more), dtype=np.int64, count=len(full))
             pt = np.concatenate([pt, np.repeat(full, counts)])
             hit = np.concatenate([hit, np.concatenate(more).astype(np.int64)])
+        # a start point is the end of the previous piece too
+        pt = np.concatenate([pt, pt])
+        hit = np.concatenate([hit, pc.prev[hit]])
         m = np.int64(len(pc.x0))
-        key = np.sort(pt * m + pc.owner[hit])
+        key = np.sort(pt * m + hit)
         key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
         pt, piece = key // m, key % m
         # rank on the sphere first; only near-best pieces get an ellipsoidal geodesic
