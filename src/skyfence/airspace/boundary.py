@@ -22,12 +22,12 @@ from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m
 #: candidate segment within this relative margin (sphere and ellipsoid rank differ < 0.4%)
 _ELLIPSOID_MARGIN = 0.006
 #: boundary pieces are at most this long (m): short enough that lon/lat-linear and
-#: great-circle interpolation between their ends differ by millimetres
-_SPACING_M = 500.0
+#: great-circle interpolation between their ends differ by centimetres at most
+_SPACING_M = 1000.0
 #: half a piece as a unit-sphere chord, with margin
 _HALF_PIECE_CHORD = 0.55 * _SPACING_M / 6_356_000.0
 #: neighbours asked of the KD-tree in one vectorized query
-_NEIGHBOURS = 24
+_NEIGHBOURS = 32
 #: positions measured per group and round when pruning a group maximum
 _PER_ROUND = 4
 
