@@ -175,6 +175,22 @@ class ZoneIndex:
         """Zones per layer, cell key and boundary flag of each position."""
         return self._lookup(lon, lat, want_cells=True)
 
+    def clear_between(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Where cell keys ``a`` and ``b`` are the same cell or two cells of one grid level
+        sharing an edge: their union is a rectangle, so a straight lon/lat segment between
+        positions in them stays inside it and, when neither is a boundary cell, crosses
+        no zone boundary."""
+        a = np.asarray(a, dtype=np.int64)
+        b = np.asarray(b, dtype=np.int64)
+        fine_a, fine_b = a >= N_COARSE, b >= N_COARSE
+        width = np.where(fine_a, self._fnx, NX)
+        ka = np.where(fine_a, a - N_COARSE, a)
+        kb = np.where(fine_b, b - N_COARSE, b)
+        ra, ca = np.divmod(ka, width)
+        rb, cb = np.divmod(kb, width)
+        step = np.abs(ra - rb) + np.abs(ca - cb)
+        return (a == b) | ((fine_a == fine_b) & (a >= 0) & (b >= 0) & (step == 1))
+
     def zone_names(self, zone: np.ndarray) -> np.ndarray:
         """Names for an array of zone indices (None where -1)."""
         names = np.array([z.name for z in self.zones] + [None], dtype=object)

@@ -136,10 +136,14 @@ class EntryDetector:
         self.dropped_out_of_order += w.dropped
         self.positions += w.n_new
         scr = self.screen.screen(w.lon, w.lat)
-        # segments that may cross some boundary: ends in different cells, or a boundary cell
+        # segments that may cross some boundary: ends in cells that are neither the same
+        # nor edge neighbours, or a boundary cell
         seg = w.seg_start
         i0, i1 = seg, seg + 1
-        maybe = seg[(scr.cell[i0] != scr.cell[i1]) | scr.boundary[i0] | scr.boundary[i1]]
+        clear_between = getattr(self.screen, "clear_between", None)
+        clear = (clear_between(scr.cell[i0], scr.cell[i1]) if clear_between is not None
+                 else scr.cell[i0] == scr.cell[i1])
+        maybe = seg[~clear | scr.boundary[i0] | scr.boundary[i1]]
         seg_zone_pairs = np.empty((2, 0), np.intp)
         if len(maybe):
             boxes = shapely.box(
