@@ -53,6 +53,19 @@ def test_distance_is_the_least_over_every_boundary_piece(code: str) -> None:
         assert got[i] == pytest.approx(brute, rel=1e-9)
 
 
+@pytest.mark.parametrize("code", ["EST", "FRA", "NOR"])
+def test_cheap_bounds_hold_the_exact_distance(code: str) -> None:
+    z = national_zone(code)
+    b = Boundary(z.geometry)
+    x0, y0, x1, y1 = z.geometry.bounds
+    rng = np.random.default_rng(1)
+    lon, lat = rng.uniform(x0, x1, 3000), rng.uniform(y0, y1, 3000)
+    exact = b.distance_m(lon, lat)
+    lower, upper = b.distance_bounds_m(lon, lat)
+    assert (lower <= exact + 1e-6).all() and (exact <= upper + 1e-6).all()
+    assert np.median(upper - lower) < 0.08 * np.median(exact) + 1200
+
+
 def test_crossing_fractions_are_exact_for_a_square() -> None:
     b = Boundary(shapely.box(0, 0, 1, 1))
     seg, t = b.crossings(np.array([-1.0, 0.2]), np.array([0.5, 0.2]),

@@ -30,6 +30,10 @@ _HALF_PIECE_CHORD = 0.55 * _SPACING_M / 6_356_000.0
 _NEIGHBOURS = 32
 #: positions measured per group and round when pruning a group maximum
 _PER_ROUND = 4
+#: relative tolerance of the approximate KD-tree query that bounds distances
+_BOUND_EPS = 0.05
+#: the WGS84 ellipsoid's least and greatest radii of curvature (metres)
+_R_MIN, _R_MAX = 6_335_439.0, 6_399_594.0
 
 
 def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> FloatArray:
@@ -190,6 +194,21 @@ class Boundary:
         np.minimum.at(best, pt[close], exact)
         return best
 
+    def distance_bounds_m(self, lon: np.ndarray, lat: np.ndarray) -> tuple[FloatArray, FloatArray]:
+        """Cheap lower and upper bounds of :meth:`distance_m` for each position.
+
+        An approximate KD-tree query (within ``1 + eps`` of the nearest piece start)
+        and the extreme radii of curvature of the ellipsoid bound the geodesic distance;
+        every boundary point is within half a piece of a piece start.
+        """
+        d, _ = self._pieces.tree.query(_unit_vectors(lon, lat), k=1, eps=_BOUND_EPS)
+        d = np.asarray(d, dtype=np.float64)
+        ang_hi = 2 * np.arcsin(np.minimum(d / 2, 1.0))
+        ang_lo = 2 * np.arcsin(np.minimum(d / (1 + _BOUND_EPS) / 2, 1.0))
+        upper = ang_hi * _R_MAX * 1.001
+        lower = np.maximum(0.0, ang_lo * _R_MIN * 0.999 - 0.55 * _SPACING_M)
+        return lower, upper
+
     def max_distance_m(
         self, lon: np.ndarray, lat: np.ndarray, starts: np.ndarray, *, stride: int = 16
     ) -> FloatArray:
@@ -221,6 +240,13 @@ class Boundary:
                 d_s[k_prev] + _arc_upper_m(lon[rest], lat[rest], lon[si[k_prev]], lat[si[k_prev]]),
                 d_s[k_next] + _arc_upper_m(lon[rest], lat[rest], lon[si[k_next]], lat[si[k_next]]),
             )
+            # cheap KD-tree bounds for the positions still in the running
+            keep = ub > best[group[rest]]
+            rest, ub = rest[keep], ub[keep]
+            if len(rest):
+                lower, upper = self.distance_bounds_m(lon[rest], lat[rest])
+                np.maximum.at(best, group[rest], lower)
+                ub = np.minimum(ub, upper)
             # rounds: measure the few most promising positions of each group, raise the
             # group's maximum, drop every position whose bound can no longer beat it
             while len(rest):
