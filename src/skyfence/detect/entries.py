@@ -465,11 +465,14 @@ class _BatchColumns:
     def __init__(self, batch: pd.DataFrame, src: np.ndarray) -> None:
         self._batch = batch
         self._src = src
+        self._cache: dict[str, np.ndarray] = {}
 
     def _col(self, name: str, a: int, b: int) -> np.ndarray:
+        col = self._cache.get(name)
+        if col is None:
+            col = self._cache[name] = np.asarray(self._batch[name].to_numpy())
         idx = self._src[a : b + 1]
-        idx = idx[idx >= 0]
-        return np.asarray(self._batch[name].to_numpy()[idx])
+        return col[idx[idx >= 0]]
 
     def last_callsign(self, a: int, b: int) -> str | None:
         for v in self._col("callsign", a, b)[::-1]:
