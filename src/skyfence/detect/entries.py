@@ -9,7 +9,7 @@ arrive). Work inside a batch is columnar; Python loops run per entry, not per fi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -55,15 +55,60 @@ class _Open:
     entry: Entry
 
 
-@dataclass
-class _TrackState:
-    """What a track carries from one batch to the next."""
+class _TrackTable:
+    """The last fix of every live track, in arrays, and the entries each has open.
 
-    time: float
-    lon: float
-    lat: float
-    alt: float
-    open: dict[int, _Open] = field(default_factory=dict)
+    Per-track Python work happens only for new and expiring tracks; batches read and
+    write the last fixes of their tracks with vectorized indexing.
+    """
+
+    def __init__(self) -> None:
+        self.slot: dict[str, int] = {}
+        self.keys: list[str | None] = []
+        self.free: list[int] = []
+        self.fix = np.empty((0, 4))  # time, lon, lat, alt per slot
+        self.open: dict[str, dict[int, _Open]] = {}
+
+    def __len__(self) -> int:
+        return len(self.slot)
+
+    def lookup(self, keys: Any) -> np.ndarray:
+        """Slot of each key, -1 for a track not seen before."""
+        get = self.slot.get
+        return np.fromiter((get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+
+    def store(self, keys: Any, fix: np.ndarray) -> None:
+        """Remember ``fix`` (rows of time, lon, lat, alt) as the last fix of ``keys``."""
+        slots = self.lookup(keys)
+        for i in np.flatnonzero(slots < 0).tolist():
+            if self.free:
+                s = self.free.pop()
+            else:
+                s = len(self.keys)
+                self.keys.append(None)
+                if s >= len(self.fix):
+                    grown = np.empty((max(1024, 2 * len(self.fix)), 4))
+                    grown[: len(self.fix)] = self.fix
+                    self.fix = grown
+            self.keys[s] = keys[i]
+            self.slot[keys[i]] = s
+            slots[i] = s
+        self.fix[slots] = fix
+
+    def expire(self, before: float) -> list[tuple[str, float, dict[int, _Open]]]:
+        """Forget tracks whose last fix is older than ``before``."""
+        n = len(self.keys)
+        stale = np.flatnonzero(self.fix[:n, 0] < before)
+        out = []
+        for s in stale.tolist():
+            key = self.keys[s]
+            if key is None:
+                continue
+            self.keys[s] = None
+            del self.slot[key]
+            self.free.append(s)
+            out.append((key, float(self.fix[s, 0]), self.open.pop(key, {})))
+        return out
 
 
 def _nanmin(a: np.ndarray) -> float | None:
@@ -108,7 +153,7 @@ class EntryDetector:
         self.config = config or DetectorConfig()
         self.screen = screen if screen is not None else default_screen(self.zones)
         self._boundaries: dict[int, Boundary] = {}
-        self._tracks: dict[str, _TrackState] = {}
+        self._tracks = _TrackTable()
         bounds = np.array([z.geometry.bounds for z in self.zones], dtype=np.float64)
         self._zone_boxes = shapely.STRtree(shapely.box(*bounds.T))
         #: rows dropped because they were older than, or as old as, the track's last fix
@@ -125,7 +170,7 @@ class EntryDetector:
     @property
     def open_entries(self) -> list[Entry]:
         """Entries currently open, in track order."""
-        return [o.entry for t in self._tracks.values() for o in t.open.values()]
+        return [o.entry for d in self._tracks.open.values() for o in d.values()]
 
     # ------------------------------------------------------------------ batches
     def process(self, batch: pd.DataFrame) -> list[EntryEvent]:
@@ -168,7 +213,7 @@ class EntryDetector:
         sp_order = np.lexsort((seg_zone_pairs[0], seg_zone_pairs[1]))
         sp_seg, sp_zone = seg_zone_pairs[0][sp_order], seg_zone_pairs[1][sp_order]
         active = set(np.unique(in_zone).tolist()) | set(np.unique(sp_zone).tolist())
-        active |= {zi for st in w.carried_states.values() for zi in st.open}
+        active |= {zi for d in w.carried_open.values() for zi in d}
         events: list[EntryEvent] = []
         for zi in sorted(active):
             a, b = np.searchsorted(in_zone, [zi, zi + 1])
@@ -181,19 +226,18 @@ class EntryDetector:
     def close(self) -> list[EntryEvent]:
         """End of data: every entry still open is reported once as ``open``."""
         out: list[EntryEvent] = []
-        for st in self._tracks.values():
-            for o in st.open.values():
+        for d in self._tracks.open.values():
+            for o in d.values():
                 out.append(EntryEvent("open", o.entry, o.entry.last_inside_at))
-            st.open.clear()
+        self._tracks.open.clear()
         out.sort(key=lambda e: (e.entry.track, e.entry.entered_at, e.entry.zone))
         return out
 
     def expire(self, now: float, silence_s: float) -> list[EntryEvent]:
         """Forget tracks silent for more than ``silence_s``; their open entries end open."""
         out: list[EntryEvent] = []
-        for key in [k for k, s in self._tracks.items() if now - s.time > silence_s]:
-            st = self._tracks.pop(key)
-            out.extend(EntryEvent("exit", o.entry, st.time) for o in st.open.values())
+        for _, last, opened in self._tracks.expire(now - silence_s):
+            out.extend(EntryEvent("exit", o.entry, last) for o in opened.values())
         return out
 
     @property
@@ -227,7 +271,7 @@ class EntryDetector:
             zone, self.boundary(zi), w.lon, w.lat, w.alt, cand, inside(cand), inside(cand + 1)
         )
         stats = rows[~w.is_carried[rows]]
-        carried_open = {c: s.open.pop(zi) for c, s in w.carried_states.items() if zi in s.open}
+        carried_open = {c: d.pop(zi) for c, d in w.carried_open.items() if zi in d}
         if len(stats) == 0 and len(tr.row) == 0 and not carried_open:
             return []
         # runs of consecutive inside rows; a run breaks at any segment with a transition
@@ -369,7 +413,7 @@ class _Work:
     alt: np.ndarray
     is_carried: np.ndarray
     uniques: Any
-    carried_states: dict[int, _TrackState]
+    carried_open: dict[int, dict[int, _Open]]  # by code: entries open before this batch
     n_new: int
     dropped: int
     seg_ok: np.ndarray  # segment (i-1 -> i) exists
@@ -381,20 +425,21 @@ class _Work:
     pending_open: dict[int, dict[int, _Open]]
 
     @classmethod
-    def build(cls, batch: pd.DataFrame, tracks: dict[str, _TrackState], gap_s: float) -> _Work:
+    def build(cls, batch: pd.DataFrame, tracks: _TrackTable, gap_s: float) -> _Work:
         w = cls()
         codes_new, uniques = pd.factorize(batch["icao24"].to_numpy(dtype=object))
         n_new = len(codes_new)
-        carried = [(c, tracks[k]) for c, k in enumerate(uniques) if k in tracks]
-        nc = len(carried)
+        slots = tracks.lookup(uniques)
+        carried_codes = np.flatnonzero(slots >= 0)
+        nc = len(carried_codes)
+        last = tracks.fix[slots[carried_codes]]
 
-        def col(name: str, attr: str) -> np.ndarray:
-            return np.concatenate([np.asarray([getattr(s, attr) for _, s in carried], np.float64),
-                                   batch[name].to_numpy(np.float64)])
+        def col(name: str, j: int) -> np.ndarray:
+            return np.concatenate([last[:, j], batch[name].to_numpy(np.float64)])
 
-        code = np.concatenate([np.asarray([c for c, _ in carried], np.intp), codes_new])
-        time, lon, lat = col("time", "time"), col("lon", "lon"), col("lat", "lat")
-        alt = col("altitude", "alt")
+        code = np.concatenate([carried_codes.astype(np.intp), codes_new])
+        time, lon, lat = col("time", 0), col("lon", 1), col("lat", 2)
+        alt = col("altitude", 3)
         is_carried = np.concatenate([np.ones(nc, bool), np.zeros(n_new, bool)])
         src = np.concatenate([np.full(nc, -1, np.intp), np.arange(n_new)])
         # a fix not newer than what its track already had is late or a duplicate: drop it
@@ -411,7 +456,12 @@ class _Work:
                                                lat[order], alt[order])
         w.is_carried, w.uniques = is_carried[order], uniques
         w.n_new = int((~w.is_carried).sum())
-        w.carried_states = dict(carried)
+        w.carried_open = {}
+        if tracks.open:
+            opened = list(tracks.open)
+            where = pd.Index(uniques).get_indexer(opened)
+            w.carried_open = {int(c): tracks.open[k] for k, c in zip(opened, where, strict=True)
+                              if c >= 0}
         n = len(w.code)
         same_key = np.zeros(n, bool)
         same_key[1:] = w.code[1:] == w.code[:-1]
@@ -434,19 +484,17 @@ class _Work:
         after = nxt[self.seg_ok[nxt + 1]]
         return np.union1d(before, after)
 
-    def carry(self, tracks: dict[str, _TrackState]) -> None:
+    def carry(self, tracks: _TrackTable) -> None:
         """Store each track's last fix and its still-open entries for the next batch."""
-        for i in np.flatnonzero(self.last_of_key).tolist():
-            c = int(self.code[i])
-            key = self.uniques[c]
-            st = tracks.get(key)
-            t, x, y, a = (float(self.time[i]), float(self.lon[i]), float(self.lat[i]),
-                          float(self.alt[i]))
-            if st is None:
-                st = tracks[key] = _TrackState(t, x, y, a)
-            else:
-                st.time, st.lon, st.lat, st.alt = t, x, y, a
-            st.open = self.pending_open.get(c, {})
+        rows = np.flatnonzero(self.last_of_key)
+        keys = np.asarray(self.uniques, dtype=object)[self.code[rows]]
+        tracks.store(keys, np.column_stack([self.time[rows], self.lon[rows], self.lat[rows],
+                                            self.alt[rows]]))
+        for c in self.carried_open:
+            tracks.open.pop(self.uniques[c], None)
+        for c, opened in self.pending_open.items():
+            if opened:
+                tracks.open[self.uniques[c]] = opened
 
 
 def _lerp(
