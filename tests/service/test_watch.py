@@ -153,3 +153,22 @@ def test_ten_thousand_aircraft_are_tracked_and_expire() -> None:
     assert w.detector.tracked == 1
     assert all(e["event"] == "exit" and e["exited_at"] is None for e in events)
     assert len(events) > 100
+
+
+def test_approach_warning_comes_before_the_entry() -> None:
+    # a radar-only track flying east at 200 m/s towards zone A (30 km around 0,0)
+    t = np.arange(0.0, 600.0, 2.0)
+    obs = make_observations(time=t, icao24=["R0100"] * len(t), lat=np.zeros(len(t)),
+                            lon=-1.2 + 200.0 * t / 111_320.0, velocity=np.full(len(t), 200.0),
+                            heading=np.full(len(t), 90.0))
+    w = Watcher(ZONES[:1], all_entries=True)
+    events: list[dict[str, Any]] = []
+    for b in replay_batches(obs, speed=0, slice_s=2.0):
+        events += w.process(b)
+    kinds = [e["event"] for e in events]
+    assert "approach" in kinds and "entry" in kinds
+    assert kinds.index("approach") < kinds.index("entry")
+    approach = events[kinds.index("approach")]
+    entry = events[kinds.index("entry")]
+    assert pd.Timestamp(approach["entered_at"]) == pytest.approx(
+        pd.Timestamp(entry["entered_at"]), abs=pd.Timedelta(seconds=10))

@@ -3,7 +3,8 @@
 A server thread sends SBS-1 position messages (``MSG,3``) of many aircraft flying
 straight lines, some across a 20 km circle zone, as fast as the client takes them.
 ``skyfence watch``'s pipeline (feed client -> detector -> events) reads them; we report
-the sustained input rate and the alert latency, from the arrival of the batch holding
+the sustained input rate and the alert latency (early warnings on, as in ``skyfence
+watch``), from the arrival of the batch holding
 the first inside position to the emission of its ``entry`` event. The baseline is the
 same pipeline handling each message on its own (a batch per position), measured on the
 first messages of the same feed.
@@ -60,8 +61,7 @@ def _pipeline(lines: list[bytes], batch_messages: int) -> tuple[float, int, Any]
     server = threading.Thread(target=_serve, args=(lines, ready, port), daemon=True)
     server.start()
     ready.wait(5)
-    watcher = Watcher([circle_zone("Z", 0.0, 0.0, 20.0)], all_entries=True,
-                      approach_horizon_s=None)
+    watcher = Watcher([circle_zone("Z", 0.0, 0.0, 20.0)], all_entries=True)
     feed = FeedClient("sbs", "127.0.0.1", port[0], batch_messages=batch_messages,
                       max_retries=0, backoff_initial_s=0.01)
     n = 0
