@@ -29,6 +29,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from skyfence.errors import InputError
 from skyfence.sources._state import FPM_TO_MS, FT_TO_M, KT_TO_MS, LastKnown, empty_messages
@@ -73,6 +76,7 @@ _NUMERIC = {
 #: Other SBS record types that are valid but carry no aircraft message.
 _OTHER_TYPES = frozenset({"SEL", "ID", "AIR", "STA", "CLK"})
 _TRANSMISSION_TYPES = frozenset("12345678")
+_TT_SET = pa.array(sorted(_TRANSMISSION_TYPES))
 _HEX6 = re.compile(r"[0-9a-fA-F]{6}")
 _MAX_KEPT_ERRORS = 100
 
@@ -167,6 +171,12 @@ class SbsParser:
         if not good:
             return self.state.apply(empty_messages())
         numbers = numbers[keep]
+        fast = _fast_messages(good) if self.tz == "UTC" else None
+        if fast is not None:
+            self.stats.messages += len(good)
+            obs = self.state.apply(fast)
+            self.stats.positions += len(obs)
+            return obs
         cols = dict(zip(SBS_FIELDS, zip(*(s.split(",") for s in good), strict=True), strict=True))
         bad = np.zeros(len(good), dtype=bool)
 
@@ -253,6 +263,77 @@ class SbsParser:
             self.errors.append(err)
 
 
+_FAST_TYPES = {name: (pa.float64() if name in _NUMERIC else pa.string()) for name in SBS_FIELDS}
+
+
+def _fast_messages(good: list[str]) -> dict[str, np.ndarray] | None:
+    """Messages of clean lines parsed by Arrow's CSV reader, or None to take the slow path.
+
+    Any irregularity (an unreadable number, an unknown transmission type, a bad
+    address, a time not in ``HH:MM:SS.fff``, a position out of range, a missing or odd
+    date) sends the whole batch to the line-by-line path, which names the bad line.
+    """
+    try:
+        tbl = pacsv.read_csv(
+            pa.py_buffer("\n".join(good).encode()),
+            read_options=pacsv.ReadOptions(column_names=list(SBS_FIELDS), use_threads=False),
+            parse_options=pacsv.ParseOptions(quote_char=False),
+            convert_options=pacsv.ConvertOptions(column_types=_FAST_TYPES, null_values=[""],
+                                                 strings_can_be_null=True),
+        )
+    except (pa.ArrowInvalid, UnicodeError):
+        return None
+    if tbl.num_rows != len(good):
+        return None
+    kind = pc.utf8_trim_whitespace(tbl["transmission_type"])
+    if not pc.all(pc.is_in(kind, value_set=_TT_SET)).as_py():
+        return None
+    hexes = pc.utf8_trim_whitespace(tbl["hex_ident"])
+    if not pc.all(pc.match_substring_regex(hexes, r"^[0-9a-fA-F]{6}$")).as_py():
+        return None
+    dates = pc.utf8_trim_whitespace(tbl["generated_date"])
+    uniq = pc.unique(dates).to_pylist()
+    if None in uniq:
+        return None
+    midnights = np.array([_midnight(d) for d in uniq])
+    if np.isnan(midnights).any():
+        return None
+    day = midnights[pc.index_in(dates, value_set=pa.array(uniq)).to_numpy()]
+    times = pc.utf8_trim_whitespace(tbl["generated_time"]).combine_chunks()
+    if times.null_count or not pc.all(pc.equal(pc.utf8_length(times), 12)).as_py():
+        return None
+    off = np.frombuffer(times.buffers()[1], dtype=np.int32)[times.offset:]
+    raw = np.frombuffer(times.buffers()[2], dtype=np.uint8)[off[0]:off[0] + 12 * len(times)]
+    secs = _seconds_of_day_fixed(raw.reshape(-1, 12))
+    if np.isnan(secs).any():
+        return None
+    values = {name: tbl[name].to_numpy() * factor for name, factor in _NUMERIC.items()}
+    lat, lon = values["lat"], values["lon"]
+    if ((np.abs(lat) > 90) | (np.abs(lon) > 180) | (np.isnan(lat) != np.isnan(lon))).any():
+        return None
+
+    def text(name: str) -> np.ndarray:
+        col = pc.utf8_trim_whitespace(tbl[name])
+        col = pc.if_else(pc.equal(col, ""), None, col)
+        return np.asarray(col.to_numpy(zero_copy_only=False), dtype=object)
+
+    ground = pc.utf8_trim_whitespace(tbl["is_on_ground"])
+    onground = pc.if_else(pc.equal(ground, "0"), 0.0, 1.0)
+    return {
+        "time": day + secs,
+        "icao24": np.asarray(pc.utf8_lower(hexes).to_numpy(zero_copy_only=False), dtype=object),
+        "lat": lat,
+        "lon": lon,
+        "altitude": values["altitude"],
+        "velocity": values["ground_speed"],
+        "heading": values["track"],
+        "vertrate": values["vertical_rate"],
+        "callsign": text("callsign"),
+        "squawk": text("squawk"),
+        "onground": onground.to_numpy(zero_copy_only=False).astype(np.float64),
+    }
+
+
 def _address(text: str) -> str | None:
     """The lower-case ICAO address of a hex_ident field, None when it is not one."""
     text = text.strip()
@@ -280,18 +361,7 @@ def _seconds_of_day(times: tuple[str, ...]) -> np.ndarray:
     if fixed.any():
         text = "".join(t for t, f in zip(times, fixed, strict=True) if f)
         raw = np.frombuffer(text.encode("ascii", "replace"), dtype=np.uint8).reshape(-1, 12)
-        d = raw.astype(np.int64) - 48
-        digits = np.delete(d, [2, 5, 8], axis=1)
-        shape_ok = (raw[:, 2] == 58) & (raw[:, 5] == 58) & (raw[:, 8] == 46)
-        ok = shape_ok & ((digits >= 0) & (digits <= 9)).all(axis=1)
-        hours = d[:, 0] * 10 + d[:, 1]
-        minutes = d[:, 3] * 10 + d[:, 4]
-        secs = d[:, 6] * 10 + d[:, 7]
-        ok &= (hours < 24) & (minutes < 60) & (secs < 61)
-        value = (
-            hours * 3600 + minutes * 60 + secs + (d[:, 9] * 100 + d[:, 10] * 10 + d[:, 11]) / 1e3
-        )
-        out[np.flatnonzero(fixed)] = np.where(ok, value, np.nan)
+        out[np.flatnonzero(fixed)] = _seconds_of_day_fixed(raw)
     for i in np.flatnonzero(~fixed):
         try:
             t = dt.time.fromisoformat(times[i].strip())
@@ -299,6 +369,20 @@ def _seconds_of_day(times: tuple[str, ...]) -> np.ndarray:
             continue
         out[i] = t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6
     return out
+
+
+def _seconds_of_day_fixed(raw: np.ndarray) -> np.ndarray:
+    """Seconds since midnight of ``HH:MM:SS.fff`` rows of ASCII bytes (NaN when not)."""
+    d = raw.astype(np.int64) - 48
+    digits = np.delete(d, [2, 5, 8], axis=1)
+    shape_ok = (raw[:, 2] == 58) & (raw[:, 5] == 58) & (raw[:, 8] == 46)
+    ok = shape_ok & ((digits >= 0) & (digits <= 9)).all(axis=1)
+    hours = d[:, 0] * 10 + d[:, 1]
+    minutes = d[:, 3] * 10 + d[:, 4]
+    secs = d[:, 6] * 10 + d[:, 7]
+    ok &= (hours < 24) & (minutes < 60) & (secs < 61)
+    value = hours * 3600 + minutes * 60 + secs + (d[:, 9] * 100 + d[:, 10] * 10 + d[:, 11]) / 1e3
+    return np.where(ok, value, np.nan)
 
 
 def _floats(column: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
