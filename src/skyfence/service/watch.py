@@ -109,7 +109,9 @@ class Watcher:
         pending, self._early_pending = self._early_pending, []
         latest = pd.DataFrame()
         if pending:
-            data = pd.concat(pending, ignore_index=True) if len(pending) > 1 else pending[0]
+            # numpy concatenation: pandas' concat checks every object cell for NA
+            data = pd.DataFrame({c: np.concatenate([b[c].to_numpy() for b in pending])
+                                 for c in pending[0].columns})
             latest = data.sort_values("time", kind="stable").drop_duplicates("icao24", keep="last")
         out = []
         for w in self._early.update(latest, now=self._now):
