@@ -187,3 +187,21 @@ def test_csv_protocol_column_is_readable(tmp_path: Path,
     assert code == 0
     df = pd.read_csv(out)
     assert "notify the duty officer" in df.loc[0, "protocol"]
+
+
+def test_duplicate_zone_names(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = write_csv(tmp_path / "a.csv", crossing_rows())
+    code, _, err = run(capsys, "scan", str(f), "--circle", CIRCLE, "--circle", "TESTZ:1,1,5")
+    assert code == 2 and "TESTZ" in err
+    code, _, _ = run(capsys, "scan", str(f), "--zone", "CHE", "--zone", "Switzerland",
+                     "--all-entries", "--format", "jsonl")
+    assert code == 0
+
+
+def test_zones_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "zones", "show", "estonia")
+    assert code == 0 and "EST" in out and "km²" in out and "vertices" in out
+    code, out, _ = run(capsys, "zones", "list")
+    assert code == 0 and "RUS" in out
+    code, _, err = run(capsys, "zones", "show", "Estonai")
+    assert code == 2 and "Estonia" in err

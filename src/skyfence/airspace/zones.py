@@ -202,12 +202,15 @@ def resolve_zones(
     for path in zones_files:
         zones.extend(zones_from_geojson(path))
     zones.extend(parse_circle(c) for c in circles)
-    seen: set[str] = set()
+    seen: dict[str, Zone] = {}
     unique = []
     for z in zones:
-        if z.name in seen:
-            continue
-        seen.add(z.name)
+        other = seen.get(z.name)
+        if other is not None:
+            if z.kind == "national" and other.kind == "national":
+                continue  # the same state named twice (EST and Estonia)
+            raise ZoneError(f"two zones are named '{z.name}': give each zone its own name")
+        seen[z.name] = z
         unique.append(z)
     if not unique:
         raise ZoneError("no zone to watch: give --zone, --zones-file or --circle")
