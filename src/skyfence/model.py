@@ -119,7 +119,7 @@ class Entry:
     squawks: tuple[str, ...] = ()
     #: fastest ground speed seen inside, m/s (for classification)
     max_speed_ms: float | None = None
-    #: indices (into the sorted batch) of the inside fixes, for geometry output
+    #: (time, lat, lon) of the inside fixes and crossings, kept only for geometry output
     path: list[tuple[float, float, float]] = field(default_factory=list)
 
     @property
