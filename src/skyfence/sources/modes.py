@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
@@ -197,6 +198,38 @@ def _clean_callsign(value: Any) -> str | None:
     return text or None
 
 
+def _row(
+    m: Any, df: int, bds: str, icao: str, t: float, ident_callsign: Any,
+    position: Callable[[], tuple[float, float]],
+) -> _Row:
+    """One decoded message as an observation row, whichever backend decoded it.
+
+    ``bds`` is the register as two digits (``"05"``); ``ident_callsign`` the callsign
+    of a Comm-B identification reply (BDS 2,0); ``position`` decodes the CPR position.
+    """
+    lat = lon = _NAN
+    alt = spd = trk = vr = onground = _NAN
+    callsign = squawk = None
+    if df in (17, 18):
+        if bds in ("05", "06"):
+            onground = 1.0 if bds == "06" else 0.0
+            lat, lon = position()
+            alt = _num(m.get("altitude"))
+            if bds == "06":
+                spd, trk = _num(m.get("groundspeed")), _num(m.get("track"))
+        elif bds == "09":
+            spd, trk = _num(m.get("groundspeed")), _num(m.get("track"))
+            vr = _num(m.get("vertical_rate"))
+        elif bds == "08":
+            callsign = _clean_callsign(m.get("callsign"))
+    else:
+        alt = _num(m.get("altitude"))
+        squawk = m.get("squawk")
+        if ident_callsign is not None:
+            callsign = _clean_callsign(ident_callsign)
+    return (t, icao, lat, lon, alt, spd, trk, vr, callsign, squawk, onground)
+
+
 class Rs1090Decoder(ModeSDecoder):
     """Backend on ``rs1090`` (Rust): one batch call per batch of frames."""
 
@@ -220,29 +253,10 @@ class Rs1090Decoder(ModeSDecoder):
             t = float(m["timestamp"])
             if icao is None or not self._accept(df, icao, t):
                 continue
-            lat = lon = _NAN
-            alt = spd = trk = vr = onground = _NAN
-            callsign = squawk = None
-            bds = m.get("bds")
-            if df in (17, 18):
-                if bds in ("05", "06"):
-                    onground = 1.0 if bds == "06" else 0.0
-                    lat, lon = self._position(m, icao, t)
-                    alt = _num(m.get("altitude"))
-                    if bds == "06":
-                        spd, trk = _num(m.get("groundspeed")), _num(m.get("track"))
-                elif bds == "09":
-                    spd, trk = _num(m.get("groundspeed")), _num(m.get("track"))
-                    vr = _num(m.get("vertical_rate"))
-                elif bds == "08":
-                    callsign = _clean_callsign(m.get("callsign"))
-            else:
-                alt = _num(m.get("altitude"))
-                squawk = m.get("squawk")
-                ident = m.get("bds20")
-                if isinstance(ident, dict):
-                    callsign = _clean_callsign(ident.get("callsign"))
-            rows.append((t, icao, lat, lon, alt, spd, trk, vr, callsign, squawk, onground))
+            ident = m.get("bds20")
+            ident_callsign = ident.get("callsign") if isinstance(ident, dict) else None
+            rows.append(_row(m, df, str(m.get("bds", "")), icao, t, ident_callsign,
+                             partial(self._position, m, icao, t)))
         return rows
 
     def _position(self, m: Any, icao: str, t: float) -> tuple[float, float]:
@@ -307,28 +321,10 @@ class PyModeSDecoder(ModeSDecoder):
             icao = str(m["icao"]).lower()
             if not self._accept(df, icao, t):
                 continue
-            lat = lon = _NAN
-            alt = spd = trk = vr = onground = _NAN
-            callsign = squawk = None
-            bds = m.get("bds")
-            if df in (17, 18):
-                if bds in ("0,5", "0,6"):
-                    onground = 1.0 if bds == "0,6" else 0.0
-                    lat, lon = self._position(m, frame, icao, t)
-                    alt = _num(m.get("altitude"))
-                    if bds == "0,6":
-                        spd, trk = _num(m.get("groundspeed")), _num(m.get("track"))
-                elif bds == "0,9":
-                    spd, trk = _num(m.get("groundspeed")), _num(m.get("track"))
-                    vr = _num(m.get("vertical_rate"))
-                elif bds == "0,8":
-                    callsign = _clean_callsign(m.get("callsign"))
-            else:
-                alt = _num(m.get("altitude"))
-                squawk = m.get("squawk")
-                if bds == "2,0":
-                    callsign = _clean_callsign(m.get("callsign"))
-            rows.append((t, icao, lat, lon, alt, spd, trk, vr, callsign, squawk, onground))
+            bds = str(m.get("bds", "")).replace(",", "")  # pyModeS writes "0,5"
+            ident_callsign = m.get("callsign") if bds == "20" else None
+            rows.append(_row(m, df, bds, icao, t, ident_callsign,
+                             partial(self._position, m, frame, icao, t)))
         return rows
 
     def _position(self, m: dict[str, Any], frame: str, icao: str, t: float) -> tuple[float, float]:
