@@ -209,7 +209,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             if args.scheduler:
                 raise UsageError("--scheduler needs --engine dask")
             result = scan_files(paths, opts)
-    records = [r for r in result.records if args.all_entries or r["violation"]]
+    records = (r for r in result.records if args.all_entries or r["violation"])
     with _output(args.output) as out:
         write_records(args.format, records, result.entries, out)
     if result.rejects.count:

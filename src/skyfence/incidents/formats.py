@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from skyfence.incidents.record import RECORD_FIELDS, entry_id
@@ -18,7 +18,7 @@ def jsonl_line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
 
 
-def write_jsonl(records: Sequence[dict[str, Any]], out: TextIO) -> None:
+def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
     """JSON Lines: the contract's incident records, one per line."""
     for r in records:
         out.write(jsonl_line(r) + "\n")
@@ -44,7 +44,7 @@ def flat_record(r: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def write_csv(records: Sequence[dict[str, Any]], out: TextIO) -> None:
+def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> None:
     """CSV with one row per record and nested fields flattened."""
     cols = list(flat_record(_blank()).keys())
     w = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
@@ -119,14 +119,14 @@ def _duration(s: float) -> str:
 
 
 def write_records(
-    fmt: str, records: Sequence[dict[str, Any]], entries: Sequence[Entry], out: TextIO
+    fmt: str, records: Iterable[dict[str, Any]], entries: Sequence[Entry], out: TextIO
 ) -> None:
-    """Write ``records`` in one of :data:`FORMATS`."""
+    """Write ``records`` in one of :data:`FORMATS` (JSON Lines and CSV stream them)."""
     if fmt == "jsonl":
         write_jsonl(records, out)
     elif fmt == "csv":
         write_csv(records, out)
     elif fmt == "geojson":
-        write_geojson(records, entries, out)
+        write_geojson(list(records), entries, out)
     else:
-        render_table(records, out)
+        render_table(list(records), out)

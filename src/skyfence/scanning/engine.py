@@ -34,6 +34,7 @@ from skyfence.model import Entry
 from skyfence.policy import Policy
 from skyfence.radar import RadarSite
 from skyfence.scanning.inputs import is_parquet
+from skyfence.scanning.spill import RecordSpill
 from skyfence.sources.files import file_format, iter_file_batches
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks, normalize_table
 
@@ -69,7 +70,7 @@ class ScanOptions:
 class ScanResult:
     """Records of a scan plus what it read and what it skipped."""
 
-    records: list[dict[str, Any]]
+    records: Sequence[dict[str, Any]]
     entries: list[Entry]
     positions: int = 0
     rejects: RejectLog = field(default_factory=RejectLog)
@@ -171,11 +172,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
 
     total = _row_count(paths) if opts.input_format in ("auto", "parquet") else None
     if total is not None and total > opts.memory_rows and parquet_time_ordered(paths, opts.columns):
-        found, det = detect_entries(_counted(chunks(), opts.progress), opts.zones,
-                                    gap_s=opts.gap_s, keep_path=opts.keep_path)
-        entries, records = finish(found, opts.policy, opts.military_db)
-        return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order,
-                          mode="streaming")
+        return _scan_streaming(_counted(chunks(), opts.progress), opts, rejects)
     buffered: list[pd.DataFrame] = []
     held = 0
     it = _counted(chunks(), opts.progress)
@@ -190,6 +187,29 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     found, det = detect_entries([data], opts.zones, gap_s=opts.gap_s, keep_path=opts.keep_path)
     entries, records = finish(found, opts.policy, opts.military_db)
     return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order)
+
+
+def _scan_streaming(
+    chunks: Iterable[pd.DataFrame], opts: ScanOptions, rejects: RejectLog
+) -> ScanResult:
+    """Time-ordered chunks through one detector; final records spill to disk as they
+    come (entries are kept in memory only for GeoJSON paths)."""
+    det = EntryDetector(opts.zones, DetectorConfig(gap_s=opts.gap_s, keep_path=opts.keep_path))
+    assessor = Assessor(opts.policy, opts.military_db)
+    spill = RecordSpill(opts.spill_dir)
+    kept: list[Entry] = []
+    for chunk in chunks:
+        done = [e.entry for e in det.process(chunk) if e.kind == "exit"]
+        spill.add(done, assessor.records(done))
+        if opts.keep_path:
+            kept.extend(done)
+    done = [e.entry for e in det.close()]
+    spill.add(done, assessor.records(done))
+    if opts.keep_path:
+        kept.extend(done)
+    kept.sort(key=lambda e: (e.entered_at, e.zone, e.track))
+    return ScanResult(spill.sorted(), kept, det.positions, rejects, det.dropped_out_of_order,
+                      mode="streaming")
 
 
 # ---------------------------------------------------------------- partition by track
@@ -260,14 +280,19 @@ def _scan_partitioned(
             spill(batch)
         for w in writers.values():
             w.close()
-        found: list[Entry] = []
+        assessor = Assessor(opts.policy, opts.military_db)
+        finished = RecordSpill(opts.spill_dir)
+        kept: list[Entry] = []
         positions = dropped = 0
         for k in sorted(writers):
             with ipc.open_stream(str(Path(tmp) / f"bucket-{k:03d}.arrow")) as reader:
                 df = reader.read_all().to_pandas()
             f, n, d = scan_track_partition(df, opts.zones, opts.gap_s, opts.keep_path)
-            found.extend(f)
+            finished.add(f, assessor.records(f))
+            if opts.keep_path:
+                kept.extend(f)
             positions += n
             dropped += d
-    entries, records = finish(found, opts.policy, opts.military_db)
-    return ScanResult(records, entries, positions, dropped_duplicates=dropped, mode="partitioned")
+    kept.sort(key=lambda e: (e.entered_at, e.zone, e.track))
+    return ScanResult(finished.sorted(), kept, positions, dropped_duplicates=dropped,
+                      mode="partitioned")

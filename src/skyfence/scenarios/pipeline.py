@@ -54,7 +54,7 @@ class ScenarioResult:
     @property
     def records(self) -> list[dict[str, Any]]:
         """Incident records (the contract's dicts), sorted by entry time."""
-        return self.scan.records
+        return list(self.scan.records)
 
 
 def scenario_policy(sc: Scenario) -> Policy:

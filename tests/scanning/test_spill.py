@@ -1,0 +1,29 @@
+"""Records spilled to disk come back complete and in (entry time, zone, track) order."""
+
+from __future__ import annotations
+
+from skyfence.model import Entry
+from skyfence.scanning.spill import RecordSpill
+
+
+def entry(t: float, zone: str, track: str) -> Entry:
+    return Entry(zone=zone, zone_kind="custom", track=track, entered_at=t,
+                 entry_interpolated=True, exited_at=None, last_inside_at=t, max_depth_m=0.0,
+                 entry_point=None, exit_point=None, min_altitude_m=None, max_altitude_m=None,
+                 observations=0)
+
+
+def test_spill_sorts_and_reads_back() -> None:
+    spill = RecordSpill()
+    batches = [[(30.0, "B", "x"), (10.0, "A", "y")], [(10.0, "A", "b"), (20.0, "Z", "q")]]
+    for batch in batches:
+        es = [entry(*k) for k in batch]
+        spill.add(es, [{"zone": e.zone, "track": e.track, "n": i, "reasons": ["ü"]}
+                       for i, e in enumerate(es)])
+    recs = spill.sorted()
+    assert len(recs) == 4
+    assert [(r["zone"], r["track"]) for r in recs] == [("A", "b"), ("A", "y"), ("Z", "q"),
+                                                       ("B", "x")]
+    assert recs[0]["reasons"] == ["ü"] and recs[-1]["track"] == "x"
+    assert recs[1:3] == [dict(recs[1]), dict(recs[2])]
+    assert recs == list(recs)
