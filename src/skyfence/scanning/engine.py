@@ -52,7 +52,7 @@ class ScanOptions:
     columns: ColumnMap | None = None
     on_error: str = "abort"
     #: rows per chunk read from a file
-    chunk_rows: int = 1_000_000
+    chunk_rows: int = 250_000
     #: rows held in memory at once before the scan partitions by track on disk
     memory_rows: int = 4_000_000
     spill_dir: str | None = None
