@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from skyfence.benchmarks import best_of, machine
+from skyfence.benchmarks import best_of, record
 from skyfence.errors import UsageError
 from skyfence.sources.modes import DECODERS, DEFAULT_DECODER, make_decoder
 
@@ -101,18 +101,13 @@ def run(
     faster = max(DECODERS, key=lambda name: rates[f"ours_{name}"])
     ours_rate = rates[f"ours_{DEFAULT_DECODER}"]
     baselines = {k: v for k, v in rates.items() if k != f"ours_{DEFAULT_DECODER}"}
-    return {
-        "name": "decode",
-        "ours_per_s": round(ours_rate, 1),
-        "baselines": {k: round(v, 1) for k, v in baselines.items()},
-        "ratios": {k: round(ours_rate / v, 3) for k, v in baselines.items()},
-        "points": n,
-        "machine": machine(),
-        "unit": "Mode S messages decoded per second",
-        "default_decoder": DEFAULT_DECODER,
-        "faster_decoder": faster,
-        "default_is_faster": faster == DEFAULT_DECODER,
-        "per_decoder": {
+    return record(
+        "decode", ours_rate, baselines, n,
+        unit="Mode S messages decoded per second",
+        default_decoder=DEFAULT_DECODER,
+        faster_decoder=faster,
+        default_is_faster=faster == DEFAULT_DECODER,
+        per_decoder={
             name: {
                 "ours_per_s": round(rates[f"ours_{name}"], 1),
                 "library_per_s": round(rates[f"{name}_library"], 1),
@@ -120,10 +115,10 @@ def run(
             }
             for name in DECODERS
         },
-        "batch_frames": batch,
-        "frames_source": "traffic/data/samples/rs1090/full_flight_short.jsonl",
-        "reference": list(SAMPLE_REF),
-    }
+        batch_frames=batch,
+        frames_source="traffic/data/samples/rs1090/full_flight_short.jsonl",
+        reference=list(SAMPLE_REF),
+    )
 
 
 if __name__ == "__main__":

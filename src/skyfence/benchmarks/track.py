@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from skyfence.benchmarks import machine
+from skyfence.benchmarks import record
 from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking import track_plots
 from skyfence.tracking.filters import ConstantVelocity
@@ -170,22 +170,17 @@ def run(json: bool = False, *, targets: int = 10, duration_s: float = 300.0,
     results["stonesoup"] = _scores("stonesoup", ss, truth, n / elapsed)
     ours_rate = results["ours"]["per_s"]
     baselines = {k: v["per_s"] for k, v in results.items() if k != "ours"}
-    return {
-        "name": "track",
-        "ours_per_s": round(ours_rate, 1),
-        "baselines": {k: round(v, 1) for k, v in baselines.items()},
-        "ratios": {k: round(ours_rate / v, 2) for k, v in baselines.items()},
-        "points": n,
-        "machine": machine(),
-        "unit": "radar plots tracked per second",
-        "targets": targets,
-        "clutter_plots": int(plots["target"].isna().sum()),
-        "rmse_m": {k: v["rmse_m"] for k, v in results.items()},
-        "ospa_m": {k: v["ospa_m"] for k, v in results.items()},
-        "tracks": {k: int(v["tracks"]) for k, v in results.items()},
-        "false_tracks": {k: int(v["false_tracks"]) for k, v in results.items()},
-        "targets_tracked": {k: int(v["targets_tracked"]) for k, v in results.items()},
-    }
+    return record(
+        "track", ours_rate, baselines, n,
+        unit="radar plots tracked per second",
+        targets=targets,
+        clutter_plots=int(plots["target"].isna().sum()),
+        rmse_m={k: v["rmse_m"] for k, v in results.items()},
+        ospa_m={k: v["ospa_m"] for k, v in results.items()},
+        tracks={k: int(v["tracks"]) for k, v in results.items()},
+        false_tracks={k: int(v["false_tracks"]) for k, v in results.items()},
+        targets_tracked={k: int(v["targets_tracked"]) for k, v in results.items()},
+    )
 
 
 def _scores(name: str, obs: pd.DataFrame, truth: pd.DataFrame, per_s: float
