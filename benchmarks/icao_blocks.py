@@ -16,26 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import time
-from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from skyfence.benchmarks import best_of, record
 from skyfence.identify.icao_blocks import parse_icao24, registration_state, state_of
-
-
-def best_of(repeat: int, func: Callable[[], Any]) -> float:
-    """Shortest wall time of ``repeat`` calls, seconds."""
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def make_ids(points: int, seed: int = 0) -> np.ndarray:
@@ -70,21 +56,10 @@ def main() -> None:
 
     per_s = {k: args.points / v for k, v in ours.items()}
     baseline_per_s = len(subset) / loop
-    ratio = per_s["object_ndarray"] / baseline_per_s
-    cpu = platform.processor() or platform.machine()
-    print(
-        json.dumps(
-            {
-                "name": "icao_blocks",
-                "ours_per_s": round(per_s["object_ndarray"]),
-                "baselines": {"python_loop_state_of": round(baseline_per_s)},
-                "ratios": {"python_loop_state_of": round(ratio, 2)},
-                "points": args.points,
-                "per_input_per_s": {k: round(v) for k, v in per_s.items()},
-                "machine": {"cores": os.cpu_count(), "cpu": cpu},
-            }
-        )
-    )
+    print(json.dumps(record(
+        "icao_blocks", per_s["object_ndarray"], {"python_loop_state_of": baseline_per_s},
+        args.points, per_input_per_s={k: round(v) for k, v in per_s.items()},
+    )))
 
 
 if __name__ == "__main__":
