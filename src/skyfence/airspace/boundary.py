@@ -16,6 +16,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
+from skyfence.airspace.antimeridian import seam_edges
 from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m
 
 #: a nearest point chosen on the unit sphere is re-checked on the ellipsoid against every
@@ -52,8 +53,11 @@ class _Pieces:
     y1: np.ndarray
     a: np.ndarray
     b: np.ndarray
-    tree: cKDTree  # over piece starts
-    prev: np.ndarray  # the piece ending where each piece starts
+    #: KD-tree over piece starts, then the ends of pieces no other piece starts from
+    #: (the last piece before a seam)
+    tree: cKDTree
+    owner: np.ndarray  # the piece of each tree point
+    also: np.ndarray  # the piece ending at each tree point, -1 for none
 
     def nearest(self, p: np.ndarray, piece: np.ndarray) -> tuple[FloatArray, FloatArray]:
         """Nearest point of each paired piece to ``p``: (lon, lat) and unit vector."""
@@ -67,7 +71,12 @@ class _Pieces:
 
 
 class Boundary:
-    """Boundary segments of one zone with a spatial index over them."""
+    """Boundary segments of one zone with a spatial index over them.
+
+    Seams are left out (see :mod:`skyfence.airspace.antimeridian`): the ±180 cut of a
+    zone that goes on across it and edges along a pole are not borders, so crossing
+    them is no crossing and depth is never measured to them.
+    """
 
     def __init__(self, geometry: BaseGeometry) -> None:
         rings = shapely.get_rings(shapely.get_parts(geometry))
@@ -76,9 +85,12 @@ class Boundary:
         start = coords[:-1][same_ring]
         end = coords[1:][same_ring]
         keep = np.any(start != end, axis=1)
-        self.x0, self.y0 = start[keep, 0].copy(), start[keep, 1].copy()
-        self.x1, self.y1 = end[keep, 0].copy(), end[keep, 1].copy()
-        self.ring = ring_index[:-1][same_ring][keep]
+        start, end = start[keep], end[keep]
+        ring = ring_index[:-1][same_ring][keep]
+        border = ~seam_edges(geometry, start[:, 0], start[:, 1], end[:, 0], end[:, 1])
+        self.x0, self.y0 = start[border, 0].copy(), start[border, 1].copy()
+        self.x1, self.y1 = end[border, 0].copy(), end[border, 1].copy()
+        self.ring = ring[border]
 
     def __len__(self) -> int:
         return len(self.x0)
@@ -99,9 +111,28 @@ class Boundary:
         Returns ``(segment_index, fraction)`` pairs: track segment ``i`` crosses the
         boundary at ``fraction`` along it (0 at its start, 1 at its end). Tracks are
         interpolated linearly in lon/lat (the contract), so this planar test is exact.
+        A segment over the antimeridian comes unwrapped (its end longitude beyond
+        ±180); its part beyond is tested against the boundary moved by 360 degrees.
         """
         if len(x0) == 0 or len(self) == 0:
             return np.empty(0, dtype=np.intp), np.empty(0)
+        segs, fracs = [], []
+        lo, hi = np.minimum(x0, x1), np.maximum(x0, x1)
+        for shift, part in ((0.0, np.flatnonzero((hi >= -180) & (lo <= 180))),
+                            (-360.0, np.flatnonzero(hi > 180)),
+                            (360.0, np.flatnonzero(lo < -180))):
+            if len(part):
+                seg, t = self._plane_crossings(x0[part] + shift, y0[part], x1[part] + shift,
+                                               y1[part])
+                segs.append(part[seg])
+                fracs.append(t)
+        if not segs:
+            return np.empty(0, dtype=np.intp), np.empty(0)
+        return np.concatenate(segs), np.concatenate(fracs)
+
+    def _plane_crossings(
+        self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
+    ) -> tuple[np.ndarray, FloatArray]:
         boxes = shapely.box(
             np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1)
         )
@@ -134,15 +165,22 @@ class Boundary:
         x0, y0 = self.x0[seg] + f0 * dx[seg], self.y0[seg] + f0 * dy[seg]
         x1, y1 = self.x0[seg] + f1 * dx[seg], self.y0[seg] + f1 * dy[seg]
         a, b = _unit_vectors(x0, y0), _unit_vectors(x1, y1)
-        # one KD-tree point per piece start; rings are closed, so every piece end is the
-        # start of the next piece of its ring (the last piece ends at the ring's first)
-        ring = self.ring[seg]
-        first_of_ring = np.concatenate([[True], ring[1:] != ring[:-1]])
-        ring_first = np.flatnonzero(first_of_ring)
-        ring_last = np.append(ring_first[1:], len(seg)) - 1
+        # the piece ending where each piece starts: the one before it in its segment,
+        # else the last piece of the segment before along the ring (none after a seam)
         prev = np.arange(len(seg)) - 1
-        prev[ring_first] = ring_last
-        return _Pieces(x0, y0, x1, y1, a, b, cKDTree(a), prev)
+        seg_first = np.cumsum(n_cut) - n_cut
+        prev_seg = _previous_segment(self.x0, self.y0, self.x1, self.y1, self.ring)
+        last_piece = np.cumsum(n_cut) - 1
+        prev[seg_first] = np.where(prev_seg >= 0, last_piece[prev_seg], -1)
+        # every boundary point must be within half a piece of a tree point: pieces that
+        # no piece follows add their end
+        followed = np.zeros(len(seg), bool)
+        followed[prev[prev >= 0]] = True
+        open_end = np.flatnonzero(~followed)
+        points = np.vstack([a, b[open_end]])
+        owner = np.concatenate([np.arange(len(seg)), open_end])
+        also = np.concatenate([prev, np.full(len(open_end), -1)])
+        return _Pieces(x0, y0, x1, y1, a, b, cKDTree(points), owner, also)
 
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> FloatArray:
         """Geodesic distance in metres from each position to the boundary.
@@ -176,8 +214,9 @@ class Boundary:
             pt = np.concatenate([pt, np.repeat(full, counts)])
             hit = np.concatenate([hit, np.concatenate(more).astype(np.int64)])
         # a start point is the end of the previous piece too
-        pt = np.concatenate([pt, pt])
-        hit = np.concatenate([hit, pc.prev[hit]])
+        also = pc.also[hit]
+        pt = np.concatenate([pt, pt[also >= 0]])
+        hit = np.concatenate([pc.owner[hit], also[also >= 0]])
         m = np.int64(len(pc.x0))
         key = np.sort(pt * m + hit)
         key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
@@ -264,6 +303,21 @@ class Boundary:
                 left[pick] = False
                 rest, ub = rest[left], ub[left]
         return best
+
+
+def _previous_segment(
+    x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray, ring: np.ndarray
+) -> np.ndarray:
+    """The segment ending where each segment starts, along its ring; -1 where the ring
+    is open (a seam was left out before it)."""
+    n = len(x0)
+    if n == 0:
+        return np.empty(0, np.intp)
+    prev = np.arange(n) - 1
+    first = np.flatnonzero(np.concatenate([[True], ring[1:] != ring[:-1]]))
+    prev[first] = np.append(first[1:], n) - 1
+    linked = (x1[prev] == x0) & (y1[prev] == y0) & (ring[prev] == ring)
+    return np.where(linked, prev, -1)
 
 
 def _arc_upper_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray

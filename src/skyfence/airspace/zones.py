@@ -18,11 +18,19 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from skyfence.airspace.geodesy import destination
+from skyfence.airspace.antimeridian import contains_on_globe, lon_delta, normalize_polygonal
+from skyfence.airspace.geodesy import destination, geodesic_distance_m
 from skyfence.errors import ZoneError
 
-#: vertices of a circle zone; chord error is r * (1 - cos(pi / n)), 0.05 m for 5 km
+#: vertices a circle zone starts with; chord error is r * (1 - cos(pi / n)), 0.05 m for 5 km
 CIRCLE_VERTICES = 720
+#: edges of a circle are halved until their lon/lat-straight middle lies this close to
+#: the true geodesic circle (large circles and circles near a pole need more vertices)
+CIRCLE_TOLERANCE_M = 1.0
+#: the largest circle zone: a geodesic circle of more than about a quarter of the
+#: globe's circumference no longer bounds one side of the globe that the lon/lat plane
+#: can hold (it can enclose both poles); draw such areas as polygons
+MAX_CIRCLE_RADIUS_KM = 9000.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,6 +52,12 @@ class Zone:
         geom = self.geometry
         if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
             raise ZoneError(f"zone '{self.name}': geometry must be a non-empty (Multi)Polygon")
+        cut = normalize_polygonal(geom, self.name)
+        if cut is not geom:
+            geom = cut
+            object.__setattr__(self, "geometry", geom)
+        if geom.bounds == (-180.0, -90.0, 180.0, 90.0) and geom.area >= 360.0 * 180.0:
+            raise ZoneError(f"zone '{self.name}' covers the whole globe: it has no border")
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
             polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon"]
@@ -79,8 +93,12 @@ class Zone:
         return ok
 
     def contains(self, lon: np.ndarray, lat: np.ndarray, altitude: np.ndarray) -> np.ndarray:
-        """Which positions are inside the zone (horizontally and vertically)."""
-        inside = shapely.contains_xy(self.geometry, lon, lat)
+        """Which positions are inside the zone (horizontally and vertically).
+
+        Longitudes may lie outside [-180, 180] (they are wrapped); a position on the
+        antimeridian or a pole is inside when the zone holds it on either side.
+        """
+        inside = contains_on_globe(self.geometry, lon, lat)
         if self.has_altitude_limits:
             inside &= self.altitude_ok(altitude)
         return np.asarray(inside, dtype=bool)
@@ -100,10 +118,37 @@ def circle_zone(
         raise ZoneError(f"circle '{name}': centre {lat},{lon} is not a valid position")
     if not (radius_km > 0 and math.isfinite(radius_km)):
         raise ZoneError(f"circle '{name}': radius must be a positive number of km")
-    az = np.linspace(0.0, 360.0, CIRCLE_VERTICES, endpoint=False)
-    lons, lats = destination(lon, lat, az, radius_km * 1000.0)
-    ring = np.column_stack([lons, lats])
+    if radius_km > MAX_CIRCLE_RADIUS_KM:
+        raise ZoneError(f"circle '{name}': radius {radius_km:g} km is over the "
+                        f"{MAX_CIRCLE_RADIUS_KM:,.0f} km limit (a larger circle covers most of "
+                        "a hemisphere): draw the area as polygons in a zones file")
+    ring = circle_ring(lat, lon, radius_km * 1000.0)
     return Zone(name, "custom", shapely.Polygon(ring), floor_m, ceiling_m, f"circle {radius_km} km")
+
+
+def circle_ring(lat: float, lon: float, radius_m: float) -> np.ndarray:
+    """Vertices (lon, lat) of a geodesic circle, dense enough for lon/lat-straight edges.
+
+    Starts from :data:`CIRCLE_VERTICES` azimuths and halves every edge whose straight
+    lon/lat middle (taken the shorter way round in longitude) lies more than
+    :data:`CIRCLE_TOLERANCE_M` from the circle's own point at the middle azimuth, as
+    happens near a pole or for circles of thousands of km. Longitudes are wrapped; the
+    zone cuts the ring at ±180 and closes it along a pole it encloses.
+    """
+    az = np.linspace(0.0, 360.0, CIRCLE_VERTICES + 1)
+    for _ in range(16):
+        lons, lats = destination(lon, lat, az, radius_m)
+        mid_az = (az[:-1] + az[1:]) / 2
+        true_lon, true_lat = destination(lon, lat, mid_az, radius_m)
+        flat_lon = lons[:-1] + lon_delta(lons[:-1], lons[1:]) / 2
+        flat_lat = (lats[:-1] + lats[1:]) / 2
+        off = geodesic_distance_m(flat_lon, flat_lat, true_lon, true_lat)
+        split = np.flatnonzero(off > CIRCLE_TOLERANCE_M)
+        if not len(split) or len(az) > 200_000:
+            break
+        az = np.sort(np.concatenate([az, mid_az[split]]))
+    lons, lats = destination(lon, lat, az[:-1], radius_m)
+    return np.column_stack([lons, lats])
 
 
 def parse_circle(spec: str) -> Zone:

@@ -38,8 +38,14 @@ def segment_transitions(
     seg_start: np.ndarray,
     in0: np.ndarray,
     in1: np.ndarray,
+    *,
+    lon_next: np.ndarray | None = None,
 ) -> Transitions:
     """Transitions on the segments ``seg_start[k] -> seg_start[k] + 1``.
+
+    ``lon_next[i]`` is the longitude of row ``i + 1`` seen from row ``i`` the shorter way
+    round (beyond ±180 where the segment crosses the antimeridian); by default the next
+    row's own longitude.
 
     ``in0`` and ``in1`` are the states at each segment's two fixes. A segment is examined
     when its end states differ, when its line crosses the boundary (a corner cut between
@@ -50,7 +56,8 @@ def segment_transitions(
     i1 = seg_start + 1
     if len(i0) == 0:
         return Transitions.empty()
-    hit_seg, hit_t = boundary.crossings(lon[i0], lat[i0], lon[i1], lat[i1])
+    x1 = lon[i1] if lon_next is None else lon_next[i0]
+    hit_seg, hit_t = boundary.crossings(lon[i0], lat[i0], x1, lat[i1])
     fracs: list[np.ndarray] = [hit_t]
     segs: list[np.ndarray] = [hit_seg]
     if zone.has_altitude_limits:
@@ -94,7 +101,7 @@ def segment_transitions(
     mt = np.asarray(mids_t)
     j0, j1 = i0[ms], i1[ms]
     mid_in = zone.contains(
-        lon[j0] + mt * (lon[j1] - lon[j0]),
+        lon[j0] + mt * (x1[ms] - lon[j0]),
         lat[j0] + mt * (lat[j1] - lat[j0]),
         alt[j0] + mt * (alt[j1] - alt[j0]),
     )

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from skyfence.airspace.antimeridian import wrap_lon
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.geodesy import FloatArray, metres_per_degree
 from skyfence.airspace.zones import Zone
@@ -164,7 +165,15 @@ def _within_boundary(zone: Zone, lon: np.ndarray, lat: np.ndarray,
     reach = np.clip(np.abs(lat) + distance_m / 110_000.0 + 0.01, 0, 89.9)
     m_lon, m_lat = metres_per_degree(reach)
     deg = distance_m / np.maximum(np.minimum(m_lon, m_lat), 1.0) * 1.001
-    return np.asarray(shapely.dwithin(zone.boundary, shapely.points(lon, lat), deg))
+    near = np.asarray(shapely.dwithin(zone.boundary, shapely.points(lon, lat), deg))
+    # the plane ends at ±180 where the globe does not: look across it too
+    for shift in (-360.0, 360.0):
+        across = np.flatnonzero(~near & (np.abs(lon + shift) <= 180.0 + deg))
+        if len(across):
+            d = deg[across] if np.ndim(deg) else deg
+            near[across] = shapely.dwithin(zone.boundary,
+                                           shapely.points(lon[across] + shift, lat[across]), d)
+    return near
 
 
 def _near_zone(zone: Zone, lon: np.ndarray, lat: np.ndarray,
@@ -174,7 +183,12 @@ def _near_zone(zone: Zone, lon: np.ndarray, lat: np.ndarray,
     m_lon, m_lat = metres_per_degree(np.clip(np.abs(lat), 0, 89.0))
     dx = margin_m / np.maximum(m_lon, 1.0)
     dy = margin_m / m_lat
-    return np.asarray((lon >= x0 - dx) & (lon <= x1 + dx) & (lat >= y0 - dy) & (lat <= y1 + dy))
+    in_lat = (lat >= y0 - dy) & (lat <= y1 + dy)
+    in_lon = np.zeros(len(lon), bool)
+    for shift in (0.0, -360.0, 360.0):  # the box seen across ±180 too
+        x = lon + shift
+        in_lon |= (x >= x0 - dx) & (x <= x1 + dx)
+    return np.asarray(in_lat & in_lon)
 
 
 # ---------------------------------------------------------------------------- approach
@@ -280,7 +294,8 @@ def predict_approaches(
                 zone_kind=zone.kind, at=float(t0[i]), lat=float(lat[i]), lon=float(lon[i]),
                 altitude=_opt(alt[i]), distance_m=float(dist[k]), velocity=_opt(speed[i]),
                 callsign=_str_or_none(calls[i]),
-                entry_time=float(t0[i]) + tte, entry_point=(float(ey[k]), float(ex[k])),
+                entry_time=float(t0[i]) + tte,
+                entry_point=(float(ey[k]), float(wrap_lon(ex[k]))),
                 time_to_entry_s=tte,
             ))
     out.sort(key=lambda w: (w.time_to_entry_s or 0.0, w.track, w.zone))

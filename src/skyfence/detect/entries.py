@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from skyfence.airspace.antimeridian import lon_delta, wrap_lon
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.zones import Zone
-from skyfence.detect.crossings import segment_transitions
-from skyfence.detect.screen import Screen, default_screen
+from skyfence.detect.crossings import Transitions, segment_transitions
+from skyfence.detect.screen import CellScreening, Screen, ScreeningLike, default_screen
 from skyfence.model import Entry
 
 EMERGENCY_SQUAWKS = ("7500", "7600", "7700")
@@ -183,6 +184,9 @@ class EntryDetector:
         scr = self.screen.screen(w.lon, w.lat)
         # segments that may cross some boundary: ends in cells that are neither the same
         # nor edge neighbours, or a boundary cell
+        seam = np.flatnonzero((np.abs(w.lon) == 180.0) | (np.abs(w.lat) == 90.0))
+        if len(seam):
+            scr = _screen_seam(self.screen, scr, w.lon, w.lat, seam)
         seg = w.seg_start
         i0, i1 = seg, seg + 1
         clear_between = getattr(self.screen, "clear_between", None)
@@ -191,13 +195,8 @@ class EntryDetector:
         maybe = seg[~clear | scr.boundary[i0] | scr.boundary[i1]]
         seg_zone_pairs = np.empty((2, 0), np.intp)
         if len(maybe):
-            boxes = shapely.box(
-                np.minimum(w.lon[maybe], w.lon[maybe + 1]),
-                np.minimum(w.lat[maybe], w.lat[maybe + 1]),
-                np.maximum(w.lon[maybe], w.lon[maybe + 1]),
-                np.maximum(w.lat[maybe], w.lat[maybe + 1]),
-            )
-            k, zi = self._zone_boxes.query(boxes)
+            k, zi = _query_segment_boxes(self._zone_boxes, w.lon[maybe], w.lat[maybe],
+                                         w.lon_next[maybe], w.lat[maybe + 1])
             seg_zone_pairs = np.vstack([maybe[k], zi])
         # inside rows (horizontally) grouped by zone, rows ascending within a zone
         rows_l, zones_l = [], []
@@ -268,8 +267,10 @@ class EntryDetector:
             return np.asarray(rows[pos] == r)
 
         tr = segment_transitions(
-            zone, self.boundary(zi), w.lon, w.lat, w.alt, cand, inside(cand), inside(cand + 1)
+            zone, self.boundary(zi), w.lon, w.lat, w.alt, cand, inside(cand), inside(cand + 1),
+            lon_next=w.lon_next,
         )
+        tr = _without_touches(tr)
         stats = rows[~w.is_carried[rows]]
         carried_open = {c: d.pop(zi) for c, d in w.carried_open.items() if zi in d}
         if len(stats) == 0 and len(tr.row) == 0 and not carried_open:
@@ -290,7 +291,7 @@ class EntryDetector:
         if len(stats):
             depth[run_first] = self.boundary(zi).max_distance_m(w.lon[stats], w.lat[stats], starts)
 
-        code, time, lon, lat = w.code, w.time, w.lon, w.lat
+        code, time, lon, lon_next, lat = w.code, w.time, w.lon, w.lon_next, w.lat
         items: list[tuple[float, int, str, int, float, bool]] = []
         first_in = stats[w.track_start[stats]]
         items.extend((float(i), 0, "start", int(i), 0.0, True) for i in first_in.tolist())
@@ -325,7 +326,7 @@ class EntryDetector:
                 if kind == "start":
                     t, x, y, interp = float(time[r]), float(lon[r]), float(lat[r]), False
                 else:
-                    t, x, y = _lerp(time, lon, lat, r, f)
+                    t, x, y = _lerp(time, lon, lon_next, lat, r, f)
                     interp = True
                 entry = _new_entry(zone, str(keys[c]), t, interp, (y, x) if interp else None)
                 if self.config.keep_path:
@@ -344,7 +345,7 @@ class EntryDetector:
             elif kind == "cross" and not flag:
                 if cur is None:
                     continue
-                t, x, y = _lerp(time, lon, lat, r, f)
+                t, x, y = _lerp(time, lon, lon_next, lat, r, f)
                 e = cur.entry
                 e.exited_at, e.exit_point = t, (y, x)
                 if e.observations == 0:
@@ -409,6 +410,9 @@ class _Work:
     code: np.ndarray
     time: np.ndarray
     lon: np.ndarray
+    #: the longitude of the next row seen from this one: the next fix's longitude moved
+    #: by 360 degrees where the segment to it crosses the antimeridian (unwrapped)
+    lon_next: np.ndarray
     lat: np.ndarray
     alt: np.ndarray
     is_carried: np.ndarray
@@ -471,6 +475,9 @@ class _Work:
         w.track_start = ~w.seg_ok
         w.seg_start = np.flatnonzero(w.seg_ok[1:])
         w.piece_end_rows = np.flatnonzero(gap[1:])
+        w.lon_next = w.lon.copy()
+        if n > 1:
+            w.lon_next[:-1] = w.lon[:-1] + lon_delta(w.lon[:-1], w.lon[1:])
         w.last_of_key = np.ones(n, bool)
         w.last_of_key[:-1] = ~same_key[1:]
         w.cols = _BatchColumns(batch, src[order])
@@ -498,13 +505,76 @@ class _Work:
 
 
 def _lerp(
-    time: np.ndarray, lon: np.ndarray, lat: np.ndarray, r: int, f: float
+    time: np.ndarray, lon: np.ndarray, lon_next: np.ndarray, lat: np.ndarray, r: int, f: float
 ) -> tuple[float, float, float]:
-    """Time and position at fraction ``f`` of the segment starting at row ``r``."""
+    """Time and position at fraction ``f`` of the segment starting at row ``r`` (the
+    shorter way round in longitude; the longitude is wrapped into [-180, 180])."""
     t = time[r] + f * (time[r + 1] - time[r])
-    x = lon[r] + f * (lon[r + 1] - lon[r])
+    x = wrap_lon(lon[r] + f * (lon_next[r] - lon[r]))
     y = lat[r] + f * (lat[r + 1] - lat[r])
     return float(t), float(x), float(y)
+
+
+def _without_touches(tr: Transitions) -> Transitions:
+    """Transitions without the exit-and-entry pairs at one fix on the boundary.
+
+    A track that reaches the boundary exactly at a fix and goes on inside has touched
+    the boundary, not crossed it: the fix itself is not inside (a boundary point is in
+    no zone), so the segments on either side report an exit at the fix and an entry at
+    the fix. Such a zero-length excursion is no exit: the pair is dropped and the entry
+    goes on.
+    """
+    exit_at = np.flatnonzero(~tr.entering & (tr.fraction == 1.0))
+    enter_at = np.flatnonzero(tr.entering & (tr.fraction == 0.0))
+    if not len(exit_at) or not len(enter_at):
+        return tr
+    touched = np.intersect1d(tr.row[exit_at] + 1, tr.row[enter_at])
+    if not len(touched):
+        return tr
+    keep = np.ones(len(tr.row), bool)
+    keep[exit_at[np.isin(tr.row[exit_at] + 1, touched)]] = False
+    keep[enter_at[np.isin(tr.row[enter_at], touched)]] = False
+    return Transitions(tr.row[keep], tr.fraction[keep], tr.entering[keep])
+
+
+def _query_segment_boxes(
+    tree: shapely.STRtree, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(segment, zone) pairs whose bounding boxes meet; ``x1`` may be unwrapped beyond
+    ±180: the part of such a box beyond the antimeridian is asked on the other side."""
+    lo, hi = np.minimum(x0, x1), np.maximum(x0, x1)
+    ylo, yhi = np.minimum(y0, y1), np.maximum(y0, y1)
+    segs, zones = [], []
+    for shift, part in ((0.0, np.arange(len(x0))), (-360.0, np.flatnonzero(hi > 180.0)),
+                        (360.0, np.flatnonzero(lo < -180.0))):
+        if len(part):
+            a = np.maximum(lo[part] + shift, -180.0)
+            b = np.minimum(hi[part] + shift, 180.0)
+            k, z = tree.query(shapely.box(a, ylo[part], b, yhi[part]))
+            segs.append(part[k])
+            zones.append(z)
+    seg, zone = np.concatenate(segs), np.concatenate(zones)
+    if len(seg) == 0:
+        return seg.astype(np.intp), zone.astype(np.intp)
+    n_z = int(zone.max()) + 1
+    key = np.unique(seg.astype(np.int64) * n_z + zone)
+    return (key // n_z).astype(np.intp), (key % n_z).astype(np.intp)
+
+
+def _screen_seam(
+    screen: Screen, scr: ScreeningLike, lon: np.ndarray, lat: np.ndarray, rows: np.ndarray
+) -> CellScreening:
+    """The screening with positions exactly on ±180 or a pole asked just off the seam on
+    both sides: such a position is in a zone that holds it on either side."""
+    y = np.clip(lat[rows], -90.0 + 1e-9, 90.0 - 1e-9)
+    x = lon[rows]
+    east = screen.screen(np.where(np.abs(x) == 180.0, -180.0 + 1e-9, x), y).zone
+    west = screen.screen(np.where(np.abs(x) == 180.0, 180.0 - 1e-9, x), y).zone
+    zone = np.array(scr.zone, copy=True)
+    zone[rows] = np.where(east >= 0, east, west)
+    boundary = np.array(scr.boundary, copy=True)
+    boundary[rows] = True
+    return CellScreening(zone, np.asarray(scr.cell), boundary)
 
 
 class _BatchColumns:

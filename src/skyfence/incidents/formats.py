@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from skyfence.airspace.antimeridian import lon_delta
 from skyfence.incidents.record import RECORD_FIELDS, entry_id
 from skyfence.model import Entry
 
@@ -70,14 +72,34 @@ def write_geojson(
     for r in records:
         found = by_id.get(r["id"])
         path = found.path if found is not None else []
-        coords = [[round(lon, 6), round(lat, 6)] for _, lat, lon in path]
-        if len(coords) == 1:
-            coords = coords * 2
-        geom: dict[str, Any] | None
-        geom = {"type": "LineString", "coordinates": coords} if coords else None
+        geom = path_geometry([(lon, lat) for _, lat, lon in path])
         feats.append({"type": "Feature", "geometry": geom, "properties": r})
     json.dump({"type": "FeatureCollection", "features": feats}, out, ensure_ascii=False)
     out.write("\n")
+
+
+def path_geometry(points: Sequence[tuple[float, float]]) -> dict[str, Any] | None:
+    """A GeoJSON LineString of (lon, lat) points, cut where it crosses ±180 (RFC 7946
+    section 3.1.9): a MultiLineString then, each part ending on the antimeridian."""
+    if not points:
+        return None
+    if len(points) == 1:
+        points = [points[0], points[0]]
+    parts: list[list[list[float]]] = [[]]
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
+        if not parts[-1]:
+            parts[-1].append([round(x0, 6), round(y0, 6)])
+        dx = float(lon_delta(x0, x1))
+        if abs(x0 + dx) > 180.0:  # the shorter way goes over the antimeridian
+            edge = 180.0 if x0 + dx > 0 else -180.0
+            f = (edge - x0) / dx
+            y = round(y0 + f * (y1 - y0), 6)
+            parts[-1].append([edge, y])
+            parts.append([[-edge, y]])
+        parts[-1].append([round(x1, 6), round(y1, 6)])
+    if len(parts) == 1:
+        return {"type": "LineString", "coordinates": parts[0]}
+    return {"type": "MultiLineString", "coordinates": parts}
 
 
 def render_table(records: Sequence[dict[str, Any]], out: TextIO, *, title: str = "") -> None:
