@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from skyfence.fusion.correlator import Identity
 from skyfence.identify.classify import categorize
 from skyfence.identify.icao_blocks import parse_icao24, registration_state
 from skyfence.incidents.record import to_record
@@ -17,10 +18,17 @@ from skyfence.policy import Policy
 
 @dataclass
 class Assessor:
-    """Turns entries into incident records under one policy."""
+    """Turns entries into incident records under one policy.
+
+    ``identities`` (from fusion, by track) name the transponder a radar track matched:
+    a track that went dark keeps its non-cooperative judgement but its record carries
+    the address, callsign and registration state last heard, and ``went_dark_at``; a
+    radar track whose own Mode S replies give an address is a cooperative aircraft.
+    """
 
     policy: Policy = field(default_factory=Policy)
     military_db: Mapping[str, bool] | None = None
+    identities: Mapping[str, Identity] = field(default_factory=dict)
 
     def record(self, entry: Entry, behaviours: Collection[str] = ()) -> dict[str, Any]:
         """The contract record for ``entry`` (``behaviours``: early-warning flags)."""
@@ -34,7 +42,11 @@ class Assessor:
             return []
         tracks = np.array([e.track for e in entries], dtype=object)
         _, coop = parse_icao24(tracks)
-        states = registration_state(np.where(coop, tracks, "000000"))
+        known = [self.identities.get(e.track) for e in entries]
+        address = np.array([t if c else (k["icao24"] if k is not None else "000000")
+                            for t, c, k in zip(tracks, coop, known, strict=True)], dtype=object)
+        coop = coop | np.array([k is not None and k["mode_s"] for k in known], dtype=bool)
+        states = registration_state(address)
 
         def arr(values: list[float | None]) -> np.ndarray:
             return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
@@ -45,12 +57,17 @@ class Assessor:
         out = []
         db = self.military_db
         for i, e in enumerate(entries):
-            icao = e.track.strip().lower() if coop[i] else None
+            ident = known[i]
+            icao = str(address[i]).strip().lower() if (coop[i] or ident is not None) else None
             cls_ = Classification(
                 cooperative=bool(coop[i]), category=str(names[i]),
-                registration_state=states[i] if coop[i] else None,
+                registration_state=states[i] if icao is not None else None,
                 military=db.get(icao) if (db is not None and icao is not None) else None,
                 confidence=float(conf[i]) if names[i] != "unknown" else None,
             )
-            out.append(to_record(e, cls_, self.policy.judge(e, cls_, behaviours)))
+            if ident is not None and e.callsign is None:
+                e = replace(e, callsign=ident["callsign"])
+            out.append(to_record(e, cls_, self.policy.judge(e, cls_, behaviours),
+                                 icao24=icao,
+                                 went_dark_at=ident["went_dark_at"] if ident else None))
         return out

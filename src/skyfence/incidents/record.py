@@ -17,7 +17,7 @@ RECORD_FIELDS = (
     "id", "zone", "zone_kind", "track", "icao24", "callsign", "entered_at",
     "entry_interpolated", "exited_at", "last_inside_at", "duration_s", "max_depth_m",
     "entry_point", "exit_point", "min_altitude_m", "max_altitude_m", "observations",
-    "classification", "violation", "severity", "reasons", "protocol",
+    "classification", "violation", "severity", "reasons", "protocol", "went_dark_at",
 )
 
 
@@ -44,14 +44,24 @@ def _opt(v: float | None, nd: int) -> float | None:
     return None if v is None else round(v, nd)
 
 
-def to_record(entry: Entry, cls_: Classification, verdict: Verdict) -> dict[str, Any]:
-    """The contract's incident record for one entry."""
+def to_record(
+    entry: Entry, cls_: Classification, verdict: Verdict, *,
+    icao24: str | None = None, went_dark_at: float | None = None,
+) -> dict[str, Any]:
+    """The contract's incident record for one entry.
+
+    ``icao24`` overrides the address derived from a cooperative track id (fusion knows
+    the address of a radar track that went dark); ``went_dark_at`` is when its
+    transponder fell silent.
+    """
+    if icao24 is None and cls_.cooperative:
+        icao24 = entry.track.strip().lower()
     return {
         "id": entry_id(entry.zone, entry.track, entry.entered_at),
         "zone": entry.zone,
         "zone_kind": entry.zone_kind,
         "track": entry.track,
-        "icao24": entry.track.strip().lower() if cls_.cooperative else None,
+        "icao24": icao24,
         "callsign": entry.callsign,
         "entered_at": iso_time(entry.entered_at),
         "entry_interpolated": entry.entry_interpolated,
@@ -69,4 +79,5 @@ def to_record(entry: Entry, cls_: Classification, verdict: Verdict) -> dict[str,
         "severity": verdict.severity,
         "reasons": list(verdict.reasons),
         "protocol": [step.to_record() for step in verdict.protocol],
+        "went_dark_at": iso_time(went_dark_at),
     }

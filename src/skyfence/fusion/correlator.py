@@ -1,0 +1,450 @@
+"""Radar tracks against transponder tracks, as the data arrive: who is who, who went dark.
+
+A primary radar sees every aircraft; a transponder (ADS-B, Mode S) says which one it
+is. A radar track that follows a transponder track is that aircraft: its fixes are not
+screened a second time as a non-cooperative target. A radar track that goes on after
+its transponder track stopped is an aircraft that **went dark**: it is screened as
+non-cooperative and its record carries the ICAO address and callsign last heard and
+the time the transponder fell silent. A radar track that matches nothing is
+non-cooperative.
+
+The rule (distances are chords between positions on a sphere, so nothing breaks at
+±180 or near a pole): for a radar fix at time ``t`` and a transponder track ``X`` that
+has messages within ``margin_s`` of ``t``, ``X``'s position is interpolated at the
+times of the radar track's fixes in ``[t - window_s, t + hold_s]`` that lie within
+``X``'s span (± ``margin_s``); the mean distance over those common fixes (the
+track's first fix, the raw plot it was started from, left out) below ``gate_m`` with
+at least ``min_common`` of them makes the fix ``X``'s. The fix itself must have a
+common time: fixes after the transponder's last message (plus the margin) cannot match
+it, which is how a transponder switched off shows.
+
+Decisions are causal and do not depend on how the data are cut into batches (a replay
+and a scan of the same files agree): a fix is decided
+
+- at once (data up to ``t``) when no transponder track is within reach of it,
+- else ``hold_s`` later (data up to ``t + hold_s``) when some candidate has enough
+  common fixes,
+- else ``hold_max_s`` later, with whatever common fixes there are then.
+
+A track's fixes leave in time order. The price of the rule is the hold: a target close
+to transponder traffic is reported up to ``hold_max_s`` after its fix. A target flying
+within ``gate_m`` of an airliner for a whole window would be taken for it: the rule
+cannot see that case (neither can a controller's screen without other sensors).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import TypedDict
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from skyfence.identify.icao_blocks import parse_icao24
+
+log = logging.getLogger(__name__)
+
+#: mean Earth radius for chord distances (m): at a few km chords equal arcs to 1e-7
+_R_M = 6_371_008.8
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Gates and holds of the radar-to-transponder correlation."""
+
+    #: mean distance below which a radar fix is the transponder aircraft (m)
+    gate_m: float = 1500.0
+    #: how far back the mean distance looks (s)
+    window_s: float = 60.0
+    #: fewest common fixes for a decision
+    min_common: int = 2
+    #: how far beyond a transponder track's first and last message it may speak (s)
+    margin_s: float = 10.0
+    #: how long a fix near transponder traffic waits for more evidence (s)
+    hold_s: float = 8.0
+    #: the longest a fix waits (s)
+    hold_max_s: float = 30.0
+    #: fastest aircraft assumed when deciding that no transponder track is near (m/s)
+    max_speed_ms: float = 400.0
+
+
+class Identity(TypedDict):
+    """What fusion knows of a radar track that matched a transponder track once."""
+
+    #: ICAO address (lower-case hex) of the transponder track it matched last
+    icao24: str
+    #: that transponder's last callsign, or None
+    callsign: str | None
+    #: unix seconds of that transponder's last message, when it then went silent while
+    #: the radar track went on; None while it still transmits
+    went_dark_at: float | None
+    #: the address came from the radar's own Mode S interrogation of the target (a
+    #: transponder that replies, so a cooperative aircraft), not from a matched track
+    mode_s: bool
+
+
+def _chord_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Positions on a sphere of the Earth's mean radius (m), (n, 3)."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    c = np.cos(phi)
+    return np.column_stack([c * np.cos(lam), c * np.sin(lam), np.sin(phi)]) * _R_M
+
+
+class _Transponders:
+    """Recent transponder messages per ICAO address, sorted by (address, time)."""
+
+    def __init__(self) -> None:
+        self.code_of: dict[str, int] = {}
+        self.names: list[str] = []
+        self.t = np.empty(0)
+        self.code = np.empty(0, np.int64)
+        self.xyz = np.empty((0, 3))
+        #: per code: last message time and last callsign (whole history, never pruned)
+        self.last_t = np.empty(0)
+        self.last_callsign: list[str | None] = []
+
+    def add(self, obs: pd.DataFrame) -> None:
+        if len(obs) == 0:
+            return
+        ids = obs["icao24"].to_numpy(object)
+        codes = np.fromiter((self._code(str(i)) for i in ids), np.int64, len(ids))
+        t = obs["time"].to_numpy(np.float64)
+        xyz = _chord_xyz(obs["lat"].to_numpy(np.float64), obs["lon"].to_numpy(np.float64))
+        self.t = np.concatenate([self.t, t])
+        self.code = np.concatenate([self.code, codes])
+        self.xyz = np.vstack([self.xyz, xyz])
+        order = np.lexsort((self.t, self.code))
+        self.t, self.code, self.xyz = self.t[order], self.code[order], self.xyz[order]
+        self._tree: cKDTree | None = None
+        newer = t >= self.last_t[codes]
+        np.maximum.at(self.last_t, codes, t)
+        if "callsign" in obs:
+            calls = obs["callsign"].to_numpy(object)
+            for c, cs in zip(codes[newer].tolist(), calls[newer].tolist(), strict=True):
+                if isinstance(cs, str) and cs.strip():
+                    self.last_callsign[c] = cs.strip()
+
+    def _code(self, icao: str) -> int:
+        c = self.code_of.get(icao)
+        if c is None:
+            c = self.code_of[icao] = len(self.names)
+            self.names.append(icao)
+            self.last_t = np.append(self.last_t, -np.inf)
+            self.last_callsign.append(None)
+        return c
+
+    def prune(self, before: float) -> None:
+        keep = self.t >= before
+        if not keep.all():
+            self.t, self.code, self.xyz = self.t[keep], self.code[keep], self.xyz[keep]
+            self._tree = None
+
+    def tree(self) -> cKDTree:
+        """KD-tree over the kept messages (rebuilt only after they change)."""
+        if getattr(self, "_tree", None) is None:
+            self._tree = cKDTree(self.xyz)
+        return self._tree
+
+    def position(self, code: np.ndarray, t: np.ndarray, upto: np.ndarray, margin_s: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Interpolated positions of transponder ``code`` at times ``t`` (each no later
+        than its ``upto``) from the messages up to ``upto``, and which have a common
+        time (within the transponder's span ± ``margin_s``)."""
+        tt, cc, xyz = self.t, self.code, self.xyz
+        out = np.full((len(code), 3), np.nan)
+        common = np.zeros(len(code), bool)
+        if len(tt) == 0 or len(code) == 0:
+            return out, common
+        # composite, monotonic key: codes far apart in time
+        span = 1e10
+        key = cc * span + (tt - tt.min())
+        q = code * span + (t - tt.min())
+        hi = np.searchsorted(key, q, side="left")
+        lo = hi - 1
+        n = len(tt)
+        has_lo = (lo >= 0) & (cc[np.clip(lo, 0, n - 1)] == code)
+        lo_c, hi_c = np.clip(lo, 0, n - 1), np.clip(hi, 0, n - 1)
+        has_hi = (hi < n) & (cc[hi_c] == code) & (tt[hi_c] <= upto)
+        both = has_lo & has_hi
+        span_t = tt[hi_c] - tt[lo_c]
+        f = np.where(both & (span_t > 0), (t - tt[lo_c]) / np.where(span_t > 0, span_t, 1), 0.0)
+        mid = xyz[lo_c] + f[:, None] * (xyz[hi_c] - xyz[lo_c])
+        out[both] = mid[both]
+        before = ~has_lo & has_hi & (tt[hi_c] - t <= margin_s)
+        after = has_lo & ~has_hi & (t - tt[lo_c] <= margin_s)
+        out[before] = xyz[hi_c][before]
+        out[after] = xyz[lo_c][after]
+        common = both | before | after
+        return out, common
+
+
+class _RadarFixes:
+    """Radar track fixes awaiting a decision or kept as evidence for later ones."""
+
+    def __init__(self) -> None:
+        #: the states themselves, column by column (handed on when released)
+        self.rows: dict[str, np.ndarray] = {}
+        self.t = np.empty(0)
+        self.track = np.empty(0, np.int64)
+        self.xyz = np.empty((0, 3))
+        self.first = np.empty(0, bool)
+        #: 0 pending, 1 cooperative (dropped), 2 released as non-cooperative
+        self.state = np.empty(0, np.int8)
+        self.matched = np.empty(0, np.int64)  # transponder code of a cooperative fix
+        self.left = np.empty(0, bool)  # decided and handed on (or dropped)
+        self.track_of: dict[str, int] = {}
+        self.track_names: list[str] = []
+
+    def add(self, states: pd.DataFrame) -> None:
+        if len(states) == 0:
+            return
+        ids = states["icao24"].to_numpy(object)
+        new_track = np.array([str(i) not in self.track_of for i in ids])
+        codes = np.fromiter((self._code(str(i)) for i in ids), np.int64, len(ids))
+        first = np.zeros(len(ids), bool)
+        # the first fix ever seen of a track is the plot it was started from
+        seen: set[int] = set()
+        for k in np.flatnonzero(new_track).tolist():
+            if codes[k] not in seen:
+                seen.add(int(codes[k]))
+                first[k] = True
+        n_old = len(self.t)
+        for c in set(self.rows) | set(states.columns):
+            old = self.rows.get(c)
+            if old is None:
+                old = np.full(n_old, None, dtype=object)
+            new = (states[c].to_numpy() if c in states.columns
+                   else np.full(len(states), None, dtype=object))
+            self.rows[c] = np.concatenate([old, new]) if n_old else new
+        self.t = np.concatenate([self.t, states["time"].to_numpy(np.float64)])
+        self.track = np.concatenate([self.track, codes])
+        self.xyz = np.vstack([self.xyz, _chord_xyz(states["lat"].to_numpy(np.float64),
+                                                   states["lon"].to_numpy(np.float64))])
+        self.first = np.concatenate([self.first, first])
+        self.state = np.concatenate([self.state, np.zeros(len(ids), np.int8)])
+        self.matched = np.concatenate([self.matched, np.full(len(ids), -1, np.int64)])
+        self.left = np.concatenate([self.left, np.zeros(len(ids), bool)])
+
+    def _code(self, name: str) -> int:
+        c = self.track_of.get(name)
+        if c is None:
+            c = self.track_of[name] = len(self.track_names)
+            self.track_names.append(name)
+        return c
+
+    def prune(self, before: float) -> None:
+        keep = (self.t >= before) | ~self.left
+        if keep.all():
+            return
+        self.rows = {c: v[keep] for c, v in self.rows.items()}
+        for name in ("t", "track", "xyz", "first", "state", "matched", "left"):
+            setattr(self, name, getattr(self, name)[keep])
+
+
+class Correlator:
+    """Radar track states in, non-cooperative radar fixes out; cooperative ones dropped.
+
+    Feed transponder observations with :meth:`add_transponder` and radar track states
+    (observation columns, ``icao24`` holding the radar track id, optionally ``mode_s``
+    with the Mode S address its plots carried) with :meth:`add_radar`, in time order;
+    :meth:`release` returns the radar fixes decided non-cooperative so far, in time
+    order per track. :attr:`identities` tells, per radar track, which transponder it
+    matched last and whether it went dark.
+    """
+
+    def __init__(self, config: FusionConfig | None = None) -> None:
+        self.config = config or FusionConfig()
+        self._tx = _Transponders()
+        self._rx = _RadarFixes()
+        self._now = -np.inf
+        self.identities: dict[str, Identity] = {}
+        #: radar fixes dropped as a transponder aircraft, and released as not
+        self.cooperative_fixes = 0
+        self.released_fixes = 0
+
+    def add_transponder(self, obs: pd.DataFrame) -> None:
+        """Transponder (ADS-B / Mode S) observations: ``icao24`` is the ICAO address."""
+        if len(obs):
+            self._tx.add(obs)
+            self._now = max(self._now, float(obs["time"].max()))
+
+    def add_radar(self, states: pd.DataFrame) -> None:
+        """Radar track states (``icao24`` is the radar track id)."""
+        if len(states):
+            self._rx.add(states)
+            self._now = max(self._now, float(states["time"].max()))
+
+    def advance(self, now: float) -> None:
+        """The stream has reached ``now`` (no data older than it will come)."""
+        self._now = max(self._now, now)
+
+    def release(self, *, final: bool = False) -> pd.DataFrame:
+        """Decide what the data allow and return the non-cooperative fixes now known.
+
+        ``final``: the end of the data; every pending fix is decided with all there is.
+        """
+        rx, cfg = self._rx, self.config
+        pending = np.flatnonzero(rx.state == 0)
+        if len(pending):
+            now = np.inf if final else self._now
+            # rung 0: nothing within reach at the fix's own time
+            self._decide(pending[rx.t[pending] <= now], rung=0)
+            for rung, hold in ((1, cfg.hold_s), (2, cfg.hold_max_s)):
+                p = np.flatnonzero(rx.state == 0)
+                ready = p[(rx.t[p] + hold <= now) | final]
+                self._decide(ready, rung=rung, final=final)
+        out = self._drain()
+        keep_from = self._now - (cfg.window_s + cfg.hold_max_s + cfg.margin_s)
+        self._tx.prune(keep_from)
+        rx.prune(keep_from)
+        return out
+
+    # ------------------------------------------------------------------ internals
+    def _decide(self, fixes: np.ndarray, *, rung: int, final: bool = False) -> None:
+        if len(fixes) == 0:
+            return
+        cfg, rx = self.config, self._rx
+        fixes = fixes[rx.state[fixes] == 0]
+        if len(fixes) == 0:
+            return
+        hold = (0.0, cfg.hold_s, cfg.hold_max_s)[rung]
+        # each fix sees the data up to its rung time only: the same decision whatever
+        # the batches were
+        upto = rx.t[fixes] + hold if not final else np.full(len(fixes), np.inf)
+        f_idx, x_code = self._candidates(fixes, upto)
+        no_candidate = np.ones(len(fixes), bool)
+        no_candidate[np.searchsorted(fixes, f_idx)] = False
+        if rung == 0:
+            rx.state[fixes[no_candidate]] = 2
+            return
+        best_mean = np.full(len(fixes), np.inf)
+        best_code = np.full(len(fixes), -1, np.int64)
+        enough = np.zeros(len(fixes), bool)
+        if len(f_idx):
+            mean, count, own = self._pair_means(f_idx, x_code, upto[np.searchsorted(fixes,
+                                                                                  f_idx)])
+            slot = np.searchsorted(fixes, f_idx)
+            need = cfg.min_common if rung == 1 and not final else 1
+            good = own & (count >= need)
+            enough_pair = count >= cfg.min_common
+            np.logical_or.at(enough, slot, enough_pair)
+            m = np.where(good, mean, np.inf)
+            order = np.lexsort((m, slot))
+            first = np.concatenate([[True], slot[order][1:] != slot[order][:-1]])
+            sel = order[first]
+            best_mean[slot[sel]] = m[sel]
+            best_code[slot[sel]] = x_code[sel]
+        coop = best_mean < cfg.gate_m
+        decided = coop | no_candidate | (enough if rung == 1 and not final else True)
+        rx.state[fixes[decided & coop]] = 1
+        rx.matched[fixes[decided & coop]] = best_code[decided & coop]
+        rx.state[fixes[decided & ~coop]] = 2
+
+    def _candidates(self, fixes: np.ndarray, upto: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(fix, transponder code) pairs where the transponder has a message within
+        ``margin_s`` of the fix time, seen by ``upto``, close enough to be it."""
+        cfg, rx, tx = self.config, self._rx, self._tx
+        if len(tx.t) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        reach = 3 * cfg.gate_m + cfg.max_speed_ms * cfg.margin_s
+        tree = tx.tree()
+        found = tree.query_ball_point(rx.xyz[fixes], reach)
+        counts = np.fromiter((len(f) for f in found), np.int64, len(fixes))
+        if counts.sum() == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        rows = np.concatenate([np.asarray(f, np.int64) for f in found])
+        slot = np.repeat(np.arange(len(fixes)), counts)
+        t_fix = rx.t[fixes][slot]
+        ok = (np.abs(tx.t[rows] - t_fix) <= cfg.margin_s) & (tx.t[rows] <= upto[slot])
+        pair = np.unique(np.column_stack([fixes[slot[ok]], tx.code[rows[ok]]]), axis=0)
+        return pair[:, 0], pair[:, 1]
+
+    def _pair_means(self, f_idx: np.ndarray, x_code: np.ndarray, upto: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per (fix, transponder) pair: mean distance over the track's common fixes in
+        the window, their number, and whether the fix itself has a common time."""
+        cfg, rx, tx = self.config, self._rx, self._tx
+        # the fixes of the same radar track inside each pair's window
+        order = np.lexsort((rx.t, rx.track))
+        key = rx.track[order] * 1e10 + rx.t[order]
+        tf = rx.t[f_idx]
+        lo = np.searchsorted(key, rx.track[f_idx] * 1e10 + tf - cfg.window_s, side="left")
+        hi = np.searchsorted(key, rx.track[f_idx] * 1e10 + np.minimum(tf + cfg.hold_s, upto),
+                             side="right")
+        n = hi - lo
+        pair = np.repeat(np.arange(len(f_idx)), n)
+        g = order[np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))]
+        pos, common = tx.position(x_code[pair], rx.t[g], upto[pair], cfg.margin_s)
+        use = common & ~rx.first[g]
+        d = np.linalg.norm(np.nan_to_num(pos) - rx.xyz[g], axis=1)
+        total = np.bincount(pair, weights=np.where(use, d, 0.0), minlength=len(f_idx))
+        count = np.bincount(pair, weights=use.astype(float), minlength=len(f_idx))
+        own = np.zeros(len(f_idx), bool)
+        is_own = g == f_idx[pair]
+        own[pair[is_own]] = common[is_own]
+        return total / np.maximum(count, 1), count.astype(np.int64), own
+
+    def _drain(self) -> pd.DataFrame:
+        """Decided fixes that can leave (every earlier fix of their track decided), in
+        time order per track; cooperative ones update the identities and are dropped."""
+        rx, tx, cfg = self._rx, self._tx, self.config
+        if len(rx.t) == 0:
+            return pd.DataFrame({c: v[:0] for c, v in rx.rows.items()})
+        order = np.lexsort((rx.t, rx.track))
+        st = rx.state[order]
+        tr = rx.track[order]
+        # a fix may leave when no pending fix of its track comes before it
+        pend = (st == 0).astype(np.int64)
+        start = np.concatenate([[True], tr[1:] != tr[:-1]])
+        csum = np.cumsum(pend)
+        base = np.maximum.accumulate(np.where(start, np.arange(len(tr)), 0))
+        before = csum - pend - (csum[base] - pend[base])
+        free = order[(before == 0) & (st > 0) & ~rx.left[order]]
+        if len(free) == 0:
+            return pd.DataFrame({c: v[:0] for c, v in rx.rows.items()})
+        rx.left[free] = True
+        for k in free[rx.state[free] == 1].tolist():
+            name = rx.track_names[rx.track[k]]
+            code = int(rx.matched[k])
+            self.identities[name] = Identity(icao24=tx.names[code],
+                                             callsign=tx.last_callsign[code],
+                                             went_dark_at=None, mode_s=False)
+        self.cooperative_fixes += int((rx.state[free] == 1).sum())
+        out_idx = free[rx.state[free] == 2]
+        self.released_fixes += len(out_idx)
+        mode_s = rx.rows.get("mode_s")
+        for k in out_idx.tolist():
+            name = rx.track_names[rx.track[k]]
+            address = _address(mode_s[k]) if mode_s is not None else None
+            if address is not None:  # the radar's own Mode S reply names it
+                self.identities[name] = Identity(icao24=address, callsign=None,
+                                                 went_dark_at=None, mode_s=True)
+                continue
+            ident = self.identities.get(name)
+            if ident is None or ident["went_dark_at"] is not None or ident["mode_s"]:
+                continue
+            last = float(tx.last_t[tx.code_of[ident["icao24"]]])
+            if last < rx.t[k] - cfg.margin_s:
+                ident["went_dark_at"] = last
+                log.info("radar track %s went dark: %s silent since %.1f", name,
+                         ident["icao24"], last)
+            else:  # the transponder goes on elsewhere: this track is not that aircraft
+                del self.identities[name]
+        out_idx = out_idx[np.argsort(rx.t[out_idx], kind="stable")]
+        return pd.DataFrame({c: v[out_idx] for c, v in rx.rows.items()})
+
+
+def _address(value: object) -> str | None:
+    """A Mode S address carried by a radar plot, as lower-case hex, or None."""
+    if not isinstance(value, str):
+        return None
+    addr, ok = parse_icao24(np.array([value], dtype=object))
+    return f"{int(addr[0]):06x}" if bool(ok[0]) else None
+
+
+def is_transponder_id(ids: np.ndarray) -> np.ndarray:
+    """Which track ids are ICAO 24-bit addresses (transponder tracks)."""
+    _, ok = parse_icao24(np.asarray(ids, dtype=object))
+    return np.asarray(ok, dtype=bool)

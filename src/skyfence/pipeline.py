@@ -1,0 +1,183 @@
+"""THE pipeline: what ``scan``, ``watch``, ``serve`` and the scenarios all run.
+
+::
+
+    transponder observations ─────────────────────────────┐
+    radar plots ──► RadarStage (tracker) ──► Correlator ──┼──► EntryDetector ──► Assessor
+    system tracks (CAT062) ─────────────────► (fusion)  ──┘      (entries)       (records)
+
+The stages are passed in (or built from options); the pipeline only moves data between
+them, in time order. Transponder observations (track ids that are ICAO addresses) go
+straight to the detector. Everything else (radar track states, tracks from files with
+non-ICAO ids) goes through the correlator first, which drops the fixes of aircraft that
+transmit, and hands on the rest as non-cooperative, remembering who went dark. Without
+radar data the correlator sees nothing and the pipeline is the detector alone.
+
+A scan is this pipeline run as fast as the disk allows; a replay of the same data with
+``watch`` gives the same records (the correlator decides the same whatever the batches).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skyfence.airspace.zones import Zone
+from skyfence.detect.entries import DetectorConfig, EntryDetector, EntryEvent
+from skyfence.fusion.correlator import Correlator, FusionConfig, is_transponder_id
+from skyfence.fusion.radar_stage import RadarStage
+from skyfence.incidents.assess import Assessor
+from skyfence.model import OBSERVATION_COLUMNS, Entry
+from skyfence.policy import Policy
+
+__all__ = ["Pipeline", "PipelineOptions"]
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """How the pipeline's default stages are built."""
+
+    gap_s: float = 300.0
+    keep_path: bool = False
+    #: emit ``update`` events (live use)
+    updates: bool = False
+    #: keep every observation the detector screened (scenario scoring, dossiers)
+    keep_screened: bool = False
+    #: correlate non-transponder tracks with transponder tracks; None: when there is a
+    #: radar stage (transponder data are then kept for the correlation window)
+    fuse: bool | None = None
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+
+
+class Pipeline:
+    """Sources' batches in, entry events and incident records out.
+
+    Parameters
+    ----------
+    zones
+        The zones to watch.
+    policy, military_db
+        How entries are judged (see :class:`~skyfence.incidents.assess.Assessor`).
+    radar
+        The radar tracker stage; None when no radar plots will come.
+    correlator
+        The fusion stage; built by default (it is idle until non-transponder tracks come).
+    detector
+        The entry detector; built from ``zones`` and ``options`` by default.
+    """
+
+    def __init__(
+        self,
+        zones: Sequence[Zone],
+        *,
+        policy: Policy | None = None,
+        military_db: Mapping[str, bool] | None = None,
+        options: PipelineOptions | None = None,
+        radar: RadarStage | None = None,
+        correlator: Correlator | None = None,
+        detector: EntryDetector | None = None,
+    ) -> None:
+        self.zones = list(zones)
+        self.options = options or PipelineOptions()
+        opt = self.options
+        self.detector = detector or EntryDetector(
+            self.zones, DetectorConfig(gap_s=opt.gap_s, keep_path=opt.keep_path,
+                                       updates=opt.updates))
+        self.radar = radar
+        self.correlator = correlator or Correlator(opt.fusion)
+        self.assessor = Assessor(policy or Policy(), military_db,
+                                 identities=self.correlator.identities)
+        self.fuse = opt.fuse if opt.fuse is not None else radar is not None
+        self.now = -np.inf
+        self.screened: list[pd.DataFrame] = []
+
+    # ------------------------------------------------------------------ data in
+    def process(
+        self,
+        observations: pd.DataFrame | None = None,
+        *,
+        plots: pd.DataFrame | None = None,
+        tracks: pd.DataFrame | None = None,
+        now: float | None = None,
+    ) -> list[EntryEvent]:
+        """One batch of any sources; the entry events it caused, in time order.
+
+        ``now`` is the stream time the batch brings the pipeline to (default: the
+        latest time in it): radar windows and held fixes up to it are decided.
+        """
+        latest = [float(f["time"].max()) for f in (observations, plots, tracks)
+                  if f is not None and len(f)]
+        self.now = max([self.now, *latest, *([now] if now is not None else [])])
+        direct: list[pd.DataFrame] = []
+        if observations is not None and len(observations):
+            if not self.fuse:
+                direct.append(observations)
+            else:
+                coop = is_transponder_id(observations["icao24"].to_numpy(object))
+                direct.append(observations if coop.all() else observations[coop])
+                if not coop.all():
+                    self.correlator.add_radar(observations[~coop])
+                self.correlator.add_transponder(direct[-1])
+        if plots is not None and len(plots):
+            if self.radar is None:
+                raise ValueError("radar plots given to a pipeline without a radar stage")
+            self.radar.add(plots)
+        if self.radar is not None:
+            self.correlator.add_radar(self.radar.advance(self.now))
+        if tracks is not None and len(tracks):
+            self.correlator.add_radar(tracks)
+        self.correlator.advance(self.now)
+        return self._detect([*direct, self.correlator.release()])
+
+    def close(self) -> list[EntryEvent]:
+        """End of data: flush the radar and the held fixes, then report open entries."""
+        if self.radar is not None:
+            self.correlator.add_radar(self.radar.flush())
+        events = self._detect([self.correlator.release(final=True)])
+        return events + self.detector.close()
+
+    def _detect(self, frames: list[pd.DataFrame]) -> list[EntryEvent]:
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return []
+        batch = frames[0] if len(frames) == 1 else _concat(frames)
+        if self.options.keep_screened:
+            self.screened.append(batch)
+        return self.detector.process(batch)
+
+    # ------------------------------------------------------------------ results
+    def records(self, entries: Sequence[Entry],
+                behaviours: Collection[str] = ()) -> list[dict[str, Any]]:
+        """Incident records of entries, with what fusion knows of their tracks."""
+        return self.assessor.records(entries, behaviours)
+
+    def screened_observations(self) -> pd.DataFrame:
+        """Every observation the detector saw (needs ``keep_screened``)."""
+        if not self.screened:
+            from skyfence.model import empty_observations
+
+            return empty_observations()
+        return _concat(self.screened)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Observation frames joined on the observation columns plus any extras."""
+    cols = list(OBSERVATION_COLUMNS)
+    for f in frames:
+        cols.extend(c for c in f.columns if c not in cols)
+    def column(f: pd.DataFrame, c: str) -> np.ndarray:
+        if c in f.columns:
+            return f[c].to_numpy()
+        kind = next(g[c].dtype.kind for g in frames if c in g.columns)
+        return np.full(len(f), np.nan) if kind in "fiub" else np.full(len(f), None, object)
+
+    parts = {c: np.concatenate([column(f, c) for f in frames]) for c in cols}
+    out = pd.DataFrame(parts)
+    for c, dtype in OBSERVATION_COLUMNS.items():
+        if dtype != "object":
+            out[c] = out[c].astype(np.dtype(dtype))
+    return out
