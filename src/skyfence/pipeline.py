@@ -89,11 +89,13 @@ class Pipeline:
                                        updates=opt.updates))
         self.radar = radar
         self.correlator = correlator or Correlator(opt.fusion)
+        corr = self.correlator
         self.assessor = Assessor(policy or Policy(), military_db,
-                                 identities=self.correlator.identities)
+                                 identity_of=lambda e: corr.identity_at(e.track, e.entered_at))
         self.fuse = opt.fuse if opt.fuse is not None else radar is not None
         self.now = -np.inf
         self.screened: list[pd.DataFrame] = []
+        self.radar_states: list[pd.DataFrame] = []
 
     # ------------------------------------------------------------------ data in
     def process(
@@ -127,21 +129,32 @@ class Pipeline:
                 raise ValueError("radar plots given to a pipeline without a radar stage")
             self.radar.add(plots)
         if self.radar is not None:
-            self.correlator.add_radar(self.radar.advance(self.now))
+            self._radar_states(self.radar.advance(self.now))
         if tracks is not None and len(tracks):
             self.correlator.add_radar(tracks)
         self.correlator.advance(self.now)
-        return self._detect([*direct, self.correlator.release()])
+        return self._detect(direct, self.correlator.release())
 
     def close(self) -> list[EntryEvent]:
         """End of data: flush the radar and the held fixes, then report open entries."""
         if self.radar is not None:
-            self.correlator.add_radar(self.radar.flush())
-        events = self._detect([self.correlator.release(final=True)])
+            self._radar_states(self.radar.flush())
+        events = self._detect([], self.correlator.release(final=True))
         return events + self.detector.close()
 
-    def _detect(self, frames: list[pd.DataFrame]) -> list[EntryEvent]:
-        frames = [f for f in frames if len(f)]
+    def _radar_states(self, states: pd.DataFrame) -> None:
+        if len(states):
+            if self.options.keep_screened:
+                self.radar_states.append(states)
+            self.correlator.add_radar(states)
+
+    def _detect(self, direct: list[pd.DataFrame], released: pd.DataFrame) -> list[EntryEvent]:
+        if self.options.keep_screened:
+            # when each fix reached the detector: a transponder fix on arrival, a radar
+            # fix when fusion let it go (the moment a live system could alert on it)
+            direct = [f.assign(released_at=f["time"].to_numpy(np.float64)) for f in direct]
+            released = released.assign(released_at=self.now)
+        frames = [f for f in (*direct, released) if len(f)]
         if not frames:
             return []
         batch = frames[0] if len(frames) == 1 else _concat(frames)

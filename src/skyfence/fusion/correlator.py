@@ -11,7 +11,7 @@ non-cooperative.
 The rule (distances are chords between positions on a sphere, so nothing breaks at
 ±180 or near a pole): for a radar fix at time ``t`` and a transponder track ``X`` that
 has messages within ``margin_s`` of ``t``, ``X``'s position is interpolated at the
-times of the radar track's fixes in ``[t - window_s, t + hold_s]`` that lie within
+times of the radar track's fixes in ``[t - window_s, t + hold]`` that lie within
 ``X``'s span (± ``margin_s``); the mean distance over those common fixes (the
 track's first fix, the raw plot it was started from, left out) below ``gate_m`` with
 at least ``min_common`` of them makes the fix ``X``'s. The fix itself must have a
@@ -21,13 +21,18 @@ it, which is how a transponder switched off shows.
 Decisions are causal and do not depend on how the data are cut into batches (a replay
 and a scan of the same files agree): a fix is decided
 
-- at once (data up to ``t``) when no transponder track is within reach of it,
-- else ``hold_s`` later (data up to ``t + hold_s``) when some candidate has enough
-  common fixes,
-- else ``hold_max_s`` later, with whatever common fixes there are then.
+- ``hold_s`` later (data up to ``t + hold_s``) when it matches, or when no transponder
+  track is within reach of it or of its track's recent fixes, or every candidate has
+  enough common fixes and lies beyond twice the gate,
+- else ``hold_max_s`` later, with whatever common fixes there are then (a young
+  track's first filtered fixes can be off by more than the gate; a transponder may be
+  in a gap between messages).
 
-A track's fixes leave in time order. The price of the rule is the hold: a target close
-to transponder traffic is reported up to ``hold_max_s`` after its fix. A target flying
+A track's fixes leave in time order. The price of the rule is the hold: a
+non-cooperative target is reported ``hold_s`` after its fix, up to ``hold_max_s`` when it
+flies close to transponder traffic. It is not decided at once because a transponder
+track near it may be just starting (an aircraft coming into the receivers' coverage, the
+start of a recording): its first messages arrive in the seconds after the radar fix. A target flying
 within ``gate_m`` of an airliner for a whole window would be taken for it: the rule
 cannot see that case (neither can a controller's screen without other sensors).
 """
@@ -140,6 +145,13 @@ class _Transponders:
         if not keep.all():
             self.t, self.code, self.xyz = self.t[keep], self.code[keep], self.xyz[keep]
             self._tree = None
+
+    def last_message(self, code: int, t: float) -> float | None:
+        """Time of transponder ``code``'s last kept message at or before ``t``."""
+        k = np.searchsorted(self.code * 1e10 + self.t, code * 1e10 + t, side="right") - 1
+        if k >= 0 and self.code[k] == code:
+            return float(self.t[k])
+        return None
 
     def tree(self) -> cKDTree:
         """KD-tree over the kept messages (rebuilt only after they change)."""
@@ -260,9 +272,14 @@ class Correlator:
         self._rx = _RadarFixes()
         self._now = -np.inf
         self.identities: dict[str, Identity] = {}
+        #: per radar track, each identity change with the time of the fix that made it
+        self.history: dict[str, list[tuple[float, Identity | None]]] = {}
         #: radar fixes dropped as a transponder aircraft, and released as not
         self.cooperative_fixes = 0
         self.released_fixes = 0
+        #: (radar track, ICAO address) -> radar fixes matched to that transponder
+        self.matches: dict[tuple[str, str], int] = {}
+        self._matched_at: dict[str, float] = {}
 
     def add_transponder(self, obs: pd.DataFrame) -> None:
         """Transponder (ADS-B / Mode S) observations: ``icao24`` is the ICAO address."""
@@ -275,6 +292,24 @@ class Correlator:
         if len(states):
             self._rx.add(states)
             self._now = max(self._now, float(states["time"].max()))
+
+    def identity_at(self, track: str, t: float) -> Identity | None:
+        """What fusion knew of ``track`` at time ``t`` (its last change at or before)."""
+        changes = self.history.get(track)
+        if not changes:
+            return None
+        k = int(np.searchsorted([c[0] for c in changes], t, side="right")) - 1
+        return changes[k][1] if k >= 0 else None
+
+    def _set_identity(self, track: str, t: float, ident: Identity | None) -> None:
+        if ident == self.identities.get(track):
+            return
+        if ident is None:
+            self.identities.pop(track, None)
+        else:
+            self.identities[track] = ident
+        self.history.setdefault(track, []).append((t, None if ident is None else
+                                                   Identity(**ident)))
 
     def advance(self, now: float) -> None:
         """The stream has reached ``now`` (no data older than it will come)."""
@@ -289,8 +324,6 @@ class Correlator:
         pending = np.flatnonzero(rx.state == 0)
         if len(pending):
             now = np.inf if final else self._now
-            # rung 0: nothing within reach at the fix's own time
-            self._decide(pending[rx.t[pending] <= now], rung=0)
             for rung, hold in ((1, cfg.hold_s), (2, cfg.hold_max_s)):
                 p = np.flatnonzero(rx.state == 0)
                 ready = p[(rx.t[p] + hold <= now) | final]
@@ -303,79 +336,96 @@ class Correlator:
 
     # ------------------------------------------------------------------ internals
     def _decide(self, fixes: np.ndarray, *, rung: int, final: bool = False) -> None:
-        if len(fixes) == 0:
-            return
+        """Decide ``fixes`` at rung 1 (``hold_s``) or 2 (``hold_max_s``) where the data
+        up to the rung time allow it."""
         cfg, rx = self.config, self._rx
-        fixes = fixes[rx.state[fixes] == 0]
+        fixes = np.sort(fixes[rx.state[fixes] == 0])
         if len(fixes) == 0:
             return
-        hold = (0.0, cfg.hold_s, cfg.hold_max_s)[rung]
+        hold = cfg.hold_s if rung == 1 else cfg.hold_max_s
         # each fix sees the data up to its rung time only: the same decision whatever
         # the batches were
         upto = rx.t[fixes] + hold if not final else np.full(len(fixes), np.inf)
         f_idx, x_code = self._candidates(fixes, upto)
-        no_candidate = np.ones(len(fixes), bool)
-        no_candidate[np.searchsorted(fixes, f_idx)] = False
-        if rung == 0:
-            rx.state[fixes[no_candidate]] = 2
-            return
-        best_mean = np.full(len(fixes), np.inf)
+        slot = np.searchsorted(fixes, f_idx)
+        coop = np.zeros(len(fixes), bool)
+        follows = np.zeros(len(fixes), bool)  # some transponder track is followed
         best_code = np.full(len(fixes), -1, np.int64)
-        enough = np.zeros(len(fixes), bool)
         if len(f_idx):
-            mean, count, own = self._pair_means(f_idx, x_code, upto[np.searchsorted(fixes,
-                                                                                  f_idx)])
-            slot = np.searchsorted(fixes, f_idx)
+            mean, count, own = self._pair_means(f_idx, x_code, upto[slot])
             need = cfg.min_common if rung == 1 and not final else 1
-            good = own & (count >= need)
-            enough_pair = count >= cfg.min_common
-            np.logical_or.at(enough, slot, enough_pair)
-            m = np.where(good, mean, np.inf)
+            near = (mean < cfg.gate_m) & (count >= need)
+            # a young track's first filtered fixes may still be off: a candidate within
+            # twice the gate is worth waiting for
+            np.logical_or.at(follows, slot, near | (mean < 2 * cfg.gate_m))
+            m = np.where(near & own, mean, np.inf)
             order = np.lexsort((m, slot))
             first = np.concatenate([[True], slot[order][1:] != slot[order][:-1]])
             sel = order[first]
-            best_mean[slot[sel]] = m[sel]
+            coop[slot[sel]] = np.isfinite(m[sel])
             best_code[slot[sel]] = x_code[sel]
-        coop = best_mean < cfg.gate_m
-        decided = coop | no_candidate | (enough if rung == 1 and not final else True)
-        rx.state[fixes[decided & coop]] = 1
-        rx.matched[fixes[decided & coop]] = best_code[decided & coop]
+            if rung == 1 and not final:
+                # too few common fixes with a candidate yet: wait for the next rung
+                short = np.zeros(len(fixes), bool)
+                np.logical_or.at(short, slot, count < cfg.min_common)
+                follows |= short
+        # decided: matched; or (rung 1) nothing followed; or (last rung) anything
+        last = rung == 2 or final
+        decided = coop | (~follows if not last else True)
+        rx.state[fixes[coop]] = 1
+        rx.matched[fixes[coop]] = best_code[coop]
         rx.state[fixes[decided & ~coop]] = 2
 
     def _candidates(self, fixes: np.ndarray, upto: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(fix, transponder code) pairs where the transponder has a message within
-        ``margin_s`` of the fix time, seen by ``upto``, close enough to be it."""
+        """(fix, transponder code) pairs where the transponder, as seen by ``upto``, had a
+        message within ``margin_s`` of the fix or of a fix of the same track in the
+        window before it, close enough to be that aircraft."""
         cfg, rx, tx = self.config, self._rx, self._tx
         if len(tx.t) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
+        pair, g = self._window_fixes(fixes, np.minimum(upto, rx.t[fixes]))
         reach = 3 * cfg.gate_m + cfg.max_speed_ms * cfg.margin_s
-        tree = tx.tree()
-        found = tree.query_ball_point(rx.xyz[fixes], reach)
-        counts = np.fromiter((len(f) for f in found), np.int64, len(fixes))
+        ug, inv = np.unique(g, return_inverse=True)
+        found = tx.tree().query_ball_point(rx.xyz[ug], reach)
+        counts = np.fromiter((len(f) for f in found), np.int64, len(ug))
         if counts.sum() == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         rows = np.concatenate([np.asarray(f, np.int64) for f in found])
-        slot = np.repeat(np.arange(len(fixes)), counts)
-        t_fix = rx.t[fixes][slot]
-        ok = (np.abs(tx.t[rows] - t_fix) <= cfg.margin_s) & (tx.t[rows] <= upto[slot])
-        pair = np.unique(np.column_stack([fixes[slot[ok]], tx.code[rows[ok]]]), axis=0)
-        return pair[:, 0], pair[:, 1]
+        ug_of = np.repeat(np.arange(len(ug)), counts)
+        ok = np.abs(tx.t[rows] - rx.t[ug[ug_of]]) <= cfg.margin_s
+        rows, ug_of = rows[ok], ug_of[ok]
+        # (window fix, code) -> every pending fix whose window holds that fix
+        by_g = pd.DataFrame({"g": ug_of, "code": tx.code[rows], "t": tx.t[rows]})
+        links = pd.DataFrame({"g": inv, "f": pair})
+        both = links.merge(by_g, on="g")
+        both = both[both["t"].to_numpy() <= upto[both["f"].to_numpy()]]
+        out = np.unique(np.column_stack([fixes[both["f"].to_numpy()],
+                                         both["code"].to_numpy()]).astype(np.int64), axis=0)
+        if len(out) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        return out[:, 0], out[:, 1]
+
+    def _window_fixes(self, fixes: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each of ``fixes``, the fixes of its track in ``[t - window_s, end]``:
+        (position in ``fixes``, fix index) pairs."""
+        rx = self._rx
+        order = np.lexsort((rx.t, rx.track))
+        key = rx.track[order] * 1e10 + rx.t[order]
+        lo = np.searchsorted(key, rx.track[fixes] * 1e10 + rx.t[fixes] - self.config.window_s,
+                             side="left")
+        hi = np.searchsorted(key, rx.track[fixes] * 1e10 + end, side="right")
+        n = np.maximum(hi - lo, 0)
+        pair = np.repeat(np.arange(len(fixes)), n)
+        g = order[np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))]
+        return pair, g
 
     def _pair_means(self, f_idx: np.ndarray, x_code: np.ndarray, upto: np.ndarray
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per (fix, transponder) pair: mean distance over the track's common fixes in
-        the window, their number, and whether the fix itself has a common time."""
+        the window up to ``upto``, their number, and whether the fix itself has a
+        common time."""
         cfg, rx, tx = self.config, self._rx, self._tx
-        # the fixes of the same radar track inside each pair's window
-        order = np.lexsort((rx.t, rx.track))
-        key = rx.track[order] * 1e10 + rx.t[order]
-        tf = rx.t[f_idx]
-        lo = np.searchsorted(key, rx.track[f_idx] * 1e10 + tf - cfg.window_s, side="left")
-        hi = np.searchsorted(key, rx.track[f_idx] * 1e10 + np.minimum(tf + cfg.hold_s, upto),
-                             side="right")
-        n = hi - lo
-        pair = np.repeat(np.arange(len(f_idx)), n)
-        g = order[np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))]
+        pair, g = self._window_fixes(f_idx, upto)
         pos, common = tx.position(x_code[pair], rx.t[g], upto[pair], cfg.margin_s)
         use = common & ~rx.first[g]
         d = np.linalg.norm(np.nan_to_num(pos) - rx.xyz[g], axis=1)
@@ -405,33 +455,39 @@ class Correlator:
         if len(free) == 0:
             return pd.DataFrame({c: v[:0] for c, v in rx.rows.items()})
         rx.left[free] = True
-        for k in free[rx.state[free] == 1].tolist():
-            name = rx.track_names[rx.track[k]]
-            code = int(rx.matched[k])
-            self.identities[name] = Identity(icao24=tx.names[code],
-                                             callsign=tx.last_callsign[code],
-                                             went_dark_at=None, mode_s=False)
-        self.cooperative_fixes += int((rx.state[free] == 1).sum())
-        out_idx = free[rx.state[free] == 2]
-        self.released_fixes += len(out_idx)
+        free = free[np.argsort(rx.t[free], kind="stable")]
         mode_s = rx.rows.get("mode_s")
-        for k in out_idx.tolist():
-            name = rx.track_names[rx.track[k]]
+        for k, coop in zip(free.tolist(), (rx.state[free] == 1).tolist(), strict=True):
+            name, t_k = rx.track_names[rx.track[k]], float(rx.t[k])
+            if coop:
+                code = int(rx.matched[k])
+                self._matched_at[name] = t_k
+                self._set_identity(name, t_k, Identity(
+                    icao24=tx.names[code], callsign=tx.last_callsign[code],
+                    went_dark_at=None, mode_s=False))
+                pair = (name, tx.names[code])
+                self.matches[pair] = self.matches.get(pair, 0) + 1
+                continue
             address = _address(mode_s[k]) if mode_s is not None else None
             if address is not None:  # the radar's own Mode S reply names it
-                self.identities[name] = Identity(icao24=address, callsign=None,
-                                                 went_dark_at=None, mode_s=True)
+                self._set_identity(name, t_k, Identity(icao24=address, callsign=None,
+                                                       went_dark_at=None, mode_s=True))
                 continue
             ident = self.identities.get(name)
             if ident is None or ident["went_dark_at"] is not None or ident["mode_s"]:
                 continue
-            last = float(tx.last_t[tx.code_of[ident["icao24"]]])
-            if last < rx.t[k] - cfg.margin_s:
-                ident["went_dark_at"] = last
+            last = tx.last_message(tx.code_of[ident["icao24"]], t_k)
+            if last is None or last < t_k - cfg.margin_s:
+                went = last if last is not None else self._matched_at[name]
+                self._set_identity(name, t_k, Identity(**{**ident, "went_dark_at": went}))
                 log.info("radar track %s went dark: %s silent since %.1f", name,
-                         ident["icao24"], last)
+                         ident["icao24"], went)
             else:  # the transponder goes on elsewhere: this track is not that aircraft
-                del self.identities[name]
+                self._set_identity(name, t_k, None)
+        coop_mask = rx.state[free] == 1
+        self.cooperative_fixes += int(coop_mask.sum())
+        out_idx = free[~coop_mask]
+        self.released_fixes += len(out_idx)
         out_idx = out_idx[np.argsort(rx.t[out_idx], kind="stable")]
         return pd.DataFrame({c: v[out_idx] for c, v in rx.rows.items()})
 

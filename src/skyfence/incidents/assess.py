@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,7 +28,8 @@ class Assessor:
 
     policy: Policy = field(default_factory=Policy)
     military_db: Mapping[str, bool] | None = None
-    identities: Mapping[str, Identity] = field(default_factory=dict)
+    #: what fusion knew of an entry's track when it entered
+    identity_of: Callable[[Entry], Identity | None] | None = None
 
     def record(self, entry: Entry, behaviours: Collection[str] = ()) -> dict[str, Any]:
         """The contract record for ``entry`` (``behaviours``: early-warning flags)."""
@@ -42,7 +43,7 @@ class Assessor:
             return []
         tracks = np.array([e.track for e in entries], dtype=object)
         _, coop = parse_icao24(tracks)
-        known = [self.identities.get(e.track) for e in entries]
+        known = [_telling(self.identity_of(e)) if self.identity_of else None for e in entries]
         address = np.array([t if c else (k["icao24"] if k is not None else "000000")
                             for t, c, k in zip(tracks, coop, known, strict=True)], dtype=object)
         coop = coop | np.array([k is not None and k["mode_s"] for k in known], dtype=bool)
@@ -71,3 +72,10 @@ class Assessor:
                                  icao24=icao,
                                  went_dark_at=ident["went_dark_at"] if ident else None))
         return out
+
+
+def _telling(ident: Identity | None) -> Identity | None:
+    """An identity that changes a record: went dark, or named by the radar's Mode S."""
+    if ident is not None and (ident["went_dark_at"] is not None or ident["mode_s"]):
+        return ident
+    return None

@@ -1,13 +1,15 @@
-"""Run a scenario through the whole pipeline, as live data would go through it.
+"""Run a scenario through THE pipeline (:class:`skyfence.pipeline.Pipeline`), as live
+data would go through it.
 
-scenario -> radar plots -> tracker -> radar tracks (``R0001`` ...) ; ADS-B observations
--> correlation (radar fixes of transponder aircraft are dropped, see
-:mod:`skyfence.scenarios.correlate`) -> scan (:func:`skyfence.api.run_scan`) -> incidents.
+A scenario only generates inputs (radar plots, ADS-B messages) and scores what the
+pipeline made of them: the plots and messages are fed in time order, one scan window
+at a time, to the same pipeline ``skyfence scan`` and ``watch`` run (tracker, fusion,
+detector, policy). Nothing is correlated, classified or judged here.
 
-The tracker is fed scan by scan, and every track state is stamped with the time it was
-emitted (``emitted_at``: the end of the scan that produced it; states from before a
-track's confirmation are emitted at confirmation). That is when a live pipeline could
-first have raised an alert on it, which is what the evaluation's alert delay measures.
+Each screened observation carries ``released_at``: when it reached the detector (an
+ADS-B message on arrival, a radar fix when the tracker had confirmed it and fusion had
+decided it is non-cooperative). That is when a live system could first have raised an
+alert on it, which is what the evaluation's alert delay measures.
 """
 
 from __future__ import annotations
@@ -19,15 +21,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skyfence.api import ScanResult, run_scan
-from skyfence.model import OBSERVATION_COLUMNS, make_observations
+from skyfence.api import ScanResult
+from skyfence.fusion.correlator import FusionConfig
+from skyfence.fusion.radar_stage import RadarStage
+from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
-from skyfence.radar import LocalPlane, RadarSite
 from skyfence.scenarios.catalog import get_scenario
-from skyfence.scenarios.correlate import Correlation, CorrelationConfig, correlate
 from skyfence.scenarios.generate import Generated, generate
 from skyfence.scenarios.spec import Scenario
-from skyfence.tracking.tracker import Tracker, scans_of
+
+
+@dataclass
+class Correlation:
+    """What fusion matched: (radar track, ICAO address) -> matched radar fixes."""
+
+    pairs: dict[tuple[str, str], int]
 
 
 @dataclass
@@ -35,10 +43,11 @@ class ScenarioResult:
     """Everything a scenario run produced, from plots to incident records."""
 
     generated: Generated
-    #: confirmed radar track states: observation columns + ``emitted_at``, ``target``
+    #: confirmed radar track states (observation columns + ``emitted_at``, ``record``)
     radar_tracks: pd.DataFrame
     correlation: Correlation
-    #: what was screened: ADS-B + uncorrelated radar fixes, with a ``target`` column
+    #: what was screened: ADS-B + non-cooperative radar fixes, with ``target`` and
+    #: ``released_at`` columns
     observations: pd.DataFrame
     scan: ScanResult
     policy: Policy
@@ -63,40 +72,26 @@ def scenario_policy(sc: Scenario) -> Policy:
     return Policy.from_options(sc.watch_states, sc.policy)
 
 
-def track_radar(plots: pd.DataFrame, sites: list[RadarSite], scan_s: float) -> pd.DataFrame:
-    """Feed plots to a :class:`Tracker` scan by scan; confirmed states with emission
-    times and the truth target of the plot behind each state."""
-    plots = plots.sort_values("time", kind="stable").reset_index(drop=True)
-    plane = LocalPlane.around([s.lat for s in sites], [s.lon for s in sites])
-    tracker = Tracker(plane, sites)
-    frames = []
-    for idx in scans_of(plots, scan_s):
-        chunk = plots.iloc[idx]
-        out = tracker.update(chunk)
-        if len(out):
-            out["emitted_at"] = float(chunk["time"].max())
-            frames.append(out)
-    if not frames:
-        obs = make_observations(time=[], icao24=[], lat=[], lon=[])
-        obs["emitted_at"] = pd.Series(dtype=float)
-        obs["target"] = pd.Series(dtype=object)
-        return obs
-    states = pd.concat(frames, ignore_index=True)
-    states = states.sort_values(["track", "time"], kind="stable").reset_index(drop=True)
-    obs = make_observations(
-        time=states["time"], icao24=states["track"], lat=states["lat"], lon=states["lon"],
-        altitude=states["altitude"], velocity=states["velocity"], heading=states["heading"],
-        vertrate=states["vertrate"])
-    obs["emitted_at"] = states["emitted_at"].to_numpy(float)
-    target_of = pd.Series(plots["target"].to_numpy(object), index=plots["record"].to_numpy())
-    rec = states["record"].to_numpy(float)
-    known = np.isfinite(rec)
-    tgt = np.full(len(states), None, dtype=object)
-    tgt[known] = target_of.reindex(rec[known].astype(np.int64)).to_numpy(object)
-    obs["target"] = tgt
-    # a candidate's first state has no plot record: it follows the track's next state
-    obs["target"] = obs.groupby("icao24")["target"].transform(lambda s: s.bfill())
-    return obs
+def feed_scenario(pipeline: Pipeline, gen: Generated, scan_s: float) -> list[Any]:
+    """Feed a generated scenario's ADS-B and plots to a pipeline in time order, one
+    ``scan_s`` window at a time; the entry events, ending with the close."""
+    adsb = gen.adsb.sort_values("time", kind="stable", ignore_index=True)
+    plots = gen.plots.sort_values("time", kind="stable", ignore_index=True)
+    times = [f["time"].to_numpy(np.float64) for f in (adsb, plots) if len(f)]
+    if not times:
+        return pipeline.close()
+    t0 = min(float(t.min()) for t in times)
+    t1 = max(float(t.max()) for t in times)
+    edges = np.floor(t0 / scan_s) * scan_s + scan_s * np.arange(
+        int(np.ceil((t1 - t0) / scan_s)) + 2)
+    ka = np.searchsorted(adsb["time"].to_numpy(np.float64), edges)
+    kp = np.searchsorted(plots["time"].to_numpy(np.float64), edges) if len(plots) else \
+        np.zeros(len(edges), np.int64)
+    events: list[Any] = []
+    for i in range(len(edges) - 1):
+        events += pipeline.process(adsb.iloc[ka[i]:ka[i + 1]], plots=plots.iloc[kp[i]:kp[i + 1]],
+                                   now=float(edges[i + 1]))
+    return events + pipeline.close()
 
 
 def _adsb_targets(gen: Generated) -> np.ndarray:
@@ -139,7 +134,7 @@ def _alert_times(scan: ScanResult, obs: pd.DataFrame, gen: Generated) -> list[fl
     zones = {z.name: z for z in gen.zones}
     groups = obs.groupby("icao24").indices
     t_all = obs["time"].to_numpy(float)
-    em_all = obs["emitted_at"].to_numpy(float)
+    em_all = obs["released_at"].to_numpy(float)
     out: list[float | None] = []
     for e in scan.entries:
         idx = np.asarray(groups.get(e.track, np.empty(0, np.int64)))
@@ -159,23 +154,51 @@ def run_scenario(
     name_or_path: str | Path | Scenario,
     *,
     policy: Policy | None = None,
-    correlation: CorrelationConfig | None = None,
+    fusion: FusionConfig | None = None,
 ) -> ScenarioResult:
-    """Generate a scenario's data and run it through tracking, correlation and the scan."""
+    """Generate a scenario's data and run it through the pipeline."""
     sc = get_scenario(name_or_path)
     gen = generate(sc)
     scan_s = min(r.period_s for r in sc.radars)
-    radar = track_radar(gen.plots, gen.sites, scan_s)
-    corr = correlate(radar, gen.adsb, correlation)
-    adsb = gen.adsb.copy()
-    adsb["emitted_at"] = adsb["time"]  # an ADS-B message is known when received
-    adsb["target"] = _adsb_targets(gen)
-    kept = radar[~corr.cooperative]
-    obs = pd.concat([adsb, kept], ignore_index=True)
     pol = policy or scenario_policy(sc)
-    scan = run_scan([obs[list(OBSERVATION_COLUMNS)]], gen.zones, policy=pol)
-    return ScenarioResult(gen, radar, corr, obs, scan, pol, _record_targets(scan, obs),
-                          _alert_times(scan, obs, gen))
+    adsb = gen.adsb.assign(target=_adsb_targets(gen))
+    pipe = Pipeline(gen.zones, policy=pol, radar=RadarStage(gen.sites, scan_s=scan_s),
+                    options=PipelineOptions(keep_screened=True,
+                                            fusion=fusion or FusionConfig()))
+    events = feed_scenario(pipe, Generated(**{**vars(gen), "adsb": adsb}), scan_s)
+    found = [e.entry for e in events if e.kind in ("exit", "open")]
+    entries = sorted(found, key=lambda e: (e.entered_at, e.zone, e.track))
+    scan = ScanResult(pipe.records(entries), entries, pipe.detector.positions,
+                      dropped_duplicates=pipe.detector.dropped_out_of_order)
+    obs = pipe.screened_observations()
+    radar = (pd.concat(pipe.radar_states, ignore_index=True) if pipe.radar_states
+             else obs.iloc[0:0])
+    obs["target"] = _targets(obs, gen)
+    return ScenarioResult(gen, radar, Correlation(dict(pipe.correlator.matches)), obs, scan,
+                          pol, _record_targets(scan, obs), _alert_times(scan, obs, gen))
 
 
-__all__ = ["ScenarioResult", "run_scenario", "scenario_policy", "track_radar"]
+def _targets(obs: pd.DataFrame, gen: Generated) -> np.ndarray:
+    """Truth target of each screened row: ADS-B rows carry it; a radar fix gets the
+    target of the plot that updated it (a track's first state, from before its first
+    plot association, takes its track's next known target)."""
+    tgt = obs["target"].to_numpy(object).copy() if "target" in obs else \
+        np.full(len(obs), None, object)
+    if "record" in obs and len(gen.plots):
+        target_of = pd.Series(gen.plots["target"].to_numpy(object),
+                              index=gen.plots["record"].to_numpy())
+        rec = pd.to_numeric(obs["record"], errors="coerce").to_numpy(np.float64)
+        known = np.isfinite(rec)
+        found = target_of.reindex(rec[known].astype(np.int64)).to_numpy(object)
+        tgt[known] = [None if pd.isna(v) else v for v in found]
+        radar = (~pd.isna(obs["emitted_at"]).to_numpy(bool) if "emitted_at" in obs
+                 else known)
+        only_radar = np.array(tgt, dtype=object)
+        only_radar[~radar] = None
+        filled = pd.DataFrame({"t": only_radar, "k": obs["icao24"].to_numpy(object)}).groupby(
+            "k")["t"].bfill().to_numpy(object)
+        tgt[radar] = filled[radar]
+    return tgt
+
+
+__all__ = ["ScenarioResult", "feed_scenario", "run_scenario", "scenario_policy"]
