@@ -193,6 +193,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     cmap = ColumnMap.parse(args.columns) if args.columns else None
     paths = expand_inputs(args.inputs)
     _refuse_overwriting_inputs(args.output, [*paths, *_option_files(args)])
+    if args.workers is not None and args.engine != "dask":
+        raise UsageError("--workers needs --engine dask")
     with _progress(sys.stderr.isatty()) as prog:
         tick = None
         if prog is not None:
