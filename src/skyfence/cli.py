@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
 import time
@@ -90,10 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--ref", metavar="LAT,LON", help="receiver position for CPR decoding")
     w.add_argument("--webhook", action="append", default=[], metavar="URL",
                    help="POST every event as JSON to URL (retried, never blocking); repeat")
+    w.add_argument("--webhook-drain", type=float, default=10.0, metavar="S",
+                   help="on stop, give queued webhook events up to S seconds to go out "
+                        "(default 10); the rest are counted as undelivered")
     w.add_argument("--horizon", type=float, default=300.0, metavar="S",
                    help="warn of a predicted entry within S seconds (default 300; 0: off)")
     w.add_argument("--stats-every", type=float, default=60.0, metavar="S",
-                   help="print a feed summary line every S seconds (default 60)")
+                   help="print a feed summary line every S seconds (default 60), "
+                        "also while the feed is not connected")
     w.add_argument("--input-format", default="auto", metavar="FMT",
                    help="format of --replay: auto, csv, parquet, sbs, beast, raw")
     w.add_argument("--columns", metavar="MAP", help="column mapping of a tabular --replay file")
@@ -187,6 +192,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     zones, policy, gap = _scan_setup(args)
     cmap = ColumnMap.parse(args.columns) if args.columns else None
     paths = expand_inputs(args.inputs)
+    _refuse_overwriting_inputs(args.output, [*paths, *_option_files(args)])
+    if args.workers is not None and args.engine != "dask":
+        raise UsageError("--workers needs --engine dask")
     with _progress(sys.stderr.isatty()) as prog:
         tick = None
         if prog is not None:
@@ -222,11 +230,65 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _option_files(args: argparse.Namespace) -> list[str]:
+    """The files the zone, policy and config options name (all read by the command)."""
+    return [f for f in (args.config, args.policy, args.aircraft_db, *args.zones_file) if f]
+
+
+def _refuse_overwriting_inputs(output: str | None, inputs: Sequence[str | os.PathLike[str]]
+                               ) -> None:
+    """A usage error when ``-o`` names a file the command reads (the same file by path,
+    symbolic or hard link): writing would destroy the input before or while reading it."""
+    if output is None:
+        return
+    try:
+        out = os.stat(output)
+    except OSError:
+        return  # does not exist yet: it cannot be an input
+    for src in inputs:
+        try:
+            st = os.stat(src)
+        except OSError:
+            continue  # the reader reports a missing input
+        if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+            raise UsageError(f"-o {output}: is also an input ({os.fspath(src)}); "
+                             "refusing to overwrite it, choose another output file")
+
+
 def _host_port(spec: str, option: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[IPv6]:PORT``; empty host: loopback) with a port in 1..65535.
+
+    >>> _host_port("[::1]:30003", "--sbs")
+    ('::1', 30003)
+    """
     host, sep, port = spec.rpartition(":")
     if not sep or not port.isdigit():
         raise UsageError(f"{option} {spec}: expected HOST:PORT")
+    if not 1 <= int(port) <= 65535:
+        raise UsageError(f"{option} {spec}: port must be 1..65535")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
     return host or "127.0.0.1", int(port)
+
+
+def _seconds(value: float, option: str, *, positive: bool = False) -> float:
+    """A finite number of seconds >= 0 (> 0 when ``positive``), else a usage error."""
+    import math
+
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        need = "a number > 0" if positive else "a number >= 0"
+        raise UsageError(f"{option} {value}: expected {need}")
+    return value
+
+
+def _webhook_url(url: str) -> str:
+    """An http(s) URL with a host, else a usage error (not an event lost at run time)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"--webhook {url}: expected an http:// or https:// URL")
+    return url
 
 
 def _latlon(spec: str | None, option: str) -> tuple[float, float] | None:
@@ -242,28 +304,41 @@ def _latlon(spec: str | None, option: str) -> tuple[float, float] | None:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
-    import signal
     import threading
 
     from skyfence.alerts.console import ConsoleSink, JsonlSink
+    from skyfence.alerts.webhook import WebhookSink, close_all
     from skyfence.service.watch import FEED_BATCH_MESSAGES, Watcher, replay_batches
 
+    if args.format not in ("table", "jsonl"):
+        raise UsageError(f"watch --format {args.format}: a live stream is written as "
+                         "'table' or 'jsonl' (one event per line); use 'skyfence scan' "
+                         f"for {args.format}")
+    stats_every = _seconds(args.stats_every, "--stats-every", positive=True)
+    _seconds(args.speed, "--speed")
+    _seconds(args.horizon, "--horizon")
+    drain_s = _seconds(args.webhook_drain, "--webhook-drain")
+    urls = [_webhook_url(u) for u in args.webhook]
+    feed_spec = None
+    if not args.replay:
+        kind: Literal["sbs", "beast", "raw"] = (
+            "sbs" if args.sbs else "beast" if args.beast else "raw")
+        feed_spec = kind, *_host_port(args.sbs or args.beast or args.raw, f"--{kind}")
+    _refuse_overwriting_inputs(args.output,
+                               [*([args.replay] if args.replay else []), *_option_files(args)])
+    _log_to_stderr()
     zones, policy, gap = _scan_setup(args)
     ref = _latlon(args.ref, "--ref")
     stop = threading.Event()
     with _output(args.output) as out:
         sinks: list[Any] = [JsonlSink(out) if args.format == "jsonl" else ConsoleSink(out)]
-        hooks = []
-        if args.webhook:
-            from skyfence.alerts.webhook import WebhookSink
-
-            hooks = [WebhookSink(u) for u in args.webhook]
-            sinks.extend(hooks)
+        hooks = [WebhookSink(u) for u in urls]
+        sinks.extend(hooks)
         watcher = Watcher(zones, policy=policy, gap_s=gap, all_entries=args.all_entries,
                           sinks=sinks, approach_horizon_s=args.horizon or None,
                           military_db=_military_db(args))
         feed: Any = None
-        if args.replay:
+        if feed_spec is None:
             from skyfence.sources.files import read_observations
             from skyfence.sources.tabular import ColumnMap
 
@@ -273,41 +348,78 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         else:
             from skyfence.sources.feed import FeedClient
 
-            kind: Literal["sbs", "beast", "raw"] = (
-                "sbs" if args.sbs else "beast" if args.beast else "raw")
-            host, port = _host_port(args.sbs or args.beast or args.raw, f"--{kind}")
-            feed = FeedClient(kind, host, port, ref=ref, stop=stop, heartbeat_s=1.0,
+            kind, host, port = feed_spec
+            # heartbeats (empty batches) often enough for the stats line to be on time
+            feed = FeedClient(kind, host, port, ref=ref, stop=stop,
+                              heartbeat_s=min(1.0, stats_every / 4),
                               batch_messages=FEED_BATCH_MESSAGES)
             batches = feed
-        old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        last_stats = time.monotonic()
         try:
-            for batch in batches:
-                watcher.process(batch, batch.attrs.get("received_at"))
-                if stop.is_set():
-                    break
-                if time.monotonic() - last_stats >= args.stats_every:
-                    last_stats = time.monotonic()
-                    _feed_summary(watcher, feed)
-        except KeyboardInterrupt:
-            stop.set()
-        finally:
-            signal.signal(signal.SIGTERM, old)
-            if feed is not None:
-                feed.close()
-        watcher.close()
-        for h in hooks:
-            h.close()
-            print(f"skyfence: webhook {h.url}: {h.stats.delivered} delivered, "
-                  f"{h.stats.failed} failed, {h.stats.retries} retries", file=sys.stderr)
+            _watch_loop(watcher, batches, feed, hooks, stop, stats_every)
+        finally:  # every webhook event is accounted for, whatever ended the watch
+            close_all(hooks, drain_s)
+            for h in hooks:
+                st = h.stats
+                print(f"skyfence: webhook {h.url}: {st.submitted} events: {st.delivered} "
+                      f"delivered, {st.failed} failed after {h.attempts} attempts, "
+                      f"{st.undelivered} undelivered (still queued at exit), {st.dropped} "
+                      f"dropped (queue full); {st.retries} retries", file=sys.stderr)
     _feed_summary(watcher, feed)
     return 0
 
 
-def _feed_summary(watcher: Any, feed: Any) -> None:
+def _watch_loop(watcher: Any, batches: Any, feed: Any, hooks: Sequence[Any],
+                stop: Any, stats_every: float) -> None:
+    """Feed batches to the watcher until the data ends, SIGTERM or Ctrl-C; print the
+    stats line every ``stats_every`` seconds; then emit the entries still open."""
+    import signal
+
+    old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stats_due = time.monotonic() + stats_every
+    try:
+        for batch in batches:
+            watcher.process(batch, batch.attrs.get("received_at"))
+            if stop.is_set():
+                break
+            if (now := time.monotonic()) >= stats_due:
+                stats_due += stats_every
+                if stats_due <= now:  # a slow batch: do not print twice in a row
+                    stats_due = now + stats_every
+                _feed_summary(watcher, feed, hooks)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        signal.signal(signal.SIGTERM, old)
+        if feed is not None:
+            feed.close()
+    watcher.close()
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Log records on whatever ``sys.stderr`` is when they are emitted."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _log_to_stderr() -> None:
+    """Warnings of skyfence's loggers (feed reconnects, webhook failures) on stderr,
+    one line each, like the other messages."""
+    logger = logging.getLogger("skyfence")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("skyfence: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
+def _feed_summary(watcher: Any, feed: Any, hooks: Sequence[Any] = ()) -> None:
     line = watcher.stats.summary()
     if feed is not None:
         line += f"; feed: {feed.stats.summary()}"
+    for h in hooks:
+        line += f"; webhook: {h.stats.summary()}"
     print(f"skyfence: {line}", file=sys.stderr, flush=True)
 
 

@@ -1,34 +1,92 @@
 """POST events as JSON to a webhook, from a background thread, with retries.
 
 Detection never waits for the network: events are queued and a sender thread delivers
-them in order, retrying each with exponential backoff (capped) before counting it as
-failed. Counters say what was delivered, retried and lost.
+them in order, retrying each with exponential backoff (capped) before giving up on it.
+
+Every event handed to :meth:`WebhookSink.send` ends in exactly one counter of
+:class:`WebhookStats`, so that an operator can see what reached the receiver and what
+did not: ``delivered`` (the receiver answered 2xx), ``failed`` (every attempt failed),
+``dropped`` (the queue was full when it was sent) or ``undelivered`` (still queued, or
+being sent, when the sink was closed and its drain time ran out). :meth:`close` gives
+queued events ``drain_timeout_s`` to go out; no counter changes after it returns.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
-import queue
+import logging
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+
+log = logging.getLogger(__name__)
+
+#: how long :meth:`WebhookSink.close` lets queued events go out, by default (s)
+DRAIN_TIMEOUT_S = 10.0
+
+Outcome = Literal["delivered", "failed", "undelivered"]
 
 
 @dataclass
 class WebhookStats:
-    """What the sender did."""
+    """What the sender did; after :meth:`WebhookSink.close`,
+    ``submitted == delivered + failed + dropped + undelivered``."""
 
+    submitted: int = 0
     delivered: int = 0
     retries: int = 0
+    #: gave up after every attempt failed
     failed: int = 0
-    dropped: int = 0  # the queue was full
+    #: the queue was full
+    dropped: int = 0
+    #: still queued or in flight when the drain time ran out
+    undelivered: int = 0
+
+    @property
+    def queued(self) -> int:
+        """Events submitted and not yet in any final counter (waiting or in flight)."""
+        return self.submitted - self.delivered - self.failed - self.dropped - self.undelivered
+
+    def summary(self) -> str:
+        """One line for the operator.
+
+        Examples
+        --------
+        >>> WebhookStats(submitted=3, failed=1, undelivered=2, retries=4).summary()
+        '0 delivered, 1 failed, 2 undelivered, 4 retries'
+        """
+        text = f"{self.delivered} delivered, {self.failed} failed"
+        if self.dropped:
+            text += f", {self.dropped} dropped (queue full)"
+        if self.undelivered:
+            text += f", {self.undelivered} undelivered"
+        if self.queued:
+            text += f", {self.queued} queued"
+        return text + f", {self.retries} retries"
 
 
 class WebhookSink:
-    """Deliver events to ``url``; :meth:`send` never blocks."""
+    """Deliver events to ``url``; :meth:`send` never blocks.
+
+    Parameters
+    ----------
+    url
+        Where each event is POSTed as one JSON object.
+    attempts
+        Attempts per event before it counts as failed.
+    backoff_s, backoff_max_s
+        Delay after the first failed attempt, doubled after each one up to the cap.
+    timeout_s
+        Timeout of one HTTP request.
+    max_queue
+        Events waiting beyond this many are dropped (and counted).
+    """
 
     def __init__(
         self,
@@ -45,51 +103,138 @@ class WebhookSink:
         self.backoff_s = backoff_s
         self.backoff_max_s = backoff_max_s
         self.timeout_s = timeout_s
+        self.max_queue = max_queue
         self.stats = WebhookStats()
-        self._q: queue.Queue[dict[str, Any] | None] = queue.Queue(max_queue)
-        self._stop = threading.Event()
+        self._cv = threading.Condition()
+        self._pending: deque[dict[str, Any]] = deque()
+        self._in_flight = False
+        #: set by close(): no new events; give up at ``_deadline`` (monotonic s)
+        self._closing = False
+        self._deadline: float | None = None
+        #: the final accounting is done: the sender changes no counter any more
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="skyfence-webhook", daemon=True)
         self._thread.start()
 
     def send(self, event: dict[str, Any]) -> None:
-        """Queue one event for delivery."""
-        try:
-            self._q.put_nowait(event)
-        except queue.Full:
-            self.stats.dropped += 1
+        """Queue one event for delivery (counted as undelivered once closing)."""
+        with self._cv:
+            self.stats.submitted += 1
+            if self._closing:
+                self.stats.undelivered += 1
+            elif len(self._pending) >= self.max_queue:
+                self.stats.dropped += 1
+            else:
+                self._pending.append(event)
+                self._cv.notify_all()
 
     __call__ = send
 
-    def close(self, timeout_s: float = 10.0) -> None:
-        """Deliver what is queued (up to ``timeout_s``), then stop the sender."""
-        self._q.put(None)
-        self._thread.join(timeout_s)
-        self._stop.set()
+    def close(self, drain_timeout_s: float = DRAIN_TIMEOUT_S) -> WebhookStats:
+        """Let queued events go out for up to ``drain_timeout_s``, then stop; what is
+        still queued or in flight then counts as ``undelivered``."""
+        self.begin_close(time.monotonic() + drain_timeout_s)
+        return self.finish_close()
 
-    def _post(self, event: dict[str, Any]) -> None:
+    def begin_close(self, deadline: float) -> None:
+        """Accept no more events; deliver what is queued until ``deadline`` (monotonic)."""
+        with self._cv:
+            self._closing = True
+            self._deadline = deadline
+            self._cv.notify_all()
+
+    def finish_close(self) -> WebhookStats:
+        """Wait for the sender until the deadline of :meth:`begin_close`, then settle
+        the counters for good."""
+        assert self._deadline is not None, "begin_close() first"
+        # a request in flight ends by the deadline (its timeout is cut to it); 0.5 s grace
+        self._thread.join(max(0.0, self._deadline - time.monotonic()) + 0.5)
+        with self._cv:
+            if not self._closed:
+                self._closed = True
+                self.stats.undelivered += len(self._pending) + int(self._in_flight)
+                self._pending.clear()
+            self._cv.notify_all()
+        return self.stats
+
+    # ------------------------------------------------------------------ sender
+    def _left_s(self) -> float | None:
+        """Seconds until the drain deadline (None: not closing)."""
+        return None if self._deadline is None else self._deadline - time.monotonic()
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._pending and not self._closing:
+                    self._cv.wait()
+                left = self._left_s()
+                if not self._pending or self._closed or (left is not None and left <= 0):
+                    return
+                event = self._pending.popleft()
+                self._in_flight = True
+            outcome = self._deliver(event)
+            with self._cv:
+                self._in_flight = False
+                if self._closed:
+                    return
+                if outcome == "delivered":
+                    self.stats.delivered += 1
+                elif outcome == "failed":
+                    self.stats.failed += 1
+                else:
+                    self.stats.undelivered += 1
+
+    def _deliver(self, event: dict[str, Any]) -> Outcome:
+        """Try ``event`` up to ``attempts`` times, within the drain deadline if any."""
         body = json.dumps(event, separators=(",", ":")).encode()
+        delay = self.backoff_s
+        for attempt in range(1, self.attempts + 1):
+            left = self._left_s()
+            if left is not None and left <= 0:
+                return "undelivered"
+            try:
+                self._post(body, self.timeout_s if left is None else min(self.timeout_s, left))
+                return "delivered"
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                if attempt == self.attempts:
+                    log.warning("webhook %s: gave up on a %s event after %d attempts: %s",
+                                self.url, event.get("event", "?"), attempt, exc)
+                    return "failed"
+                log.debug("webhook %s: attempt %d failed: %s", self.url, attempt, exc)
+                with self._cv:
+                    self.stats.retries += 1
+                if not self._pause(delay):
+                    return "undelivered"
+                delay = min(delay * 2, self.backoff_max_s)
+        return "failed"
+
+    def _post(self, body: bytes, timeout_s: float) -> None:
         req = urllib.request.Request(self.url, data=body, method="POST",
                                      headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
             if resp.status >= 300:
                 raise urllib.error.HTTPError(self.url, resp.status, "not accepted", resp.headers,
                                              None)
 
-    def _run(self) -> None:
-        while True:
-            event = self._q.get()
-            if event is None:
-                return
-            delay = self.backoff_s
-            for attempt in range(self.attempts):
-                try:
-                    self._post(event)
-                    self.stats.delivered += 1
-                    break
-                except (OSError, urllib.error.URLError, ValueError):
-                    if attempt == self.attempts - 1 or self._stop.is_set():
-                        self.stats.failed += 1
-                        break
-                    self.stats.retries += 1
-                    time.sleep(delay)
-                    delay = min(delay * 2, self.backoff_max_s)
+    def _pause(self, delay_s: float) -> bool:
+        """Sleep before a retry; False when the drain deadline comes first."""
+        end = time.monotonic() + delay_s
+        with self._cv:
+            while True:
+                left = self._left_s()
+                if left is not None and left <= 0:
+                    return False
+                wait = end - time.monotonic()
+                if wait <= 0:
+                    return True
+                self._cv.wait(wait if left is None else min(wait, left))
+
+
+def close_all(sinks: Iterable[WebhookSink], drain_timeout_s: float = DRAIN_TIMEOUT_S) -> None:
+    """Close several sinks sharing one drain deadline (they drain in parallel)."""
+    sinks = list(sinks)
+    deadline = time.monotonic() + drain_timeout_s
+    for s in sinks:
+        s.begin_close(deadline)
+    for s in sinks:
+        s.finish_close()

@@ -9,6 +9,7 @@ none, a ``LocalCluster`` on this machine.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,11 +44,43 @@ def _scan(part: pd.DataFrame, opts: ScanOptions) -> pd.DataFrame:
     return pd.DataFrame({"entry": pd.Series(rows, dtype=object), "positions": counts})
 
 
+def max_local_workers() -> int:
+    """The most workers a local cluster may start: 4 per core (each is a process)."""
+    return 4 * (os.cpu_count() or 1)
+
+
+def check_workers(workers: int | None, scheduler: str | None = None) -> None:
+    """A usage error unless ``workers`` is None or a worker count a local cluster can run.
+
+    >>> check_workers(0)
+    Traceback (most recent call last):
+    ...
+    skyfence.errors.UsageError: --workers 0: a local Dask cluster needs at least 1 worker
+    """
+    if workers is None:
+        return
+    if scheduler:
+        raise UsageError(f"--workers {workers}: sets the size of a local cluster; with "
+                         "--scheduler the cluster's own workers run the scan")
+    if isinstance(workers, bool) or not isinstance(workers, int):
+        raise UsageError(f"--workers {workers!r}: expected a whole number")
+    if workers < 1:
+        raise UsageError(f"--workers {workers}: a local Dask cluster needs at least 1 worker")
+    if workers > max_local_workers():
+        raise UsageError(f"--workers {workers}: at most {max_local_workers()} on this machine "
+                         f"(4 per core; each worker is a process)")
+
+
 def scan_dask(
     paths: Sequence[Path], opts: ScanOptions, *, scheduler: str | None = None,
     workers: int | None = None, partitions: int | None = None,
 ) -> ScanResult:
-    """Scan ``paths`` on a Dask cluster (``scheduler`` address, or a local cluster)."""
+    """Scan ``paths`` on a Dask cluster (``scheduler`` address, or a local cluster).
+
+    ``workers`` sizes the local cluster: 1 up to :func:`max_local_workers` (a cluster
+    with no worker would wait for one forever).
+    """
+    check_workers(workers, scheduler)
     try:
         import dask
         import dask.dataframe as dd

@@ -6,23 +6,38 @@ events: ``entry`` (first inside position), ``update`` (depth or altitude changed
 noticeably), ``exit`` (final record), ``approach`` (predicted entry) and, when the
 watcher stops, ``open`` for every entry still open. Events go to sinks: the console, a
 JSON Lines stream, webhooks.
+
+The ``entry`` event is the alert that matters most, so it says everything known when
+it is raised, not only the crossing: the entry as it stands at the end of the batch
+that opened it (inside fixes so far, their depth and altitudes, hence the category),
+with the track's latest callsign, squawk and speed filled in from fixes outside the
+zone when the inside ones have not carried them yet (:class:`TrackMemory`). ``exit``
+and ``open`` records are left exactly as the detector ends them, so that a replay still
+ends with the records of ``skyfence scan``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from skyfence.airspace.zones import Zone
-from skyfence.detect.entries import DetectorConfig, EntryDetector, EntryEvent
+from skyfence.detect.entries import (
+    EMERGENCY_SQUAWKS,
+    DetectorConfig,
+    EntryDetector,
+    EntryEvent,
+)
 from skyfence.incidents.assess import Assessor
 from skyfence.incidents.record import entry_id
+from skyfence.model import Entry
 from skyfence.policy import Policy
+from skyfence.service.track_memory import TrackMemory
 
 Sink = Callable[[dict[str, Any]], None]
 #: messages per feed batch: smaller batches alert sooner, larger ones sustain more input
@@ -75,6 +90,7 @@ class Watcher:
         self.update_min_depth_m = update_min_depth_m
         self.update_min_alt_m = update_min_alt_m
         self._last_update: dict[str, tuple[float, float | None, float | None]] = {}
+        self.tracks = TrackMemory(forget_after_s=gap_s)
         self._now = -np.inf
         self._last_expiry = -np.inf
         self._early = _early_warning(self.zones, approach_horizon_s)
@@ -85,11 +101,12 @@ class Watcher:
         self, batch: pd.DataFrame, received_at: float | None = None
     ) -> list[dict[str, Any]]:
         """Detect on one batch; emit and return its events."""
-        self.stats.batches += 1
         out: list[dict[str, Any]] = []
-        if len(batch):
+        if len(batch):  # empty batches are heartbeats of a quiet feed: not counted
+            self.stats.batches += 1
             self.stats.positions += len(batch)
-            events = self.detector.process(batch)
+            self.tracks.update(batch)
+            events = self._known_now(self.detector.process(batch))
             out.extend(self._emit(e, received_at) for e in events if self._wanted(e))
             self._now = max(self._now, float(batch["time"].max()))
             if self._early is not None:
@@ -125,6 +142,44 @@ class Watcher:
         return [self._emit(e, None) for e in self.detector.close() if self._wanted(e)]
 
     # -------------------------------------------------------------------------
+    def _known_now(self, events: list[EntryEvent]) -> list[EntryEvent]:
+        """``entry`` and ``update`` events filled with what is known at the end of the
+        batch; other events unchanged.
+
+        An entry event is the detector's snapshot at the crossing, before the inside
+        fixes of the same batch were folded in: its entry is replaced by the entry as
+        it stands now (still open in the detector, or ended later in this batch),
+        without the exit. Then the track's latest callsign, emergency squawk and speed
+        fill what the inside fixes did not give.
+        """
+        opened = {e.entry.track for e in events if e.kind == "entry"}
+        now: dict[tuple[str, str, float], Entry] = {}
+        if opened:
+            now = {_key(x): x for x in self.detector.open_entries if x.track in opened}
+            now.update((_key(e.entry), e.entry) for e in events
+                       if e.kind == "exit" and e.entry.track in opened)
+        out = []
+        for e in events:
+            if e.kind == "entry":
+                cur = now.get(_key(e.entry), e.entry)
+                e = replace(e, entry=self._with_track(
+                    replace(cur, exited_at=None, exit_point=None, path=[])))
+            elif e.kind == "update":
+                e = replace(e, entry=self._with_track(replace(e.entry, path=[])))
+            out.append(e)
+        return out
+
+    def _with_track(self, entry: Entry) -> Entry:
+        """Fill ``entry`` (a copy) with its track's latest callsign, squawk and speed."""
+        if entry.callsign is None:
+            entry.callsign = self.tracks.callsign(entry.track)
+        sq = self.tracks.squawk(entry.track)
+        if sq in EMERGENCY_SQUAWKS and sq not in entry.squawks:
+            entry.squawks = tuple(sorted({*entry.squawks, sq}))
+        if entry.max_speed_ms is None:
+            entry.max_speed_ms = self.tracks.speed_ms(entry.track)
+        return entry
+
     def _wanted(self, e: EntryEvent) -> bool:
         if e.kind != "update":
             return True
@@ -148,6 +203,9 @@ class Watcher:
         rec = self.assessor.record(e.entry)
         if e.kind in ("exit", "open"):
             self._last_update.pop(rec["id"], None)
+        elif e.kind == "entry":  # updates are measured against what the entry said
+            self._last_update[rec["id"]] = (
+                e.entry.max_depth_m, e.entry.min_altitude_m, e.entry.max_altitude_m)
         if not (self.all_entries or rec["violation"]):
             return {}
         if e.kind == "entry" and received_at is not None:
@@ -160,6 +218,11 @@ class Watcher:
         for sink in self.sinks:
             sink(event)
         return event
+
+
+def _key(entry: Entry) -> tuple[str, str, float]:
+    """What identifies an entry among those of one watcher."""
+    return entry.zone, entry.track, entry.entered_at
 
 
 def _early_warning(zones: Sequence[Zone], horizon_s: float | None) -> Any:

@@ -9,6 +9,13 @@ more to read, or after ``batch_messages`` items or ``batch_interval_s`` seconds,
 whichever comes first; a quiet feed therefore adds no batching delay and a busy
 one gets large, cheap batches.
 
+A client is never silent: while it connects, waits to reconnect or reads nothing,
+it yields an empty batch every ``heartbeat_s`` (when set), so that the consumer can
+print its stats line; each failed connect is logged (logger ``skyfence.sources.feed``)
+and kept in :attr:`FeedStats.last_error`. Connects are non-blocking for that reason:
+a host that drops SYNs holds the client for ``connect_timeout_s`` but never holds
+up the heartbeat. Only the name look-up (``getaddrinfo``) blocks.
+
 Times: SBS lines carry their own (generated date/time); Beast and raw frames read
 live are stamped with their arrival time (unix s) because the Beast MLAT counter
 is relative. The file readers use each format's own time when present (SBS
@@ -19,7 +26,9 @@ time), and plain ``*HEX;`` lines, which carry no time at all, all get ``start``.
 
 from __future__ import annotations
 
+import errno
 import gzip
+import logging
 import os
 import select
 import socket
@@ -44,6 +53,10 @@ from skyfence.sources.sbs import OnError, SbsParser
 FeedKind = Literal["sbs", "beast", "raw"]
 #: Default TCP ports of dump1090 / readsb.
 DEFAULT_PORTS: dict[str, int] = {"raw": 30002, "sbs": 30003, "beast": 30005}
+#: The TCP ports one can connect to.
+PORT_RANGE = range(1, 65536)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,15 +74,31 @@ class FeedStats:
     positions: int = 0
     batches: int = 0
     last_error: str | None = None
+    #: a live feed: whether a connection is up now (always False for files)
+    connected: bool = False
+    #: failed connects since the last successful one (the current outage)
+    failed_attempts: int = 0
 
     def summary(self) -> str:
-        """One line for an operator."""
+        """One line for an operator.
+
+        Examples
+        --------
+        >>> FeedStats(connect_failures=3, failed_attempts=3,
+        ...           last_error="connect to h:1: refused").summary()  # doctest: +ELLIPSIS
+        'not connected, 3 attempts, last error: connect to h:1: refused; 0 positions ...'
+        """
         text = (
             f"{self.positions} positions from {self.messages} messages "
             f"({self.lines} lines, {self.frames} frames), {self.malformed} malformed dropped"
         )
         if self.connects or self.connect_failures:
             text += f", {self.reconnects} reconnects, {self.connect_failures} failed connects"
+            if not self.connected:
+                state = f"not connected, {self.failed_attempts} attempts"
+                if self.last_error:
+                    state += f", last error: {self.last_error}"
+                text = f"{state}; {text}"
         return text
 
 
@@ -200,6 +229,8 @@ class FeedClient(Iterator[pd.DataFrame]):
     ) -> None:
         if kind not in DEFAULT_PORTS:
             raise ValueError(f"feed kind must be one of {sorted(DEFAULT_PORTS)}, not {kind!r}")
+        if isinstance(port, bool) or int(port) != port or int(port) not in PORT_RANGE:
+            raise ValueError(f"feed port must be 1..65535, not {port!r}")
         self.kind = kind
         self.host = host
         self.port = int(port)
@@ -234,38 +265,105 @@ class FeedClient(Iterator[pd.DataFrame]):
         self._it.close()
 
     def _run(self) -> Generator[pd.DataFrame, None, None]:
-        delay = self.backoff_initial_s
-        failures = 0
+        self._last_yield = time.monotonic()
         while not self.stop_event.is_set():
-            try:
-                sock = socket.create_connection(
-                    (self.host, self.port), timeout=self.connect_timeout_s
-                )
-            except OSError as exc:
-                failures += 1
-                self.stats.connect_failures += 1
-                self.stats.last_error = f"connect to {self.host}:{self.port}: {exc}"
-                if self.max_retries is not None and failures > self.max_retries:
-                    raise FeedError(
-                        f"{self.kind} feed {self.host}:{self.port} unreachable after "
-                        f"{failures} attempts: {exc}"
-                    ) from exc
-                if self.stop_event.wait(delay):
-                    break
-                delay = min(delay * 2.0, self.backoff_max_s)
-                continue
-            if self.stats.connects:
-                self.stats.reconnects += 1
-            self.stats.connects += 1
-            failures = 0
-            delay = self.backoff_initial_s
-            self._pipeline.reset()
+            sock = yield from self._connect()
+            if sock is None:
+                break
             try:
                 yield from self._read(sock)
             finally:
+                self.stats.connected = False
                 sock.close()
         if self._pipeline.pending:
             yield self._emit()
+
+    def _heartbeat_due(self) -> bool:
+        """Whether an empty batch is owed to the consumer now (and mark it given)."""
+        now = time.monotonic()
+        if self.heartbeat_s is None or now - self._last_yield < self.heartbeat_s:
+            return False
+        self._last_yield = now
+        self._pipeline.update(self.stats)
+        return True
+
+    def _wait(self, delay_s: float) -> Generator[pd.DataFrame, None, bool]:
+        """Sleep ``delay_s``, yielding heartbeats; False when stopped meanwhile."""
+        end = time.monotonic() + delay_s
+        while (left := end - time.monotonic()) > 0:
+            step = left if self.heartbeat_s is None else min(left, self.heartbeat_s)
+            if self.stop_event.wait(step):
+                return False
+            if self._heartbeat_due():
+                yield empty_observations()
+        return not self.stop_event.is_set()
+
+    def _connect(self) -> Generator[pd.DataFrame, None, socket.socket | None]:
+        """A connected socket, retrying with capped backoff; None when stopped."""
+        delay = self.backoff_initial_s
+        while not self.stop_event.is_set():
+            try:
+                sock = yield from self._attempt()
+            except OSError as exc:
+                self.stats.failed_attempts += 1
+                self.stats.connect_failures += 1
+                self.stats.last_error = f"connect to {self.host}:{self.port}: {_reason(exc)}"
+                if self.max_retries is not None and self.stats.failed_attempts > self.max_retries:
+                    raise FeedError(
+                        f"{self.kind} feed {self.host}:{self.port} unreachable after "
+                        f"{self.stats.failed_attempts} attempts: {_reason(exc)}"
+                    ) from exc
+                log.warning("%s feed: %s (attempt %d); retrying in %.1f s", self.kind,
+                            self.stats.last_error, self.stats.failed_attempts, delay)
+                if not (yield from self._wait(delay)):
+                    return None
+                delay = min(delay * 2.0, self.backoff_max_s)
+                continue
+            if sock is None:
+                return None
+            if self.stats.connects:
+                self.stats.reconnects += 1
+                log.info("%s feed %s:%d: reconnected", self.kind, self.host, self.port)
+            self.stats.connects += 1
+            self.stats.connected = True
+            self.stats.failed_attempts = 0
+            self._pipeline.reset()
+            return sock
+        return None
+
+    def _attempt(self) -> Generator[pd.DataFrame, None, socket.socket | None]:
+        """One connect to every address of the host in turn, without blocking the
+        heartbeat; raises the last :class:`OSError`, returns None when stopped."""
+        last: OSError = OSError(f"no address for {self.host}")
+        for family, kind, proto, _, addr in socket.getaddrinfo(
+            self.host, self.port, type=socket.SOCK_STREAM
+        ):
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.setblocking(False)
+                code = sock.connect_ex(addr)
+                if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY):
+                    raise OSError(code, os.strerror(code))
+                deadline = time.monotonic() + self.connect_timeout_s
+                while True:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise TimeoutError("timed out")
+                    _, ready, _ = select.select([], [sock], [], min(left, 0.05))
+                    if ready:
+                        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                        if code:
+                            raise OSError(code, os.strerror(code))
+                        return sock
+                    if self.stop_event.is_set():
+                        sock.close()
+                        return None
+                    if self._heartbeat_due():
+                        yield empty_observations()
+            except OSError as exc:
+                sock.close()
+                last = exc
+        raise last
 
     def _read(self, sock: socket.socket) -> Iterator[pd.DataFrame]:
         """Yield batches from one connection until it closes or the stop event is set."""
@@ -273,18 +371,20 @@ class FeedClient(Iterator[pd.DataFrame]):
         sock.settimeout(poll)
         pending_since: float | None = None
         self._received_at: float | None = None
-        last_yield = time.monotonic()
         while not self.stop_event.is_set():
             try:
                 data: bytes | None = sock.recv(1 << 16)
             except TimeoutError:
                 data = None
             except OSError as exc:
-                self.stats.last_error = f"{self.host}:{self.port}: {exc}"
+                lost = f"connection lost: {_reason(exc)}"
                 data = b""
+            else:
+                lost = "connection closed by the receiver"
             if data == b"":
-                if self.stats.last_error is None or "closed" not in self.stats.last_error:
-                    self.stats.last_error = f"{self.host}:{self.port}: connection closed"
+                self.stats.connected = False
+                self.stats.last_error = f"{self.host}:{self.port}: {lost}"
+                log.warning("%s feed: %s; reconnecting", self.kind, self.stats.last_error)
                 if self._pipeline.pending:
                     yield self._emit()
                 return
@@ -302,11 +402,9 @@ class FeedClient(Iterator[pd.DataFrame]):
                 or not _readable(sock)
             ):
                 pending_since = None
-                last_yield = now
+                self._last_yield = now
                 yield self._emit()
-            elif self.heartbeat_s is not None and now - last_yield >= self.heartbeat_s:
-                last_yield = now
-                self._pipeline.update(self.stats)
+            elif self._heartbeat_due():
                 yield empty_observations()
 
     def _emit(self) -> pd.DataFrame:
@@ -317,6 +415,11 @@ class FeedClient(Iterator[pd.DataFrame]):
         obs.attrs["received_at"] = getattr(self, "_received_at", None) or time.time()
         self._received_at = None
         return obs
+
+
+def _reason(exc: OSError) -> str:
+    """An OS error as a short phrase (``strerror`` without the errno prefix)."""
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def _readable(sock: socket.socket) -> bool:
