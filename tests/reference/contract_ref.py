@@ -28,7 +28,9 @@ How it works
 
 Conventions where the contract is silent (so a reader can disagree with them):
 
-* a fix exactly on the boundary is not an inside fix (not counted in ``observations``);
+* a fix exactly on the boundary is not an inside fix (not counted in ``observations``); so a
+  track whose first (last) fix is on the boundary and then goes in (came from inside) enters
+  (exits) there, interpolated, at that fix, rather than being "already inside" ("still inside");
 * ``last_inside_at`` of an entry without an inside fix is its exit time, so that
   ``duration_s`` is ``exited_at - entered_at`` for it as for every closed entry;
 * an unknown altitude (NaN) is inside the altitude band (it cannot clear a target);
@@ -316,40 +318,43 @@ class RefZone:
         return chords * 1.01 + 1.0  # chords underestimate the curve: a generous margin
 
     @staticmethod
-    def _edge_min_m(edge: np.ndarray, length_m: float, lon: float, lat: float) -> float:
-        """Smallest geodesic distance from (lon, lat) to one lon/lat-linear edge.
+    def _refine_m(edges: np.ndarray, length_m: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                  lon: float, lat: float) -> float:
+        """Golden-section search of the distance to each edge, its parameter within [lo, hi].
 
-        Sampled at EDGE_SAMPLES points, then golden-section search between the neighbours of
-        the best sample until the bracket is shorter than DEPTH_TOLERANCE_M along the edge.
+        All edges are searched together (one array step per iteration) until every bracket
+        is shorter than DEPTH_TOLERANCE_M along its edge; returns the smallest distance.
         """
-        ax, ay, bx, by = edge
+        ax, ay, bx, by = edges.T
 
         def dist(s: np.ndarray) -> np.ndarray:
             _, _, d = GEOD.inv(np.full(s.shape, lon), np.full(s.shape, lat),
                                ax + s * (bx - ax), ay + s * (by - ay))
             return np.asarray(d)
 
-        s = np.linspace(0.0, 1.0, EDGE_SAMPLES)
-        d = dist(s)
-        k = int(np.argmin(d))
-        lo, hi = s[max(k - 1, 0)], s[min(k + 1, len(s) - 1)]
-        best = float(d[k])
         golden = (math.sqrt(5.0) - 1.0) / 2.0
+        lo, hi = lo.astype(float), hi.astype(float)
         c, e = hi - golden * (hi - lo), lo + golden * (hi - lo)
-        fc, fe = dist(np.array([c, e]))
-        while (hi - lo) * length_m > DEPTH_TOLERANCE_M:
-            if fc < fe:
-                hi, e, fe = e, c, fc
-                c = hi - golden * (hi - lo)
-                fc = float(dist(np.array([c]))[0])
-            else:
-                lo, c, fc = c, e, fe
-                e = lo + golden * (hi - lo)
-                fe = float(dist(np.array([e]))[0])
-        return min(best, float(fc), float(fe))
+        fc, fe = dist(c), dist(e)
+        while np.max((hi - lo) * length_m) > DEPTH_TOLERANCE_M:
+            left = fc < fe  # the minimum is in [lo, e]: drop (e, hi]; else drop [lo, c)
+            hi, lo = np.where(left, e, hi), np.where(left, lo, c)
+            c_new = np.where(left, hi - golden * (hi - lo), e)
+            e_new = np.where(left, c, lo + golden * (hi - lo))
+            fc_old = fc
+            c, e = c_new, e_new
+            probe = dist(np.where(left, c, e))
+            fc, fe = np.where(left, probe, fe), np.where(left, fc_old, probe)
+        return float(min(fc.min(), fe.min()))
 
     def depth_m(self, lon: float, lat: float) -> float:
-        """Geodesic distance from (lon, lat) to the nearest point of the boundary, in metres."""
+        """Geodesic distance from (lon, lat) to the nearest point of the boundary, in metres.
+
+        Three rounds, each keeping only edges that can still beat the best distance found:
+        the vertices; EDGE_SAMPLES points along each edge; golden-section search around the
+        best sample. A point p of an edge of length L within l of a measured point q has
+        d(x, p) >= d(x, q) - l (triangle inequality), which is the bound each round prunes by.
+        """
         edges = self.boundary_edges()
         assert self._boundary_len_m is not None
         n = len(edges)
@@ -357,12 +362,20 @@ class RefZone:
         _, _, d_b = GEOD.inv(np.full(n, lon), np.full(n, lat), edges[:, 2], edges[:, 3])
         d_a, d_b = np.asarray(d_a), np.asarray(d_b)
         best = float(min(d_a.min(), d_b.min()))
-        # any point p of an edge ab: d(x, p) >= d(x, a) - |ap| >= d(x, a) - length(ab)
-        lower = np.maximum(d_a, d_b) - self._boundary_len_m
-        for k in np.nonzero(lower <= best)[0]:
-            length_m = float(self._boundary_len_m[k])
-            best = min(best, self._edge_min_m(edges[k], length_m, lon, lat))
-        return best
+        cand = np.nonzero(np.maximum(d_a, d_b) - self._boundary_len_m <= best)[0]
+        s = np.linspace(0.0, 1.0, EDGE_SAMPLES)
+        ax, ay, bx, by = (edges[cand, i][:, None] for i in range(4))
+        px, py = (ax + s * (bx - ax)).ravel(), (ay + s * (by - ay)).ravel()
+        _, _, d = GEOD.inv(np.full(px.shape, lon), np.full(px.shape, lat), px, py)
+        d = np.asarray(d).reshape(len(cand), EDGE_SAMPLES)
+        k = np.argmin(d, axis=1)
+        d_min = d[np.arange(len(cand)), k]
+        best = min(best, float(d_min.min()))
+        spacing_m = self._boundary_len_m[cand] / (EDGE_SAMPLES - 1)
+        keep = np.nonzero(d_min - spacing_m <= best)[0]
+        lo, hi = s[np.maximum(k[keep] - 1, 0)], s[np.minimum(k[keep] + 1, EDGE_SAMPLES - 1)]
+        return min(best, self._refine_m(edges[cand[keep]], self._boundary_len_m[cand[keep]],
+                                        lo, hi, lon, lat))
 
 
 @dataclass(frozen=True)
@@ -497,7 +510,10 @@ def _entries_of(piece: TrackPiece, zone: RefZone, scan: RefScan) -> list[RefEntr
     for n, span in enumerate(spans):
         if not span.inside:
             continue
-        first, last = n == 0, n == len(spans) - 1
+        # "already inside at its first fix" / "ends inside" need an inside fix: a track that
+        # starts (ends) exactly on the boundary crosses it there, at that fix.
+        first = n == 0 and inside_fix[0]
+        last = n == len(spans) - 1 and inside_fix[-1]
         fixes = [k for k, t in enumerate(piece.time_s)
                  if inside_fix[k] and span.t0 <= t <= span.t1]
         exited = None if last else span.t1

@@ -236,6 +236,16 @@ def test_touching_the_boundary_from_outside_is_no_entry() -> None:
     assert reference_scan(track([0, 10], [-1.0, 1.0], [1.0, -1.0]), [SQ]).entries == []
 
 
+def test_starting_or_ending_on_the_boundary_is_a_crossing_at_that_fix() -> None:
+    # (0, 0.5) is on the west side: not an inside fix, so the track is not "already inside"
+    (e,) = reference_scan(track([0, 10], [0.0, 0.5], [0.5, 0.5]), [SQ]).entries
+    assert e["entered_at"] == 0.0 and e["entry_interpolated"]
+    assert e["entry_point"] == {"lat": 0.5, "lon": 0.0}
+    (e,) = reference_scan(track([0, 10], [0.5, 1.0], [0.5, 0.5]), [SQ]).entries
+    assert e["exited_at"] == 10.0 and e["exit_point"] == {"lat": 0.5, "lon": 1.0}
+    assert e["observations"] == 1 and e["last_inside_at"] == 0.0 and e["duration_s"] == 10.0
+
+
 def test_margins_report_how_close_a_case_comes_to_a_tie() -> None:
     scan = reference_scan(track([0, 10], [-0.5, 0.0], [0.5, 0.5]), [SQ])
     assert scan.margin_deg == 0.0
