@@ -45,6 +45,17 @@ def only(found: list[dict[str, object]]) -> dict[str, object]:
     return found[0]
 
 
+@pytest.mark.parametrize(("gap_s", "n_entries"), [(299.0, 1), (300.0, 1), (301.0, 2)])
+def test_a_gap_of_more_than_300_s_splits_the_track(gap_s: float, n_entries: int) -> None:
+    # three fixes inside SQ, the last one gap_s after the second: a gap of exactly 300 s does
+    # not split ("more than 300 s"); 301 s gives two tracks, each inside from its first fix
+    # to its last, so two open, non-interpolated entries of 2 and 1 fixes.
+    found = entries(track([0, 10, 10 + gap_s], [0.4, 0.5, 0.6], [0.5] * 3), [SQ])
+    assert len(found) == n_entries
+    assert all(e["exited_at"] is None and e["entry_interpolated"] is False for e in found)
+    assert [e["observations"] for e in found] == ([3] if n_entries == 1 else [2, 1])
+
+
 # -- ties: a fix exactly on the boundary --------------------------------------------------------
 
 
