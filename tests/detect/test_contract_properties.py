@@ -39,7 +39,7 @@ import math
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,6 @@ class Scenario:
     zone: ZoneSpec
     fixes: tuple[Fix, ...]
     altitude_column: str | None = None
-    label: str = field(default="", compare=False)
 
     def frame(self) -> pd.DataFrame:
         df = pd.DataFrame({
@@ -290,7 +289,7 @@ def scenarios(draw: st.DrawFn, zones: st.SearchStrategy[ZoneSpec] | None = None,
                 break
             dt = (draw(st.floats(250.0, 400.0)) if draw(st.integers(0, 9)) == 0
                   else dt_base * draw(st.floats(0.5, 1.5)))
-            dt = round(dt, 3)
+            dt = round(max(dt, 1.0), 3)
             lon, lat, back_az = GEOD.fwd(lon, lat, heading, speed * dt)
             heading = back_az + 180.0 + draw(st.floats(-15.0, 15.0))
             t = round(t + dt, 3)
