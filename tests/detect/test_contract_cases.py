@@ -1,9 +1,11 @@
 """``skyfence.scan`` on hand-made cases of the entry contract that random tests cannot reach.
 
+* Splitting tracks at gaps of more than 300 s (299, 300 and 301 s).
 * Measure-zero ties (a fix exactly on the boundary): a zero-length excursion is neither an exit
   nor an entry, and a track that touches the boundary at a fix and goes in enters at that fix.
   Expected values are worked out by hand next to each case.
-* Zones across ±180 as skyfence reads them (``Zone.contains``), against the reference.
+* Zones across ±180 as skyfence reads them (``Zone.contains``), against the reference, and
+  fixes exactly on lon ±180 (which the random tests never draw).
 * National airspace across ±180 (Chukotka, Fiji): one entry, into that state only, checked
   field by field against the reference computed on the bundled boundary itself.
 """
