@@ -1,0 +1,1 @@
+"""Test-support code: independent references that skyfence's results are checked against."""
