@@ -14,7 +14,6 @@ import getpass
 import json
 import platform
 import socket
-import sys
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -165,7 +164,7 @@ def _custody(evidence: IncidentEvidence, built_at: str, key_id: str) -> dict[str
     return {
         "built_by": f"{user}@{socket.gethostname()}",
         "built_at": built_at,
-        "command": evidence.command or " ".join(["skyfence", *sys.argv[1:]]),
+        "command": evidence.command or "skyfence.evidence.build_dossier (Python API)",
         "signing_key": key_id,
         "inputs": [f.to_json() for f in evidence.inputs],
         "aircraft_db": evidence.aircraft_db.to_json() if evidence.aircraft_db else None,

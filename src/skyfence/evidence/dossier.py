@@ -42,7 +42,7 @@ from skyfence.evidence.log import LogReceipt, StationLog
 from skyfence.evidence.observations import entry_window, track_window, write_observations
 from skyfence.evidence.pictures import draw_map, draw_profile
 from skyfence.evidence.report import write_html, write_pdf
-from skyfence.evidence.timefmt import long_date, now_iso, parse_iso
+from skyfence.evidence.timefmt import clock, long_date, now_iso, parse_iso
 from skyfence.evidence.trackfacts import track_facts
 from skyfence.evidence.zonefile import zone_geojson
 
@@ -79,8 +79,11 @@ def statement_digest(statement: dict[str, Any]) -> bytes:
 def _title(ev: IncidentEvidence) -> str:
     rec = ev.record
     t = parse_iso(rec["entered_at"])
-    where = ev.zone.title if ev.zone.kind == "national" and ev.zone.title else ev.zone.name
-    return f"Track {rec['track']} in {where} ({rec['zone']}), {long_date(t)}"
+    where = (f"{ev.zone.title} ({rec['zone']})" if ev.zone.kind == "national" and ev.zone.title
+             else rec["zone"])
+    end = rec["exited_at"] or rec["last_inside_at"]
+    return (f"Track {rec['track']} in {where}, {long_date(t)}, "
+            f"{clock(t, ms=False)}-{clock(parse_iso(end), ms=False)} UTC")
 
 
 def _prepare_dir(out: Path) -> None:

@@ -42,7 +42,7 @@ __all__ = ["draw_map", "draw_profile"]
 
 INSIDE = "#c62828"
 OUTSIDE = "#1f5fa8"
-BOUNDARY = "#8e0000"
+BOUNDARY = "#4a148c"
 LAND = "#efe9dc"
 SEA = "#dcebf5"
 DPI = 110
@@ -256,8 +256,8 @@ def draw_map(f: TrackFacts, zone: Zone, record: dict[str, Any], title: str) -> F
     lon_c = float(f.lon[sel][0] + lon_delta(f.lon[sel][0], f.lon[sel][-1]) / 2)
     lat_c = float((f.lat[sel].min() + f.lat[sel].max()) / 2)
     proj = _Projection(lat_c, lon_c)
-    fig = plt.figure(figsize=(10, 8.2), dpi=DPI)
-    ax = fig.add_axes((0.08, 0.13, 0.89, 0.79))
+    fig = plt.figure(figsize=(10, 8.0), dpi=DPI)
+    ax = fig.add_axes((0.08, 0.09, 0.89, 0.84))
     x, y = proj.xy(f.lon, f.lat)
     zb = proj.geometry(zone.geometry) if zone.kind == "custom" else None
     if zb is not None and zb.length < 6 * max(np.ptp(x), np.ptp(y), 1.0) * 4:
@@ -265,7 +265,7 @@ def draw_map(f: TrackFacts, zone: Zone, record: dict[str, Any], title: str) -> F
         x_all, y_all = np.append(x, [bx0, bx1]), np.append(y, [by0, by1])
     else:
         x_all, y_all = x, y
-    ext = _extent(x_all, y_all, aspect=0.89 * 10 / (0.79 * 8.2))
+    ext = _extent(x_all, y_all, aspect=0.89 * 10 / (0.84 * 8.0))
     ax.set_xlim(ext[0], ext[1])
     ax.set_ylim(ext[2], ext[3])
     ax.set_aspect("equal")
@@ -278,11 +278,10 @@ def draw_map(f: TrackFacts, zone: Zone, record: dict[str, Any], title: str) -> F
     for line in shapely.get_parts(proj.geometry(_clip(zone.boundary, box))):
         if line.geom_type == "LineString" and not line.is_empty:
             c = np.asarray(line.coords)
-            ax.plot(c[:, 0], c[:, 1], color=BOUNDARY, lw=1.6, zorder=3)
+            ax.plot(c[:, 0], c[:, 1], color=BOUNDARY, lw=1.5, ls=(0, (6, 2)), zorder=3)
     _graticule(ax, proj, ext, box)
     tx, ty = _track(ax, proj, f)
     _minute_marks(ax, tx, ty, f.time)
-    _points(ax, proj, f, zone, record)
     _scale_bar(ax, ext)
     _north_arrow(ax)
     ax.set_title(title, fontsize=12, loc="left", pad=8)
@@ -291,55 +290,85 @@ def draw_map(f: TrackFacts, zone: Zone, record: dict[str, Any], title: str) -> F
     handles = [
         Line2D([], [], color=INSIDE, lw=2.2, label=f"track inside {zone.name}"),
         Line2D([], [], color=OUTSIDE, lw=2.2, label="track outside"),
-        Line2D([], [], color=BOUNDARY, lw=1.6, label=f"{zone.name} boundary"),
+        Line2D([], [], color=BOUNDARY, lw=1.5, ls=(0, (6, 2)), label=f"{zone.name} boundary"),
+        Line2D([], [], ls="", marker="D", mfc="white", mec=BOUNDARY, mew=2,
+               label="entry / exit point"),
         Line2D([], [], ls="", marker="o", mfc="white", mec="#222", label="minute marks (UTC)"),
         Line2D([], [], ls="", marker="*", ms=12, mfc="gold", mec="black",
                label="deepest fix"),
     ]
-    ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+    legend = ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+    _points(ax, proj, f, zone, record, _Labels(ax, [legend]))
     src = ("background: national airspace (land + territorial sea), © OpenStreetMap "
            "contributors (ODbL); azimuthal equidistant projection centred at "
            f"{abs(lat_c):.3f}°{'N' if lat_c >= 0 else 'S'} "
            f"{abs(lon_c):.3f}°{'E' if lon_c >= 0 else 'W'}; all times UTC")
-    fig.text(0.08, 0.035, src, fontsize=7, color="#444")
+    fig.text(0.08, 0.02, src, fontsize=7, color="#444")
     return fig
 
 
+class _Labels:
+    """Places callout labels at the first candidate offset that overlaps no label placed
+    before, no map furniture and stays inside the frame."""
+
+    OFFSETS = ((22, 26), (22, -40), (-170, 26), (-170, -40), (30, 60), (30, -75),
+               (-190, 60), (-190, -75), (60, 0), (-220, 0))
+
+    def __init__(self, ax: Any, avoid: list[Any]) -> None:
+        self.ax = ax
+        self.renderer = ax.figure.canvas.get_renderer()
+        self.taken = [a.get_window_extent(self.renderer) for a in avoid]
+        self.frame = ax.get_window_extent(self.renderer)
+
+    def add(self, text: str, xy: tuple[float, float], offsets: Any = None) -> None:
+        box = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#444", "alpha": 0.92}
+        ann = None
+        for off in offsets or self.OFFSETS:
+            if ann is not None:
+                ann.remove()
+            ann = self.ax.annotate(text, xy, xytext=off, textcoords="offset points",
+                                   fontsize=8.5, zorder=11, bbox=box,
+                                   arrowprops={"arrowstyle": "-", "color": "#444", "lw": 0.8})
+            bb = ann.get_window_extent(self.renderer).expanded(1.05, 1.15)
+            inside = (bb.x0 >= self.frame.x0 and bb.x1 <= self.frame.x1
+                      and bb.y0 >= self.frame.y0 and bb.y1 <= self.frame.y1)
+            if inside and not any(bb.overlaps(t) for t in self.taken):
+                break
+        if ann is not None:
+            self.taken.append(ann.get_window_extent(self.renderer))
+
+
 def _points(ax: Any, proj: _Projection, f: TrackFacts, zone: Zone,
-            record: dict[str, Any]) -> None:
-    label_box = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#444", "alpha": 0.92}
-    for key, when, name, off in (("entry_point", record["entered_at"], "entry", (-30, 22)),
-                                 ("exit_point", record["exited_at"], "exit", (-30, -30))):
+            record: dict[str, Any], labels: _Labels) -> None:
+    marks = []
+    for key, when, name in (("entry_point", record["entered_at"], "entry"),
+                            ("exit_point", record["exited_at"], "exit")):
         pt = record.get(key)
         if not pt or when is None:
             continue
         px, py = proj.xy(pt["lon"], pt["lat"])
         ax.plot(px, py, marker="D", ms=8, mfc="white", mec=BOUNDARY, mew=2, zorder=7)
-        ax.annotate(f"{name} {clock(parse_iso(when))} UTC", (float(px), float(py)),
-                    xytext=off, textcoords="offset points", fontsize=8.5, zorder=11,
-                    bbox=label_box, arrowprops={"arrowstyle": "-", "color": "#444", "lw": 0.8})
-    if f.deepest is None:
-        return
-    i = f.deepest
-    dx, dy = proj.xy(f.lon[i], f.lat[i])
-    dx, dy = float(dx), float(dy)
-    near = nearest_points(proj.geometry(_clip(zone.boundary, _lonlat_box(
-        proj, (dx - 400, dx + 400, dy - 400, dy + 400)))), shapely.Point(dx, dy))[0] \
-        if not zone.boundary.is_empty else None
-    if near is not None and not near.is_empty:
-        ax.plot([dx, near.x], [dy, near.y], color="black", lw=1, ls="--", zorder=6)
-    ax.plot(dx, dy, marker="*", ms=16, mfc="gold", mec="black", zorder=8)
-    ax.annotate(f"deepest fix {f.deepest_m / 1000:.2f} km inside\n"
-                f"at {clock(f.time[i])} UTC", (dx, dy), xytext=(18, 26),
-                textcoords="offset points", fontsize=8.5, zorder=11, bbox=label_box,
-                arrowprops={"arrowstyle": "-", "color": "#444", "lw": 0.8})
+        marks.append((f"{name} {clock(parse_iso(when))} UTC", (float(px), float(py))))
+    if f.deepest is not None:
+        i = f.deepest
+        dx, dy = proj.xy(f.lon[i], f.lat[i])
+        dx, dy = float(dx), float(dy)
+        near = nearest_points(proj.geometry(_clip(zone.boundary, _lonlat_box(
+            proj, (dx - 400, dx + 400, dy - 400, dy + 400)))), shapely.Point(dx, dy))[0]
+        if not near.is_empty:
+            ax.plot([dx, near.x], [dy, near.y], color="black", lw=1, ls=":", zorder=6)
+        ax.plot(dx, dy, marker="*", ms=16, mfc="gold", mec="black", zorder=8)
+        marks.append((f"deepest fix {f.deepest_m / 1000:.2f} km inside\n"
+                      f"at {clock(f.time[i])} UTC", (dx, dy)))
+    for text, xy in marks:
+        labels.add(text, xy)
 
 
 def draw_profile(f: TrackFacts, record: dict[str, Any], title: str) -> Figure:
     """Signed distance to the boundary and altitude over time (see the module docstring)."""
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 6.6), dpi=DPI, sharex=True,
                                  gridspec_kw={"height_ratios": [3, 2], "hspace": 0.08})
-    fig.subplots_adjust(left=0.1, right=0.97, top=0.9, bottom=0.1)
+    fig.subplots_adjust(left=0.1, right=0.91, top=0.9, bottom=0.1)
     when = np.array(f.time * 1000, dtype="datetime64[ms]")
     d_km = f.signed_distance_m / 1000
     a1.plot(when, d_km, color="#333", lw=1.2, zorder=3)
@@ -374,22 +403,32 @@ def draw_profile(f: TrackFacts, record: dict[str, Any], title: str) -> Figure:
         for t, style in ((t_in, "-"), (parse_iso(t_out) if t_out else None, "--")):
             if t is not None:
                 ax.axvline(np.datetime64(round(t * 1000), "ms"), color=BOUNDARY, lw=1, ls=style)
+    depth_km = max(float(np.nanmax(d_km)), 0.05) if len(d_km) else 1.0
+    lowest = float(np.nanmin(d_km)) if len(d_km) else -1.0
+    floor = max(lowest, -3.0 * depth_km) - 0.08 * depth_km
+    a1.set_ylim(floor, 1.45 * depth_km)
+    cut_note = (f"axis cut at {floor:.1f} km; lowest {lowest:.1f} km" if lowest < floor
+                else None)
     ymax = a1.get_ylim()[1]
     a1.annotate(f"entry {clock(t_in)}", (np.datetime64(round(t_in * 1000), "ms"), ymax),
-                xytext=(3, -12), textcoords="offset points", fontsize=8.5, color=BOUNDARY)
+                xytext=(-3, -12), textcoords="offset points", fontsize=8.5, color=BOUNDARY,
+                ha="right")
     if t_out:
         a1.annotate(f"exit {clock(parse_iso(t_out))}",
                     (np.datetime64(round(parse_iso(t_out) * 1000), "ms"), ymax),
-                    xytext=(-3, -12), textcoords="offset points", fontsize=8.5,
-                    color=BOUNDARY, ha="right")
+                    xytext=(3, -12), textcoords="offset points", fontsize=8.5,
+                    color=BOUNDARY)
     if f.deepest is not None:
         i = f.deepest
         a1.plot(when[i], d_km[i], marker="*", ms=15, mfc="gold", mec="black", zorder=5)
         a1.annotate(f"deepest {d_km[i]:.2f} km at {clock(f.time[i])}", (when[i], d_km[i]),
-                    xytext=(10, -16), textcoords="offset points", fontsize=8.5,
+                    xytext=(16, 0.95), textcoords=("offset points", "axes fraction"),
+                    fontsize=8.5, va="top",
+                    arrowprops={"arrowstyle": "-", "color": "#444", "lw": 0.8},
                     bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#444",
                           "alpha": 0.9})
-    a1.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    a1.legend(loc="lower left", fontsize=8, framealpha=0.9, title=cut_note,
+              title_fontsize=7.5)
     a2.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M"))
     a2.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=5, maxticks=12))
     day = np.datetime_as_string(when[0], unit="D") if len(when) else ""

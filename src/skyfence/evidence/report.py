@@ -162,13 +162,17 @@ def _check_text(claim: dict[str, Any]) -> list[str]:
         f"{kid}. The statement is also recorded in the station's append-only Merkle log "
         "(RFC 6962); its inclusion proof and the log's signed checkpoint are in the "
         "statement.",
-        f"To check it, with only this folder and the station's public key: skyfence "
-        f"dossier verify DOSSIER --key {kid}.pub. The command checks every hash, the "
+        "To check it, with only this folder and the station's public key, run the "
+        "command below. It checks every hash, the "
         "signature and the log proof, then runs skyfence's own scan on "
         "observations.parquet and zone.geojson and compares the entry time, exit time, "
         f"duration and depth with this claim (tolerances: {tol['time_s'] * 1000:g} ms for "
         f"times and duration, {tol['depth_m']:g} m for depth).",
     ]
+
+
+def _verify_command(claim: dict[str, Any]) -> str:
+    return f"skyfence dossier verify DOSSIER --key {claim['custody']['signing_key']}.pub"
 
 
 def _custody_rows(claim: dict[str, Any]) -> list[tuple[str, str]]:
@@ -243,6 +247,7 @@ def write_html(path: Path, claim: dict[str, Any], facts: TrackFacts, map_png: Pa
     parts += [f"<p>{e(p)}</p>" for p in _method(claim)]
     parts.append("<h2>How to check this dossier</h2>")
     parts += [f"<p>{e(p)}</p>" for p in _check_text(claim)]
+    parts.append(f"<p><code>{e(_verify_command(claim))}</code></p>")
     parts.append("<h2>Chain of custody</h2><table>")
     parts += [f"<tr><td>{e(k)}</td><td><code>{e(v)}</code></td></tr>"
               for k, v in _custody_rows(claim)]
@@ -283,12 +288,15 @@ class _Pages:
         return self.fig
 
     def heading(self, text: str, size: float = 13) -> None:
-        fig = self._need(0.06)
+        lines = textwrap.wrap(text, int(900 / size))
+        fig = self._need(0.06 * len(lines))
         self.y -= 0.012
-        fig.text(0.08, self.y, text, fontsize=size, fontweight="bold", va="top")
-        self.y -= size / 72 / _A4[1] * 1.7
+        for line in lines:
+            fig.text(0.08, self.y, line, fontsize=size, fontweight="bold", va="top")
+            self.y -= size / 72 / _A4[1] * 1.5
+        self.y -= size / 72 / _A4[1] * 0.3
 
-    def para(self, text: str, size: float = 9.5, width: int = 100, color: str = "black",
+    def para(self, text: str, size: float = 9.5, width: int = 92, color: str = "black",
              family: str = "serif") -> None:
         lines = textwrap.wrap(text, width) or [""]
         step = size / 72 / _A4[1] * 1.35
@@ -343,6 +351,7 @@ def write_pdf(path: Path, claim: dict[str, Any], facts: TrackFacts, map_fig: Fig
         pages.heading("How to check this dossier")
         for p in _check_text(claim):
             pages.para(p)
+        pages.para(_verify_command(claim), size=8.5, family="monospace", width=90)
         pages.heading("Chain of custody")
         pages.rows(_custody_rows(claim))
         pages.heading("Files (SHA-256)")
