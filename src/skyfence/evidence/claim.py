@@ -10,6 +10,7 @@ SHA-256, who built the dossier, when, with which command and key).
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import json
 import platform
@@ -125,10 +126,8 @@ def software_versions() -> dict[str, str]:
            "geos": shapely.geos_version_string, "pyproj": pyproj.__version__,
            "proj": pyproj.proj_version_str, "pandas": pd.__version__}
     for dist in ("pyarrow", "scipy", "cryptography", "matplotlib"):
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
     return out
 
 

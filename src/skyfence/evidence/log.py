@@ -35,7 +35,12 @@ from typing import Any, TypedDict
 
 from skyfence.errors import DataError, UsageError
 from skyfence.evidence import merkle
-from skyfence.evidence.checkpoint import Checkpoint, CheckpointError, parse_checkpoint, sign_checkpoint
+from skyfence.evidence.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    parse_checkpoint,
+    sign_checkpoint,
+)
 from skyfence.evidence.keys import SigningKey
 
 __all__ = ["LogReceipt", "StationLog", "default_log_dir"]
@@ -148,7 +153,9 @@ class StationLog:
     def checkpoint_sizes(self) -> list[int]:
         """Sizes of every stored checkpoint, ascending."""
         d = self.dir / "checkpoints"
-        return sorted(int(p.stem) for p in d.glob("*.txt") if p.stem.isdigit()) if d.is_dir() else []
+        if not d.is_dir():
+            return []
+        return sorted(int(p.stem) for p in d.glob("*.txt") if p.stem.isdigit())
 
     def root(self, size: int | None = None) -> bytes:
         """Root of the first ``size`` leaves (default: all)."""

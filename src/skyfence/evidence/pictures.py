@@ -22,21 +22,21 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import shapely  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import PathPatch, Rectangle  # noqa: E402
-from matplotlib.path import Path as MplPath  # noqa: E402
-from pyproj import Transformer  # noqa: E402
-from shapely.ops import nearest_points  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+import shapely
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+from pyproj import Transformer
+from shapely.ops import nearest_points
 
-from skyfence.airspace.antimeridian import lon_delta  # noqa: E402
-from skyfence.airspace.zones import Zone  # noqa: E402
-from skyfence.evidence.timefmt import clock, parse_iso  # noqa: E402
-from skyfence.evidence.trackfacts import TrackFacts  # noqa: E402
+from skyfence.airspace.antimeridian import lon_delta
+from skyfence.airspace.zones import Zone
+from skyfence.evidence.timefmt import clock, parse_iso
+from skyfence.evidence.trackfacts import TrackFacts
 
 __all__ = ["draw_map", "draw_profile"]
 
@@ -133,7 +133,7 @@ def _background(ax: Any, proj: _Projection, box: tuple[float, float, float, floa
 
     ax.set_facecolor(SEA)
     for code, state in national_zones().items():
-        gx0, gy0, gx1, gy1 = state.bounds
+        _, gy0, _, gy1 = state.bounds
         if gy1 < box[1] or gy0 > box[3]:
             continue
         clipped = _clip(state.geometry, box)
@@ -346,19 +346,19 @@ def _points(ax: Any, proj: _Projection, f: TrackFacts, zone: Zone,
         pt = record.get(key)
         if not pt or when is None:
             continue
-        px, py = proj.xy(pt["lon"], pt["lat"])
-        ax.plot(px, py, marker="D", ms=8, mfc="white", mec=BOUNDARY, mew=2, zorder=7)
-        marks.append((f"{name} {clock(parse_iso(when))} UTC", (float(px), float(py))))
+        ex, ey = proj.xy(pt["lon"], pt["lat"])
+        ax.plot(ex, ey, marker="D", ms=8, mfc="white", mec=BOUNDARY, mew=2, zorder=7)
+        marks.append((f"{name} {clock(parse_iso(when))} UTC", (float(ex), float(ey))))
     if f.deepest is not None:
         i = f.deepest
-        dx, dy = proj.xy(f.lon[i], f.lat[i])
-        dx, dy = float(dx), float(dy)
+        px, py = proj.xy(f.lon[i], f.lat[i])
+        dx, dy = float(px), float(py)
         near = nearest_points(proj.geometry(_clip(zone.boundary, _lonlat_box(
             proj, (dx - 400, dx + 400, dy - 400, dy + 400)))), shapely.Point(dx, dy))[0]
         if not near.is_empty:
             ax.plot([dx, near.x], [dy, near.y], color="black", lw=1, ls=":", zorder=6)
         ax.plot(dx, dy, marker="*", ms=16, mfc="gold", mec="black", zorder=8)
-        marks.append((f"deepest fix {f.deepest_m / 1000:.2f} km inside\n"
+        marks.append((f"deepest fix {f.signed_distance_m[i] / 1000:.2f} km inside\n"
                       f"at {clock(f.time[i])} UTC", (dx, dy)))
     for text, xy in marks:
         labels.add(text, xy)

@@ -108,6 +108,7 @@ def figures_table(claim: dict[str, Any]) -> list[tuple[str, str]]:
     def pt(p: dict[str, float] | None) -> str:
         return "-" if not p else _deg(p["lat"], p["lon"])
 
+    coop = "cooperative" if rec["classification"]["cooperative"] else "non-cooperative"
     alt = ("unknown" if rec["min_altitude_m"] is None
            else f"{rec['min_altitude_m']:,.1f} - {rec['max_altitude_m']:,.1f} m")
     return [
@@ -124,8 +125,7 @@ def figures_table(claim: dict[str, Any]) -> list[tuple[str, str]]:
         ("exit point", pt(rec["exit_point"])),
         ("altitude inside", alt),
         ("fixes inside", str(rec["observations"])),
-        ("classification", f"{'cooperative' if rec['classification']['cooperative'] else 'non-cooperative'}, "
-                           f"{rec['classification']['category']}"),
+        ("classification", f"{coop}, {rec['classification']['category']}"),
         ("verdict", f"{'violation' if rec['violation'] else 'no violation'}, {rec['severity']}"),
     ]
 

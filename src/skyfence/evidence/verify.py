@@ -223,8 +223,9 @@ def _check_log(st: dict[str, Any], signer: Ed25519PublicKey, slog: StationLog | 
     digest = statement_digest(st)
     leaf = merkle.leaf_hash(digest)
     if rec.get("statement_sha256") != digest.hex():
-        res.failures.append(f"log: the logged statement digest {str(rec.get('statement_sha256'))[:16]}"
-                            f"... is not this statement's {digest.hex()[:16]}...")
+        logged = str(rec.get("statement_sha256"))[:16]
+        res.failures.append(f"log: the logged statement digest {logged}... is not this "
+                            f"statement's {digest.hex()[:16]}...")
     if not cp.verify(signer):
         res.failures.append(f"log: checkpoint of {cp.origin} is not signed by the dossier's key")
     if cp.size != size:
@@ -288,8 +289,9 @@ def _check_rederived(d: Path, claim: dict[str, Any], res: Verification) -> None:
     for name, label in (("entered_at", "entered"), ("exited_at", "exited"),
                         ("duration_s", "duration s"), ("max_depth_m", "max depth m"),
                         ("observations", "fixes inside")):
-        c = shown.get(name)
-        if c is not None:
+        found = shown.get(name)
+        if found is not None:
+            c = found
             mark = "agrees" if c.ok else "DIFFERS"
             res.figures.append(f"  {label:<13} {c.derived!s:<26} claimed {c.claimed!s:<26} "
                                f"{mark} ({c.tolerance})")
