@@ -243,3 +243,25 @@ def test_build_needs_a_key_and_refuses_a_used_directory(built: dict[str, Path],
                  "-o", str(tmp_path / "d2")]) == 2
     assert main(["dossier", "build", "0123456789abcdef", "--key-dir", str(built["keys"]),
                  "-o", str(tmp_path / "d3")]) == 2
+
+
+def test_dossier_for_incident_is_what_a_watcher_calls(tmp_path: Path) -> None:
+    from skyfence.airspace.zones import zones_from_geojson
+    from skyfence.api import run_scan
+    from skyfence.evidence import dossier_for_incident
+    from skyfence.evidence.verify import verify_dossier
+    from skyfence.policy import Policy
+    from skyfence.sources.tabular import read_table
+
+    csv, zones_file = _inputs(tmp_path)
+    obs = read_table(csv)
+    zones = zones_from_geojson(zones_file)
+    result = run_scan([obs], zones, policy=Policy())
+    rec = next(r for r in result.records if r["track"] == "abc123")
+    key = init_keys(tmp_path / "keys")
+    d = dossier_for_incident(rec, obs, zones[0], Policy(), tmp_path / "dossiers", key,
+                             StationLog(tmp_path / "log"))
+    assert d.path.name == f"2025-09-19-BOX-abc123-{rec['id']}"
+    assert verify_dossier(d.path, key.public).ok
+    claim = json.loads((d.path / "claim.json").read_text())
+    assert claim["observations"]["rows"] == 220 and claim["source_rows"]["file"] is None

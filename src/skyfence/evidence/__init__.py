@@ -18,6 +18,7 @@ Modules, one job each: :mod:`~.claim` (what is claimed), :mod:`~.observations` a
 """
 
 from skyfence.evidence.claim import IncidentEvidence, InputFile, PolicySnapshot
-from skyfence.evidence.dossier import Dossier, build_dossier
+from skyfence.evidence.dossier import Dossier, build_dossier, dossier_for_incident
 
-__all__ = ["Dossier", "IncidentEvidence", "InputFile", "PolicySnapshot", "build_dossier"]
+__all__ = ["Dossier", "IncidentEvidence", "InputFile", "PolicySnapshot", "build_dossier",
+           "dossier_for_incident"]

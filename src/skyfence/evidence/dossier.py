@@ -27,6 +27,7 @@ import hashlib
 import logging
 import shutil
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,8 @@ from skyfence.evidence.trackfacts import track_facts
 from skyfence.evidence.zonefile import zone_geojson
 
 __all__ = [
-    "ENVELOPE_FILE", "PREDICATE_TYPE", "Dossier", "build_dossier", "seal_dossier",
+    "ENVELOPE_FILE", "PREDICATE_TYPE", "Dossier", "build_dossier", "dossier_for_incident",
+    "seal_dossier",
     "statement_digest",
 ]
 
@@ -142,6 +144,30 @@ def build_dossier(
         plt.close(profile_fig)
     return seal_dossier(out, claim, key, station_log,
                         meta={"incident": rec["id"], "dossier": out.name})
+
+
+def dossier_for_incident(
+    record: dict[str, Any], observations: Any, zone: Any, policy: Any, root: str | Path,
+    key: SigningKey, station_log: StationLog, *, sensors: Sequence[dict[str, Any]] = (),
+    gap_s: float = 300.0, origin: str = "recorded",
+) -> Dossier:
+    """Build the dossier of one incident into ``root/<entry date>-<zone>-<track>-<id>``:
+    the call a watcher or the incident store makes for a critical incident.
+
+    ``observations`` are the track's fixes (a DataFrame with the observation columns;
+    more is fine, the window is cut from it), ``zone`` the
+    :class:`~skyfence.airspace.zones.Zone` and ``policy`` the
+    :class:`~skyfence.policy.Policy` the record came from.
+    """
+    from skyfence.evidence.claim import PolicySnapshot
+
+    evidence = IncidentEvidence(record, observations, zone, PolicySnapshot.of(policy),
+                                list(sensors), gap_s, origin=origin)
+    day = record["entered_at"][:10]
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{record['zone']}-"
+                                                                  f"{record['track']}")
+    return build_dossier(evidence, Path(root) / f"{day}-{safe}-{record['id']}", key,
+                         station_log)
 
 
 def seal_dossier(

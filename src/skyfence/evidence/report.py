@@ -195,7 +195,9 @@ def _custody_rows(claim: dict[str, Any]) -> list[tuple[str, str]]:
 
 def _banner(claim: dict[str, Any]) -> str | None:
     origin = claim["custody"]["data_origin"]
-    return None if origin == "recorded" else f"SIMULATED DATA ({origin}): not a real observation"
+    if origin == "recorded":
+        return None
+    return f"SIMULATED DATA ({origin.removeprefix('simulated: ')}): not a real observation"
 
 
 def _b64_png(path: Path) -> str:
