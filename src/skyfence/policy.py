@@ -243,8 +243,10 @@ class Policy:
             text = _default_text()
             document, lines = _parse_yaml(text, "default.yaml")
             source = "default.yaml"
-        #: the policy file's text when known (a dossier stores it and its SHA-256)
-        self.text = text
+        if text is None:  # a document given directly: keep a faithful YAML of it
+            text = yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True)
+        #: the policy's YAML text (a dossier stores it and its SHA-256)
+        self.text: str = text
         extra = [s.strip().upper() for s in watch_states if s.strip()]
         compiled = _Compiler(source, lines or {}, extra).compile(document)
         self.source = source

@@ -265,3 +265,19 @@ def test_dossier_for_incident_is_what_a_watcher_calls(tmp_path: Path) -> None:
     assert verify_dossier(d.path, key.public).ok
     claim = json.loads((d.path / "claim.json").read_text())
     assert claim["observations"]["rows"] == 220 and claim["source_rows"]["file"] is None
+
+
+def test_policy_snapshot_keeps_a_document_policy(tmp_path: Path) -> None:
+    """A policy given as a document (no file) is stored as YAML that compiles back to the
+    same rules and judges the same."""
+    from skyfence.evidence.claim import PolicySnapshot
+    from skyfence.policy import Policy
+
+    doc = {"name": "test centre", "rules": [
+        {"name": "deep", "when": {"min_depth_m": 1000}, "violation": True,
+         "severity": "warning", "reason": "deep inside {where}"}]}
+    pol = Policy(["RUS"], document=doc)
+    snap = PolicySnapshot.of(pol)
+    back = snap.to_policy()
+    assert back.name == "test centre" and back.rules == pol.rules
+    assert back.watch_states == pol.watch_states == frozenset({"RUS"})

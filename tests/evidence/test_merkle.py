@@ -149,3 +149,10 @@ def test_agrees_with_pymerkle_over_many_sizes() -> None:
                                              proof), (old, size)
             pymerkle.verify_consistency(tree.get_root(old), tree.get_root(size),
                                         tree.prove_consistency(old, size))
+
+
+def test_prefix_roots_equal_tree_roots() -> None:
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(40)]
+    roots = merkle.prefix_roots(leaves, range(41))
+    assert roots == {n: merkle.tree_root(leaves[:n]) for n in range(41)}
+    assert merkle.prefix_roots(CT_LEAF_HASHES, [8])[8] == CT_ROOTS[7]

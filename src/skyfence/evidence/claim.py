@@ -26,7 +26,7 @@ from skyfence import __version__
 from skyfence.airspace.zones import Zone
 from skyfence.evidence.hashing import sha256_file, sha256_hex
 from skyfence.evidence.observations import OBS_COLUMN_MAP, Window
-from skyfence.policy import Policy, _default_text
+from skyfence.policy import Policy
 from skyfence.radar import RadarSite
 
 __all__ = [
@@ -51,9 +51,8 @@ class PolicySnapshot:
 
     @classmethod
     def of(cls, policy: Policy) -> PolicySnapshot:
-        """Snapshot of a loaded policy (the shipped default when it has no text)."""
-        text = policy.text if policy.text is not None else _default_text()
-        return cls(policy.name, policy.source, text, tuple(sorted(policy.watch_states)))
+        """Snapshot of a policy: its YAML text and watched states."""
+        return cls(policy.name, policy.source, policy.text, tuple(sorted(policy.watch_states)))
 
     def to_policy(self) -> Policy:
         """The policy again, compiled from the stored text."""

@@ -26,7 +26,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "EMPTY_ROOT",
@@ -35,6 +35,7 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
+    "prefix_roots",
     "root_from_inclusion",
     "tree_root",
     "verify_consistency",
@@ -77,6 +78,30 @@ def tree_root(leaves: Sequence[bytes]) -> bytes:
             nxt.append(level[-1])
         level = nxt
     return level[0]
+
+
+def prefix_roots(leaves: Sequence[bytes], sizes: Iterable[int]) -> dict[int, bytes]:
+    """``MTH(D[0:m])`` for every ``m`` in ``sizes``, in one pass over ``leaves``.
+
+    A stack of perfect sub-trees (the binary decomposition of the leaves seen so far) is
+    kept while appending; folding it from the right gives the root of the prefix. Cost
+    ``O(n + k log n)`` for ``k`` sizes instead of ``O(n k)``.
+    """
+    want = set(sizes)
+    out: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in want else {}
+    stack: list[tuple[int, bytes]] = []  # (height, hash), heights strictly decreasing
+    for i, leaf in enumerate(leaves, start=1):
+        height, node = 0, leaf
+        while stack and stack[-1][0] == height:
+            node = node_hash(stack.pop()[1], node)
+            height += 1
+        stack.append((height, node))
+        if i in want:
+            root = stack[-1][1]
+            for _, left in reversed(stack[:-1]):
+                root = node_hash(left, root)
+            out[i] = root
+    return out
 
 
 def inclusion_proof(leaves: Sequence[bytes], index: int) -> list[bytes]:
