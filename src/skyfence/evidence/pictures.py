@@ -128,7 +128,7 @@ def _patch(geom: shapely.Geometry, **kw: Any) -> PathPatch | None:
 
 
 def _background(ax: Any, proj: _Projection, box: tuple[float, float, float, float],
-                zone: Zone) -> None:
+                zone: Zone, track_xy: tuple[np.ndarray, np.ndarray]) -> None:
     from skyfence.airspace.national import national_zones
 
     ax.set_facecolor(SEA)
@@ -144,8 +144,11 @@ def _background(ax: Any, proj: _Projection, box: tuple[float, float, float, floa
         if p is None:
             continue
         ax.add_patch(p)
-        if shown.area > 0.02 * _frame_area(ax) and code != zone.name:
-            pt = shown.representative_point()
+        pt = shown.representative_point()
+        (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+        clear = 0.06 * math.hypot(x1 - x0, y1 - y0)
+        near_track = bool(np.any(np.hypot(track_xy[0] - pt.x, track_xy[1] - pt.y) < clear))
+        if shown.area > 0.02 * _frame_area(ax) and code != zone.name and not near_track:
             ax.text(pt.x, pt.y, code, color="#6d6556", fontsize=10, ha="center",
                     va="center", zorder=2, alpha=0.9)
 
@@ -237,15 +240,19 @@ def _track(ax: Any, proj: _Projection, f: TrackFacts) -> tuple[np.ndarray, np.nd
     return x, y
 
 
-def _minute_marks(ax: Any, x: np.ndarray, y: np.ndarray, t: np.ndarray) -> None:
-    span = t[-1] - t[0]
-    step = next(s for s in (60, 120, 300, 600, 900, 1800, 3600, 7200, 86400)
+def _minute_marks(ax: Any, x: np.ndarray, y: np.ndarray, t: np.ndarray,
+                  visible_t: np.ndarray) -> None:
+    """Time marks along the track: about 4-12 within the frame, HH:MM (HH:MM:SS when
+    they are less than a minute apart)."""
+    span = float(visible_t.max() - visible_t.min()) if len(visible_t) else 0.0
+    step = next(s for s in (10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 86400)
                 if span / s <= 12)
     for m in np.arange(math.ceil(t[0] / step) * step, t[-1], step):
         xm, ym = float(np.interp(m, t, x)), float(np.interp(m, t, y))
         ax.plot(xm, ym, marker="o", ms=4, mfc="white", mec="#222", mew=0.8, zorder=6)
-        ax.annotate(clock(m, ms=False)[:5], (xm, ym), xytext=(4, -9),
+        ax.annotate(clock(m, ms=False)[:5 if step >= 60 else 8], (xm, ym), xytext=(4, -9),
                     textcoords="offset points", fontsize=7, color="#222", zorder=6,
+                    annotation_clip=True,
                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none",
                           "alpha": 0.7})
 
@@ -259,18 +266,29 @@ def draw_map(f: TrackFacts, zone: Zone, record: dict[str, Any], title: str) -> F
     fig = plt.figure(figsize=(10, 8.0), dpi=DPI)
     ax = fig.add_axes((0.08, 0.09, 0.89, 0.84))
     x, y = proj.xy(f.lon, f.lat)
-    zb = proj.geometry(zone.geometry) if zone.kind == "custom" else None
-    if zb is not None and zb.length < 6 * max(np.ptp(x), np.ptp(y), 1.0) * 4:
-        bx0, by0, bx1, by1 = zb.bounds
-        x_all, y_all = np.append(x, [bx0, bx1]), np.append(y, [by0, by1])
-    else:
-        x_all, y_all = x, y
-    ext = _extent(x_all, y_all, aspect=0.89 * 10 / (0.84 * 8.0))
+    # frame the entry: the inside fixes, the crossings and a small custom zone, doubled
+    fx, fy = list(x[sel]), list(y[sel])
+    for key in ("entry_point", "exit_point"):
+        pt = record.get(key)
+        if pt:
+            px, py = proj.xy(pt["lon"], pt["lat"])
+            fx.append(float(px))
+            fy.append(float(py))
+    span = max(np.ptp(fx), np.ptp(fy), 2.0)
+    if zone.kind == "custom":
+        bx0, by0, bx1, by1 = proj.geometry(zone.geometry).bounds
+        if max(bx1 - bx0, by1 - by0) < 4 * span:
+            fx += [bx0, bx1]
+            fy += [by0, by1]
+    cx, cy = (min(fx) + max(fx)) / 2, (min(fy) + max(fy)) / 2
+    half_x, half_y = (max(fx) - min(fx)) * 0.8 + 1.5, (max(fy) - min(fy)) * 0.8 + 1.5
+    ext = _extent(np.array([cx - half_x, cx + half_x]), np.array([cy - half_y, cy + half_y]),
+                  aspect=0.89 * 10 / (0.84 * 8.0))
     ax.set_xlim(ext[0], ext[1])
     ax.set_ylim(ext[2], ext[3])
     ax.set_aspect("equal")
     box = _lonlat_box(proj, ext)
-    _background(ax, proj, box, zone)
+    _background(ax, proj, box, zone, (x, y))
     zone_shown = proj.geometry(_clip(zone.geometry, box))
     p = _patch(zone_shown, facecolor=INSIDE, alpha=0.08, edgecolor="none", zorder=2)
     if p is not None:
@@ -281,7 +299,8 @@ def draw_map(f: TrackFacts, zone: Zone, record: dict[str, Any], title: str) -> F
             ax.plot(c[:, 0], c[:, 1], color=BOUNDARY, lw=1.5, ls=(0, (6, 2)), zorder=3)
     _graticule(ax, proj, ext, box)
     tx, ty = _track(ax, proj, f)
-    _minute_marks(ax, tx, ty, f.time)
+    shown = (tx >= ext[0]) & (tx <= ext[1]) & (ty >= ext[2]) & (ty <= ext[3])
+    _minute_marks(ax, tx, ty, f.time, f.time[shown] if shown.any() else f.time)
     _scale_bar(ax, ext)
     _north_arrow(ax)
     ax.set_title(title, fontsize=12, loc="left", pad=8)
@@ -293,11 +312,12 @@ def draw_map(f: TrackFacts, zone: Zone, record: dict[str, Any], title: str) -> F
         Line2D([], [], color=BOUNDARY, lw=1.5, ls=(0, (6, 2)), label=f"{zone.name} boundary"),
         Line2D([], [], ls="", marker="D", mfc="white", mec=BOUNDARY, mew=2,
                label="entry / exit point"),
-        Line2D([], [], ls="", marker="o", mfc="white", mec="#222", label="minute marks (UTC)"),
+        Line2D([], [], ls="", marker="o", mfc="white", mec="#222", label="time marks (UTC)"),
         Line2D([], [], ls="", marker="*", ms=12, mfc="gold", mec="black",
                label="deepest fix"),
     ]
-    legend = ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.9)
+    legend = ax.legend(handles=handles, loc="upper left", fontsize=8, framealpha=0.95)
+    legend.set_zorder(20)
     _points(ax, proj, f, zone, record, _Labels(ax, [legend]))
     src = ("background: national airspace (land + territorial sea), © OpenStreetMap "
            "contributors (ODbL); azimuthal equidistant projection centred at "
