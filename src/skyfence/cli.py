@@ -1,4 +1,4 @@
-"""The ``skyfence`` command: scan, watch, zones, demo, eval, bench.
+"""The ``skyfence`` command: scan, watch, zones, demo, eval, bench, keys, dossier, log.
 
 Exit codes: 0 success, 1 data error, 2 usage error. Errors are one line on stderr,
 never a traceback (set ``SKYFENCE_DEBUG=1`` to see one).
@@ -21,7 +21,7 @@ from skyfence.errors import SkyfenceError, UsageError
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _add_zone_options(p: argparse.ArgumentParser) -> None:
+def _add_zone_options(p: argparse.ArgumentParser, output: bool = True) -> None:
     g = p.add_argument_group("zones and policy")
     g.add_argument("--zone", action="append", default=[], metavar="Z",
                    help="national airspace by ISO3 code or English name; repeat; "
@@ -41,6 +41,8 @@ def _add_zone_options(p: argparse.ArgumentParser) -> None:
                    help="zones, circles and watch list from a file")
     g.add_argument("--gap", type=float, default=None, metavar="S",
                    help="split a track where fixes are more than S seconds apart (300)")
+    if not output:
+        return
     o = p.add_argument_group("output")
     o.add_argument("--all-entries", action="store_true",
                    help="list every entry, not only violations")
@@ -133,6 +135,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("scenario", help="a built-in scenario name, a YAML file, or 'all'")
     e.add_argument("--json", action="store_true", help="one JSON object (per scenario)")
     e.set_defaults(func=_cmd_eval)
+
+    from skyfence.evidence.commands import add_evidence_commands
+
+    add_evidence_commands(sub, lambda parser: _add_zone_options(parser, output=False))
     return p
 
 

@@ -237,11 +237,16 @@ class Policy:
         document: Mapping[str, Any] | None = None,
         source: str = "<default policy>",
         lines: Mapping[tuple[Any, ...], int] | None = None,
+        text: str | None = None,
     ) -> None:
         if document is None:
             text = _default_text()
             document, lines = _parse_yaml(text, "default.yaml")
             source = "default.yaml"
+        if text is None:  # a document given directly: keep a faithful YAML of it
+            text = yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True)
+        #: the policy's YAML text (a dossier stores it and its SHA-256)
+        self.text: str = text
         extra = [s.strip().upper() for s in watch_states if s.strip()]
         compiled = _Compiler(source, lines or {}, extra).compile(document)
         self.source = source
@@ -272,7 +277,7 @@ class Policy:
         except (OSError, UnicodeDecodeError) as exc:
             raise PolicyError([f"{p}: cannot read the policy file ({exc})"]) from None
         doc, lines = _parse_yaml(text, str(p))
-        return cls(watch_states, document=doc, source=str(p), lines=lines)
+        return cls(watch_states, document=doc, source=str(p), lines=lines, text=text)
 
     @classmethod
     def from_options(
