@@ -1,11 +1,11 @@
-"""``skyfence watch``: per-batch detection on a live feed or a replayed file, as events.
+"""``skyfence watch``: per-batch detection on live feeds or replayed files, as events.
 
-Each batch goes through the same :class:`EntryDetector` as a scan (so a replay ends
-with the same final records as ``skyfence scan``), is judged by the policy, and becomes
-events: ``entry`` (first inside position), ``update`` (depth or altitude changed
-noticeably), ``exit`` (final record), ``approach`` (predicted entry) and, when the
-watcher stops, ``open`` for every entry still open. Events go to sinks: the console, a
-JSON Lines stream, webhooks.
+Each batch (transponder observations, radar plots, system tracks) goes through the same
+:class:`~skyfence.pipeline.Pipeline` as a scan (so a replay ends with the same final
+records as ``skyfence scan``), is judged by the policy, and becomes events: ``entry``
+(first inside position), ``update`` (depth or altitude changed noticeably), ``exit``
+(final record), ``approach`` (predicted entry) and, when the watcher stops, ``open`` for
+every entry still open. Events go to sinks: the console, a JSON Lines stream, webhooks.
 
 The ``entry`` event is the alert that matters most, so it says everything known when
 it is raised, not only the crossing: the entry as it stands at the end of the batch
@@ -27,15 +27,11 @@ import numpy as np
 import pandas as pd
 
 from skyfence.airspace.zones import Zone
-from skyfence.detect.entries import (
-    EMERGENCY_SQUAWKS,
-    DetectorConfig,
-    EntryDetector,
-    EntryEvent,
-)
-from skyfence.incidents.assess import Assessor
+from skyfence.detect.entries import EMERGENCY_SQUAWKS, EntryEvent
+from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.record import entry_id
 from skyfence.model import Entry
+from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
 from skyfence.service.track_memory import TrackMemory
 
@@ -79,10 +75,14 @@ class Watcher:
         update_min_alt_m: float = 100.0,
         approach_horizon_s: float | None = 300.0,
         military_db: Mapping[str, bool] | None = None,
+        radar: RadarStage | None = None,
     ) -> None:
         self.zones = list(zones)
-        self.detector = EntryDetector(self.zones, DetectorConfig(gap_s=gap_s, updates=True))
-        self.assessor = Assessor(policy or Policy(), military_db)
+        self.pipeline = Pipeline(self.zones, policy=policy, military_db=military_db,
+                                 radar=radar,
+                                 options=PipelineOptions(gap_s=gap_s, updates=True))
+        self.detector = self.pipeline.detector
+        self.assessor = self.pipeline.assessor
         self.gap_s = gap_s
         self.all_entries = all_entries
         self.sinks = list(sinks)
@@ -98,19 +98,29 @@ class Watcher:
         self._early_last = -np.inf
 
     def process(
-        self, batch: pd.DataFrame, received_at: float | None = None
+        self, batch: pd.DataFrame | None, received_at: float | None = None, *,
+        plots: pd.DataFrame | None = None, tracks: pd.DataFrame | None = None,
+        now: float | None = None,
     ) -> list[dict[str, Any]]:
-        """Detect on one batch; emit and return its events."""
+        """Run one batch of any sources through the pipeline; emit and return its events.
+
+        ``now`` is the stream time the batch brings the watch to (a replay slice's end);
+        by default the latest time in it.
+        """
         out: list[dict[str, Any]] = []
-        if len(batch):  # empty batches are heartbeats of a quiet feed: not counted
+        n = sum(len(f) for f in (batch, plots, tracks) if f is not None)
+        if n:  # empty batches are heartbeats of a quiet feed: not counted
             self.stats.batches += 1
-            self.stats.positions += len(batch)
-            self.tracks.update(batch)
-            events = self._known_now(self.detector.process(batch))
+            self.stats.positions += n
+            if batch is not None and len(batch):
+                self.tracks.update(batch)
+                if self._early is not None:
+                    self._early_pending.append(batch)
+        if n or now is not None:
+            events = self._known_now(self.pipeline.process(batch, plots=plots, tracks=tracks,
+                                                           now=now))
             out.extend(self._emit(e, received_at) for e in events if self._wanted(e))
-            self._now = max(self._now, float(batch["time"].max()))
-            if self._early is not None:
-                self._early_pending.append(batch)
+            self._now = max(self._now, self.pipeline.now)
         if self._early is not None and self._now - self._early_last >= EARLY_WARNING_EVERY_S:
             out.extend(self._early_warnings())
         if self._now - self._last_expiry >= 1.0:
@@ -138,8 +148,10 @@ class Watcher:
         return out
 
     def close(self) -> list[dict[str, Any]]:
-        """Stop: every entry still open is emitted once as ``open``."""
-        return [self._emit(e, None) for e in self.detector.close() if self._wanted(e)]
+        """Stop: held radar fixes are decided, then every entry still open is emitted
+        once as ``open``."""
+        events = self._known_now(self.pipeline.close())
+        return [o for o in (self._emit(e, None) for e in events if self._wanted(e)) if o]
 
     # -------------------------------------------------------------------------
     def _known_now(self, events: list[EntryEvent]) -> list[EntryEvent]:
