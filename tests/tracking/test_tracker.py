@@ -112,10 +112,14 @@ def test_streaming_update_matches_batch() -> None:
     assert len(streamed) == len(batch) > 0
     assert np.sort(streamed["time"].to_numpy()) == pytest.approx(np.sort(batch["time"]))
     assert tracker.confirmed_count == 1
-    # scans without plots are misses: the track ends after three of them
-    end = plots["time"].max()
-    for k in range(1, 4):
+    # scans without plots: the track coasts, reporting nothing, and ends by time. It took
+    # about 45 plots (200 s, 4 s period, 90 %), more than the 30 that make it mature, so
+    # the default deleter lets it coast 60 s after its last plot, not a second more.
+    end = float(plots.loc[plots["target"] == "A", "time"].max())
+    for k in range(1, 15):  # 56 s of empty scans
         assert len(tracker.update(plots.iloc[:0], now=end + 4.0 * k)) == 0
+    assert tracker.confirmed_count == 1
+    tracker.update(plots.iloc[:0], now=end + 60.5)
     assert tracker.confirmed_count == 0
 
 

@@ -16,7 +16,11 @@ truth target (the majority of the plots behind its fixes) and overlaps it in tim
 - ``alert_delay_s``: worst time from the true entry to the emission of the first inside
   fix of a matched violation (when a live pipeline could have alerted); one incursion's
   delay can be slightly negative when measurement noise puts a fix inside first;
-- ``severity_correct``: every incursion detected, each with the expected severity.
+- ``severity_correct``: every incursion detected, each with the expected severity;
+- ``incursions`` / ``incidents``: truth incursions and violation records (one record per
+  track and zone entry: a target broken into several tracks shows as several incidents);
+- ``tracks_per_target``, ``id_switches``, ``ospa_m``, ``false_tracks_per_h``: the radar
+  tracker's figures, see :mod:`skyfence.scenarios.tracking_score`.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from skyfence.model import Entry
 from skyfence.policy import SEVERITY_ORDER
 from skyfence.scenarios.pipeline import ScenarioResult, run_scenario
 from skyfence.scenarios.spec import Scenario
+from skyfence.scenarios.tracking_score import TrackingScore, tracking_score
 
 #: slack when matching a record to a truth entry in time (s)
 MATCH_SLACK_S = 30.0
@@ -106,17 +111,27 @@ def _worst(values: list[float | None]) -> float | None:
 
 #: the keys of ``skyfence eval --json``, in order
 EVAL_KEYS = ("scenario", "detection_rate", "false_alarms", "entry_error_s", "exit_error_s",
-             "depth_error_m", "alert_delay_s", "severity_correct")
+             "depth_error_m", "alert_delay_s", "severity_correct", "incursions", "incidents",
+             "tracks_per_target", "id_switches", "ospa_m", "false_tracks_per_h")
 
 
 def summarize(res: ScenarioResult) -> dict[str, Any]:
     """The evaluation object of ``skyfence eval --json`` (exactly :data:`EVAL_KEYS`)."""
     scores, false = score_incursions(res)
-    return _summary(res, scores, false)
+    return _summary(res, scores, false, radar_tracking(res))
+
+
+def radar_tracking(res: ScenarioResult) -> TrackingScore:
+    """The tracker's figures of a run (fragmentation counted on the scripted aircraft)."""
+    gen, sc = res.generated, res.scenario
+    period = min(r.period_s for r in sc.radars)
+    duration = float(gen.truth["time"].max() - gen.truth["time"].min())
+    return tracking_score(res.radar_tracks, gen.plots, gen.truth,
+                          {a.id for a in sc.aircraft}, period, duration)
 
 
 def _summary(res: ScenarioResult, scores: list[IncursionScore],
-             false: list[int]) -> dict[str, Any]:
+             false: list[int], tracking: TrackingScore) -> dict[str, Any]:
     n = len(scores)
     detected = [s for s in scores if s.detected]
     return {
@@ -129,6 +144,12 @@ def _summary(res: ScenarioResult, scores: list[IncursionScore],
         "alert_delay_s": _worst([s.alert_delay_s for s in detected]),
         "severity_correct": bool(n) and all(s.detected and s.severity == s.expected
                                             for s in scores),
+        "incursions": n,
+        "incidents": sum(1 for r in res.records if r["violation"]),
+        "tracks_per_target": tracking["tracks_per_target"],
+        "id_switches": tracking["id_switches"],
+        "ospa_m": tracking["ospa_m"],
+        "false_tracks_per_h": tracking["false_tracks_per_h"],
     }
 
 
@@ -140,6 +161,7 @@ class Evaluation:
     summary: dict[str, Any]
     incursions: list[IncursionScore]
     false_alarms: list[int]
+    tracking: TrackingScore
 
     @property
     def civil_flagged(self) -> list[int]:
@@ -153,7 +175,8 @@ class Evaluation:
 def score(res: ScenarioResult) -> Evaluation:
     """Score a run in full (what ``skyfence eval`` prints as text)."""
     scores, false = score_incursions(res)
-    return Evaluation(res, _summary(res, scores, false), scores, false)
+    tracking = radar_tracking(res)
+    return Evaluation(res, _summary(res, scores, false, tracking), scores, false, tracking)
 
 
 def evaluate(name_or_path: str | Path | Scenario) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from scipy.spatial import cKDTree
 from skyfence.model import make_observations
 from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking.association import Associator, GlobalNearestNeighbour
-from skyfence.tracking.deletion import AnyOf, CoastDeleter, Deleter, MissDeleter
+from skyfence.tracking.deletion import CoastDeleter, Deleter
 from skyfence.tracking.filters import IMM, FilterState, MotionFilter, Vertical
 from skyfence.tracking.initiation import MofNInitiator
 
@@ -105,8 +105,9 @@ class Tracker:
     motion
         The horizontal filter (default: IMM of a quiet and a manoeuvring CV model).
     associator, initiator, deleter
-        The parts (defaults: GNN with a 0.999 gate, 2-of-3 then 3-of-5, end after 3
-        missed scans or 20 s without a plot).
+        The parts (defaults: GNN with a 0.999 gate, 2-of-3 then 3-of-5, coasting up
+        to 20 s without a plot for a young track, growing to 60 s for one that has taken
+        30 plots).
     emit_history
         When a track is confirmed, also return its states from before confirmation,
         so the track starts where the target was first seen.
@@ -130,7 +131,8 @@ class Tracker:
         self.motion: MotionFilter = motion or IMM()
         self.associator: Associator = associator or GlobalNearestNeighbour()
         self.initiator = initiator or MofNInitiator()
-        self.deleter: Deleter = deleter or AnyOf((MissDeleter(3), CoastDeleter(20.0)))
+        self.deleter: Deleter = deleter or CoastDeleter(20.0, mature_coast_s=60.0,
+                                                        mature_updates=30)
         self.vertical = vertical or Vertical()
         self.max_speed = max_speed_m_s
         self.id_prefix = id_prefix
@@ -148,6 +150,7 @@ class Tracker:
             "uid": np.empty(0, np.int64), "status": np.empty(0, np.int64),
             "hits": np.empty(0, np.int64), "age": np.empty(0, np.int64),
             "misses": np.empty(0, np.int64), "t": np.empty(0), "t_alt": np.empty(0),
+            "t_seen": np.empty(0), "updates": np.empty(0, np.int64),
             "has_alt": np.empty(0, bool), "zv": np.empty((0, 2)), "pv": np.empty((0, 2, 2)),
             "label": np.empty(0, object),
         }
@@ -204,17 +207,97 @@ class Tracker:
             sac=sac, sic=sic, record=col("record", np.nan))
 
     def _step(self, scan: _Scan, now: float | None = None) -> list[_Row]:
-        """One scan: associate, correct, initiate, confirm, delete; the rows to report."""
-        n_plots = len(scan.t)
-        if n_plots == 0 and now is None:
+        """One scan window: per radar, associate and correct (and start candidates);
+        then M-of-N, confirmation and deletion once for the window; the rows to report.
+
+        Centralised measurement fusion: the plots of each radar are a sub-scan, taken
+        in the order of their earliest plot. A track may take one plot of every radar
+        in the window, each a Kalman update at the plot's own time (a plot earlier than
+        the track's last update is folded in by predicting back, with the process noise
+        of the gap), so a target seen by two radars is one track updated twice as often.
+        Candidates started from one radar's plots can take the next radar's plots of
+        the same target in the same window instead of starting a twin.
+        """
+        if len(scan.t) == 0 and now is None:
             return []
-        t_p, z, r, alt = scan.t, scan.z, scan.r, scan.alt
-        now = float(t_p.max()) if now is None else float(now)
+        now = float(scan.t.max()) if now is None else float(now)
+        born_from = self._next_uid  # tracks born in this window have uids from here
+        hit_uids: list[np.ndarray] = []
+        rows: list[_Row] = []
+        for idx in self._sensor_batches(scan):
+            sub = scan.take(idx)
+            ti, pj, start = self._associate(sub)
+            self._correct(ti, pj, sub.z, sub.r, sub.t, sub.alt)
+            hit_uids.append(self._a["uid"][ti])
+            rows.extend(self._rows(ti, pj, sub))
+            self._start(start, sub.z, sub.r, sub.t, sub.alt)
         a = self._a
-        n_tracks = len(a["uid"])
+        hit = np.isin(a["uid"], np.concatenate(hit_uids)) if hit_uids else \
+            np.zeros(len(a["uid"]), bool)
+        old = a["uid"] < born_from
+
+        # bookkeeping: hits, misses, age (of tracks older than this window); M-of-N;
+        # confirmation; deletion
+        a["hits"] = np.where(old, (a["hits"] << 1) | hit.astype(np.int64), a["hits"])
+        a["misses"] = np.where(hit, 0, np.where(old, a["misses"] + 1, a["misses"]))
+        a["age"] = np.where(old, a["age"] + 1, a["age"])
+        confirmed = self.initiator.confirmed
+        was_confirmed = a["status"] == confirmed
+        status, drop = self.initiator.step(a["status"], a["hits"], a["age"])
+        a["status"] = status
+        newly = np.flatnonzero((status == confirmed) & ~was_confirmed)
+        newly = newly[np.argsort(a["uid"][newly])]
+        for k in newly:
+            a["label"][k] = f"{self.id_prefix}{self._next_label:04d}"
+            self._labels[int(a["uid"][k])] = a["label"][k]
+            self._next_label += 1
+        drop |= (status == confirmed) & self.deleter.delete(a["misses"], a["t_seen"], now,
+                                                             a["updates"])
+
+        # what to report: this window's updates of confirmed tracks, plus history
+        out: list[_Row] = []
+        pos = {int(u): k for k, u in enumerate(a["uid"].tolist())}
+        newly_set = {int(a["uid"][k]) for k in newly}
+        for row in rows:
+            k = pos[row[0]]
+            if status[k] == confirmed:
+                if self.emit_history and row[0] in newly_set:
+                    out.extend(self._history.pop(row[0], []))
+                out.append(row)
+            else:
+                self._history.setdefault(row[0], []).append(row)
+        for uid in a["uid"][drop | (status == confirmed)].tolist():
+            self._history.pop(int(uid), None)
+        keep = ~drop
+        for key in a:
+            a[key] = a[key][keep]
+        if self._state is not None:
+            self._state = self._state.take(keep)
+        return out
+
+    def _sensor_batches(self, scan: _Scan) -> list[np.ndarray]:
+        """Plot indices of each radar in the window, radars in order of first plot."""
+        if len(scan.t) == 0:
+            return []
+        code = np.nan_to_num(scan.sac, nan=-1.0) * 256 + np.nan_to_num(scan.sic, nan=-1.0)
+        codes, inv = np.unique(code, return_inverse=True)
+        if codes.size == 1:
+            return [np.arange(len(scan.t))]
+        first = np.full(codes.size, np.inf)
+        np.minimum.at(first, inv, scan.t)
+        return [np.flatnonzero(inv == c) for c in np.argsort(first, kind="stable")]
+
+    def _associate(self, sub: _Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Track-plot pairs of one radar's plots, and the plots that start candidates.
+
+        Confirmed tracks choose first, then tentative ones, then candidates; a plot
+        inside the gate of a confirmed or tentative track may not start a new one.
+        """
+        a = self._a
+        t_p, z, r = sub.t, sub.z, sub.r
+        n_plots = len(t_p)
         used = np.zeros(n_plots, bool)
         blocked = np.zeros(n_plots, bool)  # gated by a firm track: may not start a new one
-        hit = np.zeros(n_tracks, bool)
         pair_t: list[np.ndarray] = []
         pair_p: list[np.ndarray] = []
         confirmed = self.initiator.confirmed
@@ -232,50 +315,11 @@ class Tracker:
             rows, cols = self.associator.associate(cost)
             ti, pj = tracks[rows], free[cols]
             used[pj] = True
-            hit[ti] = True
             pair_t.append(ti)
             pair_p.append(pj)
         ti = np.concatenate(pair_t) if pair_t else np.empty(0, np.int64)
         pj = np.concatenate(pair_p) if pair_p else np.empty(0, np.int64)
-        self._correct(ti, pj, z, r, t_p, alt)
-
-        # bookkeeping: hits, misses, age; M-of-N; confirmation; deletion
-        a["hits"] = (a["hits"] << 1) | hit.astype(np.int64)
-        a["misses"] = np.where(hit, 0, a["misses"] + 1)
-        a["age"] += 1
-        was_confirmed = a["status"] == confirmed
-        status, drop = self.initiator.step(a["status"], a["hits"], a["age"])
-        a["status"] = status
-        newly = np.flatnonzero((status == confirmed) & ~was_confirmed)
-        newly = newly[np.argsort(a["uid"][newly])]
-        for k in newly:
-            a["label"][k] = f"{self.id_prefix}{self._next_label:04d}"
-            self._labels[int(a["uid"][k])] = a["label"][k]
-            self._next_label += 1
-        drop |= (status == confirmed) & self.deleter.delete(a["misses"], a["t"], now)
-
-        # what to report: this scan's updates of confirmed tracks, plus history
-        out: list[_Row] = []
-        newly_set = set(newly.tolist())
-        for k, row in zip(ti.tolist(), self._rows(ti, pj, scan), strict=True):
-            if status[k] == confirmed:
-                if self.emit_history and k in newly_set:
-                    out.extend(self._history.pop(row[0], []))
-                out.append(row)
-            else:
-                self._history.setdefault(row[0], []).append(row)
-        for uid in a["uid"][drop | (status == confirmed)].tolist():
-            self._history.pop(int(uid), None)
-        keep = ~drop
-        for key in a:
-            a[key] = a[key][keep]
-        if self._state is not None:
-            self._state = self._state.take(keep)
-
-        # unclaimed plots, not gated by a firm track, start candidates
-        start = np.flatnonzero(~used & ~blocked)
-        self._start(start, z, r, t_p, alt)
-        return out
+        return ti, pj, np.flatnonzero(~used & ~blocked)
 
     # ------------------------------------------------------------------ internals
 
@@ -314,17 +358,6 @@ class Tracker:
         ok = d2b <= self.gate
         cost[ri[ok], ci[ok]] = c[np.arange(c.shape[0]), best][ok]
         return cost
-        ri = np.repeat(np.arange(tracks.size), counts)
-        ci = np.fromiter((c for f in found for c in f), np.int64, int(counts.sum()))
-        pairs = st.take(ri)
-        dt = t_p[plots[ci]] - a["t"][tracks[ri]]
-        pm, pc = self.motion.estimate(self.motion.predict(pairs, dt))
-        nu = z[plots[ci]] - pm[:, :2]
-        s = pc[:, :2, :2] + r[plots[ci]]
-        d2 = np.einsum("ni,nij,nj->n", nu, np.linalg.inv(s), nu)
-        ok = d2 <= self.gate
-        cost[ri[ok], ci[ok]] = d2[ok] + np.log(np.linalg.det(s[ok]))
-        return cost
 
     def _correct(self, ti: np.ndarray, pj: np.ndarray, z: Array, r: Array, t_p: Array,
                  alt: Array) -> None:
@@ -335,6 +368,8 @@ class Tracker:
         st = self.motion.predict(self._state.take(ti), t_p[pj] - a["t"][ti])
         self._state.assign(ti, self.motion.update(st, z[pj], r[pj]))
         a["t"][ti] = t_p[pj]
+        a["t_seen"][ti] = np.maximum(a["t_seen"][ti], t_p[pj])
+        a["updates"][ti] += 1
         have = np.isfinite(alt[pj])
         old = have & a["has_alt"][ti]
         if old.any():
@@ -361,6 +396,7 @@ class Tracker:
             "status": np.zeros(n, np.int64), "hits": np.ones(n, np.int64),
             "age": np.ones(n, np.int64), "misses": np.zeros(n, np.int64),
             "t": t_p[idx].copy(), "t_alt": t_p[idx].copy(), "has_alt": np.isfinite(alt[idx]),
+            "t_seen": t_p[idx].copy(), "updates": np.ones(n, np.int64),
             "zv": zv, "pv": pv, "label": np.full(n, None, object),
         }
         self._next_uid += n
