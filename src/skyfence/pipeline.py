@@ -124,6 +124,8 @@ class Pipeline:
                 if not coop.all():
                     self.correlator.add_radar(observations[~coop])
                 self.correlator.add_transponder(direct[-1])
+                if self.radar is not None:  # the radars are registered against ADS-B
+                    self.radar.add_reference(direct[-1])
         if plots is not None and len(plots):
             if self.radar is None:
                 raise ValueError("radar plots given to a pipeline without a radar stage")

@@ -141,7 +141,8 @@ def radar_plots(truth: pd.DataFrame, sc: Scenario, seed: int) -> tuple[pd.DataFr
             sigma_range_m=r.sigma_range_m, sigma_azimuth_deg=r.sigma_azimuth_deg,
             p_detect=r.p_detect, clutter_per_scan=r.clutter_per_scan,
             max_range_m=r.range_km * 1000.0, sigma_height_m=r.sigma_height_m,
-            seed=seed * 1000 + i))
+            seed=seed * 1000 + i, bias_range_m=r.bias_range_m,
+            bias_azimuth_deg=r.bias_azimuth_deg))
     plots = pd.concat(frames, ignore_index=True).sort_values("time", kind="stable")
     plots = plots.reset_index(drop=True)
     plots["record"] = np.arange(1, len(plots) + 1)

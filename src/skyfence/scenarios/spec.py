@@ -18,7 +18,8 @@ and the key path (``aircraft[1].waypoints[0].lat``) so the author can fix it.
       radars:
         - {name: R1, sac: 1, sic: 1, lat: 59.4, lon: 26.5, alt_m: 60, range_km: 250,
            sigma_range_m: 50, sigma_azimuth_deg: 0.08, sigma_height_m: 300,
-           period_s: 4, p_detect: 0.9, clutter_per_scan: 2}
+           period_s: 4, p_detect: 0.9, clutter_per_scan: 2,
+           bias_range_m: 0, bias_azimuth_deg: 0}   # systematic errors (registration)
       adsb: {period_s: 5, sigma_m: 10, p_receive: 0.95}
     background: {sample: switzerland-2018-08-01, offset_s: 0, lat: 59.6, lon: 25.5,
                  rotate_deg: 0, note: "..."}   # anchor_lat/lon: the point moved to lat/lon
@@ -109,6 +110,9 @@ class RadarSpec:
     period_s: float = 4.0
     p_detect: float = 0.9
     clutter_per_scan: float = 0.0
+    #: systematic range and azimuth errors of the radar (what registration estimates)
+    bias_range_m: float = 0.0
+    bias_azimuth_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -324,7 +328,7 @@ def _aircraft(r: _Reader, start: float) -> Aircraft:
 def _radar(r: _Reader, i: int) -> RadarSpec:
     r.check_keys({"name", "sac", "sic", "lat", "lon", "alt_m", "range_km", "sigma_range_m",
                   "sigma_azimuth_deg", "sigma_height_m", "period_s", "p_detect",
-                  "clutter_per_scan"})
+                  "clutter_per_scan", "bias_range_m", "bias_azimuth_deg"})
     return RadarSpec(
         name=r.text("name", f"radar-{i + 1}"), sac=int(r.number("sac", lo=0, hi=255)),
         sic=int(r.number("sic", lo=0, hi=255)), lat=r.number("lat", lo=-90, hi=90),
@@ -336,6 +340,8 @@ def _radar(r: _Reader, i: int) -> RadarSpec:
         period_s=r.number("period_s", 4.0, lo=0.1, hi=60.0),
         p_detect=r.number("p_detect", 0.9, lo=0.0, hi=1.0),
         clutter_per_scan=r.number("clutter_per_scan", 0.0, lo=0.0, hi=1000.0),
+        bias_range_m=r.number("bias_range_m", 0.0, lo=-5000.0, hi=5000.0),
+        bias_azimuth_deg=r.number("bias_azimuth_deg", 0.0, lo=-10.0, hi=10.0),
     )
 
 

@@ -26,13 +26,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
+from scipy.stats import chi2
 
 from skyfence.model import make_observations
 from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking.association import Associator, GlobalNearestNeighbour
 from skyfence.tracking.deletion import CoastDeleter, Deleter
 from skyfence.tracking.filters import IMM, FilterState, MotionFilter, Vertical
-from skyfence.tracking.initiation import MofNInitiator
+from skyfence.tracking.initiation import MofNInitiator, TrackScore
 
 Array = npt.NDArray[np.float64]
 
@@ -56,6 +57,7 @@ class _Scan:
     sac: Array
     sic: Array
     record: Array
+    range_m: Array
 
     def take(self, idx: np.ndarray) -> _Scan:
         """The plots ``idx``."""
@@ -108,6 +110,9 @@ class Tracker:
         The parts (defaults: GNN with a 0.999 gate, 2-of-3 then 3-of-5, coasting up
         to 20 s without a plot for a young track, growing to 60 s for one that has taken
         30 plots).
+    score
+        Likelihood track score a track must also reach to be confirmed (None: M-of-N
+        alone), with the clutter density measured per radar.
     emit_history
         When a track is confirmed, also return its states from before confirmation,
         so the track starts where the target was first seen.
@@ -123,6 +128,7 @@ class Tracker:
         initiator: MofNInitiator | None = None,
         deleter: Deleter | None = None,
         vertical: Vertical | None = None,
+        score: TrackScore | None = TrackScore(),
         max_speed_m_s: float = 700.0,
         id_prefix: str = "R",
         emit_history: bool = True,
@@ -134,6 +140,11 @@ class Tracker:
         self.deleter: Deleter = deleter or CoastDeleter(20.0, mature_coast_s=60.0,
                                                         mature_updates=30)
         self.vertical = vertical or Vertical()
+        self.score = score
+        self.twin_gate = float(chi2.ppf(0.99, df=4))
+        #: per radar code: smoothed plots per window outside confirmed tracks, and the
+        #: largest plot range seen (m): the clutter density is their ratio over the disc
+        self._clutter: dict[float, list[float]] = {}
         self.max_speed = max_speed_m_s
         self.id_prefix = id_prefix
         self.emit_history = emit_history
@@ -150,7 +161,8 @@ class Tracker:
             "uid": np.empty(0, np.int64), "status": np.empty(0, np.int64),
             "hits": np.empty(0, np.int64), "age": np.empty(0, np.int64),
             "misses": np.empty(0, np.int64), "t": np.empty(0), "t_alt": np.empty(0),
-            "t_seen": np.empty(0), "updates": np.empty(0, np.int64),
+            "t_seen": np.empty(0), "updates": np.empty(0, np.int64), "llr": np.empty(0),
+            "llr_peak": np.empty(0),
             "has_alt": np.empty(0, bool), "zv": np.empty((0, 2)), "pv": np.empty((0, 2, 2)),
             "label": np.empty(0, object),
         }
@@ -204,7 +216,7 @@ class Tracker:
             t=col("time", np.nan), z=np.column_stack([zx, zy]), r=r,
             alt=col("altitude", np.nan), icao24=col("icao24", None, object),
             squawk=col("squawk", None, object), callsign=col("callsign", None, object),
-            sac=sac, sic=sic, record=col("record", np.nan))
+            sac=sac, sic=sic, record=col("record", np.nan), range_m=col("range_m", np.nan))
 
     def _step(self, scan: _Scan, now: float | None = None) -> list[_Row]:
         """One scan window: per radar, associate and correct (and start candidates);
@@ -226,7 +238,11 @@ class Tracker:
         rows: list[_Row] = []
         for idx in self._sensor_batches(scan):
             sub = scan.take(idx)
-            ti, pj, start = self._associate(sub)
+            ti, pj, cost, start = self._associate(sub)
+            if self.score is not None:
+                firm = self._a["status"][ti] == self.initiator.confirmed
+                density = self._clutter_density(sub, int(firm.sum()))
+                self._a["llr"][ti] += self.score.hit(cost, density)
             self._correct(ti, pj, sub.z, sub.r, sub.t, sub.alt)
             hit_uids.append(self._a["uid"][ti])
             rows.extend(self._rows(ti, pj, sub))
@@ -244,6 +260,15 @@ class Tracker:
         confirmed = self.initiator.confirmed
         was_confirmed = a["status"] == confirmed
         status, drop = self.initiator.step(a["status"], a["hits"], a["age"])
+        if self.score is not None:
+            a["llr"] = np.where(old & ~hit, a["llr"] + self.score.miss, a["llr"])
+            # M-of-N would confirm, but the plots do not yet outweigh clutter: wait
+            short = (status == confirmed) & ~was_confirmed & (a["llr"] < self.score.confirm)
+            status = np.where(short, confirmed - 1, status)
+            drop |= short & (a["age"] >= self.initiator.stages[-1][1] + confirmed)
+            a["llr_peak"] = np.maximum(a["llr_peak"], a["llr"])
+            drop |= (status == confirmed) & (a["llr"] < a["llr_peak"] - self.score.drop)
+        drop |= self._twins(status, drop, now)
         a["status"] = status
         newly = np.flatnonzero((status == confirmed) & ~was_confirmed)
         newly = newly[np.argsort(a["uid"][newly])]
@@ -275,6 +300,40 @@ class Tracker:
             self._state = self._state.take(keep)
         return out
 
+    def _twins(self, status: np.ndarray, drop: np.ndarray, now: float) -> np.ndarray:
+        """Tracks that duplicate an older one: same position and velocity within the
+        statistics of both (chi-square 0.99 on four dimensions, both predicted to
+        ``now``). Two tracks on one target each take one radar's plot and would both
+        live on; the younger (a confirmed track is kept over a tentative one) ends.
+        Targets flying side by side at one speed closer than the radars resolve are
+        one track, as a controller would see them; crossing targets differ in velocity.
+        """
+        out = np.zeros(len(status), bool)
+        idx = np.flatnonzero((status > 0) & ~drop)
+        if idx.size < 2 or self._state is None:
+            return out
+        a = self._a
+        x, p = self.motion.estimate(self.motion.predict(self._state.take(idx),
+                                                        now - a["t"][idx]))
+        spread = np.sqrt(np.linalg.eigvalsh(p[:, :2, :2])[:, -1])
+        pairs = cKDTree(x[:, :2]).query_pairs(float(4 * spread.max() + 1.0), output_type="ndarray")
+        if len(pairs) == 0:
+            return out
+        i, j = pairs[:, 0], pairs[:, 1]
+        d = x[i] - x[j]
+        d2 = np.einsum("ni,nij,nj->n", d, np.linalg.inv(p[i] + p[j]), d)
+        twin = d2 < self.twin_gate
+        if not twin.any():
+            return out
+        i, j = idx[i[twin]], idx[j[twin]]
+        # keep the confirmed one, then the older one (smaller uid)
+        rank_i = np.stack([status[i] == self.initiator.confirmed, -a["uid"][i]], 1)
+        rank_j = np.stack([status[j] == self.initiator.confirmed, -a["uid"][j]], 1)
+        i_wins = (rank_i[:, 0] > rank_j[:, 0]) | ((rank_i[:, 0] == rank_j[:, 0])
+                                                  & (rank_i[:, 1] > rank_j[:, 1]))
+        out[np.where(i_wins, j, i)] = True
+        return out
+
     def _sensor_batches(self, scan: _Scan) -> list[np.ndarray]:
         """Plot indices of each radar in the window, radars in order of first plot."""
         if len(scan.t) == 0:
@@ -287,8 +346,10 @@ class Tracker:
         np.minimum.at(first, inv, scan.t)
         return [np.flatnonzero(inv == c) for c in np.argsort(first, kind="stable")]
 
-    def _associate(self, sub: _Scan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Track-plot pairs of one radar's plots, and the plots that start candidates.
+    def _associate(self, sub: _Scan
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Track-plot pairs of one radar's plots, their gating costs, and the plots that
+        start candidates.
 
         Confirmed tracks choose first, then tentative ones, then candidates; a plot
         inside the gate of a confirmed or tentative track may not start a new one.
@@ -300,6 +361,7 @@ class Tracker:
         blocked = np.zeros(n_plots, bool)  # gated by a firm track: may not start a new one
         pair_t: list[np.ndarray] = []
         pair_p: list[np.ndarray] = []
+        pair_c: list[np.ndarray] = []
         confirmed = self.initiator.confirmed
         groups = ((a["status"] == confirmed, True),
                   ((a["status"] > 0) & (a["status"] < confirmed), True),
@@ -317,9 +379,27 @@ class Tracker:
             used[pj] = True
             pair_t.append(ti)
             pair_p.append(pj)
+            pair_c.append(cost[rows, cols])
         ti = np.concatenate(pair_t) if pair_t else np.empty(0, np.int64)
         pj = np.concatenate(pair_p) if pair_p else np.empty(0, np.int64)
-        return ti, pj, np.flatnonzero(~used & ~blocked)
+        pc = np.concatenate(pair_c) if pair_c else np.empty(0)
+        return ti, pj, pc, np.flatnonzero(~used & ~blocked)
+
+    def _clutter_density(self, sub: _Scan, taken_by_confirmed: int) -> float:
+        """Measured clutter density (plots per m^2 per scan) of the radar of ``sub``."""
+        code = float(np.nan_to_num(sub.sac[0], nan=-1.0) * 256
+                     + np.nan_to_num(sub.sic[0], nan=-1.0))
+        rng = sub.range_m[np.isfinite(sub.range_m)]
+        reach = float(rng.max()) if rng.size else 0.0
+        n = float(len(sub.t) - taken_by_confirmed)
+        c = self._clutter.get(code)
+        if c is None:
+            c = self._clutter[code] = [n, reach]
+        else:
+            c[0] += 0.02 * (n - c[0])
+            c[1] = max(c[1], reach)
+        area = np.pi * max(c[1], 10_000.0) ** 2
+        return max(c[0], 0.5) / area
 
     # ------------------------------------------------------------------ internals
 
@@ -396,7 +476,8 @@ class Tracker:
             "status": np.zeros(n, np.int64), "hits": np.ones(n, np.int64),
             "age": np.ones(n, np.int64), "misses": np.zeros(n, np.int64),
             "t": t_p[idx].copy(), "t_alt": t_p[idx].copy(), "has_alt": np.isfinite(alt[idx]),
-            "t_seen": t_p[idx].copy(), "updates": np.ones(n, np.int64),
+            "t_seen": t_p[idx].copy(), "updates": np.ones(n, np.int64), "llr": np.zeros(n),
+            "llr_peak": np.zeros(n),
             "zv": zv, "pv": pv, "label": np.full(n, None, object),
         }
         self._next_uid += n
