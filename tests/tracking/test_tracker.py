@@ -11,7 +11,7 @@ from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking import Tracker, track_plots
 from skyfence.tracking.association import GlobalNearestNeighbour
 from skyfence.tracking.filters import ConstantVelocity
-from skyfence.tracking.initiation import MofNInitiator
+from skyfence.tracking.initiation import MofNInitiator, TrackScore
 from skyfence.tracking.metrics import score_tracks, truth_xy
 from skyfence.tracking.simulate import simulate_plots, straight_truth, turning_truth
 from skyfence.tracking.tracker import scans_of
@@ -106,9 +106,9 @@ def test_streaming_update_matches_batch() -> None:
     truth = straight_truth("A", 59.6, 25.6, 250.0, 220.0, 9000.0, T0, 200)
     plots = _plots(truth, clutter=5.0).sort_values("time").reset_index(drop=True)
     plane = LocalPlane(SITE.lat, SITE.lon)
-    tracker = Tracker(plane, [SITE])
+    tracker = Tracker(plane, [SITE], score=None)  # deletion by coasting time alone
     streamed = pd.concat([tracker.update(plots.iloc[idx]) for idx in scans_of(plots, 4.0)])
-    batch = track_plots(plots, [SITE], plane=plane)
+    batch = track_plots(plots, [SITE], plane=plane, score=None)
     assert len(streamed) == len(batch) > 0
     assert np.sort(streamed["time"].to_numpy()) == pytest.approx(np.sort(batch["time"]))
     assert tracker.confirmed_count == 1
@@ -121,6 +121,39 @@ def test_streaming_update_matches_batch() -> None:
     assert tracker.confirmed_count == 1
     tracker.update(plots.iloc[:0], now=end + 60.5)
     assert tracker.confirmed_count == 0
+
+
+def test_track_score_ends_a_track_that_stops_being_seen() -> None:
+    truth = straight_truth("A", 59.6, 25.6, 250.0, 220.0, 9000.0, T0, 200)
+    plots = _plots(truth, clutter=0.0).sort_values("time").reset_index(drop=True)
+    tracker = Tracker(LocalPlane(SITE.lat, SITE.lon), [SITE], score=TrackScore(0.85, 7.0, 20.0))
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+    assert tracker.confirmed_count == 1
+    # each empty scan costs ln(1 - 0.85) = -1.897: 8 of them (-15.2) leave the score
+    # within 20 of its best, 12 (-22.8) do not (the last plots raised it: they fit)
+    end = float(plots["time"].max())
+    for k in range(1, 9):
+        tracker.update(plots.iloc[:0], now=end + 4.0 * k)
+    assert tracker.confirmed_count == 1
+    for k in range(9, 13):
+        tracker.update(plots.iloc[:0], now=end + 4.0 * k)
+    assert tracker.confirmed_count == 0
+
+
+def test_track_score_holds_back_tracks_in_dense_clutter() -> None:
+    # the same clutter per scan on a disc 10 times smaller is 100 times denser: M-of-N
+    # alone confirms clutter there, the score (which measures that density) does not
+    from skyfence.tracking.simulate import simulate_plots as sim
+
+    truth = straight_truth("far", 10.0, 10.0, 0.0, 100.0, 1000.0, T0, 1200)
+    plots = sim(truth, [SITE], period_s=4.0, clutter_per_scan=40.0, max_range_m=25_000.0,
+                seed=9)
+    assert plots["target"].isna().all()
+    m_of_n = track_plots(plots, [SITE], score=None)["icao24"].nunique()
+    scored = track_plots(plots, [SITE])["icao24"].nunique()
+    assert m_of_n >= 5
+    assert scored <= m_of_n / 5
 
 
 def test_constant_velocity_filter_also_tracks() -> None:
