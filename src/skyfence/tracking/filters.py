@@ -65,6 +65,11 @@ class MotionFilter(Protocol):
         """Predicted rows corrected by plots ``z`` (row-aligned)."""
         ...
 
+    def update_pda(self, state: FilterState, pair: npt.NDArray[np.intp], z: Array, r: Array,
+                   beta: Array, beta0: Array, density: float) -> FilterState:
+        """Predicted rows corrected by several plots each, weighted (JPDA)."""
+        ...
+
     def estimate(self, state: FilterState) -> tuple[Array, Array]:
         """Mean (n, 4) and covariance (n, 4, 4) of each row."""
         ...
@@ -143,6 +148,27 @@ def kalman_update(x: Array, p: Array, z: Array, r: Array) -> tuple[Array, Array,
     return xn, 0.5 * (pn + np.swapaxes(pn, -1, -2)), nu, s
 
 
+def mixture_update(x: Array, p: Array, pair: npt.NDArray[np.intp], z: Array, r: Array,
+                   beta: Array, beta0: Array) -> tuple[Array, Array, Array]:
+    """Probabilistic data association update of predicted rows ``x`` (n, m, 4), ``p``
+    (n, m, 4, 4) (``m`` models) by the plots of ``pair`` (k,) -> row, each plot ``z``
+    (k, 2), ``r`` (k, 2, 2) weighted ``beta`` (k,), the prediction kept with ``beta0``
+    (n,): the Gaussian mixture of the hypotheses reduced to its mean and covariance
+    (spread of the means included). Each plot has its own noise, so each hypothesis is
+    its own Kalman update. Also returns each pair's innovation density per model (k, m).
+    """
+    xu, pu, nu, s = kalman_update(x[pair], p[pair], z[:, None], r[:, None])
+    d2 = np.einsum("kmi,kmij,kmj->km", nu, np.linalg.inv(s), nu)
+    dens = np.exp(-0.5 * d2) / (2 * np.pi * np.sqrt(np.linalg.det(s)))
+    xm = beta0[:, None, None] * x
+    np.add.at(xm, pair, beta[:, None, None] * xu)
+    d0 = x - xm
+    pm = beta0[:, None, None, None] * (p + np.einsum("nmi,nmj->nmij", d0, d0))
+    dk = xu - xm[pair]
+    np.add.at(pm, pair, beta[:, None, None, None] * (pu + np.einsum("kmi,kmj->kmij", dk, dk)))
+    return xm, 0.5 * (pm + np.swapaxes(pm, -1, -2)), dens
+
+
 def _initial(z: Array, r: Array, sigma_v: float) -> tuple[Array, Array]:
     n = len(z)
     x = np.zeros((n, 4))
@@ -175,6 +201,13 @@ class ConstantVelocity:
     def update(self, state: FilterState, z: Array, r: Array) -> FilterState:
         x, p, _, _ = kalman_update(state.arrays["x"], state.arrays["p"], z, r)
         return FilterState({"x": x, "p": p})
+
+    def update_pda(self, state: FilterState, pair: npt.NDArray[np.intp], z: Array, r: Array,
+                   beta: Array, beta0: Array, density: float) -> FilterState:
+        """Predicted rows updated by weighted plots (see :func:`mixture_update`)."""
+        x, p, _ = mixture_update(state.arrays["x"][:, None], state.arrays["p"][:, None],
+                                 pair, z, r, beta, beta0)
+        return FilterState({"x": x[:, 0], "p": p[:, 0]})
 
     def estimate(self, state: FilterState) -> tuple[Array, Array]:
         return state.arrays["x"], state.arrays["p"]
@@ -252,6 +285,20 @@ class IMM:
         mu = c * np.exp(loglik)
         mu /= mu.sum(axis=1, keepdims=True)
         return FilterState({"x": xn, "p": pn, "mu": mu})
+
+    def update_pda(self, state: FilterState, pair: npt.NDArray[np.intp], z: Array, r: Array,
+                   beta: Array, beta0: Array, density: float) -> FilterState:
+        """Predicted rows updated by weighted plots, each model on its own (see
+        :func:`mixture_update`); a model's probability follows its likelihood of the
+        plots, ``(1 - p_d) density + p_d sum_j N_jm`` (the IMM-PDA form, p_d 0.85)."""
+        x, p, c = state.arrays["x"], state.arrays["p"], state.arrays["mu"]
+        xm, pm, dens = mixture_update(x, p, pair, z, r, beta, beta0)
+        lik = np.full(c.shape, 0.15 * density)
+        np.add.at(lik, pair, 0.85 * dens)
+        mu = c * lik
+        total = mu.sum(axis=1, keepdims=True)
+        mu = np.where(total > 0, mu / np.where(total > 0, total, 1.0), c)
+        return FilterState({"x": xm, "p": pm, "mu": mu})
 
     def estimate(self, state: FilterState) -> tuple[Array, Array]:
         x, p, mu = state.arrays["x"], state.arrays["p"], state.arrays["mu"]

@@ -64,6 +64,20 @@ class _Scan:
         return _Scan(**{k: v[idx] for k, v in vars(self).items()})
 
 
+@dataclass
+class _Soft:
+    """JPDA weights of one radar's plots over confirmed tracks (indices into the
+    tracker's arrays and the sub-scan)."""
+
+    tracks: np.ndarray  # tracks with a gated plot
+    pair: np.ndarray  # per weighted pair: position in ``tracks``
+    plots: np.ndarray  # per weighted pair: plot index
+    beta: Array  # per weighted pair: association probability
+    beta0: Array  # per track: probability that no plot is its target
+    density: float  # clutter density used (plots per m^2)
+    explained: np.ndarray  # plots mostly explained by a track (may not start one)
+
+
 #: one reported state: (track uid, numbers in _NUM order, (icao24, squawk, callsign))
 _Row = tuple[int, np.ndarray, tuple[Any, ...]]
 _NUM = ("time", "x", "y", "vx", "vy", "z", "vz", "has_alt", "sigma_pos_m", "sac", "sic",
@@ -109,7 +123,7 @@ class Tracker:
     associator, initiator, deleter
         The parts (defaults: GNN with a 0.999 gate, 2-of-3 then 3-of-5, coasting up
         to 20 s without a plot for a young track, growing to 60 s for one that has taken
-        30 plots).
+        30 plots, but no further than 3 km at the track's speed, and at least 12 s).
     score
         Likelihood track score a track must also reach to be confirmed (None: M-of-N
         alone), with the clutter density measured per radar.
@@ -137,8 +151,8 @@ class Tracker:
         self.motion: MotionFilter = motion or IMM()
         self.associator: Associator = associator or GlobalNearestNeighbour()
         self.initiator = initiator or MofNInitiator()
-        self.deleter: Deleter = deleter or CoastDeleter(20.0, mature_coast_s=60.0,
-                                                        mature_updates=30)
+        self.deleter: Deleter = deleter or CoastDeleter(
+            20.0, mature_coast_s=60.0, mature_updates=30, max_coast_m=3000.0, min_coast_s=12.0)
         self.vertical = vertical or Vertical()
         self.score = score
         self.twin_gate = float(chi2.ppf(0.99, df=4))
@@ -238,12 +252,19 @@ class Tracker:
         rows: list[_Row] = []
         for idx in self._sensor_batches(scan):
             sub = scan.take(idx)
-            ti, pj, cost, start = self._associate(sub)
+            ti, pj, cost, start, soft = self._associate(sub)
             if self.score is not None:
                 firm = self._a["status"][ti] == self.initiator.confirmed
                 density = self._clutter_density(sub, int(firm.sum()))
                 self._a["llr"][ti] += self.score.hit(cost, density)
-            self._correct(ti, pj, sub.z, sub.r, sub.t, sub.alt)
+            if soft is not None and soft.tracks.size:
+                hard = ~np.isin(ti, soft.tracks)
+                self._correct_soft(soft, sub)
+                self._correct(ti[~hard], pj[~hard], sub.z, sub.r, sub.t, sub.alt,
+                              horizontal=False)
+                self._correct(ti[hard], pj[hard], sub.z, sub.r, sub.t, sub.alt)
+            else:
+                self._correct(ti, pj, sub.z, sub.r, sub.t, sub.alt)
             hit_uids.append(self._a["uid"][ti])
             rows.extend(self._rows(ti, pj, sub))
             self._start(start, sub.z, sub.r, sub.t, sub.alt)
@@ -277,7 +298,7 @@ class Tracker:
             self._labels[int(a["uid"][k])] = a["label"][k]
             self._next_label += 1
         drop |= (status == confirmed) & self.deleter.delete(a["misses"], a["t_seen"], now,
-                                                             a["updates"])
+                                                             a["updates"], self._speeds())
 
         # what to report: this window's updates of confirmed tracks, plus history
         out: list[_Row] = []
@@ -299,6 +320,13 @@ class Tracker:
         if self._state is not None:
             self._state = self._state.take(keep)
         return out
+
+    def _speeds(self) -> Array:
+        """Estimated ground speed of every track (m/s)."""
+        if self._state is None or len(self._a["uid"]) == 0:
+            return np.empty(0)
+        x, _ = self.motion.estimate(self._state)
+        return np.asarray(np.hypot(x[:, 2], x[:, 3]))
 
     def _twins(self, status: np.ndarray, drop: np.ndarray, now: float) -> np.ndarray:
         """Tracks that duplicate an older one: same position and velocity within the
@@ -347,9 +375,12 @@ class Tracker:
         return [np.flatnonzero(inv == c) for c in np.argsort(first, kind="stable")]
 
     def _associate(self, sub: _Scan
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Track-plot pairs of one radar's plots, their gating costs, and the plots that
-        start candidates.
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, _Soft | None]:
+        """Track-plot pairs of one radar's plots, their gating costs, the plots that
+        start candidates, and (JPDA) the weighted pairs of the confirmed tracks.
+
+        With a soft associator the pair of a confirmed track is its most probable plot
+        (for reporting, scoring and altitude); its position is updated by all of them.
 
         Confirmed tracks choose first, then tentative ones, then candidates; a plot
         inside the gate of a confirmed or tentative track may not start a new one.
@@ -362,6 +393,7 @@ class Tracker:
         pair_t: list[np.ndarray] = []
         pair_p: list[np.ndarray] = []
         pair_c: list[np.ndarray] = []
+        soft: _Soft | None = None
         confirmed = self.initiator.confirmed
         groups = ((a["status"] == confirmed, True),
                   ((a["status"] > 0) & (a["status"] < confirmed), True),
@@ -374,7 +406,12 @@ class Tracker:
             cost = self._cost(tracks, free, z, r, t_p)
             if firm:
                 blocked[free[np.isfinite(cost).any(axis=0)]] = True
-            rows, cols = self.associator.associate(cost)
+            if soft is None and getattr(self.associator, "soft", False) and \
+                    tracks.size and (a["status"][tracks[0]] == confirmed):
+                soft, rows, cols = self._soft(tracks, free, cost, sub)
+                used[free[soft.explained]] = True
+            else:
+                rows, cols = self.associator.associate(cost)
             ti, pj = tracks[rows], free[cols]
             used[pj] = True
             pair_t.append(ti)
@@ -383,7 +420,37 @@ class Tracker:
         ti = np.concatenate(pair_t) if pair_t else np.empty(0, np.int64)
         pj = np.concatenate(pair_p) if pair_p else np.empty(0, np.int64)
         pc = np.concatenate(pair_c) if pair_c else np.empty(0)
-        return ti, pj, pc, np.flatnonzero(~used & ~blocked)
+        return ti, pj, pc, np.flatnonzero(~used & ~blocked), soft
+
+    def _soft(self, tracks: np.ndarray, free: np.ndarray, cost: Array, sub: _Scan
+              ) -> tuple[_Soft, np.ndarray, np.ndarray]:
+        """JPDA weights of confirmed ``tracks`` over ``free`` plots; the (row, column)
+        of each gated track's most probable plot."""
+        score = self.score or TrackScore()
+        density = self._density(sub)
+        with np.errstate(over="ignore"):
+            ratio = np.where(np.isfinite(cost),
+                             np.exp(np.clip(score.hit(np.where(np.isfinite(cost), cost, 0.0),
+                                                      density), -700.0, 700.0)), 0.0)
+        beta, beta0 = self.associator.weights(ratio)  # type: ignore[attr-defined]
+        rows = np.flatnonzero((ratio > 0).any(axis=1))
+        cols = np.argmax(beta[rows], axis=1)
+        local, plot = np.nonzero(beta[rows] > 1e-9)
+        soft = _Soft(tracks=tracks[rows], pair=local, plots=free[plot],
+                     beta=beta[rows][local, plot], beta0=beta0[rows], density=density,
+                     explained=np.flatnonzero(beta.max(axis=0, initial=0.0) >= 0.5))
+        return soft, rows, cols
+    def _density(self, sub: _Scan) -> float:
+        """Clutter density (plots per m^2 per scan) of the radar of ``sub`` measured
+        over the windows before (a first guess of one plot over the plots' disc)."""
+        code = float(np.nan_to_num(sub.sac[0], nan=-1.0) * 256
+                     + np.nan_to_num(sub.sic[0], nan=-1.0))
+        c = self._clutter.get(code)
+        if c is None:
+            rng = sub.range_m[np.isfinite(sub.range_m)]
+            reach = float(rng.max()) if rng.size else 0.0
+            return 1.0 / (np.pi * max(reach, 10_000.0) ** 2)
+        return max(c[0], 0.5) / (np.pi * max(c[1], 10_000.0) ** 2)
 
     def _clutter_density(self, sub: _Scan, taken_by_confirmed: int) -> float:
         """Measured clutter density (plots per m^2 per scan) of the radar of ``sub``."""
@@ -439,14 +506,30 @@ class Tracker:
         cost[ri[ok], ci[ok]] = c[np.arange(c.shape[0]), best][ok]
         return cost
 
+    def _correct_soft(self, soft: _Soft, sub: _Scan) -> None:
+        """JPDA update of confirmed tracks, predicted to their most probable plot's time."""
+        assert self._state is not None
+        best = np.zeros(soft.tracks.size, np.int64)
+        order = np.lexsort((-soft.beta, soft.pair))
+        first = np.concatenate([[True], soft.pair[order][1:] != soft.pair[order][:-1]])
+        best[soft.pair[order][first]] = soft.plots[order][first]
+        t_ref = sub.t[best]
+        st = self.motion.predict(self._state.take(soft.tracks), t_ref - self._a["t"][soft.tracks])
+        self._state.assign(soft.tracks, self.motion.update_pda(
+            st, soft.pair, sub.z[soft.plots], sub.r[soft.plots], soft.beta, soft.beta0,
+            soft.density))
+
     def _correct(self, ti: np.ndarray, pj: np.ndarray, z: Array, r: Array, t_p: Array,
-                 alt: Array) -> None:
+                 alt: Array, *, horizontal: bool = True) -> None:
+        """Update tracks ``ti`` with plots ``pj``: position (unless done already),
+        altitude, times and counts."""
         if ti.size == 0:
             return
         assert self._state is not None
         a = self._a
-        st = self.motion.predict(self._state.take(ti), t_p[pj] - a["t"][ti])
-        self._state.assign(ti, self.motion.update(st, z[pj], r[pj]))
+        if horizontal:
+            st = self.motion.predict(self._state.take(ti), t_p[pj] - a["t"][ti])
+            self._state.assign(ti, self.motion.update(st, z[pj], r[pj]))
         a["t"][ti] = t_p[pj]
         a["t_seen"][ti] = np.maximum(a["t_seen"][ti], t_p[pj])
         a["updates"][ti] += 1
