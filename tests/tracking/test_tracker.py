@@ -11,6 +11,7 @@ from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking import Tracker, track_plots
 from skyfence.tracking.association import GlobalNearestNeighbour
 from skyfence.tracking.filters import ConstantVelocity
+from skyfence.tracking.deletion import CoastDeleter
 from skyfence.tracking.initiation import MofNInitiator, TrackScore
 from skyfence.tracking.metrics import score_tracks, truth_xy
 from skyfence.tracking.simulate import simulate_plots, straight_truth, turning_truth
@@ -106,9 +107,11 @@ def test_streaming_update_matches_batch() -> None:
     truth = straight_truth("A", 59.6, 25.6, 250.0, 220.0, 9000.0, T0, 200)
     plots = _plots(truth, clutter=5.0).sort_values("time").reset_index(drop=True)
     plane = LocalPlane(SITE.lat, SITE.lon)
-    tracker = Tracker(plane, [SITE], score=None)  # deletion by coasting time alone
+    # deletion by coasting time alone
+    parts = {"score": None, "deleter": CoastDeleter(20.0, mature_coast_s=60.0)}
+    tracker = Tracker(plane, [SITE], **parts)  # type: ignore[arg-type]
     streamed = pd.concat([tracker.update(plots.iloc[idx]) for idx in scans_of(plots, 4.0)])
-    batch = track_plots(plots, [SITE], plane=plane, score=None)
+    batch = track_plots(plots, [SITE], plane=plane, **parts)
     assert len(streamed) == len(batch) > 0
     assert np.sort(streamed["time"].to_numpy()) == pytest.approx(np.sort(batch["time"]))
     assert tracker.confirmed_count == 1
@@ -121,12 +124,21 @@ def test_streaming_update_matches_batch() -> None:
     assert tracker.confirmed_count == 1
     tracker.update(plots.iloc[:0], now=end + 60.5)
     assert tracker.confirmed_count == 0
+    # the default deleter also bounds the coasting distance: 3 km at 220 m/s is 13.6 s
+    tracker = Tracker(plane, [SITE], score=None)
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+    tracker.update(plots.iloc[:0], now=end + 12.0)
+    assert tracker.confirmed_count == 1
+    tracker.update(plots.iloc[:0], now=end + 16.0)
+    assert tracker.confirmed_count == 0
 
 
 def test_track_score_ends_a_track_that_stops_being_seen() -> None:
     truth = straight_truth("A", 59.6, 25.6, 250.0, 220.0, 9000.0, T0, 200)
     plots = _plots(truth, clutter=0.0).sort_values("time").reset_index(drop=True)
-    tracker = Tracker(LocalPlane(SITE.lat, SITE.lon), [SITE], score=TrackScore(0.85, 7.0, 20.0))
+    tracker = Tracker(LocalPlane(SITE.lat, SITE.lon), [SITE], score=TrackScore(0.85, 7.0, 20.0),
+                      deleter=CoastDeleter(120.0))  # the score alone decides here
     for idx in scans_of(plots, 4.0):
         tracker.update(plots.iloc[idx])
     assert tracker.confirmed_count == 1

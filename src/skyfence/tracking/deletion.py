@@ -57,8 +57,8 @@ class CoastDeleter:
 
     >>> d = CoastDeleter(20.0, mature_coast_s=60.0, mature_updates=30)
     >>> d.delete(np.array([0, 0, 0]), np.array([0.0, 0.0, 0.0]), 40.0,
-    ...          np.array([5, 30, 17])).tolist()
-    [True, False, True]
+    ...          np.array([5, 30, 17])).tolist()   # limits 26.7, 60, 42.7 s
+    [True, False, False]
     >>> d = CoastDeleter(20.0, mature_coast_s=60.0, max_coast_m=3000.0, min_coast_s=12.0)
     >>> d.delete(np.zeros(3, np.int64), np.zeros(3), 15.0, np.array([40, 40, 40]),
     ...          np.array([10.0, 150.0, 300.0])).tolist()   # limits 60, 20, 12 s
