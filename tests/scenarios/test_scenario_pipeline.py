@@ -64,7 +64,9 @@ def test_scores_meet_the_targets(result: ScenarioResult) -> None:
     assert tuple(s) == EVAL_KEYS
     assert s["detection_rate"] == 1.0 and s["false_alarms"] == 0 and s["severity_correct"]
     assert s["entry_error_s"] < 5.0
-    assert 0.0 <= s["alert_delay_s"] < 12.0
+    # the first inside plot comes up to one scan (4 s) after the true entry, its window
+    # closes up to 4 s later, and fusion holds a radar fix 8 s: at most 16 s
+    assert 0.0 <= s["alert_delay_s"] < 16.0
     (inc,) = ev.incursions
     assert inc.target == "D1" and inc.zone == "APT"
 

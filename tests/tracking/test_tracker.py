@@ -10,8 +10,8 @@ from skyfence.model import OBSERVATION_COLUMNS
 from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking import Tracker, track_plots
 from skyfence.tracking.association import GlobalNearestNeighbour
-from skyfence.tracking.filters import ConstantVelocity
 from skyfence.tracking.deletion import CoastDeleter
+from skyfence.tracking.filters import ConstantVelocity
 from skyfence.tracking.initiation import MofNInitiator, TrackScore
 from skyfence.tracking.metrics import score_tracks, truth_xy
 from skyfence.tracking.simulate import simulate_plots, straight_truth, turning_truth

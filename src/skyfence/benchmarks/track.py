@@ -204,7 +204,7 @@ def run(json: bool = False, *, start_s: float = SLICE_START_S, length_s: float =
     plane = LocalPlane.around([s.lat for s in sites], [s.lon for s in sites])
     scripted = {a.id for a in gen.scenario.aircraft}
     n = len(plots)
-    results: dict[str, dict[str, float]] = {}
+    results: dict[str, dict[str, Any]] = {}
     corrected = plots
 
     def ours(name: str, **parts: Any) -> None:
@@ -249,7 +249,7 @@ def run(json: bool = False, *, start_s: float = SLICE_START_S, length_s: float =
 
 
 def _scores(states: pd.DataFrame, truth: pd.DataFrame, plots: pd.DataFrame,
-            scripted: set[str], scan_s: float, per_s: float) -> dict[str, float]:
+            scripted: set[str], scan_s: float, per_s: float) -> dict[str, Any]:
     from skyfence.scenarios.tracking_score import mean_visible_ospa, tracking_score
 
     ts = tracking_score(states, plots, truth, scripted, scan_s,

@@ -17,10 +17,14 @@ truth target (the majority of the plots behind its fixes) and overlaps it in tim
   fix of a matched violation (when a live pipeline could have alerted); one incursion's
   delay can be slightly negative when measurement noise puts a fix inside first;
 - ``severity_correct``: every incursion detected, each with the expected severity;
-- ``incursions`` / ``incidents``: truth incursions and violation records (one record per
-  track and zone entry: a target broken into several tracks shows as several incidents);
+- ``incursions`` / ``incidents``: truth incursions, and the distinct (track, zone) pairs
+  of violation records: a target broken into several tracks shows as several
+  incidents, a track that crosses the border back and forth as one;
 - ``tracks_per_target``, ``id_switches``, ``ospa_m``, ``false_tracks_per_h``: the radar
-  tracker's figures, see :mod:`skyfence.scenarios.tracking_score`.
+  tracker's figures, see :mod:`skyfence.scenarios.tracking_score`;
+- ``category_balanced_accuracy``: the classifier's mean recall over the truth
+  categories of the records that follow scripted aircraft (:func:`category_pairs`);
+- ``registration``: per radar, the range and azimuth bias estimated against ADS-B.
 """
 
 from __future__ import annotations
@@ -104,6 +108,20 @@ def category_pairs(res: ScenarioResult) -> list[tuple[str, str]]:
     return out
 
 
+def balanced_accuracy(pairs: list[tuple[str, str]]) -> float | None:
+    """Mean over the truth categories of the share classified right (None: no pairs).
+
+    >>> balanced_accuracy([("jet", "jet"), ("jet", "airliner"), ("drone", "drone")])
+    0.75
+    """
+    if not pairs:
+        return None
+    truth = sorted({t for t, _ in pairs})
+    recall = [sum(1 for t, p in pairs if t == c and p == c) / sum(1 for t, _ in pairs if t == c)
+              for c in truth]
+    return round(sum(recall) / len(recall), 4)
+
+
 def _worst(values: list[float | None]) -> float | None:
     known = [v for v in values if v is not None]
     return round(max(known), 3) if known else None
@@ -112,7 +130,8 @@ def _worst(values: list[float | None]) -> float | None:
 #: the keys of ``skyfence eval --json``, in order
 EVAL_KEYS = ("scenario", "detection_rate", "false_alarms", "entry_error_s", "exit_error_s",
              "depth_error_m", "alert_delay_s", "severity_correct", "incursions", "incidents",
-             "tracks_per_target", "id_switches", "ospa_m", "false_tracks_per_h")
+             "tracks_per_target", "id_switches", "ospa_m", "false_tracks_per_h",
+             "category_balanced_accuracy", "registration")
 
 
 def summarize(res: ScenarioResult) -> dict[str, Any]:
@@ -145,11 +164,15 @@ def _summary(res: ScenarioResult, scores: list[IncursionScore],
         "severity_correct": bool(n) and all(s.detected and s.severity == s.expected
                                             for s in scores),
         "incursions": n,
-        "incidents": sum(1 for r in res.records if r["violation"]),
+        "incidents": len({(r["track"], r["zone"]) for r in res.records if r["violation"]}),
         "tracks_per_target": tracking["tracks_per_target"],
         "id_switches": tracking["id_switches"],
         "ospa_m": tracking["ospa_m"],
         "false_tracks_per_h": tracking["false_tracks_per_h"],
+        "category_balanced_accuracy": balanced_accuracy(category_pairs(res)),
+        "registration": {e["radar"]: {"range_bias_m": e["range_bias_m"],
+                                      "azimuth_bias_deg": e["azimuth_bias_deg"],
+                                      "pairs": e["pairs"]} for e in res.registration},
     }
 
 

@@ -14,7 +14,7 @@ alert on it, which is what the evaluation's alert delay measures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from skyfence.policy import Policy
 from skyfence.scenarios.catalog import get_scenario
 from skyfence.scenarios.generate import Generated, generate
 from skyfence.scenarios.spec import Scenario
+from skyfence.tracking.registration import RegistrationEstimate
 
 
 @dataclass
@@ -54,6 +55,8 @@ class ScenarioResult:
     #: per record: the truth target it follows (None for clutter) and the alert time
     record_targets: list[str | None]
     alert_times: list[float | None]
+    #: each radar's range and azimuth bias as registration estimated it
+    registration: list[RegistrationEstimate] = field(default_factory=list)
 
     @property
     def scenario(self) -> Scenario:
@@ -162,7 +165,8 @@ def run_scenario(
     scan_s = min(r.period_s for r in sc.radars)
     pol = policy or scenario_policy(sc)
     adsb = gen.adsb.assign(target=_adsb_targets(gen))
-    pipe = Pipeline(gen.zones, policy=pol, radar=RadarStage(gen.sites, scan_s=scan_s),
+    stage = RadarStage(gen.sites, scan_s=scan_s)
+    pipe = Pipeline(gen.zones, policy=pol, radar=stage,
                     options=PipelineOptions(keep_screened=True,
                                             fusion=fusion or FusionConfig()))
     events = feed_scenario(pipe, Generated(**{**vars(gen), "adsb": adsb}), scan_s)
@@ -175,7 +179,8 @@ def run_scenario(
              else obs.iloc[0:0])
     obs["target"] = _targets(obs, gen)
     return ScenarioResult(gen, radar, Correlation(dict(pipe.correlator.matches)), obs, scan,
-                          pol, _record_targets(scan, obs), _alert_times(scan, obs, gen))
+                          pol, _record_targets(scan, obs), _alert_times(scan, obs, gen),
+                          stage.registration())
 
 
 def _targets(obs: pd.DataFrame, gen: Generated) -> np.ndarray:

@@ -162,8 +162,8 @@ def tracking_score(states: pd.DataFrame, plots: pd.DataFrame, truth: pd.DataFram
     """
     track = states["icao24"].to_numpy(object)
     target = label_states(states, plots)
-    updated = pd.to_numeric(states.get("record"), errors="coerce").notna().to_numpy() \
-        if "record" in states else np.zeros(len(states), bool)
+    updated = (pd.to_numeric(states["record"], errors="coerce").notna().to_numpy()
+               if "record" in states else np.zeros(len(states), bool))
     follows = _followed(track, target, updated)
     fragments: dict[str, list[str]] = {}
     for tr, tg in sorted(follows.items()):

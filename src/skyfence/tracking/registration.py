@@ -159,10 +159,11 @@ class Registration:
             az = (plots["azimuth_deg"].to_numpy(np.float64)[rows] - b[1]) % 360.0
             h = plots["altitude"].to_numpy(np.float64)[rows]
             lat, lon, _, _ = polar_to_geodetic(site, rng, az, h)
-            out.iloc[rows, out.columns.get_loc("lat")] = lat
-            out.iloc[rows, out.columns.get_loc("lon")] = lon
-            out.iloc[rows, out.columns.get_loc("range_m")] = rng
-            out.iloc[rows, out.columns.get_loc("azimuth_deg")] = az
+            for col, values in (("lat", lat), ("lon", lon), ("range_m", rng),
+                                ("azimuth_deg", az)):
+                column = out[col].to_numpy(np.float64).copy()
+                column[rows] = values
+                out[col] = column
         return out
 
     # ------------------------------------------------------------------ internals
@@ -174,7 +175,7 @@ class Registration:
         rx, ry = self.plane.to_xy(ref["lat"].to_numpy(float), ref["lon"].to_numpy(float))
         rt = ref["time"].to_numpy(np.float64)
         ralt = ref["altitude"].to_numpy(np.float64)
-        codes, rcode = np.unique(ref["icao24"].to_numpy(str), return_inverse=True)
+        _, rcode = np.unique(ref["icao24"].to_numpy(str), return_inverse=True)
         px, py = self.plane.to_xy(plots["lat"].to_numpy(float), plots["lon"].to_numpy(float))
         pt = plots["time"].to_numpy(np.float64)
         # candidates: messages near the plot in space (reach covers the aircraft's motion)

@@ -37,6 +37,9 @@ from skyfence.tracking.initiation import MofNInitiator, TrackScore
 
 Array = npt.NDArray[np.float64]
 
+#: the default track score of confirmation and deletion
+DEFAULT_SCORE = TrackScore()
+
 #: Columns of the frame :meth:`Tracker.update` returns.
 TRACK_STATE_COLUMNS = (
     "time", "track", "lat", "lon", "altitude", "velocity", "heading", "vertrate",
@@ -127,6 +130,10 @@ class Tracker:
     score
         Likelihood track score a track must also reach to be confirmed (None: M-of-N
         alone), with the clutter density measured per radar.
+    relink_s
+        A track confirmed where a confirmed track that ended in the last ``relink_s``
+        seconds would be now, flying the same way, continues that track's id (see
+        :meth:`_relink`); 0 turns it off.
     emit_history
         When a track is confirmed, also return its states from before confirmation,
         so the track starts where the target was first seen.
@@ -142,8 +149,9 @@ class Tracker:
         initiator: MofNInitiator | None = None,
         deleter: Deleter | None = None,
         vertical: Vertical | None = None,
-        score: TrackScore | None = TrackScore(),
+        score: TrackScore | None = DEFAULT_SCORE,
         max_speed_m_s: float = 700.0,
+        relink_s: float = 120.0,
         id_prefix: str = "R",
         emit_history: bool = True,
     ) -> None:
@@ -182,6 +190,9 @@ class Tracker:
         }
         self._history: dict[int, list[_Row]] = {}
         self._labels: dict[int, str] = {}
+        #: confirmed tracks that ended lately: (label, last update time, state row)
+        self._graveyard: list[tuple[str, float, FilterState]] = []
+        self.relink_s = relink_s
 
     # ----------------------------------------------------------------- inspection
 
@@ -288,25 +299,31 @@ class Tracker:
             status = np.where(short, confirmed - 1, status)
             drop |= short & (a["age"] >= self.initiator.stages[-1][1] + confirmed)
             a["llr_peak"] = np.maximum(a["llr_peak"], a["llr"])
-            drop |= (status == confirmed) & (a["llr"] < a["llr_peak"] - self.score.drop)
-        drop |= self._twins(status, drop, now)
+            drop |= was_confirmed & (a["llr"] < a["llr_peak"] - self.score.drop)
         a["status"] = status
-        newly = np.flatnonzero((status == confirmed) & ~was_confirmed)
+        drop |= was_confirmed & self.deleter.delete(a["misses"], a["t_seen"], now,
+                                                    a["updates"], self._speeds())
+        ended = drop & was_confirmed
+        self._bury(np.flatnonzero(ended), now)
+        drop |= self._twins(status, drop, now)
+        newly = np.flatnonzero((status == confirmed) & ~was_confirmed & ~drop)
         newly = newly[np.argsort(a["uid"][newly])]
         for k in newly:
-            a["label"][k] = f"{self.id_prefix}{self._next_label:04d}"
-            self._labels[int(a["uid"][k])] = a["label"][k]
-            self._next_label += 1
-        drop |= (status == confirmed) & self.deleter.delete(a["misses"], a["t_seen"], now,
-                                                             a["updates"], self._speeds())
+            label = self._relink(int(k), now)
+            if label is None:
+                label = f"{self.id_prefix}{self._next_label:04d}"
+                self._next_label += 1
+            a["label"][k] = label
+            self._labels[int(a["uid"][k])] = label
 
         # what to report: this window's updates of confirmed tracks, plus history
         out: list[_Row] = []
         pos = {int(u): k for k, u in enumerate(a["uid"].tolist())}
         newly_set = {int(a["uid"][k]) for k in newly}
         for row in rows:
-            k = pos[row[0]]
-            if status[k] == confirmed:
+            if status[pos[row[0]]] == confirmed:
+                if row[0] not in self._labels:  # confirmed and dropped as a twin at once
+                    continue
                 if self.emit_history and row[0] in newly_set:
                     out.extend(self._history.pop(row[0], []))
                 out.append(row)
@@ -320,6 +337,45 @@ class Tracker:
         if self._state is not None:
             self._state = self._state.take(keep)
         return out
+
+    def _bury(self, ended: np.ndarray, now: float) -> None:
+        """Remember confirmed tracks that end now, for :meth:`_relink`."""
+        if self.relink_s <= 0 or self._state is None:
+            return
+        a = self._a
+        self._graveyard = [g for g in self._graveyard if now - g[1] <= self.relink_s]
+        for k in ended.tolist():
+            self._graveyard.append((str(a["label"][k]), float(a["t"][k]),
+                                    self._state.take(np.array([k]))))
+
+    def _relink(self, k: int, now: float) -> str | None:
+        """The id of a lately ended track that newly confirmed track ``k`` continues.
+
+        The ended track, predicted to ``k``'s time, must lie within 500 m plus a fifth
+        of the distance it flew meanwhile, and fly at a velocity within half its speed
+        plus 10 m/s of ``k``'s: a drone lost for a minute while it hovered low or
+        turned, not a neighbour of the swarm coming from elsewhere. The closest wins.
+        """
+        self._graveyard = [g for g in self._graveyard if now - g[1] <= self.relink_s]
+        if not self._graveyard or self._state is None:
+            return None
+        a = self._a
+        t_k = float(a["t"][k])
+        x_k, _ = self.motion.estimate(self._state.take(np.array([k])))
+        best, best_d = None, np.inf
+        for i, (label, t_g, st) in enumerate(self._graveyard):
+            dt = t_k - t_g
+            if dt <= 0:
+                continue
+            x_g, _ = self.motion.estimate(self.motion.predict(st, np.array([dt])))
+            speed = float(np.hypot(x_g[0, 2], x_g[0, 3]))
+            d = float(np.hypot(*(x_g[0, :2] - x_k[0, :2])))
+            dv = float(np.hypot(*(x_g[0, 2:] - x_k[0, 2:])))
+            if d <= 500.0 + 0.2 * speed * dt and dv <= 0.5 * speed + 10.0 and d < best_d:
+                best, best_d = i, d
+        if best is None:
+            return None
+        return self._graveyard.pop(best)[0]
 
     def _speeds(self) -> Array:
         """Estimated ground speed of every track (m/s)."""
