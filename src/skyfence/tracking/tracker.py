@@ -363,7 +363,7 @@ class Tracker:
         t_k = float(a["t"][k])
         x_k, _ = self.motion.estimate(self._state.take(np.array([k])))
         best, best_d = None, np.inf
-        for i, (label, t_g, st) in enumerate(self._graveyard):
+        for i, (_, t_g, st) in enumerate(self._graveyard):
             dt = t_k - t_g
             if dt <= 0:
                 continue
