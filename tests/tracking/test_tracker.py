@@ -194,3 +194,18 @@ def test_gnn_takes_the_cheapest_whole_assignment() -> None:
     assert dict(zip(rows.tolist(), cols.tolist(), strict=True)) == {0: 1, 1: 0}
     rows, _ = gnn.associate(np.full((2, 3), np.inf))
     assert rows.size == 0
+
+
+@pytest.mark.parametrize(("relink_s", "tracks"), [(120.0, 1), (0.0, 2)])
+def test_a_target_lost_for_longer_than_the_coast_keeps_its_id(relink_s: float,
+                                                              tracks: int) -> None:
+    # a drone at 15 m/s unseen for 80 s: its track ends after 60 s of coasting (mature,
+    # 3 km at 15 m/s is longer), the new track confirmed on its return lies where the
+    # ended one predicts (within 500 m + 0.2 x 15 m/s x ~90 s) at its velocity: one id
+    # (light clutter keeps the scans coming while the drone is unseen)
+    truth = straight_truth("D", 59.6, 25.6, 80.0, 15.0, 300.0, T0, 500)
+    plots = _plots(truth, clutter=2.0, seed=5)
+    gap = (plots["time"] > T0 + 200) & (plots["time"] < T0 + 280) & plots["target"].eq("D")
+    obs = track_plots(plots[~gap], [SITE], relink_s=relink_s)
+    assert obs["icao24"].nunique() == tracks
+    assert obs["time"].max() > T0 + 480  # tracked to the end either way
