@@ -48,7 +48,8 @@ class PipelineOptions:
     #: keep every observation the detector screened (scenario scoring, dossiers)
     keep_screened: bool = False
     #: correlate non-transponder tracks with transponder tracks; None: when there is a
-    #: radar stage (transponder data are then kept for the correlation window)
+    #: radar stage, or from the first batch that brings system tracks (transponder data
+    #: are then kept for the correlation window)
     fuse: bool | None = None
     fusion: FusionConfig = field(default_factory=FusionConfig)
 
@@ -111,6 +112,8 @@ class Pipeline:
         ``now`` is the stream time the batch brings the pipeline to (default: the
         latest time in it): radar windows and held fixes up to it are decided.
         """
+        if tracks is not None and len(tracks) and self.options.fuse is None:
+            self.fuse = True  # system tracks are correlated with transponder tracks
         latest = [float(f["time"].max()) for f in (observations, plots, tracks)
                   if f is not None and len(f)]
         self.now = max([self.now, *latest, *([now] if now is not None else [])])
