@@ -74,7 +74,7 @@ def round_corners(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, alt: np.ndarr
     if t.size < 3:
         return lat, lon, alt
     step = float(np.median(np.diff(t)))
-    half = int(round(np.pi * speed_ms / (2 * TURN_ACCEL_MS2) / step / 2))
+    half = round(float(np.pi * speed_ms / (2 * TURN_ACCEL_MS2) / step / 2))
     if half < 1 or t.size < 2 * half + 1:
         return lat, lon, alt
     kernel = np.full(2 * half + 1, 1.0 / (2 * half + 1))
