@@ -112,3 +112,20 @@ def test_jpda_and_gnn_hold_a_target_in_clutter(associator: JointProbabilistic | 
     score = score_tracks(obs, truth)
     assert list(score.matched.values()) == ["D"]
     assert score.rmse_m < 40.0  # plots: 15 m range, 0.15 deg at ~8 km = 21 m across
+
+
+def test_height_gate_tells_a_drone_from_a_jet_over_it() -> None:
+    # a drone track at 300 m (its plots' heights); plots at 500 m fit it, a jet's plot
+    # at 11 km over it does not (1,500 m + 4 sigma of the predicted altitude), and a 2D
+    # plot without a height always fits
+    truth = straight_truth("D", 55.55, 12.60, 0.0, 0.2, 300.0, T0, 120)
+    plots = simulate_plots(truth, [NEAR], period_s=4.0, sigma_range_m=15.0,
+                           sigma_azimuth_deg=0.15, p_detect=1.0, sigma_height_m=30.0,
+                           seed=1)
+    tracker = Tracker(LocalPlane(NEAR.lat, NEAR.lon), [NEAR])
+    _track(plots, tracker)
+    assert tracker.confirmed_count == 1
+    k = np.array([0])
+    gate = tracker._height_gate(k.repeat(3), np.array([500.0, 11_000.0, np.nan]),
+                                np.full(3, 4.0))
+    assert gate.tolist() == [True, False, True]

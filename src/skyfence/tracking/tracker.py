@@ -152,6 +152,7 @@ class Tracker:
         score: TrackScore | None = DEFAULT_SCORE,
         max_speed_m_s: float = 700.0,
         relink_s: float = 120.0,
+        height_gate_m: float = 1500.0,
         id_prefix: str = "R",
         emit_history: bool = True,
     ) -> None:
@@ -164,6 +165,8 @@ class Tracker:
         self.vertical = vertical or Vertical()
         self.score = score
         self.twin_gate = float(chi2.ppf(0.99, df=4))
+        #: plot heights further than this (plus four sigmas) from a track's are out (m)
+        self.height_gate_m = height_gate_m
         #: per radar code: smoothed plots per window outside confirmed tracks, and the
         #: largest plot range seen (m): the clutter density is their ratio over the disc
         self._clutter: dict[float, list[float]] = {}
@@ -459,7 +462,7 @@ class Tracker:
             free = np.flatnonzero(~used)
             if tracks.size == 0 or free.size == 0:
                 continue
-            cost = self._cost(tracks, free, z, r, t_p)
+            cost = self._cost(tracks, free, z, r, t_p, sub.alt)
             if firm:
                 blocked[free[np.isfinite(cost).any(axis=0)]] = True
             if soft is None and getattr(self.associator, "soft", False) and \
@@ -526,9 +529,31 @@ class Tracker:
 
     # ------------------------------------------------------------------ internals
 
+    def _height_gate(self, tracks: np.ndarray, alt: Array, dt: Array) -> np.ndarray:
+        """Whether plot heights ``alt`` fit the tracks' altitudes predicted ``dt`` ahead.
+
+        A 3D radar's height is coarse (hundreds of metres) but tells a drone at 300 m
+        from an airliner at 11 km passing over it, which the horizontal gate cannot:
+        pairs whose height differs by more than :attr:`height_gate_m` plus four sigmas
+        of the track's predicted altitude are out (plots or tracks without a height
+        always fit).
+        """
+        a = self._a
+        known = np.isfinite(alt) & a["has_alt"][tracks]
+        if not known.any():
+            return np.ones(len(tracks), bool)
+        zv, pv = a["zv"][tracks], a["pv"][tracks]
+        pred = zv[:, 0] + zv[:, 1] * dt
+        var = pv[:, 0, 0] + 2 * dt * pv[:, 0, 1] + dt**2 * pv[:, 1, 1]
+        near = np.abs(alt - pred) <= self.height_gate_m + 4 * np.sqrt(np.maximum(var, 0.0))
+        return np.asarray(~known | near)
+
     def _cost(self, tracks: np.ndarray, plots: np.ndarray, z: Array, r: Array,
-              t_p: Array) -> Array:
-        """Gated cost (d2 + ln|S|) of track-plot pairs; inf outside the gate."""
+              t_p: Array, alt: Array | None = None) -> Array:
+        """Gated cost (d2 + ln|S|) of track-plot pairs; inf outside the gate (and
+        outside the height gate when plot heights ``alt`` are given)."""
+        if alt is None:
+            alt = np.full(len(t_p), np.nan)
         assert self._state is not None
         a = self._a
         t_mid = float(np.median(t_p[plots]))
@@ -558,7 +583,7 @@ class Tracker:
         c = d2 + np.log(np.linalg.det(s))
         best = np.argmin(np.where(d2 <= self.gate, c, np.inf), axis=1)
         d2b = d2[np.arange(d2.shape[0]), best]
-        ok = d2b <= self.gate
+        ok = (d2b <= self.gate) & self._height_gate(tracks[ri], alt[plots[ci]], dt)
         cost[ri[ok], ci[ok]] = c[np.arange(c.shape[0]), best][ok]
         return cost
 
