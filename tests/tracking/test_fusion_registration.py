@@ -116,7 +116,7 @@ def test_jpda_and_gnn_hold_a_target_in_clutter(associator: JointProbabilistic | 
 
 def test_height_gate_tells_a_drone_from_a_jet_over_it() -> None:
     # a drone track at 300 m (its plots' heights); plots at 500 m fit it, a jet's plot
-    # at 11 km over it does not (1,500 m + 4 sigma of the predicted altitude), and a 2D
+    # at 11 km over it does not (3,000 m + 4 sigma of the predicted altitude), and a 2D
     # plot without a height always fits
     truth = straight_truth("D", 55.55, 12.60, 0.0, 0.2, 300.0, T0, 120)
     plots = simulate_plots(truth, [NEAR], period_s=4.0, sigma_range_m=15.0,

@@ -152,7 +152,7 @@ class Tracker:
         score: TrackScore | None = DEFAULT_SCORE,
         max_speed_m_s: float = 700.0,
         relink_s: float = 120.0,
-        height_gate_m: float = 1500.0,
+        height_gate_m: float = 3000.0,
         id_prefix: str = "R",
         emit_history: bool = True,
     ) -> None:
