@@ -52,9 +52,12 @@ def test_short_swarm_holds_every_drone_as_one_track_and_registers_the_radars() -
 def test_helicopters_and_business_jets_are_told_apart() -> None:
     ev = score(run_scenario("helicopters-bizjets"))
     pairs = category_pairs(ev.result)
-    assert {t for t, _ in pairs} == {"helicopter", "jet", "propeller"}
+    assert {t for t, _ in pairs} == {"helicopter", "jet", "propeller", "drone"}
     # every helicopter record says helicopter; the business jets above FL400 say jet
     assert all(p == "helicopter" for t, p in pairs if t == "helicopter")
     assert sum(1 for t, p in pairs if t == "jet" and p == "jet") >= 3
     assert ev.summary["category_balanced_accuracy"] >= 0.85
-    assert not any(r["violation"] for r in ev.result.records)
+    # the drone is the one incursion; no helicopter, jet or light aircraft is flagged
+    flagged = {t for r, t in zip(ev.result.records, ev.result.record_targets, strict=True)
+               if r["violation"]}
+    assert flagged == {"DRONE-1"}
