@@ -132,7 +132,7 @@ class Pipeline:
             self._radar_states(self.radar.advance(self.now))
         if tracks is not None and len(tracks):
             self.correlator.add_radar(tracks)
-        self.correlator.advance(self.now)
+        self.correlator.advance(self.now, None if self.radar is None else self.radar.done_until)
         return self._detect(direct, self.correlator.release())
 
     def close(self) -> list[EntryEvent]:

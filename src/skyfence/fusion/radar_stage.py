@@ -64,7 +64,11 @@ class RadarStage:
             tracker = Tracker(plane, self.sites)
         self.tracker = tracker
         self._pending: list[pd.DataFrame] = []
-        self._done_until = -np.inf  # windows ending at or before this have been run
+        #: every window ending at or before this has been run: all track states with
+        #: earlier times have been emitted
+        self.done_until = -np.inf
+        #: latest plot time seen
+        self.latest = -np.inf
         self.plots = 0
 
     def add(self, plots: pd.DataFrame) -> None:
@@ -72,16 +76,21 @@ class RadarStage:
         if len(plots):
             self._pending.append(plots)
             self.plots += len(plots)
+            self.latest = max(self.latest, float(plots["time"].max()))
 
     def advance(self, now: float) -> pd.DataFrame:
-        """Run every window that ended by ``now``; their confirmed states as observations."""
-        return self._run(np.floor(now / self.scan_s) * self.scan_s)
+        """Run every window that ended by ``now`` and that a later plot has closed (a
+        radar feed may lag other feeds: a window runs once the radar itself is past
+        it); their confirmed states as observations."""
+        until = float(np.floor(min(now, self.latest) / self.scan_s) * self.scan_s)
+        return self._run(until)
 
     def flush(self) -> pd.DataFrame:
         """End of data: run every window that holds plots."""
         return self._run(np.inf)
 
     def _run(self, until: float) -> pd.DataFrame:
+        self.done_until = max(self.done_until, until)
         if not self._pending:
             return _no_states()
         plots = pd.concat(self._pending, ignore_index=True) if len(self._pending) > 1 \
