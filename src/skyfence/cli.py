@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     zs.set_defaults(func=_cmd_zones_show)
 
     b = sub.add_parser("bench", help="measure our speed against a baseline in the same run")
-    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track"))
+    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory"))
     b.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     b.set_defaults(func=_cmd_bench)
 

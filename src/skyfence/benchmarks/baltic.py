@@ -127,3 +127,31 @@ def write_per_aircraft_parquet(
         if writer is not None:
             writer.close()
     return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m skyfence.benchmarks.baltic OUT.parquet [--aircraft N]``: write a file."""
+    import argparse
+    import time
+
+    ap = argparse.ArgumentParser(
+        prog="python -m skyfence.benchmarks.baltic",
+        description="Write synthetic Baltic state vectors aircraft by aircraft (Parquet).")
+    ap.add_argument("output", help="the Parquet file to write")
+    ap.add_argument("--aircraft", type=int, default=200_000,
+                    help="aircraft (default 200,000: 100 M rows at 500 fixes)")
+    ap.add_argument("--fixes", type=int, default=500, help="fixes per aircraft (500)")
+    ap.add_argument("--interval", type=int, default=10, help="seconds between fixes (10)")
+    ap.add_argument("--seed", type=int, default=2025)
+    args = ap.parse_args(argv)
+    start = time.perf_counter()
+    rows = write_per_aircraft_parquet(args.output, args.aircraft, fixes=args.fixes,
+                                      interval_s=args.interval, seed=args.seed)
+    size = Path(args.output).stat().st_size
+    print(f"{args.output}: {rows:,} rows, {args.aircraft:,} aircraft, {size / 1e9:.2f} GB "
+          f"in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -31,36 +31,48 @@ import shapely
 
 from skyfence.airspace.zones import Zone
 from skyfence.errors import UsageError
+from skyfence.scanning.partition import MAX_FANOUT
 
 MIB = 1 << 20
 #: the default budget (MiB)
 DEFAULT_MEMORY_MB = 2048
 
 # ---------------------------------------------------------------- measured constants
-# (scripts/measure_scan_memory.py; numbers are peak RSS on CPython 3.11, numpy 2.4,
-# pandas 2.3, pyarrow 26, rounded up)
+# Measured by scripts/measure_scan_memory.py on CPython 3.11, numpy 2.4, pandas 2.3,
+# pyarrow 26 (mimalloc pool), Linux x86-64; the measured figure is in brackets, the
+# constant is rounded up from it.
 #: the interpreter with numpy, pandas, pyarrow, shapely, scipy and skyfence imported
-BASE_BYTES = 190 * MIB
-#: the bundled national airspaces, loaded as soon as one national zone is used
-NATIONAL_BUNDLE_BYTES = 95 * MIB
-#: a zone geometry (prepared, with its prepared boundary), per vertex
-VERTEX_BYTES = 160
+#: [166 MB]
+BASE_BYTES = 175 * MIB
+#: the bundled national airspaces, loaded as soon as one national zone is used [106 MB]
+NATIONAL_BUNDLE_BYTES = 110 * MIB
+#: a custom zone's geometry (prepared, with its prepared boundary), per vertex
+VERTEX_BYTES = 100
 #: the lookup index in memory, per byte of its arrays (:attr:`ZoneIndex.nbytes`)
-INDEX_FACTOR = 2.0
-#: a zone boundary's segment arrays and STRtree, per segment (one per vertex)
-SEGMENT_BYTES = 300
-#: its 1-km pieces with unit vectors and KD-tree, per piece
+#: [EST+LVA+LTU+POL: 13 MB for 6.3 MB of arrays; all states: 70 MB for 44.7 MB]
+INDEX_FACTOR = 2.1
+#: a zone boundary's segment arrays and STRtree, per segment (one per vertex), and its
+#: 1-km pieces with unit vectors and KD-tree, per piece (estimated as vertices plus
+#: boundary km) [all states: 903 MB for 1.90 M segments and 2.49 M pieces; the estimate
+#: gives 1,043 MB]
+SEGMENT_BYTES = 240
 PIECE_BYTES = 200
-#: screening rows in memory: the rows as read (chunks of a file or a bucket), the
-#: detector's working arrays and the entries found, per row at the peak
-DETECT_ROW_BYTES = 900
-#: reading and partitioning rows: the Parquet/CSV chunk, the normalized batch, its Arrow
-#: copy and the reordered copy written to the buckets, per row at the peak
-READ_ROW_BYTES = 700
+#: reading: what a Parquet reader and its threads keep whatever the chunk size (the
+#: intercept of the per-row line below) [120 MB]
+READER_BYTES = 125 * MIB
+#: reading and partitioning rows: the Parquet/CSV chunk, its pandas frame, the
+#: normalized batch, its Arrow copy and the reordered copy written to the buckets, per
+#: row [slope between 250,000 and 1,000,000-row chunks: 680-700 B]
+READ_ROW_BYTES = 720
+#: screening rows in memory: the rows as read (Parquet chunks joined, or a bucket read
+#: back), the detector's working arrays and the entries found, per row [slope between
+#: 250,000 and 1,000,000 rows: 478 B joined from Parquet chunks, 365 B from a bucket]
+DETECT_ROW_BYTES = 500
 #: a track's state in a streaming detector (last fix, key, slot), per tracked id
-TRACK_BYTES = 400
-#: a finished record held in a sort run (JSON line, key, list slot)
-RECORD_BYTES = 1_300
+#: [456 B over 200,000 ids]
+TRACK_BYTES = 500
+#: a finished record held in a sort run (JSON line, key, list slot) [865 B]
+RECORD_BYTES = 1_000
 
 # ---------------------------------------------------------------- policy
 #: part of the working memory kept back for what the constants do not see (allocator
@@ -73,9 +85,9 @@ BUCKET_FILL = 0.8
 #: fewest rows screened at once: below that the budget is refused
 MIN_ROWS = 20_000
 #: most rows per read chunk (larger chunks are no faster)
-MAX_CHUNK_ROWS = 1_000_000
+MAX_CHUNK_ROWS = 500_000
 #: bucket files written at once (open files)
-MAX_BUCKETS = 256
+MAX_BUCKETS = MAX_FANOUT
 
 _SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(?:i?b)?\s*", re.IGNORECASE)
 _UNIT_MB = {"": 1.0, "k": 1 / 1024, "m": 1.0, "g": 1024.0, "t": 1024.0 * 1024}
@@ -103,9 +115,10 @@ def zone_bytes(zones: Sequence[Zone], screen: Any = None) -> dict[str, int]:
     rings = shapely.get_rings(shapely.get_parts(geoms)) if geoms else []
     # boundary length in km, one degree taken as 111.32 km (longitude: an overestimate)
     length_km = float(shapely.length(rings).sum()) * 111.32 if len(rings) else 0.0
+    custom = [z.geometry for z in zones if z.kind != "national"]
     out = {
-        "zones": (NATIONAL_BUNDLE_BYTES if any(z.kind == "national" for z in zones) else 0)
-        + VERTEX_BYTES * vertices,
+        "zones": (NATIONAL_BUNDLE_BYTES if len(custom) < len(zones) else 0)
+        + VERTEX_BYTES * (int(shapely.get_num_coordinates(custom).sum()) if custom else 0),
         "index": int(INDEX_FACTOR * getattr(screen, "nbytes", 0)),
         "boundaries": SEGMENT_BYTES * vertices + int(PIECE_BYTES * (vertices + length_km)),
     }
@@ -163,7 +176,7 @@ def plan_memory(
     benchmarks that want many small buckets); the budget is still checked.
     """
     budget = int(memory_mb) * MIB
-    fixed = {"interpreter": BASE_BYTES, **zone_bytes(zones, screen),
+    fixed = {"interpreter": BASE_BYTES, **zone_bytes(zones, screen), "reader": READER_BYTES,
              "records": RECORD_RUN_BYTES}
     plan = MemoryPlan(budget, fixed)
     rows = plan.work_bytes // DETECT_ROW_BYTES

@@ -100,6 +100,8 @@ class ScanResult:
     plan: MemoryPlan | None = None
     #: how a partitioned scan cut its input
     partition: PartitionStats | None = None
+    #: most tracks a streaming scan's detector held at once
+    tracked_peak: int = 0
 
 
 def detect_entries(
@@ -347,8 +349,10 @@ def _scan_streaming(
     would start a new piece anyway), so the detector's state is the live tracks only."""
     det = cached_detector(opts.zones, opts.gap_s, opts.keep_path)
     finals = _Finals(opts, plan)
+    tracked_peak = 0
     for batch in _row_group_batches(paths, opts, plan, det, rejects):
         finals.add([e.entry for e in det.process(batch) if e.kind == "exit"])
+        tracked_peak = max(tracked_peak, det.tracked)
         if len(batch):
             # later row groups start no earlier than this batch's latest time
             latest = float(batch["time"].max())
@@ -356,7 +360,9 @@ def _scan_streaming(
             finals.add([e.entry for e in det.expire(latest, opts.gap_s)])
     finals.add([e.entry for e in det.close()])
     finals.count(det)
-    return finals.result(rejects, "streaming", plan)
+    res = finals.result(rejects, "streaming", plan)
+    res.tracked_peak = tracked_peak
+    return res
 
 
 # ---------------------------------------------------------------- partition by track

@@ -15,6 +15,7 @@ duplicates and late fixes are resolved as in one in-memory scan.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ MAX_FANOUT = 256
 #: bins per time range when a bucket is cut by time (finer bins: more even ranges)
 BINS_PER_RANGE = 64
 _WRITE_OPTIONS = ipc.IpcWriteOptions(compression="lz4")
+_NAMES = itertools.count()  # file name prefixes of re-split buckets
 
 
 @dataclass
@@ -147,7 +149,7 @@ def to_frame(table: pa.Table) -> pd.DataFrame:
 
 def split_by_track(bucket: Bucket, parts: int, seed: int, directory: str | Path) -> list[Bucket]:
     """Cut a bucket into ``parts`` buckets by a hash of the track id with ``seed``."""
-    w = BucketWriter(directory, f"{bucket.path.stem}-s{seed}", max(2, min(parts, MAX_FANOUT)))
+    w = BucketWriter(directory, f"part{next(_NAMES)}-seed{seed}", max(2, min(parts, MAX_FANOUT)))
     try:
         for batch in read_batches(bucket):
             table = pa.Table.from_batches([batch])
@@ -201,7 +203,12 @@ def time_ordered_frames(
         # goes to the range of the rows before it (ascending, so ranges stay in time order)
         before = np.cumsum(counts) - counts
         bin_range = np.minimum(before * ranges // bucket.rows, ranges - 1)
-        w = BucketWriter(directory, f"{bucket.path.stem}-t", ranges)
+        used = np.flatnonzero(counts)
+        if bin_range[used[0]] == bin_range[used[-1]]:
+            # one heavy bin swallowed the light ones before it: split off the last bin, so
+            # that every pass leaves fewer distinct times in each part
+            bin_range = (np.arange(bins) >= used[-1]).astype(np.int64)
+        w = BucketWriter(directory, f"part{next(_NAMES)}-time", ranges)
         try:
             for batch in read_batches(bucket):
                 table = pa.Table.from_batches([batch])
