@@ -1,18 +1,25 @@
-"""Scanning recorded positions exactly, in bounded memory.
+"""Scanning recorded positions exactly, within a memory budget.
 
 Entries depend on one track's fixes only, so a scan can be cut by track without
-changing any record. Three ways, chosen from the input:
+changing any record. Every size comes from the scan's budget (``--memory``, see
+:mod:`skyfence.scanning.budget`); one of three ways is chosen from the input:
 
-- **streaming**: Parquet files whose row groups are in time order (OpenSky's hourly
-  hive layout) go chunk by chunk through one :class:`EntryDetector`, which carries
-  each track's last fix and open entries across chunks;
-- **in memory**: small inputs are screened as one batch;
-- **partitioned**: anything else larger than the memory budget is spilled to disk in
-  buckets by a hash of the track id (Arrow IPC files), then each bucket is scanned
-  alone. The Dask engine (:mod:`skyfence.scanning.distributed`) does the same with a
-  cluster shuffle.
-"""
+- **in memory**: inputs with no more rows than the budget's ``bucket_rows`` are
+  screened as one batch;
+- **streaming**: larger Parquet inputs whose row groups are in time order (OpenSky's
+  hourly hive layout) go through one :class:`EntryDetector`, several whole row groups
+  per batch, which carries each track's last fix and open entries across batches and
+  forgets tracks silent for longer than the gap, so its state is the live tracks only;
+- **partitioned**: anything else is written to bucket files by a hash of the track id
+  (:mod:`skyfence.scanning.partition`; the bucket count from the row count in the
+  Parquet metadata, or the most buckets when it is unknown), then screened bucket by
+  bucket, small buckets together. A bucket too large for the budget is split again
+  with another hash seed; one that no hash splits (an enormous track) is cut by time
+  and streamed through one detector. The Dask engine
+  (:mod:`skyfence.scanning.distributed`) does the same with a cluster shuffle.
 
+Finished records go to a :class:`~skyfence.scanning.spill.RecordSpill` as they are
+found and come back sorted by an external merge, so they never all sit in memory.
 from __future__ import annotations
 
 import logging
