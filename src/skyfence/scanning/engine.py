@@ -20,6 +20,7 @@ changing any record. Every size comes from the scan's budget (``--memory``, see
 
 Finished records go to a :class:`~skyfence.scanning.spill.RecordSpill` as they are
 found and come back sorted by an external merge, so they never all sit in memory.
+"""
 from __future__ import annotations
 
 import logging
