@@ -86,12 +86,14 @@ def test_dask_local_cluster_equals_local(
 
 
 def test_streaming_forgets_silent_tracks_and_stays_exact(tmp_path: Path) -> None:
-    """800 tracks of 20 minutes, one starting every 5 minutes over 67 hours (300 ids,
-    each reused 25 hours later): a streaming detector needs only the recent ones."""
+    """800 tracks of 20 minutes (every other one paused for 270 s, less than the gap),
+    one starting every 5 minutes over 67 hours (300 ids, each reused 25 hours later): a
+    streaming detector needs only the recent ones."""
     rng = np.random.default_rng(8)
     frames = []
     for k in range(800):
-        t = 1_700_000_000 + 300.0 * k + 30.0 * np.arange(40)
+        t = 1_700_000_000 + 300.0 * k + rng.uniform(0, 30) + 30.0 * np.arange(40)
+        t[20:] += 270.0 * (k % 2)  # a pause shorter than the gap: the track goes on
         xy = rng.uniform(-0.6, 0.6, 2) + np.cumsum(rng.normal(0, 0.03, (40, 2)), 0)
         frames.append(pd.DataFrame({"time": t, "icao24": f"{0x3c0000 + k % 300:06x}",
                                     "lat": xy[:, 1], "lon": xy[:, 0], "velocity": 150.0}))
