@@ -84,7 +84,7 @@ def test_small_budget_with_resplits_and_enormous_tracks_equals_memory(
         skewed_file: Path, tmp_path: Path) -> None:
     zones = resolve_zones(BALTIC, [], [])
     ref = scan_files([skewed_file], ScanOptions(zones=zones, memory_mb=8192))
-    assert ref.mode == "memory" and len(ref.records) > 1500
+    assert ref.mode == "memory" and len(ref.records) > 1000
     # 40,000 rows per bucket: 26 buckets for 820,000 rows, the heavy ids overflow theirs,
     # and the enormous track (120,121 rows) and the one-instant id (50,000 rows) fit in none
     small = scan_files([skewed_file], ScanOptions(zones=zones, memory_rows=40_000,
@@ -101,8 +101,8 @@ def test_small_budget_with_resplits_and_enormous_tracks_equals_memory(
 
 @pytest.mark.slow
 def test_scan_process_stays_under_its_budget(tmp_path: Path) -> None:
-    f = tmp_path / "baltic1m.parquet"
-    write_per_aircraft_parquet(f, 2_000)  # 1,000,000 rows, aircraft by aircraft
+    f = tmp_path / "baltic600k.parquet"
+    write_per_aircraft_parquet(f, 1_200)  # 600,000 rows, aircraft by aircraft
     budget_mb = 520
     # tolerance: 5 % of the budget, for pages an allocator has freed but not yet
     # returned when the peak is sampled (the plan keeps 10 % of its working memory back)
@@ -122,4 +122,4 @@ def test_scan_process_stays_under_its_budget(tmp_path: Path) -> None:
     # the same scan all in memory needs more than the budget: the bound did the work
     assert unbounded > budget_mb + tolerance_mb
     a, b = (tmp_path / "bounded.jsonl").read_bytes(), (tmp_path / "memory.jsonl").read_bytes()
-    assert a.count(b"\n") > 2000 and a == b
+    assert a.count(b"\n") > 1000 and a == b
