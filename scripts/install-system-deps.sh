@@ -3,10 +3,12 @@
 #
 # dump1090-mutability: a real Mode S decoder used as the live-feed peer in
 # tests/sources/test_dump1090_feed.py. Runs without a radio in --net-only mode.
+# time: GNU time, whose -v report gives `skyfence bench memory` a child's peak memory
+# (without it the benchmark reads the child's own VmHWM).
 # Usable by root in CI; for another user it goes through sudo when available.
 set -euo pipefail
 
-packages=(dump1090-mutability)
+packages=(dump1090-mutability time)
 
 missing=()
 for pkg in "${packages[@]}"; do

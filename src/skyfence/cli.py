@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Dask scheduler address (tcp://host:8786); none: a local cluster")
     s.add_argument("--workers", type=int, default=None, metavar="N",
                    help="workers of the local Dask cluster (default: one per core)")
+    s.add_argument("--memory", default="2G", metavar="SIZE",
+                   help="memory budget of the scan, e.g. 2G (default) or 512M: larger "
+                        "inputs are partitioned on disk")
     _add_zone_options(s)
     s.set_defaults(func=_cmd_scan)
 
@@ -116,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     zs.set_defaults(func=_cmd_zones_show)
 
     b = sub.add_parser("bench", help="measure our speed against a baseline in the same run")
-    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track"))
+    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory"))
     b.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     b.set_defaults(func=_cmd_bench)
 
@@ -191,10 +194,12 @@ def _military_db(args: argparse.Namespace) -> Any:
 def _cmd_scan(args: argparse.Namespace) -> int:
     from skyfence.incidents.formats import write_records
     from skyfence.radar import RadarSite
+    from skyfence.scanning.budget import parse_memory
     from skyfence.scanning.engine import ScanOptions, scan_files
     from skyfence.scanning.inputs import expand_inputs
     from skyfence.sources.tabular import ColumnMap
 
+    memory_mb = parse_memory(args.memory)
     zones, policy, gap = _scan_setup(args)
     cmap = ColumnMap.parse(args.columns) if args.columns else None
     paths = expand_inputs(args.inputs)
@@ -214,7 +219,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                            progress=tick, military_db=_military_db(args),
                            input_format=args.input_format, ref=_latlon(args.ref, "--ref"),
                            radar_sites=[RadarSite.parse(r) for r in args.radar],
-                           date=args.date)
+                           date=args.date, memory_mb=memory_mb)
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 

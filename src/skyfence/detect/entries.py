@@ -161,6 +161,13 @@ class EntryDetector:
         self.dropped_out_of_order = 0
         self.positions = 0
 
+    def fresh(self) -> EntryDetector:
+        """A detector of the same zones and configuration with no track state, sharing
+        this one's screen and boundaries (so a scan cut into partitions builds them once)."""
+        det = EntryDetector(self.zones, self.config, screen=self.screen)
+        det._boundaries = self._boundaries
+        return det
+
     def boundary(self, zi: int) -> Boundary:
         """The boundary segments of zone ``zi`` (built on first use)."""
         b = self._boundaries.get(zi)

@@ -274,7 +274,8 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path)
+        # no pre-buffering: memory stays at one batch, not one whole row group
+        pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         for rb in pf.iter_batches(batch_size=chunk_rows):
             yield rb.to_pandas()
     except (pa.ArrowInvalid, OSError) as exc:
