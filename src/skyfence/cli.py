@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 from skyfence import __version__
 from skyfence.errors import SkyfenceError, UsageError
@@ -85,12 +85,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_zone_options(s)
     s.set_defaults(func=_cmd_scan)
 
-    w = sub.add_parser("watch", help="alert on entries in a live feed or a replayed file")
-    src = w.add_mutually_exclusive_group(required=True)
-    src.add_argument("--sbs", metavar="HOST:PORT", help="SBS-1 BaseStation feed (port 30003)")
-    src.add_argument("--beast", metavar="HOST:PORT", help="Beast binary feed (port 30005)")
-    src.add_argument("--raw", metavar="HOST:PORT", help="raw hex Mode S feed (port 30002)")
-    src.add_argument("--replay", metavar="FILE", help="replay a recorded file of any format")
+    w = sub.add_parser("watch", help="alert on entries in live feeds or replayed files")
+    src = w.add_argument_group(
+        "sources (at least one; each may repeat; live feeds and replays do not mix)")
+    src.add_argument("--sbs", action="append", default=[], metavar="HOST:PORT",
+                     help="SBS-1 BaseStation feed (port 30003)")
+    src.add_argument("--beast", action="append", default=[], metavar="HOST:PORT",
+                     help="Beast binary feed (port 30005)")
+    src.add_argument("--raw", action="append", default=[], metavar="HOST:PORT",
+                     help="raw hex Mode S feed (port 30002)")
+    src.add_argument("--asterix-udp", action="append", default=[], metavar="[HOST:]PORT",
+                     help="ASTERIX CAT048/CAT062 datagrams on UDP (needs --radar for CAT048)")
+    src.add_argument("--replay", action="append", default=[], metavar="FILE",
+                     help="replay a recorded file of any format")
+    src.add_argument("--asterix", action="append", default=[], metavar="FILE",
+                     help="replay an ASTERIX recording (raw blocks, pcap, pcapng)")
+    w.add_argument("--radar", action="append", default=[],
+                   metavar="SAC:SIC:LAT,LON[,ALT_M[,SIGMA_RANGE_M,SIGMA_AZIMUTH_DEG]]",
+                   help="a radar site of the ASTERIX CAT048 input; repeat for each")
+    w.add_argument("--date", metavar="YYYY-MM-DD",
+                   help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
     w.add_argument("--speed", type=float, default=1.0, metavar="X",
                    help="replay at X times real time; 0 as fast as possible (default 1)")
     w.add_argument("--ref", metavar="LAT,LON", help="receiver position for CPR decoding")
@@ -132,6 +146,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="scan the built-in sample, or run a built-in scenario")
     d.add_argument("scenario", nargs="?", default=None,
                    help="a built-in scenario name or a scenario YAML file")
+    d.add_argument("--export", metavar="DIR",
+                   help="write the scenario's inputs (radar.ast, adsb.csv, zones) to DIR with "
+                        "the skyfence scan and watch commands that run them, instead")
     d.set_defaults(func=_cmd_demo)
 
     e = sub.add_parser("eval", help="score the pipeline against a scenario's ground truth")
@@ -319,7 +336,9 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
     from skyfence.alerts.console import ConsoleSink, JsonlSink
     from skyfence.alerts.webhook import WebhookSink, close_all
-    from skyfence.service.watch import FEED_BATCH_MESSAGES, Watcher, replay_batches
+    from skyfence.fusion.radar_stage import RadarStage
+    from skyfence.radar import RadarSite
+    from skyfence.service.watch import Watcher
 
     if args.format not in ("table", "jsonl"):
         raise UsageError(f"watch --format {args.format}: a live stream is written as "
@@ -330,16 +349,26 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     _seconds(args.horizon, "--horizon")
     drain_s = _seconds(args.webhook_drain, "--webhook-drain")
     urls = [_webhook_url(u) for u in args.webhook]
-    feed_spec = None
-    if not args.replay:
-        kind: Literal["sbs", "beast", "raw"] = (
-            "sbs" if args.sbs else "beast" if args.beast else "raw")
-        feed_spec = kind, *_host_port(args.sbs or args.beast or args.raw, f"--{kind}")
-    _refuse_overwriting_inputs(args.output,
-                               [*([args.replay] if args.replay else []), *_option_files(args)])
+    live = [(kind, *_host_port(spec, f"--{kind}")) for kind in ("sbs", "beast", "raw")
+            for spec in getattr(args, kind)]
+    udp = [_udp_host_port(spec) for spec in args.asterix_udp]
+    replays = [*args.replay, *args.asterix]
+    if not (live or udp or replays):
+        raise UsageError("watch needs a source: --sbs, --beast, --raw, --asterix-udp, "
+                         "--replay or --asterix")
+    if (live or udp) and replays:
+        raise UsageError("watch: live feeds and replays do not mix; run one watch for each")
+    for path in replays:
+        if not os.path.exists(path):
+            from skyfence.errors import InputError
+
+            raise InputError("file not found", file=path)
+    _refuse_overwriting_inputs(args.output, [*replays, *_option_files(args)])
     _log_to_stderr()
     zones, policy, gap = _scan_setup(args)
     ref = _latlon(args.ref, "--ref")
+    sites = [RadarSite.parse(r) for r in args.radar]
+    radar = RadarStage(sites) if (udp or args.asterix) else None
     stop = threading.Event()
     with _output(args.output) as out:
         sinks: list[Any] = [JsonlSink(out) if args.format == "jsonl" else ConsoleSink(out)]
@@ -347,24 +376,12 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         sinks.extend(hooks)
         watcher = Watcher(zones, policy=policy, gap_s=gap, all_entries=args.all_entries,
                           sinks=sinks, approach_horizon_s=args.horizon or None,
-                          military_db=_military_db(args))
-        feed: Any = None
-        if feed_spec is None:
-            from skyfence.sources.files import read_observations
-            from skyfence.sources.tabular import ColumnMap
-
-            cmap = ColumnMap.parse(args.columns) if args.columns else None
-            data = read_observations(args.replay, fmt=args.input_format, columns=cmap, ref=ref)
-            batches: Any = replay_batches(data, speed=args.speed, stop=stop.is_set)
+                          military_db=_military_db(args), radar=radar)
+        if replays:
+            batches, feed = _replay_source(args, ref, sites, stop), None
         else:
-            from skyfence.sources.feed import FeedClient
-
-            kind, host, port = feed_spec
-            # heartbeats (empty batches) often enough for the stats line to be on time
-            feed = FeedClient(kind, host, port, ref=ref, stop=stop,
-                              heartbeat_s=min(1.0, stats_every / 4),
-                              batch_messages=FEED_BATCH_MESSAGES)
-            batches = feed
+            feed = _live_source(live, udp, ref, sites, args.date, stop, stats_every)
+            batches = iter(feed)
         try:
             _watch_loop(watcher, batches, feed, hooks, stop, stats_every)
         finally:  # every webhook event is accounted for, whatever ended the watch
@@ -379,6 +396,42 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _udp_host_port(spec: str) -> tuple[str, int]:
+    """``[HOST:]PORT`` of an ASTERIX UDP listener (default host: loopback)."""
+    return _host_port(spec if ":" in spec else f":{spec}", "--asterix-udp")
+
+
+def _replay_source(args: argparse.Namespace, ref: tuple[float, float] | None,
+                   sites: Sequence[Any], stop: Any) -> Iterator[Any]:
+    """Recorded files (positions and ASTERIX) as one time-ordered stream of slices."""
+    from skyfence.sources.recorded import Recorded, read_recorded, recorded_stream
+    from skyfence.sources.tabular import ColumnMap
+
+    cmap = ColumnMap.parse(args.columns) if args.columns else None
+    data = read_recorded(args.replay, fmt=args.input_format, columns=cmap, ref=ref)
+    if args.asterix:
+        radar = read_recorded(args.asterix, fmt="asterix", radar_sites=sites, date=args.date)
+        data = Recorded(observations=data.observations, plots=radar.plots, tracks=radar.tracks)
+    fast = args.speed <= 0
+    slice_s = (4.0 if data.has_radar else 30.0) if fast else max(0.1, 0.1 * args.speed)
+    return recorded_stream(data, slice_s=slice_s, speed=args.speed, stop=stop.is_set)
+
+
+def _live_source(live: Sequence[tuple[str, str, int]], udp: Sequence[tuple[str, int]],
+                 ref: tuple[float, float] | None, sites: Sequence[Any], date: str | None,
+                 stop: Any, stats_every: float) -> Any:
+    """Every live feed in its own thread, merged (:class:`LiveInputs`)."""
+    from skyfence.service.inputs import LiveInputs
+    from skyfence.service.watch import FEED_BATCH_MESSAGES
+    from skyfence.sources.feed import FeedClient
+
+    heartbeat = min(1.0, stats_every / 4)
+    feeds = [FeedClient(kind, host, port, ref=ref, stop=stop,  # type: ignore[arg-type]
+                        heartbeat_s=heartbeat, batch_messages=FEED_BATCH_MESSAGES)
+             for kind, host, port in live]
+    return LiveInputs(feeds, udp, sites=sites, date=date, stop=stop, heartbeat_s=heartbeat)
+
+
 def _watch_loop(watcher: Any, batches: Any, feed: Any, hooks: Sequence[Any],
                 stop: Any, stats_every: float) -> None:
     """Feed batches to the watcher until the data ends, SIGTERM or Ctrl-C; print the
@@ -389,7 +442,8 @@ def _watch_loop(watcher: Any, batches: Any, feed: Any, hooks: Sequence[Any],
     stats_due = time.monotonic() + stats_every
     try:
         for batch in batches:
-            watcher.process(batch, batch.attrs.get("received_at"))
+            watcher.process(batch.observations, batch.received_at, plots=batch.plots,
+                            tracks=batch.tracks, now=getattr(batch, "end", None))
             if stop.is_set():
                 break
             if (now := time.monotonic()) >= stats_due:
@@ -428,7 +482,7 @@ def _log_to_stderr() -> None:
 def _feed_summary(watcher: Any, feed: Any, hooks: Sequence[Any] = ()) -> None:
     line = watcher.stats.summary()
     if feed is not None:
-        line += f"; feed: {feed.stats.summary()}"
+        line += f"; feed: {feed.summary()}"
     for h in hooks:
         line += f"; webhook: {h.stats.summary()}"
     print(f"skyfence: {line}", file=sys.stderr, flush=True)
@@ -483,6 +537,12 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.export:
+        if args.scenario is None:
+            raise UsageError("demo --export needs a SCENARIO")
+        from skyfence.scenarios import export_main
+
+        return export_main(args.scenario, args.export)
     if args.scenario is None:
         from skyfence.demo import run_demo
 

@@ -178,17 +178,23 @@ class Pipeline:
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Observation frames joined on the observation columns plus any extras."""
-    cols = list(OBSERVATION_COLUMNS)
+    """Observation frames joined on the observation columns plus any extras (numpy
+    concatenation: pandas' concat checks every object cell for NA)."""
+    kinds: dict[str, str] = {}
     for f in frames:
-        cols.extend(c for c in f.columns if c not in cols)
-    def column(f: pd.DataFrame, c: str) -> np.ndarray:
-        if c in f.columns:
-            return f[c].to_numpy()
-        kind = next(g[c].dtype.kind for g in frames if c in g.columns)
-        return np.full(len(f), np.nan) if kind in "fiub" else np.full(len(f), None, object)
+        for c, dtype in f.dtypes.items():
+            kinds.setdefault(str(c), dtype.kind)
+    cols = [*OBSERVATION_COLUMNS, *(c for c in kinds if c not in OBSERVATION_COLUMNS)]
+    have = [set(map(str, f.columns)) for f in frames]
 
-    parts = {c: np.concatenate([column(f, c) for f in frames]) for c in cols}
+    def column(f: pd.DataFrame, names: set[str], c: str) -> np.ndarray:
+        if c in names:
+            return np.asarray(f[c].to_numpy())
+        return (np.full(len(f), np.nan) if kinds[c] in "fiub"
+                else np.full(len(f), None, object))
+
+    parts = {c: np.concatenate([column(f, h, c) for f, h in zip(frames, have, strict=True)])
+             for c in cols}
     out = pd.DataFrame(parts)
     for c, dtype in OBSERVATION_COLUMNS.items():
         if dtype != "object":

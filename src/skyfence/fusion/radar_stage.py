@@ -11,6 +11,7 @@ could first have shown it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -100,6 +101,8 @@ class RadarStage:
         self._pending = [plots[~ready].reset_index(drop=True)] if (~ready).any() else []
         plots = plots[ready].sort_values("time", kind="stable").reset_index(drop=True)
         frames = []
+        if len(plots) == 0:
+            return _no_states()
         for window, idx in _windows(plots["time"].to_numpy(np.float64), self.scan_s):
             out = self.tracker.update(plots.iloc[idx])
             if len(out):
@@ -110,11 +113,17 @@ class RadarStage:
         return states_to_observations(pd.concat(frames, ignore_index=True))
 
 
-def _no_states() -> pd.DataFrame:
+@lru_cache(maxsize=1)
+def _empty() -> pd.DataFrame:
     from skyfence.tracking.tracker import TRACK_STATE_COLUMNS
 
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in TRACK_STATE_COLUMNS})
     return states_to_observations(empty.assign(emitted_at=pd.Series(dtype=float)))
+
+
+def _no_states() -> pd.DataFrame:
+    """No track states (one shared empty frame: nothing may write to it)."""
+    return _empty()
 
 
 def _windows(t: np.ndarray, scan_s: float) -> Iterable[tuple[float, np.ndarray]]:

@@ -110,6 +110,8 @@ class ScanResult:
     partition: PartitionStats | None = None
     #: most tracks a streaming scan's detector held at once
     tracked_peak: int = 0
+    #: what the detector screened after fusion (fused scans asked to keep it)
+    screened: pd.DataFrame | None = None
 
 
 def detect_entries(
@@ -231,6 +233,10 @@ def scan_plan(opts: ScanOptions) -> MemoryPlan:
 def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     """Scan files exactly within ``opts.memory_mb``: in memory, streaming or partitioned
     by track (see the module)."""
+    if any(file_format(p, opts.input_format) == "asterix" for p in paths):
+        from skyfence.scanning.fused import scan_fused
+
+        return scan_fused(paths, opts)  # radar: tracked and fused with the rest
     plan = scan_plan(opts)
     log.info("%s", plan.describe())
     rejects = RejectLog()
@@ -242,8 +248,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
                                              chunk_rows=plan.chunk_rows, rejects=rejects)
             else:
                 yield from iter_file_batches(p, fmt=opts.input_format, on_error=opts.on_error,
-                                             ref=opts.ref, radar_sites=opts.radar_sites,
-                                             date=opts.date)
+                                             ref=opts.ref)
 
     groups = _row_groups(paths) if opts.input_format in ("auto", "parquet") else None
     total = sum(groups) if groups is not None else None
@@ -267,6 +272,11 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
             return res
     data = pd.concat(buffered, ignore_index=True) if len(buffered) != 1 else buffered[0]
     buffered.clear()
+    from skyfence.scanning.fused import needs_fusion, scan_recorded
+    from skyfence.sources.recorded import Recorded
+
+    if needs_fusion(Recorded(observations=data)):  # radar tracks beside transponder ones
+        return scan_recorded(Recorded(observations=data), opts, rejects)
     found, det = detect_entries([data], opts.zones, gap_s=opts.gap_s, keep_path=opts.keep_path,
                                 detector=cached_detector(opts.zones, opts.gap_s, opts.keep_path))
     entries, records = finish(found, opts.policy, opts.military_db)

@@ -39,15 +39,18 @@ def needs_fusion(data: Recorded) -> bool:
 
 
 def scan_recorded(data: Recorded, opts: ScanOptions, rejects: RejectLog | None = None,
-                  *, scan_s: float = DEFAULT_SCAN_S) -> ScanResult:
-    """Run recorded data through the pipeline with fusion; final records."""
+                  *, scan_s: float = DEFAULT_SCAN_S, keep_screened: bool = False
+                  ) -> ScanResult:
+    """Run recorded data through the pipeline with fusion; final records (and, with
+    ``keep_screened``, every observation the detector screened after fusion)."""
     from skyfence.scanning.engine import ScanResult
 
     radar = RadarStage(list(opts.radar_sites), scan_s=scan_s) if data.plots is not None \
         else None
     pipe = Pipeline(opts.zones, policy=opts.policy, military_db=opts.military_db,
-                    radar=radar, options=PipelineOptions(gap_s=opts.gap_s,
-                                                         keep_path=opts.keep_path, fuse=True))
+                    radar=radar, options=PipelineOptions(
+                        gap_s=opts.gap_s, keep_path=opts.keep_path, fuse=True,
+                        keep_screened=keep_screened))
     events = []
     for part in recorded_stream(data, slice_s=scan_s):
         if opts.progress is not None:
@@ -60,13 +63,15 @@ def scan_recorded(data: Recorded, opts: ScanOptions, rejects: RejectLog | None =
     entries = sorted(found, key=lambda e: (e.entered_at, e.zone, e.track))
     return ScanResult(pipe.records(entries), entries,
                       pipe.detector.positions, rejects or RejectLog(),
-                      pipe.detector.dropped_out_of_order, mode="fused")
+                      pipe.detector.dropped_out_of_order, mode="fused",
+                      screened=pipe.screened_observations() if keep_screened else None)
 
 
-def scan_fused(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
+def scan_fused(paths: Sequence[Path], opts: ScanOptions, *, keep_screened: bool = False
+               ) -> ScanResult:
     """Read ``paths`` whole and scan them with fusion (see the module)."""
     rejects = RejectLog()
     data = read_recorded(paths, fmt=opts.input_format, columns=opts.columns,
                          on_error=opts.on_error, rejects=rejects, ref=opts.ref,
                          radar_sites=opts.radar_sites, date=opts.date)
-    return scan_recorded(data, opts, rejects)
+    return scan_recorded(data, opts, rejects, keep_screened=keep_screened)

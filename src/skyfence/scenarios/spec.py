@@ -25,7 +25,7 @@ and the key path (``aircraft[1].waypoints[0].lat``) so the author can fix it.
     aircraft:
       - id: MIG31-1
         category: jet                    # ground truth category
-        transponder: off                 # or {icao24: 4a0001, callsign: ROF01}
+        transponder: off                 # or {icao24: 4a0001, callsign: ROF01, off_at: 600}
         expect: critical                 # severity of its violations; none: not one
         speed_ms: 230                    # default leg speed
         waypoints:
@@ -85,6 +85,9 @@ class Aircraft:
     squawk: str | None = None
     expect: str | None = None
     note: str = ""
+    #: seconds from the scenario start when the transponder is switched off (the
+    #: aircraft goes dark), or None
+    transponder_off_at: float | None = None
 
     @property
     def transponder(self) -> bool:
@@ -277,16 +280,19 @@ def _aircraft(r: _Reader, start: float) -> Aircraft:
     category = r.text("category", "unknown")
     if category not in CATEGORIES:
         r.fail(f"must be one of {', '.join(CATEGORIES)}", r.path("category"))
-    icao = callsign = squawk = None
+    icao = callsign = squawk = off_at = None
     tp = r.data.get("transponder", False)
     if isinstance(tp, dict):
         t = r.sub("transponder")
-        t.check_keys({"icao24", "callsign", "squawk"})
+        t.check_keys({"icao24", "callsign", "squawk", "off_at"})
         icao = t.get("icao24", _icao, what="a 24-bit ICAO address")
         callsign, squawk = t.text("callsign", None), t.text("squawk", None)
+        off_at = t.get("off_at", lambda v: _time(v, start), None,
+                       "seconds or an ISO 8601 time")
     elif tp not in (False, None, "off"):
         r.fail("must be off/false or a mapping with icao24 (and callsign)", r.path("transponder"))
-    expect = r.text("expect", "critical" if icao is None else "none")
+    # an aircraft that switches its transponder off goes on as a non-cooperative target
+    expect = r.text("expect", "critical" if icao is None or off_at is not None else "none")
     if expect not in (*SEVERITIES, "none"):
         r.fail(f"must be one of {', '.join(SEVERITIES)} or none", r.path("expect"))
     speed = r.number("speed_ms", None, lo=0.0, hi=1500.0)
@@ -318,7 +324,7 @@ def _aircraft(r: _Reader, start: float) -> Aircraft:
             r.fail("times must not go backwards", wr.path("time"))
         wps.append(wp)
     return Aircraft(ident, category, tuple(wps), icao, callsign, squawk,
-                    None if expect == "none" else expect, r.text("note", ""))
+                    None if expect == "none" else expect, r.text("note", ""), off_at)
 
 
 def _radar(r: _Reader, i: int) -> RadarSpec:

@@ -39,7 +39,7 @@ import math
 import socket
 import struct
 import time as _time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -614,13 +614,14 @@ def listen_udp(
     idle_timeout_s: float | None = None,
     on_error: ErrorMode = "skip",
     sock: socket.socket | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Iterator[AsterixData]:
     """Receive ASTERIX datagrams on UDP and yield one :class:`AsterixData` per batch.
 
     A batch closes every ``batch_s`` seconds (empty batches are not yielded). The
-    listener stops after ``max_batches`` batches, or when nothing arrives for
-    ``idle_timeout_s``. Bad datagrams are counted and skipped by default: a feed
-    keeps going. Pass ``sock`` to use an already bound socket.
+    listener stops after ``max_batches`` batches, when nothing arrives for
+    ``idle_timeout_s``, or when ``stop()`` is true. Bad datagrams are counted and
+    skipped by default: a feed keeps going. Pass ``sock`` to use an already bound socket.
     """
     own = sock is None
     if sock is None:
@@ -630,9 +631,11 @@ def listen_udp(
     try:
         emitted, last_rx = 0, _time.monotonic()
         while max_batches is None or emitted < max_batches:
+            if stop is not None and stop():
+                return
             c = _Collector(f"udp:{host}:{port}", on_error)
             deadline = _time.monotonic() + batch_s
-            while _time.monotonic() < deadline:
+            while _time.monotonic() < deadline and not (stop is not None and stop()):
                 try:
                     payload = sock.recv(65535)
                 except TimeoutError:

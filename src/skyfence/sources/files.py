@@ -7,13 +7,12 @@ hex Mode S frames (one per line, as dump1090 writes on port 30002).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from skyfence.errors import UsageError
-from skyfence.radar import RadarSite
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks
 
 FORMATS = ("auto", "csv", "parquet", "sbs", "beast", "raw", "asterix")
@@ -47,8 +46,6 @@ def iter_file_batches(
     on_error: str = "abort",
     rejects: RejectLog | None = None,
     ref: tuple[float, float] | None = None,
-    radar_sites: Sequence[RadarSite] = (),
-    date: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Observation batches of one recorded transponder file of any supported format.
 
