@@ -22,9 +22,7 @@ from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import Transitions, segment_transitions
 from skyfence.detect.screen import CellScreening, Screen, ScreeningLike, default_screen
 from skyfence.model import Entry
-
-EMERGENCY_SQUAWKS = ("7500", "7600", "7700")
-
+from skyfence.vocab import EMERGENCY_SQUAWKS
 
 
 @dataclass

@@ -34,7 +34,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from skyfence.errors import InputError
-from skyfence.sources._state import FPM_TO_MS, FT_TO_M, KT_TO_MS, LastKnown, empty_messages
+from skyfence.sources._state import LastKnown, empty_messages
+from skyfence.vocab import FPM, FT, KT
 
 OnError = Literal["abort", "skip"]
 
@@ -66,12 +67,12 @@ SBS_FIELDS: tuple[str, ...] = (
 _IDX = {name: i for i, name in enumerate(SBS_FIELDS)}
 #: Numeric field -> factor to SI.
 _NUMERIC = {
-    "altitude": FT_TO_M,
-    "ground_speed": KT_TO_MS,
+    "altitude": FT,
+    "ground_speed": KT,
     "track": 1.0,
     "lat": 1.0,
     "lon": 1.0,
-    "vertical_rate": FPM_TO_MS,
+    "vertical_rate": FPM,
 }
 #: Other SBS record types that are valid but carry no aircraft message.
 _OTHER_TYPES = frozenset({"SEL", "ID", "AIR", "STA", "CLK"})
