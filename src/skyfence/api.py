@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from skyfence.airspace.zones import Zone, resolve_zones
-from skyfence.errors import UsageError
+from skyfence.errors import OnError, UsageError, on_error_mode
 from skyfence.incidents.record import RECORD_FIELDS
 from skyfence.policy import Policy
 from skyfence.scanning.engine import (
@@ -52,7 +52,7 @@ def iter_batches(
     inputs: Sequence[str | Path] | pd.DataFrame,
     *,
     columns: ColumnMap | None = None,
-    on_error: str = "abort",
+    on_error: OnError = "abort",
     rejects: RejectLog | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Observation batches from files or from a DataFrame."""
@@ -93,7 +93,7 @@ def scan(
     watch_states: Iterable[str] = (),
     all_entries: bool = True,
     columns: str | ColumnMap | None = None,
-    on_error: str = "abort",
+    on_error: OnError = "abort",
     gap_s: float = 300.0,
 ) -> pd.DataFrame:
     """Scan recorded positions for entries into zones: one DataFrame row per entry.
@@ -114,7 +114,7 @@ def scan(
         source = [source]
     cmap = ColumnMap.parse(columns) if isinstance(columns, str) else columns
     opts = ScanOptions(zones=_zones_of(zones), policy=Policy.from_options(watch_states),
-                       gap_s=gap_s, columns=cmap, on_error=on_error)
+                       gap_s=gap_s, columns=cmap, on_error=on_error_mode(on_error))
     if isinstance(source, pd.DataFrame):
         result = scan_frame(source, opts)
     else:

@@ -25,6 +25,7 @@ from typing import Final, Literal, get_args
 __all__ = [
     "BEHAVIOURS",
     "CATEGORIES",
+    "DAY_S",
     "EMERGENCY_SQUAWKS",
     "FPM",
     "FT",
@@ -87,6 +88,8 @@ NM: Final = 1852.0
 KT: Final = NM / 3600.0
 #: one foot per minute in metres per second
 FPM: Final = FT / 60.0
+#: one day in seconds (ASTERIX and SBS carry the time of day only)
+DAY_S: Final = 86400.0
 #: unit name (as ``--columns SRC=FIELD:UNIT`` spells it) -> factor to SI
 UNITS: Final[dict[str, float]] = {
     "m": 1.0,

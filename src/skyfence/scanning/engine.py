@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.errors import OnError
 from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
 from skyfence.policy import Policy
@@ -50,7 +51,7 @@ class ScanOptions:
     gap_s: float = 300.0
     keep_path: bool = False
     columns: ColumnMap | None = None
-    on_error: str = "abort"
+    on_error: OnError = "abort"
     #: rows per chunk read from a file
     chunk_rows: int = 250_000
     #: rows held in memory at once before the scan partitions by track on disk

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from skyfence.errors import UsageError
+from skyfence.errors import OnError, UsageError
 from skyfence.radar import RadarSite
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks
 
@@ -44,7 +44,7 @@ def iter_file_batches(
     *,
     fmt: str = "auto",
     columns: ColumnMap | None = None,
-    on_error: str = "abort",
+    on_error: OnError = "abort",
     rejects: RejectLog | None = None,
     ref: tuple[float, float] | None = None,
     radar_sites: Sequence[RadarSite] = (),
@@ -63,25 +63,24 @@ def iter_file_batches(
     if kind == "asterix":
         yield _radar_tracks(path, radar_sites, date, on_error)
         return
-    from skyfence.sources.feed import read_beast_file, read_raw_file, read_sbs_file
+    from skyfence.sources.modes_files import read_beast_file, read_raw_file, read_sbs_file
 
     if kind == "sbs":
-        yield from read_sbs_file(path, on_error=on_error)  # type: ignore[arg-type]
+        yield from read_sbs_file(path, on_error=on_error)
     elif kind == "beast":
-        yield from read_beast_file(path, ref=ref, on_error=on_error)  # type: ignore[arg-type]
+        yield from read_beast_file(path, ref=ref, on_error=on_error)
     else:
-        yield from read_raw_file(path, ref=ref, on_error=on_error)  # type: ignore[arg-type]
+        yield from read_raw_file(path, ref=ref, on_error=on_error)
 
 
 def _radar_tracks(
-    path: str | Path, sites: Sequence[RadarSite], date: str | None, on_error: str
+    path: str | Path, sites: Sequence[RadarSite], date: str | None, on_error: OnError
 ) -> pd.DataFrame:
     from skyfence.model import OBSERVATION_COLUMNS
     from skyfence.sources.asterix import read_asterix
     from skyfence.tracking.tracker import track_plots
 
-    data = read_asterix(path, sites=sites, date=date,
-                        on_error="skip" if on_error == "skip" else "raise")
+    data = read_asterix(path, sites=sites, date=date, on_error=on_error)
     parts = [data.tracks[list(OBSERVATION_COLUMNS)]] if len(data.tracks) else []
     if len(data.plots):
         parts.append(track_plots(data.plots, sites)[list(OBSERVATION_COLUMNS)])
