@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.detect.screen import Screen, default_screen
 from skyfence.errors import OnError
 from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
@@ -221,26 +222,18 @@ def track_bucket(icao24: np.ndarray, buckets: int) -> np.ndarray:
 
 
 def scan_track_partition(
-    df: pd.DataFrame, zones: Sequence[Zone], gap_s: float, keep_path: bool = False
+    df: pd.DataFrame, zones: Sequence[Zone], gap_s: float, keep_path: bool = False,
+    *, screen: Screen | None = None,
 ) -> tuple[list[Entry], int, int]:
-    """Final entries of a partition that holds every fix of each of its tracks."""
-    found, det = detect_entries([df], zones, gap_s=gap_s, keep_path=keep_path,
-                                detector=cached_detector(zones, gap_s, keep_path))
+    """Final entries of a partition that holds every fix of each of its tracks.
+
+    ``screen`` is the screen of ``zones``: a caller scanning many partitions builds it
+    once (:func:`~skyfence.detect.screen.default_screen`) and passes it to each; without
+    it the partition builds its own.
+    """
+    det = EntryDetector(zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path), screen=screen)
+    found, det = detect_entries([df], zones, detector=det)
     return found, det.positions, det.dropped_out_of_order
-
-
-_DETECTORS: dict[tuple[int, float, bool], EntryDetector] = {}
-
-
-def cached_detector(zones: Sequence[Zone], gap_s: float, keep_path: bool) -> EntryDetector:
-    """A fresh-state detector that reuses the screen built for the same zones."""
-    key = (hash(tuple(id(z) for z in zones)), gap_s, keep_path)
-    proto = _DETECTORS.get(key)
-    cfg = DetectorConfig(gap_s=gap_s, keep_path=keep_path)
-    if proto is None:
-        proto = _DETECTORS[key] = EntryDetector(zones, cfg)
-        return EntryDetector(zones, cfg, screen=proto.screen)
-    return EntryDetector(zones, cfg, screen=proto.screen)
 
 
 def _scan_partitioned(
@@ -285,10 +278,12 @@ def _scan_partitioned(
         finished = RecordSpill(opts.spill_dir)
         kept: list[Entry] = []
         positions = dropped = 0
+        screen = default_screen(opts.zones)  # one screen for every bucket
         for k in sorted(writers):
             with ipc.open_stream(str(Path(tmp) / f"bucket-{k:03d}.arrow")) as reader:
                 df = reader.read_all().to_pandas()
-            f, n, d = scan_track_partition(df, opts.zones, opts.gap_s, opts.keep_path)
+            f, n, d = scan_track_partition(df, opts.zones, opts.gap_s, opts.keep_path,
+                                           screen=screen)
             finished.add(f, assessor.records(f))
             if opts.keep_path:
                 kept.extend(f)
