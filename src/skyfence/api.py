@@ -1,8 +1,16 @@
 """The Python API of a scan, for scripts and notebooks.
 
+Positions come as CSV / Parquet paths (``skyfence.scan("flights.parquet", ...)``) or
+as a DataFrame with the contract's columns; the result is one row per entry:
+
+>>> import pandas as pd
 >>> import skyfence
->>> df = skyfence.scan("flights.parquet", zones=["EST"])        # doctest: +SKIP
->>> df[["track", "entered_at", "duration_s", "max_depth_m"]]    # doctest: +SKIP
+>>> flights = pd.DataFrame({"time": [0.0, 120.0], "icao24": ["4ca2d6"] * 2,
+...                         "lat": [59.2, 59.2], "lon": [22.0, 24.0]})
+>>> df = skyfence.scan(flights, zones=["EST"])  # into Estonian waters off Hiiumaa
+>>> row = df.iloc[0]
+>>> print(row.zone, row.track, row.entry_interpolated, row.duration_s)
+EST 4ca2d6 True 108.071
 """
 
 from __future__ import annotations

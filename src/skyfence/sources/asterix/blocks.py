@@ -18,6 +18,11 @@ def split_blocks(payload: bytes, first_block: int) -> tuple[list[bytes], list[tu
 
     Returns the blocks and (field, message) for what could not be framed; the rest of
     a payload after a bad header cannot be framed either, so it is dropped with it.
+    ``first_block`` blocks came before this payload (messages count on from them).
+
+    >>> block = bytes([48, 0, 5, 0x80, 1])         # CAT 48, LEN 5, one short record
+    >>> split_blocks(block + bytes([99, 0, 3]), 0)  # then a block of no known category
+    ([b'0\\x00\\x05\\x80\\x01'], [('CAT', 'data block 2 at byte 5: unknown category 99')])
     """
     blocks: list[bytes] = []
     errors: list[tuple[str, str]] = []
