@@ -9,6 +9,8 @@ track.
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 
@@ -87,3 +89,21 @@ def test_pass_plays_every_kind_into_the_contract_events() -> None:
     assert events[1].entry.callsign == "ABC1"
     assert events[0].entry.entry_point == pytest.approx((0.0, -0.55))
     assert still_open == {}
+
+
+def test_late_and_duplicate_fixes_are_counted_and_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from skyfence.detect.entries import EntryDetector
+
+    det = EntryDetector([ZONE])
+    # fixes at 0, 60, 60 (a duplicate), then a second batch with 30 (late) and 120
+    first = make_observations(time=[0.0, 60.0, 60.0], icao24=["abc123"] * 3,
+                              lat=[0.0] * 3, lon=[-0.8, -0.6, -0.6])
+    late = make_observations(time=[30.0, 120.0], icao24=["abc123"] * 2,
+                             lat=[0.0] * 2, lon=[-0.7, -0.4])
+    with caplog.at_level(logging.DEBUG, logger="skyfence.detect.entries"):
+        det.process(first)
+        det.process(late)
+    assert det.dropped_out_of_order == 2 and det.positions == 3
+    assert [r.getMessage() for r in caplog.records] == [
+        "dropped 1 fixes not newer than their track's last fix"] * 2

@@ -15,6 +15,7 @@ them, one handler per kind, into :class:`EntryEvent` s.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ from skyfence.detect.zone_pass import EntryEvent, ZonePass, inside_runs, zone_it
 from skyfence.model import Entry
 
 __all__ = ["DetectorConfig", "EntryDetector", "EntryEvent"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -103,6 +106,8 @@ class EntryDetector:
             return []
         w = BatchWork.build(batch, self._tracks, self.config.gap_s)
         self.dropped_out_of_order += w.dropped
+        if w.dropped:
+            log.debug("dropped %d fixes not newer than their track's last fix", w.dropped)
         self.positions += w.n_new
         scr = self.screen.screen(w.lon, w.lat)
         # segments that may cross some boundary: ends in cells that are neither the same
