@@ -1,8 +1,16 @@
 """The Python API of a scan, for scripts and notebooks.
 
+Positions come as CSV / Parquet paths (``skyfence.scan("flights.parquet", ...)``) or
+as a DataFrame with the contract's columns; the result is one row per entry:
+
+>>> import pandas as pd
 >>> import skyfence
->>> df = skyfence.scan("flights.parquet", zones=["EST"])        # doctest: +SKIP
->>> df[["track", "entered_at", "duration_s", "max_depth_m"]]    # doctest: +SKIP
+>>> flights = pd.DataFrame({"time": [0.0, 120.0], "icao24": ["4ca2d6"] * 2,
+...                         "lat": [59.2, 59.2], "lon": [22.0, 24.0]})
+>>> df = skyfence.scan(flights, zones=["EST"])  # into Estonian waters off Hiiumaa
+>>> row = df.iloc[0]
+>>> print(row.zone, row.track, row.entry_interpolated, row.duration_s)
+EST 4ca2d6 True 108.071
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from skyfence.airspace.zones import Zone, resolve_zones
-from skyfence.errors import UsageError
+from skyfence.errors import OnError, UsageError, on_error_mode
 from skyfence.incidents.record import RECORD_FIELDS
 from skyfence.policy import Policy
 from skyfence.scanning.engine import (
@@ -52,7 +60,7 @@ def iter_batches(
     inputs: Sequence[str | Path] | pd.DataFrame,
     *,
     columns: ColumnMap | None = None,
-    on_error: str = "abort",
+    on_error: OnError = "abort",
     rejects: RejectLog | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Observation batches from files or from a DataFrame."""
@@ -93,7 +101,7 @@ def scan(
     watch_states: Iterable[str] = (),
     all_entries: bool = True,
     columns: str | ColumnMap | None = None,
-    on_error: str = "abort",
+    on_error: OnError = "abort",
     gap_s: float = 300.0,
 ) -> pd.DataFrame:
     """Scan recorded positions for entries into zones: one DataFrame row per entry.
@@ -114,7 +122,7 @@ def scan(
         source = [source]
     cmap = ColumnMap.parse(columns) if isinstance(columns, str) else columns
     opts = ScanOptions(zones=_zones_of(zones), policy=Policy.from_options(watch_states),
-                       gap_s=gap_s, columns=cmap, on_error=on_error)
+                       gap_s=gap_s, columns=cmap, on_error=on_error_mode(on_error))
     if isinstance(source, pd.DataFrame):
         result = scan_frame(source, opts)
     else:

@@ -92,14 +92,14 @@ import yaml
 
 from skyfence.errors import ConfigError
 from skyfence.model import Classification, Entry
-
-SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
-SEVERITIES = tuple(SEVERITY_ORDER)
-CATEGORIES = ("airliner", "jet", "propeller", "helicopter", "drone", "balloon", "unknown")
-BEHAVIOURS = ("approach", "loitering", "went_dark")
-ZONE_KINDS = ("national", "custom")
-SQUAWK_MEANING = {"7500": "unlawful interference", "7600": "radio failure",
-                  "7700": "general emergency"}
+from skyfence.vocab import (
+    BEHAVIOURS,
+    CATEGORIES,
+    SEVERITIES,
+    SEVERITY_ORDER,
+    SQUAWK_MEANING,
+    ZONE_KINDS,
+)
 
 _TOP_KEYS = ("version", "name", "description", "variables", "rules", "otherwise")
 _OUTCOME_KEYS = ("violation", "severity", "reason", "protocol")

@@ -25,13 +25,15 @@ from pyproj import Transformer
 
 from skyfence.errors import UsageError
 
+# the units are defined in skyfence.vocab; kept importable from here for the simulator
+from skyfence.vocab import FT as FT
+from skyfence.vocab import NM as NM
+
 FloatArray = npt.NDArray[np.float64]
 
 #: WGS84 semi-major axis and first eccentricity squared.
 WGS84_A = 6378137.0
 WGS84_E2 = 6.69437999014e-3
-FT = 0.3048
-NM = 1852.0
 
 
 @dataclass(frozen=True)

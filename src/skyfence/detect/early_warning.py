@@ -43,8 +43,9 @@ from skyfence.airspace.geodesy import FloatArray, metres_per_degree
 from skyfence.airspace.zones import Zone
 from skyfence.identify.icao_blocks import parse_icao24
 from skyfence.model import Entry
+from skyfence.vocab import BEHAVIOURS
 
-KINDS = ("approach", "loitering", "went_dark")
+KINDS = BEHAVIOURS
 #: straight lon/lat pieces an extrapolated rhumb line is drawn with (error ~ 1/pieces^2)
 _PIECES = 8
 _FIX_COLUMNS = ("time", "icao24", "lat", "lon", "altitude", "velocity", "heading",

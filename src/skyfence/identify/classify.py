@@ -37,9 +37,8 @@ import pandas as pd
 from skyfence.errors import InputError
 from skyfence.identify.icao_blocks import parse_icao24, state_of
 from skyfence.model import Classification
+from skyfence.vocab import SCORED_CATEGORIES
 
-KT = 1852.0 / 3600.0
-CATEGORIES = ("airliner", "jet", "propeller", "helicopter", "drone", "balloon")
 #: per-track kinematic features (SI units) that :func:`categorize` reads
 FEATURES = ("speed_ms", "min_speed_ms", "max_altitude_m", "climb_ms", "turn_rate_dps")
 _INF = math.inf
@@ -76,7 +75,7 @@ def category_scores(
     min_speed_ms: npt.ArrayLike | None = None,
     cooperative: npt.ArrayLike | None = None,
 ) -> FloatArray:
-    """Scores, shape (n, len(CATEGORIES)), of each category for n tracks (vectorized).
+    """Scores, shape (n, len(SCORED_CATEGORIES)), of each category for n tracks (vectorized).
 
     ``speed_ms`` is a high ground speed of the track (90th percentile or maximum),
     ``min_speed_ms`` a low one (10th percentile, airborne fixes), ``climb_ms`` a high
@@ -144,7 +143,7 @@ def categorize(
     best = np.argmax(s, axis=1)
     top = s[np.arange(len(s)), best]
     total = s.sum(axis=1)
-    names = np.array(CATEGORIES, dtype=object)[best]
+    names = np.array(SCORED_CATEGORIES, dtype=object)[best]
     known = top > 0.05
     names[~known] = "unknown"
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -37,7 +37,8 @@ import pyarrow.parquet as pq
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector
-from skyfence.errors import InputError, UsageError
+from skyfence.detect.screen import Screen
+from skyfence.errors import InputError, OnError, UsageError
 from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
 from skyfence.policy import Policy
@@ -76,7 +77,7 @@ class ScanOptions:
     gap_s: float = 300.0
     keep_path: bool = False
     columns: ColumnMap | None = None
-    on_error: str = "abort"
+    on_error: OnError = "abort"
     #: memory budget of the whole scan (MiB); every size below is derived from it
     memory_mb: int = DEFAULT_MEMORY_MB
     #: rows per chunk read from a file (None: from the budget)
@@ -92,6 +93,8 @@ class ScanOptions:
     radar_sites: Sequence[RadarSite] = ()
     date: str | None = None
     ref: tuple[float, float] | None = None
+    #: the scan's detector prototype (screen, boundaries), built on first use
+    prototype: EntryDetector | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -204,28 +207,24 @@ def _row_groups(paths: Sequence[Path]) -> list[int] | None:
     return out
 
 
-def _prototype(zones: Sequence[Zone], gap_s: float, keep_path: bool) -> EntryDetector:
-    key = (hash(tuple(id(z) for z in zones)), gap_s, keep_path)
-    proto = _DETECTORS.get(key)
-    if proto is None:
-        proto = _DETECTORS[key] = EntryDetector(
-            zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path))
-    return proto
+def _prototype(opts: ScanOptions) -> EntryDetector:
+    """The scan's detector prototype: one screen and one set of boundaries per scan,
+    kept on the options object (and gone with it), never in a module-level cache."""
+    if opts.prototype is None:
+        opts.prototype = EntryDetector(opts.zones, DetectorConfig(gap_s=opts.gap_s,
+                                                                  keep_path=opts.keep_path))
+    return opts.prototype
 
 
-def cached_detector(zones: Sequence[Zone], gap_s: float, keep_path: bool) -> EntryDetector:
-    """A fresh-state detector that reuses the screen and boundaries built for the same
-    zones."""
-    return _prototype(zones, gap_s, keep_path).fresh()
-
-
-_DETECTORS: dict[tuple[int, float, bool], EntryDetector] = {}
+def fresh_detector(opts: ScanOptions) -> EntryDetector:
+    """A detector with no track state that reuses the scan's screen and boundaries."""
+    return _prototype(opts).fresh()
 
 
 def scan_plan(opts: ScanOptions) -> MemoryPlan:
     """The memory plan of a scan with ``opts`` (raises UsageError if the budget is too
     small for its zones)."""
-    proto = _prototype(opts.zones, opts.gap_s, opts.keep_path)
+    proto = _prototype(opts)
     return plan_memory(opts.memory_mb, opts.zones, proto.screen, chunk_rows=opts.chunk_rows,
                        bucket_rows=opts.memory_rows)
 
@@ -278,7 +277,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     if needs_fusion(Recorded(observations=data)):  # radar tracks beside transponder ones
         return scan_recorded(Recorded(observations=data), opts, rejects)
     found, det = detect_entries([data], opts.zones, gap_s=opts.gap_s, keep_path=opts.keep_path,
-                                detector=cached_detector(opts.zones, opts.gap_s, opts.keep_path))
+                                detector=fresh_detector(opts))
     entries, records = finish(found, opts.policy, opts.military_db)
     return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order,
                       plan=plan)
@@ -365,7 +364,7 @@ def _scan_streaming(
     """Time-ordered row groups through one detector. After each batch, tracks silent for
     longer than the gap before the batch's last time are forgotten (a later fix of theirs
     would start a new piece anyway), so the detector's state is the live tracks only."""
-    det = cached_detector(opts.zones, opts.gap_s, opts.keep_path)
+    det = fresh_detector(opts)
     finals = _Finals(opts, plan)
     tracked_peak = 0
     for batch in _row_group_batches(paths, opts, plan, det, rejects):
@@ -391,11 +390,17 @@ def track_bucket(icao24: np.ndarray, buckets: int) -> np.ndarray:
 
 
 def scan_track_partition(
-    df: pd.DataFrame, zones: Sequence[Zone], gap_s: float, keep_path: bool = False
+    df: pd.DataFrame, zones: Sequence[Zone], gap_s: float, keep_path: bool = False,
+    *, screen: Screen | None = None,
 ) -> tuple[list[Entry], int, int]:
-    """Final entries of a partition that holds every fix of each of its tracks."""
-    found, det = detect_entries([df], zones, gap_s=gap_s, keep_path=keep_path,
-                                detector=cached_detector(zones, gap_s, keep_path))
+    """Final entries of a partition that holds every fix of each of its tracks.
+
+    ``screen`` is the screen of ``zones``: a caller scanning many partitions builds it
+    once (:func:`~skyfence.detect.screen.default_screen`) and passes it to each; without
+    it the partition builds its own.
+    """
+    det = EntryDetector(zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path), screen=screen)
+    found, det = detect_entries([df], zones, detector=det)
     return found, det.positions, det.dropped_out_of_order
 
 
@@ -422,7 +427,7 @@ class _BucketScan:
         self.stats = PartitionStats()
 
     def detector(self) -> EntryDetector:
-        return cached_detector(self.opts.zones, self.opts.gap_s, self.opts.keep_path)
+        return fresh_detector(self.opts)
 
     def scan(self, buckets: Sequence[Bucket], depth: int) -> None:
         group: list[Bucket] = []

@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from skyfence.asterix_writer import encode_cat048
 from skyfence.radar import RadarSite
 from skyfence.scenarios.generate import Generated
-from skyfence.sources.asterix import decode_asterix, encode_cat048
+from skyfence.sources.asterix import decode_asterix
 from skyfence.sources.tabular import normalize_table
 
 __all__ = ["ExportedScenario", "adsb_table", "export_scenario", "radar_file_plots"]

@@ -45,9 +45,8 @@ import pandas as pd
 import yaml
 
 from skyfence.errors import ConfigError
+from skyfence.vocab import CATEGORIES, SEVERITIES
 
-SEVERITIES = ("info", "warning", "critical")
-CATEGORIES = ("airliner", "jet", "propeller", "helicopter", "drone", "balloon", "unknown")
 T = TypeVar("T")
 
 

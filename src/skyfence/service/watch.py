@@ -27,13 +27,14 @@ import numpy as np
 import pandas as pd
 
 from skyfence.airspace.zones import Zone
-from skyfence.detect.entries import EMERGENCY_SQUAWKS, EntryEvent
+from skyfence.detect.entries import EntryEvent
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.record import entry_id
 from skyfence.model import Entry
 from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
 from skyfence.service.track_memory import TrackMemory
+from skyfence.vocab import EMERGENCY_SQUAWKS
 
 Sink = Callable[[dict[str, Any]], None]
 #: messages per feed batch: smaller batches alert sooner, larger ones sustain more input

@@ -18,11 +18,6 @@ import pandas as pd
 
 from skyfence.model import OBSERVATION_COLUMNS, empty_observations
 
-#: Unit conversions to SI.
-FT_TO_M = 0.3048
-KT_TO_MS = 1852.0 / 3600.0
-FPM_TO_MS = FT_TO_M / 60.0
-
 #: Numeric state columns (``onground`` as 1.0 / 0.0, NaN = unknown) and text ones.
 NUMERIC_STATE = ("altitude", "velocity", "heading", "vertrate", "onground")
 TEXT_STATE = ("callsign", "squawk")

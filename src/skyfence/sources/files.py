@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from skyfence.errors import UsageError
+from skyfence.errors import OnError, UsageError
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks
 
 FORMATS = ("auto", "csv", "parquet", "sbs", "beast", "raw", "asterix")
@@ -43,7 +43,7 @@ def iter_file_batches(
     *,
     fmt: str = "auto",
     columns: ColumnMap | None = None,
-    on_error: str = "abort",
+    on_error: OnError = "abort",
     rejects: RejectLog | None = None,
     ref: tuple[float, float] | None = None,
 ) -> Iterator[pd.DataFrame]:
@@ -59,14 +59,14 @@ def iter_file_batches(
     if kind == "asterix":
         raise UsageError(f"{path}: ASTERIX radar data go through the radar tracker: read "
                          "them with skyfence.sources.recorded.read_recorded")
-    from skyfence.sources.feed import read_beast_file, read_raw_file, read_sbs_file
+    from skyfence.sources.modes_files import read_beast_file, read_raw_file, read_sbs_file
 
     if kind == "sbs":
-        yield from read_sbs_file(path, on_error=on_error)  # type: ignore[arg-type]
+        yield from read_sbs_file(path, on_error=on_error)
     elif kind == "beast":
-        yield from read_beast_file(path, ref=ref, on_error=on_error)  # type: ignore[arg-type]
+        yield from read_beast_file(path, ref=ref, on_error=on_error)
     else:
-        yield from read_raw_file(path, ref=ref, on_error=on_error)  # type: ignore[arg-type]
+        yield from read_raw_file(path, ref=ref, on_error=on_error)
 
 
 def read_observations(path: str | Path, **options: object) -> pd.DataFrame:

@@ -14,18 +14,20 @@ generated date and time fields, read in ``tz`` (dump1090 writes its local clock;
 UTC by default). Parsing is columnar: a batch of lines is split once and every
 field converted with vectorized pandas calls.
 
-Malformed lines are counted in :class:`SbsStats` and, with ``on_error="abort"``,
-raise :class:`~skyfence.errors.InputError` naming the source, line and field.
+Malformed lines are counted in :class:`SbsStats` and handed to the parser's
+:class:`~skyfence.errors.ErrorPolicy`: with ``on_error="abort"`` they raise
+:class:`~skyfence.errors.InputError` naming the source, line and field; with ``"skip"``
+they are kept and logged (logger ``skyfence.sources.sbs``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,10 +35,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from skyfence.errors import InputError
-from skyfence.sources._state import FPM_TO_MS, FT_TO_M, KT_TO_MS, LastKnown, empty_messages
-
-OnError = Literal["abort", "skip"]
+from skyfence.errors import ErrorPolicy, InputError, OnError
+from skyfence.sources._state import LastKnown, empty_messages
+from skyfence.vocab import FPM, FT, KT
 
 #: The 22 SBS field names, in order.
 SBS_FIELDS: tuple[str, ...] = (
@@ -66,12 +67,12 @@ SBS_FIELDS: tuple[str, ...] = (
 _IDX = {name: i for i, name in enumerate(SBS_FIELDS)}
 #: Numeric field -> factor to SI.
 _NUMERIC = {
-    "altitude": FT_TO_M,
-    "ground_speed": KT_TO_MS,
+    "altitude": FT,
+    "ground_speed": KT,
     "track": 1.0,
     "lat": 1.0,
     "lon": 1.0,
-    "vertical_rate": FPM_TO_MS,
+    "vertical_rate": FPM,
 }
 #: Other SBS record types that are valid but carry no aircraft message.
 _OTHER_TYPES = frozenset({"SEL", "ID", "AIR", "STA", "CLK"})
@@ -79,6 +80,8 @@ _TRANSMISSION_TYPES = frozenset("12345678")
 _TT_SET = pa.array(sorted(_TRANSMISSION_TYPES))
 _HEX6 = re.compile(r"[0-9a-fA-F]{6}")
 _MAX_KEPT_ERRORS = 100
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -126,14 +129,16 @@ class SbsParser:
         tz: str = "UTC",
         state: LastKnown | None = None,
     ) -> None:
-        if on_error not in ("abort", "skip"):
-            raise ValueError(f"on_error must be 'abort' or 'skip', not {on_error!r}")
         self.source = source
-        self.on_error = on_error
+        self.policy = ErrorPolicy(on_error, keep=_MAX_KEPT_ERRORS, logger=log)
         self.tz = tz
         self.state = state if state is not None else LastKnown()
         self.stats = SbsStats()
-        self.errors: list[InputError] = []
+
+    @property
+    def errors(self) -> list[InputError]:
+        """The first 100 errors of skipped lines."""
+        return self.policy.errors
 
     def parse_lines(
         self,
@@ -254,13 +259,9 @@ class SbsParser:
         return invalid
 
     def _reject(self, line: int, field_name: str, reason: str) -> None:
-        err = InputError(reason, file=self.source, row=line, field=field_name)
-        if self.on_error == "abort":
-            raise err
+        self.policy.reject(InputError(reason, file=self.source, row=line, field=field_name))
         self.stats.malformed += 1
         self.stats.malformed_by_field[field_name] += 1
-        if len(self.errors) < _MAX_KEPT_ERRORS:
-            self.errors.append(err)
 
 
 _FAST_TYPES = {name: (pa.float64() if name in _NUMERIC else pa.string()) for name in SBS_FIELDS}
