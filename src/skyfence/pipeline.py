@@ -131,7 +131,13 @@ class Pipeline:
         if self.radar is not None:
             self._radar_states(self.radar.advance(self.now))
         if tracks is not None and len(tracks):
-            self.correlator.add_radar(tracks)
+            # system tracks (CAT062) are tracks already: those that carry a Mode S
+            # address are that aircraft, the others are correlated like radar tracks
+            named = is_transponder_id(tracks["icao24"].to_numpy(object))
+            if named.any():
+                direct.append(tracks[named])
+                self.correlator.add_transponder(tracks[named])
+            self.correlator.add_radar(tracks[~named])
         self.correlator.advance(self.now, None if self.radar is None else self.radar.done_until)
         return self._detect(direct, self.correlator.release())
 

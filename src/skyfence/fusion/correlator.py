@@ -274,6 +274,7 @@ class Correlator:
         self._rx = _RadarFixes()
         self._now = -np.inf
         self._radar_now = -np.inf
+        self._decided = False  # fixes were decided since the last drain
         self.identities: dict[str, Identity] = {}
         #: per radar track, each identity change with the time of the fix that made it
         self.history: dict[str, list[tuple[float, Identity | None]]] = {}
@@ -384,6 +385,7 @@ class Correlator:
         rx.state[fixes[coop]] = 1
         rx.matched[fixes[coop]] = best_code[coop]
         rx.state[fixes[decided & ~coop]] = 2
+        self._decided |= bool(decided.any())
 
     def _established(self, fixes: np.ndarray) -> np.ndarray:
         """Which fixes have at least ``min_common`` earlier fixes of their track in the
@@ -459,8 +461,9 @@ class Correlator:
         """Decided fixes that can leave (every earlier fix of their track decided), in
         time order per track; cooperative ones update the identities and are dropped."""
         rx, tx, cfg = self._rx, self._tx, self.config
-        if len(rx.t) == 0:
+        if len(rx.t) == 0 or not self._decided:
             return pd.DataFrame({c: v[:0] for c, v in rx.rows.items()})
+        self._decided = False
         order = np.lexsort((rx.t, rx.track))
         st = rx.state[order]
         tr = rx.track[order]

@@ -68,8 +68,9 @@ class RadarStage:
         #: every window ending at or before this has been run: all track states with
         #: earlier times have been emitted
         self.done_until = -np.inf
-        #: latest plot time seen
+        #: latest plot time seen, and earliest plot time still pending
         self.latest = -np.inf
+        self._earliest = np.inf
         self.plots = 0
 
     def add(self, plots: pd.DataFrame) -> None:
@@ -77,6 +78,7 @@ class RadarStage:
         if len(plots):
             self._pending.append(plots)
             self.plots += len(plots)
+            self._earliest = min(self._earliest, float(plots["time"].min()))
             self.latest = max(self.latest, float(plots["time"].max()))
 
     def advance(self, now: float) -> pd.DataFrame:
@@ -92,13 +94,14 @@ class RadarStage:
 
     def _run(self, until: float) -> pd.DataFrame:
         self.done_until = max(self.done_until, until)
-        if not self._pending:
-            return _no_states()
+        if not self._pending or until <= self._earliest:
+            return _no_states()  # no window complete yet: nothing to join or sort
         plots = pd.concat(self._pending, ignore_index=True) if len(self._pending) > 1 \
             else self._pending[0]
         t = plots["time"].to_numpy(np.float64)
         ready = t < until
         self._pending = [plots[~ready].reset_index(drop=True)] if (~ready).any() else []
+        self._earliest = float(t[~ready].min()) if (~ready).any() else np.inf
         plots = plots[ready].sort_values("time", kind="stable").reset_index(drop=True)
         frames = []
         if len(plots) == 0:
