@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--date", metavar="YYYY-MM-DD",
                    help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
     s.add_argument("--ref", metavar="LAT,LON", help="receiver position for Mode S CPR decoding")
+    s.add_argument("--fuse", action="store_true",
+                   help="correlate tracks that are not ICAO addresses (radar tracks in a "
+                        "table) with the transponder tracks, as radar files always are "
+                        "(reads the input whole)")
     s.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="run on this machine (default) or on a Dask cluster")
     s.add_argument("--scheduler", metavar="ADDR",
@@ -236,7 +240,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                            progress=tick, military_db=_military_db(args),
                            input_format=args.input_format, ref=_latlon(args.ref, "--ref"),
                            radar_sites=[RadarSite.parse(r) for r in args.radar],
-                           date=args.date, memory_mb=memory_mb)
+                           date=args.date, memory_mb=memory_mb, fuse=args.fuse)
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 

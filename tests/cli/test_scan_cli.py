@@ -74,14 +74,19 @@ def test_violations_only_by_default_and_non_cooperative_is_critical(
 
 def test_a_radar_track_on_the_transponder_aircraft_is_fused_away(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    # the same path under a radar track id: the transponder speaks for it (fusion), so
-    # only the cooperative entry is reported and nothing is a violation
+    # the same path under a radar track id: with --fuse the transponder speaks for it,
+    # so only the cooperative entry is reported and nothing is a violation; without it
+    # every track is screened as it is
     f = write_csv(tmp_path / "a.csv", crossing_rows("4b1805") + crossing_rows("T0042"))
     code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
-                       "--format", "jsonl")
+                       "--format", "jsonl", "--fuse")
     assert code == 0
     recs = [json.loads(x) for x in out.splitlines()]
     assert [(r["track"], r["violation"]) for r in recs] == [("4b1805", False)]
+    code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
+                       "--format", "jsonl")
+    assert code == 0
+    assert sorted(json.loads(x)["track"] for x in out.splitlines()) == ["4b1805", "T0042"]
 
 
 def test_watch_state_makes_a_violation(tmp_path: Path,

@@ -59,16 +59,16 @@ def _batches(paths: Sequence[Path], opts: ScanOptions) -> Iterator[pd.DataFrame]
 
 def _fused_evidence(paths: Sequence[Path], opts: ScanOptions, incident_id: str | None,
                     track: str | None) -> tuple[dict[str, Any], pd.DataFrame] | None:
-    """The record and screened observations of an entry when the input needs fusion
-    (radar files, or radar tracks beside transponder tracks), else None: a radar
-    track's fixes are what fusion kept of it, not what the files hold."""
-    from skyfence.scanning.fused import needs_fusion, scan_recorded
+    """The record and screened observations of an entry when the scan fuses (radar
+    files, or ``fuse``), else None: a radar track's fixes are what fusion kept of it,
+    not what the files hold."""
+    from skyfence.scanning.fused import scan_recorded
     from skyfence.sources.recorded import read_recorded
 
     data = read_recorded(paths, fmt=opts.input_format, columns=opts.columns,
                          on_error=opts.on_error, ref=opts.ref, radar_sites=opts.radar_sites,
                          date=opts.date)
-    if not needs_fusion(data):
+    if not (opts.fuse or data.has_radar):
         return None
     res = scan_recorded(data, opts, keep_screened=True)
     rec = pick_record(res.records, incident_id, track)

@@ -210,13 +210,28 @@ class _RadarFixes:
         self.left = np.empty(0, bool)  # decided and handed on (or dropped)
         self.track_of: dict[str, int] = {}
         self.track_names: list[str] = []
+        self.last_t = np.empty(0)  # per track code: the latest fix time taken
 
     def add(self, states: pd.DataFrame) -> None:
+        """Track states in; per track, a fix not newer than the track's last one (late,
+        or a duplicate time) is dropped, as the detector drops it."""
         if len(states) == 0:
             return
         ids = states["icao24"].to_numpy(object)
         new_track = np.array([str(i) not in self.track_of for i in ids])
         codes = np.fromiter((self._code(str(i)) for i in ids), np.int64, len(ids))
+        t = states["time"].to_numpy(np.float64)
+        order = np.lexsort((t, codes))  # stable: the first of equal times wins
+        last = self.last_t[codes[order]]
+        same = np.zeros(len(order), bool)
+        same[1:] = (codes[order][1:] == codes[order][:-1]) & (t[order][1:] == t[order][:-1])
+        keep = np.sort(order[(t[order] > last) & ~same])
+        if len(keep) < len(ids):
+            states, ids, codes = states.iloc[keep], ids[keep], codes[keep]
+            new_track = new_track[keep]
+            if len(keep) == 0:
+                return
+        np.maximum.at(self.last_t, codes, states["time"].to_numpy(np.float64))
         first = np.zeros(len(ids), bool)
         # the first fix ever seen of a track is the plot it was started from
         seen: set[int] = set()
@@ -246,6 +261,7 @@ class _RadarFixes:
         if c is None:
             c = self.track_of[name] = len(self.track_names)
             self.track_names.append(name)
+            self.last_t = np.append(self.last_t, -np.inf)
         return c
 
     def prune(self, before: float) -> None:

@@ -93,6 +93,9 @@ class ScanOptions:
     radar_sites: Sequence[RadarSite] = ()
     date: str | None = None
     ref: tuple[float, float] | None = None
+    #: correlate tracks that are not ICAO addresses (radar tracks in a table) with the
+    #: transponder tracks, as radar files always are; the input is then read whole
+    fuse: bool = False
     #: the scan's detector prototype (screen, boundaries), built on first use
     prototype: EntryDetector | None = field(default=None, repr=False, compare=False)
 
@@ -232,7 +235,7 @@ def scan_plan(opts: ScanOptions) -> MemoryPlan:
 def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     """Scan files exactly within ``opts.memory_mb``: in memory, streaming or partitioned
     by track (see the module)."""
-    if any(file_format(p, opts.input_format) == "asterix" for p in paths):
+    if opts.fuse or any(file_format(p, opts.input_format) == "asterix" for p in paths):
         from skyfence.scanning.fused import scan_fused
 
         return scan_fused(paths, opts)  # radar: tracked and fused with the rest
@@ -271,11 +274,6 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
             return res
     data = pd.concat(buffered, ignore_index=True) if len(buffered) != 1 else buffered[0]
     buffered.clear()
-    from skyfence.scanning.fused import needs_fusion, scan_recorded
-    from skyfence.sources.recorded import Recorded
-
-    if needs_fusion(Recorded(observations=data)):  # radar tracks beside transponder ones
-        return scan_recorded(Recorded(observations=data), opts, rejects)
     found, det = detect_entries([data], opts.zones, gap_s=opts.gap_s, keep_path=opts.keep_path,
                                 detector=fresh_detector(opts))
     entries, records = finish(found, opts.policy, opts.military_db)

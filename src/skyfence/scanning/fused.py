@@ -5,8 +5,9 @@ Radar plots must be tracked and radar tracks correlated with transponder tracks,
 needs every source in time order; so such a scan reads its inputs whole (radar data
 are small beside a transponder archive) and streams them through one
 :class:`~skyfence.pipeline.Pipeline` in time slices, exactly as ``watch --replay`` of the
-same files does. Scans of transponder data alone keep the out-of-core engines of
-:mod:`skyfence.scanning.engine`.
+same files does. Tables holding radar tracks (ids that are not ICAO addresses) beside
+transponder tracks are fused the same way when asked (``--fuse``). Other scans keep the
+out-of-core engines of :mod:`skyfence.scanning.engine`, and screen every track as it is.
 """
 
 from __future__ import annotations
@@ -23,19 +24,7 @@ from skyfence.sources.tabular import RejectLog
 if TYPE_CHECKING:
     from skyfence.scanning.engine import ScanOptions, ScanResult
 
-__all__ = ["needs_fusion", "scan_fused", "scan_recorded"]
-
-
-def needs_fusion(data: Recorded) -> bool:
-    """True when the data hold radar plots or tracks, or tracks that are not ICAO
-    addresses beside tracks that are (radar tracks exported to a table)."""
-    if data.has_radar:
-        return True
-    from skyfence.fusion.correlator import is_transponder_id
-
-    ids = data.observations["icao24"].drop_duplicates().to_numpy(object)
-    coop = is_transponder_id(ids)
-    return bool(coop.any() and not coop.all())
+__all__ = ["scan_fused", "scan_recorded"]
 
 
 def scan_recorded(data: Recorded, opts: ScanOptions, rejects: RejectLog | None = None,
