@@ -88,10 +88,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from skyfence.errors import ConfigError
+from skyfence.identify.icao_blocks import check_watch_state
 from skyfence.model import Classification, Entry
+from skyfence.yamlfile import load_yaml, parse_yaml
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 SEVERITIES = tuple(SEVERITY_ORDER)
@@ -242,7 +242,7 @@ class Policy:
             text = _default_text()
             document, lines = _parse_yaml(text, "default.yaml")
             source = "default.yaml"
-        extra = [s.strip().upper() for s in watch_states if s.strip()]
+        extra = [check_watch_state(s) for s in watch_states if str(s).strip()]
         compiled = _Compiler(source, lines or {}, extra).compile(document)
         self.source = source
         self.name: str = compiled["name"]
@@ -264,15 +264,10 @@ class Policy:
     @classmethod
     def load(cls, path: str | Path, watch_states: Iterable[str] = ()) -> Policy:
         """Read and validate a policy file; raises :class:`PolicyError` naming every problem."""
-        p = Path(path)
-        try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise PolicyError([f"{p}: policy file not found"]) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PolicyError([f"{p}: cannot read the policy file ({exc})"]) from None
-        doc, lines = _parse_yaml(text, str(p))
-        return cls(watch_states, document=doc, source=str(p), lines=lines)
+        doc = load_yaml(path, what="policy file", error=_policy_error)
+        # a document of only `null` is no policy, not "the default policy"
+        data = doc.data if doc.data is not None else {}
+        return cls(watch_states, document=data, source=str(path), lines=doc.lines)
 
     @classmethod
     def from_options(
@@ -391,32 +386,14 @@ def default_policy_path() -> Path:
     return Path(str(resources.files("skyfence").joinpath("policies/default.yaml")))
 
 
+def _policy_error(message: str) -> PolicyError:
+    return PolicyError([message])
+
+
 def _parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
     """The document and a map from key path to 1-based line, for error messages."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PolicyError([f"{where}: not valid YAML ({problem})"]) from None
-    lines: dict[tuple[Any, ...], int] = {}
-
-    def walk(n: Any, path: tuple[Any, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = (*path, k.value)
-                lines[key] = k.start_mark.line + 1
-                walk(v, key)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                lines[(*path, i)] = v.start_mark.line + 1
-                walk(v, (*path, i))
-
-    if node is not None:
-        walk(node, ())
-    return doc, lines
+    doc = parse_yaml(text, source, what="policy file", error=_policy_error)
+    return doc.data, doc.lines
 
 
 class _Compiler:
