@@ -7,7 +7,6 @@ zones from GeoJSON files, ``NAME:LAT,LON,RADIUS_KM`` circles or a config file.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from skyfence.airspace.geodesy import destination
+from skyfence.airspace.geojson_input import check_number_property, read_zone_features
 from skyfence.errors import ZoneError
 
 #: vertices of a circle zone; chord error is r * (1 - cos(pi / n)), 0.05 m for 5 km
@@ -47,6 +47,8 @@ class Zone:
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
             polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon"]
+            if not polys:
+                raise ZoneError(f"zone '{self.name}': the geometry encloses no area")
             geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
             object.__setattr__(self, "geometry", geom)
         shapely.prepare(self.geometry)
@@ -120,13 +122,7 @@ def parse_circle(spec: str) -> Zone:
 
 
 def _limit(props: dict[str, Any], key: str, where: str) -> float | None:
-    value = props.get(key)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ZoneError(f"{where}: property '{key}' must be a number, got {value!r}") from None
+    return check_number_property(props, key, where)
 
 
 def zones_from_geojson(path: str | Path) -> list[Zone]:
@@ -136,17 +132,7 @@ def zones_from_geojson(path: str | Path) -> list[Zone]:
     ``radius_km`` on a Point feature makes a circle.
     """
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ZoneError(f"{p}: zones file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ZoneError(f"{p}: not a readable GeoJSON file ({exc})") from None
-    features = doc.get("features") if isinstance(doc, dict) else None
-    if doc.get("type") == "Feature":
-        features = [doc]
-    if not isinstance(features, list) or not features:
-        raise ZoneError(f"{p}: expected a GeoJSON FeatureCollection with at least one feature")
+    features = read_zone_features(p)  # checked: names, numbers, positions, ring sizes
     zones = []
     for i, feat in enumerate(features, start=1):
         where = f"{p}: feature {i}"
