@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
+from skyfence.errors import DataError
 from skyfence.incidents.record import RECORD_FIELDS, entry_id
 from skyfence.model import Entry
 
@@ -14,8 +16,29 @@ FORMATS = ("table", "jsonl", "geojson", "csv")
 
 
 def jsonl_line(record: dict[str, Any]) -> str:
-    """One record as one compact JSON line (byte-stable for the same record)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    """One record as one compact JSON line (byte-stable for the same record).
+
+    Never writes ``NaN`` or ``Infinity`` (not JSON): inputs are checked against
+    plausible ranges first, and a non-finite number that still reaches a record is a
+    :class:`DataError` naming the record and field, not an invalid line.
+    """
+    try:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        raise DataError(f"record {record.get('id')}: field(s) {', '.join(_non_finite(record))} "
+                        "hold a non-finite number; not written") from None
+
+
+def _non_finite(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of the NaN / infinite floats inside a record."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [path or "value"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path
+                                                                   else str(k))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _non_finite(v, f"{path}[{i}]")]
+    return []
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
@@ -76,7 +99,14 @@ def write_geojson(
         geom: dict[str, Any] | None
         geom = {"type": "LineString", "coordinates": coords} if coords else None
         feats.append({"type": "Feature", "geometry": geom, "properties": r})
-    json.dump({"type": "FeatureCollection", "features": feats}, out, ensure_ascii=False)
+    try:
+        text = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False,
+                          allow_nan=False)
+    except ValueError:
+        bad = [p for r in records for p in _non_finite(r, str(r.get("id")))]
+        raise DataError(f"GeoJSON: non-finite number(s) in {', '.join(bad[:5])}; "
+                        "not written") from None
+    out.write(text)
     out.write("\n")
 
 
