@@ -168,7 +168,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
             else:
                 yield from iter_file_batches(p, fmt=opts.input_format, on_error=opts.on_error,
                                              ref=opts.ref, radar_sites=opts.radar_sites,
-                                             date=opts.date)
+                                             date=opts.date, rejects=rejects)
 
     total = _row_count(paths) if opts.input_format in ("auto", "parquet") else None
     if total is not None and total > opts.memory_rows and parquet_time_ordered(paths, opts.columns):

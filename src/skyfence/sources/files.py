@@ -61,7 +61,7 @@ def iter_file_batches(
         yield from iter_table_chunks(path, columns=columns, on_error=on_error, rejects=rejects)
         return
     if kind == "asterix":
-        yield _radar_tracks(path, radar_sites, date, on_error)
+        yield _radar_tracks(path, radar_sites, date, on_error, rejects)
         return
     from skyfence.sources.feed import read_beast_file, read_raw_file, read_sbs_file
 
@@ -74,7 +74,8 @@ def iter_file_batches(
 
 
 def _radar_tracks(
-    path: str | Path, sites: Sequence[RadarSite], date: str | None, on_error: str
+    path: str | Path, sites: Sequence[RadarSite], date: str | None, on_error: str,
+    rejects: RejectLog | None = None,
 ) -> pd.DataFrame:
     from skyfence.model import OBSERVATION_COLUMNS
     from skyfence.sources.asterix import read_asterix
@@ -82,6 +83,11 @@ def _radar_tracks(
 
     data = read_asterix(path, sites=sites, date=date,
                         on_error="skip" if on_error == "skip" else "raise")
+    if rejects is not None and data.skipped:  # counted, never silent
+        rejects.count += data.skipped
+        rejects.by_field["ASTERIX record"] = (rejects.by_field.get("ASTERIX record", 0)
+                                              + data.skipped)
+        rejects.examples.extend(data.errors[: max(0, 5 - len(rejects.examples))])
     parts = [data.tracks[list(OBSERVATION_COLUMNS)]] if len(data.tracks) else []
     if len(data.plots):
         parts.append(track_plots(data.plots, sites)[list(OBSERVATION_COLUMNS)])
