@@ -390,12 +390,30 @@ _EXTRA_OF = {"stonesoup": "bench", "rs1090": "feeds", "pyModeS": "feeds", "aster
              "dask": "dask", "distributed": "dask"}
 
 
+#: benchmark -> (package, extra) its baselines need
+_BENCH_NEEDS = {"track": (("stonesoup", "bench"),),
+                "decode": (("rs1090", "feeds"), ("pyModeS", "feeds"))}
+
+
+def _installed(package: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     import importlib
     import json
 
     from skyfence.benchmarks import render
 
+    for package, extra in _BENCH_NEEDS.get(args.name, ()):
+        if not _installed(package):
+            raise UsageError(f"bench {args.name} needs {package}, which is not installed: "
+                             f"pip install 'skyfence[{extra}]'")
     module = importlib.import_module(f"skyfence.benchmarks.{args.name}")
     try:
         rec = module.run(json=args.json)

@@ -183,6 +183,9 @@ class _Checker:
         return ~self.bad
 
 
+#: a smaller unit is suggested only when it puts every time after 1973-03-03 (1e8 s),
+#: i.e. milliseconds above 1e11: data from the first years of the epoch is unlikely
+_PLAUSIBLE_EPOCH_S = 1e8
 _TIME_UNITS = (("milliseconds", "ms", 1e-3), ("microseconds", "us", 1e-6),
                ("nanoseconds", "ns", 1e-9))
 
@@ -191,14 +194,15 @@ def _check_time_unit(secs: np.ndarray, src: str, chk: _Checker) -> None:
     """Refuse a column of epochs in ms/us/ns read as seconds, naming the option to pass.
 
     Applies when every time of the table is beyond 2100 as seconds and every one is
-    between 1970 and 2100 in the smaller unit: an error with the exact fix, never a
+    between 1973 and 2100 in the smaller unit: an error with the exact fix, never a
     silent guess (a wrong guess would misdate every entry).
     """
     finite = secs[np.isfinite(secs)]
     if finite.size == 0 or not ranges.outside("time", finite).all():
         return
     for name, unit, factor in _TIME_UNITS:
-        if not ranges.outside("time", finite * factor).any():
+        scaled = finite * factor
+        if not ranges.outside("time", scaled).any() and scaled.min() >= _PLAUSIBLE_EPOCH_S:
             first = int(np.flatnonzero(np.isfinite(secs))[0])
             shown = show_value(int(secs[first]) if abs(secs[first]) < 1e18 else secs[first])
             raise chk.error(first, "time", f"time {shown} looks like "
