@@ -78,7 +78,7 @@ def test_nul_byte_in_icao24_is_refused_not_a_critical_radar_track(
 def test_invisible_characters_in_ids_are_refused(hidden: str) -> None:
     df = pd.DataFrame({"time": [T0], "icao24": [f"4b12{hidden}34"], "lat": [47.0],
                        "lon": [8.0]})
-    with pytest.raises(InputError, match="field 'icao24'.*control or invisible"):
+    with pytest.raises(InputError, match=r"field 'icao24'.*control or invisible"):
         normalize_table(df, name="x.csv")
 
 
@@ -215,7 +215,7 @@ def test_json_writer_refuses_non_finite_numbers() -> None:
     from skyfence.errors import DataError
     from skyfence.incidents.formats import jsonl_line
 
-    with pytest.raises(DataError, match="record x: field.*max_depth_m"):
+    with pytest.raises(DataError, match=r"record x: field.*max_depth_m"):
         jsonl_line({"id": "x", "max_depth_m": float("inf")})
     assert jsonl_line({"id": "x", "max_depth_m": 1.5}) == '{"id":"x","max_depth_m":1.5}'
 
