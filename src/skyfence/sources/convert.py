@@ -11,6 +11,7 @@ parsed column-wise; only mixed object columns are read one value at a time.
 from __future__ import annotations
 
 import contextlib
+import decimal
 import math
 import numbers
 
@@ -18,12 +19,46 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-__all__ = ["to_flag", "to_number", "to_unix_seconds"]
+__all__ = ["Unhashable", "factorize_objects", "missing_mask", "to_flag", "to_number",
+           "to_unix_seconds"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-_EPOCH = pd.Timestamp(0, tz="UTC")
 _TRUE = ("true", "t", "1", "1.0", "yes", "y")
+
+
+class Unhashable:
+    """Stands for a value that cannot be a key (a list or array in a Parquet cell)."""
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unhashable) and other.type_name == self.type_name
+
+    def __hash__(self) -> int:
+        return hash(("Unhashable", self.type_name))
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}>"
+
+
+def factorize_objects(values: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.intp],
+                                                                 npt.NDArray[np.object_]]:
+    """``pd.factorize`` (codes, distinct values; -1 for missing) that also accepts
+    unhashable cells, each standing as an :class:`Unhashable` of its type."""
+    try:
+        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    except (TypeError, ValueError, ArithmeticError):
+        fixed = np.empty(len(values), dtype=object)
+        for i, v in enumerate(values):
+            try:
+                hash(v)
+                fixed[i] = v
+            except (TypeError, ValueError, ArithmeticError):
+                fixed[i] = Unhashable(type(v).__name__)
+        codes, uniq = pd.factorize(fixed, use_na_sentinel=True)
+    return np.asarray(codes), np.asarray(uniq, dtype=object)
 
 
 def _plain(col: pd.Series) -> pd.Series:
@@ -33,12 +68,29 @@ def _plain(col: pd.Series) -> pd.Series:
     return col
 
 
-def _real(v: object) -> float:
-    """A Python / numpy real number as a float (huge integers become +-inf)."""
+def _real(v: object) -> float | None:
+    """A Python / numpy real number as a float (huge integers become +-inf); None when
+    it has no float value (a signaling NaN)."""
     try:
         return float(v)  # type: ignore[arg-type]
     except OverflowError:
-        return math.copysign(math.inf, v)  # type: ignore[arg-type]
+        return math.inf if v > 0 else -math.inf  # type: ignore[operator]
+    except (ValueError, TypeError, ArithmeticError):
+        return None
+
+
+def missing_mask(values: npt.NDArray[np.object_]) -> BoolArray:
+    """``pd.isna`` of an object array, also for values pandas cannot test (``sNaN``)."""
+    try:
+        return np.asarray(pd.isna(values), dtype=bool)
+    except (TypeError, ValueError, ArithmeticError):
+        out = np.zeros(len(values), dtype=bool)
+        for i, v in enumerate(values):
+            try:
+                out[i] = bool(pd.isna(v)) if np.ndim(v) == 0 else False
+            except (TypeError, ValueError, ArithmeticError):
+                out[i] = False
+        return out
 
 
 def to_number(col: pd.Series) -> tuple[FloatArray, BoolArray]:
@@ -61,7 +113,7 @@ def to_number(col: pd.Series) -> tuple[FloatArray, BoolArray]:
         with contextlib.suppress(TypeError, ValueError, OverflowError):
             return col.to_numpy(np.float64, na_value=np.nan), np.zeros(n, bool)
     obj = col.to_numpy(dtype=object)
-    missing = np.asarray(pd.isna(obj), dtype=bool)
+    missing = missing_mask(obj)
     num = np.full(n, np.nan)
     bad = np.zeros(n, dtype=bool)
     if pd.api.types.infer_dtype(obj, skipna=True) == "string":
@@ -72,9 +124,14 @@ def to_number(col: pd.Series) -> tuple[FloatArray, BoolArray]:
             v = obj[i]
             if isinstance(v, str):
                 is_text[i] = True
-            elif isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)):
-                num[i] = _real(v)
-                missing[i] = bool(np.isnan(num[i]))
+            elif isinstance(v, (numbers.Real, decimal.Decimal)) and not isinstance(
+                    v, (bool, np.bool_)):
+                x = _real(v)
+                if x is None:
+                    bad[i] = True
+                else:
+                    num[i] = x
+                    missing[i] = math.isnan(x)
             else:
                 bad[i] = True
     if is_text.any():
@@ -116,9 +173,14 @@ def to_unix_seconds(col: pd.Series) -> tuple[FloatArray, BoolArray]:
 
 
 def _timestamps(col: pd.Series) -> FloatArray:
-    ts = pd.to_datetime(col, utc=True)
-    secs = (ts - _EPOCH).dt.total_seconds()
-    return np.asarray(secs.to_numpy(np.float64, na_value=np.nan), dtype=np.float64)
+    """Unix seconds of a timestamp column, in its own resolution (no overflow at ns)."""
+    ts = pd.to_datetime(col, utc=True).dt.tz_convert(None)
+    arr = np.asarray(ts.to_numpy())
+    unit, count = np.datetime_data(arr.dtype)
+    ticks_per_s = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}[unit] / count
+    secs = arr.view(np.int64).astype(np.float64) / ticks_per_s
+    secs[np.isnat(arr)] = np.nan
+    return np.asarray(secs, dtype=np.float64)
 
 
 def to_flag(col: pd.Series) -> BoolArray:
@@ -126,7 +188,7 @@ def to_flag(col: pd.Series) -> BoolArray:
     col = _plain(col)
     if pd.api.types.is_bool_dtype(col):
         return np.asarray(col.fillna(False).to_numpy(bool), dtype=bool)
-    codes, uniq = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
+    codes, uniq = factorize_objects(col.to_numpy(dtype=object))
     truth = np.asarray(
         [v is True or (isinstance(v, np.bool_) and bool(v))
          or str(v).strip().lower() in _TRUE for v in uniq] + [False],

@@ -32,6 +32,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from skyfence.sources.convert import Unhashable, factorize_objects
+
 __all__ = ["MAX_ID_CHARS", "FieldProblem", "read_text_field"]
 
 #: longest icao24 or callsign accepted (ICAO callsigns have 7 characters, addresses 6)
@@ -73,8 +75,8 @@ def read_text_field(col: pd.Series, field: str) -> tuple[ObjArray, list[FieldPro
     ['7700', '0123']
     """
     values = col.to_numpy(dtype=object)
-    codes, uniq = pd.factorize(values, use_na_sentinel=True)
-    clean, why = _clean_distinct(np.asarray(uniq, dtype=object), field, col.dtype)
+    codes, uniq = factorize_objects(values)
+    clean, why = _clean_distinct(uniq, field, col.dtype)
     padded = np.empty(len(clean) + 1, dtype=object)
     padded[:-1] = clean
     out = padded[np.where(codes < 0, len(clean), codes)]
@@ -148,7 +150,8 @@ def _clean_one(v: Any, field: str, dtype: Any) -> tuple[str | None, str | None]:
             return _from_integer(int(v), field)
         return None, (f"{field} is a floating-point number; give it as text"
                       + (" or as an integer" if field == "icao24" else ""))
-    return None, f"{field} is a {type(v).__name__}, not text"
+    name = v.type_name if isinstance(v, Unhashable) else type(v).__name__
+    return None, f"{field} is a {name}, not text"
 
 
 def _from_integer(v: int, field: str) -> tuple[str | None, str | None]:

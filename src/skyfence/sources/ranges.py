@@ -116,5 +116,6 @@ def wrap_heading_deg(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
     >>> wrap_heading_deg([-90.0, 360.0, 45.5]).tolist()
     [270.0, 0.0, 45.5]
     """
-    v = np.mod(np.asarray(values, dtype=np.float64), 360.0)
+    with np.errstate(invalid="ignore"):
+        v = np.mod(np.asarray(values, dtype=np.float64), 360.0)
     return np.asarray(np.where(v >= 360.0, 0.0, v))
