@@ -254,6 +254,8 @@ _SCHEDULER = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\
 
 
 def _check_scheduler(spec: str) -> None:
+    if spec.startswith("inproc://"):  # a scheduler inside this process (tests, notebooks)
+        return
     m = _SCHEDULER.fullmatch(spec)
     if m is None or not 0 < int(m.group(1)) < 65536:
         raise UsageError(f"--scheduler {spec[:60]!r}: expected an address such as "
