@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from skyfence.airspace.geodesy import destination
 from skyfence.airspace.geojson_input import check_number_property, read_zone_features
-from skyfence.errors import ZoneError
+from skyfence.errors import ZoneError, show_value
 
 #: vertices of a circle zone; chord error is r * (1 - cos(pi / n)), 0.05 m for 5 km
 CIRCLE_VERTICES = 720
@@ -113,11 +113,12 @@ def parse_circle(spec: str) -> Zone:
     name, sep, rest = spec.rpartition(":")
     parts = rest.split(",")
     if not sep or not name or len(parts) != 3:
-        raise ZoneError(f"--circle '{spec}': expected NAME:LAT,LON,RADIUS_KM")
+        raise ZoneError(f"--circle {show_value(spec)}: expected NAME:LAT,LON,RADIUS_KM")
     try:
         lat, lon, radius = (float(p) for p in parts)
     except ValueError:
-        raise ZoneError(f"--circle '{spec}': LAT, LON and RADIUS_KM must be numbers") from None
+        raise ZoneError(f"--circle {show_value(spec)}: LAT, LON and RADIUS_KM must be numbers"
+                        ) from None
     return circle_zone(name, lat, lon, radius)
 
 
