@@ -341,3 +341,49 @@ def test_missing_input_is_a_data_error_in_scan_and_watch(
     code, _, err = run(capsys, *argv, "--circle", CIRCLE)
     line = one_error_line(err)
     assert code == 1 and "not found" in line and "missing.csv" in line
+
+
+# ------------------------------------------------------------- the same rules for feeds
+
+
+SBS_LINE = ("MSG,3,1,1,4b1234,1,2023/11/14,22:13:{s:02d}.000,2023/11/14,22:13:{s:02d}.000,,"
+            "{alt},,,47.0,8.0,,,,,,0")
+
+
+def test_sbs_implausible_altitude_is_refused_in_a_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "a.sbs"
+    f.write_text("\n".join([SBS_LINE.format(s=20, alt=3000), SBS_LINE.format(s=30, alt="inf"),
+                            SBS_LINE.format(s=40, alt="1e308")]) + "\n")
+    code, out, err = run(capsys, "scan", str(f), "--circle", CIRCLE, "--format", "jsonl",
+                         "--all-entries")
+    line = one_error_line(err)
+    assert code == 1 and out == "" and f"{f}, row 2, field 'altitude'" in line
+
+
+def test_sbs_feed_counts_implausible_lines_and_keeps_going() -> None:
+    from skyfence.sources.sbs import SbsParser
+
+    parser = SbsParser(on_error="skip", source="feed")
+    lines = [SBS_LINE.format(s=20, alt=3000), SBS_LINE.format(s=30, alt="inf"),
+             SBS_LINE.format(s=40, alt=4000)]
+    obs = parser.parse_lines(lines)
+    # 3000 ft and 4000 ft are 914.4 m and 1219.2 m (x 0.3048); the inf line is dropped
+    assert obs["altitude"].tolist() == pytest.approx([914.4, 1219.2])
+    assert parser.stats.malformed == 1
+
+
+def test_mode_s_state_drops_implausible_messages() -> None:
+    from skyfence.sources._state import LastKnown, empty_messages
+
+    msgs = empty_messages()
+    msgs = {k: np.asarray(list(v) + [None] * 2, dtype=v.dtype) if v.dtype == object
+            else np.full(2, np.nan) for k, v in msgs.items()}
+    msgs["icao24"] = np.asarray(["4b1234"] * 2, dtype=object)
+    msgs["time"] = np.asarray([T0, T0 + 1.0])
+    msgs["lat"], msgs["lon"] = np.asarray([47.0, 47.0]), np.asarray([8.0, 8.0])
+    msgs["altitude"] = np.asarray([1000.0, np.inf])
+    state = LastKnown()
+    obs = state.apply(msgs)
+    assert obs["altitude"].tolist() == [1000.0]
+    assert state.pop_implausible() == 1 and state.pop_implausible() == 0
