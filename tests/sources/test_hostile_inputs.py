@@ -387,3 +387,15 @@ def test_mode_s_state_drops_implausible_messages() -> None:
     obs = state.apply(msgs)
     assert obs["altitude"].tolist() == [1000.0]
     assert state.pop_implausible() == 1 and state.pop_implausible() == 0
+
+
+def test_datetime_objects_in_a_dataframe_are_read_as_utc() -> None:
+    import datetime as dt
+
+    # 2023-11-14T22:13:20Z is 1,700,000,000 s; a naive datetime counts as UTC
+    times = pd.Series([pd.Timestamp("2023-11-14T23:13:20+01:00"),
+                       dt.datetime(2023, 11, 14, 22, 13, 30), "2023-11-14T22:13:40Z"],
+                      dtype=object)
+    df = pd.DataFrame({"time": times, "icao24": ["4b1234"] * 3, "lat": [47.0] * 3,
+                       "lon": [8.0] * 3})
+    assert normalize_table(df)["time"].tolist() == [T0, T0 + 10, T0 + 20]

@@ -11,6 +11,7 @@ parsed column-wise; only mixed object columns are read one value at a time.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import decimal
 import math
 import numbers
@@ -163,13 +164,27 @@ def to_unix_seconds(col: pd.Series) -> tuple[FloatArray, BoolArray]:
     if bad.any():
         obj = col.to_numpy(dtype=object)[bad]
         texts = pd.Series([v if isinstance(v, str) else None for v in obj], dtype=object)
+        secs = np.full(len(obj), np.nan)
         with contextlib.suppress(ValueError, TypeError, OverflowError):
             ts = pd.to_datetime(texts, utc=True, errors="coerce", format="ISO8601")
             secs = _timestamps(ts)
-            num = num.copy()
-            num[bad] = secs
-            bad = bad & np.isnan(num)
+        for i, v in enumerate(obj):  # datetime objects in a mixed column (a DataFrame)
+            if isinstance(v, (dt.datetime, np.datetime64)):
+                secs[i] = _one_timestamp(v)
+        num = num.copy()
+        num[bad] = secs
+        bad = bad & np.isnan(num)
     return num, bad
+
+
+def _one_timestamp(v: dt.datetime | np.datetime64) -> float:
+    """Unix seconds of one datetime (naive = UTC); NaN when it cannot be represented."""
+    try:
+        ts = pd.Timestamp(v)
+        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return float(ts.timestamp())
+    except (ValueError, TypeError, OverflowError):
+        return math.nan
 
 
 def _timestamps(col: pd.Series) -> FloatArray:
