@@ -89,8 +89,10 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         stamp = datetime.fromtimestamp(h * 3600, UTC).strftime("%Y-%m-%d-%H")
         with gzip.open(d / "history" / f"{stamp}.csv.gz", "wt") as fh:
             part.to_csv(fh, index=False)
-    # states/: the same as hive-partitioned Parquet, as OpenSky lays it out
-    for h, part in swiss.groupby(hour):
+    # states/: both as hive-partitioned Parquet, one directory per hour, as OpenSky
+    # lays it out (the radar-only track gives the Baltic examples an entry)
+    both = pd.concat([swiss, dark], ignore_index=True)
+    for h, part in both.groupby((both.time // 3600).astype(int)):
         stamp = datetime.fromtimestamp(h * 3600, UTC).strftime("%Y-%m-%d-%H")
         (d / "states" / f"hour={stamp}").mkdir(parents=True)
         part.to_parquet(d / "states" / f"hour={stamp}" / "part-0.parquet", index=False)
@@ -290,8 +292,9 @@ def check_radar(out: str, err: str, d: Path) -> None:
 
 
 def check_dask(out: str, err: str, d: Path) -> None:
-    positions, entries, _ = summary_counts(err)
-    assert positions == len(sample_traffic()) and entries >= 1
+    positions, _, violations = summary_counts(err)
+    assert positions == len(sample_traffic()) + len(vaindloo_track())
+    assert violations >= 1 and "R0001" in out  # the radar-only track inside EST
 
 
 def check_eval_all(out: str, err: str, d: Path) -> None:
@@ -299,6 +302,12 @@ def check_eval_all(out: str, err: str, d: Path) -> None:
 
     names = [p.stem for p in Path(catalog.__file__).parent.joinpath("builtin").glob("*.yaml")]
     assert names and all(n in out for n in names)
+    # the README's evaluation table is what the command prints, row for row
+    rows = [line for line in README.read_text(encoding="utf-8").splitlines()
+            if any(line.startswith(f"| {n} |") for n in names)]
+    assert len(rows) == len(names)
+    printed = set(out.splitlines())
+    assert [r for r in rows if r not in printed] == []
 
 
 def check_json(out: str, err: str, d: Path) -> None:
@@ -331,7 +340,7 @@ IN_PROCESS: dict[str, Check] = {
     "skyfence demo poland-2025-09-10": check_demo,
     "skyfence eval all": check_eval_all,
     "skyfence eval vaindloo-2025-09-19 --json": check_json,
-    "skyfence scan states/ --zone all --engine dask": check_dask,
+    "skyfence scan states/ --zone EST --zone LVA --zone POL --engine dask": check_dask,
     "skyfence zones list": check_zones_list,
     "skyfence zones show EST": check_zones_show,
 }
