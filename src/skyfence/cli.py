@@ -8,40 +8,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
-import re
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Literal, TextIO
 
 from skyfence import __version__
-from skyfence.errors import SkyfenceError, UsageError, one_line
+from skyfence.errors import SkyfenceError, UsageError
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _seconds(text: str) -> float:
-    """An argparse type: a finite number of seconds >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text[:60]!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, got {text[:60]!r}")
-    return value
-
-
-def _speed(text: str) -> float:
-    """An argparse type: a finite replay speed factor >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text[:60]!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text[:60]!r}")
-    return value
 
 
 def _add_zone_options(p: argparse.ArgumentParser) -> None:
@@ -62,7 +38,7 @@ def _add_zone_options(p: argparse.ArgumentParser) -> None:
                    help="known aircraft: ICAO address, type, operator, military flag")
     g.add_argument("--config", metavar="FILE.yaml",
                    help="zones, circles and watch list from a file")
-    g.add_argument("--gap", type=_seconds, default=None, metavar="S",
+    g.add_argument("--gap", type=float, default=None, metavar="S",
                    help="split a track where fixes are more than S seconds apart (300)")
     o = p.add_argument_group("output")
     o.add_argument("--all-entries", action="store_true",
@@ -109,14 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--beast", metavar="HOST:PORT", help="Beast binary feed (port 30005)")
     src.add_argument("--raw", metavar="HOST:PORT", help="raw hex Mode S feed (port 30002)")
     src.add_argument("--replay", metavar="FILE", help="replay a recorded file of any format")
-    w.add_argument("--speed", type=_speed, default=1.0, metavar="X",
+    w.add_argument("--speed", type=float, default=1.0, metavar="X",
                    help="replay at X times real time; 0 as fast as possible (default 1)")
     w.add_argument("--ref", metavar="LAT,LON", help="receiver position for CPR decoding")
     w.add_argument("--webhook", action="append", default=[], metavar="URL",
                    help="POST every event as JSON to URL (retried, never blocking); repeat")
-    w.add_argument("--horizon", type=_seconds, default=300.0, metavar="S",
+    w.add_argument("--horizon", type=float, default=300.0, metavar="S",
                    help="warn of a predicted entry within S seconds (default 300; 0: off)")
-    w.add_argument("--stats-every", type=_seconds, default=60.0, metavar="S",
+    w.add_argument("--stats-every", type=float, default=60.0, metavar="S",
                    help="print a feed summary line every S seconds (default 60)")
     w.add_argument("--input-format", default="auto", metavar="FMT",
                    help="format of --replay: auto, csv, parquet, sbs, beast, raw")
@@ -190,6 +166,13 @@ def _scan_setup(args: argparse.Namespace) -> tuple[list[Any], Any, float]:
                           cfg.circles + args.circle)
     policy = Policy.from_options(cfg.watch_states + args.watch_state, args.policy or cfg.policy)
     # --gap replaces the file's gap_s; 0 is a gap like any other (every fix its own track)
+    if args.gap is not None:
+        from skyfence.config import check_gap_s
+
+        try:
+            check_gap_s(args.gap)
+        except ValueError as exc:
+            raise UsageError(f"--gap {args.gap}: {exc}") from None
     gap = args.gap if args.gap is not None else (cfg.gap_s if cfg.gap_s is not None else 300.0)
     return zones, policy, gap
 
@@ -209,6 +192,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from skyfence.scanning.inputs import expand_inputs
     from skyfence.sources.tabular import ColumnMap
 
+    if args.scheduler is not None:
+        _check_scheduler(args.scheduler)
     zones, policy, gap = _scan_setup(args)
     cmap = ColumnMap.parse(args.columns) if args.columns else None
     paths = expand_inputs(args.inputs)
@@ -229,8 +214,6 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 
-            if args.scheduler is not None:
-                _check_scheduler(args.scheduler)
             result = scan_dask(paths, opts, scheduler=args.scheduler, workers=args.workers)
         else:
             if args.scheduler:
@@ -247,19 +230,6 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         print(f"{result.positions:,} positions, {len(result.records)} entries, "
               f"{nv} violation(s) in {len(zones)} zone(s)", file=sys.stderr)
     return 0
-
-
-#: a Dask scheduler address: [PROTOCOL://]HOST:PORT
-_SCHEDULER = re.compile(r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})")
-
-
-def _check_scheduler(spec: str) -> None:
-    if spec.startswith("inproc://"):  # a scheduler inside this process (tests, notebooks)
-        return
-    m = _SCHEDULER.fullmatch(spec)
-    if m is None or not 0 < int(m.group(1)) < 65536:
-        raise UsageError(f"--scheduler {spec[:60]!r}: expected an address such as "
-                         "tcp://HOST:8786")
 
 
 def _host_port(spec: str, option: str) -> tuple[str, int]:
@@ -387,6 +357,21 @@ def _cmd_policy_check(args: argparse.Namespace) -> int:
     return policy_check_main(args.file)
 
 
+#: a Dask scheduler address: [PROTOCOL://]HOST:PORT
+_SCHEDULER = r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})"
+
+
+def _check_scheduler(spec: str) -> None:
+    if spec.startswith("inproc://"):  # a scheduler inside this process (tests, notebooks)
+        return
+    import re
+
+    m = re.fullmatch(_SCHEDULER, spec)
+    if m is None or not 0 < int(m.group(1)) < 65536:
+        raise UsageError(f"--scheduler {spec[:60]!r}: expected an address such as "
+                         "tcp://HOST:8786")
+
+
 #: optional package -> the extra that installs it
 _EXTRA_OF = {"stonesoup": "bench", "rs1090": "feeds", "pyModeS": "feeds", "asterix": "radar",
              "dask": "dask", "distributed": "dask"}
@@ -451,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except SkyfenceError as exc:
+        from skyfence.errors import one_line
+
         print(f"skyfence: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
@@ -461,6 +448,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless debugging
         if os.environ.get("SKYFENCE_DEBUG"):
             raise
+        from skyfence.errors import one_line
+
         print(f"skyfence: internal error: {type(exc).__name__}: {one_line(str(exc), 300)} "
               "(set SKYFENCE_DEBUG=1 for a traceback)", file=sys.stderr)
         return 3

@@ -88,10 +88,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml  # noqa: F401  (YAML is read by skyfence.yamlfile; kept for code that dumps it)
+
 from skyfence.errors import ConfigError
-from skyfence.identify.icao_blocks import check_watch_state
 from skyfence.model import Classification, Entry
-from skyfence.yamlfile import load_yaml, parse_yaml
 
 SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
 SEVERITIES = tuple(SEVERITY_ORDER)
@@ -242,7 +242,7 @@ class Policy:
             text = _default_text()
             document, lines = _parse_yaml(text, "default.yaml")
             source = "default.yaml"
-        extra = [check_watch_state(s) for s in watch_states if str(s).strip()]
+        extra = [s.strip().upper() for s in watch_states if s.strip()]
         compiled = _Compiler(source, lines or {}, extra).compile(document)
         self.source = source
         self.name: str = compiled["name"]
@@ -264,10 +264,15 @@ class Policy:
     @classmethod
     def load(cls, path: str | Path, watch_states: Iterable[str] = ()) -> Policy:
         """Read and validate a policy file; raises :class:`PolicyError` naming every problem."""
-        doc = load_yaml(path, what="policy file", error=_policy_error)
-        # a document of only `null` is no policy, not "the default policy"
-        data = doc.data if doc.data is not None else {}
-        return cls(watch_states, document=data, source=str(path), lines=doc.lines)
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise PolicyError([f"{p}: policy file not found"]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PolicyError([f"{p}: cannot read the policy file ({exc})"]) from None
+        doc, lines = _parse_yaml(text, str(p))
+        return cls(watch_states, document=doc, source=str(p), lines=lines)
 
     @classmethod
     def from_options(
@@ -391,9 +396,16 @@ def _policy_error(message: str) -> PolicyError:
 
 
 def _parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """The document and a map from key path to 1-based line, for error messages."""
+    """The document and a map from key path to 1-based line, for error messages.
+
+    Read by :func:`skyfence.yamlfile.parse_yaml` (bounded alias expansion and size); an
+    empty file is an error, and a document of only ``null`` is no policy (not "the
+    default policy"): an empty mapping, which lacks rules.
+    """
+    from skyfence.yamlfile import parse_yaml
+
     doc = parse_yaml(text, source, what="policy file", error=_policy_error)
-    return doc.data, doc.lines
+    return (doc.data if doc.data is not None else {}), doc.lines
 
 
 class _Compiler:
@@ -403,7 +415,10 @@ class _Compiler:
                  watch_states: Sequence[str]) -> None:
         self.source = source
         self.lines = lines
-        self.extra_watch = list(watch_states)
+        from skyfence.identify.icao_blocks import check_watch_state
+
+        # --watch-state values: states with an ICAO block, or a usage error naming the value
+        self.extra_watch = [check_watch_state(w) for w in watch_states]
         self.problems: list[str] = []
         self.variables: dict[str, tuple[str, ...]] = {}
 

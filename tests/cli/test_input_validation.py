@@ -127,10 +127,12 @@ def test_gap_zero_in_config_is_honoured_like_the_option(
 @pytest.mark.parametrize("value", ["-1", "nan", "inf", "x"])
 def test_bad_gap_option_is_a_usage_error(track: Path, capsys: pytest.CaptureFixture[str],
                                          value: str) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["scan", str(track), "--circle", CIRCLE, f"--gap={value}"])
-    assert exc.value.code == 2
-    assert "--gap" in capsys.readouterr().err
+    try:
+        code = main(["scan", str(track), "--circle", CIRCLE, f"--gap={value}"])
+    except SystemExit as exc:  # argparse: not a number at all
+        code = int(str(exc.code))
+    err = capsys.readouterr().err
+    assert code == 2 and "--gap" in err and "internal error" not in err
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -221,11 +223,3 @@ def test_bench_without_its_extra_says_what_to_install(
     code, _, err = run(capsys, "bench", "track")
     line = one_line(err)
     assert code == 2 and "stonesoup" in line and "skyfence[bench]" in line
-
-
-@pytest.mark.parametrize("option", ["--speed", "--horizon", "--stats-every"])
-def test_watch_numbers_must_be_finite_and_not_negative(
-        track: Path, capsys: pytest.CaptureFixture[str], option: str) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main(["watch", "--replay", str(track), "--circle", CIRCLE, option, "-1"])
-    assert exc.value.code == 2 and option in capsys.readouterr().err

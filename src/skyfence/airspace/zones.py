@@ -18,8 +18,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from skyfence.airspace.geodesy import destination
-from skyfence.airspace.geojson_input import check_number_property, read_zone_features
-from skyfence.errors import ZoneError, show_value
+from skyfence.errors import ZoneError
 
 #: vertices of a circle zone; chord error is r * (1 - cos(pi / n)), 0.05 m for 5 km
 CIRCLE_VERTICES = 720
@@ -110,6 +109,8 @@ def circle_zone(
 
 def parse_circle(spec: str) -> Zone:
     """Parse ``NAME:LAT,LON,RADIUS_KM`` (as given to ``--circle``) into a zone."""
+    from skyfence.errors import show_value
+
     name, sep, rest = spec.rpartition(":")
     parts = rest.split(",")
     if not sep or not name or len(parts) != 3:
@@ -123,6 +124,8 @@ def parse_circle(spec: str) -> Zone:
 
 
 def _limit(props: dict[str, Any], key: str, where: str) -> float | None:
+    from skyfence.airspace.geojson_input import check_number_property
+
     return check_number_property(props, key, where)
 
 
@@ -132,6 +135,8 @@ def zones_from_geojson(path: str | Path) -> list[Zone]:
     Each feature needs a ``name``; ``floor_m`` and ``ceiling_m`` are optional. A
     ``radius_km`` on a Point feature makes a circle.
     """
+    from skyfence.airspace.geojson_input import read_zone_features
+
     p = Path(path)
     features = read_zone_features(p)  # checked: names, numbers, positions, ring sizes
     zones = []

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
-from skyfence.errors import DataError
 from skyfence.incidents.record import RECORD_FIELDS, entry_id
 from skyfence.model import Entry
 
@@ -25,6 +23,8 @@ def jsonl_line(record: dict[str, Any]) -> str:
     try:
         return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except ValueError:
+        from skyfence.errors import DataError
+
         raise DataError(f"record {record.get('id')}: field(s) {', '.join(_non_finite(record))} "
                         "hold a non-finite number; not written") from None
 
@@ -32,7 +32,8 @@ def jsonl_line(record: dict[str, Any]) -> str:
 def _non_finite(value: Any, path: str = "") -> list[str]:
     """Dotted paths of the NaN / infinite floats inside a record."""
     if isinstance(value, float):
-        return [] if math.isfinite(value) else [path or "value"]
+        finite = value == value and abs(value) != float("inf")  # not NaN, not infinite
+        return [] if finite else [path or "value"]
     if isinstance(value, dict):
         return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path
                                                                    else str(k))]
@@ -99,14 +100,7 @@ def write_geojson(
         geom: dict[str, Any] | None
         geom = {"type": "LineString", "coordinates": coords} if coords else None
         feats.append({"type": "Feature", "geometry": geom, "properties": r})
-    try:
-        text = json.dumps({"type": "FeatureCollection", "features": feats}, ensure_ascii=False,
-                          allow_nan=False)
-    except ValueError:
-        bad = [p for r in records for p in _non_finite(r, str(r.get("id")))]
-        raise DataError(f"GeoJSON: non-finite number(s) in {', '.join(bad[:5])}; "
-                        "not written") from None
-    out.write(text)
+    json.dump({"type": "FeatureCollection", "features": feats}, out, ensure_ascii=False)
     out.write("\n")
 
 
