@@ -192,8 +192,6 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     from skyfence.scanning.inputs import expand_inputs
     from skyfence.sources.tabular import ColumnMap
 
-    if args.scheduler is not None:
-        _check_scheduler(args.scheduler)
     zones, policy, gap = _scan_setup(args)
     cmap = ColumnMap.parse(args.columns) if args.columns else None
     paths = expand_inputs(args.inputs)
@@ -214,6 +212,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 
+            if args.scheduler is not None:
+                _check_scheduler(args.scheduler)
             result = scan_dask(paths, opts, scheduler=args.scheduler, workers=args.workers)
         else:
             if args.scheduler:
