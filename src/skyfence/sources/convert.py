@@ -137,12 +137,15 @@ def to_number(col: pd.Series) -> tuple[FloatArray, BoolArray]:
                 bad[i] = True
     if is_text.any():
         idx = np.flatnonzero(is_text)
-        t = pd.Series(obj[idx], dtype=object).str.strip()
-        blank = ((t == "") | (t.str.lower() == "nan")).to_numpy(bool)
-        parsed = pd.to_numeric(t.where(~blank, None), errors="coerce")
+        # to_numeric allows surrounding blanks; only texts it cannot read are looked at
+        parsed = pd.to_numeric(pd.Series(obj[idx], dtype=object), errors="coerce")
         vals = np.asarray(parsed, dtype=np.float64)
         num[idx] = vals
-        bad[idx[~blank & np.isnan(vals)]] = True
+        unread = idx[np.isnan(vals)]
+        if len(unread):
+            t = pd.Series(obj[unread], dtype=object).str.strip().str.lower()
+            blank = ((t == "") | (t == "nan")).to_numpy(bool)
+            bad[unread[~blank]] = True
     return num, bad
 
 

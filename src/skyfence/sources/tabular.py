@@ -162,7 +162,9 @@ class _Checker:
         if not mask.any():
             return
         first = int(np.flatnonzero(mask)[0])
-        err = self.error(first, fld, what, _NO_VALUE if values is None else values[first])
+        shown = _NO_VALUE if values is None else (
+            values.iloc[first] if isinstance(values, pd.Series) else values[first])
+        err = self.error(first, fld, what, shown)
         if self.on_error != "skip":
             raise err
         self.bad = mask if self.bad is None else (self.bad | mask)
@@ -255,7 +257,7 @@ def normalize_table(
     out: dict[str, Any] = {}
     for src, (dst, factor) in sorted(cmap.items(), key=lambda kv: _ORDER.index(kv[1][0])):
         col = df[src]
-        raw = col.to_numpy(dtype=object)
+        raw = col  # the values as given, shown in messages
         if dst == "time":
             vals, bad = to_unix_seconds(col)
             chk.flag(bad, dst, "time is not a number or an ISO 8601 time:", raw)
