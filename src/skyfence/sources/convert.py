@@ -142,10 +142,13 @@ def to_number(col: pd.Series) -> tuple[FloatArray, BoolArray]:
         vals = np.asarray(parsed, dtype=np.float64)
         num[idx] = vals
         unread = idx[np.isnan(vals)]
-        if len(unread):
-            t = pd.Series(obj[unread], dtype=object).str.strip().str.lower()
-            blank = ((t == "") | (t == "nan")).to_numpy(bool)
-            bad[unread[~blank]] = True
+        if len(unread):  # blanks and "nan" are missing; " inf " is read once stripped
+            t = pd.Series(obj[unread], dtype=object).str.strip()
+            low = t.str.lower()
+            blank = ((low == "") | (low == "nan")).to_numpy(bool)
+            again = np.asarray(pd.to_numeric(t, errors="coerce"), dtype=np.float64)
+            num[unread] = again
+            bad[unread[~blank & np.isnan(again)]] = True
     return num, bad
 
 
