@@ -14,7 +14,6 @@ from typing import Any
 import pandas as pd
 
 from skyfence.airspace.zones import Zone, resolve_zones
-from skyfence.config import check_gap_s
 from skyfence.errors import UsageError
 from skyfence.incidents.record import RECORD_FIELDS
 from skyfence.policy import Policy
@@ -128,6 +127,8 @@ def scan(
         source = [source]
     if on_error not in ("abort", "skip"):
         raise UsageError(f"on_error={on_error!r}: one of 'abort', 'skip'")
+    from skyfence.config import check_gap_s
+
     try:
         gap_s = check_gap_s(gap_s)
     except (TypeError, ValueError) as exc:
