@@ -44,7 +44,6 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from skyfence.errors import ConfigError
-from skyfence.yamlfile import load_yaml
 
 SEVERITIES = ("info", "warning", "critical")
 CATEGORIES = ("airliner", "jet", "propeller", "helicopter", "drone", "balloon", "unknown")
@@ -405,6 +404,8 @@ def parse_scenario(data: Any, file: str = "<scenario>", base: Path | None = None
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file (read with the limits of :mod:`yamlfile`)."""
+    from skyfence.yamlfile import load_yaml
+
     p = Path(path)
     doc = load_yaml(p, what="scenario file", error=lambda m: ScenarioError(m))
     return parse_scenario(doc.data, str(p), p.parent)

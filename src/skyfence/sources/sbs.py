@@ -35,7 +35,6 @@ import pyarrow.csv as pacsv
 
 from skyfence.errors import InputError
 from skyfence.sources._state import FPM_TO_MS, FT_TO_M, KT_TO_MS, LastKnown, empty_messages
-from skyfence.sources.ranges import outside
 
 OnError = Literal["abort", "skip"]
 
@@ -208,6 +207,8 @@ class SbsParser:
             values[name] = num * factor
         out_of_range = (np.abs(values["lat"]) > 90) | (np.abs(values["lon"]) > 180)
         bad |= self._check(out_of_range, numbers, bad, "lat")
+        from skyfence.sources.ranges import outside
+
         bad |= self._check(outside("time", seconds), numbers, bad, "generated_time")
         for name in ("altitude", "ground_speed", "track", "vertical_rate"):
             bad |= self._check(outside(_CONTRACT_FIELD[name], values[name]), numbers, bad, name)
@@ -327,6 +328,8 @@ def _fast_messages(good: list[str]) -> dict[str, np.ndarray] | None:
     lat, lon = values["lat"], values["lon"]
     if ((np.abs(lat) > 90) | (np.abs(lon) > 180) | (np.isnan(lat) != np.isnan(lon))).any():
         return None
+    from skyfence.sources.ranges import outside
+
     if any(outside(_CONTRACT_FIELD[name], v).any() for name, v in values.items()) \
             or outside("time", day + secs).any():
         return None  # an implausible value: the line-by-line path names it
