@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["skyfence.errors", "skyfence.sources.ranges", "skyfence.sources.fields",
+MODULES = ["skyfence.messages", "skyfence.sources.ranges", "skyfence.sources.fields",
            "skyfence.sources.convert", "skyfence.api", "skyfence.identify.icao_blocks"]
 
 

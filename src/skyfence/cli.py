@@ -436,7 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except SkyfenceError as exc:
-        from skyfence.errors import one_line
+        from skyfence.messages import one_line
 
         print(f"skyfence: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
@@ -448,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless debugging
         if os.environ.get("SKYFENCE_DEBUG"):
             raise
-        from skyfence.errors import one_line
+        from skyfence.messages import one_line
 
         print(f"skyfence: internal error: {type(exc).__name__}: {one_line(str(exc), 300)} "
               "(set SKYFENCE_DEBUG=1 for a traceback)", file=sys.stderr)

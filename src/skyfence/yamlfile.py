@@ -29,7 +29,8 @@ from typing import Any
 
 import yaml
 
-from skyfence.errors import ConfigError, one_line, show_value
+from skyfence.errors import ConfigError
+from skyfence.messages import one_line, show_value
 
 __all__ = [
     "MAX_YAML_BYTES",

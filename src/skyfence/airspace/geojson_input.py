@@ -18,7 +18,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from skyfence.errors import ZoneError, one_line, show_value
+from skyfence.errors import ZoneError
+from skyfence.messages import one_line, show_value
 
 __all__ = ["MAX_ZONE_NAME_CHARS", "check_number_property", "read_zone_features"]
 

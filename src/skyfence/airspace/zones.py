@@ -109,7 +109,7 @@ def circle_zone(
 
 def parse_circle(spec: str) -> Zone:
     """Parse ``NAME:LAT,LON,RADIUS_KM`` (as given to ``--circle``) into a zone."""
-    from skyfence.errors import show_value
+    from skyfence.messages import show_value
 
     name, sep, rest = spec.rpartition(":")
     parts = rest.split(",")

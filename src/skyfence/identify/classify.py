@@ -34,8 +34,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from skyfence.errors import InputError, one_line, show_value
+from skyfence.errors import InputError
 from skyfence.identify.icao_blocks import parse_icao24, state_of
+from skyfence.messages import one_line, show_value
 from skyfence.model import Classification
 
 KT = 1852.0 / 3600.0

@@ -495,7 +495,8 @@ def check_watch_state(code: str) -> str:
     >>> check_watch_state("rus")
     'RUS'
     """
-    from skyfence.errors import SkyfenceError, UsageError, show_value
+    from skyfence.errors import SkyfenceError, UsageError
+    from skyfence.messages import show_value
 
     text = str(code).strip().upper()
     if text in REGISTRATION_STATES:

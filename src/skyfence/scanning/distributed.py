@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from skyfence.errors import UsageError, one_line
+from skyfence.errors import UsageError
+from skyfence.messages import one_line
 from skyfence.model import OBSERVATION_COLUMNS, Entry
 from skyfence.scanning.engine import (
     ScanOptions,

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from skyfence.errors import InputError, UsageError, one_line, show_value
+from skyfence.errors import InputError, UsageError
+from skyfence.messages import one_line, show_value
 from skyfence.model import make_observations
 from skyfence.sources import ranges
 from skyfence.sources.convert import to_flag, to_number, to_unix_seconds
