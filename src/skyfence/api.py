@@ -36,7 +36,20 @@ from skyfence.scanning.engine import (
 from skyfence.scanning.inputs import expand_inputs
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks, normalize_table
 
-__all__ = ["ScanResult", "iter_batches", "run_scan", "scan"]
+__all__ = ["RESULT_DTYPES", "ScanResult", "iter_batches", "run_scan", "scan"]
+
+#: column -> dtype of the DataFrame :func:`scan` returns, also when it has no rows (so
+#: ``df[df.violation]`` and column selections work on an empty result); the columns
+#: are the incident record's fields (``shared/contract``)
+RESULT_DTYPES: dict[str, Any] = {
+    "id": object, "zone": object, "zone_kind": object, "track": object, "icao24": object,
+    "callsign": object, "entered_at": "datetime64[ns, UTC]", "entry_interpolated": bool,
+    "exited_at": "datetime64[ns, UTC]", "last_inside_at": "datetime64[ns, UTC]",
+    "duration_s": "float64", "max_depth_m": "float64", "entry_point": object,
+    "exit_point": object, "min_altitude_m": "float64", "max_altitude_m": "float64",
+    "observations": "int64", "classification": object, "violation": bool,
+    "severity": object, "reasons": object, "protocol": object,
+}
 
 
 def _zones_of(zones: Any) -> list[Zone]:
@@ -120,6 +133,14 @@ def scan(
     """
     if isinstance(source, (str, Path)):
         source = [source]
+    if on_error not in ("abort", "skip"):
+        raise UsageError(f"on_error={on_error!r}: one of 'abort', 'skip'")
+    from skyfence.config import check_gap_s
+
+    try:
+        gap_s = check_gap_s(gap_s)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"gap_s: {exc}") from None
     cmap = ColumnMap.parse(columns) if isinstance(columns, str) else columns
     opts = ScanOptions(zones=_zones_of(zones), policy=Policy.from_options(watch_states),
                        gap_s=gap_s, columns=cmap, on_error=on_error_mode(on_error))
@@ -128,7 +149,16 @@ def scan(
     else:
         result = scan_files(expand_inputs(source), opts)
     recs = [r for r in result.records if all_entries or r["violation"]]
-    df = pd.DataFrame(recs, columns=list(RECORD_FIELDS))
+    return records_frame(recs)
+
+
+def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """Incident records as a DataFrame with :data:`RESULT_DTYPES` columns, rows or not.
+
+    >>> records_frame([]).dtypes["violation"]
+    dtype('bool')
+    """
+    df = pd.DataFrame(list(records), columns=list(RECORD_FIELDS))
     for col in ("entered_at", "exited_at", "last_inside_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
-    return df
+    return df.astype({c: t for c, t in RESULT_DTYPES.items() if c in df.columns})

@@ -200,7 +200,15 @@ def _scan_setup(args: argparse.Namespace) -> tuple[list[Any], Any, float]:
     zones = resolve_zones(cfg.zones + args.zone, cfg.zones_files + args.zones_file,
                           cfg.circles + args.circle)
     policy = Policy.from_options(cfg.watch_states + args.watch_state, args.policy or cfg.policy)
-    gap = args.gap if args.gap is not None else (cfg.gap_s or 300.0)
+    # --gap replaces the file's gap_s; 0 is a gap like any other (every fix its own track)
+    if args.gap is not None:
+        from skyfence.config import check_gap_s
+
+        try:
+            check_gap_s(args.gap)
+        except ValueError as exc:
+            raise UsageError(f"--gap {args.gap}: {exc}") from None
+    gap = args.gap if args.gap is not None else (cfg.gap_s if cfg.gap_s is not None else 300.0)
     return zones, policy, gap
 
 
@@ -244,6 +252,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 
+            if args.scheduler is not None:
+                _check_scheduler(args.scheduler)
             result = scan_dask(paths, opts, scheduler=args.scheduler, workers=args.workers)
         else:
             if args.scheduler:
@@ -528,14 +538,58 @@ def _cmd_policy_check(args: argparse.Namespace) -> int:
     return policy_check_main(args.file)
 
 
+#: a Dask scheduler address: [PROTOCOL://]HOST:PORT
+_SCHEDULER = r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})"
+
+
+def _check_scheduler(spec: str) -> None:
+    if spec.startswith("inproc://"):  # a scheduler inside this process (tests, notebooks)
+        return
+    import re
+
+    m = re.fullmatch(_SCHEDULER, spec)
+    if m is None or not 0 < int(m.group(1)) < 65536:
+        raise UsageError(f"--scheduler {spec[:60]!r}: expected an address such as "
+                         "tcp://HOST:8786")
+
+
+#: optional package -> the extra that installs it
+_EXTRA_OF = {"stonesoup": "bench", "rs1090": "feeds", "pyModeS": "feeds", "asterix": "radar",
+             "dask": "dask", "distributed": "dask"}
+
+
+#: benchmark -> (package, extra) its baselines need
+_BENCH_NEEDS = {"track": (("stonesoup", "bench"),),
+                "decode": (("rs1090", "feeds"), ("pyModeS", "feeds"))}
+
+
+def _installed(package: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     import importlib
     import json
 
     from skyfence.benchmarks import render
 
+    for package, extra in _BENCH_NEEDS.get(args.name, ()):
+        if not _installed(package):
+            raise UsageError(f"bench {args.name} needs {package}, which is not installed: "
+                             f"pip install 'skyfence[{extra}]'")
     module = importlib.import_module(f"skyfence.benchmarks.{args.name}")
-    rec = module.run(json=args.json)
+    try:
+        rec = module.run(json=args.json)
+    except ImportError as exc:  # a baseline lives in an optional extra
+        missing = (getattr(exc, "name", None) or "").split(".")[0]
+        extra = _EXTRA_OF.get(missing, "bench")
+        raise UsageError(f"bench {args.name} needs {missing or 'a package'}, which is not "
+                         f"installed: pip install 'skyfence[{extra}]'") from None
     print(json.dumps(rec) if args.json else render(rec))
     return 0
 
@@ -569,7 +623,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except SkyfenceError as exc:
-        print(f"skyfence: error: {exc}", file=sys.stderr)
+        from skyfence.messages import one_line
+
+        print(f"skyfence: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("skyfence: interrupted", file=sys.stderr)
@@ -579,7 +635,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless debugging
         if os.environ.get("SKYFENCE_DEBUG"):
             raise
-        print(f"skyfence: internal error: {type(exc).__name__}: {exc} "
+        from skyfence.messages import one_line
+
+        print(f"skyfence: internal error: {type(exc).__name__}: {one_line(str(exc), 300)} "
               "(set SKYFENCE_DEBUG=1 for a traceback)", file=sys.stderr)
         return 3
 

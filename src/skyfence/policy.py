@@ -396,32 +396,21 @@ def default_policy_path() -> Path:
     return Path(str(resources.files("skyfence").joinpath("policies/default.yaml")))
 
 
+def _policy_error(message: str) -> PolicyError:
+    return PolicyError([message])
+
+
 def _parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """The document and a map from key path to 1-based line, for error messages."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PolicyError([f"{where}: not valid YAML ({problem})"]) from None
-    lines: dict[tuple[Any, ...], int] = {}
+    """The document and a map from key path to 1-based line, for error messages.
 
-    def walk(n: Any, path: tuple[Any, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = (*path, k.value)
-                lines[key] = k.start_mark.line + 1
-                walk(v, key)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                lines[(*path, i)] = v.start_mark.line + 1
-                walk(v, (*path, i))
+    Read by :func:`skyfence.yamlfile.parse_yaml` (bounded alias expansion and size); an
+    empty file is an error, and a document of only ``null`` is no policy (not "the
+    default policy"): an empty mapping, which lacks rules.
+    """
+    from skyfence.yamlfile import parse_yaml
 
-    if node is not None:
-        walk(node, ())
-    return doc, lines
+    doc = parse_yaml(text, source, what="policy file", error=_policy_error)
+    return (doc.data if doc.data is not None else {}), doc.lines
 
 
 class _Compiler:
@@ -431,7 +420,10 @@ class _Compiler:
                  watch_states: Sequence[str]) -> None:
         self.source = source
         self.lines = lines
-        self.extra_watch = list(watch_states)
+        from skyfence.identify.icao_blocks import check_watch_state
+
+        # --watch-state values: states with an ICAO block, or a usage error naming the value
+        self.extra_watch = [check_watch_state(w) for w in watch_states]
         self.problems: list[str] = []
         self.variables: dict[str, tuple[str, ...]] = {}
 

@@ -162,8 +162,9 @@ def test_empty_file_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 1 and "no rows" in err
     code, _, err = run(capsys, "scan", str(header), "--circle", "nonsense")
     assert code == 2 and "--circle" in err
+    # a missing input is a data error (exit 1), in scan as in watch --replay
     code, _, err = run(capsys, "scan", str(tmp_path / "missing.csv"), "--circle", CIRCLE)
-    assert code == 2 and "not found" in err
+    assert code == 1 and "not found" in err
 
 
 def test_traffic_column_names_in_feet_are_mapped(tmp_path: Path,

@@ -250,7 +250,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
                                              chunk_rows=plan.chunk_rows, rejects=rejects)
             else:
                 yield from iter_file_batches(p, fmt=opts.input_format, on_error=opts.on_error,
-                                             ref=opts.ref)
+                                             ref=opts.ref, rejects=rejects)
 
     groups = _row_groups(paths) if opts.input_format in ("auto", "parquet") else None
     total = sum(groups) if groups is not None else None

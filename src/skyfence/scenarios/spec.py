@@ -42,7 +42,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
-import yaml
 
 from skyfence.errors import ConfigError
 from skyfence.vocab import CATEGORIES, SEVERITIES
@@ -409,18 +408,9 @@ def parse_scenario(data: Any, file: str = "<scenario>", base: Path | None = None
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file."""
+    """Read and validate a scenario YAML file (read with the limits of :mod:`yamlfile`)."""
+    from skyfence.yamlfile import load_yaml
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("scenario file not found", file=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read ({exc})", file=str(p)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"not valid YAML{line}", file=str(p)) from None
-    return parse_scenario(data, str(p), p.parent)
+    doc = load_yaml(p, what="scenario file", error=lambda m: ScenarioError(m))
+    return parse_scenario(doc.data, str(p), p.parent)

@@ -117,6 +117,7 @@ class ModeSDecoder(ABC):
         rows = self._decode_rows(list(frames), t.tolist()) if frames else []
         self.stats.messages += len(rows)
         obs = self.state.apply(_rows_to_messages(rows))
+        self.stats.rejected += self.state.pop_implausible()  # implausible values, counted
         self.stats.positions += len(obs)
         if len(t):
             self._sweep(float(t.max()))

@@ -74,6 +74,9 @@ _NUMERIC = {
     "lon": 1.0,
     "vertical_rate": FPM,
 }
+#: SBS numeric field -> the contract field whose plausible range it must lie in
+_CONTRACT_FIELD = {"altitude": "altitude", "ground_speed": "velocity", "track": "heading",
+                   "lat": "lat", "lon": "lon", "vertical_rate": "vertrate"}
 #: Other SBS record types that are valid but carry no aircraft message.
 _OTHER_TYPES = frozenset({"SEL", "ID", "AIR", "STA", "CLK"})
 _TRANSMISSION_TYPES = frozenset("12345678")
@@ -180,6 +183,7 @@ class SbsParser:
         if fast is not None:
             self.stats.messages += len(good)
             obs = self.state.apply(fast)
+            self._count_implausible()
             self.stats.positions += len(obs)
             return obs
         cols = dict(zip(SBS_FIELDS, zip(*(s.split(",") for s in good), strict=True), strict=True))
@@ -208,6 +212,11 @@ class SbsParser:
             values[name] = num * factor
         out_of_range = (np.abs(values["lat"]) > 90) | (np.abs(values["lon"]) > 180)
         bad |= self._check(out_of_range, numbers, bad, "lat")
+        from skyfence.sources.ranges import outside
+
+        bad |= self._check(outside("time", seconds), numbers, bad, "generated_time")
+        for name in ("altitude", "ground_speed", "track", "vertical_rate"):
+            bad |= self._check(outside(_CONTRACT_FIELD[name], values[name]), numbers, bad, name)
         one_sided = np.isnan(values["lat"]) != np.isnan(values["lon"])
         bad |= self._check(one_sided, numbers, bad, "lon")
 
@@ -234,8 +243,16 @@ class SbsParser:
         }
         self.stats.messages += int(ok.sum())
         obs = self.state.apply(messages)
+        self._count_implausible()
         self.stats.positions += len(obs)
         return obs
+
+    def _count_implausible(self) -> None:
+        """Messages with a value outside its plausible range are malformed (counted)."""
+        n = self.state.pop_implausible()
+        if n:
+            self.stats.malformed += n
+            self.stats.malformed_by_field["implausible value"] += n
 
     def _times(self, dates: tuple[str, ...], times: tuple[str, ...]) -> np.ndarray:
         """Unix seconds of SBS date and time fields read in ``tz`` (NaN when unreadable)."""
@@ -312,6 +329,11 @@ def _fast_messages(good: list[str]) -> dict[str, np.ndarray] | None:
     lat, lon = values["lat"], values["lon"]
     if ((np.abs(lat) > 90) | (np.abs(lon) > 180) | (np.isnan(lat) != np.isnan(lon))).any():
         return None
+    from skyfence.sources.ranges import outside
+
+    if any(outside(_CONTRACT_FIELD[name], v).any() for name, v in values.items()) \
+            or outside("time", day + secs).any():
+        return None  # an implausible value: the line-by-line path names it
 
     def text(name: str) -> np.ndarray:
         col = pc.utf8_trim_whitespace(tbl[name])
