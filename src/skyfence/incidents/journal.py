@@ -103,6 +103,11 @@ class IncidentJournal:
         self.recorder.follow(event["track"], until)
 
     # ------------------------------------------------------------------- clock
+    def flush(self) -> None:
+        """Write what is held in memory (fixes for dossiers)."""
+        if self.recorder is not None:
+            self.recorder.flush()
+
     def now(self, feed_now: float) -> float:
         """The timer clock: the feed's time in a replay, the wall clock live."""
         return feed_now if self.feed_clock else self.wall_clock()
@@ -129,6 +134,8 @@ class IncidentJournal:
         """Ask for the dossier of every critical incident of this feed that has none and
         is over: closed, or every entry ended before ``ended_before`` (None: ended at
         all, at shutdown). The number asked for."""
+        if self.recorder is not None:  # the dossier worker reads the fixes from the store
+            self.recorder.flush()
         over = sa.and_(INCIDENTS.c.open_entries == 0, INCIDENTS.c.last_exited_at.is_not(None))
         if ended_before is not None:
             over = sa.and_(over, INCIDENTS.c.last_exited_at <= ended_before)

@@ -6,8 +6,10 @@ does not know which track will enter until it does, so :class:`ObservationRecord
 keeps the last 10 minutes of every batch in memory (a queue of batches, dropped as they
 age: memory grows with the feed's rate times 10 minutes, about 60 MB at 1,000
 positions/s) and, once a track has an incident, writes its buffered fixes and then its
-new ones to the store until 10 minutes after its last exit. Rows are inserted in one
-statement per batch; a fix already stored (a replay after a restart) is skipped.
+new ones to the store until 10 minutes after its last exit. Rows are written every
+:data:`FLUSH_S` seconds of feed time (or 2,000 rows) in one statement, and on
+:meth:`ObservationRecorder.flush`; a fix already stored (a replay after a restart) is
+skipped. A crash loses at most the last :data:`FLUSH_S` seconds of fixes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ from skyfence.incidents.store import IncidentStore
 
 __all__ = ["ObservationRecorder", "read_observations"]
 
+#: feed seconds between writes of the fixes of followed tracks
+FLUSH_S = 10.0
+FLUSH_ROWS = 2000
+
 _COLUMNS = ("time", "lat", "lon", "altitude", "velocity", "heading", "vertrate", "callsign",
             "squawk", "onground")
 
@@ -37,6 +43,9 @@ class ObservationRecorder:
         self._recent: deque[tuple[float, pd.DataFrame]] = deque()
         #: track -> feed time until which its fixes are stored (inf: inside now)
         self._until: dict[str, float] = {}
+        self._pending: list[pd.DataFrame] = []
+        self._pending_rows = 0
+        self._flushed_at = -np.inf
         self.rows_stored = 0
 
     def follow(self, track: str, until: float) -> None:
@@ -45,8 +54,8 @@ class ObservationRecorder:
         first = track not in self._until
         self._until[track] = max(self._until.get(track, -np.inf), until)
         if first and self._recent:
-            frames = [f.loc[f["icao24"].to_numpy(object) == track] for _, f in self._recent]
-            self._write(pd.concat([f for f in frames if len(f)] or [frames[0].iloc[:0]]))
+            for _, f in self._recent:
+                self._hold(f.loc[f["icao24"].to_numpy(object) == track])
 
     def add(self, batch: pd.DataFrame | None, now: float) -> None:
         """One watcher batch: buffer it, store the fixes of followed tracks."""
@@ -54,31 +63,45 @@ class ObservationRecorder:
             self._recent.popleft()
         for t in [t for t, u in self._until.items() if u < now]:
             del self._until[t]
-        if batch is None or not len(batch):
-            return
-        self._recent.append((float(batch["time"].max()), batch))
-        if self._until:
-            ids = batch["icao24"].to_numpy(object)
-            hit = np.isin(ids, list(self._until))
-            if hit.any():
-                self._write(batch.loc[hit])
+        if batch is not None and len(batch):
+            self._recent.append((float(batch["time"].max()), batch))
+            if self._until:
+                hit = np.isin(batch["icao24"].to_numpy(object), list(self._until))
+                if hit.any():
+                    self._hold(batch.loc[hit])
+        if self._pending_rows >= FLUSH_ROWS or (self._pending and
+                                                now - self._flushed_at >= FLUSH_S):
+            self._flushed_at = now
+            self.flush()
 
-    def _write(self, frame: pd.DataFrame) -> None:
-        if not len(frame):
+    def _hold(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self._pending.append(frame)
+            self._pending_rows += len(frame)
+
+    def flush(self) -> None:
+        """Write the fixes held so far."""
+        if not self._pending:
             return
-        rows = _rows(frame)
+        frames, self._pending, self._pending_rows = self._pending, [], 0
+        rows = _rows(frames)
         with self.store.transaction() as conn:
             self.rows_stored += self.store.insert_new(conn, OBSERVATIONS, rows)
 
 
-def _rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _rows(frames: list[pd.DataFrame]) -> list[dict[str, Any]]:
     """Observation rows as the table stores them (NaN and empty strings as NULL)."""
-    out: dict[str, list[Any]] = {"track": frame["icao24"].astype(str).tolist()}
+    n = sum(len(f) for f in frames)
+
+    def column(c: str) -> np.ndarray:
+        return np.concatenate([f[c].to_numpy() for f in frames])
+
+    out: dict[str, list[Any]] = {"track": [str(v) for v in column("icao24").tolist()]}
     for c in _COLUMNS:
-        if c not in frame.columns:
-            out[c] = [None] * len(frame)
+        if any(c not in f.columns for f in frames):
+            out[c] = [None] * n
             continue
-        col = frame[c].to_numpy()
+        col = column(c)
         if col.dtype.kind == "f":
             out[c] = [None if v != v else float(v) for v in col.tolist()]
         elif c == "onground":

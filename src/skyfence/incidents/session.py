@@ -128,6 +128,7 @@ class WatchSession:
         """Ask for due dossiers, drain the outbox and the dossier worker, say what is
         left, close the store."""
         try:
+            self.journal.flush()
             if self.dossiers is not None:
                 self.journal.request_dossiers(None)
                 self.dossiers.notify()
