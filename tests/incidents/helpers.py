@@ -71,3 +71,46 @@ def _normalized(data: pd.DataFrame) -> pd.DataFrame:
     from skyfence.sources.tabular import normalize_table
 
     return normalize_table(data)
+
+
+class Receiver:
+    """A webhook receiver on a fixed loopback port that can be down (nothing listens:
+    connection refused) or up (answers ``status``, 204 by default), recording what it got:
+    ``(headers, body)`` per request."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}/hook"
+        self.got: list[tuple[dict[str, str], bytes]] = []
+        self.status = 204
+        self._server: Any = None
+
+    def up(self) -> None:
+        import http.server
+        import threading
+
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.got.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(outer.status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def down(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def events(self) -> list[dict[str, Any]]:
+        import json
+
+        return [json.loads(b) for _, b in self.got]
