@@ -149,12 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[TextIO]:
+def _output(path: str | None, append: bool = False) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
     try:
-        f = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        f = open(path, "a" if append else "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"-o {path}: cannot write ({exc.strerror})") from None
     with f:
@@ -348,7 +348,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     zones, policy, gap = _scan_setup(args)
     ref = _latlon(args.ref, "--ref")
     stop = threading.Event()
-    with _output(args.output) as out:
+    # with a store, -o is appended to: a restart sends only what the last run had not
+    with _output(args.output, append=args.store is not None) as out:
         sinks: list[Any] = [JsonlSink(out) if args.format == "jsonl" else ConsoleSink(out)]
         session = _store_session(args, zones, policy, gap, sinks[0])
         # with a store, webhooks go out from its outbox (the session's senders)
