@@ -9,6 +9,7 @@ that the fixes are in both zones is checked with GEOS directly, not with skyfenc
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -117,7 +118,7 @@ def test_union_length_against_a_brute_force_grid() -> None:
 def track(icao: str, waypoints: list[tuple[float, float]], t0: float = 1.7e9,
           step_s: float = 10.0, n_per_leg: int = 60) -> pd.DataFrame:
     lon, lat = [], []
-    for (x0, y0), (x1, y1) in zip(waypoints[:-1], waypoints[1:], strict=True):
+    for (x0, y0), (x1, y1) in itertools.pairwise(waypoints):
         f = np.arange(n_per_leg) / n_per_leg
         lon.extend(x0 + f * (x1 - x0))
         lat.extend(y0 + f * (y1 - y0))

@@ -114,7 +114,7 @@ def test_a_sink_down_for_an_hour_loses_nothing(store_url: str) -> None:
     attempts; every later alert then goes at its first try."""
     attempts: list[float] = []
     with IncidentStore.open(store_url) as store:
-        watcher, journal = store_watcher(store, sinks=["flaky"])
+        watcher, _ = store_watcher(store, sinks=["flaky"])
         n_alerts = len(replay(watcher, crossing("R0001", 0.0)))
         clock = FakeClock(time.time() + 1.0)  # every row is due at the start
         start = clock()
@@ -146,7 +146,7 @@ def test_a_sink_down_for_an_hour_loses_nothing(store_url: str) -> None:
     assert attempts[:67] == pytest.approx(expected, abs=1e-6)
     assert attempts[66] == pytest.approx(3603.5)
     assert attempts[67:] == pytest.approx([3603.5] * (n_alerts - 1))  # nothing lost
-    assert OUTBOX_BACKOFF == Backoff(first_s=0.5, max_s=60.0)
+    assert Backoff(first_s=0.5, max_s=60.0) == OUTBOX_BACKOFF
 
 
 def test_a_refused_alert_is_rejected_and_the_next_ones_go_on(store_url: str) -> None:
