@@ -58,17 +58,20 @@ class ObservationRecorder:
                 self._hold(f.loc[f["icao24"].to_numpy(object) == track])
 
     def add(self, batch: pd.DataFrame | None, now: float) -> None:
-        """One watcher batch: buffer it, store the fixes of followed tracks."""
+        """One watcher batch: buffer it, store the fixes of followed tracks (up to each
+        track's ``until``)."""
+        if batch is not None and len(batch):
+            self._recent.append((float(batch["time"].max()), batch))
+            if self._until:
+                ids = batch["icao24"].to_numpy(object)
+                limit = pd.Series(self._until, dtype=np.float64).reindex(ids).to_numpy()
+                hit = batch["time"].to_numpy(np.float64) <= limit  # NaN: not followed
+                if hit.any():
+                    self._hold(batch.loc[hit])
         while self._recent and self._recent[0][0] < now - self.pad_s:
             self._recent.popleft()
         for t in [t for t, u in self._until.items() if u < now]:
             del self._until[t]
-        if batch is not None and len(batch):
-            self._recent.append((float(batch["time"].max()), batch))
-            if self._until:
-                hit = np.isin(batch["icao24"].to_numpy(object), list(self._until))
-                if hit.any():
-                    self._hold(batch.loc[hit])
         if self._pending_rows >= FLUSH_ROWS or (self._pending and
                                                 now - self._flushed_at >= FLUSH_S):
             self._flushed_at = now
