@@ -85,12 +85,15 @@ def escalate_due(store: IncidentStore, origin: str, now: float, sinks: Sequence[
 
 
 def _escalation(conn: sa.Connection, st: Any, at: float) -> dict[str, Any]:
-    """The escalation alert: the incident's latest entry record, the incident, the step."""
-    rec = conn.execute(sa.select(ENTRIES.c.record)
-                       .where(ENTRIES.c.incident_id == st.incident_id)
-                       .order_by(ENTRIES.c.entered_at.desc()).limit(1)).scalar_one()
+    """The escalation alert: the latest entry record in the zone that names the incident,
+    the incident, the step."""
+    incident = incident_view(conn, st.incident_id)
+    rows = conn.execute(sa.select(ENTRIES.c.zone, ENTRIES.c.record)
+                        .where(ENTRIES.c.incident_id == st.incident_id)
+                        .order_by(ENTRIES.c.entered_at.desc())).all()
+    rec = next((r.record for r in rows if r.zone == incident["zone"]), rows[0].record)
     payload: dict[str, Any] = {**json.loads(rec), "event": "escalation",
-                               "incident": incident_view(conn, st.incident_id),
+                               "incident": incident,
                                "step": {"n": st.n, "step": st.text, "after_s": st.after_s,
                                         "due_at": iso_time(st.due_at),
                                         "escalated_at": iso_time(at)}}
