@@ -29,14 +29,16 @@ def crossing(track: str, start_s: float, *, lat: float = 59.0, lon0: float = 24.
     """Fixes every ``step_s`` along the parallel ``lat`` from ``lon0`` to ``lon1`` (and back,
     ``legs`` times in all), the first at ``T0 + start_s``; a radar-only id is
     non-cooperative (critical under the default policy)."""
-    lons = []
+    lons, headings = [], []
     for k in range(legs):
         a, b = (lon0, lon1) if k % 2 == 0 else (lon1, lon0)
         lons.append(np.linspace(a, b, n, endpoint=(k == legs - 1)))
+        headings.append(np.full(len(lons[-1]), 90.0 if b > a else 270.0))
     lon = np.concatenate(lons)
     t = T0 + start_s + step_s * np.arange(len(lon))
     return pd.DataFrame({"time": t, "icao24": track, "lat": lat, "lon": lon,
-                         "baroaltitude": 3000.0, "velocity": 200.0})
+                         "baroaltitude": 3000.0, "velocity": 200.0,
+                         "heading": np.concatenate(headings)})
 
 
 def store_watcher(store: IncidentStore, origin: str = "replay:test", *,

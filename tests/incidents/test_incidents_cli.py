@@ -167,3 +167,52 @@ def test_live_timers_run_on_the_wall_clock(tmp_path: Path) -> None:
         (esc,) = live.advance(0.0)
         assert esc["step"]["n"] == 4
         assert parse_iso(esc["step"]["escalated_at"]) == pytest.approx(due + 0.25, abs=1e-3)
+
+
+def test_early_warnings_are_stored_and_alerted_without_an_incident(tmp_path: Path) -> None:
+    from skyfence.service.watch import Watcher
+
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        _, journal = store_watcher(store)
+        watcher = Watcher(_.zones, journal=journal, approach_horizon_s=300.0)
+        out = [e for _, e in replay(watcher, crossing("R0001", 0.0))]
+        (approach,) = [e for e in out if e["event"] == "approach"]
+        assert "incident" not in approach and approach["idempotency_key"]
+        with store.engine.connect() as conn:
+            from skyfence.incidents.schema import ALERTS
+
+            rows = conn.execute(sa.select(ALERTS.c.event, ALERTS.c.incident_id)
+                                .order_by(ALERTS.c.seq)).all()
+    assert [r.event for r in rows] == [e["event"] for e in out]
+    assert [r.incident_id for r in rows if r.event == "approach"] == [None]
+
+
+def test_a_store_that_stays_away_stops_the_watcher_with_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import skyfence.incidents.journal as journal_mod
+    from skyfence.alerts.retry import Backoff
+    from skyfence.errors import StoreError
+
+    monkeypatch.setattr(journal_mod, "STORE_RETRY", Backoff(0.001, 0.002))
+    calls = {"n": 0}
+    real = journal_mod.record_alert
+
+    def flaky(*args: Any, **kw: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] <= 3:  # away for a moment: retried
+            raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
+        return real(*args, **kw)
+
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        watcher, _ = store_watcher(store)
+        monkeypatch.setattr(journal_mod, "record_alert", flaky)
+        out = [e for _, e in replay(watcher, crossing("R0001", 0.0))]
+        assert out[0]["event"] == "entry" and calls["n"] > 3
+
+        def away(*args: Any, **kw: Any) -> Any:
+            raise sa.exc.OperationalError("INSERT", {}, Exception("could not connect"))
+
+        monkeypatch.setattr(journal_mod, "record_alert", away)
+        w2, _ = store_watcher(store, origin="replay:other")
+        with pytest.raises(StoreError, match=r"--store sqlite:///.*: cannot write \(could not "):
+            replay(w2, crossing("R0002", 5000.0))

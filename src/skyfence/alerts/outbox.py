@@ -102,11 +102,14 @@ def sink_states(store: IncidentStore, sinks: Sequence[str] | None = None,
             st = out.setdefault(sink, DeliveryState(sink))
             setattr(st, state, getattr(st, state) + int(n))
             st.attempts += int(attempts or 0)
-        errors = conn.execute(
-            sa.select(OUTBOX.c.sink, OUTBOX.c.last_error)
-            .where(OUTBOX.c.state == "pending", OUTBOX.c.last_error.is_not(None))
-            .where(OUTBOX.c.sink.in_(list(out)))
-            .order_by(OUTBOX.c.alert_seq)).all()
+        eq = (sa.select(OUTBOX.c.sink, OUTBOX.c.last_error)
+              .where(OUTBOX.c.state == "pending", OUTBOX.c.last_error.is_not(None))
+              .where(OUTBOX.c.sink.in_(list(out)))
+              .order_by(OUTBOX.c.alert_seq))
+        if incident_id is not None:
+            eq = eq.join(ALERTS, ALERTS.c.seq == OUTBOX.c.alert_seq).where(
+                ALERTS.c.incident_id == incident_id)
+        errors = conn.execute(eq).all()
     for sink, err in errors:
         if out[sink].last_error is None:
             out[sink].last_error = err

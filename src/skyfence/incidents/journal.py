@@ -18,11 +18,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 
+from skyfence.alerts.retry import Backoff
+from skyfence.errors import StoreError
 from skyfence.evidence.observations import PAD_S
 from skyfence.evidence.timefmt import parse_iso
 from skyfence.incidents.recorder import ObservationRecorder
@@ -81,8 +83,9 @@ class IncidentJournal:
     def record(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         """Store ``event`` and queue its alert; the payload sinks get, or None for a
         repeat."""
-        payload = record_alert(self.store, self.run, event, self.sinks,
-                               feed_at=_feed_time(event), now=self.wall_clock())
+        payload = _retrying(lambda: record_alert(self.store, self.run, event, self.sinks,
+                                                 feed_at=_feed_time(event),
+                                                 now=self.wall_clock()), self.store)
         if payload is None:
             self.repeats += 1
             return None
@@ -120,8 +123,9 @@ class IncidentJournal:
         now = self.now(feed_now)
         out: list[dict[str, Any]] = []
         if self._next_due is not None and now >= self._next_due:
-            out = escalate_due(self.store, self.run.origin, now, self.sinks,
-                               feed_clock=self.feed_clock, wall_now=self.wall_clock())
+            out = _retrying(lambda: escalate_due(self.store, self.run.origin, now, self.sinks,
+                                                 feed_clock=self.feed_clock,
+                                                 wall_now=self.wall_clock()), self.store)
             self._next_due = next_due(self.store, self.run.origin)
             if out:
                 self.on_queued()
@@ -152,6 +156,29 @@ class IncidentJournal:
             log.info("dossier asked for %d critical incident(s)", n)
             self._on_dossier()
         return n
+
+
+T = TypeVar("T")
+#: how a write that the database refused (connection lost, PostgreSQL restarting, SQLite
+#: busy beyond its timeout) is tried again before the watcher gives up: about 30 s
+STORE_RETRY = Backoff(first_s=0.25, max_s=8.0)
+STORE_ATTEMPTS = 7
+
+
+def _retrying(write: Callable[[], T], store: IncidentStore) -> T:
+    """Run a store write, retrying when the database is away for a moment; a
+    :class:`StoreError` naming the store when it stays away (no alert can leave
+    uncommitted, so the watcher stops rather than alert from memory)."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            return write()
+        except sa.exc.OperationalError as exc:
+            if attempt == STORE_ATTEMPTS:
+                reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                raise StoreError(f"--store {store.shown}: cannot write ({reason})") from None
+            log.warning("incident store: write failed (%s); trying again", exc.orig)
+            time.sleep(STORE_RETRY.delay_s(attempt))
+    raise AssertionError("unreachable")
 
 
 def _feed_time(event: Mapping[str, Any]) -> float | None:
