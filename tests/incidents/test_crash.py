@@ -81,7 +81,21 @@ def logical(e: dict[str, Any]) -> tuple[Any, ...]:
     return (e["event"], e["id"], *extra)
 
 
-def test_kill_minus_9_mid_incursion_then_restart(tmp_path: Path, store_url: str) -> None:
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """The alerts of an uninterrupted replay into a fresh store, by key."""
+    d = tmp_path_factory.mktemp("reference")
+    ref_store = str(d / "reference.sqlite")
+    ref = watch(incursion_csv(d), ref_store, d / "ref.jsonl",
+                f"http://127.0.0.1:{free_port()}/x", "0", d / "ref-stderr.txt")
+    assert ref.wait(240) == 0
+    with IncidentStore.open(ref_store) as store, store.engine.connect() as conn:
+        return {k: json.loads(p) for k, p in conn.execute(
+            sa.select(ALERTS.c.key, ALERTS.c.payload))}
+
+
+def test_kill_minus_9_mid_incursion_then_restart(
+        tmp_path: Path, store_url: str, reference: dict[str, dict[str, Any]]) -> None:
     csv = incursion_csv(tmp_path)
     receiver = Receiver(free_port())
     receiver.up()
@@ -121,15 +135,8 @@ def test_kill_minus_9_mid_incursion_then_restart(tmp_path: Path, store_url: str)
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert {e["idempotency_key"] for e in lines} == set(stored)
     # the same alerts as a replay that was never interrupted
-    ref_store = str(tmp_path / "reference.sqlite")
-    ref = watch(csv, ref_store, tmp_path / "ref.jsonl", f"http://127.0.0.1:{free_port()}/x",
-                "0", tmp_path / "ref-stderr.txt")
-    assert ref.wait(240) == 0
-    with IncidentStore.open(ref_store) as store, store.engine.connect() as conn:
-        ref_alerts = {k: json.loads(p) for k, p in conn.execute(
-            sa.select(ALERTS.c.key, ALERTS.c.payload))}
     mine = {k for k, e in stored.items() if e["event"] in FINAL}
-    theirs = {k for k, e in ref_alerts.items() if e["event"] in FINAL}
+    theirs = {k for k, e in reference.items() if e["event"] in FINAL}
     assert mine == theirs
     assert Counter(e["event"] for e in stored.values() if e["event"] in FINAL) == \
         {"entry": 1, "escalation": 2, "exit": 1}
