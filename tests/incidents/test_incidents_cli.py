@@ -216,3 +216,26 @@ def test_a_store_that_stays_away_stops_the_watcher_with_one_line(
         w2, _ = store_watcher(store, origin="replay:other")
         with pytest.raises(StoreError, match=r"--store sqlite:///.*: cannot write \(could not "):
             replay(w2, crossing("R0002", 5000.0))
+
+
+def test_show_gives_the_deepest_point_from_the_stored_fixes(
+        two_incidents: tuple[str, list[dict[str, Any]]],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Reference: the zone is a 10 km circle around (59.0, 25.0) and R0001 flies along
+    59.0 N through its centre, so its deepest fix is the one nearest the centre, at a
+    depth of 10 km minus its geodesic distance to the centre (pyproj; the 720-gon's
+    chord error is 0.05 m)."""
+    from pyproj import Geod
+
+    store, events = two_incidents
+    iid = next(e for e in events if e["track"] == "R0001")["incident"]["id"]
+    code, out, _ = run(capsys, "incidents", "show", iid, "--store", store, "--format", "json")
+    assert code == 0
+    dp = json.loads(out)["deepest_point"]
+    fixes = crossing("R0001", 0.0)
+    k = int((fixes["lon"] - 25.0).abs().idxmin())
+    assert (dp["lat"], dp["lon"]) == (59.0, round(float(fixes["lon"][k]), 6))
+    _, _, d = Geod(ellps="WGS84").inv(25.0, 59.0, float(fixes["lon"][k]), 59.0)
+    assert dp["depth_m"] == pytest.approx(10_000.0 - d, abs=0.5)
+    exit_rec = next(e for e in events if e["event"] == "exit" and e["track"] == "R0001")
+    assert dp["depth_m"] == pytest.approx(exit_rec["max_depth_m"], abs=0.1)

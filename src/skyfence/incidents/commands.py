@@ -247,7 +247,12 @@ def render_detail(d: dict[str, Any]) -> str:
              f"{'(inside)' if r['open_entries'] else r['last_exited_at']}",
              f"inside    {_duration(r['inside_s'])} in {r['crossings']} crossing(s); deepest "
              f"{r['max_depth_m'] / 1000:.2f} km (entry {r['deepest_entry']})",
-             f"origin    {r['origin']}", "", "entries:"]
+             f"origin    {r['origin']}"]
+    dp = d.get("deepest_point")
+    if dp is not None:
+        lines.insert(-1, f"deepest   {dp['depth_m'] / 1000:.2f} km at {dp['lat']:.5f}, "
+                         f"{dp['lon']:.5f} ({dp['time']})")
+    lines += ["", "entries:"]
     for e in d["entries"]:
         lines.append(f"  {e['id']}  {e['zone']:6} {e['entered_at']} -> {e['exited_at'] or '-':24}"
                      f" {_duration(e['duration_s']):>12}  {e['max_depth_m'] / 1000:7.2f} km  "

@@ -25,7 +25,8 @@ from skyfence.incidents.schema import (
 )
 from skyfence.incidents.store import IncidentStore
 
-__all__ = ["INCIDENT_FIELDS", "IncidentRecord", "incident_detail", "incident_records"]
+__all__ = ["INCIDENT_FIELDS", "IncidentRecord", "deepest_point", "incident_detail",
+           "incident_records"]
 
 INCIDENT_FIELDS = (
     "id", "state", "zone", "zone_kind", "also_in", "track", "icao24", "callsign",
@@ -165,9 +166,37 @@ def incident_detail(store: IncidentStore, incident_id: str) -> dict[str, Any]:
                       "rejected": s.rejected, "attempts": s.attempts,
                       "last_error": s.last_error}
                      for s in sink_states(store, incident_id=incident_id)],
+        "deepest_point": deepest_point(store, incident_id),
         "dossier": None if dossier is None else {
             "state": dossier.state, "path": dossier.path,
             "statement_sha256": dossier.statement_sha256, "error": dossier.error,
             "requested_at": iso_time(dossier.requested_at),
             "built_at": iso_time(dossier.built_at)},
     }
+
+
+def deepest_point(store: IncidentStore, incident_id: str) -> dict[str, Any] | None:
+    """Where the incident went deepest: the deepest inside fix of its deepest entry
+    (time, position, depth), from the fixes the store holds (a watched incident); None
+    when it holds none (a scanned incident: ``dossier build`` reads them again)."""
+    from skyfence.evidence.trackfacts import track_facts
+    from skyfence.incidents.dossiers import zone_from_store
+    from skyfence.incidents.recorder import read_observations
+
+    with store.engine.connect() as conn:
+        entry = conn.execute(sa.select(ENTRIES).join(
+            INCIDENTS, INCIDENTS.c.deepest_entry == ENTRIES.c.id)
+            .where(INCIDENTS.c.id == incident_id)).first()
+        if entry is None:
+            return None
+        obs = read_observations(store, entry.track, entry.entered_at, entry.last_inside_at)
+        if not len(obs):
+            return None
+        zone = zone_from_store(conn, entry.zone_sha256, entry.zone)
+    facts = track_facts(obs, zone, json.loads(entry.record))
+    if facts.deepest is None:
+        return None
+    i = facts.deepest
+    return {"entry": entry.id, "time": iso_time(float(facts.time[i])),
+            "lat": round(float(facts.lat[i]), 6), "lon": round(float(facts.lon[i]), 6),
+            "depth_m": round(float(facts.signed_distance_m[i]), 1)}
