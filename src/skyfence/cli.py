@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--memory", default="2G", metavar="SIZE",
                    help="memory budget of the scan, e.g. 2G (default) or 512M: larger "
                         "inputs are partitioned on disk")
+    from skyfence.incidents.session import STORE_HELP, add_store_options
+
+    s.add_argument("--store", nargs="?", const="", metavar="PATH_OR_URL", help=STORE_HELP)
     _add_zone_options(s)
     s.set_defaults(func=_cmd_scan)
 
@@ -125,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--input-format", default="auto", metavar="FMT",
                    help="format of --replay: auto, csv, parquet, sbs, beast, raw")
     w.add_argument("--columns", metavar="MAP", help="column mapping of a tabular --replay file")
+    add_store_options(w)
     _add_zone_options(w)
     w.set_defaults(func=_cmd_watch)
 
@@ -161,18 +165,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_eval)
 
     from skyfence.evidence.commands import add_evidence_commands
+    from skyfence.incidents.commands import add_incident_commands
 
     add_evidence_commands(sub, lambda parser: _add_zone_options(parser, output=False))
+    add_incident_commands(sub)
     return p
 
 
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[TextIO]:
+def _output(path: str | None, append: bool = False) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
     try:
-        f = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        f = open(path, "a" if append else "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"-o {path}: cannot write ({exc.strerror})") from None
     with f:
@@ -259,9 +265,14 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             if args.scheduler:
                 raise UsageError("--scheduler needs --engine dask")
             result = scan_files(paths, opts)
-    records = (r for r in result.records if args.all_entries or r["violation"])
+    records = [r for r in result.records if args.all_entries or r["violation"]]
     with _output(args.output) as out:
         write_records(args.format, records, result.entries, out)
+    if args.store is not None:  # the reported records, grouped into incidents
+        from skyfence.incidents.session import store_scan
+
+        print("skyfence: " + store_scan(args, zones=zones, policy=policy, gap_s=gap,
+                                        paths=paths, records=records), file=sys.stderr)
     if result.rejects.count:
         print(f"skyfence: {result.rejects.summary()}; first: {result.rejects.examples[0]}",
               file=sys.stderr)
@@ -362,6 +373,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     _seconds(args.speed, "--speed")
     _seconds(args.horizon, "--horizon")
     drain_s = _seconds(args.webhook_drain, "--webhook-drain")
+    dossier_drain_s = _seconds(args.dossier_drain, "--dossier-drain")
     urls = [_webhook_url(u) for u in args.webhook]
     live = [(kind, *_host_port(spec, f"--{kind}")) for kind in ("sbs", "beast", "raw")
             for spec in getattr(args, kind)]
@@ -384,19 +396,26 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     sites = [RadarSite.parse(r) for r in args.radar]
     radar = RadarStage(sites) if (udp or args.asterix) else None
     stop = threading.Event()
-    with _output(args.output) as out:
+    # with a store, -o is appended to: a restart sends only what the last run had not
+    with _output(args.output, append=args.store is not None) as out:
         sinks: list[Any] = [JsonlSink(out) if args.format == "jsonl" else ConsoleSink(out)]
-        hooks = [WebhookSink(u) for u in urls]
+        session = _store_session(args, zones, policy, gap, sinks[0])
+        # with a store, webhooks go out from its outbox (the session's senders)
+        hooks = [] if session else [WebhookSink(u, secret=_webhook_secret(args)) for u in urls]
         sinks.extend(hooks)
         watcher = Watcher(zones, policy=policy, gap_s=gap, all_entries=args.all_entries,
-                          sinks=sinks, approach_horizon_s=args.horizon or None,
-                          military_db=_military_db(args), radar=radar)
+                          sinks=[] if session else sinks,
+                          approach_horizon_s=args.horizon or None,
+                          military_db=_military_db(args), radar=radar,
+                          journal=session.journal if session else None)
         if replays:
             batches, feed = _replay_source(args, ref, sites, stop), None
         else:
             feed = _live_source(live, udp, ref, sites, args.date, stop, stats_every)
             batches = iter(feed)
         try:
+            if session is not None:  # the outbox senders (and dossier worker) from here on
+                session.start()
             _watch_loop(watcher, batches, feed, hooks, stop, stats_every)
         finally:  # every webhook event is accounted for, whatever ended the watch
             close_all(hooks, drain_s)
@@ -406,6 +425,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
                       f"delivered, {st.failed} failed after {h.attempts} attempts, "
                       f"{st.undelivered} undelivered (still queued at exit), {st.dropped} "
                       f"dropped (queue full); {st.retries} retries", file=sys.stderr)
+            if session is not None:  # pending alerts stay in the store for the next start
+                session.close(drain_s, dossier_drain_s)
     _feed_summary(watcher, feed)
     return 0
 
@@ -444,6 +465,28 @@ def _live_source(live: Sequence[tuple[str, str, int]], udp: Sequence[tuple[str, 
                         heartbeat_s=heartbeat, batch_messages=FEED_BATCH_MESSAGES)
              for kind, host, port in live]
     return LiveInputs(feeds, udp, sites=sites, date=date, stop=stop, heartbeat_s=heartbeat)
+
+
+def _store_session(args: argparse.Namespace, zones: Any, policy: Any, gap: float,
+                   output_sink: Any) -> Any:
+    """The incident store side of ``watch`` (None without ``--store``)."""
+    from skyfence.incidents.session import open_watch_session
+
+    if args.store is None:
+        if args.smtp or args.dossier_dir:
+            raise UsageError(f"{'--smtp' if args.smtp else '--dossier-dir'} needs --store")
+        return None
+    replays = [*args.replay, *args.asterix]
+    origin = ("replay:" + ",".join(os.path.abspath(p) for p in replays)) if replays else "live"
+    return open_watch_session(args, zones=zones, policy=policy, gap_s=gap,
+                              output_sink=output_sink, origin=origin,
+                              feed_clock=bool(replays))
+
+
+def _webhook_secret(args: argparse.Namespace) -> bytes | None:
+    from skyfence.incidents.session import _secret
+
+    return _secret(args.webhook_secret_file)
 
 
 def _watch_loop(watcher: Any, batches: Any, feed: Any, hooks: Sequence[Any],

@@ -8,7 +8,8 @@
     │   └── ZoneError       an unknown zone name or a bad zone definition
     └── DataError           bad input data (exit code 1)
         ├── InputError      a file, row and field that cannot be read
-        └── FeedError       a live feed that cannot be reached or understood
+        ├── FeedError       a live feed that cannot be reached or understood
+        └── StoreError      the incident store cannot be opened or written
 
 Every message is one line an operator can act on: it names the file, row and field
 where it can.
@@ -173,3 +174,7 @@ class ErrorPolicy:
         out = (self.skipped, self.errors)
         self.skipped, self.errors = 0, []
         return out
+
+
+class StoreError(DataError):
+    """The incident store cannot be opened, migrated or written."""

@@ -6,6 +6,9 @@ records as ``skyfence scan``), is judged by the policy, and becomes events: ``en
 (first inside position), ``update`` (depth or altitude changed noticeably), ``exit``
 (final record), ``approach`` (predicted entry) and, when the watcher stops, ``open`` for
 every entry still open. Events go to sinks: the console, a JSON Lines stream, webhooks.
+With an incident store (``journal``, :class:`~skyfence.incidents.journal.IncidentJournal`)
+each event is committed to the store first and its sinks are served from the store's
+outbox; the journal also runs the protocol timers (``escalation`` events) after each batch.
 
 The ``entry`` event is the alert that matters most, so it says everything known when
 it is raised, not only the crossing: the entry as it stands at the end of the batch
@@ -21,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +38,9 @@ from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
 from skyfence.service.track_memory import TrackMemory
 from skyfence.vocab import EMERGENCY_SQUAWKS
+
+if TYPE_CHECKING:
+    from skyfence.incidents.journal import IncidentJournal
 
 Sink = Callable[[dict[str, Any]], None]
 #: messages per feed batch: smaller batches alert sooner, larger ones sustain more input
@@ -77,8 +83,12 @@ class Watcher:
         approach_horizon_s: float | None = 300.0,
         military_db: Mapping[str, bool] | None = None,
         radar: RadarStage | None = None,
+        journal: IncidentJournal | None = None,
     ) -> None:
         self.zones = list(zones)
+        #: the incident store's side: events are stored (and queued for the sinks of its
+        #: outbox) before they are returned; None: events go to ``sinks`` directly
+        self.journal = journal
         self.pipeline = Pipeline(self.zones, policy=policy, military_db=military_db,
                                  radar=radar,
                                  options=PipelineOptions(gap_s=gap_s, updates=True))
@@ -129,6 +139,8 @@ class Watcher:
             for e in self.detector.expire(self._now, self.gap_s):
                 if self._wanted(e):
                     out.append(self._emit(e, received_at))
+        if self.journal is not None:  # protocol timers, fixes for dossiers
+            out.extend(self._fan_out(e) for e in self.journal.advance(self._now, batch))
         return [o for o in out if o]
 
     def _early_warnings(self) -> list[dict[str, Any]]:
@@ -226,6 +238,14 @@ class Watcher:
         return self._send({**rec, "event": e.kind})
 
     def _send(self, event: dict[str, Any]) -> dict[str, Any]:
+        if self.journal is not None:
+            stored = self.journal.record(event)
+            if stored is None:  # stored and alerted before (a feed replayed after a restart)
+                return {}
+            event = stored
+        return self._fan_out(event)
+
+    def _fan_out(self, event: dict[str, Any]) -> dict[str, Any]:
         kind = event["event"]
         self.stats.events[kind] = self.stats.events.get(kind, 0) + 1
         for sink in self.sinks:
