@@ -15,6 +15,8 @@ last fix is within 20 km of its boundary: the old rule warned for each of them.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -157,6 +159,26 @@ def test_a_silence_is_judged_against_the_tracks_own_interval(
     when = {w.track: t - w.at for t, w in dark}
     assert 60.0 <= when["4b0001"] < 70.0     # every 10 s: silent after 60 s
     assert 180.0 <= when["4b0007"] < 190.0   # every 30 s: silent after 6 x 30 s
+
+
+@pytest.mark.parametrize("latest_only", [False, True])
+def test_the_interval_is_the_tracks_not_how_often_it_is_looked_at(
+        warned: tuple[EarlyWarning, list[tuple[float, EarlyWarningEvent]]],
+        latest_only: bool) -> None:
+    # 4b0001 (a fix every 10 s) looked at once a minute: silent after 60 s all the same,
+    # whether the batches hold every fix or each track's latest with a message count
+    ew = EarlyWarning([STRIP], coverage=copy.deepcopy(warned[0].coverage))
+    data = CASES["4b0001"]
+    last = float(data["time"].iloc[-1])
+    got = []
+    for lo in np.arange(900.0, 1600.0, 60.0):
+        batch = data[(data["time"] >= lo) & (data["time"] < lo + 60.0)]
+        if latest_only and len(batch):
+            batch = batch.tail(1).assign(messages=len(batch))
+        got += [(lo + 60.0, w) for w in ew.update(batch, now=lo + 60.0)
+                if w.kind == "went_dark"]
+    assert [(w.track, w.at) for _, w in got] == [("4b0001", last)]
+    assert 60.0 <= got[0][0] - last < 120.0
 
 
 def test_each_silence_has_its_reason(

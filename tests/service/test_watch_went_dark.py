@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from skyfence.airspace.zones import Zone
@@ -49,26 +50,34 @@ ADSB = westbound("4b1812", np.arange(0.0, 200.0, 5.0), 59.25)
 RADAR = westbound("R0001", np.arange(1.0, 800.0, 4.0), 59.25 + 100.0 / M_LAT)
 
 
-def watch(radar_tracks: pd.DataFrame | None) -> list[dict[str, Any]]:
+def watch(radar_tracks: pd.DataFrame | None, slice_s: float = 5.0
+          ) -> list[tuple[float, dict[str, Any]]]:
+    """(feed time, event) of a watch fed ``slice_s`` of data at a time."""
     site = RadarSite(sac=1, sic=1, lat=59.4, lon=26.0)
     w = Watcher([ZONE], radar=RadarStage([site]), coverage=warm_coverage())
     events = []
-    for lo in np.arange(0.0, 900.0, 5.0):
-        def part(f: pd.DataFrame) -> pd.DataFrame:
-            return f[(f["time"] >= lo) & (f["time"] < lo + 5.0)]
-        events += w.process(part(ADSB), tracks=None if radar_tracks is None
-                            else part(radar_tracks), now=lo + 5.0)
-    return events + w.close()
+    for lo in np.arange(0.0, 900.0, slice_s):
+        events += [(lo + slice_s, e) for e in w.process(
+            part(ADSB, lo, slice_s), now=lo + slice_s,
+            tracks=None if radar_tracks is None else part(radar_tracks, lo, slice_s))]
+    return events + [(np.inf, e) for e in w.close()]
 
 
-def test_without_radar_the_silence_is_a_warning() -> None:
-    dark = [e for e in watch(None) if e["event"] == "went_dark"]
-    assert [(e["track"], e["severity"]) for e in dark] == [("4b1812", "warning")]
-    assert dark[0]["entered_at"] == "1970-01-01T00:03:15.000Z"  # the last fix, 195 s
+def part(f: pd.DataFrame, lo: float, slice_s: float) -> pd.DataFrame:
+    return f[(f["time"] >= lo) & (f["time"] < lo + slice_s)]
+
+
+@pytest.mark.parametrize("slice_s", [5.0, 30.0])
+def test_without_radar_the_silence_is_a_warning(slice_s: float) -> None:
+    dark = [(t, e) for t, e in watch(None, slice_s) if e["event"] == "went_dark"]
+    assert [(e["track"], e["severity"]) for _, e in dark] == [("4b1812", "warning")]
+    assert dark[0][1]["entered_at"] == "1970-01-01T00:03:15.000Z"  # the last fix, 195 s
+    # a message every 5 s: silent after 60 s, however many messages each look covers
+    assert 60.0 <= dark[0][0] - 195.0 < 60.0 + slice_s
 
 
 def test_with_radar_the_confirmed_went_dark_outranks_the_guess() -> None:
-    events = watch(RADAR)
+    events = [e for _, e in watch(RADAR)]
     assert [e for e in events if e["event"] == "went_dark"] == []
     entries = [e for e in events if e["event"] == "entry"]
     assert [(e["track"], e["icao24"], e["went_dark_at"], e["severity"]) for e in entries] == [

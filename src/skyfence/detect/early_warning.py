@@ -173,6 +173,20 @@ def _callsigns(df: pd.DataFrame) -> np.ndarray:
     return np.asarray(df["callsign"].to_numpy(), dtype=object)
 
 
+def _messages(ordered: pd.DataFrame, fixes: pd.DataFrame) -> np.ndarray:
+    """Per track of ``fixes`` (one row each, sorted like ``ordered``): how many messages
+    ``ordered`` holds of it, or the sum of its ``messages`` column (a caller that hands
+    over only each track's latest fix says there how many it stands for)."""
+    ids = ordered["icao24"].to_numpy(object)
+    if "messages" in ordered.columns:
+        n = ordered["messages"].to_numpy(np.float64, na_value=1.0)
+        per = pd.Series(n).groupby(ids, sort=True).sum()
+    else:
+        per = pd.Series(ids).value_counts()
+    got = per.reindex(fixes["icao24"].to_numpy(object)).to_numpy(np.float64)
+    return np.maximum(np.nan_to_num(got, nan=1.0), 1.0)
+
+
 def _take(values: np.ndarray, at: np.ndarray, missing: float) -> np.ndarray:
     """``values[at]``, with ``missing`` where ``at`` is -1 (not found)."""
     if len(values) == 0:
@@ -596,7 +610,7 @@ class EarlyWarning:
             fixes = last_fixes(ordered)
             out += self._approach(fixes)
             out += self.loitering(ordered)
-            self._remember(fixes)
+            self._remember(fixes, _messages(ordered, fixes))
         out += self._check_dark()
         self._expire()
         return out
@@ -626,9 +640,12 @@ class EarlyWarning:
         self._approaching |= predicted
         return fresh
 
-    def _remember(self, fixes: pd.DataFrame) -> None:
+    def _remember(self, fixes: pd.DataFrame, messages: np.ndarray) -> None:
         """Keep each track's latest fix, its running message interval and coverage cell;
-        teach the coverage model where transponder tracks pass and appear."""
+        teach the coverage model where transponder tracks pass and appear.
+
+        ``messages`` counts the fixes each latest fix closes (the interval since the
+        track's previous latest fix is shared among them)."""
         last = self._last
         ids = fixes["icao24"].astype(str).to_numpy(object)
         new = {c: fixes[c].to_numpy() for c in _FIX_COLUMNS if c in fixes.columns}
@@ -637,7 +654,7 @@ class EarlyWarning:
         known = at >= 0
         back = np.asarray(pd.Index(ids).isin(self._dark))  # heard again after a silence
         t = _col(fixes, "time")
-        dt = t - _take(last["time"].to_numpy(np.float64), at, np.nan)
+        dt = (t - _take(last["time"].to_numpy(np.float64), at, np.nan)) / messages
         old_iv = _take(last["interval_s"].to_numpy(np.float64), at, np.nan)
         running = np.where(np.isnan(old_iv), dt,
                            (1 - _INTERVAL_WEIGHT) * old_iv + _INTERVAL_WEIGHT * dt)

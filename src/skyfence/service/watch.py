@@ -148,6 +148,10 @@ class Watcher:
             data = pd.DataFrame({c: np.concatenate([b[c].to_numpy() for b in pending])
                                  for c in pending[0].columns})
             latest = data.sort_values("time", kind="stable").drop_duplicates("icao24", keep="last")
+            # how many messages each latest fix stands for: the went-dark rule measures
+            # each track's own message interval with it
+            latest = latest.assign(
+                messages=latest["icao24"].map(data["icao24"].value_counts()).to_numpy())
         out = []
         radar_seen = self._radar_identified()
         for w in self._early.update(latest, now=self._now):
