@@ -7,7 +7,7 @@ and south), at 10,000 m and at 700 m, 250 m/s, a fix every 10 s. So, by hand, ev
 ring are where half of the tracks begin or end (its edge); the ring inside it borders
 the edge; the cells 59-59.5 N, 25.5-27 E are inside good coverage at both altitudes,
 and nothing is known of other altitudes (1-9 km). An airfield at 59.1 N, 25.6 E sees
-15 low departures (the first 300 s) and 15 arrivals: in its cell 30 of about 70 tracks
+15 low departures (100-400 s) and 15 arrivals: in its cell 30 of about 70 tracks
 begin or end, so it is an edge in the low band, and so are its neighbours' surroundings.
 The watched zone is a strip 59.2-59.3 N across the whole box, so every test aircraft's
 last fix is within 20 km of its boundary: the old rule warned for each of them.
@@ -23,6 +23,7 @@ import pytest
 import shapely
 
 from skyfence.airspace.zones import Zone
+from skyfence.detect.coverage import CoverageModel
 from skyfence.detect.early_warning import (
     EarlyWarning,
     EarlyWarningConfig,
@@ -78,7 +79,8 @@ def background(seed: int = 7) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     frames, i = [], 0
     for k in range(15):
-        frames.append(fly(f"{0x3d0000 + k:06x}", 20.0 * k, *AIRFIELD, 270.0, 700.0, 40))
+        frames.append(fly(f"{0x3d0000 + k:06x}", 100.0 + 20.0 * k, *AIRFIELD, 270.0, 700.0,
+                          40))
         frames.append(westbound_until(f"{0x3d1000 + k:06x}", 100.0 + 40.0 * k, AIRFIELD[0],
                                       AIRFIELD[1], 700.0))
     for alt in (10_000.0, 700.0):
@@ -120,16 +122,24 @@ CASES = {
 }
 
 
-def replay(data: pd.DataFrame, ew: EarlyWarning, until: float
-           ) -> list[tuple[float, EarlyWarningEvent]]:
-    """Feed ``data`` in 10 s slices (empty ones too), as a watch does; (feed time, warning)."""
+def replay(data: pd.DataFrame, ew: EarlyWarning, until: float, *, start: float = 0.0,
+           slice_s: float = STEP_S) -> list[tuple[float, EarlyWarningEvent]]:
+    """Feed ``data`` in slices (empty ones too), as a watch does; (feed time, warning)."""
     data = data.sort_values("time", kind="stable", ignore_index=True)
     t = data["time"].to_numpy()
     out = []
-    for lo in np.arange(0.0, until, STEP_S):
-        batch = data.iloc[np.searchsorted(t, lo):np.searchsorted(t, lo + STEP_S)]
-        out += [(lo + STEP_S, w) for w in ew.update(batch, now=lo + STEP_S)]
+    for lo in np.arange(start, until, slice_s):
+        batch = data.iloc[np.searchsorted(t, lo):np.searchsorted(t, lo + slice_s)]
+        out += [(lo + slice_s, w) for w in ew.update(batch, now=lo + slice_s)]
     return out
+
+
+def talker(t0: float, t1: float) -> pd.DataFrame:
+    """Someone the receivers keep hearing (a helicopter hovering in the box's corner):
+    the feed is alive."""
+    t = np.arange(t0, t1, STEP_S)
+    return make_observations(time=t, icao24=["4c0000"] * t.size, lat=np.full(t.size, 58.6),
+                             lon=np.full(t.size, 25.1), altitude=np.full(t.size, 300.0))
 
 
 @pytest.fixture(scope="module")
@@ -168,13 +178,15 @@ def test_the_interval_is_the_tracks_not_how_often_it_is_looked_at(
     # 4b0001 (a fix every 10 s) looked at once a minute: silent after 60 s all the same,
     # whether the batches hold every fix or each track's latest with a message count
     ew = EarlyWarning([STRIP], coverage=copy.deepcopy(warned[0].coverage))
-    data = CASES["4b0001"]
-    last = float(data["time"].iloc[-1])
+    data = pd.concat([CASES["4b0001"], talker(900.0, 1600.0)], ignore_index=True)
+    last = float(CASES["4b0001"]["time"].iloc[-1])
     got = []
     for lo in np.arange(900.0, 1600.0, 60.0):
         batch = data[(data["time"] >= lo) & (data["time"] < lo + 60.0)]
         if latest_only and len(batch):
-            batch = batch.tail(1).assign(messages=len(batch))
+            n = batch["icao24"].value_counts()
+            batch = batch.groupby("icao24").tail(1)
+            batch = batch.assign(messages=batch["icao24"].map(n).to_numpy())
         got += [(lo + 60.0, w) for w in ew.update(batch, now=lo + 60.0)
                 if w.kind == "went_dark"]
     assert [(w.track, w.at) for _, w in got] == [("4b0001", last)]
@@ -209,9 +221,37 @@ def test_the_learned_coverage_matches_the_construction(
     assert not ew.coverage.covered(lat.ravel(), lon.ravel(), np.full(lat.size, 5_000.0)).any()
 
 
+def test_a_feed_outage_is_not_transponders_going_dark(
+        warned: tuple[EarlyWarning, list[tuple[float, EarlyWarningEvent]]]) -> None:
+    # two minutes without a single message, in the middle of the busy background (the
+    # watch looks every 5 s): nobody went dark, whoever the feed brings back first
+    data = background()
+    t = data["time"].to_numpy()
+    data = data[(t >= 600.0) & ((t < 800.0) | (t >= 920.0))]
+    ew = EarlyWarning([STRIP], coverage=copy.deepcopy(warned[0].coverage))
+    starts = box_counts(ew.coverage)[:, 1].sum()
+    got = replay(data, ew, 1100.0, start=600.0, slice_s=5.0)
+    assert [w.track for _, w in got if w.kind == "went_dark"] == []
+    # every track had begun before 600 s: those heard when the watch starts and when
+    # the feed comes back were already flying, they begin nowhere
+    assert box_counts(ew.coverage)[:, 1].sum() == starts
+    # taken for silences (no feed rule), the same hole warns of many aircraft
+    ew = EarlyWarning([STRIP], EarlyWarningConfig(feed_gap_s=np.inf),
+                      copy.deepcopy(warned[0].coverage))
+    got = replay(data, ew, 1100.0, start=600.0, slice_s=5.0)
+    assert len({w.track for _, w in got if w.kind == "went_dark"}) >= 10
+
+
+def box_counts(model: CoverageModel) -> np.ndarray:
+    """Passages, starts and ends of every cell of the box, at both altitudes."""
+    lat, lon = np.meshgrid(np.arange(58.625, 60.0, 0.25), np.arange(25.125, 27.5, 0.25))
+    alt = np.repeat([10_000.0, 700.0], lat.size)
+    return model.counts(model.keys(np.tile(lat.ravel(), 2), np.tile(lon.ravel(), 2), alt))
+
+
 def test_a_cold_model_warns_of_nothing() -> None:
     ew = EarlyWarning([STRIP])
-    got = replay(CASES["4b0001"], ew, 1600.0)
+    got = replay(pd.concat([CASES["4b0001"], talker(0.0, 1600.0)]), ew, 1600.0)
     assert [w for _, w in got if w.kind == "went_dark"] == []
     # without the coverage question (the zone rule alone) the same silence warns
     alone = went_dark(CASES["4b0001"].tail(1), [STRIP], EarlyWarningConfig().dark_distance_m)

@@ -46,7 +46,9 @@ def warm_coverage() -> CoverageModel:
     return m
 
 
-ADSB = westbound("4b1812", np.arange(0.0, 200.0, 5.0), 59.25)
+#: the aircraft, and another one the receivers keep hearing (the feed is alive)
+ADSB = pd.concat([westbound("4b1812", np.arange(0.0, 200.0, 5.0), 59.25),
+                  westbound("4b1813", np.arange(0.0, 900.0, 5.0), 58.9)], ignore_index=True)
 RADAR = westbound("R0001", np.arange(1.0, 800.0, 4.0), 59.25 + 100.0 / M_LAT)
 
 

@@ -88,6 +88,10 @@ class EarlyWarningConfig:
     landing_alt_m: float = 3_000.0
     #: went dark: ... when it sinks faster than this, m/s
     landing_sink_ms: float = 1.0
+    #: went dark: no transponder message at all for this long (or for 3 times as long as
+    #: between two looks at the feed, when they are farther apart) is the feed
+    #: (receivers, network) failing, not transponders: silences count from its return
+    feed_gap_s: float = 30.0
     #: a silence longer than this breaks a loitering run; state is dropped after it
     gap_s: float = 300.0
 
@@ -405,18 +409,22 @@ def went_dark(
 
 def silence_explained(
     silent: pd.DataFrame, now: float, coverage: CoverageModel,
-    config: EarlyWarningConfig | None = None,
+    config: EarlyWarningConfig | None = None, since: np.ndarray | None = None,
 ) -> np.ndarray:
     """Why each silent track's silence is not suspicious; ``""`` where it is.
 
     ``silent`` holds the last fix of each silent track (``time``, ``icao24``, ``lat``,
-    ``lon``, ``altitude``, ``vertrate``) and ``now`` is the feed time of the judgement.
-    The first reason that applies is given:
+    ``lon``, ``altitude``, ``velocity``, ``heading``, ``vertrate``) and ``now`` is the
+    feed time of the judgement. ``since`` is when the receivers could first have
+    noticed each silence (default: the last fix; later when the feed itself was down
+    after it, and the track is then followed by dead reckoning to that time). The
+    first reason that applies is given:
 
     - ``"no transponder"``: the id is not an ICAO address (a radar track);
     - ``"landing"``: descending faster than ``landing_sink_ms`` below ``landing_alt_m``;
-    - ``"outside good coverage"``: the last fix is not in good coverage
-      (:meth:`CoverageModel.covered`: at its edge, outside it, or too little evidence);
+    - ``"outside good coverage"``: the last fix, or the position reached by ``since``,
+      is not in good coverage (:meth:`CoverageModel.covered`: at its edge, outside it,
+      or too little evidence);
     - ``"left the covered band"``: the altitude reached by ``now`` at the last vertical
       rate (never below 0) is not in good coverage at that place.
 
@@ -436,14 +444,20 @@ def silence_explained(
         return why
     lat, lon = _col(silent, "lat"), _col(silent, "lon")
     alt, vz, t = _col(silent, "altitude"), _col(silent, "vertrate"), _col(silent, "time")
-    alt_now = np.maximum(alt + np.nan_to_num(vz) * np.maximum(now - t, 0.0), 0.0)
+    climb = np.nan_to_num(vz)
+    lead_s = np.zeros(n) if since is None else np.maximum(np.asarray(since) - t, 0.0)
+    lon1, lat1 = rhumb_destination(lon, lat, np.nan_to_num(_col(silent, "heading")),
+                                   np.nan_to_num(_col(silent, "velocity")) * lead_s)
+    alt1 = np.maximum(alt + climb * lead_s, 0.0)
+    alt_now = np.maximum(alt + climb * np.maximum(now - t, 0.0), 0.0)
     with np.errstate(invalid="ignore"):
         landing = (alt < cfg.landing_alt_m) & (vz <= -cfg.landing_sink_ms)
     rules = [
         (~parse_icao24(_ids(silent))[1], "no transponder"),
         (landing, "landing"),
-        (~coverage.covered(lat, lon, alt), "outside good coverage"),
-        (~coverage.covered(lat, lon, alt_now), "left the covered band"),
+        (~(coverage.covered(lat, lon, alt) & coverage.covered(lat1, lon1, alt1)),
+         "outside good coverage"),
+        (~coverage.covered(lat1, lon1, alt_now), "left the covered band"),
     ]
     for hit, reason in reversed(rules):  # the first rule that applies wins
         why[hit] = reason
@@ -587,6 +601,11 @@ class EarlyWarning:
         self._approaching: set[tuple[str, str]] = set()
         self._dark: set[str] = set()
         self.now = -np.inf
+        #: feed time of the latest transponder message, of the first after the latest
+        #: feed gap, and the usual time between the latest messages of two looks
+        self._heard_at = -np.inf
+        self._feed_back_at = -np.inf
+        self._look_s = np.nan
 
     @property
     def tracks(self) -> int:
@@ -663,9 +682,21 @@ class EarlyWarning:
                                   _col(fixes, "altitude"))
         new["cell"] = cell
         coop = parse_icao24(ids)[1]
+        if coop.any():
+            step = float(t[coop].max()) - self._heard_at
+            if np.isfinite(step) and np.isnan(self._look_s):
+                self._look_s = step  # the first two looks set the pace
+            elif step > self._feed_gap_s() or not np.isfinite(step):
+                self._feed_back_at = float(t[coop].min())  # it starts, or it is back
+            elif step > 0:
+                self._look_s = (1 - _INTERVAL_WEIGHT) * self._look_s + _INTERVAL_WEIGHT * step
+            self._heard_at = max(self._heard_at, float(t[coop].max()))
         started = coop & (~known | back)
         moved = coop & known & (cell != _take(last["cell"].to_numpy(np.int64), at, -1))
-        self.coverage.add(passages=cell[started | moved], starts=cell[started], now=self.now)
+        # tracks first heard when the watch starts or the feed comes back were there
+        # already: they pass through, they do not begin where they are
+        began = started & (t - self._feed_back_at > self.config.dark_after_s)
+        self.coverage.add(passages=cell[started | moved], starts=cell[began], now=self.now)
         self._dark -= set(ids)
         stale = np.zeros(len(last), dtype=bool)
         stale[at[known]] = True
@@ -677,22 +708,25 @@ class EarlyWarning:
         """Went-dark warnings of the tracks that have just fallen silent.
 
         A track is silent after ``dark_after_s`` and ``dark_interval_factor`` times its
-        own message interval (at most ``gap_s``); it is judged once per silence, and its
-        last fix then counts as an end in the coverage model.
+        own message interval (at most ``gap_s``) while the feed brought other messages:
+        nothing is judged while no transponder message at all has come for
+        ``feed_gap_s``, and a silence counts from the feed's return. Each silence is
+        judged once, and its last fix then counts as an end in the coverage model.
         """
         cfg = self.config
-        if len(self._last) == 0:
+        if len(self._last) == 0 or self.now - self._heard_at > self._feed_gap_s():
             return []
         t = self._last["time"].to_numpy(dtype=np.float64)
         interval = np.nan_to_num(self._last["interval_s"].to_numpy(dtype=np.float64))
         after = np.minimum(np.maximum(cfg.dark_after_s, cfg.dark_interval_factor * interval),
                            cfg.gap_s)
-        silent = (self.now - t >= after) & ~self._last["icao24"].isin(self._dark).to_numpy()
+        since = np.maximum(t, self._feed_back_at)
+        silent = (self.now - since >= after) & ~self._last["icao24"].isin(self._dark).to_numpy()
         if not silent.any():
             return []
         rows = self._last[silent].reset_index(drop=True)
         self._dark |= set(rows["icao24"])
-        why = silence_explained(rows, self.now, self.coverage, cfg)
+        why = silence_explained(rows, self.now, self.coverage, cfg, since[silent])
         coop = why != "no transponder"
         self.coverage.add(ends=rows["cell"].to_numpy(np.int64)[coop], now=self.now)
         if log.isEnabledFor(logging.DEBUG):
@@ -701,6 +735,10 @@ class EarlyWarning:
                 f"{n} {r or 'suspicious'}" for r, n in zip(reasons, counts, strict=True)))
         return went_dark(rows[why == ""], self.zones, cfg.dark_distance_m,
                          boundaries=self.boundaries)
+
+    def _feed_gap_s(self) -> float:
+        """How long without any transponder message means the feed is down."""
+        return max(self.config.feed_gap_s, 3.0 * np.nan_to_num(self._look_s))
 
     def _expire(self) -> None:
         cfg = self.config
