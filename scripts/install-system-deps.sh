@@ -3,10 +3,14 @@
 #
 # dump1090-mutability: a real Mode S decoder used as the live-feed peer in
 # tests/sources/test_dump1090_feed.py. Runs without a radio in --net-only mode.
+# time: GNU time, whose -v report gives `skyfence bench memory` a child's peak memory
+# (without it the benchmark reads the child's own VmHWM).
+# postgresql: the server the incident store's tests run against (tests/incidents/pg.py
+# starts a throw-away cluster on a free loopback port; the Debian service is not used).
 # Usable by root in CI; for another user it goes through sudo when available.
 set -euo pipefail
 
-packages=(dump1090-mutability)
+packages=(dump1090-mutability time postgresql)
 
 missing=()
 for pkg in "${packages[@]}"; do

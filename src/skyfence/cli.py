@@ -13,7 +13,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, Literal, TextIO
+from typing import Any, TextIO
 
 from skyfence import __version__
 from skyfence.errors import SkyfenceError, UsageError
@@ -73,21 +73,45 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--date", metavar="YYYY-MM-DD",
                    help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
     s.add_argument("--ref", metavar="LAT,LON", help="receiver position for Mode S CPR decoding")
+    s.add_argument("--fuse", action="store_true",
+                   help="correlate tracks that are not ICAO addresses (radar tracks in a "
+                        "table) with the transponder tracks, as radar files always are "
+                        "(reads the input whole)")
     s.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="run on this machine (default) or on a Dask cluster")
     s.add_argument("--scheduler", metavar="ADDR",
                    help="Dask scheduler address (tcp://host:8786); none: a local cluster")
     s.add_argument("--workers", type=int, default=None, metavar="N",
                    help="workers of the local Dask cluster (default: one per core)")
+    s.add_argument("--memory", default="2G", metavar="SIZE",
+                   help="memory budget of the scan, e.g. 2G (default) or 512M: larger "
+                        "inputs are partitioned on disk")
+    from skyfence.incidents.session import STORE_HELP, add_store_options
+
+    s.add_argument("--store", nargs="?", const="", metavar="PATH_OR_URL", help=STORE_HELP)
     _add_zone_options(s)
     s.set_defaults(func=_cmd_scan)
 
-    w = sub.add_parser("watch", help="alert on entries in a live feed or a replayed file")
-    src = w.add_mutually_exclusive_group(required=True)
-    src.add_argument("--sbs", metavar="HOST:PORT", help="SBS-1 BaseStation feed (port 30003)")
-    src.add_argument("--beast", metavar="HOST:PORT", help="Beast binary feed (port 30005)")
-    src.add_argument("--raw", metavar="HOST:PORT", help="raw hex Mode S feed (port 30002)")
-    src.add_argument("--replay", metavar="FILE", help="replay a recorded file of any format")
+    w = sub.add_parser("watch", help="alert on entries in live feeds or replayed files")
+    src = w.add_argument_group(
+        "sources (at least one; each may repeat; live feeds and replays do not mix)")
+    src.add_argument("--sbs", action="append", default=[], metavar="HOST:PORT",
+                     help="SBS-1 BaseStation feed (port 30003)")
+    src.add_argument("--beast", action="append", default=[], metavar="HOST:PORT",
+                     help="Beast binary feed (port 30005)")
+    src.add_argument("--raw", action="append", default=[], metavar="HOST:PORT",
+                     help="raw hex Mode S feed (port 30002)")
+    src.add_argument("--asterix-udp", action="append", default=[], metavar="[HOST:]PORT",
+                     help="ASTERIX CAT048/CAT062 datagrams on UDP (needs --radar for CAT048)")
+    src.add_argument("--replay", action="append", default=[], metavar="FILE",
+                     help="replay a recorded file of any format")
+    src.add_argument("--asterix", action="append", default=[], metavar="FILE",
+                     help="replay an ASTERIX recording (raw blocks, pcap, pcapng)")
+    w.add_argument("--radar", action="append", default=[],
+                   metavar="SAC:SIC:LAT,LON[,ALT_M[,SIGMA_RANGE_M,SIGMA_AZIMUTH_DEG]]",
+                   help="a radar site of the ASTERIX CAT048 input; repeat for each")
+    w.add_argument("--date", metavar="YYYY-MM-DD",
+                   help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
     w.add_argument("--speed", type=float, default=1.0, metavar="X",
                    help="replay at X times real time; 0 as fast as possible (default 1)")
     w.add_argument("--ref", metavar="LAT,LON", help="receiver position for CPR decoding")
@@ -104,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--input-format", default="auto", metavar="FMT",
                    help="format of --replay: auto, csv, parquet, sbs, beast, raw")
     w.add_argument("--columns", metavar="MAP", help="column mapping of a tabular --replay file")
+    add_store_options(w)
     _add_zone_options(w)
     w.set_defaults(func=_cmd_watch)
 
@@ -116,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     zs.set_defaults(func=_cmd_zones_show)
 
     b = sub.add_parser("bench", help="measure our speed against a baseline in the same run")
-    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track"))
+    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory"))
     b.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     b.set_defaults(func=_cmd_bench)
 
@@ -129,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="scan the built-in sample, or run a built-in scenario")
     d.add_argument("scenario", nargs="?", default=None,
                    help="a built-in scenario name or a scenario YAML file")
+    d.add_argument("--export", metavar="DIR",
+                   help="write the scenario's inputs (radar.ast, adsb.csv, zones) to DIR with "
+                        "the skyfence scan and watch commands that run them, instead")
     d.set_defaults(func=_cmd_demo)
 
     e = sub.add_parser("eval", help="score the pipeline against a scenario's ground truth")
@@ -137,18 +165,20 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=_cmd_eval)
 
     from skyfence.evidence.commands import add_evidence_commands
+    from skyfence.incidents.commands import add_incident_commands
 
     add_evidence_commands(sub, lambda parser: _add_zone_options(parser, output=False))
+    add_incident_commands(sub)
     return p
 
 
 @contextlib.contextmanager
-def _output(path: str | None) -> Iterator[TextIO]:
+def _output(path: str | None, append: bool = False) -> Iterator[TextIO]:
     if path is None:
         yield sys.stdout
         return
     try:
-        f = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        f = open(path, "a" if append else "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise UsageError(f"-o {path}: cannot write ({exc.strerror})") from None
     with f:
@@ -176,7 +206,15 @@ def _scan_setup(args: argparse.Namespace) -> tuple[list[Any], Any, float]:
     zones = resolve_zones(cfg.zones + args.zone, cfg.zones_files + args.zones_file,
                           cfg.circles + args.circle)
     policy = Policy.from_options(cfg.watch_states + args.watch_state, args.policy or cfg.policy)
-    gap = args.gap if args.gap is not None else (cfg.gap_s or 300.0)
+    # --gap replaces the file's gap_s; 0 is a gap like any other (every fix its own track)
+    if args.gap is not None:
+        from skyfence.config import check_gap_s
+
+        try:
+            check_gap_s(args.gap)
+        except ValueError as exc:
+            raise UsageError(f"--gap {args.gap}: {exc}") from None
+    gap = args.gap if args.gap is not None else (cfg.gap_s if cfg.gap_s is not None else 300.0)
     return zones, policy, gap
 
 
@@ -191,10 +229,12 @@ def _military_db(args: argparse.Namespace) -> Any:
 def _cmd_scan(args: argparse.Namespace) -> int:
     from skyfence.incidents.formats import write_records
     from skyfence.radar import RadarSite
+    from skyfence.scanning.budget import parse_memory
     from skyfence.scanning.engine import ScanOptions, scan_files
     from skyfence.scanning.inputs import expand_inputs
     from skyfence.sources.tabular import ColumnMap
 
+    memory_mb = parse_memory(args.memory)
     zones, policy, gap = _scan_setup(args)
     cmap = ColumnMap.parse(args.columns) if args.columns else None
     paths = expand_inputs(args.inputs)
@@ -214,18 +254,25 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                            progress=tick, military_db=_military_db(args),
                            input_format=args.input_format, ref=_latlon(args.ref, "--ref"),
                            radar_sites=[RadarSite.parse(r) for r in args.radar],
-                           date=args.date)
+                           date=args.date, memory_mb=memory_mb, fuse=args.fuse)
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 
+            if args.scheduler is not None:
+                _check_scheduler(args.scheduler)
             result = scan_dask(paths, opts, scheduler=args.scheduler, workers=args.workers)
         else:
             if args.scheduler:
                 raise UsageError("--scheduler needs --engine dask")
             result = scan_files(paths, opts)
-    records = (r for r in result.records if args.all_entries or r["violation"])
+    records = [r for r in result.records if args.all_entries or r["violation"]]
     with _output(args.output) as out:
         write_records(args.format, records, result.entries, out)
+    if args.store is not None:  # the reported records, grouped into incidents
+        from skyfence.incidents.session import store_scan
+
+        print("skyfence: " + store_scan(args, zones=zones, policy=policy, gap_s=gap,
+                                        paths=paths, records=records), file=sys.stderr)
     if result.rejects.count:
         print(f"skyfence: {result.rejects.summary()}; first: {result.rejects.examples[0]}",
               file=sys.stderr)
@@ -314,7 +361,9 @@ def _cmd_watch(args: argparse.Namespace) -> int:
 
     from skyfence.alerts.console import ConsoleSink, JsonlSink
     from skyfence.alerts.webhook import WebhookSink, close_all
-    from skyfence.service.watch import FEED_BATCH_MESSAGES, Watcher, replay_batches
+    from skyfence.fusion.radar_stage import RadarStage
+    from skyfence.radar import RadarSite
+    from skyfence.service.watch import Watcher
 
     if args.format not in ("table", "jsonl"):
         raise UsageError(f"watch --format {args.format}: a live stream is written as "
@@ -324,43 +373,49 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     _seconds(args.speed, "--speed")
     _seconds(args.horizon, "--horizon")
     drain_s = _seconds(args.webhook_drain, "--webhook-drain")
+    dossier_drain_s = _seconds(args.dossier_drain, "--dossier-drain")
     urls = [_webhook_url(u) for u in args.webhook]
-    feed_spec = None
-    if not args.replay:
-        kind: Literal["sbs", "beast", "raw"] = (
-            "sbs" if args.sbs else "beast" if args.beast else "raw")
-        feed_spec = kind, *_host_port(args.sbs or args.beast or args.raw, f"--{kind}")
-    _refuse_overwriting_inputs(args.output,
-                               [*([args.replay] if args.replay else []), *_option_files(args)])
+    live = [(kind, *_host_port(spec, f"--{kind}")) for kind in ("sbs", "beast", "raw")
+            for spec in getattr(args, kind)]
+    udp = [_udp_host_port(spec) for spec in args.asterix_udp]
+    replays = [*args.replay, *args.asterix]
+    if not (live or udp or replays):
+        raise UsageError("watch needs a source: --sbs, --beast, --raw, --asterix-udp, "
+                         "--replay or --asterix")
+    if (live or udp) and replays:
+        raise UsageError("watch: live feeds and replays do not mix; run one watch for each")
+    for path in replays:
+        if not os.path.exists(path):
+            from skyfence.errors import InputError
+
+            raise InputError("file not found", file=path)
+    _refuse_overwriting_inputs(args.output, [*replays, *_option_files(args)])
     _log_to_stderr()
     zones, policy, gap = _scan_setup(args)
     ref = _latlon(args.ref, "--ref")
+    sites = [RadarSite.parse(r) for r in args.radar]
+    radar = RadarStage(sites) if (udp or args.asterix) else None
     stop = threading.Event()
-    with _output(args.output) as out:
+    # with a store, -o is appended to: a restart sends only what the last run had not
+    with _output(args.output, append=args.store is not None) as out:
         sinks: list[Any] = [JsonlSink(out) if args.format == "jsonl" else ConsoleSink(out)]
-        hooks = [WebhookSink(u) for u in urls]
+        session = _store_session(args, zones, policy, gap, sinks[0])
+        # with a store, webhooks go out from its outbox (the session's senders)
+        hooks = [] if session else [WebhookSink(u, secret=_webhook_secret(args)) for u in urls]
         sinks.extend(hooks)
         watcher = Watcher(zones, policy=policy, gap_s=gap, all_entries=args.all_entries,
-                          sinks=sinks, approach_horizon_s=args.horizon or None,
-                          military_db=_military_db(args))
-        feed: Any = None
-        if feed_spec is None:
-            from skyfence.sources.files import read_observations
-            from skyfence.sources.tabular import ColumnMap
-
-            cmap = ColumnMap.parse(args.columns) if args.columns else None
-            data = read_observations(args.replay, fmt=args.input_format, columns=cmap, ref=ref)
-            batches: Any = replay_batches(data, speed=args.speed, stop=stop.is_set)
+                          sinks=[] if session else sinks,
+                          approach_horizon_s=args.horizon or None,
+                          military_db=_military_db(args), radar=radar,
+                          journal=session.journal if session else None)
+        if replays:
+            batches, feed = _replay_source(args, ref, sites, stop), None
         else:
-            from skyfence.sources.feed import FeedClient
-
-            kind, host, port = feed_spec
-            # heartbeats (empty batches) often enough for the stats line to be on time
-            feed = FeedClient(kind, host, port, ref=ref, stop=stop,
-                              heartbeat_s=min(1.0, stats_every / 4),
-                              batch_messages=FEED_BATCH_MESSAGES)
-            batches = feed
+            feed = _live_source(live, udp, ref, sites, args.date, stop, stats_every)
+            batches = iter(feed)
         try:
+            if session is not None:  # the outbox senders (and dossier worker) from here on
+                session.start()
             _watch_loop(watcher, batches, feed, hooks, stop, stats_every)
         finally:  # every webhook event is accounted for, whatever ended the watch
             close_all(hooks, drain_s)
@@ -370,8 +425,68 @@ def _cmd_watch(args: argparse.Namespace) -> int:
                       f"delivered, {st.failed} failed after {h.attempts} attempts, "
                       f"{st.undelivered} undelivered (still queued at exit), {st.dropped} "
                       f"dropped (queue full); {st.retries} retries", file=sys.stderr)
+            if session is not None:  # pending alerts stay in the store for the next start
+                session.close(drain_s, dossier_drain_s)
     _feed_summary(watcher, feed)
     return 0
+
+
+def _udp_host_port(spec: str) -> tuple[str, int]:
+    """``[HOST:]PORT`` of an ASTERIX UDP listener (default host: loopback)."""
+    return _host_port(spec if ":" in spec else f":{spec}", "--asterix-udp")
+
+
+def _replay_source(args: argparse.Namespace, ref: tuple[float, float] | None,
+                   sites: Sequence[Any], stop: Any) -> Iterator[Any]:
+    """Recorded files (positions and ASTERIX) as one time-ordered stream of slices."""
+    from skyfence.sources.recorded import Recorded, read_recorded, recorded_stream
+    from skyfence.sources.tabular import ColumnMap
+
+    cmap = ColumnMap.parse(args.columns) if args.columns else None
+    data = read_recorded(args.replay, fmt=args.input_format, columns=cmap, ref=ref)
+    if args.asterix:
+        radar = read_recorded(args.asterix, fmt="asterix", radar_sites=sites, date=args.date)
+        data = Recorded(observations=data.observations, plots=radar.plots, tracks=radar.tracks)
+    fast = args.speed <= 0
+    slice_s = (4.0 if data.has_radar else 30.0) if fast else max(0.1, 0.1 * args.speed)
+    return recorded_stream(data, slice_s=slice_s, speed=args.speed, stop=stop.is_set)
+
+
+def _live_source(live: Sequence[tuple[str, str, int]], udp: Sequence[tuple[str, int]],
+                 ref: tuple[float, float] | None, sites: Sequence[Any], date: str | None,
+                 stop: Any, stats_every: float) -> Any:
+    """Every live feed in its own thread, merged (:class:`LiveInputs`)."""
+    from skyfence.service.inputs import LiveInputs
+    from skyfence.service.watch import FEED_BATCH_MESSAGES
+    from skyfence.sources.feed import FeedClient
+
+    heartbeat = min(1.0, stats_every / 4)
+    feeds = [FeedClient(kind, host, port, ref=ref, stop=stop,  # type: ignore[arg-type]
+                        heartbeat_s=heartbeat, batch_messages=FEED_BATCH_MESSAGES)
+             for kind, host, port in live]
+    return LiveInputs(feeds, udp, sites=sites, date=date, stop=stop, heartbeat_s=heartbeat)
+
+
+def _store_session(args: argparse.Namespace, zones: Any, policy: Any, gap: float,
+                   output_sink: Any) -> Any:
+    """The incident store side of ``watch`` (None without ``--store``)."""
+    from skyfence.incidents.session import open_watch_session
+
+    if args.store is None:
+        if args.smtp or args.dossier_dir:
+            raise UsageError(f"{'--smtp' if args.smtp else '--dossier-dir'} needs --store")
+        return None
+    replays = [*args.replay, *args.asterix]
+    origin = ("replay:" + ",".join(os.path.abspath(p) for p in replays)) if replays else "live"
+    return open_watch_session(args, zones=zones, policy=policy, gap_s=gap,
+                              output_sink=output_sink, origin=origin,
+                              feed_clock=bool(replays))
+
+
+def _webhook_secret(args: argparse.Namespace) -> bytes | None:
+    from skyfence.incidents.session import _secret
+
+    return _secret(args.webhook_secret_file)
 
 
 def _watch_loop(watcher: Any, batches: Any, feed: Any, hooks: Sequence[Any],
@@ -384,7 +499,8 @@ def _watch_loop(watcher: Any, batches: Any, feed: Any, hooks: Sequence[Any],
     stats_due = time.monotonic() + stats_every
     try:
         for batch in batches:
-            watcher.process(batch, batch.attrs.get("received_at"))
+            watcher.process(batch.observations, batch.received_at, plots=batch.plots,
+                            tracks=batch.tracks, now=getattr(batch, "end", None))
             if stop.is_set():
                 break
             if (now := time.monotonic()) >= stats_due:
@@ -423,7 +539,7 @@ def _log_to_stderr() -> None:
 def _feed_summary(watcher: Any, feed: Any, hooks: Sequence[Any] = ()) -> None:
     line = watcher.stats.summary()
     if feed is not None:
-        line += f"; feed: {feed.stats.summary()}"
+        line += f"; feed: {feed.summary()}"
     for h in hooks:
         line += f"; webhook: {h.stats.summary()}"
     print(f"skyfence: {line}", file=sys.stderr, flush=True)
@@ -465,19 +581,69 @@ def _cmd_policy_check(args: argparse.Namespace) -> int:
     return policy_check_main(args.file)
 
 
+#: a Dask scheduler address: [PROTOCOL://]HOST:PORT
+_SCHEDULER = r"(?:[a-z][a-z0-9+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d{1,5})"
+
+
+def _check_scheduler(spec: str) -> None:
+    if spec.startswith("inproc://"):  # a scheduler inside this process (tests, notebooks)
+        return
+    import re
+
+    m = re.fullmatch(_SCHEDULER, spec)
+    if m is None or not 0 < int(m.group(1)) < 65536:
+        raise UsageError(f"--scheduler {spec[:60]!r}: expected an address such as "
+                         "tcp://HOST:8786")
+
+
+#: optional package -> the extra that installs it
+_EXTRA_OF = {"stonesoup": "bench", "rs1090": "feeds", "pyModeS": "feeds", "asterix": "radar",
+             "dask": "dask", "distributed": "dask"}
+
+
+#: benchmark -> (package, extra) its baselines need
+_BENCH_NEEDS = {"track": (("stonesoup", "bench"),),
+                "decode": (("pyModeS", "feeds"),)}
+
+
+def _installed(package: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(package) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     import importlib
     import json
 
     from skyfence.benchmarks import render
 
+    for package, extra in _BENCH_NEEDS.get(args.name, ()):
+        if not _installed(package):
+            raise UsageError(f"bench {args.name} needs {package}, which is not installed: "
+                             f"pip install 'skyfence[{extra}]'")
     module = importlib.import_module(f"skyfence.benchmarks.{args.name}")
-    rec = module.run(json=args.json)
+    try:
+        rec = module.run(json=args.json)
+    except ImportError as exc:  # a baseline lives in an optional extra
+        missing = (getattr(exc, "name", None) or "").split(".")[0]
+        extra = _EXTRA_OF.get(missing, "bench")
+        raise UsageError(f"bench {args.name} needs {missing or 'a package'}, which is not "
+                         f"installed: pip install 'skyfence[{extra}]'") from None
     print(json.dumps(rec) if args.json else render(rec))
     return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.export:
+        if args.scenario is None:
+            raise UsageError("demo --export needs a SCENARIO")
+        from skyfence.scenarios import export_main
+
+        return export_main(args.scenario, args.export)
     if args.scenario is None:
         from skyfence.demo import run_demo
 
@@ -500,7 +666,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except SkyfenceError as exc:
-        print(f"skyfence: error: {exc}", file=sys.stderr)
+        from skyfence.messages import one_line
+
+        print(f"skyfence: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("skyfence: interrupted", file=sys.stderr)
@@ -510,7 +678,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug: one line unless debugging
         if os.environ.get("SKYFENCE_DEBUG"):
             raise
-        print(f"skyfence: internal error: {type(exc).__name__}: {exc} "
+        from skyfence.messages import one_line
+
+        print(f"skyfence: internal error: {type(exc).__name__}: {one_line(str(exc), 300)} "
               "(set SKYFENCE_DEBUG=1 for a traceback)", file=sys.stderr)
         return 3
 

@@ -1,8 +1,10 @@
-"""The nouns of skyfence: observation batches, zones, entries.
+"""The nouns of skyfence: observation batches, radar plot batches, entries.
 
 Observations travel between stages as a pandas DataFrame with the columns of
 :data:`OBSERVATION_COLUMNS` (SI units, unix seconds). Every source yields such
 frames; every later stage reads them through numpy arrays, never row by row.
+Radar plots (one row per detection, before tracking) travel the same way with the
+columns of :data:`PLOT_COLUMNS`.
 """
 
 from __future__ import annotations
@@ -33,9 +35,33 @@ OBSERVATION_COLUMNS: dict[str, str] = {
 REQUIRED_COLUMNS = ("time", "icao24", "lat", "lon")
 
 
+#: Column name -> dtype of a plot batch (one row per radar detection).
+PLOT_COLUMNS: dict[str, str] = {
+    "time": "float64",  # unix seconds UTC
+    "sac": "int64",
+    "sic": "int64",
+    "lat": "float64",
+    "lon": "float64",
+    "altitude": "float64",  # metres, NaN when the plot carries no height
+    "range_m": "float64",  # slant range
+    "azimuth_deg": "float64",
+    "icao24": "object",  # Mode S address, lower-case hex, or None
+    "squawk": "object",  # Mode 3/A code, 4 octal digits, or None
+    "callsign": "object",
+    "sigma_range_m": "float64",  # measurement noise (1 sigma)
+    "sigma_azimuth_deg": "float64",
+    "record": "int64",  # record number in the source, for tracing back
+}
+
+
 def empty_observations() -> pd.DataFrame:
     """An observation batch with no rows and every column typed."""
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in OBSERVATION_COLUMNS.items()})
+
+
+def empty_plots() -> pd.DataFrame:
+    """A plot batch with no rows and every column typed."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in PLOT_COLUMNS.items()})
 
 
 def make_observations(**columns: Any) -> pd.DataFrame:

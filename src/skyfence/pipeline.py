@@ -109,8 +109,10 @@ class Pipeline:
     ) -> list[EntryEvent]:
         """One batch of any sources; the entry events it caused, in time order.
 
-        ``now`` is the stream time the batch brings the pipeline to (default: the
-        latest time in it): radar windows and held fixes up to it are decided.
+        ``now`` is the stream time the batch brings the pipeline to, every source's data
+        up to it given (a replay slice's end; default: the latest time in the batch,
+        with radar windows run once a later plot closes them): radar windows and held
+        fixes up to it are decided.
         """
         if tracks is not None and len(tracks) and self.options.fuse is None:
             self.fuse = True  # system tracks are correlated with transponder tracks
@@ -134,10 +136,17 @@ class Pipeline:
                 raise ValueError("radar plots given to a pipeline without a radar stage")
             self.radar.add(plots)
         if self.radar is not None:
-            self._radar_states(self.radar.advance(self.now))
+            # an explicit ``now`` (a replay slice's end) says the data up to it are all in
+            self._radar_states(self.radar.advance(self.now, complete=now is not None))
         if tracks is not None and len(tracks):
-            self.correlator.add_radar(tracks)
-        self.correlator.advance(self.now)
+            # system tracks (CAT062) are tracks already: those that carry a Mode S
+            # address are that aircraft, the others are correlated like radar tracks
+            named = is_transponder_id(tracks["icao24"].to_numpy(object))
+            if named.any():
+                direct.append(tracks[named])
+                self.correlator.add_transponder(tracks[named])
+            self.correlator.add_radar(tracks[~named])
+        self.correlator.advance(self.now, None if self.radar is None else self.radar.done_until)
         return self._detect(direct, self.correlator.release())
 
     def close(self) -> list[EntryEvent]:
@@ -183,17 +192,23 @@ class Pipeline:
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Observation frames joined on the observation columns plus any extras."""
-    cols = list(OBSERVATION_COLUMNS)
+    """Observation frames joined on the observation columns plus any extras (numpy
+    concatenation: pandas' concat checks every object cell for NA)."""
+    kinds: dict[str, str] = {}
     for f in frames:
-        cols.extend(c for c in f.columns if c not in cols)
-    def column(f: pd.DataFrame, c: str) -> np.ndarray:
-        if c in f.columns:
-            return f[c].to_numpy()
-        kind = next(g[c].dtype.kind for g in frames if c in g.columns)
-        return np.full(len(f), np.nan) if kind in "fiub" else np.full(len(f), None, object)
+        for c, dtype in f.dtypes.items():
+            kinds.setdefault(str(c), dtype.kind)
+    cols = [*OBSERVATION_COLUMNS, *(c for c in kinds if c not in OBSERVATION_COLUMNS)]
+    have = [set(map(str, f.columns)) for f in frames]
 
-    parts = {c: np.concatenate([column(f, c) for f in frames]) for c in cols}
+    def column(f: pd.DataFrame, names: set[str], c: str) -> np.ndarray:
+        if c in names:
+            return np.asarray(f[c].to_numpy())
+        return (np.full(len(f), np.nan) if kinds[c] in "fiub"
+                else np.full(len(f), None, object))
+
+    parts = {c: np.concatenate([column(f, h, c) for f, h in zip(frames, have, strict=True)])
+             for c in cols}
     out = pd.DataFrame(parts)
     for c, dtype in OBSERVATION_COLUMNS.items():
         if dtype != "object":

@@ -41,6 +41,12 @@ File format
     otherwise:                        # optional: the outcome when no rule matched
       severity: info
       reason: "{cooperation} aircraft inside {where}; no rule applies"
+    incidents:                        # optional: how entries become incidents
+      merge_s: 120                    # re-entries less than this after the last exit join
+                                      # the incursion (0: every entry its own incident)
+      prefer: [UKR]                   # an incursion inside several zones at once is named by
+                                      # the first of these it is in (default: the smallest)
+      disputed: judge                 # judge | name: see "Incidents" below
 
 Semantics
 ---------
@@ -73,6 +79,23 @@ Semantics
   ``max_altitude_m``, ``rule``. An unknown value renders as ``unknown``.
 - ``variables`` are lists of strings; ``$name`` as a value (or a list element) stands
   for the list. ``watch_states`` always exists: the file's list plus ``--watch-state``.
+
+Incidents
+---------
+The rules judge entries; the incident store groups entries into incidents (one
+incursion each) under the ``incidents`` section:
+
+- entries of one track into one zone less than ``merge_s`` seconds apart (from the
+  previous exit to the next entry) are one incident with several crossings;
+- an incursion inside several watched zones at once (entered at the same crossing, or
+  a dependency inside its parent state, ``PYF`` in ``FRA``) is one incident: ``zone``
+  names it (the first zone of ``prefer`` it is in, else the smallest by area) and
+  ``also_in`` lists the others;
+- ``disputed`` says how such an incident is judged when the zones are not a dependency
+  and its parent (an area both states claim, e.g. Crimea in ``RUS`` and ``UKR``):
+  ``judge`` (default) takes the most severe verdict of every zone's entries, ``name``
+  only the verdict of the zone that names the incident (with ``prefer``, the operator
+  says whose the area is).
 """
 
 from __future__ import annotations
@@ -92,16 +115,20 @@ import yaml
 
 from skyfence.errors import ConfigError
 from skyfence.model import Classification, Entry
+from skyfence.vocab import (
+    BEHAVIOURS,
+    CATEGORIES,
+    SEVERITIES,
+    SEVERITY_ORDER,
+    SQUAWK_MEANING,
+    ZONE_KINDS,
+)
 
-SEVERITY_ORDER = {"info": 0, "warning": 1, "critical": 2}
-SEVERITIES = tuple(SEVERITY_ORDER)
-CATEGORIES = ("airliner", "jet", "propeller", "helicopter", "drone", "balloon", "unknown")
-BEHAVIOURS = ("approach", "loitering", "went_dark")
-ZONE_KINDS = ("national", "custom")
-SQUAWK_MEANING = {"7500": "unlawful interference", "7600": "radio failure",
-                  "7700": "general emergency"}
-
-_TOP_KEYS = ("version", "name", "description", "variables", "rules", "otherwise")
+_TOP_KEYS = ("version", "name", "description", "variables", "rules", "otherwise", "incidents")
+_INCIDENT_KEYS = ("merge_s", "prefer", "disputed")
+DISPUTED_MODES = ("judge", "name")
+#: the default of ``incidents.merge_s``: re-entries within 2 minutes are one incursion
+DEFAULT_MERGE_S = 120.0
 _OUTCOME_KEYS = ("violation", "severity", "reason", "protocol")
 _RULE_KEYS = ("name", "when", *_OUTCOME_KEYS, "stop")
 _WHEN_KEYS = ("zone", "zone_kind", "cooperative", "category", "registration_state",
@@ -137,6 +164,19 @@ class ProtocolStep:
     def to_record(self) -> dict[str, Any]:
         """``{"step": ..., "after_s": ...}`` as in the incident record."""
         return {"step": self.step, "after_s": self.after_s}
+
+
+@dataclass(frozen=True)
+class IncidentSettings:
+    """How the incident store groups entries (the policy's ``incidents`` section)."""
+
+    #: re-entries less than this many seconds after the previous exit join the incident
+    merge_s: float = DEFAULT_MERGE_S
+    #: zones (upper case) that name an incident inside several zones, in preference order
+    prefer: tuple[str, ...] = ()
+    #: ``judge``: every zone's verdict counts; ``name``: only the naming zone's, when
+    #: the zones are disputed (neither a dependency of the other)
+    disputed: str = "judge"
 
 
 @dataclass(frozen=True)
@@ -255,6 +295,7 @@ class Policy:
         self.variables: dict[str, tuple[str, ...]] = compiled["variables"]
         self.rules: tuple[Rule, ...] = compiled["rules"]
         self.otherwise: Rule = compiled["otherwise"]
+        self.incidents: IncidentSettings = compiled["incidents"]
         self.watch_states = frozenset(self.variables["watch_states"])
 
     def __repr__(self) -> str:
@@ -396,32 +437,21 @@ def default_policy_path() -> Path:
     return Path(str(resources.files("skyfence").joinpath("policies/default.yaml")))
 
 
+def _policy_error(message: str) -> PolicyError:
+    return PolicyError([message])
+
+
 def _parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]]:
-    """The document and a map from key path to 1-based line, for error messages."""
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{source}:{mark.line + 1}" if mark is not None else source
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise PolicyError([f"{where}: not valid YAML ({problem})"]) from None
-    lines: dict[tuple[Any, ...], int] = {}
+    """The document and a map from key path to 1-based line, for error messages.
 
-    def walk(n: Any, path: tuple[Any, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                key = (*path, k.value)
-                lines[key] = k.start_mark.line + 1
-                walk(v, key)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, v in enumerate(n.value):
-                lines[(*path, i)] = v.start_mark.line + 1
-                walk(v, (*path, i))
+    Read by :func:`skyfence.yamlfile.parse_yaml` (bounded alias expansion and size); an
+    empty file is an error, and a document of only ``null`` is no policy (not "the
+    default policy"): an empty mapping, which lacks rules.
+    """
+    from skyfence.yamlfile import parse_yaml
 
-    if node is not None:
-        walk(node, ())
-    return doc, lines
+    doc = parse_yaml(text, source, what="policy file", error=_policy_error)
+    return (doc.data if doc.data is not None else {}), doc.lines
 
 
 class _Compiler:
@@ -431,7 +461,10 @@ class _Compiler:
                  watch_states: Sequence[str]) -> None:
         self.source = source
         self.lines = lines
-        self.extra_watch = list(watch_states)
+        from skyfence.identify.icao_blocks import check_watch_state
+
+        # --watch-state values: states with an ICAO block, or a usage error naming the value
+        self.extra_watch = [check_watch_state(w) for w in watch_states]
         self.problems: list[str] = []
         self.variables: dict[str, tuple[str, ...]] = {}
 
@@ -482,10 +515,33 @@ class _Compiler:
             self.unknown_keys(other_doc, _OUTCOME_KEYS, ("otherwise",), "otherwise")
             otherwise = self.outcome(other_doc, "otherwise", ("otherwise",), "otherwise",
                                      Condition(), default_reason=_DEFAULT_OTHERWISE["reason"])
+        incidents = self.incident_settings(doc.get("incidents", {}))
         if self.problems or otherwise is None:
             raise PolicyError(self.problems or [f"{self.source}: invalid policy"])
         return {"name": name, "description": desc, "variables": self.variables,
-                "rules": tuple(rules), "otherwise": otherwise}
+                "rules": tuple(rules), "otherwise": otherwise, "incidents": incidents}
+
+    def incident_settings(self, v: Any) -> IncidentSettings:
+        """The ``incidents`` section (every key optional)."""
+        path: tuple[Any, ...] = ("incidents",)
+        if v is None:
+            v = {}
+        if not isinstance(v, Mapping):
+            self.err(path, "incidents", f"must be a mapping, got {_typename(v)}")
+            return IncidentSettings()
+        self.unknown_keys(v, _INCIDENT_KEYS, path, "incidents")
+        merge = DEFAULT_MERGE_S
+        if "merge_s" in v:
+            merge = self.number(v["merge_s"], (*path, "merge_s"), "incidents.merge_s",
+                                minimum=0)
+        prefer = tuple(s.strip().upper() for s in
+                       self.strings(v.get("prefer", []), (*path, "prefer"), "incidents.prefer"))
+        disputed = v.get("disputed", "judge")
+        if disputed not in DISPUTED_MODES:
+            self.err((*path, "disputed"), "incidents.disputed",
+                     f"unknown mode {disputed!r} (known: {', '.join(DISPUTED_MODES)})")
+            disputed = "judge"
+        return IncidentSettings(merge, prefer, str(disputed))
 
     def unknown_keys(self, m: Mapping[Any, Any], known: Sequence[str],
                      path: tuple[Any, ...], what: str) -> None:
@@ -778,7 +834,8 @@ def policy_check_main(path: str) -> int:
 
 
 __all__ = [
-    "BEHAVIOURS", "CATEGORIES", "SEVERITIES", "SEVERITY_ORDER", "Condition", "Policy",
+    "BEHAVIOURS", "CATEGORIES", "DEFAULT_MERGE_S", "DISPUTED_MODES", "SEVERITIES",
+    "SEVERITY_ORDER", "Condition", "IncidentSettings", "Policy",
     "PolicyError", "ProtocolStep", "Rule", "Verdict", "default_policy_path",
     "policy_check_main",
 ]

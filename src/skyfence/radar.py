@@ -14,6 +14,7 @@ plots in Python.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,13 +25,15 @@ from pyproj import Transformer
 
 from skyfence.errors import UsageError
 
+# the units are defined in skyfence.vocab; kept importable from here for the simulator
+from skyfence.vocab import FT as FT
+from skyfence.vocab import NM as NM
+
 FloatArray = npt.NDArray[np.float64]
 
 #: WGS84 semi-major axis and first eccentricity squared.
 WGS84_A = 6378137.0
 WGS84_E2 = 6.69437999014e-3
-FT = 0.3048
-NM = 1852.0
 
 
 @dataclass(frozen=True)
@@ -58,28 +61,49 @@ class RadarSite:
 
     @classmethod
     def parse(cls, spec: str) -> RadarSite:
-        """Read ``SAC:SIC:LAT,LON[,ALT_M]`` (the ``--radar`` option of the CLI).
+        """Read ``SAC:SIC:LAT,LON[,ALT_M[,SIGMA_RANGE_M,SIGMA_AZIMUTH_DEG]]`` (the
+        ``--radar`` option of the CLI); the sigmas are the radar's measurement noise.
 
         Examples
         --------
         >>> RadarSite.parse("25:201:45.5,16.0,120")
         RadarSite(sac=25, sic=201, lat=45.5, lon=16.0, alt_m=120.0, sigma_range_m=50.0, \
 sigma_azimuth_deg=0.08, name=None)
+        >>> RadarSite.parse("20:1:59.07,26.15,200,60,0.1").sigma_range_m
+        60.0
         """
-        m = re.fullmatch(r"\s*(\d+):(\d+):([^,]+),([^,]+)(?:,([^,]+))?\s*", spec)
+        m = re.fullmatch(r"\s*(\d+):(\d+):([^,]+),([^,]+)(?:,([^,]+)(?:,([^,]+),([^,]+))?)?\s*",
+                         spec)
         if m is None:
-            raise UsageError(f"radar site {spec!r}: expected SAC:SIC:LAT,LON[,ALT_M]")
+            raise UsageError(f"radar site {spec!r}: expected "
+                             "SAC:SIC:LAT,LON[,ALT_M[,SIGMA_RANGE_M,SIGMA_AZIMUTH_DEG]]")
         sac, sic = int(m.group(1)), int(m.group(2))
         if not (0 <= sac <= 255 and 0 <= sic <= 255):
             raise UsageError(f"radar site {spec!r}: SAC and SIC must be 0-255")
         try:
             lat, lon = float(m.group(3)), float(m.group(4))
             alt = float(m.group(5)) if m.group(5) is not None else 0.0
+            sig_r = float(m.group(6)) if m.group(6) is not None else cls.sigma_range_m
+            sig_a = float(m.group(7)) if m.group(7) is not None else cls.sigma_azimuth_deg
         except ValueError as exc:
             raise UsageError(f"radar site {spec!r}: {exc}") from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise UsageError(f"radar site {spec!r}: latitude or longitude out of range")
-        return cls(sac, sic, lat, lon, alt)
+        if not (math.isfinite(alt) and -500 <= alt <= 10_000):
+            raise UsageError(f"radar site {spec!r}: antenna altitude must be -500..10000 m")
+        if not (0 < sig_r <= 10_000 and 0 < sig_a <= 10):
+            raise UsageError(f"radar site {spec!r}: sigmas must be 0-10000 m and 0-10 deg")
+        return cls(sac, sic, lat, lon, alt, sig_r, sig_a)
+
+    def spec(self) -> str:
+        """The ``--radar`` option value that gives this site back (:meth:`parse`).
+
+        >>> RadarSite.parse(RadarSite(20, 1, 59.07, 26.15, 200.0, 60.0, 0.08).spec())
+        RadarSite(sac=20, sic=1, lat=59.07, lon=26.15, alt_m=200.0, sigma_range_m=60.0, \
+sigma_azimuth_deg=0.08, name=None)
+        """
+        return (f"{self.sac}:{self.sic}:{self.lat!r},{self.lon!r},{self.alt_m!r},"
+                f"{self.sigma_range_m!r},{self.sigma_azimuth_deg!r}")
 
 
 @lru_cache(maxsize=1)

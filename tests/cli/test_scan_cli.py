@@ -19,10 +19,10 @@ def write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
     return path
 
 
-def crossing_rows(ident: str = "4b1805") -> list[dict[str, object]]:
+def crossing_rows(ident: str = "4b1805", lat: float = 47.0) -> list[dict[str, object]]:
     # west to east across a 10 km circle at 47 N 8 E, one fix every 10 s at 200 m/s
     return [
-        {"time": 1_700_000_000 + 10 * i, "icao24": ident, "lat": 47.0,
+        {"time": 1_700_000_000 + 10 * i, "icao24": ident, "lat": lat,
          "lon": 7.7 + i * 0.0263, "baroaltitude": 3000.0 + i, "velocity": 200.0,
          "callsign": "SWR100"}
         for i in range(24)
@@ -60,13 +60,33 @@ def test_jsonl_is_the_contract_and_byte_stable(tmp_path: Path,
 
 def test_violations_only_by_default_and_non_cooperative_is_critical(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    f = write_csv(tmp_path / "a.csv", crossing_rows("4b1805") + crossing_rows("T0042"))
+    # the non-ICAO track flies 0.05 degree (5.6 km) south of the transponder aircraft,
+    # still through the 10 km circle: another aircraft, not the transponder's
+    f = write_csv(tmp_path / "a.csv",
+                  crossing_rows("4b1805") + crossing_rows("T0042", lat=46.95))
     code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--format", "jsonl")
     assert code == 0
     recs = [json.loads(x) for x in out.splitlines()]
     assert [r["track"] for r in recs] == ["T0042"]
     assert recs[0]["severity"] == "critical" and recs[0]["icao24"] is None
     assert not recs[0]["classification"]["cooperative"]
+
+
+def test_a_radar_track_on_the_transponder_aircraft_is_fused_away(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # the same path under a radar track id: with --fuse the transponder speaks for it,
+    # so only the cooperative entry is reported and nothing is a violation; without it
+    # every track is screened as it is
+    f = write_csv(tmp_path / "a.csv", crossing_rows("4b1805") + crossing_rows("T0042"))
+    code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
+                       "--format", "jsonl", "--fuse")
+    assert code == 0
+    recs = [json.loads(x) for x in out.splitlines()]
+    assert [(r["track"], r["violation"]) for r in recs] == [("4b1805", False)]
+    code, out, _ = run(capsys, "scan", str(f), "--circle", CIRCLE, "--all-entries",
+                       "--format", "jsonl")
+    assert code == 0
+    assert sorted(json.loads(x)["track"] for x in out.splitlines()) == ["4b1805", "T0042"]
 
 
 def test_watch_state_makes_a_violation(tmp_path: Path,
@@ -142,8 +162,9 @@ def test_empty_file_and_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert code == 1 and "no rows" in err
     code, _, err = run(capsys, "scan", str(header), "--circle", "nonsense")
     assert code == 2 and "--circle" in err
+    # a missing input is a data error (exit 1), in scan as in watch --replay
     code, _, err = run(capsys, "scan", str(tmp_path / "missing.csv"), "--circle", CIRCLE)
-    assert code == 2 and "not found" in err
+    assert code == 1 and "not found" in err
 
 
 def test_traffic_column_names_in_feet_are_mapped(tmp_path: Path,

@@ -52,8 +52,15 @@ from hypothesis import strategies as st
 
 import skyfence
 from reference.compare_records import assert_same_entries
-from reference.contract_ref import GEOD, RefZone, lon_delta, reference_scan, wrap_lon
-from skyfence.airspace.zones import CIRCLE_VERTICES, Zone, circle_zone, zones_from_geojson
+from reference.contract_ref import (
+    GEOD,
+    RefZone,
+    lon_delta,
+    reference_scan,
+    unwrap_ring,
+    wrap_lon,
+)
+from skyfence.airspace.zones import Zone, circle_ring, circle_zone, zones_from_geojson
 
 # -- Hypothesis settings ------------------------------------------------------------------------
 
@@ -129,11 +136,19 @@ class ZoneSpec:
         return Zone(self.name, "custom", self.geometry(), self.floor_m, self.ceiling_m)
 
     def to_ref(self) -> RefZone:
-        """The reference's own reading of the same zone (its own circle, not skyfence's)."""
+        """The reference's own reading of the same zone.
+
+        A circle is drawn as the vertex ring skyfence draws it (``circle_ring``: 720
+        azimuths, more where a lon/lat-straight edge would stray over 1 m from the true
+        circle): which polygon stands for a circle is an input of the contract, what
+        the contract makes of that polygon is what is compared here. How close that
+        ring is to the true geodesic circle is tested against pyproj in
+        tests/airspace/test_antimeridian.py.
+        """
         if self.kind == "circle":
-            return RefZone.circle(self.name, self.lat, self.lon, self.radius_km,
-                                  vertices=CIRCLE_VERTICES, floor_m=self.floor_m,
-                                  ceiling_m=self.ceiling_m)
+            ring = circle_ring(self.lat, self.lon, self.radius_km * 1000.0)
+            ring = np.vstack([ring, ring[:1]])
+            return RefZone(self.name, [[unwrap_ring(ring)]], self.floor_m, self.ceiling_m)
         return RefZone.from_geometry(self.name, self.geometry(), self.floor_m, self.ceiling_m)
 
 

@@ -83,3 +83,28 @@ def test_dask_local_cluster_equals_local(
     res = scan_dask(sorted(tmp_path.glob("*.parquet")), ScanOptions(zones=ZONES), workers=2)
     assert res.records == reference
     assert res.positions == len(data)
+
+
+def test_streaming_forgets_silent_tracks_and_stays_exact(tmp_path: Path) -> None:
+    """800 tracks of 20 minutes (every other one paused for 270 s, less than the gap),
+    one starting every 5 minutes over 67 hours (300 ids, each reused 25 hours later): a
+    streaming detector needs only the recent ones."""
+    rng = np.random.default_rng(8)
+    frames = []
+    for k in range(800):
+        t = 1_700_000_000 + 300.0 * k + rng.uniform(0, 30) + 30.0 * np.arange(40)
+        t[20:] += 270.0 * (k % 2)  # a pause shorter than the gap: the track goes on
+        xy = rng.uniform(-0.6, 0.6, 2) + np.cumsum(rng.normal(0, 0.03, (40, 2)), 0)
+        frames.append(pd.DataFrame({"time": t, "icao24": f"{0x3c0000 + k % 300:06x}",
+                                    "lat": xy[:, 1], "lon": xy[:, 0], "velocity": 150.0}))
+    data = pd.concat(frames, ignore_index=True).sort_values("time", kind="stable")
+    f = tmp_path / "sorted.parquet"
+    data.to_parquet(f, index=False, row_group_size=500)
+    ref = scan_frame(data, ScanOptions(zones=ZONES))
+    assert sum(r["exited_at"] is None for r in ref.records) > 5  # tracks ending inside
+    res = scan_files([f], ScanOptions(zones=ZONES, memory_rows=2000, chunk_rows=500))
+    assert res.mode == "streaming"
+    assert res.records == ref.records and res.positions == len(data)
+    # a batch holds at most 2,000 rows: 50 tracks' worth (40 fixes each), plus the 4 or
+    # 5 live ones carried in; without forgetting, the detector would end with all 300 ids
+    assert res.tracked_peak <= 60

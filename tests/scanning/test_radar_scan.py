@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from skyfence.asterix_writer import encode_cat048
 from skyfence.cli import main
 from skyfence.radar import RadarSite
-from skyfence.sources.asterix import encode_cat048
 from skyfence.tracking.simulate import simulate_plots, straight_truth
 
 

@@ -27,3 +27,25 @@ def test_spill_sorts_and_reads_back() -> None:
     assert recs[0]["reasons"] == ["ü"] and recs[-1]["track"] == "x"
     assert recs[1:3] == [dict(recs[1]), dict(recs[2])]
     assert recs == list(recs)
+
+
+def test_external_merge_of_many_runs_equals_a_sort() -> None:
+    import random
+
+    from skyfence.scanning.spill import MERGE_FAN_IN
+
+    rng = random.Random(4)
+    keys = [(float(rng.randrange(500)), rng.choice("ABC"), f"t{rng.randrange(10_000):05d}")
+            for _ in range(5_000)]
+    spill = RecordSpill(run_records=37)  # 136 runs: two merge passes at a fan-in of 64
+    for i in range(0, len(keys), 100):
+        es = [entry(*k) for k in keys[i : i + 100]]
+        spill.add(es, [{"zone": e.zone, "track": e.track, "t": e.entered_at} for e in es])
+    assert spill.runs > MERGE_FAN_IN
+    recs = spill.sorted()
+    # the reference: Python's sort of the same keys
+    want = sorted(keys)
+    assert len(recs) == len(want)
+    assert [(r["t"], r["zone"], r["track"]) for r in recs] == want
+    assert recs[-1] == recs[len(recs) - 1] and recs[-1]["track"] == want[-1][2]
+    assert [r["track"] for r in recs[10:13]] == [k[2] for k in want[10:13]]

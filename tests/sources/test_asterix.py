@@ -14,12 +14,12 @@ import pytest
 
 asterix = pytest.importorskip("asterix")
 
+from skyfence.asterix_writer import encode_cat048  # noqa: E402
 from skyfence.errors import InputError, UsageError  # noqa: E402
 from skyfence.radar import NM, RadarSite  # noqa: E402
 from skyfence.sources.asterix import (  # noqa: E402
     PLOT_COLUMNS,
     decode_asterix,
-    encode_cat048,
     iter_payloads,
     listen_udp,
     read_asterix,

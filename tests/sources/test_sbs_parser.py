@@ -11,7 +11,7 @@ import pytest
 from feed_helpers import data_path
 
 from skyfence.errors import InputError
-from skyfence.sources.feed import read_sbs_file
+from skyfence.sources.modes_files import read_sbs_file
 from skyfence.sources.sbs import SbsParser
 
 

@@ -14,8 +14,8 @@ from feed_helpers import data_path, recorded_frames
 
 from skyfence.errors import InputError
 from skyfence.sources.beast import BeastFramer
-from skyfence.sources.feed import read_beast_file, read_raw_file
 from skyfence.sources.modes import make_decoder
+from skyfence.sources.modes_files import read_beast_file, read_raw_file
 
 CDG = (49.0, 2.5)
 

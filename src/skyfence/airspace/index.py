@@ -1,9 +1,10 @@
 """Point-to-zone lookup over many zones at once: a cached cell coverage plus exact tests.
 
->>> from skyfence.airspace.zones import all_national_zones
->>> index = ZoneIndex(all_national_zones())        # doctest: +SKIP
->>> index.locate(np.array([24.75]), np.array([59.44]))  # Tallinn  # doctest: +SKIP
-array([[..., -1, ...]], dtype=int32)
+>>> from skyfence.airspace.zones import resolve_zones
+>>> index = ZoneIndex(resolve_zones(["EST", "LVA"]), cache=False)
+>>> lon, lat = np.array([24.75, 24.1, 30.5]), np.array([59.44, 56.95, 50.45])
+>>> index.zone_names(index.locate(lon, lat)).ravel().tolist()  # Tallinn, Riga, Kyiv
+['EST', 'LVA', None]
 
 Zones are split into *layers* whose zones never share area, and
 :meth:`ZoneIndex.screen` answers, for every position and layer, the zone containing it.

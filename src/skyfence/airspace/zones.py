@@ -7,7 +7,6 @@ zones from GeoJSON files, ``NAME:LAT,LON,RADIUS_KM`` circles or a config file.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +60,8 @@ class Zone:
         if not geom.is_valid:
             geom = shapely.make_valid(geom)
             polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type == "Polygon"]
+            if not polys:
+                raise ZoneError(f"zone '{self.name}': the geometry encloses no area")
             geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
             object.__setattr__(self, "geometry", geom)
         shapely.prepare(self.geometry)
@@ -153,25 +154,24 @@ def circle_ring(lat: float, lon: float, radius_m: float) -> np.ndarray:
 
 def parse_circle(spec: str) -> Zone:
     """Parse ``NAME:LAT,LON,RADIUS_KM`` (as given to ``--circle``) into a zone."""
+    from skyfence.messages import show_value
+
     name, sep, rest = spec.rpartition(":")
     parts = rest.split(",")
     if not sep or not name or len(parts) != 3:
-        raise ZoneError(f"--circle '{spec}': expected NAME:LAT,LON,RADIUS_KM")
+        raise ZoneError(f"--circle {show_value(spec)}: expected NAME:LAT,LON,RADIUS_KM")
     try:
         lat, lon, radius = (float(p) for p in parts)
     except ValueError:
-        raise ZoneError(f"--circle '{spec}': LAT, LON and RADIUS_KM must be numbers") from None
+        raise ZoneError(f"--circle {show_value(spec)}: LAT, LON and RADIUS_KM must be numbers"
+                        ) from None
     return circle_zone(name, lat, lon, radius)
 
 
 def _limit(props: dict[str, Any], key: str, where: str) -> float | None:
-    value = props.get(key)
-    if value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ZoneError(f"{where}: property '{key}' must be a number, got {value!r}") from None
+    from skyfence.airspace.geojson_input import check_number_property
+
+    return check_number_property(props, key, where)
 
 
 def zones_from_geojson(path: str | Path) -> list[Zone]:
@@ -180,18 +180,10 @@ def zones_from_geojson(path: str | Path) -> list[Zone]:
     Each feature needs a ``name``; ``floor_m`` and ``ceiling_m`` are optional. A
     ``radius_km`` on a Point feature makes a circle.
     """
+    from skyfence.airspace.geojson_input import read_zone_features
+
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ZoneError(f"{p}: zones file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ZoneError(f"{p}: not a readable GeoJSON file ({exc})") from None
-    features = doc.get("features") if isinstance(doc, dict) else None
-    if doc.get("type") == "Feature":
-        features = [doc]
-    if not isinstance(features, list) or not features:
-        raise ZoneError(f"{p}: expected a GeoJSON FeatureCollection with at least one feature")
+    features = read_zone_features(p)  # checked: names, numbers, positions, ring sizes
     zones = []
     for i, feat in enumerate(features, start=1):
         where = f"{p}: feature {i}"

@@ -34,14 +34,19 @@ class ConsoleSink:
 
     def __call__(self, event: dict[str, Any]) -> None:
         kind = event["event"]
-        when = (event.get("exited_at") if kind == "exit" else event.get("entered_at")) or ""
+        when = (event.get("exited_at") if kind == "exit" else
+                event["step"]["escalated_at"] if kind == "escalation" else
+                event.get("entered_at")) or ""
         depth = event.get("max_depth_m") or 0.0
         who = event["track"] + (f" {event['callsign']}" if event.get("callsign") else "")
-        line = (f"{when[:23].replace('T', ' ')}  {kind.upper():8} {event['severity']:8} "
+        label = "ESCALATE" if kind == "escalation" else kind.upper()
+        line = (f"{when[:23].replace('T', ' ')}  {label:8} {event['severity']:8} "
                 f"{event['zone']:10} {who:18} depth {depth / 1000:6.2f} km")
         if kind in ("exit", "open"):
             line += f"  {event['duration_s'] / 60:5.1f} min"
         reasons = event.get("reasons") or []
-        if reasons and kind in ("entry", "approach", "exit"):
+        if kind == "escalation":  # an overdue protocol step of an unacknowledged incident
+            line += f"  — overdue: {event['step']['step']} (incident {event['incident']['id']})"
+        elif reasons and kind in ("entry", "approach", "exit"):
             line += f"  — {reasons[0]}"
         self.console.print(line, style=_STYLE.get(event["severity"], ""), soft_wrap=True)

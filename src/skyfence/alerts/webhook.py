@@ -1,7 +1,16 @@
 """POST events as JSON to a webhook, from a background thread, with retries.
 
 Detection never waits for the network: events are queued and a sender thread delivers
-them in order, retrying each with exponential backoff (capped) before giving up on it.
+them in order, retrying each with exponential backoff (capped, :class:`Backoff`) before
+giving up on it. This is the sink of a watcher without a store; with a store
+(``--store``) webhooks are delivered from the outbox instead (:mod:`skyfence.alerts.outbox`,
+which retries without giving up and survives restarts), through the same :func:`post_event`.
+
+Every request carries ``Content-Type: application/json``; with a secret, an
+``X-Skyfence-Signature: sha256=<hex>`` header, the HMAC-SHA256 of the exact body bytes
+under the secret (:func:`signature`); an event that has an ``idempotency_key`` (events
+from the store) also sends it as the ``Idempotency-Key`` header, so that a receiver
+can drop a repeat (delivery is at least once).
 
 Every event handed to :meth:`WebhookSink.send` ends in exactly one counter of
 :class:`WebhookStats`, so that an operator can see what reached the receiver and what
@@ -13,6 +22,8 @@ queued events ``drain_timeout_s`` to go out; no counter changes after it returns
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import http.client
 import json
 import logging
@@ -25,10 +36,39 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from skyfence.alerts.retry import Backoff, Rejected
+
 log = logging.getLogger(__name__)
 
 #: how long :meth:`WebhookSink.close` lets queued events go out, by default (s)
 DRAIN_TIMEOUT_S = 10.0
+#: the header of the body's HMAC-SHA256 under the webhook secret
+SIGNATURE_HEADER = "X-Skyfence-Signature"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def signature(secret: bytes, body: bytes) -> str:
+    """``sha256=<hex>``: the HMAC-SHA256 of ``body`` under ``secret``.
+
+    >>> signature(b"key", b"The quick brown fox jumps over the lazy dog")
+    'sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8'
+    """
+    return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+def post_event(url: str, body: bytes, timeout_s: float, *, secret: bytes | None = None,
+               idempotency_key: str | None = None) -> None:
+    """POST ``body`` (JSON) to ``url``; raises on a connection error or a non-2xx answer
+    (``urllib.error.HTTPError`` carries the status)."""
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers[SIGNATURE_HEADER] = signature(secret, body)
+    if idempotency_key is not None:
+        headers[IDEMPOTENCY_HEADER] = idempotency_key
+    req = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    with urllib.request.urlopen(req, timeout=timeout_s) as resp:
+        if resp.status >= 300:
+            raise urllib.error.HTTPError(url, resp.status, "not accepted", resp.headers, None)
 
 Outcome = Literal["delivered", "failed", "undelivered"]
 
@@ -71,6 +111,34 @@ class WebhookStats:
         return text + f", {self.retries} retries"
 
 
+#: answers that mean "try again later" although they are 4xx
+_RETRY_STATUS = (408, 425, 429)
+
+
+class WebhookDelivery:
+    """The outbox's webhook sink: POST the stored alert, signed, with its idempotency key.
+
+    A 4xx answer other than 408, 425 and 429 is :class:`Rejected` (the receiver will
+    never take it); anything else that fails is retried by the outbox.
+    """
+
+    def __init__(self, url: str, *, secret: bytes | None = None, timeout_s: float = 5.0
+                 ) -> None:
+        self.url = url
+        self.secret = secret
+        self.timeout_s = timeout_s
+        self.name = f"webhook:{url}"
+
+    def deliver(self, body: bytes, payload: Any, key: str) -> None:
+        """POST ``body`` with the signature and ``Idempotency-Key: key``."""
+        try:
+            post_event(self.url, body, self.timeout_s, secret=self.secret, idempotency_key=key)
+        except urllib.error.HTTPError as exc:
+            if 400 <= exc.code < 500 and exc.code not in _RETRY_STATUS:
+                raise Rejected(f"HTTP {exc.code} {exc.reason}") from None
+            raise
+
+
 class WebhookSink:
     """Deliver events to ``url``; :meth:`send` never blocks.
 
@@ -86,6 +154,8 @@ class WebhookSink:
         Timeout of one HTTP request.
     max_queue
         Events waiting beyond this many are dropped (and counted).
+    secret
+        Sign each body (``X-Skyfence-Signature``) with this key.
     """
 
     def __init__(
@@ -97,11 +167,12 @@ class WebhookSink:
         backoff_max_s: float = 30.0,
         timeout_s: float = 5.0,
         max_queue: int = 100_000,
+        secret: bytes | None = None,
     ) -> None:
         self.url = url
         self.attempts = attempts
-        self.backoff_s = backoff_s
-        self.backoff_max_s = backoff_max_s
+        self.backoff = Backoff(backoff_s, backoff_max_s)
+        self.secret = secret
         self.timeout_s = timeout_s
         self.max_queue = max_queue
         self.stats = WebhookStats()
@@ -187,13 +258,15 @@ class WebhookSink:
     def _deliver(self, event: dict[str, Any]) -> Outcome:
         """Try ``event`` up to ``attempts`` times, within the drain deadline if any."""
         body = json.dumps(event, separators=(",", ":")).encode()
-        delay = self.backoff_s
+        key = event.get("idempotency_key")
         for attempt in range(1, self.attempts + 1):
             left = self._left_s()
             if left is not None and left <= 0:
                 return "undelivered"
             try:
-                self._post(body, self.timeout_s if left is None else min(self.timeout_s, left))
+                post_event(self.url, body,
+                           self.timeout_s if left is None else min(self.timeout_s, left),
+                           secret=self.secret, idempotency_key=key)
                 return "delivered"
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 if attempt == self.attempts:
@@ -203,18 +276,9 @@ class WebhookSink:
                 log.debug("webhook %s: attempt %d failed: %s", self.url, attempt, exc)
                 with self._cv:
                     self.stats.retries += 1
-                if not self._pause(delay):
+                if not self._pause(self.backoff.delay_s(attempt)):
                     return "undelivered"
-                delay = min(delay * 2, self.backoff_max_s)
         return "failed"
-
-    def _post(self, body: bytes, timeout_s: float) -> None:
-        req = urllib.request.Request(self.url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
-            if resp.status >= 300:
-                raise urllib.error.HTTPError(self.url, resp.status, "not accepted", resp.headers,
-                                             None)
 
     def _pause(self, delay_s: float) -> bool:
         """Sleep before a retry; False when the drain deadline comes first."""

@@ -120,3 +120,25 @@ def segment_transitions(
                 fr.append(where[j])
                 ent.append(states[j + 1])
     return Transitions(np.asarray(rows, np.intp), np.asarray(fr), np.asarray(ent, bool))
+
+
+def without_touches(tr: Transitions) -> Transitions:
+    """Transitions without the exit-and-entry pairs at one fix on the boundary.
+
+    A track that reaches the boundary exactly at a fix and goes on inside has touched
+    the boundary, not crossed it: the fix itself is not inside (a boundary point is in
+    no zone), so the segments on either side report an exit at the fix and an entry at
+    the fix. Such a zero-length excursion is no exit: the pair is dropped and the entry
+    goes on.
+    """
+    exit_at = np.flatnonzero(~tr.entering & (tr.fraction == 1.0))
+    enter_at = np.flatnonzero(tr.entering & (tr.fraction == 0.0))
+    if not len(exit_at) or not len(enter_at):
+        return tr
+    touched = np.intersect1d(tr.row[exit_at] + 1, tr.row[enter_at])
+    if not len(touched):
+        return tr
+    keep = np.ones(len(tr.row), bool)
+    keep[exit_at[np.isin(tr.row[exit_at] + 1, touched)]] = False
+    keep[enter_at[np.isin(tr.row[enter_at], touched)]] = False
+    return Transitions(tr.row[keep], tr.fraction[keep], tr.entering[keep])

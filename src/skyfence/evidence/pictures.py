@@ -37,6 +37,7 @@ from skyfence.airspace.antimeridian import lon_delta
 from skyfence.airspace.zones import Zone
 from skyfence.evidence.timefmt import clock, parse_iso
 from skyfence.evidence.trackfacts import TrackFacts
+from skyfence.vocab import FT
 
 __all__ = ["draw_map", "draw_profile"]
 
@@ -407,8 +408,8 @@ def draw_profile(f: TrackFacts, record: dict[str, Any], title: str) -> Figure:
         a2.plot(when, alt, color="#444", lw=1.2)
         a2.scatter(when, alt, s=6, c=np.where(f.inside, INSIDE, OUTSIDE), linewidths=0, zorder=4)
         a2.set_ylabel("altitude (m)", fontsize=9)
-        sec = a2.secondary_yaxis("right", functions=(lambda m: m / 0.3048,
-                                                     lambda ft: ft * 0.3048))
+        sec = a2.secondary_yaxis("right", functions=(lambda m: m / FT,
+                                                     lambda ft: ft * FT))
         sec.set_ylabel("ft", fontsize=9)
     else:
         a2.text(0.5, 0.5, "no altitude reported for this track", ha="center", va="center",

@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from skyfence.evidence.timefmt import clock, human_duration, long_date, parse_iso
 from skyfence.evidence.trackfacts import TrackFacts
+from skyfence.vocab import FT
 
 __all__ = ["figures_table", "narrative", "write_html", "write_pdf"]
 
@@ -82,7 +83,7 @@ def narrative(claim: dict[str, Any], facts: TrackFacts) -> list[str]:
     if rec["min_altitude_m"] is not None:
         lo, hi = rec["min_altitude_m"], rec["max_altitude_m"]
         depth += (f" Inside, it flew between {lo:,.0f} m and {hi:,.0f} m "
-                  f"({lo / 0.3048:,.0f}-{hi / 0.3048:,.0f} ft).")
+                  f"({lo / FT:,.0f}-{hi / FT:,.0f} ft).")
     cls = rec["classification"]
     if cls["category"] != "unknown":
         conf = f", confidence {cls['confidence']:.0%}" if cls.get("confidence") else ""

@@ -51,11 +51,30 @@ def _batches(paths: Sequence[Path], opts: ScanOptions) -> Iterator[pd.DataFrame]
     for p in paths:
         if file_format(p, opts.input_format) in ("csv", "parquet"):
             yield from iter_table_chunks(p, columns=opts.columns, on_error=opts.on_error,
-                                         chunk_rows=opts.chunk_rows)
+                                         chunk_rows=opts.chunk_rows or 250_000)
         else:
             yield from iter_file_batches(p, fmt=opts.input_format, on_error=opts.on_error,
-                                         ref=opts.ref, radar_sites=opts.radar_sites,
-                                         date=opts.date)
+                                         ref=opts.ref)
+
+
+def _fused_evidence(paths: Sequence[Path], opts: ScanOptions, incident_id: str | None,
+                    track: str | None) -> tuple[dict[str, Any], pd.DataFrame] | None:
+    """The record and screened observations of an entry when the scan fuses (radar
+    files, or ``fuse``), else None: a radar track's fixes are what fusion kept of it,
+    not what the files hold."""
+    from skyfence.scanning.fused import scan_recorded
+    from skyfence.sources.recorded import read_recorded
+
+    data = read_recorded(paths, fmt=opts.input_format, columns=opts.columns,
+                         on_error=opts.on_error, ref=opts.ref, radar_sites=opts.radar_sites,
+                         date=opts.date)
+    if not (opts.fuse or data.has_radar):
+        return None
+    res = scan_recorded(data, opts, keep_screened=True)
+    rec = pick_record(res.records, incident_id, track)
+    obs = res.screened if res.screened is not None else empty_observations()
+    obs = obs.loc[obs["icao24"].to_numpy(object) == rec["track"], list(OBSERVATION_COLUMNS)]
+    return rec, obs.reset_index(drop=True)
 
 
 def _track_observations(paths: Sequence[Path], opts: ScanOptions, track: str) -> pd.DataFrame:
@@ -77,15 +96,20 @@ def evidence_from_scan(
     """Evidence of one entry found by scanning ``paths`` with ``opts``."""
     if incident_id is None and track is None:
         raise UsageError("give INCIDENT_ID or --track ID")
-    if track is None:
-        full = scan_files(paths, opts)
-        track = pick_record(full.records, incident_id, None)["track"]
-    obs = _track_observations(paths, opts, track)
-    if len(obs) == 0:
-        raise UsageError(f"track {track} has no positions in the input")
-    found, _ = detect_entries([obs], opts.zones, gap_s=opts.gap_s)
-    _, records = finish(found, opts.policy, opts.military_db)
-    rec = pick_record(records, incident_id, track)
+    fused = _fused_evidence(paths, opts, incident_id, track)
+    if fused is not None:
+        rec, obs = fused
+        track = rec["track"]
+    else:
+        if track is None:
+            full = scan_files(paths, opts)
+            track = pick_record(full.records, incident_id, None)["track"]
+        obs = _track_observations(paths, opts, track)
+        if len(obs) == 0:
+            raise UsageError(f"track {track} has no positions in the input")
+        found, _ = detect_entries([obs], opts.zones, gap_s=opts.gap_s)
+        _, records = finish(found, opts.policy, opts.military_db)
+        rec = pick_record(records, incident_id, track)
     zone = next(z for z in opts.zones if z.name == rec["zone"])
     end = rec["exited_at"] or rec["last_inside_at"]
     window = entry_window(parse_iso(rec["entered_at"]), parse_iso(end), opts.gap_s)

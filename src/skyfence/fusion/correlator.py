@@ -21,18 +21,20 @@ it, which is how a transponder switched off shows.
 Decisions are causal and do not depend on how the data are cut into batches (a replay
 and a scan of the same files agree): a fix is decided
 
-- ``hold_s`` later (data up to ``t + hold_s``) when it matches, or when no transponder
+- at once (data up to ``t``) when its track already has ``min_common`` fixes in the
+  window and it matches, or nothing it or those fixes followed is near;
+- else ``hold_s`` later (data up to ``t + hold_s``) when it matches, or when no transponder
   track is within reach of it or of its track's recent fixes, or every candidate has
   enough common fixes and lies beyond twice the gate,
 - else ``hold_max_s`` later, with whatever common fixes there are then (a young
   track's first filtered fixes can be off by more than the gate; a transponder may be
   in a gap between messages).
 
-A track's fixes leave in time order. The price of the rule is the hold: a
-non-cooperative target is reported ``hold_s`` after its fix, up to ``hold_max_s`` when it
-flies close to transponder traffic. It is not decided at once because a transponder
-track near it may be just starting (an aircraft coming into the receivers' coverage, the
-start of a recording): its first messages arrive in the seconds after the radar fix. A target flying
+A track's fixes leave in time order. The price of the rule is the hold on young tracks
+and near transponder traffic: the first fixes of a new track wait ``hold_s``, because a
+transponder track near it may be just starting (an aircraft coming into the receivers'
+coverage, the start of a recording) and its first messages arrive in the seconds after
+the radar fix; a fix close to transponder traffic waits up to ``hold_max_s``. A target flying
 within ``gate_m`` of an airliner for a whole window would be taken for it: the rule
 cannot see that case (neither can a controller's screen without other sensors).
 """
@@ -208,13 +210,28 @@ class _RadarFixes:
         self.left = np.empty(0, bool)  # decided and handed on (or dropped)
         self.track_of: dict[str, int] = {}
         self.track_names: list[str] = []
+        self.last_t = np.empty(0)  # per track code: the latest fix time taken
 
     def add(self, states: pd.DataFrame) -> None:
+        """Track states in; per track, a fix not newer than the track's last one (late,
+        or a duplicate time) is dropped, as the detector drops it."""
         if len(states) == 0:
             return
         ids = states["icao24"].to_numpy(object)
         new_track = np.array([str(i) not in self.track_of for i in ids])
         codes = np.fromiter((self._code(str(i)) for i in ids), np.int64, len(ids))
+        t = states["time"].to_numpy(np.float64)
+        order = np.lexsort((t, codes))  # stable: the first of equal times wins
+        last = self.last_t[codes[order]]
+        same = np.zeros(len(order), bool)
+        same[1:] = (codes[order][1:] == codes[order][:-1]) & (t[order][1:] == t[order][:-1])
+        keep = np.sort(order[(t[order] > last) & ~same])
+        if len(keep) < len(ids):
+            states, ids, codes = states.iloc[keep], ids[keep], codes[keep]
+            new_track = new_track[keep]
+            if len(keep) == 0:
+                return
+        np.maximum.at(self.last_t, codes, states["time"].to_numpy(np.float64))
         first = np.zeros(len(ids), bool)
         # the first fix ever seen of a track is the plot it was started from
         seen: set[int] = set()
@@ -244,6 +261,7 @@ class _RadarFixes:
         if c is None:
             c = self.track_of[name] = len(self.track_names)
             self.track_names.append(name)
+            self.last_t = np.append(self.last_t, -np.inf)
         return c
 
     def prune(self, before: float) -> None:
@@ -271,6 +289,8 @@ class Correlator:
         self._tx = _Transponders()
         self._rx = _RadarFixes()
         self._now = -np.inf
+        self._radar_now = -np.inf
+        self._decided = False  # fixes were decided since the last drain
         self.identities: dict[str, Identity] = {}
         #: per radar track, each identity change with the time of the fix that made it
         self.history: dict[str, list[tuple[float, Identity | None]]] = {}
@@ -311,9 +331,12 @@ class Correlator:
         self.history.setdefault(track, []).append((t, None if ident is None else
                                                    Identity(**ident)))
 
-    def advance(self, now: float) -> None:
-        """The stream has reached ``now`` (no data older than it will come)."""
+    def advance(self, now: float, radar_now: float | None = None) -> None:
+        """The stream has reached ``now`` (no data older than it will come); radar track
+        states are complete up to ``radar_now`` (default: ``now``), which lags when the
+        radar tracker has not yet run its latest window."""
         self._now = max(self._now, now)
+        self._radar_now = max(self._radar_now, now if radar_now is None else radar_now)
 
     def release(self, *, final: bool = False) -> pd.DataFrame:
         """Decide what the data allow and return the non-cooperative fixes now known.
@@ -323,8 +346,9 @@ class Correlator:
         rx, cfg = self._rx, self.config
         pending = np.flatnonzero(rx.state == 0)
         if len(pending):
-            now = np.inf if final else self._now
-            for rung, hold in ((1, cfg.hold_s), (2, cfg.hold_max_s)):
+            # a rung is reached when both kinds of data have come that far
+            now = np.inf if final else min(self._now, self._radar_now)
+            for rung, hold in ((0, 0.0), (1, cfg.hold_s), (2, cfg.hold_max_s)):
                 p = np.flatnonzero(rx.state == 0)
                 ready = p[(rx.t[p] + hold <= now) | final]
                 self._decide(ready, rung=rung, final=final)
@@ -336,13 +360,15 @@ class Correlator:
 
     # ------------------------------------------------------------------ internals
     def _decide(self, fixes: np.ndarray, *, rung: int, final: bool = False) -> None:
-        """Decide ``fixes`` at rung 1 (``hold_s``) or 2 (``hold_max_s``) where the data
-        up to the rung time allow it."""
+        """Decide ``fixes`` at rung 0 (at once: fixes of established tracks only), 1
+        (``hold_s``) or 2 (``hold_max_s``) where the data up to the rung time allow it."""
         cfg, rx = self.config, self._rx
         fixes = np.sort(fixes[rx.state[fixes] == 0])
+        if rung == 0 and not final:
+            fixes = fixes[self._established(fixes)]
         if len(fixes) == 0:
             return
-        hold = cfg.hold_s if rung == 1 else cfg.hold_max_s
+        hold = (0.0, cfg.hold_s, cfg.hold_max_s)[rung]
         # each fix sees the data up to its rung time only: the same decision whatever
         # the batches were
         upto = rx.t[fixes] + hold if not final else np.full(len(fixes), np.inf)
@@ -353,7 +379,7 @@ class Correlator:
         best_code = np.full(len(fixes), -1, np.int64)
         if len(f_idx):
             mean, count, own = self._pair_means(f_idx, x_code, upto[slot])
-            need = cfg.min_common if rung == 1 and not final else 1
+            need = cfg.min_common if rung < 2 and not final else 1
             near = (mean < cfg.gate_m) & (count >= need)
             # a young track's first filtered fixes may still be off: a candidate within
             # twice the gate is worth waiting for
@@ -364,7 +390,7 @@ class Correlator:
             sel = order[first]
             coop[slot[sel]] = np.isfinite(m[sel])
             best_code[slot[sel]] = x_code[sel]
-            if rung == 1 and not final:
+            if rung < 2 and not final:
                 # too few common fixes with a candidate yet: wait for the next rung
                 short = np.zeros(len(fixes), bool)
                 np.logical_or.at(short, slot, count < cfg.min_common)
@@ -375,6 +401,15 @@ class Correlator:
         rx.state[fixes[coop]] = 1
         rx.matched[fixes[coop]] = best_code[coop]
         rx.state[fixes[decided & ~coop]] = 2
+        self._decided |= bool(decided.any())
+
+    def _established(self, fixes: np.ndarray) -> np.ndarray:
+        """Which fixes have at least ``min_common`` earlier fixes of their track in the
+        window (their first plot not counted): enough evidence to decide at once."""
+        rx = self._rx
+        pair, g = self._window_fixes(fixes, rx.t[fixes])
+        earlier = (rx.t[g] < rx.t[fixes][pair]) & ~rx.first[g]
+        return np.bincount(pair, weights=earlier, minlength=len(fixes)) >= self.config.min_common
 
     def _candidates(self, fixes: np.ndarray, upto: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(fix, transponder code) pairs where the transponder, as seen by ``upto``, had a
@@ -413,6 +448,8 @@ class Correlator:
         key = rx.track[order] * 1e10 + rx.t[order]
         lo = np.searchsorted(key, rx.track[fixes] * 1e10 + rx.t[fixes] - self.config.window_s,
                              side="left")
+        # a window never reaches past the longest hold (``end`` is inf at the close)
+        end = np.minimum(end, rx.t[fixes] + self.config.hold_max_s)
         hi = np.searchsorted(key, rx.track[fixes] * 1e10 + end, side="right")
         n = np.maximum(hi - lo, 0)
         pair = np.repeat(np.arange(len(fixes)), n)
@@ -440,8 +477,9 @@ class Correlator:
         """Decided fixes that can leave (every earlier fix of their track decided), in
         time order per track; cooperative ones update the identities and are dropped."""
         rx, tx, cfg = self._rx, self._tx, self.config
-        if len(rx.t) == 0:
+        if len(rx.t) == 0 or not self._decided:
             return pd.DataFrame({c: v[:0] for c, v in rx.rows.items()})
+        self._decided = False
         order = np.lexsort((rx.t, rx.track))
         st = rx.state[order]
         tr = rx.track[order]

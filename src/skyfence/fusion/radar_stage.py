@@ -18,6 +18,7 @@ reports the estimates.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -76,7 +77,12 @@ class RadarStage:
         self.tracker = tracker
         self.registrar = Registration(self.sites) if register and self.sites else None
         self._pending: list[pd.DataFrame] = []
-        self._done_until = -np.inf  # windows ending at or before this have been run
+        #: every window ending at or before this has been run: all track states with
+        #: earlier times have been emitted
+        self.done_until = -np.inf
+        #: latest plot time seen, and earliest plot time still pending
+        self.latest = -np.inf
+        self._earliest = np.inf
         self.plots = 0
 
     def add(self, plots: pd.DataFrame) -> None:
@@ -84,6 +90,8 @@ class RadarStage:
         if len(plots):
             self._pending.append(plots)
             self.plots += len(plots)
+            self._earliest = min(self._earliest, float(plots["time"].min()))
+            self.latest = max(self.latest, float(plots["time"].max()))
 
     def add_reference(self, observations: pd.DataFrame) -> None:
         """Transponder observations (ICAO addresses) to register the radars against."""
@@ -94,24 +102,34 @@ class RadarStage:
         """Each radar's estimated range and azimuth bias so far (empty when off)."""
         return self.registrar.estimates() if self.registrar is not None else []
 
-    def advance(self, now: float) -> pd.DataFrame:
-        """Run every window that ended by ``now``; their confirmed states as observations."""
-        return self._run(np.floor(now / self.scan_s) * self.scan_s)
+    def advance(self, now: float, *, complete: bool = False) -> pd.DataFrame:
+        """Run every window that ended by ``now``; their confirmed states as observations.
+
+        Live, a radar feed may lag the others, so a window runs once a later plot has
+        closed it (the radar itself is past it); ``complete`` says every plot up to
+        ``now`` has been given (a replay slice), so windows up to ``now`` run at once.
+        """
+        edge = now if complete else min(now, self.latest)
+        return self._run(float(np.floor(edge / self.scan_s) * self.scan_s))
 
     def flush(self) -> pd.DataFrame:
         """End of data: run every window that holds plots."""
         return self._run(np.inf)
 
     def _run(self, until: float) -> pd.DataFrame:
-        if not self._pending:
-            return _no_states()
+        self.done_until = max(self.done_until, until)
+        if not self._pending or until <= self._earliest:
+            return _no_states()  # no window complete yet: nothing to join or sort
         plots = pd.concat(self._pending, ignore_index=True) if len(self._pending) > 1 \
             else self._pending[0]
         t = plots["time"].to_numpy(np.float64)
         ready = t < until
         self._pending = [plots[~ready].reset_index(drop=True)] if (~ready).any() else []
+        self._earliest = float(t[~ready].min()) if (~ready).any() else np.inf
         plots = plots[ready].sort_values("time", kind="stable").reset_index(drop=True)
         frames = []
+        if len(plots) == 0:
+            return _no_states()
         reg = self.registrar
         for window, idx in _windows(plots["time"].to_numpy(np.float64), self.scan_s):
             raw = plots.iloc[idx]
@@ -127,11 +145,17 @@ class RadarStage:
         return states_to_observations(pd.concat(frames, ignore_index=True))
 
 
-def _no_states() -> pd.DataFrame:
+@lru_cache(maxsize=1)
+def _empty() -> pd.DataFrame:
     from skyfence.tracking.tracker import TRACK_STATE_COLUMNS
 
     empty = pd.DataFrame({c: pd.Series(dtype=object) for c in TRACK_STATE_COLUMNS})
     return states_to_observations(empty.assign(emitted_at=pd.Series(dtype=float)))
+
+
+def _no_states() -> pd.DataFrame:
+    """No track states (one shared empty frame: nothing may write to it)."""
+    return _empty()
 
 
 def _windows(t: np.ndarray, scan_s: float) -> Iterable[tuple[float, np.ndarray]]:

@@ -38,10 +38,10 @@ import pandas as pd
 
 from skyfence.errors import InputError
 from skyfence.identify.icao_blocks import parse_icao24, state_of
+from skyfence.messages import one_line, show_value
 from skyfence.model import Classification
+from skyfence.vocab import SCORED_CATEGORIES
 
-KT = 1852.0 / 3600.0
-CATEGORIES = ("airliner", "jet", "propeller", "helicopter", "drone", "balloon")
 #: per-track kinematic features (SI units) that :func:`categorize` reads
 FEATURES = ("speed_ms", "min_speed_ms", "max_altitude_m", "climb_ms", "turn_rate_dps")
 _INF = math.inf
@@ -78,7 +78,7 @@ def category_scores(
     min_speed_ms: npt.ArrayLike | None = None,
     cooperative: npt.ArrayLike | None = None,
 ) -> FloatArray:
-    """Scores, shape (n, len(CATEGORIES)), of each category for n tracks (vectorized).
+    """Scores, shape (n, len(SCORED_CATEGORIES)), of each category for n tracks (vectorized).
 
     ``speed_ms`` is a high ground speed of the track (90th percentile or maximum),
     ``min_speed_ms`` a low one (10th percentile, airborne fixes), ``climb_ms`` a high
@@ -155,7 +155,7 @@ def categorize(
     best = np.argmax(s, axis=1)
     top = s[np.arange(len(s)), best]
     total = s.sum(axis=1)
-    names = np.array(CATEGORIES, dtype=object)[best]
+    names = np.array(SCORED_CATEGORIES, dtype=object)[best]
     known = top > 0.05
     names[~known] = "unknown"
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -278,6 +278,30 @@ class AircraftDB(Mapping[str, bool]):
         return self.aircraft.get(icao24.strip().lower())
 
 
+def _db_rows(p: Path) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of a CSV file, header first as row 0; unreadable text is an
+    :class:`InputError` naming the row (a binary file, a NUL byte, a huge field)."""
+    try:
+        fh = p.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot open aircraft database ({exc.strerror})", file=str(p)) from None
+    row_no = 0
+    with fh:
+        reader = csv.reader(fh)
+        try:
+            for row_no, row in enumerate(reader):
+                if any("\x00" in c for c in row):
+                    raise InputError("a NUL byte in the aircraft database", file=str(p),
+                                     row=row_no)
+                yield row_no, row
+        except UnicodeDecodeError:
+            raise InputError("not a UTF-8 text CSV file", file=str(p), row=row_no + 1
+                             ) from None
+        except csv.Error as exc:
+            raise InputError(f"not a readable CSV file ({one_line(str(exc), 120)})",
+                             file=str(p), row=row_no + 1) from None
+
+
 def load_aircraft_db(path: str | Path) -> AircraftDB:
     """Read an aircraft database CSV: ICAO address, type, operator, military flag.
 
@@ -287,51 +311,46 @@ def load_aircraft_db(path: str | Path) -> AircraftDB:
     raises :class:`~skyfence.errors.InputError` naming the file, row and field.
     """
     p = Path(path)
-    try:
-        fh = p.open(newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"cannot open aircraft database ({exc.strerror})", file=str(p)) from None
-    with fh:
-        reader = csv.reader(fh)
-        header = [h.strip().lower() for h in next(reader, [])]
-        col = {h: i for i, h in enumerate(header)}
-        key = next((n for n in _ICAO_NAMES if n in col), None)
-        if key is None:
-            raise InputError(f"no ICAO address column (one of {', '.join(_ICAO_NAMES)})",
-                             file=str(p), row=0, field="header")
-        found: dict[str, Aircraft] = {}
-        first_row: dict[str, int] = {}
-        for row_no, row in enumerate(reader, start=1):
-            if not row or all(not x.strip() for x in row):
-                continue
+    rows = _db_rows(p)
+    header = [h.strip().lower() for h in next(rows, (0, []))[1]]
+    col = {h: i for i, h in enumerate(header)}
+    key = next((n for n in _ICAO_NAMES if n in col), None)
+    if key is None:
+        raise InputError(f"no ICAO address column (one of {', '.join(_ICAO_NAMES)})",
+                         file=str(p), row=0, field="header")
+    found: dict[str, Aircraft] = {}
+    first_row: dict[str, int] = {}
+    for row_no, row in rows:
+        if not row or all(not x.strip() for x in row):
+            continue
 
-            def cell(name: str, row: list[str] = row) -> str:
-                i = col.get(name)
-                return row[i].strip() if i is not None and i < len(row) else ""
+        def cell(name: str, row: list[str] = row) -> str:
+            i = col.get(name)
+            return row[i].strip() if i is not None and i < len(row) else ""
 
-            raw = cell(key).lower()
-            addr, valid = parse_icao24([raw])
-            if not valid[0] or len(raw) > 6:
-                raise InputError(f"'{raw}' is not a 24-bit ICAO address in hex",
-                                 file=str(p), row=row_no, field=key)
-            icao = f"{int(addr[0]):06x}"
-            if icao in found:
-                raise InputError(f"address {icao} already listed in row {first_row[icao]}",
-                                 file=str(p), row=row_no, field=key)
-            flag = cell("military").lower()
-            military: bool | None
-            if "military" not in col or flag == "":
-                military = None
-            elif flag in _TRUE:
-                military = True
-            elif flag in _FALSE:
-                military = False
-            else:
-                raise InputError(f"'{flag}' is not a military flag (true/false, yes/no, 1/0)",
-                                 file=str(p), row=row_no, field="military")
-            found[icao] = Aircraft(icao, cell("type") or None, cell("operator") or None,
-                                   military)
-            first_row[icao] = row_no
+        raw = cell(key).lower()
+        addr, valid = parse_icao24([raw])
+        if not valid[0] or len(raw) > 6:
+            raise InputError(f"{show_value(raw)} is not a 24-bit ICAO address in hex",
+                             file=str(p), row=row_no, field=key)
+        icao = f"{int(addr[0]):06x}"
+        if icao in found:
+            raise InputError(f"address {icao} already listed in row {first_row[icao]}",
+                             file=str(p), row=row_no, field=key)
+        flag = cell("military").lower()
+        military: bool | None
+        if "military" not in col or flag == "":
+            military = None
+        elif flag in _TRUE:
+            military = True
+        elif flag in _FALSE:
+            military = False
+        else:
+            raise InputError(f"{show_value(flag)} is not a military flag (true/false, yes/no, "
+                             "1/0)", file=str(p), row=row_no, field="military")
+        found[icao] = Aircraft(icao, cell("type") or None, cell("operator") or None,
+                               military)
+        first_row[icao] = row_no
     return AircraftDB(found)
 
 

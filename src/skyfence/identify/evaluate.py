@@ -40,11 +40,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skyfence.identify.classify import CATEGORIES, categorize, track_features
-
-FT = 0.3048
-KT = 1852.0 / 3600.0
-FPM = FT / 60.0
+from skyfence.identify.classify import categorize, track_features
+from skyfence.vocab import CATEGORIES, FPM, FT, KT
 
 #: sample (directory/name in traffic.data.samples) -> (category, what is known about it)
 SAMPLE_LABELS: dict[str, tuple[str, str]] = {
@@ -193,7 +190,7 @@ class Score:
 
 def score(truth: pd.Series, predicted: pd.Series) -> Score:
     """Confusion matrix (every category as a column), accuracy and mean recall."""
-    cols = [*CATEGORIES, "unknown"]
+    cols = list(CATEGORIES)
     rows = [c for c in cols if c in set(truth)]
     m = pd.crosstab(truth, predicted).reindex(index=rows, columns=cols, fill_value=0)
     m.index.name, m.columns.name = "true", "predicted"

@@ -55,8 +55,10 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = [
     "ICAO_BLOCKS",
+    "REGISTRATION_STATES",
     "IdColumn",
     "block_index",
+    "check_watch_state",
     "parse_icao24",
     "registration_state",
     "state_of",
@@ -475,3 +477,38 @@ def state_of(icao24: str) -> str | None:
     if i < 0 or address > ICAO_BLOCKS[i][1]:
         return None
     return ICAO_BLOCKS[i][2]
+
+
+#: every State that holds an ICAO address block (ISO 3166-1 alpha-3)
+REGISTRATION_STATES: Final = frozenset(b[2] for b in ICAO_BLOCKS if b[2] is not None)
+
+
+def check_watch_state(code: str) -> str:
+    """``code`` upper-cased when it names a State holding an ICAO address block.
+
+    A watch state is a State of Registry, so it must be one the address table can
+    return. Raises :class:`~skyfence.errors.UsageError` otherwise, suggesting the code
+    when ``code`` is a state's English name (``Russia`` -> ``RUS``).
+
+    Examples
+    --------
+    >>> check_watch_state("rus")
+    'RUS'
+    """
+    from skyfence.errors import SkyfenceError, UsageError
+    from skyfence.messages import show_value
+
+    text = str(code).strip().upper()
+    if text in REGISTRATION_STATES:
+        return text
+    hint = ""
+    if len(text) != 3 or not text.isalpha():
+        try:
+            from skyfence.airspace.national import find_national
+
+            hint = f"; did you mean {find_national(str(code)).code}?"
+        except SkyfenceError:
+            hint = ""
+    kind = "an ISO 3166-1 alpha-3 code" if hint or len(text) != 3 else \
+        "the ISO 3166-1 alpha-3 code of a State with an ICAO address block"
+    raise UsageError(f"watch state {show_value(str(code))} is not {kind}{hint}")

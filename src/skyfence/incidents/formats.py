@@ -16,8 +16,32 @@ FORMATS = ("table", "jsonl", "geojson", "csv")
 
 
 def jsonl_line(record: dict[str, Any]) -> str:
-    """One record as one compact JSON line (byte-stable for the same record)."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    """One record as one compact JSON line (byte-stable for the same record).
+
+    Never writes ``NaN`` or ``Infinity`` (not JSON): inputs are checked against
+    plausible ranges first, and a non-finite number that still reaches a record is a
+    :class:`DataError` naming the record and field, not an invalid line.
+    """
+    try:
+        return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except ValueError:
+        from skyfence.errors import DataError
+
+        raise DataError(f"record {record.get('id')}: field(s) {', '.join(_non_finite(record))} "
+                        "hold a non-finite number; not written") from None
+
+
+def _non_finite(value: Any, path: str = "") -> list[str]:
+    """Dotted paths of the NaN / infinite floats inside a record."""
+    if isinstance(value, float):
+        finite = value == value and abs(value) != float("inf")  # not NaN, not infinite
+        return [] if finite else [path or "value"]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _non_finite(v, f"{path}.{k}" if path
+                                                                   else str(k))]
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _non_finite(v, f"{path}[{i}]")]
+    return []
 
 
 def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from skyfence.errors import UsageError
+from skyfence.messages import one_line
 from skyfence.model import OBSERVATION_COLUMNS, Entry
 from skyfence.scanning.engine import (
     ScanOptions,
@@ -92,8 +93,9 @@ def scan_dask(
     if scheduler:
         try:
             client = Client(scheduler, timeout="10s")
-        except OSError as exc:
-            raise UsageError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+        except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address
+            raise UsageError(f"--scheduler {scheduler[:60]}: cannot connect "
+                             f"({one_line(str(exc), 120)})") from None
     else:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)

@@ -1,20 +1,29 @@
-"""Scanning recorded positions exactly, in bounded memory.
+"""Scanning recorded positions exactly, within a memory budget.
 
 Entries depend on one track's fixes only, so a scan can be cut by track without
-changing any record. Three ways, chosen from the input:
+changing any record. Every size comes from the scan's budget (``--memory``, see
+:mod:`skyfence.scanning.budget`); one of three ways is chosen from the input:
 
-- **streaming**: Parquet files whose row groups are in time order (OpenSky's hourly
-  hive layout) go chunk by chunk through one :class:`EntryDetector`, which carries
-  each track's last fix and open entries across chunks;
-- **in memory**: small inputs are screened as one batch;
-- **partitioned**: anything else larger than the memory budget is spilled to disk in
-  buckets by a hash of the track id (Arrow IPC files), then each bucket is scanned
-  alone. The Dask engine (:mod:`skyfence.scanning.distributed`) does the same with a
-  cluster shuffle.
+- **in memory**: inputs with no more rows than the budget's ``bucket_rows`` are
+  screened as one batch;
+- **streaming**: larger Parquet inputs whose row groups are in time order (OpenSky's
+  hourly hive layout) go through one :class:`EntryDetector`, several whole row groups
+  per batch, which carries each track's last fix and open entries across batches and
+  forgets tracks silent for longer than the gap, so its state is the live tracks only;
+- **partitioned**: anything else is written to bucket files by a hash of the track id
+  (:mod:`skyfence.scanning.partition`; the bucket count from the row count in the
+  Parquet metadata, or the most buckets when it is unknown), then screened bucket by
+  bucket, small buckets together. A bucket too large for the budget is split again
+  with another hash seed; one that no hash splits (an enormous track) is cut by time
+  and streamed through one detector. The Dask engine
+  (:mod:`skyfence.scanning.distributed`) does the same with a cluster shuffle.
+
+Finished records go to a :class:`~skyfence.scanning.spill.RecordSpill` as they are
+found and come back sorted by an external merge, so they never all sit in memory.
 """
-
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,21 +33,39 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.detect.screen import Screen
+from skyfence.errors import InputError, OnError, UsageError
 from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
 from skyfence.policy import Policy
 from skyfence.radar import RadarSite
+from skyfence.scanning.budget import (
+    DEFAULT_MEMORY_MB,
+    MAX_BUCKETS,
+    MemoryPlan,
+    plan_memory,
+)
 from skyfence.scanning.inputs import is_parquet
+from skyfence.scanning.partition import (
+    Bucket,
+    BucketWriter,
+    hash_buckets,
+    load_table,
+    split_by_track,
+    time_ordered_frames,
+    to_bucket_table,
+    to_frame,
+)
 from skyfence.scanning.spill import RecordSpill
 from skyfence.sources.files import file_format, iter_file_batches
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks, normalize_table
 
 Progress = Callable[[int], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,11 +77,13 @@ class ScanOptions:
     gap_s: float = 300.0
     keep_path: bool = False
     columns: ColumnMap | None = None
-    on_error: str = "abort"
-    #: rows per chunk read from a file
-    chunk_rows: int = 250_000
-    #: rows held in memory at once before the scan partitions by track on disk
-    memory_rows: int = 4_000_000
+    on_error: OnError = "abort"
+    #: memory budget of the whole scan (MiB); every size below is derived from it
+    memory_mb: int = DEFAULT_MEMORY_MB
+    #: rows per chunk read from a file (None: from the budget)
+    chunk_rows: int | None = None
+    #: rows screened in memory at once, and so per bucket (None: from the budget)
+    memory_rows: int | None = None
     spill_dir: str | None = None
     progress: Progress | None = None
     #: ICAO address -> military flag, from ``--aircraft-db``
@@ -64,6 +93,11 @@ class ScanOptions:
     radar_sites: Sequence[RadarSite] = ()
     date: str | None = None
     ref: tuple[float, float] | None = None
+    #: correlate tracks that are not ICAO addresses (radar tracks in a table) with the
+    #: transponder tracks, as radar files always are; the input is then read whole
+    fuse: bool = False
+    #: the scan's detector prototype (screen, boundaries), built on first use
+    prototype: EntryDetector | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -76,6 +110,14 @@ class ScanResult:
     rejects: RejectLog = field(default_factory=RejectLog)
     dropped_duplicates: int = 0
     mode: str = "memory"
+    #: the sizes the scan used (file scans)
+    plan: MemoryPlan | None = None
+    #: how a partitioned scan cut its input
+    partition: PartitionStats | None = None
+    #: most tracks a streaming scan's detector held at once
+    tracked_peak: int = 0
+    #: what the detector screened after fusion (fused scans asked to keep it)
+    screened: pd.DataFrame | None = None
 
 
 def detect_entries(
@@ -129,87 +171,213 @@ def parquet_time_ordered(paths: Sequence[Path], columns: ColumnMap | None) -> bo
     """True when every row group's times come after the previous row group's (from
     Parquet statistics, without reading data)."""
     last_max: Any = None
-    for p in paths:
-        col = _time_source_column(p, columns)
-        if col is None:
-            return False
-        md = pq.ParquetFile(p).metadata
-        idx = md.schema.to_arrow_schema().get_field_index(col)
-        for rg in range(md.num_row_groups):
-            st = md.row_group(rg).column(idx).statistics
-            if st is None or not st.has_min_max:
+    try:
+        for p in paths:
+            col = _time_source_column(p, columns)
+            if col is None:
                 return False
-            lo, hi = st.min, st.max
-            if last_max is not None:
-                try:
-                    if lo < last_max:
-                        return False
-                except TypeError:
+            md = pq.ParquetFile(p).metadata
+            idx = md.schema.to_arrow_schema().get_field_index(col)
+            for rg in range(md.num_row_groups):
+                st = md.row_group(rg).column(idx).statistics
+                if st is None or not st.has_min_max:
                     return False
-            last_max = hi
+                lo, hi = st.min, st.max
+                if last_max is not None:
+                    try:
+                        if lo < last_max:
+                            return False
+                    except TypeError:
+                        return False
+                last_max = hi
+    except (pa.ArrowException, OSError):
+        return False  # unreadable: the reader reports it with the file name
     return True
 
 
-def _row_count(paths: Sequence[Path]) -> int | None:
-    if all(is_parquet(p) for p in paths):
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in paths)
-    return None
+def _row_groups(paths: Sequence[Path]) -> list[int] | None:
+    """Rows of every row group of Parquet ``paths`` (from metadata), None when any input
+    is not a readable Parquet file."""
+    if not all(is_parquet(p) for p in paths):
+        return None
+    out: list[int] = []
+    try:
+        for p in paths:
+            md = pq.ParquetFile(p).metadata
+            out.extend(md.row_group(g).num_rows for g in range(md.num_row_groups))
+    except (pa.ArrowException, OSError):
+        return None  # unreadable: the reader reports it with the file name
+    return out
+
+
+def _prototype(opts: ScanOptions) -> EntryDetector:
+    """The scan's detector prototype: one screen and one set of boundaries per scan,
+    kept on the options object (and gone with it), never in a module-level cache."""
+    if opts.prototype is None:
+        opts.prototype = EntryDetector(opts.zones, DetectorConfig(gap_s=opts.gap_s,
+                                                                  keep_path=opts.keep_path))
+    return opts.prototype
+
+
+def fresh_detector(opts: ScanOptions) -> EntryDetector:
+    """A detector with no track state that reuses the scan's screen and boundaries."""
+    return _prototype(opts).fresh()
+
+
+def scan_plan(opts: ScanOptions) -> MemoryPlan:
+    """The memory plan of a scan with ``opts`` (raises UsageError if the budget is too
+    small for its zones)."""
+    proto = _prototype(opts)
+    return plan_memory(opts.memory_mb, opts.zones, proto.screen, chunk_rows=opts.chunk_rows,
+                       bucket_rows=opts.memory_rows)
 
 
 def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
-    """Scan files exactly, streaming, in memory or partitioned by track (see module)."""
+    """Scan files exactly within ``opts.memory_mb``: in memory, streaming or partitioned
+    by track (see the module)."""
+    if opts.fuse or any(file_format(p, opts.input_format) == "asterix" for p in paths):
+        from skyfence.scanning.fused import scan_fused
+
+        return scan_fused(paths, opts)  # radar: tracked and fused with the rest
+    plan = scan_plan(opts)
+    log.debug("%s", plan.describe())
     rejects = RejectLog()
 
     def chunks() -> Iterator[pd.DataFrame]:
         for p in paths:
             if file_format(p, opts.input_format) in ("csv", "parquet"):
                 yield from iter_table_chunks(p, columns=opts.columns, on_error=opts.on_error,
-                                             chunk_rows=opts.chunk_rows, rejects=rejects)
+                                             chunk_rows=plan.chunk_rows, rejects=rejects)
             else:
                 yield from iter_file_batches(p, fmt=opts.input_format, on_error=opts.on_error,
-                                             ref=opts.ref, radar_sites=opts.radar_sites,
-                                             date=opts.date)
+                                             ref=opts.ref, rejects=rejects)
 
-    total = _row_count(paths) if opts.input_format in ("auto", "parquet") else None
-    if total is not None and total > opts.memory_rows and parquet_time_ordered(paths, opts.columns):
-        return _scan_streaming(_counted(chunks(), opts.progress), opts, rejects)
+    groups = _row_groups(paths) if opts.input_format in ("auto", "parquet") else None
+    total = sum(groups) if groups is not None else None
+    if total is not None and total > plan.bucket_rows:
+        # stream when whole row groups come in time order and two fit in memory at once
+        if 2 * max(groups or [0]) <= plan.streaming_rows(0) and \
+                parquet_time_ordered(paths, opts.columns):
+            return _scan_streaming(paths, opts, plan, rejects)
+        res = _scan_partitioned(_counted(chunks(), opts.progress), opts, plan, total)
+        res.rejects = rejects
+        return res
     buffered: list[pd.DataFrame] = []
     held = 0
     it = _counted(chunks(), opts.progress)
     for chunk in it:
         buffered.append(chunk)
         held += len(chunk)
-        if held > opts.memory_rows:
-            res = _scan_partitioned(buffered, it, opts)
+        if held > plan.bucket_rows:
+            res = _scan_partitioned(_drain(buffered, it), opts, plan, None)
             res.rejects = rejects
             return res
     data = pd.concat(buffered, ignore_index=True) if len(buffered) != 1 else buffered[0]
-    found, det = detect_entries([data], opts.zones, gap_s=opts.gap_s, keep_path=opts.keep_path)
+    buffered.clear()
+    found, det = detect_entries([data], opts.zones, gap_s=opts.gap_s, keep_path=opts.keep_path,
+                                detector=fresh_detector(opts))
     entries, records = finish(found, opts.policy, opts.military_db)
-    return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order)
+    return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order,
+                      plan=plan)
+
+
+def _drain(held: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """The held chunks (released one by one as they are taken), then the rest."""
+    held.reverse()
+    while held:
+        yield held.pop()
+    yield from rest
+
+
+class _Finals:
+    """Final entries of a scan as they are found: judged, spilled, counted."""
+
+    def __init__(self, opts: ScanOptions, plan: MemoryPlan) -> None:
+        self.assessor = Assessor(opts.policy, opts.military_db)
+        self.spill = RecordSpill(opts.spill_dir, run_records=plan.run_records)
+        self.keep_path = opts.keep_path
+        self.kept: list[Entry] = []
+        self.positions = 0
+        self.dropped = 0
+
+    def add(self, done: list[Entry]) -> None:
+        self.spill.add(done, self.assessor.records(done))
+        if self.keep_path:
+            self.kept.extend(done)
+
+    def count(self, det: EntryDetector) -> None:
+        self.positions += det.positions
+        self.dropped += det.dropped_out_of_order
+
+    def result(self, rejects: RejectLog, mode: str, plan: MemoryPlan,
+               partition: PartitionStats | None = None) -> ScanResult:
+        self.kept.sort(key=lambda e: (e.entered_at, e.zone, e.track))
+        return ScanResult(self.spill.sorted(), self.kept, self.positions, rejects, self.dropped,
+                          mode=mode, plan=plan, partition=partition)
+
+
+# ------------------------------------------------------------------------- streaming
+def _row_group_batches(
+    paths: Sequence[Path], opts: ScanOptions, plan: MemoryPlan, det: EntryDetector,
+    rejects: RejectLog,
+) -> Iterator[pd.DataFrame]:
+    """Whole row groups, several per batch while they fit beside the detector's state
+    (so no batch cuts a row group, whose rows need not be sorted)."""
+    held: list[pd.DataFrame] = []
+    n = 0
+    for p in paths:
+        try:
+            pf = pq.ParquetFile(p, pre_buffer=False, buffer_size=1 << 20)
+            row0 = 0
+            for g in range(pf.num_row_groups):
+                size = pf.metadata.row_group(g).num_rows
+                room = plan.streaming_rows(det.tracked)
+                if size > room:
+                    raise UsageError(
+                        f"{p}: {det.tracked:,} tracks are live at once; with them a row group "
+                        f"of {size:,} rows does not fit in --memory {plan.budget_bytes >> 20}M "
+                        "(give more memory)")
+                if held and n + size > room:
+                    yield pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
+                    held, n = [], 0
+                for rb in pf.iter_batches(batch_size=plan.chunk_rows, row_groups=[g]):
+                    raw = rb.to_pandas()
+                    obs = normalize_table(raw, name=str(p), columns=opts.columns,
+                                          on_error=opts.on_error, row0=row0, rejects=rejects)
+                    row0 += len(raw)
+                    del raw
+                    if opts.progress is not None:
+                        opts.progress(len(obs))
+                    held.append(obs)
+                    n += len(obs)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"cannot read as Parquet ({exc})", file=str(p)) from None
+    if held:
+        yield pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
 
 
 def _scan_streaming(
-    chunks: Iterable[pd.DataFrame], opts: ScanOptions, rejects: RejectLog
+    paths: Sequence[Path], opts: ScanOptions, plan: MemoryPlan, rejects: RejectLog
 ) -> ScanResult:
-    """Time-ordered chunks through one detector; final records spill to disk as they
-    come (entries are kept in memory only for GeoJSON paths)."""
-    det = EntryDetector(opts.zones, DetectorConfig(gap_s=opts.gap_s, keep_path=opts.keep_path))
-    assessor = Assessor(opts.policy, opts.military_db)
-    spill = RecordSpill(opts.spill_dir)
-    kept: list[Entry] = []
-    for chunk in chunks:
-        done = [e.entry for e in det.process(chunk) if e.kind == "exit"]
-        spill.add(done, assessor.records(done))
-        if opts.keep_path:
-            kept.extend(done)
-    done = [e.entry for e in det.close()]
-    spill.add(done, assessor.records(done))
-    if opts.keep_path:
-        kept.extend(done)
-    kept.sort(key=lambda e: (e.entered_at, e.zone, e.track))
-    return ScanResult(spill.sorted(), kept, det.positions, rejects, det.dropped_out_of_order,
-                      mode="streaming")
+    """Time-ordered row groups through one detector. After each batch, tracks silent for
+    longer than the gap before the batch's last time are forgotten (a later fix of theirs
+    would start a new piece anyway), so the detector's state is the live tracks only."""
+    det = fresh_detector(opts)
+    finals = _Finals(opts, plan)
+    tracked_peak = 0
+    for batch in _row_group_batches(paths, opts, plan, det, rejects):
+        finals.add([e.entry for e in det.process(batch) if e.kind == "exit"])
+        tracked_peak = max(tracked_peak, det.tracked)
+        if len(batch):
+            # later row groups start no earlier than this batch's latest time
+            latest = float(batch["time"].max())
+            del batch
+            finals.add([e.entry for e in det.expire(latest, opts.gap_s)])
+    finals.add([e.entry for e in det.close()])
+    finals.count(det)
+    res = finals.result(rejects, "streaming", plan)
+    res.tracked_peak = tracked_peak
+    return res
 
 
 # ---------------------------------------------------------------- partition by track
@@ -220,79 +388,111 @@ def track_bucket(icao24: np.ndarray, buckets: int) -> np.ndarray:
 
 
 def scan_track_partition(
-    df: pd.DataFrame, zones: Sequence[Zone], gap_s: float, keep_path: bool = False
+    df: pd.DataFrame, zones: Sequence[Zone], gap_s: float, keep_path: bool = False,
+    *, screen: Screen | None = None,
 ) -> tuple[list[Entry], int, int]:
-    """Final entries of a partition that holds every fix of each of its tracks."""
-    found, det = detect_entries([df], zones, gap_s=gap_s, keep_path=keep_path,
-                                detector=cached_detector(zones, gap_s, keep_path))
+    """Final entries of a partition that holds every fix of each of its tracks.
+
+    ``screen`` is the screen of ``zones``: a caller scanning many partitions builds it
+    once (:func:`~skyfence.detect.screen.default_screen`) and passes it to each; without
+    it the partition builds its own.
+    """
+    det = EntryDetector(zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path), screen=screen)
+    found, det = detect_entries([df], zones, detector=det)
     return found, det.positions, det.dropped_out_of_order
 
 
-_DETECTORS: dict[tuple[int, float, bool], EntryDetector] = {}
+@dataclass
+class PartitionStats:
+    """How a partitioned scan cut its input."""
+
+    #: buckets of the first partition
+    buckets: int = 0
+    #: buckets split again by track (they held more rows than fit in memory)
+    resplits: int = 0
+    #: buckets no hash could split (one enormous track), streamed in time order
+    time_ordered: int = 0
+    #: batches screened (small buckets are screened together)
+    batches: int = 0
 
 
-def cached_detector(zones: Sequence[Zone], gap_s: float, keep_path: bool) -> EntryDetector:
-    """A fresh-state detector that reuses the screen built for the same zones."""
-    key = (hash(tuple(id(z) for z in zones)), gap_s, keep_path)
-    proto = _DETECTORS.get(key)
-    cfg = DetectorConfig(gap_s=gap_s, keep_path=keep_path)
-    if proto is None:
-        proto = _DETECTORS[key] = EntryDetector(zones, cfg)
-        return EntryDetector(zones, cfg, screen=proto.screen)
-    return EntryDetector(zones, cfg, screen=proto.screen)
+class _BucketScan:
+    """Screens bucket files within the plan: small ones together, big ones split again
+    by track, unsplittable ones in time order through one detector."""
+
+    def __init__(self, opts: ScanOptions, plan: MemoryPlan, tmp: str, finals: _Finals) -> None:
+        self.opts, self.plan, self.tmp, self.finals = opts, plan, tmp, finals
+        self.stats = PartitionStats()
+
+    def detector(self) -> EntryDetector:
+        return fresh_detector(self.opts)
+
+    def scan(self, buckets: Sequence[Bucket], depth: int) -> None:
+        group: list[Bucket] = []
+        n = 0
+        for b in buckets:
+            if b.rows > self.plan.bucket_rows:
+                self._big(b, depth)
+                continue
+            if group and n + b.rows > self.plan.bucket_rows:
+                self._screen(group)
+                group, n = [], 0
+            group.append(b)
+            n += b.rows
+        if group:
+            self._screen(group)
+
+    def _screen(self, group: list[Bucket]) -> None:
+        frame = to_frame(load_table(group))
+        for b in group:
+            b.remove()
+        det = self.detector()
+        found, _ = detect_entries([frame], self.opts.zones, detector=det)
+        del frame
+        self.finals.add(found)
+        self.finals.count(det)
+        self.stats.batches += 1
+
+    def _big(self, bucket: Bucket, depth: int) -> None:
+        if depth < MAX_SPLIT_DEPTH:
+            self.stats.resplits += 1
+            parts = split_by_track(bucket, self.plan.buckets_for(bucket.rows), depth + 1,
+                                   self.tmp)
+            bucket.remove()
+            if len(parts) > 1:
+                self.scan(parts, depth + 1)
+                return
+            bucket = parts[0]  # every row hashed alike again: one track (or a few)
+        self.stats.time_ordered += 1
+        det = self.detector()
+        for frame in time_ordered_frames(bucket, self.plan.bucket_rows, self.tmp):
+            self.finals.add([e.entry for e in det.process(frame) if e.kind == "exit"])
+            del frame
+            self.stats.batches += 1
+        self.finals.add([e.entry for e in det.close()])
+        self.finals.count(det)
+
+
+#: re-splits of one bucket by track before it is streamed in time order instead
+MAX_SPLIT_DEPTH = 4
 
 
 def _scan_partitioned(
-    first: list[pd.DataFrame], rest: Iterator[pd.DataFrame], opts: ScanOptions
+    chunks: Iterator[pd.DataFrame], opts: ScanOptions, plan: MemoryPlan, rows: int | None
 ) -> ScanResult:
-    held = sum(len(b) for b in first)
-    buckets = max(8, min(256, 4 * int(np.ceil(held / max(1, opts.memory_rows)))))
+    """Spill rows to bucket files by track hash, then screen bucket by bucket. ``rows``
+    (from Parquet metadata) sets the bucket count; unknown, the most buckets are used and
+    small ones are screened together."""
+    buckets = plan.buckets_for(rows) if rows is not None else MAX_BUCKETS
+    finals = _Finals(opts, plan)
     with tempfile.TemporaryDirectory(prefix="skyfence-scan-", dir=opts.spill_dir) as tmp:
-        writers: dict[int, ipc.RecordBatchStreamWriter] = {}
-        schema: pa.Schema | None = None
-
-        def spill(batch: pd.DataFrame) -> None:
-            nonlocal schema
-            b = track_bucket(batch["icao24"].to_numpy(), buckets)
-            order = np.argsort(b, kind="stable")
-            bs = b[order]
-            cuts = np.flatnonzero(np.diff(bs)) + 1
-            for part in np.split(order, cuts):
-                if len(part) == 0:
-                    continue
-                k = int(b[part[0]])
-                table = pa.Table.from_pandas(batch.iloc[part], preserve_index=False)
-                if schema is None:
-                    schema = table.schema
-                table = table.cast(schema)
-                w = writers.get(k)
-                if w is None:
-                    w = writers[k] = ipc.new_stream(
-                        str(Path(tmp) / f"bucket-{k:03d}.arrow"), schema,
-                        options=ipc.IpcWriteOptions(compression="lz4"),
-                    )
-                w.write_table(table)
-
-        for batch in first:
-            spill(batch)
-        first.clear()
-        for batch in rest:
-            spill(batch)
-        for w in writers.values():
-            w.close()
-        assessor = Assessor(opts.policy, opts.military_db)
-        finished = RecordSpill(opts.spill_dir)
-        kept: list[Entry] = []
-        positions = dropped = 0
-        for k in sorted(writers):
-            with ipc.open_stream(str(Path(tmp) / f"bucket-{k:03d}.arrow")) as reader:
-                df = reader.read_all().to_pandas()
-            f, n, d = scan_track_partition(df, opts.zones, opts.gap_s, opts.keep_path)
-            finished.add(f, assessor.records(f))
-            if opts.keep_path:
-                kept.extend(f)
-            positions += n
-            dropped += d
-    kept.sort(key=lambda e: (e.entered_at, e.zone, e.track))
-    return ScanResult(finished.sorted(), kept, positions, dropped_duplicates=dropped,
-                      mode="partitioned")
+        w = BucketWriter(tmp, "bucket", buckets)
+        for chunk in chunks:
+            table = to_bucket_table(chunk)
+            del chunk
+            w.write(table, hash_buckets(table.column("icao24"), buckets))
+            del table
+        scan = _BucketScan(opts, plan, tmp, finals)
+        scan.stats.buckets = buckets
+        scan.scan(w.close(), 0)
+        return finals.result(RejectLog(), "partitioned", plan, scan.stats)

@@ -1,4 +1,9 @@
-"""Which files a scan reads: plain files, globs and hive-partitioned Parquet directories."""
+"""Which files a scan reads: plain files, globs and hive-partitioned Parquet directories.
+
+An input that names nothing readable (a missing file, a glob matching nothing, a
+directory without tables, a ``.parquet`` file that is not Parquet) is a data error
+(:class:`InputError`, exit code 1), as in ``watch --replay``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,8 @@ import glob
 from collections.abc import Sequence
 from pathlib import Path
 
-from skyfence.errors import UsageError
+from skyfence.errors import InputError
+from skyfence.sources.tabular import check_parquet
 
 TABLE_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".pq")  # what a directory walk picks up
 
@@ -27,19 +33,22 @@ def expand_inputs(inputs: Sequence[str | Path]) -> list[Path]:
             matches = sorted(Path(m) for m in glob.glob(s, recursive=True))
             files = [m for m in matches if m.is_file()]
             if not files:
-                raise UsageError(f"{s}: no file matches")
+                raise InputError("no file matches", file=s)
             out.extend(files)
             continue
         p = Path(s)
         if p.is_dir():
             files = sorted(f for f in p.rglob("*") if f.is_file() and _is_table(f))
             if not files:
-                raise UsageError(f"{p}: directory holds no CSV or Parquet file")
+                raise InputError("directory holds no CSV or Parquet file", file=str(p))
             out.extend(files)
         elif p.exists():
             out.append(p)
         else:
-            raise UsageError(f"{p}: input file not found")
+            raise InputError("file not found", file=str(p))
+    for p in out:
+        if is_parquet(p):
+            check_parquet(p)
     return out
 
 

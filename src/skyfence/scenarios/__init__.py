@@ -14,13 +14,13 @@ and judges them; :func:`evaluate` scores that against the scenario's ground trut
 """
 
 from skyfence.scenarios.catalog import builtin_names, get_scenario, scenario_path
-from skyfence.scenarios.commands import demo_main, eval_main, markdown_table
+from skyfence.scenarios.commands import demo_main, eval_main, export_main, markdown_table
 from skyfence.scenarios.evaluate import EVAL_KEYS, Evaluation, evaluate, score
 from skyfence.scenarios.pipeline import ScenarioResult, run_scenario
 from skyfence.scenarios.spec import Scenario, ScenarioError, load_scenario, parse_scenario
 
 __all__ = [
     "EVAL_KEYS", "Evaluation", "Scenario", "ScenarioError", "ScenarioResult", "builtin_names",
-    "demo_main", "eval_main", "evaluate", "get_scenario", "load_scenario", "markdown_table",
-    "parse_scenario", "run_scenario", "scenario_path", "score",
+    "demo_main", "eval_main", "evaluate", "export_main", "get_scenario", "load_scenario",
+    "markdown_table", "parse_scenario", "run_scenario", "scenario_path", "score",
 ]

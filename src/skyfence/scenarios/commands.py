@@ -135,6 +135,24 @@ def _print_incident(res: ScenarioResult, i: int, out: TextIO) -> None:
             print(f"      {k}. {st['step']} ({when})", file=out)
 
 
+def export_main(name: str, directory: str, out: TextIO | None = None) -> int:
+    """``skyfence demo NAME --export DIR``: write a scenario's inputs and the commands."""
+    import shlex
+
+    from skyfence.scenarios.catalog import get_scenario
+    from skyfence.scenarios.export import export_scenario
+    from skyfence.scenarios.generate import generate
+
+    out = out or sys.stdout
+    exported = export_scenario(generate(get_scenario(name)), directory)
+    for p in (exported.radar, exported.adsb, exported.zones):
+        if p is not None:
+            print(f"wrote {p}", file=out)
+    print("\nscan them:\n  " + shlex.join(exported.scan_command()), file=out)
+    print("replay them live:\n  " + shlex.join(exported.watch_command()), file=out)
+    return 0
+
+
 def demo_main(name: str, out: TextIO | None = None) -> int:
     """``skyfence demo NAME``: run a scenario end to end; print incidents and protocol."""
     out = out or sys.stdout

@@ -121,6 +121,9 @@ def aircraft_truth(ac: Aircraft, start: float, step_s: float = TRUTH_STEP_S) -> 
         "time": start + t, "target": ac.id, "lat": la, "lon": lo,
         "altitude": height, "icao24": ac.icao24,
         "callsign": ac.callsign, "kind": "scripted",
+        # the transponder squitters until it is switched off (went dark)
+        "transmitting": (ac.icao24 is not None) & (
+            t < (ac.transponder_off_at if ac.transponder_off_at is not None else np.inf)),
     })
 
 
@@ -140,6 +143,8 @@ def adsb_observations(truth: pd.DataFrame, period_s: float, sigma_m: float, p_re
     probability ``p_receive``; positions carry Gaussian noise of ``sigma_m`` per axis.
     """
     coop = truth[truth["icao24"].notna()]
+    if "transmitting" in coop:
+        coop = coop[coop["transmitting"].to_numpy(dtype=object) != False]  # noqa: E712
     frames = []
     for _, g in coop.groupby("target", sort=True):
         tt = g["time"].to_numpy(float)

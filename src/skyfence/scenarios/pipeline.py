@@ -27,6 +27,7 @@ from skyfence.fusion.radar_stage import RadarStage
 from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
 from skyfence.scenarios.catalog import get_scenario
+from skyfence.scenarios.export import radar_file_plots, read_back_adsb
 from skyfence.scenarios.generate import Generated, generate
 from skyfence.scenarios.spec import Scenario
 from skyfence.tracking.registration import RegistrationEstimate
@@ -67,6 +68,11 @@ class ScenarioResult:
     def records(self) -> list[dict[str, Any]]:
         """Incident records (the contract's dicts), sorted by entry time."""
         return list(self.scan.records)
+
+
+#: a scenario is fed to the pipeline in slices of this many seconds, each complete up
+#: to its end (a radar window runs at its end, as live, when the plots are in)
+FEED_SLICE_S = 4.0
 
 
 def scenario_policy(sc: Scenario) -> Policy:
@@ -164,12 +170,16 @@ def run_scenario(
     gen = generate(sc)
     scan_s = min(r.period_s for r in sc.radars)
     pol = policy or scenario_policy(sc)
-    adsb = gen.adsb.assign(target=_adsb_targets(gen))
+    # the inputs as the exported files give them (CAT048 resolution, CSV reader), so
+    # that `skyfence scan` of `skyfence demo NAME --export DIR` scores the same
+    _, plots = radar_file_plots(gen.plots, gen.sites)
+    adsb = read_back_adsb(gen.adsb.assign(target=_adsb_targets(gen)))
     stage = RadarStage(gen.sites, scan_s=scan_s)
     pipe = Pipeline(gen.zones, policy=pol, radar=stage,
                     options=PipelineOptions(keep_screened=True,
                                             fusion=fusion or FusionConfig()))
-    events = feed_scenario(pipe, Generated(**{**vars(gen), "adsb": adsb}), scan_s)
+    fed = Generated(**{**vars(gen), "adsb": adsb, "plots": plots})
+    events = feed_scenario(pipe, fed, FEED_SLICE_S)
     found = [e.entry for e in events if e.kind in ("exit", "open")]
     entries = sorted(found, key=lambda e: (e.entered_at, e.zone, e.track))
     scan = ScanResult(pipe.records(entries), entries, pipe.detector.positions,
@@ -177,7 +187,7 @@ def run_scenario(
     obs = pipe.screened_observations()
     radar = (pd.concat(pipe.radar_states, ignore_index=True) if pipe.radar_states
              else obs.iloc[0:0])
-    obs["target"] = _targets(obs, gen)
+    obs["target"] = _targets(obs, fed)
     return ScenarioResult(gen, radar, Correlation(dict(pipe.correlator.matches)), obs, scan,
                           pol, _record_targets(scan, obs), _alert_times(scan, obs, gen),
                           stage.registration())

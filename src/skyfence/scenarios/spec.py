@@ -26,7 +26,7 @@ and the key path (``aircraft[1].waypoints[0].lat``) so the author can fix it.
     aircraft:
       - id: MIG31-1
         category: jet                    # ground truth category
-        transponder: off                 # or {icao24: 4a0001, callsign: ROF01}
+        transponder: off                 # or {icao24: 4a0001, callsign: ROF01, off_at: 600}
         expect: critical                 # severity of its violations; none: not one
         speed_ms: 230                    # default leg speed
         waypoints:
@@ -43,12 +43,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
-import yaml
 
 from skyfence.errors import ConfigError
+from skyfence.vocab import CATEGORIES, SEVERITIES
 
-SEVERITIES = ("info", "warning", "critical")
-CATEGORIES = ("airliner", "jet", "propeller", "helicopter", "drone", "balloon", "unknown")
 T = TypeVar("T")
 
 
@@ -86,6 +84,9 @@ class Aircraft:
     squawk: str | None = None
     expect: str | None = None
     note: str = ""
+    #: seconds from the scenario start when the transponder is switched off (the
+    #: aircraft goes dark), or None
+    transponder_off_at: float | None = None
 
     @property
     def transponder(self) -> bool:
@@ -281,16 +282,19 @@ def _aircraft(r: _Reader, start: float) -> Aircraft:
     category = r.text("category", "unknown")
     if category not in CATEGORIES:
         r.fail(f"must be one of {', '.join(CATEGORIES)}", r.path("category"))
-    icao = callsign = squawk = None
+    icao = callsign = squawk = off_at = None
     tp = r.data.get("transponder", False)
     if isinstance(tp, dict):
         t = r.sub("transponder")
-        t.check_keys({"icao24", "callsign", "squawk"})
+        t.check_keys({"icao24", "callsign", "squawk", "off_at"})
         icao = t.get("icao24", _icao, what="a 24-bit ICAO address")
         callsign, squawk = t.text("callsign", None), t.text("squawk", None)
+        off_at = t.get("off_at", lambda v: _time(v, start), None,
+                       "seconds or an ISO 8601 time")
     elif tp not in (False, None, "off"):
         r.fail("must be off/false or a mapping with icao24 (and callsign)", r.path("transponder"))
-    expect = r.text("expect", "critical" if icao is None else "none")
+    # an aircraft that switches its transponder off goes on as a non-cooperative target
+    expect = r.text("expect", "critical" if icao is None or off_at is not None else "none")
     if expect not in (*SEVERITIES, "none"):
         r.fail(f"must be one of {', '.join(SEVERITIES)} or none", r.path("expect"))
     speed = r.number("speed_ms", None, lo=0.0, hi=1500.0)
@@ -322,7 +326,7 @@ def _aircraft(r: _Reader, start: float) -> Aircraft:
             r.fail("times must not go backwards", wr.path("time"))
         wps.append(wp)
     return Aircraft(ident, category, tuple(wps), icao, callsign, squawk,
-                    None if expect == "none" else expect, r.text("note", ""))
+                    None if expect == "none" else expect, r.text("note", ""), off_at)
 
 
 def _radar(r: _Reader, i: int) -> RadarSpec:
@@ -410,18 +414,9 @@ def parse_scenario(data: Any, file: str = "<scenario>", base: Path | None = None
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario YAML file."""
+    """Read and validate a scenario YAML file (read with the limits of :mod:`yamlfile`)."""
+    from skyfence.yamlfile import load_yaml
+
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("scenario file not found", file=str(p)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read ({exc})", file=str(p)) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ScenarioError(f"not valid YAML{line}", file=str(p)) from None
-    return parse_scenario(data, str(p), p.parent)
+    doc = load_yaml(p, what="scenario file", error=lambda m: ScenarioError(m))
+    return parse_scenario(doc.data, str(p), p.parent)

@@ -6,6 +6,9 @@ records as ``skyfence scan``), is judged by the policy, and becomes events: ``en
 (first inside position), ``update`` (depth or altitude changed noticeably), ``exit``
 (final record), ``approach`` (predicted entry) and, when the watcher stops, ``open`` for
 every entry still open. Events go to sinks: the console, a JSON Lines stream, webhooks.
+With an incident store (``journal``, :class:`~skyfence.incidents.journal.IncidentJournal`)
+each event is committed to the store first and its sinks are served from the store's
+outbox; the journal also runs the protocol timers (``escalation`` events) after each batch.
 
 The ``entry`` event is the alert that matters most, so it says everything known when
 it is raised, not only the crossing: the entry as it stands at the end of the batch
@@ -21,19 +24,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from skyfence.airspace.zones import Zone
-from skyfence.detect.entries import EMERGENCY_SQUAWKS, EntryEvent
+from skyfence.detect.coverage import CoverageModel
+from skyfence.detect.entries import EntryEvent
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.record import entry_id
 from skyfence.model import Entry
 from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
 from skyfence.service.track_memory import TrackMemory
+from skyfence.vocab import EMERGENCY_SQUAWKS
+
+if TYPE_CHECKING:
+    from skyfence.incidents.journal import IncidentJournal
 
 Sink = Callable[[dict[str, Any]], None]
 #: messages per feed batch: smaller batches alert sooner, larger ones sustain more input
@@ -61,7 +69,13 @@ class WatchStats:
 
 
 class Watcher:
-    """Turns observation batches into events, keeping per-track state in between."""
+    """Turns observation batches into events, keeping per-track state in between.
+
+    ``coverage`` is the receivers' coverage model the went-dark warning asks (e.g. one
+    loaded with :meth:`~skyfence.detect.coverage.CoverageModel.load` so that a restart
+    begins warm; a cold one by default). With a ``radar`` stage, a track that fusion has
+    matched to a radar track gets no guessed went-dark warning: the radar tells.
+    """
 
     def __init__(
         self,
@@ -76,8 +90,13 @@ class Watcher:
         approach_horizon_s: float | None = 300.0,
         military_db: Mapping[str, bool] | None = None,
         radar: RadarStage | None = None,
+        journal: IncidentJournal | None = None,
+        coverage: CoverageModel | None = None,
     ) -> None:
         self.zones = list(zones)
+        #: the incident store's side: events are stored (and queued for the sinks of its
+        #: outbox) before they are returned; None: events go to ``sinks`` directly
+        self.journal = journal
         self.pipeline = Pipeline(self.zones, policy=policy, military_db=military_db,
                                  radar=radar,
                                  options=PipelineOptions(gap_s=gap_s, updates=True))
@@ -93,7 +112,7 @@ class Watcher:
         self.tracks = TrackMemory(forget_after_s=gap_s)
         self._now = -np.inf
         self._last_expiry = -np.inf
-        self._early = _early_warning(self.zones, approach_horizon_s)
+        self._early = _early_warning(self.zones, approach_horizon_s, coverage)
         self._early_pending: list[pd.DataFrame] = []
         self._early_last = -np.inf
 
@@ -128,6 +147,8 @@ class Watcher:
             for e in self.detector.expire(self._now, self.gap_s):
                 if self._wanted(e):
                     out.append(self._emit(e, received_at))
+        if self.journal is not None:  # protocol timers, fixes for dossiers
+            out.extend(self._fan_out(e) for e in self.journal.advance(self._now, batch))
         return [o for o in out if o]
 
     def _early_warnings(self) -> list[dict[str, Any]]:
@@ -140,12 +161,26 @@ class Watcher:
             data = pd.DataFrame({c: np.concatenate([b[c].to_numpy() for b in pending])
                                  for c in pending[0].columns})
             latest = data.sort_values("time", kind="stable").drop_duplicates("icao24", keep="last")
+            # how many messages each latest fix stands for: the went-dark rule measures
+            # each track's own message interval with it
+            latest = latest.assign(
+                messages=latest["icao24"].map(data["icao24"].value_counts()).to_numpy())
         out = []
+        radar_seen = self._radar_identified()
         for w in self._early.update(latest, now=self._now):
+            if w.kind == "went_dark" and w.track in radar_seen:
+                continue  # the radar sees it: fusion's went-dark outranks the guess
             rec = self.assessor.record(w.to_entry(), behaviours=w.behaviours)
             if self.all_entries or rec["violation"] or rec["severity"] != "info":
                 out.append(self._send({**rec, "event": w.kind}))
         return out
+
+    def _radar_identified(self) -> set[str]:
+        """ICAO addresses that fusion has matched to a radar track (none without radar):
+        their silence is judged by the radar, not guessed from the coverage."""
+        if not self.pipeline.fuse:
+            return set()
+        return {i["icao24"] for i in self.pipeline.correlator.identities.values()}
 
     def close(self) -> list[dict[str, Any]]:
         """Stop: held radar fixes are decided, then every entry still open is emitted
@@ -225,6 +260,14 @@ class Watcher:
         return self._send({**rec, "event": e.kind})
 
     def _send(self, event: dict[str, Any]) -> dict[str, Any]:
+        if self.journal is not None:
+            stored = self.journal.record(event)
+            if stored is None:  # stored and alerted before (a feed replayed after a restart)
+                return {}
+            event = stored
+        return self._fan_out(event)
+
+    def _fan_out(self, event: dict[str, Any]) -> dict[str, Any]:
         kind = event["event"]
         self.stats.events[kind] = self.stats.events.get(kind, 0) + 1
         for sink in self.sinks:
@@ -237,13 +280,14 @@ def _key(entry: Entry) -> tuple[str, str, float]:
     return entry.zone, entry.track, entry.entered_at
 
 
-def _early_warning(zones: Sequence[Zone], horizon_s: float | None) -> Any:
+def _early_warning(zones: Sequence[Zone], horizon_s: float | None,
+                   coverage: CoverageModel | None = None) -> Any:
     """Approach, loitering and went-dark warnings (none when ``horizon_s`` is None)."""
     if horizon_s is None:
         return None
     from skyfence.detect.early_warning import EarlyWarning, EarlyWarningConfig
 
-    return EarlyWarning(zones, EarlyWarningConfig(horizon_s=horizon_s))
+    return EarlyWarning(zones, EarlyWarningConfig(horizon_s=horizon_s), coverage)
 
 
 def replay_batches(

@@ -17,11 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from skyfence.model import OBSERVATION_COLUMNS, empty_observations
-
-#: Unit conversions to SI.
-FT_TO_M = 0.3048
-KT_TO_MS = 1852.0 / 3600.0
-FPM_TO_MS = FT_TO_M / 60.0
+from skyfence.sources.ranges import outside
 
 #: Numeric state columns (``onground`` as 1.0 / 0.0, NaN = unknown) and text ones.
 NUMERIC_STATE = ("altitude", "velocity", "heading", "vertrate", "onground")
@@ -80,6 +76,8 @@ class LastKnown:
         self._text = np.full((cap, len(TEXT_STATE)), None, dtype=object)
         self._seen = np.full(cap, -np.inf)
         self._next_sweep = -np.inf
+        #: messages dropped for a value outside its plausible range, not yet reported
+        self.implausible = 0
 
     def __len__(self) -> int:
         return len(self._slot)
@@ -87,8 +85,11 @@ class LastKnown:
     def apply(self, messages: Messages) -> pd.DataFrame:
         """Turn a message table into observations, one per message with a position.
 
-        State is updated from every message, including those without a position.
+        State is updated from every message, including those without a position. A
+        message with a value outside its plausible range (:mod:`skyfence.sources.ranges`,
+        e.g. an infinite altitude) is dropped whole and counted in :attr:`implausible`.
         """
+        messages = self._plausible(messages)
         icao = messages["icao24"]
         n = len(icao)
         if n == 0:
@@ -136,6 +137,20 @@ class LastKnown:
         data["squawk"] = filled["squawk"][has_pos]
         data["onground"] = np.nan_to_num(filled["onground"][has_pos], nan=0.0).astype(bool)
         return pd.DataFrame({c: data[c] for c in OBSERVATION_COLUMNS})
+
+    def pop_implausible(self) -> int:
+        """Messages dropped as implausible since the last call (for the parser's stats)."""
+        n, self.implausible = self.implausible, 0
+        return n
+
+    def _plausible(self, messages: Messages) -> Messages:
+        bad = np.zeros(len(messages["icao24"]), dtype=bool)
+        for c in ("time", "lat", "lon", "altitude", "velocity", "heading", "vertrate"):
+            bad |= outside(c, messages[c])
+        if not bad.any():
+            return messages
+        self.implausible += int(bad.sum())
+        return {c: v[~bad] for c, v in messages.items()}
 
     def _slots(self, uniques: Any) -> npt.NDArray[np.intp]:
         """Slot of each aircraft, allocating (and growing the arrays) for new ones."""

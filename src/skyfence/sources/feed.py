@@ -1,33 +1,33 @@
-"""Live feeds over TCP and recorded files of SBS, Beast and raw hex, as observation batches.
+"""Live feeds over TCP: SBS, Beast and raw hex from a receiver, as observation batches.
 
 :func:`iter_feed` connects to a receiver (dump1090, readsb...) and yields
 observation DataFrames as data arrives. It reconnects with exponential backoff
 (capped) when the connection fails or drops, stops cleanly when a
 :class:`threading.Event` is set, and counts what it read and dropped in
-:class:`FeedStats`. Batches are cut adaptively: as soon as the socket has nothing
-more to read, or after ``batch_messages`` items or ``batch_interval_s`` seconds,
-whichever comes first; a quiet feed therefore adds no batching delay and a busy
-one gets large, cheap batches.
+:class:`~skyfence.sources.feed_stats.FeedStats`. Batches are cut adaptively: as soon
+as the socket has nothing more to read, or after ``batch_messages`` items or
+``batch_interval_s`` seconds, whichever comes first; a quiet feed therefore adds no
+batching delay and a busy one gets large, cheap batches. The bytes become observations
+in a :class:`~skyfence.sources.stream_decoder.StreamDecoder`.
 
 A client is never silent: while it connects, waits to reconnect or reads nothing,
 it yields an empty batch every ``heartbeat_s`` (when set), so that the consumer can
-print its stats line; each failed connect is logged (logger ``skyfence.sources.feed``)
-and kept in :attr:`FeedStats.last_error`. Connects are non-blocking for that reason:
-a host that drops SYNs holds the client for ``connect_timeout_s`` but never holds
-up the heartbeat. Only the name look-up (``getaddrinfo``) blocks.
+print its stats line; each failed connect and each reconnect is logged (logger
+``skyfence.sources.feed``) and kept in :attr:`FeedStats.last_error`. Connects are
+non-blocking for that reason: a host that drops SYNs holds the client for
+``connect_timeout_s`` but never holds up the heartbeat. Only the name look-up
+(``getaddrinfo``) blocks. Malformed lines and frames are counted and skipped; the
+first of each stream is logged (loggers ``skyfence.sources.sbs`` and ``.rawhex``).
 
 Times: SBS lines carry their own (generated date/time); Beast and raw frames read
 live are stamped with their arrival time (unix s) because the Beast MLAT counter
-is relative. The file readers use each format's own time when present (SBS
-date/time, ``TIME,HEX`` and JSON lines); Beast and ``@``/``<`` raw files are timed
-by their 12 MHz MLAT counter from ``start`` (default: the file's modification
-time), and plain ``*HEX;`` lines, which carry no time at all, all get ``start``.
+is relative. Recorded files of these formats are read by
+:mod:`skyfence.sources.modes_files`.
 """
 
 from __future__ import annotations
 
 import errno
-import gzip
 import logging
 import os
 import select
@@ -35,150 +35,24 @@ import socket
 import threading
 import time
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from skyfence.errors import FeedError, InputError
+from skyfence.errors import FeedError
 from skyfence.model import empty_observations
-from skyfence.sources._frames import Frames, LineSplitter, TickClock
-from skyfence.sources.beast import BeastFramer
+from skyfence.sources.feed_stats import FeedStats
 from skyfence.sources.modes import ModeSDecoder, make_decoder
-from skyfence.sources.rawhex import RawHexParser
-from skyfence.sources.sbs import OnError, SbsParser
+from skyfence.sources.stream_decoder import FeedKind, StreamDecoder
 
-FeedKind = Literal["sbs", "beast", "raw"]
+__all__ = ["DEFAULT_PORTS", "FeedClient", "FeedKind", "FeedStats", "iter_feed"]
+
 #: Default TCP ports of dump1090 / readsb.
 DEFAULT_PORTS: dict[str, int] = {"raw": 30002, "sbs": 30003, "beast": 30005}
 #: The TCP ports one can connect to.
 PORT_RANGE = range(1, 65536)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class FeedStats:
-    """Counters of a feed or file source (read them any time, from any thread)."""
-
-    connects: int = 0
-    reconnects: int = 0
-    connect_failures: int = 0
-    bytes: int = 0
-    lines: int = 0
-    frames: int = 0
-    malformed: int = 0
-    messages: int = 0
-    positions: int = 0
-    batches: int = 0
-    last_error: str | None = None
-    #: a live feed: whether a connection is up now (always False for files)
-    connected: bool = False
-    #: failed connects since the last successful one (the current outage)
-    failed_attempts: int = 0
-
-    def summary(self) -> str:
-        """One line for an operator.
-
-        Examples
-        --------
-        >>> FeedStats(connect_failures=3, failed_attempts=3,
-        ...           last_error="connect to h:1: refused").summary()  # doctest: +ELLIPSIS
-        'not connected, 3 attempts, last error: connect to h:1: refused; 0 positions ...'
-        """
-        text = (
-            f"{self.positions} positions from {self.messages} messages "
-            f"({self.lines} lines, {self.frames} frames), {self.malformed} malformed dropped"
-        )
-        if self.connects or self.connect_failures:
-            text += f", {self.reconnects} reconnects, {self.connect_failures} failed connects"
-            if not self.connected:
-                state = f"not connected, {self.failed_attempts} attempts"
-                if self.last_error:
-                    state += f", last error: {self.last_error}"
-                text = f"{state}; {text}"
-        return text
-
-
-class _Pipeline:
-    """Bytes of one format -> pending items -> observations, with its counters."""
-
-    def __init__(
-        self,
-        kind: FeedKind,
-        *,
-        source: str,
-        decoder: ModeSDecoder | None,
-        tz: str,
-        on_error: OnError = "skip",
-    ) -> None:
-        self.kind = kind
-        self.lines = LineSplitter()
-        self.beast = BeastFramer()
-        self.sbs = SbsParser(source=source, tz=tz, on_error=on_error)
-        self.raw = RawHexParser(source=source, on_error=on_error)
-        self.decoder = decoder
-        self._sbs_lines: list[str] = []
-        self._sbs_arrival: list[float] = []
-        self._frames = Frames()
-        self._arrival: list[float] = []
-
-    @property
-    def pending(self) -> int:
-        return len(self._sbs_lines) + len(self._frames)
-
-    def feed(self, data: bytes, now: float) -> None:
-        """Take bytes received at ``now``."""
-        if self.kind == "beast":
-            frames = self.beast.feed(data)
-        else:
-            lines = self.lines.feed(data)
-            if self.kind == "sbs":
-                self._sbs_lines.extend(lines)
-                self._sbs_arrival.append(now)
-                return
-            frames = self.raw.parse_lines(lines)
-        self._frames.extend(frames)
-        self._arrival.extend([now] * len(frames))
-
-    def flush(self) -> pd.DataFrame:
-        """Decode everything pending into one observation batch."""
-        if self._sbs_lines:
-            lines, self._sbs_lines = self._sbs_lines, []
-            arrival = self._sbs_arrival[-1]
-            self._sbs_arrival = []
-            return self.sbs.parse_lines(lines, arrival_time=arrival)
-        if len(self._frames):
-            assert self.decoder is not None
-            obs = self.decoder.decode(self._frames.hex, np.asarray(self._arrival))
-            self._frames = Frames()
-            self._arrival = []
-            return obs
-        return empty_observations()
-
-    def reset(self) -> None:
-        """Drop partial data of a connection that is gone."""
-        self.lines.reset()
-        self.beast.reset()
-
-    def update(self, stats: FeedStats) -> None:
-        """Copy the counters into ``stats``."""
-        stats.lines = self.sbs.stats.lines + self.raw.stats.lines
-        stats.frames = self.beast.stats.frames + self.raw.stats.frames
-        stats.malformed = (
-            self.lines.overlong
-            + self.sbs.stats.malformed
-            + self.raw.stats.malformed
-            + self.beast.stats.malformed
-        )
-        stats.messages = self.sbs.stats.messages
-        stats.positions = self.sbs.stats.positions
-        if self.decoder is not None:
-            stats.malformed += self.decoder.stats.invalid
-            stats.messages += self.decoder.stats.messages
-            stats.positions += self.decoder.stats.positions
 
 
 class FeedClient(Iterator[pd.DataFrame]):
@@ -249,7 +123,7 @@ class FeedClient(Iterator[pd.DataFrame]):
                 decoder if isinstance(decoder, ModeSDecoder) else make_decoder(decoder, ref=ref)
             )
         self.decoder = mode_s
-        self._pipeline = _Pipeline(kind, source=f"{host}:{port}", decoder=mode_s, tz=tz)
+        self._pipeline = StreamDecoder(kind, source=f"{host}:{port}", decoder=mode_s, tz=tz)
         self._it = self._run()
 
     def __next__(self) -> pd.DataFrame:
@@ -260,9 +134,16 @@ class FeedClient(Iterator[pd.DataFrame]):
         self.stop_event.set()
 
     def close(self) -> None:
-        """End the iteration now and close the connection."""
+        """End the iteration now and close the connection.
+
+        When another thread is inside the iteration (a reading thread of
+        :class:`~skyfence.service.inputs.LiveInputs`), the generator cannot be closed
+        from here; the stop event set first ends it at its next read instead."""
         self.stop_event.set()
-        self._it.close()
+        try:
+            self._it.close()
+        except ValueError:  # "generator already executing" in the reading thread
+            pass
 
     def _run(self) -> Generator[pd.DataFrame, None, None]:
         self._last_yield = time.monotonic()
@@ -448,159 +329,3 @@ def iter_feed(
     ...     print(len(batch), feed.stats.summary())
     """
     return FeedClient(kind, host, port, ref=ref, stop=stop, **options)
-
-
-class SourceReader(Iterator[pd.DataFrame]):
-    """Observation batches read from a file, with the counters and kept errors."""
-
-    def __init__(self, batches: Iterator[pd.DataFrame], stats: FeedStats) -> None:
-        self._it = batches
-        self.stats = stats
-        self.errors: list[InputError] = []
-
-    def __next__(self) -> pd.DataFrame:
-        return next(self._it)
-
-
-def _open_binary(path: Path) -> IO[bytes]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return path.open("rb")
-
-
-def _start_time(path: Path, start: float | None) -> float:
-    return float(start) if start is not None else os.path.getmtime(path)
-
-
-def _read_lines(path: Path, chunk_bytes: int) -> Iterator[tuple[int, list[str]]]:
-    """(number of the first line, lines) chunks of a text file."""
-    splitter = LineSplitter(max_line=1 << 20)
-    number = 1
-    with _open_binary(path) as fh:
-        while chunk := fh.read(chunk_bytes):
-            lines = splitter.feed(chunk)
-            if lines:
-                yield number, lines
-                number += len(lines)
-        tail = splitter.flush()
-        if tail:
-            yield number, tail
-
-
-def read_sbs_file(
-    path: str | os.PathLike[str],
-    *,
-    on_error: OnError = "abort",
-    tz: str = "UTC",
-    chunk_bytes: int = 8 << 20,
-) -> SourceReader:
-    """Observation batches from an SBS-1 / BaseStation text file (optionally ``.gz``).
-
-    With ``on_error="abort"`` the first bad line raises :class:`InputError` (file,
-    line, field); with ``"skip"`` bad lines are counted and kept in ``errors``.
-    """
-    p = Path(path)
-    stats = FeedStats()
-    parser = SbsParser(source=str(p), on_error=on_error, tz=tz)
-
-    def batches() -> Iterator[pd.DataFrame]:
-        for first, lines in _read_lines(p, chunk_bytes):
-            obs = parser.parse_lines(lines, first_line=first)
-            stats.lines, stats.malformed = parser.stats.lines, parser.stats.malformed
-            stats.messages, stats.positions = parser.stats.messages, parser.stats.positions
-            stats.batches += 1
-            reader.errors = parser.errors
-            yield obs
-
-    reader = SourceReader(batches(), stats)
-    return reader
-
-
-def read_raw_file(
-    path: str | os.PathLike[str],
-    *,
-    ref: tuple[float, float] | None = None,
-    decoder: str | ModeSDecoder | None = None,
-    start: float | None = None,
-    on_error: OnError = "abort",
-    chunk_bytes: int = 4 << 20,
-) -> SourceReader:
-    """Observation batches from a file of raw hex frames (see :mod:`.rawhex` for lines).
-
-    Frames are timed by their own time (``TIME,HEX``, JSON lines), else by their
-    MLAT counter from ``start``, else at ``start`` (default: file modification time).
-    """
-    p = Path(path)
-    stats = FeedStats()
-    parser = RawHexParser(source=str(p), on_error=on_error)
-    dec = decoder if isinstance(decoder, ModeSDecoder) else make_decoder(decoder, ref=ref)
-    clock = TickClock(_start_time(p, start))
-
-    def batches() -> Iterator[pd.DataFrame]:
-        for first, lines in _read_lines(p, chunk_bytes):
-            frames = parser.parse_lines(lines, first_line=first)
-            obs = dec.decode(frames.hex, clock.times(frames))
-            stats.lines, stats.frames = parser.stats.lines, parser.stats.frames
-            stats.malformed = parser.stats.malformed + dec.stats.invalid
-            stats.messages, stats.positions = dec.stats.messages, dec.stats.positions
-            stats.batches += 1
-            reader.errors = parser.errors
-            yield obs
-
-    reader = SourceReader(batches(), stats)
-    return reader
-
-
-def read_beast_file(
-    path: str | os.PathLike[str],
-    *,
-    ref: tuple[float, float] | None = None,
-    decoder: str | ModeSDecoder | None = None,
-    start: float | None = None,
-    on_error: OnError = "abort",
-    chunk_bytes: int = 4 << 20,
-) -> SourceReader:
-    """Observation batches from a Beast binary capture (e.g. ``nc host 30005 > f.bin``).
-
-    Frames are timed by their 12 MHz MLAT counter from ``start`` (default: the
-    file's modification time). Malformed data raises :class:`InputError` naming the
-    file and the record (frame) number with ``on_error="abort"``, else it is counted.
-    """
-    p = Path(path)
-    stats = FeedStats()
-    framer = BeastFramer()
-    dec = decoder if isinstance(decoder, ModeSDecoder) else make_decoder(decoder, ref=ref)
-    clock = TickClock(_start_time(p, start))
-
-    def batches() -> Iterator[pd.DataFrame]:
-        with _open_binary(p) as fh:
-            while chunk := fh.read(chunk_bytes):
-                frames = framer.feed(chunk)
-                if framer.stats.malformed:
-                    error = InputError(
-                        f"malformed Beast data at byte {framer.stats.first_malformed_at}",
-                        file=str(p),
-                        row=framer.stats.first_malformed_record,
-                        field="frame",
-                    )
-                    if on_error == "abort":
-                        raise error
-                    if not reader.errors:
-                        reader.errors.append(error)
-                obs = dec.decode(frames.hex, clock.times(frames))
-                stats.bytes, stats.frames = framer.stats.bytes, framer.stats.frames
-                stats.malformed = framer.stats.malformed + dec.stats.invalid
-                stats.messages, stats.positions = dec.stats.messages, dec.stats.positions
-                stats.batches += 1
-                yield obs
-        if framer.pending:
-            stats.malformed += 1
-            error = InputError(
-                "truncated last frame", file=str(p), row=stats.frames + 1, field="frame"
-            )
-            if on_error == "abort":
-                raise error
-            reader.errors.append(error)
-
-    reader = SourceReader(batches(), stats)
-    return reader

@@ -7,13 +7,12 @@ hex Mode S frames (one per line, as dump1090 writes on port 30002).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 
-from skyfence.errors import UsageError
-from skyfence.radar import RadarSite
+from skyfence.errors import OnError, UsageError
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks
 
 FORMATS = ("auto", "csv", "parquet", "sbs", "beast", "raw", "asterix")
@@ -44,52 +43,30 @@ def iter_file_batches(
     *,
     fmt: str = "auto",
     columns: ColumnMap | None = None,
-    on_error: str = "abort",
+    on_error: OnError = "abort",
     rejects: RejectLog | None = None,
     ref: tuple[float, float] | None = None,
-    radar_sites: Sequence[RadarSite] = (),
-    date: str | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Observation batches of one recorded file of any supported format.
+    """Observation batches of one recorded transponder file of any supported format.
 
-    ASTERIX radar files need the radar sites (``--radar``) and, for raw files, the UTC
-    date of the first record (``--date``); their plots are tracked into radar tracks
-    (ids ``R0001``...), CAT062 system tracks pass through as they are.
+    ASTERIX radar files hold plots, not observations: they are read by
+    :func:`skyfence.sources.recorded.read_recorded` and tracked by the pipeline.
     """
     kind = file_format(path, fmt)
     if kind in ("csv", "parquet"):
         yield from iter_table_chunks(path, columns=columns, on_error=on_error, rejects=rejects)
         return
     if kind == "asterix":
-        yield _radar_tracks(path, radar_sites, date, on_error)
-        return
-    from skyfence.sources.feed import read_beast_file, read_raw_file, read_sbs_file
+        raise UsageError(f"{path}: ASTERIX radar data go through the radar tracker: read "
+                         "them with skyfence.sources.recorded.read_recorded")
+    from skyfence.sources.modes_files import read_beast_file, read_raw_file, read_sbs_file
 
     if kind == "sbs":
-        yield from read_sbs_file(path, on_error=on_error)  # type: ignore[arg-type]
+        yield from read_sbs_file(path, on_error=on_error)
     elif kind == "beast":
-        yield from read_beast_file(path, ref=ref, on_error=on_error)  # type: ignore[arg-type]
+        yield from read_beast_file(path, ref=ref, on_error=on_error)
     else:
-        yield from read_raw_file(path, ref=ref, on_error=on_error)  # type: ignore[arg-type]
-
-
-def _radar_tracks(
-    path: str | Path, sites: Sequence[RadarSite], date: str | None, on_error: str
-) -> pd.DataFrame:
-    from skyfence.model import OBSERVATION_COLUMNS
-    from skyfence.sources.asterix import read_asterix
-    from skyfence.tracking.tracker import track_plots
-
-    data = read_asterix(path, sites=sites, date=date,
-                        on_error="skip" if on_error == "skip" else "raise")
-    parts = [data.tracks[list(OBSERVATION_COLUMNS)]] if len(data.tracks) else []
-    if len(data.plots):
-        parts.append(track_plots(data.plots, sites)[list(OBSERVATION_COLUMNS)])
-    if not parts:
-        from skyfence.model import empty_observations
-
-        return empty_observations()
-    return pd.concat(parts, ignore_index=True)
+        yield from read_raw_file(path, ref=ref, on_error=on_error)
 
 
 def read_observations(path: str | Path, **options: object) -> pd.DataFrame:

@@ -34,14 +34,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from skyfence.sources._state import (
-    FPM_TO_MS,
-    FT_TO_M,
-    KT_TO_MS,
-    LastKnown,
-    Messages,
-    empty_messages,
-)
+from skyfence.sources._state import LastKnown, Messages, empty_messages
+from skyfence.vocab import FPM, FT, KT
 
 #: Backend used when none is named; chosen by ``skyfence bench decode``.
 DEFAULT_DECODER = "rs1090"
@@ -123,6 +117,7 @@ class ModeSDecoder(ABC):
         rows = self._decode_rows(list(frames), t.tolist()) if frames else []
         self.stats.messages += len(rows)
         obs = self.state.apply(_rows_to_messages(rows))
+        self.stats.rejected += self.state.pop_implausible()  # implausible values, counted
         self.stats.positions += len(obs)
         if len(t):
             self._sweep(float(t.max()))
@@ -181,10 +176,10 @@ def _rows_to_messages(rows: list[_Row]) -> Messages:
         "icao24": np.asarray(cols[1], dtype=object),
         "lat": arr(2),
         "lon": arr(3),
-        "altitude": arr(4, FT_TO_M),
-        "velocity": arr(5, KT_TO_MS),
+        "altitude": arr(4, FT),
+        "velocity": arr(5, KT),
         "heading": arr(6),
-        "vertrate": arr(7, FPM_TO_MS),
+        "vertrate": arr(7, FPM),
         "callsign": np.asarray(cols[8], dtype=object),
         "squawk": np.asarray(cols[9], dtype=object),
         "onground": arr(10),
@@ -294,8 +289,14 @@ class PyModeSDecoder(ModeSDecoder):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        import pyModeS
-        from pyModeS.position import airborne_position_pair
+        try:
+            import pyModeS
+            from pyModeS.position import airborne_position_pair
+        except ImportError:
+            from skyfence.errors import UsageError
+
+            raise UsageError("the pyModeS decoder needs pyModeS, which is not installed: "
+                             "pip install 'skyfence[feeds]' (rs1090, the default, is)") from None
 
         self._pms = pyModeS
         self._pair = airborne_position_pair

@@ -16,13 +16,13 @@ and for files reported as :class:`~skyfence.errors.InputError` with line and fie
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from skyfence.errors import InputError
+from skyfence.errors import ErrorPolicy, InputError, OnError
 from skyfence.sources._frames import Frames
-from skyfence.sources.sbs import OnError
 
 _HEX = r"(?:[0-9A-Fa-f]{14}){1,2}"
 _AVR = re.compile(rf"\*({_HEX});?")
@@ -31,6 +31,8 @@ _AVR_BEAST = re.compile(rf"<([0-9A-Fa-f]{{12}})([0-9A-Fa-f]{{2}})({_HEX});?")
 _TIMED = re.compile(rf"([0-9]+(?:\.[0-9]*)?)[,; \t]+\*?({_HEX});?")
 _NAN = float("nan")
 _MAX_KEPT_ERRORS = 100
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,12 +56,14 @@ class RawHexParser:
     """
 
     def __init__(self, *, source: str | None = None, on_error: OnError = "skip") -> None:
-        if on_error not in ("abort", "skip"):
-            raise ValueError(f"on_error must be 'abort' or 'skip', not {on_error!r}")
         self.source = source
-        self.on_error = on_error
+        self.policy = ErrorPolicy(on_error, keep=_MAX_KEPT_ERRORS, logger=log)
         self.stats = RawStats()
-        self.errors: list[InputError] = []
+
+    @property
+    def errors(self) -> list[InputError]:
+        """The first 100 errors of skipped lines."""
+        return self.policy.errors
 
     def parse_lines(self, lines: Sequence[str], *, first_line: int = 1) -> Frames:
         """Parse lines into frames; ``first_line`` numbers ``lines[0]`` for errors."""
@@ -106,11 +110,7 @@ class RawHexParser:
         return (m.group(2), -1, float(m.group(1)), -1) if m else None
 
     def _reject(self, number: int, line: str) -> None:
-        err = InputError(
+        self.policy.reject(InputError(
             f"not a Mode S frame: {line[:40]!r}", file=self.source, row=number, field="frame"
-        )
-        if self.on_error == "abort":
-            raise err
+        ))
         self.stats.malformed += 1
-        if len(self.errors) < _MAX_KEPT_ERRORS:
-            self.errors.append(err)

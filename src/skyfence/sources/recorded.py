@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skyfence.errors import UsageError
+from skyfence.errors import OnError, UsageError
 from skyfence.model import empty_observations
 from skyfence.radar import RadarSite
 from skyfence.sources.files import file_format, iter_file_batches
@@ -70,7 +70,7 @@ def read_recorded(
     *,
     fmt: str = "auto",
     columns: ColumnMap | None = None,
-    on_error: str = "abort",
+    on_error: OnError = "abort",
     rejects: RejectLog | None = None,
     ref: tuple[float, float] | None = None,
     radar_sites: Sequence[RadarSite] = (),
@@ -85,9 +85,13 @@ def read_recorded(
         if file_format(p, fmt) == "asterix":
             from skyfence.sources.asterix import read_asterix
 
-            data = read_asterix(p, sites=radar_sites, date=date,
-                                on_error="skip" if on_error == "skip" else "raise")
+            data = read_asterix(p, sites=radar_sites, date=date, on_error=on_error)
             skipped += data.skipped
+            if rejects is not None and data.skipped:  # counted, never silent
+                rejects.count += data.skipped
+                rejects.by_field["ASTERIX record"] = (
+                    rejects.by_field.get("ASTERIX record", 0) + data.skipped)
+                rejects.examples.extend(data.errors[: max(0, 5 - len(rejects.examples))])
             if len(data.plots):
                 plots.append(data.plots)
             if len(data.tracks):

@@ -14,18 +14,20 @@ generated date and time fields, read in ``tz`` (dump1090 writes its local clock;
 UTC by default). Parsing is columnar: a batch of lines is split once and every
 field converted with vectorized pandas calls.
 
-Malformed lines are counted in :class:`SbsStats` and, with ``on_error="abort"``,
-raise :class:`~skyfence.errors.InputError` naming the source, line and field.
+Malformed lines are counted in :class:`SbsStats` and handed to the parser's
+:class:`~skyfence.errors.ErrorPolicy`: with ``on_error="abort"`` they raise
+:class:`~skyfence.errors.InputError` naming the source, line and field; with ``"skip"``
+they are kept and logged (logger ``skyfence.sources.sbs``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,10 +35,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from skyfence.errors import InputError
-from skyfence.sources._state import FPM_TO_MS, FT_TO_M, KT_TO_MS, LastKnown, empty_messages
-
-OnError = Literal["abort", "skip"]
+from skyfence.errors import ErrorPolicy, InputError, OnError
+from skyfence.sources._state import LastKnown, empty_messages
+from skyfence.vocab import FPM, FT, KT
 
 #: The 22 SBS field names, in order.
 SBS_FIELDS: tuple[str, ...] = (
@@ -66,19 +67,24 @@ SBS_FIELDS: tuple[str, ...] = (
 _IDX = {name: i for i, name in enumerate(SBS_FIELDS)}
 #: Numeric field -> factor to SI.
 _NUMERIC = {
-    "altitude": FT_TO_M,
-    "ground_speed": KT_TO_MS,
+    "altitude": FT,
+    "ground_speed": KT,
     "track": 1.0,
     "lat": 1.0,
     "lon": 1.0,
-    "vertical_rate": FPM_TO_MS,
+    "vertical_rate": FPM,
 }
+#: SBS numeric field -> the contract field whose plausible range it must lie in
+_CONTRACT_FIELD = {"altitude": "altitude", "ground_speed": "velocity", "track": "heading",
+                   "lat": "lat", "lon": "lon", "vertical_rate": "vertrate"}
 #: Other SBS record types that are valid but carry no aircraft message.
 _OTHER_TYPES = frozenset({"SEL", "ID", "AIR", "STA", "CLK"})
 _TRANSMISSION_TYPES = frozenset("12345678")
 _TT_SET = pa.array(sorted(_TRANSMISSION_TYPES))
 _HEX6 = re.compile(r"[0-9a-fA-F]{6}")
 _MAX_KEPT_ERRORS = 100
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -126,14 +132,16 @@ class SbsParser:
         tz: str = "UTC",
         state: LastKnown | None = None,
     ) -> None:
-        if on_error not in ("abort", "skip"):
-            raise ValueError(f"on_error must be 'abort' or 'skip', not {on_error!r}")
         self.source = source
-        self.on_error = on_error
+        self.policy = ErrorPolicy(on_error, keep=_MAX_KEPT_ERRORS, logger=log)
         self.tz = tz
         self.state = state if state is not None else LastKnown()
         self.stats = SbsStats()
-        self.errors: list[InputError] = []
+
+    @property
+    def errors(self) -> list[InputError]:
+        """The first 100 errors of skipped lines."""
+        return self.policy.errors
 
     def parse_lines(
         self,
@@ -175,6 +183,7 @@ class SbsParser:
         if fast is not None:
             self.stats.messages += len(good)
             obs = self.state.apply(fast)
+            self._count_implausible()
             self.stats.positions += len(obs)
             return obs
         cols = dict(zip(SBS_FIELDS, zip(*(s.split(",") for s in good), strict=True), strict=True))
@@ -203,6 +212,11 @@ class SbsParser:
             values[name] = num * factor
         out_of_range = (np.abs(values["lat"]) > 90) | (np.abs(values["lon"]) > 180)
         bad |= self._check(out_of_range, numbers, bad, "lat")
+        from skyfence.sources.ranges import outside
+
+        bad |= self._check(outside("time", seconds), numbers, bad, "generated_time")
+        for name in ("altitude", "ground_speed", "track", "vertical_rate"):
+            bad |= self._check(outside(_CONTRACT_FIELD[name], values[name]), numbers, bad, name)
         one_sided = np.isnan(values["lat"]) != np.isnan(values["lon"])
         bad |= self._check(one_sided, numbers, bad, "lon")
 
@@ -229,8 +243,16 @@ class SbsParser:
         }
         self.stats.messages += int(ok.sum())
         obs = self.state.apply(messages)
+        self._count_implausible()
         self.stats.positions += len(obs)
         return obs
+
+    def _count_implausible(self) -> None:
+        """Messages with a value outside its plausible range are malformed (counted)."""
+        n = self.state.pop_implausible()
+        if n:
+            self.stats.malformed += n
+            self.stats.malformed_by_field["implausible value"] += n
 
     def _times(self, dates: tuple[str, ...], times: tuple[str, ...]) -> np.ndarray:
         """Unix seconds of SBS date and time fields read in ``tz`` (NaN when unreadable)."""
@@ -254,13 +276,9 @@ class SbsParser:
         return invalid
 
     def _reject(self, line: int, field_name: str, reason: str) -> None:
-        err = InputError(reason, file=self.source, row=line, field=field_name)
-        if self.on_error == "abort":
-            raise err
+        self.policy.reject(InputError(reason, file=self.source, row=line, field=field_name))
         self.stats.malformed += 1
         self.stats.malformed_by_field[field_name] += 1
-        if len(self.errors) < _MAX_KEPT_ERRORS:
-            self.errors.append(err)
 
 
 _FAST_TYPES = {name: (pa.float64() if name in _NUMERIC else pa.string()) for name in SBS_FIELDS}
@@ -311,6 +329,11 @@ def _fast_messages(good: list[str]) -> dict[str, np.ndarray] | None:
     lat, lon = values["lat"], values["lon"]
     if ((np.abs(lat) > 90) | (np.abs(lon) > 180) | (np.isnan(lat) != np.isnan(lon))).any():
         return None
+    from skyfence.sources.ranges import outside
+
+    if any(outside(_CONTRACT_FIELD[name], v).any() for name, v in values.items()) \
+            or outside("time", day + secs).any():
+        return None  # an implausible value: the line-by-line path names it
 
     def text(name: str) -> np.ndarray:
         col = pc.utf8_trim_whitespace(tbl[name])

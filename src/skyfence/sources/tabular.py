@@ -8,17 +8,26 @@ value is reported with file, row (1-based data row, header excluded) and field.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
+import lzma
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from skyfence.errors import InputError, UsageError
+from skyfence.messages import one_line, show_value
 from skyfence.model import make_observations
+from skyfence.sources import ranges
+from skyfence.sources.convert import to_flag, to_number, to_unix_seconds
+from skyfence.sources.fields import read_text_field
 
 FT = 0.3048
 KT = 1852.0 / 3600.0
@@ -33,6 +42,8 @@ UNITS = {
     "fpm": FPM,
     "s": 1.0,
     "ms": 1e-3,
+    "us": 1e-6,
+    "ns": 1e-9,
     "deg": 1.0,
 }
 
@@ -49,11 +60,15 @@ class ColumnMap:
 
     @classmethod
     def parse(cls, spec: str) -> ColumnMap:
-        """Parse ``SRC=FIELD[:UNIT],...`` or a preset name (``traffic``, ``opensky``)."""
+        """Parse ``SRC=FIELD[:UNIT],...``, a preset name (``traffic``, ``opensky``), or a
+        preset followed by changes to it (``traffic,timestamp=time:ms``)."""
         if spec in PRESETS:
             return PRESETS[spec]
         out: dict[str, tuple[str, float]] = {}
         for part in filter(None, (p.strip() for p in spec.split(","))):
+            if part in PRESETS:
+                out.update(PRESETS[part].mapping)
+                continue
             src, sep, dst = part.partition("=")
             if not sep:
                 raise UsageError(f"--columns '{part}': expected SOURCE=FIELD[:UNIT]")
@@ -119,27 +134,49 @@ class RejectLog:
         return f"skipped {self.count} bad row(s) ({parts})"
 
 
+
+_NO_VALUE = object()
+
+
 class _Checker:
-    """Validates one table: raises on the first bad value, or records bad rows (skip)."""
+    """Validates one table: raises on the first bad value, or records bad rows (skip).
+
+    A row is counted once, under the first field found bad, however many of its
+    fields are bad.
+    """
 
     def __init__(self, name: str, row0: int, on_error: str, rejects: RejectLog | None) -> None:
         self.name, self.row0, self.on_error = name, row0, on_error
         self.rejects = rejects if rejects is not None else RejectLog()
         self.bad: np.ndarray | None = None
 
-    def flag(self, mask: np.ndarray, fld: str, what: str, values: np.ndarray | None = None) -> None:
-        """Report the rows of ``mask`` as bad in field ``fld``."""
+    def error(self, row: int, fld: str, what: str, value: Any = _NO_VALUE) -> InputError:
+        """The error of 0-based table row ``row`` (``value`` shown after the text)."""
+        shown = "" if value is _NO_VALUE else f" {show_value(value)}"
+        return InputError(f"{what}{shown}", file=self.name, row=self.row0 + row + 1, field=fld)
+
+    def flag(self, mask: np.ndarray, fld: str, what: str, values: Any = None) -> None:
+        """Report the rows of ``mask`` as bad in field ``fld`` (``values``: what to show)."""
+        mask = np.asarray(mask, dtype=bool)
+        if self.bad is not None:
+            mask = mask & ~self.bad
         if not mask.any():
             return
         first = int(np.flatnonzero(mask)[0])
-        shown = "" if values is None else f" {values[first]!r}"
-        err = InputError(f"{what}{shown}", file=self.name, row=self.row0 + first + 1, field=fld)
+        shown = _NO_VALUE if values is None else (
+            values.iloc[first] if isinstance(values, pd.Series) else values[first])
+        err = self.error(first, fld, what, shown)
         if self.on_error != "skip":
             raise err
         self.bad = mask if self.bad is None else (self.bad | mask)
         self.rejects.by_field[fld] = self.rejects.by_field.get(fld, 0) + int(mask.sum())
         if len(self.rejects.examples) < 5:
             self.rejects.examples.append(str(err))
+
+    def flag_range(self, values: np.ndarray, fld: str, what: str) -> None:
+        """Report values outside the plausible range of ``fld`` (see :mod:`ranges`)."""
+        r = ranges.FIELD_RANGES[fld]
+        self.flag(ranges.outside(fld, values), fld, f"{what} outside {r.describe()}:", values)
 
     def keep(self) -> np.ndarray | None:
         """Rows to keep, or None when every row is good; counts the rejected rows."""
@@ -149,32 +186,40 @@ class _Checker:
         return ~self.bad
 
 
-def _to_number(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(values as float64, unparsable mask) for a column of any type."""
-    if pd.api.types.is_bool_dtype(col):
-        return col.to_numpy(np.float64), np.zeros(len(col), bool)
-    if pd.api.types.is_numeric_dtype(col):
-        return col.to_numpy(np.float64, na_value=np.nan), np.zeros(len(col), bool)
-    num = pd.to_numeric(col, errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    present = col.notna().to_numpy() & (col.astype(str).str.strip() != "").to_numpy()
-    return num, present & np.isnan(num)
+#: a smaller unit is suggested only when it puts every time after 1973-03-03 (1e8 s),
+#: i.e. milliseconds above 1e11: data from the first years of the epoch is unlikely
+_PLAUSIBLE_EPOCH_S = 1e8
+_TIME_UNITS = (("milliseconds", "ms", 1e-3), ("microseconds", "us", 1e-6),
+               ("nanoseconds", "ns", 1e-9))
 
 
-def _to_time(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(unix seconds, unparsable mask): numbers, datetimes or ISO 8601 strings."""
-    if pd.api.types.is_datetime64_any_dtype(col):
-        ts = pd.to_datetime(col, utc=True)
-        secs = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64)
-        return secs, np.zeros(len(col), bool)
-    num, bad = _to_number(col)
-    if bad.any():
-        s = col.astype("string")
-        ts = pd.to_datetime(s[bad], utc=True, errors="coerce", format="ISO8601")
-        secs = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(np.float64)
-        num = num.copy()
-        num[bad] = secs
-        bad = bad & np.isnan(num)
-    return num, bad
+def _check_time_unit(secs: np.ndarray, src: str, chk: _Checker) -> None:
+    """Refuse a column of epochs in ms/us/ns read as seconds, naming the option to pass.
+
+    Applies when every time of the table is beyond 2100 as seconds and every one is
+    between 1973 and 2100 in the smaller unit: an error with the exact fix, never a
+    silent guess (a wrong guess would misdate every entry).
+    """
+    finite = secs[np.isfinite(secs)]
+    if finite.size == 0 or not ranges.outside("time", finite).all():
+        return
+    for name, unit, factor in _TIME_UNITS:
+        scaled = finite * factor
+        if not ranges.outside("time", scaled).any() and scaled.min() >= _PLAUSIBLE_EPOCH_S:
+            first = int(np.flatnonzero(np.isfinite(secs))[0])
+            shown = show_value(int(secs[first]) if abs(secs[first]) < 1e18 else secs[first])
+            raise chk.error(first, "time", f"time {shown} looks like "
+                            f"{name} since 1970, not seconds: pass --columns {src}=time:{unit} "
+                            "(added to any other --columns mapping)")
+
+
+def _duplicate_columns(names: list[str]) -> str | None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            return n
+        seen.add(n)
+    return None
 
 
 def normalize_table(
@@ -186,57 +231,60 @@ def normalize_table(
     row0: int = 0,
     rejects: RejectLog | None = None,
 ) -> pd.DataFrame:
-    """Validate a raw table and turn it into an observation batch (SI units)."""
+    """Validate a raw table and turn it into an observation batch (SI units).
+
+    Every value is read as what it is (see :mod:`skyfence.sources.fields` for ids and
+    squawks) and checked against its plausible range (:mod:`skyfence.sources.ranges`);
+    a bad value raises :class:`InputError` naming file, row and field, or, with
+    ``on_error="skip"``, drops its row and counts it in ``rejects``.
+    """
+    if on_error not in ("abort", "skip"):
+        raise UsageError(f"on_error {show_value(on_error)}: one of abort, skip")
     names = [str(c) for c in df.columns]
+    dup = _duplicate_columns(names)
+    if dup is not None:
+        raise InputError(f"column {show_value(dup)} appears twice", file=name, field=dup)
+    df = df.set_axis(names, axis=1)
     cmap = _auto_map(names, columns).apply(names)
     present = {dst for dst, _ in cmap.values()}
     for req in ("time", "icao24", "lat", "lon"):
         if req not in present:
-            raise InputError(
-                f"required column '{req}' is missing (columns: {', '.join(names[:12])})",
-                file=name,
-                field=req,
-            )
+            shown = ", ".join(show_value(n, 30) for n in names[:12])
+            raise InputError(f"required column '{req}' is missing (columns: {shown})",
+                             file=name, field=req)
     if len(df) == 0:
         return make_observations(time=[], icao24=[], lat=[], lon=[])
     chk = _Checker(name, row0, on_error, rejects)
     out: dict[str, Any] = {}
-    for src, (dst, factor) in cmap.items():
+    for src, (dst, factor) in sorted(cmap.items(), key=lambda kv: _ORDER.index(kv[1][0])):
         col = df[src]
+        raw = col  # the values as given, shown in messages
         if dst == "time":
-            vals, bad = _to_time(col)
-            chk.flag(np.isnan(vals) & ~bad, dst, "time is missing")
-            chk.flag(bad, dst, "time is not a number or an ISO 8601 time:", col.to_numpy())
-            out[dst] = vals * factor
+            vals, bad = to_unix_seconds(col)
+            chk.flag(bad, dst, "time is not a number or an ISO 8601 time:", raw)
+            chk.flag(np.isnan(vals), dst, "time is missing")
+            vals = vals * factor
+            if factor == 1.0:
+                _check_time_unit(vals, src, chk)
+            chk.flag_range(vals, dst, "time")
+            out[dst] = vals
         elif dst in STRING_FIELDS:
-            # ids repeat on every row of a track: clean the distinct values only
-            codes, uniq = pd.factorize(col.to_numpy(dtype=object), use_na_sentinel=True)
-            u = pd.Series(uniq, dtype=object).astype("string").str.strip()
-            u = u.mask(u == "")
+            vals_s, problems = read_text_field(col, dst)
+            for p in problems:
+                chk.flag(p.mask, dst, p.what + ":", raw)
             if dst == "icao24":
-                # ICAO addresses in lower-case hex (as OpenSky); other ids kept as given
-                hexa = u.str.fullmatch(r"[0-9A-Fa-f]{6}").fillna(False).to_numpy(bool)
-                u = u.where(~hexa, u.str.lower())
-            clean = np.asarray([*u.astype(object).where(u.notna(), None), None], dtype=object)
-            vals_s = clean[np.where(codes < 0, len(clean) - 1, codes)]
-            if dst == "icao24":
-                chk.flag(np.asarray(pd.isna(vals_s)), dst, "track id is empty")
+                chk.flag(np.asarray(pd.isna(vals_s), dtype=bool), dst, "track id is empty")
             out[dst] = vals_s
         elif dst == "onground":
-            out[dst] = col.map(lambda v: str(v).strip().lower() in ("true", "1", "t")).to_numpy(
-                bool
-            )
+            out[dst] = to_flag(col)
         else:
-            vals, bad = _to_number(col)
-            chk.flag(bad, dst, "not a number:", col.to_numpy())
-            out[dst] = vals * factor
-    lat, lon = out["lat"], out["lon"]
-    chk.flag(np.isnan(lat), "lat", "latitude is missing")
-    chk.flag(np.isnan(lon), "lon", "longitude is missing")
-    chk.flag(~np.isnan(lat) & ((lat < -90) | (lat > 90)), "lat", "latitude outside [-90, 90]:", lat)
-    chk.flag(
-        ~np.isnan(lon) & ((lon < -180) | (lon > 180)), "lon", "longitude outside [-180, 180]:", lon
-    )
+            vals, bad = to_number(col)
+            chk.flag(bad, dst, "not a number:", raw)
+            vals = vals * factor
+            if dst in ("lat", "lon"):
+                chk.flag(np.isnan(vals), dst, f"{_WORDS[dst]} is missing")
+            chk.flag_range(vals, dst, _WORDS[dst])
+            out[dst] = ranges.wrap_heading_deg(vals) if dst == "heading" else vals
     geo = out.pop("geoaltitude", None)
     baro = out.pop("baroaltitude", None)
     if geo is not None and baro is not None:
@@ -250,35 +298,109 @@ def normalize_table(
     return obs
 
 
+#: the order fields are checked in (the first bad field of a row is the one reported)
+_ORDER = ("time", "icao24", "lat", "lon", "baroaltitude", "geoaltitude", "velocity",
+          "heading", "vertrate", "callsign", "squawk", "onground")
+_WORDS = {"lat": "latitude", "lon": "longitude", "baroaltitude": "altitude",
+          "geoaltitude": "altitude", "velocity": "velocity", "heading": "heading",
+          "vertrate": "vertical rate"}
+
+
+class _NulGuard(io.RawIOBase):
+    """A binary stream that shows NUL bytes as U+2400 (the NUL symbol).
+
+    pandas' CSV parser ends a field at a NUL byte (``4b\\x001234`` would read as
+    ``4b``); the visible symbol keeps the whole field, and the field readers reject it
+    by name.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if not self.pending:
+            chunk = self.raw.read(max(len(b), 1 << 16))
+            if not chunk:
+                return 0
+            self.pending = chunk.replace(b"\x00", "\u2400".encode()) if b"\x00" in chunk \
+                else chunk
+        n = min(len(b), len(self.pending))
+        b[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _open_text(path: Path) -> IO[bytes]:
+    name = path.name.lower()
+    opener: Any = (gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2")
+                   else lzma.open if name.endswith(".xz") else open)
+    raw: IO[bytes] = opener(path, "rb")
+    return io.BufferedReader(_NulGuard(raw), buffer_size=1 << 20)
+
+
+_CSV_ERRORS = (UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError, zlib.error,
+               lzma.LZMAError, ValueError)
+
+
 def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     try:
-        reader = pd.read_csv(
-            path,
-            chunksize=chunk_rows,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            compression="infer",
-            engine="c",
-        )
-        yield from reader
+        with _open_text(path) as fh:
+            reader = pd.read_csv(
+                fh,
+                chunksize=chunk_rows,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8",
+                engine="c",
+            )
+            yield from reader
     except pd.errors.EmptyDataError:
         raise InputError("file is empty", file=str(path)) from None
-    except (UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError) as exc:
-        raise InputError(
-            f"cannot read as CSV ({str(exc).splitlines()[0]})", file=str(path)
-        ) from None
+    except _CSV_ERRORS as exc:
+        raise InputError(f"cannot read as CSV ({one_line(str(exc), 200)})", file=str(path)
+                         ) from None
+
+
+#: Parquet integer columns -> pandas nullable integers, so a null does not turn an
+#: integer column into floats (an icao24 of 4919860 must stay an integer)
+_NULLABLE_INTS = {
+    pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(),
+}
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     import pyarrow.parquet as pq
 
     try:
-        pf = pq.ParquetFile(path)
+        # no pre-buffering: memory stays at one batch, not one whole row group
+        pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         for rb in pf.iter_batches(batch_size=chunk_rows):
-            yield rb.to_pandas()
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"cannot read as Parquet ({exc})", file=str(path)) from None
+            yield rb.to_pandas(types_mapper=_NULLABLE_INTS.get)
+    except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+        raise InputError(f"cannot read as Parquet ({one_line(str(exc), 200)})", file=str(path)
+                         ) from None
+
+
+def check_parquet(path: str | Path) -> None:
+    """Raise :class:`InputError` unless ``path`` opens as a Parquet file (footer read only)."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.ParquetFile(path).metadata  # noqa: B018
+    except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+        raise InputError(f"cannot read as Parquet ({one_line(str(exc), 200)})", file=str(path)
+                         ) from None
 
 
 def iter_table_chunks(

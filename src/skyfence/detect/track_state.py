@@ -1,0 +1,234 @@
+"""What the entry detector carries between batches, and one batch joined with it.
+
+:class:`TrackTable` keeps the last fix of every live track in arrays and the entries
+each has open; :class:`BatchWork` is one batch joined with those last fixes, sorted by
+track and time, with the track structure worked out (segments, piece starts, gaps
+longer than ``gap_s``); :class:`BatchColumns` reads the batch's optional columns
+(callsign, squawk, speed) for a run of rows. Everything is columnar: Python loops run
+per new or expiring track, never per fix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skyfence.airspace.antimeridian import lon_delta
+from skyfence.model import Entry
+from skyfence.vocab import EMERGENCY_SQUAWKS
+
+__all__ = ["BatchColumns", "BatchWork", "OpenEntry", "TrackTable", "nanmax", "nanmin"]
+
+
+@dataclass
+class OpenEntry:
+    """Accumulator of an entry that has not ended yet."""
+
+    entry: Entry
+
+
+class TrackTable:
+    """The last fix of every live track, in arrays, and the entries each has open.
+
+    Per-track Python work happens only for new and expiring tracks; batches read and
+    write the last fixes of their tracks with vectorized indexing.
+    """
+
+    def __init__(self) -> None:
+        self.slot: dict[str, int] = {}
+        self.keys: list[str | None] = []
+        self.free: list[int] = []
+        self.fix = np.empty((0, 4))  # time, lon, lat, alt per slot
+        self.open: dict[str, dict[int, OpenEntry]] = {}
+
+    def __len__(self) -> int:
+        return len(self.slot)
+
+    def lookup(self, keys: Any) -> np.ndarray:
+        """Slot of each key, -1 for a track not seen before."""
+        get = self.slot.get
+        return np.fromiter((get(k, -1) for k in keys), dtype=np.int64, count=len(keys))
+
+    def store(self, keys: Any, fix: np.ndarray) -> None:
+        """Remember ``fix`` (rows of time, lon, lat, alt) as the last fix of ``keys``."""
+        slots = self.lookup(keys)
+        for i in np.flatnonzero(slots < 0).tolist():
+            if self.free:
+                s = self.free.pop()
+            else:
+                s = len(self.keys)
+                self.keys.append(None)
+                if s >= len(self.fix):
+                    grown = np.empty((max(1024, 2 * len(self.fix)), 4))
+                    grown[: len(self.fix)] = self.fix
+                    self.fix = grown
+            self.keys[s] = keys[i]
+            self.slot[keys[i]] = s
+            slots[i] = s
+        self.fix[slots] = fix
+
+    def expire(self, before: float) -> list[tuple[str, float, dict[int, OpenEntry]]]:
+        """Forget tracks whose last fix is older than ``before``."""
+        n = len(self.keys)
+        stale = np.flatnonzero(self.fix[:n, 0] < before)
+        out = []
+        for s in stale.tolist():
+            key = self.keys[s]
+            if key is None:
+                continue
+            self.keys[s] = None
+            del self.slot[key]
+            self.free.append(s)
+            out.append((key, float(self.fix[s, 0]), self.open.pop(key, {})))
+        return out
+
+
+def nanmin(a: np.ndarray) -> float | None:
+    """The smallest value that is not NaN, None when there is none."""
+    a = a[~np.isnan(a)]
+    return float(a.min()) if len(a) else None
+
+
+def nanmax(a: np.ndarray) -> float | None:
+    """The largest value that is not NaN, None when there is none."""
+    a = a[~np.isnan(a)]
+    return float(a.max()) if len(a) else None
+
+
+class BatchWork:
+    """One batch joined with the carried last fix of each of its tracks, sorted by
+    track and time, with the track structure (segments, starts, gaps) worked out."""
+
+    code: np.ndarray
+    time: np.ndarray
+    lon: np.ndarray
+    #: the longitude of the next row seen from this one: the next fix's longitude moved
+    #: by 360 degrees where the segment to it crosses the antimeridian (unwrapped)
+    lon_next: np.ndarray
+    lat: np.ndarray
+    alt: np.ndarray
+    is_carried: np.ndarray
+    uniques: Any
+    carried_open: dict[int, dict[int, OpenEntry]]  # by code: entries open before this batch
+    n_new: int
+    dropped: int
+    seg_ok: np.ndarray  # segment (i-1 -> i) exists
+    seg_start: np.ndarray  # rows i with a segment i -> i+1
+    track_start: np.ndarray
+    piece_end_rows: np.ndarray  # rows after which a gap splits the track
+    last_of_key: np.ndarray
+    cols: BatchColumns
+    pending_open: dict[int, dict[int, OpenEntry]]
+
+    @classmethod
+    def build(cls, batch: pd.DataFrame, tracks: TrackTable, gap_s: float) -> BatchWork:
+        """Join ``batch`` with the last fixes ``tracks`` carry; drop late and duplicate
+        fixes; find segments, track starts and gaps longer than ``gap_s``."""
+        w = cls()
+        codes_new, uniques = pd.factorize(batch["icao24"].to_numpy(dtype=object))
+        n_new = len(codes_new)
+        slots = tracks.lookup(uniques)
+        carried_codes = np.flatnonzero(slots >= 0)
+        nc = len(carried_codes)
+        last = tracks.fix[slots[carried_codes]]
+
+        def col(name: str, j: int) -> np.ndarray:
+            return np.concatenate([last[:, j], batch[name].to_numpy(np.float64)])
+
+        code = np.concatenate([carried_codes.astype(np.intp), codes_new])
+        time, lon, lat = col("time", 0), col("lon", 1), col("lat", 2)
+        alt = col("altitude", 3)
+        is_carried = np.concatenate([np.ones(nc, bool), np.zeros(n_new, bool)])
+        src = np.concatenate([np.full(nc, -1, np.intp), np.arange(n_new)])
+        # a fix not newer than what its track already had is late or a duplicate: drop it
+        last_seen = np.full(len(uniques), -np.inf)
+        last_seen[code[:nc]] = time[:nc]
+        late = ~is_carried & (time <= last_seen[code])
+        order = np.lexsort((~is_carried, time, code))
+        order = order[~late[order]]
+        same = code[order][1:] == code[order][:-1]
+        dup = np.concatenate([[False], same & (time[order][1:] == time[order][:-1])])
+        order = order[~dup]
+        w.dropped = int(late.sum() + dup.sum())
+        w.code, w.time, w.lon, w.lat, w.alt = (code[order], time[order], lon[order],
+                                               lat[order], alt[order])
+        w.is_carried, w.uniques = is_carried[order], uniques
+        w.n_new = int((~w.is_carried).sum())
+        w.carried_open = {}
+        if tracks.open:
+            opened = list(tracks.open)
+            where = pd.Index(uniques).get_indexer(opened)
+            w.carried_open = {int(c): tracks.open[k] for k, c in zip(opened, where, strict=True)
+                              if c >= 0}
+        n = len(w.code)
+        same_key = np.zeros(n, bool)
+        same_key[1:] = w.code[1:] == w.code[:-1]
+        gap = np.zeros(n, bool)
+        gap[1:] = same_key[1:] & (w.time[1:] - w.time[:-1] > gap_s)
+        w.seg_ok = same_key & ~gap
+        w.track_start = ~w.seg_ok
+        w.seg_start = np.flatnonzero(w.seg_ok[1:])
+        w.piece_end_rows = np.flatnonzero(gap[1:])
+        w.lon_next = w.lon.copy()
+        if n > 1:
+            w.lon_next[:-1] = w.lon[:-1] + lon_delta(w.lon[:-1], w.lon[1:])
+        w.last_of_key = np.ones(n, bool)
+        w.last_of_key[:-1] = ~same_key[1:]
+        w.cols = BatchColumns(batch, src[order])
+        w.pending_open = {}
+        return w
+
+    def seg_ok_from(self, rows: np.ndarray) -> np.ndarray:
+        """Start rows of the segments that begin or end at ``rows``."""
+        before = rows[(rows > 0) & self.seg_ok[rows]] - 1
+        nxt = rows[rows + 1 < len(self.seg_ok)]
+        after = nxt[self.seg_ok[nxt + 1]]
+        return np.union1d(before, after)
+
+    def carry(self, tracks: TrackTable) -> None:
+        """Store each track's last fix and its still-open entries for the next batch."""
+        rows = np.flatnonzero(self.last_of_key)
+        keys = np.asarray(self.uniques, dtype=object)[self.code[rows]]
+        tracks.store(keys, np.column_stack([self.time[rows], self.lon[rows], self.lat[rows],
+                                            self.alt[rows]]))
+        for c in self.carried_open:
+            tracks.open.pop(self.uniques[c], None)
+        for c, opened in self.pending_open.items():
+            if opened:
+                tracks.open[self.uniques[c]] = opened
+
+
+class BatchColumns:
+    """Optional columns of a batch, reordered like the detector's working arrays."""
+
+    def __init__(self, batch: pd.DataFrame, src: np.ndarray) -> None:
+        self._batch = batch
+        self._src = src
+        self._cache: dict[str, np.ndarray] = {}
+
+    def _col(self, name: str, a: int, b: int) -> np.ndarray:
+        col = self._cache.get(name)
+        if col is None:
+            col = self._cache[name] = np.asarray(self._batch[name].to_numpy())
+        idx = self._src[a : b + 1]
+        return col[idx[idx >= 0]]
+
+    def last_callsign(self, a: int, b: int) -> str | None:
+        """The last non-blank callsign of rows ``a..b``."""
+        for v in self._col("callsign", a, b)[::-1]:
+            if isinstance(v, str) and v.strip():
+                return v.strip()
+        return None
+
+    def emergency_squawks(self, a: int, b: int) -> list[str]:
+        """The emergency squawks among rows ``a..b``, sorted."""
+        sq = self._col("squawk", a, b)
+        return sorted({s for s in sq.tolist() if s in EMERGENCY_SQUAWKS})
+
+    def max_speed(self, a: int, b: int) -> float | None:
+        """The fastest ground speed of rows ``a..b`` (m/s), None when unknown."""
+        v = self._col("velocity", a, b).astype(np.float64)
+        return nanmax(v)

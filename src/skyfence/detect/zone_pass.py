@@ -1,0 +1,324 @@
+"""One zone's pass over one batch: what happened, as typed items, played in order.
+
+The columnar work of a batch ends in a few places per track and zone where something
+happens, each a small typed item:
+
+- :class:`FirstFix`: the first fix of a track piece is already inside (an entry that
+  is not interpolated);
+- :class:`Crossing`: the track crosses the boundary inwards or outwards, at a fraction
+  of a segment (time and position interpolated there);
+- :class:`InsideRun`: consecutive inside fixes between crossings, folded into the open
+  entry at once (observations, depth, altitudes, callsign, squawks, speed);
+- :class:`PieceEnd`: a gap splits the track after this fix: an entry still open ends
+  open there.
+
+:func:`zone_items` makes them, in track order and along each track; :class:`ZonePass`
+plays them against the entries open in the zone, one small handler per kind, and
+collects the :class:`EntryEvent` s. At one place, an entry is opened before a run is
+folded in, and a run is folded in before an exit or a piece end closes the entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+import numpy as np
+
+from skyfence.airspace.antimeridian import wrap_lon
+from skyfence.airspace.zones import Zone
+from skyfence.detect.crossings import Transitions
+from skyfence.detect.track_state import BatchWork, OpenEntry, nanmax, nanmin
+from skyfence.model import Entry
+
+__all__ = [
+    "Crossing",
+    "EntryEvent",
+    "FirstFix",
+    "InsideRun",
+    "Item",
+    "PieceEnd",
+    "ZonePass",
+    "inside_runs",
+    "zone_items",
+]
+
+
+@dataclass
+class EntryEvent:
+    """Something that happened to an entry: ``entry``, ``update``, ``exit`` or ``open``."""
+
+    kind: str
+    entry: Entry
+    #: wall-clock-free position in the data: the time of the fix that caused it
+    at: float
+
+
+# ----------------------------------------------------------------------------- items
+@dataclass(frozen=True, slots=True)
+class FirstFix:
+    """The first fix of a track piece, inside the zone."""
+
+    row: int
+    #: order among items at the same place (an entry opens first)
+    rank: ClassVar[int] = 0
+
+    @property
+    def at(self) -> float:
+        """Place along the batch's rows."""
+        return float(self.row)
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """The boundary crossed at ``fraction`` of the segment from ``row`` to ``row + 1``."""
+
+    row: int
+    fraction: float
+    entering: bool
+
+    @property
+    def rank(self) -> int:
+        """An entry opens before a run at the same place; an exit closes after it."""
+        return 0 if self.entering else 2
+
+    @property
+    def at(self) -> float:
+        """Place along the batch's rows."""
+        return self.row + self.fraction
+
+
+@dataclass(frozen=True, slots=True)
+class InsideRun:
+    """Consecutive inside fixes ``row..last`` of one track, with no crossing between."""
+
+    row: int
+    last: int
+    rank: ClassVar[int] = 1
+
+    @property
+    def at(self) -> float:
+        """Place along the batch's rows."""
+        return float(self.row)
+
+
+@dataclass(frozen=True, slots=True)
+class PieceEnd:
+    """The last fix of a track piece: a gap follows."""
+
+    row: int
+    rank: ClassVar[int] = 3
+
+    @property
+    def at(self) -> float:
+        """Place along the batch's rows."""
+        return float(self.row)
+
+
+Item = FirstFix | Crossing | InsideRun | PieceEnd
+
+
+def inside_runs(
+    stats: np.ndarray, w: BatchWork, tr: Transitions
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Runs of consecutive inside rows ``stats``: (index in ``stats`` of each run's
+    first row, first row, last row). A run breaks at a track start and at any segment
+    with a transition."""
+    if not len(stats):
+        return np.empty(0, np.intp), stats, np.empty(0, np.intp)
+    cut = np.zeros(len(stats), bool)
+    cut[1:] = stats[1:] != stats[:-1] + 1
+    cut[0] = True
+    cut |= w.track_start[stats]
+    if len(tr.row):
+        cut |= np.isin(stats - 1, tr.row)
+    starts = np.flatnonzero(cut)
+    run_first = stats[starts]
+    run_last = stats[np.concatenate([starts[1:] - 1, [len(stats) - 1]])].astype(np.intp)
+    return starts, run_first, run_last
+
+
+def zone_items(
+    w: BatchWork,
+    rows: np.ndarray,
+    stats: np.ndarray,
+    tr: Transitions,
+    runs: tuple[np.ndarray, np.ndarray],
+    carried_open: dict[int, OpenEntry],
+) -> list[Item]:
+    """Everything that happens in one zone in this batch, by track and place.
+
+    ``rows`` are the inside rows, ``stats`` those of them new in this batch, ``tr`` the
+    boundary crossings, ``runs`` the first and last rows of the inside runs, and
+    ``carried_open`` the entries open in the zone before the batch, by track code.
+    """
+    code = w.code
+    items: list[Item] = [FirstFix(i) for i in stats[w.track_start[stats]].tolist()]
+    items.extend(Crossing(r, f, e) for r, f, e in zip(
+        tr.row.tolist(), tr.fraction.tolist(), tr.entering.tolist(), strict=True))
+    items.extend(InsideRun(a, b) for a, b in zip(runs[0].tolist(), runs[1].tolist(),
+                                                 strict=True))
+    # a gap ends the open entries of the tracks this zone holds or held
+    ends = np.empty(0, np.intp)
+    if carried_open and len(w.piece_end_rows):
+        ends = w.piece_end_rows[np.isin(code[w.piece_end_rows], list(carried_open))]
+    touched = set(code[rows].tolist())
+    if len(tr.row):
+        touched |= set(code[tr.row].tolist())
+    if len(w.piece_end_rows):
+        more = w.piece_end_rows[np.isin(code[w.piece_end_rows], list(touched))]
+        ends = np.union1d(ends, more)
+    items.extend(PieceEnd(i) for i in ends.tolist())
+    items.sort(key=lambda it: (code[it.row], it.at, it.rank))
+    return items
+
+
+# ----------------------------------------------------------------------------- pass
+class ZonePass:
+    """Plays one zone's items of one batch against the entries open in the zone.
+
+    ``open_by_code`` holds the entries open before the batch, by track code; the pass
+    updates it in place, so that afterwards it holds the entries still open.
+    """
+
+    def __init__(
+        self,
+        zone: Zone,
+        w: BatchWork,
+        depth: np.ndarray,
+        open_by_code: dict[int, OpenEntry],
+        *,
+        keep_path: bool,
+        updates: bool,
+    ) -> None:
+        self.zone = zone
+        self.w = w
+        self.depth = depth
+        self.open = open_by_code
+        self.keep_path = keep_path
+        self.updates = updates
+        self.events: list[EntryEvent] = []
+
+    def play(self, items: list[Item]) -> list[EntryEvent]:
+        """Handle every item in order; return the events."""
+        for item in items:
+            c = int(self.w.code[item.row])
+            match item:
+                case FirstFix():
+                    self._first_fix(c, item)
+                case Crossing(entering=True):
+                    self._enter(c, item)
+                case Crossing():
+                    self._exit(c, item)
+                case InsideRun():
+                    self._run(c, item)
+                case PieceEnd():
+                    self._piece_end(c, item)
+        return self.events
+
+    # ------------------------------------------------------------------- handlers
+    def _first_fix(self, c: int, item: FirstFix) -> None:
+        if c in self.open:
+            return  # already inside (a fix exactly on the boundary)
+        r, w = item.row, self.w
+        self._open_entry(c, float(w.time[r]), float(w.lon[r]), float(w.lat[r]), False)
+
+    def _enter(self, c: int, item: Crossing) -> None:
+        if c in self.open:
+            return
+        t, x, y = _lerp(self.w, item.row, item.fraction)
+        self._open_entry(c, t, x, y, True)
+
+    def _open_entry(self, c: int, t: float, x: float, y: float, interpolated: bool) -> None:
+        entry = _new_entry(self.zone, str(self.w.uniques[c]), t, interpolated,
+                           (y, x) if interpolated else None)
+        if self.keep_path:
+            entry.path.append((t, y, x))
+        self.open[c] = OpenEntry(entry)
+        self.events.append(EntryEvent("entry", replace(entry), t))
+
+    def _run(self, c: int, item: InsideRun) -> None:
+        cur = self.open.get(c)
+        if cur is None:  # defensive: inside without a seen crossing
+            t0 = float(self.w.time[item.row])
+            entry = _new_entry(self.zone, str(self.w.uniques[c]), t0, False, None)
+            cur = self.open[c] = OpenEntry(entry)
+            self.events.append(EntryEvent("entry", replace(entry), t0))
+        changed = absorb_run(cur.entry, item.row, item.last, self.w, self.depth,
+                             keep_path=self.keep_path)
+        if changed and self.updates:
+            self.events.append(
+                EntryEvent("update", replace(cur.entry), float(self.w.time[item.last])))
+
+    def _exit(self, c: int, item: Crossing) -> None:
+        cur = self.open.pop(c, None)
+        if cur is None:
+            return
+        t, x, y = _lerp(self.w, item.row, item.fraction)
+        e = cur.entry
+        e.exited_at, e.exit_point = t, (y, x)
+        if e.observations == 0:
+            e.last_inside_at = t
+        if self.keep_path:
+            e.path.append((t, y, x))
+        self.events.append(EntryEvent("exit", e, t))
+
+    def _piece_end(self, c: int, item: PieceEnd) -> None:
+        cur = self.open.pop(c, None)
+        if cur is not None:  # track lost (gap) while inside: the entry ends open
+            self.events.append(EntryEvent("exit", cur.entry, float(self.w.time[item.row])))
+
+
+def absorb_run(
+    e: Entry, a: int, b: int, w: BatchWork, depth: np.ndarray, *, keep_path: bool
+) -> bool:
+    """Fold the inside fixes ``a..b`` into an open entry; True if depth/altitude grew.
+
+    ``depth[a]`` holds the run's deepest distance from the boundary.
+    """
+    time, lon, lat, alt, cols = w.time, w.lon, w.lat, w.alt, w.cols
+    sl = slice(a, b + 1)
+    before = (e.max_depth_m, e.min_altitude_m, e.max_altitude_m)
+    e.observations += b - a + 1
+    e.last_inside_at = float(time[b])
+    d = float(depth[a])
+    if d > e.max_depth_m:
+        e.max_depth_m = d
+    lo, hi = nanmin(alt[sl]), nanmax(alt[sl])
+    if lo is not None:
+        e.min_altitude_m = lo if e.min_altitude_m is None else min(e.min_altitude_m, lo)
+    if hi is not None:
+        e.max_altitude_m = hi if e.max_altitude_m is None else max(e.max_altitude_m, hi)
+    cs = cols.last_callsign(a, b)
+    if cs is not None:
+        e.callsign = cs
+    sq = cols.emergency_squawks(a, b)
+    if sq:
+        e.squawks = tuple(sorted(set(e.squawks) | set(sq)))
+    sp = cols.max_speed(a, b)
+    if sp is not None and (e.max_speed_ms is None or sp > e.max_speed_ms):
+        e.max_speed_ms = sp
+    if keep_path:
+        e.path.extend(zip(time[sl].tolist(), lat[sl].tolist(), lon[sl].tolist(), strict=True))
+    return (e.max_depth_m, e.min_altitude_m, e.max_altitude_m) != before
+
+
+def _new_entry(
+    zone: Zone, track: str, t: float, interpolated: bool, point: tuple[float, float] | None
+) -> Entry:
+    return Entry(
+        zone=zone.name, zone_kind=zone.kind, track=track, entered_at=t,
+        entry_interpolated=interpolated, exited_at=None, last_inside_at=t, max_depth_m=0.0,
+        entry_point=point, exit_point=None, min_altitude_m=None, max_altitude_m=None,
+        observations=0,
+    )
+
+
+def _lerp(w: BatchWork, r: int, f: float) -> tuple[float, float, float]:
+    """Time and position at fraction ``f`` of the segment starting at row ``r`` (the
+    shorter way round in longitude; the longitude is wrapped into [-180, 180])."""
+    time, lon, lon_next, lat = w.time, w.lon, w.lon_next, w.lat
+    t = time[r] + f * (time[r + 1] - time[r])
+    x = wrap_lon(lon[r] + f * (lon_next[r] - lon[r]))
+    y = lat[r] + f * (lat[r + 1] - lat[r])
+    return float(t), float(x), float(y)

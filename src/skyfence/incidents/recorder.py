@@ -1,0 +1,146 @@
+"""Keeping the fixes a dossier needs: each incident track's window ± 10 minutes.
+
+A dossier carries the track's observations from 10 minutes before the entry to 10
+minutes after the exit (:data:`skyfence.evidence.observations.PAD_S`). A live watcher
+does not know which track will enter until it does, so :class:`ObservationRecorder`
+keeps the last 10 minutes of every batch in memory (a queue of batches, dropped as they
+age: memory grows with the feed's rate times 10 minutes, about 60 MB at 1,000
+positions/s) and, once a track has an incident, writes its buffered fixes and then its
+new ones to the store until 10 minutes after its last exit. Rows are written every
+:data:`FLUSH_S` seconds of feed time (or 2,000 rows) in one statement, and on
+:meth:`ObservationRecorder.flush`; a fix already stored (a replay after a restart) is
+skipped. A crash loses at most the last :data:`FLUSH_S` seconds of fixes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from skyfence.evidence.observations import PAD_S
+from skyfence.incidents.schema import OBSERVATIONS
+from skyfence.incidents.store import IncidentStore
+
+__all__ = ["ObservationRecorder", "read_observations"]
+
+#: feed seconds between writes of the fixes of followed tracks
+FLUSH_S = 10.0
+FLUSH_ROWS = 2000
+
+_COLUMNS = ("time", "lat", "lon", "altitude", "velocity", "heading", "vertrate", "callsign",
+            "squawk", "onground")
+
+
+class ObservationRecorder:
+    """Buffers recent fixes and stores those of incident tracks (see the module docstring)."""
+
+    def __init__(self, store: IncidentStore, pad_s: float = PAD_S) -> None:
+        self.store = store
+        self.pad_s = pad_s
+        self._recent: deque[tuple[float, pd.DataFrame]] = deque()
+        #: track -> feed time until which its fixes are stored (inf: inside now)
+        self._until: dict[str, float] = {}
+        self._pending: list[pd.DataFrame] = []
+        self._pending_rows = 0
+        self._flushed_at = -np.inf
+        self.rows_stored = 0
+
+    def follow(self, track: str, until: float) -> None:
+        """Store ``track``'s fixes up to ``until`` (feed time); on first call, also the
+        buffered ones (the 10 minutes before)."""
+        first = track not in self._until
+        self._until[track] = max(self._until.get(track, -np.inf), until)
+        if first and self._recent:
+            for _, f in self._recent:
+                self._hold(f.loc[f["icao24"].to_numpy(object) == track])
+
+    def add(self, batch: pd.DataFrame | None, now: float) -> None:
+        """One watcher batch: buffer it, store the fixes of followed tracks (up to each
+        track's ``until``)."""
+        if batch is not None and len(batch):
+            self._recent.append((float(batch["time"].max()), batch))
+            if self._until:
+                ids = batch["icao24"].to_numpy(object)
+                limit = pd.Series(self._until, dtype=np.float64).reindex(ids).to_numpy()
+                hit = batch["time"].to_numpy(np.float64) <= limit  # NaN: not followed
+                if hit.any():
+                    self._hold(batch.loc[hit])
+        while self._recent and self._recent[0][0] < now - self.pad_s:
+            self._recent.popleft()
+        for t in [t for t, u in self._until.items() if u < now]:
+            del self._until[t]
+        if self._pending_rows >= FLUSH_ROWS or (self._pending and
+                                                now - self._flushed_at >= FLUSH_S):
+            self._flushed_at = now
+            self.flush()
+
+    def _hold(self, frame: pd.DataFrame) -> None:
+        if len(frame):
+            self._pending.append(frame)
+            self._pending_rows += len(frame)
+
+    def flush(self) -> None:
+        """Write the fixes held so far."""
+        if not self._pending:
+            return
+        frames, self._pending, self._pending_rows = self._pending, [], 0
+        rows = _rows(frames)
+        with self.store.transaction() as conn:
+            self.rows_stored += self.store.insert_new(conn, OBSERVATIONS, rows)
+
+
+def _rows(frames: list[pd.DataFrame]) -> list[dict[str, Any]]:
+    """Observation rows as the table stores them (NaN and empty strings as NULL)."""
+    n = sum(len(f) for f in frames)
+
+    def column(c: str) -> np.ndarray:
+        return np.concatenate([f[c].to_numpy() for f in frames])
+
+    out: dict[str, list[Any]] = {"track": [str(v) for v in column("icao24").tolist()]}
+    for c in _COLUMNS:
+        if any(c not in f.columns for f in frames):
+            out[c] = [None] * n
+            continue
+        col = column(c)
+        if col.dtype.kind == "f":
+            out[c] = [None if v != v else float(v) for v in col.tolist()]
+        elif c == "onground":
+            out[c] = [None if v is None else bool(v) for v in col.tolist()]
+        else:
+            out[c] = [v if isinstance(v, str) and v else None for v in col.tolist()]
+    keys = list(out)
+    return [dict(zip(keys, vals, strict=True)) for vals in zip(*out.values(), strict=True)]
+
+
+def read_observations(store: IncidentStore, track: str, start: float, end: float
+                      ) -> pd.DataFrame:
+    """The stored fixes of ``track`` within ``[start, end]``, as an observation batch."""
+    import sqlalchemy as sa
+
+    from skyfence.model import make_observations
+
+    q = (sa.select(OBSERVATIONS)
+         .where(OBSERVATIONS.c.track == track, OBSERVATIONS.c.time >= start,
+                OBSERVATIONS.c.time <= end)
+         .order_by(OBSERVATIONS.c.time))
+    with store.engine.connect() as conn:
+        rows = conn.execute(q).all()
+    if not rows:
+        from skyfence.model import empty_observations
+
+        return empty_observations()
+
+    def col(name: str) -> list[Any]:
+        return [getattr(r, name) for r in rows]
+
+    def num(name: str) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in col(name)], dtype=np.float64)
+
+    return make_observations(
+        time=num("time"), icao24=[track] * len(rows), lat=num("lat"), lon=num("lon"),
+        altitude=num("altitude"), velocity=num("velocity"), heading=num("heading"),
+        vertrate=num("vertrate"), callsign=col("callsign"), squawk=col("squawk"),
+        onground=[bool(v) for v in col("onground")])

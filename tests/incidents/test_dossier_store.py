@@ -1,0 +1,80 @@
+"""Dossiers from the store: ``dossier build ID --store S`` for a watched and for a scanned
+incident, and built automatically by ``watch --dossier-dir`` for a critical incident;
+each verifies (hashes, signature, log proof, and the claim re-derived from the dossier's
+own observations and boundary)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from incidents.test_crash import incursion_csv
+from skyfence.cli import main
+from skyfence.incidents.queries import incident_detail, incident_records
+from skyfence.incidents.store import IncidentStore
+
+pytestmark = pytest.mark.slow
+
+
+def verify(dossier: Path, keys: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    pub = next(keys.glob("*.pub"))
+    capsys.readouterr()
+    assert main(["dossier", "verify", str(dossier), "--key", str(pub)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK")
+    return out
+
+
+def test_watch_builds_the_dossier_of_a_critical_incident_and_so_does_the_cli(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = incursion_csv(tmp_path)
+    keys, log, store = tmp_path / "keys", tmp_path / "log", str(tmp_path / "s.sqlite")
+    assert main(["keys", "init", "--dir", str(keys)]) == 0
+    assert main(["watch", "--replay", str(csv), "--speed", "0", "--zone", "EST",
+                 "--horizon", "0", "--format", "jsonl", "-o", str(tmp_path / "a.jsonl"),
+                 "--store", store, "--dossier-dir", str(tmp_path / "auto"),
+                 "--key-dir", str(keys), "--log", str(log)]) == 0
+    assert "dossiers: 1 built, 0 failed" in capsys.readouterr().err
+    with IncidentStore.open(store) as s:
+        (inc,) = incident_records(s)
+        detail = incident_detail(s, inc["id"])
+    assert inc["severity"] == "critical"
+    assert detail["dossier"]["state"] == "built"
+    auto = Path(detail["dossier"]["path"])
+    assert auto.parent == tmp_path / "auto" and (auto.parent / (auto.name + ".zip")).exists()
+    claim = json.loads((auto / "claim.json").read_text())
+    (entry,) = detail["entries"]
+    assert claim["incident"] == {k: v for k, v in entry.items() if k != "entry_state"}
+    assert claim["incident"]["id"] == inc["deepest_entry"]
+    verify(auto, keys, capsys)
+    # the same incident by hand, by a prefix of its id
+    out = tmp_path / "by-hand"
+    assert main(["dossier", "build", inc["id"][:8], "--store", store, "--key-dir", str(keys),
+                 "--log", str(log), "-o", str(out)]) == 0
+    text = verify(out, keys, capsys)
+    assert inc["deepest_entry"] in (out / "claim.json").read_text()
+    assert "R0001" in text
+
+
+def test_a_scanned_incident_reads_its_track_again_from_the_inputs(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv = incursion_csv(tmp_path)
+    keys, store = tmp_path / "keys", str(tmp_path / "s.sqlite")
+    assert main(["keys", "init", "--dir", str(keys)]) == 0
+    assert main(["scan", str(csv), "--zone", "EST", "--format", "jsonl",
+                 "-o", str(tmp_path / "r.jsonl"), "--store", store]) == 0
+    rec = json.loads((tmp_path / "r.jsonl").read_text())
+    out = tmp_path / "d"
+    assert main(["dossier", "build", rec["id"], "--store", store, "--key-dir", str(keys),
+                 "--log", str(tmp_path / "log"), "-o", str(out)]) == 0
+    assert json.loads((out / "claim.json").read_text())["incident"] == rec
+    verify(out, keys, capsys)
+    # the input is gone: a clear error, no traceback
+    csv.unlink()
+    capsys.readouterr()
+    assert main(["dossier", "build", rec["id"], "--store", store, "--key-dir", str(keys),
+                 "--log", str(tmp_path / "log"), "-o", str(tmp_path / "d2")]) == 2
+    err = capsys.readouterr().err
+    assert "the scan's input" in err and "is gone" in err
