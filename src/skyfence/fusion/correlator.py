@@ -405,11 +405,23 @@ class Correlator:
 
     def _established(self, fixes: np.ndarray) -> np.ndarray:
         """Which fixes have at least ``min_common`` earlier fixes of their track in the
-        window (their first plot not counted): enough evidence to decide at once."""
+        window (their first plot not counted) **and** a fix at least ``hold_s`` older:
+        enough evidence to decide at once.
+
+        The age matters, not only the count: with two radars a track has two fixes
+        per rotation, so ``min_common`` fixes can be 4 s old, and an aircraft's first
+        transponder messages may still be on their way (a recorded flight that starts
+        6-8 s after the radar saw it, an aircraft coming into the receivers' coverage).
+        A track seen for ``hold_s`` already has had the hold a new track's fixes wait.
+        """
         rx = self._rx
-        pair, g = self._window_fixes(fixes, rx.t[fixes])
-        earlier = (rx.t[g] < rx.t[fixes][pair]) & ~rx.first[g]
-        return np.bincount(pair, weights=earlier, minlength=len(fixes)) >= self.config.min_common
+        t_fix = rx.t[fixes]
+        pair, g = self._window_fixes(fixes, t_fix)
+        earlier = (rx.t[g] < t_fix[pair]) & ~rx.first[g]
+        enough = np.bincount(pair, weights=earlier, minlength=len(fixes)) >= self.config.min_common
+        old = np.zeros(len(fixes), bool)
+        np.logical_or.at(old, pair, rx.t[g] <= t_fix[pair] - self.config.hold_s)
+        return enough & old
 
     def _candidates(self, fixes: np.ndarray, upto: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(fix, transponder code) pairs where the transponder, as seen by ``upto``, had a
