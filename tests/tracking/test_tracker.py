@@ -209,3 +209,36 @@ def test_a_target_lost_for_longer_than_the_coast_keeps_its_id(relink_s: float,
     obs = track_plots(plots[~gap], [SITE], relink_s=relink_s)
     assert obs["icao24"].nunique() == tracks
     assert obs["time"].max() > T0 + 480  # tracked to the end either way
+
+
+@pytest.mark.parametrize(("max_accel", "taken"), [(5.0, False), (np.inf, True)])
+def test_a_coasting_track_does_not_jump_to_a_plot_out_of_reach(max_accel: float,
+                                                               taken: bool) -> None:
+    # A drone at 40 m/s east is seen for 300 s, then comes down (no more plots). 36 s
+    # later one clutter plot lies 8 km abeam of where it would be (1.44 km on): 8.13 km
+    # from its last position. Still alive then (mature track: 60 s coast; 9 misses cost
+    # 9 x 1.90 = 17.1 < 20 of score), and the IMM manoeuvre model's spread after 36 s,
+    # sqrt(400 x 36^3 / 3) = 2.49 km, puts it inside the 0.999 gate (d2 = 8^2 / 2.49^2
+    # = 10.3 < 13.8). But flying 40 m/s (+ 3 sigmas) with 5 m/s^2 more held the whole
+    # time reaches 36 x 40 + 5 x 36^2 / 2 = 4.7 km, plus some hundred metres of sigmas:
+    # out of reach. Without the reach limit (control, max_accel inf) the track jumps.
+    from pyproj import Geod
+
+    truth = straight_truth("D", 59.6, 25.6, 90.0, 40.0, 300.0, T0, 300)
+    plots = _plots(truth, clutter=0.0, seed=11).sort_values("time").reset_index(drop=True)
+    tracker = Tracker(LocalPlane(SITE.lat, SITE.lon), [SITE], max_accel_m_s2=max_accel)
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+    assert tracker.confirmed_count == 1
+    end = float(plots["time"].max())
+    for k in range(1, 9):
+        tracker.update(plots.iloc[:0], now=end + 4.0 * k)
+    geod = Geod(ellps="WGS84")
+    last = truth.iloc[-1]
+    ahead_lon, ahead_lat, _ = geod.fwd(last["lon"], last["lat"], 90.0, 40.0 * 36.0)
+    lon, lat, _ = geod.fwd(ahead_lon, ahead_lat, 0.0, 8000.0)
+    stray = plots.iloc[[-1]].copy()
+    stray["time"], stray["lat"], stray["lon"] = end + 36.0, lat, lon
+    stray["target"], stray["record"] = None, int(plots["record"].max()) + 1
+    out = tracker.update(stray)
+    assert (len(out) == 1) is taken

@@ -134,6 +134,10 @@ class Tracker:
         A track confirmed where a confirmed track that ended in the last ``relink_s``
         seconds would be now, flying the same way, continues that track's id (see
         :meth:`_relink`); 0 turns it off.
+    max_speed_m_s, max_accel_m_s2
+        Fastest target and largest sustained change of speed assumed: a plot further
+        from a track's last update than they let it fly is out of its gate (see
+        :meth:`_within_reach`).
     emit_history
         When a track is confirmed, also return its states from before confirmation,
         so the track starts where the target was first seen.
@@ -151,6 +155,7 @@ class Tracker:
         vertical: Vertical | None = None,
         score: TrackScore | None = DEFAULT_SCORE,
         max_speed_m_s: float = 700.0,
+        max_accel_m_s2: float = 5.0,
         relink_s: float = 120.0,
         height_gate_m: float = 3000.0,
         id_prefix: str = "R",
@@ -171,6 +176,7 @@ class Tracker:
         #: largest plot range seen (m): the clutter density is their ratio over the disc
         self._clutter: dict[float, list[float]] = {}
         self.max_speed = max_speed_m_s
+        self.max_accel = max_accel_m_s2
         self.id_prefix = id_prefix
         self.emit_history = emit_history
         gate = getattr(self.associator, "gate", None)
@@ -548,6 +554,33 @@ class Tracker:
         near = np.abs(alt - pred) <= self.height_gate_m + 4 * np.sqrt(np.maximum(var, 0.0))
         return np.asarray(~known | near)
 
+    def _within_reach(self, st: FilterState, ri: np.ndarray, z: Array, r: Array,
+                      dt: Array) -> np.ndarray:
+        """Whether plots ``z`` lie where the tracks ``st`` (rows ``ri``) could have flown
+        in ``dt`` seconds since their last update.
+
+        The IMM's gate models manoeuvres as white-noise acceleration: its manoeuvre
+        model's position spread grows as ``dt^1.5``, which after half a minute of
+        coasting is a gate of ten kilometres, an acceleration of over a g held the whole
+        time, and a track that lost its target (a drone that came down) takes a clutter
+        plot there and jumps. A target cannot be further from where it was last seen
+        than its speed (plus three sigmas of it, at most ``max_speed_m_s``) carries it,
+        plus what a sustained ``max_accel_m_s2`` adds, ``a dt^2 / 2``, plus three
+        sigmas of the track's and the plot's position. Turns only bring it closer. Over
+        a scan or two this is wider than the IMM gate and changes nothing; it bites on
+        long coasts.
+        """
+        x, p = self.motion.estimate(st)
+        x, p = x[ri], p[ri]
+        speed = np.hypot(x[:, 2], x[:, 3])
+        sig_v = np.sqrt(np.maximum(np.linalg.eigvalsh(p[:, 2:, 2:])[:, -1], 0.0))
+        sig_p = np.sqrt(np.maximum(np.linalg.eigvalsh(p[:, :2, :2])[:, -1], 0.0))
+        sig_z = np.sqrt(np.maximum(np.linalg.eigvalsh(r)[:, -1], 0.0))
+        v_max = np.minimum(speed + 3 * sig_v, self.max_speed)
+        gap = np.abs(dt)
+        reach = v_max * gap + 0.5 * self.max_accel * gap**2 + 3 * (sig_p + sig_z)
+        return np.asarray(np.hypot(*(z - x[:, :2]).T) <= reach)
+
     def _cost(self, tracks: np.ndarray, plots: np.ndarray, z: Array, r: Array,
               t_p: Array, alt: Array | None = None) -> Array:
         """Gated cost (d2 + ln|S|) of track-plot pairs; inf outside the gate (and
@@ -583,7 +616,8 @@ class Tracker:
         c = d2 + np.log(np.linalg.det(s))
         best = np.argmin(np.where(d2 <= self.gate, c, np.inf), axis=1)
         d2b = d2[np.arange(d2.shape[0]), best]
-        ok = (d2b <= self.gate) & self._height_gate(tracks[ri], alt[plots[ci]], dt)
+        ok = ((d2b <= self.gate) & self._height_gate(tracks[ri], alt[plots[ci]], dt)
+              & self._within_reach(st, ri, z[plots[ci]], r[plots[ci]], dt))
         cost[ri[ok], ci[ok]] = c[np.arange(c.shape[0]), best][ok]
         return cost
 
