@@ -145,6 +145,9 @@ class Entry:
     squawks: tuple[str, ...] = ()
     #: fastest ground speed seen inside, m/s (for classification)
     max_speed_ms: float | None = None
+    #: smallest horizontal position sigma of the inside fixes, m, when the fixes carry
+    #: one (radar tracks): how far in a fix must be to tell inside from outside
+    position_sigma_m: float | None = None
     #: (time, lat, lon) of the inside fixes and crossings, kept only for geometry output
     path: list[tuple[float, float, float]] = field(default_factory=list)
 

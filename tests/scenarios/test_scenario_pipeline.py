@@ -64,9 +64,13 @@ def test_scores_meet_the_targets(result: ScenarioResult) -> None:
     assert tuple(s) == EVAL_KEYS
     assert s["detection_rate"] == 1.0 and s["false_alarms"] == 0 and s["severity_correct"]
     assert s["entry_error_s"] < 5.0
-    # the first inside plot comes up to one scan (4 s) after the true entry, its window
-    # closes up to 4 s later, and fusion holds a radar fix 8 s: at most 16 s
-    assert 0.0 <= s["alert_delay_s"] < 16.0
+    # the first inside plot comes up to one scan (4 s) after the true entry and its
+    # window closes up to 4 s later; the drone's track is established and the civil
+    # aircraft 14 km off, beyond fusion's reach (3 x 1.5 km + 400 m/s x 10 s = 8.5 km),
+    # so fusion lets the fix go at once; the record is a violation once the entry is two
+    # track sigmas deep (this radar: 20 m and 0.1 deg = 9 m across at 5 km; a track
+    # sigma of 10-15 m, 30 m at 15 m/s: 2 s): 4 + 4 + 2 = 10 s < 12 s
+    assert 0.0 <= s["alert_delay_s"] < 12.0
     (inc,) = ev.incursions
     assert inc.target == "D1" and inc.zone == "APT"
 

@@ -211,7 +211,7 @@ def test_a_target_lost_for_longer_than_the_coast_keeps_its_id(relink_s: float,
     assert obs["time"].max() > T0 + 480  # tracked to the end either way
 
 
-@pytest.mark.parametrize(("max_accel", "taken"), [(5.0, False), (np.inf, True)])
+@pytest.mark.parametrize(("max_accel", "taken"), [(2.0, False), (np.inf, True)])
 def test_a_coasting_track_does_not_jump_to_a_plot_out_of_reach(max_accel: float,
                                                                taken: bool) -> None:
     # A drone at 40 m/s east is seen for 300 s, then comes down (no more plots). 36 s
@@ -219,8 +219,8 @@ def test_a_coasting_track_does_not_jump_to_a_plot_out_of_reach(max_accel: float,
     # from its last position. Still alive then (mature track: 60 s coast; 9 misses cost
     # 9 x 1.90 = 17.1 < 20 of score), and the IMM manoeuvre model's spread after 36 s,
     # sqrt(400 x 36^3 / 3) = 2.49 km, puts it inside the 0.999 gate (d2 = 8^2 / 2.49^2
-    # = 10.3 < 13.8). But flying 40 m/s (+ 3 sigmas) with 5 m/s^2 more held the whole
-    # time reaches 36 x 40 + 5 x 36^2 / 2 = 4.7 km, plus some hundred metres of sigmas:
+    # = 10.3 < 13.8). But flying 40 m/s (+ 3 sigmas) speeding up by 2 m/s^2 the whole
+    # time reaches 36 x 40 + 2 x 36^2 / 2 = 2.7 km, plus some hundred metres of sigmas:
     # out of reach. Without the reach limit (control, max_accel inf) the track jumps.
     from pyproj import Geod
 

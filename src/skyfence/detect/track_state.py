@@ -232,3 +232,10 @@ class BatchColumns:
         """The fastest ground speed of rows ``a..b`` (m/s), None when unknown."""
         v = self._col("velocity", a, b).astype(np.float64)
         return nanmax(v)
+
+    def min_sigma(self, a: int, b: int) -> float | None:
+        """The smallest position sigma of rows ``a..b`` (m), None when the batch has no
+        ``sigma_pos_m`` (transponder data) or none is known."""
+        if "sigma_pos_m" not in self._batch.columns:
+            return None
+        return nanmin(self._col("sigma_pos_m", a, b).astype(np.float64))

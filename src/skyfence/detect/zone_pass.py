@@ -298,6 +298,9 @@ def absorb_run(
     sp = cols.max_speed(a, b)
     if sp is not None and (e.max_speed_ms is None or sp > e.max_speed_ms):
         e.max_speed_ms = sp
+    sg = cols.min_sigma(a, b)
+    if sg is not None and (e.position_sigma_m is None or sg < e.position_sigma_m):
+        e.position_sigma_m = sg
     if keep_path:
         e.path.extend(zip(time[sl].tolist(), lat[sl].tolist(), lon[sl].tolist(), strict=True))
     return (e.max_depth_m, e.min_altitude_m, e.max_altitude_m) != before

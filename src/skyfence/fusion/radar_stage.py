@@ -32,18 +32,19 @@ from skyfence.tracking.tracker import Tracker
 DEFAULT_SCAN_S = 4.0
 
 #: extra columns radar-derived observations carry after the observation columns
-RADAR_EXTRA_COLUMNS = ("emitted_at", "mode_s", "record", "sac", "sic")
+RADAR_EXTRA_COLUMNS = ("emitted_at", "mode_s", "record", "sac", "sic", "sigma_pos_m")
 
 
 def states_to_observations(states: pd.DataFrame) -> pd.DataFrame:
     """Tracker states as an observation batch (``icao24`` is the radar track id) that
-    keeps the plot's Mode S address (``mode_s``), record number and radar."""
+    keeps the plot's Mode S address (``mode_s``), record number and radar, and the
+    track's horizontal position sigma (``sigma_pos_m``, m)."""
     obs = make_observations(
         time=states["time"], icao24=states["track"], lat=states["lat"], lon=states["lon"],
         altitude=states["altitude"], velocity=states["velocity"], heading=states["heading"],
         vertrate=states["vertrate"], squawk=states["squawk"], callsign=states["callsign"])
     obs["mode_s"] = states["icao24"].to_numpy(object)
-    for c in ("record", "sac", "sic"):
+    for c in ("record", "sac", "sic", "sigma_pos_m"):
         obs[c] = states[c].to_numpy(np.float64)
     obs["emitted_at"] = (states["emitted_at"].to_numpy(np.float64) if "emitted_at" in states
                          else states["time"].to_numpy(np.float64))

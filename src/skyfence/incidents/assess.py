@@ -13,7 +13,44 @@ from skyfence.identify.classify import categorize
 from skyfence.identify.icao_blocks import parse_icao24, registration_state
 from skyfence.incidents.record import to_record
 from skyfence.model import Classification, Entry
-from skyfence.policy import Policy
+from skyfence.policy import Policy, ProtocolStep, Verdict
+
+#: an entry whose fixes carry a position sigma (radar tracks) is judged by the policy
+#: once its deepest fix is inside by this many sigmas; shallower, it is a border contact
+SIGNIFICANT_SIGMAS = 2.0
+
+
+def within_accuracy(entry: Entry) -> bool:
+    """Whether ``entry`` goes no deeper than :data:`SIGNIFICANT_SIGMAS` position sigmas
+    of its track: a fix that far in may be a target flying just outside.
+
+    A radar track's position is off by its sigma (tens to hundreds of metres for an
+    en-route radar at 100 km); a drone flying 60 m outside the border shows, now and
+    then, a fix 25 m inside. Two sigmas in, the chance that noise alone put the deepest
+    fix there is about 2 % per fix. Transponder positions carry no sigma and are judged
+    as they are.
+
+    >>> from skyfence.model import Entry
+    >>> e = Entry("POL", "national", "R0025", 0.0, True, 2.0, 1.0, 25.0, None, None,
+    ...           None, None, 1, position_sigma_m=60.0)
+    >>> within_accuracy(e), within_accuracy(replace(e, max_depth_m=130.0))
+    (True, False)
+    """
+    sigma = entry.position_sigma_m
+    return sigma is not None and entry.max_depth_m < SIGNIFICANT_SIGMAS * sigma
+
+
+def border_contact(entry: Entry, verdict: Verdict) -> Verdict:
+    """The verdict of an entry :func:`within_accuracy` that the policy calls a
+    violation: not (yet) one, a warning that says why, the operator told to watch."""
+    sigma = entry.position_sigma_m or 0.0
+    return Verdict(
+        violation=False, severity="warning",
+        reasons=(f"track '{entry.track}' touched {entry.zone}: deepest fix "
+                 f"{entry.max_depth_m:.0f} m inside, within {SIGNIFICANT_SIGMAS:g} position "
+                 f"sigmas ({SIGNIFICANT_SIGMAS * sigma:.0f} m) of the boundary",),
+        protocol=(ProtocolStep(f"watch track {entry.track} at the boundary"),),
+        rules=verdict.rules)
 
 
 @dataclass
@@ -68,7 +105,10 @@ class Assessor:
             )
             if ident is not None and e.callsign is None:
                 e = replace(e, callsign=ident["callsign"])
-            out.append(to_record(e, cls_, self.policy.judge(e, cls_, behaviours),
+            verdict = self.policy.judge(e, cls_, behaviours)
+            if verdict.violation and within_accuracy(e):
+                verdict = border_contact(e, verdict)
+            out.append(to_record(e, cls_, verdict,
                                  icao24=icao,
                                  went_dark_at=ident["went_dark_at"] if ident else None))
         return out

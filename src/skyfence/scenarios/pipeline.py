@@ -21,9 +21,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyfence.airspace.boundary import Boundary
 from skyfence.api import ScanResult
 from skyfence.fusion.correlator import FusionConfig
 from skyfence.fusion.radar_stage import RadarStage
+from skyfence.incidents.assess import SIGNIFICANT_SIGMAS
 from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
 from skyfence.scenarios.catalog import get_scenario
@@ -139,8 +141,11 @@ def _record_targets(scan: ScanResult, obs: pd.DataFrame) -> list[str | None]:
 def _alert_times(scan: ScanResult, obs: pd.DataFrame, gen: Generated) -> list[float | None]:
     """When a live pipeline would first know of each entry: the emission time of the
     first fix of the track inside the zone (or, for a corner cut, the first fix after
-    the crossing)."""
+    the crossing); for fixes with a position sigma (radar tracks), the first inside fix
+    by which the entry has gone :data:`~skyfence.incidents.assess.SIGNIFICANT_SIGMAS`
+    sigmas deep, when its record becomes a violation."""
     zones = {z.name: z for z in gen.zones}
+    boundaries: dict[str, Boundary] = {}
     groups = obs.groupby("icao24").indices
     t_all = obs["time"].to_numpy(float)
     em_all = obs["released_at"].to_numpy(float)
@@ -155,6 +160,16 @@ def _alert_times(scan: ScanResult, obs: pd.DataFrame, gen: Generated) -> list[fl
         inside = zones[e.zone].contains(sub["lon"].to_numpy(float), sub["lat"].to_numpy(float),
                                         sub["altitude"].to_numpy(float))
         first = idx[inside][0] if inside.any() else idx[0]
+        inside &= sub["time"].to_numpy(float) <= e.last_inside_at + 1e-6
+        if inside.any() and "sigma_pos_m" in sub:
+            k = idx[inside]
+            sigma = np.minimum.accumulate(np.nan_to_num(
+                sub["sigma_pos_m"].to_numpy(float)[inside], nan=0.0))
+            b = boundaries.setdefault(e.zone, Boundary(zones[e.zone].geometry))
+            depth = np.maximum.accumulate(b.distance_m(sub["lon"].to_numpy(float)[inside],
+                                                       sub["lat"].to_numpy(float)[inside]))
+            deep = np.flatnonzero(depth >= SIGNIFICANT_SIGMAS * sigma)
+            first = k[deep[0]] if deep.size else first
         out.append(float(em_all[first]))
     return out
 

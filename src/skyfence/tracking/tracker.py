@@ -155,7 +155,7 @@ class Tracker:
         vertical: Vertical | None = None,
         score: TrackScore | None = DEFAULT_SCORE,
         max_speed_m_s: float = 700.0,
-        max_accel_m_s2: float = 5.0,
+        max_accel_m_s2: float = 2.0,
         relink_s: float = 120.0,
         height_gate_m: float = 3000.0,
         id_prefix: str = "R",
@@ -565,10 +565,13 @@ class Tracker:
         time, and a track that lost its target (a drone that came down) takes a clutter
         plot there and jumps. A target cannot be further from where it was last seen
         than its speed (plus three sigmas of it, at most ``max_speed_m_s``) carries it,
-        plus what a sustained ``max_accel_m_s2`` adds, ``a dt^2 / 2``, plus three
-        sigmas of the track's and the plot's position. Turns only bring it closer. Over
-        a scan or two this is wider than the IMM gate and changes nothing; it bites on
-        long coasts.
+        plus what speeding up by ``max_accel_m_s2`` the whole time adds, ``a dt^2 / 2``,
+        plus three sigmas of the track's and the plot's position; turns only bring it
+        closer. 2 m/s^2 held for a minute is 120 m/s gained: beyond a drone's or an
+        airliner's sustained acceleration (a quadcopter that darts off a hover at 4
+        m/s^2 tops out at 20-30 m/s within seconds, well inside the bound). Over a scan
+        or two this is wider than the IMM gate and changes nothing; it bites on long
+        coasts (a drone that came down, whose track would take clutter kilometres off).
         """
         x, p = self.motion.estimate(st)
         x, p = x[ri], p[ri]
