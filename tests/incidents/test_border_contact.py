@@ -50,9 +50,11 @@ def test_a_fix_inside_by_less_than_two_sigmas_is_a_border_contact() -> None:
 
 
 def test_two_sigmas_in_the_policy_judges_it() -> None:
-    # the same track goes on to 130 m (> 2 x 60 m): a critical violation
-    (e,) = entries(radar_track([-60.0, 25.0, 130.0], [70.0, 60.0, 60.0]))
+    # the same track goes on to 130 m (> 2 x 55 m, the smaller sigma of the two inside
+    # fixes): a critical violation
+    (e,) = entries(radar_track([-60.0, 25.0, 130.0], [70.0, 60.0, 55.0]))
     assert abs(e.max_depth_m - 130.0) < 0.5
+    assert e.position_sigma_m == 55.0
     (rec,) = Assessor().records([e])
     assert rec["violation"] is True and rec["severity"] == "critical"
 
