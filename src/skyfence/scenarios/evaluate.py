@@ -10,7 +10,11 @@ truth target (the majority of the plots behind its fixes) and overlaps it in tim
   transponder aircraft of an unwatched state, a clutter track);
 - ``entry_error_s`` / ``exit_error_s``: worst absolute difference between the earliest
   matched entry (latest matched exit, or last inside fix when the track ends inside) and
-  the truth;
+  the truth; a **border contact** of the target's track just before (a first crossing
+  less than two position sigmas deep, see :func:`~skyfence.incidents.assess.
+  within_accuracy`, that noise took back out before the violation) counts as where the
+  entry began (the incident store groups entries of a track less than ``merge_s``
+  apart into one incident);
 - ``depth_error_m``: worst absolute difference of the deepest matched record and the
   truth's maximum depth;
 - ``alert_delay_s``: worst time from the true entry to the emission of the first inside
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from skyfence.incidents.assess import within_accuracy
 from skyfence.model import Entry
 from skyfence.policy import SEVERITY_ORDER
 from skyfence.scenarios.pipeline import ScenarioResult, run_scenario
@@ -75,16 +80,19 @@ def score_incursions(res: ScenarioResult) -> tuple[list[IncursionScore], list[in
         if ac is None or ac.expect is None:
             continue
         lo, hi = te.entered_at - MATCH_SLACK_S, _end(te) + MATCH_SLACK_S
-        hits = [i for i, e in enumerate(entries)
+        near = [i for i, e in enumerate(entries)
                 if e.zone == te.zone and res.record_targets[i] == te.track
-                and e.entered_at <= hi and _end(e) >= lo and records[i]["violation"]]
+                and e.entered_at <= hi and _end(e) >= lo]
+        hits = [i for i in near if records[i]["violation"]]
+        contacts = [i for i in near if not records[i]["violation"]
+                    and within_accuracy(entries[i])]
         matched_records.update(hits)
         if not hits:
             scores.append(IncursionScore(te.track, te.zone, ac.expect, te, False, None, None,
                                          None, None, None, ()))
             continue
-        first = min(entries[i].entered_at for i in hits)
-        last = max(_end(entries[i]) for i in hits)
+        first = min(entries[i].entered_at for i in hits + contacts)
+        last = max(_end(entries[i]) for i in hits + contacts)
         depth = max(entries[i].max_depth_m for i in hits)
         severity = max((records[i]["severity"] for i in hits), key=SEVERITY_ORDER.__getitem__)
         alerts = [a for a in (res.alert_times[i] for i in hits) if a is not None]
