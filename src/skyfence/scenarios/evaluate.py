@@ -18,7 +18,8 @@ truth target (the majority of the plots behind its fixes) and overlaps it in tim
 - ``depth_error_m``: worst absolute difference of the deepest matched record and the
   truth's maximum depth;
 - ``alert_delay_s``: worst time from the true entry to the emission of the first inside
-  fix of a matched violation (when a live pipeline could have alerted); one incursion's
+  fix of a matched violation (when a live pipeline could have alerted; for a radar
+  track, the first by which the entry is two position sigmas deep); one incursion's
   delay can be slightly negative when measurement noise puts a fix inside first;
 - ``severity_correct``: every incursion detected, each with the expected severity;
 - ``incursions`` / ``incidents``: truth incursions, and the distinct (track, zone) pairs
