@@ -134,10 +134,10 @@ class Tracker:
         A track confirmed where a confirmed track that ended in the last ``relink_s``
         seconds would be now, flying the same way, continues that track's id (see
         :meth:`_relink`); 0 turns it off.
-    max_speed_m_s, max_accel_m_s2
-        Fastest target and largest sustained change of speed assumed: a plot further
-        from a track's last update than they let it fly is out of its gate (see
-        :meth:`_within_reach`).
+    max_speed_m_s, max_accel_m_s2, reach_after_s
+        Fastest target and largest sustained change of speed assumed: a plot more than
+        ``reach_after_s`` after a track's last update and further from it than they let
+        it fly is out of its gate (see :meth:`_within_reach`).
     emit_history
         When a track is confirmed, also return its states from before confirmation,
         so the track starts where the target was first seen.
@@ -156,6 +156,7 @@ class Tracker:
         score: TrackScore | None = DEFAULT_SCORE,
         max_speed_m_s: float = 700.0,
         max_accel_m_s2: float = 2.0,
+        reach_after_s: float = 12.0,
         relink_s: float = 120.0,
         height_gate_m: float = 3000.0,
         id_prefix: str = "R",
@@ -177,6 +178,7 @@ class Tracker:
         self._clutter: dict[float, list[float]] = {}
         self.max_speed = max_speed_m_s
         self.max_accel = max_accel_m_s2
+        self.reach_after_s = reach_after_s
         self.id_prefix = id_prefix
         self.emit_history = emit_history
         gate = getattr(self.associator, "gate", None)
@@ -570,8 +572,11 @@ class Tracker:
         closer. 2 m/s^2 held for a minute is 120 m/s gained: beyond a drone's or an
         airliner's sustained acceleration (a quadcopter that darts off a hover at 4
         m/s^2 tops out at 20-30 m/s within seconds, well inside the bound). Over a scan
-        or two this is wider than the IMM gate and changes nothing; it bites on long
-        coasts (a drone that came down, whose track would take clutter kilometres off).
+        or two this is wider than the IMM gate; it bites on long coasts (a drone that came
+        down, whose track would take clutter kilometres off). Gaps up to
+        ``reach_after_s`` (three scans) are left to the IMM, whose manoeuvre model is
+        made for them: a fighter that lights its afterburner between two scans gains
+        more than 2 m/s^2, and its gate is then still within a kilometre or two.
         """
         x, p = self.motion.estimate(st)
         x, p = x[ri], p[ri]
@@ -582,7 +587,7 @@ class Tracker:
         v_max = np.minimum(speed + 3 * sig_v, self.max_speed)
         gap = np.abs(dt)
         reach = v_max * gap + 0.5 * self.max_accel * gap**2 + 3 * (sig_p + sig_z)
-        return np.asarray(np.hypot(*(z - x[:, :2]).T) <= reach)
+        return np.asarray((gap <= self.reach_after_s) | (np.hypot(*(z - x[:, :2]).T) <= reach))
 
     def _cost(self, tracks: np.ndarray, plots: np.ndarray, z: Array, r: Array,
               t_p: Array, alt: Array | None = None) -> Array:
