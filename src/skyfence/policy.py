@@ -4,6 +4,11 @@ A policy is data: a YAML file of ordered rules. The package ships a documented d
 (``skyfence/policies/default.yaml``, :meth:`Policy.default`); an operator writes their
 own and checks it with ``skyfence policy check FILE``.
 
+A file is validated by the pydantic models of :mod:`skyfence.policy_schema` (unknown
+keys, wrong types, non-finite numbers, unknown names and bad templates are each one
+problem with its line, all reported at once); this module builds the rules from the
+validated model and judges entries with them.
+
 File format
 -----------
 ::

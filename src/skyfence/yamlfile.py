@@ -3,7 +3,8 @@
 :func:`load_yaml` reads a file; :func:`parse_yaml` reads text. Both return a
 :class:`YamlDocument`: the data (plain Python, PyYAML's safe types only) and a map
 from each key path to its 1-based line, so a validator can name the line of every
-problem (:func:`pydantic_problems` does that for pydantic models).
+problem (:func:`schema_problems` and :func:`pydantic_problems` do that for pydantic
+models; the config, policy and scenario files are each validated that way).
 
 Limits, so that a small hostile file cannot exhaust the machine:
 
@@ -294,24 +295,18 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def pydantic_problems(exc: Any, doc: YamlDocument, known: Mapping[str, Sequence[str]] = {}
+def pydantic_problems(exc: Any, doc: YamlDocument, model: type[Any] | None = None
                       ) -> list[str]:
     """One line per error of a pydantic ``ValidationError``: ``file:line: key: problem``.
 
-    ``known`` maps a key path (dotted, ``""`` for the top level) to its allowed keys,
-    named when an unknown key is found.
+    Worded with :data:`PLAIN_MESSAGES`; ``model`` (the model validated) lets an unknown
+    key name the keys allowed where it was found.
     """
     out = []
-    for p in schema_problems(exc):
-        dotted = dotted_path(p.path)
-        msg = p.message
-        if p.unknown_key:
-            dotted = dotted_path(p.path[:-1])
-            allowed = known.get(dotted)
-            msg = f"unknown key '{p.path[-1]}'" + (f" (known: {', '.join(allowed)})"
-                                                   if allowed else "")
+    for p in schema_problems(exc, model, PLAIN_MESSAGES):
+        dotted = dotted_path(p.path[:-1] if p.unknown_key else p.path)
         label = f"{dotted}: " if dotted else ""
-        out.append(f"{doc.where(p.path)}: {label}{msg}")
+        out.append(f"{doc.where(p.path)}: {label}{p.message}")
     return out
 
 
