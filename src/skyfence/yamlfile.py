@@ -261,14 +261,9 @@ def schema_problems(exc: Any, model: type[Any] | None = None,
 def known_keys(model: type[Any], path: Sequence[Any]) -> list[str]:
     """The keys the pydantic ``model`` allows at key path ``path`` (list indices skipped).
 
-    >>> from pydantic import BaseModel
-    >>> class Leg(BaseModel):
-    ...     lat: float
-    ...     lon: float
-    >>> class Route(BaseModel):
-    ...     legs: list[Leg]
-    >>> known_keys(Route, ("legs", 3))
-    ['lat', 'lon']
+    >>> from skyfence.scenarios.schema import ScenarioModel
+    >>> known_keys(ScenarioModel, ("aircraft", 3, "waypoints", 0))
+    ['lat', 'lon', 'alt_m', 'time', 'speed_ms']
     """
     current: Any = model
     for part in path:
