@@ -4,8 +4,9 @@ An entry's ``max_depth_m`` is the largest *exact* distance from its inside fixes
 boundary (:meth:`~skyfence.airspace.boundary.Boundary.distance_m`, a WGS84 geodesic
 that costs tens of microseconds). Only the deepest fix of a run needs it; the others
 only need to be shown not deeper. The field holds the exact distance ``D(c)`` of the
-centre of each fine index cell (1/64 degree) that inside fixes have visited; distance to
-a boundary is 1-Lipschitz, so a fix ``p`` in cell ``c`` lies within
+centre of cells of nested grids (1/4, 1/16, 1/64 and 1/256 degree) where fixes that can
+be the deepest of their run lie; distance to a boundary is 1-Lipschitz, so a fix ``p``
+in cell ``c`` lies within
 ``D(c) ± u(p, c)``, where ``u`` is an upper bound of the geodesic from ``p`` to the
 centre (a great circle on a sphere of the ellipsoid's largest radius of curvature, plus
 0.5 %, plus :data:`SLACK_M`). A run's maximum is then found by measuring, round after
@@ -13,7 +14,9 @@ round, its fixes whose upper bound still beats the best value known, highest fir
 answer is the exact distance of the deepest fix, as if every fix had been measured.
 
 Cells are filled on first use (the field depends on the zone only, never on the data)
-and kept for the detector's life, up to :data:`MAX_CELLS` per zone.
+and kept for the detector's life, up to :data:`MAX_CELLS` per grid and zone. Measured on
+1 M Baltic rows (4 states, 2,265 runs): about 32,000 cells at first, then 1.3 exact
+distances per run.
 """
 
 from __future__ import annotations
@@ -23,11 +26,11 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FINE_PER_DEG", "MAX_CELLS", "SLACK_M", "DepthField"]
+__all__ = ["LEVELS", "MAX_CELLS", "SLACK_M", "DepthField"]
 
 FloatArray = npt.NDArray[np.float64]
-#: cells per degree (the index's fine cells)
-FINE_PER_DEG = 64
+#: cells per degree of each grid, coarse to fine (the finest: the index's fine cells)
+LEVELS = (4, 16, 64, 256)
 #: most cells kept per zone (16 bytes each); beyond, the field starts again empty
 MAX_CELLS = 4_000_000
 #: absolute slack on the Lipschitz bound: the measured distance follows the boundary
@@ -35,7 +38,6 @@ MAX_CELLS = 4_000_000
 SLACK_M = 1.0
 #: fixes measured per run and round
 PER_ROUND = 2
-_NX = 360 * FINE_PER_DEG + 1
 
 
 def _arc_upper_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
@@ -48,43 +50,66 @@ def _arc_upper_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.
     return np.asarray(2 * 6_399_600.0 * 1.005 * np.arcsin(np.sqrt(np.clip(h, 0, 1))))
 
 
-class DepthField:
-    """Exact distances at the centres of visited fine cells, and run maxima from them.
+class _Level:
+    """Exact distances at the centres of the visited cells of one grid."""
 
-    ``measure(lon, lat)`` is the exact distance (the zone's
-    :meth:`~skyfence.airspace.boundary.Boundary.distance_m`).
-    """
-
-    def __init__(self, measure: Callable[[np.ndarray, np.ndarray], FloatArray]) -> None:
-        self.measure = measure
+    def __init__(self, per_deg: int) -> None:
+        self.per_deg = per_deg
+        self.nx = 360 * per_deg + 1
         self.keys = np.empty(0, np.int64)
         self.values = np.empty(0, np.float64)
+
+    def cells(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, FloatArray,
+                                                               FloatArray]:
+        """Cell key of each position and the lon/lat of its centre."""
+        k = self.per_deg
+        fx = np.clip(np.floor((lon + 180.0) * k), 0, self.nx - 2).astype(np.int64)
+        fy = np.clip(np.floor((lat + 90.0) * k), 0, 180 * k - 1).astype(np.int64)
+        return fy * self.nx + fx, (fx + 0.5) / k - 180.0, (fy + 0.5) / k - 90.0
+
+    def lookup(self, key: np.ndarray, measure: Callable[[np.ndarray, np.ndarray], FloatArray]
+               ) -> tuple[FloatArray, int]:
+        """``D`` of the cells ``key``, measuring new ones; and how many were new."""
+        pos = np.searchsorted(self.keys, key)
+        found = pos < len(self.keys)
+        found[found] = self.keys[pos[found]] == key[found]
+        if found.all():
+            return np.asarray(self.values[pos], dtype=np.float64), 0
+        new = np.unique(key[~found])
+        fy, fx = np.divmod(new, self.nx)
+        d = measure((fx + 0.5) / self.per_deg - 180.0, (fy + 0.5) / self.per_deg - 90.0)
+        if len(self.keys) + len(new) > MAX_CELLS:
+            self.keys, self.values = new, d
+        else:
+            keys = np.concatenate([self.keys, new])
+            order = np.argsort(keys, kind="stable")
+            self.keys = keys[order]
+            self.values = np.concatenate([self.values, d])[order]
+        pos = np.searchsorted(self.keys, key)
+        return np.asarray(self.values[pos], dtype=np.float64), len(new)
+
+
+class DepthField:
+    """Exact distances at the centres of visited cells, and run maxima from them.
+
+    ``measure(lon, lat)`` is the exact distance (the zone's
+    :meth:`~skyfence.airspace.boundary.Boundary.distance_m`). The cells are a
+    hierarchy (:data:`LEVELS`, from a quarter of a degree down): a run
+    is bounded on the coarse grid first, and only its fixes that can still be the
+    deepest go down to the finer grids, so the cells measured follow the runs' deepest
+    parts, not the area the traffic covers.
+    """
+
+    def __init__(self, measure: Callable[[np.ndarray, np.ndarray], FloatArray],
+                 levels: tuple[int, ...] | None = None) -> None:
+        self.measure = measure
+        self.levels = [_Level(k) for k in (levels or LEVELS)]
         #: exact distances computed, for cells and for fixes
         self.measured_cells = 0
         self.measured_fixes = 0
 
     def __len__(self) -> int:
-        return len(self.keys)
-
-    def cell_distance(self, key: np.ndarray) -> FloatArray:
-        """``D`` of the cells ``key`` (``fy * columns + fx``), measuring new ones."""
-        pos = np.searchsorted(self.keys, key)
-        found = pos < len(self.keys)
-        found[found] = self.keys[pos[found]] == key[found]
-        if not found.all():
-            new = np.unique(key[~found])
-            fy, fx = np.divmod(new, _NX)
-            d = self.measure((fx + 0.5) / FINE_PER_DEG - 180.0, (fy + 0.5) / FINE_PER_DEG - 90.0)
-            self.measured_cells += len(new)
-            if len(self.keys) + len(new) > MAX_CELLS:
-                self.keys, self.values = new, d
-            else:
-                keys = np.concatenate([self.keys, new])
-                order = np.argsort(keys, kind="stable")
-                self.keys = keys[order]
-                self.values = np.concatenate([self.values, d])[order]
-            pos = np.searchsorted(self.keys, key)
-        return np.asarray(self.values[pos], dtype=np.float64)
+        return sum(len(lv.keys) for lv in self.levels)
 
     def max_distance_m(self, lon: np.ndarray, lat: np.ndarray, starts: np.ndarray
                        ) -> FloatArray:
@@ -97,16 +122,19 @@ class DepthField:
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
         group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, n)))
-        fx = np.clip(np.floor((lon + 180.0) * FINE_PER_DEG), 0, _NX - 2).astype(np.int64)
-        fy = np.clip(np.floor((lat + 90.0) * FINE_PER_DEG), 0, 180 * FINE_PER_DEG - 1
-                     ).astype(np.int64)
-        d_c = self.cell_distance(fy * _NX + fx)
-        u = _arc_upper_m(lon, lat, (fx + 0.5) / FINE_PER_DEG - 180.0,
-                         (fy + 0.5) / FINE_PER_DEG - 90.0) + SLACK_M
-        upper = d_c + u
         best = np.full(len(starts), -np.inf)
-        np.maximum.at(best, group, d_c - u)
+        upper = np.full(n, np.inf)
         rest = np.arange(n)
+        for level in self.levels:
+            if not len(rest):
+                break
+            key, cx, cy = level.cells(lon[rest], lat[rest])
+            d_c, new = level.lookup(key, self.measure)
+            self.measured_cells += new
+            u = _arc_upper_m(lon[rest], lat[rest], cx, cy) + SLACK_M
+            upper[rest] = np.minimum(upper[rest], d_c + u)
+            np.maximum.at(best, group[rest], d_c - u)
+            rest = rest[upper[rest] > best[group[rest]]]
         while len(rest):
             rest = rest[upper[rest] > best[group[rest]]]
             if not len(rest):

@@ -432,7 +432,9 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         # no pre-buffering: memory stays at one batch, not one whole row group
         pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         for rb in pf.iter_batches(batch_size=chunk_rows):
-            yield rb.to_pandas(types_mapper=_NULLABLE_INTS.get)
+            # text as categoricals: Arrow finds the distinct values (ids repeat on every
+            # fix of a track), the field readers clean each once
+            yield rb.to_pandas(types_mapper=_NULLABLE_INTS.get, strings_to_categorical=True)
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
         raise InputError(f"cannot read as Parquet ({one_line(str(exc), 200)})", file=str(path)
                          ) from None
