@@ -21,6 +21,7 @@ distances per run.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
@@ -51,13 +52,22 @@ def _arc_upper_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.
 
 
 class _Level:
-    """Exact distances at the centres of the visited cells of one grid."""
+    """Exact distances at the centres of the visited cells of one grid.
+
+    Safe to share between threads: readers take the (keys, values) pair as one
+    reference; a writer measures outside the lock and merges under it.
+    """
 
     def __init__(self, per_deg: int) -> None:
         self.per_deg = per_deg
         self.nx = 360 * per_deg + 1
-        self.keys = np.empty(0, np.int64)
-        self.values = np.empty(0, np.float64)
+        self._kv = (np.empty(0, np.int64), np.empty(0, np.float64))
+        self._lock = threading.Lock()
+
+    @property
+    def keys(self) -> np.ndarray:
+        """Keys of the cells measured so far, ascending."""
+        return self._kv[0]
 
     def cells(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, FloatArray,
                                                                FloatArray]:
@@ -70,23 +80,27 @@ class _Level:
     def lookup(self, key: np.ndarray, measure: Callable[[np.ndarray, np.ndarray], FloatArray]
                ) -> tuple[FloatArray, int]:
         """``D`` of the cells ``key``, measuring new ones; and how many were new."""
-        pos = np.searchsorted(self.keys, key)
-        found = pos < len(self.keys)
-        found[found] = self.keys[pos[found]] == key[found]
+        keys, values = self._kv
+        pos = np.minimum(np.searchsorted(keys, key), max(len(keys) - 1, 0))
+        found = keys[pos] == key if len(keys) else np.zeros(len(key), bool)
+        out = np.empty(len(key), np.float64)
+        out[found] = values[pos[found]]
         if found.all():
-            return np.asarray(self.values[pos], dtype=np.float64), 0
-        new = np.unique(key[~found])
+            return out, 0
+        new, where = np.unique(key[~found], return_inverse=True)
         fy, fx = np.divmod(new, self.nx)
         d = measure((fx + 0.5) / self.per_deg - 180.0, (fy + 0.5) / self.per_deg - 90.0)
-        if len(self.keys) + len(new) > MAX_CELLS:
-            self.keys, self.values = new, d
-        else:
-            keys = np.concatenate([self.keys, new])
-            order = np.argsort(keys, kind="stable")
-            self.keys = keys[order]
-            self.values = np.concatenate([self.values, d])[order]
-        pos = np.searchsorted(self.keys, key)
-        return np.asarray(self.values[pos], dtype=np.float64), len(new)
+        out[~found] = d[where]
+        with self._lock:
+            keys, values = self._kv
+            if len(keys) + len(new) > MAX_CELLS:
+                keys, values = np.empty(0, np.int64), np.empty(0, np.float64)
+            merged = np.concatenate([keys, new])
+            order = np.argsort(merged, kind="stable")
+            merged, vals = merged[order], np.concatenate([values, d])[order]
+            first = np.concatenate([[True], merged[1:] != merged[:-1]])
+            self._kv = (merged[first], vals[first])
+        return out, len(new)
 
 
 class DepthField:

@@ -16,6 +16,7 @@ them, one handler per kind, into :class:`EntryEvent` s.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,6 +85,7 @@ class EntryDetector:
         self.config = config or DetectorConfig()
         self.screen = screen if screen is not None else default_screen(self.zones)
         self._boundaries: dict[int, Boundary] = {}
+        self._boundary_lock = threading.Lock()  # shared with fresh() copies (threads)
         self._tracks = TrackTable()
         bounds = np.array([z.geometry.bounds for z in self.zones], dtype=np.float64)
         self._zone_boxes = shapely.STRtree(shapely.box(*bounds.T))
@@ -97,13 +99,17 @@ class EntryDetector:
         det = EntryDetector(self.zones, self.config, screen=self.screen,
                             reference=self.reference)
         det._boundaries = self._boundaries
+        det._boundary_lock = self._boundary_lock
         return det
 
     def boundary(self, zi: int) -> Boundary:
         """The boundary segments of zone ``zi`` (built on first use)."""
         b = self._boundaries.get(zi)
         if b is None:
-            b = self._boundaries[zi] = Boundary(self.zones[zi].geometry)
+            with self._boundary_lock:
+                b = self._boundaries.get(zi)
+                if b is None:
+                    b = self._boundaries[zi] = Boundary(self.zones[zi].geometry)
         return b
 
     @property
