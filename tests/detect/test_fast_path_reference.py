@@ -163,3 +163,80 @@ def test_grid_candidates_hold_every_segment_that_crosses_a_boundary() -> None:
     assert crossing > 500
     # and it is selective: most segments that cross nothing are answered "none"
     assert len(answered) < 0.5 * n
+
+
+# Small circles just either side of ±180 and one near (not over) the north pole: none of
+# them reaches the ±180 seam or the pole, so every crossing of their boundary is a real
+# border crossing, and a segment that crosses ±180 meets them only on the far side.
+_GLOBE_ZONES = [circle_zone("EAST_OF_180", 10.0, -179.8, 12.0),
+                circle_zone("WEST_OF_180", -15.0, 179.8, 12.0),
+                circle_zone("NEAR_POLE", 88.7, 40.0, 40.0)]
+
+
+def _globe_segments(rng: np.random.Generator, n: int) -> tuple[np.ndarray, ...]:
+    """Segments as the detector hands them to the grid: the start in [-180, 180], the end
+    unwrapped (beyond ±180 where the segment crosses it, :func:`lon_delta`'s short way)."""
+    third = n // 3
+    # around the two circles, starting on the far side of ±180 from them
+    x0 = np.concatenate([rng.uniform(179.3, 180.0, third), rng.uniform(-180.0, -179.3, third)])
+    y0 = np.concatenate([rng.uniform(9.7, 10.3, third), rng.uniform(-15.3, -14.7, third)])
+    dx = np.concatenate([rng.uniform(-0.2, 0.9, third), rng.uniform(-0.9, 0.2, third)])
+    dy = rng.uniform(-0.25, 0.25, 2 * third)
+    # near the pole: short in km, long in longitude
+    m = n - 2 * third
+    px0, py0 = rng.uniform(0.0, 80.0, m), rng.uniform(88.0, 89.6, m)
+    pdx, pdy = rng.uniform(-25.0, 25.0, m), rng.uniform(-0.4, 0.35, m)
+    x0, y0 = np.concatenate([x0, px0]), np.concatenate([y0, py0])
+    x1, y1 = x0 + np.concatenate([dx, pdx]), y0 + np.concatenate([dy, pdy])
+    return x0, y0, x1, y1
+
+
+def test_grid_candidates_across_the_antimeridian_and_near_the_pole() -> None:
+    """Every segment that crosses a zone boundary, on either side of ±180, is a grid
+    candidate of that zone or left to the reference (``unknown``). Reference: shapely's
+    intersection of the segment, and of its copies shifted by ±360 degrees (the part
+    beyond ±180 wrapped back), with the zone boundary."""
+    index = ZoneIndex(_GLOBE_ZONES)
+    x0, y0, x1, y1 = _globe_segments(np.random.default_rng(11), 6_000)
+    seg, zone, unknown = index.segment_zones(x0, y0, x1, y1)
+    answered = set(zip(seg.tolist(), zone.tolist(), strict=True))
+    unknown_set = set(unknown.tolist())
+    crossing = across = 0
+    for zi, z in enumerate(_GLOBE_ZONES):
+        edge = z.geometry.boundary
+        hit = np.zeros(len(x0), bool)
+        for shift in (-360.0, 0.0, 360.0):
+            lines = shapely.linestrings(np.stack(
+                [np.column_stack([x0 + shift, y0]), np.column_stack([x1 + shift, y1])], axis=1))
+            hit |= shapely.intersects(lines, edge)
+        crossing += int(hit.sum())
+        across += int((hit & ((x1 > 180.0) | (x1 < -180.0))).sum())
+        missed = [int(s) for s in np.flatnonzero(hit) if (int(s), zi) not in answered
+                  and int(s) not in unknown_set]
+        assert missed == []
+    assert crossing > 300 and across > 50  # the test does exercise both cases
+
+
+def test_entries_across_the_antimeridian_and_near_the_pole() -> None:
+    """Tracks through the small circles beside ±180 and near the pole, with fixes inside
+    them or jumping over them: the fast path's records are the reference's, and there
+    are records to compare."""
+    rng = np.random.default_rng(12)
+    rows = []
+    for k in range(90):
+        if k % 3 == 2:  # circling near the pole, 2 degrees of longitude (~5 km) a fix
+            lon0, lat0, dlon, fixes = rng.uniform(0, 80), rng.uniform(88.2, 89.2), 2.0, 40
+        else:  # east or west across ±180 past a circle, along a parallel
+            lat0 = (10.0 if k % 3 == 0 else -15.0) + rng.uniform(-0.1, 0.1)
+            east = 1.0 if rng.integers(2) else -1.0
+            # steps of 5.5 km put fixes inside the 24-km circles; steps of 33 km mostly
+            # jump over them (an entry found only through a segment's crossings)
+            dlon, fixes = (0.05, 40) if k % 2 else (0.3, 12)
+            lon0, dlon = rng.uniform(179.0, 179.3) * east, dlon * east
+        for i in range(fixes):
+            lon = (lon0 + i * dlon + 180.0) % 360.0 - 180.0
+            # 15 s per 0.05 degree: about 370 m/s along the parallel, whatever the step
+            rows.append((f"{0xb00000 + k:06x}", 1.7e9 + 300.0 * abs(dlon) * i, lat0, lon))
+    ident, t, lat, lon = (list(c) for c in zip(*rows, strict=True))
+    df = make_observations(time=t, icao24=ident, lat=lat, lon=lon)
+    assert assert_same(list(_GLOBE_ZONES), df) > 40
