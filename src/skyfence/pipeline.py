@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +32,7 @@ from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.assess import Assessor
 from skyfence.model import OBSERVATION_COLUMNS, Entry
 from skyfence.policy import Policy
+from skyfence.records import EntryRecord
 
 __all__ = ["Pipeline", "PipelineOptions"]
 
@@ -173,7 +173,7 @@ class Pipeline:
 
     # ------------------------------------------------------------------ results
     def records(self, entries: Sequence[Entry],
-                behaviours: Collection[str] = ()) -> list[dict[str, Any]]:
+                behaviours: Collection[str] = ()) -> list[EntryRecord]:
         """Incident records of entries, with what fusion knows of their tracks."""
         return self.assessor.records(entries, behaviours)
 

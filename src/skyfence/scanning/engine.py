@@ -43,6 +43,7 @@ from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
 from skyfence.policy import Policy
 from skyfence.radar import RadarSite
+from skyfence.records import EntryRecord
 from skyfence.scanning.budget import (
     DEFAULT_MEMORY_MB,
     MAX_BUCKETS,
@@ -114,7 +115,7 @@ class ScanOptions:
 class ScanResult:
     """Records of a scan plus what it read and what it skipped."""
 
-    records: Sequence[dict[str, Any]]
+    records: Sequence[EntryRecord]
     entries: list[Entry]
     positions: int = 0
     rejects: RejectLog = field(default_factory=RejectLog)
@@ -145,7 +146,7 @@ def detect_entries(
 
 def finish(
     entries: list[Entry], policy: Policy, military_db: Mapping[str, bool] | None = None
-) -> tuple[list[Entry], list[dict[str, Any]]]:
+) -> tuple[list[Entry], list[EntryRecord]]:
     """Sort entries (by entry time, zone, track) and judge them into records."""
     entries = sorted(entries, key=lambda e: (e.entered_at, e.zone, e.track))
     return entries, Assessor(policy, military_db).records(entries)

@@ -26,6 +26,7 @@ from skyfence.fusion.correlator import FusionConfig
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
+from skyfence.records import EntryRecord
 from skyfence.scenarios.catalog import get_scenario
 from skyfence.scenarios.export import radar_file_plots, read_back_adsb
 from skyfence.scenarios.generate import Generated, generate
@@ -62,7 +63,7 @@ class ScenarioResult:
         return self.generated.scenario
 
     @property
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[EntryRecord]:
         """Incident records (the contract's dicts), sorted by entry time."""
         return list(self.scan.records)
 
