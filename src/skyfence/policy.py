@@ -355,9 +355,9 @@ class Policy:
                 hit = sorted(rule.when.squawks.intersection(entry.squawks))
                 local["squawk"] = ", ".join(hit)
                 local["squawk_meaning"] = ", ".join(_squawk_meaning(s) for s in hit)
-            reasons.append(_FORMATTER.format(rule.reason, **local))
+            reasons.append(_FORMATTER.render(rule.reason, local))
             for st in rule.protocol:
-                text = _FORMATTER.format(st.step, **local)
+                text = _FORMATTER.render(st.step, local)
                 if text not in steps:
                     steps[text] = ProtocolStep(text, st.after_s)
         protocol = sorted(steps.values(), key=lambda s: s.after_s or 0.0)
@@ -380,6 +380,31 @@ class _Formatter(string.Formatter):
         if value is None:
             return "unknown"
         return super().format_field(value, format_spec)
+
+    def render(self, template: str, values: Mapping[str, Any]) -> str:
+        """``self.format(template, **values)``, with the template parsed once: a judge
+        renders the same few templates for every entry of a scan."""
+        parts = _plain_fields(self, template)
+        if parts is None:
+            return self.format(template, **values)
+        return "".join([lit if name is None else lit + self.format_field(values[name], spec)
+                        for lit, name, spec in parts])
+
+
+@lru_cache(maxsize=512)
+def _plain_fields(fmt: _Formatter, template: str
+                  ) -> tuple[tuple[str, str | None, str], ...] | None:
+    """(literal, field name, spec) pieces of a template whose fields are plain names
+    without conversion or nested fields; None for any other template."""
+    out: list[tuple[str, str | None, str]] = []
+    for lit, name, spec, conv in fmt.parse(template):
+        if name is None:
+            out.append((lit, None, ""))
+            continue
+        if conv is not None or not name.isidentifier() or "{" in (spec or ""):
+            return None
+        out.append((lit, name, spec or ""))
+    return tuple(out)
 
 
 _FORMATTER = _Formatter()

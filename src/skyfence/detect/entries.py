@@ -16,6 +16,7 @@ them, one handler per kind, into :class:`EntryEvent` s.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -75,11 +76,16 @@ class EntryDetector:
         config: DetectorConfig | None = None,
         *,
         screen: Screen | None = None,
+        reference: bool = False,
     ) -> None:
         self.zones = list(zones)
+        #: find candidate segments and depth the way the detector first did (STRtree
+        #: boxes, stride-sampled depth): the reference the fast path is tested against
+        self.reference = reference
         self.config = config or DetectorConfig()
         self.screen = screen if screen is not None else default_screen(self.zones)
         self._boundaries: dict[int, Boundary] = {}
+        self._boundary_lock = threading.Lock()  # shared with fresh() copies (threads)
         self._tracks = TrackTable()
         bounds = np.array([z.geometry.bounds for z in self.zones], dtype=np.float64)
         self._zone_boxes = shapely.STRtree(shapely.box(*bounds.T))
@@ -90,15 +96,20 @@ class EntryDetector:
     def fresh(self) -> EntryDetector:
         """A detector of the same zones and configuration with no track state, sharing
         this one's screen and boundaries (so a scan cut into partitions builds them once)."""
-        det = EntryDetector(self.zones, self.config, screen=self.screen)
+        det = EntryDetector(self.zones, self.config, screen=self.screen,
+                            reference=self.reference)
         det._boundaries = self._boundaries
+        det._boundary_lock = self._boundary_lock
         return det
 
     def boundary(self, zi: int) -> Boundary:
         """The boundary segments of zone ``zi`` (built on first use)."""
         b = self._boundaries.get(zi)
         if b is None:
-            b = self._boundaries[zi] = Boundary(self.zones[zi].geometry)
+            with self._boundary_lock:
+                b = self._boundaries.get(zi)
+                if b is None:
+                    b = self._boundaries[zi] = Boundary(self.zones[zi].geometry)
         return b
 
     @property
@@ -117,22 +128,10 @@ class EntryDetector:
             log.debug("dropped %d fixes not newer than their track's last fix", w.dropped)
         self.positions += w.n_new
         scr = self.screen.screen(w.lon, w.lat)
-        # segments that may cross some boundary: ends in cells that are neither the same
-        # nor edge neighbours, or a boundary cell
         seam = np.flatnonzero((np.abs(w.lon) == 180.0) | (np.abs(w.lat) == 90.0))
         if len(seam):
             scr = _screen_seam(self.screen, scr, w.lon, w.lat, seam)
-        seg = w.seg_start
-        i0, i1 = seg, seg + 1
-        clear_between = getattr(self.screen, "clear_between", None)
-        clear = (clear_between(scr.cell[i0], scr.cell[i1]) if clear_between is not None
-                 else scr.cell[i0] == scr.cell[i1])
-        maybe = seg[~clear | scr.boundary[i0] | scr.boundary[i1]]
-        seg_zone_pairs = np.empty((2, 0), np.intp)
-        if len(maybe):
-            k, zi = _query_segment_boxes(self._zone_boxes, w.lon[maybe], w.lat[maybe],
-                                         w.lon_next[maybe], w.lat[maybe + 1])
-            seg_zone_pairs = np.vstack([maybe[k], zi])
+        seg_zone_pairs = self._candidate_pairs(w, scr)
         # inside rows (horizontally) grouped by zone, rows ascending within a zone
         rows_l, zones_l = [], []
         for layer in range(scr.zone.shape[1]):
@@ -179,6 +178,37 @@ class EntryDetector:
         """Number of tracks whose state is kept."""
         return len(self._tracks)
 
+    # ------------------------------------------------------------------ candidates
+    def _candidate_pairs(self, w: BatchWork, scr: ScreeningLike) -> np.ndarray:
+        """``(2, k)`` (segment start row, zone) pairs whose segment may cross the zone's
+        boundary: from the index grid (:meth:`ZoneIndex.segment_zones`), and for the
+        segments the grid does not answer (and with ``reference``), from the cells of
+        the ends and the zones' bounding boxes."""
+        seg = w.seg_start
+        grid = None if self.reference else getattr(self.screen, "segment_zones", None)
+        if grid is None:
+            return self._box_pairs(w, scr, seg)
+        k, zi, unknown = grid(w.lon[seg], w.lat[seg], w.lon_next[seg], w.lat[seg + 1])
+        pairs = np.vstack([seg[k], zi])
+        if len(unknown):
+            pairs = np.hstack([pairs, self._box_pairs(w, scr, seg[unknown])])
+        return pairs
+
+    def _box_pairs(self, w: BatchWork, scr: ScreeningLike, seg: np.ndarray) -> np.ndarray:
+        """Candidate pairs of the segments ``seg`` as the detector first found them:
+        ends in cells that are neither the same nor edge neighbours, or a boundary
+        cell, then the zones whose bounding boxes meet the segment's."""
+        i0, i1 = seg, seg + 1
+        clear_between = getattr(self.screen, "clear_between", None)
+        clear = (clear_between(scr.cell[i0], scr.cell[i1]) if clear_between is not None
+                 else scr.cell[i0] == scr.cell[i1])
+        maybe = seg[~clear | scr.boundary[i0] | scr.boundary[i1]]
+        if not len(maybe):
+            return np.empty((2, 0), np.intp)
+        k, zi = _query_segment_boxes(self._zone_boxes, w.lon[maybe], w.lat[maybe],
+                                     w.lon_next[maybe], w.lat[maybe + 1])
+        return np.vstack([maybe[k], zi])
+
     # ------------------------------------------------------------------ one zone
     def _zone_events(
         self, zi: int, w: BatchWork, h_rows: np.ndarray, cand: np.ndarray
@@ -198,7 +228,9 @@ class EntryDetector:
         starts, run_first, run_last = inside_runs(stats, w, tr)
         depth = np.zeros(len(w.lon))  # each run's deepest value, stored at its first row
         if len(stats):
-            depth[run_first] = self.boundary(zi).max_distance_m(w.lon[stats], w.lat[stats], starts)
+            b = self.boundary(zi)
+            deepest = b.max_distance_m if self.reference else b.deepest_m
+            depth[run_first] = deepest(w.lon[stats], w.lat[stats], starts)
         items = zone_items(w, rows, stats, tr, (run_first, run_last), carried_open)
         events = ZonePass(zone, w, depth, carried_open, keep_path=self.config.keep_path,
                           updates=self.config.updates).play(items)

@@ -202,40 +202,73 @@ class BatchWork:
 
 
 class BatchColumns:
-    """Optional columns of a batch, reordered like the detector's working arrays."""
+    """Optional columns of a batch, reordered like the detector's working arrays.
+
+    Each column is put in working order once (carried rows hold no value), with what a
+    run needs precomputed per row, so that a run's callsign, squawks and speed cost a
+    few lookups, not a pass over its rows.
+    """
 
     def __init__(self, batch: pd.DataFrame, src: np.ndarray) -> None:
         self._batch = batch
         self._src = src
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[str, Any] = {}
 
-    def _col(self, name: str, a: int, b: int) -> np.ndarray:
-        col = self._cache.get(name)
-        if col is None:
-            col = self._cache[name] = np.asarray(self._batch[name].to_numpy())
-        idx = self._src[a : b + 1]
-        return col[idx[idx >= 0]]
+    def _work(self, name: str, missing: Any) -> np.ndarray:
+        """Column ``name`` in working order, ``missing`` at carried rows."""
+        col = np.asarray(self._batch[name].to_numpy())
+        if isinstance(missing, float) and col.dtype.kind != "f":
+            col = col.astype(np.float64)
+        out = col[np.maximum(self._src, 0)]
+        out[self._src < 0] = missing
+        return out
+
+    def _callsigns(self) -> tuple[np.ndarray, np.ndarray]:
+        got = self._cache.get("callsign")
+        if got is None:
+            codes, uniq = pd.factorize(self._work("callsign", None), use_na_sentinel=True)
+            clean = [v.strip() if isinstance(v, str) and v.strip() else None for v in uniq]
+            values = np.asarray([*clean, None], dtype=object)
+            per_row = values[np.where(codes < 0, len(clean), codes)]
+            has = np.asarray([c is not None for c in clean] + [False])[
+                np.where(codes < 0, len(clean), codes)]
+            last = np.maximum.accumulate(np.where(has, np.arange(len(has)), -1))
+            got = self._cache["callsign"] = (per_row, last)
+        return got
 
     def last_callsign(self, a: int, b: int) -> str | None:
-        """The last non-blank callsign of rows ``a..b``."""
-        for v in self._col("callsign", a, b)[::-1]:
-            if isinstance(v, str) and v.strip():
-                return v.strip()
-        return None
+        """The last non-blank callsign of rows ``a..b`` (stripped)."""
+        per_row, last = self._callsigns()
+        i = int(last[b])
+        return per_row[i] if i >= a else None
 
     def emergency_squawks(self, a: int, b: int) -> list[str]:
         """The emergency squawks among rows ``a..b``, sorted."""
-        sq = self._col("squawk", a, b)
-        return sorted({s for s in sq.tolist() if s in EMERGENCY_SQUAWKS})
+        got = self._cache.get("squawk")
+        if got is None:
+            sq = self._work("squawk", None)
+            codes, uniq = pd.factorize(sq, use_na_sentinel=True)
+            emergency = np.asarray([s in EMERGENCY_SQUAWKS for s in uniq.tolist()] + [False])
+            flag = emergency[np.where(codes < 0, len(uniq), codes)]
+            got = self._cache["squawk"] = (sq, np.concatenate([[0], np.cumsum(flag)]))
+        sq, count = got
+        if count[b + 1] == count[a]:
+            return []
+        return sorted({s for s in sq[a : b + 1].tolist() if s in EMERGENCY_SQUAWKS})
 
     def max_speed(self, a: int, b: int) -> float | None:
         """The fastest ground speed of rows ``a..b`` (m/s), None when unknown."""
-        v = self._col("velocity", a, b).astype(np.float64)
-        return nanmax(v)
+        v = self._cache.get("velocity")
+        if v is None:
+            v = self._cache["velocity"] = self._work("velocity", np.nan)
+        return nanmax(v[a : b + 1])
 
     def min_sigma(self, a: int, b: int) -> float | None:
         """The smallest position sigma of rows ``a..b`` (m), None when the batch has no
         ``sigma_pos_m`` (transponder data) or none is known."""
         if "sigma_pos_m" not in self._batch.columns:
             return None
-        return nanmin(self._col("sigma_pos_m", a, b).astype(np.float64))
+        s = self._cache.get("sigma_pos_m")
+        if s is None:
+            s = self._cache["sigma_pos_m"] = self._work("sigma_pos_m", np.nan)
+        return nanmin(s[a : b + 1])
