@@ -18,6 +18,7 @@ RECORD_FIELDS = (
     "entry_interpolated", "exited_at", "last_inside_at", "duration_s", "max_depth_m",
     "entry_point", "exit_point", "min_altitude_m", "max_altitude_m", "observations",
     "classification", "violation", "severity", "reasons", "protocol", "went_dark_at",
+    "integrity",
 )
 
 
@@ -80,4 +81,5 @@ def to_record(
         "reasons": list(verdict.reasons),
         "protocol": [step.to_record() for step in verdict.protocol],
         "went_dark_at": iso_time(went_dark_at),
+        "integrity": list(entry.integrity),
     }

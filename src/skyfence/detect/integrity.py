@@ -1,0 +1,312 @@
+"""Implausible and spoofed fixes: found before screening, left out of it, and named.
+
+ADS-B is unauthenticated and decoders make mistakes (a CPR pair from two aircraft, a
+Gillham altitude misread), so a single fix can say an aircraft is 40 km inside a border
+it never crossed. A fix is **implausible** when, seen from the last accepted fix of its
+track, it implies
+
+- a ground speed above ``max_speed_ms`` (default 1500 m/s: faster than any aircraft;
+  a MiG-31 tops out near 830 m/s, an SR-71 near 1000 m/s) plus ``slack_m`` for
+  time-stamp jitter and noise,
+- a vertical speed above ``max_climb_ms`` (default 300 m/s) plus ``alt_slack_m``,
+
+or when a receiver position is known and it lies more than ``max_range_m`` from it
+(default 700 km: beyond any line-of-sight reception).
+
+What is done with it depends on what the track around it says:
+
+- a **lone outlier** (a spike: the track cannot reach it from the fix before nor go on
+  from it to the fix after, but goes from the one before to the one after as an
+  aircraft can, the detour at least five times the direct way) is **not screened**:
+  one bad fix inside a zone makes no entry. It is counted and named;
+- two outliers in a row are two **position streams** interleaved under one address (a
+  spoofer, or two aircraft with one address): that track is walked fix by fix (a
+  Python loop over its rows only), each fix compared with the last *accepted* one;
+  what it cannot reach is rejected, and rejected fixes that agree with each other while
+  accepted ones go on between them give the reason ``second position stream``;
+- a track that moves too fast *consistently* (every fix agrees with the next; a wrong
+  time unit, a simulation) is kept as it is and named.
+- a fix out of the receiver's range is rejected on its own.
+
+The reasons go to the track's incident records (the contract's ``integrity`` list).
+Work is columnar: every fix is compared with its neighbours in one numpy pass; in
+clean data that is all. The newest fix of a track in a live batch has no next fix yet,
+so it cannot be told from a turn: it is screened (a spike is caught when it is not the
+newest, i.e. in every scan and whenever the feed's batches hold more fixes).
+
+Examples
+--------
+>>> import numpy as np
+>>> scr = IntegrityScreen()
+>>> t = np.array([0.0, 1.0, 2.0, 3.0])
+>>> lat = np.array([59.0, 59.002, 59.5, 59.006])  # the third fix jumps 55 km in 1 s
+>>> keep = scr.check(np.zeros(4, np.intp), t, np.full(4, 26.0), lat, np.full(4, np.nan),
+...                  np.zeros(4, bool), ["abc123"])
+>>> keep.tolist()
+[True, True, False, True]
+>>> scr.reasons("abc123")
+('1 fix rejected: position jump faster than 1500 m/s',)
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["IntegrityConfig", "IntegrityScreen", "distance_m"]
+
+#: mean Earth radius (m); a sphere is ample for telling 1000 m/s from 40 km/s
+_R_M = 6_371_008.8
+
+
+@dataclass(frozen=True)
+class IntegrityConfig:
+    """Limits beyond which a fix is not physically possible for an aircraft."""
+
+    #: fastest ground speed of any aircraft (m/s)
+    max_speed_ms: float = 1500.0
+    #: position allowance on top of ``max_speed_ms * dt`` (m): time-stamp jitter, noise
+    slack_m: float = 1500.0
+    #: fastest climb or descent (m/s)
+    max_climb_ms: float = 300.0
+    #: altitude allowance on top of ``max_climb_ms * dt`` (m): barometric vs geometric
+    alt_slack_m: float = 500.0
+    #: receiver position (lat, lon) of a single-receiver feed; None: no range test
+    receiver: tuple[float, float] | None = None
+    #: farthest a receiver can hear an aircraft (m)
+    max_range_m: float = 700_000.0
+    #: rejected fixes in a row, agreeing with each other, after which the track is
+    #: taken to be where they say
+    switch_after: int = 4
+
+
+#: reason kinds, in the order records list them
+_KINDS = ("speed", "altitude", "range", "second_stream", "fast")
+#: a lone outlier's detour is at least this many times the way it cuts short
+_DETOUR = 5.0
+
+
+def distance_m(lat0: Any, lon0: Any, lat1: Any, lon1: Any) -> np.ndarray:
+    """Great-circle distance on a sphere (m), vectorized (haversine).
+
+    >>> round(float(distance_m(0.0, 0.0, 0.0, 1.0)) / 1000, 1)
+    111.2
+    """
+    p0, p1 = np.radians(lat0), np.radians(lat1)
+    dl = np.radians(np.asarray(lon1, np.float64) - np.asarray(lon0, np.float64))
+    h = np.sin((p1 - p0) / 2) ** 2 + np.cos(p0) * np.cos(p1) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * _R_M * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))))
+
+
+@dataclass
+class _Stream:
+    """The rejected fixes of one track that may be a stream of their own."""
+
+    fix: tuple[float, float, float, float]  # time, lon, lat, alt of the last one
+    count: int = 1
+    #: an accepted fix of the track came after this stream began
+    interleaved: bool = False
+
+
+class IntegrityScreen:
+    """Which fixes of sorted batches are plausible; what was rejected, by track."""
+
+    def __init__(self, config: IntegrityConfig | None = None) -> None:
+        self.config = config or IntegrityConfig()
+        #: fixes rejected so far, by reason kind
+        self.rejected: Counter[str] = Counter()
+        #: per track: (kind, times of the fixes concerned) in the order found
+        self._by_track: dict[str, list[tuple[str, np.ndarray]]] = {}
+        self._streams: dict[str, _Stream] = {}
+
+    def reasons(self, track: str, until: float = np.inf) -> tuple[str, ...]:
+        """The integrity reasons of ``track`` from its fixes up to ``until`` (unix s), in
+        words an operator reads (the same whatever the batches the fixes came in)."""
+        found = self._by_track.get(track)
+        if not found:
+            return ()
+        seen: Counter[str] = Counter()
+        for kind, times in found:
+            seen[kind] += int((times <= until).sum())
+        c = self.config
+        words = {
+            "speed": f"position jump faster than {c.max_speed_ms:g} m/s",
+            "altitude": f"altitude jump faster than {c.max_climb_ms:g} m/s",
+            "range": f"farther than {c.max_range_m / 1000:g} km from the receiver",
+        }
+        out = []
+        for kind in _KINDS:
+            n = seen.get(kind, 0)
+            if not n:
+                continue
+            if kind == "second_stream":
+                out.append("second position stream under the same ICAO address")
+            elif kind == "fast":
+                out.append(f"{n} fix{'es' if n > 1 else ''} kept though the track moves "
+                           f"faster than {c.max_speed_ms:g} m/s or climbs faster than "
+                           f"{c.max_climb_ms:g} m/s (its fixes agree with each other)")
+            else:
+                out.append(f"{n} fix{'es' if n > 1 else ''} rejected: {words[kind]}")
+        return tuple(out)
+
+    @property
+    def flagged_tracks(self) -> int:
+        """Number of tracks with at least one integrity reason."""
+        return len(self._by_track)
+
+    # ------------------------------------------------------------------ screening
+    def check(self, code: np.ndarray, time: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+              alt: np.ndarray, carried: np.ndarray, keys: Sequence[Any] | np.ndarray
+              ) -> np.ndarray:
+        """Which rows to keep, for rows sorted by track ``code`` then time (no two of a
+        track at the same time); ``carried`` rows are each track's last accepted fix
+        from earlier batches (always kept); ``keys[code]`` is the track id."""
+        n = len(code)
+        keep = np.ones(n, bool)
+        if n == 0:
+            return keep
+        c = self.config
+        if c.receiver is not None:
+            far = ~carried & (distance_m(c.receiver[0], c.receiver[1], lat, lon)
+                              > c.max_range_m)
+            if far.any():
+                self._count(code[far], time[far], keys, "range")
+                keep &= ~far
+        rows = np.flatnonzero(keep)
+        spike, pairs = self._spikes(rows, code, time, lon, lat, alt)
+        spike &= ~carried[rows]
+        if spike.any():
+            # two spikes in a row: two streams interleaved; walked fix by fix
+            both = spike[1:] & spike[:-1] & (code[rows][1:] == code[rows][:-1])
+            walk = set(code[rows][1:][both].tolist())
+            alone = spike & ~np.isin(code[rows], list(walk))
+            for kind, mask in (("speed", alone & (pairs == 1)),
+                               ("altitude", alone & (pairs == 2))):
+                if mask.any():
+                    self._count(code[rows][mask], time[rows][mask], keys, kind)
+            keep[rows[alone]] = False
+            for cd in sorted(walk):
+                self._walk(np.flatnonzero(keep & (code == cd)), str(keys[cd]), time, lon,
+                           lat, alt, carried, keep)
+        # what is left moving faster than an aircraft can, consistently: kept (its fixes
+        # agree with each other), named
+        rows = np.flatnonzero(keep)
+        same = code[rows][1:] == code[rows][:-1]
+        a, b = rows[:-1][same], rows[1:][same]
+        fast = self._implausible(time[a], lon[a], lat[a], alt[a], time[b], lon[b], lat[b],
+                                 alt[b]) > 0
+        if fast.any():
+            self._count(code[b[fast]], time[b[fast]], keys, "fast", rejected=False)
+        return keep
+
+    def _spikes(self, rows: np.ndarray, code: np.ndarray, time: np.ndarray, lon: np.ndarray,
+                lat: np.ndarray, alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row of ``rows``: whether it is a lone outlier (its track cannot reach it
+        from the fix before, cannot go on from it to the fix after, but goes from the
+        one before to the one after as an aircraft can, and the detour is at least
+        ``detour`` times the direct way), and which test it failed (1 position,
+        2 altitude)."""
+        m = len(rows)
+        spike = np.zeros(m, bool)
+        kind = np.zeros(m, np.int8)
+        if m < 3:
+            return spike, kind
+        k = code[rows]
+        mid = np.flatnonzero((k[1:-1] == k[:-2]) & (k[1:-1] == k[2:])) + 1
+        p, i, nx = rows[mid - 1], rows[mid], rows[mid + 1]
+
+        def test(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return self._implausible(time[a], lon[a], lat[a], alt[a], time[b], lon[b],
+                                     lat[b], alt[b])
+
+        into, out_of, skip = test(p, i), test(i, nx), test(p, nx)
+        direct = distance_m(lat[p], lon[p], lat[nx], lon[nx])
+        detour = np.minimum(distance_m(lat[p], lon[p], lat[i], lon[i]),
+                            distance_m(lat[i], lon[i], lat[nx], lon[nx]))
+        with np.errstate(invalid="ignore"):
+            dz_direct = np.nan_to_num(np.abs(alt[nx] - alt[p]))
+            dz_detour = np.nan_to_num(np.minimum(np.abs(alt[i] - alt[p]),
+                                                 np.abs(alt[nx] - alt[i])))
+        far = np.where(into == 1, detour > _DETOUR * direct, dz_detour > _DETOUR * dz_direct)
+        is_spike = (into > 0) & (out_of > 0) & (skip == 0) & far
+        spike[mid] = is_spike
+        kind[mid] = np.where(is_spike, into, 0)
+        return spike, kind
+
+    def _walk(self, rows: np.ndarray, key: str, time: np.ndarray, lon: np.ndarray,
+              lat: np.ndarray, alt: np.ndarray, carried: np.ndarray, keep: np.ndarray
+              ) -> None:
+        """Fix by fix along one track (see the module): reject what the last accepted
+        fix cannot reach, follow a second stream, switch to it when it is all there is."""
+        if len(rows) == 0:
+            return
+        stream = self._streams.pop(key, None)
+        ok: tuple[float, float, float, float] | None = None
+        for r in rows.tolist():
+            fix = (float(time[r]), float(lon[r]), float(lat[r]), float(alt[r]))
+            if carried[r] or ok is None:
+                ok = fix
+                continue
+            kind = self._implausible1(ok, fix)
+            if not kind:
+                ok = fix
+                if stream is not None:
+                    stream.interleaved = True
+                continue
+            if stream is not None and not self._implausible1(stream.fix, fix):
+                stream.fix, stream.count = fix, stream.count + 1
+            else:
+                stream = _Stream(fix)
+            if stream.count >= self.config.switch_after and not stream.interleaved:
+                ok, stream = fix, None  # the track is where this stream says
+                continue
+            keep[r] = False
+            self._count1(key, kind, np.array([fix[0]]))
+            if stream.interleaved and stream.count >= 2:
+                self._count1(key, "second_stream", np.array([fix[0]]), rejected=False)
+        if stream is not None:
+            self._streams[key] = stream
+
+    def _implausible(self, t0: np.ndarray, x0: np.ndarray, y0: np.ndarray, z0: np.ndarray,
+                     t1: np.ndarray, x1: np.ndarray, y1: np.ndarray, z1: np.ndarray
+                     ) -> np.ndarray:
+        """Per pair of fixes: 1 where the second is out of reach of the first, 2 where
+        its altitude is, 0 where it can follow it."""
+        c = self.config
+        dt = np.abs(t1 - t0)
+        with np.errstate(invalid="ignore"):
+            fast = distance_m(y0, x0, y1, x1) > c.max_speed_ms * dt + c.slack_m
+            steep = np.abs(z1 - z0) > c.max_climb_ms * dt + c.alt_slack_m
+        return np.where(fast, 1, np.where(steep, 2, 0)).astype(np.int8)
+
+    def _implausible1(self, a: tuple[float, float, float, float],
+                      b: tuple[float, float, float, float]) -> str:
+        c = self.config
+        dt = abs(b[0] - a[0])
+        if float(distance_m(a[2], a[1], b[2], b[1])) > c.max_speed_ms * dt + c.slack_m:
+            return "speed"
+        dz = abs(b[3] - a[3])
+        if not math.isnan(dz) and dz > c.max_climb_ms * dt + c.alt_slack_m:
+            return "altitude"
+        return ""
+
+    def _count(self, codes: np.ndarray, times: np.ndarray, keys: Sequence[Any] | np.ndarray,
+               kind: str,
+               rejected: bool = True) -> None:
+        """Note ``kind`` for the fixes of tracks ``codes`` at ``times`` (grouped by track:
+        one Python step per track)."""
+        order = np.argsort(codes, kind="stable")
+        codes, times = codes[order], times[order]
+        cut = np.flatnonzero(np.diff(codes)) + 1
+        for part_c, part_t in zip(np.split(codes, cut), np.split(times, cut), strict=True):
+            self._count1(str(keys[part_c[0]]), kind, part_t, rejected)
+
+    def _count1(self, key: str, kind: str, times: np.ndarray, rejected: bool = True) -> None:
+        if rejected:
+            self.rejected[kind] += len(times)
+        self._by_track.setdefault(key, []).append((kind, np.asarray(times, np.float64)))
