@@ -123,6 +123,8 @@ class IntegrityScreen:
         #: per track: (kind, times of the fixes concerned) in the order found
         self._by_track: dict[str, list[tuple[str, np.ndarray]]] = {}
         self._streams: dict[str, _Stream] = {}
+        #: the last fix rejected at the end of a track's data so far, by track
+        self._tails: dict[str, tuple[float, float, float, float]] = {}
 
     def reasons(self, track: str, until: float = np.inf) -> tuple[str, ...]:
         """The integrity reasons of ``track`` from its fixes up to ``until`` (unix s), in
@@ -178,7 +180,7 @@ class IntegrityScreen:
                 self._count(code[far], time[far], keys, "range")
                 keep &= ~far
         rows = np.flatnonzero(keep)
-        spike, pairs = self._spikes(rows, code, time, lon, lat, alt)
+        spike, pairs = self._spikes(rows, code, time, lon, lat, alt, keys)
         spike &= ~carried[rows]
         if spike.any():
             # two spikes in a row: two streams interleaved; walked fix by fix
@@ -190,6 +192,7 @@ class IntegrityScreen:
                 if mask.any():
                     self._count(code[rows][mask], time[rows][mask], keys, kind)
             keep[rows[alone]] = False
+            self._second_streams(rows[alone], code, time, lon, lat, alt, keys)
             for cd in sorted(walk):
                 self._walk(np.flatnonzero(keep & (code == cd)), str(keys[cd]), time, lon,
                            lat, alt, carried, keep)
@@ -204,8 +207,22 @@ class IntegrityScreen:
             self._count(code[b[fast]], time[b[fast]], keys, "fast", rejected=False)
         return keep
 
+    def _second_streams(self, out: np.ndarray, code: np.ndarray, time: np.ndarray,
+                        lon: np.ndarray, lat: np.ndarray, alt: np.ndarray,
+                        keys: Sequence[Any] | np.ndarray) -> None:
+        """Rejected outliers of one track that an aircraft could fly between: a second
+        stream of positions under the address (each found from the second on)."""
+        same = code[out][1:] == code[out][:-1]
+        a, b = out[:-1][same], out[1:][same]
+        agree = self._implausible(time[a], lon[a], lat[a], alt[a], time[b], lon[b], lat[b],
+                                  alt[b]) == 0
+        if agree.any():
+            self._count(code[b[agree]], time[b[agree]], keys, "second_stream",
+                        rejected=False)
+
     def _spikes(self, rows: np.ndarray, code: np.ndarray, time: np.ndarray, lon: np.ndarray,
-                lat: np.ndarray, alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                lat: np.ndarray, alt: np.ndarray, keys: Sequence[Any] | np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
         """Per row of ``rows``: whether it is a lone outlier (its track cannot reach it
         from the fix before, cannot go on from it to the fix after, but goes from the
         one before to the one after as an aircraft can, and the detour is at least
@@ -236,6 +253,30 @@ class IntegrityScreen:
         is_spike = (into > 0) & (out_of > 0) & (skip == 0) & far
         spike[mid] = is_spike
         kind[mid] = np.where(is_spike, into, 0)
+        # the last fix of a track (no next one yet): an outlier when the two fixes before
+        # it agree and it jumps off, unless the fix rejected last time at its end agrees
+        # with it (the track really is there: one fix is lost, not the track)
+        last = np.flatnonzero((k[2:] == k[1:-1]) & (k[2:] == k[:-2])
+                              & np.append(k[3:] != k[2:-1], True)) + 2
+        pp, p, i = rows[last - 2], rows[last - 1], rows[last]
+        into, before = test(p, i), test(pp, p)
+        jump = distance_m(lat[p], lon[p], lat[i], lon[i])
+        step = distance_m(lat[pp], lon[pp], lat[p], lon[p])
+        with np.errstate(invalid="ignore"):
+            dz_jump = np.nan_to_num(np.abs(alt[i] - alt[p]))
+            dz_step = np.nan_to_num(np.abs(alt[p] - alt[pp]))
+        far = np.where(into == 1, jump > _DETOUR * step, dz_jump > _DETOUR * dz_step)
+        tail = (into > 0) & (before == 0) & far
+        for j in np.flatnonzero(tail).tolist():  # per outlier: rare
+            key = str(keys[code[i[j]]])
+            prev = self._tails.pop(key, None)
+            fix = (float(time[i[j]]), float(lon[i[j]]), float(lat[i[j]]), float(alt[i[j]]))
+            if prev is not None and not self._implausible1(prev, fix):
+                tail[j] = False
+            else:
+                self._tails[key] = fix
+        spike[last] = tail
+        kind[last] = np.where(tail, into, 0)
         return spike, kind
 
     def _walk(self, rows: np.ndarray, key: str, time: np.ndarray, lon: np.ndarray,
