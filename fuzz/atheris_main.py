@@ -6,9 +6,9 @@
 TARGET is one of the targets of ``tests/fuzzing/targets.py`` (sbs, beast, rawhex,
 asterix, pcap, pcapng, csv, parquet, geojson, policy, config, scenario, dossier, ...).
 The corpus folder ``fuzz/corpus/TARGET`` seeds the run; what libFuzzer finds new goes
-to ``fuzz/work/TARGET`` (not committed); a crash (a :class:`~fuzzing.targets.Crash`: a traceback, a multi-line
-error, an error not naming the file, an unusable position) is written by libFuzzer as
-``crash-<sha1>`` in the current directory: copy it into the corpus folder (it becomes
+to ``fuzz/work/TARGET`` (not committed); a crash (a :class:`~fuzzing.targets.Crash`: a
+traceback, a multi-line error, an error not naming the file, an unusable position) is
+written by libFuzzer as ``crash-<sha1>`` in the current directory: copy it into the corpus folder (it becomes
 a regression test of ``tests/fuzzing``) and fix the code.
 """
 
@@ -24,12 +24,12 @@ import atheris  # noqa: E402
 
 with atheris.instrument_imports(include=["skyfence"]):
     # every module a target reaches, imported here so that it is instrumented
-    import skyfence.airspace.zones  # noqa: F401
-    import skyfence.config  # noqa: F401
-    import skyfence.evidence.verify  # noqa: F401
-    import skyfence.policy  # noqa: F401
-    import skyfence.scenarios.spec  # noqa: F401
-    import skyfence.sources.asterix  # noqa: F401
+    import skyfence.airspace.zones
+    import skyfence.config
+    import skyfence.evidence.verify
+    import skyfence.policy
+    import skyfence.scenarios.spec
+    import skyfence.sources.asterix
     import skyfence.sources.recorded  # noqa: F401
     from fuzzing import targets
 
