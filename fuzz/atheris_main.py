@@ -6,10 +6,10 @@
 TARGET is one of the targets of ``tests/fuzzing/targets.py`` (sbs, beast, rawhex,
 asterix, pcap, pcapng, csv, parquet, geojson, policy, config, scenario, dossier, ...).
 The corpus folder ``fuzz/corpus/TARGET`` seeds the run; what libFuzzer finds new goes
-to ``fuzz/work/TARGET`` (not committed); a crash (a :class:`~fuzzing.targets.Crash`: a
+to ``fuzz/work/TARGET`` (not committed). A crash (a :class:`~fuzzing.targets.Crash`: a
 traceback, a multi-line error, an error not naming the file, an unusable position) is
-written by libFuzzer as ``crash-<sha1>`` in the current directory: copy it into the corpus folder (it becomes
-a regression test of ``tests/fuzzing``) and fix the code.
+written by libFuzzer as ``crash-<sha1>`` in the current directory: copy it into the
+corpus folder (it becomes a regression test of ``tests/fuzzing``) and fix the code.
 """
 
 from __future__ import annotations
