@@ -91,7 +91,9 @@ class Pipeline:
         self.correlator = correlator or Correlator(opt.fusion)
         corr = self.correlator
         self.assessor = Assessor(policy or Policy(), military_db,
-                                 identity_of=lambda e: corr.identity_at(e.track, e.entered_at))
+                                 identity_of=lambda e: corr.identity_at(e.track, e.entered_at),
+                                 doubt_of=lambda e: corr.contradiction(
+                                     e.track, e.entered_at, e.exited_at or e.last_inside_at))
         self.fuse = opt.fuse if opt.fuse is not None else radar is not None
         self.now = -np.inf
         self.screened: list[pd.DataFrame] = []

@@ -30,6 +30,8 @@ class Assessor:
     military_db: Mapping[str, bool] | None = None
     #: what fusion knew of an entry's track when it entered
     identity_of: Callable[[Entry], Identity | None] | None = None
+    #: why fusion doubts an entry's positions (radar contradicting its ADS-B), or None
+    doubt_of: Callable[[Entry], str | None] | None = None
 
     def record(self, entry: Entry, behaviours: Collection[str] = ()) -> dict[str, Any]:
         """The contract record for ``entry`` (``behaviours``: early-warning flags)."""
@@ -68,6 +70,9 @@ class Assessor:
             )
             if ident is not None and e.callsign is None:
                 e = replace(e, callsign=ident["callsign"])
+            doubt = self.doubt_of(e) if self.doubt_of is not None else None
+            if doubt is not None and doubt not in e.integrity:
+                e = replace(e, integrity=(*e.integrity, doubt))
             out.append(to_record(e, cls_, self.policy.judge(e, cls_, behaviours),
                                  icao24=icao,
                                  went_dark_at=ident["went_dark_at"] if ident else None))
