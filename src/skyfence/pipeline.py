@@ -28,6 +28,7 @@ import pandas as pd
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector, EntryEvent
+from skyfence.detect.integrity import IntegrityConfig
 from skyfence.fusion.correlator import Correlator, FusionConfig, is_transponder_id
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.assess import Assessor
@@ -51,6 +52,9 @@ class PipelineOptions:
     #: radar stage (transponder data are then kept for the correlation window)
     fuse: bool | None = None
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    #: position (lat, lon) of the one receiver the transponder data come from: fixes
+    #: beyond its reach are implausible (see :mod:`skyfence.detect.integrity`)
+    receiver: tuple[float, float] | None = None
 
 
 class Pipeline:
@@ -86,7 +90,8 @@ class Pipeline:
         opt = self.options
         self.detector = detector or EntryDetector(
             self.zones, DetectorConfig(gap_s=opt.gap_s, keep_path=opt.keep_path,
-                                       updates=opt.updates))
+                                       updates=opt.updates,
+                                       integrity=IntegrityConfig(receiver=opt.receiver)))
         self.radar = radar
         self.correlator = correlator or Correlator(opt.fusion)
         corr = self.correlator

@@ -196,3 +196,21 @@ def test_a_track_that_really_moved_loses_at_most_one_fix_in_a_live_feed() -> Non
     ev += det.close()
     assert det.rejected_implausible == 1
     assert {e.entry.zone for e in ev} == {"CROSSED", "NORTH"}
+
+
+def test_scan_with_a_receiver_position_leaves_out_tracks_beyond_its_reach(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a second, self-consistent track at lon 40 (960 km east of the receiver at lon 23,
+    # see above) flies through the circle FAR; the honest track crosses CROSSED
+    far = honest().assign(icao24="abcdef", lon=lambda d: d["lon"] - 23.0 + 39.0)
+    obs = pd.concat([honest(), far]).rename(columns={"altitude": "geoaltitude"})
+    csv = tmp_path / "positions.csv"
+    obs.to_csv(csv, index=False)
+    args = ["scan", str(csv), "--circle", "FAR:59.5,40.0,30", "--circle",
+            "NEAR:59.5,23.75,10", "--all-entries", "--format", "jsonl"]
+    assert main(args) == 0
+    zones = [json.loads(ln)["zone"] for ln in capsys.readouterr().out.splitlines() if ln]
+    assert sorted(zones) == ["FAR", "NEAR"]
+    assert main([*args, "--ref", "59.5,23.0"]) == 0
+    zones = [json.loads(ln)["zone"] for ln in capsys.readouterr().out.splitlines() if ln]
+    assert zones == ["NEAR"]
