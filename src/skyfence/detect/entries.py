@@ -195,7 +195,9 @@ class EntryDetector:
             for e in events:
                 x = e.entry
                 end = x.exited_at if x.exited_at is not None else x.last_inside_at
-                x.integrity = self.integrity.reasons(x.track, end)
+                x.integrity = self.integrity.reasons(
+                    x.track, end, entered_at=x.entered_at if x.entry_interpolated else None,
+                    exited_at=x.exited_at)
         return events
 
     @property

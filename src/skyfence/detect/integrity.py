@@ -125,13 +125,33 @@ class IntegrityScreen:
         self._streams: dict[str, _Stream] = {}
         #: the last fix rejected at the end of a track's data so far, by track
         self._tails: dict[str, tuple[float, float, float, float]] = {}
+        #: per track: the kept jumps (from time, to time, distance m), batch by batch
+        self._jumps: dict[str, list[np.ndarray]] = {}
 
-    def reasons(self, track: str, until: float = np.inf) -> tuple[str, ...]:
+    def jump_over(self, track: str, t: float) -> tuple[float, float] | None:
+        """The kept jump of ``track`` whose segment holds time ``t`` (an entry or exit
+        interpolated on it): (distance m, duration s), or None."""
+        for j in self._jumps.get(track, []):
+            on = np.flatnonzero((j[:, 0] <= t) & (t <= j[:, 1]))
+            if len(on):
+                a, b, d = j[on[0]]
+                return float(d), float(b - a)
+        return None
+
+    def reasons(self, track: str, until: float = np.inf, entered_at: float | None = None,
+                exited_at: float | None = None) -> tuple[str, ...]:
         """The integrity reasons of ``track`` from its fixes up to ``until`` (unix s), in
-        words an operator reads (the same whatever the batches the fixes came in)."""
+        words an operator reads (the same whatever the batches the fixes came in); with
+        ``entered_at`` / ``exited_at``, whether the entry began or ended on a jump."""
         found = self._by_track.get(track)
         if not found:
             return ()
+        ends = []
+        for word, t in (("entered", entered_at), ("left", exited_at)):
+            jump = self.jump_over(track, t) if t is not None else None
+            if jump is not None:
+                ends.append(f"{word} by a position jump of {jump[0] / 1000:.1f} km in "
+                            f"{jump[1]:g} s")
         seen: Counter[str] = Counter()
         for kind, times in found:
             seen[kind] += int((times <= until).sum())
@@ -149,12 +169,13 @@ class IntegrityScreen:
             if kind == "second_stream":
                 out.append("second position stream under the same ICAO address")
             elif kind == "fast":
-                out.append(f"{n} fix{'es' if n > 1 else ''} kept though the track moves "
-                           f"faster than {c.max_speed_ms:g} m/s or climbs faster than "
-                           f"{c.max_climb_ms:g} m/s (its fixes agree with each other)")
+                out.append(f"{n} jump{'s' if n > 1 else ''} faster than "
+                           f"{c.max_speed_ms:g} m/s (or climbing faster than "
+                           f"{c.max_climb_ms:g} m/s) kept: the track goes on from there "
+                           "(a spoofed or jammed navigation source, a wrong time)")
             else:
                 out.append(f"{n} fix{'es' if n > 1 else ''} rejected: {words[kind]}")
-        return tuple(out)
+        return (*ends, *out)
 
     @property
     def flagged_tracks(self) -> int:
@@ -205,6 +226,18 @@ class IntegrityScreen:
                                  alt[b]) > 0
         if fast.any():
             self._count(code[b[fast]], time[b[fast]], keys, "fast", rejected=False)
+            # a jump is a break in an otherwise plausible track: the step before it
+            # (same track) could be flown; a track too fast all along has no jumps
+            prev_ok = np.zeros(len(fast), bool)
+            prev_ok[1:] = (b[:-1] == a[1:]) & ~fast[:-1]
+            a, b = a[fast & prev_ok], b[fast & prev_ok]
+            jumps = np.column_stack([time[a], time[b], distance_m(lat[a], lon[a], lat[b],
+                                                                  lon[b])])
+            cut = np.flatnonzero(np.diff(code[b])) + 1
+            if len(b):
+                for part, cd in zip(np.split(jumps, cut), code[b][np.r_[0, cut]].tolist(),
+                                    strict=True):
+                    self._jumps.setdefault(str(keys[cd]), []).append(part)
         return keep
 
     def _second_streams(self, out: np.ndarray, code: np.ndarray, time: np.ndarray,

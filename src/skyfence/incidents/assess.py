@@ -15,6 +15,9 @@ from skyfence.incidents.record import to_record
 from skyfence.model import Classification, Entry
 from skyfence.policy import Policy
 
+#: how the integrity reason of an entry made by a position jump begins
+JUMPED_IN = "entered by a position jump"
+
 
 @dataclass
 class Assessor:
@@ -73,7 +76,14 @@ class Assessor:
             doubt = self.doubt_of(e) if self.doubt_of is not None else None
             if doubt is not None and doubt not in e.integrity:
                 e = replace(e, integrity=(*e.integrity, doubt))
-            out.append(to_record(e, cls_, self.policy.judge(e, cls_, behaviours),
+            verdict = self.policy.judge(e, cls_, behaviours)
+            if any(r.startswith(JUMPED_IN) for r in e.integrity):
+                # an entry made by a jump no aircraft can make is never a violation on
+                # that ground alone: it is called out for an operator to look at
+                verdict = replace(verdict, violation=False, severity="warning", reasons=(
+                    *verdict.reasons, "not a violation on this data alone: the track "
+                    "came in by a position jump no aircraft can make (see integrity)"))
+            out.append(to_record(e, cls_, verdict,
                                  icao24=icao,
                                  went_dark_at=ident["went_dark_at"] if ident else None))
         return out
