@@ -87,6 +87,8 @@ class IntegrityConfig:
 
 #: reason kinds, in the order records list them
 _KINDS = ("speed", "altitude", "range", "second_stream", "fast")
+#: square of the metres in one degree of a great circle
+_M_PER_DEG2 = (_R_M * np.pi / 180.0) ** 2
 #: a lone outlier's detour is at least this many times the way it cuts short
 _DETOUR = 5.0
 
@@ -201,7 +203,19 @@ class IntegrityScreen:
                 self._count(code[far], time[far], keys, "range")
                 keep &= ~far
         rows = np.flatnonzero(keep)
-        spike, pairs = self._spikes(rows, code, time, lon, lat, alt, keys)
+        # one pass over consecutive fixes; in clean data it is the only one
+        same = code[rows][1:] == code[rows][:-1]
+        if len(rows) == n:  # nothing left out: slices, no gathers
+            step = np.where(same, self._implausible(
+                time[:-1], lon[:-1], lat[:-1], alt[:-1], time[1:], lon[1:], lat[1:], alt[1:]),
+                0).astype(np.int8)
+        else:
+            step = np.zeros(max(len(rows) - 1, 0), np.int8)
+            step[same] = self._implausible(*self._ends(rows[:-1][same], rows[1:][same], time,
+                                                       lon, lat, alt))
+        if not step.any():
+            return keep
+        spike, pairs = self._spikes(rows, step, code, time, lon, lat, alt, keys)
         spike &= ~carried[rows]
         if spike.any():
             # two spikes in a row: two streams interleaved; walked fix by fix
@@ -219,11 +233,13 @@ class IntegrityScreen:
                            lat, alt, carried, keep)
         # what is left moving faster than an aircraft can, consistently: kept (its fixes
         # agree with each other), named
-        rows = np.flatnonzero(keep)
-        same = code[rows][1:] == code[rows][:-1]
-        a, b = rows[:-1][same], rows[1:][same]
-        fast = self._implausible(time[a], lon[a], lat[a], alt[a], time[b], lon[b], lat[b],
-                                 alt[b]) > 0
+        if spike.any():
+            rows = np.flatnonzero(keep)
+            same = code[rows][1:] == code[rows][:-1]
+            a, b = rows[:-1][same], rows[1:][same]
+            fast = self._implausible(*self._ends(a, b, time, lon, lat, alt)) > 0
+        else:
+            a, b, fast = rows[:-1][same], rows[1:][same], step[same] > 0
         if fast.any():
             self._count(code[b[fast]], time[b[fast]], keys, "fast", rejected=False)
             # a jump is a break in an otherwise plausible track: the step before it
@@ -253,21 +269,29 @@ class IntegrityScreen:
             self._count(code[b[agree]], time[b[agree]], keys, "second_stream",
                         rejected=False)
 
-    def _spikes(self, rows: np.ndarray, code: np.ndarray, time: np.ndarray, lon: np.ndarray,
-                lat: np.ndarray, alt: np.ndarray, keys: Sequence[Any] | np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray]:
+    @staticmethod
+    def _ends(a: np.ndarray, b: np.ndarray, time: np.ndarray, lon: np.ndarray,
+              lat: np.ndarray, alt: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The arguments of :meth:`_implausible` for the pairs of rows ``a`` -> ``b``."""
+        return time[a], lon[a], lat[a], alt[a], time[b], lon[b], lat[b], alt[b]
+
+    def _spikes(self, rows: np.ndarray, step: np.ndarray, code: np.ndarray, time: np.ndarray,
+                lon: np.ndarray, lat: np.ndarray, alt: np.ndarray,
+                keys: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row of ``rows``: whether it is a lone outlier (its track cannot reach it
         from the fix before, cannot go on from it to the fix after, but goes from the
         one before to the one after as an aircraft can, and the detour is at least
         ``detour`` times the direct way), and which test it failed (1 position,
-        2 altitude)."""
+        2 altitude). ``step`` is that test for each consecutive pair of ``rows`` (0 for
+        pairs of two tracks): only rows next to a failed one are looked at again."""
         m = len(rows)
         spike = np.zeros(m, bool)
         kind = np.zeros(m, np.int8)
         if m < 3:
             return spike, kind
         k = code[rows]
-        mid = np.flatnonzero((k[1:-1] == k[:-2]) & (k[1:-1] == k[2:])) + 1
+        mid = np.flatnonzero((k[1:-1] == k[:-2]) & (k[1:-1] == k[2:])
+                             & (step[:-1] > 0) & (step[1:] > 0)) + 1
         p, i, nx = rows[mid - 1], rows[mid], rows[mid + 1]
 
         def test(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -290,7 +314,8 @@ class IntegrityScreen:
         # it agree and it jumps off, unless the fix rejected last time at its end agrees
         # with it (the track really is there: one fix is lost, not the track)
         last = np.flatnonzero((k[2:] == k[1:-1]) & (k[2:] == k[:-2])
-                              & np.append(k[3:] != k[2:-1], True)) + 2
+                              & np.append(k[3:] != k[2:-1], True)
+                              & (step[1:] > 0) & (step[:-1] == 0)) + 2
         pp, p, i = rows[last - 2], rows[last - 1], rows[last]
         into, before = test(p, i), test(pp, p)
         jump = distance_m(lat[p], lon[p], lat[i], lon[i])
@@ -353,10 +378,18 @@ class IntegrityScreen:
         its altitude is, 0 where it can follow it."""
         c = self.config
         dt = np.abs(t1 - t0)
+        reach = c.max_speed_ms * dt + c.slack_m
         with np.errstate(invalid="ignore"):
-            fast = distance_m(y0, x0, y1, x1) > c.max_speed_ms * dt + c.slack_m
+            # squared distance on the local tangent plane, in degrees (no square root)
+            dlon = x1 - x0
+            dlon = np.where(np.abs(dlon) > 180.0, dlon - np.copysign(360.0, dlon), dlon)
+            east = dlon * np.cos(np.radians(y0))
+            north = y1 - y0
+            fast = (east * east + north * north) * _M_PER_DEG2 > reach * reach
             steep = np.abs(z1 - z0) > c.max_climb_ms * dt + c.alt_slack_m
-        return np.where(fast, 1, np.where(steep, 2, 0)).astype(np.int8)
+        out = steep.astype(np.int8) * 2
+        out[fast] = 1
+        return out
 
     def _implausible1(self, a: tuple[float, float, float, float],
                       b: tuple[float, float, float, float]) -> str:
