@@ -26,10 +26,10 @@ pytest: $(VENV)/.installed-test
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= sbs sbs_abort beast rawhex asterix pcap pcapng csv parquet geojson policy config scenario dossier
 fuzz: $(VENV)/.installed-test
-	$(PIP) install -q atheris
-	cd fuzz && for t in $(FUZZ_TARGETS); do \
-		../$(PY) atheris_main.py $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
-			-timeout=30 || exit 1; done
+	$(PIP) install -q "atheris>=2.3"
+	for t in $(FUZZ_TARGETS); do \
+		$(PY) fuzz/atheris_main.py $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+			-timeout=30 -artifact_prefix=fuzz/ || exit 1; done
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
