@@ -57,6 +57,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 __all__ = ["IntegrityConfig", "IntegrityScreen", "distance_m"]
 
@@ -129,6 +130,18 @@ class IntegrityScreen:
         self._tails: dict[str, tuple[float, float, float, float]] = {}
         #: per track: the kept jumps (from time, to time, distance m), batch by batch
         self._jumps: dict[str, list[np.ndarray]] = {}
+        #: tracks whose last step so far was beyond reach (whether a jump from their
+        #: carried fix breaks a plausible track or goes on a too-fast one)
+        self._fast_last: set[str] = set()
+
+    def _forget_fast(self, codes: np.ndarray, keys: Sequence[Any] | np.ndarray) -> None:
+        """Tracks ``codes`` (of this batch) last stepped as an aircraft can."""
+        if not self._fast_last or len(codes) == 0:
+            return
+        names = np.asarray(keys, dtype=object)
+        at = pd.Index(names).get_indexer(list(self._fast_last))
+        flagged = np.intersect1d(at[at >= 0], codes)
+        self._fast_last.difference_update(str(names[c]) for c in flagged.tolist())
 
     def jump_over(self, track: str, t: float) -> tuple[float, float] | None:
         """The kept jump of ``track`` whose segment holds time ``t`` (an entry or exit
@@ -214,6 +227,7 @@ class IntegrityScreen:
             step[same] = self._implausible(*self._ends(rows[:-1][same], rows[1:][same], time,
                                                        lon, lat, alt))
         if not step.any():
+            self._forget_fast(code[rows], keys)
             return keep
         spike, pairs = self._spikes(rows, step, code, time, lon, lat, alt, keys)
         spike &= ~carried[rows]
@@ -246,6 +260,15 @@ class IntegrityScreen:
             # (same track) could be flown; a track too fast all along has no jumps
             prev_ok = np.zeros(len(fast), bool)
             prev_ok[1:] = (b[:-1] == a[1:]) & ~fast[:-1]
+            # a track's first step here starts at its carried fix: the step before that
+            # one came in an earlier batch, and is remembered
+            from_carry = np.flatnonzero(fast & carried[a])
+            for x in from_carry.tolist():
+                prev_ok[x] = str(keys[code[a[x]]]) not in self._fast_last
+            last = np.ones(len(fast), bool)
+            last[:-1] = a[1:] != b[:-1]
+            self._forget_fast(code[b[last & ~fast]], keys)
+            self._fast_last.update(str(keys[cd]) for cd in code[b[last & fast]].tolist())
             a, b = a[fast & prev_ok], b[fast & prev_ok]
             jumps = np.column_stack([time[a], time[b], distance_m(lat[a], lon[a], lat[b],
                                                                   lon[b])])
