@@ -28,7 +28,8 @@ What is done with it depends on what the track around it says:
   time unit, a simulation) is kept as it is and named.
 - a fix out of the receiver's range is rejected on its own.
 
-The reasons go to the track's incident records (the contract's ``integrity`` list).
+Only transponder tracks (ids that are ICAO addresses) are screened: radar tracks come
+out of the tracker's gates already. The reasons go to the track's incident records (the contract's ``integrity`` list).
 Work is columnar: every fix is compared with its neighbours in one numpy pass; in
 clean data that is all. The newest fix of a track in a live batch has no next fix yet,
 so it cannot be told from a turn: it is screened (a spike is caught when it is not the
@@ -58,6 +59,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from skyfence.identify.icao_blocks import parse_icao24
 
 __all__ = ["IntegrityConfig", "IntegrityScreen", "distance_m"]
 
@@ -209,8 +212,11 @@ class IntegrityScreen:
         if n == 0:
             return keep
         c = self.config
+        # only transponder tracks (ICAO addresses) are looked at: radar tracks come out
+        # of the tracker's gates already, and a removed radar fix could only distort them
+        transponder = np.asarray(parse_icao24(np.asarray(keys, dtype=object))[1], bool)
         if c.receiver is not None:
-            far = ~carried & (distance_m(c.receiver[0], c.receiver[1], lat, lon)
+            far = ~carried & transponder[code] & (distance_m(c.receiver[0], c.receiver[1], lat, lon)
                               > c.max_range_m)
             if far.any():
                 self._count(code[far], time[far], keys, "range")
@@ -218,6 +224,7 @@ class IntegrityScreen:
         rows = np.flatnonzero(keep)
         # one pass over consecutive fixes; in clean data it is the only one
         same = code[rows][1:] == code[rows][:-1]
+        same &= transponder[code[rows][1:]]
         if len(rows) == n:  # nothing left out: slices, no gathers
             step = np.where(same, self._implausible(
                 time[:-1], lon[:-1], lat[:-1], alt[:-1], time[1:], lon[1:], lat[1:], alt[1:]),
@@ -250,6 +257,7 @@ class IntegrityScreen:
         if spike.any():
             rows = np.flatnonzero(keep)
             same = code[rows][1:] == code[rows][:-1]
+            same &= transponder[code[rows][1:]]
             a, b = rows[:-1][same], rows[1:][same]
             fast = self._implausible(*self._ends(a, b, time, lon, lat, alt)) > 0
         else:
