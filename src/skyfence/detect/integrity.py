@@ -29,7 +29,9 @@ What is done with it depends on what the track around it says:
 - a fix out of the receiver's range is rejected on its own.
 
 Only transponder tracks (ids that are ICAO addresses) are screened: radar tracks come
-out of the tracker's gates already. The reasons go to the track's incident records (the contract's ``integrity`` list).
+out of the tracker's gates already. The reasons go to the track's incident records (the
+contract's ``integrity`` list).
+
 Work is columnar: every fix is compared with its neighbours in one numpy pass; in
 clean data that is all. The newest fix of a track in a live batch has no next fix yet,
 so it cannot be told from a turn: it is screened (a spike is caught when it is not the
