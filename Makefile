@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest fuzz clean
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/skyfence demo
@@ -20,6 +20,16 @@ typecheck: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test
 	$(PY) -m pytest -q
+
+# coverage-guided fuzzing (atheris) of every parser and loader, FUZZ_SECONDS per target;
+# a crash is written as fuzz/crash-*: add it to fuzz/corpus/<target>/ (a regression test)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= sbs sbs_abort beast rawhex asterix pcap pcapng csv parquet geojson policy config scenario dossier
+fuzz: $(VENV)/.installed-test
+	$(PIP) install -q "atheris>=2.3"
+	for t in $(FUZZ_TARGETS); do \
+		$(PY) fuzz/atheris_main.py $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+			-timeout=30 -artifact_prefix=fuzz/ || exit 1; done
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a radar site of ASTERIX CAT048 input; repeat for each")
     s.add_argument("--date", metavar="YYYY-MM-DD",
                    help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
-    s.add_argument("--ref", metavar="LAT,LON", help="receiver position for Mode S CPR decoding")
+    s.add_argument("--ref", metavar="LAT,LON",
+                   help="receiver position for Mode S CPR decoding; positions more than "
+                   "700 km from it are left out as implausible")
     s.add_argument("--fuse", action="store_true",
                    help="correlate tracks that are not ICAO addresses (radar tracks in a "
                         "table) with the transponder tracks, as radar files always are "
@@ -114,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
     w.add_argument("--speed", type=float, default=1.0, metavar="X",
                    help="replay at X times real time; 0 as fast as possible (default 1)")
-    w.add_argument("--ref", metavar="LAT,LON", help="receiver position for CPR decoding")
+    w.add_argument("--ref", metavar="LAT,LON",
+                   help="receiver position for CPR decoding; positions more than 700 km "
+                   "from it are left out as implausible")
     w.add_argument("--webhook", action="append", default=[], metavar="URL",
                    help="POST every event as JSON to URL (retried, never blocking); repeat")
     w.add_argument("--webhook-drain", type=float, default=10.0, metavar="S",
@@ -407,7 +411,7 @@ def _cmd_watch(args: argparse.Namespace) -> int:
                           sinks=[] if session else sinks,
                           approach_horizon_s=args.horizon or None,
                           military_db=_military_db(args), radar=radar,
-                          journal=session.journal if session else None)
+                          journal=session.journal if session else None, receiver=ref)
         if replays:
             batches, feed = _replay_source(args, ref, sites, stop), None
         else:

@@ -153,6 +153,9 @@ class Entry:
     position_sigma_m: float | None = None
     #: (time, lat, lon) of the inside fixes and crossings, kept only for geometry output
     path: list[tuple[float, float, float]] = field(default_factory=list)
+    #: why the track's data are doubtful (implausible fixes left out, a second position
+    #: stream, radar contradicting it); empty when nothing was found
+    integrity: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float:

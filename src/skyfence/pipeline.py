@@ -27,6 +27,7 @@ import pandas as pd
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector, EntryEvent
+from skyfence.detect.integrity import IntegrityConfig
 from skyfence.fusion.correlator import Correlator, FusionConfig, is_transponder_id
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.assess import Assessor
@@ -52,6 +53,9 @@ class PipelineOptions:
     #: are then kept for the correlation window)
     fuse: bool | None = None
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    #: position (lat, lon) of the one receiver the transponder data come from: fixes
+    #: beyond its reach are implausible (see :mod:`skyfence.detect.integrity`)
+    receiver: tuple[float, float] | None = None
 
 
 class Pipeline:
@@ -87,12 +91,15 @@ class Pipeline:
         opt = self.options
         self.detector = detector or EntryDetector(
             self.zones, DetectorConfig(gap_s=opt.gap_s, keep_path=opt.keep_path,
-                                       updates=opt.updates))
+                                       updates=opt.updates,
+                                       integrity=IntegrityConfig(receiver=opt.receiver)))
         self.radar = radar
         self.correlator = correlator or Correlator(opt.fusion)
         corr = self.correlator
         self.assessor = Assessor(policy or Policy(), military_db,
-                                 identity_of=lambda e: corr.identity_at(e.track, e.entered_at))
+                                 identity_of=lambda e: corr.identity_at(e.track, e.entered_at),
+                                 doubt_of=lambda e: corr.contradiction(
+                                     e.track, e.entered_at, e.exited_at or e.last_inside_at))
         self.fuse = opt.fuse if opt.fuse is not None else radar is not None
         self.now = -np.inf
         self.screened: list[pd.DataFrame] = []

@@ -12,7 +12,7 @@ builds an :class:`EntryRecord`, :mod:`skyfence.service.watch` adds the event kin
 >>> sorted(EntryRecord.__required_keys__) == sorted(ENTRY_RECORD_FIELDS)
 True
 >>> ENTRY_RECORD_FIELDS[:3], ENTRY_RECORD_FIELDS[-1]
-(('id', 'zone', 'zone_kind'), 'went_dark_at')
+(('id', 'zone', 'zone_kind'), 'integrity')
 """
 
 from __future__ import annotations
@@ -86,6 +86,10 @@ class EntryRecord(TypedDict):
     reasons: list[str]
     protocol: list[ProtocolStepRecord]
     went_dark_at: str | None
+    #: why some of the track's positions are doubted (a jump no aircraft can make, a
+    #: second position stream under the address, radar contradicting ADS-B); empty
+    #: when nothing is
+    integrity: list[str]
 
 
 #: the record's fields in their fixed output order (outside tools diff our bytes)

@@ -109,8 +109,10 @@ def parse_yaml(
     """Parse YAML text with the limits of this module (``source`` names it in messages)."""
     if len(text) > MAX_YAML_BYTES:
         raise error(f"{source}: the {what} is longer than {MAX_YAML_BYTES:,} characters")
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        # the reader refuses control characters already here, in the constructor
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             if allow_empty:
@@ -128,7 +130,8 @@ def parse_yaml(
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. an impossible date
         raise error(f"{source}: not valid YAML ({one_line(str(exc), 120)})") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDocument(data, source, _line_map(node))
 
 

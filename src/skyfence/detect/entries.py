@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ import shapely
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import segment_transitions, without_touches
+from skyfence.detect.integrity import IntegrityConfig, IntegrityScreen
 from skyfence.detect.screen import CellScreening, Screen, ScreeningLike, default_screen
 from skyfence.detect.track_state import BatchWork, TrackTable
 from skyfence.detect.zone_pass import EntryEvent, ZonePass, inside_runs, zone_items
@@ -47,6 +48,9 @@ class DetectorConfig:
     keep_path: bool = False
     #: emit ``update`` events when depth or altitude range changes (live use)
     updates: bool = False
+    #: limits of plausible fixes (see :mod:`skyfence.detect.integrity`); None: every
+    #: fix is screened as it is
+    integrity: IntegrityConfig | None = field(default_factory=IntegrityConfig)
 
 
 class EntryDetector:
@@ -87,10 +91,15 @@ class EntryDetector:
         self._boundaries: dict[int, Boundary] = {}
         self._boundary_lock = threading.Lock()  # shared with fresh() copies (threads)
         self._tracks = TrackTable()
+        #: implausible fixes: left out of screening, counted, named in the records
+        self.integrity = (IntegrityScreen(self.config.integrity)
+                          if self.config.integrity is not None else None)
         bounds = np.array([z.geometry.bounds for z in self.zones], dtype=np.float64)
         self._zone_boxes = shapely.STRtree(shapely.box(*bounds.T))
         #: rows dropped because they were older than, or as old as, the track's last fix
         self.dropped_out_of_order = 0
+        #: rows left out because they are implausible (by reason: ``integrity.rejected``)
+        self.rejected_implausible = 0
         self.positions = 0
 
     def fresh(self) -> EntryDetector:
@@ -122,10 +131,15 @@ class EntryDetector:
         """Consume one batch of observations; return the events it caused, in time order."""
         if len(batch) == 0:
             return []
-        w = BatchWork.build(batch, self._tracks, self.config.gap_s)
+        w = BatchWork.build(batch, self._tracks, self.config.gap_s, self.integrity)
         self.dropped_out_of_order += w.dropped
         if w.dropped:
             log.debug("dropped %d fixes not newer than their track's last fix", w.dropped)
+        self.rejected_implausible += w.rejected
+        if w.rejected:
+            log.info("left out %d implausible fixes (%s)", w.rejected,
+                     ", ".join(f"{k}: {n}" for k, n in sorted(self.integrity.rejected.items()))
+                     if self.integrity is not None else "")
         self.positions += w.n_new
         scr = self.screen.screen(w.lon, w.lat)
         seam = np.flatnonzero((np.abs(w.lon) == 180.0) | (np.abs(w.lat) == 90.0))
@@ -154,7 +168,7 @@ class EntryDetector:
             events.extend(self._zone_events(zi, w, in_rows[a:b], sp_seg[c:d]))
         w.carry(self._tracks)
         events.sort(key=lambda e: e.at)
-        return events
+        return self._with_integrity(events)
 
     def close(self) -> list[EntryEvent]:
         """End of data: every entry still open is reported once as ``open``."""
@@ -164,14 +178,26 @@ class EntryDetector:
                 out.append(EntryEvent("open", o.entry, o.entry.last_inside_at))
         self._tracks.open.clear()
         out.sort(key=lambda e: (e.entry.track, e.entry.entered_at, e.entry.zone))
-        return out
+        return self._with_integrity(out)
 
     def expire(self, now: float, silence_s: float) -> list[EntryEvent]:
         """Forget tracks silent for more than ``silence_s``; their open entries end open."""
         out: list[EntryEvent] = []
         for _, last, opened in self._tracks.expire(now - silence_s):
             out.extend(EntryEvent("exit", o.entry, last) for o in opened.values())
-        return out
+        return self._with_integrity(out)
+
+    def _with_integrity(self, events: list[EntryEvent]) -> list[EntryEvent]:
+        """Events whose entries carry their track's integrity reasons so far (one
+        lookup per event; only tracks with a rejected fix have any)."""
+        if self.integrity is not None and self.integrity.flagged_tracks:
+            for e in events:
+                x = e.entry
+                end = x.exited_at if x.exited_at is not None else x.last_inside_at
+                x.integrity = self.integrity.reasons(
+                    x.track, end, entered_at=x.entered_at if x.entry_interpolated else None,
+                    exited_at=x.exited_at)
+        return events
 
     @property
     def tracked(self) -> int:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from skyfence.airspace.antimeridian import lon_delta
+from skyfence.detect.integrity import IntegrityScreen
 from skyfence.model import Entry
 from skyfence.vocab import EMERGENCY_SQUAWKS
 
@@ -115,6 +116,8 @@ class BatchWork:
     carried_open: dict[int, dict[int, OpenEntry]]  # by code: entries open before this batch
     n_new: int
     dropped: int
+    #: fixes left out as implausible (see :mod:`skyfence.detect.integrity`)
+    rejected: int
     seg_ok: np.ndarray  # segment (i-1 -> i) exists
     seg_start: np.ndarray  # rows i with a segment i -> i+1
     track_start: np.ndarray
@@ -124,9 +127,11 @@ class BatchWork:
     pending_open: dict[int, dict[int, OpenEntry]]
 
     @classmethod
-    def build(cls, batch: pd.DataFrame, tracks: TrackTable, gap_s: float) -> BatchWork:
+    def build(cls, batch: pd.DataFrame, tracks: TrackTable, gap_s: float,
+              integrity: IntegrityScreen | None = None) -> BatchWork:
         """Join ``batch`` with the last fixes ``tracks`` carry; drop late and duplicate
-        fixes; find segments, track starts and gaps longer than ``gap_s``."""
+        fixes, and the implausible ones ``integrity`` rejects; find segments, track
+        starts and gaps longer than ``gap_s``."""
         w = cls()
         codes_new, uniques = pd.factorize(batch["icao24"].to_numpy(dtype=object))
         n_new = len(codes_new)
@@ -153,6 +158,12 @@ class BatchWork:
         dup = np.concatenate([[False], same & (time[order][1:] == time[order][:-1])])
         order = order[~dup]
         w.dropped = int(late.sum() + dup.sum())
+        w.rejected = 0
+        if integrity is not None:
+            keep = integrity.check(code[order], time[order], lon[order], lat[order],
+                                   alt[order], is_carried[order], uniques)
+            w.rejected = int(len(keep) - keep.sum())
+            order = order[keep]
         w.code, w.time, w.lon, w.lat, w.alt = (code[order], time[order], lon[order],
                                                lat[order], alt[order])
         w.is_carried, w.uniques = is_carried[order], uniques

@@ -75,6 +75,9 @@ class FusionConfig:
     hold_max_s: float = 30.0
     #: fastest aircraft assumed when deciding that no transponder track is near (m/s)
     max_speed_ms: float = 400.0
+    #: a radar fix whose own Mode S reply names an aircraft farther than this from where
+    #: that aircraft's ADS-B puts it contradicts the ADS-B position (m)
+    contradict_m: float = 5000.0
 
 
 class Identity(TypedDict):
@@ -300,6 +303,20 @@ class Correlator:
         #: (radar track, ICAO address) -> radar fixes matched to that transponder
         self.matches: dict[tuple[str, str], int] = {}
         self._matched_at: dict[str, float] = {}
+        #: ICAO address -> (time, distance m) of each radar fix whose Mode S reply named
+        #: it far from where its ADS-B put it at that time
+        self.contradictions: dict[str, list[tuple[float, float]]] = {}
+
+    def contradiction(self, icao24: str, start: float, end: float) -> str | None:
+        """Why the ADS-B positions of ``icao24`` between ``start`` and ``end`` (unix s,
+        plus the correlation window either side) are in doubt, or None."""
+        found = [d for t, d in self.contradictions.get(icao24.strip().lower(), [])
+                 if start - self.config.window_s <= t <= end + self.config.window_s]
+        if not found:
+            return None
+        n = len(found)
+        return (f"ADS-B position contradicted by radar: {n} radar fix{'es' if n > 1 else ''} "
+                f"with its Mode S address up to {max(found) / 1000:.1f} km away")
 
     def add_transponder(self, obs: pd.DataFrame) -> None:
         """Transponder (ADS-B / Mode S) observations: ``icao24`` is the ICAO address."""
@@ -507,6 +524,8 @@ class Correlator:
         rx.left[free] = True
         free = free[np.argsort(rx.t[free], kind="stable")]
         mode_s = rx.rows.get("mode_s")
+        if mode_s is not None:
+            self._contradictions(free[rx.state[free] != 1], mode_s)
         for k, coop in zip(free.tolist(), (rx.state[free] == 1).tolist(), strict=True):
             name, t_k = rx.track_names[rx.track[k]], float(rx.t[k])
             if coop:
@@ -540,6 +559,27 @@ class Correlator:
         self.released_fixes += len(out_idx)
         out_idx = out_idx[np.argsort(rx.t[out_idx], kind="stable")]
         return pd.DataFrame({c: v[out_idx] for c, v in rx.rows.items()})
+
+
+    def _contradictions(self, fixes: np.ndarray, mode_s: np.ndarray) -> None:
+        """Note the radar fixes among ``fixes`` (not matched to a transponder track) whose
+        Mode S address has ADS-B positions at their time, farther than ``contradict_m``."""
+        rx, tx = self._rx, self._tx
+        addr = np.array([_address(v) for v in mode_s[fixes]], dtype=object)
+        known = np.array([a is not None and a in tx.code_of for a in addr], dtype=bool)
+        if not known.any():
+            return
+        k = fixes[known]
+        code = np.array([tx.code_of[a] for a in addr[known]], dtype=np.int64)
+        pos, common = tx.position(code, rx.t[k], np.full(len(k), np.inf),
+                                  self.config.margin_s)
+        dist = np.linalg.norm(pos - rx.xyz[k], axis=1)
+        far = common & (dist > self.config.contradict_m)
+        for a, t, d in zip(addr[known][far].tolist(), rx.t[k][far].tolist(),
+                           dist[far].tolist(), strict=True):
+            self.contradictions.setdefault(a, []).append((t, d))
+        if far.any():
+            log.warning("radar contradicts the ADS-B position of %d fix(es)", int(far.sum()))
 
 
 def _address(value: object) -> str | None:

@@ -53,6 +53,9 @@ def border_contact(entry: Entry, verdict: Verdict) -> Verdict:
         protocol=(ProtocolStep(f"watch track {entry.track} at the boundary"),),
         rules=verdict.rules)
 
+#: how the integrity reason of an entry made by a position jump begins
+JUMPED_IN = "entered by a position jump"
+
 
 @dataclass
 class Assessor:
@@ -68,6 +71,8 @@ class Assessor:
     military_db: Mapping[str, bool] | None = None
     #: what fusion knew of an entry's track when it entered
     identity_of: Callable[[Entry], Identity | None] | None = None
+    #: why fusion doubts an entry's positions (radar contradicting its ADS-B), or None
+    doubt_of: Callable[[Entry], str | None] | None = None
 
     def record(self, entry: Entry, behaviours: Collection[str] = ()) -> EntryRecord:
         """The contract record for ``entry`` (``behaviours``: early-warning flags)."""
@@ -106,9 +111,18 @@ class Assessor:
             )
             if ident is not None and e.callsign is None:
                 e = replace(e, callsign=ident["callsign"])
+            doubt = self.doubt_of(e) if self.doubt_of is not None else None
+            if doubt is not None and doubt not in e.integrity:
+                e = replace(e, integrity=(*e.integrity, doubt))
             verdict = self.policy.judge(e, cls_, behaviours)
             if verdict.violation and within_accuracy(e):
                 verdict = border_contact(e, verdict)
+            if any(r.startswith(JUMPED_IN) for r in e.integrity):
+                # an entry made by a jump no aircraft can make is never a violation on
+                # that ground alone: it is called out for an operator to look at
+                verdict = replace(verdict, violation=False, severity="warning", reasons=(
+                    *verdict.reasons, "not a violation on this data alone: the track "
+                    "came in by a position jump no aircraft can make (see integrity)"))
             out.append(to_record(e, cls_, verdict,
                                  icao24=icao,
                                  went_dark_at=ident["went_dark_at"] if ident else None))

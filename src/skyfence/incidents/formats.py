@@ -60,7 +60,7 @@ def flat_record(r: Mapping[str, Any]) -> dict[str, Any]:
         elif k == "classification":
             for ck in ("cooperative", "category", "registration_state", "military"):
                 flat[f"classification_{ck}"] = v.get(ck)
-        elif k == "reasons":
+        elif k in ("reasons", "integrity"):
             flat[k] = "; ".join(v)
         elif k == "protocol":
             flat[k] = "; ".join(s["step"] + (f" (after {s['after_s']:g} s)"
@@ -83,6 +83,7 @@ def _blank() -> dict[str, Any]:
     r: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
     r["classification"] = {}
     r["reasons"] = []
+    r["integrity"] = []
     r["protocol"] = []
     return r
 

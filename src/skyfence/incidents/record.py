@@ -82,4 +82,5 @@ def to_record(
         "reasons": list(verdict.reasons),
         "protocol": [step.to_record() for step in verdict.protocol],
         "went_dark_at": iso_time(went_dark_at),
+        "integrity": list(entry.integrity),
     }

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.detect.integrity import IntegrityConfig
 from skyfence.detect.screen import Screen
 from skyfence.errors import InputError, OnError, UsageError
 from skyfence.incidents.assess import Assessor
@@ -225,8 +226,9 @@ def _prototype(opts: ScanOptions) -> EntryDetector:
     """The scan's detector prototype: one screen and one set of boundaries per scan,
     kept on the options object (and gone with it), never in a module-level cache."""
     if opts.prototype is None:
-        opts.prototype = EntryDetector(opts.zones, DetectorConfig(gap_s=opts.gap_s,
-                                                                  keep_path=opts.keep_path))
+        opts.prototype = EntryDetector(opts.zones, DetectorConfig(
+            gap_s=opts.gap_s, keep_path=opts.keep_path,
+            integrity=IntegrityConfig(receiver=opts.ref)))
     return opts.prototype
 
 

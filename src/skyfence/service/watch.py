@@ -92,6 +92,7 @@ class Watcher:
         radar: RadarStage | None = None,
         journal: IncidentJournal | None = None,
         coverage: CoverageModel | None = None,
+        receiver: tuple[float, float] | None = None,
     ) -> None:
         self.zones = list(zones)
         #: the incident store's side: events are stored (and queued for the sinks of its
@@ -99,7 +100,8 @@ class Watcher:
         self.journal = journal
         self.pipeline = Pipeline(self.zones, policy=policy, military_db=military_db,
                                  radar=radar,
-                                 options=PipelineOptions(gap_s=gap_s, updates=True))
+                                 options=PipelineOptions(gap_s=gap_s, updates=True,
+                                                         receiver=receiver))
         self.detector = self.pipeline.detector
         self.assessor = self.pipeline.assessor
         self.gap_s = gap_s
