@@ -141,8 +141,13 @@ def build_parser() -> argparse.ArgumentParser:
     zs.set_defaults(func=_cmd_zones_show)
 
     b = sub.add_parser("bench", help="measure our speed against a baseline in the same run")
-    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory"))
+    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory",
+                                    "soak"))
     b.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    b.add_argument("--minutes", type=float, default=2.0, metavar="N",
+                   help="soak: how long to run (default 2)")
+    b.add_argument("--rate", type=float, default=50_000.0, metavar="PER_S",
+                   help="soak: positions per second (default 50,000)")
     b.set_defaults(func=_cmd_bench)
 
     pc = sub.add_parser("policy", help="check a policy file")
@@ -626,8 +631,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             raise UsageError(f"bench {args.name} needs {package}, which is not installed: "
                              f"pip install 'skyfence[{extra}]'")
     module = importlib.import_module(f"skyfence.benchmarks.{args.name}")
+    kwargs: dict[str, Any] = {}
+    if args.name == "soak":  # a sample line on stderr every 10 s while it runs
+        kwargs = {"minutes": _seconds(args.minutes, "--minutes", positive=True),
+                  "rate_per_s": _seconds(args.rate, "--rate", positive=True),
+                  "progress": lambda line: print(f"skyfence: soak {line}", file=sys.stderr,
+                                                 flush=True)}
     try:
-        rec = module.run(json=args.json)
+        rec = module.run(json=args.json, **kwargs)
     except ImportError as exc:  # a baseline lives in an optional extra
         missing = (getattr(exc, "name", None) or "").split(".")[0]
         extra = _EXTRA_OF.get(missing, "bench")
