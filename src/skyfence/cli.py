@@ -125,6 +125,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--stats-every", type=float, default=60.0, metavar="S",
                    help="print a feed summary line every S seconds (default 60), "
                         "also while the feed is not connected")
+    w.add_argument("--feed-idle", type=float, default=60.0, metavar="S",
+                   help="reconnect a live feed that sends nothing for S seconds (a stalled "
+                        "link; default 60; 0: never)")
     w.add_argument("--input-format", default="auto", metavar="FMT",
                    help="format of --replay: auto, csv, parquet, sbs, beast, raw")
     w.add_argument("--columns", metavar="MAP", help="column mapping of a tabular --replay file")
@@ -416,7 +419,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         if replays:
             batches, feed = _replay_source(args, ref, sites, stop), None
         else:
-            feed = _live_source(live, udp, ref, sites, args.date, stop, stats_every)
+            feed = _live_source(live, udp, ref, sites, args.date, stop, stats_every,
+                                _seconds(args.feed_idle, "--feed-idle") or None)
             batches = iter(feed)
         try:
             if session is not None:  # the outbox senders (and dossier worker) from here on
@@ -459,7 +463,7 @@ def _replay_source(args: argparse.Namespace, ref: tuple[float, float] | None,
 
 def _live_source(live: Sequence[tuple[str, str, int]], udp: Sequence[tuple[str, int]],
                  ref: tuple[float, float] | None, sites: Sequence[Any], date: str | None,
-                 stop: Any, stats_every: float) -> Any:
+                 stop: Any, stats_every: float, idle_s: float | None = None) -> Any:
     """Every live feed in its own thread, merged (:class:`LiveInputs`)."""
     from skyfence.service.inputs import LiveInputs
     from skyfence.service.watch import FEED_BATCH_MESSAGES
@@ -467,7 +471,8 @@ def _live_source(live: Sequence[tuple[str, str, int]], udp: Sequence[tuple[str, 
 
     heartbeat = min(1.0, stats_every / 4)
     feeds = [FeedClient(kind, host, port, ref=ref, stop=stop,  # type: ignore[arg-type]
-                        heartbeat_s=heartbeat, batch_messages=FEED_BATCH_MESSAGES)
+                        heartbeat_s=heartbeat, batch_messages=FEED_BATCH_MESSAGES,
+                        idle_s=idle_s)
              for kind, host, port in live]
     return LiveInputs(feeds, udp, sites=sites, date=date, stop=stop, heartbeat_s=heartbeat)
 

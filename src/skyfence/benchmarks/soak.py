@@ -16,9 +16,13 @@ Every ``sample_s`` (10 s) a sample is taken: resident memory (``VmRSS``), the pr
 time of the batches of the last period (p50, p99, max: how long a batch waited for the
 watcher is what an alert waits), the entry alert latency (batch arrival to its entry
 event), positions and alerts. Memory is called flat when the last sample is less than
-``max_growth`` (5 %) above the first sample after ``warmup_s`` (a fifth of the run, at
-least a minute when the run allows it): the fleet, the zone index, the tracker and the
-store's caches are built by then. The load is a rate, not a batch count: a machine too
+``max_growth`` (5 %) above the first sample after the warm-up. The warm-up is the
+dossier buffer plus a minute: a watcher with a store keeps the last 10 minutes of the
+feed in memory (:class:`~skyfence.incidents.recorder.ObservationRecorder`: the fixes a
+dossier needs from before an entry), about 150 bytes per position, so at 50,000
+positions/s memory rises for 10 minutes (to several GB) and only then can be flat. A run
+shorter than the warm-up plus a minute says ``memory_flat: null``; ``dossier_pad_s``
+scales the buffer down (the test suite's short soak does). The load is a rate, not a batch count: a machine too
 slow for it falls behind, which the record says (``behind_s``: how far the feed's clock
 ran ahead of what was processed at the end).
 
@@ -30,6 +34,7 @@ Where the service and its SSE clients exist, they are one more subscriber each.
 from __future__ import annotations
 
 import json
+import math
 import tempfile
 import threading
 import time
@@ -168,7 +173,7 @@ class Fleet:
 
 def soak(minutes: float, *, rate_per_s: float = RATE_PER_S, slice_s: float = 0.1,
          sample_s: float = SAMPLE_S, store: str | None = None,
-         subscribers: Sequence[Subscriber] = (),
+         subscribers: Sequence[Subscriber] = (), dossier_pad_s: float | None = None,
          on_sample: Callable[[SoakSample], None] | None = None) -> dict[str, Any]:
     """Run the soak for ``minutes``; the samples and the totals (see the module)."""
     from skyfence.airspace.zones import circle_zone
@@ -184,6 +189,7 @@ def soak(minutes: float, *, rate_per_s: float = RATE_PER_S, slice_s: float = 0.1
     fleet = Fleet(aircraft=max(1, round(rate_per_s * REPORT_S)))
     zone = circle_zone("SOAK", ZONE_LAT, ZONE_LON, ZONE_KM)
     policy = Policy.default(["RUS"])
+    pad = {} if dossier_pad_s is None else {"pad_s": dossier_pad_s}
     with tempfile.TemporaryDirectory(prefix="skyfence-soak-") as tmp:
         alerts_file = (Path(tmp) / "alerts.jsonl").open("w")
         delivered = {"n": 0}
@@ -203,7 +209,7 @@ def soak(minutes: float, *, rate_per_s: float = RATE_PER_S, slice_s: float = 0.1
             run = begin_run(st, "watch", "soak", policy, [zone], {"gap_s": 300.0})
             journal = IncidentJournal(st, run, dispatcher.sinks, feed_clock=True,
                                       on_queued=dispatcher.notify,
-                                      recorder=ObservationRecorder(st))
+                                      recorder=ObservationRecorder(st, **pad))
             watcher = Watcher([zone], policy=policy, journal=journal)
             dispatcher.start()
             try:
@@ -263,34 +269,42 @@ def _drive(fleet: Fleet, watcher: Any, duration_s: float, slice_s: float, sample
 
 
 def run(json: bool = False, *, minutes: float = 2.0, rate_per_s: float = RATE_PER_S,
+        sample_s: float = SAMPLE_S, dossier_pad_s: float | None = None,
+        settle_s: float = 60.0, store: str | None = None,
+        subscribers: Sequence[Subscriber] = (),
         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Soak for ``minutes`` and return the benchmark record (samples included)."""
+    """Soak for ``minutes`` and return the benchmark record (samples included).
+
+    The warm-up is the dossier buffer plus ``settle_s``; memory is judged when at least
+    30 s of samples follow it."""
+    from skyfence.evidence.observations import PAD_S
+
     def show(s: SoakSample) -> None:
         if progress is not None:
             progress(_sample_line(s))
 
-    out = soak(minutes, rate_per_s=rate_per_s, on_sample=show)
+    out = soak(minutes, rate_per_s=rate_per_s, sample_s=sample_s, store=store,
+               subscribers=subscribers, dossier_pad_s=dossier_pad_s, on_sample=show)
     samples = out["samples"]
     rss = [s["rss_mb"] for s in samples]
-    warmup = _warmup_samples(len(samples))
-    flat, growth = memory_flat(rss, warmup) if rss else (False, float("nan"))
+    # the dossier buffer fills, then start-up settles; judged on at least 30 s after it
+    pad_s = PAD_S if dossier_pad_s is None else dossier_pad_s
+    warmup = math.ceil((pad_s + settle_s) / sample_s)
+    flat: bool | None = None
+    growth: float | None = None
+    if (len(rss) - 1 - warmup) * sample_s >= 30.0:
+        flat, growth = memory_flat(rss, warmup)
     p99 = [s["batch_ms_p99"] for s in samples[warmup:]] or [float("nan")]
     return record(
         "soak", out["positions"] / out["wall_s"], {"target_rate": rate_per_s},
         out["positions"], unit="positions per second through watch with a store, real time",
         minutes=minutes, aircraft=out["aircraft"], behind_s=out["behind_s"],
-        rss_mb={"after_warmup": rss[warmup] if rss else None,
+        rss_mb={"after_warmup": rss[warmup] if len(rss) > warmup else None,
                 "last": rss[-1] if rss else None, "max": max(rss) if rss else None},
         memory_growth=growth, memory_flat=flat, warmup_samples=warmup,
         batch_ms_p99_worst=max(p99), alerts=samples[-1]["alerts"] if samples else 0,
         events=out["events"], samples=samples if json else len(samples),
     )
-
-
-def _warmup_samples(n: int) -> int:
-    """Samples left out as warm-up: a fifth of the run, at least a minute's worth of
-    10 s samples when the run has five minutes or more, and never all of them."""
-    return min(max(n // 5, 6 if n >= 30 else 1), max(n - 1, 0))
 
 
 def _sample_line(s: SoakSample) -> str:
