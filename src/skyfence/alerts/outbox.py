@@ -169,11 +169,21 @@ class OutboxDispatcher:
         """Wait up to ``timeout_s`` for the outbox to empty, then stop the senders; the
         state of each sink (what is still pending stays in the store for the next run)."""
         deadline = time.monotonic() + timeout_s
-        while self.pending() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            try:
+                if not self.pending():
+                    break
+            except sa.exc.SQLAlchemyError:  # the store is away: the senders wait too
+                pass
             with self._cv:
                 self._cv.wait(min(0.05, max(0.0, deadline - time.monotonic())))
         self.stop()
-        return sink_states(self.store, self.sinks)
+        try:
+            return sink_states(self.store, self.sinks)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("outbox: cannot read the store to say what is still pending: %s",
+                        exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc)
+            return []
 
     def stop(self) -> None:
         """Stop the senders (a delivery in progress finishes first)."""

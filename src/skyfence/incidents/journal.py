@@ -71,7 +71,7 @@ class IncidentJournal:
         self.dossiers = dossiers
         self.wall_clock = wall_clock
         self.repeats = 0
-        self._next_due = next_due(store, run.origin)
+        self._next_due = _retrying(lambda: next_due(store, run.origin), store)
         self._dossier_checked = -float("inf")
         self._on_dossier: Callable[[], None] = lambda: None
 
@@ -91,7 +91,7 @@ class IncidentJournal:
             return None
         if event["event"] in ENTRY_EVENTS:
             self._follow(event)
-            self._next_due = next_due(self.store, self.run.origin)
+            self._next_due = self._due()
         self.on_queued()
         return payload
 
@@ -109,7 +109,10 @@ class IncidentJournal:
     def flush(self) -> None:
         """Write what is held in memory (fixes for dossiers)."""
         if self.recorder is not None:
-            self.recorder.flush()
+            _retrying(self.recorder.flush, self.store)
+
+    def _due(self) -> float | None:
+        return _retrying(lambda: next_due(self.store, self.run.origin), self.store)
 
     def now(self, feed_now: float) -> float:
         """The timer clock: the feed's time in a replay, the wall clock live."""
@@ -119,19 +122,22 @@ class IncidentJournal:
                 ) -> list[dict[str, Any]]:
         """After a batch: keep fixes, fire due timers; the escalation alerts queued."""
         if self.recorder is not None and feed_now > -float("inf"):
-            self.recorder.add(batch, feed_now)
+            recorder = self.recorder
+            recorder.add(batch, feed_now, write=False)
+            _retrying(lambda: recorder.write_due(feed_now), self.store)
         now = self.now(feed_now)
         out: list[dict[str, Any]] = []
         if self._next_due is not None and now >= self._next_due:
             out = _retrying(lambda: escalate_due(self.store, self.run.origin, now, self.sinks,
                                                  feed_clock=self.feed_clock,
                                                  wall_now=self.wall_clock()), self.store)
-            self._next_due = next_due(self.store, self.run.origin)
+            self._next_due = self._due()
             if out:
                 self.on_queued()
         if self.dossiers and now - self._dossier_checked >= DOSSIER_CHECK_S:
             self._dossier_checked = now
-            self.request_dossiers(now - max(PAD_S, self.run.settings.merge_s))
+            ended = now - max(PAD_S, self.run.settings.merge_s)
+            _retrying(lambda: self.request_dossiers(ended), self.store)
         return out
 
     def request_dossiers(self, ended_before: float | None = None) -> int:
@@ -159,7 +165,7 @@ class IncidentJournal:
 
 
 T = TypeVar("T")
-#: how a write that the database refused (connection lost, PostgreSQL restarting, SQLite
+#: how a read or write that the database refused (connection lost, PostgreSQL restarting, SQLite
 #: busy beyond its timeout) is tried again before the watcher gives up: about 30 s
 STORE_RETRY = Backoff(first_s=0.25, max_s=8.0)
 STORE_ATTEMPTS = 7
