@@ -281,12 +281,20 @@ class OutboxDispatcher:
             values["delivered_at"] = self.clock()
         if next_try_at is not None:
             values["next_try_at"] = next_try_at
-        for _ in range(100):  # the store may be busy or away for a moment
+        for attempt in range(100):  # the store may be busy or away for a moment
             try:
                 with self.store.transaction() as conn:
                     conn.execute(OUTBOX.update().where(OUTBOX.c.alert_seq == row.alert_seq,
                                                        OUTBOX.c.sink == sink).values(**values))
                 return
             except sa.exc.OperationalError as exc:
-                log.warning("outbox %s: cannot mark alert %s %s: %s", sink, row.key, state, exc)
-                time.sleep(0.5)
+                if attempt == 0:  # one line, not one per try
+                    log.warning("outbox %s: cannot mark alert %s %s (%s); trying again", sink,
+                                row.key, state, str(exc.orig).strip() or exc)
+                if self._stop:
+                    break
+                with self._cv:
+                    self._cv.wait(0.5)
+        log.warning("outbox %s: alert %s could not be marked %s; it stays pending in the "
+                    "store and goes out again, with the same key, at the next start", sink,
+                    row.key, state)

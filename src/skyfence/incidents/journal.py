@@ -71,6 +71,8 @@ class IncidentJournal:
         self.dossiers = dossiers
         self.wall_clock = wall_clock
         self.repeats = 0
+        #: the store stayed away beyond the retries (the watcher is stopping)
+        self.store_failed = False
         self._next_due = _retrying(lambda: next_due(store, run.origin), store)
         self._dossier_checked = -float("inf")
         self._on_dossier: Callable[[], None] = lambda: None
@@ -83,9 +85,9 @@ class IncidentJournal:
     def record(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         """Store ``event`` and queue its alert; the payload sinks get, or None for a
         repeat."""
-        payload = _retrying(lambda: record_alert(self.store, self.run, event, self.sinks,
+        payload = self._try(lambda: record_alert(self.store, self.run, event, self.sinks,
                                                  feed_at=_feed_time(event),
-                                                 now=self.wall_clock()), self.store)
+                                                 now=self.wall_clock()))
         if payload is None:
             self.repeats += 1
             return None
@@ -108,11 +110,27 @@ class IncidentJournal:
     # ------------------------------------------------------------------- clock
     def flush(self) -> None:
         """Write what is held in memory (fixes for dossiers)."""
-        if self.recorder is not None:
-            _retrying(self.recorder.flush, self.store)
+        if self.recorder is None:
+            return
+        if not self.store_failed:
+            self._try(self.recorder.flush)
+            return
+        try:  # the store already stayed away: one try, no second half-minute of retries
+            self.recorder.flush()
+        except sa.exc.OperationalError as exc:
+            log.warning("incident store: the last fixes for dossiers were not written (%s)",
+                        str(exc.orig).strip() or exc)
 
     def _due(self) -> float | None:
-        return _retrying(lambda: next_due(self.store, self.run.origin), self.store)
+        return self._try(lambda: next_due(self.store, self.run.origin))
+
+    def _try(self, work: Callable[[], T]) -> T:
+        """``work`` on the store, retried while it is away (:func:`_retrying`)."""
+        try:
+            return _retrying(work, self.store)
+        except StoreError:
+            self.store_failed = True
+            raise
 
     def now(self, feed_now: float) -> float:
         """The timer clock: the feed's time in a replay, the wall clock live."""
@@ -124,20 +142,20 @@ class IncidentJournal:
         if self.recorder is not None and feed_now > -float("inf"):
             recorder = self.recorder
             recorder.add(batch, feed_now, write=False)
-            _retrying(lambda: recorder.write_due(feed_now), self.store)
+            self._try(lambda: recorder.write_due(feed_now))
         now = self.now(feed_now)
         out: list[dict[str, Any]] = []
         if self._next_due is not None and now >= self._next_due:
-            out = _retrying(lambda: escalate_due(self.store, self.run.origin, now, self.sinks,
+            out = self._try(lambda: escalate_due(self.store, self.run.origin, now, self.sinks,
                                                  feed_clock=self.feed_clock,
-                                                 wall_now=self.wall_clock()), self.store)
+                                                 wall_now=self.wall_clock()))
             self._next_due = self._due()
             if out:
                 self.on_queued()
         if self.dossiers and now - self._dossier_checked >= DOSSIER_CHECK_S:
             self._dossier_checked = now
             ended = now - max(PAD_S, self.run.settings.merge_s)
-            _retrying(lambda: self.request_dossiers(ended), self.store)
+            self._try(lambda: self.request_dossiers(ended))
         return out
 
     def request_dossiers(self, ended_before: float | None = None) -> int:
