@@ -4,11 +4,11 @@ disk that fills up. After each: the same incidents and the same alerts (by idemp
 key) as an uninterrupted run into a fresh store, each alert delivered under one key,
 and one line for the operator about each fault.
 
-The feed: 30 radar-only tracks (non-cooperative: critical under the default policy,
+The feed: 12 radar-only tracks (non-cooperative: critical under the default policy,
 escalated after 60 s and 120 s unacknowledged) crossing a 10 km circle, one every 40 s
 of feed time (tests/incidents/helpers.py's ``crossing``: 200 fixes 4 s apart over 0.8
-degree of longitude, 10 km inside for about 6 of its 13 minutes), about 33 minutes of
-feed replayed at 200 x real time (about 10 s of wall time: the load is the rate of
+degree of longitude, inside the circle for about 6 of its 13 minutes), about 21 minutes of
+feed replayed at 200 x real time (about 6 s of wall time: the load is the rate of
 stores and alerts, a few per second, which is what PostgreSQL restarts under).
 
 The full disk is a 6 MB tmpfs mounted by the test (CI runs as root; the machine this
@@ -40,7 +40,7 @@ from skyfence.incidents.store import IncidentStore
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(240)]
 
-TRACKS = 30
+TRACKS = 12
 FINAL = ("entry", "exit", "escalation", "open")
 
 
