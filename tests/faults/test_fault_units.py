@@ -155,3 +155,31 @@ def test_fixes_whose_write_failed_are_written_by_the_next_flush(
             rec.flush()
         rec.flush()  # the store is back
         assert list(read_observations(store, "aaa111", 0, 10)["time"]) == [0.0, 1.0, 2.0]
+
+
+def test_the_journal_retries_its_reads_too(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL restarting under watch failed a read of the next timer (not only the
+    writes): every store call of the journal is retried while the database is away."""
+    import skyfence.incidents.journal as journal_module
+    from incidents.helpers import crossing, replay, store_watcher
+
+    real = journal_module.next_due
+    fail = {"left": 0}
+
+    def flaky_next_due(*args: Any) -> float | None:
+        if fail["left"]:
+            fail["left"] -= 1
+            raise sa.exc.OperationalError("SELECT", {}, Exception("the database system is "
+                                                                  "shutting down"))
+        return real(*args)
+
+    monkeypatch.setattr(journal_module, "next_due", flaky_next_due)
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        watcher, journal = store_watcher(store)
+        fail["left"] = 2  # the read after the entry is stored fails twice
+        events = [e for _, e in replay(watcher, crossing("R0001", 0.0))]
+    assert fail["left"] == 0
+    kinds = [e["event"] for e in events]
+    assert kinds.count("entry") == 1 and kinds.count("exit") == 1
+    assert kinds.count("escalation") == 2  # the timers were read again and fired
