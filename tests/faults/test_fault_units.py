@@ -117,7 +117,7 @@ def test_a_sink_down_then_back_is_one_line_each_way(
             caplog.at_level(logging.DEBUG, logger="skyfence.alerts.outbox"):
         dispatcher = OutboxDispatcher(store, [FunctionDelivery("flaky", flaky)],
                                       backoff=Backoff(first_s=0.01, max_s=0.02), poll_s=0.02)
-        watcher, journal = store_watcher(store, sinks=dispatcher.sinks)
+        watcher, _ = store_watcher(store, sinks=dispatcher.sinks)
         replay(watcher, crossing("R0001", 0.0))
         watcher.close()
         dispatcher.start()
@@ -176,7 +176,7 @@ def test_the_journal_retries_its_reads_too(tmp_path: Path,
 
     monkeypatch.setattr(journal_module, "next_due", flaky_next_due)
     with IncidentStore.open(tmp_path / "s.sqlite") as store:
-        watcher, journal = store_watcher(store)
+        watcher, _ = store_watcher(store)
         fail["left"] = 2  # the read after the entry is stored fails twice
         events = [e for _, e in replay(watcher, crossing("R0001", 0.0))]
     assert fail["left"] == 0

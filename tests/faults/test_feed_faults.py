@@ -26,12 +26,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from faults.live import Dump1090, Feeder, StallProxy, watch
-from sources.feed_helpers import recorded_frames
 
+from faults.live import Dump1090, Feeder, StallProxy, watch
 from skyfence.incidents.schema import ALERTS, ENTRIES, INCIDENTS
 from skyfence.incidents.store import IncidentStore
 from skyfence.sources.modes import make_decoder
+from sources.feed_helpers import recorded_frames
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(120)]
 

@@ -30,11 +30,11 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+
 from faults.live import watch
 from incidents.helpers import Receiver, crossing
 from incidents.pg import PgServer, free_port
 from incidents.test_crash import logical
-
 from skyfence.incidents.schema import ALERTS, ENTRIES, INCIDENTS, OUTBOX
 from skyfence.incidents.store import IncidentStore
 

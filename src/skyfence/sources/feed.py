@@ -27,6 +27,7 @@ is relative. Recorded files of these formats are read by
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -153,10 +154,8 @@ class FeedClient(Iterator[pd.DataFrame]):
         :class:`~skyfence.service.inputs.LiveInputs`), the generator cannot be closed
         from here; the stop event set first ends it at its next read instead."""
         self.stop_event.set()
-        try:
-            self._it.close()
-        except ValueError:  # "generator already executing" in the reading thread
-            pass
+        with contextlib.suppress(ValueError):  # "generator already executing" in the
+            self._it.close()                    # reading thread
 
     def _run(self) -> Generator[pd.DataFrame, None, None]:
         self._last_yield = time.monotonic()
