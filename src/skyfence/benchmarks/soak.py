@@ -16,13 +16,14 @@ Every ``sample_s`` (10 s) a sample is taken: resident memory (``VmRSS``), the pr
 time of the batches of the last period (p50, p99, max: how long a batch waited for the
 watcher is what an alert waits), the entry alert latency (batch arrival to its entry
 event), positions and alerts. Memory is called flat when the last sample is less than
-``max_growth`` (5 %) above the first sample after the warm-up. The warm-up is the
-dossier buffer plus a minute: a watcher with a store keeps the last 10 minutes of the
-feed in memory (:class:`~skyfence.incidents.recorder.ObservationRecorder`: the fixes a
-dossier needs from before an entry), about 150 bytes per position, so at 50,000
-positions/s memory rises for 10 minutes (to several GB) and only then can be flat. A run
-shorter than the warm-up plus 30 s says ``memory_flat: null``; ``dossier_pad_s`` scales
-the buffer down (the test suite's short soak does). The load is a rate, not a batch
+``max_growth`` (5 %) above the first sample after the warm-up. The warm-up lasts until
+the feed's clock has passed the dossier buffer plus a minute: a watcher with a store
+keeps the last 10 minutes of the feed in memory
+(:class:`~skyfence.incidents.recorder.ObservationRecorder`: the fixes a dossier needs
+from before an entry), about 150 bytes per position, so at 50,000 positions/s memory
+rises for 10 minutes of feed (to several GB) and only then can be flat. A run shorter
+than the warm-up plus 30 s says ``memory_flat: null``; ``dossier_pad_s`` scales the
+buffer down (the test suite's short soak does). The load is a rate, not a batch
 count: a machine too slow for it falls behind, which the record says (``behind_s``: how
 far the feed's clock ran ahead of what was processed at the end).
 
@@ -34,7 +35,6 @@ Where the service and its SSE clients exist, they are one more subscriber each.
 from __future__ import annotations
 
 import json
-import math
 import tempfile
 import threading
 import time
@@ -66,6 +66,8 @@ class SoakSample(TypedDict):
     """One sample of a soak, every ``sample_s``."""
 
     t_s: float
+    #: the feed's clock: seconds of feed processed (behind ``t_s`` when falling behind)
+    feed_s: float
     rss_mb: float
     positions: int
     alerts: int
@@ -253,7 +255,8 @@ def _drive(fleet: Fleet, watcher: Any, duration_s: float, slice_s: float, sample
             next_sample += sample_s
             lat = watcher.stats.entry_latency_s
             s: SoakSample = {
-                "t_s": round(time.monotonic() - start, 1), "rss_mb": round(rss_kb() / 1024, 1),
+                "t_s": round(time.monotonic() - start, 1), "feed_s": round(k * slice_s, 1),
+                "rss_mb": round(rss_kb() / 1024, 1),
                 "positions": positions, "alerts": delivered["n"],
                 "batch_ms_p50": round(float(np.percentile(batch_ms, 50)), 1),
                 "batch_ms_p99": round(float(np.percentile(batch_ms, 99)), 1),
@@ -289,9 +292,11 @@ def run(json: bool = False, *, minutes: float = 2.0, rate_per_s: float = RATE_PE
                subscribers=subscribers, dossier_pad_s=dossier_pad_s, on_sample=show)
     samples = out["samples"]
     rss = [s["rss_mb"] for s in samples]
-    # the dossier buffer fills, then start-up settles; judged on at least 30 s after it
+    # the dossier buffer fills (feed time: a machine that falls behind fills it later),
+    # then start-up settles; judged on at least 30 s after it
     pad_s = PAD_S if dossier_pad_s is None else dossier_pad_s
-    warmup = math.ceil((pad_s + settle_s) / sample_s)
+    warmup = next((i for i, x in enumerate(samples) if x["feed_s"] >= pad_s + settle_s),
+                  len(samples))
     flat: bool | None = None
     growth: float | None = None
     if (len(rss) - 1 - warmup) * sample_s >= 30.0:
