@@ -1,13 +1,16 @@
-"""``skyfence bench soak``, short: a minute at 50,000 positions/s through watch with a
-store, memory flat after the warm-up, every alert delivered once.
+"""``skyfence bench soak``, short: a minute through watch with a store, memory flat after
+the warm-up, every alert delivered once.
 
-What is scaled down (the full run is ``skyfence bench soak --minutes 30``): 45 s instead
-of 30 minutes, samples every 5 s instead of 10, and the recorder's dossier buffer from
-10 minutes of feed to 5 s (so that its fill, which at this rate is gigabytes over 10
-minutes, is over within the warm-up: 5 s of buffer + 5 s of settling, in feed time;
-memory is then judged on what follows, at least 30 s). The load is not scaled: 25,000 aircraft reporting every
-0.5 s. How much of it this machine kept up with is a benchmark figure, not a test: the
-record has it (``ours_per_s``, ``behind_s``).
+What is scaled down (the full run is ``skyfence bench soak --minutes 30`` at 50,000
+positions/s): a minute instead of 30, samples every 5 s instead of 10, the recorder's
+dossier buffer from 10 minutes of feed to 5 s (its fill, gigabytes over 10 minutes at
+the full rate, is then over within the warm-up: 5 s of buffer + 20 s of settling, in
+feed time; memory is judged on what follows, at least 30 s), and the load
+from 50,000 positions/s to 25,000 (12,500 aircraft reporting every 0.5 s): on this
+project's shared 2-core machine, next to the rest of the suite, the full rate falls
+behind in a short run and the warm-up, counted in feed time, leaves too little to
+judge. How much of the load a machine keeps up with is a benchmark figure, not a test:
+the record has it (``ours_per_s``, ``behind_s``).
 """
 
 from __future__ import annotations
@@ -38,17 +41,17 @@ def test_fleet_reports_every_half_second_each() -> None:
     assert fleet.rate_per_s == 2000
 
 
-def test_45_s_at_50k_positions_per_second(tmp_path: Path) -> None:
+def test_a_minute_at_25k_positions_per_second(tmp_path: Path) -> None:
     got: list[dict[str, Any]] = []
     store = str(tmp_path / "soak.sqlite")
-    rec = run(json=True, minutes=0.75, sample_s=5.0, dossier_pad_s=5.0, settle_s=5.0,
-              store=store, subscribers=[got.append])
+    rec = run(json=True, minutes=1.0, rate_per_s=25_000, sample_s=5.0, dossier_pad_s=5.0,
+              settle_s=20.0, store=store, subscribers=[got.append])
     samples = rec["samples"]
-    assert 8 <= len(samples) <= 9  # one every 5 s
+    assert 11 <= len(samples) <= 12  # one every 5 s
     assert all(s["rss_mb"] > 50 and s["batch_ms_p99"] > 0 for s in samples)
-    # memory flat after the warm-up (the first sample at 10 s of feed or later)
+    # memory flat after the warm-up (the first sample at 25 s of feed or later)
     warm = rec["warmup_samples"]
-    assert samples[warm]["feed_s"] >= 10.0 and (warm == 0 or samples[warm - 1]["feed_s"] < 10)
+    assert samples[warm]["feed_s"] >= 25.0 and (warm == 0 or samples[warm - 1]["feed_s"] < 25)
     assert rec["memory_flat"] is True, (rec["memory_growth"], [s["rss_mb"] for s in samples])
     assert rec["memory_growth"] < 0.05
     # every alert stored reached the in-process subscriber once, and every outbox row
