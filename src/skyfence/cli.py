@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--stats-every", type=float, default=60.0, metavar="S",
                    help="print a feed summary line every S seconds (default 60), "
                         "also while the feed is not connected")
+    w.add_argument("--feed-idle", type=float, default=60.0, metavar="S",
+                   help="reconnect a live feed that sends nothing for S seconds (a stalled "
+                        "link; default 60; 0: never)")
     w.add_argument("--input-format", default="auto", metavar="FMT",
                    help="format of --replay: auto, csv, parquet, sbs, beast, raw")
     w.add_argument("--columns", metavar="MAP", help="column mapping of a tabular --replay file")
@@ -145,8 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     zs.set_defaults(func=_cmd_zones_show)
 
     b = sub.add_parser("bench", help="measure our speed against a baseline in the same run")
-    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory"))
+    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory",
+                                    "soak"))
     b.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    b.add_argument("--minutes", type=float, default=2.0, metavar="N",
+                   help="soak: how long to run (default 2)")
+    b.add_argument("--rate", type=float, default=50_000.0, metavar="PER_S",
+                   help="soak: positions per second (default 50,000)")
     b.set_defaults(func=_cmd_bench)
 
     pc = sub.add_parser("policy", help="check a policy file")
@@ -415,7 +423,8 @@ def _cmd_watch(args: argparse.Namespace) -> int:
         if replays:
             batches, feed = _replay_source(args, ref, sites, stop), None
         else:
-            feed = _live_source(live, udp, ref, sites, args.date, stop, stats_every)
+            feed = _live_source(live, udp, ref, sites, args.date, stop, stats_every,
+                                _seconds(args.feed_idle, "--feed-idle") or None)
             batches = iter(feed)
         try:
             if session is not None:  # the outbox senders (and dossier worker) from here on
@@ -458,7 +467,7 @@ def _replay_source(args: argparse.Namespace, ref: tuple[float, float] | None,
 
 def _live_source(live: Sequence[tuple[str, str, int]], udp: Sequence[tuple[str, int]],
                  ref: tuple[float, float] | None, sites: Sequence[Any], date: str | None,
-                 stop: Any, stats_every: float) -> Any:
+                 stop: Any, stats_every: float, idle_s: float | None = None) -> Any:
     """Every live feed in its own thread, merged (:class:`LiveInputs`)."""
     from skyfence.service.inputs import LiveInputs
     from skyfence.service.watch import FEED_BATCH_MESSAGES
@@ -466,7 +475,8 @@ def _live_source(live: Sequence[tuple[str, str, int]], udp: Sequence[tuple[str, 
 
     heartbeat = min(1.0, stats_every / 4)
     feeds = [FeedClient(kind, host, port, ref=ref, stop=stop,  # type: ignore[arg-type]
-                        heartbeat_s=heartbeat, batch_messages=FEED_BATCH_MESSAGES)
+                        heartbeat_s=heartbeat, batch_messages=FEED_BATCH_MESSAGES,
+                        idle_s=idle_s)
              for kind, host, port in live]
     return LiveInputs(feeds, udp, sites=sites, date=date, stop=stop, heartbeat_s=heartbeat)
 
@@ -630,8 +640,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             raise UsageError(f"bench {args.name} needs {package}, which is not installed: "
                              f"pip install 'skyfence[{extra}]'")
     module = importlib.import_module(f"skyfence.benchmarks.{args.name}")
+    kwargs: dict[str, Any] = {}
+    if args.name == "soak":  # a sample line on stderr every 10 s while it runs
+        kwargs = {"minutes": _seconds(args.minutes, "--minutes", positive=True),
+                  "rate_per_s": _seconds(args.rate, "--rate", positive=True),
+                  "progress": lambda line: print(f"skyfence: soak {line}", file=sys.stderr,
+                                                 flush=True)}
     try:
-        rec = module.run(json=args.json)
+        rec = module.run(json=args.json, **kwargs)
     except ImportError as exc:  # a baseline lives in an optional extra
         missing = (getattr(exc, "name", None) or "").split(".")[0]
         extra = _EXTRA_OF.get(missing, "bench")
