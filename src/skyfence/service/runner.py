@@ -145,9 +145,9 @@ def open_watch(args: argparse.Namespace, output_sink: Sink, *, stats_every: floa
     session = _store_session(args, zones, policy, gap, output_sink)
     try:
         # with a store, webhooks go out from its outbox (the session's senders)
-        hooks = [] if session else [WebhookSink(u, secret=_secret(args.webhook_secret_file))
-                                    for u in args.webhook]
-        sinks = [] if session else [output_sink, *hooks]
+        hooks: list[Any] = [] if session else [
+            WebhookSink(u, secret=_secret(args.webhook_secret_file)) for u in args.webhook]
+        sinks: list[Sink] = [] if session else [output_sink, *hooks]
         watcher = Watcher(zones, policy=policy, gap_s=gap, all_entries=args.all_entries,
                           sinks=[*sinks, *extra_sinks],
                           approach_horizon_s=args.horizon or None,
