@@ -1,4 +1,5 @@
-"""The ``skyfence`` command: scan, watch, zones, demo, eval, bench, keys, dossier, log.
+"""The ``skyfence`` command: scan, watch, serve, zones, demo, eval, bench, keys, dossier,
+log, incidents, users, tokens.
 
 Exit codes: 0 success, 1 data error, 2 usage error. Errors are one line on stderr,
 never a traceback (set ``SKYFENCE_DEBUG=1`` to see one).
@@ -140,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     zs.set_defaults(func=_cmd_zones_show)
 
     b = sub.add_parser("bench", help="measure our speed against a baseline in the same run")
-    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory"))
+    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory",
+                                    "serve"))
     b.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     b.set_defaults(func=_cmd_bench)
 
@@ -165,9 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from skyfence.evidence.commands import add_evidence_commands
     from skyfence.incidents.commands import add_incident_commands
+    from skyfence.service.commands import add_service_commands
 
     add_evidence_commands(sub, lambda parser: _add_zone_options(parser, output=False))
     add_incident_commands(sub)
+    add_service_commands(sub)
     return p
 
 
