@@ -124,6 +124,9 @@ class ServeState:
 
 def create_app(state: ServeState) -> FastAPI:
     """The FastAPI application over ``state``."""
+    import mimetypes
+
+    mimetypes.add_type("text/javascript", ".mjs")  # module scripts need a JavaScript type
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
