@@ -20,7 +20,7 @@
     sensors:                   # receivers drawn with range rings (radar sites are too)
       - {name: RX-Tallinn, lat: 59.41, lon: 24.83, range_km: 350}
     horizon_s: 300             # approach warnings (0: off)
-    dossiers: {dir: dossiers, key_dir: keys}
+    dossiers: {dir: dossiers, key_dir: keys}   # built (with a key) and downloaded here
     auth:
       session_ttl_s: 1800      # browser sessions (JWT) expire after this, renewed in use
       cookie_secure: true      # false only behind nothing but plain-HTTP loopback
@@ -171,7 +171,9 @@ class ServeConfig(_Model):
             many("--" + opt.replace("_", "-"), getattr(s, opt))
         for opt, val in (("--date", s.date), ("--ref", s.ref), ("--columns", s.columns),
                          ("--policy", self.policy), ("--aircraft-db", self.aircraft_db),
-                         ("--dossier-dir", self.dossiers.dir),
+                         # without a key the folder is only where downloads come from
+                         ("--dossier-dir", self.dossiers.dir if self.dossiers.key_dir
+                          else None),
                          ("--key-dir", self.dossiers.key_dir)):
             if val is not None:
                 argv.extend([opt, val])

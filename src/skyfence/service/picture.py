@@ -169,7 +169,7 @@ class Picture:
         if not isinstance(track, str) or kind not in ("entry", "update", "exit", "open"):
             return
         with self._lock:
-            if kind in ("entry", "update"):
+            if kind in ("entry", "update", "open"):  # open: still inside when data ended
                 self._marks[track] = {
                     "severity": event.get("severity"),
                     "category": (event.get("classification") or {}).get("category"),
