@@ -38,9 +38,11 @@ from typing import Annotated, Any, Literal
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from skyfence import __version__
 from skyfence.errors import SkyfenceError, UsageError
@@ -93,6 +95,9 @@ class ServeState:
     static_dir: Path = STATIC
     thread: threading.Thread | None = None
     pipeline_error: str | None = None
+    servers: int = 0
+    ticker: Any = None
+    stopped: bool = False
     _boundaries: dict[str, Any] | None = None
 
     # ------------------------------------------------------------ pipeline
@@ -114,8 +119,9 @@ class ServeState:
 
     def stop_pipeline(self) -> None:
         """Stop the watch, wait for it, drain its outbox."""
-        if self.service is None:
+        if self.service is None or self.stopped:
             return
+        self.stopped = True
         self.service.stop()
         if self.thread is not None:
             self.thread.join(60)
@@ -130,18 +136,25 @@ def create_app(state: ServeState) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        state.hub.bind(asyncio.get_running_loop())
-        ticker = asyncio.create_task(_push_tracks(state))
-        if state.service is not None:
-            state.thread = threading.Thread(target=state.run_pipeline, daemon=True,
-                                            name="skyfence-pipeline")
-            state.thread.start()
+        # the first server of the app starts the pipeline and the ticker, the last one
+        # to stop stops them (a test client inside a running server must not replay twice)
+        state.servers += 1
+        if state.servers == 1:
+            state.hub.bind(asyncio.get_running_loop())
+            state.ticker = asyncio.create_task(_push_tracks(state))
+            if state.service is not None and state.thread is None:
+                state.thread = threading.Thread(target=state.run_pipeline, daemon=True,
+                                                name="skyfence-pipeline")
+                state.thread.start()
         try:
             yield
         finally:
-            ticker.cancel()
-            state.hub.close()
-            await asyncio.to_thread(state.stop_pipeline)
+            state.servers -= 1
+            if state.servers == 0:
+                if state.ticker is not None:
+                    state.ticker.cancel()
+                state.hub.close()
+                await asyncio.to_thread(state.stop_pipeline)
 
     app = FastAPI(title="skyfence", version=__version__, lifespan=lifespan,
                   description="Airspace incursions: live picture, incidents, dossiers.",
@@ -151,6 +164,15 @@ def create_app(state: ServeState) -> FastAPI:
     @app.exception_handler(UsageError)
     async def usage_error(request: Request, exc: UsageError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            # a body that is not JSON at all: a validation error like any other (422, as
+            # the schema says), not an undocumented 400
+            return JSONResponse({"detail": [{"loc": ["body"], "msg": "not valid JSON",
+                                             "type": "json_invalid"}]}, status_code=422)
+        return await http_exception_handler(request, exc)
 
     _public_routes(app, state)
     _incident_routes(app, state)
@@ -591,14 +613,15 @@ def _boundaries_geojson(bbox: list[float], margin_deg: float = 5.0) -> dict[str,
 def _sensors(state: ServeState) -> list[dict[str, Any]]:
     from skyfence.radar import RadarSite
 
-    out = [{"name": s.name, "kind": "receiver", "lat": s.lat, "lon": s.lon,
-            "range_km": s.range_km} for s in state.config.sensors]
+    out: list[dict[str, Any]] = [{"name": s.name, "kind": "receiver", "lat": s.lat,
+                                  "lon": s.lon, "range_km": s.range_km}
+                                 for s in state.config.sensors]
     for spec in state.config.sources.radar:
         try:
             site = RadarSite.parse(spec)
         except SkyfenceError:
             continue
-        if any(abs(o["lat"] - site.lat) < 0.01 and abs(o["lon"] - site.lon) < 0.01
+        if any(abs(float(o["lat"]) - site.lat) < 0.01 and abs(float(o["lon"]) - site.lon) < 0.01
                for o in out):
             continue  # already drawn as a configured sensor (with its own range)
         out.append({"name": f"radar {site.sac}:{site.sic}", "kind": "radar",
