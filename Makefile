@@ -4,13 +4,21 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest clean web serve-demo
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed web
 	$(VENV)/bin/skyfence demo
 	$(VENV)/bin/skyfence demo vaindloo-2025-09-19
 
-test: $(VENV)/.installed-test lint typecheck pytest
+# the operators' screen on the built-in scenario: open the address it prints
+serve-demo: $(VENV)/.installed web
+	$(VENV)/bin/skyfence serve --demo
+
+# the web page's front-end packages, vendored from npm (idempotent; no network at run time)
+web:
+	bash scripts/vendor-web.sh
+
+test: $(VENV)/.installed-test web lint typecheck pytest
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests scripts benchmarks
@@ -18,7 +26,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.installed-test
+pytest: $(VENV)/.installed-test web
 	$(PY) -m pytest -q
 
 $(VENV)/bin/python:
@@ -35,4 +43,4 @@ $(VENV)/.installed-test: pyproject.toml scripts/install-system-deps.sh | $(VENV)
 	touch $(VENV)/.installed $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info web/node_modules src/skyfence/service/static/vendor

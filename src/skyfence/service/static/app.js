@@ -184,7 +184,8 @@ async function initMap() {
     const b = bboxOf(f.geometry), p = f.properties;
     const el = document.createElement('div');
     el.className = 'zone-label';
-    el.textContent = `${p.title} · ${limitText(p.floor_m, 'SFC')}–${limitText(p.ceiling_m, 'UNL')}`;
+    const name = p.title && p.title !== p.name && p.kind === 'national' ? `${p.name} (${p.title})` : p.name;
+    el.textContent = `${name} · ${limitText(p.floor_m, 'SFC')}–${limitText(p.ceiling_m, 'UNL')}`;
     new ml.Marker({element: el, anchor: 'bottom'}).setLngLat([(b[0] + b[2]) / 2, b[3]]).addTo(map);
   }
   map.addSource('rings', {type: 'geojson', data: fc(sensors.flatMap((s) =>

@@ -75,7 +75,7 @@ export function incidentDetail(el, d, tr, o) {
     <h3>Dossier</h3><div>${dossier}</div>
     <h3>Notes and audit</h3>
     ${o.canOperate ? '<textarea rows="2" placeholder="add a note"></textarea><div class="actions"><button data-note>add note</button></div>' : ''}
-    <div class="audit">${audit}</div>`;
+    <div class="audit" data-testid="audit">${audit}</div>`;
   el.querySelector('[data-close]').onclick = o.close;
   el.querySelectorAll('[data-act]').forEach((b) => { b.onclick = () => o.act(r.id, b.dataset.act); });
   el.querySelectorAll('[data-step]').forEach((b) => { b.onclick = () => o.act(r.id, `steps/${b.dataset.step}`); });
