@@ -386,11 +386,17 @@ async function openIncident(id, fit = true) {
       [180, 90, -180, -90]);
     S.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: 60, maxZoom: 11, duration: 0});
   }
+  // an update of the incident on screen keeps what the operator was doing there
+  const same = $('#detail').dataset.id === id && !$('#detail').hidden;
+  const slider = same && $('#detail [data-testid=replay]');
+  const keep = {replay: slider ? Number(slider.value) : null,
+    note: same && $('#detail textarea') ? $('#detail textarea').value : ''};
+  $('#detail').dataset.id = id;
   $('#detail').hidden = false;
   $('#tab-incidents').hidden = true;
   $('#tab-tracks').hidden = true;
   incidentDetail($('#detail'), d, tr, {
-    canOperate: canOperate(), act, esc, profileSvg,
+    canOperate: canOperate(), act, esc, profileSvg, keep,
     close: closeIncident,
     replay: (p) => S.map.getSource('replay').setData(fc(p ? [{type: 'Feature', properties: {},
       geometry: {type: 'Point', coordinates: [p.lon, p.lat]}}] : [])),

@@ -94,4 +94,10 @@ export function incidentDetail(el, d, tr, o) {
     el.querySelector('svg.profile').outerHTML = o.profileSvg(pts, entered, exited, i);
     o.replay(p);
   };
+  if (o.keep && o.keep.replay) {  // re-drawn after an update: where the operator was
+    slider.value = String(o.keep.replay);
+    slider.oninput();
+  }
+  const box = el.querySelector('textarea');
+  if (box && o.keep && o.keep.note) box.value = o.keep.note;
 }
