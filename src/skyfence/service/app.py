@@ -39,8 +39,7 @@ import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import FileResponse, JSONResponse
-from fastapi.sse import EventSourceResponse, ServerSentEvent
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -61,6 +60,11 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).with_name("static")
 SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 INCIDENT_ID = r"^[0-9a-f]{6,32}$"
+KEEPALIVE_S = 15.0
+#: the columns of a ``tracks`` message's rows (the snapshot sends whole objects)
+TRACK_COLUMNS = ("id", "time", "lat", "lon", "altitude_m", "speed_ms", "heading_deg",
+                 "callsign", "squawk", "cooperative", "severity", "category", "zone",
+                 "incident")
 
 Viewer = Annotated[Identity, Depends(requires("viewer"))]
 Operator = Annotated[Identity, Depends(requires("operator"))]
@@ -73,6 +77,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     **ERRORS, 404: {"model": schemas.Error, "description": "no such thing"}}
+#: the stream's refusals are JSON, like every other route's (not its own media type)
+STREAM_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"description": doc["description"], "content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/Error"}}}} for code, doc in ERRORS.items()}
 CONFLICT: dict[int | str, dict[str, Any]] = {
     **NOT_FOUND, 409: {"model": schemas.Error, "description": "not in a state that allows it"}}
 
@@ -287,23 +295,50 @@ def _public_routes(app: FastAPI, state: ServeState) -> None:
         return schemas.Tracks(time=now if now > float("-inf") else None,
                               tracks=state.picture.snapshot())
 
-    @app.get("/api/stream", response_class=EventSourceResponse, tags=["map"],
-             responses=ERRORS)
-    async def stream(who: Viewer) -> AsyncIterator[ServerSentEvent]:
-        """Server-Sent Events: ``snapshot`` (every track, first), ``tracks`` (changed and
-        gone tracks, ``push_hz`` a second), ``incident`` (each incident event once
-        stored, and each change an operator makes)."""
+    @app.get("/api/stream", response_class=EventStream, tags=["map"],
+             responses=STREAM_ERRORS)
+    async def stream(who: Viewer) -> EventStream:
+        """Server-Sent Events: ``snapshot`` (every track with its trail, first),
+        ``tracks`` (changed tracks as rows of ``cols``, and gone ones, ``push_hz`` a
+        second), ``incident`` (each incident event once stored, and each change an
+        operator makes)."""
         client = state.hub.connect(who.operator)
-        try:
-            first = state.hub.message("snapshot", {"tracks": state.picture.snapshot()})
-            yield ServerSentEvent(raw_data=first.data, event="snapshot", retry=2000)
-            while True:
-                msg = await client.get()
-                if msg is None:
-                    return
-                yield ServerSentEvent(raw_data=msg.data, event=msg.kind, id=str(msg.seq))
-        finally:
-            state.hub.disconnect(client)
+        first = state.hub.message("snapshot", {"tracks": state.picture.snapshot()})
+        return EventStream(_frames(state, client, first),
+                                   headers={"Cache-Control": "no-cache",
+                                            "X-Accel-Buffering": "no"})
+
+
+class EventStream(StreamingResponse):
+    """A ``text/event-stream`` response written from ready-made frames. Not FastAPI's
+    ``EventSourceResponse``, which encodes every event it is given for each client:
+    here a message is encoded once (:attr:`Message.frame`) and its bytes go to every
+    client, everything that waits for a client in one write."""
+
+    media_type = "text/event-stream"
+
+
+async def _frames(state: ServeState, client: Any, first: Any) -> AsyncIterator[bytes]:
+    """A client's event stream: the snapshot, then what the hub sends it, everything
+    that waits written at once; a comment line after 15 quiet seconds keeps proxies
+    from closing the connection."""
+    try:
+        yield b"retry: 2000\n" + first.frame
+        while True:
+            try:
+                async with asyncio.timeout(KEEPALIVE_S):
+                    msg = await client.get()
+            except TimeoutError:
+                yield b": keep-alive\n\n"
+                continue
+            batch = [msg, *client.waiting()]
+            frames = [m.frame for m in batch if m is not None]
+            if frames:
+                yield b"".join(frames)
+            if None in batch:  # dropped (too slow) or shutting down
+                return
+    finally:
+        state.hub.disconnect(client)
 
 
 # -------------------------------------------------------------------- incidents
@@ -562,9 +597,22 @@ async def _push_tracks(state: ServeState) -> None:
             changed, gone = state.picture.tick()
             if (changed or gone) and state.hub.clients:
                 state.hub.publish(state.hub.message("tracks", {
-                    "time": state.picture.now, "tracks": changed, "gone": gone}))
+                    "time": state.picture.now, "cols": TRACK_COLUMNS,
+                    "rows": [_row(t) for t in changed], "gone": gone}))
         except Exception:  # never let the ticker die silently
             log.exception("track push failed")
+
+
+def _row(t: Any) -> list[Any]:
+    """A track as a compact row of :data:`TRACK_COLUMNS` (positions to 1e-5 degree,
+    about a metre; the bytes of a push to hundreds of clients are what it costs)."""
+    def r(v: float | None, nd: int) -> float | None:
+        return None if v is None else round(v, nd)
+
+    return [t["id"], round(t["time"], 1), round(t["lat"], 5), round(t["lon"], 5),
+            r(t["altitude_m"], 0), r(t["speed_ms"], 1), r(t["heading_deg"], 0),
+            t["callsign"], t["squawk"], 1 if t["cooperative"] else 0, t["severity"],
+            t["category"], t["zone"], t["incident"]]
 
 
 def _zones_geojson(zones: list[Any]) -> dict[str, Any]:

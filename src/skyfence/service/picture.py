@@ -186,11 +186,11 @@ class Picture:
 
     # ------------------------------------------------------------- server side
     def tick(self) -> tuple[list[TrackView], list[str]]:
-        """``(tracks changed since the last tick, ids of tracks that left)``."""
+        """``(tracks changed since the last tick, ids of tracks that left)``; the tracks
+        without their trails (a client extends the trail it got in the snapshot)."""
         with self._lock:
             gone = self._prune()
-            changed = [self._with_trail(self._tracks[k]) for k in sorted(self._changed)
-                       if k in self._tracks]
+            changed = [self._tracks[k] for k in sorted(self._changed) if k in self._tracks]
             self._changed.clear()
         return changed, gone
 

@@ -160,6 +160,11 @@ def serve_main(config: str | None, demo: bool, host: str | None, port: int | Non
             raise UsageError(f"--port {port}: must be 1..65535")
         upd["port"] = port
     cfg = cfg.model_copy(update=upd)
+    # the web server's loop and the pipeline's thread share the GIL: each socket write
+    # of the loop gives the GIL up, and getting it back while the pipeline computes
+    # waits up to the switch interval (5 ms by default; a convoy over hundreds of
+    # clients). A shorter interval keeps the pushes prompt (skyfence bench serve).
+    sys.setswitchinterval(float(os.environ.get("SKYFENCE_SWITCH_INTERVAL", "0.0005")))
     state = build_state(cfg)
     _check_web_assets(state.static_dir)
     address = _address(cfg.host, cfg.port)
@@ -189,9 +194,9 @@ def _address(host: str, port: int) -> str:
 def _check_web_assets(static: Path) -> None:
     """Warn (not fail: the API works without them) when the vendored front-end packages
     are missing."""
-    if not (static / "vendor" / "maplibre-gl.js").is_file():
+    if not (static / "vendor" / "maplibre-gl.mjs").is_file():
         print("skyfence: warning: the web page's map library is missing "
-              f"({static / 'vendor'}); run scripts/vendor-web.sh (make install does)",
+              f"({static / 'vendor'}); run 'make web' (scripts/vendor-web.sh)",
               file=sys.stderr)
 
 

@@ -285,7 +285,20 @@ function openStream() {
   });
   es.addEventListener('tracks', (e) => {
     const d = JSON.parse(e.data);
-    for (const t of d.tracks) S.tracks.set(t.id, t);
+    const keep = S.config.trail_s;
+    const tracks = d.rows.map((row) => Object.fromEntries(d.cols.map((c, i) => [c, row[i]])));
+    for (const t of tracks) {  // updates come without trails: extend the one we have
+      t.cooperative = !!t.cooperative;
+      const old = S.tracks.get(t.id);
+      const trail = old ? old.trail : [];
+      if (old && (!trail.length || t.time - (old.trailT ?? 0) >= 4)) {
+        trail.push([old.lon, old.lat]);
+        t.trailT = old.time;
+      } else if (old) t.trailT = old.trailT;
+      const drop = Math.max(0, trail.length - Math.ceil(keep / 4));
+      t.trail = drop ? trail.slice(drop) : trail;
+      S.tracks.set(t.id, t);
+    }
     for (const id of d.gone) S.tracks.delete(id);
     S.dataTime = d.time;
     tracksChanged();
