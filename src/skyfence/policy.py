@@ -115,6 +115,7 @@ import yaml
 
 from skyfence.errors import ConfigError
 from skyfence.model import Classification, Entry
+from skyfence.records import ProtocolStepRecord
 from skyfence.vocab import (
     BEHAVIOURS,
     CATEGORIES,
@@ -122,6 +123,7 @@ from skyfence.vocab import (
     SEVERITY_ORDER,
     SQUAWK_MEANING,
     ZONE_KINDS,
+    Severity,
 )
 
 _TOP_KEYS = ("version", "name", "description", "variables", "rules", "otherwise", "incidents")
@@ -161,7 +163,7 @@ class ProtocolStep:
     step: str
     after_s: float | None = None
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> ProtocolStepRecord:
         """``{"step": ..., "after_s": ...}`` as in the incident record."""
         return {"step": self.step, "after_s": self.after_s}
 
@@ -184,7 +186,7 @@ class Verdict:
     """The policy's judgement of one entry."""
 
     violation: bool
-    severity: str
+    severity: Severity
     reasons: tuple[str, ...]
     protocol: tuple[ProtocolStep, ...] = ()
     #: names of the rules that applied, in order (empty when ``otherwise`` applied)
@@ -253,7 +255,7 @@ class Rule:
     name: str
     when: Condition
     violation: bool = False
-    severity: str = "info"
+    severity: Severity = "info"
     reason: str = "rule {rule} applies"
     protocol: tuple[ProtocolStep, ...] = ()
     stop: bool = False
@@ -624,8 +626,8 @@ class _Compiler:
                                  label + ": protocol")
         if when is None:
             return None
-        return Rule(name, when, violation is True, str(severity) if severity in SEVERITY_ORDER
-                    else "info", reason, protocol)
+        known: Severity = next((s for s in SEVERITIES if s == severity), "info")
+        return Rule(name, when, violation is True, known, reason, protocol)
 
     def template(self, t: str, path: tuple[Any, ...], label: str) -> None:
         try:

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from skyfence.airspace.antimeridian import contains_on_globe, lon_delta, normalize_polygonal
 from skyfence.airspace.geodesy import destination, geodesic_distance_m
 from skyfence.errors import ZoneError
+from skyfence.vocab import ZoneKind
 
 #: vertices a circle zone starts with; chord error is r * (1 - cos(pi / n)), 0.05 m for 5 km
 CIRCLE_VERTICES = 720
@@ -40,7 +41,7 @@ class Zone:
     """
 
     name: str
-    kind: str
+    kind: ZoneKind
     geometry: BaseGeometry
     floor_m: float | None = None
     ceiling_m: float | None = None

@@ -38,7 +38,7 @@ from skyfence.errors import InputError
 from skyfence.identify.icao_blocks import parse_icao24, state_of
 from skyfence.messages import one_line, show_value
 from skyfence.model import Classification
-from skyfence.vocab import SCORED_CATEGORIES
+from skyfence.vocab import SCORED_CATEGORIES, as_category
 
 #: per-track kinematic features (SI units) that :func:`categorize` reads
 FEATURES = ("speed_ms", "min_speed_ms", "max_altitude_m", "climb_ms", "turn_rate_dps")
@@ -368,7 +368,7 @@ def classify(
 
     names, conf = categorize([f(max_speed_ms)], [f(max_altitude_m)], [f(climb_ms)],
                              [f(turn_rate_dps)], [f(min_speed_ms)], [1.0 if coop else 0.0])
-    category = str(names[0])
+    category = as_category(names[0])
     return Classification(
         cooperative=coop,
         category=category,

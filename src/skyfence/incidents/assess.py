@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -14,6 +13,8 @@ from skyfence.identify.icao_blocks import parse_icao24, registration_state
 from skyfence.incidents.record import to_record
 from skyfence.model import Classification, Entry
 from skyfence.policy import Policy
+from skyfence.records import EntryRecord
+from skyfence.vocab import as_category
 
 
 @dataclass
@@ -31,13 +32,13 @@ class Assessor:
     #: what fusion knew of an entry's track when it entered
     identity_of: Callable[[Entry], Identity | None] | None = None
 
-    def record(self, entry: Entry, behaviours: Collection[str] = ()) -> dict[str, Any]:
+    def record(self, entry: Entry, behaviours: Collection[str] = ()) -> EntryRecord:
         """The contract record for ``entry`` (``behaviours``: early-warning flags)."""
         return self.records([entry], behaviours)[0]
 
     def records(
         self, entries: Sequence[Entry], behaviours: Collection[str] = ()
-    ) -> list[dict[str, Any]]:
+    ) -> list[EntryRecord]:
         """Records of many entries, classified in one vectorized pass."""
         if not entries:
             return []
@@ -61,7 +62,7 @@ class Assessor:
             ident = known[i]
             icao = str(address[i]).strip().lower() if (coop[i] or ident is not None) else None
             cls_ = Classification(
-                cooperative=bool(coop[i]), category=str(names[i]),
+                cooperative=bool(coop[i]), category=as_category(names[i]),
                 registration_state=states[i] if icao is not None else None,
                 military=db.get(icao) if (db is not None and icao is not None) else None,
                 confidence=float(conf[i]) if names[i] != "unknown" else None,

@@ -43,6 +43,7 @@ from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
 from skyfence.policy import Policy
 from skyfence.radar import RadarSite
+from skyfence.records import EntryRecord
 from skyfence.scanning.budget import (
     DEFAULT_MEMORY_MB,
     MAX_BUCKETS,
@@ -104,7 +105,7 @@ class ScanOptions:
 class ScanResult:
     """Records of a scan plus what it read and what it skipped."""
 
-    records: Sequence[dict[str, Any]]
+    records: Sequence[EntryRecord]
     entries: list[Entry]
     positions: int = 0
     rejects: RejectLog = field(default_factory=RejectLog)
@@ -135,7 +136,7 @@ def detect_entries(
 
 def finish(
     entries: list[Entry], policy: Policy, military_db: Mapping[str, bool] | None = None
-) -> tuple[list[Entry], list[dict[str, Any]]]:
+) -> tuple[list[Entry], list[EntryRecord]]:
     """Sort entries (by entry time, zone, track) and judge them into records."""
     entries = sorted(entries, key=lambda e: (e.entered_at, e.zone, e.track))
     return entries, Assessor(policy, military_db).records(entries)
@@ -240,7 +241,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
 
         return scan_fused(paths, opts)  # radar: tracked and fused with the rest
     plan = scan_plan(opts)
-    log.info("%s", plan.describe())
+    log.debug("%s", plan.describe())
     rejects = RejectLog()
 
     def chunks() -> Iterator[pd.DataFrame]:

@@ -26,6 +26,7 @@ from skyfence.fusion.correlator import FusionConfig
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
+from skyfence.records import EntryRecord
 from skyfence.scenarios.catalog import get_scenario
 from skyfence.scenarios.export import radar_file_plots, read_back_adsb
 from skyfence.scenarios.generate import Generated, generate
@@ -62,15 +63,14 @@ class ScenarioResult:
         return self.generated.scenario
 
     @property
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[EntryRecord]:
         """Incident records (the contract's dicts), sorted by entry time."""
         return list(self.scan.records)
 
 
-#: a scenario is fed to the pipeline in slices of this many seconds: short enough that
-#: the alert times measured are those of a live feed (a radar window runs as soon as a
-#: plot past its end arrives), long enough to keep the per-call overhead small
-FEED_SLICE_S = 1.0
+#: a scenario is fed to the pipeline in slices of this many seconds, each complete up
+#: to its end (a radar window runs at its end, as live, when the plots are in)
+FEED_SLICE_S = 4.0
 
 
 def scenario_policy(sc: Scenario) -> Policy:

@@ -27,6 +27,7 @@ is relative. Recorded files of these formats are read by
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -134,9 +135,14 @@ class FeedClient(Iterator[pd.DataFrame]):
         self.stop_event.set()
 
     def close(self) -> None:
-        """End the iteration now and close the connection."""
+        """End the iteration now and close the connection.
+
+        When another thread is inside the iteration (a reading thread of
+        :class:`~skyfence.service.inputs.LiveInputs`), the generator cannot be closed
+        from here; the stop event set first ends it at its next read instead."""
         self.stop_event.set()
-        self._it.close()
+        with contextlib.suppress(ValueError):  # "generator already executing" elsewhere
+            self._it.close()
 
     def _run(self) -> Generator[pd.DataFrame, None, None]:
         self._last_yield = time.monotonic()
