@@ -235,3 +235,7 @@ def test_first_start_setup_is_one_time(served: Served, tmp_path: Path) -> None:
 def test_openapi_schema_is_served_and_lists_the_routes(served: Served) -> None:
     doc = served.client.get("/openapi.json").json()
     assert {"/health", "/api/incidents/{incident_id}/ack", "/api/stream"} <= set(doc["paths"])
+    # the stream is an event stream; its refusals are JSON like every other route's
+    stream = doc["paths"]["/api/stream"]["get"]["responses"]
+    assert set(stream["200"]["content"]) == {"text/event-stream"}
+    assert set(stream["401"]["content"]) == {"application/json"}
