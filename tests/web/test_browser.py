@@ -147,7 +147,14 @@ def test_login_map_incursion_incident_ack_and_reload(server: str, tmp_path: Path
                                    timeout=5000)
             after = page.evaluate(f"window.skyfence.tracks.get('{INTRUDER}')")
             assert distance_km(after["lat"], after["lon"]) < 10.0
-            page.wait_for_timeout(1500)  # a trail behind it
+            # a trail behind it: the updates carry no trail, the page extends its own
+            # (a point every 4 s of data), so after 10 s it holds at least two points
+            # west of the aircraft
+            page.wait_for_function(
+                f"window.skyfence.tracks.get('{INTRUDER}').trail.length >= 2", timeout=12000)
+            trail = page.evaluate(f"window.skyfence.tracks.get('{INTRUDER}').trail")
+            now = page.evaluate(f"window.skyfence.tracks.get('{INTRUDER}')")
+            assert all(lon < now["lon"] for lon, _ in trail), trail
             page.screenshot(path=str(shots / "incident-list.png"))
             # acknowledge; the state survives a reload
             page.click(f"#incidents li[data-id='{inc['id']}'] button.ack")
