@@ -14,8 +14,10 @@ demo: $(VENV)/.installed web
 serve-demo: $(VENV)/.installed web
 	$(VENV)/bin/skyfence serve --demo
 
-# the web page's front-end packages, vendored from npm (idempotent; no network at run time)
+# the web page's front-end packages, vendored from npm (idempotent; no network at run time);
+# Debian's npm is installed first when there is no npm on the PATH
 web:
+	command -v npm >/dev/null 2>&1 || bash scripts/install-system-deps.sh npm
 	bash scripts/vendor-web.sh
 
 test: $(VENV)/.installed-test web lint typecheck pytest

@@ -13,10 +13,29 @@
 # npm: vendors the web page's front-end packages (scripts/vendor-web.sh), installed only
 # when no npm is on the PATH (a Node.js from elsewhere brings its own).
 # Usable by root in CI; for another user it goes through sudo when available.
+#
+#   scripts/install-system-deps.sh          everything above (make test)
+#   scripts/install-system-deps.sh npm      only the named ones (make web: the demo needs
+#                                           no test tools)
 set -euo pipefail
 
-packages=(dump1090-mutability time postgresql chromium fonts-dejavu-core)
-command -v npm >/dev/null 2>&1 || packages+=(npm)
+if [ "$#" -gt 0 ]; then
+    wanted=("$@")
+else
+    wanted=(dump1090-mutability time postgresql chromium fonts-dejavu-core npm)
+fi
+packages=()
+for pkg in "${wanted[@]}"; do
+    # a Node.js from elsewhere brings its own npm (and Debian's would conflict with it)
+    if [ "$pkg" = npm ] && command -v npm >/dev/null 2>&1; then
+        continue
+    fi
+    packages+=("$pkg")
+done
+if [ "${#packages[@]}" -eq 0 ]; then
+    echo "install-system-deps: all present (${wanted[*]})"
+    exit 0
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
