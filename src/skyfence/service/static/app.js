@@ -338,8 +338,10 @@ async function loadIncidents() {
   renderIncidents();
 }
 
+// "ago" on the picture's clock (the data's time): a replay runs faster than the wall
 function ago(iso) {
-  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  const nowMs = S.dataTime ? S.dataTime * 1000 : Date.now();
+  const s = Math.max(0, (nowMs - Date.parse(iso)) / 1000);
   return s < 90 ? `${Math.round(s)} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : iso.slice(0, 16).replace('T', ' ');
 }
 
@@ -511,8 +513,14 @@ $('#help-btn').addEventListener('click', () => { $('#help').hidden = false; });
 $('#help-close').addEventListener('click', () => { $('#help').hidden = true; });
 
 // ------------------------------------------------------------------ start
+// the wall clock; the data's clock beside it when they differ (a replay, a late feed)
 function tickClock() {
-  $('#clock').textContent = new Date().toISOString().slice(11, 19) + ' UTC';
+  const wall = Date.now();
+  let text = new Date(wall).toISOString().slice(11, 19) + ' UTC';
+  if (S.dataTime && Math.abs(S.dataTime * 1000 - wall) > 5000) {
+    text += ' · data ' + new Date(S.dataTime * 1000).toISOString().slice(11, 19);
+  }
+  $('#clock').textContent = text;
 }
 
 let started = false;
