@@ -116,5 +116,7 @@ UNITS: Final[dict[str, float]] = {
     "fpm": FPM,
     "s": 1.0,
     "ms": 1e-3,
+    "us": 1e-6,
+    "ns": 1e-9,
     "deg": 1.0,
 }

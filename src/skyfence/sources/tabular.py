@@ -28,24 +28,7 @@ from skyfence.model import make_observations
 from skyfence.sources import ranges
 from skyfence.sources.convert import to_flag, to_number, to_unix_seconds
 from skyfence.sources.fields import read_text_field
-
-FT = 0.3048
-KT = 1852.0 / 3600.0
-FPM = FT / 60.0
-#: unit name -> factor to SI
-UNITS = {
-    "m": 1.0,
-    "ft": FT,
-    "m/s": 1.0,
-    "kt": KT,
-    "ft/min": FPM,
-    "fpm": FPM,
-    "s": 1.0,
-    "ms": 1e-3,
-    "us": 1e-6,
-    "ns": 1e-9,
-    "deg": 1.0,
-}
+from skyfence.vocab import FPM, FT, KT, UNITS
 
 STRING_FIELDS = ("icao24", "callsign", "squawk")
 NUMBER_FIELDS = ("lat", "lon", "baroaltitude", "geoaltitude", "velocity", "heading", "vertrate")
