@@ -4,13 +4,23 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: demo test lint typecheck pytest fuzz clean
+.PHONY: demo test lint typecheck pytest fuzz clean web serve-demo
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed web
 	$(VENV)/bin/skyfence demo
 	$(VENV)/bin/skyfence demo vaindloo-2025-09-19
 
-test: $(VENV)/.installed-test lint typecheck pytest
+# the operators' screen on the built-in scenario: open the address it prints
+serve-demo: $(VENV)/.installed web
+	$(VENV)/bin/skyfence serve --demo
+
+# the web page's front-end packages, vendored from npm (idempotent; no network at run time);
+# Debian's npm is installed first when there is no npm on the PATH
+web:
+	command -v npm >/dev/null 2>&1 || bash scripts/install-system-deps.sh npm
+	bash scripts/vendor-web.sh
+
+test: $(VENV)/.installed-test web lint typecheck pytest
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests scripts benchmarks
@@ -18,7 +28,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.installed-test
+pytest: $(VENV)/.installed-test web
 	$(PY) -m pytest -q
 
 # coverage-guided fuzzing (atheris) of every parser and loader, FUZZ_SECONDS per target;
@@ -45,4 +55,4 @@ $(VENV)/.installed-test: pyproject.toml scripts/install-system-deps.sh | $(VENV)
 	touch $(VENV)/.installed $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info web/node_modules src/skyfence/service/static/vendor

@@ -19,7 +19,7 @@ A scan is this pipeline run as fast as the disk allows; a replay of the same dat
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,6 +104,9 @@ class Pipeline:
         self.now = -np.inf
         self.screened: list[pd.DataFrame] = []
         self.radar_states: list[pd.DataFrame] = []
+        #: called with each batch the detector screens (every source, after fusion):
+        #: the live picture of ``serve`` watches the tracks through this
+        self.taps: list[Callable[[pd.DataFrame], None]] = []
 
     # ------------------------------------------------------------------ data in
     def process(
@@ -181,6 +184,8 @@ class Pipeline:
         batch = frames[0] if len(frames) == 1 else _concat(frames)
         if self.options.keep_screened:
             self.screened.append(batch)
+        for tap in self.taps:
+            tap(batch)
         return self.detector.process(batch)
 
     # ------------------------------------------------------------------ results
