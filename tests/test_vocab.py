@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 import skyfence
-from skyfence import policy, vocab
+from skyfence import policy, policy_schema, vocab
 from skyfence.identify.classify import categorize, category_scores
 
 SRC = Path(skyfence.__file__).parent
@@ -49,7 +49,7 @@ def test_policy_uses_the_vocabulary() -> None:
     assert policy.CATEGORIES is vocab.CATEGORIES
     assert policy.SEVERITIES is vocab.SEVERITIES
     assert policy.BEHAVIOURS is vocab.BEHAVIOURS
-    assert policy.ZONE_KINDS is vocab.ZONE_KINDS
+    assert policy_schema.ZONE_KINDS is vocab.ZONE_KINDS
 
 
 def test_classifier_scores_every_category_but_unknown() -> None:

@@ -73,7 +73,7 @@ def test_every_incident_rederives(name: str, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_vaindloo_pipeline_dossier_verifies(tmp_path: Path) -> None:
     """The whole pipeline (radar plots, tracker, correlation) to a verified dossier."""
-    ev = evidence_from_scenario("vaindloo-2025-09-19", track="R0010")
+    ev = evidence_from_scenario("vaindloo-2025-09-19", track="R0007")
     key = init_keys(tmp_path / "keys")
     d = build_dossier(ev, tmp_path / "dossier", key, StationLog(tmp_path / "log"))
     res = verify_dossier(d.path, key.public, StationLog(tmp_path / "log"))

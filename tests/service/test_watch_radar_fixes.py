@@ -6,7 +6,7 @@ profile and replay) are drawn from them. Radar tracks come out of the tracker in
 pipeline, not in the feed's batches; this checks that their fixes reach the store too.
 
 The data: the built-in scenario ``vaindloo-2025-09-19`` (three MiG-31s without
-transponders, R0008-R0010, seen by primary radar only, entering Estonian airspace near
+transponders, R0007-R0009, seen by primary radar only, entering Estonian airspace near
 Vaindloo), exported as the demo of ``skyfence serve`` exports it and watched as fast as
 it runs.
 """
@@ -44,7 +44,7 @@ def test_radar_only_incidents_have_stored_fixes_around_their_entry(
             incidents = conn.execute(sa.select(
                 INCIDENTS.c.track, INCIDENTS.c.first_entered_at,
                 INCIDENTS.c.last_inside_at)).all()
-        assert sorted(r.track for r in incidents) == ["R0008", "R0009", "R0010"]
+        assert sorted(r.track for r in incidents) == ["R0007", "R0008", "R0009"]
         for r in incidents:
             fixes = read_observations(store, r.track, r.first_entered_at - 600.0,
                                       r.last_inside_at + 600.0)

@@ -112,7 +112,8 @@ def test_login_map_incursion_incident_ack_and_reload(server: str, tmp_path: Path
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(server + "/")
             # log in
-            page.wait_for_selector("#login-form", state="visible")
+            # the first page load can wait on a busy server (the demo feed runs alongside)
+            page.wait_for_selector("#login-form", state="visible", timeout=90_000)
             page.fill("#login-form [name=username]", "olga")
             page.fill("#login-form [name=password]", "operator-pass-1")
             page.click("#login-form button[type=submit]")

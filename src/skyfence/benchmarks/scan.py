@@ -42,10 +42,10 @@ from typing import Any
 
 from skyfence.airspace.zones import Zone
 from skyfence.benchmarks import machine
+from skyfence.vocab import FPM, FT, KT
 
 #: what the issue asks of each workload (rows per second, ratio to the baseline)
 TARGETS = {"swiss": (1e6, 100.0), "baltic": (5e6, 10.0), "world": (2e6, None)}
-FT, KT, FPM = 0.3048, 1852 / 3600, 0.3048 / 60
 
 
 def ours(paths: Sequence[Path], zones: Sequence[Zone], out: Path, repeat: int = 2

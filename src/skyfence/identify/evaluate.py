@@ -135,8 +135,8 @@ def labelled_flights() -> pd.DataFrame:
         op = pd.Series([str(c)[:3] if len(str(c)) > 3 and str(c)[3].isdigit() else ""
                         for c in cs], index=cs.index)
         lab = pd.Series(np.select(
-            [op.isin(JET_AIRLINE_OPERATORS), op.isin(BUSINESS_JET_OPERATORS),
-             op.isin(PROPELLER_OPERATORS)], ["airliner", "jet", "propeller"], ""),
+            [op.isin(JET_AIRLINE_OPERATORS), op.isin(PROPELLER_OPERATORS),  # disjoint sets
+             op.isin(BUSINESS_JET_OPERATORS)], ["airliner", "propeller", "jet"], ""),
             index=cs.index)
         obs = obs.assign(label=obs["flight"].map(lab), source=f"collections/{name}",
                          flight=f"{name}/" + obs["flight"])

@@ -8,7 +8,7 @@ and judges them; :func:`evaluate` scores that against the scenario's ground trut
 
 >>> from skyfence.scenarios import builtin_names, evaluate
 >>> builtin_names()[:2]
-['aalborg-2025-09-24', 'poland-2025-09-10']
+['aalborg-2025-09-24', 'helicopters-bizjets']
 >>> evaluate("vaindloo-2025-09-19")["detection_rate"]          # doctest: +SKIP
 1.0
 """

@@ -52,6 +52,7 @@ from skyfence.service.config import ServeConfig
 from skyfence.service.hub import Hub
 from skyfence.service.picture import Picture
 from skyfence.service.security import COOKIE, requires, set_session_cookie
+from skyfence.vocab import Severity
 
 __all__ = ["ServeState", "create_app"]
 
@@ -359,7 +360,7 @@ def _incident_routes(app: FastAPI, state: ServeState) -> None:
     def incidents(who: Viewer,
                   state_: Annotated[list[Literal["open", "acknowledged", "closed"]],
                                     Query(alias="state")] = [],  # noqa: B006
-                  severity: Annotated[list[Literal["info", "warning", "critical"]],
+                  severity: Annotated[list[Severity],
                                       Query()] = [],  # noqa: B006
                   zone: Annotated[str | None, Query(max_length=256)] = None,
                   track: Annotated[str | None, Query(max_length=64)] = None,

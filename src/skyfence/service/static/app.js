@@ -553,8 +553,16 @@ async function boot() {
     const st = await fetch('/api/setup').then((r) => r.json());
     if (st.needed) { showSetup(hash.setup); return; }
   }
-  const r = await fetch('/api/auth/me');
-  if (r.ok) await start(); else showLogin();
+  let r;
+  try {
+    r = await fetch('/api/auth/me');
+  } catch (e) {  // server not answering yet (starting, restarting): ask again shortly
+    setTimeout(boot, 2000);
+    return;
+  }
+  if (r.ok) await start();
+  else if (r.status >= 500) setTimeout(boot, 2000);
+  else showLogin();
 }
 
 boot();
