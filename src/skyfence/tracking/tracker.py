@@ -314,17 +314,6 @@ class Tracker:
         ok = d2b <= self.gate
         cost[ri[ok], ci[ok]] = c[np.arange(c.shape[0]), best][ok]
         return cost
-        ri = np.repeat(np.arange(tracks.size), counts)
-        ci = np.fromiter((c for f in found for c in f), np.int64, int(counts.sum()))
-        pairs = st.take(ri)
-        dt = t_p[plots[ci]] - a["t"][tracks[ri]]
-        pm, pc = self.motion.estimate(self.motion.predict(pairs, dt))
-        nu = z[plots[ci]] - pm[:, :2]
-        s = pc[:, :2, :2] + r[plots[ci]]
-        d2 = np.einsum("ni,nij,nj->n", nu, np.linalg.inv(s), nu)
-        ok = d2 <= self.gate
-        cost[ri[ok], ci[ok]] = d2[ok] + np.log(np.linalg.det(s[ok]))
-        return cost
 
     def _correct(self, ti: np.ndarray, pj: np.ndarray, z: Array, r: Array, t_p: Array,
                  alt: Array) -> None:
