@@ -56,10 +56,11 @@ def fenced(lang: str) -> list[str]:
 
 
 def readme_commands() -> list[str]:
-    """Every command line of the README's ``sh`` blocks, comments removed."""
+    """Every command of the README's ``sh`` blocks (lines ending in a backslash joined
+    with the next, as the shell does), comments removed."""
     out = []
     for block in fenced("sh"):
-        for line in block.splitlines():
+        for line in block.replace("\\\n", " ").splitlines():
             if shlex.split(line, comments=True):
                 out.append(line)
     return out
@@ -122,7 +123,21 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # plots.pcap: asterix-decoder's own sample recording
     asterix = pytest.importorskip("asterix")
     shutil.copy(asterix.get_sample_file("cat_034_048.pcap"), d / "plots.pcap")
+    # big.parquet: stands for a large per-aircraft export (here the flights above)
+    shutil.copy(d / "flights.parquet", d / "big.parquet")
+    # hook.key: the webhook's shared secret (any bytes)
+    (d / "hook.key").write_text("readme-test-secret\n")
     return d
+
+
+@pytest.fixture(autouse=True)
+def own_store_and_log(tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's incident store and station log (the defaults the README's commands
+    use without --store / --log) in a directory of this test session, not the home's."""
+    home = tmp_path_factory.getbasetemp() / "readme-user"
+    monkeypatch.setenv("SKYFENCE_STORE", str(home / "incidents.sqlite"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
 
 
 # ---------------------------------------------------------------- helpers
@@ -198,9 +213,10 @@ def hook_server() -> Iterator[HookServer]:
         server.server_close()
 
 
-def sbs_lines_across_ekyt() -> bytes:
-    """SBS MSG,3 lines of an aircraft flying west to east over Aalborg (EKYT, 57.0928 N
-    9.8492 E) through the README's 8 km circle, one fix per second, stamped now (UTC).
+def sbs_lines_across(lat: float, lon0: float, step_deg: float) -> bytes:
+    """SBS MSG,3 lines of an aircraft flying west to east along ``lat`` from ``lon0``,
+    one fix per second, stamped now (UTC): over Aalborg (EKYT, 57.0928 N 9.8492 E)
+    through the README's 8 km circle, or across Estonia for its ``--zone EST``.
 
     Its address 1521a0 lies in Russia's ICAO block (100000-1FFFFF, Annex 10), so with
     the README's ``--watch-state RUS`` its entry is a violation and goes to the webhook.
@@ -209,9 +225,9 @@ def sbs_lines_across_ekyt() -> bytes:
     lines = []
     for i in range(41):
         t = datetime.fromtimestamp(now + i, UTC)
-        lon = 9.65 + i * 0.01  # 0.01 deg of longitude at 57 N is about 0.6 km
+        lon = lon0 + i * step_deg
         stamp = f"{t:%Y/%m/%d},{t:%H:%M:%S}.{t.microsecond // 1000:03d}"
-        lines.append(f"MSG,3,1,1,1521a0,1,{stamp},{stamp},,3000,,,57.0928,{lon:.4f},,,,,,0")
+        lines.append(f"MSG,3,1,1,1521a0,1,{stamp},{stamp},,3000,,,{lat},{lon:.4f},,,,,,0")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -326,8 +342,31 @@ def check_demo(out: str, err: str, d: Path) -> None:
     assert out.strip()
 
 
+def check_export(out: str, err: str, d: Path) -> None:
+    for name in ("radar.ast", "adsb.csv", "commands.sh"):
+        assert (d / "vaindloo" / name).stat().st_size > 0
+
+
+def check_fused(out: str, err: str, d: Path) -> None:
+    # the three MiG-31s of the scenario, radar-only, are the violations; the civil
+    # flights the radar also sees are fused with their ADS-B and not flagged
+    _, entries, violations = summary_counts(err)
+    assert violations == 3 and entries > violations
+    assert out.count("non-cooperative target") == 3
+
+
+def check_memory(out: str, err: str, d: Path) -> None:
+    recs = [json.loads(x) for x in (d / "entries.jsonl").read_text().splitlines()]
+    assert any(r["track"] == "R0001" and r["zone"] == "EST" for r in recs)
+
+
 #: README command (exact text up to any comment) -> its check
 IN_PROCESS: dict[str, Check] = {
+    "skyfence demo vaindloo-2025-09-19 --export vaindloo": check_export,
+    "skyfence scan vaindloo/radar.ast vaindloo/adsb.csv --zone EST --watch-state RUS --radar "
+    "20:1:59.07,26.15,200.0,60.0,0.08 --date 2025-09-19": check_fused,
+    "skyfence scan big.parquet --zone EST --zone LVA --zone LTU --zone POL --all-entries "
+    "--format jsonl -o entries.jsonl --memory 2G": check_memory,
     "skyfence scan flights.parquet --zone EST --zone LVA --watch-state RUS": check_flights,
     "skyfence scan 'history/*.csv.gz' --zone all --all-entries --format jsonl -o entries.jsonl":
         check_history,
@@ -351,12 +390,22 @@ def bare(line: str) -> str:
                     for a in shlex.split(line, comments=True))
 
 
+#: the incident-store and evidence examples: one story, run in README order in one test
+SEQUENCE = ("skyfence incidents ", "skyfence keys ", "skyfence dossier ", "skyfence log ")
+STORE_SCAN = "skyfence scan flights.parquet --zone EST --watch-state RUS --store"
+
+
+def in_sequence(cmd: str) -> bool:
+    return cmd == STORE_SCAN or cmd.startswith(SEQUENCE)
+
+
 def test_every_readme_command_is_known() -> None:
     known = set(IN_PROCESS) | {"make demo", "make test"}
     for line in COMMANDS:
         cmd = bare(line)
         argv = shlex.split(line, comments=True)
         handled = (cmd in known or "--replay" in argv or "--scheduler" in argv
+                   or in_sequence(cmd)
                    or any(a in argv for a in ("--sbs", "--beast", "--raw")))
         assert handled, f"README command without a check here: {cmd}"
     assert len(COMMANDS) >= 20
@@ -371,23 +420,35 @@ def test_readme_command(line: str, workdir: Path, capsys: pytest.CaptureFixture[
                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(workdir)
     argv = shlex.split(line, comments=True)
+    if "vaindloo/radar.ast" in argv and not (workdir / "vaindloo" / "radar.ast").exists():
+        run_main(capsys, ["demo", "vaindloo-2025-09-19", "--export", "vaindloo"])
     out, err = run_main(capsys, argv[1:])
     IN_PROCESS[bare(line)](out, err, workdir)
 
 
 @pytest.mark.slow
-def test_readme_replay(workdir: Path, capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("line", [c for c in COMMANDS if "--replay" in c])
+def test_readme_replay(line: str, workdir: Path, capsys: pytest.CaptureFixture[str],
                        monkeypatch: pytest.MonkeyPatch) -> None:
-    (line,) = [c for c in COMMANDS if "--replay" in c]
     monkeypatch.chdir(workdir)
     argv = shlex.split(line, comments=True)
+    if "vaindloo/adsb.csv" in argv and not (workdir / "vaindloo" / "adsb.csv").exists():
+        run_main(capsys, ["demo", "vaindloo-2025-09-19", "--export", "vaindloo"])
     started = time.monotonic()
-    _, err = run_main(capsys, argv[1:])
-    day = pd.read_parquet(workdir / "day.parquet")
+    out, err = run_main(capsys, argv[1:])
+    replayed = argv[argv.index("--replay") + 1]
+    data = (pd.read_parquet(workdir / replayed) if replayed.endswith(".parquet")
+            else pd.read_csv(workdir / replayed))
     speed = float(argv[argv.index("--speed") + 1])
-    # replayed in (span / speed) seconds, give or take; every position went through
-    assert time.monotonic() - started >= 0.8 * (day.time.max() - day.time.min()) / speed
-    assert f"{len(day):,} positions" in err
+    if speed > 0:  # replayed in (span / speed) seconds, give or take
+        assert time.monotonic() - started >= 0.8 * (data.time.max() - data.time.min()) / speed
+    if "--asterix" in argv:  # ADS-B and radar plots: the three MiG-31s come out, fused
+        assert out.count("non-cooperative target") >= 3, out
+        assert re.search(r"[\d,]+ positions in", err)
+    else:  # every position went through
+        assert f"{len(data):,} positions" in err
+    if "--store" in argv:
+        assert (workdir / argv[argv.index("--store") + 1]).exists()
 
 
 @pytest.mark.slow
@@ -397,7 +458,11 @@ def test_readme_live_feed(line: str, workdir: Path) -> None:
     argv = shlex.split(line, comments=True)
     kind = next(k for k in ("sbs", "beast", "raw") if f"--{k}" in argv)
     webhook = "--webhook" in argv
-    server = FeedServer(sbs_lines_across_ekyt() if webhook else feed_bytes(kind))
+    # 0.01 deg of longitude at 57 N is about 0.6 km; 0.05 deg at 59.4 N about 2.8 km
+    zone = "EST" if "EST" in argv else "EKYT"
+    track = (sbs_lines_across(57.0928, 9.65, 0.01) if zone == "EKYT"
+             else sbs_lines_across(59.4, 24.0, 0.05))
+    server = FeedServer(track if webhook else feed_bytes(kind))
     i = argv.index(f"--{kind}")
     argv[i + 1] = f"127.0.0.1:{server.port}"  # the README's address, made local
     try:
@@ -406,8 +471,9 @@ def test_readme_live_feed(line: str, workdir: Path) -> None:
                 argv[argv.index("--webhook") + 1] = f"http://127.0.0.1:{hooks.server_port}/hook"
                 code, err = run_watch_subprocess(argv, workdir, server)
                 zones = {e.get("zone") for e in hooks.events}
-            assert "EKYT" in zones, err  # the aircraft flew through the circle
-            assert re.search(r"webhook http://127\.0\.0\.1:\d+/hook: [^;\n]*?\b[1-9]\d* "
+            assert zone in zones, err  # the aircraft flew through the zone
+            # without a store the webhook sink reports, with one the store's outbox
+            assert re.search(r"webhook[ :]http://127\.0\.0\.1:\d+/hook: [^;\n]*?\b[1-9]\d* "
                              r"delivered", err)
         else:
             code, err = run_watch_subprocess(argv, workdir, server)
@@ -482,3 +548,36 @@ def test_readme_make_targets(capsys: pytest.CaptureFixture[str]) -> None:
         for argv in runs:
             out, _ = run_main(capsys, argv)
             check_demo(out, "", ROOT)
+
+
+@pytest.mark.slow
+def test_readme_store_and_evidence(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The incident and dossier examples, in README order: the scan stores the radar-only
+    track's incursion under the id the README names; the lifecycle commands act on it;
+    the dossiers it builds verify against the published key; the station log holds
+    them and proves it."""
+    monkeypatch.chdir(workdir)
+    lines = [c for c in COMMANDS if in_sequence(bare(c))]
+    assert bare(lines[0]) == STORE_SCAN
+    outputs: dict[str, str] = {}
+    for line in lines:
+        out, err = run_main(capsys, shlex.split(line, comments=True)[1:])
+        outputs[bare(line)] = out if out.lstrip().startswith("{") else out + err
+    listed = next(v for k, v in outputs.items() if k == "skyfence incidents list")
+    assert "42fe2ba5" in listed and "R0001" in listed and "critical" in listed
+    shown = outputs["skyfence incidents show 42fe2ba5"]
+    assert "EST" in shown and "R0001" in shown
+    csv_rows = pd.read_csv(workdir / "incidents.csv")
+    row = csv_rows[csv_rows["id"].str.startswith("42fe2ba5")].iloc[0]
+    assert row["state"] == "closed"  # ack, step, note, close went through, in order
+    verified = next(v for k, v in outputs.items() if k.startswith("skyfence dossier verify"))
+    assert verified.startswith("OK")
+    for d in ("dossier", "dossier-scan", "vaindloo-dossier"):
+        assert (workdir / d / "statement.dsse.json").exists()
+    shown_log = outputs["skyfence log show"]
+    assert re.search(r"entries\s+3\b", shown_log), shown_log
+    proof = json.loads(outputs["skyfence log prove 1"])
+    assert proof["index"] == 1 and proof["tree_size"] == 3
+    consistency = json.loads(outputs["skyfence log consistency 1 3"])
+    assert consistency["old_size"] == 1 and consistency["new_size"] == 3

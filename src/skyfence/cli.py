@@ -603,7 +603,7 @@ _EXTRA_OF = {"stonesoup": "bench", "rs1090": "feeds", "pyModeS": "feeds", "aster
 
 #: benchmark -> (package, extra) its baselines need
 _BENCH_NEEDS = {"track": (("stonesoup", "bench"),),
-                "decode": (("rs1090", "feeds"), ("pyModeS", "feeds"))}
+                "decode": (("pyModeS", "feeds"),)}
 
 
 def _installed(package: str) -> bool:

@@ -108,8 +108,10 @@ class Pipeline:
     ) -> list[EntryEvent]:
         """One batch of any sources; the entry events it caused, in time order.
 
-        ``now`` is the stream time the batch brings the pipeline to (default: the
-        latest time in it): radar windows and held fixes up to it are decided.
+        ``now`` is the stream time the batch brings the pipeline to, every source's data
+        up to it given (a replay slice's end; default: the latest time in the batch,
+        with radar windows run once a later plot closes them): radar windows and held
+        fixes up to it are decided.
         """
         latest = [float(f["time"].max()) for f in (observations, plots, tracks)
                   if f is not None and len(f)]
@@ -129,7 +131,8 @@ class Pipeline:
                 raise ValueError("radar plots given to a pipeline without a radar stage")
             self.radar.add(plots)
         if self.radar is not None:
-            self._radar_states(self.radar.advance(self.now))
+            # an explicit ``now`` (a replay slice's end) says the data up to it are all in
+            self._radar_states(self.radar.advance(self.now, complete=now is not None))
         if tracks is not None and len(tracks):
             # system tracks (CAT062) are tracks already: those that carry a Mode S
             # address are that aircraft, the others are correlated like radar tracks

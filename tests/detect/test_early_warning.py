@@ -10,6 +10,7 @@ import shapely
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.geodesy import geodesic_distance_m, metres_per_degree
 from skyfence.airspace.zones import Zone, circle_zone
+from skyfence.detect.coverage import CoverageModel
 from skyfence.detect.early_warning import (
     EarlyWarning,
     EarlyWarningConfig,
@@ -153,9 +154,19 @@ def test_went_dark_near_a_boundary_only_for_transponder_tracks() -> None:
     assert got[0].distance_m == pytest.approx(0.03 * M_LAT, abs=5)
 
 
+def covered_around(lat: float, lon: float, alt: float) -> CoverageModel:
+    """A model that has seen 30 tracks pass through the cell of (lat, lon, alt) and
+    through each of its 8 neighbours, none beginning or ending there."""
+    m = CoverageModel()
+    keys = [m.keys([lat], [lon], [alt], d_row=r, d_col=c)[0] for r in (-1, 0, 1)
+            for c in (-1, 0, 1)]
+    m.add(passages=np.repeat(keys, 30))
+    return m
+
+
 def test_streaming_finds_silent_tracks_and_bounds_its_state() -> None:
     cfg = EarlyWarningConfig(dark_after_s=60, gap_s=300)
-    ew = EarlyWarning([BOX], cfg)
+    ew = EarlyWarning([BOX], cfg, covered_around(58.97, 26.5, 1000.0))
     events = []
     for t in range(0, 200, 10):
         rows = [fix("aaaaaa", 58.5, 26.5, t=float(t), v=0.0)]      # keeps talking, far out

@@ -22,7 +22,14 @@ the little state they need between observation batches of a live feed:
 - **went dark**: a cooperative track (an ICAO address) whose last fix, before it fell
   silent, lay within ``dark_distance_m`` of a zone boundary, inside or outside.
   :func:`went_dark` judges the silent tracks a caller gives; :class:`EarlyWarning`
-  also finds them itself (no fix for ``dark_after_s`` of feed time).
+  also finds them itself, and warns only for a silence that means something: longer
+  than ``dark_after_s`` and than ``dark_interval_factor`` times the track's own
+  message interval, in the middle of the receivers' good coverage as
+  :class:`~skyfence.detect.coverage.CoverageModel` learns it from the traffic (not at
+  its edge, where every aircraft falls silent), at the altitude the track was and
+  would have reached by now, and not while descending to land
+  (:func:`silence_explained` says why a silence is not suspicious). Where a primary
+  radar also sees the aircraft, its confirmed went-dark (fusion) outranks this guess.
 
 Times are feed time (unix seconds of the data), never the wall clock, so a replay
 gives the same warnings as the live feed.
@@ -30,6 +37,7 @@ gives the same warnings as the live feed.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -41,15 +49,22 @@ from skyfence.airspace.antimeridian import wrap_lon
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.geodesy import FloatArray, metres_per_degree
 from skyfence.airspace.zones import Zone
+from skyfence.detect.coverage import CoverageModel
 from skyfence.identify.icao_blocks import parse_icao24
 from skyfence.model import Entry
 from skyfence.vocab import BEHAVIOURS
 
+log = logging.getLogger(__name__)
+
 KINDS = BEHAVIOURS
+#: weight of the newest interval in a track's running message interval
+_INTERVAL_WEIGHT = 0.25
 #: straight lon/lat pieces an extrapolated rhumb line is drawn with (error ~ 1/pieces^2)
 _PIECES = 8
 _FIX_COLUMNS = ("time", "icao24", "lat", "lon", "altitude", "velocity", "heading",
                 "vertrate", "callsign")
+#: what :class:`EarlyWarning` keeps of each track besides its last fix
+_STATE_COLUMNS = ("cell", "interval_s")
 
 
 @dataclass(frozen=True)
@@ -68,6 +83,16 @@ class EarlyWarningConfig:
     dark_distance_m: float = 20_000.0
     #: went dark: feed seconds without a fix after which a track counts as silent
     dark_after_s: float = 60.0
+    #: went dark: ... and silent for this many times its own message interval
+    dark_interval_factor: float = 6.0
+    #: went dark: a track descending below this altitude is landing, metres
+    landing_alt_m: float = 3_000.0
+    #: went dark: ... when it sinks faster than this, m/s
+    landing_sink_ms: float = 1.0
+    #: went dark: no transponder message at all for this long (or for 3 times as long as
+    #: between two looks at the feed, when they are farther apart) is the feed
+    #: (receivers, network) failing, not transponders: silences count from its return
+    feed_gap_s: float = 30.0
     #: a silence longer than this breaks a loitering run; state is dropped after it
     gap_s: float = 300.0
 
@@ -151,6 +176,27 @@ def _callsigns(df: pd.DataFrame) -> np.ndarray:
     if "callsign" not in df.columns:
         return np.full(len(df), None, dtype=object)
     return np.asarray(df["callsign"].to_numpy(), dtype=object)
+
+
+def _messages(ordered: pd.DataFrame, fixes: pd.DataFrame) -> np.ndarray:
+    """Per track of ``fixes`` (one row each, sorted like ``ordered``): how many messages
+    ``ordered`` holds of it, or the sum of its ``messages`` column (a caller that hands
+    over only each track's latest fix says there how many it stands for)."""
+    ids = ordered["icao24"].to_numpy(object)
+    if "messages" in ordered.columns:
+        n = ordered["messages"].to_numpy(np.float64, na_value=1.0)
+        per = pd.Series(n).groupby(ids, sort=True).sum()
+    else:
+        per = pd.Series(ids).value_counts()
+    got = per.reindex(fixes["icao24"].to_numpy(object)).to_numpy(np.float64)
+    return np.maximum(np.nan_to_num(got, nan=1.0), 1.0)
+
+
+def _take(values: np.ndarray, at: np.ndarray, missing: float) -> np.ndarray:
+    """``values[at]``, with ``missing`` where ``at`` is -1 (not found)."""
+    if len(values) == 0:
+        return np.full(len(at), missing)
+    return np.where(at >= 0, values[np.maximum(at, 0)], missing)
 
 
 def _within_boundary(zone: Zone, lon: np.ndarray, lat: np.ndarray,
@@ -362,6 +408,63 @@ def went_dark(
     return out
 
 
+def silence_explained(
+    silent: pd.DataFrame, now: float, coverage: CoverageModel,
+    config: EarlyWarningConfig | None = None, since: np.ndarray | None = None,
+) -> np.ndarray:
+    """Why each silent track's silence is not suspicious; ``""`` where it is.
+
+    ``silent`` holds the last fix of each silent track (``time``, ``icao24``, ``lat``,
+    ``lon``, ``altitude``, ``velocity``, ``heading``, ``vertrate``) and ``now`` is the
+    feed time of the judgement. ``since`` is when the receivers could first have
+    noticed each silence (default: the last fix; later when the feed itself was down
+    after it, and the track is then followed by dead reckoning to that time). The
+    first reason that applies is given:
+
+    - ``"no transponder"``: the id is not an ICAO address (a radar track);
+    - ``"landing"``: descending faster than ``landing_sink_ms`` below ``landing_alt_m``;
+    - ``"outside good coverage"``: the last fix, or the position reached by ``since``,
+      is not in good coverage (:meth:`CoverageModel.covered`: at its edge, outside it,
+      or too little evidence);
+    - ``"left the covered band"``: the altitude reached by ``now`` at the last vertical
+      rate (never below 0) is not in good coverage at that place.
+
+    Examples
+    --------
+    >>> from skyfence.detect.coverage import CoverageModel
+    >>> silent = pd.DataFrame({"time": [0.0, 0.0], "icao24": ["T0042", "4b1805"],
+    ...                        "lat": [59.0, 59.0], "lon": [26.0, 26.0],
+    ...                        "altitude": [10_000.0, 800.0], "vertrate": [0.0, -4.0]})
+    >>> silence_explained(silent, 60.0, CoverageModel()).tolist()
+    ['no transponder', 'landing']
+    """
+    cfg = config or EarlyWarningConfig()
+    n = len(silent)
+    why = np.full(n, "", dtype=object)
+    if n == 0:
+        return why
+    lat, lon = _col(silent, "lat"), _col(silent, "lon")
+    alt, vz, t = _col(silent, "altitude"), _col(silent, "vertrate"), _col(silent, "time")
+    climb = np.nan_to_num(vz)
+    lead_s = np.zeros(n) if since is None else np.maximum(np.asarray(since) - t, 0.0)
+    lon1, lat1 = rhumb_destination(lon, lat, np.nan_to_num(_col(silent, "heading")),
+                                   np.nan_to_num(_col(silent, "velocity")) * lead_s)
+    alt1 = np.maximum(alt + climb * lead_s, 0.0)
+    alt_now = np.maximum(alt + climb * np.maximum(now - t, 0.0), 0.0)
+    with np.errstate(invalid="ignore"):
+        landing = (alt < cfg.landing_alt_m) & (vz <= -cfg.landing_sink_ms)
+    rules = [
+        (~parse_icao24(_ids(silent))[1], "no transponder"),
+        (landing, "landing"),
+        (~(coverage.covered(lat, lon, alt) & coverage.covered(lat1, lon1, alt1)),
+         "outside good coverage"),
+        (~coverage.covered(lat1, lon1, alt_now), "left the covered band"),
+    ]
+    for hit, reason in reversed(rules):  # the first rule that applies wins
+        why[hit] = reason
+    return why
+
+
 # ---------------------------------------------------------------------------- loitering
 
 
@@ -468,9 +571,12 @@ def loitering(
 class EarlyWarning:
     """The three early-warning rules over a stream of observation batches.
 
-    State is bounded: the last fix of each track, one loitering run per (zone, track)
-    and the set of warnings already given; all of it is dropped for a track silent
-    for longer than ``gap_s``.
+    State is bounded: the last fix of each track (with its coverage cell and running
+    message interval), one loitering run per (zone, track) and the set of warnings
+    already given; all of it is dropped for a track silent for longer than ``gap_s``.
+    ``coverage`` is the model of the receivers' coverage that the went-dark rule asks
+    and that every transponder track teaches (its passages, starts and ends); a fresh,
+    cold one by default, which warns of no silence until it has seen enough traffic.
 
     Examples
     --------
@@ -483,17 +589,24 @@ class EarlyWarning:
     [('approach', 'Z', 65)]
     """
 
-    def __init__(self, zones: Sequence[Zone], config: EarlyWarningConfig | None = None
-                 ) -> None:
+    def __init__(self, zones: Sequence[Zone], config: EarlyWarningConfig | None = None,
+                 coverage: CoverageModel | None = None) -> None:
         self.zones = list(zones)
         self.config = config or EarlyWarningConfig()
+        self.coverage = coverage if coverage is not None else CoverageModel()
         self.boundaries = [Boundary(z.geometry) for z in self.zones]
         self._loiter = [_empty_loiter() for _ in self.zones]
         self._last = pd.DataFrame({c: pd.Series(dtype=object if c in ("icao24", "callsign")
-                                                else "float64") for c in _FIX_COLUMNS})
+                                                else "int64" if c == "cell" else "float64")
+                                   for c in (*_FIX_COLUMNS, *_STATE_COLUMNS)})
         self._approaching: set[tuple[str, str]] = set()
         self._dark: set[str] = set()
         self.now = -np.inf
+        #: feed time of the latest transponder message, of the first after the latest
+        #: feed gap, and the usual time between the latest messages of two looks
+        self._heard_at = -np.inf
+        self._feed_back_at = -np.inf
+        self._look_s = np.nan
 
     @property
     def tracks(self) -> int:
@@ -517,7 +630,7 @@ class EarlyWarning:
             fixes = last_fixes(ordered)
             out += self._approach(fixes)
             out += self.loitering(ordered)
-            self._remember(fixes)
+            self._remember(fixes, _messages(ordered, fixes))
         out += self._check_dark()
         self._expire()
         return out
@@ -547,26 +660,86 @@ class EarlyWarning:
         self._approaching |= predicted
         return fresh
 
-    def _remember(self, fixes: pd.DataFrame) -> None:
-        cols = [c for c in _FIX_COLUMNS if c in fixes.columns]
-        new = fixes[cols].copy()
-        new["icao24"] = new["icao24"].astype(str)
-        self._dark -= set(new["icao24"])
-        keep = self._last[~self._last["icao24"].isin(new["icao24"])]
-        self._last = pd.concat([keep, new], ignore_index=True) if len(keep) else new
+    def _remember(self, fixes: pd.DataFrame, messages: np.ndarray) -> None:
+        """Keep each track's latest fix, its running message interval and coverage cell;
+        teach the coverage model where transponder tracks pass and appear.
+
+        ``messages`` counts the fixes each latest fix closes (the interval since the
+        track's previous latest fix is shared among them)."""
+        last = self._last
+        ids = fixes["icao24"].astype(str).to_numpy(object)
+        new = {c: fixes[c].to_numpy() for c in _FIX_COLUMNS if c in fixes.columns}
+        new["icao24"] = ids
+        at = pd.Index(last["icao24"].to_numpy(object)).get_indexer(ids)
+        known = at >= 0
+        back = np.asarray(pd.Index(ids).isin(self._dark))  # heard again after a silence
+        t = _col(fixes, "time")
+        dt = (t - _take(last["time"].to_numpy(np.float64), at, np.nan)) / messages
+        old_iv = _take(last["interval_s"].to_numpy(np.float64), at, np.nan)
+        running = np.where(np.isnan(old_iv), dt,
+                           (1 - _INTERVAL_WEIGHT) * old_iv + _INTERVAL_WEIGHT * dt)
+        new["interval_s"] = np.where(known & ~back & (dt > 0), running, old_iv)
+        cell = self.coverage.keys(_col(fixes, "lat"), _col(fixes, "lon"),
+                                  _col(fixes, "altitude"))
+        new["cell"] = cell
+        coop = parse_icao24(ids)[1]
+        if coop.any():
+            step = float(t[coop].max()) - self._heard_at
+            if np.isfinite(step) and np.isnan(self._look_s):
+                self._look_s = step  # the first two looks set the pace
+            elif step > self._feed_gap_s() or not np.isfinite(step):
+                self._feed_back_at = float(t[coop].min())  # it starts, or it is back
+            elif step > 0:
+                self._look_s = (1 - _INTERVAL_WEIGHT) * self._look_s + _INTERVAL_WEIGHT * step
+            self._heard_at = max(self._heard_at, float(t[coop].max()))
+        started = coop & (~known | back)
+        moved = coop & known & (cell != _take(last["cell"].to_numpy(np.int64), at, -1))
+        # tracks first heard when the watch starts or the feed comes back were there
+        # already: they pass through, they do not begin where they are
+        began = started & (t - self._feed_back_at > self.config.dark_after_s)
+        self.coverage.add(passages=cell[started | moved], starts=cell[began], now=self.now)
+        self._dark -= set(ids)
+        stale = np.zeros(len(last), dtype=bool)
+        stale[at[known]] = True
+        fresh = pd.DataFrame(new, copy=False)
+        self._last = pd.concat([last[~stale], fresh], ignore_index=True) if (~stale).any() \
+            else fresh
 
     def _check_dark(self) -> list[EarlyWarningEvent]:
+        """Went-dark warnings of the tracks that have just fallen silent.
+
+        A track is silent after ``dark_after_s`` and ``dark_interval_factor`` times its
+        own message interval (at most ``gap_s``) while the feed brought other messages:
+        nothing is judged while no transponder message at all has come for
+        ``feed_gap_s``, and a silence counts from the feed's return. Each silence is
+        judged once, and its last fix then counts as an end in the coverage model.
+        """
         cfg = self.config
-        if len(self._last) == 0:
+        if len(self._last) == 0 or self.now - self._heard_at > self._feed_gap_s():
             return []
         t = self._last["time"].to_numpy(dtype=np.float64)
-        silent = (self.now - t >= cfg.dark_after_s) & ~self._last["icao24"].isin(self._dark
-                                                                                 ).to_numpy()
+        interval = np.nan_to_num(self._last["interval_s"].to_numpy(dtype=np.float64))
+        after = np.minimum(np.maximum(cfg.dark_after_s, cfg.dark_interval_factor * interval),
+                           cfg.gap_s)
+        since = np.maximum(t, self._feed_back_at)
+        silent = (self.now - since >= after) & ~self._last["icao24"].isin(self._dark).to_numpy()
         if not silent.any():
             return []
         rows = self._last[silent].reset_index(drop=True)
         self._dark |= set(rows["icao24"])
-        return went_dark(rows, self.zones, cfg.dark_distance_m, boundaries=self.boundaries)
+        why = silence_explained(rows, self.now, self.coverage, cfg, since[silent])
+        coop = why != "no transponder"
+        self.coverage.add(ends=rows["cell"].to_numpy(np.int64)[coop], now=self.now)
+        if log.isEnabledFor(logging.DEBUG):
+            reasons, counts = np.unique(why.astype(str), return_counts=True)
+            log.debug("went dark at %.0f: %s", self.now, ", ".join(
+                f"{n} {r or 'suspicious'}" for r, n in zip(reasons, counts, strict=True)))
+        return went_dark(rows[why == ""], self.zones, cfg.dark_distance_m,
+                         boundaries=self.boundaries)
+
+    def _feed_gap_s(self) -> float:
+        """How long without any transponder message means the feed is down."""
+        return max(self.config.feed_gap_s, 3.0 * np.nan_to_num(self._look_s))
 
     def _expire(self) -> None:
         cfg = self.config
@@ -584,10 +757,10 @@ class EarlyWarning:
 
 def warnings_for(
     batches: Iterable[pd.DataFrame], zones: Sequence[Zone],
-    config: EarlyWarningConfig | None = None,
+    config: EarlyWarningConfig | None = None, coverage: CoverageModel | None = None,
 ) -> list[EarlyWarningEvent]:
     """Every warning over a sequence of batches (a replay), in the order produced."""
-    ew = EarlyWarning(zones, config)
+    ew = EarlyWarning(zones, config, coverage)
     out: list[EarlyWarningEvent] = []
     for b in batches:
         out += ew.update(b)

@@ -73,7 +73,9 @@ def add_evidence_commands(
     v = dsub.add_parser("verify", help="check a dossier: hashes, signature, log proof, and "
                                        "re-derive the claim")
     v.add_argument("path", metavar="DIR", help="dossier folder or .zip")
-    v.add_argument("--key", metavar="FILE.pub", help="the station's public key to require")
+    v.add_argument("--key", metavar="FILE.pub|DIR",
+                   help="the station's public key to require (a .pub file, or a directory "
+                        "of published keys: the one that signed is required)")
     v.add_argument("--log", metavar="DIR", help="also check the station log in DIR")
     v.set_defaults(func=_cmd_dossier_verify)
 
@@ -132,12 +134,13 @@ def _cmd_dossier_build(args: argparse.Namespace) -> int:
     key = load_signing_key(args.key_dir)  # fail early, before the scan
     if args.store is not None and (args.scan or args.scenario):
         raise UsageError("give INCIDENT_ID --store S, or --scan/--scenario, not both")
-    if args.store is not None:
+    if args.store is not None or (args.incident and not (args.scan or args.scenario)):
         from skyfence.incidents.dossiers import evidence_from_store
         from skyfence.incidents.store import IncidentStore
 
         if args.incident is None:
             raise UsageError("--store needs INCIDENT_ID")
+        # an incident id alone is looked up in the store (the user's, without --store)
         with IncidentStore.open(args.store or None) as store:
             evidence = evidence_from_store(store, args.incident, command=command)
     elif args.scenario:
@@ -150,8 +153,8 @@ def _cmd_dossier_build(args: argparse.Namespace) -> int:
                                       aircraft_db=Path(args.aircraft_db) if args.aircraft_db
                                       else None)
     else:
-        raise UsageError("give the store the incident is in (--store S), or the scan it comes "
-                         "from as --scan FILE... [zone options] (or --scenario NAME)")
+        raise UsageError("give an INCIDENT_ID of the incident store (--store S), or the scan "
+                         "it comes from as --scan FILE... [zone options] (or --scenario NAME)")
     d = build_dossier(evidence, args.output, key, StationLog(args.log))
     rec = evidence.record
     print(f"dossier {d.path} (and {d.zip_path.name}): {rec['track']} in {rec['zone']} "

@@ -81,11 +81,18 @@ def verify_dossier(
     path: str | Path, public_key: Ed25519PublicKey | str | Path | None = None,
     station_log: StationLog | None = None,
 ) -> Verification:
-    """Verify the dossier folder (or .zip) at ``path``; see the module docstring."""
+    """Verify the dossier folder (or .zip) at ``path``; see the module docstring.
+
+    ``public_key`` is the key to require: a key, a ``.pub`` file, or a directory of
+    ``.pub`` files (the station's published keys; the one whose id signed the dossier
+    is required, else the signature fails naming the ids).
+    """
     p = Path(path)
     if not p.exists():
         raise UsageError(f"{p}: no such dossier")
-    if isinstance(public_key, (str, Path)):
+    if isinstance(public_key, (str, Path)) and Path(public_key).is_dir():
+        public_key = _key_from_directory(Path(public_key), p)
+    elif isinstance(public_key, (str, Path)):
         public_key = load_public_key(public_key)
     if p.is_file() and zipfile.is_zipfile(p):
         with tempfile.TemporaryDirectory(prefix="skyfence-verify-") as tmp:
@@ -95,6 +102,25 @@ def verify_dossier(
     if not p.is_dir():
         raise UsageError(f"{p}: not a dossier folder or .zip")
     return _verify_dir(p, public_key, station_log)
+
+
+def _key_from_directory(keys: Path, dossier: Path) -> Ed25519PublicKey:
+    """The published key in ``keys`` that signed ``dossier`` (else the first one, which
+    then fails the signature check with the ids named)."""
+    found = [load_public_key(f) for f in sorted(keys.glob("*.pub"))]
+    if not found:
+        raise UsageError(f"--key {keys}: no .pub key file in this directory")
+    try:
+        if dossier.is_file() and zipfile.is_zipfile(dossier):
+            with zipfile.ZipFile(dossier) as z:
+                name = next(n for n in z.namelist() if n.endswith(ENVELOPE_FILE))
+                env = read_envelope(z.read(name))
+        else:
+            env = read_envelope((dossier / ENVELOPE_FILE).read_bytes())
+        signed = {k for k, _ in env.signatures}
+    except (OSError, StopIteration, EnvelopeError, zipfile.BadZipFile):
+        signed = set()
+    return next((k for k in found if key_id(k) in signed), found[0])
 
 
 def _verify_dir(d: Path, pinned: Ed25519PublicKey | None, slog: StationLog | None

@@ -81,12 +81,15 @@ class RadarStage:
             self._earliest = min(self._earliest, float(plots["time"].min()))
             self.latest = max(self.latest, float(plots["time"].max()))
 
-    def advance(self, now: float) -> pd.DataFrame:
-        """Run every window that ended by ``now`` and that a later plot has closed (a
-        radar feed may lag other feeds: a window runs once the radar itself is past
-        it); their confirmed states as observations."""
-        until = float(np.floor(min(now, self.latest) / self.scan_s) * self.scan_s)
-        return self._run(until)
+    def advance(self, now: float, *, complete: bool = False) -> pd.DataFrame:
+        """Run every window that ended by ``now``; their confirmed states as observations.
+
+        Live, a radar feed may lag the others, so a window runs once a later plot has
+        closed it (the radar itself is past it); ``complete`` says every plot up to
+        ``now`` has been given (a replay slice), so windows up to ``now`` run at once.
+        """
+        edge = now if complete else min(now, self.latest)
+        return self._run(float(np.floor(edge / self.scan_s) * self.scan_s))
 
     def flush(self) -> pd.DataFrame:
         """End of data: run every window that holds plots."""

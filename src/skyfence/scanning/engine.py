@@ -240,7 +240,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
 
         return scan_fused(paths, opts)  # radar: tracked and fused with the rest
     plan = scan_plan(opts)
-    log.info("%s", plan.describe())
+    log.debug("%s", plan.describe())
     rejects = RejectLog()
 
     def chunks() -> Iterator[pd.DataFrame]:

@@ -67,10 +67,9 @@ class ScenarioResult:
         return list(self.scan.records)
 
 
-#: a scenario is fed to the pipeline in slices of this many seconds: short enough that
-#: the alert times measured are those of a live feed (a radar window runs as soon as a
-#: plot past its end arrives), long enough to keep the per-call overhead small
-FEED_SLICE_S = 1.0
+#: a scenario is fed to the pipeline in slices of this many seconds, each complete up
+#: to its end (a radar window runs at its end, as live, when the plots are in)
+FEED_SLICE_S = 4.0
 
 
 def scenario_policy(sc: Scenario) -> Policy:

@@ -96,9 +96,11 @@ class LiveInputs:
         """Stop every source and wait (briefly) for their threads."""
         self.stop.set()
         for f in self.feeds:
-            f.close()  # type: ignore[attr-defined]
+            f.stop()  # type: ignore[attr-defined]  # each thread ends at its next read
         for t in self._threads:
             t.join(timeout=2.0)
+        for f in self.feeds:
+            f.close()  # type: ignore[attr-defined]
 
     def _start(self) -> None:
         if self._threads:

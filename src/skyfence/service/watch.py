@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from skyfence.airspace.zones import Zone
+from skyfence.detect.coverage import CoverageModel
 from skyfence.detect.entries import EntryEvent
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.record import entry_id
@@ -68,7 +69,13 @@ class WatchStats:
 
 
 class Watcher:
-    """Turns observation batches into events, keeping per-track state in between."""
+    """Turns observation batches into events, keeping per-track state in between.
+
+    ``coverage`` is the receivers' coverage model the went-dark warning asks (e.g. one
+    loaded with :meth:`~skyfence.detect.coverage.CoverageModel.load` so that a restart
+    begins warm; a cold one by default). With a ``radar`` stage, a track that fusion has
+    matched to a radar track gets no guessed went-dark warning: the radar tells.
+    """
 
     def __init__(
         self,
@@ -84,6 +91,7 @@ class Watcher:
         military_db: Mapping[str, bool] | None = None,
         radar: RadarStage | None = None,
         journal: IncidentJournal | None = None,
+        coverage: CoverageModel | None = None,
     ) -> None:
         self.zones = list(zones)
         #: the incident store's side: events are stored (and queued for the sinks of its
@@ -104,7 +112,7 @@ class Watcher:
         self.tracks = TrackMemory(forget_after_s=gap_s)
         self._now = -np.inf
         self._last_expiry = -np.inf
-        self._early = _early_warning(self.zones, approach_horizon_s)
+        self._early = _early_warning(self.zones, approach_horizon_s, coverage)
         self._early_pending: list[pd.DataFrame] = []
         self._early_last = -np.inf
 
@@ -153,12 +161,26 @@ class Watcher:
             data = pd.DataFrame({c: np.concatenate([b[c].to_numpy() for b in pending])
                                  for c in pending[0].columns})
             latest = data.sort_values("time", kind="stable").drop_duplicates("icao24", keep="last")
+            # how many messages each latest fix stands for: the went-dark rule measures
+            # each track's own message interval with it
+            latest = latest.assign(
+                messages=latest["icao24"].map(data["icao24"].value_counts()).to_numpy())
         out = []
+        radar_seen = self._radar_identified()
         for w in self._early.update(latest, now=self._now):
+            if w.kind == "went_dark" and w.track in radar_seen:
+                continue  # the radar sees it: fusion's went-dark outranks the guess
             rec = self.assessor.record(w.to_entry(), behaviours=w.behaviours)
             if self.all_entries or rec["violation"] or rec["severity"] != "info":
                 out.append(self._send({**rec, "event": w.kind}))
         return out
+
+    def _radar_identified(self) -> set[str]:
+        """ICAO addresses that fusion has matched to a radar track (none without radar):
+        their silence is judged by the radar, not guessed from the coverage."""
+        if not self.pipeline.fuse:
+            return set()
+        return {i["icao24"] for i in self.pipeline.correlator.identities.values()}
 
     def close(self) -> list[dict[str, Any]]:
         """Stop: held radar fixes are decided, then every entry still open is emitted
@@ -258,13 +280,14 @@ def _key(entry: Entry) -> tuple[str, str, float]:
     return entry.zone, entry.track, entry.entered_at
 
 
-def _early_warning(zones: Sequence[Zone], horizon_s: float | None) -> Any:
+def _early_warning(zones: Sequence[Zone], horizon_s: float | None,
+                   coverage: CoverageModel | None = None) -> Any:
     """Approach, loitering and went-dark warnings (none when ``horizon_s`` is None)."""
     if horizon_s is None:
         return None
     from skyfence.detect.early_warning import EarlyWarning, EarlyWarningConfig
 
-    return EarlyWarning(zones, EarlyWarningConfig(horizon_s=horizon_s))
+    return EarlyWarning(zones, EarlyWarningConfig(horizon_s=horizon_s), coverage)
 
 
 def replay_batches(

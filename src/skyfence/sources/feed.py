@@ -134,9 +134,16 @@ class FeedClient(Iterator[pd.DataFrame]):
         self.stop_event.set()
 
     def close(self) -> None:
-        """End the iteration now and close the connection."""
+        """End the iteration now and close the connection.
+
+        When another thread is inside the iteration (a reading thread of
+        :class:`~skyfence.service.inputs.LiveInputs`), the generator cannot be closed
+        from here; the stop event set first ends it at its next read instead."""
         self.stop_event.set()
-        self._it.close()
+        try:
+            self._it.close()
+        except ValueError:  # "generator already executing" in the reading thread
+            pass
 
     def _run(self) -> Generator[pd.DataFrame, None, None]:
         self._last_yield = time.monotonic()

@@ -289,8 +289,14 @@ class PyModeSDecoder(ModeSDecoder):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        import pyModeS
-        from pyModeS.position import airborne_position_pair
+        try:
+            import pyModeS
+            from pyModeS.position import airborne_position_pair
+        except ImportError:
+            from skyfence.errors import UsageError
+
+            raise UsageError("the pyModeS decoder needs pyModeS, which is not installed: "
+                             "pip install 'skyfence[feeds]' (rs1090, the default, is)") from None
 
         self._pms = pyModeS
         self._pair = airborne_position_pair

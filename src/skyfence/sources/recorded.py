@@ -87,6 +87,11 @@ def read_recorded(
 
             data = read_asterix(p, sites=radar_sites, date=date, on_error=on_error)
             skipped += data.skipped
+            if rejects is not None and data.skipped:  # counted, never silent
+                rejects.count += data.skipped
+                rejects.by_field["ASTERIX record"] = (
+                    rejects.by_field.get("ASTERIX record", 0) + data.skipped)
+                rejects.examples.extend(data.errors[: max(0, 5 - len(rejects.examples))])
             if len(data.plots):
                 plots.append(data.plots)
             if len(data.tracks):
