@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest mutate clean
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/skyfence demo
@@ -20,6 +20,13 @@ typecheck: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test
 	$(PY) -m pytest -q
+
+# mutation testing of the core (slow: not part of `make test`); MUTATE=entries policy ...
+# picks groups (python scripts/mutate.py --list); the score table is printed at the end
+MUTATE ?=
+mutate: $(VENV)/.installed-test
+	$(PIP) install -q -e ".[mutate]"
+	$(PY) scripts/mutate.py $(MUTATE)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
