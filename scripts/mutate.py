@@ -15,6 +15,7 @@ Usage::
     python scripts/mutate.py --list          # the groups, their modules and tests
     python scripts/mutate.py --report        # scores of the last runs, no new run
     python scripts/mutate.py --survivors sbs # the surviving mutants of a group, as diffs
+    python scripts/mutate.py --again sbs     # after adding tests: re-test the survivors only
 
 The score of a module is killed / (killed + survived + no tests + timeouts counted as
 killed): a mutant that no test runs counts against the module. Mutants that cannot be
@@ -155,6 +156,60 @@ def run_group(name: str, max_children: int) -> int:
     return proc.returncode
 
 
+def _refresh(name: str) -> bool:
+    """Bring a group's last run up to date with the tree, but for the mutated modules.
+
+    Tests and the modules not mutated are copied in again; False (nothing copied) when
+    a mutated module changed since that run, as its mutants are then other mutants.
+    """
+    box = WORK / name
+    modules = set(GROUPS[name].modules)
+    if any((ROOT / m).read_bytes() != (box / m).read_bytes() for m in modules):
+        return False
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for dest in (box, box / "mutants"):
+        shutil.rmtree(dest / "tests", ignore_errors=True)
+        shutil.copytree(ROOT / "tests", dest / "tests", ignore=ignore)
+        for src in (ROOT / "src").rglob("*"):
+            rel = src.relative_to(ROOT)
+            if src.is_file() and "__pycache__" not in rel.parts and str(rel) not in modules:
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest / rel)
+    return True
+
+
+def rerun_survivors(name: str, max_children: int) -> int:
+    """Re-test only the surviving and untested mutants of a group's last run.
+
+    For adding tests: the new tests are copied into the run's tree, mutmut collects
+    which function they cover, and only the mutants that were not killed are tried
+    again. Mutants killed before stay killed (tests were only added: a changed test can
+    let one live again, which only a full run shows); when a mutated module changed
+    since that run this refuses, and a full run is needed.
+    """
+    box = WORK / name
+    if not (box / "mutants").is_dir():
+        print(f"[{name}] no previous run in {box}: run it first", file=sys.stderr)
+        return 2
+    names = survivors(name)
+    if not names:
+        return 0
+    if not _refresh(name):
+        print(f"[{name}] a mutated module changed since the last run: run the group in full",
+              file=sys.stderr)
+        return 2
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    print(f"[{name}] re-testing {len(names)} surviving mutant(s) with the current tests",
+          flush=True)
+    with (box / "mutmut-again.log").open("w") as out:
+        proc = subprocess.run([sys.executable, "-m", "mutmut", "run",
+                               "--max-children", str(max_children), *names],
+                              cwd=box, env=env, stdout=out, stderr=subprocess.STDOUT,
+                              check=False)
+    return proc.returncode
+
+
 def scores(name: str) -> dict[str, dict[str, int]]:
     """Per module of a group: counts of killed, survived, no-test and other mutants."""
     out: dict[str, dict[str, int]] = {}
@@ -250,6 +305,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list the groups and exit")
     ap.add_argument("--report", action="store_true", help="print the last scores, run nothing")
     ap.add_argument("--survivors", action="store_true", help="print surviving mutants as diffs")
+    ap.add_argument("--again", action="store_true",
+                    help="re-test only the last run's survivors with the current tests")
     ap.add_argument("--max-children", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     args = ap.parse_args(argv)
     names = args.groups or list(GROUPS)
@@ -268,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.report:
         for n in names:
-            code = run_group(n, args.max_children)
+            code = (rerun_survivors if args.again else run_group)(n, args.max_children)
             if code != 0:
                 print(f"[{n}] mutmut exited {code}: see {WORK / n / 'mutmut.log'}",
                       file=sys.stderr)
