@@ -18,8 +18,10 @@ Usage::
     python scripts/mutate.py --again sbs     # after adding tests: re-test the survivors only
 
 The score of a module is killed / (killed + survived + no tests + timeouts counted as
-killed): a mutant that no test runs counts against the module. Mutants that cannot be
-killed (equivalent mutants) are listed in ``docs/mutation.md`` with the reason.
+killed): a mutant that no test runs counts against the module; mutants not run yet
+(an interrupted run) or that mutmut calls suspicious are shown apart and not counted.
+Mutants that cannot be killed (equivalent mutants) are listed in ``docs/mutation.md``
+with the reason.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import fnmatch
 import json
 import os
 import re
@@ -178,20 +181,22 @@ def _refresh(name: str) -> bool:
     return True
 
 
-def rerun_survivors(name: str, max_children: int) -> int:
+def rerun_survivors(name: str, max_children: int, only: list[str] | None = None) -> int:
     """Re-test only the surviving and untested mutants of a group's last run.
 
     For adding tests: the new tests are copied into the run's tree, mutmut collects
     which function they cover, and only the mutants that were not killed are tried
-    again. Mutants killed before stay killed (tests were only added: a changed test can
-    let one live again, which only a full run shows); when a mutated module changed
-    since that run this refuses, and a full run is needed.
+    again (``only``: those whose names match one of these patterns, e.g.
+    ``skyfence.policy.x__facts*``). Mutants killed before stay killed (tests were only
+    added: a changed test can let one live again, which only a full run shows); when a
+    mutated module changed since that run this refuses, and a full run is needed.
     """
     box = WORK / name
     if not (box / "mutants").is_dir():
         print(f"[{name}] no previous run in {box}: run it first", file=sys.stderr)
         return 2
-    names = survivors(name)
+    names = [n for n in survivors(name)
+             if not only or any(fnmatch.fnmatch(n, pat) for pat in only)]
     if not names:
         return 0
     if not _refresh(name):
@@ -216,12 +221,12 @@ def scores(name: str) -> dict[str, dict[str, int]]:
     box = WORK / name / "mutants"
     for module in GROUPS[name].modules:
         meta = box / (module + ".meta")
-        counts = {"killed": 0, "survived": 0, "no_tests": 0, "other": 0}
+        counts = {"killed": 0, "survived": 0, "no_tests": 0, "not_run": 0}
         if meta.exists():
             codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
             for code in codes.values():
                 key = ("killed" if code in KILLED else "survived" if code in SURVIVED
-                       else "no_tests" if code in NO_TESTS else "other")
+                       else "no_tests" if code in NO_TESTS else "not_run")
                 counts[key] += 1
         out[module] = counts
     return out
@@ -242,7 +247,7 @@ def survivors(name: str) -> list[str]:
 def report(names: list[str]) -> float:
     """Print the score table of ``names``; the overall share killed."""
     total_k = total = 0
-    print(f"{'module':<44} {'killed':>7} {'surv.':>6} {'untest':>6} {'other':>6} {'score':>7}")
+    print(f"{'module':<44} {'killed':>7} {'surv.':>6} {'untest':>6} {'notrun':>6} {'score':>7}")
     for name in names:
         for module, c in scores(name).items():
             n = c["killed"] + c["survived"] + c["no_tests"]
@@ -250,7 +255,7 @@ def report(names: list[str]) -> float:
             total += n
             pct = f"{100 * c['killed'] / n:6.1f}%" if n else "    -  "
             print(f"{module.removeprefix(S):<44} {c['killed']:>7} {c['survived']:>6} "
-                  f"{c['no_tests']:>6} {c['other']:>6} {pct:>7}")
+                  f"{c['no_tests']:>6} {c['not_run']:>6} {pct:>7}")
     share = total_k / total if total else 0.0
     print(f"{'all':<44} {total_k:>7} {'':>6} {'':>6} {'':>6} {100 * share:6.1f}%")
     return share
@@ -307,6 +312,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--survivors", action="store_true", help="print surviving mutants as diffs")
     ap.add_argument("--again", action="store_true",
                     help="re-test only the last run's survivors with the current tests")
+    ap.add_argument("--only", action="append", metavar="PATTERN",
+                    help="with --again: only mutants matching this pattern (repeatable)")
     ap.add_argument("--max-children", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     args = ap.parse_args(argv)
     names = args.groups or list(GROUPS)
@@ -325,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if not args.report:
         for n in names:
-            code = (rerun_survivors if args.again else run_group)(n, args.max_children)
+            code = (rerun_survivors(n, args.max_children, args.only) if args.again
+                    else run_group(n, args.max_children))
             if code != 0:
                 print(f"[{n}] mutmut exited {code}: see {WORK / n / 'mutmut.log'}",
                       file=sys.stderr)
