@@ -269,3 +269,13 @@ def test_a_track_silent_longer_than_the_limit_ends_its_entry_open() -> None:
     assert det.tracked == 0 and det.expire(now=1e9, silence_s=50.0) == []
     again = det.process(track([100.0], [0.5], [0.5]))
     assert [(e.kind, e.entry.entered_at) for e in again] == [("entry", 100.0)]
+
+
+def test_close_reports_an_entry_still_inside_at_its_last_inside_fix() -> None:
+    """Inside at t = 0 and 10 s, data ends: ``close`` gives the entry as open, at 10 s."""
+    det = EntryDetector([SQUARE], DetectorConfig())
+    det.process(track([0.0, 10.0], [0.5, 0.6], [0.5, 0.5]))
+    (ev,) = det.close()
+    assert (ev.kind, ev.at, ev.entry.entered_at, ev.entry.last_inside_at) == (
+        "open", 10.0, 0.0, 10.0)
+    assert ev.entry.is_open
