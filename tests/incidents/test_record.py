@@ -251,3 +251,15 @@ def test_records_of_many_entries_keep_each_entry_its_own_identity() -> None:
     assert [r["classification"]["registration_state"] for r in (r1, r2, r3)] == [
         "RUS", "CHE", None]
     assert a.records([]) == []
+
+
+def test_behaviours_reach_the_policy_through_record_and_records() -> None:
+    """A rule on ``approach: true`` applies only when the caller says the entry is one."""
+    pol = Policy(document={"rules": [{"name": "approach", "when": {"approach": True},
+                                      "violation": True, "severity": "warning"}]})
+    a = Assessor(pol)
+    e = entry(track="4b1805", squawks=())
+    assert (a.record(e)["severity"], a.record(e)["violation"]) == ("info", False)
+    assert (a.record(e, ("approach",))["severity"], a.record(e, ("approach",))["violation"]) == (
+        "warning", True)
+    assert [r["severity"] for r in a.records([e, e], ("approach",))] == ["warning", "warning"]
