@@ -27,7 +27,7 @@ from skyfence.policy import Policy, ProtocolStep, Verdict
 
 def unix(*args: int, us: int = 0) -> float:
     """Unix seconds of a UTC calendar time (the reference for every time below)."""
-    return datetime(*args, us, tzinfo=UTC).timestamp()  # type: ignore[misc]
+    return datetime(*args, us, tzinfo=UTC).timestamp()  # type: ignore[arg-type,misc]
 
 
 #: 2025-09-19 09:58:12.400 UTC, 09:59:30.250 and 10:10:05.125
@@ -178,7 +178,7 @@ def test_record_fields_begin_with_the_contract_fields_in_order() -> None:
 
 def assess(e: Entry, ident: Identity | None = None, **kw: Any) -> dict[str, Any]:
     a = Assessor(Policy(), identity_of=(lambda _e: ident) if ident is not None else None, **kw)
-    return a.record(e)
+    return dict(a.record(e))
 
 
 def test_cooperative_entry_is_classified_from_its_address_block() -> None:
