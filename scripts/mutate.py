@@ -143,8 +143,8 @@ def sandbox(name: str) -> Path:
     return box
 
 
-def run_group(name: str, max_children: int) -> int:
-    """Run mutmut on one group; its exit code."""
+def run_group(name: str, max_children: int, only: list[str] | None = None) -> int:
+    """Run mutmut on one group (``only``: just the mutants matching these patterns)."""
     box = sandbox(name)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -153,7 +153,7 @@ def run_group(name: str, max_children: int) -> int:
           flush=True)
     with log.open("w") as out:
         proc = subprocess.run([sys.executable, "-m", "mutmut", "run",
-                               "--max-children", str(max_children)],
+                               "--max-children", str(max_children), *(only or ())],
                               cwd=box, env=env, stdout=out, stderr=subprocess.STDOUT,
                               check=False)
     return proc.returncode
@@ -313,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--again", action="store_true",
                     help="re-test only the last run's survivors with the current tests")
     ap.add_argument("--only", action="append", metavar="PATTERN",
-                    help="with --again: only mutants matching this pattern (repeatable)")
+                    help="only mutants matching this pattern (repeatable), e.g. "
+                         "'skyfence.airspace.boundary.xǁBoundaryǁcrossings*'")
     ap.add_argument("--max-children", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     args = ap.parse_args(argv)
     names = args.groups or list(GROUPS)
@@ -333,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report:
         for n in names:
             code = (rerun_survivors(n, args.max_children, args.only) if args.again
-                    else run_group(n, args.max_children))
+                    else run_group(n, args.max_children, args.only))
             if code != 0:
                 print(f"[{n}] mutmut exited {code}: see {WORK / n / 'mutmut.log'}",
                       file=sys.stderr)
