@@ -71,3 +71,14 @@ def test_crossing_fractions_are_exact_for_a_square() -> None:
     seg, t = b.crossings(np.array([-1.0, 0.2]), np.array([0.5, 0.2]),
                          np.array([3.0, 0.8]), np.array([0.5, 0.8]))
     assert sorted(zip(seg.tolist(), t.tolist(), strict=True)) == [(0, 0.25), (0, 0.5)]
+
+
+def test_a_single_segment_and_no_segment() -> None:
+    """One leg from x = -1 to x = 0.5 at y = 0.5 meets the square's edge x = 0 after 1 of
+    its 1.5 degrees: fraction 2/3. No legs: no crossings, as integer indices."""
+    b = Boundary(shapely.box(0, 0, 1, 1))
+    seg, t = b.crossings(np.array([-1.0]), np.array([0.5]), np.array([0.5]), np.array([0.5]))
+    assert seg.tolist() == [0] and t.tolist() == pytest.approx([2.0 / 3.0], abs=1e-12)
+    empty = np.empty(0)
+    seg, t = b.crossings(empty, empty, empty, empty)
+    assert (seg.shape, t.shape, seg.dtype.kind) == ((0,), (0,), "i")
