@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pytest
 
 from skyfence.fusion.correlator import Identity
@@ -263,3 +265,58 @@ def test_behaviours_reach_the_policy_through_record_and_records() -> None:
     assert (a.record(e, ("approach",))["severity"], a.record(e, ("approach",))["violation"]) == (
         "warning", True)
     assert [r["severity"] for r in a.records([e, e], ("approach",))] == ["warning", "warning"]
+
+
+@pytest.mark.parametrize(("track", "speed_ms", "alt_m", "cooperative"), [
+    ("4b1805", 240.0, 11_000.0, True),   # airliner-like, with a transponder
+    ("R0042", 240.0, 11_000.0, False),   # the same kinematics without one
+    ("R0042", 5.0, 20_000.0, False),     # slow and very high: altitude decides
+    ("R0042", 5.0, 100.0, False),
+    ("R0042", None, None, False),        # nothing known: unknown, no confidence
+])
+def test_category_and_confidence_come_from_the_entry_and_its_cooperation(
+        track: str, speed_ms: float | None, alt_m: float | None, cooperative: bool) -> None:
+    """The reference is the classifier itself, called by hand with the entry's fastest
+    speed, highest altitude and cooperation: the assessor must pass exactly those."""
+    from skyfence.identify.classify import categorize
+
+    def arr(v: float | None) -> np.ndarray:
+        return np.array([np.nan if v is None else v])
+
+    names, conf = categorize(arr(speed_ms), arr(alt_m),
+                             cooperative=np.array([1.0 if cooperative else 0.0]))
+    e = entry(track=track, squawks=(), max_speed_ms=speed_ms, min_altitude_m=alt_m,
+              max_altitude_m=alt_m)
+    c = assess(e)["classification"]
+    assert c["cooperative"] is cooperative and c["category"] == names[0]
+    if names[0] == "unknown":
+        assert c.get("confidence") is None
+    else:
+        assert c["confidence"] == round(float(conf[0]), 3)  # the record keeps 3 decimals
+
+
+def test_classification_varies_with_each_input() -> None:
+    """The cases above differ: cooperation, then altitude, change the category."""
+    def cat(track: str, speed: float, alt: float) -> str:
+        e = entry(track=track, squawks=(), max_speed_ms=speed, min_altitude_m=alt,
+                  max_altitude_m=alt)
+        return str(assess(e)["classification"]["category"])
+    assert cat("4b1805", 240.0, 11_000.0) != cat("R0042", 240.0, 11_000.0)
+    assert cat("R0042", 5.0, 20_000.0) != cat("R0042", 5.0, 100.0)
+
+
+def test_times_are_utc_whatever_the_local_time_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Kathmandu is UTC+05:45: a local-time rendering would show 15:43, not 09:58."""
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")
+    time.tzset()
+    try:
+        assert iso_time(T_IN) == "2025-09-19T09:58:12.400Z"
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_duration_keeps_milliseconds_like_the_times() -> None:
+    """Exit 90.12345 s after entry: the record says 90.123 s."""
+    rec = to_record(entry(exited_at=T_IN + 90.12345), CLS, VERDICT)
+    assert rec["duration_s"] == 90.123
