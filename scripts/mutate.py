@@ -207,12 +207,19 @@ def rerun_survivors(name: str, max_children: int, only: list[str] | None = None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     print(f"[{name}] re-testing {len(names)} surviving mutant(s) with the current tests",
           flush=True)
+    # two passes: in the first, mutmut maps the new tests to functions while it runs,
+    # and a mutant tried before its function's new tests were mapped can survive them
+    code = 0
     with (box / "mutmut-again.log").open("w") as out:
-        proc = subprocess.run([sys.executable, "-m", "mutmut", "run",
-                               "--max-children", str(max_children), *names],
-                              cwd=box, env=env, stdout=out, stderr=subprocess.STDOUT,
-                              check=False)
-    return proc.returncode
+        for _ in range(2):
+            left = [n for n in survivors(name) if n in set(names)]
+            if not left:
+                break
+            code = subprocess.run([sys.executable, "-m", "mutmut", "run",
+                                   "--max-children", str(max_children), *left],
+                                  cwd=box, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  check=False).returncode
+    return code
 
 
 def scores(name: str) -> dict[str, dict[str, int]]:
