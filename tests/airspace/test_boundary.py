@@ -129,3 +129,20 @@ def test_crossings_of_a_zone_across_the_antimeridian(x0: float, x1: float, t: fl
     seg, f = Boundary(zone).crossings(np.array([x0]), np.array([0.5]), np.array([x1]),
                                       np.array([0.5]))
     assert seg.tolist() == [0] and f.tolist() == pytest.approx([t], abs=1e-12)
+
+
+@pytest.mark.parametrize(("west", "east", "x0", "x1", "t"), [
+    # 179 E to 179.5 W: a leg eastwards leaves at 180.5 (written -179.5), 1.0 of 1.3 along
+    (179.0, -179.5, 179.5, 180.8, 1.0 / 1.3),
+    # 179.5 E to 179 W: a leg westwards leaves at -180.5 (written 179.5), 1.3 of 1.6 along
+    (179.5, -179.0, -179.2, -180.8, 1.3 / 1.6),
+])
+def test_legs_ending_less_than_a_degree_beyond_the_antimeridian(
+        west: float, east: float, x0: float, x1: float, t: float) -> None:
+    """A zone across ±180 whose far edge is less than a degree beyond it: legs that end
+    between that edge and 181 (or -181) still cross it."""
+    zone = shapely.MultiPolygon([shapely.box(west, 0.0, 180.0, 1.0),
+                                 shapely.box(-180.0, 0.0, east, 1.0)])
+    seg, f = Boundary(zone).crossings(np.array([x0]), np.array([0.5]), np.array([x1]),
+                                      np.array([0.5]))
+    assert seg.tolist() == [0] and f.tolist() == pytest.approx([t], abs=1e-12)
