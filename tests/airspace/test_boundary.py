@@ -82,6 +82,10 @@ def test_a_single_segment_and_no_segment() -> None:
     empty = np.empty(0)
     seg, t = b.crossings(empty, empty, empty, empty)
     assert (seg.shape, t.shape, seg.dtype.kind) == ((0,), (0,), "i")
+    # a leg with no longitude is on no side of ±180: it crosses nothing
+    nan = np.array([np.nan])
+    seg, t = b.crossings(nan, np.array([0.5]), nan, np.array([0.5]))
+    assert (seg.shape, t.shape, seg.dtype.kind) == ((0,), (0,), "i")
 
 
 def _geos_fractions(poly: shapely.Geometry, x0: float, y0: float, x1: float, y1: float
