@@ -70,8 +70,10 @@ def truth_entries(truth: pd.DataFrame, zones: list[Zone]) -> list[Entry]:
         else:
             path = _geodesic_path(lon, lat, alt)
         for i, zone in enumerate(zones):
-            out += _zone_entries(str(target), zone, t, lon, lat, alt, path,
-                                 lambda i=i, zone=zone: probes.setdefault(i, _DepthProbe(zone)))
+            def probe(i: int = i, zone: Zone = zone) -> _DepthProbe:
+                """The zone's depth probe, built once for every target."""
+                return probes.setdefault(i, _DepthProbe(zone))
+            out += _zone_entries(str(target), zone, t, lon, lat, alt, path, probe)
     return sorted(out, key=lambda e: (e.entered_at, e.zone, e.track))
 
 
