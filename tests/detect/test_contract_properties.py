@@ -298,7 +298,9 @@ def scenarios(draw: st.DrawFn, zones: st.SearchStrategy[ZoneSpec] | None = None,
         alt0, climb = draw(st.floats(0.0, 12_000.0)), draw(st.floats(-30.0, 30.0))
         t_start = t
         for i in range(n):
-            alt = None if alt_mode == "unknown" else alt0 + climb * (t - t_start)
+            # held inside the plausible band the readers accept ([-1500, 50000] m)
+            alt = (None if alt_mode == "unknown"
+                   else min(max(alt0 + climb * (t - t_start), -1_000.0), 45_000.0))
             fixes.append((ident, t, float(lat), float(wrap_lon(lon)), alt))
             if i == n - 1:
                 break
