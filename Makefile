@@ -4,13 +4,23 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: demo test lint typecheck pytest mutate clean
+.PHONY: demo test lint typecheck pytest fuzz mutate clean web serve-demo
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed web
 	$(VENV)/bin/skyfence demo
 	$(VENV)/bin/skyfence demo vaindloo-2025-09-19
 
-test: $(VENV)/.installed-test lint typecheck pytest
+# the operators' screen on the built-in scenario: open the address it prints
+serve-demo: $(VENV)/.installed web
+	$(VENV)/bin/skyfence serve --demo
+
+# the web page's front-end packages, vendored from npm (idempotent; no network at run time);
+# Debian's npm is installed first when there is no npm on the PATH
+web:
+	command -v npm >/dev/null 2>&1 || bash scripts/install-system-deps.sh npm
+	bash scripts/vendor-web.sh
+
+test: $(VENV)/.installed-test web lint typecheck pytest
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check src tests scripts benchmarks
@@ -18,7 +28,7 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
 
-pytest: $(VENV)/.installed-test
+pytest: $(VENV)/.installed-test web
 	$(PY) -m pytest -q
 
 # mutation testing of the core (slow: not part of `make test`); MUTATE=entries policy ...
@@ -27,6 +37,16 @@ MUTATE ?=
 mutate: $(VENV)/.installed-test
 	$(PIP) install -q -e ".[mutate]"
 	$(PY) scripts/mutate.py $(MUTATE)
+
+# coverage-guided fuzzing (atheris) of every parser and loader, FUZZ_SECONDS per target;
+# a crash is written as fuzz/crash-*: add it to fuzz/corpus/<target>/ (a regression test)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= sbs sbs_abort beast rawhex asterix pcap pcapng csv parquet geojson policy config scenario dossier
+fuzz: $(VENV)/.installed-test
+	$(PIP) install -q "atheris>=2.3"
+	for t in $(FUZZ_TARGETS); do \
+		$(PY) fuzz/atheris_main.py $$t -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 \
+			-timeout=30 -artifact_prefix=fuzz/ || exit 1; done
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,4 +62,4 @@ $(VENV)/.installed-test: pyproject.toml scripts/install-system-deps.sh | $(VENV)
 	touch $(VENV)/.installed $@
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info web/node_modules src/skyfence/service/static/vendor

@@ -7,10 +7,35 @@
 # (without it the benchmark reads the child's own VmHWM).
 # postgresql: the server the incident store's tests run against (tests/incidents/pg.py
 # starts a throw-away cluster on a free loopback port; the Debian service is not used).
+# chromium, fonts-dejavu-core: the browser test of the operators' screen
+# (tests/web/test_browser.py drives Debian's chromium with Playwright's Python package;
+# Playwright's own browser download is never used).
+# npm: vendors the web page's front-end packages (scripts/vendor-web.sh), installed only
+# when no npm is on the PATH (a Node.js from elsewhere brings its own).
 # Usable by root in CI; for another user it goes through sudo when available.
+#
+#   scripts/install-system-deps.sh          everything above (make test)
+#   scripts/install-system-deps.sh npm      only the named ones (make web: the demo needs
+#                                           no test tools)
 set -euo pipefail
 
-packages=(dump1090-mutability time postgresql)
+if [ "$#" -gt 0 ]; then
+    wanted=("$@")
+else
+    wanted=(dump1090-mutability time postgresql chromium fonts-dejavu-core npm)
+fi
+packages=()
+for pkg in "${wanted[@]}"; do
+    # a Node.js from elsewhere brings its own npm (and Debian's would conflict with it)
+    if [ "$pkg" = npm ] && command -v npm >/dev/null 2>&1; then
+        continue
+    fi
+    packages+=("$pkg")
+done
+if [ "${#packages[@]}" -eq 0 ]; then
+    echo "install-system-deps: all present (${wanted[*]})"
+    exit 0
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -52,7 +52,7 @@ def _step(kind: str, arg: str, zones: list[str]) -> dict[str, float]:
     zs = resolve_zones(zones, [], [])
     out["zones"] = _status("VmHWM") - before
     before = _reset_peak()
-    proto = engine._prototype(zs, 300.0, False)
+    proto = engine._prototype(engine.ScanOptions(zones=zs))
     out["index"] = _status("VmHWM") - before
     out["index_nbytes"] = getattr(proto.screen, "nbytes", 0)
     before = _reset_peak()

@@ -1,11 +1,17 @@
-"""Fixtures every test gets: a command's logging set-up does not leak into the next test."""
+"""What every test gets: its own data home, and a logger no earlier command has set up."""
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
+
+#: the default incident store, keys and station log live under ``$XDG_DATA_HOME/skyfence``;
+#: the suite (and every command it starts) uses a fresh one, never the user's
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="skyfence-test-data-")
 
 
 @pytest.fixture(autouse=True)

@@ -399,8 +399,12 @@ def in_sequence(cmd: str) -> bool:
     return cmd == STORE_SCAN or cmd.startswith(SEQUENCE)
 
 
+#: the operators' screen: a user for the demo, then the demo server (one test, in order)
+SERVE = ("skyfence users add olga --role operator --demo", "skyfence serve --demo")
+
+
 def test_every_readme_command_is_known() -> None:
-    known = set(IN_PROCESS) | {"make demo", "make test"}
+    known = set(IN_PROCESS) | {"make demo", "make test", *SERVE}
     for line in COMMANDS:
         cmd = bare(line)
         argv = shlex.split(line, comments=True)
@@ -581,3 +585,95 @@ def test_readme_store_and_evidence(workdir: Path, capsys: pytest.CaptureFixture[
     assert proof["index"] == 1 and proof["tree_size"] == 3
     consistency = json.loads(outputs["skyfence log consistency 1 3"])
     assert consistency["old_size"] == 1 and consistency["new_size"] == 3
+
+
+def typed_at_terminal(argv: list[str], env: dict[str, str], answers: list[str],
+                      timeout_s: float = 120.0) -> tuple[int, str]:
+    """Run ``argv`` on a pseudo-terminal, typing each answer after each ``: `` prompt;
+    its exit code and everything it wrote."""
+    import pty
+
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the pty is its terminal
+        try:
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    said, left = b"", list(answers)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed the terminal: it ended
+                break
+            if not chunk:
+                break
+            said += chunk
+            if left and said.rstrip().endswith(b":"):
+                os.write(fd, left.pop(0).encode() + b"\n")
+    finally:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), said.decode(errors="replace")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(240)
+def test_readme_serve_demo(tmp_path: Path) -> None:
+    """The serve example: the user added (her password typed twice at a terminal, a
+    pseudo-terminal here) can log in to the demo server, which serves
+    the page and the demo's zone; without a login the API answers 401. The demo keeps
+    its files in a directory of this test (``SKYFENCE_DEMO_DIR``) and listens on a free
+    port (``--port`` added, as the live-feed examples get their server's port)."""
+    import httpx
+
+    lines = [bare(c) for c in COMMANDS if bare(c) in SERVE]
+    assert lines == list(SERVE)
+    env = {**os.environ, "SKYFENCE_DEMO_DIR": str(tmp_path),
+           "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cli = [sys.executable, "-m", "skyfence.cli"]
+    password = "readme-password-1"
+    code, said = typed_at_terminal([*cli, *shlex.split(SERVE[0])[1:]], env,
+                                   [password, password])
+    assert code == 0, said
+    assert "olga" in said
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as fh:
+        proc = subprocess.Popen([*cli, *shlex.split(SERVE[1])[1:], "--port", str(port)],
+                                stdout=fh, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 150
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                if httpx.get(url + "/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        assert f"serving on {url}" in log.read_text()
+        assert httpx.get(url + "/api/zones", timeout=10).status_code == 401
+        login = httpx.post(url + "/api/auth/login", timeout=10,
+                           data={"username": "olga", "password": password})
+        assert login.status_code == 200, login.text
+        # the session is a Secure cookie: sent back by hand over this plain loopback
+        cookie = login.headers["set-cookie"].split(";", 1)[0]
+        assert "HttpOnly" in login.headers["set-cookie"]
+        zones = httpx.get(url + "/api/zones", headers={"Cookie": cookie}, timeout=30).json()
+        assert "EST" in {f["properties"]["name"] for f in zones["features"]}, zones
+        page = httpx.get(url + "/", timeout=10)
+        assert page.status_code == 200 and "maplibre" in page.text.lower()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)

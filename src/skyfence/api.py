@@ -15,7 +15,7 @@ EST 4ca2d6 True 108.071
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,7 @@ def scan(
     return records_frame(recs)
 
 
-def records_frame(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def records_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Incident records as a DataFrame with :data:`RESULT_DTYPES` columns, rows or not.
 
     >>> records_frame([]).dtypes["violation"]

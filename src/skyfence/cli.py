@@ -1,4 +1,5 @@
-"""The ``skyfence`` command: scan, watch, zones, demo, eval, bench, keys, dossier, log.
+"""The ``skyfence`` command: scan, watch, serve, zones, demo, eval, bench, keys, dossier,
+log, incidents, users, tokens.
 
 Exit codes: 0 success, 1 data error, 2 usage error. Errors are one line on stderr,
 never a traceback (set ``SKYFENCE_DEBUG=1`` to see one).
@@ -11,7 +12,6 @@ import contextlib
 import logging
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a radar site of ASTERIX CAT048 input; repeat for each")
     s.add_argument("--date", metavar="YYYY-MM-DD",
                    help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
-    s.add_argument("--ref", metavar="LAT,LON", help="receiver position for Mode S CPR decoding")
+    s.add_argument("--ref", metavar="LAT,LON",
+                   help="receiver position for Mode S CPR decoding; positions more than "
+                   "700 km from it are left out as implausible")
     s.add_argument("--fuse", action="store_true",
                    help="correlate tracks that are not ICAO addresses (radar tracks in a "
                         "table) with the transponder tracks, as radar files always are "
@@ -114,7 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="UTC date of the first ASTERIX record (ASTERIX carries time of day)")
     w.add_argument("--speed", type=float, default=1.0, metavar="X",
                    help="replay at X times real time; 0 as fast as possible (default 1)")
-    w.add_argument("--ref", metavar="LAT,LON", help="receiver position for CPR decoding")
+    w.add_argument("--ref", metavar="LAT,LON",
+                   help="receiver position for CPR decoding; positions more than 700 km "
+                   "from it are left out as implausible")
     w.add_argument("--webhook", action="append", default=[], metavar="URL",
                    help="POST every event as JSON to URL (retried, never blocking); repeat")
     w.add_argument("--webhook-drain", type=float, default=10.0, metavar="S",
@@ -125,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--stats-every", type=float, default=60.0, metavar="S",
                    help="print a feed summary line every S seconds (default 60), "
                         "also while the feed is not connected")
+    w.add_argument("--feed-idle", type=float, default=60.0, metavar="S",
+                   help="reconnect a live feed that sends nothing for S seconds (a stalled "
+                        "link; default 60; 0: never)")
     w.add_argument("--input-format", default="auto", metavar="FMT",
                    help="format of --replay: auto, csv, parquet, sbs, beast, raw")
     w.add_argument("--columns", metavar="MAP", help="column mapping of a tabular --replay file")
@@ -141,8 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
     zs.set_defaults(func=_cmd_zones_show)
 
     b = sub.add_parser("bench", help="measure our speed against a baseline in the same run")
-    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory"))
+    b.add_argument("name", choices=("lookup", "scan", "latency", "decode", "track", "memory",
+                                    "soak", "serve"))
     b.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    b.add_argument("--minutes", type=float, default=2.0, metavar="N",
+                   help="soak: how long to run (default 2)")
+    b.add_argument("--rate", type=float, default=50_000.0, metavar="PER_S",
+                   help="soak: positions per second (default 50,000)")
     b.set_defaults(func=_cmd_bench)
 
     pc = sub.add_parser("policy", help="check a policy file")
@@ -166,9 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     from skyfence.evidence.commands import add_evidence_commands
     from skyfence.incidents.commands import add_incident_commands
+    from skyfence.service.commands import add_service_commands
 
     add_evidence_commands(sub, lambda parser: _add_zone_options(parser, output=False))
     add_incident_commands(sub)
+    add_service_commands(sub)
     return p
 
 
@@ -357,13 +371,8 @@ def _latlon(spec: str | None, option: str) -> tuple[float, float] | None:
 
 
 def _cmd_watch(args: argparse.Namespace) -> int:
-    import threading
-
     from skyfence.alerts.console import ConsoleSink, JsonlSink
-    from skyfence.alerts.webhook import WebhookSink, close_all
-    from skyfence.fusion.radar_stage import RadarStage
-    from skyfence.radar import RadarSite
-    from skyfence.service.watch import Watcher
+    from skyfence.service.runner import check_sources, open_watch
 
     if args.format not in ("table", "jsonl"):
         raise UsageError(f"watch --format {args.format}: a live stream is written as "
@@ -374,147 +383,28 @@ def _cmd_watch(args: argparse.Namespace) -> int:
     _seconds(args.horizon, "--horizon")
     drain_s = _seconds(args.webhook_drain, "--webhook-drain")
     dossier_drain_s = _seconds(args.dossier_drain, "--dossier-drain")
-    urls = [_webhook_url(u) for u in args.webhook]
-    live = [(kind, *_host_port(spec, f"--{kind}")) for kind in ("sbs", "beast", "raw")
-            for spec in getattr(args, kind)]
-    udp = [_udp_host_port(spec) for spec in args.asterix_udp]
-    replays = [*args.replay, *args.asterix]
-    if not (live or udp or replays):
-        raise UsageError("watch needs a source: --sbs, --beast, --raw, --asterix-udp, "
-                         "--replay or --asterix")
-    if (live or udp) and replays:
-        raise UsageError("watch: live feeds and replays do not mix; run one watch for each")
-    for path in replays:
-        if not os.path.exists(path):
-            from skyfence.errors import InputError
-
-            raise InputError("file not found", file=path)
-    _refuse_overwriting_inputs(args.output, [*replays, *_option_files(args)])
+    _seconds(args.feed_idle, "--feed-idle")
+    for u in args.webhook:
+        _webhook_url(u)
+    for kind in ("sbs", "beast", "raw"):
+        for spec in getattr(args, kind):
+            _host_port(spec, f"--{kind}")
+    for spec in args.asterix_udp:
+        _host_port(spec if ":" in spec else f":{spec}", "--asterix-udp")
+    check_sources(args)
+    _refuse_overwriting_inputs(args.output, [*args.replay, *args.asterix, *_option_files(args)])
     _log_to_stderr()
-    zones, policy, gap = _scan_setup(args)
-    ref = _latlon(args.ref, "--ref")
-    sites = [RadarSite.parse(r) for r in args.radar]
-    radar = RadarStage(sites) if (udp or args.asterix) else None
-    stop = threading.Event()
     # with a store, -o is appended to: a restart sends only what the last run had not
     with _output(args.output, append=args.store is not None) as out:
-        sinks: list[Any] = [JsonlSink(out) if args.format == "jsonl" else ConsoleSink(out)]
-        session = _store_session(args, zones, policy, gap, sinks[0])
-        # with a store, webhooks go out from its outbox (the session's senders)
-        hooks = [] if session else [WebhookSink(u, secret=_webhook_secret(args)) for u in urls]
-        sinks.extend(hooks)
-        watcher = Watcher(zones, policy=policy, gap_s=gap, all_entries=args.all_entries,
-                          sinks=[] if session else sinks,
-                          approach_horizon_s=args.horizon or None,
-                          military_db=_military_db(args), radar=radar,
-                          journal=session.journal if session else None)
-        if replays:
-            batches, feed = _replay_source(args, ref, sites, stop), None
-        else:
-            feed = _live_source(live, udp, ref, sites, args.date, stop, stats_every)
-            batches = iter(feed)
+        sink = JsonlSink(out) if args.format == "jsonl" else ConsoleSink(out)
+        service = open_watch(args, sink, stats_every=stats_every, drain_s=drain_s,
+                             dossier_drain_s=dossier_drain_s)
         try:
-            if session is not None:  # the outbox senders (and dossier worker) from here on
-                session.start()
-            _watch_loop(watcher, batches, feed, hooks, stop, stats_every)
+            service.run()
         finally:  # every webhook event is accounted for, whatever ended the watch
-            close_all(hooks, drain_s)
-            for h in hooks:
-                st = h.stats
-                print(f"skyfence: webhook {h.url}: {st.submitted} events: {st.delivered} "
-                      f"delivered, {st.failed} failed after {h.attempts} attempts, "
-                      f"{st.undelivered} undelivered (still queued at exit), {st.dropped} "
-                      f"dropped (queue full); {st.retries} retries", file=sys.stderr)
-            if session is not None:  # pending alerts stay in the store for the next start
-                session.close(drain_s, dossier_drain_s)
-    _feed_summary(watcher, feed)
+            service.close()
+    service.summary(hooks=False)
     return 0
-
-
-def _udp_host_port(spec: str) -> tuple[str, int]:
-    """``[HOST:]PORT`` of an ASTERIX UDP listener (default host: loopback)."""
-    return _host_port(spec if ":" in spec else f":{spec}", "--asterix-udp")
-
-
-def _replay_source(args: argparse.Namespace, ref: tuple[float, float] | None,
-                   sites: Sequence[Any], stop: Any) -> Iterator[Any]:
-    """Recorded files (positions and ASTERIX) as one time-ordered stream of slices."""
-    from skyfence.sources.recorded import Recorded, read_recorded, recorded_stream
-    from skyfence.sources.tabular import ColumnMap
-
-    cmap = ColumnMap.parse(args.columns) if args.columns else None
-    data = read_recorded(args.replay, fmt=args.input_format, columns=cmap, ref=ref)
-    if args.asterix:
-        radar = read_recorded(args.asterix, fmt="asterix", radar_sites=sites, date=args.date)
-        data = Recorded(observations=data.observations, plots=radar.plots, tracks=radar.tracks)
-    fast = args.speed <= 0
-    slice_s = (4.0 if data.has_radar else 30.0) if fast else max(0.1, 0.1 * args.speed)
-    return recorded_stream(data, slice_s=slice_s, speed=args.speed, stop=stop.is_set)
-
-
-def _live_source(live: Sequence[tuple[str, str, int]], udp: Sequence[tuple[str, int]],
-                 ref: tuple[float, float] | None, sites: Sequence[Any], date: str | None,
-                 stop: Any, stats_every: float) -> Any:
-    """Every live feed in its own thread, merged (:class:`LiveInputs`)."""
-    from skyfence.service.inputs import LiveInputs
-    from skyfence.service.watch import FEED_BATCH_MESSAGES
-    from skyfence.sources.feed import FeedClient
-
-    heartbeat = min(1.0, stats_every / 4)
-    feeds = [FeedClient(kind, host, port, ref=ref, stop=stop,  # type: ignore[arg-type]
-                        heartbeat_s=heartbeat, batch_messages=FEED_BATCH_MESSAGES)
-             for kind, host, port in live]
-    return LiveInputs(feeds, udp, sites=sites, date=date, stop=stop, heartbeat_s=heartbeat)
-
-
-def _store_session(args: argparse.Namespace, zones: Any, policy: Any, gap: float,
-                   output_sink: Any) -> Any:
-    """The incident store side of ``watch`` (None without ``--store``)."""
-    from skyfence.incidents.session import open_watch_session
-
-    if args.store is None:
-        if args.smtp or args.dossier_dir:
-            raise UsageError(f"{'--smtp' if args.smtp else '--dossier-dir'} needs --store")
-        return None
-    replays = [*args.replay, *args.asterix]
-    origin = ("replay:" + ",".join(os.path.abspath(p) for p in replays)) if replays else "live"
-    return open_watch_session(args, zones=zones, policy=policy, gap_s=gap,
-                              output_sink=output_sink, origin=origin,
-                              feed_clock=bool(replays))
-
-
-def _webhook_secret(args: argparse.Namespace) -> bytes | None:
-    from skyfence.incidents.session import _secret
-
-    return _secret(args.webhook_secret_file)
-
-
-def _watch_loop(watcher: Any, batches: Any, feed: Any, hooks: Sequence[Any],
-                stop: Any, stats_every: float) -> None:
-    """Feed batches to the watcher until the data ends, SIGTERM or Ctrl-C; print the
-    stats line every ``stats_every`` seconds; then emit the entries still open."""
-    import signal
-
-    old = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    stats_due = time.monotonic() + stats_every
-    try:
-        for batch in batches:
-            watcher.process(batch.observations, batch.received_at, plots=batch.plots,
-                            tracks=batch.tracks, now=getattr(batch, "end", None))
-            if stop.is_set():
-                break
-            if (now := time.monotonic()) >= stats_due:
-                stats_due += stats_every
-                if stats_due <= now:  # a slow batch: do not print twice in a row
-                    stats_due = now + stats_every
-                _feed_summary(watcher, feed, hooks)
-    except KeyboardInterrupt:
-        stop.set()
-    finally:
-        signal.signal(signal.SIGTERM, old)
-        if feed is not None:
-            feed.close()
-    watcher.close()
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -534,15 +424,6 @@ def _log_to_stderr() -> None:
         handler.setFormatter(logging.Formatter("skyfence: %(message)s"))
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
-
-
-def _feed_summary(watcher: Any, feed: Any, hooks: Sequence[Any] = ()) -> None:
-    line = watcher.stats.summary()
-    if feed is not None:
-        line += f"; feed: {feed.summary()}"
-    for h in hooks:
-        line += f"; webhook: {h.stats.summary()}"
-    print(f"skyfence: {line}", file=sys.stderr, flush=True)
 
 
 def _cmd_zones_list(args: argparse.Namespace) -> int:
@@ -626,8 +507,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
             raise UsageError(f"bench {args.name} needs {package}, which is not installed: "
                              f"pip install 'skyfence[{extra}]'")
     module = importlib.import_module(f"skyfence.benchmarks.{args.name}")
+    kwargs: dict[str, Any] = {}
+    if args.name == "soak":  # a sample line on stderr every 10 s while it runs
+        kwargs = {"minutes": _seconds(args.minutes, "--minutes", positive=True),
+                  "rate_per_s": _seconds(args.rate, "--rate", positive=True),
+                  "progress": lambda line: print(f"skyfence: soak {line}", file=sys.stderr,
+                                                 flush=True)}
     try:
-        rec = module.run(json=args.json)
+        rec = module.run(json=args.json, **kwargs)
     except ImportError as exc:  # a baseline lives in an optional extra
         missing = (getattr(exc, "name", None) or "").split(".")[0]
         extra = _EXTRA_OF.get(missing, "bench")

@@ -76,7 +76,7 @@ def load_config(path: str | Path) -> ScanConfig:
     try:
         cfg = ScanConfig.model_validate(doc.data)
     except ValidationError as exc:
-        _raise(pydantic_problems(exc, doc, _KNOWN))
+        _raise(pydantic_problems(exc, doc, ScanConfig))
     problems = _check_values(cfg, doc)
     if problems:
         _raise(problems)

@@ -15,6 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skyfence.records import ClassificationRecord
+from skyfence.vocab import Category, ZoneKind
+
 #: Column name -> dtype of an observation batch. ``altitude`` is metres (geometric
 #: when the source has it, barometric otherwise); ``velocity`` m/s; ``heading``
 #: degrees; ``vertrate`` m/s; ``time`` unix seconds (UTC).
@@ -103,14 +106,14 @@ class Classification:
     """What an entering track probably is; the contract's ``classification`` object."""
 
     cooperative: bool
-    category: str = "unknown"
+    category: Category = "unknown"
     registration_state: str | None = None
     military: bool | None = None
     confidence: float | None = None
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> ClassificationRecord:
         """The contract fields (``confidence`` is added only when known)."""
-        out: dict[str, Any] = {
+        out: ClassificationRecord = {
             "cooperative": self.cooperative,
             "category": self.category,
             "registration_state": self.registration_state,
@@ -129,7 +132,7 @@ class Entry:
     """
 
     zone: str
-    zone_kind: str
+    zone_kind: ZoneKind
     track: str
     entered_at: float
     entry_interpolated: bool
@@ -145,8 +148,14 @@ class Entry:
     squawks: tuple[str, ...] = ()
     #: fastest ground speed seen inside, m/s (for classification)
     max_speed_ms: float | None = None
+    #: smallest horizontal position sigma of the inside fixes, m, when the fixes carry
+    #: one (radar tracks): how far in a fix must be to tell inside from outside
+    position_sigma_m: float | None = None
     #: (time, lat, lon) of the inside fixes and crossings, kept only for geometry output
     path: list[tuple[float, float, float]] = field(default_factory=list)
+    #: why the track's data are doubtful (implausible fixes left out, a second position
+    #: stream, radar contradicting it); empty when nothing was found
+    integrity: tuple[str, ...] = ()
 
     @property
     def duration_s(self) -> float:

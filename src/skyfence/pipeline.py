@@ -19,20 +19,21 @@ A scan is this pipeline run as fast as the disk allows; a replay of the same dat
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector, EntryEvent
+from skyfence.detect.integrity import IntegrityConfig
 from skyfence.fusion.correlator import Correlator, FusionConfig, is_transponder_id
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.assess import Assessor
 from skyfence.model import OBSERVATION_COLUMNS, Entry
 from skyfence.policy import Policy
+from skyfence.records import EntryRecord
 
 __all__ = ["Pipeline", "PipelineOptions"]
 
@@ -48,9 +49,13 @@ class PipelineOptions:
     #: keep every observation the detector screened (scenario scoring, dossiers)
     keep_screened: bool = False
     #: correlate non-transponder tracks with transponder tracks; None: when there is a
-    #: radar stage (transponder data are then kept for the correlation window)
+    #: radar stage, or from the first batch that brings system tracks (transponder data
+    #: are then kept for the correlation window)
     fuse: bool | None = None
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    #: position (lat, lon) of the one receiver the transponder data come from: fixes
+    #: beyond its reach are implausible (see :mod:`skyfence.detect.integrity`)
+    receiver: tuple[float, float] | None = None
 
 
 class Pipeline:
@@ -86,16 +91,22 @@ class Pipeline:
         opt = self.options
         self.detector = detector or EntryDetector(
             self.zones, DetectorConfig(gap_s=opt.gap_s, keep_path=opt.keep_path,
-                                       updates=opt.updates))
+                                       updates=opt.updates,
+                                       integrity=IntegrityConfig(receiver=opt.receiver)))
         self.radar = radar
         self.correlator = correlator or Correlator(opt.fusion)
         corr = self.correlator
         self.assessor = Assessor(policy or Policy(), military_db,
-                                 identity_of=lambda e: corr.identity_at(e.track, e.entered_at))
+                                 identity_of=lambda e: corr.identity_at(e.track, e.entered_at),
+                                 doubt_of=lambda e: corr.contradiction(
+                                     e.track, e.entered_at, e.exited_at or e.last_inside_at))
         self.fuse = opt.fuse if opt.fuse is not None else radar is not None
         self.now = -np.inf
         self.screened: list[pd.DataFrame] = []
         self.radar_states: list[pd.DataFrame] = []
+        #: called with each batch the detector screens (every source, after fusion):
+        #: the live picture of ``serve`` watches the tracks through this
+        self.taps: list[Callable[[pd.DataFrame], None]] = []
 
     # ------------------------------------------------------------------ data in
     def process(
@@ -113,6 +124,8 @@ class Pipeline:
         with radar windows run once a later plot closes them): radar windows and held
         fixes up to it are decided.
         """
+        if tracks is not None and len(tracks) and self.options.fuse is None:
+            self.fuse = True  # system tracks are correlated with transponder tracks
         latest = [float(f["time"].max()) for f in (observations, plots, tracks)
                   if f is not None and len(f)]
         self.now = max([self.now, *latest, *([now] if now is not None else [])])
@@ -126,6 +139,8 @@ class Pipeline:
                 if not coop.all():
                     self.correlator.add_radar(observations[~coop])
                 self.correlator.add_transponder(direct[-1])
+                if self.radar is not None:  # the radars are registered against ADS-B
+                    self.radar.add_reference(direct[-1])
         if plots is not None and len(plots):
             if self.radar is None:
                 raise ValueError("radar plots given to a pipeline without a radar stage")
@@ -169,11 +184,13 @@ class Pipeline:
         batch = frames[0] if len(frames) == 1 else _concat(frames)
         if self.options.keep_screened:
             self.screened.append(batch)
+        for tap in self.taps:
+            tap(batch)
         return self.detector.process(batch)
 
     # ------------------------------------------------------------------ results
     def records(self, entries: Sequence[Entry],
-                behaviours: Collection[str] = ()) -> list[dict[str, Any]]:
+                behaviours: Collection[str] = ()) -> list[EntryRecord]:
         """Incident records of entries, with what fusion knows of their tracks."""
         return self.assessor.records(entries, behaviours)
 

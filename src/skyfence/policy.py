@@ -4,6 +4,11 @@ A policy is data: a YAML file of ordered rules. The package ships a documented d
 (``skyfence/policies/default.yaml``, :meth:`Policy.default`); an operator writes their
 own and checks it with ``skyfence policy check FILE``.
 
+A file is validated by the pydantic models of :mod:`skyfence.policy_schema` (unknown
+keys, wrong types, non-finite numbers, unknown names and bad templates are each one
+problem with its line, all reported at once); this module builds the rules from the
+validated model and judges entries with them.
+
 File format
 -----------
 ::
@@ -101,7 +106,6 @@ incursion each) under the ``incidents`` section:
 from __future__ import annotations
 
 import math
-import re
 import string
 import sys
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -115,34 +119,29 @@ import yaml
 
 from skyfence.errors import ConfigError
 from skyfence.model import Classification, Entry
+from skyfence.policy_schema import (
+    DEFAULT_MERGE_S,
+    DISPUTED_MODES,
+    StepModel,
+    WhenModel,
+    problem_line,
+    validate_policy,
+)
+from skyfence.records import ProtocolStepRecord
 from skyfence.vocab import (
     BEHAVIOURS,
     CATEGORIES,
     SEVERITIES,
     SEVERITY_ORDER,
     SQUAWK_MEANING,
-    ZONE_KINDS,
+    Severity,
 )
+from skyfence.yamlfile import YamlDocument
 
-_TOP_KEYS = ("version", "name", "description", "variables", "rules", "otherwise", "incidents")
-_INCIDENT_KEYS = ("merge_s", "prefer", "disputed")
-DISPUTED_MODES = ("judge", "name")
-#: the default of ``incidents.merge_s``: re-entries within 2 minutes are one incursion
-DEFAULT_MERGE_S = 120.0
-_OUTCOME_KEYS = ("violation", "severity", "reason", "protocol")
-_RULE_KEYS = ("name", "when", *_OUTCOME_KEYS, "stop")
-_WHEN_KEYS = ("zone", "zone_kind", "cooperative", "category", "registration_state",
-              "military", "altitude_m", "squawk", "min_depth_m", "min_duration_s",
-              *BEHAVIOURS)
-_STEP_KEYS = ("step", "after_s")
 _TEMPLATE_FIELDS = ("zone", "zone_kind", "where", "track", "icao24", "callsign",
                     "cooperation", "category", "confidence", "registration_state",
                     "military", "squawk", "squawk_meaning", "max_depth_m", "depth_km",
                     "duration_s", "min_altitude_m", "max_altitude_m", "rule")
-_ISO3 = re.compile(r"^[A-Z]{3}$")
-_SQUAWK = re.compile(r"^[0-7]{4}$")
-_DEFAULT_OTHERWISE = {"severity": "info",
-                      "reason": "{cooperation} aircraft inside {where}; no rule applies"}
 
 
 class PolicyError(ConfigError):
@@ -161,7 +160,7 @@ class ProtocolStep:
     step: str
     after_s: float | None = None
 
-    def to_record(self) -> dict[str, Any]:
+    def to_record(self) -> ProtocolStepRecord:
         """``{"step": ..., "after_s": ...}`` as in the incident record."""
         return {"step": self.step, "after_s": self.after_s}
 
@@ -184,7 +183,7 @@ class Verdict:
     """The policy's judgement of one entry."""
 
     violation: bool
-    severity: str
+    severity: Severity
     reasons: tuple[str, ...]
     protocol: tuple[ProtocolStep, ...] = ()
     #: names of the rules that applied, in order (empty when ``otherwise`` applied)
@@ -253,7 +252,7 @@ class Rule:
     name: str
     when: Condition
     violation: bool = False
-    severity: str = "info"
+    severity: Severity = "info"
     reason: str = "rule {rule} applies"
     protocol: tuple[ProtocolStep, ...] = ()
     stop: bool = False
@@ -288,7 +287,7 @@ class Policy:
         #: the policy's YAML text (a dossier stores it and its SHA-256)
         self.text: str = text
         extra = [s.strip().upper() for s in watch_states if s.strip()]
-        compiled = _Compiler(source, lines or {}, extra).compile(document)
+        compiled = _compile(YamlDocument(document, source, dict(lines or {})), extra)
         self.source = source
         self.name: str = compiled["name"]
         self.description: str = compiled["description"]
@@ -356,9 +355,9 @@ class Policy:
                 hit = sorted(rule.when.squawks.intersection(entry.squawks))
                 local["squawk"] = ", ".join(hit)
                 local["squawk_meaning"] = ", ".join(_squawk_meaning(s) for s in hit)
-            reasons.append(_FORMATTER.format(rule.reason, **local))
+            reasons.append(_FORMATTER.render(rule.reason, local))
             for st in rule.protocol:
-                text = _FORMATTER.format(st.step, **local)
+                text = _FORMATTER.render(st.step, local)
                 if text not in steps:
                     steps[text] = ProtocolStep(text, st.after_s)
         protocol = sorted(steps.values(), key=lambda s: s.after_s or 0.0)
@@ -381,6 +380,31 @@ class _Formatter(string.Formatter):
         if value is None:
             return "unknown"
         return super().format_field(value, format_spec)
+
+    def render(self, template: str, values: Mapping[str, Any]) -> str:
+        """``self.format(template, **values)``, with the template parsed once: a judge
+        renders the same few templates for every entry of a scan."""
+        parts = _plain_fields(self, template)
+        if parts is None:
+            return self.format(template, **values)
+        return "".join([lit if name is None else lit + self.format_field(values[name], spec)
+                        for lit, name, spec in parts])
+
+
+@lru_cache(maxsize=512)
+def _plain_fields(fmt: _Formatter, template: str
+                  ) -> tuple[tuple[str, str | None, str], ...] | None:
+    """(literal, field name, spec) pieces of a template whose fields are plain names
+    without conversion or nested fields; None for any other template."""
+    out: list[tuple[str, str | None, str]] = []
+    for lit, name, spec, conv in fmt.parse(template):
+        if name is None:
+            out.append((lit, None, ""))
+            continue
+        if conv is not None or not name.isidentifier() or "{" in (spec or ""):
+            return None
+        out.append((lit, name, spec or ""))
+    return tuple(out)
 
 
 _FORMATTER = _Formatter()
@@ -454,360 +478,72 @@ def _parse_yaml(text: str, source: str) -> tuple[Any, dict[tuple[Any, ...], int]
     return (doc.data if doc.data is not None else {}), doc.lines
 
 
-class _Compiler:
-    """Validates a policy document and turns it into rules, collecting every problem."""
-
-    def __init__(self, source: str, lines: Mapping[tuple[Any, ...], int],
-                 watch_states: Sequence[str]) -> None:
-        self.source = source
-        self.lines = lines
-        from skyfence.identify.icao_blocks import check_watch_state
-
-        # --watch-state values: states with an ICAO block, or a usage error naming the value
-        self.extra_watch = [check_watch_state(w) for w in watch_states]
-        self.problems: list[str] = []
-        self.variables: dict[str, tuple[str, ...]] = {}
-
-    # -- error reporting
-    def err(self, path: tuple[Any, ...], what: str, msg: str) -> None:
-        line = None
-        for k in range(len(path), -1, -1):
-            line = self.lines.get(path[:k])
-            if line is not None:
-                break
-        loc = f"{self.source}:{line}" if line is not None else self.source
-        self.problems.append(f"{loc}: {what}: {msg}" if what else f"{loc}: {msg}")
-
-    def compile(self, doc: Any) -> dict[str, Any]:
-        if doc is None:
-            doc = {}
-        if not isinstance(doc, Mapping):
-            self.err((), "", "expected a mapping with 'rules' at the top level")
-            raise PolicyError(self.problems)
-        self.unknown_keys(doc, _TOP_KEYS, (), "policy")
-        version = doc.get("version", 1)
-        if version != 1:
-            self.err(("version",), "version", f"unknown policy version {version!r} (known: 1)")
-        name = self.text(doc.get("name", Path(self.source).stem), ("name",), "name")
-        desc = self.text(doc.get("description", ""), ("description",), "description")
-        self.read_variables(doc.get("variables", {}))
-        rules_doc = doc.get("rules")
-        rules: list[Rule] = []
-        if rules_doc is None:
-            self.err((), "rules", "missing: a policy needs a list of rules")
-        elif not isinstance(rules_doc, list):
-            self.err(("rules",), "rules", "must be a list of rules")
-        else:
-            seen: dict[str, int] = {}
-            for i, r in enumerate(rules_doc):
-                rule = self.rule(r, i)
-                if rule is not None:
-                    if rule.name in seen:
-                        self.err(("rules", i, "name"), f"rule {i + 1} '{rule.name}': name",
-                                 f"duplicate of rule {seen[rule.name] + 1}")
-                    seen.setdefault(rule.name, i)
-                    rules.append(rule)
-        other_doc = doc.get("otherwise", _DEFAULT_OTHERWISE)
-        otherwise = None
-        if not isinstance(other_doc, Mapping):
-            self.err(("otherwise",), "otherwise", "must be a mapping")
-        else:
-            self.unknown_keys(other_doc, _OUTCOME_KEYS, ("otherwise",), "otherwise")
-            otherwise = self.outcome(other_doc, "otherwise", ("otherwise",), "otherwise",
-                                     Condition(), default_reason=_DEFAULT_OTHERWISE["reason"])
-        incidents = self.incident_settings(doc.get("incidents", {}))
-        if self.problems or otherwise is None:
-            raise PolicyError(self.problems or [f"{self.source}: invalid policy"])
-        return {"name": name, "description": desc, "variables": self.variables,
-                "rules": tuple(rules), "otherwise": otherwise, "incidents": incidents}
-
-    def incident_settings(self, v: Any) -> IncidentSettings:
-        """The ``incidents`` section (every key optional)."""
-        path: tuple[Any, ...] = ("incidents",)
-        if v is None:
-            v = {}
-        if not isinstance(v, Mapping):
-            self.err(path, "incidents", f"must be a mapping, got {_typename(v)}")
-            return IncidentSettings()
-        self.unknown_keys(v, _INCIDENT_KEYS, path, "incidents")
-        merge = DEFAULT_MERGE_S
-        if "merge_s" in v:
-            merge = self.number(v["merge_s"], (*path, "merge_s"), "incidents.merge_s",
-                                minimum=0)
-        prefer = tuple(s.strip().upper() for s in
-                       self.strings(v.get("prefer", []), (*path, "prefer"), "incidents.prefer"))
-        disputed = v.get("disputed", "judge")
-        if disputed not in DISPUTED_MODES:
-            self.err((*path, "disputed"), "incidents.disputed",
-                     f"unknown mode {disputed!r} (known: {', '.join(DISPUTED_MODES)})")
-            disputed = "judge"
-        return IncidentSettings(merge, prefer, str(disputed))
-
-    def unknown_keys(self, m: Mapping[Any, Any], known: Sequence[str],
-                     path: tuple[Any, ...], what: str) -> None:
-        for k in m:
-            if k not in known:
-                self.err((*path, k), what,
-                         f"unknown key '{k}' (known: {', '.join(known)})")
-
-    def text(self, v: Any, path: tuple[Any, ...], what: str) -> str:
-        if not isinstance(v, str):
-            self.err(path, what, f"must be a string, got {_typename(v)}")
-            return ""
-        return v
-
-    def read_variables(self, v: Any) -> None:
-        if not isinstance(v, Mapping):
-            self.err(("variables",), "variables", "must be a mapping of name to list")
-            v = {}
-        for name, values in v.items():
-            path = ("variables", name)
-            if not isinstance(name, str) or not re.match(r"^[A-Za-z_]\w*$", name):
-                self.err(path, "variables", f"bad variable name {name!r}")
-                continue
-            if isinstance(values, (str, int)) and not isinstance(values, bool):
-                values = [values]
-            if not isinstance(values, list) or not all(
-                    isinstance(x, (str, int)) and not isinstance(x, bool) for x in values):
-                self.err(path, f"variables.{name}", "must be a list of strings")
-                continue
-            self.variables[name] = tuple(str(x) for x in values)
-        ws = [s.strip().upper() for s in self.variables.get("watch_states", ())]
-        for s in ws:
-            if not _ISO3.match(s):
-                self.err(("variables", "watch_states"), "variables.watch_states",
-                         f"'{s}' is not an ISO 3166-1 alpha-3 code")
-        merged = list(dict.fromkeys(ws + self.extra_watch))
-        self.variables["watch_states"] = tuple(merged)
-
-    def rule(self, r: Any, i: int) -> Rule | None:
-        path: tuple[Any, ...] = ("rules", i)
-        label = f"rule {i + 1}"
-        if not isinstance(r, Mapping):
-            self.err(path, label, f"must be a mapping, got {_typename(r)}")
-            return None
-        name = r.get("name", f"rule {i + 1}")
-        if not isinstance(name, str) or not name.strip():
-            self.err((*path, "name"), label + ": name", "must be a non-empty string")
-            name = f"rule {i + 1}"
-        elif "name" in r:
-            label = f"rule {i + 1} '{name}'"
-        self.unknown_keys(r, _RULE_KEYS, path, label)
-        when = self.condition(r.get("when", {}), (*path, "when"), label + ": when")
-        stop = r.get("stop", False)
-        if not isinstance(stop, bool):
-            self.err((*path, "stop"), label + ": stop", f"must be true or false, got {stop!r}")
-            stop = False
-        rule = self.outcome(r, name, path, label, when)
-        if rule is None:
-            return None
-        return Rule(rule.name, rule.when, rule.violation, rule.severity, rule.reason,
-                    rule.protocol, stop)
-
-    def outcome(self, r: Mapping[str, Any], name: str, path: tuple[Any, ...], label: str,
-                when: Condition | None, default_reason: str = "rule {rule} applies"
-                ) -> Rule | None:
-        violation = r.get("violation", False)
-        if not isinstance(violation, bool):
-            self.err((*path, "violation"), label + ": violation",
-                     f"must be true or false, got {violation!r}")
-        severity = r.get("severity", "info")
-        if severity not in SEVERITY_ORDER:
-            self.err((*path, "severity"), label + ": severity",
-                     f"unknown severity {severity!r} (known: {', '.join(SEVERITIES)})")
-        reason = r.get("reason", default_reason)
-        if not isinstance(reason, str):
-            self.err((*path, "reason"), label + ": reason", "must be a string")
-            reason = default_reason
-        self.template(reason, (*path, "reason"), label + ": reason")
-        protocol = self.protocol(r.get("protocol", []), (*path, "protocol"),
-                                 label + ": protocol")
-        if when is None:
-            return None
-        return Rule(name, when, violation is True, str(severity) if severity in SEVERITY_ORDER
-                    else "info", reason, protocol)
-
-    def template(self, t: str, path: tuple[Any, ...], label: str) -> None:
-        try:
-            names = [f for _, f, _, _ in string.Formatter().parse(t) if f is not None]
-        except ValueError as exc:
-            self.err(path, label, f"bad template ({exc})")
-            return
-        bad = [f for f in names if f not in _TEMPLATE_FIELDS]
-        if bad:
-            self.err(path, label, f"unknown field(s) {', '.join('{' + b + '}' for b in bad)} "
-                     f"(known: {', '.join(_TEMPLATE_FIELDS)})")
-            return
-        try:
-            _FORMATTER.format(t, **_sample_facts())
-        except (ValueError, TypeError, IndexError, KeyError) as exc:
-            self.err(path, label, f"bad template ({exc})")
-
-    def protocol(self, v: Any, path: tuple[Any, ...], label: str) -> tuple[ProtocolStep, ...]:
-        if not isinstance(v, list):
-            self.err(path, label, f"must be a list of steps, got {_typename(v)}")
-            return ()
-        steps = []
-        for j, s in enumerate(v):
-            p, lab = (*path, j), f"{label} step {j + 1}"
-            if isinstance(s, str):
-                s = {"step": s}
-            if not isinstance(s, Mapping):
-                self.err(p, lab, "must be a string or a mapping with 'step' and 'after_s'")
-                continue
-            self.unknown_keys(s, _STEP_KEYS, p, lab)
-            text = s.get("step")
-            if not isinstance(text, str) or not text.strip():
-                self.err((*p, "step"), lab + ": step", "must be a non-empty string")
-                continue
-            self.template(text, (*p, "step"), lab + ": step")
-            after = s.get("after_s")
-            if after is not None and (isinstance(after, bool)
-                                      or not isinstance(after, (int, float))
-                                      or not math.isfinite(after) or after < 0):
-                self.err((*p, "after_s"), lab + ": after_s",
-                         f"must be a number of seconds >= 0, got {after!r}")
-                after = None
-            steps.append(ProtocolStep(text, float(after) if after is not None else None))
-        return tuple(steps)
-
-    # -- the `when` mapping
-    def condition(self, w: Any, path: tuple[Any, ...], label: str) -> Condition | None:
-        if w is None:
-            w = {}
-        if not isinstance(w, Mapping):
-            self.err(path, label, f"must be a mapping, got {_typename(w)}")
-            return None
-        before = len(self.problems)
-        self.unknown_keys(w, _WHEN_KEYS, path, label)
-        kw: dict[str, Any] = {}
-        if "zone" in w:
-            names = self.strings(w["zone"], (*path, "zone"), label + ".zone")
-            kw["zones"] = frozenset(n.upper() for n in names)
-        if "zone_kind" in w:
-            kw["zone_kinds"] = self.choices(w["zone_kind"], ZONE_KINDS, (*path, "zone_kind"),
-                                            label + ".zone_kind", "zone kind")
-        if "cooperative" in w:
-            kw["cooperative"] = self.boolean(w["cooperative"], (*path, "cooperative"),
-                                             label + ".cooperative")
-        if "category" in w:
-            kw["categories"] = self.choices(w["category"], CATEGORIES, (*path, "category"),
-                                            label + ".category", "category")
-        if "registration_state" in w:
-            p = (*path, "registration_state")
-            states: set[str | None] = set()
-            for s in self.strings(w["registration_state"], p, label + ".registration_state"):
-                if s.lower() == "unknown":
-                    states.add(None)
-                elif _ISO3.match(s.upper()):
-                    states.add(s.upper())
-                else:
-                    self.err(p, label + ".registration_state",
-                             f"'{s}' is not an ISO 3166-1 alpha-3 code or 'unknown'")
-            kw["registration_states"] = frozenset(states)
-        if "military" in w:
-            kw["military"] = self.military(w["military"], (*path, "military"),
-                                           label + ".military")
-        if "altitude_m" in w:
-            kw["altitude_band"] = self.band(w["altitude_m"], (*path, "altitude_m"),
-                                            label + ".altitude_m")
-        if "squawk" in w:
-            p = (*path, "squawk")
-            sqs = set()
-            for s in self.strings(w["squawk"], p, label + ".squawk"):
-                s = s.zfill(4)
-                if not _SQUAWK.match(s):
-                    self.err(p, label + ".squawk", f"'{s}' is not a 4-digit octal squawk code")
-                sqs.add(s)
-            kw["squawks"] = frozenset(sqs)
-        for key in ("min_depth_m", "min_duration_s"):
-            if key in w:
-                kw[key] = self.number(w[key], (*path, key), f"{label}.{key}", minimum=0)
-        flags = []
-        for b in BEHAVIOURS:
-            if b in w:
-                flags.append((b, self.boolean(w[b], (*path, b), f"{label}.{b}")))
-        kw["behaviours"] = tuple(flags)
-        if len(self.problems) > before:
-            return None
-        return Condition(**kw)
-
-    def resolve(self, v: Any, path: tuple[Any, ...], label: str) -> list[Any]:
-        """A scalar or list with ``$name`` references expanded."""
-        items = v if isinstance(v, list) else [v]
-        out: list[Any] = []
-        for x in items:
-            if isinstance(x, str) and x.startswith("$"):
-                name = x[1:]
-                if name not in self.variables:
-                    known = ", ".join("$" + k for k in sorted(self.variables))
-                    self.err(path, label, f"unknown variable '{x}' (known: {known})")
-                    continue
-                out.extend(self.variables[name])
-            else:
-                out.append(x)
-        return out
-
-    def strings(self, v: Any, path: tuple[Any, ...], label: str) -> list[str]:
-        out = []
-        for x in self.resolve(v, path, label):
-            if isinstance(x, bool) or not isinstance(x, (str, int)):
-                self.err(path, label, f"expected a string or list of strings, got {x!r}")
-                continue
-            out.append(str(x))
-        return out
-
-    def choices(self, v: Any, known: Sequence[str], path: tuple[Any, ...], label: str,
-                what: str) -> frozenset[str]:
-        out = set()
-        for s in self.strings(v, path, label):
-            if s not in known:
-                self.err(path, label, f"unknown {what} '{s}' (known: {', '.join(known)})")
-            out.add(s)
-        return frozenset(out)
-
-    def boolean(self, v: Any, path: tuple[Any, ...], label: str) -> bool:
-        if not isinstance(v, bool):
-            self.err(path, label, f"must be true or false, got {v!r}")
-            return False
-        return v
-
-    def military(self, v: Any, path: tuple[Any, ...], label: str) -> frozenset[bool | None]:
-        out: set[bool | None] = set()
-        for x in self.resolve(v, path, label):
-            if isinstance(x, bool):
-                out.add(x)
-            elif x == "unknown":
-                out.add(None)
-            else:
-                self.err(path, label, f"must be true, false or unknown, got {x!r}")
-        return frozenset(out)
-
-    def number(self, v: Any, path: tuple[Any, ...], label: str,
-               minimum: float | None = None) -> float:
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            self.err(path, label, f"must be a number, got {v!r}")
-            return 0.0
-        if minimum is not None and v < minimum:
-            self.err(path, label, f"must be >= {minimum:g}, got {v!r}")
-        return float(v)
-
-    def band(self, v: Any, path: tuple[Any, ...], label: str) -> tuple[float, float]:
-        if not isinstance(v, Mapping) or not v:
-            self.err(path, label, "must be a mapping with 'min' and/or 'max' (metres)")
-            return (-math.inf, math.inf)
-        self.unknown_keys(v, ("min", "max"), path, label)
-        lo = self.number(v["min"], (*path, "min"), label + ".min") if "min" in v else -math.inf
-        hi = self.number(v["max"], (*path, "max"), label + ".max") if "max" in v else math.inf
-        if lo > hi:
-            self.err(path, label, f"min {lo:g} is above max {hi:g}")
-        return (lo, hi)
+def _template_problem(t: str) -> str | None:
+    """What is wrong with a reason or step template (None: it renders every field)."""
+    try:
+        names = [f for _, f, _, _ in string.Formatter().parse(t) if f is not None]
+    except ValueError as exc:
+        return f"bad template ({exc})"
+    bad = [f for f in names if f not in _TEMPLATE_FIELDS]
+    if bad:
+        return (f"unknown field(s) {', '.join('{' + b + '}' for b in bad)} "
+                f"(known: {', '.join(_TEMPLATE_FIELDS)})")
+    try:
+        _FORMATTER.format(t, **_sample_facts())
+    except (ValueError, TypeError, IndexError, KeyError) as exc:
+        return f"bad template ({exc})"
+    return None
 
 
-def _typename(v: Any) -> str:
-    names = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-             int: "a number", float: "a number", type(None): "nothing"}
-    return names.get(type(v), type(v).__name__)
+def _steps(steps: Sequence[StepModel]) -> tuple[ProtocolStep, ...]:
+    return tuple(ProtocolStep(s.step, s.after_s) for s in steps)
+
+
+def _condition(w: WhenModel) -> Condition:
+    band = None
+    if w.altitude_m is not None:
+        lo, hi = w.altitude_m.min, w.altitude_m.max
+        band = (-math.inf if lo is None else lo, math.inf if hi is None else hi)
+    flags = tuple((b, want) for b in BEHAVIOURS if (want := getattr(w, b)) is not None)
+    return Condition(w.zone, w.zone_kind, w.cooperative, w.category, w.registration_state,
+                     w.military, band, w.squawk, w.min_depth_m, w.min_duration_s, flags)
+
+
+def _compile(doc: YamlDocument, watch_states: Sequence[str]) -> dict[str, Any]:
+    """Validate a policy document (:mod:`skyfence.policy_schema`) and build its rules.
+
+    The one check left after the schema: rule names are unique. Every problem is
+    collected; any problem raises :class:`PolicyError` with all of them.
+    """
+    from skyfence.identify.icao_blocks import check_watch_state
+
+    # --watch-state values: states with an ICAO block, or a usage error naming the value
+    extra = [check_watch_state(w) for w in watch_states]
+    if not isinstance(doc.data, Mapping):
+        raise PolicyError([f"{doc.where(())}: expected a mapping with 'rules' at the top level"])
+    model, variables, problems = validate_policy(doc, extra, _template_problem)
+    if model is None:
+        raise PolicyError(problems or [f"{doc.source}: invalid policy"])
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    for i, r in enumerate(model.rules):
+        name = r.name if r.name is not None else f"rule {i + 1}"
+        if name in seen:
+            problems.append(problem_line(doc, ("rules", i, "name"),
+                                         f"duplicate of rule {seen[name] + 1}"))
+        seen.setdefault(name, i)
+        rules.append(Rule(name, _condition(r.when), r.violation, r.severity, r.reason,
+                          _steps(r.protocol), r.stop))
+    if problems:
+        raise PolicyError(problems)
+    o, inc = model.otherwise, model.incidents
+    return {
+        "name": model.name if model.name is not None else Path(doc.source).stem,
+        "description": model.description, "variables": variables, "rules": tuple(rules),
+        "otherwise": Rule("otherwise", Condition(), o.violation, o.severity, o.reason,
+                          _steps(o.protocol)),
+        "incidents": IncidentSettings(inc.merge_s, inc.prefer, inc.disputed),
+    }
 
 
 # ---------------------------------------------------------------------------- command

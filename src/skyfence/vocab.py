@@ -41,6 +41,7 @@ __all__ = [
     "Category",
     "Severity",
     "ZoneKind",
+    "as_category",
 ]
 
 # ---------------------------------------------------------------------- severities
@@ -58,6 +59,21 @@ CATEGORIES: Final[tuple[Category, ...]] = get_args(Category)
 #: the categories the kinematic classifier scores, in its score columns' order: every
 #: category but ``unknown``, which is what no score wins
 SCORED_CATEGORIES: Final[tuple[Category, ...]] = tuple(c for c in CATEGORIES if c != "unknown")
+
+
+def as_category(name: object) -> Category:
+    """``name`` as a :data:`Category`, or ValueError: a classifier's output label
+    (a numpy string) is checked once where it becomes a record's value.
+
+    >>> as_category("drone")
+    'drone'
+    """
+    text = str(name)
+    for c in CATEGORIES:
+        if c == text:
+            return c
+    raise ValueError(f"not an aircraft category: {text!r} (one of {', '.join(CATEGORIES)})")
+
 
 # ---------------------------------------------------------------------- behaviours
 #: What a track does around a zone, beyond entering it: the early warnings' kinds and
@@ -100,5 +116,7 @@ UNITS: Final[dict[str, float]] = {
     "fpm": FPM,
     "s": 1.0,
     "ms": 1e-3,
+    "us": 1e-6,
+    "ns": 1e-9,
     "deg": 1.0,
 }

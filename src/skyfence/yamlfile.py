@@ -3,7 +3,8 @@
 :func:`load_yaml` reads a file; :func:`parse_yaml` reads text. Both return a
 :class:`YamlDocument`: the data (plain Python, PyYAML's safe types only) and a map
 from each key path to its 1-based line, so a validator can name the line of every
-problem (:func:`pydantic_problems` does that for pydantic models).
+problem (:func:`schema_problems` and :func:`pydantic_problems` do that for pydantic
+models; the config, policy and scenario files are each validated that way).
 
 Limits, so that a small hostile file cannot exhaust the machine:
 
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
 
@@ -36,10 +37,15 @@ __all__ = [
     "MAX_YAML_BYTES",
     "MAX_YAML_DEPTH",
     "MAX_YAML_NODES",
+    "PLAIN_MESSAGES",
+    "Problem",
     "YamlDocument",
+    "dotted_path",
+    "known_keys",
     "load_yaml",
     "parse_yaml",
     "pydantic_problems",
+    "schema_problems",
 ]
 
 MAX_YAML_BYTES = 4 * 1024 * 1024
@@ -103,8 +109,10 @@ def parse_yaml(
     """Parse YAML text with the limits of this module (``source`` names it in messages)."""
     if len(text) > MAX_YAML_BYTES:
         raise error(f"{source}: the {what} is longer than {MAX_YAML_BYTES:,} characters")
-    loader = yaml.SafeLoader(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        # the reader refuses control characters already here, in the constructor
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             if allow_empty:
@@ -122,7 +130,8 @@ def parse_yaml(
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. an impossible date
         raise error(f"{source}: not valid YAML ({one_line(str(exc), 120)})") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return YamlDocument(data, source, _line_map(node))
 
 
@@ -184,35 +193,127 @@ def _line_map(root: yaml.Node) -> dict[KeyPath, int]:
     return lines
 
 
-def pydantic_problems(exc: Any, doc: YamlDocument, known: Mapping[str, Sequence[str]] = {}
-                      ) -> list[str]:
-    """One line per error of a pydantic ``ValidationError``: ``file:line: key: problem``.
+#: Plain wording for pydantic's error types, as schema files show them (``{ge}`` etc.
+#: are the error's context); a type not listed keeps pydantic's own message.
+PLAIN_MESSAGES: Mapping[str, str] = {
+    "bool_type": "must be true or false",
+    "string_type": "must be a string",
+    "float_type": "must be a number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "finite_number": "must be a finite number",
+    "greater_than_equal": "must be >= {ge}",
+    "less_than_equal": "must be <= {le}",
+    "greater_than": "must be > {gt}",
+    "less_than": "must be < {lt}",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "missing": "missing (required)",
+    "too_short": "needs at least {min_length} item(s)",
+    "string_too_short": "must not be empty",
+    "literal_error": "must be one of {expected}",
+}
 
-    ``known`` maps a key path (dotted, ``""`` for the top level) to its allowed keys,
-    named when an unknown key is found.
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a YAML document: the key path it is at and what is wrong.
+
+    ``unknown_key`` is set when the problem is a key the schema does not know (``path``
+    then ends with that key).
+    """
+
+    path: KeyPath
+    message: str
+    unknown_key: bool = False
+
+
+def schema_problems(exc: Any, model: type[Any] | None = None,
+                    messages: Mapping[str, str] | None = None) -> list[Problem]:
+    """The errors of a pydantic ``ValidationError`` as :class:`Problem` items.
+
+    ``model`` (the model validated) lets an unknown key name the keys allowed where it
+    was found; ``messages`` (e.g. :data:`PLAIN_MESSAGES`) rewords errors by type. A
+    value error raised by a validator keeps its own text.
     """
     out = []
     for e in exc.errors(include_url=False):
         loc = tuple(e.get("loc", ()))
-        dotted = _dotted(loc)
-        if e.get("type") == "extra_forbidden":
-            parent = _dotted(loc[:-1])
-            allowed = known.get(parent)
+        kind = str(e.get("type", ""))
+        if kind == "extra_forbidden":
+            allowed = known_keys(model, loc[:-1]) if model is not None else []
             hint = f" (known: {', '.join(allowed)})" if allowed else ""
-            msg = f"unknown key '{loc[-1]}'{hint}"
-            dotted = parent
+            out.append(Problem(loc, f"unknown key '{loc[-1]}'{hint}", True))
+            continue
+        msg = str(e.get("msg", "invalid value"))
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
         else:
-            msg = str(e.get("msg", "invalid value"))
-            if msg.startswith("Value error, "):
-                msg = msg[len("Value error, "):]
-            elif "input" in e and e.get("type") != "missing":
+            if messages and kind in messages:
+                ctx = {k: (f"{v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool)
+                           else v) for k, v in (e.get("ctx") or {}).items()}
+                msg = messages[kind].format(**ctx)
+            if "input" in e and kind != "missing":
                 msg = f"{msg[:1].lower()}{msg[1:]}, got {show_value(e['input'])}"
-        label = f"{dotted}: " if dotted else ""
-        out.append(f"{doc.where(loc)}: {label}{msg}")
+        out.append(Problem(loc, msg))
     return out
 
 
-def _dotted(loc: Sequence[Any]) -> str:
+def known_keys(model: type[Any], path: Sequence[Any]) -> list[str]:
+    """The keys the pydantic ``model`` allows at key path ``path`` (list indices skipped).
+
+    >>> from skyfence.scenarios.schema import ScenarioModel
+    >>> known_keys(ScenarioModel, ("aircraft", 3, "waypoints", 0))
+    ['lat', 'lon', 'alt_m', 'time', 'speed_ms']
+    """
+    current: Any = model
+    for part in path:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if not fields or part not in fields:
+            return []
+        current = _inner_model(fields[part].annotation)
+        if current is None:
+            return []
+    fields = getattr(current, "model_fields", None)
+    return list(fields) if fields else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The first pydantic model class inside a field's type (lists, unions, Annotated)."""
+    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def pydantic_problems(exc: Any, doc: YamlDocument, model: type[Any] | None = None
+                      ) -> list[str]:
+    """One line per error of a pydantic ``ValidationError``: ``file:line: key: problem``.
+
+    Worded with :data:`PLAIN_MESSAGES`; ``model`` (the model validated) lets an unknown
+    key name the keys allowed where it was found.
+    """
+    out = []
+    for p in schema_problems(exc, model, PLAIN_MESSAGES):
+        dotted = dotted_path(p.path[:-1] if p.unknown_key else p.path)
+        label = f"{dotted}: " if dotted else ""
+        out.append(f"{doc.where(p.path)}: {label}{p.message}")
+    return out
+
+
+def dotted_path(loc: Sequence[Any]) -> str:
+    """A key path as an author writes it: ``("aircraft", 0, "lat")`` -> ``aircraft[0].lat``.
+
+    >>> dotted_path(("aircraft", 0, "waypoints", 1, "lat"))
+    'aircraft[0].waypoints[1].lat'
+    """
     out = ""
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))

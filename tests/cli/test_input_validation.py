@@ -136,9 +136,9 @@ def test_bad_gap_option_is_a_usage_error(track: Path, capsys: pytest.CaptureFixt
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    ("-1", "gap_s: input should be greater than or equal to 0, got -1"),
-    (".nan", "gap_s: input should be a finite number, got nan"),
-    ("'300'", "gap_s: input should be a valid number, got '300'"),
+    ("-1", "gap_s: must be >= 0, got -1"),
+    (".nan", "gap_s: must be a finite number, got nan"),
+    ("'300'", "gap_s: must be a number, got '300'"),
 ])
 def test_bad_gap_in_config_names_file_and_line(tmp_path: Path, track: Path,
                                                capsys: pytest.CaptureFixture[str],

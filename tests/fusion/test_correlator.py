@@ -121,3 +121,22 @@ def test_mode_s_address_of_the_radar_plots_names_a_cooperative_track() -> None:
     assert not c.cooperative.any()  # nothing to drop it for: it is screened...
     ident = c.identities["R0005"]  # ...under the address its transponder replied with
     assert ident["icao24"] == "4b1812" and ident["mode_s"] and ident["went_dark_at"] is None
+
+
+def test_two_radars_young_track_waits_for_a_transponder_that_starts_late() -> None:
+    # Two radars 0.2 s apart give a track two fixes per 4 s rotation, so by 4.2 s it
+    # has two fixes besides its first plot. The aircraft's ADS-B starts at 7 s (an
+    # aircraft coming into the receivers' coverage, a recorded flight that begins
+    # late): within the 8 s hold a new track's fixes wait, so no fix may be released as
+    # non-cooperative before the messages had the chance to arrive. Every fix lies on
+    # the ADS-B line (100 m noise, gate 1.5 km): all of them are the aircraft.
+    t_radar = np.sort(np.concatenate([np.arange(0.0, 120.0, 4.0),
+                                      np.arange(0.2, 120.0, 4.0)]))
+    radar = line("R0007", t_radar, 52.9, 19.6, 240.0, noise_m=100.0, seed=7)
+    adsb = line("3c097b", np.arange(7.0, 120.0, 5.0), 52.9, 19.6, 240.0)
+    # the ADS-B line starts where the aircraft is at 7 s
+    lon, lat, _ = GEOD.fwd(adsb["lon"].to_numpy(), adsb["lat"].to_numpy(),
+                           np.full(len(adsb), 90.0), np.full(len(adsb), 240.0 * 7.0))
+    adsb["lon"], adsb["lat"] = lon, lat
+    c = correlate(radar, adsb)
+    assert c.cooperative.all(), radar["time"][~c.cooperative].tolist()

@@ -25,8 +25,12 @@ NAN = float("nan")
     (235.0, 11_000.0, 2.0, 0.5, 220.0, 1.0, "airliner"),    # cruise
     (420.0, 15_000.0, NAN, NAN, NAN, 0.0, "jet"),            # MiG-31 dash
     (250.0, 3_000.0, 10.0, 12.0, 180.0, 0.0, "jet"),         # fighter turning hard
-    (240.0, 12_500.0, 1.0, 0.3, 230.0, 1.0, "airliner"),     # business jet: looks the same
-    (55.0, 1_000.0, 2.0, 1.0, 45.0, 1.0, "propeller"),       # light aircraft
+    (240.0, 12_500.0, 1.0, 0.3, 230.0, 1.0, "jet"),          # business jet at FL410
+    (225.0, 11_300.0, 1.0, 0.3, 215.0, 1.0, "airliner"),     # business jet at FL370: the
+    #                                                          same as an airliner (a miss)
+    (55.0, 2_000.0, 2.0, 1.0, 45.0, 1.0, "propeller"),       # light aircraft at 6,500 ft
+    (55.0, 1_000.0, 2.0, 1.0, 45.0, 1.0, "helicopter"),      # a whole flight below 1.5 km
+    (40.0, 1_000.0, 2.0, 8.0, 25.0, 1.0, "propeller"),       # glider circling low
     (50.0, 1_500.0, 0.5, 0.5, 45.0, 0.0, "drone"),           # Geran-2 type, no transponder
     (65.0, 600.0, 3.0, 4.0, 2.0, 1.0, "helicopter"),         # hovers between legs
     (10.0, 8_000.0, 5.0, 0.5, 8.0, 0.0, "balloon"),          # drifting high
@@ -53,9 +57,10 @@ def test_unknown_without_speed_and_vectorized_shape() -> None:
 def test_track_features_measure_turn_climb_and_hover() -> None:
     t = np.arange(0.0, 120.0, 1.0)
     n = len(t)
-    # track A circles at 3 deg/s and climbs 5 m/s; track B hovers then flies at 60 m/s
+    # track A circles at 3 deg/s and climbs 5 m/s from 1,800 m (a light aircraft, above
+    # where helicopters fly); track B hovers then flies at 60 m/s
     hdg_a = (3.0 * t) % 360
-    alt_a = 1000 + 5.0 * t
+    alt_a = 1800 + 5.0 * t
     v_b = np.where(t < 30, 0.0, 60.0)
     obs = make_observations(
         time=np.concatenate([t, t]), icao24=["aaaaaa"] * n + ["bbbbbb"] * n,

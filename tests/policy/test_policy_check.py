@@ -48,7 +48,7 @@ def test_every_problem_is_named_with_file_line_rule_and_key(tmp_path: Path) -> N
         (9, "rule 2 'second': when", "unknown key 'colour'"),
         (9, "rule 2 'second': when.registration_state", "'RUSSIA' is not an ISO 3166-1"),
         (10, "rule 2 'second': reason", "unknown field(s) {airspace}"),
-        (13, "rule 2 'second': protocol step 1: after_s", "must be a number of seconds >= 0"),
+        (13, "rule 2 'second': protocol step 1: after_s", "must be >= 0, got -5"),
         (16, "rule 3", "unknown key 'extra'"),
         (14, "rule 3: when.zone", "unknown variable '$airports'"),
         (15, "rule 3: violation", "must be true or false"),

@@ -87,8 +87,10 @@ def test_small_budget_with_resplits_and_enormous_tracks_equals_memory(
     assert ref.mode == "memory" and len(ref.records) > 1000
     # 40,000 rows per bucket: 26 buckets for 820,000 rows, the heavy ids overflow theirs,
     # and the enormous track (120,121 rows) and the one-instant id (50,000 rows) fit in none
+    # (one thread: with N threads there are N times the buckets, each a 1/N share)
     small = scan_files([skewed_file], ScanOptions(zones=zones, memory_rows=40_000,
-                                                  chunk_rows=25_000, spill_dir=str(tmp_path)))
+                                                  chunk_rows=25_000, spill_dir=str(tmp_path),
+                                                  workers=1))
     assert small.mode == "partitioned"
     stats = small.partition
     assert stats is not None and stats.buckets >= 20
@@ -97,6 +99,11 @@ def test_small_budget_with_resplits_and_enormous_tracks_equals_memory(
     assert small.dropped_duplicates == ref.dropped_duplicates > 50_000
     assert jsonl(small) == jsonl(ref)
     assert list(tmp_path.iterdir()) == []  # bucket and run files cleaned up
+    # two threads screening bucket groups side by side: the same records
+    two = scan_files([skewed_file], ScanOptions(zones=zones, memory_rows=40_000,
+                                                chunk_rows=25_000, spill_dir=str(tmp_path),
+                                                workers=2))
+    assert two.positions == ref.positions and jsonl(two) == jsonl(ref)
 
 
 @pytest.mark.slow

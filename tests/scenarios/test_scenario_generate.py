@@ -108,3 +108,22 @@ def test_background_leaves_out_watched_state_aircraft() -> None:
     assert dropped > 0
     assert "DEU" not in set(registration_state(bg["icao24"].to_numpy(object)))
     assert everyone["icao24"].nunique() - bg["icao24"].nunique() == dropped
+
+
+def test_corners_are_flown_as_turns_and_straight_legs_kept() -> None:
+    from skyfence.scenarios.generate import TURN_ACCEL_MS2, round_corners
+
+    # a right-angle corner at 140 m/s on a flat grid (degrees stand in for metres: the
+    # averaging is linear): straight parts far from the corner stay exact, the corner
+    # is cut, and the heading turns over W = pi v / (2 a) = 28 s, not in one step
+    t = np.arange(0.0, 200.0)
+    x = np.where(t < 100, t, 100.0)
+    y = np.where(t < 100, 0.0, t - 100.0)
+    lat, lon, _ = round_corners(t, y, x, np.zeros_like(t), 140.0)
+    assert np.allclose(lon[:80], x[:80]) and np.allclose(lat[:80], 0.0)
+    assert np.allclose(lat[120:], y[120:]) and np.allclose(lon[120:], 100.0)
+    assert lat[100] > 0.0 and lon[100] < 100.0  # the corner is cut
+    heading = np.degrees(np.arctan2(np.diff(lat), np.diff(lon)))
+    turning = np.flatnonzero((heading > 1.0) & (heading < 89.0))
+    width = np.pi * 140.0 / (2 * TURN_ACCEL_MS2)
+    assert abs(len(turning) - width) <= 2

@@ -70,6 +70,13 @@ def test_scores_meet_the_targets(result: ScenarioResult) -> None:
     assert s["entry_error_s"] < 1.5
     assert s["exit_error_s"] < 1.5
     assert s["depth_error_m"] < 25.0
+    # the first inside plot comes up to one scan (4 s) after the true entry and its
+    # window closes up to 4 s later; the drone's track is established and the civil
+    # aircraft 14 km off, beyond fusion's reach (3 x 1.5 km + 400 m/s x 10 s = 8.5 km),
+    # so fusion lets the fix go at once; the record is a violation once the entry is two
+    # track sigmas deep (this radar: 20 m and 0.1 deg = 9 m across at 5 km; the drone's
+    # track sigma inside was 8-15 m when measured, so 2 sigmas <= 30 m, 2 s at 15 m/s):
+    # 4 + 4 + 2 = 10 s < 12 s
     assert 0.0 <= s["alert_delay_s"] < 12.0
     (inc,) = ev.incursions
     assert inc.target == "D1" and inc.zone == "APT"

@@ -39,9 +39,12 @@ def broken(tmp_path: Path, edit: Any) -> ScenarioError:
     return info.value
 
 
-def test_builtins_are_the_four_incidents() -> None:
-    assert builtin_names() == ["aalborg-2025-09-24", "poland-2025-09-10",
-                               "romania-2025-09-13", "vaindloo-2025-09-19"]
+def test_builtins_are_the_four_incidents_and_the_two_test_mixes() -> None:
+    # the four 2025 incidents, the night swarm (tracking) and the helicopter /
+    # business-jet mix (classification) of issue 15
+    assert builtin_names() == ["aalborg-2025-09-24", "helicopters-bizjets",
+                               "poland-2025-09-10", "romania-2025-09-13", "swarm-night",
+                               "vaindloo-2025-09-19"]
 
 
 @pytest.mark.parametrize("name", builtin_names())

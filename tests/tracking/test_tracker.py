@@ -11,8 +11,9 @@ from skyfence.model import OBSERVATION_COLUMNS
 from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking import Tracker, track_plots
 from skyfence.tracking.association import GlobalNearestNeighbour
+from skyfence.tracking.deletion import CoastDeleter
 from skyfence.tracking.filters import ConstantVelocity
-from skyfence.tracking.initiation import MofNInitiator
+from skyfence.tracking.initiation import MofNInitiator, TrackScore
 from skyfence.tracking.metrics import score_tracks, truth_xy
 from skyfence.tracking.simulate import simulate_plots, straight_truth, turning_truth
 from skyfence.tracking.tracker import scans_of
@@ -152,17 +153,65 @@ def test_streaming_update_matches_batch() -> None:
     truth = straight_truth("A", 59.6, 25.6, 250.0, 220.0, 9000.0, T0, 200)
     plots = _plots(truth, clutter=5.0).sort_values("time").reset_index(drop=True)
     plane = LocalPlane(SITE.lat, SITE.lon)
-    tracker = Tracker(plane, [SITE])
+    # deletion by coasting time alone
+    parts = {"score": None, "deleter": CoastDeleter(20.0, mature_coast_s=60.0)}
+    tracker = Tracker(plane, [SITE], **parts)  # type: ignore[arg-type]
     streamed = pd.concat([tracker.update(plots.iloc[idx]) for idx in scans_of(plots, 4.0)])
-    batch = track_plots(plots, [SITE], plane=plane)
+    batch = track_plots(plots, [SITE], plane=plane, **parts)
     assert len(streamed) == len(batch) > 0
     assert np.sort(streamed["time"].to_numpy()) == pytest.approx(np.sort(batch["time"]))
     assert tracker.confirmed_count == 1
-    # scans without plots are misses: the track ends after three of them
-    end = plots["time"].max()
-    for k in range(1, 4):
+    # scans without plots: the track coasts, reporting nothing, and ends by time. It took
+    # about 45 plots (200 s, 4 s period, 90 %), more than the 30 that make it mature, so
+    # the default deleter lets it coast 60 s after its last plot, not a second more.
+    end = float(plots.loc[plots["target"] == "A", "time"].max())
+    for k in range(1, 15):  # 56 s of empty scans
         assert len(tracker.update(plots.iloc[:0], now=end + 4.0 * k)) == 0
+    assert tracker.confirmed_count == 1
+    tracker.update(plots.iloc[:0], now=end + 60.5)
     assert tracker.confirmed_count == 0
+    # the default deleter also bounds the coasting distance: 3 km at 220 m/s is 13.6 s
+    tracker = Tracker(plane, [SITE], score=None)
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+    tracker.update(plots.iloc[:0], now=end + 12.0)
+    assert tracker.confirmed_count == 1
+    tracker.update(plots.iloc[:0], now=end + 16.0)
+    assert tracker.confirmed_count == 0
+
+
+def test_track_score_ends_a_track_that_stops_being_seen() -> None:
+    truth = straight_truth("A", 59.6, 25.6, 250.0, 220.0, 9000.0, T0, 200)
+    plots = _plots(truth, clutter=0.0).sort_values("time").reset_index(drop=True)
+    tracker = Tracker(LocalPlane(SITE.lat, SITE.lon), [SITE], score=TrackScore(0.85, 7.0, 20.0),
+                      deleter=CoastDeleter(120.0))  # the score alone decides here
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+    assert tracker.confirmed_count == 1
+    # each empty scan costs ln(1 - 0.85) = -1.897: 8 of them (-15.2) leave the score
+    # within 20 of its best, 12 (-22.8) do not (the last plots raised it: they fit)
+    end = float(plots["time"].max())
+    for k in range(1, 9):
+        tracker.update(plots.iloc[:0], now=end + 4.0 * k)
+    assert tracker.confirmed_count == 1
+    for k in range(9, 13):
+        tracker.update(plots.iloc[:0], now=end + 4.0 * k)
+    assert tracker.confirmed_count == 0
+
+
+def test_track_score_holds_back_tracks_in_dense_clutter() -> None:
+    # the same clutter per scan on a disc 10 times smaller is 100 times denser: M-of-N
+    # alone confirms clutter there, the score (which measures that density) does not
+    from skyfence.tracking.simulate import simulate_plots as sim
+
+    truth = straight_truth("far", 10.0, 10.0, 0.0, 100.0, 1000.0, T0, 1200)
+    plots = sim(truth, [SITE], period_s=4.0, clutter_per_scan=40.0, max_range_m=25_000.0,
+                seed=9)
+    assert plots["target"].isna().all()
+    m_of_n = track_plots(plots, [SITE], score=None)["icao24"].nunique()
+    scored = track_plots(plots, [SITE])["icao24"].nunique()
+    assert m_of_n >= 5
+    assert scored <= m_of_n / 5
 
 
 def test_constant_velocity_filter_also_tracks() -> None:
@@ -191,3 +240,51 @@ def test_gnn_takes_the_cheapest_whole_assignment() -> None:
     assert dict(zip(rows.tolist(), cols.tolist(), strict=True)) == {0: 1, 1: 0}
     rows, _ = gnn.associate(np.full((2, 3), np.inf))
     assert rows.size == 0
+
+
+@pytest.mark.parametrize(("relink_s", "tracks"), [(120.0, 1), (0.0, 2)])
+def test_a_target_lost_for_longer_than_the_coast_keeps_its_id(relink_s: float,
+                                                              tracks: int) -> None:
+    # a drone at 15 m/s unseen for 80 s: its track ends after 60 s of coasting (mature,
+    # 3 km at 15 m/s is longer), the new track confirmed on its return lies where the
+    # ended one predicts (within 500 m + 0.2 x 15 m/s x ~90 s) at its velocity: one id
+    # (light clutter keeps the scans coming while the drone is unseen)
+    truth = straight_truth("D", 59.6, 25.6, 80.0, 15.0, 300.0, T0, 500)
+    plots = _plots(truth, clutter=2.0, seed=5)
+    gap = (plots["time"] > T0 + 200) & (plots["time"] < T0 + 280) & plots["target"].eq("D")
+    obs = track_plots(plots[~gap], [SITE], relink_s=relink_s)
+    assert obs["icao24"].nunique() == tracks
+    assert obs["time"].max() > T0 + 480  # tracked to the end either way
+
+
+@pytest.mark.parametrize(("max_accel", "taken"), [(2.0, False), (np.inf, True)])
+def test_a_coasting_track_does_not_jump_to_a_plot_out_of_reach(max_accel: float,
+                                                               taken: bool) -> None:
+    # A drone at 40 m/s east is seen for 300 s, then comes down (no more plots). 36 s
+    # later one clutter plot lies 8 km abeam of where it would be (1.44 km on): 8.13 km
+    # from its last position. Still alive then (mature track: 60 s coast; 9 misses cost
+    # 9 x 1.90 = 17.1 < 20 of score), and the IMM manoeuvre model's spread after 36 s,
+    # sqrt(400 x 36^3 / 3) = 2.49 km, puts it inside the 0.999 gate (d2 = 8^2 / 2.49^2
+    # = 10.3 < 13.8). But flying 40 m/s (+ 3 sigmas) speeding up by 2 m/s^2 the whole
+    # time reaches 36 x 40 + 2 x 36^2 / 2 = 2.7 km, plus some hundred metres of sigmas:
+    # out of reach. Without the reach limit (control, max_accel inf) the track jumps.
+    from pyproj import Geod
+
+    truth = straight_truth("D", 59.6, 25.6, 90.0, 40.0, 300.0, T0, 300)
+    plots = _plots(truth, clutter=0.0, seed=11).sort_values("time").reset_index(drop=True)
+    tracker = Tracker(LocalPlane(SITE.lat, SITE.lon), [SITE], max_accel_m_s2=max_accel)
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+    assert tracker.confirmed_count == 1
+    end = float(plots["time"].max())
+    for k in range(1, 9):
+        tracker.update(plots.iloc[:0], now=end + 4.0 * k)
+    geod = Geod(ellps="WGS84")
+    last = truth.iloc[-1]
+    ahead_lon, ahead_lat, _ = geod.fwd(last["lon"], last["lat"], 90.0, 40.0 * 36.0)
+    lon, lat, _ = geod.fwd(ahead_lon, ahead_lat, 0.0, 8000.0)
+    stray = plots.iloc[[-1]].copy()
+    stray["time"], stray["lat"], stray["lon"] = end + 36.0, lat, lon
+    stray["target"], stray["record"] = None, int(plots["record"].max()) + 1
+    out = tracker.update(stray)
+    assert (len(out) == 1) is taken

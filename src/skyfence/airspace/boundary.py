@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry.base import BaseGeometry
 
 from skyfence.airspace.antimeridian import seam_edges
+from skyfence.airspace.depth_field import DepthField
 from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m
 
 #: a nearest point chosen on the unit sphere is re-checked on the ellipsoid against every
@@ -247,6 +248,16 @@ class Boundary:
         upper = ang_hi * _R_MAX * 1.001
         lower = np.maximum(0.0, ang_lo * _R_MIN * 0.999 - 0.55 * _SPACING_M)
         return lower, upper
+
+    @cached_property
+    def depth_field(self) -> DepthField:
+        """The distance field of this boundary (filled as fixes visit its cells)."""
+        return DepthField(self.distance_m)
+
+    def deepest_m(self, lon: np.ndarray, lat: np.ndarray, starts: np.ndarray) -> FloatArray:
+        """:meth:`max_distance_m` through the distance field: the same values, with
+        exact distances measured only for the fixes that can be the deepest."""
+        return self.depth_field.max_distance_m(lon, lat, starts)
 
     def max_distance_m(
         self, lon: np.ndarray, lat: np.ndarray, starts: np.ndarray, *, stride: int = 16

@@ -70,6 +70,8 @@ DEFAULT_SUB = 16
 N_COARSE = NX * NY
 #: positions per lookup chunk (the chunk's temporaries stay in the CPU cache)
 CHUNK = 1 << 14
+#: most grid cells (fine, and coarse) :meth:`ZoneIndex.segment_zones` looks at per segment
+SEGMENT_CELLS = 64
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,93 @@ class ZoneIndex:
         rb, cb = np.divmod(kb, width)
         step = np.abs(ra - rb) + np.abs(ca - cb)
         return (a == b) | ((fine_a == fine_b) & (a >= 0) & (b >= 0) & (step == 1))
+
+    def segment_zones(
+        self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+        *, max_cells: int = SEGMENT_CELLS,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Zones whose boundary may cross each straight lon/lat segment, from the grid.
+
+        A segment lies inside the rectangle of fine cells spanned by its two ends; a
+        zone boundary that meets the segment marks at least one of those cells (marks
+        are padded by :data:`~skyfence.airspace.index_build.PAD_DEG`). Returns
+        ``(segment, zone)`` pairs, one per zone whose boundary marks a cell of the
+        segment's rectangle (sorted by segment, then zone), and the segments the grid
+        does not answer (``unknown``: a rectangle of more than ``max_cells`` fine cells
+        over boundary blocks, an end on ±180 or a pole, beyond ±180, or not finite).
+        Segments in neither answer cross no boundary.
+        """
+        x0, y0, x1, y1 = (np.asarray(v, dtype=np.float64) for v in (x0, y0, x1, y1))
+        lo_x, hi_x = np.minimum(x0, x1), np.maximum(x0, x1)
+        lo_y, hi_y = np.minimum(y0, y1), np.maximum(y0, y1)
+        with np.errstate(invalid="ignore"):
+            ok = (lo_x > -180.0) & (hi_x < 180.0) & (lo_y > -90.0) & (hi_y < 90.0)
+        unknown = np.flatnonzero(~ok)
+        seg = np.flatnonzero(ok)
+        cpd, fpd = float(COARSE_PER_DEG), float(self._fine_per_deg)
+        # coarse rectangles first: most segments lie in coarse cells no boundary touches
+        cx0 = (lo_x[seg] * cpd + 180.0 * cpd).astype(np.int64)
+        cx1 = (hi_x[seg] * cpd + 180.0 * cpd).astype(np.int64)
+        cy0 = (lo_y[seg] * cpd + 90.0 * cpd).astype(np.int64)
+        cy1 = (hi_y[seg] * cpd + 90.0 * cpd).astype(np.int64)
+        touched = self._any_block(cx0, cx1, cy0, cy1)
+        big = touched < 0
+        unknown = np.union1d(unknown, seg[big])
+        seg = seg[touched > 0]
+        fx0 = (lo_x[seg] * fpd + 180.0 * fpd).astype(np.int64)
+        fx1 = (hi_x[seg] * fpd + 180.0 * fpd).astype(np.int64)
+        fy0 = (lo_y[seg] * fpd + 90.0 * fpd).astype(np.int64)
+        fy1 = (hi_y[seg] * fpd + 90.0 * fpd).astype(np.int64)
+        nx, ny = fx1 - fx0 + 1, fy1 - fy0 + 1
+        cells = nx * ny
+        large = cells > max_cells
+        unknown = np.union1d(unknown, seg[large]).astype(np.intp)
+        keep = ~large
+        seg, fx0, fy0, nx, cells = seg[keep], fx0[keep], fy0[keep], nx[keep], cells[keep]
+        a = self._a
+        n_states, sub, mask, shift = self._n_states, self._sub, self._sub - 1, self._shift
+        hit_seg: list[np.ndarray] = []
+        hit_cls: list[np.ndarray] = []
+        idx = np.arange(len(seg))
+        for k in range(int(cells.max()) if len(cells) else 0):
+            idx = idx[cells[idx] > k]
+            fx = fx0[idx] + k % nx[idx]
+            fy = fy0[idx] + k // nx[idx]
+            t = self._table[(fy >> shift) * NX + (fx >> shift)].astype(np.int64)
+            in_block = np.flatnonzero(t >= n_states)
+            f = a.fine[(t[in_block] - n_states) * (sub * sub)
+                       + (fy[in_block] & mask) * sub + (fx[in_block] & mask)]
+            crossed = f < 0
+            hit_seg.append(seg[idx[in_block[crossed]]])
+            hit_cls.append(-f[crossed].astype(np.int64) - 1)
+        if not hit_seg:
+            return np.empty(0, np.intp), np.empty(0, np.intp), unknown
+        s = np.concatenate(hit_seg)
+        c = np.concatenate(hit_cls)
+        start = a.class_offsets[c]
+        count = a.class_offsets[c + 1] - start
+        first = np.repeat(np.cumsum(count) - count, count)
+        zone = a.class_zones[np.repeat(start, count) + np.arange(int(count.sum())) - first]
+        n_z = np.int64(len(self.zones))
+        key = np.repeat(s.astype(np.int64), count) * n_z + zone
+        key = np.sort(key)
+        if len(key):
+            key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+        return (key // n_z).astype(np.intp), (key % n_z).astype(np.intp), unknown
+
+    def _any_block(self, cx0: np.ndarray, cx1: np.ndarray, cy0: np.ndarray, cy1: np.ndarray
+                   ) -> np.ndarray:
+        """Per coarse rectangle: 0 when no boundary block lies in it, 1 when one does,
+        -1 when it spans more than :data:`SEGMENT_CELLS` coarse cells (not looked at)."""
+        nx, ny = cx1 - cx0 + 1, cy1 - cy0 + 1
+        cells = nx * ny
+        out = np.where(cells > SEGMENT_CELLS, -1, 0).astype(np.int8)
+        idx = np.flatnonzero(out == 0)
+        for k in range(int(cells[idx].max()) if len(idx) else 0):
+            idx = idx[cells[idx] > k]
+            key = (cy0[idx] + k // nx[idx]) * NX + (cx0[idx] + k % nx[idx])
+            out[idx[self._table[key] >= self._n_states]] = 1
+        return out
 
     def zone_names(self, zone: np.ndarray) -> np.ndarray:
         """Names for an array of zone indices (None where -1)."""

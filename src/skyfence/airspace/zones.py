@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from skyfence.airspace.antimeridian import contains_on_globe, lon_delta, normalize_polygonal
 from skyfence.airspace.geodesy import destination, geodesic_distance_m
 from skyfence.errors import ZoneError
+from skyfence.vocab import ZoneKind
 
 #: vertices a circle zone starts with; chord error is r * (1 - cos(pi / n)), 0.05 m for 5 km
 CIRCLE_VERTICES = 720
@@ -40,7 +41,7 @@ class Zone:
     """
 
     name: str
-    kind: str
+    kind: ZoneKind
     geometry: BaseGeometry
     floor_m: float | None = None
     ceiling_m: float | None = None
@@ -186,27 +187,37 @@ def zones_from_geojson(path: str | Path) -> list[Zone]:
     features = read_zone_features(p)  # checked: names, numbers, positions, ring sizes
     zones = []
     for i, feat in enumerate(features, start=1):
-        where = f"{p}: feature {i}"
-        props = feat.get("properties") or {}
-        name = props.get("name")
-        if not name:
-            raise ZoneError(f"{where}: property 'name' is missing")
-        where = f"{p}: feature {i} ('{name}')"
-        floor, ceiling = _limit(props, "floor_m", where), _limit(props, "ceiling_m", where)
         try:
-            geom = shapely.geometry.shape(feat.get("geometry"))
-        except Exception as exc:  # shapely raises several types for malformed input
-            raise ZoneError(f"{where}: invalid geometry ({exc})") from None
-        if geom.geom_type == "Point" and props.get("radius_km") is not None:
-            radius = _limit(props, "radius_km", where)
-            assert radius is not None
-            circle = circle_zone(str(name), geom.y, geom.x, radius)
-            zones.append(Zone(str(name), "custom", circle.geometry, floor, ceiling, circle.title))
-            continue
-        if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise ZoneError(f"{where}: geometry must be Polygon or MultiPolygon")
-        zones.append(Zone(str(name), "custom", geom, floor, ceiling, str(props.get("title", ""))))
+            zones.append(_feature_zone(p, i, feat))
+        except ZoneError as exc:
+            msg = str(exc)
+            # the zone's own checks name the zone, not the file: say where it is
+            raise ZoneError(msg if msg.startswith(str(p)) else f"{p}: feature {i}: {msg}"
+                            ) from None
     return zones
+
+
+def _feature_zone(p: Path, i: int, feat: dict[str, Any]) -> Zone:
+    """The zone of feature ``i`` of file ``p`` (see :func:`zones_from_geojson`)."""
+    where = f"{p}: feature {i}"
+    props = feat.get("properties") or {}
+    name = props.get("name")
+    if not name:
+        raise ZoneError(f"{where}: property 'name' is missing")
+    where = f"{p}: feature {i} ('{name}')"
+    floor, ceiling = _limit(props, "floor_m", where), _limit(props, "ceiling_m", where)
+    try:
+        geom = shapely.geometry.shape(feat.get("geometry"))
+    except Exception as exc:  # shapely raises several types for malformed input
+        raise ZoneError(f"{where}: invalid geometry ({exc})") from None
+    if geom.geom_type == "Point" and props.get("radius_km") is not None:
+        radius = _limit(props, "radius_km", where)
+        assert radius is not None
+        circle = circle_zone(str(name), geom.y, geom.x, radius)
+        return Zone(str(name), "custom", circle.geometry, floor, ceiling, circle.title)
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise ZoneError(f"{where}: geometry must be Polygon or MultiPolygon")
+    return Zone(str(name), "custom", geom, floor, ceiling, str(props.get("title", "")))
 
 
 def national_zone(name_or_code: str) -> Zone:

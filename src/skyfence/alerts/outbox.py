@@ -12,6 +12,11 @@ tries the same row again, never giving up. A sink that is down for an hour there
 loses nothing and then receives every alert, in the order they were raised (a later
 alert never overtakes an earlier one on the same sink).
 
+The operator reads one line when a sink starts failing (the first failed attempt of an
+outage, with its error) and one when it delivers again (how long it was down, how many
+attempts failed, how many alerts are still to send); the attempts in between are
+logged at debug level only.
+
 A row delivered but not yet marked when the process dies is delivered again after the
 restart: delivery is at least once, and every alert carries its idempotency key (in
 the payload, and as a header or Message-ID) so that receivers drop repeats. A restart
@@ -128,6 +133,8 @@ class OutboxDispatcher:
         self.poll_s = poll_s
         self.clock = clock
         self._cv = threading.Condition()
+        #: per sink in an outage: (wall time of its first failed attempt, failed attempts)
+        self._down: dict[str, tuple[float, int]] = {}
         self._stop = False
         self._wake = 0
         self._threads = [threading.Thread(target=self._run, args=(d,), daemon=True,
@@ -162,11 +169,21 @@ class OutboxDispatcher:
         """Wait up to ``timeout_s`` for the outbox to empty, then stop the senders; the
         state of each sink (what is still pending stays in the store for the next run)."""
         deadline = time.monotonic() + timeout_s
-        while self.pending() and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
+            try:
+                if not self.pending():
+                    break
+            except sa.exc.SQLAlchemyError:  # the store is away: the senders wait too
+                pass
             with self._cv:
                 self._cv.wait(min(0.05, max(0.0, deadline - time.monotonic())))
         self.stop()
-        return sink_states(self.store, self.sinks)
+        try:
+            return sink_states(self.store, self.sinks)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("outbox: cannot read the store to say what is still pending: %s",
+                        exc.orig if isinstance(exc, sa.exc.DBAPIError) else exc)
+            return []
 
     def stop(self) -> None:
         """Stop the senders (a delivery in progress finishes first)."""
@@ -219,12 +236,42 @@ class OutboxDispatcher:
             log.warning("outbox %s: alert %s rejected: %s", sink.name, row.key, exc)
         except Exception as exc:  # any failure is retried: the sink may come back
             n = row.attempts + 1
-            self._mark(sink.name, row, "pending", f"{type(exc).__name__}: {exc}",
+            error = f"{type(exc).__name__}: {exc}"
+            self._mark(sink.name, row, "pending", error,
                        next_try_at=self.clock() + self.backoff.delay_s(n))
+            self._failed(sink.name, error)
             log.debug("outbox %s: attempt %d of alert %s failed: %s", sink.name, n, row.key,
                       exc)
         else:
             self._mark(sink.name, row, "delivered", None)
+            self._recovered(sink.name)
+
+    def _failed(self, sink: str, error: str) -> None:
+        """Count a failed attempt; the first of an outage is one warning line."""
+        since, n = self._down.get(sink, (self.clock(), 0))
+        self._down[sink] = (since, n + 1)
+        if n == 0:
+            log.warning("outbox %s: cannot deliver (%s); alerts are kept in the store and "
+                        "retried until it answers", sink, error)
+
+    def _recovered(self, sink: str) -> None:
+        """A delivery after an outage: one line saying how long and what waited."""
+        if sink not in self._down:
+            return
+        since, n = self._down.pop(sink)
+        try:
+            waiting = self._pending_of(sink)
+        except sa.exc.SQLAlchemyError:
+            waiting = -1
+        log.warning("outbox %s: delivering again after %.0f s down (%d failed attempts); "
+                    "%s alert(s) still to send", sink, self.clock() - since, n,
+                    waiting if waiting >= 0 else "some")
+
+    def _pending_of(self, sink: str) -> int:
+        q = (sa.select(sa.func.count()).select_from(OUTBOX)
+             .where(OUTBOX.c.sink == sink, OUTBOX.c.state == "pending"))
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
 
     def _mark(self, sink: str, row: Any, state: str, error: str | None,
               next_try_at: float | None = None) -> None:
@@ -234,12 +281,20 @@ class OutboxDispatcher:
             values["delivered_at"] = self.clock()
         if next_try_at is not None:
             values["next_try_at"] = next_try_at
-        for _ in range(100):  # the store may be busy or away for a moment
+        for attempt in range(100):  # the store may be busy or away for a moment
             try:
                 with self.store.transaction() as conn:
                     conn.execute(OUTBOX.update().where(OUTBOX.c.alert_seq == row.alert_seq,
                                                        OUTBOX.c.sink == sink).values(**values))
                 return
             except sa.exc.OperationalError as exc:
-                log.warning("outbox %s: cannot mark alert %s %s: %s", sink, row.key, state, exc)
-                time.sleep(0.5)
+                if attempt == 0:  # one line, not one per try
+                    log.warning("outbox %s: cannot mark alert %s %s (%s); trying again", sink,
+                                row.key, state, str(exc.orig).strip() or exc)
+                if self._stop:
+                    break
+                with self._cv:
+                    self._cv.wait(0.5)
+        log.warning("outbox %s: alert %s could not be marked %s; it stays pending in the "
+                    "store and goes out again, with the same key, at the next start", sink,
+                    row.key, state)

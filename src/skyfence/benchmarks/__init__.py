@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-NAMES = ("lookup", "scan", "latency", "decode", "track", "memory")
+NAMES = ("lookup", "scan", "latency", "decode", "track", "memory", "serve")
 
 
 def cpu_model() -> str:

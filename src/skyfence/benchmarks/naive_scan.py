@@ -59,3 +59,41 @@ def naive_scan(df: pd.DataFrame, zones: Sequence[Zone], gap_s: float = 300.0,
                     "max_depth_m": _depth(zone, lon[sel], lat[sel]) if depth else None,
                 })
     return out
+
+
+def straightforward_scan(path: str, zones: Sequence[Zone], gap_s: float = 300.0
+                         ) -> list[dict[str, Any]]:
+    """The scan one writes with pandas and prepared shapely, file to entries.
+
+    Reads the Parquet file with pandas, sorts by track and time, and per zone flags
+    every fix inside with prepared :func:`shapely.contains_xy`; an entry starts where
+    the flag turns on along a track piece (pieces split on ``gap_s`` gaps), and its
+    entry point is the first point of one intersection of the segment before it with
+    the zone boundary. No depth, no interpolation of exits, no altitude, no policy.
+    """
+    df = pd.read_parquet(path, columns=["time", "icao24", "lat", "lon"])
+    df = df.sort_values(["icao24", "time"], kind="stable", ignore_index=True)
+    ids = df["icao24"].to_numpy()
+    t, lon, lat = (df[c].to_numpy(np.float64) for c in ("time", "lon", "lat"))
+    same = np.zeros(len(df), bool)
+    same[1:] = (ids[1:] == ids[:-1]) & (np.diff(t) <= gap_s)
+    out: list[dict[str, Any]] = []
+    for zone in zones:
+        geom = zone.geometry
+        shapely.prepare(geom)
+        inside = shapely.contains_xy(geom, lon, lat)
+        prev = np.zeros(len(df), bool)
+        prev[1:] = inside[:-1]
+        enter = np.flatnonzero(inside & ~(prev & same))
+        crossed = enter[same[enter]]
+        segs = shapely.linestrings(np.stack([np.column_stack([lon[crossed - 1], lat[crossed - 1]]),
+                                             np.column_stack([lon[crossed], lat[crossed]])], 1))
+        hits = shapely.intersection(segs, shapely.boundary(geom))
+        first = shapely.get_point(shapely.get_geometry(hits, 0), 0)
+        points = dict(zip(crossed.tolist(), zip(shapely.get_y(first).tolist(),
+                                                 shapely.get_x(first).tolist(), strict=True),
+                          strict=True))
+        for i in enter.tolist():
+            out.append({"zone": zone.name, "track": ids[i], "entered_at": float(t[i]),
+                        "entry_point": points.get(i)})
+    return out

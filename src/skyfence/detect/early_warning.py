@@ -52,7 +52,7 @@ from skyfence.airspace.zones import Zone
 from skyfence.detect.coverage import CoverageModel
 from skyfence.identify.icao_blocks import parse_icao24
 from skyfence.model import Entry
-from skyfence.vocab import BEHAVIOURS
+from skyfence.vocab import BEHAVIOURS, Behaviour, ZoneKind
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +108,10 @@ class EarlyWarningEvent:
     Went dark: ``at`` is the last fix before the silence.
     """
 
-    kind: str
+    kind: Behaviour
     track: str
     zone: str
-    zone_kind: str
+    zone_kind: ZoneKind
     at: float
     lat: float
     lon: float

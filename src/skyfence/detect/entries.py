@@ -16,8 +16,9 @@ them, one handler per kind, into :class:`EntryEvent` s.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ import shapely
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import segment_transitions, without_touches
+from skyfence.detect.integrity import IntegrityConfig, IntegrityScreen
 from skyfence.detect.screen import CellScreening, Screen, ScreeningLike, default_screen
 from skyfence.detect.track_state import BatchWork, TrackTable
 from skyfence.detect.zone_pass import EntryEvent, ZonePass, inside_runs, zone_items
@@ -46,6 +48,9 @@ class DetectorConfig:
     keep_path: bool = False
     #: emit ``update`` events when depth or altitude range changes (live use)
     updates: bool = False
+    #: limits of plausible fixes (see :mod:`skyfence.detect.integrity`); None: every
+    #: fix is screened as it is
+    integrity: IntegrityConfig | None = field(default_factory=IntegrityConfig)
 
 
 class EntryDetector:
@@ -75,30 +80,45 @@ class EntryDetector:
         config: DetectorConfig | None = None,
         *,
         screen: Screen | None = None,
+        reference: bool = False,
     ) -> None:
         self.zones = list(zones)
+        #: find candidate segments and depth the way the detector first did (STRtree
+        #: boxes, stride-sampled depth): the reference the fast path is tested against
+        self.reference = reference
         self.config = config or DetectorConfig()
         self.screen = screen if screen is not None else default_screen(self.zones)
         self._boundaries: dict[int, Boundary] = {}
+        self._boundary_lock = threading.Lock()  # shared with fresh() copies (threads)
         self._tracks = TrackTable()
+        #: implausible fixes: left out of screening, counted, named in the records
+        self.integrity = (IntegrityScreen(self.config.integrity)
+                          if self.config.integrity is not None else None)
         bounds = np.array([z.geometry.bounds for z in self.zones], dtype=np.float64)
         self._zone_boxes = shapely.STRtree(shapely.box(*bounds.T))
         #: rows dropped because they were older than, or as old as, the track's last fix
         self.dropped_out_of_order = 0
+        #: rows left out because they are implausible (by reason: ``integrity.rejected``)
+        self.rejected_implausible = 0
         self.positions = 0
 
     def fresh(self) -> EntryDetector:
         """A detector of the same zones and configuration with no track state, sharing
         this one's screen and boundaries (so a scan cut into partitions builds them once)."""
-        det = EntryDetector(self.zones, self.config, screen=self.screen)
+        det = EntryDetector(self.zones, self.config, screen=self.screen,
+                            reference=self.reference)
         det._boundaries = self._boundaries
+        det._boundary_lock = self._boundary_lock
         return det
 
     def boundary(self, zi: int) -> Boundary:
         """The boundary segments of zone ``zi`` (built on first use)."""
         b = self._boundaries.get(zi)
         if b is None:
-            b = self._boundaries[zi] = Boundary(self.zones[zi].geometry)
+            with self._boundary_lock:
+                b = self._boundaries.get(zi)
+                if b is None:
+                    b = self._boundaries[zi] = Boundary(self.zones[zi].geometry)
         return b
 
     @property
@@ -111,28 +131,21 @@ class EntryDetector:
         """Consume one batch of observations; return the events it caused, in time order."""
         if len(batch) == 0:
             return []
-        w = BatchWork.build(batch, self._tracks, self.config.gap_s)
+        w = BatchWork.build(batch, self._tracks, self.config.gap_s, self.integrity)
         self.dropped_out_of_order += w.dropped
         if w.dropped:
             log.debug("dropped %d fixes not newer than their track's last fix", w.dropped)
+        self.rejected_implausible += w.rejected
+        if w.rejected:
+            log.info("left out %d implausible fixes (%s)", w.rejected,
+                     ", ".join(f"{k}: {n}" for k, n in sorted(self.integrity.rejected.items()))
+                     if self.integrity is not None else "")
         self.positions += w.n_new
         scr = self.screen.screen(w.lon, w.lat)
-        # segments that may cross some boundary: ends in cells that are neither the same
-        # nor edge neighbours, or a boundary cell
         seam = np.flatnonzero((np.abs(w.lon) == 180.0) | (np.abs(w.lat) == 90.0))
         if len(seam):
             scr = _screen_seam(self.screen, scr, w.lon, w.lat, seam)
-        seg = w.seg_start
-        i0, i1 = seg, seg + 1
-        clear_between = getattr(self.screen, "clear_between", None)
-        clear = (clear_between(scr.cell[i0], scr.cell[i1]) if clear_between is not None
-                 else scr.cell[i0] == scr.cell[i1])
-        maybe = seg[~clear | scr.boundary[i0] | scr.boundary[i1]]
-        seg_zone_pairs = np.empty((2, 0), np.intp)
-        if len(maybe):
-            k, zi = _query_segment_boxes(self._zone_boxes, w.lon[maybe], w.lat[maybe],
-                                         w.lon_next[maybe], w.lat[maybe + 1])
-            seg_zone_pairs = np.vstack([maybe[k], zi])
+        seg_zone_pairs = self._candidate_pairs(w, scr)
         # inside rows (horizontally) grouped by zone, rows ascending within a zone
         rows_l, zones_l = [], []
         for layer in range(scr.zone.shape[1]):
@@ -155,7 +168,7 @@ class EntryDetector:
             events.extend(self._zone_events(zi, w, in_rows[a:b], sp_seg[c:d]))
         w.carry(self._tracks)
         events.sort(key=lambda e: e.at)
-        return events
+        return self._with_integrity(events)
 
     def close(self) -> list[EntryEvent]:
         """End of data: every entry still open is reported once as ``open``."""
@@ -165,19 +178,62 @@ class EntryDetector:
                 out.append(EntryEvent("open", o.entry, o.entry.last_inside_at))
         self._tracks.open.clear()
         out.sort(key=lambda e: (e.entry.track, e.entry.entered_at, e.entry.zone))
-        return out
+        return self._with_integrity(out)
 
     def expire(self, now: float, silence_s: float) -> list[EntryEvent]:
         """Forget tracks silent for more than ``silence_s``; their open entries end open."""
         out: list[EntryEvent] = []
         for _, last, opened in self._tracks.expire(now - silence_s):
             out.extend(EntryEvent("exit", o.entry, last) for o in opened.values())
-        return out
+        return self._with_integrity(out)
+
+    def _with_integrity(self, events: list[EntryEvent]) -> list[EntryEvent]:
+        """Events whose entries carry their track's integrity reasons so far (one
+        lookup per event; only tracks with a rejected fix have any)."""
+        if self.integrity is not None and self.integrity.flagged_tracks:
+            for e in events:
+                x = e.entry
+                end = x.exited_at if x.exited_at is not None else x.last_inside_at
+                x.integrity = self.integrity.reasons(
+                    x.track, end, entered_at=x.entered_at if x.entry_interpolated else None,
+                    exited_at=x.exited_at)
+        return events
 
     @property
     def tracked(self) -> int:
         """Number of tracks whose state is kept."""
         return len(self._tracks)
+
+    # ------------------------------------------------------------------ candidates
+    def _candidate_pairs(self, w: BatchWork, scr: ScreeningLike) -> np.ndarray:
+        """``(2, k)`` (segment start row, zone) pairs whose segment may cross the zone's
+        boundary: from the index grid (:meth:`ZoneIndex.segment_zones`), and for the
+        segments the grid does not answer (and with ``reference``), from the cells of
+        the ends and the zones' bounding boxes."""
+        seg = w.seg_start
+        grid = None if self.reference else getattr(self.screen, "segment_zones", None)
+        if grid is None:
+            return self._box_pairs(w, scr, seg)
+        k, zi, unknown = grid(w.lon[seg], w.lat[seg], w.lon_next[seg], w.lat[seg + 1])
+        pairs = np.vstack([seg[k], zi])
+        if len(unknown):
+            pairs = np.hstack([pairs, self._box_pairs(w, scr, seg[unknown])])
+        return pairs
+
+    def _box_pairs(self, w: BatchWork, scr: ScreeningLike, seg: np.ndarray) -> np.ndarray:
+        """Candidate pairs of the segments ``seg`` as the detector first found them:
+        ends in cells that are neither the same nor edge neighbours, or a boundary
+        cell, then the zones whose bounding boxes meet the segment's."""
+        i0, i1 = seg, seg + 1
+        clear_between = getattr(self.screen, "clear_between", None)
+        clear = (clear_between(scr.cell[i0], scr.cell[i1]) if clear_between is not None
+                 else scr.cell[i0] == scr.cell[i1])
+        maybe = seg[~clear | scr.boundary[i0] | scr.boundary[i1]]
+        if not len(maybe):
+            return np.empty((2, 0), np.intp)
+        k, zi = _query_segment_boxes(self._zone_boxes, w.lon[maybe], w.lat[maybe],
+                                     w.lon_next[maybe], w.lat[maybe + 1])
+        return np.vstack([maybe[k], zi])
 
     # ------------------------------------------------------------------ one zone
     def _zone_events(
@@ -198,7 +254,9 @@ class EntryDetector:
         starts, run_first, run_last = inside_runs(stats, w, tr)
         depth = np.zeros(len(w.lon))  # each run's deepest value, stored at its first row
         if len(stats):
-            depth[run_first] = self.boundary(zi).max_distance_m(w.lon[stats], w.lat[stats], starts)
+            b = self.boundary(zi)
+            deepest = b.max_distance_m if self.reference else b.deepest_m
+            depth[run_first] = deepest(w.lon[stats], w.lat[stats], starts)
         items = zone_items(w, rows, stats, tr, (run_first, run_last), carried_open)
         events = ZonePass(zone, w, depth, carried_open, keep_path=self.config.keep_path,
                           updates=self.config.updates).play(items)

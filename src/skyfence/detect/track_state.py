@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from skyfence.airspace.antimeridian import lon_delta
+from skyfence.detect.integrity import IntegrityScreen
 from skyfence.model import Entry
 from skyfence.vocab import EMERGENCY_SQUAWKS
 
@@ -115,6 +116,8 @@ class BatchWork:
     carried_open: dict[int, dict[int, OpenEntry]]  # by code: entries open before this batch
     n_new: int
     dropped: int
+    #: fixes left out as implausible (see :mod:`skyfence.detect.integrity`)
+    rejected: int
     seg_ok: np.ndarray  # segment (i-1 -> i) exists
     seg_start: np.ndarray  # rows i with a segment i -> i+1
     track_start: np.ndarray
@@ -124,9 +127,11 @@ class BatchWork:
     pending_open: dict[int, dict[int, OpenEntry]]
 
     @classmethod
-    def build(cls, batch: pd.DataFrame, tracks: TrackTable, gap_s: float) -> BatchWork:
+    def build(cls, batch: pd.DataFrame, tracks: TrackTable, gap_s: float,
+              integrity: IntegrityScreen | None = None) -> BatchWork:
         """Join ``batch`` with the last fixes ``tracks`` carry; drop late and duplicate
-        fixes; find segments, track starts and gaps longer than ``gap_s``."""
+        fixes, and the implausible ones ``integrity`` rejects; find segments, track
+        starts and gaps longer than ``gap_s``."""
         w = cls()
         codes_new, uniques = pd.factorize(batch["icao24"].to_numpy(dtype=object))
         n_new = len(codes_new)
@@ -153,6 +158,12 @@ class BatchWork:
         dup = np.concatenate([[False], same & (time[order][1:] == time[order][:-1])])
         order = order[~dup]
         w.dropped = int(late.sum() + dup.sum())
+        w.rejected = 0
+        if integrity is not None:
+            keep = integrity.check(code[order], time[order], lon[order], lat[order],
+                                   alt[order], is_carried[order], uniques)
+            w.rejected = int(len(keep) - keep.sum())
+            order = order[keep]
         w.code, w.time, w.lon, w.lat, w.alt = (code[order], time[order], lon[order],
                                                lat[order], alt[order])
         w.is_carried, w.uniques = is_carried[order], uniques
@@ -202,33 +213,73 @@ class BatchWork:
 
 
 class BatchColumns:
-    """Optional columns of a batch, reordered like the detector's working arrays."""
+    """Optional columns of a batch, reordered like the detector's working arrays.
+
+    Each column is put in working order once (carried rows hold no value), with what a
+    run needs precomputed per row, so that a run's callsign, squawks and speed cost a
+    few lookups, not a pass over its rows.
+    """
 
     def __init__(self, batch: pd.DataFrame, src: np.ndarray) -> None:
         self._batch = batch
         self._src = src
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[str, Any] = {}
 
-    def _col(self, name: str, a: int, b: int) -> np.ndarray:
-        col = self._cache.get(name)
-        if col is None:
-            col = self._cache[name] = np.asarray(self._batch[name].to_numpy())
-        idx = self._src[a : b + 1]
-        return col[idx[idx >= 0]]
+    def _work(self, name: str, missing: Any) -> np.ndarray:
+        """Column ``name`` in working order, ``missing`` at carried rows."""
+        col = np.asarray(self._batch[name].to_numpy())
+        if isinstance(missing, float) and col.dtype.kind != "f":
+            col = col.astype(np.float64)
+        out = col[np.maximum(self._src, 0)]
+        out[self._src < 0] = missing
+        return out
+
+    def _callsigns(self) -> tuple[np.ndarray, np.ndarray]:
+        got = self._cache.get("callsign")
+        if got is None:
+            codes, uniq = pd.factorize(self._work("callsign", None), use_na_sentinel=True)
+            clean = [v.strip() if isinstance(v, str) and v.strip() else None for v in uniq]
+            values = np.asarray([*clean, None], dtype=object)
+            per_row = values[np.where(codes < 0, len(clean), codes)]
+            has = np.asarray([c is not None for c in clean] + [False])[
+                np.where(codes < 0, len(clean), codes)]
+            last = np.maximum.accumulate(np.where(has, np.arange(len(has)), -1))
+            got = self._cache["callsign"] = (per_row, last)
+        return got
 
     def last_callsign(self, a: int, b: int) -> str | None:
-        """The last non-blank callsign of rows ``a..b``."""
-        for v in self._col("callsign", a, b)[::-1]:
-            if isinstance(v, str) and v.strip():
-                return v.strip()
-        return None
+        """The last non-blank callsign of rows ``a..b`` (stripped)."""
+        per_row, last = self._callsigns()
+        i = int(last[b])
+        return per_row[i] if i >= a else None
 
     def emergency_squawks(self, a: int, b: int) -> list[str]:
         """The emergency squawks among rows ``a..b``, sorted."""
-        sq = self._col("squawk", a, b)
-        return sorted({s for s in sq.tolist() if s in EMERGENCY_SQUAWKS})
+        got = self._cache.get("squawk")
+        if got is None:
+            sq = self._work("squawk", None)
+            codes, uniq = pd.factorize(sq, use_na_sentinel=True)
+            emergency = np.asarray([s in EMERGENCY_SQUAWKS for s in uniq.tolist()] + [False])
+            flag = emergency[np.where(codes < 0, len(uniq), codes)]
+            got = self._cache["squawk"] = (sq, np.concatenate([[0], np.cumsum(flag)]))
+        sq, count = got
+        if count[b + 1] == count[a]:
+            return []
+        return sorted({s for s in sq[a : b + 1].tolist() if s in EMERGENCY_SQUAWKS})
 
     def max_speed(self, a: int, b: int) -> float | None:
         """The fastest ground speed of rows ``a..b`` (m/s), None when unknown."""
-        v = self._col("velocity", a, b).astype(np.float64)
-        return nanmax(v)
+        v = self._cache.get("velocity")
+        if v is None:
+            v = self._cache["velocity"] = self._work("velocity", np.nan)
+        return nanmax(v[a : b + 1])
+
+    def min_sigma(self, a: int, b: int) -> float | None:
+        """The smallest position sigma of rows ``a..b`` (m), None when the batch has no
+        ``sigma_pos_m`` (transponder data) or none is known."""
+        if "sigma_pos_m" not in self._batch.columns:
+            return None
+        s = self._cache.get("sigma_pos_m")
+        if s is None:
+            s = self._cache["sigma_pos_m"] = self._work("sigma_pos_m", np.nan)
+        return nanmin(s[a : b + 1])

@@ -20,12 +20,11 @@ folded in, and a run is folded in before an exit or a piece end closes the entry
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from skyfence.airspace.antimeridian import wrap_lon
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import Transitions
 from skyfence.detect.track_state import BatchWork, OpenEntry, nanmax, nanmin
@@ -153,23 +152,39 @@ def zone_items(
     ``carried_open`` the entries open in the zone before the batch, by track code.
     """
     code = w.code
-    items: list[Item] = [FirstFix(i) for i in stats[w.track_start[stats]].tolist()]
-    items.extend(Crossing(r, f, e) for r, f, e in zip(
-        tr.row.tolist(), tr.fraction.tolist(), tr.entering.tolist(), strict=True))
-    items.extend(InsideRun(a, b) for a, b in zip(runs[0].tolist(), runs[1].tolist(),
-                                                 strict=True))
+    first = stats[w.track_start[stats]]
     # a gap ends the open entries of the tracks this zone holds or held
     ends = np.empty(0, np.intp)
     if carried_open and len(w.piece_end_rows):
         ends = w.piece_end_rows[np.isin(code[w.piece_end_rows], list(carried_open))]
-    touched = set(code[rows].tolist())
-    if len(tr.row):
-        touched |= set(code[tr.row].tolist())
     if len(w.piece_end_rows):
-        more = w.piece_end_rows[np.isin(code[w.piece_end_rows], list(touched))]
+        touched = code[rows] if not len(tr.row) else np.concatenate([code[rows],
+                                                                     code[tr.row]])
+        more = w.piece_end_rows[np.isin(code[w.piece_end_rows], touched)]
         ends = np.union1d(ends, more)
-    items.extend(PieceEnd(i) for i in ends.tolist())
-    items.sort(key=lambda it: (code[it.row], it.at, it.rank))
+    # by track, place and rank (a stable sort: equal keys keep this order)
+    kinds = np.concatenate([np.zeros(len(first), np.int8), np.ones(len(tr.row), np.int8),
+                            np.full(len(runs[0]), 2, np.int8), np.full(len(ends), 3, np.int8)])
+    row = np.concatenate([first, tr.row, runs[0], ends]).astype(np.intp)
+    at = row.astype(np.float64)
+    at[len(first) : len(first) + len(tr.row)] += tr.fraction
+    rank = np.concatenate([np.zeros(len(first), np.int8), np.where(tr.entering, 0, 2),
+                           np.ones(len(runs[0]), np.int8), np.full(len(ends), 3, np.int8)])
+    index = np.concatenate([np.arange(len(first)), np.arange(len(tr.row)),
+                            np.arange(len(runs[0])), np.arange(len(ends))])
+    order = np.lexsort((rank, at, code[row]))
+    fraction, entering, last = tr.fraction.tolist(), tr.entering.tolist(), runs[1].tolist()
+    items: list[Item] = []
+    for kind, r, i in zip(kinds[order].tolist(), row[order].tolist(), index[order].tolist(),
+                          strict=True):
+        if kind == 0:
+            items.append(FirstFix(r))
+        elif kind == 1:
+            items.append(Crossing(r, fraction[i], entering[i]))
+        elif kind == 2:
+            items.append(InsideRun(r, last[i]))
+        else:
+            items.append(PieceEnd(r))
     return items
 
 
@@ -235,7 +250,7 @@ class ZonePass:
         if self.keep_path:
             entry.path.append((t, y, x))
         self.open[c] = OpenEntry(entry)
-        self.events.append(EntryEvent("entry", replace(entry), t))
+        self.events.append(EntryEvent("entry", _snapshot(entry), t))
 
     def _run(self, c: int, item: InsideRun) -> None:
         cur = self.open.get(c)
@@ -243,12 +258,12 @@ class ZonePass:
             t0 = float(self.w.time[item.row])
             entry = _new_entry(self.zone, str(self.w.uniques[c]), t0, False, None)
             cur = self.open[c] = OpenEntry(entry)
-            self.events.append(EntryEvent("entry", replace(entry), t0))
+            self.events.append(EntryEvent("entry", _snapshot(entry), t0))
         changed = absorb_run(cur.entry, item.row, item.last, self.w, self.depth,
                              keep_path=self.keep_path)
         if changed and self.updates:
             self.events.append(
-                EntryEvent("update", replace(cur.entry), float(self.w.time[item.last])))
+                EntryEvent("update", _snapshot(cur.entry), float(self.w.time[item.last])))
 
     def _exit(self, c: int, item: Crossing) -> None:
         cur = self.open.pop(c, None)
@@ -298,9 +313,20 @@ def absorb_run(
     sp = cols.max_speed(a, b)
     if sp is not None and (e.max_speed_ms is None or sp > e.max_speed_ms):
         e.max_speed_ms = sp
+    sg = cols.min_sigma(a, b)
+    if sg is not None and (e.position_sigma_m is None or sg < e.position_sigma_m):
+        e.position_sigma_m = sg
     if keep_path:
         e.path.extend(zip(time[sl].tolist(), lat[sl].tolist(), lon[sl].tolist(), strict=True))
     return (e.max_depth_m, e.min_altitude_m, e.max_altitude_m) != before
+
+
+def _snapshot(e: Entry) -> Entry:
+    """A shallow copy of an entry, as ``dataclasses.replace(e)`` makes (the path list
+    shared), without calling ``__init__``."""
+    out = Entry.__new__(Entry)
+    out.__dict__.update(e.__dict__)
+    return out
 
 
 def _new_entry(
@@ -318,7 +344,20 @@ def _lerp(w: BatchWork, r: int, f: float) -> tuple[float, float, float]:
     """Time and position at fraction ``f`` of the segment starting at row ``r`` (the
     shorter way round in longitude; the longitude is wrapped into [-180, 180])."""
     time, lon, lon_next, lat = w.time, w.lon, w.lon_next, w.lat
-    t = time[r] + f * (time[r + 1] - time[r])
-    x = wrap_lon(lon[r] + f * (lon_next[r] - lon[r]))
-    y = lat[r] + f * (lat[r + 1] - lat[r])
-    return float(t), float(x), float(y)
+    t = float(time[r]) + f * (float(time[r + 1]) - float(time[r]))
+    x0 = float(lon[r])
+    x = _wrap_lon(x0 + f * (float(lon_next[r]) - x0))
+    y = float(lat[r]) + f * (float(lat[r + 1]) - float(lat[r]))
+    return t, x, y
+
+
+def _wrap_lon(x: float) -> float:
+    """:func:`~skyfence.airspace.antimeridian.wrap_lon` of one float, with the same
+    arithmetic (Python's ``%`` on floats is numpy's ``mod``).
+
+    >>> from skyfence.airspace.antimeridian import wrap_lon
+    >>> all(_wrap_lon(v) == float(wrap_lon(v)) for v in (0.1, 180.1, -180.0, 180.0, 540.0))
+    True
+    """
+    w = (x + 180.0) % 360.0 - 180.0
+    return 180.0 if w == -180.0 and x > 0 else w

@@ -28,6 +28,7 @@ from skyfence.evidence.hashing import sha256_file, sha256_hex
 from skyfence.evidence.observations import OBS_COLUMN_MAP, Window
 from skyfence.policy import Policy
 from skyfence.radar import RadarSite
+from skyfence.records import EntryRecord
 
 __all__ = [
     "CLAIM_FORMAT", "TOLERANCES", "IncidentEvidence", "InputFile", "PolicySnapshot",
@@ -100,7 +101,7 @@ class IncidentEvidence:
     ``origin`` says whether the data are recorded or simulated (a scenario).
     """
 
-    record: dict[str, Any]
+    record: EntryRecord
     observations: pd.DataFrame
     zone: Zone
     policy: PolicySnapshot

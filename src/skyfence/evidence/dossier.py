@@ -46,6 +46,7 @@ from skyfence.evidence.report import write_html, write_pdf
 from skyfence.evidence.timefmt import clock, long_date, now_iso, parse_iso
 from skyfence.evidence.trackfacts import track_facts
 from skyfence.evidence.zonefile import zone_geojson
+from skyfence.records import EntryRecord
 
 __all__ = [
     "ENVELOPE_FILE", "PREDICATE_TYPE", "Dossier", "build_dossier", "dossier_for_incident",
@@ -147,7 +148,7 @@ def build_dossier(
 
 
 def dossier_for_incident(
-    record: dict[str, Any], observations: Any, zone: Any, policy: Any, root: str | Path,
+    record: EntryRecord, observations: Any, zone: Any, policy: Any, root: str | Path,
     key: SigningKey, station_log: StationLog, *, sensors: Sequence[dict[str, Any]] = (),
     gap_s: float = 300.0, origin: str = "recorded",
 ) -> Dossier:

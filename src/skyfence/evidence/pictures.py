@@ -16,6 +16,7 @@ Both are returned as figures so that the PNG files and the PDF report draw the s
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib
@@ -258,7 +259,7 @@ def _minute_marks(ax: Any, x: np.ndarray, y: np.ndarray, t: np.ndarray,
                           "alpha": 0.7})
 
 
-def draw_map(f: TrackFacts, zone: Zone, record: dict[str, Any], title: str) -> Figure:
+def draw_map(f: TrackFacts, zone: Zone, record: Mapping[str, Any], title: str) -> Figure:
     """The map of one entry (see the module docstring)."""
     sel = f.in_entry if f.in_entry.any() else np.ones(len(f.time), bool)
     lon_c = float(f.lon[sel][0] + lon_delta(f.lon[sel][0], f.lon[sel][-1]) / 2)
@@ -360,7 +361,7 @@ class _Labels:
 
 
 def _points(ax: Any, proj: _Projection, f: TrackFacts, zone: Zone,
-            record: dict[str, Any], labels: _Labels) -> None:
+            record: Mapping[str, Any], labels: _Labels) -> None:
     marks = []
     for key, when, name in (("entry_point", record["entered_at"], "entry"),
                             ("exit_point", record["exited_at"], "exit")):
@@ -385,7 +386,7 @@ def _points(ax: Any, proj: _Projection, f: TrackFacts, zone: Zone,
         labels.add(text, xy)
 
 
-def draw_profile(f: TrackFacts, record: dict[str, Any], title: str) -> Figure:
+def draw_profile(f: TrackFacts, record: Mapping[str, Any], title: str) -> Figure:
     """Signed distance to the boundary and altitude over time (see the module docstring)."""
     fig, (a1, a2) = plt.subplots(2, 1, figsize=(10, 6.6), dpi=DPI, sharex=True,
                                  gridspec_kw={"height_ratios": [3, 2], "hspace": 0.08})

@@ -10,6 +10,7 @@ scan`` runs. Tolerances are the claim's (1 ms for times and duration, 0.1 m for 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,7 +63,7 @@ def _point_cmp(name: str, a: dict[str, float] | None, b: dict[str, float] | None
     return Comparison(name, a, b, ok, f"{tol:g} deg")
 
 
-def compare_records(claimed: dict[str, Any], derived: dict[str, Any],
+def compare_records(claimed: Mapping[str, Any], derived: Mapping[str, Any],
                     tol: dict[str, float] | None = None) -> list[Comparison]:
     """Field by field comparison of a claimed record and a re-derived one."""
     t = {**TOLERANCES, **(tol or {})}
@@ -109,7 +110,7 @@ def _same_observations(d: Path) -> str | None:
     return None
 
 
-def rederive(d: Path, claim: dict[str, Any]) -> tuple[dict[str, Any] | None, list[Comparison],
+def rederive(d: Path, claim: dict[str, Any]) -> tuple[Mapping[str, Any] | None, list[Comparison],
                                                       list[str]]:
     """Scan the dossier in ``d`` again: (re-derived record, comparisons, problems)."""
     from skyfence.scanning.engine import ScanOptions, scan_files

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -23,6 +22,7 @@ from skyfence.evidence.observations import entry_window
 from skyfence.evidence.source_rows import source_rows
 from skyfence.evidence.timefmt import parse_iso
 from skyfence.model import OBSERVATION_COLUMNS, empty_observations
+from skyfence.records import EntryRecord
 from skyfence.scanning.engine import ScanOptions, detect_entries, finish, scan_files
 from skyfence.sources.files import file_format, iter_file_batches
 from skyfence.sources.tabular import iter_table_chunks
@@ -30,8 +30,8 @@ from skyfence.sources.tabular import iter_table_chunks
 __all__ = ["evidence_from_scan", "evidence_from_scenario", "pick_record"]
 
 
-def pick_record(records: Sequence[dict[str, Any]], incident_id: str | None,
-                track: str | None) -> dict[str, Any]:
+def pick_record(records: Sequence[EntryRecord], incident_id: str | None,
+                track: str | None) -> EntryRecord:
     """The record with ``incident_id`` (and ``track`` if given), or the only entry of
     ``track``; a :class:`UsageError` lists the candidates otherwise."""
     cands = [r for r in records if (incident_id is None or r["id"] == incident_id)
@@ -58,7 +58,7 @@ def _batches(paths: Sequence[Path], opts: ScanOptions) -> Iterator[pd.DataFrame]
 
 
 def _fused_evidence(paths: Sequence[Path], opts: ScanOptions, incident_id: str | None,
-                    track: str | None) -> tuple[dict[str, Any], pd.DataFrame] | None:
+                    track: str | None) -> tuple[EntryRecord, pd.DataFrame] | None:
     """The record and screened observations of an entry when the scan fuses (radar
     files, or ``fuse``), else None: a radar track's fixes are what fusion kept of it,
     not what the files hold."""

@@ -9,6 +9,7 @@ segment test (tracks are straight in lon/lat between fixes, the contract says).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,7 @@ class TrackFacts:
         return None if self.deepest is None else float(self.signed_distance_m[self.deepest])
 
 
-def track_facts(obs: pd.DataFrame, zone: Zone, record: dict[str, Any]) -> TrackFacts:
+def track_facts(obs: pd.DataFrame, zone: Zone, record: Mapping[str, Any]) -> TrackFacts:
     """Facts of the window's fixes ``obs`` (time-ordered) about ``zone`` and the entry
     described by ``record``."""
     t = obs["time"].to_numpy(np.float64)

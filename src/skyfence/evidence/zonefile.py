@@ -18,6 +18,7 @@ import shapely.geometry
 
 from skyfence.airspace.zones import Zone
 from skyfence.errors import ZoneError
+from skyfence.vocab import ZoneKind
 
 __all__ = ["read_zone_geojson", "zone_geojson"]
 
@@ -47,7 +48,7 @@ def read_zone_geojson(path: str | Path) -> Zone:
         raise ZoneError(f"{p}: missing") from None
     except Exception as exc:  # malformed JSON or geometry: one line naming the file
         raise ZoneError(f"{p}: not a zone GeoJSON file ({type(exc).__name__}: {exc})") from None
-    kind = props.get("kind") if props.get("kind") in ("national", "custom") else "custom"
+    kind: ZoneKind = "national" if props.get("kind") == "national" else "custom"
 
     def limit(key: str) -> float | None:
         v = props.get(key)

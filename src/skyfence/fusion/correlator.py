@@ -75,6 +75,9 @@ class FusionConfig:
     hold_max_s: float = 30.0
     #: fastest aircraft assumed when deciding that no transponder track is near (m/s)
     max_speed_ms: float = 400.0
+    #: a radar fix whose own Mode S reply names an aircraft farther than this from where
+    #: that aircraft's ADS-B puts it contradicts the ADS-B position (m)
+    contradict_m: float = 5000.0
 
 
 class Identity(TypedDict):
@@ -300,6 +303,20 @@ class Correlator:
         #: (radar track, ICAO address) -> radar fixes matched to that transponder
         self.matches: dict[tuple[str, str], int] = {}
         self._matched_at: dict[str, float] = {}
+        #: ICAO address -> (time, distance m) of each radar fix whose Mode S reply named
+        #: it far from where its ADS-B put it at that time
+        self.contradictions: dict[str, list[tuple[float, float]]] = {}
+
+    def contradiction(self, icao24: str, start: float, end: float) -> str | None:
+        """Why the ADS-B positions of ``icao24`` between ``start`` and ``end`` (unix s,
+        plus the correlation window either side) are in doubt, or None."""
+        found = [d for t, d in self.contradictions.get(icao24.strip().lower(), [])
+                 if start - self.config.window_s <= t <= end + self.config.window_s]
+        if not found:
+            return None
+        n = len(found)
+        return (f"ADS-B position contradicted by radar: {n} radar fix{'es' if n > 1 else ''} "
+                f"with its Mode S address up to {max(found) / 1000:.1f} km away")
 
     def add_transponder(self, obs: pd.DataFrame) -> None:
         """Transponder (ADS-B / Mode S) observations: ``icao24`` is the ICAO address."""
@@ -405,11 +422,23 @@ class Correlator:
 
     def _established(self, fixes: np.ndarray) -> np.ndarray:
         """Which fixes have at least ``min_common`` earlier fixes of their track in the
-        window (their first plot not counted): enough evidence to decide at once."""
+        window (their first plot not counted) **and** a fix at least ``hold_s`` older:
+        enough evidence to decide at once.
+
+        The age matters, not only the count: with two radars a track has two fixes
+        per rotation, so ``min_common`` fixes can be 4 s old, and an aircraft's first
+        transponder messages may still be on their way (a recorded flight that starts
+        6-8 s after the radar saw it, an aircraft coming into the receivers' coverage).
+        A track seen for ``hold_s`` already has had the hold a new track's fixes wait.
+        """
         rx = self._rx
-        pair, g = self._window_fixes(fixes, rx.t[fixes])
-        earlier = (rx.t[g] < rx.t[fixes][pair]) & ~rx.first[g]
-        return np.bincount(pair, weights=earlier, minlength=len(fixes)) >= self.config.min_common
+        t_fix = rx.t[fixes]
+        pair, g = self._window_fixes(fixes, t_fix)
+        earlier = (rx.t[g] < t_fix[pair]) & ~rx.first[g]
+        enough = np.bincount(pair, weights=earlier, minlength=len(fixes)) >= self.config.min_common
+        old = np.zeros(len(fixes), bool)
+        np.logical_or.at(old, pair, rx.t[g] <= t_fix[pair] - self.config.hold_s)
+        return enough & old
 
     def _candidates(self, fixes: np.ndarray, upto: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(fix, transponder code) pairs where the transponder, as seen by ``upto``, had a
@@ -495,6 +524,8 @@ class Correlator:
         rx.left[free] = True
         free = free[np.argsort(rx.t[free], kind="stable")]
         mode_s = rx.rows.get("mode_s")
+        if mode_s is not None:
+            self._contradictions(free[rx.state[free] != 1], mode_s)
         for k, coop in zip(free.tolist(), (rx.state[free] == 1).tolist(), strict=True):
             name, t_k = rx.track_names[rx.track[k]], float(rx.t[k])
             if coop:
@@ -528,6 +559,27 @@ class Correlator:
         self.released_fixes += len(out_idx)
         out_idx = out_idx[np.argsort(rx.t[out_idx], kind="stable")]
         return pd.DataFrame({c: v[out_idx] for c, v in rx.rows.items()})
+
+
+    def _contradictions(self, fixes: np.ndarray, mode_s: np.ndarray) -> None:
+        """Note the radar fixes among ``fixes`` (not matched to a transponder track) whose
+        Mode S address has ADS-B positions at their time, farther than ``contradict_m``."""
+        rx, tx = self._rx, self._tx
+        addr = np.array([_address(v) for v in mode_s[fixes]], dtype=object)
+        known = np.array([a is not None and a in tx.code_of for a in addr], dtype=bool)
+        if not known.any():
+            return
+        k = fixes[known]
+        code = np.array([tx.code_of[a] for a in addr[known]], dtype=np.int64)
+        pos, common = tx.position(code, rx.t[k], np.full(len(k), np.inf),
+                                  self.config.margin_s)
+        dist = np.linalg.norm(pos - rx.xyz[k], axis=1)
+        far = common & (dist > self.config.contradict_m)
+        for a, t, d in zip(addr[known][far].tolist(), rx.t[k][far].tolist(),
+                           dist[far].tolist(), strict=True):
+            self.contradictions.setdefault(a, []).append((t, d))
+        if far.any():
+            log.warning("radar contradicts the ADS-B position of %d fix(es)", int(far.sum()))
 
 
 def _address(value: object) -> str | None:

@@ -6,6 +6,13 @@ the batches were, and a window goes to the tracker once the stream has passed it
 Each state is stamped ``emitted_at``: the end of the window that produced it (states from
 before a track's confirmation are emitted at confirmation), the moment a live system
 could first have shown it.
+
+Every radar's plots of a window go to the one tracker, which fuses them (centralised
+measurement fusion, one track per target). Before that, each radar's plots are
+corrected for the range and azimuth bias that :class:`~skyfence.tracking.registration.
+Registration` has estimated so far against the transponder (ADS-B) positions the
+pipeline passes in with :meth:`RadarStage.add_reference`; :meth:`RadarStage.registration`
+reports the estimates.
 """
 
 from __future__ import annotations
@@ -18,24 +25,26 @@ import pandas as pd
 
 from skyfence.model import make_observations
 from skyfence.radar import LocalPlane, RadarSite
+from skyfence.tracking.registration import Registration, RegistrationEstimate
 from skyfence.tracking.tracker import Tracker
 
 #: default scan window (s): the rotation period of a typical approach / en-route radar
 DEFAULT_SCAN_S = 4.0
 
 #: extra columns radar-derived observations carry after the observation columns
-RADAR_EXTRA_COLUMNS = ("emitted_at", "mode_s", "record", "sac", "sic")
+RADAR_EXTRA_COLUMNS = ("emitted_at", "mode_s", "record", "sac", "sic", "sigma_pos_m")
 
 
 def states_to_observations(states: pd.DataFrame) -> pd.DataFrame:
     """Tracker states as an observation batch (``icao24`` is the radar track id) that
-    keeps the plot's Mode S address (``mode_s``), record number and radar."""
+    keeps the plot's Mode S address (``mode_s``), record number and radar, and the
+    track's horizontal position sigma (``sigma_pos_m``, m)."""
     obs = make_observations(
         time=states["time"], icao24=states["track"], lat=states["lat"], lon=states["lon"],
         altitude=states["altitude"], velocity=states["velocity"], heading=states["heading"],
         vertrate=states["vertrate"], squawk=states["squawk"], callsign=states["callsign"])
     obs["mode_s"] = states["icao24"].to_numpy(object)
-    for c in ("record", "sac", "sic"):
+    for c in ("record", "sac", "sic", "sigma_pos_m"):
         obs[c] = states[c].to_numpy(np.float64)
     obs["emitted_at"] = (states["emitted_at"].to_numpy(np.float64) if "emitted_at" in states
                          else states["time"].to_numpy(np.float64))
@@ -53,10 +62,13 @@ class RadarStage:
         Length of a scan window, about the fastest radar's rotation period.
     tracker
         A tracker to use instead of the default one built on ``sites``.
+    register
+        Estimate each radar's bias against ADS-B and correct its plots (default on;
+        it does nothing without transponder data near the plots).
     """
 
     def __init__(self, sites: Sequence[RadarSite], *, scan_s: float = DEFAULT_SCAN_S,
-                 tracker: Tracker | None = None) -> None:
+                 tracker: Tracker | None = None, register: bool = True) -> None:
         self.sites = list(sites)
         self.scan_s = float(scan_s)
         if tracker is None:
@@ -64,6 +76,7 @@ class RadarStage:
                      if self.sites else LocalPlane(0.0, 0.0))
             tracker = Tracker(plane, self.sites)
         self.tracker = tracker
+        self.registrar = Registration(self.sites) if register and self.sites else None
         self._pending: list[pd.DataFrame] = []
         #: every window ending at or before this has been run: all track states with
         #: earlier times have been emitted
@@ -80,6 +93,15 @@ class RadarStage:
             self.plots += len(plots)
             self._earliest = min(self._earliest, float(plots["time"].min()))
             self.latest = max(self.latest, float(plots["time"].max()))
+
+    def add_reference(self, observations: pd.DataFrame) -> None:
+        """Transponder observations (ICAO addresses) to register the radars against."""
+        if self.registrar is not None and len(observations):
+            self.registrar.add_reference(observations)
+
+    def registration(self) -> list[RegistrationEstimate]:
+        """Each radar's estimated range and azimuth bias so far (empty when off)."""
+        return self.registrar.estimates() if self.registrar is not None else []
 
     def advance(self, now: float, *, complete: bool = False) -> pd.DataFrame:
         """Run every window that ended by ``now``; their confirmed states as observations.
@@ -109,8 +131,13 @@ class RadarStage:
         frames = []
         if len(plots) == 0:
             return _no_states()
+        reg = self.registrar
         for window, idx in _windows(plots["time"].to_numpy(np.float64), self.scan_s):
-            out = self.tracker.update(plots.iloc[idx])
+            raw = plots.iloc[idx]
+            if reg is not None:
+                reg.advance(window)
+                reg.observe(raw)
+            out = self.tracker.update(raw if reg is None else reg.correct(raw))
             if len(out):
                 out["emitted_at"] = window + self.scan_s
                 frames.append(out)

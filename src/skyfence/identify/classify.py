@@ -7,9 +7,11 @@
 - **category** with a **confidence**, from kinematics alone (:func:`categorize`):
   each category has a plausible range of speed, altitude, climb and turn rate
   (soft trapezoids, from published performance of each class: airliners cruise at
-  180-290 m/s above 7.5 km and turn at most at the 3 deg/s standard rate; military and
-  business jets go faster, higher, turn or climb harder; propeller aircraft fly 35-130
-  m/s below 7.6 km; helicopters stay under about 80 m/s and hover; one-way attack
+  180-290 m/s between 7.5 km and FL400 and turn at most at the 3 deg/s standard rate;
+  military and business jets go faster, higher (business jets cruise at FL410-FL510),
+  turn or climb harder; propeller aircraft fly 35-130 m/s below 7.6 km; helicopters
+  stay under about 80 m/s, hover, or fly a whole flight low (below about 1.5 km) at
+  50-75 m/s without a glider's tight circling; one-way attack
   drones such as Geran-2 fly about 50 m/s low; balloons drift at wind speed). The
   score of a category is the product of its memberships; the best wins and the
   confidence is its share of the summed scores. Transponder status is a prior: a
@@ -38,7 +40,7 @@ from skyfence.errors import InputError
 from skyfence.identify.icao_blocks import parse_icao24, state_of
 from skyfence.messages import one_line, show_value
 from skyfence.model import Classification
-from skyfence.vocab import SCORED_CATEGORIES
+from skyfence.vocab import SCORED_CATEGORIES, as_category
 
 #: per-track kinematic features (SI units) that :func:`categorize` reads
 FEATURES = ("speed_ms", "min_speed_ms", "max_altitude_m", "climb_ms", "turn_rate_dps")
@@ -94,21 +96,30 @@ def category_scores(
     h, c, w, vmin = arr(max_altitude_m), arr(climb_ms), arr(turn_rate_dps), arr(min_speed_ms)
     coop = arr(cooperative)  # 1 cooperative, 0 not, NaN unknown
     hover = np.where(np.isnan(vmin), 0.0, _trap(vmin, -_INF, -_INF, 8, 15))
-    airliner = (_trap(v, 110, 180, 300, 330) * _trap(h, 3000, 7500, 13700, 15000)
+    # low and brisk: a whole flight below about 1.5 km at 50-75 m/s without the tight
+    # circling of a glider in a thermal, the way helicopters fly (light aircraft
+    # climb away from the circuit, gliders circle at 30-45 m/s)
+    low = np.where(np.isnan(h) | np.isnan(v), 0.0,
+                   _trap(h, -_INF, -_INF, 1500, 2200) * _trap(v, 44, 50, 75, 90)
+                   * _trap(w, -_INF, -_INF, 6.5, 9))
+    # airliners cruise at FL300-FL410 (an A350 or 787 up to FL430); business jets
+    # cruise at FL410-FL510: a cruise above FL400 (12.2 km) is a business or military jet
+    airliner = (_trap(v, 110, 180, 300, 330) * _trap(h, 3000, 7500, 12100, 12400)
                 * _trap(w, -_INF, -_INF, 4, 8) * _trap(c, -_INF, -_INF, 25, 40))
     evidence = np.maximum.reduce([
         np.full(n, 0.3),
         np.where(np.isnan(v), 0.0, _trap(v, 290, 330, _INF, _INF)),
-        np.where(np.isnan(h), 0.0, _trap(h, 13000, 14000, _INF, _INF)),
+        np.where(np.isnan(h), 0.0, _trap(h, 12100, 12400, _INF, _INF)),
         np.where(np.isnan(w) | np.isnan(v), 0.0,
                  _trap(w, 4, 7, _INF, _INF) * _trap(v, 100, 150, _INF, _INF)),
         np.where(np.isnan(c), 0.0, _trap(c, 25, 40, _INF, _INF)),
     ])
     jet = _trap(v, 120, 200, 900, 1100) * evidence
     propeller = (_trap(v, 20, 35, 130, 165) * _trap(h, -_INF, -_INF, 7600, 9500)
-                 * _trap(c, -_INF, -_INF, 15, 25) * (1.0 - 0.7 * hover))
+                 * _trap(c, -_INF, -_INF, 15, 25) * (1.0 - 0.7 * hover) * (1.0 - 0.5 * low))
     helicopter = (_trap(v, -_INF, -_INF, 75, 90) * _trap(h, -_INF, -_INF, 3000, 4500)
-                  * np.maximum(0.4, hover) * np.where(coop == 0, 0.6, 1.0))
+                  * np.maximum.reduce([np.full(n, 0.4), hover, low])
+                  * np.where(coop == 0, 0.6, 1.0))
     # transponder priors: a cooperative track is rarely a drone; a slow track without a
     # transponder is more often a drone than a light aircraft or a helicopter
     drone_prior = np.where(np.isnan(coop), 0.5, np.where(coop > 0, 0.15, 1.0))
@@ -368,7 +379,7 @@ def classify(
 
     names, conf = categorize([f(max_speed_ms)], [f(max_altitude_m)], [f(climb_ms)],
                              [f(turn_rate_dps)], [f(min_speed_ms)], [1.0 if coop else 0.0])
-    category = str(names[0])
+    category = as_category(names[0])
     return Classification(
         cooperative=coop,
         category=category,

@@ -7,8 +7,16 @@ database, so every label below is ours, with its source:
 - single-flight samples whose aircraft is public (:data:`SAMPLE_LABELS`);
 - flights of the ``quickstart`` (2021-10-07) and ``switzerland`` (2018-08-01)
   collections whose callsign belongs to an operator that flew only jet airliners
-  (:data:`JET_AIRLINE_OPERATORS`, turboprop-operating carriers left out) or only
-  business jets (:data:`BUSINESS_JET_OPERATORS`) at that time.
+  (:data:`JET_AIRLINE_OPERATORS`, turboprop-operating carriers left out), only
+  business jets (:data:`BUSINESS_JET_OPERATORS`) or only propeller aircraft
+  (:data:`PROPELLER_OPERATORS`) at that time.
+
+``traffic``'s aircraft database (type per ICAO address) is downloaded from OpenSky on
+first use; where that is reachable it could label every flight of the collections by
+type, but these labels are built without it (the machines this runs on have no access).
+
+The headline is the **balanced accuracy** (mean recall over the true classes): with
+nine airliners in ten flights, plain accuracy says little about the rare classes.
 
 Gliders and motor gliders have no category of their own; they are labelled
 ``propeller`` (light aircraft), the category an operator would want for them.
@@ -71,8 +79,10 @@ _JET_AIRLINES = (
     "UAL ACA AMX ICE SIA KAL EVA THA AIC OMA KQA SAA MEA HVN RJA BTI"
 )
 JET_AIRLINE_OPERATORS = frozenset(_JET_AIRLINES.split())
-#: operators flying only business jets
-BUSINESS_JET_OPERATORS = frozenset({"NJE", "VJT"})
+#: operators flying only business jets: NetJets Europe, VistaJet, Air Hamburg, DC Aviation
+BUSINESS_JET_OPERATORS = frozenset({"NJE", "VJT", "AHO", "DCS"})
+#: operators flying only propeller aircraft: Jetfly Aviation (Pilatus PC-12)
+PROPELLER_OPERATORS = frozenset({"JFA"})
 
 
 def samples_dir() -> Path:
@@ -124,9 +134,10 @@ def labelled_flights() -> pd.DataFrame:
         cs = named.groupby("flight")["callsign"].agg(lambda s: str(s.mode().iat[0]))
         op = pd.Series([str(c)[:3] if len(str(c)) > 3 and str(c)[3].isdigit() else ""
                         for c in cs], index=cs.index)
-        lab = pd.Series(np.where(op.isin(JET_AIRLINE_OPERATORS), "airliner",
-                                 np.where(op.isin(BUSINESS_JET_OPERATORS), "jet", "")),
-                        index=cs.index)
+        lab = pd.Series(np.select(
+            [op.isin(JET_AIRLINE_OPERATORS), op.isin(BUSINESS_JET_OPERATORS),
+             op.isin(PROPELLER_OPERATORS)], ["airliner", "jet", "propeller"], ""),
+            index=cs.index)
         obs = obs.assign(label=obs["flight"].map(lab), source=f"collections/{name}",
                          flight=f"{name}/" + obs["flight"])
         parts.append(obs[obs["label"] != ""])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -13,7 +12,49 @@ from skyfence.identify.classify import categorize
 from skyfence.identify.icao_blocks import parse_icao24, registration_state
 from skyfence.incidents.record import to_record
 from skyfence.model import Classification, Entry
-from skyfence.policy import Policy
+from skyfence.policy import Policy, ProtocolStep, Verdict
+from skyfence.records import EntryRecord
+from skyfence.vocab import as_category
+
+#: an entry whose fixes carry a position sigma (radar tracks) is judged by the policy
+#: once its deepest fix is inside by this many sigmas; shallower, it is a border contact
+SIGNIFICANT_SIGMAS = 2.0
+
+
+def within_accuracy(entry: Entry) -> bool:
+    """Whether ``entry`` goes no deeper than :data:`SIGNIFICANT_SIGMAS` position sigmas
+    of its track: a fix that far in may be a target flying just outside.
+
+    A radar track's position is off by its sigma (tens to hundreds of metres for an
+    en-route radar at 100 km); a drone flying 60 m outside the border shows, now and
+    then, a fix 25 m inside. Two sigmas in, the chance that noise alone put the deepest
+    fix there is about 2 % per fix. Transponder positions carry no sigma and are judged
+    as they are.
+
+    >>> from skyfence.model import Entry
+    >>> e = Entry("POL", "national", "R0025", 0.0, True, 2.0, 1.0, 25.0, None, None,
+    ...           None, None, 1, position_sigma_m=60.0)
+    >>> within_accuracy(e), within_accuracy(replace(e, max_depth_m=130.0))
+    (True, False)
+    """
+    sigma = entry.position_sigma_m
+    return sigma is not None and entry.max_depth_m < SIGNIFICANT_SIGMAS * sigma
+
+
+def border_contact(entry: Entry, verdict: Verdict) -> Verdict:
+    """The verdict of an entry :func:`within_accuracy` that the policy calls a
+    violation: not (yet) one, a warning that says why, the operator told to watch."""
+    sigma = entry.position_sigma_m or 0.0
+    return Verdict(
+        violation=False, severity="warning",
+        reasons=(f"track '{entry.track}' touched {entry.zone}: deepest fix "
+                 f"{entry.max_depth_m:.0f} m inside, within {SIGNIFICANT_SIGMAS:g} position "
+                 f"sigmas ({SIGNIFICANT_SIGMAS * sigma:.0f} m) of the boundary",),
+        protocol=(ProtocolStep(f"watch track {entry.track} at the boundary"),),
+        rules=verdict.rules)
+
+#: how the integrity reason of an entry made by a position jump begins
+JUMPED_IN = "entered by a position jump"
 
 
 @dataclass
@@ -30,14 +71,16 @@ class Assessor:
     military_db: Mapping[str, bool] | None = None
     #: what fusion knew of an entry's track when it entered
     identity_of: Callable[[Entry], Identity | None] | None = None
+    #: why fusion doubts an entry's positions (radar contradicting its ADS-B), or None
+    doubt_of: Callable[[Entry], str | None] | None = None
 
-    def record(self, entry: Entry, behaviours: Collection[str] = ()) -> dict[str, Any]:
+    def record(self, entry: Entry, behaviours: Collection[str] = ()) -> EntryRecord:
         """The contract record for ``entry`` (``behaviours``: early-warning flags)."""
         return self.records([entry], behaviours)[0]
 
     def records(
         self, entries: Sequence[Entry], behaviours: Collection[str] = ()
-    ) -> list[dict[str, Any]]:
+    ) -> list[EntryRecord]:
         """Records of many entries, classified in one vectorized pass."""
         if not entries:
             return []
@@ -61,14 +104,26 @@ class Assessor:
             ident = known[i]
             icao = str(address[i]).strip().lower() if (coop[i] or ident is not None) else None
             cls_ = Classification(
-                cooperative=bool(coop[i]), category=str(names[i]),
+                cooperative=bool(coop[i]), category=as_category(names[i]),
                 registration_state=states[i] if icao is not None else None,
                 military=db.get(icao) if (db is not None and icao is not None) else None,
                 confidence=float(conf[i]) if names[i] != "unknown" else None,
             )
             if ident is not None and e.callsign is None:
                 e = replace(e, callsign=ident["callsign"])
-            out.append(to_record(e, cls_, self.policy.judge(e, cls_, behaviours),
+            doubt = self.doubt_of(e) if self.doubt_of is not None else None
+            if doubt is not None and doubt not in e.integrity:
+                e = replace(e, integrity=(*e.integrity, doubt))
+            verdict = self.policy.judge(e, cls_, behaviours)
+            if verdict.violation and within_accuracy(e):
+                verdict = border_contact(e, verdict)
+            if any(r.startswith(JUMPED_IN) for r in e.integrity):
+                # an entry made by a jump no aircraft can make is never a violation on
+                # that ground alone: it is called out for an operator to look at
+                verdict = replace(verdict, violation=False, severity="warning", reasons=(
+                    *verdict.reasons, "not a violation on this data alone: the track "
+                    "came in by a position jump no aircraft can make (see integrity)"))
+            out.append(to_record(e, cls_, verdict,
                                  icao24=icao,
                                  went_dark_at=ident["went_dark_at"] if ident else None))
         return out

@@ -103,7 +103,7 @@ def evidence_from_store(store: IncidentStore, given: str, *, command: str | None
     obs = read_observations(store, entry.track, window.start, window.end)
     if not len(obs):
         raise UsageError(f"the store holds no observations of track {entry.track} around "
-                         f"entry {entry.id} (radar tracks from plots are not recorded yet)")
+                         f"entry {entry.id}")
     return IncidentEvidence(
         record=record, observations=obs, zone=zone, policy=snapshot, sensors=[], gap_s=gap_s,
         source_rows=None, source_note=f"observations kept by the incident store of "

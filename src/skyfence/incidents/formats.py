@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 from skyfence.airspace.antimeridian import lon_delta
@@ -15,7 +15,7 @@ from skyfence.model import Entry
 FORMATS = ("table", "jsonl", "geojson", "csv")
 
 
-def jsonl_line(record: dict[str, Any]) -> str:
+def jsonl_line(record: Mapping[str, Any]) -> str:
     """One record as one compact JSON line (byte-stable for the same record).
 
     Never writes ``NaN`` or ``Infinity`` (not JSON): inputs are checked against
@@ -44,13 +44,13 @@ def _non_finite(value: Any, path: str = "") -> list[str]:
     return []
 
 
-def write_jsonl(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+def write_jsonl(records: Iterable[Mapping[str, Any]], out: TextIO) -> None:
     """JSON Lines: the contract's incident records, one per line."""
     for r in records:
         out.write(jsonl_line(r) + "\n")
 
 
-def flat_record(r: dict[str, Any]) -> dict[str, Any]:
+def flat_record(r: Mapping[str, Any]) -> dict[str, Any]:
     """A record with nested fields spread into columns (for CSV and DataFrames)."""
     flat: dict[str, Any] = {}
     for k, v in r.items():
@@ -60,7 +60,7 @@ def flat_record(r: dict[str, Any]) -> dict[str, Any]:
         elif k == "classification":
             for ck in ("cooperative", "category", "registration_state", "military"):
                 flat[f"classification_{ck}"] = v.get(ck)
-        elif k == "reasons":
+        elif k in ("reasons", "integrity"):
             flat[k] = "; ".join(v)
         elif k == "protocol":
             flat[k] = "; ".join(s["step"] + (f" (after {s['after_s']:g} s)"
@@ -70,7 +70,7 @@ def flat_record(r: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def write_csv(records: Iterable[dict[str, Any]], out: TextIO) -> None:
+def write_csv(records: Iterable[Mapping[str, Any]], out: TextIO) -> None:
     """CSV with one row per record and nested fields flattened."""
     cols = list(flat_record(_blank()).keys())
     w = csv.DictWriter(out, fieldnames=cols, lineterminator="\n")
@@ -83,12 +83,13 @@ def _blank() -> dict[str, Any]:
     r: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
     r["classification"] = {}
     r["reasons"] = []
+    r["integrity"] = []
     r["protocol"] = []
     return r
 
 
 def write_geojson(
-    records: Sequence[dict[str, Any]], entries: Sequence[Entry], out: TextIO
+    records: Sequence[Mapping[str, Any]], entries: Sequence[Entry], out: TextIO
 ) -> None:
     """GeoJSON: the inside part of each entry as a LineString carrying the record."""
     by_id = {entry_id(e.zone, e.track, e.entered_at): e for e in entries}
@@ -126,7 +127,7 @@ def path_geometry(points: Sequence[tuple[float, float]]) -> dict[str, Any] | Non
     return {"type": "MultiLineString", "coordinates": parts}
 
 
-def render_table(records: Sequence[dict[str, Any]], out: TextIO, *, title: str = "") -> None:
+def render_table(records: Sequence[Mapping[str, Any]], out: TextIO, *, title: str = "") -> None:
     """A readable table for the terminal (rich)."""
     from rich.console import Console
     from rich.table import Table
@@ -165,7 +166,7 @@ def _duration(s: float) -> str:
 
 
 def write_records(
-    fmt: str, records: Iterable[dict[str, Any]], entries: Sequence[Entry], out: TextIO
+    fmt: str, records: Iterable[Mapping[str, Any]], entries: Sequence[Entry], out: TextIO
 ) -> None:
     """Write ``records`` in one of :data:`FORMATS` (JSON Lines and CSV stream them)."""
     if fmt == "jsonl":

@@ -71,7 +71,9 @@ class IncidentJournal:
         self.dossiers = dossiers
         self.wall_clock = wall_clock
         self.repeats = 0
-        self._next_due = next_due(store, run.origin)
+        #: the store stayed away beyond the retries (the watcher is stopping)
+        self.store_failed = False
+        self._next_due = _retrying(lambda: next_due(store, run.origin), store)
         self._dossier_checked = -float("inf")
         self._on_dossier: Callable[[], None] = lambda: None
 
@@ -83,15 +85,15 @@ class IncidentJournal:
     def record(self, event: Mapping[str, Any]) -> dict[str, Any] | None:
         """Store ``event`` and queue its alert; the payload sinks get, or None for a
         repeat."""
-        payload = _retrying(lambda: record_alert(self.store, self.run, event, self.sinks,
+        payload = self._try(lambda: record_alert(self.store, self.run, event, self.sinks,
                                                  feed_at=_feed_time(event),
-                                                 now=self.wall_clock()), self.store)
+                                                 now=self.wall_clock()))
         if payload is None:
             self.repeats += 1
             return None
         if event["event"] in ENTRY_EVENTS:
             self._follow(event)
-            self._next_due = next_due(self.store, self.run.origin)
+            self._next_due = self._due()
         self.on_queued()
         return payload
 
@@ -108,8 +110,27 @@ class IncidentJournal:
     # ------------------------------------------------------------------- clock
     def flush(self) -> None:
         """Write what is held in memory (fixes for dossiers)."""
-        if self.recorder is not None:
+        if self.recorder is None:
+            return
+        if not self.store_failed:
+            self._try(self.recorder.flush)
+            return
+        try:  # the store already stayed away: one try, no second half-minute of retries
             self.recorder.flush()
+        except sa.exc.OperationalError as exc:
+            log.warning("incident store: the last fixes for dossiers were not written (%s)",
+                        str(exc.orig).strip() or exc)
+
+    def _due(self) -> float | None:
+        return self._try(lambda: next_due(self.store, self.run.origin))
+
+    def _try(self, work: Callable[[], T]) -> T:
+        """``work`` on the store, retried while it is away (:func:`_retrying`)."""
+        try:
+            return _retrying(work, self.store)
+        except StoreError:
+            self.store_failed = True
+            raise
 
     def now(self, feed_now: float) -> float:
         """The timer clock: the feed's time in a replay, the wall clock live."""
@@ -119,19 +140,22 @@ class IncidentJournal:
                 ) -> list[dict[str, Any]]:
         """After a batch: keep fixes, fire due timers; the escalation alerts queued."""
         if self.recorder is not None and feed_now > -float("inf"):
-            self.recorder.add(batch, feed_now)
+            recorder = self.recorder
+            recorder.add(batch, feed_now, write=False)
+            self._try(lambda: recorder.write_due(feed_now))
         now = self.now(feed_now)
         out: list[dict[str, Any]] = []
         if self._next_due is not None and now >= self._next_due:
-            out = _retrying(lambda: escalate_due(self.store, self.run.origin, now, self.sinks,
+            out = self._try(lambda: escalate_due(self.store, self.run.origin, now, self.sinks,
                                                  feed_clock=self.feed_clock,
-                                                 wall_now=self.wall_clock()), self.store)
-            self._next_due = next_due(self.store, self.run.origin)
+                                                 wall_now=self.wall_clock()))
+            self._next_due = self._due()
             if out:
                 self.on_queued()
         if self.dossiers and now - self._dossier_checked >= DOSSIER_CHECK_S:
             self._dossier_checked = now
-            self.request_dossiers(now - max(PAD_S, self.run.settings.merge_s))
+            ended = now - max(PAD_S, self.run.settings.merge_s)
+            self._try(lambda: self.request_dossiers(ended))
         return out
 
     def request_dossiers(self, ended_before: float | None = None) -> int:
@@ -159,7 +183,7 @@ class IncidentJournal:
 
 
 T = TypeVar("T")
-#: how a write that the database refused (connection lost, PostgreSQL restarting, SQLite
+#: how a read or write that the database refused (connection lost, PostgreSQL restarting, SQLite
 #: busy beyond its timeout) is tried again before the watcher gives up: about 30 s
 STORE_RETRY = Backoff(first_s=0.25, max_s=8.0)
 STORE_ATTEMPTS = 7

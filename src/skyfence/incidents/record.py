@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Any
+from typing import overload
 
 from skyfence.model import Classification, Entry
 from skyfence.policy import Verdict
+from skyfence.records import ENTRY_RECORD_FIELDS, EntryRecord, PointRecord
 
-RECORD_FIELDS = (
-    "id", "zone", "zone_kind", "track", "icao24", "callsign", "entered_at",
-    "entry_interpolated", "exited_at", "last_inside_at", "duration_s", "max_depth_m",
-    "entry_point", "exit_point", "min_altitude_m", "max_altitude_m", "observations",
-    "classification", "violation", "severity", "reasons", "protocol", "went_dark_at",
-)
+RECORD_FIELDS = ENTRY_RECORD_FIELDS
 
 
+@overload
+def iso_time(t: float) -> str: ...
+@overload
+def iso_time(t: None) -> None: ...
+@overload
+def iso_time(t: float | None) -> str | None: ...
 def iso_time(t: float | None) -> str | None:
     """Unix seconds -> ISO 8601 UTC with milliseconds, e.g. ``2025-09-19T09:58:12.400Z``."""
     if t is None:
@@ -36,7 +38,7 @@ def entry_id(zone: str, track: str, entered_at: float) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _point(p: tuple[float, float] | None) -> dict[str, float] | None:
+def _point(p: tuple[float, float] | None) -> PointRecord | None:
     return None if p is None else {"lat": round(p[0], 6), "lon": round(p[1], 6)}
 
 
@@ -47,7 +49,7 @@ def _opt(v: float | None, nd: int) -> float | None:
 def to_record(
     entry: Entry, cls_: Classification, verdict: Verdict, *,
     icao24: str | None = None, went_dark_at: float | None = None,
-) -> dict[str, Any]:
+) -> EntryRecord:
     """The contract's incident record for one entry.
 
     ``icao24`` overrides the address derived from a cooperative track id (fusion knows
@@ -80,4 +82,5 @@ def to_record(
         "reasons": list(verdict.reasons),
         "protocol": [step.to_record() for step in verdict.protocol],
         "went_dark_at": iso_time(went_dark_at),
+        "integrity": list(entry.integrity),
     }

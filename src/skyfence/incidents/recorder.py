@@ -57,9 +57,9 @@ class ObservationRecorder:
             for _, f in self._recent:
                 self._hold(f.loc[f["icao24"].to_numpy(object) == track])
 
-    def add(self, batch: pd.DataFrame | None, now: float) -> None:
+    def add(self, batch: pd.DataFrame | None, now: float, *, write: bool = True) -> None:
         """One watcher batch: buffer it, store the fixes of followed tracks (up to each
-        track's ``until``)."""
+        track's ``until``); ``write=False`` only holds them (:meth:`write_due` writes)."""
         if batch is not None and len(batch):
             self._recent.append((float(batch["time"].max()), batch))
             if self._until:
@@ -72,6 +72,12 @@ class ObservationRecorder:
             self._recent.popleft()
         for t in [t for t, u in self._until.items() if u < now]:
             del self._until[t]
+        if write:
+            self.write_due(now)
+
+    def write_due(self, now: float) -> None:
+        """Write the held fixes when enough are held or the last write is ``FLUSH_S``
+        old (feed time ``now``)."""
         if self._pending_rows >= FLUSH_ROWS or (self._pending and
                                                 now - self._flushed_at >= FLUSH_S):
             self._flushed_at = now
@@ -83,13 +89,14 @@ class ObservationRecorder:
             self._pending_rows += len(frame)
 
     def flush(self) -> None:
-        """Write the fixes held so far."""
+        """Write the fixes held so far (kept held if the write fails: a later flush
+        writes them; a fix already stored is skipped)."""
         if not self._pending:
             return
-        frames, self._pending, self._pending_rows = self._pending, [], 0
-        rows = _rows(frames)
-        with self.store.transaction() as conn:
+        rows = _rows(self._pending)
+        with self.store.transaction() as conn:  # on failure the fixes stay held
             self.rows_stored += self.store.insert_new(conn, OBSERVATIONS, rows)
+        self._pending, self._pending_rows = [], 0
 
 
 def _rows(frames: list[pd.DataFrame]) -> list[dict[str, Any]]:

@@ -13,6 +13,9 @@
     outbox        per alert and sink: delivery state, attempts, next try, delivered at
     observations  fixes of incident tracks (window ± 10 min) for dossiers
     dossiers      the dossier of an incident: pending, built or failed
+    users         accounts of the operators' screen: argon2 hash, role
+    api_tokens    machine tokens: SHA-256 of the token, role, revoked at
+    auth_events   the audit of account changes and logins: who, what, whom
 
 Times are unix seconds (double precision). Wall-clock times (``created_at``, ``at`` of
 the audit, outbox times) are the station's clock; feed times (``entered_at``, ``due_at``
@@ -28,8 +31,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 __all__ = [
-    "ALERTS", "DOSSIERS", "ENTRIES", "EVENTS", "INCIDENTS", "METADATA", "OBSERVATIONS",
-    "OUTBOX", "POLICIES", "RUNS", "STEPS", "ZONES",
+    "ALERTS", "API_TOKENS", "AUTH_EVENTS", "DOSSIERS", "ENTRIES", "EVENTS", "INCIDENTS",
+    "METADATA", "OBSERVATIONS", "OUTBOX", "POLICIES", "RUNS", "STEPS", "USERS", "ZONES",
 ]
 
 METADATA = sa.MetaData()
@@ -201,4 +204,36 @@ DOSSIERS = sa.Table(
     sa.Column("path", sa.Text),
     sa.Column("statement_sha256", sa.String(64)),
     sa.Column("error", sa.Text),
+)
+
+USERS = sa.Table(
+    "users", METADATA,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("password_hash", sa.Text, nullable=False),  # argon2id, PHC string
+    sa.Column("role", sa.String(16), nullable=False),  # viewer | operator | admin
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+)
+
+API_TOKENS = sa.Table(
+    "api_tokens", METADATA,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("created_by", sa.String(256), nullable=False),
+    sa.Column("revoked_at", TIME),
+    sa.Column("last_used_at", TIME),
+)
+
+AUTH_EVENTS = sa.Table(
+    "auth_events", METADATA,
+    sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
+    sa.Column("at", TIME, nullable=False),  # wall clock
+    sa.Column("actor", sa.String(256), nullable=False),
+    #: user_added, user_removed, password_set, token_created, token_revoked, login,
+    #: login_failed, setup
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("subject", sa.String(256), nullable=False),
+    sa.Column("note", sa.Text),
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ def add_store_options(p: argparse.ArgumentParser) -> None:
 
 
 def store_scan(args: argparse.Namespace, *, zones: Sequence[Any], policy: Any, gap_s: float,
-               paths: Sequence[Path], records: Sequence[dict[str, Any]]) -> str:
+               paths: Sequence[Path], records: Sequence[Mapping[str, Any]]) -> str:
     """``skyfence scan --store``: store the records the scan reports, with what is needed
     to read their tracks again (inputs, options); one line saying what was stored."""
     from skyfence.incidents.store import IncidentStore

@@ -30,7 +30,7 @@ from skyfence.errors import StoreError, UsageError
 __all__ = ["HEAD_REVISION", "IncidentStore", "default_store_path", "dumps", "store_url"]
 
 #: the newest migration; a store at this revision needs no Alembic run
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 #: how long a writer waits for another process's SQLite transaction (s)
 SQLITE_BUSY_S = 30.0
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -42,7 +42,7 @@ DEFAULT_MEMORY_MB = 2048
 # pyarrow 26 (mimalloc pool), Linux x86-64; the measured figure is in brackets, the
 # constant is rounded up from it.
 #: the interpreter with numpy, pandas, pyarrow, shapely, scipy and skyfence imported
-#: [166 MB]
+#: [166 MB; 157 MB after the fast paths of issue 14]
 BASE_BYTES = 175 * MIB
 #: the bundled national airspaces, loaded as soon as one national zone is used [106 MB]
 NATIONAL_BUNDLE_BYTES = 110 * MIB
@@ -53,8 +53,8 @@ VERTEX_BYTES = 100
 INDEX_FACTOR = 2.1
 #: a zone boundary's segment arrays and STRtree, per segment (one per vertex), and its
 #: 1-km pieces with unit vectors and KD-tree, per piece (estimated as vertices plus
-#: boundary km) [all states: 903 MB for 1.90 M segments and 2.49 M pieces; the estimate
-#: gives 1,043 MB]
+#: boundary km) [all states: 903 MB for 1.90 M segments and 2.49 M pieces, 983 MB with
+#: the distance fields' first cells; the estimate gives 1,043 MB]
 SEGMENT_BYTES = 240
 PIECE_BYTES = 200
 #: reading: what a Parquet reader and its threads keep whatever the chunk size (the
@@ -62,16 +62,19 @@ PIECE_BYTES = 200
 READER_BYTES = 125 * MIB
 #: reading and partitioning rows: the Parquet/CSV chunk, its pandas frame, the
 #: normalized batch, its Arrow copy and the reordered copy written to the buckets, per
-#: row [slope between 250,000 and 1,000,000-row chunks: 680-700 B]
-READ_ROW_BYTES = 720
+#: row [slope between 250,000 and 1,000,000-row chunks: 680-700 B; 501 B since text
+#: columns are read as categoricals]
+READ_ROW_BYTES = 540
 #: screening rows in memory: the rows as read (Parquet chunks joined, or a bucket read
 #: back), the detector's working arrays and the entries found, per row [slope between
-#: 250,000 and 1,000,000 rows: 478 B joined from Parquet chunks, 365 B from a bucket]
+#: 250,000 and 1,000,000 rows: 478 B joined from Parquet chunks, 365 B from a bucket;
+#: with the grid candidates and the distance field: 434 B and 354 B]. Threads screen
+#: side by side groups of at most 1/workers of the rows (:mod:`~skyfence.scanning.engine`)
 DETECT_ROW_BYTES = 500
 #: a track's state in a streaming detector (last fix, key, slot), per tracked id
-#: [456 B over 200,000 ids]
+#: [456 B over 200,000 ids; 474 B]
 TRACK_BYTES = 500
-#: a finished record held in a sort run (JSON line, key, list slot) [865 B]
+#: a finished record held in a sort run (JSON line, key, list slot) [865 B; 889 B]
 RECORD_BYTES = 1_000
 
 # ---------------------------------------------------------------- policy

@@ -37,12 +37,14 @@ import pyarrow.parquet as pq
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.detect.integrity import IntegrityConfig
 from skyfence.detect.screen import Screen
 from skyfence.errors import InputError, OnError, UsageError
 from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
 from skyfence.policy import Policy
 from skyfence.radar import RadarSite
+from skyfence.records import EntryRecord
 from skyfence.scanning.budget import (
     DEFAULT_MEMORY_MB,
     MAX_BUCKETS,
@@ -50,6 +52,13 @@ from skyfence.scanning.budget import (
     plan_memory,
 )
 from skyfence.scanning.inputs import is_parquet
+from skyfence.scanning.local_pool import (
+    PARALLEL_MIN_ROWS,
+    local_workers,
+    run_parts,
+    split_frame_by_track,
+    warm_prepared,
+)
 from skyfence.scanning.partition import (
     Bucket,
     BucketWriter,
@@ -96,6 +105,9 @@ class ScanOptions:
     #: correlate tracks that are not ICAO addresses (radar tracks in a table) with the
     #: transponder tracks, as radar files always are; the input is then read whole
     fuse: bool = False
+    #: threads screening tracks at once (None: every core; see
+    #: :mod:`~skyfence.scanning.local_pool`)
+    workers: int | None = None
     #: the scan's detector prototype (screen, boundaries), built on first use
     prototype: EntryDetector | None = field(default=None, repr=False, compare=False)
 
@@ -104,7 +116,7 @@ class ScanOptions:
 class ScanResult:
     """Records of a scan plus what it read and what it skipped."""
 
-    records: Sequence[dict[str, Any]]
+    records: Sequence[EntryRecord]
     entries: list[Entry]
     positions: int = 0
     rejects: RejectLog = field(default_factory=RejectLog)
@@ -135,7 +147,7 @@ def detect_entries(
 
 def finish(
     entries: list[Entry], policy: Policy, military_db: Mapping[str, bool] | None = None
-) -> tuple[list[Entry], list[dict[str, Any]]]:
+) -> tuple[list[Entry], list[EntryRecord]]:
     """Sort entries (by entry time, zone, track) and judge them into records."""
     entries = sorted(entries, key=lambda e: (e.entered_at, e.zone, e.track))
     return entries, Assessor(policy, military_db).records(entries)
@@ -214,8 +226,9 @@ def _prototype(opts: ScanOptions) -> EntryDetector:
     """The scan's detector prototype: one screen and one set of boundaries per scan,
     kept on the options object (and gone with it), never in a module-level cache."""
     if opts.prototype is None:
-        opts.prototype = EntryDetector(opts.zones, DetectorConfig(gap_s=opts.gap_s,
-                                                                  keep_path=opts.keep_path))
+        opts.prototype = EntryDetector(opts.zones, DetectorConfig(
+            gap_s=opts.gap_s, keep_path=opts.keep_path,
+            integrity=IntegrityConfig(receiver=opts.ref)))
     return opts.prototype
 
 
@@ -274,11 +287,42 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
             return res
     data = pd.concat(buffered, ignore_index=True) if len(buffered) != 1 else buffered[0]
     buffered.clear()
-    found, det = detect_entries([data], opts.zones, gap_s=opts.gap_s, keep_path=opts.keep_path,
-                                detector=fresh_detector(opts))
+    workers = local_workers(opts.workers)
+    if workers > 1 and len(data) >= PARALLEL_MIN_ROWS and 2 * len(data) <= plan.bucket_rows:
+        parts = split_frame_by_track(data, workers)  # the copy fits: half the rows in memory
+        del data
+        _threads_ready(opts)
+        screened = run_parts(lambda f: _screen_frame(f, opts), parts, workers)
+    else:
+        screened = [_screen_frame(data, opts)]
+        del data
+    found = [e for s_ in screened for e in s_.entries]
     entries, records = finish(found, opts.policy, opts.military_db)
-    return ScanResult(records, entries, det.positions, rejects, det.dropped_out_of_order,
-                      plan=plan)
+    return ScanResult(records, entries, sum(s_.positions for s_ in screened), rejects,
+                      sum(s_.dropped for s_ in screened), plan=plan)
+
+
+@dataclass
+class _Screened:
+    """What screening one frame (or one group of buckets) found."""
+
+    entries: list[Entry]
+    positions: int
+    dropped: int
+
+
+def _screen_frame(frame: pd.DataFrame, opts: ScanOptions) -> _Screened:
+    """Final entries of a frame holding every fix of each of its tracks."""
+    found, det = detect_entries([frame], opts.zones, detector=fresh_detector(opts))
+    return _Screened(found, det.positions, det.dropped_out_of_order)
+
+
+def _threads_ready(opts: ScanOptions) -> None:
+    """Prepare the scan's shared zones for threads (once per scan)."""
+    proto = _prototype(opts)
+    if not getattr(proto, "threads_ready", False):
+        warm_prepared(opts.zones)
+        proto.threads_ready = True  # type: ignore[attr-defined]
 
 
 def _drain(held: list[pd.DataFrame], rest: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -305,7 +349,11 @@ class _Finals:
         if self.keep_path:
             self.kept.extend(done)
 
-    def count(self, det: EntryDetector) -> None:
+    def count(self, det: EntryDetector | _Screened) -> None:
+        if isinstance(det, _Screened):
+            self.positions += det.positions
+            self.dropped += det.dropped
+            return
         self.positions += det.positions
         self.dropped += det.dropped_out_of_order
 
@@ -423,35 +471,52 @@ class _BucketScan:
     def __init__(self, opts: ScanOptions, plan: MemoryPlan, tmp: str, finals: _Finals) -> None:
         self.opts, self.plan, self.tmp, self.finals = opts, plan, tmp, finals
         self.stats = PartitionStats()
+        self.workers = local_workers(opts.workers)
 
     def detector(self) -> EntryDetector:
         return fresh_detector(self.opts)
 
     def scan(self, buckets: Sequence[Bucket], depth: int) -> None:
+        """Screen ``buckets``: groups of up to ``bucket_rows / workers`` rows, as many at
+        once as there are workers (so the rows in memory stay within ``bucket_rows``);
+        a bucket above a group's share alone; one above ``bucket_rows`` split again."""
+        share = max(1, self.plan.bucket_rows // self.workers)
+        groups: list[list[Bucket]] = []
         group: list[Bucket] = []
         n = 0
         for b in buckets:
             if b.rows > self.plan.bucket_rows:
                 self._big(b, depth)
                 continue
-            if group and n + b.rows > self.plan.bucket_rows:
-                self._screen(group)
+            if b.rows > share:
+                self._screen_groups([[b]])
+                continue
+            if group and n + b.rows > share:
+                groups.append(group)
                 group, n = [], 0
             group.append(b)
             n += b.rows
+            if len(groups) == self.workers:
+                self._screen_groups(groups)
+                groups = []
         if group:
-            self._screen(group)
+            groups.append(group)
+        if groups:
+            self._screen_groups(groups)
 
-    def _screen(self, group: list[Bucket]) -> None:
+    def _screen_groups(self, groups: list[list[Bucket]]) -> None:
+        if len(groups) > 1:
+            _threads_ready(self.opts)
+        for found in run_parts(self._load_and_screen, groups, self.workers):
+            self.finals.add(found.entries)
+            self.finals.count(found)
+            self.stats.batches += 1
+
+    def _load_and_screen(self, group: list[Bucket]) -> _Screened:
         frame = to_frame(load_table(group))
         for b in group:
             b.remove()
-        det = self.detector()
-        found, _ = detect_entries([frame], self.opts.zones, detector=det)
-        del frame
-        self.finals.add(found)
-        self.finals.count(det)
-        self.stats.batches += 1
+        return _screen_frame(frame, self.opts)
 
     def _big(self, bucket: Bucket, depth: int) -> None:
         if depth < MAX_SPLIT_DEPTH:
@@ -483,7 +548,10 @@ def _scan_partitioned(
     """Spill rows to bucket files by track hash, then screen bucket by bucket. ``rows``
     (from Parquet metadata) sets the bucket count; unknown, the most buckets are used and
     small ones are screened together."""
-    buckets = plan.buckets_for(rows) if rows is not None else MAX_BUCKETS
+    # as many buckets again per worker: workers screen groups of buckets side by side
+    workers = local_workers(opts.workers)
+    buckets = (min(MAX_BUCKETS, plan.buckets_for(rows) * workers) if rows is not None
+               else MAX_BUCKETS)
     finals = _Finals(opts, plan)
     with tempfile.TemporaryDirectory(prefix="skyfence-scan-", dir=opts.spill_dir) as tmp:
         w = BucketWriter(tmp, "bucket", buckets)

@@ -39,7 +39,7 @@ def scan_recorded(data: Recorded, opts: ScanOptions, rejects: RejectLog | None =
     pipe = Pipeline(opts.zones, policy=opts.policy, military_db=opts.military_db,
                     radar=radar, options=PipelineOptions(
                         gap_s=opts.gap_s, keep_path=opts.keep_path, fuse=True,
-                        keep_screened=keep_screened))
+                        keep_screened=keep_screened, receiver=opts.ref))
     events = []
     for part in recorded_stream(data, slice_s=scan_s):
         if opts.progress is not None:

@@ -18,11 +18,12 @@ import struct
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from operator import itemgetter
-from typing import IO, Any, overload
+from typing import IO, overload
 
 import numpy as np
 
 from skyfence.model import Entry
+from skyfence.records import EntryRecord
 
 #: runs merged at once (each an open file with a :data:`_FILE_BUFFER`-byte buffer)
 MERGE_FAN_IN = 64
@@ -60,7 +61,7 @@ class RecordSpill:
         self._runs: list[IO[bytes]] = []
         self._count = 0
 
-    def add(self, entries: Sequence[Entry], records: Iterable[dict[str, Any]]) -> None:
+    def add(self, entries: Sequence[Entry], records: Iterable[EntryRecord]) -> None:
         """Add the records of ``entries`` (sorted later by the entries' exact entry times,
         as an in-memory scan sorts them)."""
         for e, r in zip(entries, records, strict=True):
@@ -134,7 +135,7 @@ def _read_run(f: IO[bytes]) -> Iterator[tuple[Key, bytes]]:
         yield (t, body[:nz].decode(), body[nz : nz + nt].decode()), body[nz + nt :]
 
 
-class SpilledRecords(Sequence[dict[str, Any]]):
+class SpilledRecords(Sequence[EntryRecord]):
     """A read-only sequence of records stored as JSON lines in a spill file.
 
     Iteration streams the file; indexing builds, on first use, the offset of every line
@@ -176,26 +177,26 @@ class SpilledRecords(Sequence[dict[str, Any]]):
             self._offsets = np.concatenate(starts)
         return self._offsets
 
-    def _read(self, k: int) -> dict[str, Any]:
+    def _read(self, k: int) -> EntryRecord:
         if not -self._count <= k < self._count:
             raise IndexError(k)
         k %= self._count
         off = self._offsets_of_lines()
         start, end = int(off[k]), int(off[k + 1])
-        return dict(json.loads(os.pread(self._file.fileno(), end - start, start)))
+        return _record(os.pread(self._file.fileno(), end - start, start))
 
     @overload
-    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    def __getitem__(self, i: int) -> EntryRecord: ...
     @overload
-    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
-    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+    def __getitem__(self, i: slice) -> list[EntryRecord]: ...
+    def __getitem__(self, i: int | slice) -> EntryRecord | list[EntryRecord]:
         if isinstance(i, slice):
             return [self._read(k) for k in range(*i.indices(self._count))]
         return self._read(i)
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
+    def __iter__(self) -> Iterator[EntryRecord]:
         for line in self._lines():
-            yield dict(json.loads(line))
+            yield _record(line)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or len(other) != len(self):
@@ -203,3 +204,10 @@ class SpilledRecords(Sequence[dict[str, Any]]):
         return all(a == b for a, b in zip(self, other, strict=True))
 
     __hash__ = None  # type: ignore[assignment]
+
+
+def _record(line: bytes | str) -> EntryRecord:
+    """A spilled line back as the record it was written from (the writer's own
+    JSON, so its shape is the record's)."""
+    rec: EntryRecord = json.loads(line)
+    return rec

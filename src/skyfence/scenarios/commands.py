@@ -29,6 +29,9 @@ TABLE_COLUMNS = (
     ("civil_flagged", "civil flagged"), ("entry_error_s", "entry error (s)"),
     ("exit_error_s", "exit error (s)"), ("depth_error_m", "depth error (m)"),
     ("alert_delay_s", "alert delay (s)"), ("severity_correct", "severity right"),
+    ("incidents", "incidents"), ("tracks_per_target", "tracks per target"),
+    ("id_switches", "id switches"), ("ospa_m", "OSPA (m)"),
+    ("false_tracks_per_h", "false tracks per h"),
 )
 
 
@@ -38,7 +41,7 @@ def _fmt(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
     return str(value)
 
 

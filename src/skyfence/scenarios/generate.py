@@ -56,8 +56,43 @@ class Generated:
         return float(self.truth["time"].max())
 
 
+#: lateral acceleration (m/s^2) of the turns that round a route's corners: about 0.8 g
+TURN_ACCEL_MS2 = 7.85
+
+
+def round_corners(t: np.ndarray, lat: np.ndarray, lon: np.ndarray, alt: np.ndarray,
+                  speed_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A path sampled evenly in time with its corners flown as turns.
+
+    Waypoint legs meet at corners that no aircraft can fly at speed (an F-16 at 140 m/s
+    reversing its heading in one second). A moving average of the positions over
+    ``W = pi v / (2 a)`` seconds turns a right-angle corner at speed ``v`` into a turn
+    of about lateral acceleration ``a`` (:data:`TURN_ACCEL_MS2`), while straight legs
+    at constant speed (linear in time) stay exactly as they are, ends included (the
+    path is extended past them as a straight line). A drone at 12 m/s is averaged over
+    2 s: its corners and hovers keep their place within metres.
+    """
+    if t.size < 3:
+        return lat, lon, alt
+    step = float(np.median(np.diff(t)))
+    half = round(float(np.pi * speed_ms / (2 * TURN_ACCEL_MS2) / step / 2))
+    if half < 1 or t.size < 2 * half + 1:
+        return lat, lon, alt
+    kernel = np.full(2 * half + 1, 1.0 / (2 * half + 1))
+
+    def smooth(x: np.ndarray) -> np.ndarray:
+        head = 2 * x[0] - x[half:0:-1]  # odd reflection: a straight line goes on
+        tail = 2 * x[-1] - x[-2:-half - 2:-1]
+        return np.convolve(np.concatenate([head, x, tail]), kernel, mode="valid")
+
+    lon_u = np.degrees(np.unwrap(np.radians(lon)))
+    lo = (smooth(lon_u) + 180.0) % 360.0 - 180.0
+    return smooth(lat), lo, smooth(alt)
+
+
 def aircraft_truth(ac: Aircraft, start: float, step_s: float = TRUTH_STEP_S) -> pd.DataFrame:
-    """Truth of one scripted aircraft every ``step_s`` along its geodesic legs."""
+    """Truth of one scripted aircraft every ``step_s`` along its geodesic legs, its
+    corners flown as turns (:func:`round_corners`)."""
     lat = np.array([w.lat for w in ac.waypoints])
     lon = np.array([w.lon for w in ac.waypoints])
     alt = np.array([w.alt_m for w in ac.waypoints], dtype=float)
@@ -77,9 +112,15 @@ def aircraft_truth(ac: Aircraft, start: float, step_s: float = TRUTH_STEP_S) -> 
     span = tw[k + 1] - tw[k]
     f = np.clip(np.divide(t - tw[k], span, out=np.ones_like(t), where=span > 0), 0.0, 1.0)
     lo, la, _ = GEOD.fwd(lon[k], lat[k], az[k], f * dist[k])
+    legs = np.diff(tw)
+    speed = float(np.max(np.where(legs > 0, dist / np.where(legs > 0, legs, 1.0), 0.0)))
+    height = alt[k] + f * (alt[k + 1] - alt[k])
+    even = slice(0, -1)  # the last sample (the last waypoint) may be off the step
+    la[even], lo[even], height[even] = round_corners(t[even], la[even], lo[even],
+                                                     height[even], speed)
     return pd.DataFrame({
         "time": start + t, "target": ac.id, "lat": la, "lon": lo,
-        "altitude": alt[k] + f * (alt[k + 1] - alt[k]), "icao24": ac.icao24,
+        "altitude": height, "icao24": ac.icao24,
         "callsign": ac.callsign, "kind": "scripted",
         # the transponder squitters until it is switched off (went dark)
         "transmitting": (ac.icao24 is not None) & (
@@ -147,7 +188,8 @@ def radar_plots(truth: pd.DataFrame, sc: Scenario, seed: int) -> tuple[pd.DataFr
             sigma_range_m=r.sigma_range_m, sigma_azimuth_deg=r.sigma_azimuth_deg,
             p_detect=r.p_detect, clutter_per_scan=r.clutter_per_scan,
             max_range_m=r.range_km * 1000.0, sigma_height_m=r.sigma_height_m,
-            seed=seed * 1000 + i))
+            seed=seed * 1000 + i, bias_range_m=r.bias_range_m,
+            bias_azimuth_deg=r.bias_azimuth_deg))
     plots = pd.concat(frames, ignore_index=True).sort_values("time", kind="stable")
     plots = plots.reset_index(drop=True)
     plots["record"] = np.arange(1, len(plots) + 1)

@@ -14,22 +14,26 @@ alert on it, which is what the evaluation's alert delay measures.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from skyfence.airspace.boundary import Boundary
 from skyfence.api import ScanResult
 from skyfence.fusion.correlator import FusionConfig
 from skyfence.fusion.radar_stage import RadarStage
+from skyfence.incidents.assess import SIGNIFICANT_SIGMAS
 from skyfence.pipeline import Pipeline, PipelineOptions
 from skyfence.policy import Policy
+from skyfence.records import EntryRecord
 from skyfence.scenarios.catalog import get_scenario
 from skyfence.scenarios.export import radar_file_plots, read_back_adsb
 from skyfence.scenarios.generate import Generated, generate
 from skyfence.scenarios.spec import Scenario
+from skyfence.tracking.registration import RegistrationEstimate
 
 
 @dataclass
@@ -55,6 +59,8 @@ class ScenarioResult:
     #: per record: the truth target it follows (None for clutter) and the alert time
     record_targets: list[str | None]
     alert_times: list[float | None]
+    #: each radar's range and azimuth bias as registration estimated it
+    registration: list[RegistrationEstimate] = field(default_factory=list)
 
     @property
     def scenario(self) -> Scenario:
@@ -62,7 +68,7 @@ class ScenarioResult:
         return self.generated.scenario
 
     @property
-    def records(self) -> list[dict[str, Any]]:
+    def records(self) -> list[EntryRecord]:
         """Incident records (the contract's dicts), sorted by entry time."""
         return list(self.scan.records)
 
@@ -136,8 +142,11 @@ def _record_targets(scan: ScanResult, obs: pd.DataFrame) -> list[str | None]:
 def _alert_times(scan: ScanResult, obs: pd.DataFrame, gen: Generated) -> list[float | None]:
     """When a live pipeline would first know of each entry: the emission time of the
     first fix of the track inside the zone (or, for a corner cut, the first fix after
-    the crossing)."""
+    the crossing); for fixes with a position sigma (radar tracks), the first inside fix
+    by which the entry has gone :data:`~skyfence.incidents.assess.SIGNIFICANT_SIGMAS`
+    sigmas deep, when its record becomes a violation."""
     zones = {z.name: z for z in gen.zones}
+    boundaries: dict[str, Boundary] = {}
     groups = obs.groupby("icao24").indices
     t_all = obs["time"].to_numpy(float)
     em_all = obs["released_at"].to_numpy(float)
@@ -152,6 +161,16 @@ def _alert_times(scan: ScanResult, obs: pd.DataFrame, gen: Generated) -> list[fl
         inside = zones[e.zone].contains(sub["lon"].to_numpy(float), sub["lat"].to_numpy(float),
                                         sub["altitude"].to_numpy(float))
         first = idx[inside][0] if inside.any() else idx[0]
+        inside &= sub["time"].to_numpy(float) <= e.last_inside_at + 1e-6
+        if inside.any() and "sigma_pos_m" in sub:
+            k = idx[inside]
+            sigma = np.minimum.accumulate(np.nan_to_num(
+                sub["sigma_pos_m"].to_numpy(float)[inside], nan=0.0))
+            b = boundaries.setdefault(e.zone, Boundary(zones[e.zone].geometry))
+            depth = np.maximum.accumulate(b.distance_m(sub["lon"].to_numpy(float)[inside],
+                                                       sub["lat"].to_numpy(float)[inside]))
+            deep = np.flatnonzero(depth >= SIGNIFICANT_SIGMAS * sigma)
+            first = k[deep[0]] if deep.size else first
         out.append(float(em_all[first]))
     return out
 
@@ -171,7 +190,8 @@ def run_scenario(
     # that `skyfence scan` of `skyfence demo NAME --export DIR` scores the same
     _, plots = radar_file_plots(gen.plots, gen.sites)
     adsb = read_back_adsb(gen.adsb.assign(target=_adsb_targets(gen)))
-    pipe = Pipeline(gen.zones, policy=pol, radar=RadarStage(gen.sites, scan_s=scan_s),
+    stage = RadarStage(gen.sites, scan_s=scan_s)
+    pipe = Pipeline(gen.zones, policy=pol, radar=stage,
                     options=PipelineOptions(keep_screened=True,
                                             fusion=fusion or FusionConfig()))
     fed = Generated(**{**vars(gen), "adsb": adsb, "plots": plots})
@@ -185,7 +205,8 @@ def run_scenario(
              else obs.iloc[0:0])
     obs["target"] = _targets(obs, fed)
     return ScenarioResult(gen, radar, Correlation(dict(pipe.correlator.matches)), obs, scan,
-                          pol, _record_targets(scan, obs), _alert_times(scan, obs, gen))
+                          pol, _record_targets(scan, obs), _alert_times(scan, obs, gen),
+                          stage.registration())
 
 
 def _targets(obs: pd.DataFrame, gen: Generated) -> np.ndarray:

@@ -2,8 +2,11 @@
 
 A scenario names a start time, the zones to watch and the states to watch, the
 sensors (radars, ADS-B coverage), a background of real recorded traffic, and the
-aircraft to fly. Every bad value raises :class:`ScenarioError`, which names the file
-and the key path (``aircraft[1].waypoints[0].lat``) so the author can fix it.
+aircraft to fly. A bad file raises :class:`ScenarioError`, which names the file, the
+line and the key path (``aircraft[1].waypoints[0].lat``) of every problem so the author
+can fix them all at once. Types and ranges are checked by the pydantic models of
+:mod:`skyfence.scenarios.schema`; what needs the whole file (waypoint defaults, time
+order, unique ids, at least one zone and radar) is checked here.
 
 ::
 
@@ -18,7 +21,8 @@ and the key path (``aircraft[1].waypoints[0].lat``) so the author can fix it.
       radars:
         - {name: R1, sac: 1, sic: 1, lat: 59.4, lon: 26.5, alt_m: 60, range_km: 250,
            sigma_range_m: 50, sigma_azimuth_deg: 0.08, sigma_height_m: 300,
-           period_s: 4, p_detect: 0.9, clutter_per_scan: 2}
+           period_s: 4, p_detect: 0.9, clutter_per_scan: 2,
+           bias_range_m: 0, bias_azimuth_deg: 0}   # systematic errors (registration)
       adsb: {period_s: 5, sigma_m: 10, p_receive: 0.95}
     background: {sample: switzerland-2018-08-01, offset_s: 0, lat: 59.6, lon: 25.5,
                  rotate_deg: 0, note: "..."}   # anchor_lat/lon: the point moved to lat/lon
@@ -35,29 +39,44 @@ and the key path (``aircraft[1].waypoints[0].lat``) so the author can fix it.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn
 
-import pandas as pd
+from pydantic import ValidationError
 
 from skyfence.errors import ConfigError
-from skyfence.vocab import CATEGORIES, SEVERITIES
-
-T = TypeVar("T")
+from skyfence.scenarios.schema import AircraftModel, ScenarioModel
+from skyfence.yamlfile import (
+    PLAIN_MESSAGES,
+    YamlDocument,
+    dotted_path,
+    load_yaml,
+    schema_problems,
+)
 
 
 class ScenarioError(ConfigError):
-    """A scenario file is invalid; names the file and the key path."""
+    """A scenario file is invalid; names the file, line and key path of the first problem.
 
-    def __init__(self, message: str, *, file: str | None = None, key: str | None = None) -> None:
+    ``more`` are the other problems found (one line each); the message counts them and
+    ``problems`` lists them all, the first one included.
+    """
+
+    def __init__(self, message: str, *, file: str | None = None, key: str | None = None,
+                 line: int | None = None, more: Sequence[str] = ()) -> None:
         self.file = file
         self.key = key
+        self.line = line
         self.reason = message
-        where = ", ".join(p for p in (file, f"key '{key}'" if key else None) if p)
-        super().__init__(f"{where}: {message}" if where else message)
+        place = f"{file}:{line}" if file and line is not None else file
+        where = ", ".join(p for p in (place, f"key '{key}'" if key else None) if p)
+        first = f"{where}: {message}" if where else message
+        self.problems = [first, *more]
+        tail = f" (and {len(more)} more)" if more else ""
+        super().__init__(first + tail)
 
 
 @dataclass(frozen=True)
@@ -110,6 +129,9 @@ class RadarSpec:
     period_s: float = 4.0
     p_detect: float = 0.9
     clutter_per_scan: float = 0.0
+    #: systematic range and azimuth errors of the radar (what registration estimates)
+    bias_range_m: float = 0.0
+    bias_azimuth_deg: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -176,241 +198,132 @@ class Scenario:
 
 # ------------------------------------------------------------------------- parsing
 
-
-class _Reader:
-    """Typed access to a YAML mapping that reports file and key on every error."""
-
-    def __init__(self, file: str, data: Any, key: str = "") -> None:
-        self.file, self.key = file, key
-        if not isinstance(data, dict):
-            self.fail("must be a mapping of keys to values", key or None)
-        self.data: dict[str, Any] = data
-
-    def path(self, name: str) -> str:
-        return f"{self.key}.{name}" if self.key else name
-
-    def fail(self, message: str, key: str | None) -> None:
-        raise ScenarioError(message, file=self.file, key=key)
-
-    def check_keys(self, allowed: set[str]) -> None:
-        for k in self.data:
-            if k not in allowed:
-                self.fail(f"unknown key (expected one of: {', '.join(sorted(allowed))})",
-                          self.path(str(k)))
-
-    def get(self, name: str, conv: Callable[[Any], T], default: Any = ...,
-            what: str = "a value") -> T:
-        if name not in self.data or self.data[name] is None:
-            if default is ...:
-                self.fail("is required", self.path(name))
-            return default
-        try:
-            return conv(self.data[name])
-        except (TypeError, ValueError) as exc:
-            detail = f" ({exc})" if str(exc) else ""
-            self.fail(f"must be {what}, got {self.data[name]!r}{detail}", self.path(name))
-            raise  # unreachable
-
-    def number(self, name: str, default: Any = ..., lo: float = -math.inf,
-               hi: float = math.inf) -> Any:
-        def conv(v: Any) -> float:
-            if isinstance(v, bool):
-                raise TypeError
-            x = float(v)
-            if not (math.isfinite(x) and lo <= x <= hi):
-                raise ValueError(f"out of range {lo}..{hi}")
-            return x
-        return self.get(name, conv, default, "a number")
-
-    def text(self, name: str, default: Any = ...) -> Any:
-        def conv(v: Any) -> str:
-            if not isinstance(v, (str, int)) or isinstance(v, bool):
-                raise TypeError
-            return str(v)
-        return self.get(name, conv, default, "a string")
-
-    def items(self, name: str) -> list[Any]:
-        value = self.data.get(name)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            self.fail("must be a list", self.path(name))
-        return list(value)
-
-    def sub(self, name: str, index: int | None = None) -> _Reader:
-        value = self.data.get(name) if index is None else self.data[name][index]
-        key = self.path(name) + (f"[{index}]" if index is not None else "")
-        return _Reader(self.file, {} if value is None else value, key)
+Problems = list[tuple[tuple[Any, ...], str]]
 
 
-def _time(value: Any, start: float | None) -> float:
-    """Seconds from start: a number is an offset, a string an ISO 8601 time."""
-    if isinstance(value, bool):
-        raise TypeError
-    if isinstance(value, (int, float)):
-        return float(value)
-    ts = pd.Timestamp(value)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.timestamp() - (start or 0.0)
+def _raise(doc: YamlDocument, problems: Problems) -> NoReturn:
+    """One :class:`ScenarioError` for every problem, in file order, the first one named."""
+    ordered = sorted(problems, key=lambda p: doc.line_of(p[0]) or 0)
+    lines = [_problem_line(doc, path, msg) for path, msg in ordered]
+    path, msg = ordered[0]
+    raise ScenarioError(msg, file=doc.source, key=dotted_path(path) or None,
+                        line=doc.line_of(path), more=lines[1:])
 
 
-def _icao(value: Any) -> str:
-    s = str(value).strip().lower()
-    if len(s) != 6 or any(c not in "0123456789abcdef" for c in s):
-        raise ValueError("expected 6 hex digits")
-    return s
+def _problem_line(doc: YamlDocument, path: tuple[Any, ...], message: str) -> str:
+    key = dotted_path(path)
+    return f"{doc.where(path)}, key '{key}': {message}" if key else f"{doc.where(path)}: {message}"
 
 
-def _waypoint(r: _Reader, start: float) -> Waypoint:
-    r.check_keys({"lat", "lon", "alt_m", "time", "speed_ms"})
-    return Waypoint(
-        lat=r.number("lat", lo=-90, hi=90), lon=r.number("lon", lo=-180, hi=180),
-        alt_m=r.number("alt_m", None, lo=-500, hi=30000),
-        time=r.get("time", lambda v: _time(v, start), None, "seconds or an ISO 8601 time"),
-        speed_ms=r.number("speed_ms", None, lo=0.0, hi=1500.0),
-    )
+def _seconds(t: float | datetime, start: float) -> float:
+    """Seconds from ``start``: a number is already an offset, a time is made one."""
+    return t if isinstance(t, float) else t.timestamp() - start
 
 
-def _aircraft(r: _Reader, start: float) -> Aircraft:
-    r.check_keys({"id", "category", "transponder", "expect", "speed_ms", "alt_m", "start",
-                  "waypoints", "note"})
-    ident = r.text("id")
-    category = r.text("category", "unknown")
-    if category not in CATEGORIES:
-        r.fail(f"must be one of {', '.join(CATEGORIES)}", r.path("category"))
-    icao = callsign = squawk = off_at = None
-    tp = r.data.get("transponder", False)
-    if isinstance(tp, dict):
-        t = r.sub("transponder")
-        t.check_keys({"icao24", "callsign", "squawk", "off_at"})
-        icao = t.get("icao24", _icao, what="a 24-bit ICAO address")
-        callsign, squawk = t.text("callsign", None), t.text("squawk", None)
-        off_at = t.get("off_at", lambda v: _time(v, start), None,
-                       "seconds or an ISO 8601 time")
-    elif tp not in (False, None, "off"):
-        r.fail("must be off/false or a mapping with icao24 (and callsign)", r.path("transponder"))
+def _aircraft(a: AircraftModel, i: int, start: float, problems: Problems) -> Aircraft:
+    """Waypoint defaults (time, altitude, speed from the aircraft) and time order."""
+    path: tuple[Any, ...] = ("aircraft", i)
+    tp = a.transponder
+    off_at = _seconds(tp.off_at, start) if tp and tp.off_at is not None else None
     # an aircraft that switches its transponder off goes on as a non-cooperative target
-    expect = r.text("expect", "critical" if icao is None or off_at is not None else "none")
-    if expect not in (*SEVERITIES, "none"):
-        r.fail(f"must be one of {', '.join(SEVERITIES)} or none", r.path("expect"))
-    speed = r.number("speed_ms", None, lo=0.0, hi=1500.0)
-    alt = r.number("alt_m", None, lo=-500, hi=30000)
-    t0 = r.get("start", lambda v: _time(v, start), None, "seconds or an ISO 8601 time")
-    raw = r.items("waypoints")
-    if len(raw) < 2:
-        r.fail("needs at least two waypoints", r.path("waypoints"))
+    expect = a.expect or ("critical" if tp is None or off_at is not None else "none")
+    t0 = _seconds(a.start, start) if a.start is not None else None
     wps: list[Waypoint] = []
-    for i in range(len(raw)):
-        wr = r.sub("waypoints", i)
-        wp = _waypoint(wr, start)
-        if i == 0 and wp.time is None:
+    alt_reported = False
+    for j, w in enumerate(a.waypoints):
+        wpath = (*path, "waypoints", j)
+        time = _seconds(w.time, start) if w.time is not None else None
+        if j == 0 and time is None:
             if t0 is None:
-                r.fail("the first waypoint needs a time (or give the aircraft a start)",
-                       wr.path("time"))
-            wp = Waypoint(wp.lat, wp.lon, wp.alt_m, t0, wp.speed_ms)
-        if wp.alt_m is None:
-            prev = wps[-1].alt_m if wps else alt
-            if prev is None:
-                r.fail("is required on the first waypoint (or give the aircraft alt_m)",
-                       wr.path("alt_m"))
-            wp = Waypoint(wp.lat, wp.lon, prev, wp.time, wp.speed_ms)
-        if i > 0 and wp.time is None and wp.speed_ms is None:
-            if speed is None:
-                r.fail("needs a time or a speed_ms (or give the aircraft speed_ms)", wr.key)
-            wp = Waypoint(wp.lat, wp.lon, wp.alt_m, None, speed)
-        if wps and wp.time is not None and wps[-1].time is not None and wp.time < wps[-1].time:
-            r.fail("times must not go backwards", wr.path("time"))
-        wps.append(wp)
-    return Aircraft(ident, category, tuple(wps), icao, callsign, squawk,
-                    None if expect == "none" else expect, r.text("note", ""), off_at)
+                problems.append(((*wpath, "time"), "the first waypoint needs a time "
+                                 "(or give the aircraft a start)"))
+            time = t0
+        alt = w.alt_m
+        if alt is None:
+            alt = wps[-1].alt_m if wps else a.alt_m
+            if alt is None and not alt_reported:
+                problems.append(((*wpath, "alt_m"), "is required on the first waypoint "
+                                 "(or give the aircraft alt_m)"))
+                alt_reported = True
+        speed = w.speed_ms
+        if j > 0 and time is None and speed is None:
+            if a.speed_ms is None:
+                problems.append((wpath, "needs a time or a speed_ms (or give the aircraft "
+                                 "speed_ms)"))
+            speed = a.speed_ms
+        if wps and time is not None and wps[-1].time is not None and time < wps[-1].time:
+            problems.append(((*wpath, "time"), "times must not go backwards"))
+        wps.append(Waypoint(w.lat, w.lon, alt, time, speed))
+    return Aircraft(a.id, a.category, tuple(wps), tp.icao24 if tp else None,
+                    tp.callsign if tp else None, tp.squawk if tp else None,
+                    None if expect == "none" else expect, a.note, off_at)
 
 
-def _radar(r: _Reader, i: int) -> RadarSpec:
-    r.check_keys({"name", "sac", "sic", "lat", "lon", "alt_m", "range_km", "sigma_range_m",
-                  "sigma_azimuth_deg", "sigma_height_m", "period_s", "p_detect",
-                  "clutter_per_scan"})
-    return RadarSpec(
-        name=r.text("name", f"radar-{i + 1}"), sac=int(r.number("sac", lo=0, hi=255)),
-        sic=int(r.number("sic", lo=0, hi=255)), lat=r.number("lat", lo=-90, hi=90),
-        lon=r.number("lon", lo=-180, hi=180), alt_m=r.number("alt_m", 0.0),
-        range_km=r.number("range_km", 250.0, lo=1.0, hi=600.0),
-        sigma_range_m=r.number("sigma_range_m", 50.0, lo=0.0),
-        sigma_azimuth_deg=r.number("sigma_azimuth_deg", 0.08, lo=0.0, hi=10.0),
-        sigma_height_m=r.number("sigma_height_m", None, lo=0.0),
-        period_s=r.number("period_s", 4.0, lo=0.1, hi=60.0),
-        p_detect=r.number("p_detect", 0.9, lo=0.0, hi=1.0),
-        clutter_per_scan=r.number("clutter_per_scan", 0.0, lo=0.0, hi=1000.0),
-    )
-
-
-def parse_scenario(data: Any, file: str = "<scenario>", base: Path | None = None) -> Scenario:
-    """Build a :class:`Scenario` from parsed YAML, naming ``file`` and key on errors."""
-    r = _Reader(file, data)
-    r.check_keys({"name", "title", "description", "start", "duration_s", "seed", "zones",
-                  "watch_states", "sensors", "background", "aircraft", "notes", "policy"})
-    start = r.get("start", lambda v: _time(v, None), what="an ISO 8601 UTC time")
-    zr = r.sub("zones")
-    zr.check_keys({"national", "circles", "geojson"})
-    national = tuple(str(z).upper() for z in zr.items("national"))
-    circles = []
-    for i in range(len(zr.items("circles"))):
-        c = zr.sub("circles", i)
-        c.check_keys({"name", "lat", "lon", "radius_km", "floor_m", "ceiling_m"})
-        circles.append(CircleSpec(c.text("name"), c.number("lat", lo=-90, hi=90),
-                                  c.number("lon", lo=-180, hi=180),
-                                  c.number("radius_km", lo=0.001, hi=2000),
-                                  c.number("floor_m", None), c.number("ceiling_m", None)))
-    base = base or Path(".")
-    geojson = tuple(base / str(p) for p in zr.items("geojson"))
-    if not (national or circles or geojson):
-        r.fail("needs at least one of national, circles, geojson", "zones")
-    sr = r.sub("sensors")
-    sr.check_keys({"radars", "adsb"})
-    radars = tuple(_radar(sr.sub("radars", i), i) for i in range(len(sr.items("radars"))))
+def _radars(m: ScenarioModel, problems: Problems) -> tuple[RadarSpec, ...]:
+    radars = tuple(RadarSpec(r.name or f"radar-{i + 1}", r.sac, r.sic, r.lat, r.lon, r.alt_m,
+                             r.range_km, r.sigma_range_m, r.sigma_azimuth_deg,
+                             r.sigma_height_m, r.period_s, r.p_detect, r.clutter_per_scan,
+                             r.bias_range_m, r.bias_azimuth_deg)
+                   for i, r in enumerate(m.sensors.radars))
     if not radars:
-        r.fail("needs at least one radar", "sensors.radars")
+        problems.append((("sensors", "radars"), "needs at least one radar"))
     keys = [(x.sac, x.sic) for x in radars]
     if len(set(keys)) != len(keys):
-        r.fail("two radars share a SAC/SIC", "sensors.radars")
-    ar = sr.sub("adsb")
-    ar.check_keys({"period_s", "sigma_m", "p_receive"})
-    adsb = AdsbSpec(ar.number("period_s", 5.0, lo=0.1, hi=120.0),
-                    ar.number("sigma_m", 10.0, lo=0.0), ar.number("p_receive", 1.0, lo=0, hi=1))
-    background = None
-    if r.data.get("background") is not None:
-        b = r.sub("background")
-        b.check_keys({"sample", "offset_s", "duration_s", "lat", "lon", "rotate_deg",
-                      "max_flights", "note", "anchor_lat", "anchor_lon"})
-        mf = b.number("max_flights", None, lo=0)
-        background = BackgroundSpec(
-            b.text("sample"), b.number("offset_s", 0.0, lo=0.0),
-            b.number("duration_s", None, lo=1.0), b.number("lat", None, lo=-90, hi=90),
-            b.number("lon", None, lo=-180, hi=180), b.number("rotate_deg", 0.0),
-            None if mf is None else int(mf), b.text("note", ""),
-            b.number("anchor_lat", None, lo=-90, hi=90),
-            b.number("anchor_lon", None, lo=-180, hi=180))
-    aircraft = tuple(_aircraft(r.sub("aircraft", i), start)
-                     for i in range(len(r.items("aircraft"))))
+        problems.append((("sensors", "radars"), "two radars share a SAC/SIC"))
+    return radars
+
+
+def parse_scenario(data: Any, file: str = "<scenario>", base: Path | None = None,
+                   lines: Mapping[tuple[Any, ...], int] | None = None) -> Scenario:
+    """Build a :class:`Scenario` from parsed YAML; every problem is reported at once.
+
+    The :class:`ScenarioError` names ``file``, the first problem's key path and line
+    (from ``lines``, the YAML line map, when given) and how many more there are; its
+    ``problems`` lists each one.
+    """
+    doc = YamlDocument(data, file, dict(lines or {}))
+    if not isinstance(data, dict):
+        raise ScenarioError("must be a mapping of keys to values", file=file,
+                            line=doc.line_of(()))
+    try:
+        m = ScenarioModel.model_validate(data)
+    except ValidationError as exc:
+        _raise(doc, [(p.path, p.message)
+                     for p in schema_problems(exc, ScenarioModel, PLAIN_MESSAGES)])
+    problems: Problems = []
+    start = _seconds(m.start, 0.0)
+    base = base or Path(".")
+    z = m.zones
+    circles = tuple(CircleSpec(c.name, c.lat, c.lon, c.radius_km, c.floor_m, c.ceiling_m)
+                    for c in z.circles)
+    if not (z.national or z.circles or z.geojson):
+        problems.append((("zones",), "needs at least one of national, circles, geojson"))
+    radars = _radars(m, problems)
+    aircraft = tuple(_aircraft(a, i, start, problems) for i, a in enumerate(m.aircraft))
     ids = [a.id for a in aircraft]
     if len(set(ids)) != len(ids):
-        r.fail("two aircraft share an id", "aircraft")
-    notes = r.items("notes")
+        problems.append((("aircraft",), "two aircraft share an id"))
+    if problems:
+        _raise(doc, problems)
+    b = m.background
+    background = None if b is None else BackgroundSpec(
+        b.sample, b.offset_s, b.duration_s, b.lat, b.lon, b.rotate_deg, b.max_flights, b.note,
+        b.anchor_lat, b.anchor_lon)
+    ad = m.sensors.adsb
     return Scenario(
-        name=r.text("name"), start=start, aircraft=aircraft, radars=radars, adsb=adsb,
-        national=national, circles=tuple(circles), geojson=geojson,
-        watch_states=tuple(str(s).upper() for s in r.items("watch_states")),
-        background=background, duration_s=r.number("duration_s", None, lo=1.0),
-        seed=int(r.number("seed", 0, lo=0)), title=r.text("title", ""),
-        description=r.text("description", ""), source=file,
-        notes=tuple(str(n) for n in notes),
-        policy=base / r.text("policy") if r.data.get("policy") is not None else None,
+        name=m.name, start=start, aircraft=aircraft, radars=radars,
+        adsb=AdsbSpec(ad.period_s, ad.sigma_m, ad.p_receive),
+        national=tuple(n.upper() for n in z.national), circles=circles,
+        geojson=tuple(base / g for g in z.geojson),
+        watch_states=tuple(w.upper() for w in m.watch_states), background=background,
+        duration_s=m.duration_s, seed=m.seed, title=m.title, description=m.description,
+        source=file, notes=tuple(m.notes),
+        policy=base / m.policy if m.policy is not None else None,
     )
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario YAML file (read with the limits of :mod:`yamlfile`)."""
-    from skyfence.yamlfile import load_yaml
-
     p = Path(path)
     doc = load_yaml(p, what="scenario file", error=lambda m: ScenarioError(m))
-    return parse_scenario(doc.data, str(p), p.parent)
+    return parse_scenario(doc.data, str(p), p.parent, doc.lines)

@@ -35,7 +35,7 @@ from skyfence.detect.entries import EntryEvent
 from skyfence.fusion.radar_stage import RadarStage
 from skyfence.incidents.record import entry_id
 from skyfence.model import Entry
-from skyfence.pipeline import Pipeline, PipelineOptions
+from skyfence.pipeline import Pipeline, PipelineOptions, _concat
 from skyfence.policy import Policy
 from skyfence.service.track_memory import TrackMemory
 from skyfence.vocab import EMERGENCY_SQUAWKS
@@ -92,6 +92,7 @@ class Watcher:
         radar: RadarStage | None = None,
         journal: IncidentJournal | None = None,
         coverage: CoverageModel | None = None,
+        receiver: tuple[float, float] | None = None,
     ) -> None:
         self.zones = list(zones)
         #: the incident store's side: events are stored (and queued for the sinks of its
@@ -99,9 +100,16 @@ class Watcher:
         self.journal = journal
         self.pipeline = Pipeline(self.zones, policy=policy, military_db=military_db,
                                  radar=radar,
-                                 options=PipelineOptions(gap_s=gap_s, updates=True))
+                                 options=PipelineOptions(gap_s=gap_s, updates=True,
+                                                         receiver=receiver))
         self.detector = self.pipeline.detector
         self.assessor = self.pipeline.assessor
+        #: what the detector screened since the last batch (every source, after fusion):
+        #: the fixes the store keeps for an incident's track come from here, so that a
+        #: radar-only track has its fixes too, not only transponder tracks
+        self._screened: list[pd.DataFrame] = []
+        if journal is not None:
+            self.pipeline.taps.append(self._screened.append)
         self.gap_s = gap_s
         self.all_entries = all_entries
         self.sinks = list(sinks)
@@ -148,7 +156,11 @@ class Watcher:
                 if self._wanted(e):
                     out.append(self._emit(e, received_at))
         if self.journal is not None:  # protocol timers, fixes for dossiers
-            out.extend(self._fan_out(e) for e in self.journal.advance(self._now, batch))
+            screened = self._screened[:]  # the tap holds this list: emptied, not replaced
+            self._screened.clear()
+            kept = (None if not screened else screened[0] if len(screened) == 1
+                    else _concat(screened))
+            out.extend(self._fan_out(e) for e in self.journal.advance(self._now, kept))
         return [o for o in out if o]
 
     def _early_warnings(self) -> list[dict[str, Any]]:

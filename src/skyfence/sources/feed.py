@@ -27,6 +27,7 @@ is relative. Recorded files of these formats are read by
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -77,6 +78,13 @@ class FeedClient(Iterator[pd.DataFrame]):
         consumer can expire state and print summaries on a silent feed.
     backoff_initial_s, backoff_max_s
         First delay before a reconnect, doubled after each failure up to the cap.
+    idle_s
+        A connection that brings no byte for this long is taken for a stalled link (a
+        receiver or a network path that vanished without closing the connection: TCP
+        does not notice) and reconnected; None waits forever. The first reconnect of a
+        silence is a warning; while the new connections stay silent too (a receiver
+        with no traffic), the next ones are logged at debug level, and the first data
+        after it is one line again.
     max_retries
         Consecutive failed connects before :class:`FeedError`; None retries forever.
     tz
@@ -99,6 +107,7 @@ class FeedClient(Iterator[pd.DataFrame]):
         backoff_initial_s: float = 0.1,
         backoff_max_s: float = 10.0,
         max_retries: int | None = None,
+        idle_s: float | None = None,
         tz: str = "UTC",
     ) -> None:
         if kind not in DEFAULT_PORTS:
@@ -116,6 +125,11 @@ class FeedClient(Iterator[pd.DataFrame]):
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
         self.max_retries = max_retries
+        if idle_s is not None and not idle_s > 0:
+            raise ValueError(f"feed idle_s must be > 0, not {idle_s!r}")
+        self.idle_s = idle_s
+        #: monotonic time of the last byte while a silence is going on, else None
+        self._silent_since: float | None = None
         self.stats = FeedStats()
         mode_s: ModeSDecoder | None = None
         if kind != "sbs":
@@ -140,10 +154,8 @@ class FeedClient(Iterator[pd.DataFrame]):
         :class:`~skyfence.service.inputs.LiveInputs`), the generator cannot be closed
         from here; the stop event set first ends it at its next read instead."""
         self.stop_event.set()
-        try:
+        with contextlib.suppress(ValueError):  # "generator already executing" elsewhere
             self._it.close()
-        except ValueError:  # "generator already executing" in the reading thread
-            pass
 
     def _run(self) -> Generator[pd.DataFrame, None, None]:
         self._last_yield = time.monotonic()
@@ -204,7 +216,9 @@ class FeedClient(Iterator[pd.DataFrame]):
                 return None
             if self.stats.connects:
                 self.stats.reconnects += 1
-                log.info("%s feed %s:%d: reconnected", self.kind, self.host, self.port)
+                # after a stall of a feed that stays silent: not a line a minute
+                log.log(logging.DEBUG if self._silent_since is not None else logging.INFO,
+                        "%s feed %s:%d: reconnected", self.kind, self.host, self.port)
             self.stats.connects += 1
             self.stats.connected = True
             self.stats.failed_attempts = 0
@@ -252,16 +266,29 @@ class FeedClient(Iterator[pd.DataFrame]):
         sock.settimeout(poll)
         pending_since: float | None = None
         self._received_at: float | None = None
+        last_byte = time.monotonic()
         while not self.stop_event.is_set():
             try:
                 data: bytes | None = sock.recv(1 << 16)
             except TimeoutError:
                 data = None
+                if self.idle_s is not None and time.monotonic() - last_byte >= self.idle_s:
+                    self._stalled(last_byte)
+                    if self._pipeline.pending:
+                        yield self._emit()
+                    return
             except OSError as exc:
                 lost = f"connection lost: {_reason(exc)}"
                 data = b""
             else:
                 lost = "connection closed by the receiver"
+                if data:
+                    last_byte = time.monotonic()
+                    if self._silent_since is not None:
+                        log.warning("%s feed %s:%d: data again after %.0f s of silence",
+                                    self.kind, self.host, self.port,
+                                    last_byte - self._silent_since)
+                        self._silent_since = None
             if data == b"":
                 self.stats.connected = False
                 self.stats.last_error = f"{self.host}:{self.port}: {lost}"
@@ -287,6 +314,18 @@ class FeedClient(Iterator[pd.DataFrame]):
                 yield self._emit()
             elif self._heartbeat_due():
                 yield empty_observations()
+
+    def _stalled(self, last_byte: float) -> None:
+        """No byte for ``idle_s``: say so (once per silence) before reconnecting."""
+        self.stats.connected = False
+        self.stats.stalls += 1
+        self.stats.last_error = (f"{self.host}:{self.port}: no data for {self.idle_s:g} s "
+                                 "(stalled link or no traffic)")
+        if self._silent_since is None:
+            self._silent_since = last_byte
+            log.warning("%s feed: %s; reconnecting", self.kind, self.stats.last_error)
+        else:
+            log.debug("%s feed: %s; reconnecting", self.kind, self.stats.last_error)
 
     def _emit(self) -> pd.DataFrame:
         obs = self._pipeline.flush()

@@ -21,6 +21,8 @@ class FeedStats:
     messages: int = 0
     positions: int = 0
     batches: int = 0
+    #: connections given up after ``idle_s`` without a byte (stalled links)
+    stalls: int = 0
     last_error: str | None = None
     #: a live feed: whether a connection is up now (always False for files)
     connected: bool = False
@@ -42,6 +44,8 @@ class FeedStats:
         )
         if self.connects or self.connect_failures:
             text += f", {self.reconnects} reconnects, {self.connect_failures} failed connects"
+            if self.stalls:
+                text += f", {self.stalls} stalls"
             if not self.connected:
                 state = f"not connected, {self.failed_attempts} attempts"
                 if self.last_error:

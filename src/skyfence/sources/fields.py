@@ -74,9 +74,14 @@ def read_text_field(col: pd.Series, field: str) -> tuple[ObjArray, list[FieldPro
     >>> read_text_field(pd.Series(["7700.0", 123.0]), "squawk")[0].tolist()
     ['7700', '0123']
     """
-    values = col.to_numpy(dtype=object)
-    codes, uniq = factorize_objects(values)
-    clean, why = _clean_distinct(uniq, field, col.dtype)
+    if isinstance(col.dtype, pd.CategoricalDtype):  # dictionary-encoded: distinct given
+        codes = np.asarray(col.cat.codes.to_numpy(), dtype=np.intp)
+        uniq = np.asarray(col.cat.categories.to_numpy(dtype=object), dtype=object)
+        dtype = col.cat.categories.dtype
+    else:
+        codes, uniq = factorize_objects(col.to_numpy(dtype=object))
+        dtype = col.dtype
+    clean, why = _clean_distinct(uniq, field, dtype)
     padded = np.empty(len(clean) + 1, dtype=object)
     padded[:-1] = clean
     out = padded[np.where(codes < 0, len(clean), codes)]

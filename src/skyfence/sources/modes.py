@@ -225,6 +225,18 @@ def _row(
     return (t, icao, lat, lon, alt, spd, trk, vr, callsign, squawk, onground)
 
 
+def _df_number(value: Any) -> int | None:
+    """The downlink format as a number, or None when the decoder gave a name.
+
+    >>> _df_number("17"), _df_number(17), _df_number("ExtendedSquitterMilitary")
+    (17, 17, None)
+    """
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 class Rs1090Decoder(ModeSDecoder):
     """Backend on ``rs1090`` (Rust): one batch call per batch of frames."""
 
@@ -244,7 +256,10 @@ class Rs1090Decoder(ModeSDecoder):
         rows: list[_Row] = []
         for m in decoded:
             icao = m.get("icao24")
-            df = int(m["df"])
+            df = _df_number(m.get("df"))
+            if df is None:  # rs1090 names some formats instead (DF19 military squitter)
+                self.stats.rejected += 1
+                continue
             t = float(m["timestamp"])
             if icao is None or not self._accept(df, icao, t):
                 continue

@@ -28,24 +28,7 @@ from skyfence.model import make_observations
 from skyfence.sources import ranges
 from skyfence.sources.convert import to_flag, to_number, to_unix_seconds
 from skyfence.sources.fields import read_text_field
-
-FT = 0.3048
-KT = 1852.0 / 3600.0
-FPM = FT / 60.0
-#: unit name -> factor to SI
-UNITS = {
-    "m": 1.0,
-    "ft": FT,
-    "m/s": 1.0,
-    "kt": KT,
-    "ft/min": FPM,
-    "fpm": FPM,
-    "s": 1.0,
-    "ms": 1e-3,
-    "us": 1e-6,
-    "ns": 1e-9,
-    "deg": 1.0,
-}
+from skyfence.vocab import FPM, FT, KT, UNITS
 
 STRING_FIELDS = ("icao24", "callsign", "squawk")
 NUMBER_FIELDS = ("lat", "lon", "baroaltitude", "geoaltitude", "velocity", "heading", "vertrate")
@@ -350,7 +333,9 @@ _CSV_ERRORS = (UnicodeDecodeError, pd.errors.ParserError, OSError, EOFError, zli
                lzma.LZMAError, ValueError)
 
 
-def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def pandas_csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The reference CSV reader: pandas' parser, every value as text (the fast reader of
+    :mod:`skyfence.sources.csv_arrow` falls back to it, and tests compare with it)."""
     try:
         with _open_text(path) as fh:
             reader = pd.read_csv(
@@ -370,6 +355,50 @@ def _csv_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
                          ) from None
 
 
+#: the contract fields the fast reader parses as numbers (the others stay text)
+_NUMBER_FIELDS = frozenset(("time", "lat", "lon", "baroaltitude", "geoaltitude", "velocity",
+                            "heading", "vertrate"))
+
+
+def _csv_observations(
+    path: Path, *, columns: ColumnMap | None, on_error: str, chunk_rows: int,
+    rejects: RejectLog | None, fast: bool = True,
+) -> Iterator[pd.DataFrame]:
+    """Observation batches of a CSV file: the fast reader while it can vouch for the
+    file, then the reference reader from the first chunk it could not (see
+    :mod:`skyfence.sources.csv_arrow`); every message comes from the reference."""
+    from skyfence.sources.csv_arrow import NotFast, arrow_csv_frames, csv_header
+
+    done = row0 = 0
+    if fast:
+        try:
+            names = csv_header(path)
+            cmap = _auto_map(names, columns).apply(names)
+            numbers = {src for src, (dst, _) in cmap.items() if dst in _NUMBER_FIELDS}
+            for raw in arrow_csv_frames(path, chunk_rows, numbers, set(cmap)):
+                try:
+                    obs = normalize_table(raw, name=str(path), columns=columns,
+                                          on_error="abort", row0=row0)
+                except InputError:
+                    raise NotFast("a bad value: the reference reports it") from None
+                yield obs
+                done += 1
+                row0 += len(raw)
+            if done:
+                return
+        except NotFast:
+            pass
+    row0 = rows = 0
+    for k, chunk in enumerate(pandas_csv_chunks(path, chunk_rows)):
+        if k >= done:
+            yield normalize_table(chunk, name=str(path), columns=columns, on_error=on_error,
+                                  row0=row0, rejects=rejects)
+        row0 += len(chunk)
+        rows += len(chunk)
+    if rows == 0:
+        raise InputError("file has a header but no rows", file=str(path))
+
+
 #: Parquet integer columns -> pandas nullable integers, so a null does not turn an
 #: integer column into floats (an icao24 of 4919860 must stay an integer)
 _NULLABLE_INTS = {
@@ -386,7 +415,9 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         # no pre-buffering: memory stays at one batch, not one whole row group
         pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
         for rb in pf.iter_batches(batch_size=chunk_rows):
-            yield rb.to_pandas(types_mapper=_NULLABLE_INTS.get)
+            # text as categoricals: Arrow finds the distinct values (ids repeat on every
+            # fix of a track), the field readers clean each once
+            yield rb.to_pandas(types_mapper=_NULLABLE_INTS.get, strings_to_categorical=True)
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
         raise InputError(f"cannot read as Parquet ({one_line(str(exc), 200)})", file=str(path)
                          ) from None
@@ -410,8 +441,12 @@ def iter_table_chunks(
     on_error: str = "abort",
     chunk_rows: int = 1_000_000,
     rejects: RejectLog | None = None,
+    reference_csv: bool = False,
 ) -> Iterator[pd.DataFrame]:
-    """Read a CSV / CSV.gz / Parquet file as observation batches of ``chunk_rows`` rows."""
+    """Read a CSV / CSV.gz / Parquet file as observation batches of ``chunk_rows`` rows.
+
+    ``reference_csv`` reads CSV with the reference (pandas) reader only.
+    """
     p = Path(path)
     if not p.exists():
         raise InputError("file not found", file=str(p))
@@ -420,14 +455,14 @@ def iter_table_chunks(
     if p.stat().st_size == 0:
         raise InputError("file is empty", file=str(p))
     suffixes = "".join(p.suffixes[-2:]).lower()
-    raw = (
-        _parquet_chunks(p, chunk_rows)
-        if suffixes.endswith((".parquet", ".pq"))
-        else _csv_chunks(p, chunk_rows)
-    )
+    if not suffixes.endswith((".parquet", ".pq")):
+        yield from _csv_observations(p, columns=columns, on_error=on_error,
+                                     chunk_rows=chunk_rows, rejects=rejects,
+                                     fast=not reference_csv)
+        return
     row0 = 0
     rows = 0
-    for chunk in raw:
+    for chunk in _parquet_chunks(p, chunk_rows):
         yield normalize_table(
             chunk, name=str(p), columns=columns, on_error=on_error, row0=row0, rejects=rejects
         )
@@ -443,7 +478,9 @@ def read_table(
     columns: ColumnMap | None = None,
     on_error: str = "abort",
     rejects: RejectLog | None = None,
+    reference_csv: bool = False,
 ) -> pd.DataFrame:
     """Read a whole CSV / CSV.gz / Parquet file as one observation batch."""
-    parts = list(iter_table_chunks(path, columns=columns, on_error=on_error, rejects=rejects))
+    parts = list(iter_table_chunks(path, columns=columns, on_error=on_error, rejects=rejects,
+                                   reference_csv=reference_csv))
     return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]

@@ -5,9 +5,13 @@ of rows (one per track, or one per track-plot pair when gating), each with its o
 time step, so no Python loop runs per track. Two filters share one interface:
 
 - :class:`ConstantVelocity`: a Kalman filter with white-noise acceleration;
-- :class:`IMM`: an interacting multiple model filter over several constant-velocity
-  models of different process noise (quiet cruise, manoeuvre), the classic
-  CV / high-noise-CV pair for manoeuvring jets.
+- :class:`IMM`: an interacting multiple model filter over several linear models: quiet
+  cruise, manoeuvre (the classic CV / high-noise-CV pair for manoeuvring jets),
+  coordinated turns either way, and a **hover** model whose velocity decays to zero
+  within seconds (a drone that stops and holds its position, a helicopter hovering).
+  The hover model keeps a stationary target's velocity estimate at zero, so the track
+  does not drift away from it while it is not seen, and its small covariance keeps the
+  gate tight around it; when the target moves off, the other models take over.
 """
 
 from __future__ import annotations
@@ -61,6 +65,11 @@ class MotionFilter(Protocol):
         """Predicted rows corrected by plots ``z`` (row-aligned)."""
         ...
 
+    def update_pda(self, state: FilterState, pair: npt.NDArray[np.intp], z: Array, r: Array,
+                   beta: Array, beta0: Array, density: float) -> FilterState:
+        """Predicted rows corrected by several plots each, weighted (JPDA)."""
+        ...
+
     def estimate(self, state: FilterState) -> tuple[Array, Array]:
         """Mean (n, 4) and covariance (n, 4, 4) of each row."""
         ...
@@ -71,10 +80,23 @@ class MotionFilter(Protocol):
         ...
 
 
-def transition(dt: Array, turn_deg_s: float = 0.0) -> Array:
-    """Transition matrices (n, 4, 4): constant velocity, or a coordinated turn at a
-    known rate (positive: to the right, heading increasing), which is linear too."""
+def transition(dt: Array, turn_deg_s: float = 0.0, damping_s: float = np.inf) -> Array:
+    """Transition matrices (n, 4, 4): constant velocity, a coordinated turn at a
+    known rate (positive: to the right, heading increasing), which is linear too, or,
+    with a finite ``damping_s``, a velocity that decays as ``exp(-|dt| / damping_s)``
+    (the hover model: the position moves by the decayed velocity's integral).
+
+    >>> f = transition(np.array([2.0]), damping_s=2.0)
+    >>> round(float(f[0, 2, 2]), 4), round(float(f[0, 0, 2]), 4)   # e^-1, 2 (1 - e^-1)
+    (0.3679, 1.2642)
+    """
     f = np.broadcast_to(np.eye(4), (dt.size, 4, 4)).copy()
+    if np.isfinite(damping_s):
+        decay = np.exp(-np.abs(dt) / damping_s)
+        moved = np.sign(dt) * damping_s * (1.0 - decay)
+        f[:, 0, 2] = f[:, 1, 3] = moved
+        f[:, 2, 2] = f[:, 3, 3] = decay
+        return f
     if turn_deg_s == 0.0:
         f[:, 0, 2] = dt
         f[:, 1, 3] = dt
@@ -100,9 +122,9 @@ def process_noise(dt: Array, q: float) -> Array:
 
 
 def kalman_predict(x: Array, p: Array, dt: Array, q: float,
-                   turn_deg_s: float = 0.0) -> tuple[Array, Array]:
+                   turn_deg_s: float = 0.0, damping_s: float = np.inf) -> tuple[Array, Array]:
     """Prediction of means (..., 4) and covariances (..., 4, 4); rows lead."""
-    f = transition(dt, turn_deg_s)
+    f = transition(dt, turn_deg_s, damping_s)
     xp = np.einsum("nij,n...j->n...i", f, x)
     pp = np.einsum("nij,n...jk,nlk->n...il", f, p, f)
     qq = process_noise(dt, q)
@@ -124,6 +146,27 @@ def kalman_update(x: Array, p: Array, z: Array, r: Array) -> tuple[Array, Array,
     ikh = np.eye(4) - k @ _H
     pn = ikh @ p @ np.swapaxes(ikh, -1, -2) + k @ r @ np.swapaxes(k, -1, -2)  # Joseph form
     return xn, 0.5 * (pn + np.swapaxes(pn, -1, -2)), nu, s
+
+
+def mixture_update(x: Array, p: Array, pair: npt.NDArray[np.intp], z: Array, r: Array,
+                   beta: Array, beta0: Array) -> tuple[Array, Array, Array]:
+    """Probabilistic data association update of predicted rows ``x`` (n, m, 4), ``p``
+    (n, m, 4, 4) (``m`` models) by the plots of ``pair`` (k,) -> row, each plot ``z``
+    (k, 2), ``r`` (k, 2, 2) weighted ``beta`` (k,), the prediction kept with ``beta0``
+    (n,): the Gaussian mixture of the hypotheses reduced to its mean and covariance
+    (spread of the means included). Each plot has its own noise, so each hypothesis is
+    its own Kalman update. Also returns each pair's innovation density per model (k, m).
+    """
+    xu, pu, nu, s = kalman_update(x[pair], p[pair], z[:, None], r[:, None])
+    d2 = np.einsum("kmi,kmij,kmj->km", nu, np.linalg.inv(s), nu)
+    dens = np.exp(-0.5 * d2) / (2 * np.pi * np.sqrt(np.linalg.det(s)))
+    xm = beta0[:, None, None] * x
+    np.add.at(xm, pair, beta[:, None, None] * xu)
+    d0 = x - xm
+    pm = beta0[:, None, None, None] * (p + np.einsum("nmi,nmj->nmij", d0, d0))
+    dk = xu - xm[pair]
+    np.add.at(pm, pair, beta[:, None, None, None] * (pu + np.einsum("kmi,kmj->kmij", dk, dk)))
+    return xm, 0.5 * (pm + np.swapaxes(pm, -1, -2)), dens
 
 
 def _initial(z: Array, r: Array, sigma_v: float) -> tuple[Array, Array]:
@@ -159,6 +202,13 @@ class ConstantVelocity:
         x, p, _, _ = kalman_update(state.arrays["x"], state.arrays["p"], z, r)
         return FilterState({"x": x, "p": p})
 
+    def update_pda(self, state: FilterState, pair: npt.NDArray[np.intp], z: Array, r: Array,
+                   beta: Array, beta0: Array, density: float) -> FilterState:
+        """Predicted rows updated by weighted plots (see :func:`mixture_update`)."""
+        x, p, _ = mixture_update(state.arrays["x"][:, None], state.arrays["p"][:, None],
+                                 pair, z, r, beta, beta0)
+        return FilterState({"x": x[:, 0], "p": p[:, 0]})
+
     def estimate(self, state: FilterState) -> tuple[Array, Array]:
         return state.arrays["x"], state.arrays["p"]
 
@@ -170,22 +220,31 @@ class ConstantVelocity:
 class IMM:
     """Interacting multiple model filter over linear motion models.
 
-    ``qs`` are the process noises of the models and ``turns`` their turn rates
-    (deg/s, 0 for constant velocity). The default is quiet straight flight, a
-    manoeuvring constant-velocity model, and coordinated turns of 3 deg/s (a rate-one
-    turn) either way, which hold a target through a sustained turn where
-    constant-velocity models lag. ``switch`` is the probability of leaving a model
-    between two updates.
+    ``qs`` are the process noises of the models, ``turns`` their turn rates (deg/s, 0
+    for constant velocity) and ``dampings`` their velocity decay times (s; ``inf`` for
+    none). The default is quiet straight flight, a manoeuvring constant-velocity model,
+    coordinated turns of 3 deg/s (a rate-one turn) either way, which hold a target
+    through a sustained turn where constant-velocity models lag, and a hover model
+    (velocity gone within about 3 s, small noise) for drones and helicopters that stop.
+    ``switch`` is the probability of leaving a model between two updates.
     """
 
-    qs: tuple[float, ...] = (1.0, 400.0, 20.0, 20.0)
-    turns: tuple[float, ...] = (0.0, 0.0, 3.0, -3.0)
+    qs: tuple[float, ...] = (1.0, 400.0, 20.0, 20.0, 0.5)
+    turns: tuple[float, ...] = (0.0, 0.0, 3.0, -3.0, 0.0)
     switch: float = 0.05
     sigma_v: float = 250.0
+    dampings: tuple[float, ...] | None = (np.inf, np.inf, np.inf, np.inf, 3.0)
 
     def __post_init__(self) -> None:
         if len(self.turns) != len(self.qs):
             raise ValueError("IMM needs one turn rate per model")
+        if self.dampings is not None and len(self.dampings) != len(self.qs):
+            raise ValueError("IMM needs one damping time per model")
+
+    @property
+    def damping_times(self) -> tuple[float, ...]:
+        """Velocity decay time of each model (``inf``: none)."""
+        return self.dampings if self.dampings is not None else (np.inf,) * len(self.qs)
 
     @property
     def transition_matrix(self) -> Array:
@@ -210,8 +269,9 @@ class IMM:
         d = x[:, :, None, :] - x0[:, None, :, :]  # (n, i, j, 4)
         p0 = np.einsum("nij,nikl->njkl", w, p) + np.einsum("nij,nijk,nijl->njkl", w, d, d)
         xs, ps = [], []
-        for j, (q, turn) in enumerate(zip(self.qs, self.turns, strict=True)):
-            xj, pj = kalman_predict(x0[:, j], p0[:, j], dt, q, turn)  # all rows at once
+        models = zip(self.qs, self.turns, self.damping_times, strict=True)
+        for j, (q, turn, tau) in enumerate(models):
+            xj, pj = kalman_predict(x0[:, j], p0[:, j], dt, q, turn, tau)  # all rows at once
             xs.append(xj)
             ps.append(pj)
         return FilterState({"x": np.stack(xs, 1), "p": np.stack(ps, 1), "mu": c})
@@ -225,6 +285,20 @@ class IMM:
         mu = c * np.exp(loglik)
         mu /= mu.sum(axis=1, keepdims=True)
         return FilterState({"x": xn, "p": pn, "mu": mu})
+
+    def update_pda(self, state: FilterState, pair: npt.NDArray[np.intp], z: Array, r: Array,
+                   beta: Array, beta0: Array, density: float) -> FilterState:
+        """Predicted rows updated by weighted plots, each model on its own (see
+        :func:`mixture_update`); a model's probability follows its likelihood of the
+        plots, ``(1 - p_d) density + p_d sum_j N_jm`` (the IMM-PDA form, p_d 0.85)."""
+        x, p, c = state.arrays["x"], state.arrays["p"], state.arrays["mu"]
+        xm, pm, dens = mixture_update(x, p, pair, z, r, beta, beta0)
+        lik = np.full(c.shape, 0.15 * density)
+        np.add.at(lik, pair, 0.85 * dens)
+        mu = c * lik
+        total = mu.sum(axis=1, keepdims=True)
+        mu = np.where(total > 0, mu / np.where(total > 0, total, 1.0), c)
+        return FilterState({"x": xm, "p": pm, "mu": mu})
 
     def estimate(self, state: FilterState) -> tuple[Array, Array]:
         x, p, mu = state.arrays["x"], state.arrays["p"], state.arrays["mu"]

@@ -41,6 +41,8 @@ def simulate_plots(
     max_range_m: float = 250_000.0,
     sigma_height_m: float | None = None,
     seed: int = 0,
+    bias_range_m: float = 0.0,
+    bias_azimuth_deg: float = 0.0,
 ) -> pd.DataFrame:
     """Plots that ``sites`` would report for ``truth``.
 
@@ -56,6 +58,10 @@ def simulate_plots(
         The radars; each starts its rotation at a random phase.
     sigma_height_m
         Height noise of a 3D primary radar; None: primary plots carry no height.
+    bias_range_m, bias_azimuth_deg
+        A systematic error of the radars (a misaligned antenna, a range offset): added to
+        every target plot's measured range and azimuth before it is located, so its
+        position is off as a real unregistered radar's would be.
 
     Returns
     -------
@@ -75,7 +81,7 @@ def simulate_plots(
         for target, g in truth.groupby("target", sort=True):
             frames.append(_target_plots(
                 g, target, site, scans, period_s, sigma_range_m, sigma_azimuth_deg,
-                p_detect, max_range_m, sigma_height_m, rng))
+                p_detect, max_range_m, sigma_height_m, rng, bias_range_m, bias_azimuth_deg))
         if clutter_per_scan > 0:
             frames.append(_clutter(site, scans, period_s, clutter_per_scan, max_range_m,
                                    sigma_range_m, sigma_azimuth_deg, rng))
@@ -93,7 +99,8 @@ def simulate_plots(
 def _target_plots(
     g: pd.DataFrame, target: object, site: RadarSite, scans: np.ndarray, period_s: float,
     sigma_range_m: float, sigma_azimuth_deg: float, p_detect: float, max_range_m: float,
-    sigma_height_m: float | None, rng: np.random.Generator,
+    sigma_height_m: float | None, rng: np.random.Generator, bias_range_m: float = 0.0,
+    bias_azimuth_deg: float = 0.0,
 ) -> pd.DataFrame:
     tt = g["time"].to_numpy(float)
     scans = scans[(scans >= tt[0] - period_s) & (scans <= tt[-1])]
@@ -106,8 +113,8 @@ def _target_plots(
     rho, az, el = geodetic_to_polar(site, lat, lon, alt)
     seen = (rho <= max_range_m) & (el >= -1.0) & (rng.random(t.size) < p_detect)
     n = int(seen.sum())
-    rho_m = rho[seen] + rng.normal(0.0, sigma_range_m, n)
-    az_m = (az[seen] + rng.normal(0.0, sigma_azimuth_deg, n)) % 360.0
+    rho_m = rho[seen] + bias_range_m + rng.normal(0.0, sigma_range_m, n)
+    az_m = (az[seen] + bias_azimuth_deg + rng.normal(0.0, sigma_azimuth_deg, n)) % 360.0
     transponder = bool(g["transponder"].iloc[0]) if "transponder" in g else False
     if transponder:
         height = np.round(alt[seen] / (25 * FT)) * 25 * FT

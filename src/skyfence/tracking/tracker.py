@@ -26,15 +26,19 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
+from scipy.stats import chi2
 
 from skyfence.model import make_observations
 from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking.association import Associator, GlobalNearestNeighbour
-from skyfence.tracking.deletion import AnyOf, CoastDeleter, Deleter, MissDeleter
+from skyfence.tracking.deletion import CoastDeleter, Deleter
 from skyfence.tracking.filters import IMM, FilterState, MotionFilter, Vertical
-from skyfence.tracking.initiation import MofNInitiator
+from skyfence.tracking.initiation import MofNInitiator, TrackScore
 
 Array = npt.NDArray[np.float64]
+
+#: the default track score of confirmation and deletion
+DEFAULT_SCORE = TrackScore()
 
 #: Columns of the frame :meth:`Tracker.update` returns.
 TRACK_STATE_COLUMNS = (
@@ -56,10 +60,25 @@ class _Scan:
     sac: Array
     sic: Array
     record: Array
+    range_m: Array
 
     def take(self, idx: np.ndarray) -> _Scan:
         """The plots ``idx``."""
         return _Scan(**{k: v[idx] for k, v in vars(self).items()})
+
+
+@dataclass
+class _Soft:
+    """JPDA weights of one radar's plots over confirmed tracks (indices into the
+    tracker's arrays and the sub-scan)."""
+
+    tracks: np.ndarray  # tracks with a gated plot
+    pair: np.ndarray  # per weighted pair: position in ``tracks``
+    plots: np.ndarray  # per weighted pair: plot index
+    beta: Array  # per weighted pair: association probability
+    beta0: Array  # per track: probability that no plot is its target
+    density: float  # clutter density used (plots per m^2)
+    explained: np.ndarray  # plots mostly explained by a track (may not start one)
 
 
 #: one reported state: (track uid, numbers in _NUM order, (icao24, squawk, callsign))
@@ -105,8 +124,20 @@ class Tracker:
     motion
         The horizontal filter (default: IMM of a quiet and a manoeuvring CV model).
     associator, initiator, deleter
-        The parts (defaults: GNN with a 0.999 gate, 2-of-3 then 3-of-5, end after 3
-        missed scans or 20 s without a plot).
+        The parts (defaults: GNN with a 0.999 gate, 2-of-3 then 3-of-5, coasting up
+        to 20 s without a plot for a young track, growing to 60 s for one that has taken
+        30 plots, but no further than 3 km at the track's speed, and at least 12 s).
+    score
+        Likelihood track score a track must also reach to be confirmed (None: M-of-N
+        alone), with the clutter density measured per radar.
+    relink_s
+        A track confirmed where a confirmed track that ended in the last ``relink_s``
+        seconds would be now, flying the same way, continues that track's id (see
+        :meth:`_relink`); 0 turns it off.
+    max_speed_m_s, max_accel_m_s2, reach_after_s
+        Fastest target and largest sustained change of speed assumed: a plot more than
+        ``reach_after_s`` after a track's last update and further from it than they let
+        it fly is out of its gate (see :meth:`_within_reach`).
     emit_history
         When a track is confirmed, also return its states from before confirmation,
         so the track starts where the target was first seen.
@@ -122,7 +153,12 @@ class Tracker:
         initiator: MofNInitiator | None = None,
         deleter: Deleter | None = None,
         vertical: Vertical | None = None,
+        score: TrackScore | None = DEFAULT_SCORE,
         max_speed_m_s: float = 700.0,
+        max_accel_m_s2: float = 2.0,
+        reach_after_s: float = 12.0,
+        relink_s: float = 120.0,
+        height_gate_m: float = 3000.0,
         id_prefix: str = "R",
         emit_history: bool = True,
     ) -> None:
@@ -130,9 +166,19 @@ class Tracker:
         self.motion: MotionFilter = motion or IMM()
         self.associator: Associator = associator or GlobalNearestNeighbour()
         self.initiator = initiator or MofNInitiator()
-        self.deleter: Deleter = deleter or AnyOf((MissDeleter(3), CoastDeleter(20.0)))
+        self.deleter: Deleter = deleter or CoastDeleter(
+            20.0, mature_coast_s=60.0, mature_updates=30, max_coast_m=3000.0, min_coast_s=12.0)
         self.vertical = vertical or Vertical()
+        self.score = score
+        self.twin_gate = float(chi2.ppf(0.99, df=4))
+        #: plot heights further than this (plus four sigmas) from a track's are out (m)
+        self.height_gate_m = height_gate_m
+        #: per radar code: smoothed plots per window outside confirmed tracks, and the
+        #: largest plot range seen (m): the clutter density is their ratio over the disc
+        self._clutter: dict[float, list[float]] = {}
         self.max_speed = max_speed_m_s
+        self.max_accel = max_accel_m_s2
+        self.reach_after_s = reach_after_s
         self.id_prefix = id_prefix
         self.emit_history = emit_history
         gate = getattr(self.associator, "gate", None)
@@ -148,11 +194,16 @@ class Tracker:
             "uid": np.empty(0, np.int64), "status": np.empty(0, np.int64),
             "hits": np.empty(0, np.int64), "age": np.empty(0, np.int64),
             "misses": np.empty(0, np.int64), "t": np.empty(0), "t_alt": np.empty(0),
+            "t_seen": np.empty(0), "updates": np.empty(0, np.int64), "llr": np.empty(0),
+            "llr_peak": np.empty(0),
             "has_alt": np.empty(0, bool), "zv": np.empty((0, 2)), "pv": np.empty((0, 2, 2)),
             "label": np.empty(0, object),
         }
         self._history: dict[int, list[_Row]] = {}
         self._labels: dict[int, str] = {}
+        #: confirmed tracks that ended lately: (label, last update time, state row)
+        self._graveyard: list[tuple[str, float, FilterState]] = []
+        self.relink_s = relink_s
 
     # ----------------------------------------------------------------- inspection
 
@@ -201,65 +252,90 @@ class Tracker:
             t=col("time", np.nan), z=np.column_stack([zx, zy]), r=r,
             alt=col("altitude", np.nan), icao24=col("icao24", None, object),
             squawk=col("squawk", None, object), callsign=col("callsign", None, object),
-            sac=sac, sic=sic, record=col("record", np.nan))
+            sac=sac, sic=sic, record=col("record", np.nan), range_m=col("range_m", np.nan))
 
     def _step(self, scan: _Scan, now: float | None = None) -> list[_Row]:
-        """One scan: associate, correct, initiate, confirm, delete; the rows to report."""
-        n_plots = len(scan.t)
-        if n_plots == 0 and now is None:
-            return []
-        t_p, z, r, alt = scan.t, scan.z, scan.r, scan.alt
-        now = float(t_p.max()) if now is None else float(now)
-        a = self._a
-        n_tracks = len(a["uid"])
-        used = np.zeros(n_plots, bool)
-        blocked = np.zeros(n_plots, bool)  # gated by a firm track: may not start a new one
-        hit = np.zeros(n_tracks, bool)
-        pair_t: list[np.ndarray] = []
-        pair_p: list[np.ndarray] = []
-        confirmed = self.initiator.confirmed
-        groups = ((a["status"] == confirmed, True),
-                  ((a["status"] > 0) & (a["status"] < confirmed), True),
-                  (a["status"] == 0, False))
-        for group, firm in groups:
-            tracks = np.flatnonzero(group)
-            free = np.flatnonzero(~used)
-            if tracks.size == 0 or free.size == 0:
-                continue
-            cost = self._cost(tracks, free, z, r, t_p)
-            if firm:
-                blocked[free[np.isfinite(cost).any(axis=0)]] = True
-            rows, cols = self.associator.associate(cost)
-            ti, pj = tracks[rows], free[cols]
-            used[pj] = True
-            hit[ti] = True
-            pair_t.append(ti)
-            pair_p.append(pj)
-        ti = np.concatenate(pair_t) if pair_t else np.empty(0, np.int64)
-        pj = np.concatenate(pair_p) if pair_p else np.empty(0, np.int64)
-        self._correct(ti, pj, z, r, t_p, alt)
+        """One scan window: per radar, associate and correct (and start candidates);
+        then M-of-N, confirmation and deletion once for the window; the rows to report.
 
-        # bookkeeping: hits, misses, age; M-of-N; confirmation; deletion
-        a["hits"] = (a["hits"] << 1) | hit.astype(np.int64)
-        a["misses"] = np.where(hit, 0, a["misses"] + 1)
-        a["age"] += 1
+        Centralised measurement fusion: the plots of each radar are a sub-scan, taken
+        in the order of their earliest plot. A track may take one plot of every radar
+        in the window, each a Kalman update at the plot's own time (a plot earlier than
+        the track's last update is folded in by predicting back, with the process noise
+        of the gap), so a target seen by two radars is one track updated twice as often.
+        Candidates started from one radar's plots can take the next radar's plots of
+        the same target in the same window instead of starting a twin.
+        """
+        if len(scan.t) == 0 and now is None:
+            return []
+        now = float(scan.t.max()) if now is None else float(now)
+        born_from = self._next_uid  # tracks born in this window have uids from here
+        hit_uids: list[np.ndarray] = []
+        rows: list[_Row] = []
+        for idx in self._sensor_batches(scan):
+            sub = scan.take(idx)
+            ti, pj, cost, start, soft = self._associate(sub)
+            if self.score is not None:
+                firm = self._a["status"][ti] == self.initiator.confirmed
+                density = self._clutter_density(sub, int(firm.sum()))
+                self._a["llr"][ti] += self.score.hit(cost, density)
+            if soft is not None and soft.tracks.size:
+                hard = ~np.isin(ti, soft.tracks)
+                self._correct_soft(soft, sub)
+                self._correct(ti[~hard], pj[~hard], sub.z, sub.r, sub.t, sub.alt,
+                              horizontal=False)
+                self._correct(ti[hard], pj[hard], sub.z, sub.r, sub.t, sub.alt)
+            else:
+                self._correct(ti, pj, sub.z, sub.r, sub.t, sub.alt)
+            hit_uids.append(self._a["uid"][ti])
+            rows.extend(self._rows(ti, pj, sub))
+            self._start(start, sub.z, sub.r, sub.t, sub.alt)
+        a = self._a
+        hit = np.isin(a["uid"], np.concatenate(hit_uids)) if hit_uids else \
+            np.zeros(len(a["uid"]), bool)
+        old = a["uid"] < born_from
+
+        # bookkeeping: hits, misses, age (of tracks older than this window); M-of-N;
+        # confirmation; deletion
+        a["hits"] = np.where(old, (a["hits"] << 1) | hit.astype(np.int64), a["hits"])
+        a["misses"] = np.where(hit, 0, np.where(old, a["misses"] + 1, a["misses"]))
+        a["age"] = np.where(old, a["age"] + 1, a["age"])
+        confirmed = self.initiator.confirmed
         was_confirmed = a["status"] == confirmed
         status, drop = self.initiator.step(a["status"], a["hits"], a["age"])
+        if self.score is not None:
+            a["llr"] = np.where(old & ~hit, a["llr"] + self.score.miss, a["llr"])
+            # M-of-N would confirm, but the plots do not yet outweigh clutter: wait
+            short = (status == confirmed) & ~was_confirmed & (a["llr"] < self.score.confirm)
+            status = np.where(short, confirmed - 1, status)
+            drop |= short & (a["age"] >= self.initiator.stages[-1][1] + confirmed)
+            a["llr_peak"] = np.maximum(a["llr_peak"], a["llr"])
+            drop |= was_confirmed & (a["llr"] < a["llr_peak"] - self.score.drop)
         a["status"] = status
-        newly = np.flatnonzero((status == confirmed) & ~was_confirmed)
+        drop |= was_confirmed & self.deleter.delete(a["misses"], a["t_seen"], now,
+                                                    a["updates"], self._speeds())
+        ended = drop & was_confirmed
+        self._bury(np.flatnonzero(ended), now)
+        drop |= self._twins(status, drop, now)
+        newly = np.flatnonzero((status == confirmed) & ~was_confirmed & ~drop)
         newly = newly[np.argsort(a["uid"][newly])]
         for k in newly:
-            a["label"][k] = f"{self.id_prefix}{self._next_label:04d}"
-            self._labels[int(a["uid"][k])] = a["label"][k]
-            self._next_label += 1
-        drop |= (status == confirmed) & self.deleter.delete(a["misses"], a["t"], now)
+            label = self._relink(int(k), now)
+            if label is None:
+                label = f"{self.id_prefix}{self._next_label:04d}"
+                self._next_label += 1
+            a["label"][k] = label
+            self._labels[int(a["uid"][k])] = label
 
-        # what to report: this scan's updates of confirmed tracks, plus history
+        # what to report: this window's updates of confirmed tracks, plus history
         out: list[_Row] = []
-        newly_set = set(newly.tolist())
-        for k, row in zip(ti.tolist(), self._rows(ti, pj, scan), strict=True):
-            if status[k] == confirmed:
-                if self.emit_history and k in newly_set:
+        pos = {int(u): k for k, u in enumerate(a["uid"].tolist())}
+        newly_set = {int(a["uid"][k]) for k in newly}
+        for row in rows:
+            if status[pos[row[0]]] == confirmed:
+                if row[0] not in self._labels:  # confirmed and dropped as a twin at once
+                    continue
+                if self.emit_history and row[0] in newly_set:
                     out.extend(self._history.pop(row[0], []))
                 out.append(row)
             else:
@@ -271,17 +347,254 @@ class Tracker:
             a[key] = a[key][keep]
         if self._state is not None:
             self._state = self._state.take(keep)
-
-        # unclaimed plots, not gated by a firm track, start candidates
-        start = np.flatnonzero(~used & ~blocked)
-        self._start(start, z, r, t_p, alt)
         return out
+
+    def _bury(self, ended: np.ndarray, now: float) -> None:
+        """Remember confirmed tracks that end now, for :meth:`_relink`."""
+        if self.relink_s <= 0 or self._state is None:
+            return
+        a = self._a
+        self._graveyard = [g for g in self._graveyard if now - g[1] <= self.relink_s]
+        for k in ended.tolist():
+            self._graveyard.append((str(a["label"][k]), float(a["t"][k]),
+                                    self._state.take(np.array([k]))))
+
+    def _relink(self, k: int, now: float) -> str | None:
+        """The id of a lately ended track that newly confirmed track ``k`` continues.
+
+        The ended track, predicted to ``k``'s time, must lie within 500 m plus a fifth
+        of the distance it flew meanwhile, and fly at a velocity within half its speed
+        plus 10 m/s of ``k``'s: a drone lost for a minute while it hovered low or
+        turned, not a neighbour of the swarm coming from elsewhere. The closest wins.
+        """
+        self._graveyard = [g for g in self._graveyard if now - g[1] <= self.relink_s]
+        if not self._graveyard or self._state is None:
+            return None
+        a = self._a
+        t_k = float(a["t"][k])
+        x_k, _ = self.motion.estimate(self._state.take(np.array([k])))
+        best, best_d = None, np.inf
+        for i, (_, t_g, st) in enumerate(self._graveyard):
+            dt = t_k - t_g
+            if dt <= 0:
+                continue
+            x_g, _ = self.motion.estimate(self.motion.predict(st, np.array([dt])))
+            speed = float(np.hypot(x_g[0, 2], x_g[0, 3]))
+            d = float(np.hypot(*(x_g[0, :2] - x_k[0, :2])))
+            dv = float(np.hypot(*(x_g[0, 2:] - x_k[0, 2:])))
+            if d <= 500.0 + 0.2 * speed * dt and dv <= 0.5 * speed + 10.0 and d < best_d:
+                best, best_d = i, d
+        if best is None:
+            return None
+        return self._graveyard.pop(best)[0]
+
+    def _speeds(self) -> Array:
+        """Estimated ground speed of every track (m/s)."""
+        if self._state is None or len(self._a["uid"]) == 0:
+            return np.empty(0)
+        x, _ = self.motion.estimate(self._state)
+        return np.asarray(np.hypot(x[:, 2], x[:, 3]))
+
+    def _twins(self, status: np.ndarray, drop: np.ndarray, now: float) -> np.ndarray:
+        """Tracks that duplicate an older one: same position and velocity within the
+        statistics of both (chi-square 0.99 on four dimensions, both predicted to
+        ``now``). Two tracks on one target each take one radar's plot and would both
+        live on; the younger (a confirmed track is kept over a tentative one) ends.
+        Targets flying side by side at one speed closer than the radars resolve are
+        one track, as a controller would see them; crossing targets differ in velocity.
+        """
+        out = np.zeros(len(status), bool)
+        idx = np.flatnonzero((status > 0) & ~drop)
+        if idx.size < 2 or self._state is None:
+            return out
+        a = self._a
+        x, p = self.motion.estimate(self.motion.predict(self._state.take(idx),
+                                                        now - a["t"][idx]))
+        spread = np.sqrt(np.linalg.eigvalsh(p[:, :2, :2])[:, -1])
+        pairs = cKDTree(x[:, :2]).query_pairs(float(4 * spread.max() + 1.0), output_type="ndarray")
+        if len(pairs) == 0:
+            return out
+        i, j = pairs[:, 0], pairs[:, 1]
+        d = x[i] - x[j]
+        d2 = np.einsum("ni,nij,nj->n", d, np.linalg.inv(p[i] + p[j]), d)
+        twin = d2 < self.twin_gate
+        if not twin.any():
+            return out
+        i, j = idx[i[twin]], idx[j[twin]]
+        # keep the confirmed one, then the older one (smaller uid)
+        rank_i = np.stack([status[i] == self.initiator.confirmed, -a["uid"][i]], 1)
+        rank_j = np.stack([status[j] == self.initiator.confirmed, -a["uid"][j]], 1)
+        i_wins = (rank_i[:, 0] > rank_j[:, 0]) | ((rank_i[:, 0] == rank_j[:, 0])
+                                                  & (rank_i[:, 1] > rank_j[:, 1]))
+        out[np.where(i_wins, j, i)] = True
+        return out
+
+    def _sensor_batches(self, scan: _Scan) -> list[np.ndarray]:
+        """Plot indices of each radar in the window, radars in order of first plot."""
+        if len(scan.t) == 0:
+            return []
+        code = np.nan_to_num(scan.sac, nan=-1.0) * 256 + np.nan_to_num(scan.sic, nan=-1.0)
+        codes, inv = np.unique(code, return_inverse=True)
+        if codes.size == 1:
+            return [np.arange(len(scan.t))]
+        first = np.full(codes.size, np.inf)
+        np.minimum.at(first, inv, scan.t)
+        return [np.flatnonzero(inv == c) for c in np.argsort(first, kind="stable")]
+
+    def _associate(self, sub: _Scan
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, _Soft | None]:
+        """Track-plot pairs of one radar's plots, their gating costs, the plots that
+        start candidates, and (JPDA) the weighted pairs of the confirmed tracks.
+
+        With a soft associator the pair of a confirmed track is its most probable plot
+        (for reporting, scoring and altitude); its position is updated by all of them.
+
+        Confirmed tracks choose first, then tentative ones, then candidates; a plot
+        inside the gate of a confirmed or tentative track may not start a new one.
+        """
+        a = self._a
+        t_p, z, r = sub.t, sub.z, sub.r
+        n_plots = len(t_p)
+        used = np.zeros(n_plots, bool)
+        blocked = np.zeros(n_plots, bool)  # gated by a firm track: may not start a new one
+        pair_t: list[np.ndarray] = []
+        pair_p: list[np.ndarray] = []
+        pair_c: list[np.ndarray] = []
+        soft: _Soft | None = None
+        confirmed = self.initiator.confirmed
+        groups = ((a["status"] == confirmed, True),
+                  ((a["status"] > 0) & (a["status"] < confirmed), True),
+                  (a["status"] == 0, False))
+        for group, firm in groups:
+            tracks = np.flatnonzero(group)
+            free = np.flatnonzero(~used)
+            if tracks.size == 0 or free.size == 0:
+                continue
+            cost = self._cost(tracks, free, z, r, t_p, sub.alt)
+            if firm:
+                blocked[free[np.isfinite(cost).any(axis=0)]] = True
+            if soft is None and getattr(self.associator, "soft", False) and \
+                    tracks.size and (a["status"][tracks[0]] == confirmed):
+                soft, rows, cols = self._soft(tracks, free, cost, sub)
+                used[free[soft.explained]] = True
+            else:
+                rows, cols = self.associator.associate(cost)
+            ti, pj = tracks[rows], free[cols]
+            used[pj] = True
+            pair_t.append(ti)
+            pair_p.append(pj)
+            pair_c.append(cost[rows, cols])
+        ti = np.concatenate(pair_t) if pair_t else np.empty(0, np.int64)
+        pj = np.concatenate(pair_p) if pair_p else np.empty(0, np.int64)
+        pc = np.concatenate(pair_c) if pair_c else np.empty(0)
+        return ti, pj, pc, np.flatnonzero(~used & ~blocked), soft
+
+    def _soft(self, tracks: np.ndarray, free: np.ndarray, cost: Array, sub: _Scan
+              ) -> tuple[_Soft, np.ndarray, np.ndarray]:
+        """JPDA weights of confirmed ``tracks`` over ``free`` plots; the (row, column)
+        of each gated track's most probable plot."""
+        score = self.score or TrackScore()
+        density = self._density(sub)
+        with np.errstate(over="ignore"):
+            ratio = np.where(np.isfinite(cost),
+                             np.exp(np.clip(score.hit(np.where(np.isfinite(cost), cost, 0.0),
+                                                      density), -700.0, 700.0)), 0.0)
+        beta, beta0 = self.associator.weights(ratio)  # type: ignore[attr-defined]
+        rows = np.flatnonzero((ratio > 0).any(axis=1))
+        cols = np.argmax(beta[rows], axis=1)
+        local, plot = np.nonzero(beta[rows] > 1e-9)
+        soft = _Soft(tracks=tracks[rows], pair=local, plots=free[plot],
+                     beta=beta[rows][local, plot], beta0=beta0[rows], density=density,
+                     explained=np.flatnonzero(beta.max(axis=0, initial=0.0) >= 0.5))
+        return soft, rows, cols
+    def _density(self, sub: _Scan) -> float:
+        """Clutter density (plots per m^2 per scan) of the radar of ``sub`` measured
+        over the windows before (a first guess of one plot over the plots' disc)."""
+        code = float(np.nan_to_num(sub.sac[0], nan=-1.0) * 256
+                     + np.nan_to_num(sub.sic[0], nan=-1.0))
+        c = self._clutter.get(code)
+        if c is None:
+            rng = sub.range_m[np.isfinite(sub.range_m)]
+            reach = float(rng.max()) if rng.size else 0.0
+            return 1.0 / (np.pi * max(reach, 10_000.0) ** 2)
+        return max(c[0], 0.5) / (np.pi * max(c[1], 10_000.0) ** 2)
+
+    def _clutter_density(self, sub: _Scan, taken_by_confirmed: int) -> float:
+        """Measured clutter density (plots per m^2 per scan) of the radar of ``sub``."""
+        code = float(np.nan_to_num(sub.sac[0], nan=-1.0) * 256
+                     + np.nan_to_num(sub.sic[0], nan=-1.0))
+        rng = sub.range_m[np.isfinite(sub.range_m)]
+        reach = float(rng.max()) if rng.size else 0.0
+        n = float(len(sub.t) - taken_by_confirmed)
+        c = self._clutter.get(code)
+        if c is None:
+            c = self._clutter[code] = [n, reach]
+        else:
+            c[0] += 0.02 * (n - c[0])
+            c[1] = max(c[1], reach)
+        area = np.pi * max(c[1], 10_000.0) ** 2
+        return max(c[0], 0.5) / area
 
     # ------------------------------------------------------------------ internals
 
+    def _height_gate(self, tracks: np.ndarray, alt: Array, dt: Array) -> np.ndarray:
+        """Whether plot heights ``alt`` fit the tracks' altitudes predicted ``dt`` ahead.
+
+        A 3D radar's height is coarse (hundreds of metres) but tells a drone at 300 m
+        from an airliner at 11 km passing over it, which the horizontal gate cannot:
+        pairs whose height differs by more than :attr:`height_gate_m` plus four sigmas
+        of the track's predicted altitude are out (plots or tracks without a height
+        always fit).
+        """
+        a = self._a
+        known = np.isfinite(alt) & a["has_alt"][tracks]
+        if not known.any():
+            return np.ones(len(tracks), bool)
+        zv, pv = a["zv"][tracks], a["pv"][tracks]
+        pred = zv[:, 0] + zv[:, 1] * dt
+        var = pv[:, 0, 0] + 2 * dt * pv[:, 0, 1] + dt**2 * pv[:, 1, 1]
+        near = np.abs(alt - pred) <= self.height_gate_m + 4 * np.sqrt(np.maximum(var, 0.0))
+        return np.asarray(~known | near)
+
+    def _within_reach(self, st: FilterState, ri: np.ndarray, z: Array, r: Array,
+                      dt: Array) -> np.ndarray:
+        """Whether plots ``z`` lie where the tracks ``st`` (rows ``ri``) could have flown
+        in ``dt`` seconds since their last update.
+
+        The IMM's gate models manoeuvres as white-noise acceleration: its manoeuvre
+        model's position spread grows as ``dt^1.5``, which after half a minute of
+        coasting is a gate of ten kilometres, an acceleration of over a g held the whole
+        time, and a track that lost its target (a drone that came down) takes a clutter
+        plot there and jumps. A target cannot be further from where it was last seen
+        than its speed (plus three sigmas of it, at most ``max_speed_m_s``) carries it,
+        plus what speeding up by ``max_accel_m_s2`` the whole time adds, ``a dt^2 / 2``,
+        plus three sigmas of the track's and the plot's position; turns only bring it
+        closer. 2 m/s^2 held for a minute is 120 m/s gained: beyond a drone's or an
+        airliner's sustained acceleration (a quadcopter that darts off a hover at 4
+        m/s^2 tops out at 20-30 m/s within seconds, well inside the bound). Over a scan
+        or two this is wider than the IMM gate; it bites on long coasts (a drone that came
+        down, whose track would take clutter kilometres off). Gaps up to
+        ``reach_after_s`` (three scans) are left to the IMM, whose manoeuvre model is
+        made for them: a fighter that lights its afterburner between two scans gains
+        more than 2 m/s^2, and its gate is then still within a kilometre or two.
+        """
+        x, p = self.motion.estimate(st)
+        x, p = x[ri], p[ri]
+        speed = np.hypot(x[:, 2], x[:, 3])
+        sig_v = np.sqrt(np.maximum(np.linalg.eigvalsh(p[:, 2:, 2:])[:, -1], 0.0))
+        sig_p = np.sqrt(np.maximum(np.linalg.eigvalsh(p[:, :2, :2])[:, -1], 0.0))
+        sig_z = np.sqrt(np.maximum(np.linalg.eigvalsh(r)[:, -1], 0.0))
+        v_max = np.minimum(speed + 3 * sig_v, self.max_speed)
+        gap = np.abs(dt)
+        reach = v_max * gap + 0.5 * self.max_accel * gap**2 + 3 * (sig_p + sig_z)
+        return np.asarray((gap <= self.reach_after_s) | (np.hypot(*(z - x[:, :2]).T) <= reach))
+
     def _cost(self, tracks: np.ndarray, plots: np.ndarray, z: Array, r: Array,
-              t_p: Array) -> Array:
-        """Gated cost (d2 + ln|S|) of track-plot pairs; inf outside the gate."""
+              t_p: Array, alt: Array | None = None) -> Array:
+        """Gated cost (d2 + ln|S|) of track-plot pairs; inf outside the gate (and
+        outside the height gate when plot heights ``alt`` are given)."""
+        if alt is None:
+            alt = np.full(len(t_p), np.nan)
         assert self._state is not None
         a = self._a
         t_mid = float(np.median(t_p[plots]))
@@ -311,19 +624,38 @@ class Tracker:
         c = d2 + np.log(np.linalg.det(s))
         best = np.argmin(np.where(d2 <= self.gate, c, np.inf), axis=1)
         d2b = d2[np.arange(d2.shape[0]), best]
-        ok = d2b <= self.gate
+        ok = ((d2b <= self.gate) & self._height_gate(tracks[ri], alt[plots[ci]], dt)
+              & self._within_reach(st, ri, z[plots[ci]], r[plots[ci]], dt))
         cost[ri[ok], ci[ok]] = c[np.arange(c.shape[0]), best][ok]
         return cost
 
+    def _correct_soft(self, soft: _Soft, sub: _Scan) -> None:
+        """JPDA update of confirmed tracks, predicted to their most probable plot's time."""
+        assert self._state is not None
+        best = np.zeros(soft.tracks.size, np.int64)
+        order = np.lexsort((-soft.beta, soft.pair))
+        first = np.concatenate([[True], soft.pair[order][1:] != soft.pair[order][:-1]])
+        best[soft.pair[order][first]] = soft.plots[order][first]
+        t_ref = sub.t[best]
+        st = self.motion.predict(self._state.take(soft.tracks), t_ref - self._a["t"][soft.tracks])
+        self._state.assign(soft.tracks, self.motion.update_pda(
+            st, soft.pair, sub.z[soft.plots], sub.r[soft.plots], soft.beta, soft.beta0,
+            soft.density))
+
     def _correct(self, ti: np.ndarray, pj: np.ndarray, z: Array, r: Array, t_p: Array,
-                 alt: Array) -> None:
+                 alt: Array, *, horizontal: bool = True) -> None:
+        """Update tracks ``ti`` with plots ``pj``: position (unless done already),
+        altitude, times and counts."""
         if ti.size == 0:
             return
         assert self._state is not None
         a = self._a
-        st = self.motion.predict(self._state.take(ti), t_p[pj] - a["t"][ti])
-        self._state.assign(ti, self.motion.update(st, z[pj], r[pj]))
+        if horizontal:
+            st = self.motion.predict(self._state.take(ti), t_p[pj] - a["t"][ti])
+            self._state.assign(ti, self.motion.update(st, z[pj], r[pj]))
         a["t"][ti] = t_p[pj]
+        a["t_seen"][ti] = np.maximum(a["t_seen"][ti], t_p[pj])
+        a["updates"][ti] += 1
         have = np.isfinite(alt[pj])
         old = have & a["has_alt"][ti]
         if old.any():
@@ -350,6 +682,8 @@ class Tracker:
             "status": np.zeros(n, np.int64), "hits": np.ones(n, np.int64),
             "age": np.ones(n, np.int64), "misses": np.zeros(n, np.int64),
             "t": t_p[idx].copy(), "t_alt": t_p[idx].copy(), "has_alt": np.isfinite(alt[idx]),
+            "t_seen": t_p[idx].copy(), "updates": np.ones(n, np.int64), "llr": np.zeros(n),
+            "llr_peak": np.zeros(n),
             "zv": zv, "pv": pv, "label": np.full(n, None, object),
         }
         self._next_uid += n

@@ -109,8 +109,7 @@ def read_asterix(
     """
     cols = RecordColumns(str(path), ErrorPolicy(on_error, keep=None, logger=log))
     try:
-        for capture, payload in iter_payloads(path):
-            cols.add_payload(payload, capture)
+        cols.add_payloads(iter_payloads(path))
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=str(path)) from None
     return finish(cols, sites, date, default_height_m)

@@ -10,11 +10,20 @@ uses are kept column-wise, in SI units, for one vectorized conversion later
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from skyfence.errors import ErrorPolicy, InputError
 from skyfence.sources.asterix.blocks import split_blocks
+from skyfence.sources.asterix.isolate import CRASHED, parse_blocks
 from skyfence.vocab import DAY_S, FT, NM
+
+#: categories handed to the decoder: the ones read (monoradar target reports, system
+#: tracks) and the service messages that come with them (counted, not read); blocks of
+#: other categories are counted unread
+DECODED_CATEGORIES = frozenset({34, 48, 62, 65})
+#: data blocks decoded per round trip to the decoder's process
+BATCH_BLOCKS = 4096
 
 __all__ = ["RecordColumns"]
 
@@ -74,22 +83,51 @@ class RecordColumns:
         self.policy.reject(InputError(message, file=self.source, row=row, field=field), count)
 
     def add_payload(self, payload: bytes, capture_time: float | None) -> None:
-        """Frame and decode one payload; keep the columns of its CAT048/062 records."""
-        import asterix  # asterix-decoder; imported here so the package loads without it
+        """Frame and decode one payload (see :meth:`add_payloads`)."""
+        self.add_payloads([(capture_time, payload)])
 
-        blocks, errors = split_blocks(payload, self.blocks)
-        self.blocks += len(blocks)
-        for fld, message in errors:
-            self.fail(message, fld)
-        for block in blocks:
-            try:
-                decoded = asterix.parse(block, verbose=False)
-            except Exception as exc:  # the C++ core reports bad data by exception
-                self.fail(f"cannot decode data block: {exc}", "data block", self.records + 1)
+    def add_payloads(self, payloads: Iterable[tuple[float | None, bytes]]) -> None:
+        """Frame and decode ``(capture_time, payload)`` pairs; keep the columns of their
+        CAT048/062 records. Blocks of other categories are counted in ``other``, never
+        decoded; blocks go to the decoder's process (see
+        :mod:`~skyfence.sources.asterix.isolate`) in batches, and what happened is then
+        taken in order, as if each had been decoded on arrival."""
+        steps: list[tuple[str, Any, Any]] = []  # ("block", bytes, time) / ("fail", fld, msg)
+        blocks = 0
+        for capture_time, payload in payloads:
+            found, errors = split_blocks(payload, self.blocks)
+            self.blocks += len(found)
+            steps.extend(("fail", fld, message) for fld, message in errors)
+            for block in found:
+                if block[0] not in DECODED_CATEGORIES:
+                    # what we do not read cannot crash us: the decoder's C++ core dies
+                    # on some malformed CAT004/CAT011 blocks
+                    self.other += 1
+                    continue
+                steps.append(("block", block, capture_time))
+                blocks += 1
+            if blocks >= BATCH_BLOCKS:
+                self._play(steps)
+                steps, blocks = [], 0
+        self._play(steps)
+
+    def _play(self, steps: list[tuple[str, Any, Any]]) -> None:
+        decoded = iter(parse_blocks([b for kind, b, _ in steps if kind == "block"]))
+        for kind, a, b in steps:
+            if kind == "fail":
+                self.fail(b, a)
                 continue
-            for rec in decoded:
-                self.records += 1
-                self._add_record(rec, self.records, capture_time)
+            records = next(decoded)
+            if records == CRASHED:
+                self.fail("the decoder crashed on this data block", "data block",
+                          self.records + 1)
+            elif isinstance(records, str):
+                self.fail(f"cannot decode data block: {records}", "data block",
+                          self.records + 1)
+            else:
+                for rec in records:
+                    self.records += 1
+                    self._add_record(rec, self.records, b)
 
     def _add_record(self, rec: dict[str, Any], n: int, capture: float | None) -> None:
         cat = rec.get("category")

@@ -1,0 +1,75 @@
+"""Every core of one machine: a scan's tracks split over threads that share its zones.
+
+Entries depend on one track's fixes only, so rows split by a hash of the track id can
+be screened apart and give the same entries. The local engine screens the parts in
+threads of one process: they share the zone index, the boundaries and the distance
+fields (each built once, filled by whichever thread needs a cell first) and need no
+copy of them, while the heavy steps (numpy, GEOS, pyproj, the KD-tree) release the
+interpreter lock. A process pool would have to rebuild or ship all of that, and fork a
+process that holds Arrow's threads. The Dask engine (:mod:`~skyfence.scanning.
+distributed`) remains the way beyond one machine.
+
+GEOS builds a prepared polygon's point locator on its first query, without a lock:
+:func:`warm_prepared` makes that first query before threads share the zones.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from skyfence.airspace.zones import Zone
+
+__all__ = ["PARALLEL_MIN_ROWS", "local_workers", "run_parts", "split_frame_by_track",
+           "warm_prepared"]
+
+#: fewer rows than this are screened in one thread (splitting costs more than it saves)
+PARALLEL_MIN_ROWS = 20_000
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def local_workers(requested: int | None = None) -> int:
+    """Threads for a scan: ``requested``, else every core this process may use."""
+    if requested is not None:
+        return max(1, int(requested))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def warm_prepared(zones: Sequence[Zone]) -> None:
+    """Make each zone's first prepared point query (GEOS builds its point locator then,
+    unguarded) before threads query the zones at once."""
+    for z in zones:
+        x0, y0, _, _ = z.geometry.bounds
+        shapely.contains_xy(z.geometry, np.array([x0]), np.array([y0]))
+
+
+def split_frame_by_track(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
+    """The rows of ``frame`` in ``parts`` frames by a stable hash of the track id (every
+    fix of a track in one part; rows keep their order within a part)."""
+    ids = frame["icao24"].to_numpy(dtype=object)
+    h = pd.util.hash_array(ids, categorize=True)
+    part = (h % np.uint64(parts)).astype(np.int64)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(parts + 1))
+    return [frame.take(order[a:b]).reset_index(drop=True)
+            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True) if b > a]
+
+
+def run_parts(func: Callable[[T], R], parts: Sequence[T], workers: int) -> list[R]:
+    """``[func(p) for p in parts]``, ``workers`` at a time in threads (in order)."""
+    if workers <= 1 or len(parts) <= 1:
+        return [func(p) for p in parts]
+    with ThreadPoolExecutor(max_workers=min(workers, len(parts)),
+                            thread_name_prefix="skyfence-scan") as pool:
+        return list(pool.map(func, parts))

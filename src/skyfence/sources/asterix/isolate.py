@@ -1,0 +1,88 @@
+"""``asterix-decoder`` run in a child process, so that malformed data cannot kill us.
+
+The decoder's C++ core dies with a segmentation fault on some malformed data blocks
+(found by fuzzing: CAT004, CAT011 and CAT062 blocks with a consistent CAT/LEN header
+and garbled items), and a signal cannot be caught in the process it hits. Radar data
+arrive from the network, so blocks are decoded in a worker process (a
+``forkserver`` child: forked from a clean single-threaded server, not from a process
+that runs feed threads): a batch of blocks goes over in one round trip; when the worker
+dies, the batch is cut in halves and each half retried in a new worker, down to the
+blocks that kill it, which come back as :data:`CRASHED` (the reader reports each as a
+bad data block, naming it) while every other block is decoded. A batch that takes
+longer than ``timeout_s`` is treated the same way (a hang is a crash too).
+
+Clean data cost one round trip per batch (blocks are pickled there and records
+back); a crashing block costs about ``log2(batch)`` worker restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+__all__ = ["CRASHED", "parse_blocks"]
+
+log = logging.getLogger(__name__)
+
+#: a block the decoder crashed (or hung) on
+CRASHED = "decoder crashed"
+
+#: the longest one batch may take (s)
+TIMEOUT_S = 60.0
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def _decode(blocks: Sequence[bytes]) -> list[list[dict[str, Any]] | str]:
+    """In the worker: records of each block, or the decoder's error message."""
+    import asterix  # asterix-decoder
+
+    out: list[list[dict[str, Any]] | str] = []
+    for b in blocks:
+        try:
+            out.append(asterix.parse(b, verbose=False))
+        except Exception as exc:  # the C++ core reports most bad data by exception
+            out.append(str(exc) or type(exc).__name__)
+    return out
+
+
+def _executor() -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        ctx = multiprocessing.get_context("forkserver")
+        # the server imports the decoder once; each (re)started worker forks from it
+        ctx.set_forkserver_preload(["asterix", __name__])
+        _pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+    return _pool
+
+
+def _reset() -> None:
+    global _pool
+    if _pool is not None:
+        procs = list((getattr(_pool, "_processes", None) or {}).values())
+        for p in procs:
+            p.kill()  # a hung worker (a dead one is gone already)
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+def parse_blocks(blocks: Sequence[bytes], timeout_s: float = TIMEOUT_S
+                 ) -> list[list[dict[str, Any]] | str]:
+    """Decode data blocks: per block its records, the decoder's error message (a
+    string), or :data:`CRASHED` when the decoder dies on it (see the module)."""
+    if not blocks:
+        return []
+    try:
+        return _executor().submit(_decode, list(blocks)).result(timeout=timeout_s)
+    except (BrokenProcessPool, FutureTimeout):
+        _reset()
+        if len(blocks) == 1:
+            log.warning("the ASTERIX decoder crashed on a data block; it is skipped")
+            return [CRASHED]
+        mid = len(blocks) // 2
+        return parse_blocks(blocks[:mid], timeout_s) + parse_blocks(blocks[mid:], timeout_s)

@@ -1,0 +1,193 @@
+"""Test support for the fault tests: a real dump1090 on fixed loopback ports that can be
+killed and started again, a TCP proxy that can stall its connections, a paced feeder of
+recorded Mode S frames, and ``skyfence watch`` as a child process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+SRC = str(Path(__file__).resolve().parents[2] / "src")
+DUMP1090 = "dump1090-mutability"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+class Dump1090:
+    """dump1090-mutability in ``--net-only`` mode (as tests/sources/conftest.py runs it),
+    on ports fixed at construction so that a restart comes back where it was."""
+
+    def __init__(self) -> None:
+        binary = shutil.which(DUMP1090)
+        if binary is None:
+            raise RuntimeError(f"{DUMP1090} is not installed: run scripts/install-system-deps.sh")
+        self.binary = binary
+        self.raw_in, self.sbs_out = free_port(), free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Dump1090:
+        cmd = [self.binary, "--net-only", "--quiet", "--net-bind-address", "127.0.0.1",
+               "--net-ri-port", str(self.raw_in), "--net-ro-port", "0",
+               "--net-sbs-port", str(self.sbs_out), "--net-bi-port", "0",
+               "--net-bo-port", "0", "--net-http-port", "0", "--net-heartbeat", "0"]
+        self.process = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC"},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                        start_new_session=True)
+        for port in (self.raw_in, self.sbs_out):
+            wait_listening(port)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the receiver dies without closing anything itself."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class StallProxy:
+    """A TCP proxy from a loopback port to ``upstream``. Each client gets its own
+    upstream connection; when the upstream closes, so does the client's. :meth:`stall`
+    freezes every current connection (nothing is forwarded any more, nothing is closed:
+    a network path that vanished), while new connections are served normally."""
+
+    def __init__(self, upstream: int) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._generation = 0
+        self._open: list[socket.socket] = []
+        self.accepted = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stall(self) -> None:
+        self._generation += 1
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self._open.append(client)
+            threading.Thread(target=self._pipe, args=(client, self._generation),
+                             daemon=True).start()
+
+    def _pipe(self, client: socket.socket, generation: int) -> None:
+        try:
+            up = socket.create_connection(("127.0.0.1", self.upstream), timeout=2)
+        except OSError:
+            client.close()
+            return
+        self._open.append(up)
+        up.settimeout(0.05)
+        while True:
+            if generation != self._generation:  # stalled: hold both ends open, silent
+                return
+            try:
+                data = up.recv(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                client.close()
+                up.close()
+                return
+            try:
+                client.sendall(data)
+            except OSError:
+                up.close()
+                return
+
+    def close(self) -> None:
+        self._listener.close()
+        for s in self._open:
+            s.close()
+
+
+class Feeder:
+    """Sends recorded raw frames (``*hex;``) to dump1090's raw input in real time,
+    connecting again when dump1090 is gone (frames sent meanwhile are lost, as a radio's
+    would be)."""
+
+    def __init__(self, port: int, times: Sequence[float], frames: Sequence[str]) -> None:
+        self.port = port
+        self.times, self.frames = list(times), list(frames)
+        self.sent: list[float] = []  # wall time of each frame accepted by a connection
+        self.dropped = 0
+        self._sock: socket.socket | None = None
+
+    def _send(self, line: bytes) -> bool:
+        for _ in range(2):
+            try:
+                if self._sock is None:
+                    self._sock = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
+                self._sock.sendall(line)
+                return True
+            except OSError:
+                if self._sock is not None:
+                    self._sock.close()
+                self._sock = None
+        return False
+
+    def play(self, at: dict[float, Callable[[], None]]) -> None:
+        """Every frame at its offset from the first; ``at``: actions run (in this thread,
+        holding the feed up while they run) once the replay reaches each offset (s)."""
+        todo = sorted(at.items())
+        t0 = time.monotonic()
+        for t, frame in zip(self.times, self.frames, strict=True):
+            off = t - self.times[0]
+            while todo and todo[0][0] <= off:
+                todo.pop(0)[1]()
+            delay = off - (time.monotonic() - t0)
+            if delay > 0:
+                time.sleep(delay)
+            if self._send(f"*{frame};\n".encode()):
+                self.sent.append(time.time())
+            else:
+                self.dropped += 1
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+
+
+def watch(args: Sequence[str], out: Path, err: Path) -> subprocess.Popen[bytes]:
+    """``skyfence watch ARGS`` with this checkout's sources; stdout and stderr to files."""
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "skyfence.cli", "watch", *args],
+                            stdout=out.open("ab"), stderr=err.open("ab"), env=env)

@@ -1,0 +1,1 @@
+"""Fuzz targets shared by the Hypothesis tests (``make test``) and atheris (``make fuzz``)."""

@@ -1,0 +1,77 @@
+"""Scans on several threads give the records of the same scan on one thread.
+
+Entries depend on one track's fixes only; split by track over threads (in memory, or
+bucket groups side by side in a partitioned scan), the records must be the same text,
+in the same order. A spy checks that the threads really ran.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from skyfence.airspace.zones import resolve_zones
+from skyfence.benchmarks.baltic import write_per_aircraft_parquet
+from skyfence.scanning import engine
+from skyfence.scanning.engine import ScanOptions, scan_files
+from skyfence.scanning.local_pool import split_frame_by_track
+
+ZONES = ["EST", "LVA", "LTU", "POL"]
+
+
+@pytest.fixture(scope="module")
+def baltic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pool") / "baltic.parquet"
+    write_per_aircraft_parquet(path, 240, fixes=200, aircraft_per_block=60)
+    return path
+
+
+def _scan(path: Path, workers: int, **kw: object) -> tuple[list[str], str, set[str]]:
+    names: set[str] = set()
+    real = engine._screen_frame
+
+    def spy(frame: pd.DataFrame, opts: ScanOptions) -> object:
+        names.add(threading.current_thread().name)
+        return real(frame, opts)
+
+    engine._screen_frame = spy  # type: ignore[assignment]
+    try:
+        res = scan_files([path], ScanOptions(zones=resolve_zones(ZONES), workers=workers,
+                                             **kw))  # type: ignore[arg-type]
+    finally:
+        engine._screen_frame = real  # type: ignore[assignment]
+    return [json.dumps(r) for r in res.records], res.mode, names
+
+
+def test_in_memory_scan_on_threads_equals_one_thread(baltic: Path) -> None:
+    one, mode, names = _scan(baltic, 1)
+    assert mode == "memory" and names == {threading.current_thread().name}
+    assert len(one) > 50
+    for workers in (2, 3):
+        many, _, names = _scan(baltic, workers)
+        assert many == one
+        assert len(names) == workers and all(n.startswith("skyfence-scan") for n in names)
+
+
+def test_partitioned_scan_on_threads_equals_one_thread(baltic: Path) -> None:
+    ref, _, _ = _scan(baltic, 1)
+    one, mode, _ = _scan(baltic, 1, memory_rows=12_000, chunk_rows=5_000)
+    assert mode == "partitioned" and one == ref
+    many, _, names = _scan(baltic, 2, memory_rows=12_000, chunk_rows=5_000)
+    assert many == ref
+    assert any(n.startswith("skyfence-scan") for n in names)
+
+
+def test_split_keeps_every_fix_of_a_track_together() -> None:
+    df = pd.DataFrame({"icao24": ["a", "b", "a", "c", "b", "a"], "time": range(6)})
+    parts = split_frame_by_track(df, 2)
+    assert sum(len(p) for p in parts) == len(df)
+    owners = [set(p["icao24"]) for p in parts]
+    assert all(not (owners[i] & owners[j]) for i in range(len(owners))
+               for j in range(i + 1, len(owners)))
+    for p in parts:  # input order kept within a part
+        assert p["time"].is_monotonic_increasing

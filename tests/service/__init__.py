@@ -1,0 +1,1 @@
+"""Tests of the watch and serve services (a package: its conftest is not the incidents' one)."""
