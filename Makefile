@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: demo test lint typecheck pytest fuzz clean web serve-demo
+.PHONY: demo test lint typecheck pytest fuzz mutate clean web serve-demo
 
 demo: $(VENV)/.installed web
 	$(VENV)/bin/skyfence demo
@@ -30,6 +30,13 @@ typecheck: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test web
 	$(PY) -m pytest -q
+
+# mutation testing of the core (slow: not part of `make test`); MUTATE=entries policy ...
+# picks groups (python scripts/mutate.py --list); the score table is printed at the end
+MUTATE ?=
+mutate: $(VENV)/.installed-test
+	$(PIP) install -q -e ".[mutate]"
+	$(PY) scripts/mutate.py $(MUTATE)
 
 # coverage-guided fuzzing (atheris) of every parser and loader, FUZZ_SECONDS per target;
 # a crash is written as fuzz/crash-*: add it to fuzz/corpus/<target>/ (a regression test)

@@ -71,3 +71,82 @@ def test_crossing_fractions_are_exact_for_a_square() -> None:
     seg, t = b.crossings(np.array([-1.0, 0.2]), np.array([0.5, 0.2]),
                          np.array([3.0, 0.8]), np.array([0.5, 0.8]))
     assert sorted(zip(seg.tolist(), t.tolist(), strict=True)) == [(0, 0.25), (0, 0.5)]
+
+
+def test_a_single_segment_and_no_segment() -> None:
+    """One leg from x = -1 to x = 0.5 at y = 0.5 meets the square's edge x = 0 after 1 of
+    its 1.5 degrees: fraction 2/3. No legs: no crossings, as integer indices."""
+    b = Boundary(shapely.box(0, 0, 1, 1))
+    seg, t = b.crossings(np.array([-1.0]), np.array([0.5]), np.array([0.5]), np.array([0.5]))
+    assert seg.tolist() == [0] and t.tolist() == pytest.approx([2.0 / 3.0], abs=1e-12)
+    empty = np.empty(0)
+    seg, t = b.crossings(empty, empty, empty, empty)
+    assert (seg.shape, t.shape, seg.dtype.kind) == ((0,), (0,), "i")
+    # a leg with no longitude is on no side of ±180: it crosses nothing
+    nan = np.array([np.nan])
+    seg, t = b.crossings(nan, np.array([0.5]), nan, np.array([0.5]))
+    assert (seg.shape, t.shape, seg.dtype.kind) == ((0,), (0,), "i")
+
+
+def _geos_fractions(poly: shapely.Geometry, x0: float, y0: float, x1: float, y1: float
+                    ) -> list[float]:
+    """Where the leg meets the polygon's boundary, by GEOS: the intersection points'
+    distances along the leg over its length (the reference for ``crossings``)."""
+    leg = shapely.LineString([(x0, y0), (x1, y1)])
+    pts = shapely.get_coordinates(shapely.intersection(leg, poly.boundary))
+    return sorted({round(float(np.hypot(px - x0, py - y0) / leg.length), 9) for px, py in pts})
+
+
+def test_oblique_crossings_match_geos() -> None:
+    """An irregular pentagon, legs in every direction: through it, ending on its edge,
+    starting on it, stopping short of it, and crossing an edge's line beyond its ends."""
+    poly = shapely.Polygon([(0.0, 0.0), (4.0, 0.5), (3.6, 2.5), (1.2, 3.1), (-0.5, 1.7)])
+    rng = np.random.default_rng(9)
+    legs = rng.uniform(-1.5, 4.5, size=(300, 4))
+    # the edge (0,0)-(4,0.5) is y = x/8: it holds (2, 0.25), exactly in binary
+    legs[0] = (-1.0, -0.25, 2.0, 0.25)  # ends on it: fraction 1 exactly
+    legs[1] = (2.0, 0.25, 1.7, 2.0)     # starts on it: fraction 0 exactly
+    legs[2] = (-1.0, 1.0, -0.6, 1.2)    # stops short of the edge (-0.5,1.7)-(0,0)
+    legs[3] = (4.2, -0.5, 5.0, 0.6)     # crosses the line y = x/8 beyond (4, 0.5)
+    b = Boundary(poly)
+    seg, t = b.crossings(*legs.T.copy())
+    got: dict[int, set[float]] = {}
+    for s, f in zip(seg.tolist(), t.tolist(), strict=True):
+        got.setdefault(s, set()).add(round(f, 9))
+    want = {i: set(fr) for i, leg in enumerate(legs) if (fr := _geos_fractions(poly, *leg))}
+    assert got == want
+    assert want[0] == {1.0} and want[1] == {0.0} and 2 not in want and 3 not in want
+    assert sum(len(v) == 2 for v in want.values()) > 50  # many legs pass right through
+
+
+@pytest.mark.parametrize(("x0", "x1", "t"), [
+    (179.5, 181.5, 0.75),      # eastwards: leaves at 181 (written -179) after 1.5 of 2
+    (-179.5, -181.5, 0.75),    # westwards: leaves at -181 (written 179)
+    (180.5, 181.5, 0.5),       # wholly beyond +180: leaves at 181 halfway
+    (-180.5, -181.5, 0.5),     # wholly beyond -180
+])
+def test_crossings_of_a_zone_across_the_antimeridian(x0: float, x1: float, t: float) -> None:
+    """A zone from 179 E to 179 W (two boxes; the ±180 cut is a seam, not a border); the
+    legs come unwrapped, as the detector gives them."""
+    zone = shapely.MultiPolygon([shapely.box(179.0, 0.0, 180.0, 1.0),
+                                 shapely.box(-180.0, 0.0, -179.0, 1.0)])
+    seg, f = Boundary(zone).crossings(np.array([x0]), np.array([0.5]), np.array([x1]),
+                                      np.array([0.5]))
+    assert seg.tolist() == [0] and f.tolist() == pytest.approx([t], abs=1e-12)
+
+
+@pytest.mark.parametrize(("west", "east", "x0", "x1", "t"), [
+    # 179 E to 179.5 W: a leg eastwards leaves at 180.5 (written -179.5), 1.0 of 1.3 along
+    (179.0, -179.5, 179.5, 180.8, 1.0 / 1.3),
+    # 179.5 E to 179 W: a leg westwards leaves at -180.5 (written 179.5), 1.3 of 1.6 along
+    (179.5, -179.0, -179.2, -180.8, 1.3 / 1.6),
+])
+def test_legs_ending_less_than_a_degree_beyond_the_antimeridian(
+        west: float, east: float, x0: float, x1: float, t: float) -> None:
+    """A zone across ±180 whose far edge is less than a degree beyond it: legs that end
+    between that edge and 181 (or -181) still cross it."""
+    zone = shapely.MultiPolygon([shapely.box(west, 0.0, 180.0, 1.0),
+                                 shapely.box(-180.0, 0.0, east, 1.0)])
+    seg, f = Boundary(zone).crossings(np.array([x0]), np.array([0.5]), np.array([x1]),
+                                      np.array([0.5]))
+    assert seg.tolist() == [0] and f.tolist() == pytest.approx([t], abs=1e-12)

@@ -6,12 +6,16 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from pyproj import Geod
 
 from skyfence.cli import main
 
 CIRCLE = "TESTZ:47.0,8.0,10"
+GEOD = Geod(ellps="WGS84")
+T0 = 1_700_000_000
 
 
 def write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
@@ -22,11 +26,52 @@ def write_csv(path: Path, rows: list[dict[str, object]]) -> Path:
 def crossing_rows(ident: str = "4b1805", lat: float = 47.0) -> list[dict[str, object]]:
     # west to east across a 10 km circle at 47 N 8 E, one fix every 10 s at 200 m/s
     return [
-        {"time": 1_700_000_000 + 10 * i, "icao24": ident, "lat": lat,
+        {"time": T0 + 10 * i, "icao24": ident, "lat": lat,
          "lon": 7.7 + i * 0.0263, "baroaltitude": 3000.0 + i, "velocity": 200.0,
          "callsign": "SWR100"}
         for i in range(24)
     ]
+
+
+def circle_crossing_lon(side: float) -> float:
+    """Longitude on the parallel 47 N where the geodesic distance to (47 N, 8 E) is 10 km,
+    west (``side`` -1) or east (+1) of the centre: bisection with pyproj."""
+    lo, hi = 8.0, 8.0 + side * 0.2  # 0 and about 15 km from the centre
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        if GEOD.inv(8.0, 47.0, mid, 47.0)[2] < 10_000.0:
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
+def crossing_truth() -> tuple[float, float, float, float, float]:
+    """Entry and exit (time, lon) of :func:`crossing_rows` through the circle, and the
+    depth of its deepest fix, derived with pyproj alone.
+
+    The fixes move along the parallel 47 N at 0.0263 degree of longitude per 10 s,
+    linearly in lon (the contract's interpolation), so the track is at longitude ``x``
+    at ``T0 + (x - 7.7) / 0.0263 * 10``. The zone is a polygon within 1 m of the
+    geodesic circle; a fix's depth is its geodesic distance to the circle, taken here as
+    the least distance to 36,000 points of the circle (1.7 m apart).
+    """
+    west, east = circle_crossing_lon(-1.0), circle_crossing_lon(1.0)
+    ring_lon, ring_lat, _ = GEOD.fwd(np.full(36_000, 8.0), np.full(36_000, 47.0),
+                                     np.linspace(0, 360, 36_000, endpoint=False),
+                                     np.full(36_000, 10_000.0))
+    depth = 0.0
+    for i in range(24):
+        lon = 7.7 + i * 0.0263
+        if west < lon < east:
+            d = GEOD.inv(np.full(36_000, lon), np.full(36_000, 47.0), ring_lon, ring_lat)[2]
+            depth = max(depth, float(d.min()))
+    return (T0 + (west - 7.7) / 0.0263 * 10, west, T0 + (east - 7.7) / 0.0263 * 10, east,
+            depth)
+
+
+def unix(iso: str) -> float:
+    return pd.Timestamp(iso).timestamp()
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -47,8 +92,20 @@ def test_jsonl_is_the_contract_and_byte_stable(tmp_path: Path,
     assert rec["classification"]["registration_state"] == "CHE"
     assert rec["violation"] is False and rec["severity"] == "info"
     assert rec["entered_at"].endswith("Z") and len(rec["entered_at"]) == 24
-    # 20 km at 200 m/s is 100 s, minus the chord shortening of a polygonal circle
-    assert rec["duration_s"] == pytest.approx(100 * 20 / (0.0263 * 10 * 75.9), rel=0.02)
+    t_in, lon_in, t_out, lon_out, depth = crossing_truth()
+    # 1 m of polygon error is 0.004 s at 263 m/s, the record rounds to 1 ms
+    assert unix(rec["entered_at"]) == pytest.approx(t_in, abs=0.01)
+    assert unix(rec["exited_at"]) == pytest.approx(t_out, abs=0.01)
+    assert rec["duration_s"] == pytest.approx(t_out - t_in, abs=0.01)
+    assert rec["entry_point"] == pytest.approx({"lat": 47.0, "lon": lon_in}, abs=2e-5)
+    assert rec["exit_point"] == pytest.approx({"lat": 47.0, "lon": lon_out}, abs=2e-5)
+    assert rec["max_depth_m"] == pytest.approx(depth, abs=1.0)
+    # the fixes between the two crossings: 7 .. 16 (lon 7.884 .. 8.121), altitude 3000 + i
+    inside = [i for i in range(24) if lon_in < 7.7 + i * 0.0263 < lon_out]
+    assert inside == list(range(7, 17))
+    assert rec["observations"] == len(inside)
+    assert unix(rec["last_inside_at"]) == T0 + 10 * inside[-1]
+    assert rec["min_altitude_m"] == 3007.0 and rec["max_altitude_m"] == 3016.0
     shuffled = pd.read_csv(f).sample(frac=1, random_state=1)
     g = tmp_path / "b.csv.gz"
     with gzip.open(g, "wt") as fh:
@@ -110,7 +167,12 @@ def test_other_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: 
     text = out_file.read_text()
     if fmt == "csv":
         df = pd.read_csv(out_file)
-        assert len(df) == 1 and df.loc[0, "entry_point_lon"] > 7.8
+        _, lon_in, _, lon_out, _ = crossing_truth()
+        assert len(df) == 1
+        assert df.loc[0, "entry_point_lat"] == pytest.approx(47.0, abs=2e-5)
+        assert df.loc[0, "entry_point_lon"] == pytest.approx(lon_in, abs=2e-5)
+        assert df.loc[0, "exit_point_lat"] == pytest.approx(47.0, abs=2e-5)
+        assert df.loc[0, "exit_point_lon"] == pytest.approx(lon_out, abs=2e-5)
     elif fmt == "geojson":
         doc = json.loads(text)
         (feat,) = doc["features"]

@@ -160,3 +160,20 @@ def test_duplicate_and_late_fixes_are_dropped_and_counted() -> None:
     assert det.dropped_out_of_order == 2
     (ev,) = det.close()
     assert ev.entry.observations == 3
+
+
+def test_a_fresh_detector_keeps_zones_config_screen_and_boundaries_but_no_tracks() -> None:
+    """``fresh`` is a new detector for another partition of a scan: same zones, same
+    (non-default) configuration, the same screen and boundary objects, no track state."""
+    cfg = DetectorConfig(gap_s=60.0, keep_path=True, updates=True)
+    det = EntryDetector([SQUARE], cfg)
+    det.process(track("A", [0.0, 10.0], [0.5, 0.6], [0.5, 0.5]))
+    b = det.boundary(0)
+    f = det.fresh()
+    assert f.tracked == 0 and det.tracked == 1
+    assert f.zones == det.zones and f.config == cfg and f.screen is det.screen
+    assert f.boundary(0) is b
+    # the same track into the fresh detector starts over: an entry at its first fix (and,
+    # as updates are on, its first update)
+    ev = f.process(track("A", [20.0], [0.5], [0.5]))
+    assert [(e.kind, e.entry.entered_at) for e in ev] == [("entry", 20.0), ("update", 20.0)]

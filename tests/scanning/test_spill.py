@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from skyfence.model import Entry
 from skyfence.scanning.spill import RecordSpill
 
@@ -16,17 +18,30 @@ def entry(t: float, zone: str, track: str) -> Entry:
 def test_spill_sorts_and_reads_back() -> None:
     spill = RecordSpill()
     batches = [[(30.0, "B", "x"), (10.0, "A", "y")], [(10.0, "A", "b"), (20.0, "Z", "q")]]
+    given = []
     for batch in batches:
         es = [entry(*k) for k in batch]
-        spill.add(es, [{"zone": e.zone, "track": e.track, "n": i, "reasons": ["ü"]}
-                       for i, e in enumerate(es)])
+        recs = [{"zone": e.zone, "track": e.track, "n": i, "t": e.entered_at, "reasons": ["ü"]}
+                for i, e in enumerate(es)]
+        spill.add(es, recs)
+        given += recs
     recs = spill.sorted()
-    assert len(recs) == 4
-    assert [(r["zone"], r["track"]) for r in recs] == [("A", "b"), ("A", "y"), ("Z", "q"),
+    # the reference: Python's sort of the given records by (entry time, zone, track)
+    want = sorted(given, key=lambda r: (r["t"], r["zone"], r["track"]))
+    assert [(r["zone"], r["track"]) for r in want] == [("A", "b"), ("A", "y"), ("Z", "q"),
                                                        ("B", "x")]
-    assert recs[0]["reasons"] == ["ü"] and recs[-1]["track"] == "x"
-    assert recs[1:3] == [dict(recs[1]), dict(recs[2])]
-    assert recs == list(recs)
+    assert len(recs) == 4
+    # iteration streams the file: every record complete, in order
+    assert list(recs) == want
+    # indexing and slicing read single lines: the same records
+    assert [recs[i] for i in range(4)] == want
+    assert recs[1:3] == want[1:3] and recs[::-1] == want[::-1]
+    assert recs[-1] == want[-1] and recs[-4] == want[0]
+    with pytest.raises(IndexError):
+        recs[4]
+    with pytest.raises(IndexError):
+        recs[-5]
+    assert recs == want and recs != want[:3] and recs != [*want[:3], {"zone": "B"}]
 
 
 def test_external_merge_of_many_runs_equals_a_sort() -> None:
@@ -47,5 +62,6 @@ def test_external_merge_of_many_runs_equals_a_sort() -> None:
     want = sorted(keys)
     assert len(recs) == len(want)
     assert [(r["t"], r["zone"], r["track"]) for r in recs] == want
-    assert recs[-1] == recs[len(recs) - 1] and recs[-1]["track"] == want[-1][2]
+    assert recs[-1]["track"] == want[-1][2] and recs[0]["track"] == want[0][2]
     assert [r["track"] for r in recs[10:13]] == [k[2] for k in want[10:13]]
+    assert [recs[i]["track"] for i in (4_999, 2_500, 0)] == [want[i][2] for i in (4_999, 2_500, 0)]

@@ -1,8 +1,15 @@
-"""Every built-in scenario meets issue 5's targets.
+"""Every built-in scenario meets issue 5's targets and the figures the README publishes.
 
 All incursions detected as violations with the expected severity, no civil background
 flight (nor anything else) flagged, entry time error under 5 s with 4 s radar updates.
 Poland (19 drones, two radars, 2.5 h) and Aalborg (3.4 h) take longer: marked slow.
+
+The ground truth is computed from the scripted paths by geometry alone
+(:mod:`skyfence.scenarios.truth`: GEOS point-in-polygon, bisection on the geodesic path,
+pyproj distances to the densified boundary), not by the detector being scored, so an
+error of the detector shows in the scores. Entry, exit and depth errors are held to the
+README's table ("Evaluation of the whole pipeline") with a little headroom: a
+regression that makes an error half as large again fails.
 """
 
 from __future__ import annotations
@@ -11,6 +18,17 @@ import pytest
 
 from skyfence.scenarios import get_scenario, run_scenario
 from skyfence.scenarios.evaluate import score
+
+#: worst entry error (s), exit error (s) and depth error (m) allowed per scenario: the
+#: README's figures (vaindloo 0.6 / 2.8 / 121, romania 1.1 / 0.4 / 81, aalborg 2.1 / 1.3
+#: / 7.8, poland 4.4 / 3.8 / -) rounded up by about a third; Poland's depth is left out
+#: while one drone's track breaks in two (see the README)
+BOUNDS: dict[str, tuple[float, float, float | None]] = {
+    "vaindloo-2025-09-19": (1.0, 3.8, 160.0),
+    "romania-2025-09-13": (1.5, 0.6, 110.0),
+    "aalborg-2025-09-24": (2.8, 1.8, 11.0),
+    "poland-2025-09-10": (5.0, 5.0, None),
+}
 
 SCENARIOS = [
     "vaindloo-2025-09-19",
@@ -35,6 +53,11 @@ def test_builtin_scenario_meets_the_targets(name: str) -> None:
     assert s["false_alarms"] == 0, [ev.result.records[i]["track"] for i in ev.false_alarms]
     assert s["entry_error_s"] < 5.0
     assert s["alert_delay_s"] < 20.0
+    entry_s, exit_s, depth_m = BOUNDS[name]
+    assert s["entry_error_s"] <= entry_s
+    assert s["exit_error_s"] <= exit_s
+    if depth_m is not None:
+        assert s["depth_error_m"] <= depth_m
     # civil traffic really crossed the zones (the no-false-alarm check is not empty)
     civil = [r for r, t in zip(ev.result.records, ev.result.record_targets, strict=True)
              if t is not None and ev.result.generated.targets.get(t) is None]

@@ -63,7 +63,13 @@ def test_scores_meet_the_targets(result: ScenarioResult) -> None:
     s = ev.summary
     assert tuple(s) == EVAL_KEYS
     assert s["detection_rate"] == 1.0 and s["false_alarms"] == 0 and s["severity_correct"]
-    assert s["entry_error_s"] < 5.0
+    # against the geometric truth (skyfence.scenarios.truth): a 15 m/s drone seen by a
+    # radar with 20 m range noise 3-8 km away; 0.76 s, 0.63 s and 0.8 m on this seed
+    # (20 m of position error is 1.3 s along the path; the drone hovers at the centre,
+    # 5 km deep, so the deepest fix is within the noise of it)
+    assert s["entry_error_s"] < 1.5
+    assert s["exit_error_s"] < 1.5
+    assert s["depth_error_m"] < 25.0
     # the first inside plot comes up to one scan (4 s) after the true entry and its
     # window closes up to 4 s later; the drone's track is established and the civil
     # aircraft 14 km off, beyond fusion's reach (3 x 1.5 km + 400 m/s x 10 s = 8.5 km),

@@ -5,12 +5,12 @@ from __future__ import annotations
 import http.server
 import json
 import threading
-import time
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import pytest
+from pyproj import Geod
 
 from skyfence.airspace.zones import circle_zone
 from skyfence.alerts.webhook import WebhookSink
@@ -19,6 +19,7 @@ from skyfence.scanning.engine import ScanOptions, scan_frame
 from skyfence.service.watch import Watcher, replay_batches
 
 ZONES = [circle_zone("A", 0.0, 0.0, 30.0), circle_zone("B", 0.3, 0.3, 20.0)]
+GEOD = Geod(ellps="WGS84")
 
 
 def tracks(n: int = 60, fixes: int = 200, seed: int = 1) -> pd.DataFrame:
@@ -65,19 +66,26 @@ def test_violations_only_by_default() -> None:
     assert {e["track"][0] for e in events} == {"R"}
 
 
-class _Flaky(http.server.BaseHTTPRequestHandler):
+class _Held(http.server.BaseHTTPRequestHandler):
+    """Holds every request until ``release`` is set; answers 503 to the first two."""
+
     fail_first = 2
     seen: ClassVar[list[dict[str, Any]]] = []
     calls = 0
+    arrived = threading.Event()
+    release = threading.Event()
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).calls += 1
-        if type(self).calls <= self.fail_first:
+        cls = type(self)
+        cls.arrived.set()
+        cls.release.wait(60)
+        cls.calls += 1
+        if cls.calls <= self.fail_first:
             self.send_response(503)
             self.end_headers()
             return
-        type(self).seen.append(json.loads(body))
+        cls.seen.append(json.loads(body))
         self.send_response(204)
         self.end_headers()
 
@@ -86,23 +94,35 @@ class _Flaky(http.server.BaseHTTPRequestHandler):
 
 
 def test_webhook_retries_until_delivered_without_blocking() -> None:
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Flaky)
+    # the receiver holds every request until the test releases it: a watcher that
+    # waited for the network would not return from process() before the release (and
+    # would find its requests answered, or timed out, when it did); one that queues
+    # returns with nothing delivered, nothing retried, while the request waits
+    handler = type("H", (_Held,), {"seen": [], "calls": 0, "arrived": threading.Event(),
+                                   "release": threading.Event()})
+    server = http.server.HTTPServer(("127.0.0.1", 0), handler)
     th = threading.Thread(target=server.serve_forever, daemon=True)
     th.start()
     try:
-        sink = WebhookSink(f"http://127.0.0.1:{server.server_port}/hook", backoff_s=0.05)
+        sink = WebhookSink(f"http://127.0.0.1:{server.server_port}/hook", backoff_s=0.05,
+                           timeout_s=60.0)
         w = Watcher(ZONES, all_entries=True, sinks=[sink], approach_horizon_s=None)
         obs = make_observations(time=[0.0, 60.0], icao24=["R0001"] * 2, lat=[0.0, 0.0],
                                 lon=[-0.5, 0.5])
-        t0 = time.monotonic()
         events = w.process(obs) + w.close()
-        assert time.monotonic() - t0 < 1.0  # detection did not wait for the network
+        assert [e["event"] for e in events] == ["entry", "exit"]
+        assert (sink.stats.delivered, sink.stats.retries, sink.stats.failed) == (0, 0, 0)
+        assert handler.calls == 0
+        # meanwhile the sender thread has the first event at the receiver
+        assert handler.arrived.wait(30)
+        handler.release.set()
         sink.close()
     finally:
+        handler.release.set()
         server.shutdown()
-    assert [e["event"] for e in events] == ["entry", "exit"]
+        server.server_close()
     assert sink.stats.delivered == 2 and sink.stats.retries == 2 and sink.stats.failed == 0
-    assert [e["event"] for e in _Flaky.seen] == ["entry", "exit"]
+    assert [e["event"] for e in handler.seen] == ["entry", "exit"]
 
 
 def test_unreachable_webhook_counts_failures() -> None:
@@ -118,13 +138,11 @@ def test_ten_thousand_aircraft_are_tracked_and_expire() -> None:
     lat0, lon0 = rng.uniform(-2, 2, n), rng.uniform(-2, 2, n)
     w = Watcher(ZONES, all_entries=True, approach_horizon_s=None, gap_s=60)
     ids = np.array([f"{0x400000 + k:06x}" for k in range(n)], dtype=object)
-    start = time.perf_counter()
+    # (how fast: ``skyfence bench latency``; a test asserts no wall-clock figure)
     for step in range(10):
         w.process(make_observations(time=np.full(n, float(step)), icao24=ids,
                                     lat=lat0 + 0.001 * step, lon=lon0))
-    per_batch = (time.perf_counter() - start) / 10
     assert w.detector.tracked == n
-    assert per_batch < 1.0  # 10,000 positions in well under a second per batch
     # after a silence longer than the gap every track is forgotten; open entries end
     late = make_observations(time=[1000.0], icao24=["aaaaaa"], lat=[10.0], lon=[10.0])
     events = w.process(late)
@@ -148,5 +166,16 @@ def test_approach_warning_comes_before_the_entry() -> None:
     assert kinds.index("approach") < kinds.index("entry")
     approach = events[kinds.index("approach")]
     entry = events[kinds.index("entry")]
-    assert pd.Timestamp(approach["entered_at"]) == pytest.approx(
-        pd.Timestamp(entry["entered_at"]), abs=pd.Timedelta(seconds=10))
+    # the truth: the track runs along the equator (lon linear in time), into the
+    # geodesic 30 km circle where pyproj's distance to (0, 0) falls to 30 km
+    lo, hi = -0.5, 0.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if GEOD.inv(0.0, 0.0, mid, 0.0)[2] > 30_000.0 else (lo, mid)
+    true_entry = (lo + 1.2) * 111_320.0 / 200.0  # 517.92 s
+    # the detector interpolates between fixes on a polygon within 0.1 m of the circle;
+    # the prediction flies 200 m/s where the track makes 199.999 m/s (a degree of the
+    # equator is 111,319.5 m, not 111,320): 1.4 ms over its 300 s horizon
+    assert pd.Timestamp(entry["entered_at"]).timestamp() == pytest.approx(true_entry, abs=0.01)
+    assert pd.Timestamp(approach["entered_at"]).timestamp() == pytest.approx(true_entry,
+                                                                             abs=0.01)

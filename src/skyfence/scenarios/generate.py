@@ -3,11 +3,12 @@
 Everything is seeded from the scenario's ``seed``: the same file gives the same plots,
 observations and ground truth on every run.
 
-Ground truth entries come from the scan pipeline itself run on the noise-free truth:
+Ground truth entries are computed from the noise-free truth paths and the zone polygons
+by geometry alone (:mod:`skyfence.scenarios.truth`: GEOS point-in-polygon, bisection on
+the path, pyproj distances to the boundary), never by the detector being scored:
 scripted aircraft sampled every second along their geodesic legs, background flights at
 their recorded fixes (between which the truth *is* the straight line the contract
-interpolates). Crossings are interpolated on those segments, so truth entry times are
-exact for the truth polyline.
+interpolates).
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ import pandas as pd
 from pyproj import Geod
 
 from skyfence.airspace.zones import Zone, circle_zone, resolve_zones
-from skyfence.api import run_scan
 from skyfence.model import Entry, make_observations
 from skyfence.radar import RadarSite
 from skyfence.scenarios.background import background_truth
 from skyfence.scenarios.spec import Aircraft, Scenario
+from skyfence.scenarios.truth import truth_entries as geometric_truth_entries
 from skyfence.tracking.simulate import simulate_plots
 
 GEOD = Geod(ellps="WGS84")
@@ -42,7 +43,7 @@ class Generated:
     truth: pd.DataFrame
     #: target -> ("scripted" | "background", Aircraft or None)
     targets: dict[str, Aircraft | None]
-    #: entries of the noise-free truth (``track`` is the target id)
+    #: entries of the noise-free truth (``track`` is the target id), from geometry alone
     truth_entries: list[Entry]
     plots: pd.DataFrame
     adsb: pd.DataFrame
@@ -213,10 +214,7 @@ def generate(sc: Scenario) -> Generated:
         targets.update({t: None for t in bg["target"].unique()})
     truth = pd.concat(frames, ignore_index=True)
     truth = truth[truth["time"] <= sc.start + duration].reset_index(drop=True)
-    ids = truth["target"].to_numpy(object)
-    truth_obs = make_observations(time=truth["time"], icao24=ids, lat=truth["lat"],
-                                  lon=truth["lon"], altitude=truth["altitude"])
-    truth_entries = run_scan([truth_obs], zones).entries
+    truth_entries = geometric_truth_entries(truth, zones)
     plots, sites = radar_plots(truth, sc, sc.seed)
     adsb = adsb_observations(truth, sc.adsb.period_s, sc.adsb.sigma_m, sc.adsb.p_receive, rng)
     return Generated(sc, zones, truth, targets, truth_entries, plots, adsb, sites, dropped)

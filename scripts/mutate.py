@@ -1,0 +1,353 @@
+"""Mutation testing of skyfence's core with mutmut: one group of modules at a time.
+
+Why groups: mutmut collects, once per run, which test covers which function by running
+its whole test selection, then runs only the covering tests for each mutant. On a small
+shared machine the whole suite is far too slow for that first pass, so each group of
+core modules names the few test files that are meant to catch its bugs. Each group runs
+in its own copy of the tree under ``build/mutate/GROUP`` (mutmut writes ``mutants/``
+beside the ``pyproject.toml`` it reads), so groups can run one after the other or side
+by side and leave the work tree untouched.
+
+Usage::
+
+    python scripts/mutate.py                 # every group, one after the other
+    python scripts/mutate.py tracking sbs    # some groups
+    python scripts/mutate.py --list          # the groups, their modules and tests
+    python scripts/mutate.py --report        # scores of the last runs, no new run
+    python scripts/mutate.py --survivors sbs # the surviving mutants of a group, as diffs
+    python scripts/mutate.py --again sbs     # after adding tests: re-test the survivors only
+
+The score of a module is killed / (killed + survived + no tests + timeouts counted as
+killed): a mutant that no test runs counts against the module; mutants not run yet
+(an interrupted run) or that mutmut calls suspicious are shown apart and not counted.
+Mutants that cannot be killed (equivalent mutants) are listed in ``docs/mutation.md``
+with the reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import difflib
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "build" / "mutate"
+
+
+@dataclass(frozen=True)
+class Group:
+    """Modules mutated together and the tests that are meant to catch their bugs."""
+
+    modules: tuple[str, ...]
+    tests: tuple[str, ...]
+
+
+S = "src/skyfence/"
+GROUPS: dict[str, Group] = {
+    # where alarms come from: crossings of a boundary become entries
+    "entries": Group(
+        (S + "detect/crossings.py", S + "detect/entries.py"),
+        ("tests/detect/test_entries.py", "tests/detect/test_entries_globe.py",
+         "tests/detect/test_contract_cases.py", "tests/detect/test_zone_pass.py")),
+    "detect": Group(
+        (S + "detect/zone_pass.py", S + "detect/track_state.py", S + "detect/screen.py"),
+        ("tests/detect/test_entries.py", "tests/detect/test_zone_pass.py",
+         "tests/detect/test_contract_cases.py", "tests/detect/test_entries_globe.py",
+         "tests/airspace/test_antimeridian.py")),
+    "early_warning": Group(
+        (S + "detect/early_warning.py",),
+        ("tests/detect/test_early_warning.py",)),
+    # containment: is a point inside a zone, and where does a leg cross its edge
+    "boundary": Group(
+        (S + "airspace/boundary.py",),
+        ("tests/airspace/test_boundary.py", "tests/airspace/test_antimeridian.py")),
+    "index": Group(
+        (S + "airspace/index.py",),
+        ("tests/airspace/test_index.py", "tests/airspace/test_index_cells.py",
+         "tests/airspace/test_antimeridian.py")),
+    # the assessor: an entry, its classification and the policy verdict become the record
+    "assess": Group(
+        (S + "incidents/assess.py", S + "incidents/record.py"),
+        ("tests/incidents/test_record.py", "tests/service/test_watch_entry_fields.py")),
+    "incidents": Group(
+        (S + "incidents/grouping.py", S + "incidents/lifecycle.py"),
+        ("tests/incidents/test_grouping.py", "tests/incidents/test_escalation.py")),
+    "policy": Group(
+        (S + "policy.py",),
+        ("tests/policy",)),
+    "sbs": Group(
+        (S + "sources/sbs.py",),
+        ("tests/sources/test_sbs_parser.py", "tests/sources/test_sbs_fast_path.py")),
+    "beast": Group(
+        (S + "sources/beast.py",),
+        ("tests/sources/test_beast_framer.py",)),
+    "asterix": Group(
+        (S + "sources/asterix/records.py", S + "sources/asterix/blocks.py",
+         S + "sources/asterix/convert.py"),
+        ("tests/sources/test_asterix.py",)),
+    "tracking": Group(
+        (S + "tracking/association.py", S + "tracking/deletion.py", S + "tracking/filters.py",
+         S + "tracking/initiation.py", S + "tracking/tracker.py"),
+        ("tests/tracking",)),
+    "fusion": Group(
+        (S + "fusion/correlator.py",),
+        ("tests/fusion",)),
+}
+
+#: mutmut's exit codes per mutant (see ``mutmut.stats``): what counts as killed
+KILLED = {1, 3, 36, 37, -24, 24, 152, 255}
+SURVIVED = {0}
+NO_TESTS = {33, 5}
+
+
+def _pyproject(group: Group) -> str:
+    """The repo's pyproject.toml with a ``[tool.mutmut]`` section for ``group``."""
+    text = (ROOT / "pyproject.toml").read_text()
+    text = re.sub(r"\n\[tool\.mutmut\].*?(?=\n\[|\Z)", "\n", text, flags=re.S)
+
+    def arr(items: tuple[str, ...] | list[str]) -> str:
+        return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+    return text + (
+        "\n[tool.mutmut]\n"
+        'source_paths = ["src"]\n'
+        f"only_mutate = {arr(group.modules)}\n"
+        f"pytest_add_cli_args_test_selection = {arr(group.tests)}\n"
+        # no doctests of src (they are not in the selection), quiet, stop at the first failure
+        'pytest_add_cli_args = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",'
+        ' "-o", "addopts=", "-o", "timeout=0"]\n'
+        "timeout_multiplier = 5.0\n"
+        "timeout_constant = 10.0\n"
+    )
+
+
+def sandbox(name: str) -> Path:
+    """A fresh copy of the sources and tests for one group's run."""
+    group = GROUPS[name]
+    box = WORK / name
+    shutil.rmtree(box, ignore_errors=True)
+    box.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    shutil.copytree(ROOT / "src", box / "src", ignore=ignore)
+    shutil.copytree(ROOT / "tests", box / "tests", ignore=ignore)
+    (box / "pyproject.toml").write_text(_pyproject(group))
+    return box
+
+
+def run_group(name: str, max_children: int, only: list[str] | None = None) -> int:
+    """Run mutmut on one group (``only``: just the mutants matching these patterns)."""
+    box = sandbox(name)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    log = box / "mutmut.log"
+    print(f"[{name}] mutating {len(GROUPS[name].modules)} module(s) in {box} (log {log})",
+          flush=True)
+    with log.open("w") as out:
+        proc = subprocess.run([sys.executable, "-m", "mutmut", "run",
+                               "--max-children", str(max_children), *(only or ())],
+                              cwd=box, env=env, stdout=out, stderr=subprocess.STDOUT,
+                              check=False)
+    return proc.returncode
+
+
+def _refresh(name: str) -> bool:
+    """Bring a group's last run up to date with the tree, but for the mutated modules.
+
+    Tests and the modules not mutated are copied in again; False (nothing copied) when
+    a mutated module changed since that run, as its mutants are then other mutants.
+    """
+    box = WORK / name
+    modules = set(GROUPS[name].modules)
+    if any((ROOT / m).read_bytes() != (box / m).read_bytes() for m in modules):
+        return False
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
+    for dest in (box, box / "mutants"):
+        shutil.rmtree(dest / "tests", ignore_errors=True)
+        shutil.copytree(ROOT / "tests", dest / "tests", ignore=ignore)
+        for src in (ROOT / "src").rglob("*"):
+            rel = src.relative_to(ROOT)
+            if src.is_file() and "__pycache__" not in rel.parts and str(rel) not in modules:
+                (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dest / rel)
+    return True
+
+
+def rerun_survivors(name: str, max_children: int, only: list[str] | None = None) -> int:
+    """Re-test only the surviving and untested mutants of a group's last run.
+
+    For adding tests: the new tests are copied into the run's tree, mutmut collects
+    which function they cover, and only the mutants that were not killed are tried
+    again (``only``: those whose names match one of these patterns, e.g.
+    ``skyfence.policy.x__facts*``). Mutants killed before stay killed (tests were only
+    added: a changed test can let one live again, which only a full run shows); when a
+    mutated module changed since that run this refuses, and a full run is needed.
+    """
+    box = WORK / name
+    if not (box / "mutants").is_dir():
+        print(f"[{name}] no previous run in {box}: run it first", file=sys.stderr)
+        return 2
+    names = [n for n in survivors(name)
+             if not only or any(fnmatch.fnmatch(n, pat) for pat in only)]
+    if not names:
+        return 0
+    if not _refresh(name):
+        print(f"[{name}] a mutated module changed since the last run: run the group in full",
+              file=sys.stderr)
+        return 2
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    print(f"[{name}] re-testing {len(names)} surviving mutant(s) with the current tests",
+          flush=True)
+    # two passes: in the first, mutmut maps the new tests to functions while it runs,
+    # and a mutant tried before its function's new tests were mapped can survive them
+    code = 0
+    with (box / "mutmut-again.log").open("w") as out:
+        for _ in range(2):
+            left = [n for n in survivors(name) if n in set(names)]
+            if not left:
+                break
+            code = subprocess.run([sys.executable, "-m", "mutmut", "run",
+                                   "--max-children", str(max_children), *left],
+                                  cwd=box, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  check=False).returncode
+    return code
+
+
+def scores(name: str) -> dict[str, dict[str, int]]:
+    """Per module of a group: counts of killed, survived, no-test and other mutants."""
+    out: dict[str, dict[str, int]] = {}
+    box = WORK / name / "mutants"
+    for module in GROUPS[name].modules:
+        meta = box / (module + ".meta")
+        counts = {"killed": 0, "survived": 0, "no_tests": 0, "not_run": 0}
+        if meta.exists():
+            codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+            for code in codes.values():
+                key = ("killed" if code in KILLED else "survived" if code in SURVIVED
+                       else "no_tests" if code in NO_TESTS else "not_run")
+                counts[key] += 1
+        out[module] = counts
+    return out
+
+
+def survivors(name: str) -> list[str]:
+    """Names of the surviving and untested mutants of a group."""
+    box = WORK / name / "mutants"
+    names = []
+    for module in GROUPS[name].modules:
+        meta = box / (module + ".meta")
+        if meta.exists():
+            codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+            names += [k for k, c in codes.items() if c in SURVIVED or c in NO_TESTS]
+    return sorted(names)
+
+
+def report(names: list[str]) -> float:
+    """Print the score table of ``names``; the overall share killed."""
+    total_k = total = 0
+    print(f"{'module':<44} {'killed':>7} {'surv.':>6} {'untest':>6} {'notrun':>6} {'score':>7}")
+    for name in names:
+        for module, c in scores(name).items():
+            n = c["killed"] + c["survived"] + c["no_tests"]
+            total_k += c["killed"]
+            total += n
+            pct = f"{100 * c['killed'] / n:6.1f}%" if n else "    -  "
+            print(f"{module.removeprefix(S):<44} {c['killed']:>7} {c['survived']:>6} "
+                  f"{c['no_tests']:>6} {c['not_run']:>6} {pct:>7}")
+    share = total_k / total if total else 0.0
+    print(f"{'all':<44} {total_k:>7} {'':>6} {'':>6} {'':>6} {100 * share:6.1f}%")
+    return share
+
+
+def _functions(path: Path) -> dict[str, str]:
+    """Source of every function of a mutated file, by name (methods too)."""
+    text = path.read_text()
+    lines = text.splitlines()
+    # slice by line numbers: ast.get_source_segment re-splits the whole (large) file per call
+    return {node.name: "\n".join(lines[node.lineno - 1:node.end_lineno or node.lineno])
+            for node in ast.walk(ast.parse(text))
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)}
+
+
+def mutant_diffs(name: str) -> list[tuple[str, list[str]]]:
+    """(mutant, changed lines) of each surviving or untested mutant of a group."""
+    box = WORK / name / "mutants"
+    out = []
+    for module in GROUPS[name].modules:
+        meta = box / (module + ".meta")
+        if not meta.exists():
+            continue
+        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        funcs = _functions(box / module)
+        for mutant, code in sorted(codes.items()):
+            if code not in SURVIVED and code not in NO_TESTS:
+                continue
+            fn = mutant.rsplit(".", 1)[-1]
+            orig = funcs.get(fn.rsplit("__mutmut_", 1)[0] + "__mutmut_orig", "")
+            body = funcs.get(fn, "")
+            lines = [ln for ln in difflib.unified_diff(
+                orig.splitlines()[1:], body.splitlines()[1:], lineterm="", n=0)
+                if ln[:1] in "+-" and not ln.startswith(("+++", "---"))]
+            tag = "untested" if code in NO_TESTS else "survived"
+            out.append((f"{mutant} ({tag})", lines))
+    return out
+
+
+def show_survivors(name: str) -> None:
+    """Print each surviving (or untested) mutant of a group as the lines it changes."""
+    for mutant, lines in mutant_diffs(name):
+        print(mutant)
+        for ln in lines:
+            print("   ", ln.strip()[:160])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("groups", nargs="*", help=f"groups to run (default all): {', '.join(GROUPS)}")
+    ap.add_argument("--list", action="store_true", help="list the groups and exit")
+    ap.add_argument("--report", action="store_true", help="print the last scores, run nothing")
+    ap.add_argument("--survivors", action="store_true", help="print surviving mutants as diffs")
+    ap.add_argument("--again", action="store_true",
+                    help="re-test only the last run's survivors with the current tests")
+    ap.add_argument("--only", action="append", metavar="PATTERN",
+                    help="only mutants matching this pattern (repeatable), e.g. "
+                         "'skyfence.airspace.boundary.xǁBoundaryǁcrossings*'")
+    ap.add_argument("--max-children", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    args = ap.parse_args(argv)
+    names = args.groups or list(GROUPS)
+    unknown = [n for n in names if n not in GROUPS]
+    if unknown:
+        print(f"unknown group(s): {', '.join(unknown)}; known: {', '.join(GROUPS)}",
+              file=sys.stderr)
+        return 2
+    if args.list:
+        for n in names:
+            print(f"{n}: {' '.join(GROUPS[n].modules)}\n    tests: {' '.join(GROUPS[n].tests)}")
+        return 0
+    if args.survivors:
+        for n in names:
+            show_survivors(n)
+        return 0
+    if not args.report:
+        for n in names:
+            code = (rerun_survivors(n, args.max_children, args.only) if args.again
+                    else run_group(n, args.max_children, args.only))
+            if code != 0:
+                print(f"[{n}] mutmut exited {code}: see {WORK / n / 'mutmut.log'}",
+                      file=sys.stderr)
+    report(names)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

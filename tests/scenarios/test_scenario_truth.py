@@ -1,0 +1,108 @@
+"""The scenarios' ground truth, computed from geometry alone, on cases solved by hand.
+
+Each reference is derived next to its test from the geometry of the case (straight lines
+in lon/lat crossing a 1-degree box, a climb through a floor, a geodesic along a
+meridian through a circle) with hand arithmetic or a single pyproj call; none comes from
+skyfence's detector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod
+
+from skyfence.airspace.zones import Zone, circle_zone
+from skyfence.scenarios.truth import truth_entries
+
+GEOD = Geod(ellps="WGS84")
+BOX = Zone("BOX", "custom", shapely.box(0.0, 0.0, 1.0, 1.0))
+
+
+def path(target: str, t: list[float], lon: list[float], lat: list[float], alt: list[float],
+         kind: str = "background") -> pd.DataFrame:
+    return pd.DataFrame({"time": t, "target": target, "lon": lon, "lat": lat,
+                         "altitude": alt, "kind": kind})
+
+
+def test_straight_line_between_sparse_fixes_crosses_where_the_line_does() -> None:
+    # fixes at lon -0.5 (t 0) and 1.5 (t 200) along lat 0.5: the line is at lon 0 at
+    # t = 50 and at lon 1 at t = 150; no fix lies inside, the line does
+    (e,) = truth_entries(path("A", [0.0, 200.0], [-0.5, 1.5], [0.5, 0.5], [100.0, 100.0]),
+                         [BOX])
+    assert (e.zone, e.zone_kind, e.track) == ("BOX", "custom", "A")
+    assert e.entry_interpolated
+    assert e.entered_at == pytest.approx(50.0, abs=1e-6)
+    assert e.exited_at == pytest.approx(150.0, abs=1e-6)
+    assert e.entry_point == pytest.approx((0.5, 0.0), abs=1e-8)
+    assert e.exit_point == pytest.approx((0.5, 1.0), abs=1e-8)
+    # samples every second strictly inside: t = 51 .. 149
+    assert e.observations == 99 and e.last_inside_at == 149.0
+    # every sample on lat 0.5 is nearest the south edge, the equator, straight south of
+    # it (the west and east edges are 0.5 degree of longitude away, which is longer than
+    # 0.5 degree of latitude at the equator): the depth is the meridian arc 0 -> 0.5 N
+    _, _, arc = GEOD.inv(0.5, 0.0, 0.5, 0.5)
+    assert e.max_depth_m == pytest.approx(arc, abs=0.01)
+    assert e.min_altitude_m == e.max_altitude_m == 100.0
+
+
+def test_start_inside_is_not_interpolated_and_end_inside_stays_open() -> None:
+    (e,) = truth_entries(path("B", [0.0, 10.0, 20.0], [0.5, 0.6, 0.7], [0.5] * 3,
+                              [0.0] * 3), [BOX])
+    assert not e.entry_interpolated and e.entry_point is None
+    assert e.entered_at == 0.0
+    assert e.exited_at is None and e.exit_point is None
+    assert e.last_inside_at == 20.0 and e.observations == 21
+
+
+def test_reentry_gives_two_entries_in_time_order() -> None:
+    # out at lon 1 (t 150), back in at lon 1 (t 250) on the return leg
+    (a, b) = truth_entries(path("C", [0.0, 200.0, 400.0], [-0.5, 1.5, -0.5], [0.5] * 3,
+                                [0.0] * 3), [BOX])
+    assert (a.entered_at, a.exited_at) == pytest.approx((50.0, 150.0), abs=1e-6)
+    assert (b.entered_at, b.exited_at) == pytest.approx((250.0, 350.0), abs=1e-6)
+
+
+def test_climb_through_the_floor_enters_where_the_altitude_passes_it() -> None:
+    band = Zone("BAND", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), floor_m=500.0,
+                ceiling_m=1500.0)
+    # straight up over the centre from 0 to 2000 m in 100 s: 500 m at t = 25 and
+    # 1500 m at t = 75 (20 m/s)
+    (e,) = truth_entries(path("D", [0.0, 100.0], [0.5, 0.5], [0.5, 0.5], [0.0, 2000.0]),
+                         [band])
+    assert e.entered_at == pytest.approx(25.0, abs=1e-6)
+    assert e.exited_at == pytest.approx(75.0, abs=1e-6)
+    # the floor and ceiling belong to the zone: samples t = 25 .. 75 are inside
+    assert e.min_altitude_m == 500.0 and e.max_altitude_m == 1500.0
+    assert e.observations == 51
+
+
+def test_scripted_geodesic_through_a_circle() -> None:
+    # due north along the meridian 10 E through a 5 km circle at 57 N at 20 m/s: the
+    # geodesic is the meridian, so the path enters 5 km south of the centre and leaves
+    # 5 km north of it, 10 km (500 s) later; the circle is a polygon of 720 vertices
+    # within 0.1 m of the geodesic circle (0.005 s at 20 m/s)
+    circle = circle_zone("C", 57.0, 10.0, 5.0)
+    _, _, south = GEOD.inv(10.0, 56.9, 10.0, 57.0)
+    _, _, total = GEOD.inv(10.0, 56.9, 10.0, 57.1)
+    t = np.append(np.arange(0.0, total / 20.0, 1.0), total / 20.0)
+    lon, lat, _ = GEOD.fwd(np.full(len(t), 10.0), np.full(len(t), 56.9), np.zeros(len(t)),
+                           20.0 * t)
+    (e,) = truth_entries(path("E", list(t), list(lon), list(lat), [300.0] * len(t),
+                              kind="scripted"), [circle])
+    assert e.entered_at == pytest.approx((south - 5000.0) / 20.0, abs=0.01)
+    assert e.exited_at == pytest.approx((south + 5000.0) / 20.0, abs=0.01)
+    assert e.entry_point is not None and e.exit_point is not None
+    assert e.entry_point[1] == pytest.approx(10.0, abs=1e-9)  # on the meridian
+    assert e.entry_point[0] < 57.0 < e.exit_point[0]
+    # the sample nearest the centre is at most 10 m (half a second) from it
+    assert 4989.9 <= e.max_depth_m <= 5000.1
+
+
+def test_paths_that_stay_out_make_no_entry() -> None:
+    far = path("F", [0.0, 100.0], [2.0, 3.0], [2.0, 3.0], [0.0, 0.0])
+    above = path("G", [0.0, 100.0], [0.2, 0.8], [0.5, 0.5], [3000.0, 3000.0])
+    band = Zone("BAND", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), ceiling_m=1500.0)
+    assert truth_entries(pd.concat([far, above], ignore_index=True), [band]) == []
