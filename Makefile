@@ -23,7 +23,7 @@ web:
 test: $(VENV)/.installed-test web lint typecheck pytest
 
 lint: $(VENV)/.installed-test
-	$(VENV)/bin/ruff check src tests scripts benchmarks
+	$(VENV)/bin/ruff check --no-cache src tests scripts benchmarks
 
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy

@@ -5,8 +5,6 @@ recorded Mode S frames, and ``skyfence watch`` as a child process."""
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -15,65 +13,9 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from loopback import free_port
+
 SRC = str(Path(__file__).resolve().parents[2] / "src")
-DUMP1090 = "dump1090-mutability"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_listening(port: int, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
-
-
-class Dump1090:
-    """dump1090-mutability in ``--net-only`` mode (as tests/sources/conftest.py runs it),
-    on ports fixed at construction so that a restart comes back where it was."""
-
-    def __init__(self) -> None:
-        binary = shutil.which(DUMP1090)
-        if binary is None:
-            raise RuntimeError(f"{DUMP1090} is not installed: run scripts/install-system-deps.sh")
-        self.binary = binary
-        self.raw_in, self.sbs_out = free_port(), free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Dump1090:
-        cmd = [self.binary, "--net-only", "--quiet", "--net-bind-address", "127.0.0.1",
-               "--net-ri-port", str(self.raw_in), "--net-ro-port", "0",
-               "--net-sbs-port", str(self.sbs_out), "--net-bi-port", "0",
-               "--net-bo-port", "0", "--net-http-port", "0", "--net-heartbeat", "0"]
-        self.process = subprocess.Popen(cmd, env={**os.environ, "TZ": "UTC"},
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                        start_new_session=True)
-        for port in (self.raw_in, self.sbs_out):
-            wait_listening(port)
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL: the receiver dies without closing anything itself."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 class StallProxy:

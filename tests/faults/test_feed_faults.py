@@ -27,7 +27,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from faults.live import Dump1090, Feeder, StallProxy, watch
+from faults.live import Feeder, StallProxy, watch
+from loopback import Dump1090
 from skyfence.incidents.schema import ALERTS, ENTRIES, INCIDENTS
 from skyfence.incidents.store import IncidentStore
 from skyfence.sources.modes import make_decoder

@@ -33,8 +33,9 @@ import sqlalchemy as sa
 
 from faults.live import watch
 from incidents.helpers import Receiver, crossing
-from incidents.pg import PgServer, free_port
+from incidents.pg import PgServer
 from incidents.test_crash import logical
+from loopback import free_port
 from skyfence.incidents.schema import ALERTS, ENTRIES, INCIDENTS, OUTBOX
 from skyfence.incidents.store import IncidentStore
 

@@ -32,7 +32,7 @@ import pytest
 import sqlalchemy as sa
 
 from incidents.helpers import Receiver
-from incidents.pg import free_port
+from loopback import free_port
 from skyfence.demo import vaindloo_track
 from skyfence.incidents.queries import incident_records
 from skyfence.incidents.schema import ALERTS, ENTRIES

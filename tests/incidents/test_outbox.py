@@ -24,7 +24,7 @@ import pytest
 import sqlalchemy as sa
 
 from incidents.helpers import T0, Receiver, crossing, replay, store_watcher
-from incidents.pg import free_port
+from loopback import free_port
 from skyfence.alerts.outbox import OUTBOX_BACKOFF, FunctionDelivery, OutboxDispatcher
 from skyfence.alerts.retry import Backoff
 from skyfence.alerts.webhook import WebhookDelivery

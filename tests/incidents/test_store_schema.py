@@ -53,7 +53,7 @@ def test_store_urls() -> None:
 
 
 def test_an_unreachable_store_is_one_line_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
-    from incidents.pg import free_port
+    from loopback import free_port
 
     url = f"postgresql://nobody:secret@127.0.0.1:{free_port()}/none"
     assert main(["incidents", "list", "--store", url]) == 1

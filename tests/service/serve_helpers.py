@@ -13,7 +13,6 @@ with the default 90 s of fixes and entry after 20 s it is still inside at the en
 from __future__ import annotations
 
 import math
-import socket
 from pathlib import Path
 
 KM_PER_DEG_LON = 111.32 * math.cos(math.radians(59.0))
@@ -70,8 +69,3 @@ auth:
     return cfg
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

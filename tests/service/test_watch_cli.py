@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from loopback import free_port
 from skyfence.cli import main
 
 pytestmark = pytest.mark.timeout(60)
@@ -23,11 +23,6 @@ pytestmark = pytest.mark.timeout(60)
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -16,17 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from loopback import free_port
 from skyfence.alerts.webhook import WebhookSink, WebhookStats, close_all
 from skyfence.cli import main
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def accounted(s: WebhookStats) -> int:

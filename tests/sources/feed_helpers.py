@@ -6,6 +6,8 @@ import socket
 import threading
 from pathlib import Path
 
+from loopback import free_port
+
 DATA = Path(__file__).parent / "data"
 
 
@@ -26,11 +28,6 @@ def recorded_frames() -> tuple[list[float], list[str]]:
     return times, frames
 
 
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class LoopbackServer:

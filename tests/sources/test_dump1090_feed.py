@@ -16,9 +16,9 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Dump1090
 from feed_helpers import recorded_frames
 
+from loopback import Dump1090
 from skyfence.sources.feed import FeedClient
 from skyfence.sources.modes import make_decoder
 

@@ -8,8 +8,9 @@ from collections.abc import Callable
 
 import pandas as pd
 import pytest
-from feed_helpers import LoopbackServer, data_path, free_port, recorded_frames
+from feed_helpers import LoopbackServer, data_path, recorded_frames
 
+from loopback import free_port
 from skyfence.errors import FeedError
 from skyfence.sources.beast import BeastFramer
 from skyfence.sources.feed import FeedClient, iter_feed

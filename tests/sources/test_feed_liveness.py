@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 
 import pandas as pd
 import pytest
-from feed_helpers import LoopbackServer, data_path, free_port
+from feed_helpers import LoopbackServer, data_path
 
+from loopback import free_port
 from skyfence.sources.feed import FeedClient
 
 pytestmark = pytest.mark.timeout(30)

@@ -13,9 +13,9 @@ import time
 
 import pandas as pd
 import pytest
-from conftest import Dump1090
 from feed_helpers import recorded_frames
 
+from loopback import Dump1090
 from skyfence.sources.modes import make_decoder
 
 pytestmark = pytest.mark.integration

@@ -25,7 +25,8 @@ from typing import Any
 
 import pytest
 
-from service.serve_helpers import INTRUDER, crossing_csv, free_port, write_config
+from loopback import free_port
+from service.serve_helpers import INTRUDER, crossing_csv, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 

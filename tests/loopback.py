@@ -1,0 +1,89 @@
+"""Test support shared by every test that talks TCP on loopback: a free port, waiting for a
+server to listen, and a real dump1090 receiver that can be killed and started again.
+
+One copy here, imported by the source, fault, service, incident and web tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+
+DUMP1090 = "dump1090-mutability"
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_listening(port: int, timeout_s: float = 10.0) -> None:
+    """Return once something accepts connections on ``port``; TimeoutError otherwise."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+class Dump1090:
+    """A real dump1090-mutability in ``--net-only`` mode on free loopback ports.
+
+    The ports are chosen at construction, so a ``kill()`` then ``start()`` comes back where
+    it was (what a receiver restart looks like to a client). Its clock is set to UTC so
+    SBS times are unix UTC. ``scripts/install-system-deps.sh`` installs the binary.
+    """
+
+    def __init__(self) -> None:
+        binary = shutil.which(DUMP1090)
+        if binary is None:
+            raise RuntimeError(f"{DUMP1090} is not installed: run scripts/install-system-deps.sh")
+        self.binary = binary
+        self.raw_in, self.raw_out, self.sbs_out = free_port(), free_port(), free_port()
+        self.beast_in, self.beast_out = free_port(), free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Dump1090:
+        """Start it and wait until every port listens."""
+        cmd = [
+            self.binary, "--net-only", "--quiet",
+            "--net-bind-address", "127.0.0.1",
+            "--net-ri-port", str(self.raw_in),
+            "--net-ro-port", str(self.raw_out),
+            "--net-sbs-port", str(self.sbs_out),
+            "--net-bi-port", str(self.beast_in),
+            "--net-bo-port", str(self.beast_out),
+            "--net-http-port", "0",
+            "--net-heartbeat", "0",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(
+            cmd, env={**os.environ, "TZ": "UTC"}, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        for port in (self.raw_in, self.raw_out, self.sbs_out, self.beast_in, self.beast_out):
+            wait_listening(port)
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL: the receiver dies without closing anything itself."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 5 s."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
