@@ -20,10 +20,10 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from skyfence.errors import ConfigError, SkyfenceError
-from skyfence.yamlfile import YamlDocument, load_yaml, pydantic_problems
+from skyfence.errors import SkyfenceError
+from skyfence.yamlfile import YamlDocument, load_yaml, raise_problems, validate_options
 
 __all__ = ["ScanConfig", "check_gap_s", "load_config"]
 
@@ -61,25 +61,16 @@ class ScanConfig(BaseModel):
     policy: Annotated[str, Field(strict=True, min_length=1)] | None = None
 
 
-_KNOWN = {"": list(ScanConfig.model_fields)}
-
-
 def load_config(path: str | Path) -> ScanConfig:
     """Read a YAML config file; every problem is a :class:`ConfigError` naming file and line.
 
     File names in it are taken relative to the config file's directory.
     """
     doc = load_yaml(path, what="config file")
-    if not isinstance(doc.data, dict):
-        raise ConfigError(f"{doc.where(())}: expected a mapping of options at the top level "
-                          f"(known: {', '.join(_KNOWN[''])})")
-    try:
-        cfg = ScanConfig.model_validate(doc.data)
-    except ValidationError as exc:
-        _raise(pydantic_problems(exc, doc, ScanConfig))
+    cfg = validate_options(doc, ScanConfig)
     problems = _check_values(cfg, doc)
     if problems:
-        _raise(problems)
+        raise_problems(problems)
     base = Path(path).parent
     return cfg.model_copy(update={
         "zones_files": [str(base / f) for f in cfg.zones_files],
@@ -120,6 +111,3 @@ def _check_values(cfg: ScanConfig, doc: YamlDocument) -> list[str]:
     return problems
 
 
-def _raise(problems: list[str]) -> Any:
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    raise ConfigError(problems[0] + more)

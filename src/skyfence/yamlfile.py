@@ -26,9 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, NoReturn, TypeVar, get_args
 
 import yaml
+from pydantic import BaseModel, ValidationError
 
 from skyfence.errors import ConfigError
 from skyfence.messages import one_line, show_value
@@ -54,6 +55,9 @@ MAX_YAML_DEPTH = 64
 
 KeyPath = tuple[Any, ...]
 ErrorFactory = Callable[[str], ConfigError]
+
+#: a pydantic model of a file of options
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -318,3 +322,24 @@ def dotted_path(loc: Sequence[Any]) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
+
+
+def raise_problems(problems: Sequence[str], error: ErrorFactory = ConfigError) -> NoReturn:
+    """Raise the first problem, saying how many more there are (one line for the user)."""
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    raise error(problems[0] + more)
+
+
+def validate_options(doc: YamlDocument, model: type[M], error: ErrorFactory = ConfigError) -> M:
+    """``doc``'s top level, a mapping of options, checked as ``model``.
+
+    The one way every options file (scan config, serve config) is checked: a top level
+    that is not a mapping, or any schema problem, is one ``error`` naming file and line.
+    """
+    if not isinstance(doc.data, dict):
+        raise error(f"{doc.where(())}: expected a mapping of options at the top level "
+                    f"(known: {', '.join(model.model_fields)})")
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        raise_problems(pydantic_problems(exc, doc, model), error)

@@ -42,10 +42,10 @@ import math
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from skyfence.errors import ConfigError
-from skyfence.yamlfile import load_yaml, pydantic_problems
+from skyfence.yamlfile import load_yaml, validate_options
 
 __all__ = ["AuthConfig", "PictureConfig", "Sensor", "ServeConfig", "SourcesConfig",
            "load_serve_config"]
@@ -198,21 +198,10 @@ class ServeConfig(_Model):
         return build_parser().parse_args(["watch", *self.watch_argv()])
 
 
-_KNOWN = {"": list(ServeConfig.model_fields)}
-
-
 def load_serve_config(path: str | Path) -> ServeConfig:
     """Read and check a serve configuration file (:class:`ConfigError` naming the line)."""
     doc = load_yaml(path, what="serve config file")
-    if not isinstance(doc.data, dict):
-        raise ConfigError(f"{doc.where(())}: expected a mapping of options at the top level "
-                          f"(known: {', '.join(_KNOWN[''])})")
-    try:
-        cfg = ServeConfig.model_validate(doc.data)
-    except ValidationError as exc:
-        problems = pydantic_problems(exc, doc, ServeConfig)
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ConfigError(problems[0] + more) from None
+    cfg = validate_options(doc, ServeConfig)
     if cfg.gap_s is not None and not math.isfinite(cfg.gap_s):
         raise ConfigError(f"{doc.where(('gap_s',))}: gap_s: must be finite")
     base = Path(path).parent
