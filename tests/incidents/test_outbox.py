@@ -149,15 +149,22 @@ def test_a_sink_down_for_an_hour_loses_nothing(store_url: str) -> None:
     assert Backoff(first_s=0.5, max_s=60.0) == OUTBOX_BACKOFF
 
 
+def _one_crossing_alerted_to(receiver: Receiver, store: IncidentStore
+                             ) -> tuple[list[Any], OutboxDispatcher]:
+    """Replay one crossing into ``store`` with ``receiver`` as its webhook, and start the
+    outbox dispatcher: (the watcher's output, the running dispatcher)."""
+    watcher, _ = store_watcher(store, sinks=[f"webhook:{receiver.url}"])
+    out = replay(watcher, crossing("R0001", 0.0))
+    d = OutboxDispatcher(store, [WebhookDelivery(receiver.url)], backoff=FAST, poll_s=0.05)
+    return out, d.start()
+
+
 def test_a_refused_alert_is_rejected_and_the_next_ones_go_on(store_url: str) -> None:
     receiver = Receiver(free_port())
     receiver.status = 400
     receiver.up()
     with IncidentStore.open(store_url) as store:
-        watcher, _ = store_watcher(store, sinks=[f"webhook:{receiver.url}"])
-        out = replay(watcher, crossing("R0001", 0.0))
-        d = OutboxDispatcher(store, [WebhookDelivery(receiver.url)], backoff=FAST,
-                             poll_s=0.05).start()
+        out, d = _one_crossing_alerted_to(receiver, store)
         (st,) = d.drain(30.0)
     receiver.down()
     # each alert tried exactly once: a 400 is final, and it does not hold up the others
@@ -170,10 +177,7 @@ def test_a_503_is_retried_until_accepted(store_url: str) -> None:
     receiver.status = 503
     receiver.up()
     with IncidentStore.open(store_url) as store:
-        watcher, _ = store_watcher(store, sinks=[f"webhook:{receiver.url}"])
-        out = replay(watcher, crossing("R0001", 0.0))
-        d = OutboxDispatcher(store, [WebhookDelivery(receiver.url)], backoff=FAST,
-                             poll_s=0.05).start()
+        out, d = _one_crossing_alerted_to(receiver, store)
         wait_until(lambda: len(receiver.got) >= 3)
         assert d.pending() == len(out)  # nothing accepted yet, nothing lost
         receiver.status = 204
