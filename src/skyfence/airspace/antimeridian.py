@@ -35,6 +35,7 @@ import numpy.typing as npt
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from skyfence.airspace.prepared import contains_xy
 from skyfence.errors import ZoneError
 
 __all__ = [
@@ -87,15 +88,15 @@ def contains_on_globe(geometry: BaseGeometry, lon: np.ndarray, lat: np.ndarray) 
     """
     x = wrap_lon(lon)
     y = np.asarray(lat, dtype=np.float64)
-    inside = np.asarray(shapely.contains_xy(geometry, x, y), dtype=bool)
+    inside = np.asarray(contains_xy(geometry, x, y), dtype=bool)
     seam = np.flatnonzero((np.abs(x) == 180.0) | (np.abs(y) == 90.0))
     if len(seam):
         ys = np.clip(y[seam], -90.0 + _SEAM_NUDGE_DEG, 90.0 - _SEAM_NUDGE_DEG)
         xs = x[seam]
         east = np.where(np.abs(xs) == 180.0, -180.0 + _SEAM_NUDGE_DEG, xs)
         west = np.where(np.abs(xs) == 180.0, 180.0 - _SEAM_NUDGE_DEG, xs)
-        inside[seam] = (shapely.contains_xy(geometry, east, ys)
-                        | shapely.contains_xy(geometry, west, ys))
+        inside[seam] = (contains_xy(geometry, east, ys)
+                        | contains_xy(geometry, west, ys))
     return inside
 
 
@@ -120,8 +121,8 @@ def seam_edges(
         step = _SEAM_NUDGE_DEG * 100
         east = wrap_lon(np.where(x == 180.0, -180.0, x) + step)
         west = wrap_lon(np.where(x == -180.0, 180.0, x) - step)
-        seam[idx] = (shapely.contains_xy(geometry, east, ym)
-                     & shapely.contains_xy(geometry, west, ym))
+        seam[idx] = (contains_xy(geometry, east, ym)
+                     & contains_xy(geometry, west, ym))
     return seam
 
 

@@ -58,6 +58,7 @@ from skyfence.airspace.index_build import (
     overlapping_pairs,
     runs,
 )
+from skyfence.airspace.prepared import contains_xy
 from skyfence.airspace.zones import Zone
 
 log = logging.getLogger(__name__)
@@ -410,7 +411,7 @@ class ZoneIndex:
         for s, e in runs(cand):
             z = int(cand[s])
             p = pt[s:e]
-            inside = p[shapely.contains_xy(self._geoms[z], lon[p], lat[p])]
+            inside = p[contains_xy(self._geoms[z], lon[p], lat[p])]
             zone[inside, a.zone_layer[z]] = z
 
 

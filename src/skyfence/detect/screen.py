@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
-import shapely
 
+from skyfence.airspace.prepared import contains_xy
 from skyfence.airspace.zones import Zone
 
 
@@ -58,7 +58,7 @@ class ExactScreen:
             box = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
             if box.any():
                 hit = np.zeros(n, bool)
-                hit[box] = shapely.contains_xy(z.geometry, lon[box], lat[box])
+                hit[box] = contains_xy(z.geometry, lon[box], lat[box])
                 out[hit, zi] = zi
         return CellScreening(out, np.arange(n, dtype=np.int64), np.ones(n, bool))
 

@@ -35,6 +35,7 @@ from pyproj import Transformer
 from shapely.ops import nearest_points
 
 from skyfence.airspace.antimeridian import lon_delta
+from skyfence.airspace.prepared import intersects
 from skyfence.airspace.zones import Zone
 from skyfence.evidence.timefmt import clock, parse_iso
 from skyfence.evidence.trackfacts import TrackFacts
@@ -107,7 +108,7 @@ def _clip(geom: shapely.Geometry, box: tuple[float, float, float, float]) -> sha
     parts = []
     for shift in (-360.0, 0.0, 360.0):
         b = shapely.box(box[0] + shift, box[1], box[2] + shift, box[3])
-        if shapely.intersects(geom, b):
+        if intersects(geom, b):
             parts.append(shapely.intersection(geom, b))
     return shapely.union_all(parts) if parts else shapely.Polygon()
 

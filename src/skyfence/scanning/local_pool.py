@@ -9,8 +9,10 @@ interpreter lock. A process pool would have to rebuild or ship all of that, and 
 process that holds Arrow's threads. The Dask engine (:mod:`~skyfence.scanning.
 distributed`) remains the way beyond one machine.
 
-GEOS builds a prepared polygon's point locator on its first query, without a lock:
-:func:`warm_prepared` makes that first query before threads share the zones.
+GEOS prepared polygons are not safe to query from two threads at once (the process
+died of heap corruption): every point-in-zone test goes through the one lock of
+:mod:`skyfence.airspace.prepared`. :func:`warm_prepared` builds the point locators
+first, so no thread waits on a build while holding it.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-import shapely
 
+from skyfence.airspace.prepared import contains_xy
 from skyfence.airspace.zones import Zone
 
 __all__ = ["PARALLEL_MIN_ROWS", "local_workers", "run_parts", "split_frame_by_track",
@@ -51,7 +53,7 @@ def warm_prepared(zones: Sequence[Zone]) -> None:
     unguarded) before threads query the zones at once."""
     for z in zones:
         x0, y0, _, _ = z.geometry.bounds
-        shapely.contains_xy(z.geometry, np.array([x0]), np.array([y0]))
+        contains_xy(z.geometry, np.array([x0]), np.array([y0]))
 
 
 def split_frame_by_track(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:

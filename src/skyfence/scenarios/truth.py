@@ -35,6 +35,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod, Transformer
 
+from skyfence.airspace.prepared import contains_xy
 from skyfence.airspace.zones import Zone
 from skyfence.model import Entry
 
@@ -107,7 +108,7 @@ def _straight_path(lon: np.ndarray, lat: np.ndarray, alt: np.ndarray) -> PathFn:
 
 
 def _inside(zone: Zone, lon: np.ndarray, lat: np.ndarray, alt: np.ndarray) -> np.ndarray:
-    ok = np.asarray(shapely.contains_xy(zone.geometry, lon, lat), dtype=bool)
+    ok = np.asarray(contains_xy(zone.geometry, lon, lat), dtype=bool)
     known = ~np.isnan(alt)
     if zone.floor_m is not None:
         ok &= ~known | (alt >= zone.floor_m)

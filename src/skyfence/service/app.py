@@ -644,12 +644,13 @@ def _boundaries_geojson(bbox: list[float], margin_deg: float = 5.0) -> dict[str,
     import shapely
 
     from skyfence.airspace.national import national_zones
+    from skyfence.airspace.prepared import intersects
 
     x0, y0, x1, y1 = bbox
     area = shapely.box(x0 - margin_deg, y0 - margin_deg, x1 + margin_deg, y1 + margin_deg)
     feats = []
     for code, z in sorted(national_zones().items()):
-        if z.part_of is not None or not z.geometry.intersects(area):
+        if z.part_of is not None or not intersects(z.geometry, area):
             continue
         lines = shapely.simplify(z.geometry.boundary.intersection(area), 0.002)
         if lines.is_empty:
