@@ -590,8 +590,14 @@ def test_readme_store_and_evidence(workdir: Path, capsys: pytest.CaptureFixture[
 def typed_at_terminal(argv: list[str], env: dict[str, str], answers: list[str],
                       timeout_s: float = 120.0) -> tuple[int, str]:
     """Run ``argv`` on a pseudo-terminal, typing each answer after each ``: `` prompt;
-    its exit code and everything it wrote."""
+    its exit code and everything it wrote.
+
+    Never blocks: output is awaited with ``select``; a prompt not recognised (other
+    output after it) gets its answer after 10 s of silence; past ``timeout_s`` the child
+    is killed and its output is in the failure."""
     import pty
+    import select
+    import signal
 
     pid, fd = pty.fork()
     if pid == 0:  # the child: the pty is its terminal
@@ -601,8 +607,19 @@ def typed_at_terminal(argv: list[str], env: dict[str, str], answers: list[str],
             os._exit(127)
     said, left = b"", list(answers)
     deadline = time.monotonic() + timeout_s
+    quiet_since = time.monotonic()
     try:
-        while time.monotonic() < deadline:
+        while True:
+            if time.monotonic() > deadline:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                pytest.fail(f"{argv} still running after {timeout_s} s; it wrote: {said!r}")
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if not ready:
+                if left and time.monotonic() - quiet_since > 10.0:
+                    os.write(fd, left.pop(0).encode() + b"\n")
+                    quiet_since = time.monotonic()
+                continue
             try:
                 chunk = os.read(fd, 4096)
             except OSError:  # the child closed the terminal: it ended
@@ -610,6 +627,7 @@ def typed_at_terminal(argv: list[str], env: dict[str, str], answers: list[str],
             if not chunk:
                 break
             said += chunk
+            quiet_since = time.monotonic()
             if left and said.rstrip().endswith(b":"):
                 os.write(fd, left.pop(0).encode() + b"\n")
     finally:
