@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.util
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -58,17 +59,24 @@ def _executor() -> ProcessPoolExecutor:
         # the server imports the decoder once; each (re)started worker forks from it
         ctx.set_forkserver_preload(["asterix", __name__])
         _pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+        # a multiprocessing child (``skyfence eval all`` runs scenarios in a pool) joins
+        # its own children when it ends, before the interpreter's exit hooks that would
+        # stop this pool: without this, that join waits for the idle worker forever
+        # (a graceful shutdown there hung too: the idle worker is killed)
+        multiprocessing.util.Finalize(None, _reset, exitpriority=10)
     return _pool
 
 
 def _reset() -> None:
+    """Kill the worker (hung, dead or idle) and forget the pool; the next batch starts
+    a new one."""
     global _pool
     if _pool is not None:
-        procs = list((getattr(_pool, "_processes", None) or {}).values())
+        pool, _pool = _pool, None
+        procs = list((getattr(pool, "_processes", None) or {}).values())
         for p in procs:
-            p.kill()  # a hung worker (a dead one is gone already)
-        _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
+            p.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def parse_blocks(blocks: Sequence[bytes], timeout_s: float = TIMEOUT_S
