@@ -4,20 +4,23 @@ The CLI calls :func:`demo_main` and :func:`eval_main`; both return the exit code
 raise :class:`~skyfence.errors.SkyfenceError` (a bad scenario is a
 :class:`~skyfence.scenarios.spec.ScenarioError`, exit code 2) for the CLI to report.
 ``eval all`` runs every built-in scenario: one JSON object per line with ``--json``, a
-Markdown table otherwise.
+Markdown table otherwise; the scenarios run side by side, one process per core.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sys
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TextIO
 
 import pandas as pd
 
 from skyfence.incidents.formats import render_table
+from skyfence.scanning.local_pool import local_workers
 from skyfence.scenarios.catalog import builtin_names
 from skyfence.scenarios.evaluate import Evaluation, score
 from skyfence.scenarios.pipeline import ScenarioResult, run_scenario
@@ -55,13 +58,14 @@ def table_row(ev: Evaluation) -> dict[str, Any]:
     return row
 
 
-def markdown_table(evaluations: Sequence[Evaluation]) -> str:
-    """The evaluation table for the README: one row per scenario (worst-case errors)."""
+def markdown_table(evaluations: Sequence[Evaluation | Mapping[str, Any]]) -> str:
+    """The evaluation table for the README: one row per scenario (worst-case errors);
+    an evaluation or its :func:`table_row`."""
     head = "| " + " | ".join(t for _, t in TABLE_COLUMNS) + " |"
     rule = "|" + "|".join("---" if k == "scenario" else "---:" for k, _ in TABLE_COLUMNS) + "|"
     lines = [head, rule]
     for ev in evaluations:
-        row = table_row(ev)
+        row = table_row(ev) if isinstance(ev, Evaluation) else ev
         lines.append("| " + " | ".join(_fmt(row[k]) for k, _ in TABLE_COLUMNS) + " |")
     return "\n".join(lines)
 
@@ -87,22 +91,41 @@ def print_incursions(ev: Evaluation, out: TextIO) -> None:
               f"{num(s.alert_delay_s):>7}  {', '.join(s.tracks)}", file=out)
 
 
+def _summary_and_row(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run and score one scenario; only its summary and table row travel back."""
+    ev = score(run_scenario(name))
+    return ev.summary, table_row(ev)
+
+
+def _score_all(names: Sequence[str]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """``(summary, table row)`` of each scenario, in order: the scenarios are independent,
+    so they run side by side, one process per core (fresh interpreters: ``spawn``)."""
+    workers = min(len(names), local_workers())
+    if workers <= 1:
+        yield from map(_summary_and_row, names)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        yield from pool.map(_summary_and_row, names)
+
+
 def eval_main(name: str, as_json: bool = False, out: TextIO | None = None) -> int:
     """``skyfence eval NAME [--json]``: score a scenario (or ``all`` built-in ones)."""
     out = out or sys.stdout
-    names = builtin_names() if name == "all" else [name]
-    evaluations = []
-    for n in names:
-        ev = score(run_scenario(n))
-        evaluations.append(ev)
-        if as_json:
-            print(json.dumps(ev.summary), file=out, flush=True)
-    if as_json:
-        return 0
     if name == "all":
-        print(markdown_table(evaluations), file=out)
+        rows = []
+        for summary, row in _score_all(builtin_names()):
+            rows.append(row)
+            if as_json:
+                print(json.dumps(summary), file=out, flush=True)
+        if not as_json:
+            print(markdown_table(rows), file=out)
         return 0
-    ev = evaluations[0]
+    ev = score(run_scenario(name))
+    if as_json:
+        print(json.dumps(ev.summary), file=out, flush=True)
+        return 0
+    evaluations = [ev]
     print(f"{ev.result.scenario.title or ev.result.scenario.name}\n", file=out)
     print_incursions(ev, out)
     print(file=out)
