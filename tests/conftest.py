@@ -6,6 +6,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -23,3 +24,40 @@ def _fresh_skyfence_logger() -> Iterator[None]:
     yield
     logger.handlers[:] = handlers
     logger.setLevel(level)
+
+
+
+def _one_run_per_builtin_scenario() -> None:
+    """Each built-in scenario goes through the pipeline once per test run.
+
+    Several tests (the targets, the exported files, the re-derived evidence, the README's
+    ``demo`` examples) score or print the same built-in scenario with default options; a
+    run is deterministic (``test_scenario_pipeline`` checks that), so they share the first
+    run's result instead of repeating minutes of work. Anything else (a changed scenario,
+    a policy or fusion option) runs as usual. The shared results are read only: nothing
+    in the scenario code assigns to a result after ``run_scenario`` returns it. Patched
+    here, at import, so that test modules importing ``run_scenario`` get this one.
+    Commands run in child processes (``eval all``'s workers) run their own.
+    """
+    import skyfence.scenarios as scenarios
+    import skyfence.scenarios.commands as commands
+    import skyfence.scenarios.evaluate as evaluate
+    from skyfence.scenarios.catalog import builtin_names, get_scenario
+    from skyfence.scenarios.pipeline import ScenarioResult, run_scenario
+
+    builtin = {get_scenario(n) for n in builtin_names()}
+    done: dict[object, ScenarioResult] = {}
+
+    def run_once(name_or_path: Any, **options: Any) -> ScenarioResult:
+        sc = get_scenario(name_or_path)
+        if options or sc not in builtin:
+            return run_scenario(sc, **options)
+        if sc not in done:
+            done[sc] = run_scenario(sc)
+        return done[sc]
+
+    for module in (scenarios, commands, evaluate):
+        module.run_scenario = run_once  # type: ignore[attr-defined]
+
+
+_one_run_per_builtin_scenario()
