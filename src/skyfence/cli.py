@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="soak: how long to run (default 2)")
     b.add_argument("--rate", type=float, default=50_000.0, metavar="PER_S",
                    help="soak: positions per second (default 50,000)")
+    b.add_argument("--clients", type=int, default=50, metavar="N",
+                   help="soak: browsers' event streams reading the web server (default 50; "
+                        "0: watch alone)")
     b.set_defaults(func=_cmd_bench)
 
     pc = sub.add_parser("policy", help="check a policy file")
@@ -348,6 +351,13 @@ def _seconds(value: float, option: str, *, positive: bool = False) -> float:
     return value
 
 
+def _clients(n: int) -> int:
+    """``bench soak --clients N``: 0..1000 event streams, else a usage error."""
+    if not 0 <= n <= 1000:
+        raise UsageError(f"--clients {n}: expected 0 to 1000")
+    return n
+
+
 def _webhook_url(url: str) -> str:
     """An http(s) URL with a host, else a usage error (not an event lost at run time)."""
     from urllib.parse import urlsplit
@@ -511,6 +521,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     if args.name == "soak":  # a sample line on stderr every 10 s while it runs
         kwargs = {"minutes": _seconds(args.minutes, "--minutes", positive=True),
                   "rate_per_s": _seconds(args.rate, "--rate", positive=True),
+                  "clients": _clients(args.clients),
                   "progress": lambda line: print(f"skyfence: soak {line}", file=sys.stderr,
                                                  flush=True)}
     try:

@@ -1,5 +1,6 @@
-"""``skyfence bench soak``, short: a minute through watch with a store, memory flat after
-the warm-up, every alert delivered once.
+"""``skyfence bench soak``, short: a minute through watch with a store and the web
+server with five event-stream clients, memory flat after the warm-up, every alert
+delivered once.
 
 What is scaled down (the full run is ``skyfence bench soak --minutes 30`` at 50,000
 positions/s): a minute instead of 30, samples every 5 s instead of 10, the recorder's
@@ -45,9 +46,17 @@ def test_a_minute_at_25k_positions_per_second(tmp_path: Path) -> None:
     got: list[dict[str, Any]] = []
     store = str(tmp_path / "soak.sqlite")
     rec = run(json=True, minutes=1.0, rate_per_s=25_000, sample_s=5.0, dossier_pad_s=5.0,
-              settle_s=20.0, store=store, subscribers=[got.append])
+              settle_s=20.0, store=store, subscribers=[got.append], clients=5)
     samples = rec["samples"]
     assert 11 <= len(samples) <= 12  # one every 5 s
+    # the web server's event streams stayed open throughout and got the picture (a
+    # tracks push a second) and the incident events
+    assert [s["clients"] for s in samples] == [5] * len(samples), samples
+    web = rec["web"]
+    assert (web["failed"], web["dropped"], web["server_dropped"]) == (0, 0, 0), web
+    assert web["latency_ms"]["snapshot"]["p50"] >= 0
+    assert set(web["latency_ms"]) >= {"snapshot", "tracks", "incident"}, web
+    assert web["mb_received"] > 5 * 10, web  # 12,500 tracks a push: about 1 MB, 5 clients
     assert all(s["rss_mb"] > 50 and s["batch_ms_p99"] > 0 for s in samples)
     # memory flat after the warm-up (the first sample at 25 s of feed or later)
     warm = rec["warmup_samples"]

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from skyfence.service import app as service_app
-from skyfence.service.app import TRACK_COLUMNS, _frames, _row
+from skyfence.service.app import _frames
 from skyfence.service.hub import Hub
 
 
@@ -131,25 +131,3 @@ def test_a_slow_client_is_dropped_and_its_stream_ends() -> None:
     # the snapshot, then nothing: its queue was emptied when it was dropped; the browser
     # reconnects and starts again from a fresh snapshot
     assert len(chunks) == 1 and hub.dropped == 1 and not hub.clients
-
-
-def test_a_track_row_carries_every_column_of_the_track() -> None:
-    track = {"id": "150abc", "time": 1_700_000_020.04, "lat": 59.0000049, "lon": 24.8256123,
-             "altitude_m": 9000.4, "speed_ms": 250.04, "heading_deg": 89.6,
-             "vertrate_ms": None, "callsign": "RSD01", "squawk": "1000",
-             "cooperative": True, "severity": "warning", "category": "airliner",
-             "zone": "TESTZ", "incident": "be00d24a8df8e6d6"}
-    row = dict(zip(TRACK_COLUMNS, _row(track), strict=True))
-    # rounded by hand: time to 0.1 s, positions to 1e-5 degree (about 1 m), altitude to
-    # 1 m, speed to 0.1 m/s, heading to 1 degree; the flag as 0/1
-    assert row == {"id": "150abc", "time": 1_700_000_020.0, "lat": 59.0, "lon": 24.82561,
-                   "altitude_m": 9000.0, "speed_ms": 250.0, "heading_deg": 90.0,
-                   "callsign": "RSD01", "squawk": "1000", "cooperative": 1,
-                   "severity": "warning", "category": "airliner", "zone": "TESTZ",
-                   "incident": "be00d24a8df8e6d6"}
-    # what a track may lack stays missing, not zero
-    bare = {**track, "altitude_m": None, "speed_ms": None, "heading_deg": None,
-            "cooperative": False}
-    row = dict(zip(TRACK_COLUMNS, _row(bare), strict=True))
-    assert (row["altitude_m"], row["speed_ms"], row["heading_deg"], row["cooperative"]) \
-        == (None, None, None, 0)

@@ -134,7 +134,12 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _percentiles(v: list[float]) -> dict[str, float]:
+def percentiles(v: list[float]) -> dict[str, float]:
+    """p50, p99 and max of ``v`` (ms, one decimal; NaN for none).
+
+    >>> percentiles([1.0, 2.0, 3.0])
+    {'p50': 2.0, 'p99': 3.0, 'max': 3.0}
+    """
     if not v:
         return {"p50": float("nan"), "p99": float("nan"), "max": float("nan")}
     a = np.asarray(v)
@@ -200,9 +205,9 @@ def run(json: bool = False) -> dict[str, Any]:
     served_rate = (health1["positions"] - health0["positions"]) / (wall1 - wall0)
     return record(
         "serve", served_rate, {"watch_alone_max": baseline}, updates,
-        latency_ms=_percentiles(every),
-        incident_latency_ms=_percentiles(samples.get("incident", [])),
-        tracks_latency_ms=_percentiles(samples.get("tracks", [])),
+        latency_ms=percentiles(every),
+        incident_latency_ms=percentiles(samples.get("incident", [])),
+        tracks_latency_ms=percentiles(samples.get("tracks", [])),
         clients=CLIENTS, clients_failed=len(res["failed"]),
         clients_dropped=res["ended_early"], messages=res["messages"],
         incident_messages=len(samples.get("incident", [])),

@@ -27,9 +27,14 @@ buffer down (the test suite's short soak does). The load is a rate, not a batch
 count: a machine too slow for it falls behind, which the record says (``behind_s``: how
 far the feed's clock ran ahead of what was processed at the end).
 
+With ``clients`` (``--clients``, 50 by default on the command line), the soak runs what
+``skyfence serve`` runs: the same watcher also feeds the web server's picture and event
+streams, and that many browsers' event streams read it from a second process
+(:mod:`skyfence.benchmarks.soak_web`); each sample counts the streams still open, and the
+record adds their push latency, messages and drops.
+
 The record is a benchmark record (``ours_per_s`` is the sustained positions per second;
 the baseline is the target rate, so the ratio is the share of the load kept up with).
-Where the service and its SSE clients exist, they are one more subscriber each.
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ class SoakSample(TypedDict):
     batch_ms_p99: float
     batch_ms_max: float
     entry_latency_ms_max: float | None
+    #: event streams open (None: no web server in this soak)
+    clients: int | None
 
 
 def rss_kb() -> int:
@@ -177,11 +184,13 @@ class Fleet:
 def soak(minutes: float, *, rate_per_s: float = RATE_PER_S, slice_s: float = 0.1,
          sample_s: float = SAMPLE_S, store: str | None = None,
          subscribers: Sequence[Subscriber] = (), dossier_pad_s: float | None = None,
+         clients: int = 0,
          on_sample: Callable[[SoakSample], None] | None = None) -> dict[str, Any]:
     """Run the soak for ``minutes``; the samples and the totals (see the module)."""
     from skyfence.airspace.zones import circle_zone
     from skyfence.alerts.console import JsonlSink
     from skyfence.alerts.outbox import FunctionDelivery, OutboxDispatcher
+    from skyfence.benchmarks.soak_web import WebLoad
     from skyfence.incidents.journal import IncidentJournal
     from skyfence.incidents.recorder import ObservationRecorder
     from skyfence.incidents.store import IncidentStore
@@ -213,25 +222,34 @@ def soak(minutes: float, *, rate_per_s: float = RATE_PER_S, slice_s: float = 0.1
             journal = IncidentJournal(st, run, dispatcher.sinks, feed_clock=True,
                                       on_queued=dispatcher.notify,
                                       recorder=ObservationRecorder(st, **pad))
-            watcher = Watcher([zone], policy=policy, journal=journal)
+            web = WebLoad(st, [zone], clients) if clients > 0 else None
+            watcher = Watcher([zone], policy=policy, journal=journal,
+                              sinks=web.sinks if web else ())
             dispatcher.start()
+            web_figures: dict[str, Any] | None = None
             try:
+                if web is not None:
+                    web.attach(watcher)
+                    web.start(minutes * 60.0 + 2.0)
                 result = _drive(fleet, watcher, minutes * 60.0, slice_s,
-                                sample_s, delivered, on_sample)
+                                sample_s, delivered, on_sample, web)
             finally:
                 journal.flush()
                 dispatcher.drain(10.0)
+                if web is not None:
+                    web_figures = web.finish(60.0)
         finally:
             st.close()
             alerts_file.close()
     result["aircraft"] = fleet.aircraft
     result["events"] = dict(watcher.stats.events)
+    result["web"] = web_figures
     return result
 
 
 def _drive(fleet: Fleet, watcher: Any, duration_s: float, slice_s: float, sample_s: float,
-           delivered: dict[str, int], on_sample: Callable[[SoakSample], None] | None
-           ) -> dict[str, Any]:
+           delivered: dict[str, int], on_sample: Callable[[SoakSample], None] | None,
+           web: Any = None) -> dict[str, Any]:
     """The real-time loop: a slice per ``slice_s`` of wall time, a sample per
     ``sample_s``."""
     samples: list[SoakSample] = []
@@ -262,6 +280,7 @@ def _drive(fleet: Fleet, watcher: Any, duration_s: float, slice_s: float, sample
                 "batch_ms_p99": round(float(np.percentile(batch_ms, 99)), 1),
                 "batch_ms_max": round(max(batch_ms), 1),
                 "entry_latency_ms_max": round(max(lat) * 1000, 1) if lat else None,
+                "clients": None if web is None else web.connected,
             }
             lat.clear()
             batch_ms = []
@@ -276,7 +295,7 @@ def _drive(fleet: Fleet, watcher: Any, duration_s: float, slice_s: float, sample
 def run(json: bool = False, *, minutes: float = 2.0, rate_per_s: float = RATE_PER_S,
         sample_s: float = SAMPLE_S, dossier_pad_s: float | None = None,
         settle_s: float = 60.0, store: str | None = None,
-        subscribers: Sequence[Subscriber] = (),
+        subscribers: Sequence[Subscriber] = (), clients: int = 0,
         progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Soak for ``minutes`` and return the benchmark record (samples included).
 
@@ -289,7 +308,8 @@ def run(json: bool = False, *, minutes: float = 2.0, rate_per_s: float = RATE_PE
             progress(_sample_line(s))
 
     out = soak(minutes, rate_per_s=rate_per_s, sample_s=sample_s, store=store,
-               subscribers=subscribers, dossier_pad_s=dossier_pad_s, on_sample=show)
+               subscribers=subscribers, dossier_pad_s=dossier_pad_s, clients=clients,
+               on_sample=show)
     samples = out["samples"]
     rss = [s["rss_mb"] for s in samples]
     # the dossier buffer fills (feed time: a machine that falls behind fills it later),
@@ -310,7 +330,7 @@ def run(json: bool = False, *, minutes: float = 2.0, rate_per_s: float = RATE_PE
                 "last": rss[-1] if rss else None, "max": max(rss) if rss else None},
         memory_growth=growth, memory_flat=flat, warmup_samples=warmup,
         batch_ms_p99_worst=max(p99), alerts=samples[-1]["alerts"] if samples else 0,
-        events=out["events"], samples=samples if json else len(samples),
+        events=out["events"], web=out["web"], samples=samples if json else len(samples),
     )
 
 

@@ -50,7 +50,7 @@ from skyfence.service import auth, schemas
 from skyfence.service.auth import Identity, LoginLimiter, SessionKeys
 from skyfence.service.config import ServeConfig
 from skyfence.service.hub import Hub
-from skyfence.service.picture import Picture
+from skyfence.service.picture import ROW_COLUMNS, Picture
 from skyfence.service.security import COOKIE, requires, set_session_cookie
 from skyfence.vocab import Severity
 
@@ -63,9 +63,7 @@ SEVERITY_RANK = {"critical": 0, "warning": 1, "info": 2}
 INCIDENT_ID = r"^[0-9a-f]{6,32}$"
 KEEPALIVE_S = 15.0
 #: the columns of a ``tracks`` message's rows (the snapshot sends whole objects)
-TRACK_COLUMNS = ("id", "time", "lat", "lon", "altitude_m", "speed_ms", "heading_deg",
-                 "callsign", "squawk", "cooperative", "severity", "category", "zone",
-                 "incident")
+TRACK_COLUMNS = ROW_COLUMNS
 
 Viewer = Annotated[Identity, Depends(requires("viewer"))]
 Operator = Annotated[Identity, Depends(requires("operator"))]
@@ -472,8 +470,7 @@ def _emergencies(state: ServeState, ids: list[str]) -> set[str]:
     from skyfence.incidents.schema import ENTRIES, INCIDENTS
     from skyfence.vocab import EMERGENCY_SQUAWKS
 
-    now_squawking = {t["id"] for t in state.picture.snapshot()
-                     if t["squawk"] in EMERGENCY_SQUAWKS}
+    now_squawking = state.picture.squawking(EMERGENCY_SQUAWKS)
     out: set[str] = set()
     with state.store.engine.connect() as conn:
         for i in range(0, len(ids), 500):
@@ -595,25 +592,13 @@ async def _push_tracks(state: ServeState) -> None:
     while True:
         await asyncio.sleep(period)
         try:
-            changed, gone = state.picture.tick()
-            if (changed or gone) and state.hub.clients:
+            rows, gone = state.picture.tick_rows()
+            if (rows or gone) and state.hub.clients:
                 state.hub.publish(state.hub.message("tracks", {
                     "time": state.picture.now, "cols": TRACK_COLUMNS,
-                    "rows": [_row(t) for t in changed], "gone": gone}))
+                    "rows": rows, "gone": gone}))
         except Exception:  # never let the ticker die silently
             log.exception("track push failed")
-
-
-def _row(t: Any) -> list[Any]:
-    """A track as a compact row of :data:`TRACK_COLUMNS` (positions to 1e-5 degree,
-    about a metre; the bytes of a push to hundreds of clients are what it costs)."""
-    def r(v: float | None, nd: int) -> float | None:
-        return None if v is None else round(v, nd)
-
-    return [t["id"], round(t["time"], 1), round(t["lat"], 5), round(t["lon"], 5),
-            r(t["altitude_m"], 0), r(t["speed_ms"], 1), r(t["heading_deg"], 0),
-            t["callsign"], t["squawk"], 1 if t["cooperative"] else 0, t["severity"],
-            t["category"], t["zone"], t["incident"]]
 
 
 def _zones_geojson(zones: list[Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import json
 import logging
@@ -44,9 +45,10 @@ class Message:
     data: str
     seq: int
 
-    @property
+    @functools.cached_property
     def frame(self) -> bytes:
-        """The event in the ``text/event-stream`` wire format (the JSON is one line)."""
+        """The event in the ``text/event-stream`` wire format (the JSON is one line);
+        encoded on first use, the same bytes for every client after."""
         return f"id: {self.seq}\nevent: {self.kind}\ndata: {self.data}\n\n".encode()
 
 
