@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from skyfence.incidents.recorder import ObservationRecorder, read_observations
 from skyfence.incidents.store import IncidentStore
@@ -55,3 +57,54 @@ def test_fixes_are_held_until_flushed_and_stored_once(tmp_path: Path) -> None:
         rec.add(batch(60.0), 100.0)  # the same fixes again (a replay after a restart)
         rec.flush()
         assert len(read_observations(store, "aaa111", 0, 1e9)) == 12
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.floats(0.5, 40.0), st.lists(st.sampled_from(["aaa111", "bbb222",
+                                                                        "ccc333"]),
+                                                         min_size=0, max_size=6)),
+                min_size=1, max_size=40),
+       st.integers(0, 39), st.floats(10.0, 300.0), st.floats(30.0, 120.0))
+def test_stored_fixes_equal_a_brute_force_over_every_batch(
+        tmp_path: Path, steps: list[tuple[float, list[str]]], follow_at: int, until_after: float,
+        pad: float) -> None:
+    """Batches of any length (0.5..40 s of feed, so some are packed into segments of
+    :data:`SEGMENT_S` and some not), track ``aaa111`` followed after batch ``follow_at``
+    until ``until_after`` seconds later. By brute force over every batch: stored are its
+    fixes in the batches up to the follow whose newest fix is within ``pad`` of the
+    follow's clock, then its fixes up to ``until`` in the batches after, as long as
+    ``until`` had not passed when the previous batch came."""
+    clock, batches = 0.0, []
+    for dt, ids in steps:
+        times = clock + np.linspace(0.0, dt, len(ids) + 1)[1:]
+        batches.append(make_observations(time=times, icao24=ids, lat=np.full(len(ids), 59.0),
+                                         lon=np.full(len(ids), 25.0)))
+        clock += dt
+    follow_at = min(follow_at, len(batches) - 1)
+    want: list[float] = []
+    until = float(batches[follow_at]["time"].max()) + until_after \
+        if len(batches[follow_at]) else clock + until_after
+    db = tmp_path / f"s{len(list(tmp_path.iterdir()))}.sqlite"
+    with IncidentStore.open(db) as store:
+        rec = ObservationRecorder(store, pad_s=pad)
+        now = -np.inf
+        following = False
+        for k, b in enumerate(batches):
+            if len(b):
+                now = float(b["time"].max())
+            rec.add(b, now)
+            mine = b["time"][b["icao24"] == "aaa111"].tolist()
+            if following:
+                want += [t for t in mine if t <= until]
+                if until < now:
+                    following = False
+            if k == follow_at:
+                rec.follow("aaa111", until=until)
+                following = until >= now
+                want += [t for j in range(k + 1) if len(batches[j]) and
+                         float(batches[j]["time"].max()) >= now - pad
+                         for t in batches[j]["time"][batches[j]["icao24"] == "aaa111"]]
+        rec.flush()
+        got = read_observations(store, "aaa111", -1e9, 1e9)["time"].tolist()
+    assert got == sorted(set(want))

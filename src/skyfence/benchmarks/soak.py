@@ -20,8 +20,8 @@ event), positions and alerts. Memory is called flat when the last sample is less
 the feed's clock has passed the dossier buffer plus a minute: a watcher with a store
 keeps the last 10 minutes of the feed in memory
 (:class:`~skyfence.incidents.recorder.ObservationRecorder`: the fixes a dossier needs
-from before an entry), about 150 bytes per position, so at 50,000 positions/s memory
-rises for 10 minutes of feed (to several GB) and only then can be flat. A run shorter
+from before an entry), about 80 bytes per position packed, so at 50,000 positions/s
+memory rises for 10 minutes of feed (to a few GB) and only then can be flat. A run shorter
 than the warm-up plus 30 s says ``memory_flat: null``; ``dossier_pad_s`` scales the
 buffer down (the test suite's short soak does). The load is a rate, not a batch
 count: a machine too slow for it falls behind, which the record says (``behind_s``: how

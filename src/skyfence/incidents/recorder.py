@@ -3,13 +3,21 @@
 A dossier carries the track's observations from 10 minutes before the entry to 10
 minutes after the exit (:data:`skyfence.evidence.observations.PAD_S`). A live watcher
 does not know which track will enter until it does, so :class:`ObservationRecorder`
-keeps the last 10 minutes of every batch in memory (a queue of batches, dropped as they
-age: memory grows with the feed's rate times 10 minutes, about 60 MB at 1,000
-positions/s) and, once a track has an incident, writes its buffered fixes and then its
+keeps the last 10 minutes of every batch in memory (dropped as they age) and, once a track has an incident, writes its buffered fixes and then its
 new ones to the store until 10 minutes after its last exit. Rows are written every
 :data:`FLUSH_S` seconds of feed time (or 2,000 rows) in one statement, and on
 :meth:`ObservationRecorder.flush`; a fix already stored (a replay after a restart) is
 skipped. A crash loses at most the last :data:`FLUSH_S` seconds of fixes.
+
+Memory grows with the feed's rate times 10 minutes: 30 million fixes at a national
+feed's 50,000 a second. Batches as the watcher hands them over cost about 160 bytes a
+fix (a Python string per address, columns a dossier does not need), so every
+:data:`SEGMENT_S` seconds of feed the recent batches are packed into one
+:class:`_Segment`: the stored columns only, addresses, callsigns and squawks as
+categories (a small integer per fix, each text once per segment): 83 bytes a fix
+measured over 6 million fixes of the soak's fleet, against 150 unpacked (resident
+memory, the unpacked last 10 s included). A followed track's fixes are found in a
+segment by comparing those integers.
 """
 
 from __future__ import annotations
@@ -29,9 +37,40 @@ __all__ = ["ObservationRecorder", "read_observations"]
 #: feed seconds between writes of the fixes of followed tracks
 FLUSH_S = 10.0
 FLUSH_ROWS = 2000
+#: feed seconds of recent batches packed into one segment
+SEGMENT_S = 10.0
 
 _COLUMNS = ("time", "lat", "lon", "altitude", "velocity", "heading", "vertrate", "callsign",
             "squawk", "onground")
+
+
+class _Segment:
+    """Consecutive batches packed (see the module docstring): one frame, and where each
+    batch begins in it and its newest fix's time (a batch ages out as a whole)."""
+
+    def __init__(self, batches: list[tuple[float, pd.DataFrame]]) -> None:
+        frames = [b for _, b in batches]
+        cols = ["icao24", *(c for c in _COLUMNS if all(c in f.columns for f in frames))]
+        packed = pd.concat([f[cols] for f in frames], ignore_index=True)
+        for c in ("icao24", "callsign", "squawk"):
+            if c in packed:
+                packed[c] = packed[c].astype("category")
+        self.frame = packed
+        self.ends = np.array([t for t, _ in batches], dtype=np.float64)
+        self.starts = np.cumsum([0, *(len(f) for f in frames)])
+
+    @property
+    def newest(self) -> float:
+        return float(self.ends[-1])
+
+    def fixes_of(self, track: str, since: float) -> pd.DataFrame:
+        """``track``'s fixes in the batches whose newest fix is at ``since`` or later."""
+        f = self.frame
+        ids = f["icao24"]
+        if track not in ids.cat.categories:
+            return f.iloc[:0]
+        young = np.repeat(self.ends >= since, np.diff(self.starts))
+        return f.loc[(ids == track).to_numpy() & young]
 
 
 class ObservationRecorder:
@@ -40,7 +79,10 @@ class ObservationRecorder:
     def __init__(self, store: IncidentStore, pad_s: float = PAD_S) -> None:
         self.store = store
         self.pad_s = pad_s
+        #: batches not yet packed, oldest first (newest fix's time, batch)
         self._recent: deque[tuple[float, pd.DataFrame]] = deque()
+        self._segments: deque[_Segment] = deque()
+        self._since = -np.inf
         #: track -> feed time until which its fixes are stored (inf: inside now)
         self._until: dict[str, float] = {}
         self._pending: list[pd.DataFrame] = []
@@ -53,7 +95,9 @@ class ObservationRecorder:
         buffered ones (the 10 minutes before)."""
         first = track not in self._until
         self._until[track] = max(self._until.get(track, -np.inf), until)
-        if first and self._recent:
+        if first:
+            for seg in self._segments:
+                self._hold(seg.fixes_of(track, self._since))
             for _, f in self._recent:
                 self._hold(f.loc[f["icao24"].to_numpy(object) == track])
 
@@ -68,8 +112,14 @@ class ObservationRecorder:
                 hit = batch["time"].to_numpy(np.float64) <= limit  # NaN: not followed
                 if hit.any():
                     self._hold(batch.loc[hit])
-        while self._recent and self._recent[0][0] < now - self.pad_s:
+        self._since = now - self.pad_s
+        while self._segments and self._segments[0].newest < self._since:
+            self._segments.popleft()
+        while not self._segments and self._recent and self._recent[0][0] < self._since:
             self._recent.popleft()
+        if self._recent and self._recent[-1][0] - self._recent[0][0] >= SEGMENT_S:
+            self._segments.append(_Segment(list(self._recent)))
+            self._recent.clear()
         for t in [t for t, u in self._until.items() if u < now]:
             del self._until[t]
         if write:
