@@ -3,8 +3,9 @@
 A dossier carries the track's observations from 10 minutes before the entry to 10
 minutes after the exit (:data:`skyfence.evidence.observations.PAD_S`). A live watcher
 does not know which track will enter until it does, so :class:`ObservationRecorder`
-keeps the last 10 minutes of every batch in memory (dropped as they age) and, once a track has an incident, writes its buffered fixes and then its
-new ones to the store until 10 minutes after its last exit. Rows are written every
+keeps the last 10 minutes of every batch in memory (dropped as they age) and, once a
+track has an incident, writes its buffered fixes and then its new ones to the store
+until 10 minutes after its last exit. Rows are written every
 :data:`FLUSH_S` seconds of feed time (or 2,000 rows) in one statement, and on
 :meth:`ObservationRecorder.flush`; a fix already stored (a replay after a restart) is
 skipped. A crash loses at most the last :data:`FLUSH_S` seconds of fixes.
