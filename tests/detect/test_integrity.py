@@ -216,3 +216,7 @@ def test_scan_with_a_receiver_position_leaves_out_tracks_beyond_its_reach(
     assert main([*args, "--ref", "59.5,23.0"]) == 0
     zones = [json.loads(ln)["zone"] for ln in capsys.readouterr().out.splitlines() if ln]
     assert zones == ["NEAR"]
+    # the Dask engine's partitions screen the same way
+    assert main([*args, "--ref", "59.5,23.0", "--engine", "dask", "--workers", "1"]) == 0
+    zones = [json.loads(ln)["zone"] for ln in capsys.readouterr().out.splitlines() if ln]
+    assert zones == ["NEAR"]

@@ -38,7 +38,8 @@ def _scan(part: pd.DataFrame, opts: ScanOptions) -> pd.DataFrame:
     part = part.drop(columns="bucket")
     for col in ("icao24", "callsign", "squawk"):  # Arrow strings back to str / None
         part[col] = part[col].astype(object).where(part[col].notna(), None)
-    found, positions, _ = scan_track_partition(part, opts.zones, opts.gap_s, opts.keep_path)
+    found, positions, _ = scan_track_partition(part, opts.zones, opts.gap_s, opts.keep_path,
+                                               receiver=opts.ref)
     # one row per entry (a None row when there is none); positions counted on the first
     rows: list[Entry | None] = list(found) or [None]
     counts = [positions] + [0] * (len(rows) - 1)

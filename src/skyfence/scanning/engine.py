@@ -437,15 +437,18 @@ def track_bucket(icao24: np.ndarray, buckets: int) -> np.ndarray:
 
 def scan_track_partition(
     df: pd.DataFrame, zones: Sequence[Zone], gap_s: float, keep_path: bool = False,
-    *, screen: Screen | None = None,
+    *, screen: Screen | None = None, receiver: tuple[float, float] | None = None,
 ) -> tuple[list[Entry], int, int]:
     """Final entries of a partition that holds every fix of each of its tracks.
 
     ``screen`` is the screen of ``zones``: a caller scanning many partitions builds it
     once (:func:`~skyfence.detect.screen.default_screen`) and passes it to each; without
-    it the partition builds its own.
+    it the partition builds its own. ``receiver`` (``--ref``): fixes beyond its reach
+    are left out, as in every other engine.
     """
-    det = EntryDetector(zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path), screen=screen)
+    det = EntryDetector(zones, DetectorConfig(
+        gap_s=gap_s, keep_path=keep_path, integrity=IntegrityConfig(receiver=receiver)),
+        screen=screen)
     found, det = detect_entries([df], zones, detector=det)
     return found, det.positions, det.dropped_out_of_order
 
