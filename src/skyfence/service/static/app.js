@@ -401,8 +401,16 @@ function openStream() {
   });
 }
 
-function tracksChanged() {
+// the bar's counts and the tabs' from the same numbers, updated with either
+function renderCounts() {
+  const open = S.incidents.filter((r) => r.state === 'open').length;
+  $('#n-inc').textContent = `(${open} open)`;
   $('#n-trk').textContent = `(${S.tracks.size})`;
+  $('#counts').textContent = `${S.tracks.size} tracks · ${open} open incident(s)`;
+}
+
+function tracksChanged() {
+  renderCounts();
   renderMap();
   scheduleTable();
 }
@@ -431,9 +439,7 @@ function ago(iso) {
 function canOperate() { return S.me && (S.me.role === 'operator' || S.me.role === 'admin'); }
 
 function renderIncidents() {
-  const open = S.incidents.filter((r) => r.state === 'open').length;
-  $('#n-inc').textContent = `(${open} open)`;
-  $('#counts').textContent = `${S.tracks.size} tracks · ${open} open incident(s)`;
+  renderCounts();
   const ol = $('#incidents');
   ol.replaceChildren(...S.incidents.map((r) => {
     const li = document.createElement('li');
@@ -479,10 +485,19 @@ async function openIncident(id, fit = true) {
   const pts = tr.points.map((p) => [p.lon, p.lat]);
   S.map.getSource('inc-track').setData(fc(pts.length > 1 ? [{type: 'Feature', properties: {},
     geometry: {type: 'LineString', coordinates: pts}}] : []));
-  if (fit && pts.length > 1) {
-    const b = pts.reduce((a, p) => [Math.min(a[0], p[0]), Math.min(a[1], p[1]), Math.max(a[2], p[0]), Math.max(a[3], p[1])],
+  // the incident's aircraft, when it is still on the picture: selected (ring and label:
+  // which of several alike symbols it is) and kept in the fitted view (the stored fixes
+  // lag the live picture by up to a flush of the recorder)
+  const live = S.tracks.get(d.incident.track);
+  const inView = live ? [...pts, [live.lon, live.lat]] : pts;
+  if (fit && live) {
+    S.selTrack = live.id;
+    renderMap();
+  }
+  if (fit && inView.length > 1) {
+    const b = inView.reduce((a, p) => [Math.min(a[0], p[0]), Math.min(a[1], p[1]), Math.max(a[2], p[0]), Math.max(a[3], p[1])],
       [180, 90, -180, -90]);
-    S.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: 60, maxZoom: 11, duration: 0});
+    S.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: 80, maxZoom: 11, duration: 0});
   }
   // an update of the incident on screen keeps what the operator was doing there
   const same = $('#detail').dataset.id === id && !$('#detail').hidden;
