@@ -487,9 +487,10 @@ async function openIncident(id, fit = true) {
     geometry: {type: 'LineString', coordinates: pts}}] : []));
   // the incident's aircraft, when it is still on the picture: selected (ring and label:
   // which of several alike symbols it is) and kept in the fitted view (the stored fixes
-  // lag the live picture by up to a flush of the recorder)
+  // lag the live picture by up to a flush of the recorder), with where it will be a
+  // minute on at its speed and heading, so that it does not fly out of view at once
   const live = S.tracks.get(d.incident.track);
-  const inView = live ? [...pts, [live.lon, live.lat]] : pts;
+  const inView = live ? [...pts, [live.lon, live.lat], ahead(live, 60)] : pts;
   if (fit && live) {
     S.selTrack = live.id;
     renderMap();
@@ -514,6 +515,14 @@ async function openIncident(id, fit = true) {
     replay: (p) => S.map.getSource('replay').setData(fc(p ? [{type: 'Feature', properties: {},
       geometry: {type: 'Point', coordinates: [p.lon, p.lat]}}] : [])),
   });
+}
+
+// [lon, lat] of track ``t`` ``s`` seconds on along its heading (flat earth: a minute of
+// flight is a few km); where it is when speed or heading are unknown.
+export function ahead(t, s) {
+  if (t.speed_ms === null || t.speed_ms === undefined || t.heading_deg === null || t.heading_deg === undefined) return [t.lon, t.lat];
+  const d = t.speed_ms * s, h = t.heading_deg * Math.PI / 180;
+  return [t.lon + d * Math.sin(h) / (111320 * Math.cos(t.lat * Math.PI / 180)), t.lat + d * Math.cos(h) / 111320];
 }
 
 function closeIncident() {
