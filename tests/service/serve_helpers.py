@@ -23,14 +23,21 @@ INTRUDER = "150abc"
 
 
 def crossing_csv(path: Path, *, t0: float = 1_700_000_000.0, entry_after_s: float = 20.0,
-                 duration_s: float = 90.0, with_bystander: bool = True) -> Path:
+                 duration_s: float = 90.0, with_bystander: bool = True,
+                 height_sigma_m: float = 0.0) -> Path:
     """Write the incursion (entering ``entry_after_s`` after ``t0``) and, optionally, a
-    Finnish airliner that stays 50 km north of the zone, as an OpenSky-style CSV."""
+    Finnish airliner that stays 50 km north of the zone, as an OpenSky-style CSV.
+    ``height_sigma_m`` adds seeded normal noise to the intruder's 9,000 m (as a 3D
+    radar's heights scatter)."""
+    import numpy as np
+
     lon0 = EDGE_LON - entry_after_s * SPEED_MS / 1000.0 / KM_PER_DEG_LON
+    noise = np.random.default_rng(13).normal(0.0, height_sigma_m, int(duration_s) + 1)
     lines = ["time,icao24,lat,lon,geoaltitude,velocity,heading,callsign,squawk"]
     for k in range(int(duration_s) + 1):
         lon = lon0 + k * SPEED_MS / 1000.0 / KM_PER_DEG_LON
-        lines.append(f"{t0 + k:.1f},{INTRUDER},59.0,{lon:.6f},9000,{SPEED_MS},90,RSD01,1000")
+        alt = f"{9000 + noise[k]:.1f}" if height_sigma_m else "9000"
+        lines.append(f"{t0 + k:.1f},{INTRUDER},59.0,{lon:.6f},{alt},{SPEED_MS},90,RSD01,1000")
         if with_bystander and k % 5 == 0:
             lines.append(f"{t0 + k:.1f},461e2a,59.45,{24.5 + k * 0.002:.6f},11000,230,90,"
                          "FIN7AB,2651")

@@ -142,6 +142,9 @@ def test_the_incident_track_is_the_stored_fixes_around_the_entry(served: Served)
     times = [p["t"] for p in tr["points"]]
     assert tr["track"] == INTRUDER and times == sorted(times) and len(times) >= 60
     assert all(p["lat"] == 59.0 and p["altitude_m"] == 9000.0 for p in tr["points"])
+    # transponder heights are drawn as reported: the profile's line is the heights
+    assert tr["altitude_smoothed"] is False and tr["altitude_scatter_m"] == 0.0
+    assert all(p["altitude_line_m"] == 9000.0 for p in tr["points"])
 
 
 def test_unknown_incidents_are_404_and_malformed_ids_422(served: Served) -> None:

@@ -9,6 +9,9 @@
   the background, labelled with their ISO codes.
 - **profile**: signed distance to the boundary (positive inside) and altitude over
   UTC time, with the inside interval shaded and entry, exit and deepest fix marked.
+  Heights that scatter (a 3D radar's) are drawn as faint dots under the line of
+  :func:`skyfence.evidence.altitude.altitude_profile`, the same line the operators'
+  screen draws; a transponder's heights are drawn as reported.
 
 Both are returned as figures so that the PNG files and the PDF report draw the same.
 """
@@ -37,6 +40,7 @@ from shapely.ops import nearest_points
 from skyfence.airspace.antimeridian import lon_delta
 from skyfence.airspace.prepared import intersects
 from skyfence.airspace.zones import Zone
+from skyfence.evidence.altitude import WINDOW_S, altitude_profile
 from skyfence.evidence.timefmt import clock, parse_iso
 from skyfence.evidence.trackfacts import TrackFacts
 from skyfence.vocab import FT
@@ -407,8 +411,17 @@ def draw_profile(f: TrackFacts, record: Mapping[str, Any], title: str) -> Figure
     a1.grid(alpha=0.3)
     alt = f.altitude_m
     if np.isfinite(alt).any():
-        a2.plot(when, alt, color="#444", lw=1.2)
-        a2.scatter(when, alt, s=6, c=np.where(f.inside, INSIDE, OUTSIDE), linewidths=0, zorder=4)
+        line = altitude_profile(f.time, alt)
+        colours = np.where(f.inside, INSIDE, OUTSIDE)
+        if line.smoothed:  # scattered heights (3D radar): faint dots, the smoothed line
+            a2.scatter(when, alt, s=5, c=colours, alpha=0.3, linewidths=0, zorder=3,
+                       label=f"reported heights (scatter ±{line.scatter_m:.0f} m)")
+            a2.plot(when, line.altitude_m, color="#222", lw=1.8, zorder=4,
+                    label=f"smoothed (running median and mean over {WINDOW_S:.0f} s)")
+            a2.legend(loc="lower left", fontsize=7.5, framealpha=0.9)
+        else:
+            a2.plot(when, alt, color="#444", lw=1.2)
+            a2.scatter(when, alt, s=6, c=colours, linewidths=0, zorder=4)
         a2.set_ylabel("altitude (m)", fontsize=9)
         sec = a2.secondary_yaxis("right", functions=(lambda m: m / FT,
                                                      lambda ft: ft * FT))

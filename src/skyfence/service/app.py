@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
@@ -487,6 +488,7 @@ def _emergencies(state: ServeState, ids: list[str]) -> set[str]:
 
 
 def _incident_track(state: ServeState, incident_id: str) -> schemas.IncidentTrack:
+    from skyfence.evidence.altitude import altitude_profile
     from skyfence.evidence.observations import PAD_S
     from skyfence.incidents.recorder import read_observations
     from skyfence.incidents.schema import INCIDENTS
@@ -501,12 +503,18 @@ def _incident_track(state: ServeState, incident_id: str) -> schemas.IncidentTrac
     def num(v: float) -> float | None:
         return None if v != v else round(float(v), 2)
 
+    profile = altitude_profile(obs["time"].to_numpy(np.float64),
+                               obs["altitude"].to_numpy(np.float64))
     points = [schemas.TrackPoint(t=round(float(t), 3), lat=round(float(la), 6),
-                                 lon=round(float(lo), 6), altitude_m=num(al), speed_ms=num(v))
-              for t, la, lo, al, v in zip(obs["time"], obs["lat"], obs["lon"], obs["altitude"],
-                                          obs["velocity"], strict=True)]
+                                 lon=round(float(lo), 6), altitude_m=num(al), speed_ms=num(v),
+                                 altitude_line_m=num(line))
+              for t, la, lo, al, v, line in zip(obs["time"], obs["lat"], obs["lon"],
+                                                obs["altitude"], obs["velocity"],
+                                                profile.altitude_m, strict=True)]
     return schemas.IncidentTrack(track=r.track, points=points, entered_at=r.first_entered_at,
-                                 exited_at=r.last_exited_at)
+                                 exited_at=r.last_exited_at,
+                                 altitude_scatter_m=round(profile.scatter_m, 1),
+                                 altitude_smoothed=profile.smoothed)
 
 
 def _dossier_root(state: ServeState) -> Path:

@@ -173,7 +173,10 @@ def _cmd_tokens_create(args: argparse.Namespace) -> int:
 
     with _store(args) as store:
         token = create_token(store, args.name, args.role, _actor())
-    print(token)
+    # the token alone on its line, written out before the note: a script reads stdout's
+    # one line; a person (or a log with both streams) sees the token, then the note
+    sys.stdout.write(token + "\n")
+    sys.stdout.flush()
     print(f"token {args.name} ({args.role}) created; it is shown only now: send it as "
           "'Authorization: Bearer <token>'", file=sys.stderr)
     return 0

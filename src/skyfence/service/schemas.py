@@ -126,6 +126,9 @@ class TrackPoint(BaseModel):
     lon: float
     altitude_m: float | None
     speed_ms: float | None
+    #: the altitude line the profile draws (:mod:`skyfence.evidence.altitude`): the
+    #: reported height, or its running median-then-mean when the heights are noisy
+    altitude_line_m: float | None = None
 
 
 class IncidentTrack(BaseModel):
@@ -136,6 +139,10 @@ class IncidentTrack(BaseModel):
     points: list[TrackPoint]
     entered_at: float
     exited_at: float | None
+    #: robust scatter (m) of the reported heights around their running median
+    altitude_scatter_m: float = 0.0
+    #: whether ``altitude_line_m`` is smoothed (the heights scatter, e.g. 3D radar)
+    altitude_smoothed: bool = False
 
 
 class StateChange(_In):

@@ -15,6 +15,7 @@ const S = {
   incidents: [], firstSeen: {}, eventSeen: {}, selTrack: null, selIncident: null,
   follow: false, trails: true, rings: true, tab: 'incidents', all: false,
   sort: {key: 'severity', dir: 1}, stream: null, zoneBounds: null, ready: false,
+  stacks: new Map(),
 };
 window.skyfence = S;
 
@@ -223,10 +224,91 @@ async function initMap() {
   map.on('mouseenter', 'tracks', () => { map.getCanvas().style.cursor = 'pointer'; });
   map.on('mouseleave', 'tracks', () => { map.getCanvas().style.cursor = ''; });
   map.on('moveend', writeHash);
+  map.on('zoomend', renderStacks);
   S.ready = true;
   S.trackLabel = new ml.Marker({element: Object.assign(document.createElement('div'),
     {className: 'track-label'}), anchor: 'left', offset: [14, 0]});
   renderMap();
+}
+
+// ----------------------------------------------------------------- stacks
+// Aircraft flying together (the demo's three MiG-31s in formation, a holding stack)
+// are drawn on top of each other at overview zoom. As on a tar1090-style map, every
+// symbol stays exactly where its track is: on an incursion display a decluttered,
+// displaced symbol could be drawn across a border it never crossed. What is added is a
+// count badge on each group of symbols closer than STACK_PX on screen, listing the
+// group's aircraft (callsign or track id, altitude, alert) on hover and, pinned, on
+// click; a name in the list selects that track. Zooming in splits the group.
+const STACK_PX = 14;
+
+// Groups (arrays of indices, two or more) of screen points ``xy`` ([[x, y], ...]) linked
+// by distances under ``r`` px (single linkage: a chain of close symbols is one stack);
+// a grid of r-sized cells keeps it to the neighbouring cells.
+export function stackGroups(xy, r) {
+  const parent = xy.map((_, i) => i);
+  const root = (i) => { while (parent[i] !== i) i = parent[i] = parent[parent[i]]; return i; };
+  const cells = new Map();
+  xy.forEach(([x, y], i) => {
+    const cx = Math.floor(x / r), cy = Math.floor(y / r);
+    for (let dx = -1; dx <= 1; dx++) {
+      for (let dy = -1; dy <= 1; dy++) {
+        for (const j of cells.get(`${cx + dx},${cy + dy}`) || []) {
+          if (Math.hypot(xy[j][0] - x, xy[j][1] - y) < r) parent[root(i)] = root(j);
+        }
+      }
+    }
+    const key = `${cx},${cy}`;
+    if (!cells.has(key)) cells.set(key, []);
+    cells.get(key).push(i);
+  });
+  const groups = new Map();
+  xy.forEach((_, i) => {
+    const k = root(i);
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k).push(i);
+  });
+  return [...groups.values()].filter((g) => g.length > 1);
+}
+
+function stackBadge(key) {
+  const el = document.createElement('div');
+  el.className = 'stack-badge';
+  el.dataset.testid = 'stack';
+  el.innerHTML = '<span class="n"></span><div class="stack-list" data-testid="stack-list"></div>';
+  el.addEventListener('click', (e) => {
+    const pick = e.target.closest('[data-track]');
+    if (pick) { selectTrack(pick.dataset.track); return; }
+    el.classList.toggle('pinned');
+  });
+  return {key, el, marker: new ml.Marker({element: el, anchor: 'bottom-left', offset: [7, -7]})};
+}
+
+function renderStacks() {
+  if (!S.ready) return;
+  const tracks = [...S.tracks.values()];
+  const xy = tracks.map((t) => { const p = S.map.project([t.lon, t.lat]); return [p.x, p.y]; });
+  const seen = new Set();
+  for (const g of stackGroups(xy, STACK_PX)) {
+    const members = g.map((i) => tracks[i]).sort((a, b) =>
+      (SEVERITY_RANK[a.severity] ?? 9) - (SEVERITY_RANK[b.severity] ?? 9) || (a.id < b.id ? -1 : 1));
+    const key = members.map((t) => t.id).join(' ');
+    seen.add(key);
+    let b = S.stacks.get(key);
+    if (!b) { b = stackBadge(key); S.stacks.set(key, b); b.marker.setLngLat([members[0].lon, members[0].lat]).addTo(S.map); }
+    const lon = members.reduce((a, t) => a + t.lon, 0) / members.length;
+    const lat = members.reduce((a, t) => a + t.lat, 0) / members.length;
+    b.marker.setLngLat([lon, lat]);
+    b.el.dataset.ids = key;
+    b.el.querySelector('.n').textContent = String(members.length);
+    b.el.title = `${members.length} aircraft here: ` + members.map((t) => t.callsign || t.id).join(', ');
+    const html = members.map((t) => `<div data-track="${esc(t.id)}" class="${t.severity ? 'sev-' + t.severity : ''}">
+      <b>${esc(t.callsign || t.id)}</b>${t.callsign ? ` <small>${esc(t.id)}</small>` : ''}
+      <span>${t.altitude_m === null || t.altitude_m === undefined ? '–' : Math.round(t.altitude_m) + ' m'}</span>
+      ${t.severity ? `<span class="badge ${t.severity}">${t.severity}</span>` : ''}</div>`).join('');
+    const list = b.el.querySelector('.stack-list');
+    if (list.dataset.html !== html) { list.innerHTML = html; list.dataset.html = html; }
+  }
+  for (const [key, b] of S.stacks) if (!seen.has(key)) { b.marker.remove(); S.stacks.delete(key); }
 }
 
 let mapPending = false;
@@ -248,6 +330,7 @@ function renderMap() {
     }
     S.map.getSource('tracks').setData(fc(pts));
     S.map.getSource('trails').setData(fc(trails));
+    renderStacks();
     const sel = S.selTrack && S.tracks.get(S.selTrack);
     if (sel) {
       S.trackLabel.getElement().textContent = `${sel.callsign || sel.id} ${sel.altitude_m !== null ? Math.round(sel.altitude_m) + ' m' : ''}`;
@@ -318,8 +401,16 @@ function openStream() {
   });
 }
 
-function tracksChanged() {
+// the bar's counts and the tabs' from the same numbers, updated with either
+function renderCounts() {
+  const open = S.incidents.filter((r) => r.state === 'open').length;
+  $('#n-inc').textContent = `(${open} open)`;
   $('#n-trk').textContent = `(${S.tracks.size})`;
+  $('#counts').textContent = `${S.tracks.size} tracks · ${open} open incident(s)`;
+}
+
+function tracksChanged() {
+  renderCounts();
   renderMap();
   scheduleTable();
 }
@@ -348,9 +439,7 @@ function ago(iso) {
 function canOperate() { return S.me && (S.me.role === 'operator' || S.me.role === 'admin'); }
 
 function renderIncidents() {
-  const open = S.incidents.filter((r) => r.state === 'open').length;
-  $('#n-inc').textContent = `(${open} open)`;
-  $('#counts').textContent = `${S.tracks.size} tracks · ${open} open incident(s)`;
+  renderCounts();
   const ol = $('#incidents');
   ol.replaceChildren(...S.incidents.map((r) => {
     const li = document.createElement('li');
@@ -396,10 +485,20 @@ async function openIncident(id, fit = true) {
   const pts = tr.points.map((p) => [p.lon, p.lat]);
   S.map.getSource('inc-track').setData(fc(pts.length > 1 ? [{type: 'Feature', properties: {},
     geometry: {type: 'LineString', coordinates: pts}}] : []));
-  if (fit && pts.length > 1) {
-    const b = pts.reduce((a, p) => [Math.min(a[0], p[0]), Math.min(a[1], p[1]), Math.max(a[2], p[0]), Math.max(a[3], p[1])],
+  // the incident's aircraft, when it is still on the picture: selected (ring and label:
+  // which of several alike symbols it is) and kept in the fitted view (the stored fixes
+  // lag the live picture by up to a flush of the recorder), with where it will be a
+  // minute on at its speed and heading, so that it does not fly out of view at once
+  const live = S.tracks.get(d.incident.track);
+  const inView = live ? [...pts, [live.lon, live.lat], ahead(live, 60)] : pts;
+  if (fit && live) {
+    S.selTrack = live.id;
+    renderMap();
+  }
+  if (fit && inView.length > 1) {
+    const b = inView.reduce((a, p) => [Math.min(a[0], p[0]), Math.min(a[1], p[1]), Math.max(a[2], p[0]), Math.max(a[3], p[1])],
       [180, 90, -180, -90]);
-    S.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: 60, maxZoom: 11, duration: 0});
+    S.map.fitBounds([[b[0], b[1]], [b[2], b[3]]], {padding: 80, maxZoom: 11, duration: 0});
   }
   // an update of the incident on screen keeps what the operator was doing there
   const same = $('#detail').dataset.id === id && !$('#detail').hidden;
@@ -416,6 +515,14 @@ async function openIncident(id, fit = true) {
     replay: (p) => S.map.getSource('replay').setData(fc(p ? [{type: 'Feature', properties: {},
       geometry: {type: 'Point', coordinates: [p.lon, p.lat]}}] : [])),
   });
+}
+
+// [lon, lat] of track ``t`` ``s`` seconds on along its heading (flat earth: a minute of
+// flight is a few km); where it is when speed or heading are unknown.
+export function ahead(t, s) {
+  if (t.speed_ms === null || t.speed_ms === undefined || t.heading_deg === null || t.heading_deg === undefined) return [t.lon, t.lat];
+  const d = t.speed_ms * s, h = t.heading_deg * Math.PI / 180;
+  return [t.lon + d * Math.sin(h) / (111320 * Math.cos(t.lat * Math.PI / 180)), t.lat + d * Math.cos(h) / 111320];
 }
 
 function closeIncident() {

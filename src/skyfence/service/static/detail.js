@@ -8,26 +8,52 @@ function duration(s) {
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
-// Altitude (m) against time of the stored fixes; the entry and exit marked; ``at`` (index)
+// A "nice" grid step (1, 2 or 5 x 10^k) giving about ``n`` lines over ``span``.
+function niceStep(span, n) {
+  const raw = span / n, p = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((k) => k * p).find((s) => s >= raw);
+}
+
+const hms = (t) => new Date(t * 1000).toISOString().slice(11, 19);
+
+// The altitude to draw at a fix: the API's line (the reported height, smoothed when the
+// heights scatter, as a 3D radar's do: skyfence.evidence.altitude), else the height.
+export const lineAlt = (p) => p.altitude_line_m ?? p.altitude_m;
+
+// Altitude (m) against time (UTC) of the stored fixes: the line, and when it is smoothed
+// the reported heights as faint dots behind it; the entry and exit marked; ``at`` (index)
 // the replay position.
-export function profileSvg(points, enteredAt, exitedAt, at) {
-  const W = 400, H = 120, P = 24;
-  const alt = points.filter((p) => p.altitude_m !== null);
-  if (alt.length < 2) return `<svg class="profile" viewBox="0 0 ${W} ${H}"><text x="10" y="60" fill="#8ba0b3">no altitude</text></svg>`;
+export function profileSvg(points, enteredAt, exitedAt, at, smoothed = false) {
+  const W = 400, H = 150, L = 44, R = 8, T = 18, B = 18;
+  const alt = points.filter((p) => lineAlt(p) !== null && lineAlt(p) !== undefined);
+  if (alt.length < 2) return `<svg class="profile" viewBox="0 0 ${W} ${H}" data-testid="profile"><text x="10" y="60" fill="#8ba0b3">no altitude reported</text></svg>`;
   const t0 = points[0].t, t1 = points[points.length - 1].t;
-  const a0 = Math.min(...alt.map((p) => p.altitude_m)), a1 = Math.max(...alt.map((p) => p.altitude_m));
-  const x = (t) => P + (W - 2 * P) * (t - t0) / Math.max(1, t1 - t0);
-  const y = (a) => H - P + -(H - 2 * P) * (a - a0) / Math.max(1, a1 - a0);
-  const line = alt.map((p) => `${x(p.t).toFixed(1)},${y(p.altitude_m).toFixed(1)}`).join(' ');
-  const mark = (t, c) => (t === null ? '' : `<line x1="${x(t)}" x2="${x(t)}" y1="${P / 2}" y2="${H - P}" stroke="${c}" stroke-dasharray="3 2"/>`);
-  const cur = at !== null && points[at] ? `<circle cx="${x(points[at].t)}" cy="${points[at].altitude_m === null ? H - P : y(points[at].altitude_m)}" r="4" fill="#fff"/>` : '';
-  return `<svg class="profile" viewBox="0 0 ${W} ${H}" data-testid="profile">
+  const shown = alt.map(lineAlt).concat(smoothed ? alt.map((p) => p.altitude_m) : []);
+  let a0 = Math.min(...shown), a1 = Math.max(...shown);
+  if (a1 - a0 < 400) { const mid = (a0 + a1) / 2; a0 = mid - 200; a1 = mid + 200; }
+  const step = niceStep(a1 - a0, 4);
+  a0 = Math.floor(a0 / step) * step; a1 = Math.ceil(a1 / step) * step;
+  const x = (t) => L + (W - L - R) * (t - t0) / Math.max(1, t1 - t0);
+  const y = (a) => H - B - (H - T - B) * (a - a0) / Math.max(1, a1 - a0);
+  const grid = [];
+  for (let a = a0; a <= a1 + 1e-6; a += step) {
+    grid.push(`<line x1="${L}" x2="${W - R}" y1="${y(a).toFixed(1)}" y2="${y(a).toFixed(1)}" stroke="#1c2b3a"/>
+      <text x="${L - 4}" y="${(y(a) + 3).toFixed(1)}" fill="#8ba0b3" font-size="10" text-anchor="end">${Math.round(a)}</text>`);
+  }
+  const dots = smoothed ? alt.map((p) => `<circle cx="${x(p.t).toFixed(1)}" cy="${y(p.altitude_m).toFixed(1)}" r="1.3"/>`).join('') : '';
+  const line = alt.map((p) => `${x(p.t).toFixed(1)},${y(lineAlt(p)).toFixed(1)}`).join(' ');
+  const mark = (t, c) => (t === null ? '' : `<line x1="${x(t)}" x2="${x(t)}" y1="${T}" y2="${H - B}" stroke="${c}" stroke-dasharray="3 2"/>`);
+  const cur = at !== null && points[at] ? `<circle cx="${x(points[at].t)}" cy="${lineAlt(points[at]) === null ? H - B : y(lineAlt(points[at]))}" r="4" fill="#fff"/>` : '';
+  const legend = smoothed ? 'line: smoothed over 60 s · dots: reported heights' : 'reported heights';
+  return `<svg class="profile" viewBox="0 0 ${W} ${H}" data-testid="profile" data-smoothed="${smoothed}">
+    ${grid.join('')}
+    <text x="${L}" y="11" fill="#8ba0b3" font-size="10">altitude, m</text>
+    <text x="${W - R}" y="11" fill="#8ba0b3" font-size="10" text-anchor="end">${legend}</text>
+    <g fill="#9fd3ff" fill-opacity="0.35" data-testid="profile-dots">${dots}</g>
     ${mark(enteredAt, '#ff3b3b')}${mark(exitedAt, '#3ecf8e')}
-    <polyline points="${line}" fill="none" stroke="#9fd3ff" stroke-width="1.5"/>${cur}
-    <text x="2" y="${P / 2 + 4}" fill="#8ba0b3" font-size="10">${Math.round(a1)} m</text>
-    <text x="2" y="${H - P + 4}" fill="#8ba0b3" font-size="10">${Math.round(a0)} m</text>
-    <text x="${P}" y="${H - 6}" fill="#8ba0b3" font-size="10">${new Date(t0 * 1000).toISOString().slice(11, 19)}</text>
-    <text x="${W - P}" y="${H - 6}" fill="#8ba0b3" font-size="10" text-anchor="end">${new Date(t1 * 1000).toISOString().slice(11, 19)}</text>
+    <polyline points="${line}" fill="none" stroke="#9fd3ff" stroke-width="2" data-testid="profile-line"/>${cur}
+    <text x="${L}" y="${H - 4}" fill="#8ba0b3" font-size="10">${hms(t0)}Z</text>
+    <text x="${W - R}" y="${H - 4}" fill="#8ba0b3" font-size="10" text-anchor="end">${hms(t1)}Z</text>
   </svg>`;
 }
 
@@ -68,7 +94,7 @@ export function incidentDetail(el, d, tr, o) {
       <dt>deepest</dt><dd>${km(r.max_depth_m)}</dd>
     </dl>
     <h3>Protocol</h3><ol class="steps">${steps || '<li>none</li>'}</ol>
-    <h3>Altitude profile</h3>${o.profileSvg(pts, entered, exited, null)}
+    <h3>Altitude profile</h3>${o.profileSvg(pts, entered, exited, null, tr.altitude_smoothed)}
     <div class="replay"><span>replay</span><input type="range" min="0" max="${Math.max(0, pts.length - 1)}" value="0" data-testid="replay" ${pts.length ? '' : 'disabled'}>
       <span class="replay-at">${pts.length ? '' : 'no stored fixes'}</span></div>
     <h3>Entries</h3><div class="audit">${entries}</div>
@@ -90,8 +116,9 @@ export function incidentDetail(el, d, tr, o) {
   slider.oninput = () => {
     const i = Number(slider.value), p = pts[i];
     if (!p) return;
-    el.querySelector('.replay-at').textContent = `${new Date(p.t * 1000).toISOString().slice(11, 19)} · ${p.altitude_m === null ? '–' : Math.round(p.altitude_m) + ' m'}`;
-    el.querySelector('svg.profile').outerHTML = o.profileSvg(pts, entered, exited, i);
+    const a = lineAlt(p), plot = tr.altitude_smoothed && p.altitude_m !== null ? ` (plot ${Math.round(p.altitude_m)} m)` : '';
+    el.querySelector('.replay-at').textContent = `${hms(p.t)}Z · ${a === null || a === undefined ? '–' : Math.round(a) + ' m'}${plot}`;
+    el.querySelector('svg.profile').outerHTML = o.profileSvg(pts, entered, exited, i, tr.altitude_smoothed);
     o.replay(p);
   };
   if (o.keep && o.keep.replay) {  // re-drawn after an update: where the operator was
