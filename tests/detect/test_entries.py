@@ -177,3 +177,57 @@ def test_a_fresh_detector_keeps_zones_config_screen_and_boundaries_but_no_tracks
     # as updates are on, its first update)
     ev = f.process(track("A", [20.0], [0.5], [0.5]))
     assert [(e.kind, e.entry.entered_at) for e in ev] == [("entry", 20.0), ("update", 20.0)]
+
+
+def test_a_fresh_detector_keeps_the_reference_mode_and_builds_boundaries_for_both() -> None:
+    """A copy made before any boundary exists builds it (under the shared lock) into the
+    shared table: the original then has the very same object."""
+    det = EntryDetector([SQUARE], reference=True)
+    f = det.fresh()
+    assert f.reference is True
+    b = f.boundary(0)
+    assert det.boundary(0) is b
+    # it detects with it: 0.5 -> 1.5 crosses lon 1.0 half way, at 5 s
+    ev = f.process(track("A", [0.0, 10.0], [0.5, 1.5], [0.5, 0.5]))
+    assert [(e.kind, e.at) for e in ev] == [("entry", 0.0), ("exit", pytest.approx(5.0))]
+
+
+# ------------------------------------------------------------------ the cell screening
+# The reference path (``reference=True``, and legs too long for the grid) asks the exact
+# crossing test only for legs the cell screening does not clear. A leg between two grid
+# cells sharing an edge is cleared only when neither is a boundary cell. Fine cells are
+# 1/64 degree; a zone edge at lon 32.5/64 = 0.5078125 lies in the middle of the fine
+# cell [32/64, 33/64) and marks only it (its boundary samples reach +-0.45 cell), so the
+# next cell east, [33/64, 34/64) = [0.515625, 0.53125), is not a boundary cell.
+EDGE_IN_A_CELL = Zone("B", "custom", shapely.box(0.5078125, 0.1, 0.9, 0.4))
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_a_leg_from_a_boundary_cell_into_its_clear_neighbour_is_tested(reference: bool) -> None:
+    """0.505 (boundary cell, outside) -> 0.52 (clear neighbour, inside) at lat 0.3 in 100 s:
+    the edge is reached at (0.5078125 - 0.505) / (0.52 - 0.505) = 0.1875, at 18.75 s."""
+    det = EntryDetector([EDGE_IN_A_CELL], reference=reference)
+    ev = det.process(track("A", [0.0, 100.0], [0.505, 0.52], [0.3, 0.3])) + det.close()
+    assert [e.kind for e in ev] == ["entry", "open"]
+    e = ev[-1].entry
+    assert e.entry_interpolated and e.entered_at == pytest.approx(18.75, abs=1e-6)
+    assert e.observations == 1
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_legs_far_from_every_zone_give_nothing(reference: bool) -> None:
+    """Every leg cleared by the screening: no pair to test, no event, no error."""
+    det = EntryDetector([SQUARE, EDGE_IN_A_CELL], reference=reference)
+    t = [0.0, 10.0, 20.0, 30.0]
+    assert det.process(track("A", t, [50.1, 50.11, 50.12, 50.13], [20.0] * 4)) == []
+    assert det.close() == [] and det.positions == 4
+
+
+def test_no_transitions_is_three_empty_arrays_with_integer_rows() -> None:
+    """``Transitions.empty()`` stands for "no state change": rows index fixes (integers),
+    and every field has the same length, zero."""
+    from skyfence.detect.crossings import Transitions
+
+    tr = Transitions.empty()
+    assert (len(tr.row), len(tr.fraction), len(tr.entering)) == (0, 0, 0)
+    assert tr.row.dtype.kind == "i" and tr.entering.dtype == bool
