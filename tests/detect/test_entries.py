@@ -200,27 +200,36 @@ def test_a_fresh_detector_keeps_the_reference_mode_and_builds_boundaries_for_bot
 # cell [32/64, 33/64) and marks only it (its boundary samples reach +-0.45 cell), so the
 # next cell east, [33/64, 34/64) = [0.515625, 0.53125), is not a boundary cell.
 EDGE_IN_A_CELL = Zone("B", "custom", shapely.box(0.5078125, 0.1, 0.9, 0.4))
+#: zones far from every track below, listed first: the zone under test is zone 2 (the
+#: (leg, zone) pairs of several zones are packed into one key and unpacked again)
+FAR = [Zone(f"FAR{i}", "custom", shapely.box(-60.0 + i, -60.0, -59.5 + i, -59.0))
+       for i in range(2)]
 
 
 @pytest.mark.parametrize("reference", [False, True])
 def test_a_leg_from_a_boundary_cell_into_its_clear_neighbour_is_tested(reference: bool) -> None:
-    """0.505 (boundary cell, outside) -> 0.52 (clear neighbour, inside) at lat 0.3 in 100 s:
-    the edge is reached at (0.5078125 - 0.505) / (0.52 - 0.505) = 0.1875, at 18.75 s."""
-    det = EntryDetector([EDGE_IN_A_CELL], reference=reference)
-    ev = det.process(track("A", [0.0, 100.0], [0.505, 0.52], [0.3, 0.3])) + det.close()
+    """0.49 (outside) -> 0.505 (boundary cell, outside) -> 0.52 (clear neighbour, inside)
+    at lat 0.3, 100 s apart: the second leg reaches the edge at (0.5078125 - 0.505) /
+    (0.52 - 0.505) = 0.1875 of its length, at 100 + 18.75 s."""
+    det = EntryDetector([*FAR, EDGE_IN_A_CELL], reference=reference)
+    t = [0.0, 100.0, 200.0]
+    ev = det.process(track("A", t, [0.49, 0.505, 0.52], [0.3] * 3)) + det.close()
     assert [e.kind for e in ev] == ["entry", "open"]
     e = ev[-1].entry
-    assert e.entry_interpolated and e.entered_at == pytest.approx(18.75, abs=1e-6)
+    assert e.zone == "B" and e.entry_interpolated
+    assert e.entered_at == pytest.approx(118.75, abs=1e-6)
     assert e.observations == 1
 
 
 @pytest.mark.parametrize("reference", [False, True])
 def test_legs_far_from_every_zone_give_nothing(reference: bool) -> None:
-    """Every leg cleared by the screening: no pair to test, no event, no error."""
+    """Short legs the screening clears (no pair to test), then a leg of 1.5 degrees over
+    many cells whose box meets no zone's box: no event, no error."""
     det = EntryDetector([SQUARE, EDGE_IN_A_CELL], reference=reference)
-    t = [0.0, 10.0, 20.0, 30.0]
-    assert det.process(track("A", t, [50.1, 50.11, 50.12, 50.13], [20.0] * 4)) == []
-    assert det.close() == [] and det.positions == 4
+    t = [0.0, 10.0, 20.0, 30.0, 200.0]
+    lon = [50.1, 50.11, 50.12, 50.13, 51.63]
+    assert det.process(track("A", t, lon, [20.0, 20.0, 20.0, 20.0, 20.5])) == []
+    assert det.close() == [] and det.positions == 5
 
 
 def test_no_transitions_is_three_empty_arrays_with_integer_rows() -> None:
