@@ -240,3 +240,35 @@ def test_no_transitions_is_three_empty_arrays_with_integer_rows() -> None:
     tr = Transitions.empty()
     assert (len(tr.row), len(tr.fraction), len(tr.entering)) == (0, 0, 0)
     assert tr.row.dtype.kind == "i" and tr.entering.dtype == bool
+
+
+#: two islands of one zone, 1 degree apart along lat 0.5
+ISLANDS = Zone("ISL", "custom", shapely.MultiPolygon([shapely.box(0.0, 0.0, 1.0, 1.0),
+                                                      shapely.box(2.0, 0.0, 3.0, 1.0)]))
+
+
+def test_a_touch_at_a_fix_drops_only_its_own_exit_and_entry() -> None:
+    """lon 0.5 -> 3.0 -> 0.5 at lat 0.5, t = 0, 100, 200: each leg crosses both islands
+    and the middle fix lies on the east island's far edge (a touch from inside).
+
+    First leg (2.5 degrees in 100 s): leaves the west island at lon 1 (0.5 / 2.5 -> 20 s),
+    enters the east one at lon 2 (1.5 / 2.5 -> 60 s), touches lon 3 at 100 s. Second leg
+    back: leaves the east island at lon 2 (1.0 / 2.5 -> 140 s), enters the west one at
+    lon 1 (2.0 / 2.5 -> 180 s). The touch is no exit: entries [0, 20], [60, 140], [180, -).
+    """
+    got = [(e.entered_at, e.exited_at) for e in finals(
+        [ISLANDS], track("A", [0.0, 100.0, 200.0], [0.5, 3.0, 0.5], [0.5] * 3))]
+    assert got == [(0.0, pytest.approx(20.0)), (pytest.approx(60.0), pytest.approx(140.0)),
+                   (pytest.approx(180.0), None)]
+
+
+def test_an_impossible_jump_is_left_out_by_default() -> None:
+    """Inside SQUARE at t = 0 and 10 s, then 4.5 degrees east (about 500 km) 10 s later,
+    then back inside: 50 km/s, far beyond the default 1500 m/s, so the fix is left out,
+    counted, and the entry goes on (no exit and re-entry). Only transponder tracks (ICAO
+    addresses) are screened; 0.55 -> 0.6 in 20 s is 5.6 km / 20 s, an aircraft's pace."""
+    det = EntryDetector([SQUARE])
+    obs = track("4b1805", [0.0, 10.0, 20.0, 30.0], [0.5, 0.55, 5.0, 0.6], [0.5] * 4)
+    ev = det.process(obs) + det.close()
+    assert [e.kind for e in ev] == ["entry", "open"]
+    assert det.rejected_implausible == 1 and ev[-1].entry.observations == 3
