@@ -10,6 +10,7 @@ import shapely
 from skyfence.airspace.geodesy import geodesic_distance_m
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.detect.integrity import IntegrityConfig
 from skyfence.model import Entry, make_observations
 
 SQUARE = Zone("SQ", "custom", shapely.box(0.0, 0.0, 1.0, 1.0))
@@ -267,8 +268,16 @@ def test_an_impossible_jump_is_left_out_by_default() -> None:
     then back inside: 50 km/s, far beyond the default 1500 m/s, so the fix is left out,
     counted, and the entry goes on (no exit and re-entry). Only transponder tracks (ICAO
     addresses) are screened; 0.55 -> 0.6 in 20 s is 5.6 km / 20 s, an aircraft's pace."""
-    det = EntryDetector([SQUARE])
     obs = track("4b1805", [0.0, 10.0, 20.0, 30.0], [0.5, 0.55, 5.0, 0.6], [0.5] * 4)
+    det = EntryDetector([SQUARE])
     ev = det.process(obs) + det.close()
     assert [e.kind for e in ev] == ["entry", "open"]
     assert det.rejected_implausible == 1 and ev[-1].entry.observations == 3
+    # no screening (integrity=None), or limits above 50 km/s: the jump is taken as it
+    # is, an exit and a re-entry
+    for cfg in (DetectorConfig(integrity=None),
+                DetectorConfig(integrity=IntegrityConfig(max_speed_ms=1e5))):
+        det = EntryDetector([SQUARE], cfg)
+        ev = det.process(obs) + det.close()
+        assert [e.kind for e in ev] == ["entry", "exit", "entry", "open"]
+        assert det.rejected_implausible == 0
