@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -281,3 +283,30 @@ def test_an_impossible_jump_is_left_out_by_default() -> None:
         ev = det.process(obs) + det.close()
         assert [e.kind for e in ev] == ["entry", "exit", "entry", "open"]
         assert det.rejected_implausible == 0
+
+
+def test_left_out_fixes_are_counted_over_batches_and_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Two batches, each with one 50 km/s jump (as above): the detector's count adds them
+    up, and each batch logs its own count and the running count by reason (operators read
+    why fixes went missing)."""
+    det = EntryDetector([SQUARE])
+    with caplog.at_level(logging.INFO, logger="skyfence.detect.entries"):
+        det.process(track("4b1805", [0.0, 10.0, 20.0, 30.0], [0.5, 0.55, 5.0, 0.6], [0.5] * 4))
+        det.process(track("4b1805", [40.0, 50.0, 60.0], [0.6, 5.0, 0.65], [0.5] * 3))
+    assert det.rejected_implausible == 2
+    msgs = [r.getMessage() for r in caplog.records if r.name == "skyfence.detect.entries"]
+    assert len(msgs) == 2
+    assert "1 implausible" in msgs[0] and "(speed: 1)" in msgs[0]
+    assert "1 implausible" in msgs[1] and "(speed: 2)" in msgs[1]
+
+
+def test_fixes_inside_one_zone_are_not_taken_for_another() -> None:
+    """Zones 0 and 1 side by side (1 degree apart); one track sits inside each: one entry
+    each, into its own zone only."""
+    west = Zone("WEST", "custom", shapely.box(0.0, 0.0, 1.0, 1.0))
+    east = Zone("EAST", "custom", shapely.box(2.0, 0.0, 3.0, 1.0))
+    obs = pd.concat([track("4b1805", [0.0, 10.0], [0.5, 0.51], [0.5, 0.5]),
+                     track("4b1806", [0.0, 10.0], [2.5, 2.51], [0.5, 0.5])])
+    got = sorted((e.track, e.zone) for e in finals([west, east], obs))
+    assert got == [("4b1805", "WEST"), ("4b1806", "EAST")]
