@@ -310,3 +310,27 @@ def test_fixes_inside_one_zone_are_not_taken_for_another() -> None:
                      track("4b1806", [0.0, 10.0], [2.5, 2.51], [0.5, 0.5])])
     got = sorted((e.track, e.zone) for e in finals([west, east], obs))
     assert got == [("4b1805", "WEST"), ("4b1806", "EAST")]
+
+
+def test_an_entry_names_the_fixes_left_out_up_to_its_exit() -> None:
+    """lon 0.9 (t 0), 0.97 (t 10), a 4-degree jump at t 12 (left out), 1.07 (t 20), lat
+    0.5. The exit at lon 1.0 is interpolated: 10 + (1.0 - 0.97) / (1.07 - 0.97) * 10 =
+    13 s, after the left-out fix (12 s) and after the last inside fix (10 s): the exit's
+    entry names that fix; the entry event, before the jump was seen, names nothing."""
+    det = EntryDetector([SQUARE])
+    ev = det.process(track("4b1805", [0.0, 10.0, 12.0, 20.0], [0.9, 0.97, 5.0, 1.07],
+                           [0.5] * 4)) + det.close()
+    assert [e.kind for e in ev] == ["entry", "exit"]
+    assert ev[0].entry.integrity == ()
+    x = ev[1].entry
+    assert x.exited_at == pytest.approx(13.0) and x.last_inside_at == 10.0
+    assert x.integrity == ("1 fix rejected: position jump faster than 1500 m/s",)
+
+
+def test_kept_paths_hold_the_crossings_and_the_inside_fixes() -> None:
+    """lon -0.5, 0.5, 1.5 at t 0, 10, 20 (lat 0.5): in at lon 0 (5 s), out at lon 1
+    (15 s); the path is (time, lat, lon) of the entry, the inside fix and the exit."""
+    (e,) = finals([SQUARE], track("4b1805", [0.0, 10.0, 20.0], [-0.5, 0.5, 1.5], [0.5] * 3),
+                  keep_path=True)
+    assert e.path == [pytest.approx((5.0, 0.5, 0.0)), (10.0, 0.5, 0.5),
+                      pytest.approx((15.0, 0.5, 1.0))]
