@@ -226,13 +226,25 @@ def test_a_leg_from_a_boundary_cell_into_its_clear_neighbour_is_tested(reference
 
 @pytest.mark.parametrize("reference", [False, True])
 def test_legs_far_from_every_zone_give_nothing(reference: bool) -> None:
-    """Short legs the screening clears (no pair to test), then a leg of 1.5 degrees over
-    many cells whose box meets no zone's box: no event, no error."""
+    """A batch of short legs the screening clears (no pair to test), then a batch with a
+    leg of 1.5 degrees over many cells whose box meets no zone's box: no event, no error."""
     det = EntryDetector([SQUARE, EDGE_IN_A_CELL], reference=reference)
-    t = [0.0, 10.0, 20.0, 30.0, 200.0]
-    lon = [50.1, 50.11, 50.12, 50.13, 51.63]
-    assert det.process(track("A", t, lon, [20.0, 20.0, 20.0, 20.0, 20.5])) == []
+    assert det.process(track("A", [0.0, 10.0, 20.0, 30.0], [50.1, 50.11, 50.12, 50.13],
+                             [20.0] * 4)) == []
+    assert det.process(track("A", [200.0], [51.63], [20.5])) == []
     assert det.close() == [] and det.positions == 5
+
+
+def test_the_exact_screen_finds_the_same_crossing() -> None:
+    """``ExactScreen`` (every fix its own boundary cell, no cell neighbours): the straight
+    crossing of SQUARE along lat 0.5, lon -0.5 -> 1.5 in 20 s, is in at 5 s, out at 15 s."""
+    from skyfence.detect.screen import ExactScreen
+
+    for reference in (False, True):
+        det = EntryDetector([SQUARE], screen=ExactScreen([SQUARE]), reference=reference)
+        ev = det.process(track("A", [0.0, 20.0], [-0.5, 1.5], [0.5, 0.5]))
+        assert [(e.kind, e.at) for e in ev] == [("entry", pytest.approx(5.0)),
+                                                 ("exit", pytest.approx(15.0))]
 
 
 def test_no_transitions_is_three_empty_arrays_with_integer_rows() -> None:
