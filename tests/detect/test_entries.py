@@ -346,3 +346,14 @@ def test_kept_paths_hold_the_crossings_and_the_inside_fixes() -> None:
                   keep_path=True)
     assert e.path == [pytest.approx((5.0, 0.5, 0.0)), (10.0, 0.5, 0.5),
                       pytest.approx((15.0, 0.5, 1.0))]
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_a_climb_through_the_ceiling_in_the_middle_of_a_zone(reference: bool) -> None:
+    """SQUARE with a 10 000 m ceiling; a track at its centre (the leg stays in one grid
+    cell far from the edges, so the screening clears it) climbs 9 000 -> 11 000 m in
+    20 s: it leaves through the ceiling half way, at 10 s."""
+    low = Zone("LOW", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), ceiling_m=10_000.0)
+    det = EntryDetector([low], reference=reference)
+    ev = det.process(track("A", [0.0, 20.0], [0.5, 0.501], [0.5, 0.5], [9000.0, 11_000.0]))
+    assert [(e.kind, e.at) for e in ev] == [("entry", 0.0), ("exit", pytest.approx(10.0))]
