@@ -443,8 +443,10 @@ def _facts(entry: Entry, cls_: Classification) -> dict[str, Any]:
 
 def _sample_facts() -> dict[str, Any]:
     """Facts with every value present, to test-render templates while loading."""
+    # every optional field set (a callsign too): a value left None would render as
+    # "unknown" and let a format spec pass here that fails on a real entry's value
     e = Entry("EST", "national", "abc123", 0.0, True, 10.0, 10.0, 1.0, (0.0, 0.0), None,
-              1.0, 2.0, 1)
+              1.0, 2.0, 1, callsign="ABC123")
     return dict(_facts(e, Classification(True, "jet", "EST", True, 0.5)), rule="r")
 
 

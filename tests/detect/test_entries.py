@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ import shapely
 from skyfence.airspace.geodesy import geodesic_distance_m
 from skyfence.airspace.zones import Zone
 from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.detect.integrity import IntegrityConfig
 from skyfence.model import Entry, make_observations
 
 SQUARE = Zone("SQ", "custom", shapely.box(0.0, 0.0, 1.0, 1.0))
@@ -177,3 +180,180 @@ def test_a_fresh_detector_keeps_zones_config_screen_and_boundaries_but_no_tracks
     # as updates are on, its first update)
     ev = f.process(track("A", [20.0], [0.5], [0.5]))
     assert [(e.kind, e.entry.entered_at) for e in ev] == [("entry", 20.0), ("update", 20.0)]
+
+
+def test_a_fresh_detector_keeps_the_reference_mode_and_builds_boundaries_for_both() -> None:
+    """A copy made before any boundary exists builds it (under the shared lock) into the
+    shared table: the original then has the very same object."""
+    det = EntryDetector([SQUARE], reference=True)
+    f = det.fresh()
+    assert f.reference is True
+    b = f.boundary(0)
+    assert det.boundary(0) is b
+    # it detects with it: 0.5 -> 1.5 crosses lon 1.0 half way, at 5 s
+    ev = f.process(track("A", [0.0, 10.0], [0.5, 1.5], [0.5, 0.5]))
+    assert [(e.kind, e.at) for e in ev] == [("entry", 0.0), ("exit", pytest.approx(5.0))]
+
+
+# ------------------------------------------------------------------ the cell screening
+# The reference path (``reference=True``, and legs too long for the grid) asks the exact
+# crossing test only for legs the cell screening does not clear. A leg between two grid
+# cells sharing an edge is cleared only when neither is a boundary cell. Fine cells are
+# 1/64 degree; a zone edge at lon 32.5/64 = 0.5078125 lies in the middle of the fine
+# cell [32/64, 33/64) and marks only it (its boundary samples reach +-0.45 cell), so the
+# next cell east, [33/64, 34/64) = [0.515625, 0.53125), is not a boundary cell.
+EDGE_IN_A_CELL = Zone("B", "custom", shapely.box(0.5078125, 0.1, 0.9, 0.4))
+#: zones far from every track below, listed first: the zone under test is zone 2 (the
+#: (leg, zone) pairs of several zones are packed into one key and unpacked again)
+FAR = [Zone(f"FAR{i}", "custom", shapely.box(-60.0 + i, -60.0, -59.5 + i, -59.0))
+       for i in range(2)]
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_a_leg_from_a_boundary_cell_into_its_clear_neighbour_is_tested(reference: bool) -> None:
+    """0.49 (outside) -> 0.505 (boundary cell, outside) -> 0.52 (clear neighbour, inside)
+    at lat 0.3, 100 s apart: the second leg reaches the edge at (0.5078125 - 0.505) /
+    (0.52 - 0.505) = 0.1875 of its length, at 100 + 18.75 s."""
+    det = EntryDetector([*FAR, EDGE_IN_A_CELL], reference=reference)
+    t = [0.0, 100.0, 200.0]
+    ev = det.process(track("A", t, [0.49, 0.505, 0.52], [0.3] * 3)) + det.close()
+    assert [e.kind for e in ev] == ["entry", "open"]
+    e = ev[-1].entry
+    assert e.zone == "B" and e.entry_interpolated
+    assert e.entered_at == pytest.approx(118.75, abs=1e-6)
+    assert e.observations == 1
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_legs_far_from_every_zone_give_nothing(reference: bool) -> None:
+    """A batch of short legs the screening clears (no pair to test), then a batch with a
+    leg of 1.5 degrees over many cells whose box meets no zone's box: no event, no error."""
+    det = EntryDetector([SQUARE, EDGE_IN_A_CELL], reference=reference)
+    assert det.process(track("A", [0.0, 10.0, 20.0, 30.0], [50.1, 50.11, 50.12, 50.13],
+                             [20.0] * 4)) == []
+    assert det.process(track("A", [200.0], [51.63], [20.5])) == []
+    assert det.close() == [] and det.positions == 5
+
+
+def test_the_exact_screen_finds_the_same_crossing() -> None:
+    """``ExactScreen`` (every fix its own boundary cell, no cell neighbours): the straight
+    crossing of SQUARE along lat 0.5, lon -0.5 -> 1.5 in 20 s, is in at 5 s, out at 15 s."""
+    from skyfence.detect.screen import ExactScreen
+
+    for reference in (False, True):
+        det = EntryDetector([SQUARE], screen=ExactScreen([SQUARE]), reference=reference)
+        ev = det.process(track("A", [0.0, 20.0], [-0.5, 1.5], [0.5, 0.5]))
+        assert [(e.kind, e.at) for e in ev] == [("entry", pytest.approx(5.0)),
+                                                 ("exit", pytest.approx(15.0))]
+
+
+def test_no_transitions_is_three_empty_arrays_with_integer_rows() -> None:
+    """``Transitions.empty()`` stands for "no state change": rows index fixes (integers),
+    and every field has the same length, zero."""
+    from skyfence.detect.crossings import Transitions
+
+    tr = Transitions.empty()
+    assert (len(tr.row), len(tr.fraction), len(tr.entering)) == (0, 0, 0)
+    assert tr.row.dtype.kind == "i" and tr.entering.dtype == bool
+
+
+#: two islands of one zone, 1 degree apart along lat 0.5
+ISLANDS = Zone("ISL", "custom", shapely.MultiPolygon([shapely.box(0.0, 0.0, 1.0, 1.0),
+                                                      shapely.box(2.0, 0.0, 3.0, 1.0)]))
+
+
+def test_a_touch_at_a_fix_drops_only_its_own_exit_and_entry() -> None:
+    """lon 0.5 -> 3.0 -> 0.5 at lat 0.5, t = 0, 100, 200: each leg crosses both islands
+    and the middle fix lies on the east island's far edge (a touch from inside).
+
+    First leg (2.5 degrees in 100 s): leaves the west island at lon 1 (0.5 / 2.5 -> 20 s),
+    enters the east one at lon 2 (1.5 / 2.5 -> 60 s), touches lon 3 at 100 s. Second leg
+    back: leaves the east island at lon 2 (1.0 / 2.5 -> 140 s), enters the west one at
+    lon 1 (2.0 / 2.5 -> 180 s). The touch is no exit: entries [0, 20], [60, 140], [180, -).
+    """
+    got = [(e.entered_at, e.exited_at) for e in finals(
+        [ISLANDS], track("A", [0.0, 100.0, 200.0], [0.5, 3.0, 0.5], [0.5] * 3))]
+    assert got == [(0.0, pytest.approx(20.0)), (pytest.approx(60.0), pytest.approx(140.0)),
+                   (pytest.approx(180.0), None)]
+
+
+def test_an_impossible_jump_is_left_out_by_default() -> None:
+    """Inside SQUARE at t = 0 and 10 s, then 4.5 degrees east (about 500 km) 10 s later,
+    then back inside: 50 km/s, far beyond the default 1500 m/s, so the fix is left out,
+    counted, and the entry goes on (no exit and re-entry). Only transponder tracks (ICAO
+    addresses) are screened; 0.55 -> 0.6 in 20 s is 5.6 km / 20 s, an aircraft's pace."""
+    obs = track("4b1805", [0.0, 10.0, 20.0, 30.0], [0.5, 0.55, 5.0, 0.6], [0.5] * 4)
+    det = EntryDetector([SQUARE])
+    ev = det.process(obs) + det.close()
+    assert [e.kind for e in ev] == ["entry", "open"]
+    assert det.rejected_implausible == 1 and ev[-1].entry.observations == 3
+    # no screening (integrity=None), or limits above 50 km/s: the jump is taken as it
+    # is, an exit and a re-entry
+    for cfg in (DetectorConfig(integrity=None),
+                DetectorConfig(integrity=IntegrityConfig(max_speed_ms=1e5))):
+        det = EntryDetector([SQUARE], cfg)
+        ev = det.process(obs) + det.close()
+        assert [e.kind for e in ev] == ["entry", "exit", "entry", "open"]
+        assert det.rejected_implausible == 0
+
+
+def test_left_out_fixes_are_counted_over_batches_and_logged(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Two batches, each with one 50 km/s jump (as above): the detector's count adds them
+    up, and each batch logs its own count and the running count by reason (operators read
+    why fixes went missing)."""
+    det = EntryDetector([SQUARE])
+    with caplog.at_level(logging.INFO, logger="skyfence.detect.entries"):
+        det.process(track("4b1805", [0.0, 10.0, 20.0, 30.0], [0.5, 0.55, 5.0, 0.6], [0.5] * 4))
+        det.process(track("4b1805", [40.0, 50.0, 60.0], [0.6, 5.0, 0.65], [0.5] * 3))
+    assert det.rejected_implausible == 2
+    msgs = [r.getMessage() for r in caplog.records if r.name == "skyfence.detect.entries"]
+    assert len(msgs) == 2
+    assert "1 implausible" in msgs[0] and "(speed: 1)" in msgs[0]
+    assert "1 implausible" in msgs[1] and "(speed: 2)" in msgs[1]
+
+
+def test_fixes_inside_one_zone_are_not_taken_for_another() -> None:
+    """Zones 0 and 1 side by side (1 degree apart); one track sits inside each: one entry
+    each, into its own zone only."""
+    west = Zone("WEST", "custom", shapely.box(0.0, 0.0, 1.0, 1.0))
+    east = Zone("EAST", "custom", shapely.box(2.0, 0.0, 3.0, 1.0))
+    obs = pd.concat([track("4b1805", [0.0, 10.0], [0.5, 0.51], [0.5, 0.5]),
+                     track("4b1806", [0.0, 10.0], [2.5, 2.51], [0.5, 0.5])])
+    got = sorted((e.track, e.zone) for e in finals([west, east], obs))
+    assert got == [("4b1805", "WEST"), ("4b1806", "EAST")]
+
+
+def test_an_entry_names_the_fixes_left_out_up_to_its_exit() -> None:
+    """lon 0.9 (t 0), 0.97 (t 10), a 4-degree jump at t 12 (left out), 1.07 (t 20), lat
+    0.5. The exit at lon 1.0 is interpolated: 10 + (1.0 - 0.97) / (1.07 - 0.97) * 10 =
+    13 s, after the left-out fix (12 s) and after the last inside fix (10 s): the exit's
+    entry names that fix; the entry event, before the jump was seen, names nothing."""
+    det = EntryDetector([SQUARE])
+    ev = det.process(track("4b1805", [0.0, 10.0, 12.0, 20.0], [0.9, 0.97, 5.0, 1.07],
+                           [0.5] * 4)) + det.close()
+    assert [e.kind for e in ev] == ["entry", "exit"]
+    assert ev[0].entry.integrity == ()
+    x = ev[1].entry
+    assert x.exited_at == pytest.approx(13.0) and x.last_inside_at == 10.0
+    assert x.integrity == ("1 fix rejected: position jump faster than 1500 m/s",)
+
+
+def test_kept_paths_hold_the_crossings_and_the_inside_fixes() -> None:
+    """lon -0.5, 0.5, 1.5 at t 0, 10, 20 (lat 0.5): in at lon 0 (5 s), out at lon 1
+    (15 s); the path is (time, lat, lon) of the entry, the inside fix and the exit."""
+    (e,) = finals([SQUARE], track("4b1805", [0.0, 10.0, 20.0], [-0.5, 0.5, 1.5], [0.5] * 3),
+                  keep_path=True)
+    assert e.path == [pytest.approx((5.0, 0.5, 0.0)), (10.0, 0.5, 0.5),
+                      pytest.approx((15.0, 0.5, 1.0))]
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_a_climb_through_the_ceiling_in_the_middle_of_a_zone(reference: bool) -> None:
+    """SQUARE with a 10 000 m ceiling; a track at its centre (the leg stays in one grid
+    cell far from the edges, so the screening clears it) climbs 9 000 -> 11 000 m in
+    20 s: it leaves through the ceiling half way, at 10 s."""
+    low = Zone("LOW", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), ceiling_m=10_000.0)
+    det = EntryDetector([low], reference=reference)
+    ev = det.process(track("A", [0.0, 20.0], [0.5, 0.501], [0.5, 0.5], [9000.0, 11_000.0]))
+    assert [(e.kind, e.at) for e in ev] == [("entry", 0.0), ("exit", pytest.approx(10.0))]

@@ -129,3 +129,24 @@ def test_read_sbs_file_gz_with_bad_line(tmp_path: Path) -> None:
     assert reader.stats.malformed == 1 and reader.stats.batches > 1
     assert len(obs) == len(SbsParser().parse_lines(lines))
     assert reader.errors[0].row == 51
+
+
+def test_generated_time_forms_and_limits() -> None:
+    """Times other than ``HH:MM:SS.fff`` are read too, and impossible clock readings are
+    refused. Each line's aircraft differs (no state shared); midnight 2025-09-19 UTC is
+    pd.Timestamp("2025-09-19T00:00Z"). Seconds of day, by hand:
+    09:58:12 -> 9 * 3600 + 58 * 60 + 12 = 35 892; 09:58:12.25 -> 35 892.25;
+    23:59:60.537 (a leap second) -> 23 * 3600 + 59 * 60 + 60.537 = 86 400.537;
+    24:00:00.000, 23:60:00.000, 23:59:61.000, 2a:00:00.000, 09-58-12.400 and
+    09:58:1:.400 are no clock readings."""
+    midnight = pd.Timestamp("2025-09-19T00:00Z").timestamp()
+    times = ["09:58:12", "09:58:12.25", "23:59:60.537", "24:00:00.000", "23:60:00.000",
+             "23:59:61.000", "2a:00:00.000", "09-58-12.400", "09:58:1:.400"]
+    lines = [line(3, {7: t, 9: t, 14: "59.8", 15: "26.3"}, icao=f"4CA2{i:02X}")
+             for i, t in enumerate(times)]
+    parser = SbsParser()
+    obs = parser.parse_lines(lines)
+    assert (obs.time - midnight).tolist() == pytest.approx([35_892.0, 35_892.25, 86_400.537],
+                                                           abs=1e-6)
+    assert obs.icao24.tolist() == ["4ca200", "4ca201", "4ca202"]
+    assert parser.stats.malformed_by_field["generated_time"] == 6
