@@ -42,7 +42,10 @@ class RadarSite:
 
     ``alt_m`` is the antenna height above the ellipsoid. ``sigma_range_m`` and
     ``sigma_azimuth_deg`` are the measurement noise assumed for its plots when the
-    data do not say (typical en-route SSR values by default).
+    data do not say (typical en-route SSR values by default). ``sigma_height_m`` is the
+    noise of the heights a 3D radar measures (None: unknown, taken as exact): a plot's
+    ground position is solved from its slant range and height, so near the radar, where
+    the line of sight is steep, a height error moves it along the ground.
     """
 
     sac: int
@@ -53,6 +56,7 @@ class RadarSite:
     sigma_range_m: float = 50.0
     sigma_azimuth_deg: float = 0.08
     name: str | None = None
+    sigma_height_m: float | None = None
 
     @property
     def key(self) -> tuple[int, int]:
@@ -68,7 +72,7 @@ class RadarSite:
         --------
         >>> RadarSite.parse("25:201:45.5,16.0,120")
         RadarSite(sac=25, sic=201, lat=45.5, lon=16.0, alt_m=120.0, sigma_range_m=50.0, \
-sigma_azimuth_deg=0.08, name=None)
+sigma_azimuth_deg=0.08, name=None, sigma_height_m=None)
         >>> RadarSite.parse("20:1:59.07,26.15,200,60,0.1").sigma_range_m
         60.0
         """
@@ -100,7 +104,7 @@ sigma_azimuth_deg=0.08, name=None)
 
         >>> RadarSite.parse(RadarSite(20, 1, 59.07, 26.15, 200.0, 60.0, 0.08).spec())
         RadarSite(sac=20, sic=1, lat=59.07, lon=26.15, alt_m=200.0, sigma_range_m=60.0, \
-sigma_azimuth_deg=0.08, name=None)
+sigma_azimuth_deg=0.08, name=None, sigma_height_m=None)
         """
         return (f"{self.sac}:{self.sic}:{self.lat!r},{self.lon!r},{self.alt_m!r},"
                 f"{self.sigma_range_m!r},{self.sigma_azimuth_deg!r}")
