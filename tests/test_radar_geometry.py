@@ -79,3 +79,16 @@ def test_radar_site_parse() -> None:
     for bad in ("25:201", "300:1:1,1", "1:1:95,10", "1:1:a,b"):
         with pytest.raises(UsageError):
             RadarSite.parse(bad)
+
+
+def test_radar_site_spec_carries_the_height_sigma() -> None:
+    # `skyfence demo --export` writes each site as a --radar option: the height noise the
+    # tracker widens steep plots by must survive the round trip, or a scan of the files
+    # tracks differently from the evaluation
+    site = RadarSite(40, 2, 45.02, 28.75, 150.0, 50.0, 0.08, "ROU", sigma_height_m=300.0)
+    back = RadarSite.parse(site.spec())
+    assert back.sigma_height_m == 300.0
+    assert back == RadarSite(40, 2, 45.02, 28.75, 150.0, 50.0, 0.08, sigma_height_m=300.0)
+    assert RadarSite.parse(RadarSite(1, 2, 59.4, 24.8).spec()).sigma_height_m is None
+    with pytest.raises(UsageError):
+        RadarSite.parse("1:2:59.4,24.8,50,60,0.1,-3")

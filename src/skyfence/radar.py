@@ -42,7 +42,10 @@ class RadarSite:
 
     ``alt_m`` is the antenna height above the ellipsoid. ``sigma_range_m`` and
     ``sigma_azimuth_deg`` are the measurement noise assumed for its plots when the
-    data do not say (typical en-route SSR values by default).
+    data do not say (typical en-route SSR values by default). ``sigma_height_m`` is the
+    noise of the heights a 3D radar measures (None: unknown, taken as exact): a plot's
+    ground position is solved from its slant range and height, so near the radar, where
+    the line of sight is steep, a height error moves it along the ground.
     """
 
     sac: int
@@ -53,6 +56,7 @@ class RadarSite:
     sigma_range_m: float = 50.0
     sigma_azimuth_deg: float = 0.08
     name: str | None = None
+    sigma_height_m: float | None = None
 
     @property
     def key(self) -> tuple[int, int]:
@@ -61,22 +65,24 @@ class RadarSite:
 
     @classmethod
     def parse(cls, spec: str) -> RadarSite:
-        """Read ``SAC:SIC:LAT,LON[,ALT_M[,SIGMA_RANGE_M,SIGMA_AZIMUTH_DEG]]`` (the
-        ``--radar`` option of the CLI); the sigmas are the radar's measurement noise.
+        """Read ``SAC:SIC:LAT,LON[,ALT_M[,SIGMA_RANGE_M,SIGMA_AZIMUTH_DEG[,SIGMA_HEIGHT_M]]]``
+        (the ``--radar`` option of the CLI); the sigmas are the radar's measurement noise.
 
         Examples
         --------
         >>> RadarSite.parse("25:201:45.5,16.0,120")
         RadarSite(sac=25, sic=201, lat=45.5, lon=16.0, alt_m=120.0, sigma_range_m=50.0, \
-sigma_azimuth_deg=0.08, name=None)
+sigma_azimuth_deg=0.08, name=None, sigma_height_m=None)
         >>> RadarSite.parse("20:1:59.07,26.15,200,60,0.1").sigma_range_m
         60.0
+        >>> RadarSite.parse("20:1:59.07,26.15,200,60,0.1,300").sigma_height_m
+        300.0
         """
-        m = re.fullmatch(r"\s*(\d+):(\d+):([^,]+),([^,]+)(?:,([^,]+)(?:,([^,]+),([^,]+))?)?\s*",
-                         spec)
+        m = re.fullmatch(r"\s*(\d+):(\d+):([^,]+),([^,]+)"
+                         r"(?:,([^,]+)(?:,([^,]+),([^,]+)(?:,([^,]+))?)?)?\s*", spec)
         if m is None:
-            raise UsageError(f"radar site {spec!r}: expected "
-                             "SAC:SIC:LAT,LON[,ALT_M[,SIGMA_RANGE_M,SIGMA_AZIMUTH_DEG]]")
+            raise UsageError(f"radar site {spec!r}: expected SAC:SIC:LAT,LON[,ALT_M"
+                             "[,SIGMA_RANGE_M,SIGMA_AZIMUTH_DEG[,SIGMA_HEIGHT_M]]]")
         sac, sic = int(m.group(1)), int(m.group(2))
         if not (0 <= sac <= 255 and 0 <= sic <= 255):
             raise UsageError(f"radar site {spec!r}: SAC and SIC must be 0-255")
@@ -85,6 +91,7 @@ sigma_azimuth_deg=0.08, name=None)
             alt = float(m.group(5)) if m.group(5) is not None else 0.0
             sig_r = float(m.group(6)) if m.group(6) is not None else cls.sigma_range_m
             sig_a = float(m.group(7)) if m.group(7) is not None else cls.sigma_azimuth_deg
+            sig_h = float(m.group(8)) if m.group(8) is not None else None
         except ValueError as exc:
             raise UsageError(f"radar site {spec!r}: {exc}") from None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
@@ -93,17 +100,20 @@ sigma_azimuth_deg=0.08, name=None)
             raise UsageError(f"radar site {spec!r}: antenna altitude must be -500..10000 m")
         if not (0 < sig_r <= 10_000 and 0 < sig_a <= 10):
             raise UsageError(f"radar site {spec!r}: sigmas must be 0-10000 m and 0-10 deg")
-        return cls(sac, sic, lat, lon, alt, sig_r, sig_a)
+        if sig_h is not None and not (0 <= sig_h <= 10_000):
+            raise UsageError(f"radar site {spec!r}: height sigma must be 0-10000 m")
+        return cls(sac, sic, lat, lon, alt, sig_r, sig_a, sigma_height_m=sig_h)
 
     def spec(self) -> str:
         """The ``--radar`` option value that gives this site back (:meth:`parse`).
 
         >>> RadarSite.parse(RadarSite(20, 1, 59.07, 26.15, 200.0, 60.0, 0.08).spec())
         RadarSite(sac=20, sic=1, lat=59.07, lon=26.15, alt_m=200.0, sigma_range_m=60.0, \
-sigma_azimuth_deg=0.08, name=None)
+sigma_azimuth_deg=0.08, name=None, sigma_height_m=None)
         """
+        tail = "" if self.sigma_height_m is None else f",{self.sigma_height_m!r}"
         return (f"{self.sac}:{self.sic}:{self.lat!r},{self.lon!r},{self.alt_m!r},"
-                f"{self.sigma_range_m!r},{self.sigma_azimuth_deg!r}")
+                f"{self.sigma_range_m!r},{self.sigma_azimuth_deg!r}{tail}")
 
 
 @lru_cache(maxsize=1)

@@ -106,6 +106,27 @@ def test_times_must_not_go_backwards(tmp_path: Path) -> None:
     assert err.key == "aircraft[0].waypoints[1].time" and "backwards" in err.reason
 
 
+def test_a_time_before_the_aircraft_can_arrive_goes_backwards(tmp_path: Path) -> None:
+    # D1 leaves (56.9, 10.0) at 0 s at 20 m/s for (57.1, 10.0): the WGS84 meridian radius
+    # at 57 N is a(1-e2)/(1-e2 sin2(57))^1.5 = 6,380.4 km, 111.36 km/deg, so 0.2 deg is
+    # 22.27 km and it arrives at 1113.6 s (printed 1114 s); a
+    # hover there "until 600 s" asks it to leave before it arrived (it went unnoticed
+    # when only given times were compared, and made a drone jump 1.5 km in 2 s)
+    def hover_until_600(d: Any) -> None:
+        d["aircraft"][0]["waypoints"].append({"lat": 57.1, "lon": 10.0, "time": 600})
+
+    err = broken(tmp_path, hover_until_600)
+    assert err.key == "aircraft[0].waypoints[2].time" and "backwards" in err.reason
+    assert "1114 s" in err.reason
+
+    def hover_until_1200(d: Any) -> None:
+        d["aircraft"][0]["waypoints"].append({"lat": 57.1, "lon": 10.0, "time": 1200})
+
+    doc = yaml.safe_load(yaml.safe_dump(GOOD))
+    hover_until_1200(doc)
+    assert load_scenario(write(tmp_path, doc)).aircraft[0].waypoints[2].time == 1200.0
+
+
 def test_invalid_yaml_names_line(tmp_path: Path) -> None:
     p = tmp_path / "bad.yaml"
     p.write_text("name: x\nstart: [unclosed\n", encoding="utf-8")

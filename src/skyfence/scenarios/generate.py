@@ -181,7 +181,7 @@ def radar_plots(truth: pd.DataFrame, sc: Scenario, seed: int) -> tuple[pd.DataFr
     sites, frames = [], []
     for i, r in enumerate(sc.radars):
         site = RadarSite(r.sac, r.sic, r.lat, r.lon, r.alt_m, r.sigma_range_m,
-                         r.sigma_azimuth_deg, r.name)
+                         r.sigma_azimuth_deg, r.name, r.sigma_height_m)
         sites.append(site)
         frames.append(simulate_plots(
             truth[["time", "target", "lat", "lon", "altitude"]], [site], period_s=r.period_s,

@@ -220,6 +220,18 @@ def _seconds(t: float | datetime, start: float) -> float:
     return t if isinstance(t, float) else t.timestamp() - start
 
 
+def _arrival(prev: Waypoint, prev_at: float | None, lat: float, lon: float,
+             speed_ms: float | None) -> float | None:
+    """When an aircraft at ``prev`` at ``prev_at`` (s) reaches (``lat``, ``lon``) flying
+    the geodesic at ``speed_ms``; None when either is unknown (or the speed is 0)."""
+    if prev_at is None or speed_ms is None or speed_ms <= 0:
+        return None
+    from pyproj import Geod
+
+    _, _, dist_m = Geod(ellps="WGS84").inv(prev.lon, prev.lat, lon, lat)
+    return prev_at + float(dist_m) / speed_ms
+
+
 def _aircraft(a: AircraftModel, i: int, start: float, problems: Problems) -> Aircraft:
     """Waypoint defaults (time, altitude, speed from the aircraft) and time order."""
     path: tuple[Any, ...] = ("aircraft", i)
@@ -229,6 +241,8 @@ def _aircraft(a: AircraftModel, i: int, start: float, problems: Problems) -> Air
     expect = a.expect or ("critical" if tp is None or off_at is not None else "none")
     t0 = _seconds(a.start, start) if a.start is not None else None
     wps: list[Waypoint] = []
+    #: when the aircraft is at the previous waypoint (None: unknown)
+    reach: float | None = None
     alt_reported = False
     for j, w in enumerate(a.waypoints):
         wpath = (*path, "waypoints", j)
@@ -253,6 +267,13 @@ def _aircraft(a: AircraftModel, i: int, start: float, problems: Problems) -> Air
             speed = a.speed_ms
         if wps and time is not None and wps[-1].time is not None and time < wps[-1].time:
             problems.append(((*wpath, "time"), "times must not go backwards"))
+        elif wps and time is not None and reach is not None and time < reach - 1.0:
+            problems.append(((*wpath, "time"), f"is {time:g} s, but the aircraft reaches the "
+                             f"waypoint before it only at {reach:.0f} s at its speed: times "
+                             "must not go backwards"))
+        reach = _arrival(wps[-1], reach, w.lat, w.lon, speed) if wps else time
+        if time is not None:
+            reach = time
         wps.append(Waypoint(w.lat, w.lon, alt, time, speed))
     return Aircraft(a.id, a.category, tuple(wps), tp.icao24 if tp else None,
                     tp.callsign if tp else None, tp.squawk if tp else None,

@@ -87,14 +87,42 @@ _NUM = ("time", "x", "y", "vx", "vy", "z", "vz", "has_alt", "sigma_pos_m", "sac"
         "record")
 
 
+#: mean earth radius (m), for the drop of the horizon in :func:`plot_covariances`
+EARTH_RADIUS_M = 6_371_000.0
+
+
 def plot_covariances(
     x: Array, y: Array, range_m: Array, sigma_range_m: Array, sigma_azimuth_deg: Array,
-    site_xy: Array,
+    site_xy: Array, *, height_m: Array | None = None, site_alt_m: Array | None = None,
+    sigma_height_m: Array | None = None,
 ) -> Array:
     """Plot position covariances (n, 2, 2) in the plane: range noise along the line of
     sight from the radar at ``site_xy`` (n, 2), azimuth noise across it.
 
     Rows whose site is unknown (NaN) get a circle of the larger of the two sigmas.
+
+    A plot with a height (``height_m``, the radar's antenna at ``site_alt_m``) is put on
+    the ground at ``g = sqrt(rho^2 - dh^2)`` from the radar, ``dh`` its height above the
+    antenna (plus the drop of the horizon, ``g^2 / 2R``). Its error along the line of
+    sight on the ground is then ``(rho / g) sigma_rho`` and ``(dh / g) sigma_h`` (the
+    radar's ``sigma_height_m``), not ``sigma_rho``: far away the line of sight is flat
+    and both factors are 1 and 0, but a jet at 13 km passing 3 km from the radar gets
+    its ground position from its height, and a 150 m height error moves it 700 m. ``g``
+    is taken at least as large as a height error puts a target overhead,
+    ``sqrt(2 dh sigma)``, where the formula would divide by zero (this first-order
+    figure is a floor that close: the scatter there is skewed and wider).
+
+    A jet 13,700 m above the antenna, 3 km east of it on the ground (slant range
+    hypot(3000, 13700) = 14,025 m; the horizon drops 0.7 m there):
+
+    >>> r = plot_covariances(np.array([3000.0]), np.array([0.0]), np.array([14025.0]),
+    ...                      np.array([40.0]), np.array([0.08]), np.zeros((1, 2)),
+    ...                      height_m=np.array([14130.0]), site_alt_m=np.array([430.0]),
+    ...                      sigma_height_m=np.array([150.0]))
+    >>> round(float(np.sqrt(r[0, 0, 0])))  # hypot(14025 / 3000 * 40, 13700.7 / 3000 * 150)
+    710
+    >>> round(float(np.sqrt(r[0, 1, 1])), 2)  # across: 3000 m * 0.08 deg in radians
+    4.19
     """
     dx, dy = x - site_xy[:, 0], y - site_xy[:, 1]
     ground = np.hypot(dx, dy)
@@ -102,6 +130,15 @@ def plot_covariances(
     ux = np.where(known, dx / np.where(known, ground, 1.0), 1.0)
     uy = np.where(known, dy / np.where(known, ground, 1.0), 0.0)
     sr2 = sigma_range_m**2
+    if height_m is not None and site_alt_m is not None:
+        sh = np.zeros(x.size) if sigma_height_m is None else np.nan_to_num(sigma_height_m)
+        g = np.where(known, ground, 1.0)
+        dh = np.abs(height_m - site_alt_m + g**2 / (2 * EARTH_RADIUS_M))
+        steep = known & np.isfinite(dh)
+        dh = np.where(steep, dh, 0.0)
+        rho = np.where(np.isfinite(range_m) & (range_m > 0), range_m, np.hypot(g, dh))
+        g = np.maximum(g, np.sqrt(2 * dh * np.maximum(sh, sigma_range_m)))
+        sr2 = np.where(steep, (rho / g) ** 2 * sr2 + (dh / g) ** 2 * sh**2, sr2)
     sc2 = (np.where(known, ground, range_m) * np.radians(sigma_azimuth_deg)) ** 2
     iso = np.maximum(sr2, sc2)
     sr2, sc2 = np.where(known, sr2, iso), np.where(known, sc2, iso)
@@ -184,9 +221,12 @@ class Tracker:
         gate = getattr(self.associator, "gate", None)
         self.gate = float(gate) if gate is not None else 13.8
         self._site_xy: dict[tuple[int, int], tuple[float, float]] = {}
+        #: per site: antenna altitude and height sigma (m), for steep lines of sight
+        self._site_z: dict[tuple[int, int], tuple[float, float]] = {}
         for s in sites:
             sx, sy = plane.to_xy(s.lat, s.lon)
             self._site_xy[s.key] = (float(sx), float(sy))
+            self._site_z[s.key] = (float(s.alt_m), float(s.sigma_height_m or 0.0))
         self._next_uid = 0
         self._next_label = 1
         self._state: FilterState | None = None
@@ -238,19 +278,24 @@ class Tracker:
 
         sac, sic = col("sac", -1.0), col("sic", -1.0)
         site_xy = np.full((n, 2), np.nan)
+        site_z = np.full((n, 2), np.nan)
         if self._site_xy:
             keys = np.array(sorted(self._site_xy))
             codes = keys[:, 0] * 256 + keys[:, 1]
             xy = np.array([self._site_xy[(int(k[0]), int(k[1]))] for k in keys])
+            zs = np.array([self._site_z[(int(k[0]), int(k[1]))] for k in keys])
             code = sac * 256 + sic
             pos = np.clip(np.searchsorted(codes, code), 0, codes.size - 1)
             found = codes[pos] == code
             site_xy[found] = xy[pos[found]]
+            site_z[found] = zs[pos[found]]
+        alt = col("altitude", np.nan)
         r = plot_covariances(zx, zy, col("range_m", 1e5), col("sigma_range_m", 50.0),
-                             col("sigma_azimuth_deg", 0.08), site_xy)
+                             col("sigma_azimuth_deg", 0.08), site_xy, height_m=alt,
+                             site_alt_m=site_z[:, 0], sigma_height_m=site_z[:, 1])
         return _Scan(
             t=col("time", np.nan), z=np.column_stack([zx, zy]), r=r,
-            alt=col("altitude", np.nan), icao24=col("icao24", None, object),
+            alt=alt, icao24=col("icao24", None, object),
             squawk=col("squawk", None, object), callsign=col("callsign", None, object),
             sac=sac, sic=sic, record=col("record", np.nan), range_m=col("range_m", np.nan))
 
