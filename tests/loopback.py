@@ -5,12 +5,16 @@ One copy here, imported by the source, fault, service, incident and web tests.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 DUMP1090 = "dump1090-mutability"
 
@@ -87,3 +91,36 @@ class Dump1090:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+@contextlib.contextmanager
+def running_serve(config: Path, port: int, log_path: Path, env: dict[str, str],
+                  start_s: float = 60.0) -> Iterator[str]:
+    """``skyfence serve --config CONFIG`` in a child process, its output in ``log_path``;
+    yields its address once ``/health`` answers (fails with the log if it stops or takes
+    longer than ``start_s``); terminated at the end (killed if it does not stop)."""
+    import httpx
+
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "skyfence.cli", "serve", "--config",
+                                 str(config)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            deadline = time.monotonic() + start_s
+            while True:
+                assert proc.poll() is None, log_path.read_text()
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/health",
+                                 timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "serve did not come up"
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)

@@ -18,14 +18,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from loopback import free_port
+from loopback import free_port, running_serve
 from service.serve_helpers import INTRUDER, crossing_csv, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -68,31 +67,9 @@ def server(tmp_path: Path) -> Iterator[str]:
                     "--config", str(cfg), stdin="operator-pass-1\n")
     assert made.returncode == 0, made.stderr
     env = {**os.environ, "PYTHONPATH": SRC}
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "skyfence.cli", "serve", "--config",
-                             str(cfg)], stdout=log, stderr=subprocess.STDOUT, env=env)
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+    with running_serve(cfg, port, tmp_path / "serve.log", env,
+                       start_s=30) as address:
+        yield address
 
 
 def shots_dir(tmp_path: Path) -> Path:

@@ -17,14 +17,13 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from loopback import free_port
+from loopback import free_port, running_serve
 from service.serve_helpers import write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
@@ -73,32 +72,9 @@ def server(tmp_path: Path) -> Iterator[str]:
     made = skyfence("users", "add", "vik", "--role", "viewer", "--password-stdin",
                     "--config", str(cfg), stdin="viewer-pass-01\n")
     assert made.returncode == 0, made.stderr
-    log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "skyfence.cli", "serve", "--config",
-                             str(cfg)], stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "PYTHONPATH": SRC})
-    try:
-        import httpx
-
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
+    with running_serve(cfg, port, tmp_path / "serve.log", {**os.environ, "PYTHONPATH": SRC},
+                       start_s=60) as address:
+        yield address
 
 
 def test_a_formation_shows_one_count_badge_listing_its_aircraft(server: str,
