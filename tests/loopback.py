@@ -1,5 +1,6 @@
 """Test support shared by every test that talks TCP on loopback: a free port, waiting for a
-server to listen, and a real dump1090 receiver that can be killed and started again.
+server to listen, a real dump1090 receiver that can be killed and started again, a
+running ``skyfence serve``, and how the browser tests start Debian's chromium.
 
 One copy here, imported by the source, fault, service, incident and web tests."""
 
@@ -17,6 +18,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 DUMP1090 = "dump1090-mutability"
+
+#: Debian's chromium (installed by scripts/install-system-deps.sh), headless, WebGL by
+#: software (SwiftShader), nothing fetched from the network
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync",
+                 "--use-gl=angle", "--use-angle=swiftshader"]
 
 
 def free_port() -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,16 +23,11 @@ from typing import Any
 
 import pytest
 
-from loopback import free_port, running_serve
+from loopback import CHROMIUM, CHROMIUM_ARGS, free_port, running_serve
 from service.serve_helpers import INTRUDER, crossing_csv, write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 "--use-gl=angle", "--use-angle=swiftshader"]
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 ENTRY_AFTER_S = 16.0
 ZONE_CENTRE = (59.0, 25.0)

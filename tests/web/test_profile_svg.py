@@ -10,16 +10,14 @@ drawn through the raw heights spans as much as the dots), with one dot a height.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from loopback import CHROMIUM, CHROMIUM_ARGS
+
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-        "--disable-background-networking"]
 DETAIL_JS = (Path(__file__).resolve().parents[2]
              / "src/skyfence/service/static/detail.js")
 
@@ -49,7 +47,7 @@ def test_a_scattered_track_is_drawn_as_its_smoothed_line_over_faint_dots() -> No
                                             else 0.0)}
               for k in range(40)]
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.set_content("<html><body></body></html>")

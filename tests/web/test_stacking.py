@@ -14,7 +14,6 @@ three separate symbols, no badge.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -23,16 +22,11 @@ from typing import Any
 
 import pytest
 
-from loopback import free_port, running_serve
+from loopback import CHROMIUM, CHROMIUM_ARGS, free_port, running_serve
 from service.serve_helpers import write_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(180)]
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync",
-                 "--use-gl=angle", "--use-angle=swiftshader"]
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 FORMATION = {"150a01": "MIG1", "150a02": "MIG2", "150a03": ""}  # the third: no callsign
 LONE = "461e2a"
