@@ -242,7 +242,8 @@ def feed_bytes(kind: str) -> bytes:
 
 
 def run_watch_subprocess(argv: list[str], cwd: Path, server: FeedServer) -> tuple[int, str]:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+    # faulthandler: a watcher that does not stop is made to print every thread's stack
+    env = dict(os.environ, PYTHONFAULTHANDLER="1", PYTHONPATH=os.pathsep.join(
         [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([sys.executable, "-m", "skyfence.cli", *argv[1:]], cwd=cwd,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -251,7 +252,13 @@ def run_watch_subprocess(argv: list[str], cwd: Path, server: FeedServer) -> tupl
         assert server.sent.wait(30), "the watcher never connected"
         time.sleep(3.0)  # let it read and process what was sent
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate(timeout=10)
+            raise AssertionError("watch did not stop 30 s after Ctrl-C; its stacks and "
+                                 "log:\n" + err[-6000:]) from None
     finally:
         if proc.poll() is None:
             proc.kill()
