@@ -241,13 +241,24 @@ def feed_bytes(kind: str) -> bytes:
     return "".join(f"*{f};\n" for f in frames[:600]).encode()  # raw port format
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child, before it runs: Ctrl-C (SIGINT) delivered and handled by default, as
+    a command typed at a terminal has it. A child inherits its parent's signal mask and
+    ignored signals, and somewhere in the full suite the test process ends up with SIGINT
+    blocked (found with faulthandler: the watcher sat in its queue, never interrupted;
+    reproduced by blocking SIGINT before running this test alone), which is the test
+    process's state, not the README's."""
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_watch_subprocess(argv: list[str], cwd: Path, server: FeedServer) -> tuple[int, str]:
     # faulthandler: a watcher that does not stop is made to print every thread's stack
     env = dict(os.environ, PYTHONFAULTHANDLER="1", PYTHONPATH=os.pathsep.join(
         [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([sys.executable, "-m", "skyfence.cli", *argv[1:]], cwd=cwd,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         assert server.sent.wait(30), "the watcher never connected"
         time.sleep(3.0)  # let it read and process what was sent
