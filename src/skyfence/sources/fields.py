@@ -123,11 +123,11 @@ def _clean_strings(uniq: ObjArray, field: str) -> tuple[ObjArray, list[str | Non
         hexa = s.str.fullmatch(_HEX6).to_numpy(bool)
         s = s.where(~hexa, s.str.lower())
     elif field == "squawk":
-        for j, v in enumerate(s.tolist()):
+        values: list[str | None] = list(s.tolist())  # a Series set item by item is slow
+        for j, v in enumerate(values):
             if why[j] is None and v:
-                code, reason = _squawk_text(v)
-                s.iat[j] = code
-                why[j] = reason
+                values[j], why[j] = _squawk_text(v)
+        s = pd.Series(values, dtype=object)
     clean = s.to_numpy(dtype=object)
     clean[(s == "").to_numpy(bool)] = None
     for k, w in enumerate(why):
