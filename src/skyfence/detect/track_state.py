@@ -152,7 +152,7 @@ class BatchWork:
         last_seen = np.full(len(uniques), -np.inf)
         last_seen[code[:nc]] = time[:nc]
         late = ~is_carried & (time <= last_seen[code])
-        order = np.lexsort((~is_carried, time, code))
+        order = _track_time_order(code, time, is_carried)
         order = order[~late[order]]
         same = code[order][1:] == code[order][:-1]
         dup = np.concatenate([[False], same & (time[order][1:] == time[order][:-1])])
@@ -210,6 +210,27 @@ class BatchWork:
         for c, opened in self.pending_open.items():
             if opened:
                 tracks.open[self.uniques[c]] = opened
+
+
+def _track_time_order(code: np.ndarray, time: np.ndarray, is_carried: np.ndarray
+                      ) -> np.ndarray:
+    """Rows by track code, then time, carried rows first among equals (a stable sort).
+
+    Files written track by track in time order (per-aircraft exports) come in that
+    order already: with no carried rows, one linear check replaces the sort.
+
+    >>> new = np.zeros(3, bool)
+    >>> _track_time_order(np.array([0, 0, 1]), np.array([5.0, 6.0, 1.0]), new).tolist()
+    [0, 1, 2]
+    >>> _track_time_order(np.array([0, 1, 0]), np.array([5.0, 1.0, 6.0]), new).tolist()
+    [0, 2, 1]
+    """
+    n = len(code)
+    if n > 1 and not is_carried.any():
+        same = code[1:] == code[:-1]
+        if bool(np.all(code[1:] >= code[:-1])) and bool(np.all(time[1:][same] >= time[:-1][same])):
+            return np.arange(n)
+    return np.lexsort((~is_carried, time, code))
 
 
 class BatchColumns:
@@ -277,9 +298,8 @@ class BatchColumns:
     def min_sigma(self, a: int, b: int) -> float | None:
         """The smallest position sigma of rows ``a..b`` (m), None when the batch has no
         ``sigma_pos_m`` (transponder data) or none is known."""
-        if "sigma_pos_m" not in self._batch.columns:
-            return None
-        s = self._cache.get("sigma_pos_m")
-        if s is None:
-            s = self._cache["sigma_pos_m"] = self._work("sigma_pos_m", np.nan)
-        return nanmin(s[a : b + 1])
+        if "sigma_pos_m" not in self._cache:
+            self._cache["sigma_pos_m"] = (self._work("sigma_pos_m", np.nan)
+                                          if "sigma_pos_m" in self._batch.columns else None)
+        s = self._cache["sigma_pos_m"]
+        return None if s is None else nanmin(s[a : b + 1])
