@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from skyfence.airspace.zones import circle_zone
+from skyfence.scanning import clustered
 from skyfence.scanning.engine import ScanOptions, scan_files, scan_frame
 from skyfence.scanning.inputs import expand_inputs
 
@@ -108,3 +109,61 @@ def test_streaming_forgets_silent_tracks_and_stays_exact(tmp_path: Path) -> None
     # a batch holds at most 2,000 rows: 50 tracks' worth (40 fixes each), plus the 4 or
     # 5 live ones carried in; without forgetting, the detector would end with all 300 ids
     assert res.tracked_peak <= 60
+
+
+def _by_track(data: pd.DataFrame) -> pd.DataFrame:
+    """The rows as a per-aircraft export writes them: one track after another."""
+    return data.sort_values(["icao24", "time"], kind="stable", ignore_index=True)
+
+
+def test_file_written_track_by_track_is_screened_without_a_partition(
+        tmp_path: Path, data: pd.DataFrame, reference: list[dict[str, object]]) -> None:
+    """Tracks of 240 fixes read 700 rows at a time: most chunks end inside a track,
+    which must be screened whole with the next chunk."""
+    f = tmp_path / "per-aircraft.parquet"
+    _by_track(data).to_parquet(f, index=False, row_group_size=1000)
+    res = scan_files([f], ScanOptions(zones=ZONES, chunk_rows=700, memory_rows=3000))
+    assert res.mode == "by-track"
+    assert res.records == reference and res.positions == len(data)
+
+
+def test_track_continued_in_the_next_file_is_one_track(
+        tmp_path: Path, data: pd.DataFrame, reference: list[dict[str, object]]) -> None:
+    d = _by_track(data)
+    cut = len(d) // 2 + 100  # inside a track
+    assert d["icao24"].iat[cut - 1] == d["icao24"].iat[cut]
+    paths = [tmp_path / "a.parquet", tmp_path / "b.parquet"]
+    d.iloc[:cut].to_parquet(paths[0], index=False)
+    d.iloc[cut:].to_parquet(paths[1], index=False)
+    res = scan_files(paths, ScanOptions(zones=ZONES, chunk_rows=900, memory_rows=3000))
+    assert res.mode == "by-track"
+    assert res.records == reference
+
+
+@pytest.mark.parametrize("check_rows", [1000, 1_000_000])
+@pytest.mark.parametrize("case", ["returns", "same-id-other-case", "too-long"])
+def test_not_track_by_track_is_partitioned(
+        tmp_path: Path, data: pd.DataFrame, reference: list[dict[str, object]],
+        case: str, check_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A track that comes back after other tracks (also under its id in capitals, which
+    the reader folds to the same track), or one longer than a batch, is partitioned;
+    the check reads the ids ``check_rows`` at a time (the return seen within one read,
+    or across reads)."""
+    monkeypatch.setattr(clustered, "CHECK_ROWS", check_rows)
+    d = _by_track(data)
+    ident = "3c0001"
+    rows = np.flatnonzero(d["icao24"].to_numpy() == ident)
+    memory_rows = 3000
+    if case == "too-long":
+        memory_rows = 400  # a batch of 200 rows per worker: shorter than a track
+    else:
+        later = d.iloc[rows[120:]].copy()
+        if case == "same-id-other-case":
+            later["icao24"] = ident.upper()
+        d = pd.concat([d.drop(index=d.index[rows[120:]]), later], ignore_index=True)
+    f = tmp_path / "mixed.parquet"
+    d.to_parquet(f, index=False)
+    res = scan_files([f], ScanOptions(zones=ZONES, chunk_rows=700, memory_rows=memory_rows,
+                                      workers=2))
+    assert res.mode == "partitioned"
+    assert res.records == reference

@@ -57,11 +57,19 @@ def test_in_memory_scan_on_threads_equals_one_thread(baltic: Path) -> None:
         assert len(names) == workers and all(n.startswith("skyfence-scan") for n in names)
 
 
-def test_partitioned_scan_on_threads_equals_one_thread(baltic: Path) -> None:
+@pytest.mark.parametrize("order", ["by-track", "partitioned"])
+def test_scan_beyond_memory_on_threads_equals_one_thread(
+        baltic: Path, tmp_path: Path, order: str) -> None:
+    """The file as written (aircraft after aircraft: screened as read) and shuffled
+    (partitioned on disk first)."""
     ref, _, _ = _scan(baltic, 1)
-    one, mode, _ = _scan(baltic, 1, memory_rows=12_000, chunk_rows=5_000)
-    assert mode == "partitioned" and one == ref
-    many, _, names = _scan(baltic, 2, memory_rows=12_000, chunk_rows=5_000)
+    path = baltic
+    if order == "partitioned":
+        path = tmp_path / "shuffled.parquet"
+        pd.read_parquet(baltic).sample(frac=1, random_state=3).to_parquet(path, index=False)
+    one, mode, _ = _scan(path, 1, memory_rows=12_000, chunk_rows=5_000)
+    assert mode == order and one == ref
+    many, _, names = _scan(path, 2, memory_rows=12_000, chunk_rows=5_000)
     assert many == ref
     assert any(n.startswith("skyfence-scan") for n in names)
 

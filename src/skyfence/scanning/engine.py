@@ -51,6 +51,7 @@ from skyfence.scanning.budget import (
     MemoryPlan,
     plan_memory,
 )
+from skyfence.scanning.clustered import in_groups, runs_by_track, whole_track_frames
 from skyfence.scanning.inputs import is_parquet
 from skyfence.scanning.local_pool import (
     PARALLEL_MIN_ROWS,
@@ -272,7 +273,12 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
         if 2 * max(groups or [0]) <= plan.streaming_rows(0) and \
                 parquet_time_ordered(paths, opts.columns):
             return _scan_streaming(paths, opts, plan, rejects)
-        res = _scan_partitioned(_counted(chunks(), opts.progress), opts, plan, total)
+        workers = local_workers(opts.workers)
+        share = max(1, plan.bucket_rows // workers)
+        if runs_by_track(paths, opts.columns, share):
+            res = _scan_clustered(_counted(chunks(), opts.progress), opts, plan, share)
+        else:
+            res = _scan_partitioned(_counted(chunks(), opts.progress), opts, plan, total)
         res.rejects = rejects
         return res
     buffered: list[pd.DataFrame] = []
@@ -425,6 +431,32 @@ def _scan_streaming(
     finals.count(det)
     res = finals.result(rejects, "streaming", plan)
     res.tracked_peak = tracked_peak
+    return res
+
+
+# ------------------------------------------------------------- written track by track
+def _scan_clustered(
+    chunks: Iterator[pd.DataFrame], opts: ScanOptions, plan: MemoryPlan, share: int
+) -> ScanResult:
+    """An input written track by track (:mod:`~skyfence.scanning.clustered`): frames of
+    whole tracks of up to ``share`` rows, as many at once as there are workers."""
+    workers = local_workers(opts.workers)
+    finals = _Finals(opts, plan)
+    batches = 0
+    if workers > 1:
+        _threads_ready(opts)
+
+    def screen(group: list[pd.DataFrame]) -> None:
+        nonlocal batches
+        for found in run_parts(lambda f: _screen_frame(f, opts), group, workers):
+            finals.add(found.entries)
+            finals.count(found)
+            batches += 1
+        group.clear()
+
+    in_groups(whole_track_frames(chunks, share), workers, screen)
+    res = finals.result(RejectLog(), "by-track", plan)
+    res.partition = PartitionStats(batches=batches)
     return res
 
 

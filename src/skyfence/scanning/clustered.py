@@ -1,0 +1,159 @@
+"""Inputs written track by track: screened as they are read, with no partition.
+
+Per-aircraft exports (every fix of one aircraft, then the next aircraft's) hold each
+track in one run of consecutive rows. Such an input needs no partition by track: a
+chunk read from it holds whole tracks, except its last track, which may go on in the
+next chunk; that one is held back and screened with the next chunk. This saves the
+partitioned scan's writing and re-reading of every row (:mod:`~skyfence.scanning.
+partition`) and gives the same records, since every track is screened whole.
+
+Whether an input is written track by track is told before the scan, from its track
+id column alone (:func:`runs_by_track`): ids are cleaned as the reader cleans them
+(``ABC123`` and ``abc123`` are one track), rows without a usable id are left out, and
+the answer is no as soon as an id comes back after another id's run, or when one
+track's run is longer than a scan may hold at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from skyfence.sources.fields import read_text_field
+from skyfence.sources.tabular import _NULLABLE_INTS, ColumnMap, _auto_map
+
+__all__ = ["last_run_start", "runs_by_track", "whole_track_frames"]
+
+#: rows of the id column read at once when checking an input
+CHECK_ROWS = 1_000_000
+
+
+def _id_column(path: Path, columns: ColumnMap | None) -> str | None:
+    """The input column that holds the track id (None when there is none)."""
+    names = pq.ParquetFile(path).schema_arrow.names
+    cmap = _auto_map(names, columns).apply(names)
+    return next((src for src, (dst, _) in cmap.items() if dst == "icao24"), None)
+
+
+def _clean_ids(values: pa.Array) -> np.ndarray:
+    """Track ids of ``values`` as the reader cleans them (None where unusable)."""
+    if pa.types.is_dictionary(values.type):
+        codes = values.indices.to_numpy(zero_copy_only=False)
+        valid = values.is_valid().to_numpy(zero_copy_only=False)
+        clean, _ = read_text_field(values.dictionary.to_pandas(), "icao24")
+        padded = np.empty(len(clean) + 1, dtype=object)
+        padded[:-1] = clean
+        return np.asarray(padded[np.where(valid, codes, len(clean))], dtype=object)
+    # integers stay integers with a null among them, as the reader reads them
+    clean, _ = read_text_field(values.to_pandas(types_mapper=_NULLABLE_INTS.get), "icao24")
+    return np.asarray(clean, dtype=object)
+
+
+def runs_by_track(paths: Sequence[Path], columns: ColumnMap | None, max_run: int) -> bool:
+    """True when, read in order, every track's rows in ``paths`` are one run of
+    consecutive rows (rows without a usable id left out) of at most ``max_run`` rows.
+
+    Reads the track id column only; False for anything that is not a readable Parquet
+    file (the scan then reports it as it reads).
+    """
+    seen: set[str] = set()
+    current: str | None = None
+    run = 0
+    try:
+        for p in paths:
+            col = _id_column(p, columns)
+            if col is None:
+                return False
+            kind = pq.ParquetFile(p).schema_arrow.field(col).type
+            text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
+            pf = pq.ParquetFile(p, read_dictionary=[col] if text else None,
+                                pre_buffer=False, buffer_size=1 << 20)
+            for batch in pf.iter_batches(batch_size=CHECK_ROWS, columns=[col]):
+                ids = _clean_ids(batch.column(0))
+                ids = ids[pd.notna(ids)]
+                if not len(ids):
+                    continue
+                starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+                lengths = np.diff(np.append(starts, len(ids)))
+                names = ids[starts].tolist()
+                if names[0] == current:  # the run goes on from the last batch
+                    run += int(lengths[0])
+                    names, lengths = names[1:], lengths[1:]
+                if run > max_run:
+                    return False
+                if not names:
+                    continue
+                if len(set(names)) != len(names) or not seen.isdisjoint(names):
+                    return False
+                if int(lengths.max()) > max_run:
+                    return False
+                seen.update(names)
+                current, run = names[-1], int(lengths[-1])
+    except (pa.ArrowException, OSError, ValueError, TypeError):
+        return False
+    return True
+
+
+def last_run_start(ids: np.ndarray) -> int:
+    """Index of the first row of the last run of equal ids (0 for an empty array).
+
+    >>> last_run_start(np.array(["a", "a", "b", "b"], dtype=object))
+    2
+    >>> last_run_start(np.array(["a", "a"], dtype=object))
+    0
+    """
+    if not len(ids):
+        return 0
+    other = np.flatnonzero(ids != ids[-1])
+    return int(other[-1]) + 1 if len(other) else 0
+
+
+def whole_track_frames(chunks: Iterator[pd.DataFrame], share: int
+                       ) -> Iterator[pd.DataFrame]:
+    """Frames of whole tracks from the chunks of an input written track by track, each
+    about ``share`` rows or fewer (a chunk's last track waits for the next chunk)."""
+    held: list[pd.DataFrame] = []
+    n = 0
+    tail: pd.DataFrame | None = None
+    for chunk in chunks:
+        if tail is not None and len(tail):
+            chunk = pd.concat([tail, chunk], ignore_index=True)
+        cut = last_run_start(chunk["icao24"].to_numpy(dtype=object))
+        done, tail = chunk.iloc[:cut], chunk.iloc[cut:]
+        if not len(done):
+            continue
+        if held and n + len(done) > share:
+            yield _joined(held)
+            held, n = [], 0
+        held.append(done)
+        n += len(done)
+    if tail is not None and len(tail):
+        if held and n + len(tail) > share:
+            yield _joined(held)
+            held = []
+        held.append(tail)
+    if held:
+        yield _joined(held)
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return (pd.concat(frames, ignore_index=True) if len(frames) > 1
+            else frames[0].reset_index(drop=True))
+
+
+def in_groups(frames: Iterator[pd.DataFrame], size: int,
+              use: Callable[[list[pd.DataFrame]], None]) -> None:
+    """Hand ``frames`` to ``use`` ``size`` at a time (the last group may be smaller)."""
+    group: list[pd.DataFrame] = []
+    for f in frames:
+        group.append(f)
+        if len(group) == size:
+            use(group)
+            group = []
+    if group:
+        use(group)
