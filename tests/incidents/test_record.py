@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skyfence.fusion.correlator import Identity
 from skyfence.incidents.assess import Assessor
@@ -78,6 +80,15 @@ def test_iso_time_has_utc_milliseconds(t: float, text: str) -> None:
 
 def test_iso_time_of_none_is_none() -> None:
     assert iso_time(None) is None
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(min_value=-(10**12), max_value=253_402_300_799_999))
+def test_iso_time_equals_numpy_datetime64_text(ms: int) -> None:
+    """Any millisecond from year 1938 to the end of 9999, against numpy's own calendar
+    (datetime64 text is ISO 8601 without a zone)."""
+    expected = str(np.datetime_as_string(np.datetime64(ms, "ms"), unit="ms")) + "Z"
+    assert iso_time(ms / 1000) == expected
 
 
 # ------------------------------------------------------------------------ ids

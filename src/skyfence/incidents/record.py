@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import overload
 
 from skyfence.model import Classification, Entry
@@ -24,12 +25,27 @@ def iso_time(t: None) -> None: ...
 @overload
 def iso_time(t: float | None) -> str | None: ...
 def iso_time(t: float | None) -> str | None:
-    """Unix seconds -> ISO 8601 UTC with milliseconds, e.g. ``2025-09-19T09:58:12.400Z``."""
+    """Unix seconds -> ISO 8601 UTC with milliseconds, e.g. ``2025-09-19T09:58:12.400Z``.
+
+    Every record has four times: the date comes from a small cache, the clock from
+    integer arithmetic (a POSIX day has 86,400 seconds).
+
+    >>> iso_time(1758275892.4), iso_time(-0.0005)
+    ('2025-09-19T09:58:12.400Z', '1970-01-01T00:00:00.000Z')
+    """
     if t is None:
         return None
-    ms = round(t * 1000)
-    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+    s, ms = divmod(round(t * 1000), 1000)
+    day, clock = divmod(s, 86400)
+    h, rest = divmod(clock, 3600)
+    m, sec = divmod(rest, 60)
+    return f"{_utc_date(day)}T{h:02d}:{m:02d}:{sec:02d}.{ms:03d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _utc_date(day: int) -> str:
+    """``YYYY-MM-DD`` of the UTC day ``day`` days after 1 January 1970."""
+    return datetime.fromtimestamp(day * 86400, tz=UTC).strftime("%Y-%m-%d")
 
 
 def entry_id(zone: str, track: str, entered_at: float) -> str:
