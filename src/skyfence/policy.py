@@ -379,7 +379,7 @@ class _Formatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> Any:
         if value is None:
             return "unknown"
-        return super().format_field(value, format_spec)
+        return format(value, format_spec)  # what string.Formatter does, one call less
 
     def render(self, template: str, values: Mapping[str, Any]) -> str:
         """``self.format(template, **values)``, with the template parsed once: a judge
