@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--scheduler", metavar="ADDR",
                    help="Dask scheduler address (tcp://host:8786); none: a local cluster")
     s.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="workers of the local Dask cluster (default: one per core)")
+                   help="threads screening tracks at once, or with --engine dask the "
+                        "workers of the local Dask cluster (default: one per core)")
     s.add_argument("--memory", default="2G", metavar="SIZE",
                    help="memory budget of the scan, e.g. 2G (default) or 512M: larger "
                         "inputs are partitioned on disk")
@@ -256,8 +257,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     cmap = ColumnMap.parse(args.columns) if args.columns else None
     paths = expand_inputs(args.inputs)
     _refuse_overwriting_inputs(args.output, [*paths, *_option_files(args)])
-    if args.workers is not None and args.engine != "dask":
-        raise UsageError("--workers needs --engine dask")
+    if args.workers is not None and args.engine != "dask" and args.workers < 1:
+        raise UsageError(f"--workers {args.workers}: at least 1 thread")
     with _progress(sys.stderr.isatty()) as prog:
         tick = None
         if prog is not None:
@@ -271,7 +272,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
                            progress=tick, military_db=_military_db(args),
                            input_format=args.input_format, ref=_latlon(args.ref, "--ref"),
                            radar_sites=[RadarSite.parse(r) for r in args.radar],
-                           date=args.date, memory_mb=memory_mb, fuse=args.fuse)
+                           date=args.date, memory_mb=memory_mb, fuse=args.fuse,
+                           workers=args.workers if args.engine == "local" else None)
         if args.engine == "dask":
             from skyfence.scanning.distributed import scan_dask
 

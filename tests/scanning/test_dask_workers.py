@@ -33,12 +33,29 @@ def test_no_worker_is_a_usage_error_not_a_hang(
         capsys.readouterr().err)
 
 
-def test_workers_without_dask_is_a_usage_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_workers_of_the_local_engine_are_its_threads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """``--workers`` reaches the local engine's thread count (threads give the records
+    of one thread: tests/scanning/test_local_pool.py)."""
+    from skyfence.scanning import engine
+
     f = positions(tmp_path / "p.csv")
-    assert main(["scan", str(f), "--circle", "A:0,0,30", "--workers", "2"]) == 2
-    assert "--workers needs --engine dask" in capsys.readouterr().err
+    real, asked = engine.scan_files, []
+
+    def spy(paths: list[Path], opts: engine.ScanOptions) -> engine.ScanResult:
+        asked.append(opts.workers)
+        return real(paths, opts)
+
+    monkeypatch.setattr(engine, "scan_files", spy)
+    for extra in ([], ["--workers", "3"]):
+        out = tmp_path / "w.jsonl"
+        assert main(["scan", str(f), "--circle", "A:0,0,30", "--all-entries", "--format",
+                     "jsonl", "-o", str(out), *extra]) == 0
+        assert out.read_text().count("\n") == 1  # the one entry
+    assert asked == [None, 3]
+    assert main(["scan", str(f), "--circle", "A:0,0,30", "--workers", "0"]) == 2
+    assert "--workers 0: at least 1 thread" in capsys.readouterr().err
 
 
 def test_worker_counts_a_local_cluster_can_run() -> None:
