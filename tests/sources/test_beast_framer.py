@@ -89,3 +89,53 @@ def test_line_splitter_keeps_partial_lines_and_drops_overlong() -> None:
     assert splitter.feed(b"yyy\nok\n") == ["ok"]
     assert splitter.overlong == 1
     assert splitter.feed(b"tail") == [] and splitter.flush() == ["tail"]
+
+
+def test_where_the_first_bad_data_is_counts_every_byte_fed() -> None:
+    """Offsets count from the first byte ever fed, across reads and a frame held over:
+    a long frame (23 bytes: 0x1a, type, 6 + 1 + 14) fed as 10 + 13 bytes, then a Mode A/C
+    frame (11 bytes) and 3 bytes of noise in the next read: the noise starts at byte
+    23 + 11 = 34, while reading record 3 (two frames before it)."""
+    good = encode(b"3", 7, 9, LONG)
+    mode_ac = encode(b"1", 8, 9, b"\x12\x34")
+    assert (len(good), len(mode_ac)) == (23, 11)
+    framer = BeastFramer()
+    assert framer.feed(good[:10]).hex == []
+    assert framer.feed(good[10:]).hex == [LONG.hex()]
+    frames = framer.feed(mode_ac + b"xyz" + good)
+    assert frames.hex == [LONG.hex()]
+    s = framer.stats
+    assert (s.bytes, s.frames, s.mode_ac, s.malformed) == (23 + 11 + 3 + 23, 2, 1, 1)
+    assert (s.first_malformed_at, s.first_malformed_record) == (34, 3)
+    # later bad data is counted, the first place stays
+    framer.feed(b"more noise")
+    assert s.malformed == 2 and s.first_malformed_at == 34
+
+
+def test_an_escaped_byte_outside_a_frame_is_no_error() -> None:
+    """``0x1a 0x1a`` between frames is a stuffed data byte, not a frame start: skipped
+    without a count, and the frame right after it is read."""
+    framer = BeastFramer()
+    frames = framer.feed(b"\x1a\x1a" + encode(b"2", 1, 1, SHORT))
+    assert frames.hex == [SHORT.hex()]
+    assert framer.stats.malformed == 0 and framer.pending == 0
+
+
+def test_a_frame_ending_in_an_escaped_byte_is_complete_at_once() -> None:
+    """A short frame whose last message byte is 0x1a (sent as 0x1a 0x1a at the very end
+    of the read) is returned by that read; nothing is held over."""
+    message = bytes.fromhex("5d3981e46dc81a")
+    framer = BeastFramer()
+    assert framer.feed(encode(b"2", 1, 1, message)).hex == [message.hex()]
+    assert framer.pending == 0 and framer.stats.malformed == 0
+
+
+def test_a_reset_framer_starts_clean() -> None:
+    """After a reset (the connection is gone) the next read starts a new stream: nothing
+    of the dropped frame is left to be taken for noise."""
+    framer = BeastFramer()
+    framer.feed(encode(b"3", 7, 9, LONG)[:10])
+    framer.reset()
+    assert framer.pending == 0
+    assert framer.feed(encode(b"2", 1, 1, SHORT)).hex == [SHORT.hex()]
+    assert framer.stats.malformed == 0 and framer.pending == 0
