@@ -152,7 +152,9 @@ def test_positions_on_the_limits_are_kept(path: Path) -> None:
         (pos("59.8", "26.3", more={13: "361"}), "track"),
         # -98 500 ft/min = -500.4 m/s, beyond the 500 m/s limit
         (pos("59.8", "26.3", more={16: "-98500"}), "vertical_rate"),
-        (line(3, {6: "2100/01/02", 14: "59.8", 15: "26.3"}), "generated_time"),  # after 2100
+        # after 2100-01-01T00:00Z (unix 4 102 444 800 s), even by 35 892.4 s of the day
+        (line(3, {6: "2100/01/01", 14: "59.8", 15: "26.3"}), "generated_time"),
+        (line(3, {6: "2100/01/02", 14: "59.8", 15: "26.3"}), "generated_time"),
         (line(3, {6: "2025/13/40", 8: "", 14: "59.8", 15: "26.3"}), "generated_time"),
     ],
 )
@@ -234,6 +236,17 @@ def test_local_times_that_do_not_exist_or_occur_twice_are_refused() -> None:
                                                           (4, "generated_time")]
 
 
+def test_times_after_an_unreadable_one_are_still_read() -> None:
+    """Line by line, in this order: "9:58" (no clock reading), then "09:58:12" and
+    "09:58:12.999999" (microseconds): 35 892 s and 35 892.999 999 s after midnight."""
+    parser = SbsParser()
+    obs = parser.parse_lines([line(3, {14: "59.8", 15: "26.3"}, f"00000{i}", when=w)
+                              for i, w in enumerate(["9:58", "09:58:12", "09:58:12.999999"])])
+    assert (obs.time - MIDNIGHT).tolist() == pytest.approx([35_892.0, 35_892.999_999],
+                                                           abs=5e-7)
+    assert [(e.row, e.field) for e in parser.errors] == [(1, "generated_time")]
+
+
 def test_odd_bytes_and_blank_numbers_neither_crash_nor_invent_values() -> None:
     """A 12-character time with a non-ASCII letter is refused (counted); a numeric cell
     of spaces is an empty cell: the line is read, the altitude unknown."""
@@ -267,11 +280,15 @@ def test_clean_recorded_lines_take_the_fast_path(monkeypatch: pytest.MonkeyPatch
     assert parser.stats.malformed == 0
 
 
-def test_a_double_quote_is_text_on_both_paths(path: Path) -> None:
-    """SBS has no quoting: a callsign written with double quotes keeps them (the fast
-    path must not read it as a quoted CSV field)."""
-    obs = SbsParser().parse_lines([pos("59.8", "26.3", more={10: '"RYR1AB"'})])
-    assert obs.callsign.tolist() == ['"RYR1AB"']
+def test_quotes_and_null_words_are_text_on_both_paths(path: Path) -> None:
+    """SBS has no quoting and no null words: a callsign written with double quotes keeps
+    them, and ``NA``, ``NULL`` or ``nan`` are callsigns, not missing values (the fast
+    path must not read them as CSV would)."""
+    signs = ['"RYR1AB"', "NA", "NULL", "nan"]
+    obs = SbsParser().parse_lines([pos("59.8", "26.3", f"00000{i}", more={10: c})
+                                   for i, c in enumerate(signs)])
+    assert path.fast_answers == [path.name == "fast"]
+    assert obs.callsign.tolist() == signs
 
 
 def test_every_bad_line_is_counted_the_first_hundred_kept_and_the_first_logged(
