@@ -101,6 +101,15 @@ def test_values_units_and_carried_state_by_hand(path: Path) -> None:
     assert parser.stats.malformed == 0
 
 
+def test_an_aircraft_that_lands_and_takes_off(path: Path) -> None:
+    """Ground flag "-1" (on the ground), then "0" (airborne again): the second position
+    is airborne, not the ground state carried on."""
+    obs = SbsParser().parse_lines([pos("59.41", "24.8", more={21: "-1"}),
+                                   pos("59.42", "24.8", more={21: "0"})])
+    assert path.fast_answers == [path.name == "fast"]
+    assert obs.onground.tolist() == [True, False]
+
+
 def test_the_generated_time_is_read_not_the_logged_one(path: Path) -> None:
     """Generated 09:58:12.400, logged 10:00:00.000 (the receiver's log clock): the
     observation is at the generated time, 35 892.4 s after midnight."""
