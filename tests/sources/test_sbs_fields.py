@@ -312,3 +312,22 @@ def test_every_bad_line_is_counted_the_first_hundred_kept_and_the_first_logged(
     info = [r for r in caplog.records if r.levelno == logging.INFO]
     assert [r.name for r in info] == ["skyfence.sources.sbs"]
     assert info[0].getMessage().startswith("feed.sbs, row 1, field 'hex_ident'")
+
+
+@pytest.mark.parametrize("when", ["09:58-12.400", "09:58:12-400", "09-58:12.400"])
+def test_a_time_with_one_wrong_separator_is_refused(path: Path, when: str) -> None:
+    """``HH:MM:SS.fff`` has its separators at three places; one wrong is no time."""
+    parser = SbsParser()
+    assert len(parser.parse_lines([line(3, {14: "59.8", 15: "26.3"}, when=when)])) == 0
+    assert dict(parser.stats.malformed_by_field) == {"generated_time": 1}
+
+
+def test_parsers_sharing_a_state_share_what_they_know() -> None:
+    """Two feeds of one receiver, one parser each, one state: the callsign the first
+    feed heard is on the position the second one reads."""
+    from skyfence.sources._state import LastKnown
+
+    state = LastKnown()
+    SbsParser(state=state).parse_lines([line(1, {10: "RYR1AB"})])
+    obs = SbsParser(state=state).parse_lines([pos("59.8", "26.3")])
+    assert obs.callsign.tolist() == ["RYR1AB"]
