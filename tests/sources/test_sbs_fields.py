@@ -216,13 +216,15 @@ def test_error_messages_say_what_is_wrong() -> None:
 
 def test_counters_add_up_over_batches() -> None:
     """A clean batch (velocity line, position, a status record), then one with two lines
-    of a bad address, a position and a blank line: 7 lines, 2 ignored, 3 messages read,
-    2 positions, 2 malformed, both in ``hex_ident``."""
+    of a bad address, a position and a blank line, then a clean one of one position: 8
+    lines, 2 ignored, 4 messages read, 3 positions, 2 malformed, both in ``hex_ident``
+    (the first and last batches take the fast path, the second the line-by-line one)."""
     parser = SbsParser()
     parser.parse_lines([line(4, {12: "450"}), pos("59.8", "26.3"), "STA,,5,179,400AA5,10103"])
     parser.parse_lines([pos("59.9", "26.4"), pos("1", "2", "XYZ"), pos("1", "2", "12345G"), ""])
+    parser.parse_lines([pos("59.95", "26.45")])
     s = parser.stats
-    assert (s.lines, s.ignored, s.messages, s.positions) == (7, 2, 3, 2)
+    assert (s.lines, s.ignored, s.messages, s.positions) == (8, 2, 4, 3)
     assert s.malformed == 2 and dict(s.malformed_by_field) == {"hex_ident": 2}
 
 
