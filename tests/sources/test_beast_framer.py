@@ -139,3 +139,28 @@ def test_a_reset_framer_starts_clean() -> None:
     assert framer.pending == 0
     assert framer.feed(encode(b"2", 1, 1, SHORT)).hex == [SHORT.hex()]
     assert framer.stats.malformed == 0 and framer.pending == 0
+
+
+def test_noise_at_the_end_of_a_read_that_completes_a_held_over_frame() -> None:
+    """A long frame fed as 10 bytes, then its 13 other bytes and 2 bytes of noise: the
+    frame is returned, the noise (at byte 23) counted at once, nothing held over."""
+    good = encode(b"3", 7, 9, LONG)
+    framer = BeastFramer()
+    framer.feed(good[:10])
+    frames = framer.feed(good[10:] + b"zz")
+    assert frames.hex == [LONG.hex()]
+    assert framer.pending == 0
+    s = framer.stats
+    assert (s.malformed, s.first_malformed_at, s.first_malformed_record) == (1, 23, 2)
+
+
+@pytest.mark.parametrize("tail", [b"", b"\x1a"])
+def test_an_unknown_type_is_counted_where_it_is(tail: bytes) -> None:
+    """A frame (23 bytes), then 0x1a '9' (no Beast type), then a frame: the bad start is
+    at byte 23; at the very end of a read it is counted at once, not held over."""
+    good = encode(b"3", 7, 9, LONG)
+    framer = BeastFramer()
+    frames = framer.feed(good + b"\x1a9" + (good if tail else b""))
+    assert frames.hex == [LONG.hex()] * (2 if tail else 1)
+    assert framer.pending == 0
+    assert (framer.stats.malformed, framer.stats.first_malformed_at) == (1, 23)
