@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from feed_helpers import data_path
@@ -164,3 +166,29 @@ def test_an_unknown_type_is_counted_where_it_is(tail: bytes) -> None:
     assert frames.hex == [LONG.hex()] * (2 if tail else 1)
     assert framer.pending == 0
     assert (framer.stats.malformed, framer.stats.first_malformed_at) == (1, 23)
+
+
+def test_a_frame_cut_short_is_counted_where_it_starts_and_mode_ac_frames_add_up() -> None:
+    """Two Mode A/C frames (11 bytes each), a long frame cut short by the next frame
+    (starting at byte 22), then a long frame: 2 Mode A/C, 1 frame, 1 bad at byte 22."""
+    mode_ac = encode(b"1", 8, 9, b"\x12\x34")
+    good = encode(b"3", 7, 9, LONG)
+    framer = BeastFramer()
+    frames = framer.feed(mode_ac + mode_ac + good[:12] + good)
+    assert frames.hex == [LONG.hex()] and frames.ticks == [7] and frames.signal == [9]
+    # Beast carries a 12 MHz counter, no absolute time: NaN, as Frames documents
+    assert len(frames.times) == 1 and math.isnan(frames.times[0])
+    s = framer.stats
+    assert (s.mode_ac, s.frames, s.malformed, s.first_malformed_at) == (2, 1, 1, 22)
+
+
+def test_an_unfinished_escaped_frame_after_a_whole_one_is_held_alone() -> None:
+    """A whole frame, then the first 10 bytes of a frame with stuffed bytes: the read
+    returns the whole frame and holds only the 10 bytes; the next read completes it."""
+    message = bytes.fromhex("8d1a1a1a202cc371c32ce057601a")
+    escaped = encode(b"3", 0x1A1A00001A1A, 0x1A, message)
+    good = encode(b"3", 7, 9, LONG)
+    framer = BeastFramer()
+    assert framer.feed(good + escaped[:10]).hex == [LONG.hex()]
+    assert framer.pending == 10
+    assert framer.feed(escaped[10:]).hex == [message.hex()]
