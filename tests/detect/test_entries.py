@@ -428,3 +428,17 @@ def test_a_track_inside_a_zone_beside_a_long_leg_far_from_every_zone(reference: 
     ev = det.process(obs) + det.close()
     assert [(e.kind, e.entry.track, e.at) for e in ev] == [("entry", "A", 0.0),
                                                             ("open", "A", 10.0)]
+
+
+def test_an_entry_at_the_first_fix_after_a_gap_is_not_entered_by_the_jump() -> None:
+    """Along lat 0.5: lon -8.00 (t 0), -7.98 (t 10), then, 390 s later (a gap: more
+    than 300 s), 0.50 inside SQUARE, 0.52, 0.54. The step over the gap is 8.48 degrees
+    (about 943 km, 2.4 km/s): a kept jump, named; but the entry begins at the first fix
+    of a new track piece (not interpolated), so it was not entered "by" the jump."""
+    t = [0.0, 10.0, 400.0, 410.0, 420.0]
+    (e,) = finals([SQUARE], track("4b1805", t, [-8.0, -7.98, 0.5, 0.52, 0.54], [0.5] * 5))
+    assert not e.entry_interpolated and e.entered_at == 400.0
+    assert e.integrity == (
+        "1 jump faster than 1500 m/s (or climbing faster than 300 m/s) kept: the track goes "
+        "on from there (a spoofed or jammed navigation source, a wrong time)",
+    )
