@@ -357,3 +357,88 @@ def test_a_climb_through_the_ceiling_in_the_middle_of_a_zone(reference: bool) ->
     det = EntryDetector([low], reference=reference)
     ev = det.process(track("A", [0.0, 20.0], [0.5, 0.501], [0.5, 0.5], [9000.0, 11_000.0]))
     assert [(e.kind, e.at) for e in ev] == [("entry", 0.0), ("exit", pytest.approx(10.0))]
+
+
+def test_an_entry_and_an_exit_on_kept_jumps_name_the_jumps() -> None:
+    """Along lat 0.5, 10 s apart: lon -0.30, -0.28, then a jump to 0.30 (into SQUARE),
+    0.32, 0.34, 0.36, then a jump to 1.50 (out of it), 1.52, 1.54. Each jump is followed
+    by fixes that agree with it, so it is kept (the track goes on from there) and named.
+
+    By hand, on the 6 371 008.8 m sphere the screen uses, two points of one parallel at
+    latitude p, dl apart, are 2 R asin(cos p sin(dl / 2)) apart: dl = 0.58 deg gives
+    64 490 m ("64.5 km"), dl = 1.14 deg 126 757 m ("126.8 km"). The entry is on the
+    first jump at lon 0 (10 + 10 * 0.28 / 0.58 = 14.83 s), the exit on the second at
+    lon 1 (50 + 10 * 0.64 / 1.14 = 55.61 s); of the two jumps only the first is before
+    the exit."""
+    t = [10.0 * k for k in range(9)]
+    lon = [-0.30, -0.28, 0.30, 0.32, 0.34, 0.36, 1.50, 1.52, 1.54]
+    (e,) = finals([SQUARE], track("4b1805", t, lon, [0.5] * 9))
+    assert e.entered_at == pytest.approx(10 + 10 * 0.28 / 0.58)
+    assert e.exited_at == pytest.approx(50 + 10 * 0.64 / 1.14)
+    assert e.integrity == (
+        "entered by a position jump of 64.5 km in 10 s",
+        "left by a position jump of 126.8 km in 10 s",
+        "1 jump faster than 1500 m/s (or climbing faster than 300 m/s) kept: the track goes "
+        "on from there (a spoofed or jammed navigation source, a wrong time)",
+    )
+
+
+def test_the_log_line_names_every_reason_of_the_left_out_fixes(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """One batch, two tracks 10 s between fixes: the 50 km/s position spike above, and an
+    altitude spike 9 000 -> 30 000 -> 9 000 m (21 km in 10 s, beyond 300 m/s * 10 s +
+    500 m) on a track moving 0.01 degree (1.1 km) a step. One line, the reasons sorted."""
+    spike = track("4b1805", [0.0, 10.0, 20.0, 30.0], [0.5, 0.55, 5.0, 0.6], [0.5] * 4)
+    climb = track("4b1806", [0.0, 10.0, 20.0, 30.0], [0.5, 0.51, 0.52, 0.53], [0.5] * 4,
+                  [9000.0, 9000.0, 30_000.0, 9000.0])
+    det = EntryDetector([SQUARE])
+    with caplog.at_level(logging.INFO, logger="skyfence.detect.entries"):
+        det.process(pd.concat([spike, climb], ignore_index=True))
+    msgs = [r.getMessage() for r in caplog.records if r.name == "skyfence.detect.entries"]
+    assert msgs == ["left out 2 implausible fixes (altitude: 1, speed: 1)"]
+
+
+#: a strip that reaches the antimeridian with nothing across: its edge on 180 is a border
+EAST_END = Zone("EAST-END", "custom", shapely.box(179.0, 10.0, 180.0, 10.1))
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_an_exit_at_a_fix_on_the_antimeridian_is_found(reference: bool) -> None:
+    """Fixes 10 s apart: (10.05 N, 179.9 E) inside the strip, (10.05 N, 180.0) on its
+    edge (a position on 180 is in a zone that holds it on either side), then
+    (10.30 N, 179.99 W), beyond the antimeridian, outside. The track leaves at the fix on
+    180: an entry [0, 10] s."""
+    det = EntryDetector([EAST_END], reference=reference)
+    ev = det.process(track("A", [0.0, 10.0, 20.0], [179.9, 180.0, -179.99],
+                           [10.05, 10.05, 10.30])) + det.close()
+    assert [(e.kind, e.at) for e in ev] == [("entry", 0.0), ("exit", pytest.approx(10.0))]
+
+
+@pytest.mark.parametrize("reference", [False, True])
+def test_a_track_inside_a_zone_beside_a_long_leg_far_from_every_zone(reference: bool) -> None:
+    """One batch: track A sits near the centre of SQUARE under a 10 000 m ceiling, at
+    9 000 m (two fixes 0.01 degree apart in one grid cell no boundary touches; under the
+    ceiling its leg is tested for a climb through it), track B flies 1.5 degrees far
+    from every zone (its box meets no zone's box: no pair). A has one entry, still open
+    at the end; B none."""
+    low = Zone("LOW", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), ceiling_m=10_000.0)
+    det = EntryDetector([low], reference=reference)
+    obs = pd.concat([track("A", [0.0, 10.0], [0.5, 0.51], [0.5, 0.5], [9000.0, 9000.0]),
+                     track("B", [0.0, 10.0], [50.1, 51.6], [20.0, 20.5])], ignore_index=True)
+    ev = det.process(obs) + det.close()
+    assert [(e.kind, e.entry.track, e.at) for e in ev] == [("entry", "A", 0.0),
+                                                            ("open", "A", 10.0)]
+
+
+def test_an_entry_at_the_first_fix_after_a_gap_is_not_entered_by_the_jump() -> None:
+    """Along lat 0.5: lon -8.00 (t 0), -7.98 (t 10), then, 390 s later (a gap: more
+    than 300 s), 0.50 inside SQUARE, 0.52, 0.54. The step over the gap is 8.48 degrees
+    (about 943 km, 2.4 km/s): a kept jump, named; but the entry begins at the first fix
+    of a new track piece (not interpolated), so it was not entered "by" the jump."""
+    t = [0.0, 10.0, 400.0, 410.0, 420.0]
+    (e,) = finals([SQUARE], track("4b1805", t, [-8.0, -7.98, 0.5, 0.52, 0.54], [0.5] * 5))
+    assert not e.entry_interpolated and e.entered_at == 400.0
+    assert e.integrity == (
+        "1 jump faster than 1500 m/s (or climbing faster than 300 m/s) kept: the track goes "
+        "on from there (a spoofed or jammed navigation source, a wrong time)",
+    )

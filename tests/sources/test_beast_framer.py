@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from feed_helpers import data_path
@@ -89,3 +91,104 @@ def test_line_splitter_keeps_partial_lines_and_drops_overlong() -> None:
     assert splitter.feed(b"yyy\nok\n") == ["ok"]
     assert splitter.overlong == 1
     assert splitter.feed(b"tail") == [] and splitter.flush() == ["tail"]
+
+
+def test_where_the_first_bad_data_is_counts_every_byte_fed() -> None:
+    """Offsets count from the first byte ever fed, across reads and a frame held over:
+    a long frame (23 bytes: 0x1a, type, 6 + 1 + 14) fed as 10 + 13 bytes, then a Mode A/C
+    frame (11 bytes) and 3 bytes of noise in the next read: the noise starts at byte
+    23 + 11 = 34, while reading record 3 (two frames before it)."""
+    good = encode(b"3", 7, 9, LONG)
+    mode_ac = encode(b"1", 8, 9, b"\x12\x34")
+    assert (len(good), len(mode_ac)) == (23, 11)
+    framer = BeastFramer()
+    assert framer.feed(good[:10]).hex == []
+    assert framer.feed(good[10:]).hex == [LONG.hex()]
+    frames = framer.feed(mode_ac + b"xyz" + good)
+    assert frames.hex == [LONG.hex()]
+    s = framer.stats
+    assert (s.bytes, s.frames, s.mode_ac, s.malformed) == (23 + 11 + 3 + 23, 2, 1, 1)
+    assert (s.first_malformed_at, s.first_malformed_record) == (34, 3)
+    # later bad data is counted, the first place stays
+    framer.feed(b"more noise")
+    assert s.malformed == 2 and s.first_malformed_at == 34
+
+
+def test_an_escaped_byte_outside_a_frame_is_no_error() -> None:
+    """``0x1a 0x1a`` between frames is a stuffed data byte, not a frame start: skipped
+    without a count, and the frame right after it is read."""
+    framer = BeastFramer()
+    frames = framer.feed(b"\x1a\x1a" + encode(b"2", 1, 1, SHORT))
+    assert frames.hex == [SHORT.hex()]
+    assert framer.stats.malformed == 0 and framer.pending == 0
+
+
+def test_a_frame_ending_in_an_escaped_byte_is_complete_at_once() -> None:
+    """A short frame whose last message byte is 0x1a (sent as 0x1a 0x1a at the very end
+    of the read) is returned by that read; nothing is held over."""
+    message = bytes.fromhex("5d3981e46dc81a")
+    framer = BeastFramer()
+    assert framer.feed(encode(b"2", 1, 1, message)).hex == [message.hex()]
+    assert framer.pending == 0 and framer.stats.malformed == 0
+
+
+def test_a_reset_framer_starts_clean() -> None:
+    """After a reset (the connection is gone) the next read starts a new stream: nothing
+    of the dropped frame is left to be taken for noise."""
+    framer = BeastFramer()
+    framer.feed(encode(b"3", 7, 9, LONG)[:10])
+    framer.reset()
+    assert framer.pending == 0
+    assert framer.feed(encode(b"2", 1, 1, SHORT)).hex == [SHORT.hex()]
+    assert framer.stats.malformed == 0 and framer.pending == 0
+
+
+def test_noise_at_the_end_of_a_read_that_completes_a_held_over_frame() -> None:
+    """A long frame fed as 10 bytes, then its 13 other bytes and 2 bytes of noise: the
+    frame is returned, the noise (at byte 23) counted at once, nothing held over."""
+    good = encode(b"3", 7, 9, LONG)
+    framer = BeastFramer()
+    framer.feed(good[:10])
+    frames = framer.feed(good[10:] + b"zz")
+    assert frames.hex == [LONG.hex()]
+    assert framer.pending == 0
+    s = framer.stats
+    assert (s.malformed, s.first_malformed_at, s.first_malformed_record) == (1, 23, 2)
+
+
+@pytest.mark.parametrize("tail", [b"", b"\x1a"])
+def test_an_unknown_type_is_counted_where_it_is(tail: bytes) -> None:
+    """A frame (23 bytes), then 0x1a '9' (no Beast type), then a frame: the bad start is
+    at byte 23; at the very end of a read it is counted at once, not held over."""
+    good = encode(b"3", 7, 9, LONG)
+    framer = BeastFramer()
+    frames = framer.feed(good + b"\x1a9" + (good if tail else b""))
+    assert frames.hex == [LONG.hex()] * (2 if tail else 1)
+    assert framer.pending == 0
+    assert (framer.stats.malformed, framer.stats.first_malformed_at) == (1, 23)
+
+
+def test_a_frame_cut_short_is_counted_where_it_starts_and_mode_ac_frames_add_up() -> None:
+    """Two Mode A/C frames (11 bytes each), a long frame cut short by the next frame
+    (starting at byte 22), then a long frame: 2 Mode A/C, 1 frame, 1 bad at byte 22."""
+    mode_ac = encode(b"1", 8, 9, b"\x12\x34")
+    good = encode(b"3", 7, 9, LONG)
+    framer = BeastFramer()
+    frames = framer.feed(mode_ac + mode_ac + good[:12] + good)
+    assert frames.hex == [LONG.hex()] and frames.ticks == [7] and frames.signal == [9]
+    # Beast carries a 12 MHz counter, no absolute time: NaN, as Frames documents
+    assert len(frames.times) == 1 and math.isnan(frames.times[0])
+    s = framer.stats
+    assert (s.mode_ac, s.frames, s.malformed, s.first_malformed_at) == (2, 1, 1, 22)
+
+
+def test_an_unfinished_escaped_frame_after_a_whole_one_is_held_alone() -> None:
+    """A whole frame, then the first 10 bytes of a frame with stuffed bytes: the read
+    returns the whole frame and holds only the 10 bytes; the next read completes it."""
+    message = bytes.fromhex("8d1a1a1a202cc371c32ce057601a")
+    escaped = encode(b"3", 0x1A1A00001A1A, 0x1A, message)
+    good = encode(b"3", 7, 9, LONG)
+    framer = BeastFramer()
+    assert framer.feed(good + escaped[:10]).hex == [LONG.hex()]
+    assert framer.pending == 10
+    assert framer.feed(escaped[10:]).hex == [message.hex()]

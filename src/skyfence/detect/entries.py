@@ -146,15 +146,15 @@ class EntryDetector:
         if len(seam):
             scr = _screen_seam(self.screen, scr, w.lon, w.lat, seam)
         seg_zone_pairs = self._candidate_pairs(w, scr)
-        # inside rows (horizontally) grouped by zone, rows ascending within a zone
+        # inside rows (horizontally) grouped by zone, rows ascending within a zone (a
+        # screening has a layer per zone at least: a detector has at least one zone)
         rows_l, zones_l = [], []
         for layer in range(scr.zone.shape[1]):
             col = scr.zone[:, layer]
             r = np.flatnonzero(col >= 0)
             rows_l.append(r)
             zones_l.append(col[r])
-        in_rows = np.concatenate(rows_l) if rows_l else np.empty(0, np.intp)
-        in_zone = np.concatenate(zones_l) if zones_l else np.empty(0, np.int32)
+        in_rows, in_zone = np.concatenate(rows_l), np.concatenate(zones_l)
         order = np.lexsort((in_rows, in_zone))
         in_rows, in_zone = in_rows[order], in_zone[order]
         sp_order = np.lexsort((seg_zone_pairs[0], seg_zone_pairs[1]))

@@ -210,8 +210,8 @@ class SbsParser:
             num, unreadable = _floats(cols[name])
             bad |= self._check(unreadable, numbers, bad, name)
             values[name] = num * factor
-        out_of_range = (np.abs(values["lat"]) > 90) | (np.abs(values["lon"]) > 180)
-        bad |= self._check(out_of_range, numbers, bad, "lat")
+        bad |= self._check(np.abs(values["lat"]) > 90, numbers, bad, "lat")
+        bad |= self._check(np.abs(values["lon"]) > 180, numbers, bad, "lon")
         from skyfence.sources.ranges import outside
 
         bad |= self._check(outside("time", seconds), numbers, bad, "generated_time")
