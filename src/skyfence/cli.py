@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="score the pipeline against a scenario's ground truth")
     e.add_argument("scenario", help="a built-in scenario name, a YAML file, or 'all'")
     e.add_argument("--json", action="store_true", help="one JSON object (per scenario)")
+    e.add_argument("--seed", type=int, default=None,
+                   help="draw the noise, misses and clutter with this seed instead of the "
+                        "scenario's (does the figure hold for other draws?)")
     e.set_defaults(func=_cmd_eval)
 
     from skyfence.evidence.commands import add_evidence_commands
@@ -556,7 +559,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from skyfence.scenarios import eval_main
 
-    return eval_main(args.scenario, args.json)
+    return eval_main(args.scenario, args.json, seed=args.seed)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -156,6 +156,12 @@ class Entry:
     #: why the track's data are doubtful (implausible fixes left out, a second position
     #: stream, radar contradicting it); empty when nothing was found
     integrity: tuple[str, ...] = ()
+    #: (lat, lon) of the first and the last inside fix: where the track was first and
+    #: last seen inside (a track lost inside ends at ``last_inside_point``; the incident
+    #: layer links a track that continues it from there, see
+    #: :mod:`skyfence.incidents.grouping`)
+    first_inside_point: tuple[float, float] | None = None
+    last_inside_point: tuple[float, float] | None = None
 
     @property
     def duration_s(self) -> float:

@@ -49,6 +49,8 @@ File format
     incidents:                        # optional: how entries become incidents
       merge_s: 120                    # re-entries less than this after the last exit join
                                       # the incursion (0: every entry its own incident)
+      link_s: 60                      # a radar track lost inside, continued by a new track
+                                      # within this many seconds: one incident (0: never)
       prefer: [UKR]                   # an incursion inside several zones at once is named by
                                       # the first of these it is in (default: the smallest)
       disputed: judge                 # judge | name: see "Incidents" below
@@ -92,6 +94,10 @@ incursion each) under the ``incidents`` section:
 
 - entries of one track into one zone less than ``merge_s`` seconds apart (from the
   previous exit to the next entry) are one incident with several crossings;
+- a non-cooperative track lost inside a zone (its entry has no exit) and a new
+  non-cooperative track whose entry into that zone begins less than ``link_s`` seconds
+  later, where the first target could have flown meanwhile, are one incident (the
+  tracker broke one target into two tracks);
 - an incursion inside several watched zones at once (entered at the same crossing, or
   a dependency inside its parent state, ``PYF`` in ``FRA``) is one incident: ``zone``
   names it (the first zone of ``prefer`` it is in, else the smallest by area) and
@@ -120,6 +126,7 @@ import yaml
 from skyfence.errors import ConfigError
 from skyfence.model import Classification, Entry
 from skyfence.policy_schema import (
+    DEFAULT_LINK_S,
     DEFAULT_MERGE_S,
     DISPUTED_MODES,
     StepModel,
@@ -176,6 +183,11 @@ class IncidentSettings:
     #: ``judge``: every zone's verdict counts; ``name``: only the naming zone's, when
     #: the zones are disputed (neither a dependency of the other)
     disputed: str = "judge"
+    #: a track without a transponder that starts less than this many seconds after a
+    #: non-cooperative track was lost inside a zone, where that target could have
+    #: flown meanwhile, continues its incident (0: never; see
+    #: :mod:`skyfence.incidents.grouping`)
+    link_s: float = DEFAULT_LINK_S
 
 
 @dataclass(frozen=True)
@@ -544,7 +556,8 @@ def _compile(doc: YamlDocument, watch_states: Sequence[str]) -> dict[str, Any]:
         "description": model.description, "variables": variables, "rules": tuple(rules),
         "otherwise": Rule("otherwise", Condition(), o.violation, o.severity, o.reason,
                           _steps(o.protocol)),
-        "incidents": IncidentSettings(inc.merge_s, inc.prefer, inc.disputed),
+        "incidents": IncidentSettings(inc.merge_s, inc.prefer, inc.disputed,
+                                      inc.link_s),
     }
 
 
@@ -572,8 +585,8 @@ def policy_check_main(path: str) -> int:
 
 
 __all__ = [
-    "BEHAVIOURS", "CATEGORIES", "DEFAULT_MERGE_S", "DISPUTED_MODES", "SEVERITIES",
-    "SEVERITY_ORDER", "Condition", "IncidentSettings", "Policy",
+    "BEHAVIOURS", "CATEGORIES", "DEFAULT_LINK_S", "DEFAULT_MERGE_S", "DISPUTED_MODES",
+    "SEVERITIES", "SEVERITY_ORDER", "Condition", "IncidentSettings", "Policy",
     "PolicyError", "ProtocolStep", "Rule", "Verdict", "default_policy_path",
     "policy_check_main",
 ]

@@ -33,6 +33,7 @@ from skyfence.vocab import CATEGORIES, SEVERITIES, ZONE_KINDS, Severity
 from skyfence.yamlfile import PLAIN_MESSAGES, YamlDocument, dotted_path, schema_problems
 
 __all__ = [
+    "DEFAULT_LINK_S",
     "DEFAULT_MERGE_S",
     "DEFAULT_OTHERWISE_REASON",
     "DISPUTED_MODES",
@@ -44,6 +45,9 @@ __all__ = [
 DISPUTED_MODES = ("judge", "name")
 #: the default of ``incidents.merge_s``: re-entries within 2 minutes are one incursion
 DEFAULT_MERGE_S = 120.0
+#: the default of ``incidents.link_s``: a radar track lost inside a zone is continued by a
+#: new track starting within a minute where the target could have flown meanwhile
+DEFAULT_LINK_S = 60.0
 DEFAULT_OTHERWISE_REASON = "{cooperation} aircraft inside {where}; no rule applies"
 _ISO3 = re.compile(r"^[A-Z]{3}$")
 _SQUAWK = re.compile(r"^[0-7]{4}$")
@@ -294,6 +298,7 @@ class IncidentsModel(_Section):
     """How the incident store groups entries."""
 
     merge_s: NonNegative = DEFAULT_MERGE_S
+    link_s: NonNegative = DEFAULT_LINK_S
     prefer: Annotated[tuple[str, ...], PlainValidator(_prefer)] = ()
     disputed: Annotated[str, PlainValidator(_disputed)] = "judge"
 

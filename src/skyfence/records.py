@@ -11,8 +11,8 @@ builds an :class:`EntryRecord`, :mod:`skyfence.service.watch` adds the event kin
 
 >>> sorted(EntryRecord.__required_keys__) == sorted(ENTRY_RECORD_FIELDS)
 True
->>> ENTRY_RECORD_FIELDS[:3], ENTRY_RECORD_FIELDS[-1]
-(('id', 'zone', 'zone_kind'), 'integrity')
+>>> ENTRY_RECORD_FIELDS[:3], ENTRY_RECORD_FIELDS[-3:]
+(('id', 'zone', 'zone_kind'), ('integrity', 'first_inside_point', 'last_inside_point'))
 """
 
 from __future__ import annotations
@@ -90,6 +90,11 @@ class EntryRecord(TypedDict):
     #: second position stream under the address, radar contradicting ADS-B); empty
     #: when nothing is
     integrity: list[str]
+    #: where the track was first and last seen inside (its first and last inside fix;
+    #: null for a corner cut, which has no inside fix): a track lost inside ends at
+    #: ``last_inside_point``, where a track that continues it is looked for
+    first_inside_point: PointRecord | None
+    last_inside_point: PointRecord | None
 
 
 #: the record's fields in their fixed output order (outside tools diff our bytes)

@@ -91,6 +91,25 @@ def test_eval_json_has_exactly_the_contract_keys(scenario_file: Path,
     assert obj == score(result).summary  # deterministic: same file, same numbers
 
 
+def test_eval_seed_draws_other_noise_and_the_same_seed_the_same(
+        scenario_file: Path, result: ScenarioResult) -> None:
+    from skyfence.cli import main
+
+    def with_seed(seed: int) -> dict:
+        out = io.StringIO()
+        assert eval_main(str(scenario_file), True, out, seed=seed) == 0
+        return json.loads(out.getvalue())
+
+    own = score(result).summary
+    assert with_seed(DOC["seed"]) == own  # the file's seed: the file's numbers
+    other = with_seed(DOC["seed"] + 1)
+    # another draw of the plots: the errors move, the drone is still the one incursion
+    assert other["entry_error_s"] != own["entry_error_s"]
+    assert other["incursions"] == own["incursions"] == 1
+    with pytest.raises(SystemExit):  # --seed takes an integer
+        main(["eval", str(scenario_file), "--seed", "x"])
+
+
 def test_demo_prints_incidents_reasons_and_protocol(scenario_file: Path) -> None:
     out = io.StringIO()
     assert demo_main(str(scenario_file), out) == 0

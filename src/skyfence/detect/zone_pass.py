@@ -294,8 +294,11 @@ def absorb_run(
     time, lon, lat, alt, cols = w.time, w.lon, w.lat, w.alt, w.cols
     sl = slice(a, b + 1)
     before = (e.max_depth_m, e.min_altitude_m, e.max_altitude_m)
+    if e.observations == 0:
+        e.first_inside_point = (float(lat[a]), float(lon[a]))
     e.observations += b - a + 1
     e.last_inside_at = float(time[b])
+    e.last_inside_point = (float(lat[b]), float(lon[b]))
     d = float(depth[a])
     if d > e.max_depth_m:
         e.max_depth_m = d

@@ -13,6 +13,8 @@ from skyfence.incidents.record import RECORD_FIELDS, entry_id
 from skyfence.model import Entry
 
 FORMATS = ("table", "jsonl", "geojson", "csv")
+#: record fields holding a {lat, lon} point (two columns each in CSV)
+POINT_FIELDS = ("entry_point", "exit_point", "first_inside_point", "last_inside_point")
 
 
 def jsonl_line(record: Mapping[str, Any]) -> str:
@@ -54,7 +56,7 @@ def flat_record(r: Mapping[str, Any]) -> dict[str, Any]:
     """A record with nested fields spread into columns (for CSV and DataFrames)."""
     flat: dict[str, Any] = {}
     for k, v in r.items():
-        if k in ("entry_point", "exit_point"):
+        if k in POINT_FIELDS:
             flat[f"{k}_lat"] = None if v is None else v["lat"]
             flat[f"{k}_lon"] = None if v is None else v["lon"]
         elif k == "classification":

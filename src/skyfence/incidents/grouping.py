@@ -17,6 +17,19 @@ Two rules group them, applied to each new entry in time order:
    make one incident with ``zone`` plus ``also_in``. A custom zone drawn inside a
    state (an airport circle) that the track enters later is its own incident.
 
+3. **A track that continues a lost one** (:func:`link`): radar trackers break a target
+   into several tracks where they lose it (a drone hovering low in the clutter, a sharp
+   turn, several missed scans) and start a new track when it is seen again. An entry
+   of a track without a transponder joins the incident of another such track whose
+   last entry into the same zone ended inside, without an exit (the track was lost
+   there), when it begins at most ``link_s`` seconds (the policy's
+   ``incidents.link_s``) after that track's last inside fix, or up to
+   :data:`LINK_OVERLAP_S` before it (two tracks briefly on one target), no further from
+   that fix than the faster of the two tracks' categories flies in the time between
+   (:data:`CATEGORY_SPEED_M_S`) plus :data:`LINK_SLACK_M` for the position errors. Only
+   the incident's latest piece can be continued, and the nearest one (relative to its
+   reach) wins. Transponder tracks are never linked: their address is their identity.
+
 An incident's figures follow from its entries (:func:`summarize`): first entry, last
 exit, time inside (the union of its entries' intervals), deepest entry, crossings
 (entries into the zone that names it), and the verdict of the entries that count
@@ -31,10 +44,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
+from skyfence.airspace.geodesy import geodesic_distance_m
 from skyfence.policy import SEVERITY_ORDER, IncidentSettings
 
 __all__ = [
-    "RESUME_S", "SAME_CROSSING_S", "Candidate", "EntrySpan", "IncidentSummary", "ZoneRelations",
+    "CATEGORY_SPEED_M_S", "LINK_OVERLAP_S", "LINK_SLACK_M", "RESUME_S", "SAME_CROSSING_S",
+    "Candidate", "EntrySpan", "IncidentSummary", "TrackPiece", "ZoneRelations", "link",
     "place", "summarize",
 ]
 
@@ -44,6 +59,23 @@ SAME_CROSSING_S = 5.0
 #: entry of the same track and zone beginning within this many seconds of its last
 #: inside fix (s)
 RESUME_S = 3600.0
+
+
+#: top ground speed of each category (m/s), for linking a track that continues a lost
+#: one: balloons drift with the wind (jet stream ~ 70 m/s aloft, far less where drones
+#: fly), small drones fly 10-30 m/s and Geran/Shahed-type ones ~50 m/s (jet-powered
+#: variants above 100), helicopters ~80, propeller aircraft up to ~150, airliners ~280
+#: at cruise, jets (fighters) far more; ``unknown`` is not limited below a fighter's
+CATEGORY_SPEED_M_S: dict[str, float] = {
+    "balloon": 70.0, "drone": 120.0, "helicopter": 100.0, "propeller": 170.0,
+    "airliner": 300.0, "jet": 700.0, "unknown": 700.0,
+}
+#: a continuing track may begin this long (s) before the lost track's last inside fix:
+#: two tracks briefly on one target (the new one confirmed from plots the old one
+#: missed)
+LINK_OVERLAP_S = 30.0
+#: position slack (m) of a link: both tracks' position errors, a few radar sigmas
+LINK_SLACK_M = 500.0
 
 
 @dataclass(frozen=True)
@@ -160,6 +192,92 @@ def place(entry: EntrySpan, candidates: Sequence[Candidate], merge_s: float,
             if going_on and (same_crossing or relations.nested(e.zone, entry.zone)):
                 return c.incident_id
     return None
+
+
+@dataclass(frozen=True)
+class TrackPiece:
+    """What linking needs of an entry of a track without a transponder."""
+
+    id: str
+    zone: str
+    track: str
+    category: str
+    entered_at: float
+    #: where the entry began: the crossing, else the first inside fix (lat, lon)
+    first_point: tuple[float, float] | None
+    last_inside_at: float
+    #: the last inside fix (lat, lon)
+    last_point: tuple[float, float] | None
+    #: no exit: the track ended inside (or was inside when last heard of)
+    lost_inside: bool
+
+    @classmethod
+    def of(cls, rec: Mapping[str, Any], entered_at: float, last_inside_at: float
+           ) -> TrackPiece | None:
+        """The piece of an incident record (times as unix seconds); None for a track
+        with a transponder (an ICAO address, or classified cooperative)."""
+        cls_ = rec.get("classification") or {}
+        if rec.get("icao24") or cls_.get("cooperative", True):
+            return None
+
+        def point(key: str) -> tuple[float, float] | None:
+            p = rec.get(key)
+            return None if not p else (float(p["lat"]), float(p["lon"]))
+
+        return cls(str(rec["id"]), str(rec["zone"]), str(rec["track"]),
+                   str(cls_.get("category") or "unknown"), entered_at,
+                   point("entry_point") or point("first_inside_point"), last_inside_at,
+                   point("last_inside_point"), rec.get("exited_at") is None)
+
+
+def link_reach(lost: TrackPiece, new: TrackPiece, link_s: float) -> tuple[float, float] | None:
+    """``(distance, reach)`` in metres when ``new`` may continue the track of ``lost``
+    (see rule 3 of the module docstring); None when it may not.
+
+    A drone lost at (55.60 N, 12.60 E) and a drone track beginning 20 s later 1.2 km
+    north (0.0108 deg of latitude): the reach is 120 m/s x 20 s + 500 m = 2,900 m.
+
+    >>> lost = TrackPiece("a", "Z", "R1", "drone", 0.0, None, 100.0, (55.6, 12.6), True)
+    >>> new = TrackPiece("b", "Z", "R2", "drone", 120.0, (55.6108, 12.6), 130.0, None, True)
+    >>> [round(v) for v in link_reach(lost, new, 60.0)]
+    [1202, 2900]
+    >>> link_reach(lost, new, 15.0) is None   # 20 s after it was lost: too late
+    True
+    """
+    if (lost.zone != new.zone or lost.track == new.track or not lost.lost_inside
+            or lost.last_point is None or new.first_point is None or link_s <= 0):
+        return None
+    gap = new.entered_at - lost.last_inside_at
+    if gap > link_s or gap < -LINK_OVERLAP_S:
+        return None
+    speed = max(_top_speed(lost.category, new.category), _top_speed(new.category,
+                                                                      lost.category))
+    reach = speed * abs(gap) + LINK_SLACK_M
+    (lat1, lon1), (lat2, lon2) = lost.last_point, new.first_point
+    d = float(geodesic_distance_m(lon1, lat1, lon2, lat2)[0])
+    return (d, reach) if d <= reach else None
+
+
+def _top_speed(category: str, other: str) -> float:
+    """Top speed of ``category``; an ``unknown`` piece takes its partner's category."""
+    if category == "unknown" and other != "unknown":
+        category = other
+    return CATEGORY_SPEED_M_S.get(category, CATEGORY_SPEED_M_S["unknown"])
+
+
+def link(new: TrackPiece, tails: Sequence[tuple[str, TrackPiece]], link_s: float
+         ) -> tuple[str, TrackPiece] | None:
+    """The ``(incident id, piece)`` whose piece ``new`` continues, among each incident's
+    latest piece ``tails``: the one it lies nearest to relative to the reach."""
+    best: tuple[float, str, TrackPiece] | None = None
+    for incident_id, tail in tails:
+        found = link_reach(tail, new, link_s)
+        if found is None:
+            continue
+        key = found[0] / found[1]
+        if best is None or (key, incident_id) < (best[0], best[1]):
+            best = (key, incident_id, tail)
+    return None if best is None else (best[1], best[2])
 
 
 class Step(TypedDict):

@@ -32,7 +32,7 @@ INCIDENT_FIELDS = (
     "id", "state", "zone", "zone_kind", "also_in", "track", "icao24", "callsign",
     "violation", "severity", "first_entered_at", "last_exited_at", "last_inside_at",
     "inside_s", "max_depth_m", "deepest_entry", "crossings", "open_entries", "entries",
-    "steps", "steps_done", "steps_escalated", "origin", "created_at", "updated_at",
+    "steps", "steps_done", "steps_escalated", "origin", "created_at", "updated_at", "tracks",
 )
 
 
@@ -64,6 +64,9 @@ class IncidentRecord(TypedDict):
     origin: str
     created_at: str | None
     updated_at: str | None
+    #: the tracks of its entries, first seen first (several when a track lost inside
+    #: was continued by another, see :mod:`skyfence.incidents.grouping`)
+    tracks: list[str]
 
 
 def incident_records(store: IncidentStore, *, every: bool = False,
@@ -78,20 +81,25 @@ def incident_records(store: IncidentStore, *, every: bool = False,
     if zone:
         q = q.where(sa.or_(INCIDENTS.c.zone == zone.upper(), INCIDENTS.c.zone == zone,
                            INCIDENTS.c.also_in.like(f'%"{zone.upper()}"%')))
-    if track:
-        q = q.where(INCIDENTS.c.track == track)
+    if track:  # the incident's first track, or one that continued it
+        q = q.where(sa.or_(INCIDENTS.c.track == track, INCIDENTS.c.id.in_(
+            sa.select(ENTRIES.c.incident_id).where(ENTRIES.c.track == track))))
     if ids:
         q = q.where(INCIDENTS.c.id.in_(list(ids)))
     with store.engine.connect() as conn:
         rows = conn.execute(q).all()
         wanted = [r.id for r in rows]
         entries: dict[str, list[str]] = {i: [] for i in wanted}
+        tracks: dict[str, list[str]] = {r.id: [r.track] for r in rows}
         steps: dict[str, list[int]] = {i: [0, 0, 0] for i in wanted}
         for part in _chunks(wanted, 500):
-            for inc, eid in conn.execute(sa.select(ENTRIES.c.incident_id, ENTRIES.c.id)
-                                         .where(ENTRIES.c.incident_id.in_(part))
-                                         .order_by(ENTRIES.c.entered_at)):
+            for inc, eid, track in conn.execute(
+                    sa.select(ENTRIES.c.incident_id, ENTRIES.c.id, ENTRIES.c.track)
+                    .where(ENTRIES.c.incident_id.in_(part))
+                    .order_by(ENTRIES.c.entered_at, ENTRIES.c.id)):
                 entries[inc].append(eid)
+                if track not in tracks[inc]:
+                    tracks[inc].append(track)
             for st in conn.execute(sa.select(STEPS.c.incident_id, STEPS.c.done_at,
                                              STEPS.c.escalated_at)
                                    .where(STEPS.c.incident_id.in_(part))):
@@ -99,14 +107,15 @@ def incident_records(store: IncidentStore, *, every: bool = False,
                 c[0] += 1
                 c[1] += st.done_at is not None
                 c[2] += st.escalated_at is not None
-    return [_record(r, entries[r.id], steps[r.id]) for r in rows]
+    return [_record(r, entries[r.id], steps[r.id], tracks[r.id]) for r in rows]
 
 
 def _chunks(items: list[str], n: int) -> list[list[str]]:
     return [items[i:i + n] for i in range(0, len(items), n)]
 
 
-def _record(r: Any, entries: list[str], steps: list[int]) -> IncidentRecord:
+def _record(r: Any, entries: list[str], steps: list[int], tracks: list[str]
+            ) -> IncidentRecord:
     return {
         "id": r.id, "state": r.state, "zone": r.zone, "zone_kind": r.zone_kind,
         "also_in": json.loads(r.also_in), "track": r.track, "icao24": r.icao24,
@@ -118,7 +127,7 @@ def _record(r: Any, entries: list[str], steps: list[int]) -> IncidentRecord:
         "crossings": r.crossings, "open_entries": r.open_entries, "entries": entries,
         "steps": steps[0], "steps_done": steps[1], "steps_escalated": steps[2],
         "origin": r.origin, "created_at": iso_time(r.created_at),
-        "updated_at": iso_time(r.updated_at),
+        "updated_at": iso_time(r.updated_at), "tracks": tracks,
     }
 
 

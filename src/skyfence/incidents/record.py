@@ -99,4 +99,6 @@ def to_record(
         "protocol": [step.to_record() for step in verdict.protocol],
         "went_dark_at": iso_time(went_dark_at),
         "integrity": list(entry.integrity),
+        "first_inside_point": _point(entry.first_inside_point),
+        "last_inside_point": _point(entry.last_inside_point),
     }

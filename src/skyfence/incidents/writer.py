@@ -17,6 +17,7 @@ steps are recomputed from its entries after every change.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,13 +29,16 @@ from sqlalchemy.engine import Connection
 
 from skyfence.evidence.timefmt import parse_iso
 from skyfence.incidents.grouping import (
+    LINK_OVERLAP_S,
     RESUME_S,
     SAME_CROSSING_S,
     Candidate,
     EntryFacts,
     EntrySpan,
     IncidentSummary,
+    TrackPiece,
     ZoneRelations,
+    link,
     place,
     summarize,
 )
@@ -118,8 +122,6 @@ def _zone_row(zone: Any) -> dict[str, Any]:
 
 
 def _bundle_sha256() -> str:
-    import json
-
     from skyfence.airspace.national import METADATA_PATH
 
     return str(json.loads(METADATA_PATH.read_text(encoding="utf-8"))["bundle"]["sha256"])
@@ -241,6 +243,15 @@ def _put_entry(store: IncidentStore, conn: Connection, run: Run, rec: Mapping[st
         horizon = entered - max(run.settings.merge_s, RESUME_S, SAME_CROSSING_S)
         joined = place(span, _candidates(conn, rec["track"], horizon),
                        run.settings.merge_s, run.relations)
+        continued = None if joined is not None else _continued(conn, run, rec, entered,
+                                                                 last_in)
+        if continued is not None:
+            joined = continued[0]
+            _audit(conn, joined, "linked", now, entered,
+                   note=f"track {rec['track']} continues track {continued[1].track}, "
+                        "lost inside",
+                   data={"entry": rec["id"], "track": rec["track"],
+                         "continues": continued[1].id})
         incident_id = joined or rec["id"]
         if joined is None:
             _new_incident(conn, run, incident_id, rec, entered, now)
@@ -272,6 +283,33 @@ def _candidates(conn: Connection, track: str, horizon: float) -> list[Candidate]
             EntrySpan(r.id, r.zone, track, r.entered_at, r.end_at,
                       r.state in ("open", "stopped")))
     return [Candidate(inc, tuple(spans)) for inc, spans in by_incident.items()]
+
+
+def _continued(conn: Connection, run: Run, rec: Mapping[str, Any], entered: float,
+               last_in: float) -> tuple[str, TrackPiece] | None:
+    """The incident (and its piece) whose non-cooperative track, lost inside the zone,
+    the track of ``rec`` continues (rule 3 of :mod:`~skyfence.incidents.grouping`)."""
+    link_s = run.settings.link_s
+    new = TrackPiece.of(rec, entered, last_in)
+    if new is None or link_s <= 0:
+        return None
+    near = conn.execute(
+        sa.select(ENTRIES.c.incident_id).distinct()
+        .where(ENTRIES.c.zone == rec["zone"], ENTRIES.c.track != rec["track"],
+               ENTRIES.c.exited_at.is_(None),
+               ENTRIES.c.last_inside_at >= entered - link_s,
+               ENTRIES.c.last_inside_at <= entered + LINK_OVERLAP_S)).scalars().all()
+    tails: list[tuple[str, TrackPiece]] = []
+    for incident_id in sorted(near):
+        # only an incident's latest piece can be continued
+        tail = conn.execute(
+            sa.select(ENTRIES.c.record, ENTRIES.c.entered_at, ENTRIES.c.last_inside_at)
+            .where(ENTRIES.c.incident_id == incident_id)
+            .order_by(ENTRIES.c.last_inside_at.desc(), ENTRIES.c.id).limit(1)).one()
+        piece = TrackPiece.of(json.loads(tail.record), tail.entered_at, tail.last_inside_at)
+        if piece is not None:
+            tails.append((incident_id, piece))
+    return link(new, tails, link_s)
 
 
 def _new_incident(conn: Connection, run: Run, incident_id: str, rec: Mapping[str, Any],
@@ -307,7 +345,6 @@ def _reopen_on_reentry(conn: Connection, incident_id: str, now: float, entry: st
 
 
 def _entry_facts(conn: Connection, incident_id: str) -> list[EntryFacts]:
-    import json
 
     rows = conn.execute(sa.select(ENTRIES).where(ENTRIES.c.incident_id == incident_id)).all()
     return [EntryFacts(EntrySpan(r.id, r.zone, r.track, r.entered_at, r.end_at,
@@ -359,11 +396,11 @@ def _audit(conn: Connection, incident_id: str, kind: str, now: float, feed_at: f
 
 def incident_view(conn: Connection, incident_id: str) -> dict[str, Any]:
     """The incident as an alert carries it (times ISO 8601 UTC)."""
-    import json
-
     from skyfence.incidents.record import iso_time
 
     r = conn.execute(sa.select(INCIDENTS).where(INCIDENTS.c.id == incident_id)).one()
+    tracks = conn.execute(sa.select(ENTRIES.c.track).where(ENTRIES.c.incident_id == incident_id)
+                          .order_by(ENTRIES.c.entered_at, ENTRIES.c.id)).scalars().all()
     return {
         "id": r.id, "state": r.state, "zone": r.zone, "also_in": json.loads(r.also_in),
         "track": r.track, "violation": r.violation, "severity": r.severity,
@@ -371,4 +408,7 @@ def incident_view(conn: Connection, incident_id: str) -> dict[str, Any]:
         "last_exited_at": iso_time(r.last_exited_at), "inside_s": round(r.inside_s, 3),
         "max_depth_m": round(r.max_depth_m, 1), "crossings": r.crossings,
         "open_entries": r.open_entries,
+        # the tracks of its entries, first seen first: more than one when a track lost
+        # inside was continued by another (grouping rule 3)
+        "tracks": list(dict.fromkeys([r.track, *tracks])),
     }

@@ -9,6 +9,7 @@ Markdown table otherwise; the scenarios run side by side, one process per core.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import sys
@@ -21,9 +22,10 @@ import pandas as pd
 
 from skyfence.incidents.formats import render_table
 from skyfence.scanning.local_pool import local_workers
-from skyfence.scenarios.catalog import builtin_names
+from skyfence.scenarios.catalog import builtin_names, get_scenario
 from skyfence.scenarios.evaluate import Evaluation, score
 from skyfence.scenarios.pipeline import ScenarioResult, run_scenario
+from skyfence.scenarios.spec import Scenario
 
 #: column titles of the Markdown evaluation table
 TABLE_COLUMNS = (
@@ -91,37 +93,48 @@ def print_incursions(ev: Evaluation, out: TextIO) -> None:
               f"{num(s.alert_delay_s):>7}  {', '.join(s.tracks)}", file=out)
 
 
-def _summary_and_row(name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def scenario_with_seed(name: str, seed: int | None) -> Scenario:
+    """The scenario ``name`` (built-in or file), drawn with ``seed`` when given."""
+    sc = get_scenario(name)
+    return sc if seed is None else dataclasses.replace(sc, seed=seed)
+
+
+def _summary_and_row(name: str, seed: int | None = None
+                     ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Run and score one scenario; only its summary and table row travel back."""
-    ev = score(run_scenario(name))
+    ev = score(run_scenario(scenario_with_seed(name, seed)))
     return ev.summary, table_row(ev)
 
 
-def _score_all(names: Sequence[str]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def _score_all(names: Sequence[str], seed: int | None = None
+               ) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """``(summary, table row)`` of each scenario, in order: the scenarios are independent,
     so they run side by side, one process per core (fresh interpreters: ``spawn``)."""
     workers = min(len(names), local_workers())
+    seeds = [seed] * len(names)
     if workers <= 1:
-        yield from map(_summary_and_row, names)
+        yield from map(_summary_and_row, names, seeds)
         return
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        yield from pool.map(_summary_and_row, names)
+        yield from pool.map(_summary_and_row, names, seeds)
 
 
-def eval_main(name: str, as_json: bool = False, out: TextIO | None = None) -> int:
-    """``skyfence eval NAME [--json]``: score a scenario (or ``all`` built-in ones)."""
+def eval_main(name: str, as_json: bool = False, out: TextIO | None = None, *,
+              seed: int | None = None) -> int:
+    """``skyfence eval NAME [--json] [--seed N]``: score a scenario (or ``all`` built-in
+    ones), with its own random draws or those of ``seed``."""
     out = out or sys.stdout
     if name == "all":
         rows = []
-        for summary, row in _score_all(builtin_names()):
+        for summary, row in _score_all(builtin_names(), seed):
             rows.append(row)
             if as_json:
                 print(json.dumps(summary), file=out, flush=True)
         if not as_json:
             print(markdown_table(rows), file=out)
         return 0
-    ev = score(run_scenario(name))
+    ev = score(run_scenario(scenario_with_seed(name, seed)))
     if as_json:
         print(json.dumps(ev.summary), file=out, flush=True)
         return 0

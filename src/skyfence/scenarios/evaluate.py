@@ -22,9 +22,12 @@ truth target (the majority of the plots behind its fixes) and overlaps it in tim
   track, the first by which the entry is two position sigmas deep); one incursion's
   delay can be slightly negative when measurement noise puts a fix inside first;
 - ``severity_correct``: every incursion detected, each with the expected severity;
-- ``incursions`` / ``incidents``: truth incursions, and the distinct (track, zone) pairs
-  of violation records: a target broken into several tracks shows as several
-  incidents, a track that crosses the border back and forth as one;
+- ``incursions`` / ``incidents``: truth incursions, and the violation incidents the
+  incident store makes of the records (:func:`stored_incidents`, as ``skyfence scan
+  --store`` would): a track that crosses the border back and forth within the policy's
+  ``merge_s`` is one incident, a target broken into tracks that the store links
+  (a track lost inside continued by a new one, :mod:`skyfence.incidents.grouping`) is
+  one, a target broken into pieces it cannot link shows as several;
 - ``tracks_per_target``, ``id_switches``, ``ospa_m``, ``false_tracks_per_h``: the radar
   tracker's figures, see :mod:`skyfence.scenarios.tracking_score`;
 - ``category_balanced_accuracy``: the classifier's mean recall over the truth
@@ -34,11 +37,15 @@ truth target (the majority of the plots behind its fixes) and overlaps it in tim
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from skyfence.incidents.assess import within_accuracy
+from skyfence.incidents.queries import IncidentRecord, incident_records
+from skyfence.incidents.store import IncidentStore
+from skyfence.incidents.writer import begin_run, store_records
 from skyfence.model import Entry
 from skyfence.policy import SEVERITY_ORDER
 from skyfence.scenarios.pipeline import ScenarioResult, run_scenario
@@ -104,6 +111,18 @@ def score_incursions(res: ScenarioResult) -> tuple[list[IncursionScore], list[in
             tuple(sorted({entries[i].track for i in hits}))))
     false = [i for i, r in enumerate(records) if r["violation"] and i not in matched_records]
     return scores, false
+
+
+def stored_incidents(res: ScenarioResult) -> list[IncidentRecord]:
+    """Every incident the store makes of a run's records: the records stored as
+    ``skyfence scan --store`` stores them (a scan run, the scenario's policy and zones),
+    in a store of their own that is removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="skyfence-eval-") as d, \
+            IncidentStore.open(Path(d) / "incidents.sqlite") as store:
+        run = begin_run(store, "scan", "eval", res.policy, res.generated.zones,
+                        {"scenario": res.scenario.name})
+        store_records(store, run, res.records)
+        return incident_records(store, every=True)
 
 
 def category_pairs(res: ScenarioResult) -> list[tuple[str, str]]:
@@ -173,7 +192,7 @@ def _summary(res: ScenarioResult, scores: list[IncursionScore],
         "severity_correct": bool(n) and all(s.detected and s.severity == s.expected
                                             for s in scores),
         "incursions": n,
-        "incidents": len({(r["track"], r["zone"]) for r in res.records if r["violation"]}),
+        "incidents": sum(1 for i in stored_incidents(res) if i["violation"]),
         "tracks_per_target": tracking["tracks_per_target"],
         "id_switches": tracking["id_switches"],
         "ospa_m": tracking["ospa_m"],

@@ -85,6 +85,32 @@ class TrackScore:
     p_detect: float = 0.85
     confirm: float = 7.0
     drop: float = 20.0
+    #: false tracks per hour the picture may confirm (None: ``confirm`` alone); see
+    #: :meth:`threshold`
+    false_tracks_per_h: float | None = None
+
+    def threshold(self, starts_per_h: float) -> float:
+        """The score a track must reach to be confirmed when ``starts_per_h`` candidate
+        tracks start an hour.
+
+        Wald's sequential test: confirming at a score of ``T`` confirms a track that
+        is clutter with a probability of at most ``exp(-T)`` (the score is the log
+        likelihood ratio), so with ``S`` candidates an hour, nearly all of them clutter,
+        about ``S exp(-T)`` false tracks an hour are confirmed. ``T`` is raised from
+        ``confirm`` to ``ln(S / false_tracks_per_h)`` where the candidates are so many
+        that ``confirm`` would let more through: dense clutter asks for more evidence,
+        sparse clutter confirms as fast as before.
+
+        With 36,000 candidates an hour (20 clutter plots a scan on two radars) and one
+        false track an hour allowed: ln(36,000) = 10.49.
+
+        >>> s = TrackScore(false_tracks_per_h=1.0)
+        >>> round(s.threshold(36_000.0), 2), s.threshold(500.0)
+        (10.49, 7.0)
+        """
+        if self.false_tracks_per_h is None or starts_per_h <= 0:
+            return self.confirm
+        return max(self.confirm, float(np.log(starts_per_h / self.false_tracks_per_h)))
 
     def hit(self, cost: npt.NDArray[np.float64], density_m2: float) -> npt.NDArray[np.float64]:
         """Score increments of hits with gating cost ``cost`` (= d2 + ln|S|)."""

@@ -37,8 +37,13 @@ from skyfence.tracking.initiation import MofNInitiator, TrackScore
 
 Array = npt.NDArray[np.float64]
 
-#: the default track score of confirmation and deletion
-DEFAULT_SCORE = TrackScore()
+#: the default track score of confirmation and deletion: at most about one false track
+#: an hour confirmed, however dense the clutter (see :meth:`TrackScore.threshold`)
+DEFAULT_SCORE = TrackScore(false_tracks_per_h=1.0)
+#: the rate of candidate starts that sets the confirmation threshold is smoothed over
+#: this many seconds (ten minutes: the clutter of a radar changes with weather, birds,
+#: sea state, slower than scans)
+START_RATE_S = 600.0
 
 #: Columns of the frame :meth:`Tracker.update` returns.
 TRACK_STATE_COLUMNS = (
@@ -244,6 +249,10 @@ class Tracker:
         #: confirmed tracks that ended lately: (label, last update time, state row)
         self._graveyard: list[tuple[str, float, FilterState]] = []
         self.relink_s = relink_s
+        #: candidate tracks started per hour (smoothed) and the time of the last window
+        self._starts_per_h = 0.0
+        self._starts_at: float | None = None
+        self._starts_since: float | None = None
 
     # ----------------------------------------------------------------- inspection
 
@@ -351,7 +360,9 @@ class Tracker:
         if self.score is not None:
             a["llr"] = np.where(old & ~hit, a["llr"] + self.score.miss, a["llr"])
             # M-of-N would confirm, but the plots do not yet outweigh clutter: wait
-            short = (status == confirmed) & ~was_confirmed & (a["llr"] < self.score.confirm)
+            self._count_starts(born_from, now)
+            threshold = self.score.threshold(self._starts_per_h)
+            short = (status == confirmed) & ~was_confirmed & (a["llr"] < threshold)
             status = np.where(short, confirmed - 1, status)
             drop |= short & (a["age"] >= self.initiator.stages[-1][1] + confirmed)
             a["llr_peak"] = np.maximum(a["llr_peak"], a["llr"])
@@ -393,6 +404,21 @@ class Tracker:
         if self._state is not None:
             self._state = self._state.take(keep)
         return out
+
+    def _count_starts(self, born_from: int, now: float) -> None:
+        """Update the rate of candidate tracks started (per hour, smoothed over
+        :data:`START_RATE_S`) with this window's: the tracks born in it."""
+        born = self._next_uid - born_from
+        last = self._starts_at
+        if self._starts_since is None:
+            self._starts_since = now
+        self._starts_at = now
+        if last is None or now <= last:
+            return
+        dt = now - last
+        # a running mean until START_RATE_S have passed, then exponential smoothing
+        w = dt / max(dt, min(START_RATE_S, now - self._starts_since))
+        self._starts_per_h += w * (born * 3600.0 / dt - self._starts_per_h)
 
     def _bury(self, ended: np.ndarray, now: float) -> None:
         """Remember confirmed tracks that end now, for :meth:`_relink`."""
