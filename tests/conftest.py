@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Any
 
 import pytest
@@ -25,6 +26,39 @@ def _fresh_skyfence_logger() -> Iterator[None]:
     logger.handlers[:] = handlers
     logger.setLevel(level)
 
+
+def _sigint_unlike_a_terminal() -> str | None:
+    """Why a child started now would not get Ctrl-C as a command typed at a terminal
+    does, or None. A child inherits its parent's (the calling thread's) signal mask and
+    its ignored signals; Python's own handler is not inherited (exec resets it), but in
+    this process it must be the default one for Ctrl-C to stop a test run."""
+    if signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []):
+        return "SIGINT is blocked in the main thread"
+    handler = signal.getsignal(signal.SIGINT)
+    if handler is not signal.default_int_handler:
+        return f"SIGINT's handler is {handler!r}, not Python's default"
+    with open("/proc/self/status") as status:  # ignored at the C level, which Python
+        for line in status:                    # would not see
+            if line.startswith("SigIgn:") and int(line.split()[1], 16) >> (
+                    signal.SIGINT - 1) & 1:
+                return "SIGINT is ignored (SIG_IGN) in the process"
+    return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, None, None]:
+    """After each test (its fixtures torn down): Ctrl-C still reaches the test process and
+    every command a later test starts. A test that leaves SIGINT blocked, ignored or
+    handled otherwise fails here, naming what it left, and the default is put back so
+    that the tests after it are not affected."""
+    result = yield
+    wrong = _sigint_unlike_a_terminal()
+    if wrong is not None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        raise AssertionError(f"{item.nodeid} left the test process unlike a terminal's "
+                             f"for Ctrl-C: {wrong}")
+    return result
 
 
 def _one_run_per_builtin_scenario() -> None:
