@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import skyfence.scenarios.commands as commands
 from skyfence.scenarios import EVAL_KEYS, ScenarioResult, demo_main, eval_main, run_scenario
 from skyfence.scenarios.evaluate import category_pairs, score
 
@@ -89,6 +90,17 @@ def test_eval_json_has_exactly_the_contract_keys(scenario_file: Path,
     obj = json.loads(out.getvalue())
     assert list(obj) == list(EVAL_KEYS)
     assert obj == score(result).summary  # deterministic: same file, same numbers
+
+
+def test_eval_all_pool_scores_as_this_process_does(scenario_file: Path, result: ScenarioResult,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``eval all`` scores its scenarios side by side, one fresh interpreter (``spawn``) per
+    core; each worker sends back the summary and table row that scoring the same scenario
+    here gives (here the small scenario twice: two workers)."""
+    monkeypatch.setattr(commands, "local_workers", lambda *_: 2)
+    ev = score(result)
+    pooled = list(commands._score_all([str(scenario_file)] * 2))
+    assert pooled == [(ev.summary, commands.table_row(ev))] * 2
 
 
 def test_demo_prints_incidents_reasons_and_protocol(scenario_file: Path) -> None:
