@@ -1,12 +1,17 @@
-"""What every test gets: its own data home, and a logger no earlier command has set up."""
+"""What every test gets: its own data home, and a logger no earlier command has set up;
+Ctrl-C as a terminal gives it; the built-in scenarios run once; and, under ``make test``'s
+two pytest-xdist workers, the grouping and turn-taking that keep that true."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import signal
 import tempfile
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +100,59 @@ def _one_run_per_builtin_scenario() -> None:
 
 
 _one_run_per_builtin_scenario()
+
+
+# ---------------------------------------------------------------- two workers (pytest-xdist)
+
+#: lock files shared by the pytest-xdist workers of one run (made by the first process
+#: that imports this file, the controller, and inherited by the workers it starts)
+_LOCKS = Path(os.environ.setdefault("SKYFENCE_TEST_LOCKS",
+                                    tempfile.mkdtemp(prefix="skyfence-test-locks-")))
+
+
+def _xdist_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In ``make test``'s two workers (``-n 2 --dist loadgroup``): the tests of one file
+    run in one worker (its module fixtures are built once), and the tests that read the
+    built-in scenarios' shared runs (marked ``builtin_scenarios``) all in one worker,
+    first, so that each scenario still goes through the pipeline once and the longest
+    group does not start last."""
+    if not _xdist_worker(config):
+        return
+    for item in items:
+        shared = item.get_closest_marker("builtin_scenarios") is not None
+        group = "builtin-scenarios" if shared else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda it: it.get_closest_marker("builtin_scenarios") is None)
+
+
+@contextlib.contextmanager
+def _turn(exclusive: bool) -> Iterator[None]:
+    """Hold the room shared (any test) or alone (``exclusive``) across workers: a
+    readers-writer lock of two ``flock`` files; a test waiting to be alone holds the
+    turnstile, so that no new test starts before it."""
+    with (_LOCKS / "turnstile").open("a") as gate, (_LOCKS / "room").open("a") as room:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        if not exclusive:
+            fcntl.flock(gate, fcntl.LOCK_UN)
+        fcntl.flock(room, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(room, fcntl.LOCK_UN)
+            if exclusive:
+                fcntl.flock(gate, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
+                            ) -> Generator[None, object, object]:
+    """A test marked ``exclusive`` (it measures a rate or a delay on the machine's
+    cores) runs while the other worker waits, from its set-up to its teardown."""
+    if not _xdist_worker(item.config):
+        return (yield)
+    with _turn(item.get_closest_marker("exclusive") is not None):
+        return (yield)
