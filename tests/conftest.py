@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import importlib.util
+import json
 import logging
 import os
 import signal
@@ -114,19 +116,44 @@ def _xdist_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+#: the groups of the tests by id, written by the workers as they collect and read by the
+#: scheduler in the controller (pytest-xdist's own ``xdist_group`` marks do not reach
+#: pytest 9's test ids)
+_GROUPS = _LOCKS / "groups.json"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In ``make test``'s two workers (``-n 2 --dist loadgroup``): the tests of one file
-    run in one worker (its module fixtures are built once), and the tests that read the
-    built-in scenarios' shared runs (marked ``builtin_scenarios``) all in one worker,
-    first, so that each scenario still goes through the pipeline once and the longest
-    group does not start last."""
+    """In ``make test``'s two workers: the tests of one file form a group (its module
+    fixtures are built once), and the tests that read the built-in scenarios' shared runs
+    (marked ``builtin_scenarios``) one group, first, so that each scenario still goes
+    through the pipeline once and the longest group does not start last. A group runs in
+    one worker (:func:`pytest_xdist_make_scheduler`)."""
     if not _xdist_worker(config):
         return
-    for item in items:
-        shared = item.get_closest_marker("builtin_scenarios") is not None
-        group = "builtin-scenarios" if shared else item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group(group))
     items.sort(key=lambda it: it.get_closest_marker("builtin_scenarios") is None)
+    groups = {it.nodeid: "builtin-scenarios" if it.get_closest_marker("builtin_scenarios")
+              else it.nodeid.split("::")[0] for it in items}
+    fd, tmp = tempfile.mkstemp(dir=_LOCKS, suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        json.dump(groups, fh)
+    os.replace(tmp, _GROUPS)
+
+
+if importlib.util.find_spec("xdist") is not None:
+    def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+        """pytest-xdist's scheduling by scope, the scopes being the groups above, in the
+        order collected (``--no-loadscope-reorder``)."""
+        from xdist.scheduler import LoadScopeScheduling
+
+        class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+            groups: dict[str, str] | None = None
+
+            def _split_scope(self, nodeid: str) -> str:
+                if self.groups is None:  # every worker has collected by now
+                    self.groups = json.loads(_GROUPS.read_text())
+                return self.groups.get(nodeid, nodeid.split("::")[0])
+
+        return GroupScheduling(config, log)
 
 
 @contextlib.contextmanager
