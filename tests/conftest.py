@@ -145,7 +145,7 @@ if importlib.util.find_spec("xdist") is not None:
         order collected (``--no-loadscope-reorder``)."""
         from xdist.scheduler import LoadScopeScheduling
 
-        class GroupScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        class GroupScheduling(LoadScopeScheduling):
             groups: dict[str, str] | None = None
 
             def _split_scope(self, nodeid: str) -> str:
@@ -174,8 +174,8 @@ def _turn(exclusive: bool) -> Iterator[None]:
                 fcntl.flock(gate, fcntl.LOCK_UN)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: pytest-timeout's clock starts
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None  # after the wait
                             ) -> Generator[None, object, object]:
     """A test marked ``exclusive`` (it measures a rate or a delay on the machine's
     cores) runs while the other worker waits, from its set-up to its teardown."""
