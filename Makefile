@@ -28,8 +28,11 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(VENV)/bin/mypy
 
+# two pytest-xdist workers: many tests wait on processes, sockets and a browser; the groups
+# and turns they keep are in tests/conftest.py (PYTEST_WORKERS=0: one process)
+PYTEST_WORKERS ?= 2
 pytest: $(VENV)/.installed-test web
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
 
 # mutation testing of the core (slow: not part of `make test`); MUTATE=entries policy ...
 # picks groups (python scripts/mutate.py --list); the score table is printed at the end

@@ -71,6 +71,7 @@ def test_every_incident_rederives(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.builtin_scenarios
 def test_vaindloo_pipeline_dossier_verifies(tmp_path: Path) -> None:
     """The whole pipeline (radar plots, tracker, correlation) to a verified dossier."""
     ev = evidence_from_scenario("vaindloo-2025-09-19", track="R0007")

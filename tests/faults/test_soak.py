@@ -42,6 +42,7 @@ def test_fleet_reports_every_half_second_each() -> None:
     assert fleet.rate_per_s == 2000
 
 
+@pytest.mark.exclusive  # a rate on the machine's cores: alone, as the benchmark runs
 def test_a_minute_at_25k_positions_per_second(tmp_path: Path) -> None:
     got: list[dict[str, Any]] = []
     store = str(tmp_path / "soak.sqlite")

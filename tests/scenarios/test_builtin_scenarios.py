@@ -19,6 +19,8 @@ import pytest
 from skyfence.scenarios import get_scenario, run_scenario
 from skyfence.scenarios.evaluate import score
 
+pytestmark = pytest.mark.builtin_scenarios
+
 #: worst entry error (s), exit error (s) and depth error (m) allowed per scenario: the
 #: README's figures (vaindloo 0.6 / 2.8 / 121, romania 1.1 / 0.4 / 81, aalborg 2.1 / 1.3
 #: / 7.8, poland 4.4 / 3.8 / -) rounded up by about a third; Poland's depth is left out

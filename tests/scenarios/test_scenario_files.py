@@ -100,7 +100,8 @@ def test_transponder_switched_off_before_the_border_is_went_dark(dark_file: Path
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["went-dark", "romania-2025-09-13"])
+@pytest.mark.parametrize("name", ["went-dark", pytest.param("romania-2025-09-13",
+                                                              marks=pytest.mark.builtin_scenarios)])
 def test_exported_files_scan_and_replay_like_the_evaluation(
         name: str, dark_file: Path, tmp_path: Path) -> None:
     source = dark_file if name == "went-dark" else name

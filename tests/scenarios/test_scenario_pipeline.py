@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import skyfence.scenarios.commands as commands
 from skyfence.scenarios import EVAL_KEYS, ScenarioResult, demo_main, eval_main, run_scenario
 from skyfence.scenarios.evaluate import category_pairs, score
 
@@ -108,6 +109,17 @@ def test_eval_seed_draws_other_noise_and_the_same_seed_the_same(
     assert other["incursions"] == own["incursions"] == 1
     with pytest.raises(SystemExit):  # --seed takes an integer
         main(["eval", str(scenario_file), "--seed", "x"])
+
+
+def test_eval_all_pool_scores_as_this_process_does(scenario_file: Path, result: ScenarioResult,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """``eval all`` scores its scenarios side by side, one fresh interpreter (``spawn``) per
+    core; each worker sends back the summary and table row that scoring the same scenario
+    here gives (here the small scenario twice: two workers)."""
+    monkeypatch.setattr(commands, "local_workers", lambda *_: 2)
+    ev = score(result)
+    pooled = list(commands._score_all([str(scenario_file)] * 2))
+    assert pooled == [(ev.summary, commands.table_row(ev))] * 2
 
 
 def test_demo_prints_incidents_reasons_and_protocol(scenario_file: Path) -> None:

@@ -67,6 +67,7 @@ def test_short_swarm_has_no_false_alarm_and_one_incident_per_drone(
 
 
 @pytest.mark.slow
+@pytest.mark.builtin_scenarios
 def test_helicopters_and_business_jets_are_told_apart() -> None:
     ev = score(run_scenario("helicopters-bizjets"))
     pairs = category_pairs(ev.result)
@@ -82,6 +83,7 @@ def test_helicopters_and_business_jets_are_told_apart() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.builtin_scenarios
 def test_the_zurich_drone_is_one_incident_as_deep_as_it_flew() -> None:
     # the drone flies 120-170 m above the Zurich plain (550-600 m above sea level, the
     # radar's antenna at 430 m): in view the whole time, hover included. Its truth depth

@@ -34,6 +34,7 @@ def _window() -> tuple[list[float], list[str], float, float, float]:
             float(last.lon), float(w.time.iloc[len(w) // 2]))
 
 
+@pytest.mark.exclusive  # the alert's delay (< 1 s) on the machine's cores
 @pytest.mark.parametrize("feed", ["sbs", "beast"])
 def test_watch_alerts_on_dump1090_feed(dump1090: Dump1090, feed: str) -> None:
     times, frames, lat, lon, _ = _window()

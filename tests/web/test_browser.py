@@ -72,6 +72,7 @@ def shots_dir(tmp_path: Path) -> Path:
     return d
 
 
+@pytest.mark.exclusive  # the incident shown within 2 s of the crossing, in real time
 def test_login_map_incursion_incident_ack_and_reload(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
