@@ -40,6 +40,7 @@ import sqlalchemy as sa
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, Response
 from fastapi import Path as PathParam
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -51,6 +52,7 @@ from skyfence.service import auth, schemas
 from skyfence.service.auth import Identity, LoginLimiter, SessionKeys
 from skyfence.service.config import ServeConfig
 from skyfence.service.hub import Hub
+from skyfence.service.limits import NO_NUL, BodyLimit, validation_errors
 from skyfence.service.picture import ROW_COLUMNS, Picture
 from skyfence.service.security import COOKIE, requires, set_session_cookie
 from skyfence.vocab import Severity
@@ -70,6 +72,9 @@ Viewer = Annotated[Identity, Depends(requires("viewer"))]
 Operator = Annotated[Identity, Depends(requires("operator"))]
 Admin = Annotated[Identity, Depends(requires("admin"))]
 IncidentId = Annotated[str, PathParam(pattern=INCIDENT_ID, description="incident id")]
+#: (a name with a NUL character is "no such user/token", auth.py: not a pattern here,
+#: which would leave schemathesis no invalid name to send)
+Name = Annotated[str, PathParam(max_length=64, description="user or token")]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.Error, "description": "not logged in"},
@@ -173,6 +178,11 @@ def create_app(state: ServeState) -> FastAPI:
     async def usage_error(request: Request, exc: UsageError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=409)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": validation_errors(request, exc.errors())},
+                            status_code=422)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
@@ -187,6 +197,7 @@ def create_app(state: ServeState) -> FastAPI:
     _admin_routes(app, state)
     if (state.static_dir / "index.html").is_file():
         app.mount("/", StaticFiles(directory=state.static_dir, html=True), name="web")
+    app.add_middleware(BodyLimit)
     return app
 
 
@@ -205,8 +216,8 @@ def _public_routes(app: FastAPI, state: ServeState) -> None:
     @app.post("/api/auth/login", response_model=schemas.Login, tags=["auth"], responses={
         401: {"model": schemas.Error}, 429: {"model": schemas.Error}})
     def login(request: Request, response: Response,
-              username: Annotated[str, Form(max_length=64)],
-              password: Annotated[str, Form(max_length=1024)]) -> Any:
+              username: Annotated[str, Form(max_length=64, pattern=NO_NUL)],
+              password: Annotated[str, Form(max_length=1024, pattern=NO_NUL)]) -> Any:
         """OAuth2 password flow: a short-lived session JWT, also set as the cookie."""
         address = request.client.host if request.client else "?"
         wait = state.limiter.retry_after_s(address, username)
@@ -361,8 +372,8 @@ def _incident_routes(app: FastAPI, state: ServeState) -> None:
                                     Query(alias="state")] = [],  # noqa: B006
                   severity: Annotated[list[Severity],
                                       Query()] = [],  # noqa: B006
-                  zone: Annotated[str | None, Query(max_length=256)] = None,
-                  track: Annotated[str | None, Query(max_length=64)] = None,
+                  zone: Annotated[str | None, Query(max_length=256, pattern=NO_NUL)] = None,
+                  track: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
                   all: bool = False,
                   limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> schemas.IncidentList:
         """Incidents: by default violations not closed; ``all``: every incident.
@@ -531,11 +542,14 @@ def _inside(root: Path, name: str) -> Path:
     if not name or name.startswith(("/", "\\")) or ".." in parts or "\x00" in name \
             or any("\\" in p or ":" in p for p in parts):
         raise HTTPException(400, "refused: the path must stay inside the dossier folder")
-    path = (root / name).resolve()
-    if not path.is_relative_to(root):
-        raise HTTPException(400, "refused: the path must stay inside the dossier folder")
-    if not path.is_file():
-        raise HTTPException(404, "no such dossier file")
+    try:
+        path = (root / name).resolve()
+        if not path.is_relative_to(root):
+            raise HTTPException(400, "refused: the path must stay inside the dossier folder")
+        if not path.is_file():
+            raise HTTPException(404, "no such dossier file")
+    except OSError:  # a name the file system refuses (too long, a component too long)
+        raise HTTPException(404, "no such dossier file") from None
     return path
 
 
@@ -555,7 +569,7 @@ def _admin_routes(app: FastAPI, state: ServeState) -> None:
 
     @app.delete("/api/users/{name}", response_model=schemas.Ok, tags=["admin"],
                 responses=CONFLICT)
-    def remove_user(who: Admin, name: Annotated[str, PathParam(max_length=64)]) -> schemas.Ok:
+    def remove_user(who: Admin, name: Name) -> schemas.Ok:
         """Remove a user (not the last admin)."""
         auth.remove_user(state.store, name, who.operator)
         return schemas.Ok(ok=True, detail=f"user {name} removed")
@@ -575,7 +589,7 @@ def _admin_routes(app: FastAPI, state: ServeState) -> None:
 
     @app.delete("/api/tokens/{name}", response_model=schemas.Ok, tags=["admin"],
                 responses=CONFLICT)
-    def revoke_token(who: Admin, name: Annotated[str, PathParam(max_length=64)]) -> schemas.Ok:
+    def revoke_token(who: Admin, name: Name) -> schemas.Ok:
         """Revoke an API token."""
         auth.revoke_token(state.store, name, who.operator)
         return schemas.Ok(ok=True, detail=f"token {name} revoked")

@@ -189,6 +189,8 @@ def set_password(store: IncidentStore, name: str, password: str, actor: str) -> 
 
 def remove_user(store: IncidentStore, name: str, actor: str) -> None:
     """Delete user ``name`` (the last admin stays: someone must be able to log in)."""
+    if "\x00" in name:  # none has one (check_name); PostgreSQL cannot even compare it
+        raise UsageError("no user with a NUL character in the name")
     with store.transaction() as conn:
         row = conn.execute(sa.select(USERS.c.role).where(USERS.c.name == name)).first()
         if row is None:
@@ -251,6 +253,8 @@ def create_token(store: IncidentStore, name: str, role: str, actor: str) -> str:
 
 def revoke_token(store: IncidentStore, name: str, actor: str) -> None:
     """Revoke API token ``name`` (it stays listed, revoked)."""
+    if "\x00" in name:  # none has one (check_name); PostgreSQL cannot even compare it
+        raise UsageError("no token with a NUL character in the name")
     with store.transaction() as conn:
         res = conn.execute(API_TOKENS.update()
                            .where(API_TOKENS.c.name == name, API_TOKENS.c.revoked_at.is_(None))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from skyfence.service.limits import plain_text
 from skyfence.service.picture import TrackView
 
 __all__ = [
@@ -17,6 +18,15 @@ __all__ = [
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, v: Any) -> Any:
+        """Text that every store can keep (no NUL, no unpaired surrogate): a 422, not
+        a failed write."""
+        if isinstance(v, str) and not plain_text(v):
+            raise ValueError("NUL characters and unpaired surrogates are not allowed")
+        return v
 
 
 class Error(BaseModel):
