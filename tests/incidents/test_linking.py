@@ -228,3 +228,23 @@ def test_an_entry_knows_its_first_and_last_inside_fix_whatever_the_batches(
     assert entry.exited_at is None  # lost inside
     assert entry.first_inside_point == (lat[inside[0]], lon[inside[0]])
     assert entry.last_inside_point == (lat[inside[-1]], lon[inside[-1]])
+
+
+def test_watch_keeps_drones_flying_side_by_side_apart(tmp_path: Path) -> None:
+    """Live, a track's entry stays open while it flies: two drones entering 15 s and
+    300 m apart are two incidents, not one drone continued by the other (as a linked
+    swarm once collapsed 12 drones into 3 incidents)."""
+    data = pd.concat([
+        leg("R0011", 0.0, (-9000.0, 0.0), 90.0, 20.0, 800.0),
+        leg("R0012", 15.0, (-9000.0, 300.0), 90.0, 20.0, 800.0),
+    ], ignore_index=True).sort_values("time", kind="stable")
+    f = tmp_path / "swarm.csv"
+    data.to_csv(f, index=False)
+    store = str(tmp_path / "live.sqlite")
+    assert main(["watch", "--replay", str(f), "--speed", "0", "--circle",
+                 f"EKCH:{CENTRE[0]},{CENTRE[1]},8", "--horizon", "0", "--format", "jsonl",
+                 "-o", str(tmp_path / "alerts.jsonl"), "--store", store,
+                 "--webhook-drain", "0"]) == 0
+    with IncidentStore.open(store) as s:
+        tracks = sorted(tuple(r["tracks"]) for r in incident_records(s, every=True))
+    assert tracks == [("R0011",), ("R0012",)]

@@ -295,8 +295,10 @@ def _continued(conn: Connection, run: Run, rec: Mapping[str, Any], entered: floa
         return None
     near = conn.execute(
         sa.select(ENTRIES.c.incident_id).distinct()
+        # lost: ended inside (a gap); an entry still open may be a track still flying
+        # (a swarm's drones enter side by side), which no other track continues
         .where(ENTRIES.c.zone == rec["zone"], ENTRIES.c.track != rec["track"],
-               ENTRIES.c.exited_at.is_(None),
+               ENTRIES.c.exited_at.is_(None), ENTRIES.c.state == "ended_open",
                ENTRIES.c.last_inside_at >= entered - link_s,
                ENTRIES.c.last_inside_at <= entered + LINK_OVERLAP_S)).scalars().all()
     tails: list[tuple[str, TrackPiece]] = []
