@@ -103,6 +103,16 @@ class Dump1090:
 
 
 @contextlib.contextmanager
+def stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:
+    """SIGTERM, then SIGKILL if ``proc`` has not ended within ``grace_s``."""
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 def running_serve(config: Path, port: int, log_path: Path, env: dict[str, str],
                   start_s: float = 60.0) -> Iterator[str]:
     """``skyfence serve --config CONFIG`` in a child process, its output in ``log_path``;
@@ -127,9 +137,4 @@ def running_serve(config: Path, port: int, log_path: Path, env: dict[str, str],
                 time.sleep(0.2)
             yield f"http://127.0.0.1:{port}"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+            stop(proc, 20.0)

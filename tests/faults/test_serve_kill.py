@@ -48,7 +48,7 @@ import sqlalchemy as sa
 from incidents.conftest import pg_server, store_url  # noqa: F401  (fixtures)
 from incidents.helpers import Receiver
 from incidents.test_crash import SRC, incursion_csv, logical
-from loopback import free_port
+from loopback import free_port, stop
 from skyfence.incidents.schema import ALERTS, ENTRIES
 from skyfence.incidents.store import IncidentStore
 
@@ -223,12 +223,7 @@ def test_kill_minus_9_of_serve_mid_incident_then_restart(
 
         events = first_sse_events(base, op, 2, close)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc, 30.0)
         receiver.down()
     text = log.read_text()
     assert "Traceback" not in text, text
