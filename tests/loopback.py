@@ -102,7 +102,6 @@ class Dump1090:
                 self.process.wait()
 
 
-@contextlib.contextmanager
 def stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:
     """SIGTERM, then SIGKILL if ``proc`` has not ended within ``grace_s``."""
     proc.terminate()
@@ -113,6 +112,7 @@ def stop(proc: subprocess.Popen[bytes], grace_s: float) -> None:
         proc.wait(5)
 
 
+@contextlib.contextmanager
 def running_serve(config: Path, port: int, log_path: Path, env: dict[str, str],
                   start_s: float = 60.0) -> Iterator[str]:
     """``skyfence serve --config CONFIG`` in a child process, its output in ``log_path``;
