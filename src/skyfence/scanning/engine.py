@@ -274,7 +274,9 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
                 parquet_time_ordered(paths, opts.columns):
             return _scan_streaming(paths, opts, plan, rejects)
         workers = local_workers(opts.workers)
-        share = max(1, plan.bucket_rows // workers)
+        # half a worker's share per frame: a frame is joined from the chunks it holds
+        # (a copy beside them) while the reader holds the next chunk
+        share = max(1, plan.bucket_rows // (2 * workers))
         if runs_by_track(paths, opts.columns, share):
             res = _scan_clustered(_counted(chunks(), opts.progress), opts, plan, share)
         else:
