@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.geodesy import geodesic_distance_m
@@ -150,3 +152,40 @@ def test_legs_ending_less_than_a_degree_beyond_the_antimeridian(
     seg, f = Boundary(zone).crossings(np.array([x0]), np.array([0.5]), np.array([x1]),
                                       np.array([0.5]))
     assert seg.tolist() == [0] and f.tolist() == pytest.approx([t], abs=1e-12)
+
+
+def _brute_distance_m(b: Boundary, lon: float, lat: float) -> float:
+    """The least geodesic over every boundary piece (to each piece's point nearest on
+    the unit sphere, as :meth:`Boundary.distance_m` measures a piece)."""
+    from skyfence.airspace.boundary import _unit_vectors
+
+    pc = b._pieces
+    everything = np.arange(len(pc.x0))
+    p = np.repeat(_unit_vectors(np.array([lon]), np.array([lat])), len(everything), axis=0)
+    q = pc.nearest(p, everything)[0]
+    return float(geodesic_distance_m(lon, lat, q[:, 0], q[:, 1]).min())
+
+
+def test_the_nearer_border_on_the_ellipsoid_wins_at_the_equator() -> None:
+    """At the equator a degree of latitude is 110,574 m and a degree of longitude
+    111,319 m (the meridian's radius of curvature is 0.67 % less than the prime
+    vertical's), so a northern edge 1.0062 degrees away (111,260 m, pyproj) is nearer
+    than an eastern edge 1 degree away (111,319 m), though farther on the sphere.
+    A sphere-to-ellipsoid margin under 0.67 % measures only the eastern edge."""
+    b = Boundary(shapely.box(-5.0, -5.0, 1.0, 1.0062))
+    north = float(geodesic_distance_m(0.0, 0.0, 0.0, 1.0062)[0])
+    assert north == pytest.approx(111_260.0, abs=1.0)
+    assert b.distance_m(np.array([0.0]), np.array([0.0]))[0] == pytest.approx(north, abs=0.01)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lat=st.floats(-85.0, 85.0), width=st.floats(0.05, 2.0), ratio=st.floats(0.98, 1.02))
+def test_distance_equals_brute_force_at_any_latitude(lat: float, width: float,
+                                                     ratio: float) -> None:
+    """A point in a box whose northern (or southern, nearer the pole) and eastern edges
+    are at nearly the same angle: which one is nearer on the ellipsoid depends on the
+    latitude, and the answer must equal the least over every piece."""
+    north = min(lat + width * ratio, 89.9)
+    b = Boundary(shapely.box(-8.0, max(lat - 8.0, -89.9), width, north))
+    got = b.distance_m(np.array([0.0]), np.array([lat]))[0]
+    assert got == pytest.approx(_brute_distance_m(b, 0.0, lat), rel=1e-9)

@@ -20,16 +20,16 @@ from skyfence.airspace.antimeridian import seam_edges
 from skyfence.airspace.depth_field import DepthField
 from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m
 
-#: a nearest point chosen on the unit sphere is re-checked on the ellipsoid against every
-#: candidate segment within this relative margin (sphere and ellipsoid rank differ < 0.4%)
-_ELLIPSOID_MARGIN = 0.006
+#: WGS84 semi-major axis (m) and first eccentricity squared
+_A = 6_378_137.0
+_E2 = 0.00669437999014
 #: boundary pieces are at most this long (m): short enough that lon/lat-linear and
 #: great-circle interpolation between their ends differ by centimetres at most
 _SPACING_M = 1000.0
 #: half a piece as a unit-sphere chord, with margin
 _HALF_PIECE_CHORD = 0.55 * _SPACING_M / 6_356_000.0
 #: neighbours asked of the KD-tree in one vectorized query
-_NEIGHBOURS = 32
+_NEIGHBOURS = 16
 #: positions measured per group and round when pruning a group maximum
 _PER_ROUND = 4
 #: relative tolerance of the approximate KD-tree query that bounds distances
@@ -187,8 +187,10 @@ class Boundary:
         """Geodesic distance in metres from each position to the boundary.
 
         The nearest boundary point on the unit sphere is within the chord distance
-        ``d`` of the nearest piece start, so every piece that can hold the true
-        nearest point has an end within ``1.012 d`` plus half a piece; those pieces
+        ``d`` of the nearest piece start. Sphere and ellipsoid can rank two pieces
+        differently, but by less than the ratio ``r`` of :func:`_rank_ratio`, so every
+        piece that can hold the nearest point on the ellipsoid has an end within
+        ``r d`` plus half a piece, and a chord within ``r`` of the least; those pieces
         are measured as true WGS84 geodesics and the least distance wins.
         """
         lon = np.asarray(lon, dtype=np.float64)
@@ -204,7 +206,8 @@ class Boundary:
         k = min(_NEIGHBOURS, tree.n)
         dist, idx = tree.query(p, k=k)
         dist, idx = dist.reshape(n, k), idx.reshape(n, k)
-        radius = dist[:, 0] * (1 + 2 * _ELLIPSOID_MARGIN) + _HALF_PIECE_CHORD + 1e-12
+        ratio = _rank_ratio(lat, dist[:, 0] * _GLOBAL_RATIO + _HALF_PIECE_CHORD)
+        radius = dist[:, 0] * ratio + _HALF_PIECE_CHORD + 1e-12
         inside = dist <= radius[:, None]
         pt = np.repeat(np.arange(n), inside.sum(axis=1))
         hit = idx[inside]
@@ -227,7 +230,7 @@ class Boundary:
         chord = np.sqrt(np.einsum("ij,ij->i", p[pt] - q[1], p[pt] - q[1]))
         min_chord = np.full(n, np.inf)
         np.minimum.at(min_chord, pt, chord)
-        close = chord <= min_chord[pt] * (1 + _ELLIPSOID_MARGIN) + 1e-12
+        close = chord <= min_chord[pt] * ratio[pt] + 1e-12
         exact = geodesic_distance_m(lon[pt[close]], lat[pt[close]], q[0][close, 0],
                                     q[0][close, 1])
         best = np.full(n, np.inf)
@@ -314,6 +317,40 @@ class Boundary:
                 left[pick] = False
                 rest, ub = rest[left], ub[left]
         return best
+
+
+#: the largest :func:`_rank_ratio` anywhere: N(90 deg) / M(0) = (1 - e^2)^-1.5
+_GLOBAL_RATIO = (1.0 - _E2) ** -1.5 * (1 + 1e-9)
+
+
+def _rank_ratio(lat: np.ndarray, chord: np.ndarray) -> FloatArray:
+    """How much nearer on the unit sphere a piece must be than another to be nearer on
+    the WGS84 ellipsoid too, for positions at ``lat`` and pieces within ``chord``.
+
+    Lon/lat taken as spherical coordinates, a length on the ellipsoid is the angle on
+    the unit sphere times a factor between the meridian's radius of curvature ``M``
+    and the prime vertical's ``N`` where the path runs (``ds^2 = M^2 dphi^2 + N^2
+    cos^2 phi dlambda^2``; ``M <= N``, both growing away from the equator). So a
+    piece at angle ``a`` is at least ``M(phi_lo) a`` away and one at angle ``b`` at
+    most ``N(phi_hi) b``: only pieces with ``a <= b N(phi_hi) / M(phi_lo)`` can be
+    nearer, and the chord, ``2 sin(angle / 2)``, keeps that ratio or less. The
+    latitude band is the position's +- the chord's angle: every point of a great
+    circle arc from the position lies within the arc's angle of it (2 % and 0.02
+    degree more for the ellipsoid's geodesic, whose image on the sphere is at most
+    ``N / M`` longer). From 1.0067 at the equator to 1 at the poles; 1.0017 at 60
+    degrees for nearby pieces.
+
+    >>> [round(float(r), 4) for r in _rank_ratio(np.array([0.0, 60.0, 89.9]),
+    ...                                          np.full(3, 1e-4))]
+    [1.0067, 1.0017, 1.0]
+    """
+    reach = np.degrees(2 * np.arcsin(np.minimum(np.asarray(chord) / 2, 1.0))) * 1.02 + 0.02
+    phi = np.abs(np.asarray(lat, dtype=np.float64))
+    s_lo = np.sin(np.radians(np.clip(phi - reach, 0.0, 90.0))) ** 2
+    s_hi = np.sin(np.radians(np.clip(phi + reach, 0.0, 90.0))) ** 2
+    n_hi = 1.0 / np.sqrt(1.0 - _E2 * s_hi)
+    m_lo = (1.0 - _E2) / (1.0 - _E2 * s_lo) ** 1.5
+    return np.asarray(n_hi / m_lo * (1 + 1e-9))
 
 
 def _previous_segment(
