@@ -260,3 +260,25 @@ def test_whole_world_matches_geos(tmp_path: Path) -> None:
     again = ZoneIndex(zones, cache_dir=tmp_path)
     assert again.loaded_from_cache
     print(f"loaded in {time.perf_counter() - start:.2f} s")
+
+
+def test_cache_rebuilt_when_the_build_code_changes(
+        zones: list[Zone], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A change to the code that builds the arrays (here: a comment added to a copy of
+    index_build.py) is a new cache key, FORMAT_VERSION unchanged: stale arrays from
+    an older build are never read as the new build's."""
+    from skyfence.airspace import index as index_module
+    from skyfence.airspace import index_build
+
+    ZoneIndex(zones[:2], cache_dir=tmp_path)
+    assert ZoneIndex(zones[:2], cache_dir=tmp_path).loaded_from_cache
+    edited = tmp_path / "index_build.py"
+    edited.write_bytes(Path(index_build.__file__).read_bytes() + b"# changed\n")
+    monkeypatch.setattr(index_build, "__file__", str(edited))
+    index_module._builder_digest.cache_clear()
+    try:
+        assert not ZoneIndex(zones[:2], cache_dir=tmp_path).loaded_from_cache
+    finally:
+        monkeypatch.undo()
+        index_module._builder_digest.cache_clear()
+    assert ZoneIndex(zones[:2], cache_dir=tmp_path).loaded_from_cache

@@ -42,12 +42,14 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import shapely
 
+from skyfence.airspace import index_build
 from skyfence.airspace.index_build import (
     COARSE_PER_DEG,
     NX,
@@ -98,9 +100,25 @@ def default_cache_dir() -> Path:
     return (Path(root) if root else Path.home() / ".cache") / "skyfence"
 
 
+@lru_cache(maxsize=1)
+def _builder_digest() -> str:
+    """Hash of the code that builds the arrays (:mod:`~skyfence.airspace.index_build`):
+    a changed build makes new cache files even when nobody bumped
+    :data:`FORMAT_VERSION`. Without the source (an installation of bytecode only), the
+    package version stands in."""
+    try:
+        return hashlib.sha256(Path(index_build.__file__).read_bytes()).hexdigest()
+    except (OSError, TypeError):
+        from skyfence import __version__
+
+        return __version__
+
+
 def zones_digest(zones: Sequence[Zone], sub: int = DEFAULT_SUB) -> str:
-    """Hash of the zone geometries (WKB, in order), the grid and the format version."""
-    h = hashlib.sha256(f"skyfence-zone-index:{FORMAT_VERSION}:{COARSE_PER_DEG}:{sub}".encode())
+    """Hash of the zone geometries (WKB, in order), the grid, the format version and
+    the build code (:func:`_builder_digest`)."""
+    h = hashlib.sha256(f"skyfence-zone-index:{FORMAT_VERSION}:{COARSE_PER_DEG}:{sub}:"
+                       f"{_builder_digest()}".encode())
     for wkb in shapely.to_wkb([z.geometry for z in zones]):
         h.update(len(wkb).to_bytes(8, "little"))
         h.update(wkb)
