@@ -1,5 +1,5 @@
-"""What every test gets: its own data home, and a logger no earlier command has set up;
-Ctrl-C as a terminal gives it; the built-in scenarios run once; and, under ``make test``'s
+"""What every test gets: its own data and cache homes, and a logger no earlier command has
+set up; Ctrl-C as a terminal gives it; the built-in scenarios run once; and, under ``make test``'s
 two pytest-xdist workers, the grouping and turn-taking that keep that true."""
 
 from __future__ import annotations
@@ -21,6 +21,28 @@ import pytest
 #: the default incident store, keys and station log live under ``$XDG_DATA_HOME/skyfence``;
 #: the suite (and every command it starts) uses a fresh one, never the user's
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="skyfence-test-data-")
+
+
+def _test_cache_home() -> str:
+    """The zone-index cache (``$XDG_CACHE_HOME/skyfence``) of this test run, never the
+    user's. The controller of an xdist run makes it before it starts the workers, which
+    inherit it: the world index is built once per run, not once per worker."""
+    inherited = os.environ.get("XDG_CACHE_HOME", "")
+    if os.environ.get("PYTEST_XDIST_WORKER") and "skyfence-test-cache-" in inherited:
+        return inherited
+    return tempfile.mkdtemp(prefix="skyfence-test-cache-")
+
+
+os.environ["XDG_CACHE_HOME"] = _TEST_CACHE_HOME = _test_cache_home()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Remove the run's cache home (the zone indexes, tens of MB) when the run ends:
+    in the controller or a lone process, once every worker is done with it."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        import shutil
+
+        shutil.rmtree(_TEST_CACHE_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
