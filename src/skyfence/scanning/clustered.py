@@ -25,19 +25,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from skyfence.sources.fields import read_text_field
-from skyfence.sources.tabular import _NULLABLE_INTS, ColumnMap, _auto_map
+from skyfence.sources.tabular import _NULLABLE_INTS, ColumnMap, parquet_source_column
 
 __all__ = ["last_run_start", "runs_by_track", "whole_track_frames"]
 
 #: rows of the id column read at once when checking an input
 CHECK_ROWS = 1_000_000
-
-
-def _id_column(path: Path, columns: ColumnMap | None) -> str | None:
-    """The input column that holds the track id (None when there is none)."""
-    names = pq.ParquetFile(path).schema_arrow.names
-    cmap = _auto_map(names, columns).apply(names)
-    return next((src for src, (dst, _) in cmap.items() if dst == "icao24"), None)
 
 
 def _clean_ids(values: pa.Array) -> np.ndarray:
@@ -66,7 +59,7 @@ def runs_by_track(paths: Sequence[Path], columns: ColumnMap | None, max_run: int
     run = 0
     try:
         for p in paths:
-            col = _id_column(p, columns)
+            col = parquet_source_column(p, columns, "icao24")
             if col is None:
                 return False
             kind = pq.ParquetFile(p).schema_arrow.field(col).type

@@ -72,7 +72,13 @@ from skyfence.scanning.partition import (
 )
 from skyfence.scanning.spill import RecordSpill
 from skyfence.sources.files import file_format, iter_file_batches
-from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks, normalize_table
+from skyfence.sources.tabular import (
+    ColumnMap,
+    RejectLog,
+    iter_table_chunks,
+    normalize_table,
+    parquet_source_column,
+)
 
 Progress = Callable[[int], None]
 log = logging.getLogger(__name__)
@@ -172,21 +178,13 @@ def scan_frame(df: pd.DataFrame, opts: ScanOptions) -> ScanResult:
 
 
 # --------------------------------------------------------------------------- files
-def _time_source_column(path: Path, columns: ColumnMap | None) -> str | None:
-    from skyfence.sources.tabular import _auto_map
-
-    names = pq.ParquetFile(path).schema_arrow.names
-    cmap = _auto_map(names, columns).apply(names)
-    return next((src for src, (dst, _) in cmap.items() if dst == "time"), None)
-
-
 def parquet_time_ordered(paths: Sequence[Path], columns: ColumnMap | None) -> bool:
     """True when every row group's times come after the previous row group's (from
     Parquet statistics, without reading data)."""
     last_max: Any = None
     try:
         for p in paths:
-            col = _time_source_column(p, columns)
+            col = parquet_source_column(p, columns, "time")
             if col is None:
                 return False
             md = pq.ParquetFile(p).metadata
@@ -365,6 +363,15 @@ class _Finals:
         self.positions += det.positions
         self.dropped += det.dropped_out_of_order
 
+    def take(self, screened: Iterable[_Screened]) -> int:
+        """Add and count the final entries of each screened part; how many parts."""
+        parts = 0
+        for found in screened:
+            self.add(found.entries)
+            self.count(found)
+            parts += 1
+        return parts
+
     def result(self, rejects: RejectLog, mode: str, plan: MemoryPlan,
                partition: PartitionStats | None = None) -> ScanResult:
         self.kept.sort(key=lambda e: (e.entered_at, e.zone, e.track))
@@ -450,10 +457,7 @@ def _scan_clustered(
 
     def screen(group: list[pd.DataFrame]) -> None:
         nonlocal batches
-        for found in run_parts(lambda f: _screen_frame(f, opts), group, workers):
-            finals.add(found.entries)
-            finals.count(found)
-            batches += 1
+        batches += finals.take(run_parts(lambda f: _screen_frame(f, opts), group, workers))
         group.clear()
 
     in_groups(whole_track_frames(chunks, share), workers, screen)
@@ -544,10 +548,8 @@ class _BucketScan:
     def _screen_groups(self, groups: list[list[Bucket]]) -> None:
         if len(groups) > 1:
             _threads_ready(self.opts)
-        for found in run_parts(self._load_and_screen, groups, self.workers):
-            self.finals.add(found.entries)
-            self.finals.count(found)
-            self.stats.batches += 1
+        self.stats.batches += self.finals.take(
+            run_parts(self._load_and_screen, groups, self.workers))
 
     def _load_and_screen(self, group: list[Bucket]) -> _Screened:
         frame = to_frame(load_table(group))
