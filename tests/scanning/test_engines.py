@@ -140,7 +140,7 @@ def test_track_continued_in_the_next_file_is_one_track(
     assert res.records == reference
 
 
-@pytest.mark.parametrize("check_rows", [1000, 1_000_000])
+@pytest.mark.parametrize("check_rows", [100, 1000, 1_000_000])
 @pytest.mark.parametrize("case", ["returns", "same-id-other-case", "too-long"])
 def test_not_track_by_track_is_partitioned(
         tmp_path: Path, data: pd.DataFrame, reference: list[dict[str, object]],
@@ -148,7 +148,8 @@ def test_not_track_by_track_is_partitioned(
     """A track that comes back after other tracks (also under its id in capitals, which
     the reader folds to the same track), or one longer than a batch, is partitioned;
     the check reads the ids ``check_rows`` at a time (the return seen within one read,
-    or across reads)."""
+    or across reads; with 100 rows a read, no read holds more than 100 rows of a
+    240-fix track, so only the run carried across reads shows it is too long)."""
     monkeypatch.setattr(clustered, "CHECK_ROWS", check_rows)
     d = _by_track(data)
     ident = "3c0001"
