@@ -90,7 +90,8 @@ GROUPS: dict[str, Group] = {
     # on SQLite only: the PostgreSQL runs of the same tests start a server per mutant
     "incidents": Group(
         (S + "incidents/grouping.py", S + "incidents/lifecycle.py"),
-        ("tests/incidents/test_grouping.py", "tests/incidents/test_linking.py",
+        ("tests/incidents/test_grouping.py", "tests/incidents/test_grouping_rules.py",
+         "tests/incidents/test_linking.py", "tests/incidents/test_lifecycle.py",
          "tests/incidents/test_escalation.py", "tests/incidents/test_incidents_cli.py"),
         ("-k", "not postgresql")),
     "policy": Group(
