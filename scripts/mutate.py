@@ -30,6 +30,7 @@ import argparse
 import ast
 import difflib
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -186,8 +187,7 @@ def _refresh(name: str) -> bool:
     if any((ROOT / m).read_bytes() != (box / m).read_bytes() for m in modules):
         return False
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis")
-    # the group's test selection may have grown (a new test file) since that run
-    (box / "pyproject.toml").write_text(_pyproject(GROUPS[name]))
+    _carry_selection(name)
     for dest in (box, box / "mutants"):
         shutil.rmtree(dest / "tests", ignore_errors=True)
         shutil.copytree(ROOT / "tests", dest / "tests", ignore=ignore)
@@ -197,6 +197,28 @@ def _refresh(name: str) -> bool:
                 (dest / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, dest / rel)
     return True
+
+
+def _carry_selection(name: str) -> None:
+    """Give a group's last run the group's current test selection (a test file added).
+
+    mutmut resets every result, killed ones too, when the selection it was run with
+    changes (it cannot know that files were only added); for re-testing survivors with
+    added tests the old results hold, so the run's record of the selection (a hash of
+    it, as mutmut computes it) is updated with it. Its new tests are then found as new
+    and mapped to the functions they run.
+    """
+    box = WORK / name
+    text = _pyproject(GROUPS[name])
+    if (box / "pyproject.toml").read_text() == text:
+        return
+    (box / "pyproject.toml").write_text(text)
+    stats = box / "mutants" / "mutmut-stats.json"
+    if stats.exists():
+        data = json.loads(stats.read_text())
+        digest = hashlib.sha256(repr(tuple(GROUPS[name].tests)).encode()).hexdigest()[:12]
+        data.setdefault("config_fingerprint", {})["test_selection"] = digest
+        stats.write_text(json.dumps(data, indent=4))
 
 
 def rerun_survivors(name: str, max_children: int, only: list[str] | None = None) -> int:
