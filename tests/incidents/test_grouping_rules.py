@@ -8,10 +8,13 @@ times the time between, plus 500 m.
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from pyproj import Geod
 
-from skyfence.incidents.grouping import TrackPiece, link_reach
+from skyfence.airspace.zones import circle_zone, national_zone
+from skyfence.incidents.grouping import TrackPiece, ZoneRelations, link, link_reach
 
 GEOD = Geod(ellps="WGS84")
 LOST_AT = (55.6, 12.6)  # lat, lon
@@ -67,3 +70,25 @@ def test_a_category_not_in_the_table_flies_like_an_unknown_target() -> None:
     # an unknown piece takes its drone partner's 120 m/s: reach 1700 m
     assert link_reach(lost("unknown"), new(10.0, 1800.0, "drone"), 60.0) is None
     assert link_reach(lost("drone"), new(10.0, 1600.0, "unknown"), 60.0) is not None
+
+
+def test_the_nearest_tail_wins_and_ties_go_to_the_first_incident_id() -> None:
+    # tails: one of another zone (never linked), then two lost at the same place and
+    # time (equal distance / reach): the smaller incident id wins
+    other_zone = TrackPiece("x", "Y", "R9", "drone", 0.0, None, 100.0, LOST_AT, True)
+    twin = TrackPiece("c", "Z", "R3", "drone", 0.0, None, 100.0, LOST_AT, True)
+    tails = [("inc0", other_zone), ("inc9", lost()), ("inc2", twin)]
+    assert link(new(10.0, 300.0), tails, 60.0) == ("inc2", twin)
+    # a tail nearer relative to its reach wins over an earlier one in the list
+    near = TrackPiece("d", "Z", "R4", "drone", 0.0, None, 100.0, ahead(250.0), True)
+    assert link(new(10.0, 300.0), [("inc1", lost()), ("inc7", near)], 60.0) == ("inc7", near)
+
+
+def test_a_custom_zone_is_named_by_its_geodesic_area() -> None:
+    # a 5 km circle: pi r^2 = 78.54 km^2 (the polygon a little less); Estonia's
+    # national zone is about 70,000 km^2 with its sea: the circle is the smaller one,
+    # so an incident in both is named after the circle
+    rel = ZoneRelations.of([circle_zone("C5", 59.4, 24.8, 5.0), national_zone("EST")])
+    assert rel.areas_km2["C5"] == pytest.approx(math.pi * 25.0, rel=2e-3)
+    assert 40_000 < rel.areas_km2["EST"] < 100_000
+    assert rel.naming_zone(["EST", "C5"]) == "C5"
