@@ -418,3 +418,36 @@ def test_the_feed_clock_moves_with_now_and_an_approach_is_rearmed_after_a_silenc
     assert ew.tracks == 1
     assert [w.kind for w in ew.update(obs([fix("abc123", 59.0, lon0, t=410.0)]))] == [
         "approach"]
+
+
+def test_the_streaming_rules_take_their_limits_from_the_config() -> None:
+    circle = circle_zone("Z", 59.0, 26.0, 5.0)
+    d_in, _ = entry_and_exit_along_59n(circle, 26.0 - 20_000 / M59)  # about 15 km
+    # 100 m/s: in after about 150 s; with a 100 s horizon that is too far ahead
+    ew = EarlyWarning([circle], EarlyWarningConfig(horizon_s=100.0))
+    assert ew.update(obs([fix("abc123", 59.0, 26.0 - 20_000 / M59)])) == []
+    ew = EarlyWarning([circle], EarlyWarningConfig(horizon_s=200.0))
+    (w,) = ew.update(obs([fix("abc123", 59.0, 26.0 - 20_000 / M59)]))
+    assert w.time_to_entry_s == pytest.approx(d_in / 100.0, abs=0.01)
+    # 3 m/s, 300 m out (in after 100 s): below a least speed of 5 m/s, not extrapolated
+    lon_300 = 26.0 - 5_300 / M59
+    ew = EarlyWarning([circle], EarlyWarningConfig(min_speed_ms=5.0))
+    assert ew.update(obs([fix("abc123", 59.0, lon_300, v=3.0)])) == []
+
+
+def test_an_approach_is_not_repeated_while_its_track_is_away_from_a_batch() -> None:
+    circle = circle_zone("Z", 59.0, 26.0, 5.0)
+    ew = EarlyWarning([circle])
+    lon0 = 26.0 - 25_000 / M59
+    assert len(ew.update(obs([fix("abc123", 59.0, lon0, t=0.0)]))) == 1
+    assert ew.update(obs([fix("zzz999", 10.0, 10.0, t=5.0)])) == []  # another track only
+    assert ew.update(obs([fix("abc123", 59.0, lon0 + 500 / M59, t=5.0)])) == []
+
+
+def test_loitering_fed_one_fix_at_a_time_and_near_two_zones() -> None:
+    twin = Zone("TWIN", "custom", BOX.geometry)
+    ew = EarlyWarning([BOX, twin])
+    got = []
+    for row in along("aaa111", 5_000.0, 0.0, 31):
+        got += [(w.zone, w.since, w.at) for w in ew.update(obs([row]))]
+    assert got == [("BOX", 0.0, 300.0), ("TWIN", 0.0, 300.0)]
