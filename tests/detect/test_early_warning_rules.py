@@ -17,6 +17,7 @@ import shapely
 from pyproj import Geod
 
 from skyfence.airspace.zones import Zone, circle_zone
+from skyfence.detect.coverage import CoverageModel
 from skyfence.detect.early_warning import (
     EarlyWarning,
     EarlyWarningConfig,
@@ -129,6 +130,7 @@ def test_a_descent_into_the_band_after_crossing_the_edge_above_it_is_an_approach
                                        vz=-15.0)]), [low])
     assert w.time_to_entry_s == pytest.approx(2000.0 / 15.0, abs=1e-6)
     lat_e, lon_e = w.entry_point or (0.0, 0.0)
+    assert lat_e == pytest.approx(59.0, abs=1e-9)  # due east: along the parallel
     assert (lon_e - 26.0) * M59 == pytest.approx(100.0 * 2000.0 / 15.0 - 10_000, abs=0.5)
 
 
@@ -140,7 +142,7 @@ def test_vertical_entry_limits() -> None:
     (w,) = predict_approaches(obs([fix("abc123", 59.0, 26.0, v=5.0, alt=1300.0, vz=-1.0)]),
                               [low])
     assert w.time_to_entry_s == 300.0
-    # 400 m above: 400 s, beyond the horizon (and beyond twice... no: 1.33 horizons)
+    # 400 m above: 400 s, beyond the horizon (1.33 horizons)
     assert predict_approaches(obs([fix("abc123", 59.0, 26.0, v=5.0, alt=1400.0, vz=-1.0)]),
                               [low]) == []
     # 100 m below a floor, climbing 0.5 m/s: in after 200 s
@@ -150,9 +152,8 @@ def test_vertical_entry_limits() -> None:
     # 500 m below, climbing 1 m/s: 500 s, 1.67 horizons: nothing
     assert predict_approaches(obs([fix("abc123", 59.0, 26.0, v=5.0, alt=1500.0, vz=1.0)]),
                               [high]) == []
-    # 200 m east of the circle's western edge... rather: 4 km east of the centre, 100 m/s
-    # east: out of the circle after about 10 s, long before it sinks through the
-    # ceiling (100 s): no entry
+    # 4 km east of the centre, 100 m/s east: out of the circle after about 10 s, long
+    # before it sinks through the ceiling (100 s): no entry
     assert predict_approaches(obs([fix("abc123", 59.0, 26.0 + 4_000 / M59, alt=2000.0,
                                        vz=-10.0)]), [low]) == []
     # two tracks, one sinking in over the centre and one level above it: one warning
@@ -169,8 +170,7 @@ def test_approach_speed_heading_and_horizon_limits() -> None:
     circle = circle_zone("Z", 59.0, 26.0, 5.0)
     d_in, _ = entry_and_exit_along_59n(circle, 26.0 - 6_000 / M59)  # about 1000 m
     west = 26.0 - 6_000 / M59
-    # 1 m/s exactly (the least speed extrapolated): in after d_in s (if under 300 s:
-    # start 200 m out instead)
+    # 1 m/s exactly (the least speed extrapolated), 200 m out: in after about 200 s
     lon_200 = 26.0 - (5_000 + 200) / M59
     d200, _ = entry_and_exit_along_59n(circle, lon_200)
     (w,) = predict_approaches(obs([fix("abc123", 59.0, lon_200, v=1.0)]), [circle])
@@ -305,7 +305,7 @@ def test_warnings_across_the_antimeridian(zone_lon: tuple[float, float],
     (w,) = predict_approaches(obs([fix("abc123", 0.0, fix_lon, hdg=toward)]), [zone])
     assert w.time_to_entry_s == pytest.approx(0.1 * m_eq / 100.0, abs=0.01)
     lat_e, lon_e = w.entry_point or (0.0, 0.0)
-    assert abs(lon_e) == pytest.approx(180.0, abs=1e-6)
+    assert (lat_e, abs(lon_e)) == (pytest.approx(0.0, abs=1e-9), pytest.approx(180.0, abs=1e-6))
     # a fix 0.3 degree across (33 km) is too far for went dark (20 km)
     far = fix_lon - 0.2 if fix_lon > 0 else fix_lon + 0.2
     assert went_dark(obs([fix("4b1805", 0.0, far)]), [zone]) == []
@@ -451,3 +451,119 @@ def test_loitering_fed_one_fix_at_a_time_and_near_two_zones() -> None:
     for row in along("aaa111", 5_000.0, 0.0, 31):
         got += [(w.zone, w.since, w.at) for w in ew.update(obs([row]))]
     assert got == [("BOX", 0.0, 300.0), ("TWIN", 0.0, 300.0)]
+
+
+# ------------------------------------------------- a diagonal path, columns, the log
+
+
+def rhumb_point(lat0: float, lon0: float, azimuth: float, s_m: float) -> tuple[float, float]:
+    """The point ``s_m`` along the rhumb line of ``azimuth`` from (lat0, lon0) on WGS84,
+    worked out here: latitude from the meridian arc length (Simpson's rule over the
+    meridional radius M, then Newton's method), longitude from the isometric latitude
+    psi: lon1 - lon0 = tan(azimuth) (psi1 - psi0)."""
+    e = math.sqrt(E2)
+
+    def m_rad(phi: float) -> float:
+        return A_M * (1 - E2) / (1 - E2 * math.sin(phi) ** 2) ** 1.5
+
+    def arc(p0: float, p1: float) -> float:
+        n = 64
+        h = (p1 - p0) / n
+        return h / 3 * sum((1 if k in (0, n) else 4 if k % 2 else 2) * m_rad(p0 + k * h)
+                           for k in range(n + 1))
+
+    def psi(phi: float) -> float:
+        return math.atanh(math.sin(phi)) - e * math.atanh(e * math.sin(phi))
+
+    a = math.radians(azimuth)
+    p0 = math.radians(lat0)
+    p1 = p0 + s_m * math.cos(a) / m_rad(p0)
+    for _ in range(6):
+        p1 -= (arc(p0, p1) - s_m * math.cos(a)) / m_rad(p1)
+    lon1 = lon0 + math.degrees(math.tan(a) * (psi(p1) - psi(p0)))
+    return math.degrees(p1), lon1
+
+
+def test_a_diagonal_approach_follows_the_rhumb_line() -> None:
+    # from 20 km south-west of the centre of a 5 km circle at 59 N, on a constant track
+    # angle of 40 degrees at 100 m/s. The rhumb line is drawn here (1 km steps) and cut
+    # with the zone's polygon by GEOS: the entry is where the drawn line first enters.
+    circle = circle_zone("Z", 59.0, 26.0, 5.0)
+    lon_s, lat_s, _ = GEOD.fwd(26.0, 59.0, 225.0, 20_000.0)
+    steps = np.arange(0.0, 30_001.0, 250.0)
+    line = shapely.LineString([rhumb_point(lat_s, lon_s, 40.0, s)[::-1] for s in steps])
+    inside = line.intersection(circle.geometry)
+    first = min(inside.geoms if hasattr(inside, "geoms") else [inside],
+                key=lambda g: g.coords[0][1])
+    lon_e, lat_e = first.coords[0]
+    # distance along the rhumb to that point: invert the latitude (1 m Newton steps)
+    lo, hi = 0.0, 30_000.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if rhumb_point(lat_s, lon_s, 40.0, mid)[0] < lat_e else (lo, mid)
+    (w,) = predict_approaches(obs([fix("abc123", float(lat_s), float(lon_s), hdg=40.0)]),
+                              [circle])
+    # 250 m chords of a curve of radius 5 km: the drawn line cuts the circle's polygon
+    # within ~2 m of the true path's entry
+    assert w.time_to_entry_s == pytest.approx(lo / 100.0, abs=0.05)
+    assert w.entry_point == (pytest.approx(lat_e, abs=3e-5), pytest.approx(lon_e, abs=5e-5))
+
+
+def test_a_batch_with_only_the_required_columns() -> None:
+    # no altitude, speed, heading or callsign column: no approach (nothing to
+    # extrapolate), went dark and loitering with unknown altitude and speed
+    lat, lon = south_of(59.0, 26.5, 3_000.0)
+    bare = pd.DataFrame({"time": [10.0], "icao24": ["4b1805"], "lat": [lat], "lon": [lon]})
+    assert predict_approaches(bare, [BOX]) == []
+    (w,) = went_dark(bare, [BOX])
+    assert (w.altitude, w.velocity, w.callsign) == (None, None, None)
+    rows = pd.DataFrame({"time": np.arange(0.0, 310.0, 10.0), "icao24": "4b1805",
+                         "lat": lat, "lon": lon})
+    (w,) = loitering(rows, [BOX])
+    assert (w.since, w.at, w.altitude, w.velocity, w.callsign) == (0.0, 300.0, None, None, None)
+
+
+def test_the_latest_fix_of_a_batch_is_the_one_extrapolated() -> None:
+    circle = circle_zone("Z", 59.0, 26.0, 5.0)
+    lon0 = 26.0 - 15_000 / M59
+    # out of time order in the batch: heading away at 20 s, towards the zone at 10 s
+    # and (latest) at 30 s
+    rows = [fix("abc123", 59.0, lon0, t=20.0, hdg=270.0), fix("abc123", 59.0, lon0, t=10.0),
+            fix("abc123", 59.0, lon0, t=30.0)]
+    (w,) = EarlyWarning([circle]).update(obs(rows))
+    assert w.at == 30.0
+    rows[2]["hdg"] = rows[2]["heading"] = 270.0
+    rows[0]["heading"] = 90.0
+    assert EarlyWarning([circle]).update(obs(rows)) == []
+
+
+def test_radar_tracks_alone_are_warned_of_approaches() -> None:
+    # ids that are no ICAO address (radar tracks): no transponder message at all
+    circle = circle_zone("Z", 59.0, 26.0, 5.0)
+    ew = EarlyWarning([circle])
+    got = ew.update(obs([fix("T0042", 59.0, 26.0 - 15_000 / M59, t=5.0)]))
+    assert [(w.kind, w.track) for w in got] == [("approach", "T0042")]
+    assert ew.update(obs([fix("T0042", 59.0, 26.0 - 14_000 / M59, t=15.0)])) == []
+
+
+def test_each_judgement_of_silences_is_logged_with_its_reasons(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # a transponder track in good coverage silent after 40 s (suspicious), a radar
+    # track silent too ("no transponder"), and one that keeps talking far out
+    m = CoverageModel()
+    keys = [m.keys([58.97], [26.5], [1000.0], d_row=r, d_col=c)[0] for r in (-1, 0, 1)
+            for c in (-1, 0, 1)]
+    m.add(passages=np.repeat(keys, 30))
+    ew = EarlyWarning([BOX], EarlyWarningConfig(dark_after_s=60, gap_s=300), m)
+    events = []
+    with caplog.at_level("DEBUG", logger="skyfence.detect.early_warning"):
+        for t in range(0, 120, 10):
+            rows = [fix("aaaaaa", 58.5, 26.5, t=float(t), v=0.0)]
+            if t <= 40:
+                rows += [fix("4b1805", 58.97, 26.5, t=float(t), v=0.0),
+                         fix("T0042", 58.97, 26.6, t=float(t), v=0.0)]
+            events += ew.update(obs(rows))
+    assert [(w.kind, w.track, w.at) for w in events] == [("went_dark", "4b1805", 40.0)]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("went dark")]
+    # reasons in the order of their text, the empty one (suspicious) first
+    assert lines == ["went dark at 100: 1 suspicious, 1 no transponder"]
