@@ -23,6 +23,8 @@ from skyfence.detect.early_warning import (
     EarlyWarningConfig,
     loitering,
     predict_approaches,
+    silence_explained,
+    warnings_for,
     went_dark,
 )
 from skyfence.model import make_observations
@@ -567,3 +569,51 @@ def test_each_judgement_of_silences_is_logged_with_its_reasons(
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("went dark")]
     # reasons in the order of their text, the empty one (suspicious) first
     assert lines == ["went dark at 100: 1 suspicious, 1 no transponder"]
+
+
+def test_each_reason_a_silence_is_not_suspicious() -> None:
+    # good coverage in the 1-3 km band over the 3 x 3 cells (0.25 degree) of lat
+    # 58.75-59.5, lon 25.75-26.5: a 5 x 5 block of cells seen by 30 passages each (a
+    # covered cell needs its 8 neighbours seen too). Silences judged at now = t + 100 s.
+    m = CoverageModel()
+    keys = [m.keys([59.125], [26.125], [2000.0], d_row=r, d_col=c)[0]
+            for r in range(-2, 3) for c in range(-2, 3)]
+    m.add(passages=np.repeat(keys, 30))
+    t = 1000.0
+    rows = [  # (id, lat, lon, altitude, vertical rate, speed, heading, since - t)
+        ("T0042", 59.125, 26.125, 2000.0, 0.0, 0.0, 0.0, 0.0),     # a radar track
+        ("4b0001", 59.125, 26.125, 2000.0, -1.0, 0.0, 0.0, 0.0),   # sinking 1 m/s < 3 km
+        ("4b0002", 59.125, 26.125, 3500.0, -5.0, 0.0, 0.0, 0.0),   # above 3 km: not landing
+        ("4b0003", 60.5, 26.125, 2000.0, 0.0, 0.0, 0.0, 0.0),      # out of coverage
+        # 300 m/s east for the 50 s the feed was down: 15 km, 0.26 degree, to 26.56 E
+        ("4b0004", 59.125, 26.3, 2000.0, 0.0, 300.0, 90.0, 50.0),
+        # climbing 5 m/s for the 20 s the feed was down: 3050 m, above the band
+        ("4b0005", 59.125, 26.125, 2950.0, 5.0, 0.0, 0.0, 20.0),
+        # climbing 10 m/s: at 3900 m by now, out of the band
+        ("4b0006", 59.125, 26.125, 2900.0, 10.0, 0.0, 0.0, 0.0),
+        ("4b0007", 59.125, 26.125, 2000.0, 0.0, 0.0, 0.0, 0.0),    # suspicious
+    ]
+    silent = pd.DataFrame({"time": t, "icao24": [r[0] for r in rows],
+                           "lat": [r[1] for r in rows], "lon": [r[2] for r in rows],
+                           "altitude": [r[3] for r in rows], "vertrate": [r[4] for r in rows],
+                           "velocity": [r[5] for r in rows], "heading": [r[6] for r in rows]})
+    since = t + np.array([r[7] for r in rows])
+    assert silence_explained(silent, t + 100.0, m, since=since).tolist() == [
+        "no transponder", "landing", "outside good coverage", "outside good coverage",
+        "outside good coverage", "outside good coverage", "left the covered band", ""]
+    # without ``since`` the silence counts from the last fix: nobody moved meanwhile
+    assert silence_explained(silent, t + 100.0, m).tolist()[4:6] == [
+        "", "left the covered band"]
+    # one silent track alone, and none
+    assert silence_explained(silent.iloc[:1], t + 100.0, m).tolist() == ["no transponder"]
+    assert silence_explained(silent.iloc[:0], t + 100.0, m).tolist() == []
+
+
+def test_a_replay_gives_the_streaming_warnings() -> None:
+    circle = circle_zone("Z", 59.0, 26.0, 5.0)
+    lon0 = 26.0 - 25_000 / M59
+    batches = [obs([fix("abc123", 59.0, lon0 + k * 1000 / M59, t=10.0 * k)]) for k in range(3)]
+    got = warnings_for(batches, [circle], EarlyWarningConfig(horizon_s=220.0))
+    # 100 m/s: in after ~200 s from the first fix (warned), ~190 s and ~180 s (once)
+    assert [(w.kind, w.at) for w in got] == [("approach", 0.0)]
+    assert warnings_for(batches, [circle], EarlyWarningConfig(horizon_s=150.0)) == []
