@@ -617,3 +617,13 @@ def test_a_replay_gives_the_streaming_warnings() -> None:
     # 100 m/s: in after ~200 s from the first fix (warned), ~190 s and ~180 s (once)
     assert [(w.kind, w.at) for w in got] == [("approach", 0.0)]
     assert warnings_for(batches, [circle], EarlyWarningConfig(horizon_s=150.0)) == []
+
+
+def test_loitering_takes_its_three_limits() -> None:
+    # 6 km out for 200 s (21 fixes 10 s apart), then a 150 s silence, then 200 s more:
+    # with a 7 km distance, 150 s least and a 120 s gap: two runs, each warned at 150 s
+    rows = along("aaa111", 6_000.0, 0.0, 21) + along("aaa111", 6_000.0, 350.0, 21)
+    got = loitering(obs(rows), [BOX], distance_m=7_000.0, min_s=150.0, gap_s=120.0)
+    assert [(w.since, w.at) for w in got] == [(0.0, 150.0), (350.0, 500.0)]
+    # 6 km out is too far for a 4 km distance
+    assert loitering(obs(rows), [BOX], distance_m=4_000.0, min_s=150.0, gap_s=120.0) == []
