@@ -14,7 +14,18 @@ import pytest
 from pyproj import Geod
 
 from skyfence.airspace.zones import circle_zone, national_zone
-from skyfence.incidents.grouping import TrackPiece, ZoneRelations, link, link_reach
+from skyfence.incidents.grouping import (
+    Candidate,
+    EntryFacts,
+    EntrySpan,
+    TrackPiece,
+    ZoneRelations,
+    link,
+    link_reach,
+    place,
+    summarize,
+)
+from skyfence.policy import IncidentSettings
 
 GEOD = Geod(ellps="WGS84")
 LOST_AT = (55.6, 12.6)  # lat, lon
@@ -92,3 +103,84 @@ def test_a_custom_zone_is_named_by_its_geodesic_area() -> None:
     assert rel.areas_km2["C5"] == pytest.approx(math.pi * 25.0, rel=2e-3)
     assert 40_000 < rel.areas_km2["EST"] < 100_000
     assert rel.naming_zone(["EST", "C5"]) == "C5"
+
+
+# ------------------------------------------------------------------- placing
+
+
+def span(eid: str, zone: str, a: float, b: float, open_: bool = False) -> EntrySpan:
+    return EntrySpan(eid, zone, "abc123", a, b, open_)
+
+
+REL = ZoneRelations({}, {"PYF": "FRA"})
+
+
+def test_a_reentry_skips_the_entry_itself_and_other_zones() -> None:
+    # the entry itself, already stored in its incident, is not a previous entry
+    e = span("e1", "X", 100.0, 200.0)
+    assert place(e, [Candidate("inc1", (e,))], 120.0, REL) is None
+    # an earlier entry of the same zone beginning at the same time: a re-entry (gap < 0)
+    assert place(span("e2", "X", 0.0, 60.0), [Candidate("inc1", (span("e1", "X", 0.0, 50.0),))],
+                 120.0, REL) == "inc1"
+    # the first entry of a candidate is of another zone, its second one is the re-entry;
+    # the first candidate holds nothing to join
+    cands = [Candidate("inc0", (span("a", "Y", 0.0, 10.0),)),
+             Candidate("inc1", (span("b", "Y", 0.0, 10.0), span("c", "X", 20.0, 100.0)))]
+    assert place(span("e", "X", 150.0, 300.0), cands, 120.0, REL) == "inc1"
+
+
+def test_overlapping_zones_at_their_limits() -> None:
+    # RUS/UKR are unrelated: one incident only when entered within 5 s (inclusive)
+    going = Candidate("inc1", (span("r", "RUS", 105.0, 500.0),))
+    assert place(span("u", "UKR", 100.0, 400.0), [going], 120.0, REL) == "inc1"  # 5 s later
+    assert place(span("u", "UKR", 99.0, 400.0), [going], 120.0, REL) is None    # 6 s later
+    # ended exactly when the other began: nothing going on
+    done = Candidate("inc1", (span("r", "RUS", 0.0, 4.0),))
+    assert place(span("u", "UKR", 4.0, 400.0), [done], 120.0, REL) is None
+    # a dependency's entry beginning 60 s later is not joined by an earlier one
+    later = Candidate("inc1", (span("f", "FRA", 160.0, 500.0),))
+    assert place(span("p", "PYF", 100.0, 400.0), [later], 120.0, REL) is None
+    # an entry left open (no exit) counts as going on for an hour after its last fix
+    stopped = Candidate("inc1", (span("f", "FRA", 0.0, 100.0, open_=True),))
+    assert place(span("p", "PYF", 3699.0, 3800.0), [stopped], 120.0, REL) == "inc1"
+    assert place(span("p", "PYF", 3700.0, 3800.0), [stopped], 120.0, REL) is None
+    # the first candidate's entries are of the same zone (not an overlap), the second's
+    # is one
+    cands = [Candidate("inc0", (span("x", "PYF", 0.0, 10.0),)),
+             Candidate("inc1", (span("y", "PYF", 0.0, 10.0), span("f", "FRA", 98.0, 500.0)))]
+    assert place(span("p", "PYF", 200.0, 400.0), cands, 120.0, REL) == "inc1"
+
+
+def test_the_deepest_entry_of_equal_depth_is_the_first() -> None:
+    rec = {"zone_kind": "custom", "max_depth_m": 500.0, "violation": False,
+           "severity": "info", "icao24": None, "callsign": None, "protocol": []}
+    entries = [EntryFacts(span("late", "X", 50.0, 60.0), rec, 60.0, 60.0),
+               EntryFacts(span("early", "X", 10.0, 20.0), rec, 20.0, 20.0)]
+    assert summarize(entries, REL, IncidentSettings())["deepest_entry"] == "early"
+
+
+def test_national_zones_take_area_and_parent_from_the_bundled_data() -> None:
+    rel = ZoneRelations.of([national_zone("PYF")])
+    assert rel.parents == {"PYF": "FRA"}
+    assert rel.nested("PYF", "FRA")
+
+
+# ---------------------------------------------------------------- a record's piece
+
+
+def test_the_piece_of_a_record() -> None:
+    rec = {"id": "e1", "zone": "Z", "track": "R1", "icao24": None,
+           "classification": {"cooperative": False, "category": "drone"},
+           "entry_point": {"lat": 1.0, "lon": 2.0}, "first_inside_point": {"lat": 3.0, "lon": 4.0},
+           "last_inside_point": {"lat": 5.0, "lon": 6.0}, "exited_at": None}
+    assert TrackPiece.of(rec, 10.0, 20.0) == TrackPiece(
+        "e1", "Z", "R1", "drone", 10.0, (1.0, 2.0), 20.0, (5.0, 6.0), True)
+    # no crossing point: the first inside fix; an exit: not lost inside; no category
+    rec2 = {**rec, "entry_point": None, "exited_at": "2025-09-19T09:00:00.000Z",
+            "classification": {"cooperative": False, "category": None}}
+    assert TrackPiece.of(rec2, 10.0, 20.0) == TrackPiece(
+        "e1", "Z", "R1", "unknown", 10.0, (3.0, 4.0), 20.0, (5.0, 6.0), False)
+    # a transponder (an address, or classified cooperative, or not said: cooperative)
+    assert TrackPiece.of({**rec, "icao24": "4b1805"}, 10.0, 20.0) is None
+    assert TrackPiece.of({**rec, "classification": {"category": "drone"}}, 10.0, 20.0) is None
+    assert TrackPiece.of({**rec, "classification": None}, 10.0, 20.0) is None
