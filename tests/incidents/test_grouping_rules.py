@@ -3,7 +3,9 @@
 Linking (rule 3): a lost track's last inside fix and a new track's first fix are
 placed with pyproj's forward geodesic; the reach is the faster category's top speed
 (the table in skyfence.incidents.grouping's docstring: drone 120 m/s, unknown 700 m/s)
-times the time between, plus 500 m.
+times the time between, plus 500 m. Placing (rules 1 and 2): times chosen on and just
+past each limit of the module docstring (merge_s, 5 s for one crossing, an hour for an
+entry left open).
 """
 
 from __future__ import annotations
