@@ -13,8 +13,9 @@ the little state they need between observation batches of a live feed:
   rhumb line to within a few metres. The crossing is found with the zone's
   :class:`~skyfence.airspace.boundary.Boundary`; the predicted altitude
   (``altitude + vertrate * t``) must lie inside the zone's floor/ceiling, and a
-  track already above or below a zone it is over is warned when its vertical rate
-  would bring it in.
+  track above or below a zone's band is warned when its vertical rate brings it into
+  the band where its path is over the zone (already over it, or after flying over
+  its edge above the ceiling or below the floor).
 - **loitering**: a track that stays outside a zone but within ``loiter_distance_m`` of
   its boundary for at least ``loiter_min_s`` (the Vaindloo MiG-31s flew along the
   Estonian border before entering). A run of such fixes is broken by a fix that is
@@ -319,9 +320,11 @@ def predict_approaches(
             fy = y0[seg] + (frac + eps) * (y1[seg] - y0[seg])
             ok = zone.contains(fx, fy, alt[i] + climb[i] * f * horizon_s)
             np.minimum.at(best_f, i[ok], f[ok])
-        # vertical entries: over the zone, outside its floor/ceiling, climbing or sinking in
+        # vertical entries: outside its floor/ceiling, climbing or sinking into the band
+        # where the path is over the zone (over it now, or past an edge crossed above or
+        # below the band, which the horizontal test above rightly does not count)
         if zone.has_altitude_limits:
-            over = cand[flat_in & ~inside_now]
+            over = cand[~inside_now]
             f_v = _vertical_entry_fraction(zone, alt[over], climb[over], horizon_s)
             hit = np.isfinite(f_v)
             if hit.any():
@@ -532,8 +535,6 @@ def _loiter_zone(
         for i in first_lo
     ]
     # state: the last fix of each track, whether its run has been warned
-    warned_now = np.zeros(n, dtype=bool)
-    warned_now[first_lo] = True
     run_warned = np.zeros(int(run_id.max(initial=0)) + 1, dtype=bool)
     run_warned[run_id[first_lo]] = True
     last = np.append(first[1:] - 1, n - 1)

@@ -1,0 +1,188 @@
+"""The grouping rules at their limits, by hand arithmetic.
+
+Linking (rule 3): a lost track's last inside fix and a new track's first fix are
+placed with pyproj's forward geodesic; the reach is the faster category's top speed
+(the table in skyfence.incidents.grouping's docstring: drone 120 m/s, unknown 700 m/s)
+times the time between, plus 500 m. Placing (rules 1 and 2): times chosen on and just
+past each limit of the module docstring (merge_s, 5 s for one crossing, an hour for an
+entry left open).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from pyproj import Geod
+
+from skyfence.airspace.zones import circle_zone, national_zone
+from skyfence.incidents.grouping import (
+    Candidate,
+    EntryFacts,
+    EntrySpan,
+    TrackPiece,
+    ZoneRelations,
+    link,
+    link_reach,
+    place,
+    summarize,
+)
+from skyfence.policy import IncidentSettings
+
+GEOD = Geod(ellps="WGS84")
+LOST_AT = (55.6, 12.6)  # lat, lon
+
+
+def ahead(d_m: float) -> tuple[float, float]:
+    """(lat, lon) ``d_m`` metres north of where the track was lost."""
+    lon, lat, _ = GEOD.fwd(LOST_AT[1], LOST_AT[0], 0.0, d_m)
+    return float(lat), float(lon)
+
+
+def lost(category: str = "drone", last: tuple[float, float] | None = LOST_AT) -> TrackPiece:
+    return TrackPiece("a", "Z", "R1", category, 0.0, None, 100.0, last, True)
+
+
+def new(gap_s: float, d_m: float, category: str = "drone",
+        first: bool = True) -> TrackPiece:
+    return TrackPiece("b", "Z", "R2", category, 100.0 + gap_s,
+                      ahead(d_m) if first else None, 200.0, None, True)
+
+
+def test_the_time_limits_of_a_link_are_inclusive() -> None:
+    # link_s 60: a track beginning 60 s after the loss links (reach 120 x 60 + 500 =
+    # 7700 m), 60.5 s does not; 30 s before the loss links (reach 120 x 30 + 500 =
+    # 4100 m), 30.5 s before does not
+    assert link_reach(lost(), new(60.0, 1000.0), 60.0) == (pytest.approx(1000.0, abs=0.01),
+                                                          pytest.approx(7700.0))
+    assert link_reach(lost(), new(60.5, 1000.0), 60.0) is None
+    assert link_reach(lost(), new(-30.0, 1000.0), 60.0) == (pytest.approx(1000.0, abs=0.01),
+                                                           pytest.approx(4100.0))
+    assert link_reach(lost(), new(-30.5, 1000.0), 60.0) is None
+
+
+def test_link_s_zero_turns_linking_off_and_one_second_is_on() -> None:
+    # even a track on the very spot, beginning 10 s before the loss (no gap to wait)
+    assert link_reach(lost(), new(-10.0, 100.0), 0.0) is None
+    assert link_reach(lost(), new(0.5, 100.0), 1.0) == (pytest.approx(100.0, abs=0.01),
+                                                       pytest.approx(120.0 * 0.5 + 500.0))
+
+
+def test_pieces_without_the_points_to_measure_do_not_link() -> None:
+    assert link_reach(lost(last=None), new(5.0, 100.0), 60.0) is None
+    assert link_reach(lost(), new(5.0, 100.0, first=False), 60.0) is None
+
+
+def test_a_category_not_in_the_table_flies_like_an_unknown_target() -> None:
+    # "ufo" is no category skyfence knows (a record from elsewhere): 700 m/s, as unknown;
+    # 10 s: reach 7500 m
+    assert link_reach(lost("ufo"), new(10.0, 7000.0, "ufo"), 60.0) == (
+        pytest.approx(7000.0, abs=0.01), pytest.approx(7500.0))
+    # with a drone: the faster of the two, 700 m/s
+    assert link_reach(lost("drone"), new(10.0, 7000.0, "ufo"), 60.0) is not None
+    # an unknown piece takes its drone partner's 120 m/s: reach 1700 m
+    assert link_reach(lost("unknown"), new(10.0, 1800.0, "drone"), 60.0) is None
+    assert link_reach(lost("drone"), new(10.0, 1600.0, "unknown"), 60.0) is not None
+
+
+def test_the_nearest_tail_wins_and_ties_go_to_the_first_incident_id() -> None:
+    # tails: one of another zone (never linked), then two lost at the same place and
+    # time (equal distance / reach): the smaller incident id wins
+    other_zone = TrackPiece("x", "Y", "R9", "drone", 0.0, None, 100.0, LOST_AT, True)
+    twin = TrackPiece("c", "Z", "R3", "drone", 0.0, None, 100.0, LOST_AT, True)
+    tails = [("inc0", other_zone), ("inc9", lost()), ("inc2", twin)]
+    assert link(new(10.0, 300.0), tails, 60.0) == ("inc2", twin)
+    # a tail nearer relative to its reach wins over an earlier one in the list
+    near = TrackPiece("d", "Z", "R4", "drone", 0.0, None, 100.0, ahead(250.0), True)
+    assert link(new(10.0, 300.0), [("inc1", lost()), ("inc7", near)], 60.0) == ("inc7", near)
+
+
+def test_a_custom_zone_is_named_by_its_geodesic_area() -> None:
+    # a 5 km circle: pi r^2 = 78.54 km^2 (the polygon a little less); Estonia's
+    # national zone is about 70,000 km^2 with its sea: the circle is the smaller one,
+    # so an incident in both is named after the circle
+    rel = ZoneRelations.of([circle_zone("C5", 59.4, 24.8, 5.0), national_zone("EST")])
+    assert rel.areas_km2["C5"] == pytest.approx(math.pi * 25.0, rel=2e-3)
+    assert 40_000 < rel.areas_km2["EST"] < 100_000
+    assert rel.naming_zone(["EST", "C5"]) == "C5"
+
+
+# ------------------------------------------------------------------- placing
+
+
+def span(eid: str, zone: str, a: float, b: float, open_: bool = False) -> EntrySpan:
+    return EntrySpan(eid, zone, "abc123", a, b, open_)
+
+
+REL = ZoneRelations({}, {"PYF": "FRA"})
+
+
+def test_a_reentry_skips_the_entry_itself_and_other_zones() -> None:
+    # the entry itself, already stored in its incident, is not a previous entry
+    e = span("e1", "X", 100.0, 200.0)
+    assert place(e, [Candidate("inc1", (e,))], 120.0, REL) is None
+    # an earlier entry of the same zone beginning at the same time: a re-entry (gap < 0)
+    assert place(span("e2", "X", 0.0, 60.0), [Candidate("inc1", (span("e1", "X", 0.0, 50.0),))],
+                 120.0, REL) == "inc1"
+    # the first entry of a candidate is of another zone, its second one is the re-entry;
+    # the first candidate holds nothing to join
+    cands = [Candidate("inc0", (span("a", "Y", 0.0, 10.0),)),
+             Candidate("inc1", (span("b", "Y", 0.0, 10.0), span("c", "X", 20.0, 100.0)))]
+    assert place(span("e", "X", 150.0, 300.0), cands, 120.0, REL) == "inc1"
+
+
+def test_overlapping_zones_at_their_limits() -> None:
+    # RUS/UKR are unrelated: one incident only when entered within 5 s (inclusive)
+    going = Candidate("inc1", (span("r", "RUS", 105.0, 500.0),))
+    assert place(span("u", "UKR", 100.0, 400.0), [going], 120.0, REL) == "inc1"  # 5 s later
+    assert place(span("u", "UKR", 99.0, 400.0), [going], 120.0, REL) is None    # 6 s later
+    # ended exactly when the other began: nothing going on
+    done = Candidate("inc1", (span("r", "RUS", 0.0, 4.0),))
+    assert place(span("u", "UKR", 4.0, 400.0), [done], 120.0, REL) is None
+    # a dependency's entry beginning 60 s later is not joined by an earlier one
+    later = Candidate("inc1", (span("f", "FRA", 160.0, 500.0),))
+    assert place(span("p", "PYF", 100.0, 400.0), [later], 120.0, REL) is None
+    # an entry left open (no exit) counts as going on for an hour after its last fix
+    stopped = Candidate("inc1", (span("f", "FRA", 0.0, 100.0, open_=True),))
+    assert place(span("p", "PYF", 3699.0, 3800.0), [stopped], 120.0, REL) == "inc1"
+    assert place(span("p", "PYF", 3700.0, 3800.0), [stopped], 120.0, REL) is None
+    # the first candidate's entries are of the same zone (not an overlap), the second's
+    # is one
+    cands = [Candidate("inc0", (span("x", "PYF", 0.0, 10.0),)),
+             Candidate("inc1", (span("y", "PYF", 0.0, 10.0), span("f", "FRA", 98.0, 500.0)))]
+    assert place(span("p", "PYF", 200.0, 400.0), cands, 120.0, REL) == "inc1"
+
+
+def test_the_deepest_entry_of_equal_depth_is_the_first() -> None:
+    rec = {"zone_kind": "custom", "max_depth_m": 500.0, "violation": False,
+           "severity": "info", "icao24": None, "callsign": None, "protocol": []}
+    entries = [EntryFacts(span("late", "X", 50.0, 60.0), rec, 60.0, 60.0),
+               EntryFacts(span("early", "X", 10.0, 20.0), rec, 20.0, 20.0)]
+    assert summarize(entries, REL, IncidentSettings())["deepest_entry"] == "early"
+
+
+def test_national_zones_take_area_and_parent_from_the_bundled_data() -> None:
+    rel = ZoneRelations.of([national_zone("PYF")])
+    assert rel.parents == {"PYF": "FRA"}
+    assert rel.nested("PYF", "FRA")
+
+
+# ---------------------------------------------------------------- a record's piece
+
+
+def test_the_piece_of_a_record() -> None:
+    rec = {"id": "e1", "zone": "Z", "track": "R1", "icao24": None,
+           "classification": {"cooperative": False, "category": "drone"},
+           "entry_point": {"lat": 1.0, "lon": 2.0}, "first_inside_point": {"lat": 3.0, "lon": 4.0},
+           "last_inside_point": {"lat": 5.0, "lon": 6.0}, "exited_at": None}
+    assert TrackPiece.of(rec, 10.0, 20.0) == TrackPiece(
+        "e1", "Z", "R1", "drone", 10.0, (1.0, 2.0), 20.0, (5.0, 6.0), True)
+    # no crossing point: the first inside fix; an exit: not lost inside; no category
+    rec2 = {**rec, "entry_point": None, "exited_at": "2025-09-19T09:00:00.000Z",
+            "classification": {"cooperative": False, "category": None}}
+    assert TrackPiece.of(rec2, 10.0, 20.0) == TrackPiece(
+        "e1", "Z", "R1", "unknown", 10.0, (3.0, 4.0), 20.0, (5.0, 6.0), False)
+    # a transponder (an address, or classified cooperative, or not said: cooperative)
+    assert TrackPiece.of({**rec, "icao24": "4b1805"}, 10.0, 20.0) is None
+    assert TrackPiece.of({**rec, "classification": {"category": "drone"}}, 10.0, 20.0) is None
+    assert TrackPiece.of({**rec, "classification": None}, 10.0, 20.0) is None
