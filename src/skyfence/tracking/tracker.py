@@ -541,7 +541,11 @@ class Tracker:
             free = np.flatnonzero(~used)
             if tracks.size == 0 or free.size == 0:
                 continue
-            cost = self._cost(tracks, free, z, r, t_p, sub.alt)
+            # a confirmed track's motion is known: it takes a plot only where the plot
+            # is likelier its target than clutter (a young track's wide gate is not)
+            density = self._density(sub) if firm and (
+                a["status"][tracks[0]] == confirmed) else None
+            cost = self._cost(tracks, free, z, r, t_p, sub.alt, density)
             if firm:
                 blocked[free[np.isfinite(cost).any(axis=0)]] = True
             if soft is None and getattr(self.associator, "soft", False) and \
@@ -661,9 +665,11 @@ class Tracker:
         return np.asarray((gap <= self.reach_after_s) | (np.hypot(*(z - x[:, :2]).T) <= reach))
 
     def _cost(self, tracks: np.ndarray, plots: np.ndarray, z: Array, r: Array,
-              t_p: Array, alt: Array | None = None) -> Array:
+              t_p: Array, alt: Array | None = None, density: float | None = None) -> Array:
         """Gated cost (d2 + ln|S|) of track-plot pairs; inf outside the gate (and
-        outside the height gate when plot heights ``alt`` are given)."""
+        outside the height gate when plot heights ``alt`` are given; with a clutter
+        ``density``, also where the plot is likelier clutter and the target missed,
+        see :meth:`_likelier_than_miss`)."""
         if alt is None:
             alt = np.full(len(t_p), np.nan)
         assert self._state is not None
@@ -688,7 +694,8 @@ class Tracker:
         ri = np.repeat(np.arange(tracks.size), counts)
         ci = np.fromiter((c for f in found for c in f), np.int64, int(counts.sum()))
         dt = t_p[plots[ci]] - a["t"][tracks[ri]]
-        pm, pc = self.motion.hypotheses(self.motion.predict(st.take(ri), dt))
+        predicted = self.motion.predict(st.take(ri), dt)
+        pm, pc = self.motion.hypotheses(predicted)
         nu = z[plots[ci]][:, None] - pm[..., :2]  # (pairs, hypotheses, 2)
         s = pc[..., :2, :2] + r[plots[ci]][:, None]
         d2 = np.einsum("nki,nkij,nkj->nk", nu, np.linalg.inv(s), nu)
@@ -697,8 +704,35 @@ class Tracker:
         d2b = d2[np.arange(d2.shape[0]), best]
         ok = ((d2b <= self.gate) & self._height_gate(tracks[ri], alt[plots[ci]], dt)
               & self._within_reach(st, ri, z[plots[ci]], r[plots[ci]], dt))
+        if density is not None:
+            ok &= self._likelier_than_miss(c, self.motion.hypothesis_weights(predicted),
+                                           density)
         cost[ri[ok], ci[ok]] = c[np.arange(c.shape[0]), best][ok]
         return cost
+
+    def _likelier_than_miss(self, cost: Array, weight: Array, density: float) -> np.ndarray:
+        """Whether each pair's plot is likelier the track's target than clutter with
+        the target missed this scan.
+
+        The gate admits a plot that any one motion model could explain: after a
+        10 s gap the IMM's manoeuvre model (made for fighters) reaches 1.5 km, and a
+        drone's track whose plot is missed takes a clutter plot there and flies off
+        at 180 m/s, while a new track starts on the drone. But the manoeuvre model is
+        one of several, with its probability: the plot's likelihood is the mixture
+        ``sum_m w_m N_m(z)`` (``w`` the models' predicted probabilities, ``N_m`` the
+        Gaussian of innovation covariance ``S_m``, ``cost`` = ``d2 + ln|S|`` per model).
+        The pair is kept when ``p_detect`` times that beats ``1 - p_detect`` times the
+        clutter ``density`` (plots per m^2): the two ways the scan can have come
+        about, the same likelihood ratio the track score adds up. A plot where the
+        quiet models predict the target is thousands of times likelier; one only the
+        manoeuvre model reaches, at a few per cent, is not, unless clutter is rare.
+        """
+        p_d = (self.score or TrackScore()).p_detect
+        with np.errstate(divide="ignore"):
+            log_lik = np.log(np.maximum(weight, 1e-300)) - 0.5 * cost - np.log(2 * np.pi)
+        peak = log_lik.max(axis=1)
+        mixture = peak + np.log(np.exp(log_lik - peak[:, None]).sum(axis=1))
+        return np.asarray(np.log(p_d) + mixture >= np.log1p(-p_d) + np.log(max(density, 1e-18)))
 
     def _correct_soft(self, soft: _Soft, sub: _Scan) -> None:
         """JPDA update of confirmed tracks, predicted to their most probable plot's time."""
