@@ -180,6 +180,9 @@ class Tracker:
         Fastest target and largest sustained change of speed assumed: a plot more than
         ``reach_after_s`` after a track's last update and further from it than they let
         it fly is out of its gate (see :meth:`_within_reach`).
+    twin_hold_s
+        Two confirmed tracks on one target (same position and velocity) for this long
+        are duplicates and the younger ends (see :meth:`_twins`).
     emit_history
         When a track is confirmed, also return its states from before confirmation,
         so the track starts where the target was first seen.
@@ -201,6 +204,7 @@ class Tracker:
         reach_after_s: float = 12.0,
         relink_s: float = 120.0,
         height_gate_m: float = 3000.0,
+        twin_hold_s: float = 12.0,
         id_prefix: str = "R",
         emit_history: bool = True,
     ) -> None:
@@ -213,6 +217,10 @@ class Tracker:
         self.vertical = vertical or Vertical()
         self.score = score
         self.twin_gate = float(chi2.ppf(0.99, df=4))
+        #: two confirmed tracks are duplicates once twins this long (see :meth:`_twins`)
+        self.twin_hold_s = twin_hold_s
+        #: confirmed twin pairs (uids) and since when they are twins
+        self._twin_since: dict[tuple[int, int], float] = {}
         #: plot heights further than this (plus four sigmas) from a track's are out (m)
         self.height_gate_m = height_gate_m
         #: per radar code: smoothed plots per window outside confirmed tracks, and the
@@ -240,7 +248,7 @@ class Tracker:
             "hits": np.empty(0, np.int64), "age": np.empty(0, np.int64),
             "misses": np.empty(0, np.int64), "t": np.empty(0), "t_alt": np.empty(0),
             "t_seen": np.empty(0), "updates": np.empty(0, np.int64), "llr": np.empty(0),
-            "llr_peak": np.empty(0),
+            "llr_peak": np.empty(0), "confirmed_at": np.empty(0),
             "has_alt": np.empty(0, bool), "zv": np.empty((0, 2)), "pv": np.empty((0, 2, 2)),
             "label": np.empty(0, object),
         }
@@ -374,6 +382,7 @@ class Tracker:
         self._bury(np.flatnonzero(ended), now)
         drop |= self._twins(status, drop, now)
         newly = np.flatnonzero((status == confirmed) & ~was_confirmed & ~drop)
+        a["confirmed_at"][newly] = now
         newly = newly[np.argsort(a["uid"][newly])]
         for k in newly:
             label = self._relink(int(k), now)
@@ -472,11 +481,20 @@ class Tracker:
         ``now``). Two tracks on one target each take one radar's plot and would both
         live on; the younger (a confirmed track is kept over a tentative one) ends.
         Targets flying side by side at one speed closer than the radars resolve are
-        one track, as a controller would see them; crossing targets differ in velocity.
+        one track, as a controller would see them.
+
+        Two tracks both confirmed for :attr:`twin_hold_s` must then stay twins that
+        long (every window in between) before one ends: where two drones cross, their
+        established tracks meet for a scan or two, and a velocity spread grown wide
+        (a coast, a surprising plot) lets the test pass although they fly apart;
+        ending one there ends a target's track mid-flight, and a new one starts on it
+        a few scans later. A duplicate stays a twin; one confirmed lately (started
+        beside the track of its target) ends at once, as before it is shown.
         """
         out = np.zeros(len(status), bool)
         idx = np.flatnonzero((status > 0) & ~drop)
         if idx.size < 2 or self._state is None:
+            self._twin_since = {}
             return out
         a = self._a
         x, p = self.motion.estimate(self.motion.predict(self._state.take(idx),
@@ -484,14 +502,27 @@ class Tracker:
         spread = np.sqrt(np.linalg.eigvalsh(p[:, :2, :2])[:, -1])
         pairs = cKDTree(x[:, :2]).query_pairs(float(4 * spread.max() + 1.0), output_type="ndarray")
         if len(pairs) == 0:
+            self._twin_since = {}
             return out
         i, j = pairs[:, 0], pairs[:, 1]
         d = x[i] - x[j]
         d2 = np.einsum("ni,nij,nj->n", d, np.linalg.inv(p[i] + p[j]), d)
         twin = d2 < self.twin_gate
-        if not twin.any():
-            return out
         i, j = idx[i[twin]], idx[j[twin]]
+        # confirmed pairs: twins since when (a pair that was not twins last window
+        # starts again)
+        confirmed = self.initiator.confirmed
+        settled = (status == confirmed) & (a["confirmed_at"] <= now - self.twin_hold_s)
+        both = settled[i] & settled[j]
+        keys = [(min(u, v), max(u, v)) for u, v in zip(a["uid"][i[both]].tolist(),
+                                                        a["uid"][j[both]].tolist(), strict=True)]
+        since = {k: self._twin_since.get(k, now) for k in keys}
+        self._twin_since = since
+        held = np.ones(i.size, bool)
+        held[both] = [now - since[k] >= self.twin_hold_s for k in keys]
+        i, j = i[held], j[held]
+        if i.size == 0:
+            return out
         # keep the confirmed one, then the older one (smaller uid)
         rank_i = np.stack([status[i] == self.initiator.confirmed, -a["uid"][i]], 1)
         rank_j = np.stack([status[j] == self.initiator.confirmed, -a["uid"][j]], 1)
@@ -788,7 +819,7 @@ class Tracker:
             "age": np.ones(n, np.int64), "misses": np.zeros(n, np.int64),
             "t": t_p[idx].copy(), "t_alt": t_p[idx].copy(), "has_alt": np.isfinite(alt[idx]),
             "t_seen": t_p[idx].copy(), "updates": np.ones(n, np.int64), "llr": np.zeros(n),
-            "llr_peak": np.zeros(n),
+            "llr_peak": np.zeros(n), "confirmed_at": np.full(n, np.inf),
             "zv": zv, "pv": pv, "label": np.full(n, None, object),
         }
         self._next_uid += n
