@@ -114,3 +114,41 @@ def test_two_drones_crossing_unseen_keep_their_own_tracks() -> None:
     assert sorted(map(sorted, follows)) == [["A"], ["B"]]
     last = states.groupby("track")["time"].max()
     assert (last > T0 + 230.0).all()  # both held to the end
+
+
+@pytest.mark.parametrize(
+    ("old_score_then", "young_confirmed_at", "young_kept"),
+    [
+        # the old track lost 10 of score since the young one was born (it took clutter
+        # and missed its target), the young one gained 30: the young one followed the
+        # target, the old one is the duplicate now
+        (510.0, 990.0, True),
+        # the old track gained 40 meanwhile, more than the young one's 30: it held the
+        # target, the young one is the duplicate
+        (460.0, 990.0, False),
+        # the young track was confirmed in this very window: never shown, it goes
+        (510.0, 1000.0, False),
+        # both confirmed for longer than the hold (12 s): two established tracks, the
+        # older is kept
+        (510.0, 980.0, False),
+    ])
+def test_of_two_twins_the_one_that_followed_the_target_is_kept(
+        old_score_then: float, young_confirmed_at: float, young_kept: bool) -> None:
+    # Two confirmed tracks found twins at now = 1000 s: uid 0 (old, confirmed at 500 s,
+    # score 500 now) and uid 1 (young, born 6 windows ago with a score of 0, 30 now).
+    # The old track's score at the end of the window the young one was born in (5
+    # windows before this one) is `old_score_then`; each track's score rose by the
+    # log likelihood ratio of the plots it took over those same windows.
+    tracker = Tracker(PLANE, [SITE])
+    history = np.zeros((2, 32))
+    history[0, 5] = old_score_then
+    tracker._a.update({
+        "uid": np.array([0, 1]), "age": np.array([200, 6]),
+        "confirmed_at": np.array([500.0, young_confirmed_at]),
+        "llr": np.array([500.0, 30.0]), "llr_hist": history})
+    status = np.full(2, tracker.initiator.confirmed)
+    keep_young = tracker._younger_fits_better(np.array([0]), np.array([1]), status, 1000.0)
+    assert keep_young.tolist() == [young_kept]
+    # the pair's order does not matter
+    keep_young = tracker._younger_fits_better(np.array([1]), np.array([0]), status, 1000.0)
+    assert keep_young.tolist() == [young_kept]

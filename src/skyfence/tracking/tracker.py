@@ -44,6 +44,8 @@ DEFAULT_SCORE = TrackScore(false_tracks_per_h=1.0)
 #: this many seconds (ten minutes: the clutter of a radar changes with weather, birds,
 #: sea state, slower than scans)
 START_RATE_S = 600.0
+#: windows of track score kept per track, to compare two twins over the same scans
+SCORE_HISTORY = 32
 
 #: Columns of the frame :meth:`Tracker.update` returns.
 TRACK_STATE_COLUMNS = (
@@ -249,6 +251,7 @@ class Tracker:
             "misses": np.empty(0, np.int64), "t": np.empty(0), "t_alt": np.empty(0),
             "t_seen": np.empty(0), "updates": np.empty(0, np.int64), "llr": np.empty(0),
             "llr_peak": np.empty(0), "confirmed_at": np.empty(0),
+            "llr_hist": np.empty((0, SCORE_HISTORY)),
             "has_alt": np.empty(0, bool), "zv": np.empty((0, 2)), "pv": np.empty((0, 2, 2)),
             "label": np.empty(0, object),
         }
@@ -374,6 +377,9 @@ class Tracker:
             status = np.where(short, confirmed - 1, status)
             drop |= short & (a["age"] >= self.initiator.stages[-1][1] + confirmed)
             a["llr_peak"] = np.maximum(a["llr_peak"], a["llr"])
+            # the score at the end of each of the last windows (column k: k windows ago)
+            a["llr_hist"][:, 1:] = a["llr_hist"][:, :-1]
+            a["llr_hist"][:, 0] = a["llr"]
             drop |= was_confirmed & (a["llr"] < a["llr_peak"] - self.score.drop)
         a["status"] = status
         drop |= was_confirmed & self.deleter.delete(a["misses"], a["t_seen"], now,
@@ -528,8 +534,40 @@ class Tracker:
         rank_j = np.stack([status[j] == self.initiator.confirmed, -a["uid"][j]], 1)
         i_wins = (rank_i[:, 0] > rank_j[:, 0]) | ((rank_i[:, 0] == rank_j[:, 0])
                                                   & (rank_i[:, 1] > rank_j[:, 1]))
+        i_wins ^= self._younger_fits_better(i, j, status, now)
         out[np.where(i_wins, j, i)] = True
         return out
+
+    def _younger_fits_better(self, i: np.ndarray, j: np.ndarray, status: np.ndarray,
+                             now: float) -> np.ndarray:
+        """Of twin pairs ``(i, j)``, those where the younger track is the one to keep.
+
+        A track confirmed (and shown) beside an established one on the same target is
+        usually the duplicate. But it may have started because the established track
+        lost its target: it took a clutter plot while the target was missed, flew off,
+        and a new track started on the target; when the old track comes back, the two
+        are twins. Then the new track is the one that followed the target: over the
+        scans since it was born, its score (the log likelihood ratio of its plots
+        against clutter, see :class:`TrackScore`) rose more than the old one's, which
+        paid for its misses and its clutter. Both must have been confirmed before this
+        window (a track confirmed now is dropped unseen) and not both for
+        :attr:`twin_hold_s` (two established tracks keep the older); the older's score
+        must be known from the younger's birth (:data:`SCORE_HISTORY` windows).
+        """
+        a = self._a
+        older = np.where(a["uid"][i] < a["uid"][j], i, j)
+        younger = np.where(older == i, j, i)
+        confirmed = self.initiator.confirmed
+        shown = (status == confirmed) & np.isfinite(a["confirmed_at"]) \
+            & (a["confirmed_at"] < now)
+        settled = shown & (a["confirmed_at"] <= now - self.twin_hold_s)
+        born = a["age"][younger]
+        ok = shown[older] & shown[younger] & ~(settled[older] & settled[younger]) \
+            & (born < SCORE_HISTORY) & (self.score is not None)
+        # the older track's score at the end of the window the younger was born in
+        gain_old = a["llr"][older] - a["llr_hist"][older, np.clip(born - 1, 0, SCORE_HISTORY - 1)]
+        better = ok & (a["llr"][younger] > gain_old)
+        return np.asarray(better)
 
     def _sensor_batches(self, scan: _Scan) -> list[np.ndarray]:
         """Plot indices of each radar in the window, radars in order of first plot."""
@@ -820,6 +858,7 @@ class Tracker:
             "t": t_p[idx].copy(), "t_alt": t_p[idx].copy(), "has_alt": np.isfinite(alt[idx]),
             "t_seen": t_p[idx].copy(), "updates": np.ones(n, np.int64), "llr": np.zeros(n),
             "llr_peak": np.zeros(n), "confirmed_at": np.full(n, np.inf),
+            "llr_hist": np.zeros((n, SCORE_HISTORY)),
             "zv": zv, "pv": pv, "label": np.full(n, None, object),
         }
         self._next_uid += n
