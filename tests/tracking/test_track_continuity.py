@@ -9,6 +9,8 @@ measures a realistic clutter density. The expectations come from the scenario it
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -51,12 +53,13 @@ def clutter(t_s: np.ndarray, seed: int) -> pd.DataFrame:
     return plots_at(t[far], x[far], y[far], None)
 
 
-def track(plots: pd.DataFrame) -> pd.DataFrame:
-    """Run the default tracker scan by scan; its confirmed states, each with the
-    ``target`` of the plot that updated it (None: clutter, or a track's first state)."""
+def track(plots: pd.DataFrame, **parts: Any) -> pd.DataFrame:
+    """Run the default tracker (changed by ``parts``) scan by scan; its confirmed
+    states, each with the ``target`` of the plot that updated it (None: clutter, or a
+    track's first state)."""
     plots = plots.sort_values("time", kind="stable").reset_index(drop=True)
     plots["record"] = np.arange(len(plots), dtype=float)
-    tracker = Tracker(PLANE, [SITE])
+    tracker = Tracker(PLANE, [SITE], **parts)
     states = pd.concat([tracker.update(plots.iloc[idx]) for idx in scans_of(plots, PERIOD_S)],
                        ignore_index=True)
     rec = states["record"].to_numpy(float)
@@ -66,7 +69,9 @@ def track(plots: pd.DataFrame) -> pd.DataFrame:
     return states.assign(target=target)
 
 
-def test_a_drone_track_does_not_fly_off_to_a_clutter_plot_while_its_drone_is_missed() -> None:
+@pytest.mark.parametrize("likelihood_gate", [True, False])
+def test_a_drone_track_does_not_fly_off_to_a_clutter_plot_while_its_drone_is_missed(
+        likelihood_gate: bool) -> None:
     # A drone flies east at 25 m/s, one plot a scan, for 160 s. At 124 s the radar
     # misses it; at 128 s it misses it again, and a clutter plot lies 900 m north of it.
     # To be there the drone would have flown 900 m abeam in 8 s (112 m/s sideways): it
@@ -87,7 +92,12 @@ def test_a_drone_track_does_not_fly_off_to_a_clutter_plot_while_its_drone_is_mis
     drone = plots_at(t[seen], 8000.0 + 25.0 * t[seen], np.full(seen.sum(), 5000.0), "D")
     stray = plots_at(np.array([128.0]), np.array([8000.0 + 25.0 * 128.0]),
                      np.array([5000.0 + 900.0]), "stray")
-    states = track(pd.concat([drone, stray, clutter(t, seed=3)], ignore_index=True))
+    states = track(pd.concat([drone, stray, clutter(t, seed=3)], ignore_index=True),
+                   likelihood_gate=likelihood_gate)
+    if not likelihood_gate:  # control: the gates alone let the track fly off
+        assert "stray" in set(states["target"])
+        assert states["track"].nunique() == 2
+        return
     assert "stray" not in set(states["target"])
     assert states["track"].nunique() == 1  # one track, held to the end
     assert states["time"].max() == pytest.approx(T0 + 156.0)

@@ -182,6 +182,9 @@ class Tracker:
         Fastest target and largest sustained change of speed assumed: a plot more than
         ``reach_after_s`` after a track's last update and further from it than they let
         it fly is out of its gate (see :meth:`_within_reach`).
+    likelihood_gate
+        A confirmed track takes only plots likelier its target than clutter (see
+        :meth:`_likelier_than_miss`); False leaves it to the gates alone.
     twin_hold_s
         Two confirmed tracks on one target (same position and velocity) for this long
         are duplicates and the younger ends (see :meth:`_twins`).
@@ -207,6 +210,7 @@ class Tracker:
         relink_s: float = 120.0,
         height_gate_m: float = 3000.0,
         twin_hold_s: float = 12.0,
+        likelihood_gate: bool = True,
         id_prefix: str = "R",
         emit_history: bool = True,
     ) -> None:
@@ -221,6 +225,7 @@ class Tracker:
         self.twin_gate = float(chi2.ppf(0.99, df=4))
         #: two confirmed tracks are duplicates once twins this long (see :meth:`_twins`)
         self.twin_hold_s = twin_hold_s
+        self.likelihood_gate = likelihood_gate
         #: confirmed twin pairs (uids) and since when they are twins
         self._twin_since: dict[tuple[int, int], float] = {}
         #: plot heights further than this (plus four sigmas) from a track's are out (m)
@@ -612,7 +617,7 @@ class Tracker:
                 continue
             # a confirmed track's motion is known: it takes a plot only where the plot
             # is likelier its target than clutter (a young track's wide gate is not)
-            density = self._density(sub) if firm and (
+            density = self._density(sub) if self.likelihood_gate and firm and (
                 a["status"][tracks[0]] == confirmed) else None
             cost = self._cost(tracks, free, z, r, t_p, sub.alt, density)
             if firm:
