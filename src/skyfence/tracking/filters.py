@@ -79,6 +79,11 @@ class MotionFilter(Protocol):
         one per model of an IMM, so a manoeuvre is not gated out by the quiet model)."""
         ...
 
+    def hypothesis_weights(self, state: FilterState) -> Array:
+        """Probability (n, k) of each of :meth:`hypotheses` (an IMM's model
+        probabilities; they sum to one per row)."""
+        ...
+
 
 def transition(dt: Array, turn_deg_s: float = 0.0, damping_s: float = np.inf) -> Array:
     """Transition matrices (n, 4, 4): constant velocity, a coordinated turn at a
@@ -215,6 +220,9 @@ class ConstantVelocity:
     def hypotheses(self, state: FilterState) -> tuple[Array, Array]:
         return state.arrays["x"][:, None], state.arrays["p"][:, None]
 
+    def hypothesis_weights(self, state: FilterState) -> Array:
+        return np.ones((len(state), 1))
+
 
 @dataclass(frozen=True)
 class IMM:
@@ -309,6 +317,9 @@ class IMM:
 
     def hypotheses(self, state: FilterState) -> tuple[Array, Array]:
         return state.arrays["x"], state.arrays["p"]
+
+    def hypothesis_weights(self, state: FilterState) -> Array:
+        return state.arrays["mu"]
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,8 @@ DEFAULT_SCORE = TrackScore(false_tracks_per_h=1.0)
 #: this many seconds (ten minutes: the clutter of a radar changes with weather, birds,
 #: sea state, slower than scans)
 START_RATE_S = 600.0
+#: windows of track score kept per track, to compare two twins over the same scans
+SCORE_HISTORY = 32
 
 #: Columns of the frame :meth:`Tracker.update` returns.
 TRACK_STATE_COLUMNS = (
@@ -180,6 +182,12 @@ class Tracker:
         Fastest target and largest sustained change of speed assumed: a plot more than
         ``reach_after_s`` after a track's last update and further from it than they let
         it fly is out of its gate (see :meth:`_within_reach`).
+    likelihood_gate
+        A confirmed track takes only plots likelier its target than clutter (see
+        :meth:`_likelier_than_miss`); False leaves it to the gates alone.
+    twin_hold_s
+        Two confirmed tracks on one target (same position and velocity) for this long
+        are duplicates and the younger ends (see :meth:`_twins`).
     emit_history
         When a track is confirmed, also return its states from before confirmation,
         so the track starts where the target was first seen.
@@ -201,6 +209,8 @@ class Tracker:
         reach_after_s: float = 12.0,
         relink_s: float = 120.0,
         height_gate_m: float = 3000.0,
+        twin_hold_s: float = 12.0,
+        likelihood_gate: bool = True,
         id_prefix: str = "R",
         emit_history: bool = True,
     ) -> None:
@@ -213,6 +223,11 @@ class Tracker:
         self.vertical = vertical or Vertical()
         self.score = score
         self.twin_gate = float(chi2.ppf(0.99, df=4))
+        #: two confirmed tracks are duplicates once twins this long (see :meth:`_twins`)
+        self.twin_hold_s = twin_hold_s
+        self.likelihood_gate = likelihood_gate
+        #: confirmed twin pairs (uids) and since when they are twins
+        self._twin_since: dict[tuple[int, int], float] = {}
         #: plot heights further than this (plus four sigmas) from a track's are out (m)
         self.height_gate_m = height_gate_m
         #: per radar code: smoothed plots per window outside confirmed tracks, and the
@@ -240,7 +255,8 @@ class Tracker:
             "hits": np.empty(0, np.int64), "age": np.empty(0, np.int64),
             "misses": np.empty(0, np.int64), "t": np.empty(0), "t_alt": np.empty(0),
             "t_seen": np.empty(0), "updates": np.empty(0, np.int64), "llr": np.empty(0),
-            "llr_peak": np.empty(0),
+            "llr_peak": np.empty(0), "confirmed_at": np.empty(0),
+            "llr_hist": np.empty((0, SCORE_HISTORY)),
             "has_alt": np.empty(0, bool), "zv": np.empty((0, 2)), "pv": np.empty((0, 2, 2)),
             "label": np.empty(0, object),
         }
@@ -366,6 +382,9 @@ class Tracker:
             status = np.where(short, confirmed - 1, status)
             drop |= short & (a["age"] >= self.initiator.stages[-1][1] + confirmed)
             a["llr_peak"] = np.maximum(a["llr_peak"], a["llr"])
+            # the score at the end of each of the last windows (column k: k windows ago)
+            a["llr_hist"][:, 1:] = a["llr_hist"][:, :-1]
+            a["llr_hist"][:, 0] = a["llr"]
             drop |= was_confirmed & (a["llr"] < a["llr_peak"] - self.score.drop)
         a["status"] = status
         drop |= was_confirmed & self.deleter.delete(a["misses"], a["t_seen"], now,
@@ -374,6 +393,7 @@ class Tracker:
         self._bury(np.flatnonzero(ended), now)
         drop |= self._twins(status, drop, now)
         newly = np.flatnonzero((status == confirmed) & ~was_confirmed & ~drop)
+        a["confirmed_at"][newly] = now
         newly = newly[np.argsort(a["uid"][newly])]
         for k in newly:
             label = self._relink(int(k), now)
@@ -472,11 +492,20 @@ class Tracker:
         ``now``). Two tracks on one target each take one radar's plot and would both
         live on; the younger (a confirmed track is kept over a tentative one) ends.
         Targets flying side by side at one speed closer than the radars resolve are
-        one track, as a controller would see them; crossing targets differ in velocity.
+        one track, as a controller would see them.
+
+        Two tracks both confirmed for :attr:`twin_hold_s` must then stay twins that
+        long (every window in between) before one ends: where two drones cross, their
+        established tracks meet for a scan or two, and a velocity spread grown wide
+        (a coast, a surprising plot) lets the test pass although they fly apart;
+        ending one there ends a target's track mid-flight, and a new one starts on it
+        a few scans later. A duplicate stays a twin; one confirmed lately (started
+        beside the track of its target) ends at once, as before it is shown.
         """
         out = np.zeros(len(status), bool)
         idx = np.flatnonzero((status > 0) & ~drop)
         if idx.size < 2 or self._state is None:
+            self._twin_since = {}
             return out
         a = self._a
         x, p = self.motion.estimate(self.motion.predict(self._state.take(idx),
@@ -484,21 +513,66 @@ class Tracker:
         spread = np.sqrt(np.linalg.eigvalsh(p[:, :2, :2])[:, -1])
         pairs = cKDTree(x[:, :2]).query_pairs(float(4 * spread.max() + 1.0), output_type="ndarray")
         if len(pairs) == 0:
+            self._twin_since = {}
             return out
         i, j = pairs[:, 0], pairs[:, 1]
         d = x[i] - x[j]
         d2 = np.einsum("ni,nij,nj->n", d, np.linalg.inv(p[i] + p[j]), d)
         twin = d2 < self.twin_gate
-        if not twin.any():
-            return out
         i, j = idx[i[twin]], idx[j[twin]]
+        # confirmed pairs: twins since when (a pair that was not twins last window
+        # starts again)
+        confirmed = self.initiator.confirmed
+        settled = (status == confirmed) & (a["confirmed_at"] <= now - self.twin_hold_s)
+        both = settled[i] & settled[j]
+        keys = [(min(u, v), max(u, v)) for u, v in zip(a["uid"][i[both]].tolist(),
+                                                        a["uid"][j[both]].tolist(), strict=True)]
+        since = {k: self._twin_since.get(k, now) for k in keys}
+        self._twin_since = since
+        held = np.ones(i.size, bool)
+        held[both] = [now - since[k] >= self.twin_hold_s for k in keys]
+        i, j = i[held], j[held]
+        if i.size == 0:
+            return out
         # keep the confirmed one, then the older one (smaller uid)
         rank_i = np.stack([status[i] == self.initiator.confirmed, -a["uid"][i]], 1)
         rank_j = np.stack([status[j] == self.initiator.confirmed, -a["uid"][j]], 1)
         i_wins = (rank_i[:, 0] > rank_j[:, 0]) | ((rank_i[:, 0] == rank_j[:, 0])
                                                   & (rank_i[:, 1] > rank_j[:, 1]))
+        i_wins ^= self._younger_fits_better(i, j, status, now)
         out[np.where(i_wins, j, i)] = True
         return out
+
+    def _younger_fits_better(self, i: np.ndarray, j: np.ndarray, status: np.ndarray,
+                             now: float) -> np.ndarray:
+        """Of twin pairs ``(i, j)``, those where the younger track is the one to keep.
+
+        A track confirmed (and shown) beside an established one on the same target is
+        usually the duplicate. But it may have started because the established track
+        lost its target: it took a clutter plot while the target was missed, flew off,
+        and a new track started on the target; when the old track comes back, the two
+        are twins. Then the new track is the one that followed the target: over the
+        scans since it was born, its score (the log likelihood ratio of its plots
+        against clutter, see :class:`TrackScore`) rose more than the old one's, which
+        paid for its misses and its clutter. Both must have been confirmed before this
+        window (a track confirmed now is dropped unseen) and not both for
+        :attr:`twin_hold_s` (two established tracks keep the older); the older's score
+        must be known from the younger's birth (:data:`SCORE_HISTORY` windows).
+        """
+        a = self._a
+        older = np.where(a["uid"][i] < a["uid"][j], i, j)
+        younger = np.where(older == i, j, i)
+        confirmed = self.initiator.confirmed
+        shown = (status == confirmed) & np.isfinite(a["confirmed_at"]) \
+            & (a["confirmed_at"] < now)
+        settled = shown & (a["confirmed_at"] <= now - self.twin_hold_s)
+        born = a["age"][younger]
+        ok = shown[older] & shown[younger] & ~(settled[older] & settled[younger]) \
+            & (born < SCORE_HISTORY) & (self.score is not None)
+        # the older track's score at the end of the window the younger was born in
+        gain_old = a["llr"][older] - a["llr_hist"][older, np.clip(born - 1, 0, SCORE_HISTORY - 1)]
+        better = ok & (a["llr"][younger] > gain_old)
+        return np.asarray(better)
 
     def _sensor_batches(self, scan: _Scan) -> list[np.ndarray]:
         """Plot indices of each radar in the window, radars in order of first plot."""
@@ -541,7 +615,11 @@ class Tracker:
             free = np.flatnonzero(~used)
             if tracks.size == 0 or free.size == 0:
                 continue
-            cost = self._cost(tracks, free, z, r, t_p, sub.alt)
+            # a confirmed track's motion is known: it takes a plot only where the plot
+            # is likelier its target than clutter (a young track's wide gate is not)
+            density = self._density(sub) if self.likelihood_gate and firm and (
+                a["status"][tracks[0]] == confirmed) else None
+            cost = self._cost(tracks, free, z, r, t_p, sub.alt, density)
             if firm:
                 blocked[free[np.isfinite(cost).any(axis=0)]] = True
             if soft is None and getattr(self.associator, "soft", False) and \
@@ -661,9 +739,11 @@ class Tracker:
         return np.asarray((gap <= self.reach_after_s) | (np.hypot(*(z - x[:, :2]).T) <= reach))
 
     def _cost(self, tracks: np.ndarray, plots: np.ndarray, z: Array, r: Array,
-              t_p: Array, alt: Array | None = None) -> Array:
+              t_p: Array, alt: Array | None = None, density: float | None = None) -> Array:
         """Gated cost (d2 + ln|S|) of track-plot pairs; inf outside the gate (and
-        outside the height gate when plot heights ``alt`` are given)."""
+        outside the height gate when plot heights ``alt`` are given; with a clutter
+        ``density``, also where the plot is likelier clutter and the target missed,
+        see :meth:`_likelier_than_miss`)."""
         if alt is None:
             alt = np.full(len(t_p), np.nan)
         assert self._state is not None
@@ -688,7 +768,8 @@ class Tracker:
         ri = np.repeat(np.arange(tracks.size), counts)
         ci = np.fromiter((c for f in found for c in f), np.int64, int(counts.sum()))
         dt = t_p[plots[ci]] - a["t"][tracks[ri]]
-        pm, pc = self.motion.hypotheses(self.motion.predict(st.take(ri), dt))
+        predicted = self.motion.predict(st.take(ri), dt)
+        pm, pc = self.motion.hypotheses(predicted)
         nu = z[plots[ci]][:, None] - pm[..., :2]  # (pairs, hypotheses, 2)
         s = pc[..., :2, :2] + r[plots[ci]][:, None]
         d2 = np.einsum("nki,nkij,nkj->nk", nu, np.linalg.inv(s), nu)
@@ -697,8 +778,35 @@ class Tracker:
         d2b = d2[np.arange(d2.shape[0]), best]
         ok = ((d2b <= self.gate) & self._height_gate(tracks[ri], alt[plots[ci]], dt)
               & self._within_reach(st, ri, z[plots[ci]], r[plots[ci]], dt))
+        if density is not None:
+            ok &= self._likelier_than_miss(c, self.motion.hypothesis_weights(predicted),
+                                           density)
         cost[ri[ok], ci[ok]] = c[np.arange(c.shape[0]), best][ok]
         return cost
+
+    def _likelier_than_miss(self, cost: Array, weight: Array, density: float) -> np.ndarray:
+        """Whether each pair's plot is likelier the track's target than clutter with
+        the target missed this scan.
+
+        The gate admits a plot that any one motion model could explain: after a
+        10 s gap the IMM's manoeuvre model (made for fighters) reaches 1.5 km, and a
+        drone's track whose plot is missed takes a clutter plot there and flies off
+        at 180 m/s, while a new track starts on the drone. But the manoeuvre model is
+        one of several, with its probability: the plot's likelihood is the mixture
+        ``sum_m w_m N_m(z)`` (``w`` the models' predicted probabilities, ``N_m`` the
+        Gaussian of innovation covariance ``S_m``, ``cost`` = ``d2 + ln|S|`` per model).
+        The pair is kept when ``p_detect`` times that beats ``1 - p_detect`` times the
+        clutter ``density`` (plots per m^2): the two ways the scan can have come
+        about, the same likelihood ratio the track score adds up. A plot where the
+        quiet models predict the target is thousands of times likelier; one only the
+        manoeuvre model reaches, at a few per cent, is not, unless clutter is rare.
+        """
+        p_d = (self.score or TrackScore()).p_detect
+        with np.errstate(divide="ignore"):
+            log_lik = np.log(np.maximum(weight, 1e-300)) - 0.5 * cost - np.log(2 * np.pi)
+        peak = log_lik.max(axis=1)
+        mixture = peak + np.log(np.exp(log_lik - peak[:, None]).sum(axis=1))
+        return np.asarray(np.log(p_d) + mixture >= np.log1p(-p_d) + np.log(max(density, 1e-18)))
 
     def _correct_soft(self, soft: _Soft, sub: _Scan) -> None:
         """JPDA update of confirmed tracks, predicted to their most probable plot's time."""
@@ -754,7 +862,8 @@ class Tracker:
             "age": np.ones(n, np.int64), "misses": np.zeros(n, np.int64),
             "t": t_p[idx].copy(), "t_alt": t_p[idx].copy(), "has_alt": np.isfinite(alt[idx]),
             "t_seen": t_p[idx].copy(), "updates": np.ones(n, np.int64), "llr": np.zeros(n),
-            "llr_peak": np.zeros(n),
+            "llr_peak": np.zeros(n), "confirmed_at": np.full(n, np.inf),
+            "llr_hist": np.zeros((n, SCORE_HISTORY)),
             "zv": zv, "pv": pv, "label": np.full(n, None, object),
         }
         self._next_uid += n
