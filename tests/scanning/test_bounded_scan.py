@@ -107,6 +107,9 @@ def test_small_budget_with_resplits_and_enormous_tracks_equals_memory(
 
 
 @pytest.mark.slow
+# a peak measured on the machine: alone. Beside another worker's tests the peak of the
+# same scan reached 548-552 MiB in two clean-clone runs (505-521 MiB alone, 30 Nov)
+@pytest.mark.exclusive
 def test_scan_process_stays_under_its_budget(tmp_path: Path) -> None:
     f = tmp_path / "baltic600k.parquet"
     write_per_aircraft_parquet(f, 1_200)  # 600,000 rows, aircraft by aircraft
