@@ -18,11 +18,8 @@ from shapely.geometry.base import BaseGeometry
 
 from skyfence.airspace.antimeridian import seam_edges
 from skyfence.airspace.depth_field import DepthField
-from skyfence.airspace.geodesy import FloatArray, geodesic_distance_m
+from skyfence.airspace.geodesy import WGS84_E2, FloatArray, geodesic_distance_m
 
-#: WGS84 semi-major axis (m) and first eccentricity squared
-_A = 6_378_137.0
-_E2 = 0.00669437999014
 #: boundary pieces are at most this long (m): short enough that lon/lat-linear and
 #: great-circle interpolation between their ends differ by centimetres at most
 _SPACING_M = 1000.0
@@ -320,7 +317,7 @@ class Boundary:
 
 
 #: the largest :func:`_rank_ratio` anywhere: N(90 deg) / M(0) = (1 - e^2)^-1.5
-_GLOBAL_RATIO = (1.0 - _E2) ** -1.5 * (1 + 1e-9)
+_GLOBAL_RATIO = (1.0 - WGS84_E2) ** -1.5 * (1 + 1e-9)
 
 
 def _rank_ratio(lat: np.ndarray, chord: np.ndarray) -> FloatArray:
@@ -348,8 +345,8 @@ def _rank_ratio(lat: np.ndarray, chord: np.ndarray) -> FloatArray:
     phi = np.abs(np.asarray(lat, dtype=np.float64))
     s_lo = np.sin(np.radians(np.clip(phi - reach, 0.0, 90.0))) ** 2
     s_hi = np.sin(np.radians(np.clip(phi + reach, 0.0, 90.0))) ** 2
-    n_hi = 1.0 / np.sqrt(1.0 - _E2 * s_hi)
-    m_lo = (1.0 - _E2) / (1.0 - _E2 * s_lo) ** 1.5
+    n_hi = 1.0 / np.sqrt(1.0 - WGS84_E2 * s_hi)
+    m_lo = (1.0 - WGS84_E2) / (1.0 - WGS84_E2 * s_lo) ** 1.5
     return np.asarray(n_hi / m_lo * (1 + 1e-9))
 
 

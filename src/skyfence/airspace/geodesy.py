@@ -13,7 +13,8 @@ from pyproj import Geod
 WGS84 = Geod(ellps="WGS84")
 _A = 6378137.0
 _F = 1 / 298.257223563
-_E2 = _F * (2 - _F)
+#: WGS84 first eccentricity squared
+WGS84_E2 = _F * (2 - _F)
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -32,9 +33,9 @@ def metres_per_degree(lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Metres per degree of longitude and of latitude at ``lat`` (ellipsoidal radii)."""
     phi = np.radians(np.asarray(lat, dtype=np.float64))
     s2 = np.sin(phi) ** 2
-    w = np.sqrt(1 - _E2 * s2)
+    w = np.sqrt(1 - WGS84_E2 * s2)
     n = _A / w  # prime vertical radius
-    m = _A * (1 - _E2) / w**3  # meridional radius
+    m = _A * (1 - WGS84_E2) / w**3  # meridional radius
     return np.radians(1.0) * n * np.cos(phi), np.radians(1.0) * m
 
 
