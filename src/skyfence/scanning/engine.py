@@ -52,6 +52,7 @@ from skyfence.scanning.budget import (
     plan_memory,
 )
 from skyfence.scanning.clustered import in_groups, runs_by_track, whole_track_frames
+from skyfence.scanning.heap import release_freed_memory
 from skyfence.scanning.inputs import is_parquet
 from skyfence.scanning.local_pool import (
     PARALLEL_MIN_ROWS,
@@ -267,6 +268,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     groups = _row_groups(paths) if opts.input_format in ("auto", "parquet") else None
     total = sum(groups) if groups is not None else None
     if total is not None and total > plan.bucket_rows:
+        release_freed_memory()  # the budget binds from here on
         # stream when whole row groups come in time order and two fit in memory at once
         if 2 * max(groups or [0]) <= plan.streaming_rows(0) and \
                 parquet_time_ordered(paths, opts.columns):
@@ -288,6 +290,7 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
         buffered.append(chunk)
         held += len(chunk)
         if held > plan.bucket_rows:
+            release_freed_memory()
             res = _scan_partitioned(_drain(buffered, it), opts, plan, None)
             res.rejects = rejects
             return res
