@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import struct
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -63,6 +65,23 @@ def test_cat048_pcap_records_and_fields() -> None:
     assert data.plots.lat.between(40, 52).all()
     assert data.plots.lon.between(8, 24).all()
     assert data.plots.squawk.dropna().str.fullmatch(r"[0-7]{4}").all()
+
+
+def test_a_script_read_from_stdin_decodes() -> None:
+    # the decoder runs in a child process; a script piped to ``python -`` has
+    # ``__main__.__file__ == "<stdin>"``, which the child once tried to run, died, and
+    # every block was reported as crashing the decoder
+    script = (f"from pathlib import Path\nfrom skyfence.sources.asterix import read_asterix\n"
+              f"from skyfence.radar import RadarSite\n"
+              f"sites = [RadarSite(25, s, 45.8, 16.0, 100.0) for s in {[s.sic for s in SITES]}]\n"
+              f"print(len(read_asterix(Path({str(SAMPLES / 'cat_034_048.pcap')!r}), "
+              f"sites=sites).plots))\n")
+    direct = read_asterix(SAMPLES / "cat_034_048.pcap", sites=SITES)
+    done = subprocess.run([sys.executable, "-"], input=script, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "crashed" not in done.stderr
+    assert int(done.stdout) == len(direct.plots) > 100
 
 
 def test_cat048_raw_needs_a_date() -> None:

@@ -17,10 +17,13 @@ back); a crashing block costs about ``log2(batch)`` worker restarts.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.util
-from collections.abc import Sequence
+import os
+import sys
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -67,6 +70,24 @@ def _executor() -> ProcessPoolExecutor:
     return _pool
 
 
+@contextlib.contextmanager
+def _main_without_phantom_file() -> Iterator[None]:
+    """Hide ``__main__.__file__`` while workers start when it names no file (a script
+    read from standard input has ``<stdin>``): a worker would try to run it and die
+    before decoding anything, which would read as the decoder crashing on every block.
+    The worker never needs the main script."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if main is None or not isinstance(path, str) or os.path.isfile(path):
+        yield
+        return
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def _reset() -> None:
     """Kill the worker (hung, dead or idle) and forget the pool; the next batch starts
     a new one."""
@@ -86,7 +107,9 @@ def parse_blocks(blocks: Sequence[bytes], timeout_s: float = TIMEOUT_S
     if not blocks:
         return []
     try:
-        return _executor().submit(_decode, list(blocks)).result(timeout=timeout_s)
+        with _main_without_phantom_file():  # the worker starts on the first submit
+            future = _executor().submit(_decode, list(blocks))
+        return future.result(timeout=timeout_s)
     except (BrokenProcessPool, FutureTimeout):
         _reset()
         if len(blocks) == 1:
