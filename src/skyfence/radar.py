@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 from pyproj import Transformer
 
+from skyfence.airspace.geodesy import curvature_radii_m
 from skyfence.errors import UsageError
 
 # the units are defined in skyfence.vocab; kept importable from here for the simulator
@@ -31,9 +32,6 @@ from skyfence.vocab import NM as NM
 
 FloatArray = npt.NDArray[np.float64]
 
-#: WGS84 semi-major axis and first eccentricity squared.
-WGS84_A = 6378137.0
-WGS84_E2 = 6.69437999014e-3
 
 
 @dataclass(frozen=True)
@@ -143,10 +141,7 @@ def ecef(lat: npt.ArrayLike, lon: npt.ArrayLike, alt: npt.ArrayLike) -> FloatArr
 
 def _gaussian_radius(lat: float) -> float:
     """Mean radius of curvature at a latitude (the sphere that best fits locally)."""
-    s2 = np.sin(np.radians(lat)) ** 2
-    w = 1.0 - WGS84_E2 * s2
-    m = WGS84_A * (1 - WGS84_E2) / w**1.5
-    n = WGS84_A / np.sqrt(w)
+    m, n = curvature_radii_m(lat)
     return float(np.sqrt(m * n))
 
 

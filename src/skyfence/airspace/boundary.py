@@ -18,7 +18,12 @@ from shapely.geometry.base import BaseGeometry
 
 from skyfence.airspace.antimeridian import seam_edges
 from skyfence.airspace.depth_field import DepthField
-from skyfence.airspace.geodesy import WGS84_E2, FloatArray, geodesic_distance_m
+from skyfence.airspace.geodesy import (
+    WGS84_E2,
+    FloatArray,
+    curvature_radii_m,
+    geodesic_distance_m,
+)
 
 #: boundary pieces are at most this long (m): short enough that lon/lat-linear and
 #: great-circle interpolation between their ends differ by centimetres at most
@@ -343,10 +348,8 @@ def _rank_ratio(lat: np.ndarray, chord: np.ndarray) -> FloatArray:
     """
     reach = np.degrees(2 * np.arcsin(np.minimum(np.asarray(chord) / 2, 1.0))) * 1.02 + 0.02
     phi = np.abs(np.asarray(lat, dtype=np.float64))
-    s_lo = np.sin(np.radians(np.clip(phi - reach, 0.0, 90.0))) ** 2
-    s_hi = np.sin(np.radians(np.clip(phi + reach, 0.0, 90.0))) ** 2
-    n_hi = 1.0 / np.sqrt(1.0 - WGS84_E2 * s_hi)
-    m_lo = (1.0 - WGS84_E2) / (1.0 - WGS84_E2 * s_lo) ** 1.5
+    m_lo, _ = curvature_radii_m(np.clip(phi - reach, 0.0, 90.0))
+    _, n_hi = curvature_radii_m(np.clip(phi + reach, 0.0, 90.0))
     return np.asarray(n_hi / m_lo * (1 + 1e-9))
 
 

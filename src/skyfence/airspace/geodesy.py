@@ -11,7 +11,8 @@ import numpy.typing as npt
 from pyproj import Geod
 
 WGS84 = Geod(ellps="WGS84")
-_A = 6378137.0
+#: WGS84 semi-major axis (m)
+WGS84_A = 6378137.0
 _F = 1 / 298.257223563
 #: WGS84 first eccentricity squared
 WGS84_E2 = _F * (2 - _F)
@@ -29,14 +30,24 @@ def geodesic_distance_m(
     return np.asarray(dist, dtype=np.float64)
 
 
+def curvature_radii_m(lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    """The ellipsoid's radii of curvature at ``lat`` (degrees): the meridian's ``M``
+    and the prime vertical's ``N`` (``M <= N``, equal at the poles).
+
+    >>> m, n = curvature_radii_m([0.0, 90.0])
+    >>> [round(float(v)) for v in m], [round(float(v)) for v in n]
+    ([6335439, 6399594], [6378137, 6399594])
+    """
+    s2 = np.sin(np.radians(np.asarray(lat, dtype=np.float64))) ** 2
+    w = np.sqrt(1 - WGS84_E2 * s2)
+    return WGS84_A * (1 - WGS84_E2) / w**3, WGS84_A / w
+
+
 def metres_per_degree(lat: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
     """Metres per degree of longitude and of latitude at ``lat`` (ellipsoidal radii)."""
-    phi = np.radians(np.asarray(lat, dtype=np.float64))
-    s2 = np.sin(phi) ** 2
-    w = np.sqrt(1 - WGS84_E2 * s2)
-    n = _A / w  # prime vertical radius
-    m = _A * (1 - WGS84_E2) / w**3  # meridional radius
-    return np.radians(1.0) * n * np.cos(phi), np.radians(1.0) * m
+    m, n = curvature_radii_m(lat)
+    return np.radians(1.0) * n * np.cos(np.radians(np.asarray(lat, dtype=np.float64))), \
+        np.radians(1.0) * m
 
 
 def destination(
