@@ -35,6 +35,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from skyfence.sources._state import LastKnown, Messages, empty_messages
+from skyfence.sources.commb import shorten_commb
 from skyfence.vocab import FPM, FT, KT
 
 #: Backend used when none is named; chosen by ``skyfence bench decode``.
@@ -242,19 +243,31 @@ class Rs1090Decoder(ModeSDecoder):
 
     name = "rs1090"
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, shorten_commb: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         import rs1090
 
         self._rs = rs1090
+        #: Comm-B replies decoded as their short surveillance reply plus an
+        #: identification (:mod:`skyfence.sources.commb`); False: rs1090 reads their
+        #: every register (the reference the tests compare with)
+        self.shorten_commb = shorten_commb
         #: icao -> {"even"|"odd": (frame, time)}: CPR frames kept to pair across batches
         self._cpr: dict[str, dict[str, tuple[str, float]]] = {}
 
     def _decode_rows(self, frames: list[str], times: list[float]) -> list[_Row]:
+        idents: dict[int, str] | None = None
+        if self.shorten_commb:
+            frames, idents = shorten_commb(frames, self._rs.decode_bds20)
         decoded: list[Any] = self._rs.decode(frames, times, reference=self.ref)
         self.stats.rejected += len(frames) - len(decoded)
         rows: list[_Row] = []
+        at = 0  # the frame each message came from: in order, rejected frames left out
         for m in decoded:
+            if idents:
+                while frames[at] != m["frame"] or times[at] != m["timestamp"]:
+                    at += 1
+                at += 1
             icao = m.get("icao24")
             df = _df_number(m.get("df"))
             if df is None:  # rs1090 names some formats instead (DF19 military squitter)
@@ -263,8 +276,11 @@ class Rs1090Decoder(ModeSDecoder):
             t = float(m["timestamp"])
             if icao is None or not self._accept(df, icao, t):
                 continue
-            ident = m.get("bds20")
-            ident_callsign = ident.get("callsign") if isinstance(ident, dict) else None
+            if idents is not None:
+                ident_callsign: Any = idents.get(at - 1)
+            else:
+                ident = m.get("bds20")
+                ident_callsign = ident.get("callsign") if isinstance(ident, dict) else None
             rows.append(_row(m, df, str(m.get("bds", "")), icao, t, ident_callsign,
                              partial(self._position, m, icao, t)))
         return rows
