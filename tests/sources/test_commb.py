@@ -56,6 +56,8 @@ def test_recorded_commb_replies_keep_address_altitude_squawk_and_callsign(record
         assert b.get("altitude") == m.get("altitude")
         assert b.get("squawk") == m.get("squawk")
         assert int(b["df"]) == int(m["df"]) - 16
+        # the rest of the header (FS / DR / UM and the altitude or identity code) kept
+        assert int(short[k][:8], 16) & 0x07FFFFFF == int(long_f[k][:8], 16) & 0x07FFFFFF
         assert idents.get(k) == m.get("bds20", {}).get("callsign")
     assert sum("bds20" in m for m in full) == len(idents) > 1000
 
@@ -74,6 +76,11 @@ def test_the_decoder_gives_the_same_observations_either_way(recorded) -> None:
     reference, ref_stats = decode(False)
     fast, fast_stats = decode(True)
     assert fast_stats == ref_stats
+    # message by message too: each identification stays on the reply that carried it
+    rows = {shorten: Rs1090Decoder(ref=SAMPLE_REF, shorten_commb=shorten)._decode_rows(
+        [f.lower() for f in frames[:20_000]], list(times[:20_000])) for shorten in (False, True)}
+    assert sum(r[8] is not None for r in rows[False]) > 100
+    assert rows[True] == rows[False]
     assert reference.callsign.notna().sum() > 1000 and reference.squawk.notna().sum() > 1000
     pd.testing.assert_frame_equal(fast, reference)
 
