@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -46,17 +47,22 @@ def main() -> None:
                                      for a in ("--zone", z)),
                 "--all-entries", "--format", "jsonl", "-o", str(Path(tmp) / "out.jsonl"),
                 "--memory", args.memory]
-        figures: dict[str, list[tuple[float, float]]] = {"release": [], "keep": []}
+        figures: dict[str, list[tuple[float, float, float, float]]] = {"release": [], "keep": []}
         for _ in range(args.runs):
             for mode, runs in figures.items():
                 start = time.perf_counter()
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 out = subprocess.run([sys.executable, "-c", CHILD, mode, *scan], env=env,
                                      capture_output=True, text=True, check=True)
-                runs.append((float(out.stdout.split()[-1]), time.perf_counter() - start))
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                runs.append((float(out.stdout.split()[-1]), time.perf_counter() - start,
+                             after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime))
     for mode, runs in figures.items():
-        peaks = [p for p, _ in runs]
+        peaks = [r[0] for r in runs]
         print(f"{mode:8} peak MiB min {min(peaks):.1f} median {statistics.median(peaks):.1f} "
-              f"max {max(peaks):.1f}; wall s median {statistics.median(w for _, w in runs):.2f}")
+              f"max {max(peaks):.1f}; median s: wall {statistics.median(r[1] for r in runs):.2f}"
+              f" user {statistics.median(r[2] for r in runs):.2f}"
+              f" system {statistics.median(r[3] for r in runs):.2f}")
 
 
 if __name__ == "__main__":

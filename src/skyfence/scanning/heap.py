@@ -8,11 +8,13 @@ the top of the heap is free beyond the *trim threshold* (twice the mmap threshol
 scan allocates and frees column arrays of a few MiB all the time, so the process keeps
 what it no longer uses, more or less depending on the order threads freed their
 blocks. Fixing both thresholds stops the drift: the 600,000-row Baltic scan under a
-520 MiB budget peaked at 508-518 MiB (median 510) left to glibc and at 473-481 MiB (median
-478) with the thresholds fixed, five runs each, taking 3.77 s instead of 3.43 s
-(``python scripts/measure_heap_release.py``; the earlier drift reached 556 MiB on the CI
-machine). That time is why only a scan the budget binds (streaming or partitioned) asks
-for it.
+520 MiB budget peaked at 498-507 MiB (median 499) left to glibc and at 469-477 MiB (median
+471) with the thresholds fixed, five runs each, for 0.19 s more system time (0.67 s
+against 0.48 s; user time 4.0 s either way) (``python scripts/measure_heap_release.py``,
+machine loaded by other jobs; the drift reached 556 MiB on the CI machine). On 100 M rows
+under 2 GiB the peak fell from 2,033 to 1,634 MiB (thresholds 128 KiB and 1 MiB). System
+time is not free (see :data:`MMAP_THRESHOLD_BYTES`), which is why only a scan the budget
+binds (streaming or partitioned) asks for it.
 
 The setting is process-wide and stays for the life of the process; elsewhere than glibc
 (musl, macOS) nothing is changed.
@@ -26,11 +28,13 @@ import sys
 #: ``mallopt`` parameters (glibc's malloc.h)
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
-#: blocks from this size up get their own mapping, returned on free (glibc's default
-#: starting value, kept fixed)
-MMAP_THRESHOLD_BYTES = 128 * 1024
+#: blocks from this size up get their own mapping, returned on free. Lower costs system
+#: time (each mapping is zeroed anew): on 2.5 M Baltic rows under 520 MiB, 128 KiB
+#: (glibc's starting value) took 2.7 s of system time, 1 MiB 1.8 s, 4 MiB 0.9 s, left to
+#: glibc 0.7 s; peaks 489, 487, 514-518 and 529-541 MiB (one run each, loaded machine)
+MMAP_THRESHOLD_BYTES = 1 << 20
 #: the heap's top is given back once this much of it is free
-TRIM_THRESHOLD_BYTES = 1 << 20
+TRIM_THRESHOLD_BYTES = 2 << 20
 
 _done: bool | None = None
 
