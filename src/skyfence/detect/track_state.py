@@ -10,6 +10,7 @@ per new or expiring track, never per fix.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -288,12 +289,32 @@ class BatchColumns:
             return []
         return sorted({s for s in sq[a : b + 1].tolist() if s in EMERGENCY_SQUAWKS})
 
+    def _float(self, name: str) -> np.ndarray:
+        """Float column ``name`` in working order (NaN at carried rows; all NaN when the
+        batch has no such column), computed once."""
+        v = self._cache.get(name)
+        if v is None:
+            v = self._cache[name] = (self._work(name, np.nan) if name in self._batch.columns
+                                     else np.full(len(self._src), np.nan))
+        return np.asarray(v)
+
     def max_speed(self, a: int, b: int) -> float | None:
         """The fastest ground speed of rows ``a..b`` (m/s), None when unknown."""
-        v = self._cache.get("velocity")
-        if v is None:
-            v = self._cache["velocity"] = self._work("velocity", np.nan)
-        return nanmax(v[a : b + 1])
+        return nanmax(self._float("velocity")[a : b + 1])
+
+    def speed_moments(self, a: int, b: int) -> tuple[int, float, float]:
+        """Count, sum (m/s) and sum of squares of the known ground speeds of rows
+        ``a..b``."""
+        if a == b:  # one fix: the usual case of a live feed, without array calls
+            x = float(self._float("velocity")[a])
+            return (0, 0.0, 0.0) if math.isnan(x) else (1, x, x * x)
+        v = self._float("velocity")[a : b + 1]
+        v = v[np.isfinite(v)]
+        return int(v.size), float(v.sum()), float(np.dot(v, v))
+
+    def speeds_headings(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+        """Ground speeds (m/s) and headings (deg) of rows ``a..b`` (NaN: unknown)."""
+        return self._float("velocity")[a : b + 1], self._float("heading")[a : b + 1]
 
     def min_sigma(self, a: int, b: int) -> float | None:
         """The smallest position sigma of rows ``a..b`` (m), None when the batch has no

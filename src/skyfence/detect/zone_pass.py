@@ -28,6 +28,7 @@ import numpy as np
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import Transitions
 from skyfence.detect.track_state import BatchWork, OpenEntry, nanmax, nanmin
+from skyfence.identify.turns import extend_turns
 from skyfence.model import Entry
 
 __all__ = [
@@ -316,6 +317,15 @@ def absorb_run(
     sp = cols.max_speed(a, b)
     if sp is not None and (e.max_speed_ms is None or sp > e.max_speed_ms):
         e.max_speed_ms = sp
+    n, s1, s2 = cols.speed_moments(a, b)
+    if n:
+        e.speed_count += n
+        e.speed_sum_ms += s1
+        e.speed_sq_sum += s2
+    v, hdg = cols.speeds_headings(a, b)
+    turn, e.turn_anchor = extend_turns(e.turn_anchor, time[sl], v, hdg)
+    if turn is not None and (e.max_turn_accel_ms2 is None or turn > e.max_turn_accel_ms2):
+        e.max_turn_accel_ms2 = turn
     sg = cols.min_sigma(a, b)
     if sg is not None and (e.position_sigma_m is None or sg < e.position_sigma_m):
         e.position_sigma_m = sg

@@ -18,6 +18,9 @@
   cooperative track is rarely a drone (x0.15); without a transponder a propeller
   aircraft or helicopter is less likely (x0.6) than a drone of the same kinematics,
   and an airliner much less likely (x0.2) than a military jet flying the same way.
+  A sustained turn harder than transport aircraft bank (more than 30-35 deg, see
+  :mod:`skyfence.identify.turns`) above about 100 m/s is evidence of a military jet and
+  makes a propeller aircraft five times less likely.
 
 Kinematics cannot separate everything: an airliner on approach flies like a
 turboprop, a glider like a drone. ``skyfence.identify.evaluate`` measures the
@@ -38,12 +41,14 @@ import pandas as pd
 
 from skyfence.errors import InputError
 from skyfence.identify.icao_blocks import parse_icao24, state_of
+from skyfence.identify.turns import track_turn_accels
 from skyfence.messages import one_line, show_value
 from skyfence.model import Classification
 from skyfence.vocab import SCORED_CATEGORIES, as_category
 
 #: per-track kinematic features (SI units) that :func:`categorize` reads
-FEATURES = ("speed_ms", "min_speed_ms", "max_altitude_m", "climb_ms", "turn_rate_dps")
+FEATURES = ("speed_ms", "min_speed_ms", "max_altitude_m", "climb_ms", "turn_rate_dps",
+            "turn_accel_ms2")
 _INF = math.inf
 
 FloatArray = npt.NDArray[np.float64]
@@ -77,13 +82,16 @@ def category_scores(
     turn_rate_dps: npt.ArrayLike | None = None,
     min_speed_ms: npt.ArrayLike | None = None,
     cooperative: npt.ArrayLike | None = None,
+    turn_accel_ms2: npt.ArrayLike | None = None,
 ) -> FloatArray:
     """Scores, shape (n, len(SCORED_CATEGORIES)), of each category for n tracks (vectorized).
 
     ``speed_ms`` is a high ground speed of the track (90th percentile or maximum),
     ``min_speed_ms`` a low one (10th percentile, airborne fixes), ``climb_ms`` a high
-    absolute vertical rate, ``turn_rate_dps`` a high absolute turn rate. Unknown values
-    (NaN or None) count as compatible with every category.
+    absolute vertical rate, ``turn_rate_dps`` a high absolute turn rate,
+    ``turn_accel_ms2`` the lateral acceleration of the hardest sustained turn
+    (:mod:`skyfence.identify.turns`). Unknown values (NaN or None) count as compatible
+    with every category.
     """
     v = np.atleast_1d(np.asarray(speed_ms, dtype=np.float64))
     n = len(v)
@@ -95,6 +103,13 @@ def category_scores(
 
     h, c, w, vmin = arr(max_altitude_m), arr(climb_ms), arr(turn_rate_dps), arr(min_speed_ms)
     coop = arr(cooperative)  # 1 cooperative, 0 not, NaN unknown
+    # a sustained turn harder than transport aircraft bank (25-30 deg: g tan 30 = 5.7
+    # m/s^2; full at 35 deg, 6.9 m/s^2) at more than 80-100 m/s, where light aircraft
+    # and helicopters do not fly: the way a fighter turns (a Romanian F-16 shadowing a
+    # drone at 140 m/s flies like a turboprop but turns at 0.8 g)
+    acc = arr(turn_accel_ms2)
+    hard = np.where(np.isnan(acc) | np.isnan(v), 0.0,
+                    _trap(acc, 5.7, 6.9, _INF, _INF) * _trap(v, 80, 100, _INF, _INF))
     hover = np.where(np.isnan(vmin), 0.0, _trap(vmin, -_INF, -_INF, 8, 15))
     # low and brisk: a whole flight below about 1.5 km at 50-75 m/s without the tight
     # circling of a glider in a thermal, the way helicopters fly (light aircraft
@@ -113,10 +128,12 @@ def category_scores(
         np.where(np.isnan(w) | np.isnan(v), 0.0,
                  _trap(w, 4, 7, _INF, _INF) * _trap(v, 100, 150, _INF, _INF)),
         np.where(np.isnan(c), 0.0, _trap(c, 25, 40, _INF, _INF)),
+        hard,
     ])
     jet = _trap(v, 120, 200, 900, 1100) * evidence
     propeller = (_trap(v, 20, 35, 130, 165) * _trap(h, -_INF, -_INF, 7600, 9500)
-                 * _trap(c, -_INF, -_INF, 15, 25) * (1.0 - 0.7 * hover) * (1.0 - 0.5 * low))
+                 * _trap(c, -_INF, -_INF, 15, 25) * (1.0 - 0.7 * hover) * (1.0 - 0.5 * low)
+                 * (1.0 - 0.8 * hard))
     helicopter = (_trap(v, -_INF, -_INF, 75, 90) * _trap(h, -_INF, -_INF, 3000, 4500)
                   * np.maximum.reduce([np.full(n, 0.4), hover, low])
                   * np.where(coop == 0, 0.6, 1.0))
@@ -145,13 +162,14 @@ def categorize(
     turn_rate_dps: npt.ArrayLike | None = None,
     min_speed_ms: npt.ArrayLike | None = None,
     cooperative: npt.ArrayLike | None = None,
+    turn_accel_ms2: npt.ArrayLike | None = None,
 ) -> tuple[npt.NDArray[np.object_], FloatArray]:
     """Most likely category and its confidence (0-1) for each track (vectorized).
 
     ``unknown`` (confidence 0) when no category scores above 0.05, e.g. without speed.
     """
     s = category_scores(speed_ms, max_altitude_m, climb_ms, turn_rate_dps, min_speed_ms,
-                        cooperative)
+                        cooperative, turn_accel_ms2)
     best = np.argmax(s, axis=1)
     top = s[np.arange(len(s)), best]
     total = s.sum(axis=1)
@@ -183,8 +201,9 @@ def track_features(obs: pd.DataFrame, by: str = "icao24") -> pd.DataFrame:
     Returns one row per ``by`` value with :data:`FEATURES`: 90th-percentile ground
     speed, 10th-percentile speed of airborne fixes, 95th-percentile altitude,
     90th-percentile absolute vertical rate (from ``vertrate``, else from altitude
-    differences) and 90th-percentile absolute turn rate (heading change between fixes
-    0.5-30 s apart while moving faster than 10 m/s).
+    differences), 90th-percentile absolute turn rate (heading change between fixes
+    0.5-30 s apart while moving faster than 10 m/s) and the hardest sustained turn's
+    lateral acceleration (:func:`skyfence.identify.turns.track_turn_accels`).
     """
     df = obs.sort_values([by, "time"], kind="stable")
     ids = df[by].to_numpy()
@@ -210,6 +229,9 @@ def track_features(obs: pd.DataFrame, by: str = "icao24") -> pd.DataFrame:
         "climb": climb, "turn": turn,
     })
     g = frame.groupby("id", sort=True)
+    known = np.flatnonzero(np.isfinite(v) & np.isfinite(hdg))
+    first, acc = track_turn_accels(ids[known], t[known], v[known], hdg[known])
+    hardest = pd.Series(acc, index=ids[known][first]).groupby(level=0, sort=True).max()
     out = pd.DataFrame({
         "speed_ms": g["v"].quantile(0.9),
         "min_speed_ms": g["v_air"].quantile(0.1),
@@ -217,6 +239,7 @@ def track_features(obs: pd.DataFrame, by: str = "icao24") -> pd.DataFrame:
         "climb_ms": g["climb"].quantile(0.9),
         "turn_rate_dps": g["turn"].quantile(0.9),
     })
+    out["turn_accel_ms2"] = hardest.reindex(out.index)
     out.index.name = by
     return out
 
@@ -226,7 +249,8 @@ def classify_tracks(obs: pd.DataFrame, by: str = "icao24") -> pd.DataFrame:
     feats = track_features(obs, by)
     coop = parse_icao24(np.asarray(feats.index.astype(str)))[1].astype(np.float64)
     names, conf = categorize(feats["speed_ms"], feats["max_altitude_m"], feats["climb_ms"],
-                             feats["turn_rate_dps"], feats["min_speed_ms"], coop)
+                             feats["turn_rate_dps"], feats["min_speed_ms"], coop,
+                             feats["turn_accel_ms2"])
     return feats.assign(category=names, confidence=conf)
 
 
@@ -366,6 +390,7 @@ def classify(
     climb_ms: float | None = None,
     turn_rate_dps: float | None = None,
     min_speed_ms: float | None = None,
+    turn_accel_ms2: float | None = None,
 ) -> Classification:
     """Classification of one track from its id and what was seen inside the zone."""
     coop = is_cooperative(track)
@@ -378,7 +403,8 @@ def classify(
         return np.nan if x is None else float(x)
 
     names, conf = categorize([f(max_speed_ms)], [f(max_altitude_m)], [f(climb_ms)],
-                             [f(turn_rate_dps)], [f(min_speed_ms)], [1.0 if coop else 0.0])
+                             [f(turn_rate_dps)], [f(min_speed_ms)], [1.0 if coop else 0.0],
+                             [f(turn_accel_ms2)])
     category = as_category(names[0])
     return Classification(
         cooperative=coop,

@@ -148,7 +148,8 @@ def _predict(obs: pd.DataFrame, by: str) -> pd.DataFrame:
     feats = track_features(obs, by)
     names, conf = categorize(feats["speed_ms"], feats["max_altitude_m"], feats["climb_ms"],
                              feats["turn_rate_dps"], feats["min_speed_ms"],
-                             np.ones(len(feats)))  # every recorded flight is cooperative
+                             np.ones(len(feats)),  # every recorded flight is cooperative
+                             feats["turn_accel_ms2"])
     return feats.assign(category=names, confidence=conf)
 
 

@@ -95,9 +95,11 @@ class Assessor:
         def arr(values: list[float | None]) -> np.ndarray:
             return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
-        names, conf = categorize(arr([e.max_speed_ms for e in entries]),
+        # a high speed robust to a radar track's speed noise, not the single fastest fix
+        names, conf = categorize(arr([e.high_speed_ms for e in entries]),
                                  arr([e.max_altitude_m for e in entries]),
-                                 cooperative=coop.astype(np.float64))
+                                 cooperative=coop.astype(np.float64),
+                                 turn_accel_ms2=arr([e.max_turn_accel_ms2 for e in entries]))
         out = []
         db = self.military_db
         for i, e in enumerate(entries):
