@@ -160,6 +160,18 @@ def test_the_identity_carries_the_last_callsign_heard() -> None:
     assert c.identities == {"R1": live("4b1812", "FIN7")}
 
 
+def test_a_callsign_heard_later_at_the_same_time_is_the_last_one() -> None:
+    # a second message stamped with the time of the last one (200 s), heard after it:
+    # not older, so its callsign is the last heard
+    t = np.arange(0.0, 201.0, 4.0)
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", t, callsign=["FIN1"] * t.size))
+    c.add_transponder(parallel("4b1812", [200.0], callsign=["FIN7"]))
+    c.add_radar(parallel("R1", np.arange(1.0, 200.0, 4.0)))
+    assert len(c.release(final=True)) == 0
+    assert c.identities == {"R1": live("4b1812", "FIN7")}
+
+
 # ------------------------------------------------------------------ common times
 
 def test_a_fix_before_its_transponder_s_span_is_not_matched_by_later_fixes() -> None:
