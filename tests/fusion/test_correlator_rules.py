@@ -312,3 +312,36 @@ def test_a_contradiction_names_the_fixes_within_the_window_around_the_entry() ->
         "up to 9.0 km away")
     assert c.contradiction("4b1812", 361.0, 400.0) is None
     assert c.contradiction("3c6444", 0.0, 400.0) is None
+
+
+def test_a_single_adsb_message_is_compared_with_the_fixes_within_the_margin() -> None:
+    # a radar track standing at 59 N 25 E, its Mode S replies naming 4b1812, whose only
+    # ADS-B message (t = 100 s) puts it 0.06° north: 2 R sin(0.03°) = 6671.7 m away.
+    # The fixes within the 10 s margin of that message (92..108 s) contradict it; the
+    # one at 112 s has no common time with it.
+    t = np.arange(92.0, 113.0, 4.0)
+    radar = make_observations(time=t, icao24=["R1"] * t.size, lat=np.full(t.size, 59.0),
+                              lon=np.full(t.size, 25.0))
+    radar["mode_s"] = "4b1812"
+    adsb = make_observations(time=[100.0], icao24=["4b1812"], lat=[59.06], lon=[25.0])
+    c = Correlator()
+    c.add_transponder(adsb)
+    c.add_radar(radar)
+    assert len(c.release(final=True)) == len(radar)
+    chord = 2 * R_M * np.sin(np.radians(0.03))
+    noted = c.contradictions["4b1812"]
+    assert [t for t, _ in noted] == [92.0, 96.0, 100.0, 104.0, 108.0]
+    assert [d for _, d in noted] == pytest.approx([chord] * 5, abs=1e-3)
+
+
+def test_mode_s_replies_naming_an_aircraft_heard_long_ago_contradict_nothing() -> None:
+    # 4b1812 was heard once at 0 s; its message is forgotten long before the radar
+    # fixes of 1000-1100 s whose Mode S replies name it: nothing to compare them with
+    radar = parallel("R1", np.arange(1000.0, 1101.0, 4.0))
+    radar["mode_s"] = "4b1812"
+    adsb = parallel("4b1812", [0.0], lat=50.0)
+    c = Correlator()
+    kept = stream(c, radar, adsb)
+    assert len(kept) == len(radar) and c.contradictions == {}
+    assert c.identities == {"R1": Identity(icao24="4b1812", callsign=None, went_dark_at=None,
+                                           mode_s=True)}
