@@ -345,3 +345,25 @@ def test_mode_s_replies_naming_an_aircraft_heard_long_ago_contradict_nothing() -
     assert len(kept) == len(radar) and c.contradictions == {}
     assert c.identities == {"R1": Identity(icao24="4b1812", callsign=None, went_dark_at=None,
                                            mode_s=True)}
+
+
+@pytest.mark.parametrize(("chord_m", "matched"), [(1499.5, True), (1500.5, False)])
+def test_at_the_longest_hold_one_common_fix_decides_by_the_gate(chord_m: float,
+                                                                matched: bool) -> None:
+    # A radar track standing at 59 N 25 E (fixes at 90, 96 and 140 s) and one ADS-B
+    # message at 100 s, ``chord_m`` north of it (dlat = 2 asin(chord / 2R)). The first
+    # fix (90 s, the plot the track started from) waits the 8 s hold, by when nothing
+    # was heard: not the aircraft. The fix at 96 s is within the 10 s margin of the
+    # message and the only common fix that counts (the first does not), short of the
+    # two of ``min_common``: it waits the longest hold, when one is enough. The gate is
+    # strict, on the mean distance (here that one chord): 1499.5 m is the aircraft,
+    # 1500.5 m is not. The fix at 140 s has no common time.
+    dlat = np.degrees(2 * np.arcsin(chord_m / (2 * R_M)))
+    t = np.array([90.0, 96.0, 140.0])
+    radar = make_observations(time=t, icao24=["R1"] * 3, lat=np.full(3, 59.0),
+                              lon=np.full(3, 25.0))
+    adsb = make_observations(time=[100.0], icao24=["4b1812"], lat=[59.0 + dlat], lon=[25.0])
+    c = Correlator()
+    kept = stream(c, radar, adsb)
+    assert kept["time"].tolist() == ([90.0, 140.0] if matched else [90.0, 96.0, 140.0])
+    assert c.matches == ({("R1", "4b1812"): 1} if matched else {})
