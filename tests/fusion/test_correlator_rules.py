@@ -367,3 +367,20 @@ def test_at_the_longest_hold_one_common_fix_decides_by_the_gate(chord_m: float,
     kept = stream(c, radar, adsb)
     assert kept["time"].tolist() == ([90.0, 140.0] if matched else [90.0, 96.0, 140.0])
     assert c.matches == ({("R1", "4b1812"): 1} if matched else {})
+
+
+def test_a_transponder_heard_at_the_time_of_the_fix_still_transmits() -> None:
+    # 4b1812 every 12 s, on 59 N until 192 s, on 59.2 N (22.2 km north) from 204 s; the
+    # radar track every 4 s keeps 59 N. At 196 and 200 s its ADS-B position,
+    # interpolated between 192 and 204 s, is 7.4 and 14.8 km away; with the 14 fixes
+    # before them (0 m) the window's mean (22.2 km / 16 fixes = 1.4 km) stays below the
+    # 1.5 km gate. At 204 s (22.2 km) it is 44.4 / 16 = 2.8 km: not the aircraft. Its message
+    # at 204 s, the fix's own time, is its last one: 0 s old, within the 10 s margin
+    # (the one before is 12 s old), so the track did not go dark: it loses its identity.
+    t = np.arange(0.0, 400.0, 12.0)
+    adsb = make_observations(time=t, icao24=["4b1812"] * t.size,
+                             lat=np.where(t < 200.0, 59.0, 59.2), lon=25.0 + DEG_PER_S * t)
+    c = Correlator()
+    kept = stream(c, parallel("R1", np.arange(0.0, 400.0, 4.0)), adsb)
+    assert kept["time"].min() == 204.0
+    assert c.history["R1"] == [(0.0, live("4b1812")), (204.0, None)]
