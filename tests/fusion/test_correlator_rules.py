@@ -314,24 +314,53 @@ def test_a_contradiction_names_the_fixes_within_the_window_around_the_entry() ->
     assert c.contradiction("3c6444", 0.0, 400.0) is None
 
 
-def test_a_single_adsb_message_is_compared_with_the_fixes_within_the_margin() -> None:
+@pytest.mark.parametrize("heard_first", [True, False])
+def test_a_single_adsb_message_is_compared_with_the_fixes_within_the_margin(
+        heard_first: bool) -> None:
     # a radar track standing at 59 N 25 E, its Mode S replies naming 4b1812, whose only
     # ADS-B message (t = 100 s) puts it 0.06° north: 2 R sin(0.03°) = 6671.7 m away.
     # The fixes within the 10 s margin of that message (92..108 s) contradict it; the
-    # one at 112 s has no common time with it.
+    # one at 112 s has no common time with it. Another aircraft, far away, is heard
+    # before or after 4b1812 (its messages are kept beside 4b1812's, before or after).
     t = np.arange(92.0, 113.0, 4.0)
     radar = make_observations(time=t, icao24=["R1"] * t.size, lat=np.full(t.size, 59.0),
                               lon=np.full(t.size, 25.0))
     radar["mode_s"] = "4b1812"
     adsb = make_observations(time=[100.0], icao24=["4b1812"], lat=[59.06], lon=[25.0])
+    other = parallel("3c6444", [90.0, 95.0, 100.0, 105.0, 110.0], lat=40.0)
     c = Correlator()
-    c.add_transponder(adsb)
+    for obs in ((adsb, other) if heard_first else (other, adsb)):
+        c.add_transponder(obs)
     c.add_radar(radar)
     assert len(c.release(final=True)) == len(radar)
     chord = 2 * R_M * np.sin(np.radians(0.03))
     noted = c.contradictions["4b1812"]
     assert [t for t, _ in noted] == [92.0, 96.0, 100.0, 104.0, 108.0]
     assert [d for _, d in noted] == pytest.approx([chord] * 5, abs=1e-3)
+    assert list(c.contradictions) == ["4b1812"]
+
+
+def test_the_adsb_position_between_two_messages_is_interpolated_in_time() -> None:
+    # 4b1812's ADS-B moves north along 25 E: 59.06° at 100 s, 59.08° at 110 s, i.e.
+    # 0.002°/s; the radar track stands at 59 N 25 E (fixes at 101, 105, 109 s), its
+    # Mode S replies naming 4b1812. At t the ADS-B position is 0.06 + 0.002 (t - 100)
+    # degrees north, 2 R sin(dlat / 2) away (the interpolation is along the chord
+    # between the two messages, 0.1 m inside the arc at most: R (1 - cos 0.01°))
+    t = np.array([101.0, 105.0, 109.0])
+    radar = make_observations(time=t, icao24=["R1"] * 3, lat=np.full(3, 59.0),
+                              lon=np.full(3, 25.0))
+    radar["mode_s"] = "4b1812"
+    adsb = make_observations(time=[100.0, 110.0], icao24=["4b1812"] * 2, lat=[59.06, 59.08],
+                             lon=[25.0, 25.0])
+    c = Correlator()
+    c.add_transponder(adsb)
+    c.add_radar(radar)
+    assert len(c.release(final=True)) == 3
+    dlat = np.radians(0.06 + 0.002 * (t - 100.0))
+    noted = c.contradictions["4b1812"]
+    assert [t for t, _ in noted] == t.tolist()
+    assert [d for _, d in noted] == pytest.approx((2 * R_M * np.sin(dlat / 2)).tolist(),
+                                                  abs=0.2)
 
 
 def test_mode_s_replies_naming_an_aircraft_heard_long_ago_contradict_nothing() -> None:
