@@ -319,10 +319,11 @@ def test_a_single_adsb_message_is_compared_with_the_fixes_within_the_margin(
         heard_first: bool) -> None:
     # a radar track standing at 59 N 25 E, its Mode S replies naming 4b1812, whose only
     # ADS-B message (t = 100 s) puts it 0.06° north: 2 R sin(0.03°) = 6671.7 m away.
-    # The fixes within the 10 s margin of that message (92..108 s) contradict it; the
-    # one at 112 s has no common time with it. Another aircraft, far away, is heard
-    # before or after 4b1812 (its messages are kept beside 4b1812's, before or after).
-    t = np.arange(92.0, 113.0, 4.0)
+    # The fixes within the 10 s margin of that message (90..110 s, both ends included)
+    # contradict it; those at 88 and 112 s have no common time with it. Another
+    # aircraft, far away, is heard before or after 4b1812 (its messages are kept beside
+    # 4b1812's, before or after).
+    t = np.array([88.0, 90.0, 92.0, 96.0, 100.0, 104.0, 108.0, 110.0, 112.0])
     radar = make_observations(time=t, icao24=["R1"] * t.size, lat=np.full(t.size, 59.0),
                               lon=np.full(t.size, 25.0))
     radar["mode_s"] = "4b1812"
@@ -335,23 +336,27 @@ def test_a_single_adsb_message_is_compared_with_the_fixes_within_the_margin(
     assert len(c.release(final=True)) == len(radar)
     chord = 2 * R_M * np.sin(np.radians(0.03))
     noted = c.contradictions["4b1812"]
-    assert [t for t, _ in noted] == [92.0, 96.0, 100.0, 104.0, 108.0]
-    assert [d for _, d in noted] == pytest.approx([chord] * 5, abs=1e-3)
+    assert [t for t, _ in noted] == [90.0, 92.0, 96.0, 100.0, 104.0, 108.0, 110.0]
+    assert [d for _, d in noted] == pytest.approx([chord] * 7, abs=1e-3)
     assert list(c.contradictions) == ["4b1812"]
 
 
-def test_the_adsb_position_between_two_messages_is_interpolated_in_time() -> None:
-    # 4b1812's ADS-B moves north along 25 E: 59.06° at 100 s, 59.08° at 110 s, i.e.
-    # 0.002°/s; the radar track stands at 59 N 25 E (fixes at 101, 105, 109 s), its
-    # Mode S replies naming 4b1812. At t the ADS-B position is 0.06 + 0.002 (t - 100)
-    # degrees north, 2 R sin(dlat / 2) away (the interpolation is along the chord
-    # between the two messages, 0.1 m inside the arc at most: R (1 - cos 0.01°))
-    t = np.array([101.0, 105.0, 109.0])
+@pytest.mark.parametrize("every_s", [10.0, 0.5])
+def test_the_adsb_position_between_two_messages_is_interpolated_in_time(
+        every_s: float) -> None:
+    # 4b1812's ADS-B moves north along 25 E from 59.06° at 100 s to 59.08° at 110 s,
+    # 0.002°/s, a message every ``every_s``; the radar track stands at 59 N 25 E (fixes
+    # at 101.25, 105.25, 109.25 s, between messages), its Mode S replies naming 4b1812.
+    # At t the ADS-B position is 0.06 + 0.002 (t - 100) degrees north, 2 R sin(dlat / 2)
+    # away (the interpolation is along the chord between two messages, 0.1 m inside the
+    # arc at most: R (1 - cos 0.01°))
+    t = np.array([101.25, 105.25, 109.25])
     radar = make_observations(time=t, icao24=["R1"] * 3, lat=np.full(3, 59.0),
                               lon=np.full(3, 25.0))
     radar["mode_s"] = "4b1812"
-    adsb = make_observations(time=[100.0, 110.0], icao24=["4b1812"] * 2, lat=[59.06, 59.08],
-                             lon=[25.0, 25.0])
+    t_tx = np.arange(100.0, 110.0 + every_s / 2, every_s)
+    adsb = make_observations(time=t_tx, icao24=["4b1812"] * t_tx.size,
+                             lat=59.06 + 0.002 * (t_tx - 100.0), lon=np.full(t_tx.size, 25.0))
     c = Correlator()
     c.add_transponder(adsb)
     c.add_radar(radar)
@@ -413,3 +418,53 @@ def test_a_transponder_heard_at_the_time_of_the_fix_still_transmits() -> None:
     kept = stream(c, parallel("R1", np.arange(0.0, 400.0, 4.0)), adsb)
     assert kept["time"].min() == 204.0
     assert c.history["R1"] == [(0.0, live("4b1812")), (204.0, None)]
+
+
+def test_the_plot_a_track_starts_from_is_no_evidence() -> None:
+    # a radar track on 4b1812's line every 4 s from 1 s, but its first fix (the raw plot
+    # the tracker started it from) 20 km north of it. The plot itself is not the
+    # aircraft: no ADS-B message lies within reach of it (3 x 1.5 km + 400 m/s x 10 s =
+    # 8.5 km) by the end of its hold. It is left out of every mean, so the fixes after
+    # it are the aircraft. Counted, it would lift the mean of a 30 s window (9 fixes)
+    # to 20 / 9 = 2.2 km, beyond the 1.5 km gate.
+    adsb = parallel("4b1812", np.arange(0.0, 200.0, 5.0))
+    radar = parallel("R1", np.arange(1.0, 200.0, 4.0))
+    radar.loc[0, "lat"] = 59.0 + np.degrees(20_000.0 / R_M)
+    c = Correlator()
+    assert stream(c, radar, adsb)["time"].tolist() == [1.0]
+    assert c.matches == {("R1", "4b1812"): len(radar) - 1}
+
+
+def test_a_fix_at_the_time_of_the_last_or_older_is_dropped() -> None:
+    # No transponder: every radar fix is released, in time order per track, but a fix
+    # of a track at a time it already has (a duplicate: the first one in the batch
+    # stays) or older than its last (late) is dropped, as the detector drops it.
+    # R2 comes second in the batch, its duplicate at 20 s (not its first time).
+    first = make_observations(
+        time=[10.0, 20.0, 10.0, 20.0, 20.0, 30.0],
+        icao24=["R1", "R1", "R2", "R2", "R2", "R2"],
+        lat=[59.0, 59.0, 58.0, 58.1, 58.2, 58.3], lon=[25.0] * 6)
+    late = make_observations(time=[25.0, 35.0, 25.0], icao24=["R2", "R2", "R1"],
+                             lat=[57.0, 58.4, 59.0], lon=[25.0] * 3)
+    c = Correlator()
+    c.add_radar(first)
+    c.advance(30.0)
+    out = [c.release()]
+    c.add_radar(late)
+    c.advance(35.0)
+    out.append(c.release(final=True))
+    kept = pd.concat(out, ignore_index=True)
+    got = sorted(zip(kept["icao24"], kept["time"], kept["lat"], strict=True))
+    assert got == [("R1", 10.0, 59.0), ("R1", 20.0, 59.0), ("R1", 25.0, 59.0),
+                   ("R2", 10.0, 58.0), ("R2", 20.0, 58.1), ("R2", 30.0, 58.3),
+                   ("R2", 35.0, 58.4)]
+
+
+def test_old_transponder_messages_are_forgotten() -> None:
+    # An hour of one message a second: the correlator keeps only what its decisions can
+    # still need, the last window + longest hold + margin (60 + 30 + 10 = 100 s) before
+    # the latest data, and the batch just read (4 s)
+    t = np.arange(0.0, 3600.0, 1.0)
+    c = Correlator()
+    stream(c, parallel("R1", t[::4] + 0.5, lat=50.0), parallel("4b1812", t))
+    assert len(c._tx.t) <= 105  # the kept messages (private: how much is kept is the point)
