@@ -430,9 +430,11 @@ def test_the_plot_a_track_starts_from_is_no_evidence() -> None:
     adsb = parallel("4b1812", np.arange(0.0, 200.0, 5.0))
     radar = parallel("R1", np.arange(1.0, 200.0, 4.0))
     radar.loc[0, "lat"] = 59.0 + np.degrees(20_000.0 / R_M)
+    # the plot comes twice (the second is dropped as a duplicate: the same plot)
+    radar = pd.concat([radar.iloc[:1], radar], ignore_index=True)
     c = Correlator()
     assert stream(c, radar, adsb)["time"].tolist() == [1.0]
-    assert c.matches == {("R1", "4b1812"): len(radar) - 1}
+    assert c.matches == {("R1", "4b1812"): radar["time"].nunique() - 1}
 
 
 def test_a_fix_at_the_time_of_the_last_or_older_is_dropped() -> None:
@@ -468,3 +470,20 @@ def test_old_transponder_messages_are_forgotten() -> None:
     c = Correlator()
     stream(c, parallel("R1", t[::4] + 0.5, lat=50.0), parallel("4b1812", t))
     assert len(c._tx.t) <= 105  # the kept messages (private: how much is kept is the point)
+
+
+def test_columns_that_come_and_go_between_batches_are_kept_per_fix() -> None:
+    # radar states with a ``mode_s`` column in the first batch only and a ``track_no``
+    # column in the second only (no transponder: every fix is released): each fix keeps
+    # its own values, None where its batch had no such column
+    first = parallel("R1", [0.0, 4.0])
+    first["mode_s"] = [None, None]
+    second = parallel("R1", [8.0, 12.0])
+    second["track_no"] = [7, 7]
+    c = Correlator()
+    c.add_radar(first)
+    c.add_radar(second)
+    kept = c.release(final=True)
+    assert kept["time"].tolist() == [0.0, 4.0, 8.0, 12.0]
+    assert kept["mode_s"].tolist() == [None] * 4
+    assert kept["track_no"].tolist() == [None, None, 7, 7]
