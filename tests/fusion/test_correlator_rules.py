@@ -440,14 +440,15 @@ def test_the_plot_a_track_starts_from_is_no_evidence() -> None:
 def test_a_fix_at_the_time_of_the_last_or_older_is_dropped() -> None:
     # No transponder: every radar fix is released, in time order per track, but a fix
     # of a track at a time it already has (a duplicate: the first one in the batch
-    # stays) or older than its last (late) is dropped, as the detector drops it.
+    # stays), also one in a later batch, or older than its last (late) is dropped, as
+    # the detector drops it.
     # R2 comes second in the batch, its duplicate at 20 s (not its first time).
     first = make_observations(
         time=[10.0, 20.0, 10.0, 20.0, 20.0, 30.0],
         icao24=["R1", "R1", "R2", "R2", "R2", "R2"],
         lat=[59.0, 59.0, 58.0, 58.1, 58.2, 58.3], lon=[25.0] * 6)
-    late = make_observations(time=[25.0, 35.0, 25.0], icao24=["R2", "R2", "R1"],
-                             lat=[57.0, 58.4, 59.0], lon=[25.0] * 3)
+    late = make_observations(time=[25.0, 35.0, 20.0, 25.0], icao24=["R2", "R2", "R1", "R1"],
+                             lat=[57.0, 58.4, 57.0, 59.0], lon=[25.0] * 4)
     c = Correlator()
     c.add_radar(first)
     c.advance(30.0)
