@@ -74,6 +74,7 @@ def test_identity_at_reads_the_last_change_at_or_before() -> None:
     assert c.identity_at("R2", 20.0) is None  # a track never matched
     c.history["R2"] = [(5.0, a)]
     assert c.identity_at("R2", 5.0) == a and c.identity_at("R1", 25.0) == dark
+    assert c.identity_at("R2", 4.9) is None  # before its only change (a live identity)
 
 
 def test_a_track_matched_throughout_changes_identity_once() -> None:
