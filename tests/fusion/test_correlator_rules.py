@@ -1,0 +1,491 @@
+"""The correlator's rules one by one, on tracks whose answers follow from the rule text.
+
+Each scenario is drawn so the expected answer is read off the geometry and the rules in
+``skyfence.fusion.correlator``'s docstring, never taken from a run of the code:
+
+- radar and ADS-B on the same parallel at the same times are 0 m apart; on two
+  parallels ``dlat`` apart at the same longitude they are, on the correlator's sphere
+  (mean radius R = 6 371 008.8 m), a chord of ``2 R sin(dlat / 2)`` apart;
+- a fix matches a transponder when the mean distance over the track's common fixes is
+  below ``gate_m`` and the fix itself has a common time (within the transponder's span
+  ± ``margin_s``); a track whose transponder fell silent more than ``margin_s`` ago
+  went dark at that transponder's last message.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from skyfence.fusion.correlator import Correlator, FusionConfig, Identity, is_transponder_id
+from skyfence.model import make_observations
+
+R_M = 6_371_008.8
+#: degrees of longitude per second at 200 m/s along 59 N on that sphere:
+#: 200 / (R cos 59°) rad/s
+DEG_PER_S = np.degrees(200.0 / (R_M * np.cos(np.radians(59.0))))
+
+
+def parallel(track: str, t: np.ndarray | list[float], lat: float = 59.0, t_lon0: float = 0.0,
+             **extra: object) -> pd.DataFrame:
+    """Positions eastbound along the parallel ``lat`` at 200 m/s from lon 25 at
+    ``t_lon0``: two of these at the same time have the same longitude."""
+    t = np.asarray(t, dtype=float)
+    return make_observations(time=t, icao24=[track] * t.size, lat=np.full(t.size, lat),
+                             lon=25.0 + DEG_PER_S * (t - t_lon0), **extra)
+
+
+def stream(c: Correlator, radar: pd.DataFrame, adsb: pd.DataFrame,
+           step_s: float = 4.0) -> pd.DataFrame:
+    """Both fed in ``step_s`` batches, then closed: every fix released as not the
+    transponder aircraft."""
+    t0 = min(radar["time"].min(), adsb["time"].min() if len(adsb) else np.inf)
+    t1 = max(radar["time"].max(), adsb["time"].max() if len(adsb) else -np.inf)
+    out = []
+    for lo in np.arange(t0, t1 + step_s, step_s):
+        c.add_transponder(adsb[(adsb["time"] >= lo) & (adsb["time"] < lo + step_s)])
+        c.add_radar(radar[(radar["time"] >= lo) & (radar["time"] < lo + step_s)])
+        c.advance(lo + step_s)
+        out.append(c.release())
+    out.append(c.release(final=True))
+    return pd.concat(out, ignore_index=True)
+
+
+def live(icao: str, callsign: str | None = None) -> Identity:
+    return Identity(icao24=icao, callsign=callsign, went_dark_at=None, mode_s=False)
+
+
+# ------------------------------------------------------------------ identities over time
+
+def test_identity_at_reads_the_last_change_at_or_before() -> None:
+    c = Correlator()
+    a, dark = live("4b1812"), Identity(icao24="4b1812", callsign=None, went_dark_at=15.0,
+                                       mode_s=False)
+    c.history["R1"] = [(10.0, a), (20.0, dark), (30.0, None)]
+    assert c.identity_at("R1", 9.999) is None  # before the first change
+    assert c.identity_at("R1", 10.0) == a  # a change counts from its own time on
+    assert c.identity_at("R1", 19.999) == a
+    assert c.identity_at("R1", 20.0) == dark
+    assert c.identity_at("R1", 29.0) == dark
+    assert c.identity_at("R1", 30.0) is None
+    assert c.identity_at("R2", 20.0) is None  # a track never matched
+    c.history["R2"] = [(5.0, a)]
+    assert c.identity_at("R2", 5.0) == a and c.identity_at("R1", 25.0) == dark
+    assert c.identity_at("R2", 4.9) is None  # before its only change (a live identity)
+
+
+def test_a_track_matched_throughout_changes_identity_once() -> None:
+    # radar 2 s after each ADS-B message, on the same parallel: 0 m apart once the
+    # ADS-B position is interpolated; every fix is the aircraft, the first included
+    t = np.arange(0.0, 300.0, 4.0)
+    adsb = parallel("4b1812", t, callsign=["FIN7"] * t.size)
+    radar = parallel("R1", t + 2.0)
+    c = Correlator()
+    assert len(stream(c, radar, adsb)) == 0
+    assert c.history == {"R1": [(2.0, live("4b1812", "FIN7"))]}
+    assert c.identities == {"R1": live("4b1812", "FIN7")}
+    assert c.cooperative_fixes == len(radar) and c.released_fixes == 0
+
+
+def test_a_track_that_leaves_a_transponder_that_goes_on_loses_its_identity() -> None:
+    # Two radar tracks follow 4b1812 to t = 200 s. Then R1 keeps 59 N while the
+    # aircraft turns onto 59.2 N (22 km north: 2 R sin(0.1°) = 22.2 km, far beyond the
+    # gate); R2 follows it. R1's fixes after the turn are not the aircraft, and as
+    # 4b1812 still transmits it is not R1 gone dark either: R1 loses its identity. R2
+    # keeps it, and nothing is written for R2 but its first match.
+    t = np.arange(0.0, 400.0, 4.0)
+    lat = np.where(t < 200.0, 59.0, 59.2)
+    adsb = make_observations(time=t, icao24=["4b1812"] * t.size, lat=lat,
+                             lon=25.0 + DEG_PER_S * t)
+    r2 = make_observations(time=t + 1.0, icao24=["R2"] * t.size,
+                           lat=np.where(t + 1.0 < 200.0, 59.0, 59.2),
+                           lon=25.0 + DEG_PER_S * (t + 1.0))
+    radar = pd.concat([parallel("R1", t + 1.0), r2], ignore_index=True)
+    c = Correlator()
+    kept = stream(c, radar, adsb)
+    assert set(kept["icao24"]) == {"R1"}
+    assert kept["time"].min() > 200.0
+    assert c.identities == {"R2": live("4b1812")}
+    assert c.history["R2"] == [(1.0, live("4b1812"))]
+    (t_a, a), (t_lost, lost) = c.history["R1"]
+    assert (t_a, a) == (1.0, live("4b1812")) and lost is None
+    assert t_lost == kept["time"].min()  # lost at its first fix not matched
+    assert c.identity_at("R1", t_lost - 0.5) == live("4b1812")
+    assert c.identity_at("R1", t_lost) is None
+
+
+@pytest.mark.parametrize("step_s", [4.0, 1000.0])
+def test_went_dark_at_the_last_message_before_a_gap_then_matched_again(step_s: float) -> None:
+    # 4b1812 transmits every 4 s at 0..300 s and 500..700 s, on the radar track's
+    # parallel; twenty other aircraft, far away (lat 50), were heard first, so it is
+    # not the first transponder the correlator knows. Radar fixes at 1 + 4k s.
+    # - 301, 305, 309 are within the 10 s margin after the last message (300): matched.
+    # - 313 is the first fix with no common time: the track went dark at 300.
+    # - 493 and 497 lie within the margin before 500, but the track is established
+    #   (fixes in its window for more than the hold), so they are decided at once with
+    #   the data up to their own time, when nothing had been heard since 300: not
+    #   matched. 501 has the message at 500 before it: matched again, a live identity.
+    # The same, whether the data come in 4 s batches or all at once (then the messages
+    # after the gap are known when the fixes in the gap are decided).
+    others: pd.DataFrame = pd.concat([parallel(f"{k:06x}", [0.0, 4.0], lat=50.0)
+                        for k in range(0x400001, 0x400015)], ignore_index=True)
+    t_tx = np.concatenate([np.arange(0.0, 301.0, 4.0), np.arange(500.0, 701.0, 4.0)])
+    adsb = pd.concat([others, parallel("4b1812", t_tx)], ignore_index=True)
+    radar = parallel("R1", np.arange(1.0, 700.0, 4.0))
+    c = Correlator()
+    kept = stream(c, radar, adsb, step_s=step_s)
+    dark = Identity(icao24="4b1812", callsign=None, went_dark_at=300.0, mode_s=False)
+    assert c.history["R1"] == [(1.0, live("4b1812")), (313.0, dark), (501.0, live("4b1812"))]
+    assert kept["time"].tolist() == np.arange(313.0, 498.0, 4.0).tolist()
+
+
+def test_the_identity_carries_the_last_callsign_heard() -> None:
+    # callsigns padded, then a blank and a missing one (which say nothing), then a
+    # message that arrives late (t = 100 s, after the one at 200 s) with another
+    # callsign: the last one heard in time order, "FIN7", is the one named
+    t = np.arange(0.0, 201.0, 4.0)
+    calls = np.array(["FIN1  "] * t.size, dtype=object)
+    calls[t >= 100.0] = " FIN7 "
+    calls[-2], calls[-1] = "   ", None
+    adsb = parallel("4b1812", t, callsign=calls)
+    late = parallel("4b1812", [100.0], callsign=["LATE"])
+    radar = parallel("R1", np.arange(1.0, 200.0, 4.0))
+    c = Correlator()
+    c.add_transponder(adsb)
+    c.add_transponder(late)
+    c.add_radar(radar)
+    assert len(c.release(final=True)) == 0
+    assert c.identities == {"R1": live("4b1812", "FIN7")}
+
+
+def test_a_callsign_heard_later_at_the_same_time_is_the_last_one() -> None:
+    # a second message stamped with the time of the last one (200 s), heard after it:
+    # not older, so its callsign is the last heard
+    t = np.arange(0.0, 201.0, 4.0)
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", t, callsign=["FIN1"] * t.size))
+    c.add_transponder(parallel("4b1812", [200.0], callsign=["FIN7"]))
+    c.add_radar(parallel("R1", np.arange(1.0, 200.0, 4.0)))
+    assert len(c.release(final=True)) == 0
+    assert c.identities == {"R1": live("4b1812", "FIN7")}
+
+
+# ------------------------------------------------------------------ common times
+
+def test_a_fix_before_its_transponder_s_span_is_not_matched_by_later_fixes() -> None:
+    # ADS-B from 100 s; a new radar track on the same line from 85 s, one fix every
+    # 2 s. With a 5 s margin the fixes before 95 s have no common time of their own,
+    # whatever the fixes after them (within the 20 s hold they wait, being young)
+    # share: they are not the aircraft. The fix at 95 s is at the margin (the first
+    # message's position, 1 km ahead: within the 1.5 km gate) and every later one lies
+    # on the line: all matched.
+    adsb = parallel("4b1812", np.arange(100.0, 301.0, 5.0))
+    radar = parallel("R1", np.arange(85.0, 300.0, 2.0))
+    c = Correlator(FusionConfig(margin_s=5.0, hold_s=20.0))
+    kept = stream(c, radar, adsb)
+    assert kept["time"].tolist() == [85.0, 87.0, 89.0, 91.0, 93.0]
+
+
+def test_a_young_track_is_the_aircraft_up_to_the_margin_after_its_last_message() -> None:
+    # 4b1812 transmits every 5 s up to 595 s; a new radar track on its line from 593 s,
+    # one fix every 2 s. Its fixes up to 605 s lie within the 10 s margin after the last
+    # message: their common position is the one at 595 s, 200 m/s x (t - 595 s) behind
+    # them, 0 to 2 km, a mean of at most 1 km over the window: within the 1.5 km gate,
+    # they are the aircraft. From 607 s none has a common time. Being young, each waits
+    # the 8 s hold, when the fixes after it have no common time: that must not undo
+    # its own.
+    adsb = parallel("4b1812", np.arange(0.0, 596.0, 5.0))
+    radar = parallel("R1", np.arange(593.0, 700.0, 2.0))
+    c = Correlator()
+    kept = stream(c, radar, adsb)
+    assert kept["time"].tolist() == np.arange(607.0, 700.0, 2.0).tolist()
+    dark = Identity(icao24="4b1812", callsign=None, went_dark_at=595.0, mode_s=False)
+    assert c.history["R1"] == [(593.0, live("4b1812")), (607.0, dark)]
+
+
+def test_an_established_track_is_decided_with_the_data_up_to_its_fix() -> None:
+    # The same line, the radar track from 61 s: by 95 s it has fixes older than the
+    # 20 s hold, so each fix is decided at once with the data up to its own time. The
+    # fixes up to 99 s come before the first message (100 s): nothing was near, they
+    # are not the aircraft, although 95-99 s lie within the margin of it.
+    adsb = parallel("4b1812", np.arange(100.0, 301.0, 5.0))
+    radar = parallel("R1", np.arange(61.0, 300.0, 2.0))
+    c = Correlator(FusionConfig(margin_s=5.0, hold_s=20.0))
+    kept = stream(c, radar, adsb)
+    assert kept["time"].tolist() == np.arange(61.0, 100.0, 2.0).tolist()
+
+
+# ------------------------------------------------------------------ Mode S and contradictions
+
+@pytest.mark.parametrize("reply", ["FFFFFF", "000000", "T0042", "4b181", "", None, 4_921_362])
+def test_a_mode_s_reply_that_is_no_address_names_nothing(reply: object) -> None:
+    t = np.arange(0.0, 100.0, 4.0)
+    radar = parallel("R1", t)
+    radar["mode_s"] = pd.Series([reply] * t.size, dtype=object)
+    c = Correlator()
+    kept = stream(c, radar, radar.iloc[0:0])
+    assert len(kept) == len(radar) and c.identities == {} and c.history == {}
+
+
+def test_a_mode_s_reply_names_its_address_trimmed_in_lower_case() -> None:
+    t = np.arange(0.0, 100.0, 4.0)
+    radar = parallel("R1", t)
+    radar["mode_s"] = " 4B18AF "
+    c = Correlator()
+    stream(c, radar, radar.iloc[0:0])
+    assert c.identities == {"R1": Identity(icao24="4b18af", callsign=None, went_dark_at=None,
+                                           mode_s=True)}
+
+
+def test_transponder_ids_are_six_hex_digits_not_numbers() -> None:
+    # a radar track number read as an integer is not an address, even one whose digits
+    # would spell six hex digits
+    ids = ["4b1812", " 3C6444 ", "R0001", None, 123456, "ffffff"]
+    got = is_transponder_id(np.array(ids, dtype=object))
+    assert got.dtype == bool and got.tolist() == [True, True, False, False, False, False]
+
+
+def _contradicting(dlat: float) -> tuple[Correlator, list[logging.LogRecord]]:
+    """Radar on 59 N whose Mode S replies name 4b1812, whose ADS-B (same times, same
+    longitudes) is ``dlat`` degrees north."""
+    t = np.arange(0.0, 200.0, 4.0)
+    adsb = parallel("4b1812", t, lat=59.0 + dlat)
+    radar = parallel("R1", t)
+    radar["mode_s"] = "4b1812"
+    c = Correlator()
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("skyfence.fusion.correlator")
+    keep = Keep(logging.WARNING)
+    logger.addHandler(keep)
+    try:
+        stream(c, radar, adsb)
+    finally:
+        logger.removeHandler(keep)
+    return c, records
+
+
+def test_mode_s_replies_near_their_adsb_but_beyond_the_gate_contradict_nothing() -> None:
+    # 0.03° is 2 R sin(0.015°) = 3336 m: beyond the 1.5 km gate (not matched) and
+    # within the 5 km contradiction distance
+    c, records = _contradicting(0.03)
+    assert c.cooperative_fixes == 0 and c.contradictions == {} and records == []
+    assert c.contradiction("4b1812", 0.0, 200.0) is None
+
+
+def test_mode_s_replies_far_from_their_adsb_are_noted_with_their_distance() -> None:
+    # 0.06° north: 2 R sin(0.03°) = 6671.7 m at every fix, beyond 5 km
+    chord = 2 * R_M * np.sin(np.radians(0.03))
+    c, records = _contradicting(0.06)
+    noted = c.contradictions["4b1812"]
+    assert [t for t, _ in noted] == np.arange(0.0, 200.0, 4.0).tolist()
+    assert [d for _, d in noted] == pytest.approx([chord] * len(noted), abs=1e-3)
+    assert [r.getMessage() for r in records] == [
+        f"radar contradicts the ADS-B position of {n} fix(es)"
+        for n in [r.args[0] for r in records]]  # type: ignore[index]
+    assert sum(r.args[0] for r in records) == len(noted)  # type: ignore[index,misc]
+    assert c.contradiction("4B1812 ", 0.0, 200.0) == (
+        "ADS-B position contradicted by radar: 50 radar fixes with its Mode S address "
+        "up to 6.7 km away")
+
+
+def test_a_contradiction_names_the_fixes_within_the_window_around_the_entry() -> None:
+    # window_s = 60: fixes from start - 60 to end + 60 (both included) count
+    c = Correlator()
+    c.contradictions["4b1812"] = [(39.9, 9000.0), (40.0, 7452.0), (300.0, 6000.0),
+                                  (300.1, 9000.0)]
+    # 7452 m is 7.452 km: "7.5" at one decimal
+    assert c.contradiction("4b1812", 100.0, 240.0) == (
+        "ADS-B position contradicted by radar: 2 radar fixes with its Mode S address "
+        "up to 7.5 km away")
+    assert c.contradiction("4b1812", 100.0, 100.0) == (
+        "ADS-B position contradicted by radar: 1 radar fix with its Mode S address "
+        "up to 7.5 km away")
+    assert c.contradiction("4b1812", 360.0, 400.0) == (
+        "ADS-B position contradicted by radar: 2 radar fixes with its Mode S address "
+        "up to 9.0 km away")
+    assert c.contradiction("4b1812", 361.0, 400.0) is None
+    assert c.contradiction("3c6444", 0.0, 400.0) is None
+
+
+@pytest.mark.parametrize("heard_first", [True, False])
+def test_a_single_adsb_message_is_compared_with_the_fixes_within_the_margin(
+        heard_first: bool) -> None:
+    # a radar track standing at 59 N 25 E, its Mode S replies naming 4b1812, whose only
+    # ADS-B message (t = 100 s) puts it 0.06° north: 2 R sin(0.03°) = 6671.7 m away.
+    # The fixes within the 10 s margin of that message (90..110 s, both ends included)
+    # contradict it; those at 88 and 112 s have no common time with it. Another
+    # aircraft, far away, is heard before or after 4b1812 (its messages are kept beside
+    # 4b1812's, before or after).
+    t = np.array([88.0, 90.0, 92.0, 96.0, 100.0, 104.0, 108.0, 110.0, 112.0])
+    radar = make_observations(time=t, icao24=["R1"] * t.size, lat=np.full(t.size, 59.0),
+                              lon=np.full(t.size, 25.0))
+    radar["mode_s"] = "4b1812"
+    adsb = make_observations(time=[100.0], icao24=["4b1812"], lat=[59.06], lon=[25.0])
+    other = parallel("3c6444", [90.0, 95.0, 100.0, 105.0, 110.0], lat=40.0)
+    c = Correlator()
+    for obs in ((adsb, other) if heard_first else (other, adsb)):
+        c.add_transponder(obs)
+    c.add_radar(radar)
+    assert len(c.release(final=True)) == len(radar)
+    chord = 2 * R_M * np.sin(np.radians(0.03))
+    noted = c.contradictions["4b1812"]
+    assert [t for t, _ in noted] == [90.0, 92.0, 96.0, 100.0, 104.0, 108.0, 110.0]
+    assert [d for _, d in noted] == pytest.approx([chord] * 7, abs=1e-3)
+    assert list(c.contradictions) == ["4b1812"]
+
+
+@pytest.mark.parametrize("every_s", [10.0, 0.5])
+def test_the_adsb_position_between_two_messages_is_interpolated_in_time(
+        every_s: float) -> None:
+    # 4b1812's ADS-B moves north along 25 E from 59.06° at 100 s to 59.08° at 110 s,
+    # 0.002°/s, a message every ``every_s``; the radar track stands at 59 N 25 E (fixes
+    # at 101.25, 105.25, 109.25 s, between messages), its Mode S replies naming 4b1812.
+    # At t the ADS-B position is 0.06 + 0.002 (t - 100) degrees north, 2 R sin(dlat / 2)
+    # away (the interpolation is along the chord between two messages, 0.1 m inside the
+    # arc at most: R (1 - cos 0.01°))
+    t = np.array([101.25, 105.25, 109.25])
+    radar = make_observations(time=t, icao24=["R1"] * 3, lat=np.full(3, 59.0),
+                              lon=np.full(3, 25.0))
+    radar["mode_s"] = "4b1812"
+    t_tx = np.arange(100.0, 110.0 + every_s / 2, every_s)
+    adsb = make_observations(time=t_tx, icao24=["4b1812"] * t_tx.size,
+                             lat=59.06 + 0.002 * (t_tx - 100.0), lon=np.full(t_tx.size, 25.0))
+    c = Correlator()
+    c.add_transponder(adsb)
+    c.add_radar(radar)
+    assert len(c.release(final=True)) == 3
+    dlat = np.radians(0.06 + 0.002 * (t - 100.0))
+    noted = c.contradictions["4b1812"]
+    assert [t for t, _ in noted] == t.tolist()
+    assert [d for _, d in noted] == pytest.approx((2 * R_M * np.sin(dlat / 2)).tolist(),
+                                                  abs=0.2)
+
+
+def test_mode_s_replies_naming_an_aircraft_heard_long_ago_contradict_nothing() -> None:
+    # 4b1812 was heard once at 0 s; its message is forgotten long before the radar
+    # fixes of 1000-1100 s whose Mode S replies name it: nothing to compare them with
+    radar = parallel("R1", np.arange(1000.0, 1101.0, 4.0))
+    radar["mode_s"] = "4b1812"
+    adsb = parallel("4b1812", [0.0], lat=50.0)
+    c = Correlator()
+    kept = stream(c, radar, adsb)
+    assert len(kept) == len(radar) and c.contradictions == {}
+    assert c.identities == {"R1": Identity(icao24="4b1812", callsign=None, went_dark_at=None,
+                                           mode_s=True)}
+
+
+@pytest.mark.parametrize(("chord_m", "matched"), [(1499.5, True), (1500.5, False)])
+def test_at_the_longest_hold_one_common_fix_decides_by_the_gate(chord_m: float,
+                                                                matched: bool) -> None:
+    # A radar track standing at 59 N 25 E (fixes at 90, 96 and 140 s) and one ADS-B
+    # message at 100 s, ``chord_m`` north of it (dlat = 2 asin(chord / 2R)). The first
+    # fix (90 s, the plot the track started from) waits the 8 s hold, by when nothing
+    # was heard: not the aircraft. The fix at 96 s is within the 10 s margin of the
+    # message and the only common fix that counts (the first does not), short of the
+    # two of ``min_common``: it waits the longest hold, when one is enough. The gate is
+    # strict, on the mean distance (here that one chord): 1499.5 m is the aircraft,
+    # 1500.5 m is not. The fix at 140 s has no common time.
+    dlat = np.degrees(2 * np.arcsin(chord_m / (2 * R_M)))
+    t = np.array([90.0, 96.0, 140.0])
+    radar = make_observations(time=t, icao24=["R1"] * 3, lat=np.full(3, 59.0),
+                              lon=np.full(3, 25.0))
+    adsb = make_observations(time=[100.0], icao24=["4b1812"], lat=[59.0 + dlat], lon=[25.0])
+    c = Correlator()
+    kept = stream(c, radar, adsb)
+    assert kept["time"].tolist() == ([90.0, 140.0] if matched else [90.0, 96.0, 140.0])
+    assert c.matches == ({("R1", "4b1812"): 1} if matched else {})
+
+
+def test_a_transponder_heard_at_the_time_of_the_fix_still_transmits() -> None:
+    # 4b1812 every 12 s, on 59 N until 192 s, on 59.2 N (22.2 km north) from 204 s; the
+    # radar track every 4 s keeps 59 N. At 196 and 200 s its ADS-B position,
+    # interpolated between 192 and 204 s, is 7.4 and 14.8 km away; with the 14 fixes
+    # before them (0 m) the window's mean (22.2 km / 16 fixes = 1.4 km) stays below the
+    # 1.5 km gate. At 204 s (22.2 km) it is 44.4 / 16 = 2.8 km: not the aircraft. Its message
+    # at 204 s, the fix's own time, is its last one: 0 s old, within the 10 s margin
+    # (the one before is 12 s old), so the track did not go dark: it loses its identity.
+    t = np.arange(0.0, 400.0, 12.0)
+    adsb = make_observations(time=t, icao24=["4b1812"] * t.size,
+                             lat=np.where(t < 200.0, 59.0, 59.2), lon=25.0 + DEG_PER_S * t)
+    c = Correlator()
+    kept = stream(c, parallel("R1", np.arange(0.0, 400.0, 4.0)), adsb)
+    assert kept["time"].min() == 204.0
+    assert c.history["R1"] == [(0.0, live("4b1812")), (204.0, None)]
+
+
+def test_the_plot_a_track_starts_from_is_no_evidence() -> None:
+    # a radar track on 4b1812's line every 4 s from 1 s, but its first fix (the raw plot
+    # the tracker started it from) 20 km north of it. The plot itself is not the
+    # aircraft: no ADS-B message lies within reach of it (3 x 1.5 km + 400 m/s x 10 s =
+    # 8.5 km) by the end of its hold. It is left out of every mean, so the fixes after
+    # it are the aircraft. Counted, it would lift the mean of a 30 s window (9 fixes)
+    # to 20 / 9 = 2.2 km, beyond the 1.5 km gate.
+    adsb = parallel("4b1812", np.arange(0.0, 200.0, 5.0))
+    radar = parallel("R1", np.arange(1.0, 200.0, 4.0))
+    radar.loc[0, "lat"] = 59.0 + np.degrees(20_000.0 / R_M)
+    # the plot comes twice (the second is dropped as a duplicate: the same plot)
+    radar = pd.concat([radar.iloc[:1], radar], ignore_index=True)
+    c = Correlator()
+    assert stream(c, radar, adsb)["time"].tolist() == [1.0]
+    assert c.matches == {("R1", "4b1812"): radar["time"].nunique() - 1}
+
+
+def test_a_fix_at_the_time_of_the_last_or_older_is_dropped() -> None:
+    # No transponder: every radar fix is released, in time order per track, but a fix
+    # of a track at a time it already has (a duplicate: the first one in the batch
+    # stays), also one in a later batch, or older than its last (late) is dropped, as
+    # the detector drops it.
+    # R2 comes second in the batch, its duplicate at 20 s (not its first time).
+    first = make_observations(
+        time=[10.0, 20.0, 10.0, 20.0, 20.0, 30.0],
+        icao24=["R1", "R1", "R2", "R2", "R2", "R2"],
+        lat=[59.0, 59.0, 58.0, 58.1, 58.2, 58.3], lon=[25.0] * 6)
+    late = make_observations(time=[25.0, 35.0, 20.0, 25.0], icao24=["R2", "R2", "R1", "R1"],
+                             lat=[57.0, 58.4, 57.0, 59.0], lon=[25.0] * 4)
+    c = Correlator()
+    c.add_radar(first)
+    c.advance(30.0)
+    out = [c.release()]
+    c.add_radar(late)
+    c.advance(35.0)
+    out.append(c.release(final=True))
+    kept = pd.concat(out, ignore_index=True)
+    got = sorted(zip(kept["icao24"], kept["time"], kept["lat"], strict=True))
+    assert got == [("R1", 10.0, 59.0), ("R1", 20.0, 59.0), ("R1", 25.0, 59.0),
+                   ("R2", 10.0, 58.0), ("R2", 20.0, 58.1), ("R2", 30.0, 58.3),
+                   ("R2", 35.0, 58.4)]
+
+
+def test_old_transponder_messages_are_forgotten() -> None:
+    # An hour of one message a second: the correlator keeps only what its decisions can
+    # still need, the last window + longest hold + margin (60 + 30 + 10 = 100 s) before
+    # the latest data, and the batch just read (4 s)
+    t = np.arange(0.0, 3600.0, 1.0)
+    c = Correlator()
+    stream(c, parallel("R1", t[::4] + 0.5, lat=50.0), parallel("4b1812", t))
+    assert len(c._tx.t) <= 105  # the kept messages (private: how much is kept is the point)
+
+
+def test_columns_that_come_and_go_between_batches_are_kept_per_fix() -> None:
+    # radar states with a ``mode_s`` column in the first batch only and a ``track_no``
+    # column in the second only (no transponder: every fix is released): each fix keeps
+    # its own values, None where its batch had no such column
+    first = parallel("R1", [0.0, 4.0])
+    first["mode_s"] = [None, None]
+    second = parallel("R1", [8.0, 12.0])
+    second["track_no"] = [7, 7]
+    c = Correlator()
+    c.add_radar(first)
+    c.add_radar(second)
+    kept = c.release(final=True)
+    assert kept["time"].tolist() == [0.0, 4.0, 8.0, 12.0]
+    assert kept["mode_s"].tolist() == [None] * 4
+    assert kept["track_no"].tolist() == [None, None, 7, 7]
