@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
+from fusion.test_correlator_rules import stream
 from skyfence.fusion.correlator import Correlator, FusionConfig
 from skyfence.model import make_observations
 
@@ -30,16 +31,7 @@ def correlate(radar: pd.DataFrame, adsb: pd.DataFrame, config: FusionConfig | No
               step_s: float = 4.0) -> Result:
     """Stream both in ``step_s`` batches through a correlator, as the pipeline does."""
     c = Correlator(config)
-    t0 = min(radar["time"].min(), adsb["time"].min())
-    t1 = max(radar["time"].max(), adsb["time"].max())
-    kept = []
-    for lo in np.arange(t0, t1 + step_s, step_s):
-        c.add_transponder(adsb[(adsb["time"] >= lo) & (adsb["time"] < lo + step_s)])
-        c.add_radar(radar[(radar["time"] >= lo) & (radar["time"] < lo + step_s)])
-        c.advance(lo + step_s)
-        kept.append(c.release())
-    kept.append(c.release(final=True))
-    return Result(radar, pd.concat(kept, ignore_index=True), c)
+    return Result(radar, stream(c, radar, adsb, step_s), c)
 
 GEOD = Geod(ellps="WGS84")
 
