@@ -59,10 +59,11 @@ def runs_by_track(paths: Sequence[Path], columns: ColumnMap | None, max_run: int
     run = 0
     try:
         for p in paths:
-            col = parquet_source_column(p, columns, "icao24")
+            footer = pq.ParquetFile(p)
+            col = parquet_source_column(footer, columns, "icao24")
             if col is None:
                 return False
-            kind = pq.ParquetFile(p).schema_arrow.field(col).type
+            kind = footer.schema_arrow.field(col).type
             text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
             pf = pq.ParquetFile(p, read_dictionary=[col] if text else None,
                                 pre_buffer=False, buffer_size=1 << 20)

@@ -185,10 +185,11 @@ def parquet_time_ordered(paths: Sequence[Path], columns: ColumnMap | None) -> bo
     last_max: Any = None
     try:
         for p in paths:
-            col = parquet_source_column(p, columns, "time")
+            pf = pq.ParquetFile(p)
+            col = parquet_source_column(pf, columns, "time")
             if col is None:
                 return False
-            md = pq.ParquetFile(p).metadata
+            md = pf.metadata
             idx = md.schema.to_arrow_schema().get_field_index(col)
             for rg in range(md.num_row_groups):
                 st = md.row_group(rg).column(idx).statistics

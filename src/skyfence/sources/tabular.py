@@ -423,12 +423,11 @@ def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
                          ) from None
 
 
-def parquet_source_column(path: Path, columns: ColumnMap | None, field: str) -> str | None:
-    """The column of a Parquet file that the reader maps to ``field`` (``time``,
-    ``icao24``, ...), from the file's schema alone; None when no column maps to it."""
-    import pyarrow.parquet as pq
-
-    names = pq.ParquetFile(path).schema_arrow.names
+def parquet_source_column(pf: Any, columns: ColumnMap | None, field: str) -> str | None:
+    """The column of an opened ``pyarrow.parquet.ParquetFile`` that the reader maps to
+    ``field`` (``time``, ``icao24``, ...), from its schema alone; None when no column
+    maps to it."""
+    names = pf.schema_arrow.names
     cmap = _auto_map(names, columns).apply(names)
     return next((src for src, (dst, _) in cmap.items() if dst == field), None)
 
