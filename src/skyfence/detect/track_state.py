@@ -19,6 +19,7 @@ import pandas as pd
 
 from skyfence.airspace.antimeridian import lon_delta
 from skyfence.detect.integrity import IntegrityScreen
+from skyfence.identify.turns import BatchTurns
 from skyfence.model import Entry
 from skyfence.vocab import EMERGENCY_SQUAWKS
 
@@ -126,6 +127,7 @@ class BatchWork:
     last_of_key: np.ndarray
     cols: BatchColumns
     pending_open: dict[int, dict[int, OpenEntry]]
+    _turns: BatchTurns | None = None
 
     @classmethod
     def build(cls, batch: pd.DataFrame, tracks: TrackTable, gap_s: float,
@@ -192,6 +194,13 @@ class BatchWork:
         w.cols = BatchColumns(batch, src[order])
         w.pending_open = {}
         return w
+
+    def turns(self) -> BatchTurns:
+        """The batch's turn table (see :class:`~skyfence.identify.turns.BatchTurns`),
+        built when the first run of inside fixes needs it, then shared by every zone."""
+        if self._turns is None:
+            self._turns = BatchTurns(self.time, *self.cols.speeds_headings())
+        return self._turns
 
     def seg_ok_from(self, rows: np.ndarray) -> np.ndarray:
         """Start rows of the segments that begin or end at ``rows``."""
@@ -312,9 +321,9 @@ class BatchColumns:
         v = v[np.isfinite(v)]
         return int(v.size), float(v.sum()), float(np.dot(v, v))
 
-    def speeds_headings(self, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
-        """Ground speeds (m/s) and headings (deg) of rows ``a..b`` (NaN: unknown)."""
-        return self._float("velocity")[a : b + 1], self._float("heading")[a : b + 1]
+    def speeds_headings(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ground speeds (m/s) and headings (deg) of every row (NaN: unknown)."""
+        return self._float("velocity"), self._float("heading")
 
     def min_sigma(self, a: int, b: int) -> float | None:
         """The smallest position sigma of rows ``a..b`` (m), None when the batch has no

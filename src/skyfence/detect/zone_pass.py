@@ -28,7 +28,6 @@ import numpy as np
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import Transitions
 from skyfence.detect.track_state import BatchWork, OpenEntry, nanmax, nanmin
-from skyfence.identify.turns import extend_turns
 from skyfence.model import Entry
 
 __all__ = [
@@ -322,8 +321,7 @@ def absorb_run(
         e.speed_count += n
         e.speed_sum_ms += s1
         e.speed_sq_sum += s2
-    v, hdg = cols.speeds_headings(a, b)
-    turn, e.turn_anchor = extend_turns(e.turn_anchor, time[sl], v, hdg)
+    turn, e.turn_anchor = w.turns().extend(e.turn_anchor, a, b)
     if turn is not None and (e.max_turn_accel_ms2 is None or turn > e.max_turn_accel_ms2):
         e.max_turn_accel_ms2 = turn
     sg = cols.min_sigma(a, b)

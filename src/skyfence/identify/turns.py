@@ -155,3 +155,98 @@ def track_turn_accels(keys: npt.ArrayLike, time: npt.ArrayLike, speed: npt.Array
                         np.asarray(speed, dtype=np.float64)[first],
                         np.asarray(heading, dtype=np.float64)[first], same)
     return first, acc
+
+
+class BatchTurns:
+    """:func:`extend_turns` for many runs of one batch, from one vectorized pass.
+
+    A batch's fixes (sorted by track, then time) are worked out once: which are known
+    (time, speed and heading finite), which begin a ``TURN_BASELINE_S`` bucket (a known
+    fix whose bucket differs from the previous known fix's), and each bucket start's
+    acceleration from the bucket start before it. A run ``a..b`` of one track then
+    needs that table only past its second bucket start; its first known fix (which may
+    lie inside a bucket begun before the run) and the step from the entry's anchor are
+    the few scalar steps :func:`extend_turns` would take, so :meth:`extend` returns
+    exactly what ``extend_turns(anchor, time[a:b+1], speed[a:b+1], heading[a:b+1])``
+    returns, at a few lookups a run instead of a few dozen array calls.
+
+    >>> t = [0.0, 5.0, 15.0, 29.0, 31.0]
+    >>> turns = BatchTurns(t, [100.0] * 5, [0.0, 10.0, 90.0, 91.0, 91.0])
+    >>> hardest, anchor = turns.extend(None, 0, 2)
+    >>> (hardest, anchor) == extend_turns(None, t[:3], [100.0] * 3, [0.0, 10.0, 90.0])
+    True
+    >>> turns.extend(anchor, 3, 4) == extend_turns(anchor, t[3:], [100.0] * 2, [91.0] * 2)
+    True
+    """
+
+    def __init__(self, time: npt.ArrayLike, speed: npt.ArrayLike,
+                 heading: npt.ArrayLike) -> None:
+        t = np.asarray(time, dtype=np.float64)
+        v = np.asarray(speed, dtype=np.float64)
+        h = np.asarray(heading, dtype=np.float64)
+        n = t.size
+        known = np.isfinite(t) & np.isfinite(v) & np.isfinite(h)
+        k = np.floor(np.where(known, t, 0.0) / TURN_BASELINE_S)
+        rows = np.flatnonzero(known)
+        is_first = np.ones(rows.size, dtype=bool)
+        is_first[1:] = k[rows[1:]] != k[rows[:-1]]
+        firsts = rows[is_first]
+        # the tables a run looks up: next known row, next / last bucket start
+        self._next_known = _next_index(rows, n)
+        self._next_first = _next_index(firsts, n)
+        last = np.full(n, -1, dtype=np.intp)
+        last[firsts] = firsts
+        self._last_first = np.maximum.accumulate(last) if n else last
+        accel = np.full(n, -np.inf)
+        if firsts.size > 1:
+            a = bucket_accels(k[firsts], t[firsts], v[firsts], h[firsts])
+            accel[firsts[1:]] = np.where(np.isnan(a[1:]), -np.inf, a[1:])
+        self._accel = accel
+        self._k, self._t, self._v, self._h = k, t, v, h
+
+    def _anchor(self, i: int) -> Anchor:
+        return (float(self._k[i]), float(self._t[i]), float(self._v[i]), float(self._h[i]))
+
+    def extend(self, anchor: Anchor | None, a: int, b: int
+               ) -> tuple[float | None, Anchor | None]:
+        """:func:`extend_turns` of rows ``a..b`` (one track's, in time order) continuing
+        from ``anchor``."""
+        f = int(self._next_known[a])
+        if f > b:
+            return None, anchor
+        hardest = -math.inf
+        first = self._anchor(f)
+        if anchor is not None and first[0] == anchor[0]:
+            base = anchor  # still in the anchor's bucket: its first fix stays
+        else:
+            if anchor is not None:
+                hardest = _pair_accel(anchor, first)
+            base = first
+        j = int(self._next_first[f + 1]) if f + 1 < self._next_first.size else b + 1
+        if j > b:
+            return (None if hardest == -math.inf else hardest), base
+        hardest = max(hardest, _pair_accel(base, self._anchor(j)))
+        if j < b:  # later bucket starts: their predecessors lie inside the run
+            hardest = max(hardest, float(self._accel[j + 1 : b + 1].max()))
+        return (None if hardest == -math.inf else hardest), self._anchor(
+            int(self._last_first[b]))
+
+
+def _next_index(rows: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.intp]:
+    """For each of ``n`` positions, the first of the sorted ``rows`` at or after it
+    (``n`` if none).
+
+    >>> _next_index(np.array([1, 3]), 5).tolist()
+    [1, 1, 3, 3, 5]
+    """
+    return np.append(rows, n).astype(np.intp)[np.searchsorted(rows, np.arange(n))]
+
+
+def _pair_accel(p: Anchor, q: Anchor) -> float:
+    """The acceleration from bucket start ``p`` to ``q``, -inf if not adjacent buckets
+    or not later (the arithmetic of :func:`bucket_accels`)."""
+    dt = q[1] - p[1]
+    if q[0] - p[0] != 1.0 or not dt > 0:
+        return -math.inf
+    dh = abs((q[3] - p[3] + 180.0) % 360.0 - 180.0)
+    return min(q[2], p[2]) * math.radians(dh) / dt
