@@ -28,6 +28,7 @@ from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import segment_transitions, without_touches
 from skyfence.detect.integrity import IntegrityConfig, IntegrityScreen
+from skyfence.detect.run_facts import RunFacts
 from skyfence.detect.screen import CellScreening, Screen, ScreeningLike, default_screen
 from skyfence.detect.track_state import BatchWork, TrackTable
 from skyfence.detect.zone_pass import EntryEvent, ZonePass, inside_runs, zone_items
@@ -253,13 +254,15 @@ class EntryDetector:
             return []
         starts, run_first, run_last = inside_runs(stats, w, tr)
         depth = np.zeros(len(w.lon))  # each run's deepest value, stored at its first row
+        facts = None
         if len(stats):
             b = self.boundary(zi)
             deepest = b.max_distance_m if self.reference else b.deepest_m
             depth[run_first] = deepest(w.lon[stats], w.lat[stats], starts)
+            facts = None if self.reference else RunFacts(w, stats, starts)
         items = zone_items(w, rows, stats, tr, (run_first, run_last), carried_open)
         events = ZonePass(zone, w, depth, carried_open, keep_path=self.config.keep_path,
-                          updates=self.config.updates).play(items)
+                          updates=self.config.updates, run_facts=facts).play(items)
         # entries still open go back to their tracks' carried state
         for c, o in carried_open.items():
             w.pending_open.setdefault(c, {})[zi] = o

@@ -325,11 +325,17 @@ class BatchColumns:
         """Ground speeds (m/s) and headings (deg) of every row (NaN: unknown)."""
         return self._float("velocity"), self._float("heading")
 
-    def min_sigma(self, a: int, b: int) -> float | None:
-        """The smallest position sigma of rows ``a..b`` (m), None when the batch has no
-        ``sigma_pos_m`` (transponder data) or none is known."""
+    def sigmas(self) -> np.ndarray | None:
+        """Position sigmas of every row (m; NaN: unknown), None when the batch has no
+        ``sigma_pos_m`` (transponder data)."""
         if "sigma_pos_m" not in self._cache:
             self._cache["sigma_pos_m"] = (self._work("sigma_pos_m", np.nan)
                                           if "sigma_pos_m" in self._batch.columns else None)
         s = self._cache["sigma_pos_m"]
+        return None if s is None else np.asarray(s)
+
+    def min_sigma(self, a: int, b: int) -> float | None:
+        """The smallest position sigma of rows ``a..b`` (m), None when the batch has no
+        ``sigma_pos_m`` (transponder data) or none is known."""
+        s = self.sigmas()
         return None if s is None else nanmin(s[a : b + 1])

@@ -27,6 +27,7 @@ import numpy as np
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import Transitions
+from skyfence.detect.run_facts import RunFacts
 from skyfence.detect.track_state import BatchWork, OpenEntry, nanmax, nanmin
 from skyfence.model import Entry
 
@@ -205,6 +206,7 @@ class ZonePass:
         *,
         keep_path: bool,
         updates: bool,
+        run_facts: RunFacts | None = None,
     ) -> None:
         self.zone = zone
         self.w = w
@@ -212,6 +214,7 @@ class ZonePass:
         self.open = open_by_code
         self.keep_path = keep_path
         self.updates = updates
+        self.run_facts = run_facts
         self.events: list[EntryEvent] = []
 
     def play(self, items: list[Item]) -> list[EntryEvent]:
@@ -260,7 +263,7 @@ class ZonePass:
             cur = self.open[c] = OpenEntry(entry)
             self.events.append(EntryEvent("entry", _snapshot(entry), t0))
         changed = absorb_run(cur.entry, item.row, item.last, self.w, self.depth,
-                             keep_path=self.keep_path)
+                             keep_path=self.keep_path, run_facts=self.run_facts)
         if changed and self.updates:
             self.events.append(
                 EntryEvent("update", _snapshot(cur.entry), float(self.w.time[item.last])))
@@ -285,13 +288,16 @@ class ZonePass:
 
 
 def absorb_run(
-    e: Entry, a: int, b: int, w: BatchWork, depth: np.ndarray, *, keep_path: bool
+    e: Entry, a: int, b: int, w: BatchWork, depth: np.ndarray, *, keep_path: bool,
+    run_facts: RunFacts | None = None,
 ) -> bool:
     """Fold the inside fixes ``a..b`` into an open entry; True if depth/altitude grew.
 
-    ``depth[a]`` holds the run's deepest distance from the boundary.
+    ``depth[a]`` holds the run's deepest distance from the boundary. ``run_facts``,
+    when given, holds the run's reductions (altitudes, speeds, sigma) computed with
+    every other run of the zone; without it they are computed here, from the rows.
     """
-    time, lon, lat, alt, cols = w.time, w.lon, w.lat, w.alt, w.cols
+    time, lon, lat, cols = w.time, w.lon, w.lat, w.cols
     sl = slice(a, b + 1)
     before = (e.max_depth_m, e.min_altitude_m, e.max_altitude_m)
     if e.observations == 0:
@@ -302,7 +308,13 @@ def absorb_run(
     d = float(depth[a])
     if d > e.max_depth_m:
         e.max_depth_m = d
-    lo, hi = nanmin(alt[sl]), nanmax(alt[sl])
+    if run_facts is None:
+        lo, hi = nanmin(w.alt[sl]), nanmax(w.alt[sl])
+        sp, (n, s1, s2), sg = cols.max_speed(a, b), cols.speed_moments(a, b), cols.min_sigma(a, b)
+    else:
+        lo, hi = run_facts.altitudes(a)
+        sp, (n, s1, s2), sg = (run_facts.max_speed(a), run_facts.speed_moments(a),
+                               run_facts.min_sigma(a))
     if lo is not None:
         e.min_altitude_m = lo if e.min_altitude_m is None else min(e.min_altitude_m, lo)
     if hi is not None:
@@ -313,10 +325,8 @@ def absorb_run(
     sq = cols.emergency_squawks(a, b)
     if sq:
         e.squawks = tuple(sorted(set(e.squawks) | set(sq)))
-    sp = cols.max_speed(a, b)
     if sp is not None and (e.max_speed_ms is None or sp > e.max_speed_ms):
         e.max_speed_ms = sp
-    n, s1, s2 = cols.speed_moments(a, b)
     if n:
         e.speed_count += n
         e.speed_sum_ms += s1
@@ -324,7 +334,6 @@ def absorb_run(
     turn, e.turn_anchor = w.turns().extend(e.turn_anchor, a, b)
     if turn is not None and (e.max_turn_accel_ms2 is None or turn > e.max_turn_accel_ms2):
         e.max_turn_accel_ms2 = turn
-    sg = cols.min_sigma(a, b)
     if sg is not None and (e.position_sigma_m is None or sg < e.position_sigma_m):
         e.position_sigma_m = sg
     if keep_path:
