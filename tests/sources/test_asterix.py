@@ -163,6 +163,20 @@ def test_unknown_radar_names_record_and_field() -> None:
     assert "25/201" in str(err.value)
 
 
+def test_plots_of_an_unknown_radar_are_counted_one_by_one() -> None:
+    """Skipped, every plot of a radar without a site counts: as many as the same capture
+    gives plots of that radar when its site is known (the reference count: 28 of the
+    126 plots of the sample are SAC/SIC 25/201)."""
+    pcap = SAMPLES / "cat_034_048.pcap"
+    known = read_asterix(pcap, sites=SITES)
+    n = int(((known.plots.sac == 25) & (known.plots.sic == 201)).sum())
+    assert n > 1
+    data = read_asterix(pcap, sites=[s for s in SITES if s.sic != 201], on_error="skip")
+    assert len(data.plots) == len(known.plots) - n
+    assert data.skipped == n
+    assert any(f"25/201 ({n} plots)" in e for e in data.errors)
+
+
 def test_truncated_block_raises_or_is_counted(tmp_path: Path) -> None:
     good = (SAMPLES / "cat048.raw").read_bytes()
     bad = tmp_path / "broken.ast"
