@@ -17,7 +17,7 @@ import pytest
 asterix = pytest.importorskip("asterix")
 
 from skyfence.asterix_writer import encode_cat048  # noqa: E402
-from skyfence.errors import InputError, UsageError  # noqa: E402
+from skyfence.errors import ErrorPolicy, InputError, UsageError  # noqa: E402
 from skyfence.radar import NM, RadarSite  # noqa: E402
 from skyfence.sources.asterix import (  # noqa: E402
     PLOT_COLUMNS,
@@ -26,6 +26,8 @@ from skyfence.sources.asterix import (  # noqa: E402
     listen_udp,
     read_asterix,
 )
+from skyfence.sources.asterix.convert import track_batch, unix_times  # noqa: E402
+from skyfence.sources.asterix.records import RecordColumns  # noqa: E402
 
 SAMPLES = Path(asterix.__file__).parent / "sample_data"
 # every radar of the recording (SAC 25, Croatia Control); positions are not in the data
@@ -115,6 +117,38 @@ def test_cat062_system_tracks() -> None:
     pcap = read_asterix(SAMPLES / "cat_062_065.pcap")
     assert len(pcap.tracks) >= 1
     assert dt.datetime.fromtimestamp(pcap.tracks.time.iloc[0], dt.UTC).year == 2014
+
+
+def _cat062_tracks(rec: dict) -> pd.DataFrame:
+    """Our conversion of one CAT062 record as the decoder parsed it (``rec``, possibly
+    with items removed or changed): the worker's dict, turned into a track batch."""
+    cols = RecordColumns("sample.ast", ErrorPolicy())
+    cols._add_record(rec, 1, None)
+    return track_batch(cols, unix_times(cols, dt.date(2025, 9, 19)))
+
+
+def test_cat062_altitude_climb_and_longitude_from_the_decoders_items() -> None:
+    """References: the decoder's own parse of the sample's first system track (I136
+    measured FL 157.00, I135 barometric 15,700 ft, I130 geometric 43,300 ft, I220
+    -443.75 ft/min, I105 lon 13.0415 deg); 1 ft = 0.3048 m, a minute 60 s. The altitude
+    is the measured flight level, else the barometric, else the geometric one (the
+    barometric one set to 16,000 ft here, to tell it from the measured 15,700)."""
+    rec = next(r for r in _records(SAMPLES / "cat062cat065.raw") if r["category"] == 62)
+    ft = 0.3048
+    got = _cat062_tracks(rec)
+    assert got.lon.iloc[0] == pytest.approx(rec["I105"]["Lon"]["val"], abs=1e-12)
+    assert got.vertrate.iloc[0] == pytest.approx(rec["I220"]["RoC"]["val"] * ft / 60.0)
+    # the sample's measured and barometric levels agree: make the barometric one differ
+    rec = dict(rec, I135={"QNH": {"val": 0}, "CTBA": {"val": 16_000.0}})
+    assert _cat062_tracks(rec).altitude.iloc[0] == pytest.approx(15_700 * ft)
+    no_mfl = {k: v for k, v in rec.items() if k != "I136"}
+    assert _cat062_tracks(no_mfl).altitude.iloc[0] == pytest.approx(16_000 * ft)
+    only_geometric = {k: v for k, v in no_mfl.items() if k != "I135"}
+    assert _cat062_tracks(only_geometric).altitude.iloc[0] == pytest.approx(43_300 * ft)
+    bad = dict(rec, I105={"Lat": rec["I105"]["Lat"], "Lon": {"val": 200.0}})
+    with pytest.raises(InputError) as err:
+        _cat062_tracks(bad)
+    assert err.value.field == "I105" and err.value.row == 1
 
 
 def _plots(times: list[float]) -> pd.DataFrame:
