@@ -73,6 +73,30 @@ def test_local_plane_round_trip_and_north() -> None:
     assert angle[1] < 0 < angle[2]
 
 
+def test_a_target_below_the_antenna_horizon_has_a_negative_elevation() -> None:
+    """On the ground (ellipsoid height 0) 100 km from an antenna 50 m up, a target lies
+    below the antenna's horizon by the Earth's curvature and the height difference:
+    elevation ~ -(d / 2R + dh / d) = -(1e5 / (2 * 6.37e6) + 50 / 1e5) rad = -0.479 deg
+    (R the local radius, to 0.3 %)."""
+    lon, lat, _ = GEOD.fwd(SITE.lon, SITE.lat, 120.0, 100e3)
+    rho, az, el = geodetic_to_polar(SITE, [lat], [lon], [0.0])
+    assert el[0] == pytest.approx(-np.degrees(1e5 / (2 * 6.37e6) + 50 / 1e5), abs=0.005)
+    back = polar_to_geodetic(SITE, rho, az, [0.0])
+    assert float(GEOD.inv(back[1][0], back[0][0], lon, lat)[2]) < 0.01
+
+
+def test_a_plane_around_positions_either_side_of_180_is_centred_on_180() -> None:
+    """Positions at 179.5 E and 179.5 W are 2 x 28 km apart at 60 N: a plane around
+    them is centred on the antimeridian (not on 0, the mean of their longitudes), so
+    both lie about 28 km from its centre (Geod's distance from the midpoint)."""
+    lat, lon = np.array([60.0, 60.0]), np.array([179.5, -179.5])
+    plane = LocalPlane.around(lat, lon)
+    x, y = plane.to_xy(lat, lon)
+    _, _, d = GEOD.inv(np.full(2, 180.0), np.full(2, 60.0), lon, lat)
+    assert np.hypot(x, y) == pytest.approx(d, rel=1e-6)
+    assert d.max() < 30e3
+
+
 def test_radar_site_parse() -> None:
     assert RadarSite.parse("25:201:45.5,16.0") == RadarSite(25, 201, 45.5, 16.0, 0.0)
     assert RadarSite.parse("1:2:59.4,24.8,50").alt_m == 50.0
