@@ -189,3 +189,18 @@ def test_distance_equals_brute_force_at_any_latitude(lat: float, width: float,
     b = Boundary(shapely.box(-8.0, max(lat - 8.0, -89.9), width, north))
     got = b.distance_m(np.array([0.0]), np.array([lat]))[0]
     assert got == pytest.approx(_brute_distance_m(b, 0.0, lat), rel=1e-9)
+
+
+def test_near_an_inner_corner_the_corner_itself_is_nearest() -> None:
+    """An L-shaped zone has an inner (reflex) corner at (1, 1). From a point inside, 0.001
+    degree west and south of it, the feet of the perpendiculars on both edges meeting
+    there fall beyond the edges' ends, so the nearest boundary point is the corner: the
+    distance is pyproj's geodesic to it (157 m), not the 111 m to either edge's line."""
+    from pyproj import Geod
+
+    zone = shapely.Polygon([(0, 0), (2, 0), (2, 1), (1, 1), (1, 2), (0, 2)])
+    b = Boundary(zone)
+    lon, lat = np.array([0.999, 0.9995]), np.array([0.999, 0.998])
+    want = Geod(ellps="WGS84").inv(lon, lat, np.ones(2), np.ones(2))[2]
+    assert want[0] == pytest.approx(156.6, abs=0.5)
+    assert b.distance_m(lon, lat) == pytest.approx(want, abs=0.01)
