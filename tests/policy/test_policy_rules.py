@@ -139,3 +139,48 @@ def test_default_policy_file_is_valid_and_shipped() -> None:
     assert path.name == "default.yaml" and path.is_file()
     loaded = Policy.load(path)
     assert [r.name for r in loaded.rules] == [r.name for r in Policy().rules]
+
+
+TWO_FLAGS = """
+version: 1
+name: two flags
+rules:
+  - name: loitering, not predicted
+    when: {loitering: true, approach: false}
+    severity: warning
+    reason: loitering
+  - name: any drone
+    when: {category: drone}
+    violation: true
+    severity: critical
+    reason: drone
+otherwise:
+  severity: info
+  reason: nothing
+"""
+
+
+def test_every_behaviour_flag_of_a_rule_must_hold(tmp_path: Path) -> None:
+    """A rule naming two flags applies only when both hold as given (loitering and no
+    approach); one of the two is not enough."""
+    f = tmp_path / "p.yaml"
+    f.write_text(TWO_FLAGS)
+    pol = Policy.load(f)
+    assert pol.judge(entry(), COOP, behaviours=["loitering"]).rules == (
+        "loitering, not predicted",)
+    for flags in (["loitering", "approach"], []):  # no rule applies: `otherwise`
+        v = pol.judge(entry(), COOP, behaviours=flags)
+        assert v.rules == () and v.reasons == ("nothing",)
+
+
+def test_a_violation_among_the_rules_applied_makes_the_verdict_one(tmp_path: Path) -> None:
+    """Rules without ``stop`` all apply: the first (loitering) is no violation, the
+    second (a drone) is; the verdict is a violation, at the higher severity, with both
+    reasons in rule order."""
+    f = tmp_path / "p.yaml"
+    f.write_text(TWO_FLAGS)
+    drone = Classification(False, "drone", None, None)
+    v = Policy.load(f).judge(entry("R1"), drone, behaviours=["loitering"])
+    assert v.rules == ("loitering, not predicted", "any drone")
+    assert v.violation and v.severity == "critical"
+    assert v.reasons == ("loitering", "drone")
