@@ -333,3 +333,13 @@ def test_parsers_sharing_a_state_share_what_they_know() -> None:
     SbsParser(state=state).parse_lines([line(1, {10: "RYR1AB"})])
     obs = SbsParser(state=state).parse_lines([pos("59.8", "26.3")])
     assert obs.callsign.tolist() == ["RYR1AB"]
+
+
+def test_any_ground_flag_but_zero_is_on_the_ground(path: Path) -> None:
+    """BaseStation writes "-1" for true; other feeders write "1". Both are on the ground,
+    "0" is airborne (the SBS-1 flag is a boolean: anything but 0 is true)."""
+    obs = SbsParser().parse_lines([pos("59.41", "24.8", more={21: "1"}),
+                                   pos("59.42", "24.8", more={21: "0"}),
+                                   pos("59.43", "24.8", more={21: "-1"})])
+    assert path.fast_answers == [path.name == "fast"]
+    assert obs.onground.tolist() == [True, False, True]
