@@ -123,6 +123,19 @@ def test_an_escaped_byte_outside_a_frame_is_no_error() -> None:
     assert framer.stats.malformed == 0 and framer.pending == 0
 
 
+def test_a_stuffed_byte_before_a_type_byte_does_not_start_a_frame() -> None:
+    """Joining a stream in the middle of a frame whose data holds ``0x1a 0x1a 0x32``:
+    the pair is one data byte, so the ``0x32`` after it is data too, not the type of a
+    Mode S short frame (read as one, the next 14 bytes would make a frame of noise).
+    Only the real frame after the tail is returned; the tail is counted as bad data."""
+    tail = b"\x1a\x1a\x32" + bytes(range(1, 15))
+    framer = BeastFramer()
+    frames = framer.feed(tail + encode(b"3", 7, 9, LONG))
+    assert frames.hex == [LONG.hex()]
+    assert frames.ticks == [7] and frames.signal == [9]
+    assert framer.stats.malformed == 1  # the tail after the stuffed byte, once
+
+
 def test_a_frame_ending_in_an_escaped_byte_is_complete_at_once() -> None:
     """A short frame whose last message byte is 0x1a (sent as 0x1a 0x1a at the very end
     of the read) is returned by that read; nothing is held over."""
