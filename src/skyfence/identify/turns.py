@@ -20,6 +20,9 @@ spike does not make a turn.
 Everything here is vectorized over fixes; :func:`extend_turns` continues a
 measurement from one batch of fixes to the next (the state is the first fix of the
 latest bucket), so a streamed track gives the same figure as the whole track at once.
+The detector asks :class:`BatchTurns` instead, which gives ``extend_turns``' answers for
+every run of a batch from one pass over the batch (``extend_turns`` stays the reference
+its tests compare with).
 """
 
 from __future__ import annotations
