@@ -1,0 +1,531 @@
+"""The tracker's parts, one rule at a time, against references worked out by hand.
+
+Each expected value is derived next to its test, from the textbook form of the rule
+(Kalman prediction and correction written out for diagonal matrices, the IMM and PDA
+mixtures written as explicit loops over models and plots, an assignment found by trying
+every matching), never from the module's own functions. Written for the mutation run of
+the ``tracking`` group (docs/mutation.md): these are the checks the scenario tests (a
+simulated target in clutter) are too coarse to make.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from skyfence.tracking.association import GlobalNearestNeighbour, JointProbabilistic
+from skyfence.tracking.deletion import AnyOf, CoastDeleter, MissDeleter
+from skyfence.tracking.filters import (
+    IMM,
+    ConstantVelocity,
+    FilterState,
+    Vertical,
+    kalman_predict,
+    kalman_update,
+    process_noise,
+    transition,
+)
+from skyfence.tracking.initiation import MofNInitiator, TrackScore, popcount
+
+LN_2PI = math.log(2 * math.pi)
+
+
+# ------------------------------------------------------------------- initiation
+
+
+def test_popcount_counts_only_the_last_n_scans() -> None:
+    # 0b1011: last three scans 011 -> 2; 0b11111 -> 3 of 3; 0b11000 (hits 3 and 4 scans
+    # ago) -> 0 of the last 3, 2 of the last 5
+    bits = np.array([0b1011, 0b11111, 0b11000, 0], np.int64)
+    assert popcount(bits, 3).tolist() == [2, 3, 0, 0]
+    assert popcount(bits, 5).tolist() == [3, 5, 2, 0]
+    assert popcount(bits, 1).tolist() == [1, 1, 0, 0]
+
+
+def test_m_of_n_climbs_stages_and_drops_tracks_that_stall() -> None:
+    ini = MofNInitiator()  # 2 of 3 to tentative, then 3 of 5 to confirmed
+    assert ini.confirmed == 2
+    status = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2], np.int64)
+    hits = np.array([
+        0b11,      # candidate, hit twice: 2 of 3 -> tentative (2 of 5 < 3: stays there)
+        0b111,     # candidate, hit three times: tentative, then 3 of 5 at once -> confirmed
+        0b100,     # candidate hit only at birth, 3 scans old: stays, dropped (age >= 3)
+        0b10,      # candidate hit at birth, 2 scans old: stays, kept (age 2 < 3)
+        0b10011,   # tentative, 3 of the last 5 -> confirmed
+        0b100001,  # tentative, 1 of 5, 6 scans old: dropped (age >= 5 + 1)
+        0b10001,   # tentative, 2 of 5, 5 scans old: kept (age 5 < 6)
+        0b1010100,  # tentative, 2 of the last 5 (bit 6 is out of the window): stays
+        0,         # confirmed: stays confirmed whatever its hits, never dropped here
+    ], np.int64)
+    age = np.array([2, 3, 3, 2, 5, 6, 5, 7, 40], np.int64)
+    new, drop = ini.step(status, hits, age)
+    assert new.tolist() == [1, 2, 0, 0, 2, 1, 1, 1, 2]
+    assert drop.tolist() == [False, False, True, False, False, True, False, True, False]
+    assert status.tolist() == [0, 0, 0, 0, 1, 1, 1, 1, 2]  # the input is not changed
+
+
+def test_track_score_terms() -> None:
+    # a hit: ln(p_d) - ln(2 pi) - cost / 2 - ln(density); p_d 0.85, cost 10, 1e-8 per m^2:
+    # -0.16252 - 1.83788 - 5 + 18.42068 = 11.42029
+    s = TrackScore()
+    expected = math.log(0.85) - LN_2PI - 5.0 - math.log(1e-8)
+    assert s.hit(np.array([10.0, 12.0]), 1e-8) == pytest.approx([expected, expected - 1.0])
+    assert expected == pytest.approx(11.42029, abs=1e-5)
+    # a density of 0 is taken as 1e-18 per m^2 (ln 1e18 = 41.4465)
+    assert s.hit(np.array([0.0]), 0.0)[0] == pytest.approx(
+        math.log(0.85) - LN_2PI + 18 * math.log(10.0))
+    # a miss: ln(1 - 0.85) = -1.89712
+    assert s.miss == pytest.approx(-1.89712, abs=1e-5)
+    assert TrackScore(p_detect=0.5).miss == pytest.approx(-math.log(2.0))
+
+
+def test_track_score_threshold() -> None:
+    assert TrackScore(confirm=7.5).threshold(1e9) == 7.5  # no rate allowed: confirm alone
+    s = TrackScore(confirm=7.0, false_tracks_per_h=2.0)
+    assert s.threshold(36_000.0) == pytest.approx(math.log(18_000.0))  # 9.798
+    assert s.threshold(2.0 * math.exp(7.0) * 1.01) == pytest.approx(7.0 + math.log(1.01))
+    assert s.threshold(2.0 * math.exp(7.0) * 0.99) == 7.0  # ln < confirm: confirm
+    assert s.threshold(0.0) == 7.0
+    assert s.threshold(-5.0) == 7.0
+
+
+# --------------------------------------------------------------------- deletion
+
+
+def test_miss_deleter_ends_at_max_misses() -> None:
+    m = np.array([0, 2, 3, 4], np.int64)
+    t = np.zeros(4)
+    assert MissDeleter().delete(m, t, 100.0).tolist() == [False, False, True, True]
+    assert MissDeleter(2).delete(m, t, 100.0).tolist() == [False, True, True, True]
+
+
+def test_coast_deleter_limits() -> None:
+    t = np.array([0.0, 0.0])
+    m = np.zeros(2, np.int64)
+    d = CoastDeleter()  # 20 s for everyone
+    assert d.delete(m, t, 20.0).tolist() == [False, False]  # exactly the limit: kept
+    assert d.delete(m, np.array([0.0, 0.5]), 20.2).tolist() == [True, False]
+    assert d.limit_s(None, 3).tolist() == [20.0] * 3
+    # growing from 20 s to 60 s over 30 plots: 20 + u / 30 * 40, clipped
+    d = CoastDeleter(20.0, mature_coast_s=60.0, mature_updates=30)
+    u = np.array([0, 15, 30, 60], np.int64)
+    assert d.limit_s(u, 4) == pytest.approx([20.0, 40.0, 60.0, 60.0])
+    assert d.limit_s(None, 2).tolist() == [20.0, 20.0]  # no counts given: the young limit
+    assert d.delete(np.zeros(4, np.int64), np.zeros(4), 39.9, u).tolist() == [
+        True, False, False, False]
+    # at most 3 km at the track's speed, at least 12 s: 100 m/s -> 30 s; 1000 m/s -> 3 s,
+    # raised to 12 s; unknown speed (NaN, taken as 0) -> no distance limit
+    d = CoastDeleter(20.0, mature_coast_s=60.0, mature_updates=30, max_coast_m=3000.0,
+                     min_coast_s=12.0)
+    lim = d.limit_s(np.array([30, 30, 30, 0], np.int64), 4,
+                    np.array([100.0, 1000.0, np.nan, 10.0]))
+    assert lim == pytest.approx([30.0, 12.0, 60.0, 20.0])
+    assert d.limit_s(np.array([30], np.int64), 1).tolist() == [60.0]  # no speeds given
+
+
+def test_any_of_ends_a_track_when_one_deleter_says_so() -> None:
+    d = AnyOf((MissDeleter(3), CoastDeleter(20.0)))
+    misses = np.array([3, 0, 1, 0], np.int64)
+    last = np.array([99.0, 70.0, 99.0, 85.0])
+    # at 100 s: by misses; by time (30 s > 20 s); neither; neither (15 s)
+    assert d.delete(misses, last, 100.0).tolist() == [True, True, False, False]
+    assert AnyOf(()).delete(misses, last, 100.0).tolist() == [False] * 4
+    # the counts and speeds are passed on: a mature track at 100 m/s may coast 30 s
+    d = AnyOf((CoastDeleter(20.0, mature_coast_s=60.0, max_coast_m=3000.0),))
+    out = d.delete(np.zeros(2, np.int64), np.array([70.0, 69.0]), 100.0,
+                   np.array([30, 30], np.int64), np.array([100.0, 100.0]))
+    assert out.tolist() == [False, True]
+
+
+# ---------------------------------------------------------------------- filters
+
+
+def test_constant_velocity_transition_and_noise() -> None:
+    f = transition(np.array([3.0, -2.0]))
+    x = np.array([10.0, 20.0, 5.0, -1.0])
+    assert f[0] @ x == pytest.approx([25.0, 17.0, 5.0, -1.0])  # x + v dt
+    assert f[1] @ x == pytest.approx([0.0, 22.0, 5.0, -1.0])  # backwards
+    # white-noise acceleration, q = 2, dt = 3: q dt^3 / 3 = 18, q dt^2 / 2 = 9, q dt = 6;
+    # backwards (dt = -3) the position-velocity terms change sign, the variances do not
+    q = process_noise(np.array([3.0, -3.0]), 2.0)
+    expected = np.array([[18.0, 0, 9, 0], [0, 18, 0, 9], [9, 0, 6, 0], [0, 9, 0, 6]])
+    assert q[0] == pytest.approx(expected)
+    back = expected.copy()
+    back[0, 2] = back[2, 0] = back[1, 3] = back[3, 1] = -9.0
+    assert q[1] == pytest.approx(back)
+
+
+def test_coordinated_turn_follows_a_circle() -> None:
+    # 90 deg/s to the right for 1 s at 100 m/s heading north: a quarter circle of radius
+    # v / w = 100 / (pi / 2) = 63.66 m around the centre (63.66, 0) on the right; the
+    # target ends at (63.66, 63.66) heading east
+    rad = 100.0 / (math.pi / 2)
+    f = transition(np.array([1.0]), turn_deg_s=90.0)
+    assert f[0] @ np.array([0.0, 0.0, 0.0, 100.0]) == pytest.approx([rad, rad, 100.0, 0.0])
+    # to the left, 45 deg in 1 s from heading east: centre (0, r), r = 100 / (pi / 4);
+    # ends at (r sin 45, r - r cos 45) heading north-east
+    rad = 100.0 / (math.pi / 4)
+    f = transition(np.array([1.0]), turn_deg_s=-45.0)
+    h = math.sqrt(0.5)
+    assert f[0] @ np.array([0.0, 0.0, 100.0, 0.0]) == pytest.approx(
+        [rad * h, rad * (1 - h), 100.0 * h, 100.0 * h])
+
+
+def test_hover_model_decays_the_velocity() -> None:
+    # velocity times exp(-|dt| / tau); position moved by its integral tau (1 - e^(-dt/tau))
+    f = transition(np.array([2.0, -2.0]), damping_s=2.0)
+    e = math.exp(-1.0)
+    x = np.array([0.0, 0.0, 10.0, -4.0])
+    assert f[0] @ x == pytest.approx([20 * (1 - e), -8 * (1 - e), 10 * e, -4 * e])
+    assert f[1] @ x == pytest.approx([-20 * (1 - e), 8 * (1 - e), 10 * e, -4 * e])
+
+
+def test_kalman_predict_by_hand() -> None:
+    # P = diag(100, 100, 4, 4), dt = 2, q = 1: F P F' has position variance
+    # 100 + dt^2 4 = 116 and covariance dt 4 = 8; Q adds dt^3/3 = 8/3, dt^2/2 = 2, dt = 2
+    x = np.array([[0.0, 0.0, 10.0, 5.0]])
+    p = np.diag([100.0, 100.0, 4.0, 4.0])[None]
+    xp, pp = kalman_predict(x, p, np.array([2.0]), 1.0)
+    assert xp[0] == pytest.approx([20.0, 10.0, 10.0, 5.0])
+    pos, cross, vel = 116 + 8 / 3, 8.0 + 2.0, 4.0 + 2.0
+    assert pp[0] == pytest.approx(np.array([[pos, 0, cross, 0], [0, pos, 0, cross],
+                                            [cross, 0, vel, 0], [0, cross, 0, vel]]))
+    cv = ConstantVelocity(q=1.0)
+    st = cv.predict(FilterState({"x": x, "p": p}), np.array([2.0]))
+    assert st.arrays["x"][0] == pytest.approx(xp[0])
+    assert st.arrays["p"][0] == pytest.approx(pp[0])
+
+
+def test_kalman_update_by_hand() -> None:
+    # position variance 100, velocity 6, their covariance 10 (per axis); plot noise 25:
+    # S = 125, gains 100 / 125 = 0.8 (position) and 10 / 125 = 0.08 (velocity).
+    # A plot 10 m east: x += 8, vx += 0.8. Variances after: 100 - 100^2/125 = 20,
+    # 6 - 10^2/125 = 5.2, covariance 10 - 100 * 10 / 125 = 2
+    p = np.array([[100.0, 0, 10, 0], [0, 100, 0, 10], [10, 0, 6, 0], [0, 10, 0, 6]])
+    x = np.array([0.0, 0.0, 3.0, 0.0])
+    r = 25.0 * np.eye(2)
+    xn, pn, nu, s = kalman_update(x[None], p[None], np.array([[10.0, -5.0]]), r[None])
+    assert xn[0] == pytest.approx([8.0, -4.0, 3.8, -0.4])
+    assert pn[0] == pytest.approx(np.array([[20.0, 0, 2, 0], [0, 20, 0, 2],
+                                            [2, 0, 5.2, 0], [0, 2, 0, 5.2]]))
+    assert nu[0] == pytest.approx([10.0, -5.0])
+    assert s[0] == pytest.approx(125.0 * np.eye(2))
+    cv = ConstantVelocity()
+    st = cv.update(FilterState({"x": x[None], "p": p[None]}), np.array([[10.0, -5.0]]), r[None])
+    assert st.arrays["x"][0] == pytest.approx(xn[0])
+    assert st.arrays["p"][0] == pytest.approx(pn[0])
+
+
+def test_a_new_track_is_its_plot_and_an_unknown_velocity() -> None:
+    z = np.array([[1.0, 2.0], [3.0, 4.0]])
+    r = np.array([[[9.0, 1.0], [1.0, 4.0]], [[16.0, 0.0], [0.0, 25.0]]])
+    st = ConstantVelocity(sigma_v=30.0).initiate(z, r)
+    assert st.arrays["x"].tolist() == [[1.0, 2.0, 0.0, 0.0], [3.0, 4.0, 0.0, 0.0]]
+    p = st.arrays["p"]
+    assert p[0, :2, :2].tolist() == r[0].tolist()
+    assert p[1].tolist() == np.diag([16.0, 25.0, 900.0, 900.0]).tolist()
+    assert np.all(p[0, :2, 2:] == 0)
+    imm = IMM(qs=(1.0, 50.0), turns=(0.0, 0.0), dampings=None, sigma_v=30.0)
+    st = imm.initiate(z, r)
+    assert st.arrays["mu"].tolist() == [[0.5, 0.5], [0.5, 0.5]]
+    assert st.arrays["x"].shape == (2, 2, 4)
+    for m in range(2):
+        assert st.arrays["x"][:, m].tolist() == [[1.0, 2.0, 0.0, 0.0], [3.0, 4.0, 0.0, 0.0]]
+        assert st.arrays["p"][1, m].tolist() == np.diag([16.0, 25.0, 900.0, 900.0]).tolist()
+
+
+def test_filter_state_rows() -> None:
+    a = FilterState({"x": np.arange(6.0).reshape(3, 2), "m": np.array([1.0, 2.0, 3.0])})
+    assert len(a) == 3
+    b = a.take(np.array([2, 0]))
+    assert b.arrays["x"].tolist() == [[4.0, 5.0], [0.0, 1.0]]
+    assert b.arrays["m"].tolist() == [3.0, 1.0]
+    assert a.take(np.array([False, True, False])).arrays["m"].tolist() == [2.0]
+    c = a.concat(b)
+    assert len(c) == 5 and c.arrays["m"].tolist() == [1.0, 2.0, 3.0, 3.0, 1.0]
+    a.assign(np.array([1]), FilterState({"x": np.array([[9.0, 9.0]]), "m": np.array([7.0])}))
+    assert a.arrays["x"].tolist() == [[0.0, 1.0], [9.0, 9.0], [4.0, 5.0]]
+    assert a.arrays["m"].tolist() == [1.0, 7.0, 3.0]
+
+
+def test_vertical_filter_by_hand() -> None:
+    # [z, vz] = [100, 0], P = diag(900, 400), dt = 1, q = 2:
+    # F P F' = [[900 + 400, 400], [400, 400]], Q = [[2/3, 1], [1, 2]]
+    # -> Pp = [[1300.667, 401], [401, 402]]; S = 1300.667 + 30^2 = 2200.667;
+    # K = [1300.667, 401] / S; a measurement of 200 moves z by 100 K[0], vz by 100 K[1]
+    v = Vertical()
+    pp = np.array([[1300 + 2 / 3, 401.0], [401.0, 402.0]])
+    s = pp[0, 0] + 900.0
+    k = pp[:, 0] / s
+    zn, pn = v.step(np.array([[100.0, 0.0]]), np.diag([900.0, 400.0])[None], np.array([1.0]),
+                    np.array([200.0]))
+    assert zn[0] == pytest.approx([100 + 100 * k[0], 100 * k[1]])
+    assert pn[0] == pytest.approx(pp - np.outer(k, pp[0]))
+    # backwards by 1 s: F has -1, the noise keeps its signs (|dt|)
+    zn, pn = v.step(np.array([[100.0, 10.0]]), np.diag([900.0, 400.0])[None],
+                    np.array([-1.0]), np.array([90.0]))
+    pp = np.array([[1300 + 2 / 3, -400 + 1.0], [-400 + 1.0, 402.0]])
+    k = pp[:, 0] / (pp[0, 0] + 900.0)
+    assert zn[0] == pytest.approx([90 + 0 * k[0], 10 + 0 * k[1]])
+    assert pn[0] == pytest.approx(pp - np.outer(k, pp[0]))
+    z, p = Vertical(sigma_z=10.0, sigma_vz=3.0).initiate(np.array([500.0, 20.0]))
+    assert z.tolist() == [[500.0, 0.0], [20.0, 0.0]]
+    assert p[1].tolist() == [[100.0, 0.0], [0.0, 9.0]]
+
+
+def _gauss2(nu: np.ndarray, s: np.ndarray) -> float:
+    """The bivariate normal density of ``nu`` with covariance ``s``, written out:
+    exp(-d2 / 2) / (2 pi sqrt(det s)), with the 2 x 2 inverse by cofactors."""
+    det = s[0, 0] * s[1, 1] - s[0, 1] * s[1, 0]
+    inv = np.array([[s[1, 1], -s[0, 1]], [-s[1, 0], s[0, 0]]]) / det
+    return float(np.exp(-0.5 * nu @ inv @ nu) / (2 * math.pi * math.sqrt(det)))
+
+
+def _kf(x: np.ndarray, p: np.ndarray, z: np.ndarray, r: np.ndarray
+        ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One Kalman correction of a position by the textbook (gain form, one row)."""
+    h = np.hstack([np.eye(2), np.zeros((2, 2))])
+    s = h @ p @ h.T + r
+    k = p @ h.T @ np.linalg.inv(s)
+    return x + k @ (z - h @ x), (np.eye(4) - k @ h) @ p, z - h @ x, s
+
+
+def _predicted_track() -> tuple[np.ndarray, np.ndarray]:
+    x = np.array([100.0, -50.0, 20.0, 5.0])
+    p = np.array([[400.0, 30, 40, 0], [30, 300, 0, 35], [40, 0, 25, 2], [0, 35, 2, 16]])
+    return x, p
+
+
+def test_pda_update_is_the_mixture_of_the_plot_hypotheses() -> None:
+    # one track, two plots weighted 0.6 and 0.3, the prediction kept with 0.1: the mean
+    # is the weighted mean of the three hypotheses (the prediction and the two Kalman
+    # corrections), the covariance their weighted covariances plus the spread of means
+    x, p = _predicted_track()
+    z = np.array([[130.0, -40.0], [90.0, -75.0]])
+    r = np.array([[[100.0, 0.0], [0.0, 100.0]], [[225.0, 50.0], [50.0, 144.0]]])
+    beta, beta0 = np.array([0.6, 0.3]), np.array([0.1])
+    hyps = [(x, p, 0.1)] + [(*_kf(x, p, z[k], r[k])[:2], beta[k]) for k in range(2)]
+    mean = sum(w * xh for xh, _, w in hyps)
+    cov = sum(w * (ph + np.outer(xh - mean, xh - mean)) for xh, ph, w in hyps)
+    st = ConstantVelocity().update_pda(FilterState({"x": x[None], "p": p[None]}),
+                                       np.array([0, 0]), z, r, beta, beta0, 1e-9)
+    assert st.arrays["x"][0] == pytest.approx(mean)
+    assert st.arrays["p"][0] == pytest.approx(cov)
+    # all weight on one plot: the plain Kalman correction; none: the prediction
+    st = ConstantVelocity().update_pda(FilterState({"x": x[None], "p": p[None]}),
+                                       np.array([0]), z[:1], r[:1], np.array([1.0]),
+                                       np.array([0.0]), 1e-9)
+    xk, pk, _, _ = _kf(x, p, z[0], r[0])
+    assert st.arrays["x"][0] == pytest.approx(xk)
+    assert st.arrays["p"][0] == pytest.approx(pk)
+    st = ConstantVelocity().update_pda(FilterState({"x": x[None], "p": p[None]}),
+                                       np.array([0]), z[:1], r[:1], np.array([0.0]),
+                                       np.array([1.0]), 1e-9)
+    assert st.arrays["x"][0] == pytest.approx(x)
+    assert st.arrays["p"][0] == pytest.approx(p)
+
+
+def test_pda_update_of_two_tracks_keeps_their_plots_apart() -> None:
+    # track 1 takes plots 0 and 2, track 0 plot 1: each row sees only its own plots
+    x, p = _predicted_track()
+    x2 = x + np.array([5000.0, 0.0, 0.0, 0.0])
+    z = np.array([[5120.0, -45.0], [110.0, -60.0], [5090.0, -52.0]])
+    r = np.repeat(np.diag([100.0, 64.0])[None], 3, axis=0)
+    pair = np.array([1, 0, 1])
+    beta, beta0 = np.array([0.5, 0.7, 0.4]), np.array([0.3, 0.1])
+    st = ConstantVelocity().update_pda(
+        FilterState({"x": np.stack([x, x2]), "p": np.stack([p, p])}), pair, z, r, beta,
+        beta0, 1e-9)
+    for row, xr in ((0, x), (1, x2)):
+        hyps = [(xr, p, beta0[row])] + [(*_kf(xr, p, z[k], r[k])[:2], beta[k])
+                                         for k in range(3) if pair[k] == row]
+        mean = sum(w * xh for xh, _, w in hyps)
+        cov = sum(w * (ph + np.outer(xh - mean, xh - mean)) for xh, ph, w in hyps)
+        assert st.arrays["x"][row] == pytest.approx(mean)
+        assert st.arrays["p"][row] == pytest.approx(cov)
+
+
+def _two_model_state() -> tuple[IMM, FilterState, np.ndarray, np.ndarray]:
+    imm = IMM(qs=(1.0, 50.0), turns=(0.0, 0.0), switch=0.1, dampings=None)
+    x, p = _predicted_track()
+    xs = np.stack([x, x + np.array([40.0, -20.0, 6.0, -3.0])])
+    ps = np.stack([p, 3.0 * p])
+    mu = np.array([0.8, 0.2])
+    return imm, FilterState({"x": xs[None], "p": ps[None], "mu": mu[None]}), xs, ps
+
+
+def test_imm_update_weighs_the_models_by_their_likelihood() -> None:
+    # mu_m proportional to c_m N(nu_m; 0, S_m), each model corrected on its own
+    imm, st, xs, ps = _two_model_state()
+    z, r = np.array([150.0, -60.0]), np.diag([100.0, 100.0])
+    out = imm.update(st, z[None], r[None])
+    lik = []
+    for m in range(2):
+        xk, pk, nu, s = _kf(xs[m], ps[m], z, r)
+        assert out.arrays["x"][0, m] == pytest.approx(xk)
+        assert out.arrays["p"][0, m] == pytest.approx(pk)
+        lik.append(_gauss2(nu, s))
+    mu = np.array([0.8, 0.2]) * lik
+    assert out.arrays["mu"][0] == pytest.approx(mu / mu.sum())
+    assert out.arrays["mu"][0, 1] > 0.25  # the plot favours the second model
+
+
+def test_imm_pda_update_weighs_the_models_by_the_plots_and_clutter() -> None:
+    # mu_m proportional to c_m ((1 - 0.85) density + 0.85 sum_k N_km) (IMM-PDA)
+    imm, st, xs, ps = _two_model_state()
+    z = np.array([[150.0, -60.0], [80.0, -30.0]])
+    r = np.repeat(np.diag([100.0, 100.0])[None], 2, axis=0)
+    beta, beta0, density = np.array([0.5, 0.3]), np.array([0.2]), 2e-6
+    out = imm.update_pda(st, np.array([0, 0]), z, r, beta, beta0, density)
+    lik = np.full(2, 0.15 * density)
+    for m in range(2):
+        hyps = [(xs[m], ps[m], 0.2)]
+        for k in range(2):
+            xk, pk, nu, s = _kf(xs[m], ps[m], z[k], r[k])
+            hyps.append((xk, pk, beta[k]))
+            lik[m] += 0.85 * _gauss2(nu, s)
+        mean = sum(w * xh for xh, _, w in hyps)
+        cov = sum(w * (ph + np.outer(xh - mean, xh - mean)) for xh, ph, w in hyps)
+        assert out.arrays["x"][0, m] == pytest.approx(mean)
+        assert out.arrays["p"][0, m] == pytest.approx(cov)
+    mu = np.array([0.8, 0.2]) * lik
+    assert out.arrays["mu"][0] == pytest.approx(mu / mu.sum())
+    # plots so far that their densities underflow, and no clutter: the models keep
+    # their predicted probabilities
+    far = z + 1e6
+    out = imm.update_pda(st, np.array([0, 0]), far, r, beta, beta0, 0.0)
+    assert out.arrays["mu"][0].tolist() == [0.8, 0.2]
+
+
+def test_imm_prediction_mixes_the_models() -> None:
+    # c_j = sum_i mu_i pi_ij; mu_i|j = mu_i pi_ij / c_j; the mixed start of model j is
+    # x0_j = sum_i mu_i|j x_i, P0_j = sum_i mu_i|j (P_i + (x_i - x0_j)(x_i - x0_j)'),
+    # then each model predicts with its own noise; pi = [[0.9, 0.1], [0.1, 0.9]]
+    imm, st, xs, ps = _two_model_state()
+    pi = np.array([[0.9, 0.1], [0.1, 0.9]])
+    assert imm.transition_matrix == pytest.approx(pi)
+    mu = np.array([0.8, 0.2])
+    c = mu @ pi
+    dt = 3.0
+    f = np.eye(4)
+    f[0, 2] = f[1, 3] = dt
+    out = imm.predict(st, np.array([dt]))
+    assert out.arrays["mu"][0] == pytest.approx(c)
+    for j, q in enumerate((1.0, 50.0)):
+        w = mu * pi[:, j] / c[j]
+        x0 = w[0] * xs[0] + w[1] * xs[1]
+        p0 = sum(w[i] * (ps[i] + np.outer(xs[i] - x0, xs[i] - x0)) for i in range(2))
+        qm = np.zeros((4, 4))
+        for a in (0, 1):
+            qm[a, a] = q * dt**3 / 3
+            qm[a, a + 2] = qm[a + 2, a] = q * dt**2 / 2
+            qm[a + 2, a + 2] = q * dt
+        assert out.arrays["x"][0, j] == pytest.approx(f @ x0)
+        assert out.arrays["p"][0, j] == pytest.approx(f @ p0 @ f.T + qm)
+
+
+def test_imm_estimate_is_the_moment_matched_mixture() -> None:
+    imm, st, xs, ps = _two_model_state()
+    mean = 0.8 * xs[0] + 0.2 * xs[1]
+    cov = sum(w * (ps[m] + np.outer(xs[m] - mean, xs[m] - mean))
+              for m, w in enumerate((0.8, 0.2)))
+    x, p = imm.estimate(st)
+    assert x[0] == pytest.approx(mean)
+    assert p[0] == pytest.approx(cov)
+    hx, hp = imm.hypotheses(st)
+    assert hx[0].tolist() == xs.tolist() and hp[0].tolist() == ps.tolist()
+    assert imm.hypothesis_weights(st)[0].tolist() == [0.8, 0.2]
+    # the constant-velocity filter is one hypothesis of weight one
+    cv = ConstantVelocity()
+    one = FilterState({"x": xs[:1], "p": ps[:1]})
+    assert cv.hypothesis_weights(one).tolist() == [[1.0]]
+    hx, hp = cv.hypotheses(one)
+    assert hx.shape == (1, 1, 4) and hx[0, 0].tolist() == xs[0].tolist()
+    assert hp.shape == (1, 1, 4, 4)
+
+
+def test_imm_default_models_and_checks() -> None:
+    imm = IMM()
+    pi = imm.transition_matrix
+    assert np.diag(pi) == pytest.approx([0.95] * 5)
+    assert pi[0, 1] == pytest.approx(0.05 / 4)
+    assert pi.sum(axis=1) == pytest.approx([1.0] * 5)
+    assert IMM(qs=(1.0,), turns=(0.0,), dampings=None).transition_matrix.tolist() == [[0.95]]
+    assert IMM(qs=(1.0, 2.0), turns=(0.0, 0.0), dampings=None).damping_times == (
+        np.inf, np.inf)
+    assert imm.damping_times[4] == 3.0
+    with pytest.raises(ValueError, match="one turn rate per model"):
+        IMM(qs=(1.0, 2.0), turns=(0.0,))
+    with pytest.raises(ValueError, match="one damping time per model"):
+        IMM(qs=(1.0, 2.0), turns=(0.0, 0.0), dampings=(np.inf,))
+
+
+# ------------------------------------------------------------------ association
+
+
+def _best_matching(cost: np.ndarray) -> tuple[int, float]:
+    """Brute force: the most track-plot pairs inside the gates (finite costs), one plot
+    per track and one track per plot, and of those the least total cost."""
+    n, m = cost.shape
+    best = (0, 0.0)
+    for k in range(1, min(n, m) + 1):
+        for rows in itertools.combinations(range(n), k):
+            for cols in itertools.permutations(range(m), k):
+                c = cost[list(rows), list(cols)]
+                if np.isfinite(c).all() and (k, -c.sum()) > (best[0], -best[1]):
+                    best = (k, float(c.sum()))
+    return best
+
+
+def test_gnn_against_every_matching() -> None:
+    rng = np.random.default_rng(7)
+    gnn = GlobalNearestNeighbour()
+    for _ in range(300):
+        n, m = rng.integers(1, 5, size=2)
+        cost = rng.uniform(-5.0, 40.0, (n, m))
+        cost[rng.random((n, m)) < 0.45] = np.inf
+        rows, cols = gnn.associate(cost)
+        assert rows.dtype == np.intp and cols.dtype == np.intp
+        assert len(set(rows.tolist())) == rows.size and len(set(cols.tolist())) == cols.size
+        assert np.isfinite(cost[rows, cols]).all()
+        k, total = _best_matching(cost)
+        assert rows.size == k
+        assert cost[rows, cols].sum() == pytest.approx(total)
+
+
+def test_gnn_with_nothing_to_assign() -> None:
+    gnn = GlobalNearestNeighbour()
+    for cost in (np.empty((0, 3)), np.empty((2, 0)), np.full((2, 2), np.inf)):
+        rows, cols = gnn.associate(cost)
+        assert rows.tolist() == [] and cols.tolist() == []
+        assert rows.dtype == np.intp and cols.dtype == np.intp
+
+
+def test_the_gate_is_the_chi_square_quantile() -> None:
+    # chi-square with 2 degrees of freedom is exponential with mean 2:
+    # P(d2 > g) = exp(-g / 2), so the gate of probability p is -2 ln(1 - p)
+    assert GlobalNearestNeighbour().gate == pytest.approx(-2 * math.log(0.001))
+    assert GlobalNearestNeighbour(0.99).gate == pytest.approx(-2 * math.log(0.01))
+    assert JointProbabilistic(gate_probability=0.9).gate == pytest.approx(-2 * math.log(0.1))
+
+
+def test_jpda_weights_by_the_formula() -> None:
+    # beta_ij = L_ij / (sum_k L_ik + sum_t L_tj - L_ij + 1 - p_d p_gate), written as loops;
+    # two tracks competing for plot 1, track 2 with nothing in its gate
+    ratio = np.array([[9.0, 3.0, 0.0], [0.0, 5.0, 2.0], [0.0, 0.0, 0.0]])
+    jp = JointProbabilistic(p_detect=0.8, gate_probability=0.99)
+    miss = 1 - 0.8 * 0.99
+    beta, beta0 = jp.weights(ratio)
+    for i in range(3):
+        for j in range(3):
+            lij = ratio[i, j]
+            want = 0.0 if lij == 0 else lij / (ratio[i].sum() + ratio[:, j].sum() - lij + miss)
+            assert beta[i, j] == pytest.approx(want)
+    assert beta[0, 1] == pytest.approx(3.0 / (12.0 + 8.0 - 3.0 + miss))
+    assert beta0 == pytest.approx(1.0 - beta.sum(axis=1))
+    assert beta0[2] == 1.0
+    assert jp.soft is True
+    assert JointProbabilistic().p_detect == 0.85
