@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from skyfence.radar import LocalPlane, RadarSite
+from skyfence.tracking import Tracker
 from skyfence.tracking.association import GlobalNearestNeighbour, JointProbabilistic
 from skyfence.tracking.deletion import AnyOf, CoastDeleter, MissDeleter
 from skyfence.tracking.filters import (
@@ -29,6 +33,7 @@ from skyfence.tracking.filters import (
     transition,
 )
 from skyfence.tracking.initiation import MofNInitiator, TrackScore, popcount
+from skyfence.tracking.tracker import TRACK_STATE_COLUMNS, plot_covariances, scans_of
 
 LN_2PI = math.log(2 * math.pi)
 
@@ -398,6 +403,14 @@ def test_imm_pda_update_weighs_the_models_by_the_plots_and_clutter() -> None:
     far = z + 1e6
     out = imm.update_pda(st, np.array([0, 0]), far, r, beta, beta0, 0.0)
     assert out.arrays["mu"][0].tolist() == [0.8, 0.2]
+    # two tracks at once, the second with no plot: its models follow the clutter term
+    # alone (c_m x 0.15 density, normalised: the predicted probabilities again)
+    two = FilterState({k: np.concatenate([v, v]) for k, v in st.arrays.items()})
+    two.arrays["mu"][1] = [0.3, 0.7]
+    out = imm.update_pda(two, np.array([0, 0]), z, r, beta, np.array([0.2, 1.0]), density)
+    mu = np.array([0.8, 0.2]) * lik
+    assert out.arrays["mu"][0] == pytest.approx(mu / mu.sum())
+    assert out.arrays["mu"][1] == pytest.approx([0.3, 0.7])
 
 
 def test_imm_prediction_mixes_the_models() -> None:
@@ -529,3 +542,223 @@ def test_jpda_weights_by_the_formula() -> None:
     assert beta0[2] == 1.0
     assert jp.soft is True
     assert JointProbabilistic().p_detect == 0.85
+
+
+def test_jpda_weights_when_a_miss_is_impossible() -> None:
+    # p_detect = p_gate = 1: no miss term, so a track with nothing in its gate divides
+    # 0 by 0; its weights are 0 and its miss probability 1, quietly (no numpy warning)
+    jp = JointProbabilistic(p_detect=1.0, gate_probability=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        beta, beta0 = jp.weights(np.array([[0.0, 0.0], [2.0, 6.0]]))
+    assert beta[0].tolist() == [0.0, 0.0] and beta0[0] == 1.0
+    assert beta[1] == pytest.approx([2.0 / 8.0, 6.0 / 8.0])  # L / (8 + L - L)
+    assert beta0[1] == pytest.approx(0.0)
+
+
+# ------------------------------------------------------------- plot covariances
+
+
+def test_plot_covariance_along_and_across_the_line_of_sight() -> None:
+    # 50 m in range, 0.1 deg in azimuth: across the line of sight at 10 km ground
+    # distance 10,000 x 0.1 pi / 180 = 17.453 m. A plot due east: the range error is
+    # along x; due north: along y; north-east (45 deg): the rotation of
+    # diag(2500, 17.453^2) by 45 deg, (a + b) / 2 on the diagonal and (a - b) / 2 off it
+    a, b = 50.0**2, (10_000 * math.radians(0.1)) ** 2
+    d = 10_000 / math.sqrt(2)
+    x = np.array([10_000.0, 0.0, d, -d])
+    y = np.array([0.0, 10_000.0, d, d])
+    n = x.size
+    r = plot_covariances(x, y, np.full(n, 12_000.0), np.full(n, 50.0), np.full(n, 0.1),
+                         np.zeros((n, 2)))
+    assert r[0] == pytest.approx(np.array([[a, 0.0], [0.0, b]]))
+    assert r[1] == pytest.approx(np.array([[b, 0.0], [0.0, a]]))
+    assert r[2] == pytest.approx(np.array([[a + b, a - b], [a - b, a + b]]) / 2)
+    assert r[3] == pytest.approx(np.array([[a + b, b - a], [b - a, a + b]]) / 2)
+    # the same from a radar standing elsewhere: only the offset counts
+    r2 = plot_covariances(x + 500.0, y - 300.0, np.full(n, 12_000.0), np.full(n, 50.0),
+                          np.full(n, 0.1), np.tile([500.0, -300.0], (n, 1)))
+    assert r2 == pytest.approx(r)
+
+
+def test_plot_covariance_without_a_known_site_is_a_circle() -> None:
+    # unknown site (NaN) or a plot on the site itself (ground distance <= 1 m): a circle
+    # of the larger sigma; across the line of sight from the plot's range:
+    # 40,000 m x 0.2 deg = 139.6 m > 30 m; 1,000 m x 0.2 deg = 3.49 m < 30 m
+    x, y = np.array([5000.0, 5000.0, 0.5]), np.array([0.0, 0.0, 0.5])
+    site = np.array([[np.nan, np.nan], [np.nan, np.nan], [0.0, 0.0]])
+    r = plot_covariances(x, y, np.array([40_000.0, 1_000.0, 40_000.0]), np.full(3, 30.0),
+                         np.full(3, 0.2), site)
+    far = (40_000 * math.radians(0.2)) ** 2
+    assert r[0] == pytest.approx(far * np.eye(2))
+    assert r[1] == pytest.approx(900.0 * np.eye(2))
+    assert r[2] == pytest.approx(far * np.eye(2))
+
+
+def test_plot_covariance_of_a_steep_line_of_sight() -> None:
+    # a plot 4 km from the radar on the ground, 3 km above the antenna (plus the drop of
+    # the horizon g^2 / 2R = 1.2557 m): slant range rho = hypot(4000, dh); the ground
+    # error along the line of sight is (rho / g) sigma_rho and (dh / g) sigma_h added in
+    # quadrature; across it the azimuth error at the ground distance
+    g, sr, sh, saz = 4000.0, 40.0, 100.0, 0.1
+    dh = 3000.0 + g**2 / (2 * 6_371_000.0)
+    rho = math.hypot(g, dh)
+    along = (rho / g) ** 2 * sr**2 + (dh / g) ** 2 * sh**2
+    across = (g * math.radians(saz)) ** 2
+    one = np.ones(1)
+    r = plot_covariances(np.array([g]), np.zeros(1), np.array([rho]), sr * one, saz * one,
+                         np.zeros((1, 2)), height_m=np.array([3100.0]),
+                         site_alt_m=np.array([100.0]), sigma_height_m=np.array([sh]))
+    assert r[0] == pytest.approx(np.array([[along, 0.0], [0.0, across]]))
+    # no range given (NaN): the slant range from the geometry; no height sigma: exact
+    r = plot_covariances(np.array([0.0]), np.array([-g]), np.array([np.nan]), sr * one,
+                         saz * one, np.zeros((1, 2)), height_m=np.array([3100.0]),
+                         site_alt_m=np.array([100.0]))
+    assert r[0] == pytest.approx(np.array([[across, 0.0], [0.0, (rho / g) ** 2 * sr**2]]))
+    # nearly overhead: the ground distance is floored at sqrt(2 dh max(sigma_h, sigma_r))
+    # (here 100 m away, 3000 m up: sqrt(2 x 3000 x 100) = 774.6 m)
+    r = plot_covariances(np.array([100.0]), np.zeros(1), np.array([3001.7]), sr * one,
+                         saz * one, np.zeros((1, 2)), height_m=np.array([3100.0]),
+                         site_alt_m=np.array([100.0]), sigma_height_m=np.array([sh]))
+    dh = 3000.0 + 100.0**2 / (2 * 6_371_000.0)
+    gf = math.sqrt(2 * dh * sh)
+    assert r[0, 0, 0] == pytest.approx((3001.7 / gf) ** 2 * sr**2 + (dh / gf) ** 2 * sh**2)
+    assert r[0, 1, 1] == pytest.approx((100.0 * math.radians(saz)) ** 2)
+    # a plot without a height in a batch with heights keeps the flat covariance
+    r = plot_covariances(np.array([g]), np.zeros(1), np.array([g]), sr * one, saz * one,
+                         np.zeros((1, 2)), height_m=np.array([np.nan]),
+                         site_alt_m=np.array([100.0]), sigma_height_m=np.array([sh]))
+    assert r[0] == pytest.approx(np.array([[sr**2, 0.0], [0.0, across]]))
+
+
+# ---------------------------------------------------------------- the tracker
+
+
+PLANE = LocalPlane(55.0, 12.0)
+SITE = RadarSite(1, 1, 55.0, 12.0, 0.0)  # at the plane's centre
+T0 = 1_758_268_800.0
+
+
+def _plots(t: np.ndarray, x: np.ndarray, y: np.ndarray, **cols: object) -> pd.DataFrame:
+    """Plots without noise at plane positions ``x``, ``y`` of the radar ``SITE``."""
+    lat, lon = PLANE.to_latlon(x, y)
+    frame = pd.DataFrame({"time": t, "lat": lat, "lon": lon, "sac": 1.0, "sic": 1.0,
+                          "range_m": np.hypot(x, y)})
+    for k, v in cols.items():
+        frame[k] = v
+    return frame
+
+
+def _feed(tracker: Tracker, plots: pd.DataFrame, scan_s: float = 4.0) -> pd.DataFrame:
+    out = [tracker.update(plots.iloc[idx]) for idx in scans_of(plots, scan_s)]
+    return pd.concat(out, ignore_index=True)
+
+
+def test_track_states_report_speed_heading_and_climb() -> None:
+    # north-west at 150 m/s (heading 315: vx = vy = -150 / sqrt 2), climbing 5 m/s from
+    # 1000 m; at the plane's centre the plane's north is true north
+    t = T0 + 4.0 * np.arange(20)
+    v = 150 / math.sqrt(2)
+    x, y = 2000.0 - v * (t - T0), 15_000.0 + v * (t - T0)
+    plots = _plots(t, x, y, altitude=1000.0 + 5.0 * (t - T0), callsign="SKY1",
+                   squawk="7000", icao24="abc123")
+    states = _feed(Tracker(PLANE, [SITE], id_prefix="Q"), plots)
+    assert states["track"].unique().tolist() == ["Q0001"]
+    assert list(states.columns) == list(TRACK_STATE_COLUMNS)
+    # the history from the first plot on, one state per plot
+    assert states["time"].tolist() == t.tolist()
+    late = states[states["time"] >= T0 + 40]
+    assert late["velocity"].to_numpy() == pytest.approx(150.0, abs=0.5)
+    assert late["heading"].to_numpy() == pytest.approx(315.0, abs=0.3)
+    assert late["vx"].to_numpy() == pytest.approx(-v, abs=0.5)
+    assert late["vy"].to_numpy() == pytest.approx(v, abs=0.5)
+    assert late["x"].to_numpy() == pytest.approx(x[10:], abs=2.0)
+    assert late["y"].to_numpy() == pytest.approx(y[10:], abs=2.0)
+    lat, lon = PLANE.to_latlon(x[10:], y[10:])
+    assert late["lat"].to_numpy() == pytest.approx(lat, abs=2e-5)
+    assert late["lon"].to_numpy() == pytest.approx(lon, abs=4e-5)
+    assert late["altitude"].to_numpy() == pytest.approx(1000.0 + 5.0 * (t[10:] - T0), abs=3.0)
+    assert late["vertrate"].to_numpy() == pytest.approx(5.0, abs=0.3)
+    assert (late["sigma_pos_m"] < 50.0).all() and (late["sigma_pos_m"] > 1.0).all()
+    # the identity of the plot that updated the track (the first state, of the
+    # candidate's first plot, has none: see docs/mutation.md)
+    rest = states.iloc[1:]
+    assert set(rest["callsign"]) == {"SKY1"} and set(rest["icao24"]) == {"abc123"}
+    assert set(rest["squawk"]) == {"7000"}
+    assert set(rest["sac"]) == {1.0} and set(rest["sic"]) == {1.0}
+
+
+def test_history_before_confirmation_is_reported_once_confirmed() -> None:
+    # confirmed at the third plot (2 of 3, then 3 of 5); without history the first
+    # state is that plot's; a track flying south (heading 180) without heights has
+    # none to report
+    t = T0 + 4.0 * np.arange(8)
+    plots = _plots(t, np.full(8, -3000.0), 20_000.0 - 100.0 * (t - T0))
+    states = _feed(Tracker(PLANE, [SITE], emit_history=False), plots)
+    assert states["time"].tolist() == t[2:].tolist()
+    assert states["track"].unique().tolist() == ["R0001"]
+    assert states["altitude"].isna().all() and states["vertrate"].isna().all()
+    assert states["heading"].iloc[-1] == pytest.approx(180.0, abs=0.5)
+    states = _feed(Tracker(PLANE, [SITE]), plots)
+    assert states["time"].tolist() == t.tolist()
+    first = states.iloc[0]
+    assert (first["x"], first["y"]) == pytest.approx((-3000.0, 20_000.0), abs=1e-3)
+    assert (first["vx"], first["vy"]) == (0.0, 0.0)  # a single plot: velocity unknown
+
+
+def test_an_empty_scan_and_its_frame() -> None:
+    tracker = Tracker(PLANE, [SITE])
+    empty = tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)))
+    assert list(empty.columns) == list(TRACK_STATE_COLUMNS) and len(empty) == 0
+    assert empty["track"].dtype == object and empty["callsign"].dtype == object
+    assert empty["lat"].dtype == float
+    # with ``now`` it is a scan without plots: every track misses
+    t = T0 + 4.0 * np.arange(4)
+    _feed(tracker, _plots(t, np.full(4, 5000.0), np.full(4, 5000.0)))
+    assert tracker.confirmed_count == 1 and len(tracker) == 1
+    assert int(tracker._a["misses"][0]) == 0
+    out = tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=T0 + 16.0)
+    assert len(out) == 0 and int(tracker._a["misses"][0]) == 1
+    tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=T0 + 20.0)
+    assert int(tracker._a["misses"][0]) == 2
+
+
+def test_scans_of_cuts_fixed_windows() -> None:
+    frame = pd.DataFrame({"time": [0.0, 1.0, 3.9, 4.0, 9.0, 12.5]})
+    assert [w.tolist() for w in scans_of(frame, 4.0)] == [[0, 1, 2], [3], [4], [5]]
+    assert [w.tolist() for w in scans_of(frame + 100.0, 5.0)] == [[0, 1, 2, 3], [4], [5]]
+    assert scans_of(frame.iloc[:0], 4.0) == []
+
+
+def test_sensor_batches_in_order_of_first_plot() -> None:
+    tracker = Tracker(PLANE, [SITE])
+    plots = _plots(np.array([3.0, 1.0, 2.0, 0.5, 4.0]), np.zeros(5), np.full(5, 1000.0))
+    plots["sic"] = [1.0, 2.0, 1.0, 3.0, 2.0]
+    plots.loc[3, "sac"] = np.nan  # no SAC: its own radar
+    batches = tracker._sensor_batches(tracker._prepare(plots))
+    assert [b.tolist() for b in batches] == [[3], [1, 4], [0, 2]]
+    one = tracker._sensor_batches(tracker._prepare(plots.iloc[[0, 2]]))
+    assert [b.tolist() for b in one] == [[0, 1]]
+    assert tracker._sensor_batches(tracker._prepare(plots.iloc[:0])) == []
+
+
+def test_jpda_predicts_each_track_to_its_most_probable_plot() -> None:
+    # a track flying east at 100 m/s, noiseless plots; in the last scan a second plot,
+    # 2 s earlier and 200 m short of where the target was then, is in its gate too
+    # (association probability 0.0016): the track is corrected at the time of its
+    # likelier plot (the target's), so its state stays on the target (0.4 m off);
+    # predicted to the other plot's time, then corrected by the target's plot, it
+    # lags 78 m (tried)
+    t = T0 + 4.0 * np.arange(12)
+    x, y = -10_000.0 + 100.0 * (t - T0), np.full(12, 20_000.0)
+    plots = _plots(t, x, y)
+    tracker = Tracker(PLANE, [SITE], associator=JointProbabilistic())
+    _feed(tracker, plots)
+    tn = t[-1] + 4.0
+    xn = x[-1] + 400.0
+    last = _plots(np.array([tn - 2.0, tn]), np.array([xn - 400.0, xn]),
+                  np.full(2, 20_000.0))
+    out = tracker.update(last)
+    assert len(out) == 1 and out["time"].iloc[0] == tn
+    assert out["x"].iloc[0] == pytest.approx(xn, abs=10.0)
+    assert out["vx"].iloc[0] == pytest.approx(100.0, abs=5.0)
