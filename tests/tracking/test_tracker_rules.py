@@ -762,3 +762,112 @@ def test_jpda_predicts_each_track_to_its_most_probable_plot() -> None:
     assert len(out) == 1 and out["time"].iloc[0] == tn
     assert out["x"].iloc[0] == pytest.approx(xn, abs=10.0)
     assert out["vx"].iloc[0] == pytest.approx(100.0, abs=5.0)
+
+
+# ------------------------------------------------------------ gates and clutter
+
+
+def test_height_gate_by_hand() -> None:
+    # a track at 300 m climbing 2 m/s, variances 100 m^2 and 1 (m/s)^2, covariance 5,
+    # 10 s ahead: 320 m, variance 100 + 2 x 10 x 5 + 100 x 1 = 300 (sigma 17.32 m):
+    # plots within 3000 + 4 x 17.32 = 3069.28 m of 320 m fit
+    tracker = Tracker(PLANE, [SITE], height_gate_m=3000.0)
+    tracker._a["has_alt"] = np.array([True, False])
+    tracker._a["zv"] = np.array([[300.0, 2.0], [0.0, 0.0]])
+    tracker._a["pv"] = np.array([[[100.0, 5.0], [5.0, 1.0]], np.eye(2)])
+    lim = 3000.0 + 4 * math.sqrt(300.0)
+    tracks = np.array([0, 0, 0, 0, 1])
+    alt = np.array([320.0 + lim - 0.01, 320.0 + lim + 0.01, 320.0 - lim - 0.01, np.nan,
+                    90_000.0])
+    gate = tracker._height_gate(tracks, alt, np.full(5, 10.0))
+    assert gate.tolist() == [True, False, False, True, True]
+    # backwards 10 s: 280 m, variance 100 - 100 + 100 = 100 (sigma 10)
+    lim = 3000.0 + 40.0
+    gate = tracker._height_gate(np.array([0, 0]), np.array([280.0 + lim - 0.01,
+                                                            280.0 - lim - 0.01]),
+                                np.full(2, -10.0))
+    assert gate.tolist() == [True, False]
+    assert tracker._height_gate(np.array([1, 1]), np.array([1.0, 2.0]),
+                                np.ones(2)).tolist() == [True, True]
+
+
+def test_reach_gate_by_hand() -> None:
+    # a track at the origin flying 100 m/s east, position sigma 10 m, velocity sigma
+    # 2 m/s; a plot of sigma 20 m, 20 s later: it can be 100 + 3 x 2 = 106 m/s x 20 s
+    # + 2 m/s^2 x 20^2 / 2 + 3 x (10 + 20) = 2120 + 400 + 90 = 2610 m from where the
+    # track was last seen (a turn only brings it closer)
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    st = FilterState({"x": np.array([[0.0, 0.0, 100.0, 0.0], [0.0, 0.0, 800.0, 0.0]]),
+                      "p": np.repeat(np.diag([100.0, 100.0, 4.0, 4.0])[None], 2, axis=0)})
+    r = np.repeat(np.diag([400.0, 100.0])[None], 6, axis=0)
+    ri = np.array([0, 0, 0, 0, 0, 1])
+    z = np.array([[0.0, 2609.0], [0.0, 2611.0], [-2611.0, 0.0], [-2611.0, 0.0],
+                  [50_000.0, 0.0], [14_489.0, 0.0]])
+    dt = np.array([20.0, 20.0, -20.0, 12.0, 12.0, 20.0])
+    # the last: 800 m/s is capped at 700: 14000 + 400 + 90 = 14490 m
+    assert tracker._within_reach(st, ri, z, r, dt).tolist() == [
+        True, False, False, True, True, True]
+    z[5, 0] = 14_491.0
+    assert not tracker._within_reach(st, ri, z, r, dt)[5]
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity(), max_speed_m_s=300.0,
+                      max_accel_m_s2=1.0, reach_after_s=4.0)
+    # 106 x 5 + 1 x 25 / 2 + 90 = 632.5 m after 5 s
+    near = tracker._within_reach(st, np.array([0, 0]), np.array([[632.0, 0.0],
+                                                                 [633.0, 0.0]]),
+                                 r[:2], np.array([5.0, 5.0]))
+    assert near.tolist() == [True, False]
+
+
+def test_likelier_than_miss_by_hand() -> None:
+    # two models weighted 0.9 and 0.1, costs (d2 + ln|S|) 12 and 16; the plot's
+    # likelihood is 0.9 e^-6 / 2 pi + 0.1 e^-8 / 2 pi = 3.5540e-4 + 5.34e-6 per m^2;
+    # kept when 0.85 x that >= 0.15 x density, i.e. density <= 2.0442e-3
+    lik = (0.9 * math.exp(-6.0) + 0.1 * math.exp(-8.0)) / (2 * math.pi)
+    edge = 0.85 * lik / 0.15
+    tracker = Tracker(PLANE, [SITE])
+    cost = np.array([[12.0, 16.0], [12.0, 16.0]])
+    w = np.array([[0.9, 0.1], [0.9, 0.1]])
+    assert tracker._likelier_than_miss(cost, w, edge * 0.999).tolist() == [True, True]
+    assert tracker._likelier_than_miss(cost, w, edge * 1.001).tolist() == [False, False]
+    # a model of weight 0 adds nothing (ln 0 is -inf, no warning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        keep = tracker._likelier_than_miss(np.array([[12.0, 0.0]]), np.array([[1.0, 0.0]]),
+                                           0.85 * math.exp(-6.0) / (2 * math.pi) / 0.15
+                                           * 1.001)
+    assert keep.tolist() == [False]
+    # the score's detection probability is used: 0.5 against 0.5
+    tracker = Tracker(PLANE, [SITE], score=TrackScore(p_detect=0.5))
+    assert tracker._likelier_than_miss(cost[:1], w[:1], lik * 0.999).tolist() == [True]
+    assert tracker._likelier_than_miss(cost[:1], w[:1], lik * 1.001).tolist() == [False]
+    # without a score, the default 0.85
+    tracker = Tracker(PLANE, [SITE], score=None)
+    assert tracker._likelier_than_miss(cost[:1], w[:1], edge * 1.001).tolist() == [False]
+    assert tracker._likelier_than_miss(cost[:1], w[:1], edge * 0.999).tolist() == [True]
+
+
+def test_clutter_density_is_measured_per_radar() -> None:
+    # radar 1/1: 5 plots, 1 taken by a confirmed track, reaching 16 km: 4 plots over
+    # pi 16,000^2 m^2 (before any measurement, a first guess of 1 plot); then 3 plots,
+    # none taken, reaching 30 km: 4 + 0.02 (3 - 4) = 3.98
+    # over pi 30,000^2. Radar 1/2 (short range, 5 km): the disc is at least 10 km
+    tracker = Tracker(PLANE, [SITE])
+    p1 = tracker._prepare(_plots(np.zeros(5), np.arange(5.0) * 4000.0, np.zeros(5)))
+    assert tracker._density(p1) == pytest.approx(1.0 / (math.pi * 16_000.0**2))
+    assert tracker._clutter_density(p1, 1) == pytest.approx(4.0 / (math.pi * 16_000.0**2))
+    p2 = tracker._prepare(_plots(np.zeros(3), np.array([0.0, 30_000.0, 100.0]),
+                                 np.zeros(3)))
+    assert tracker._clutter_density(p2, 0) == pytest.approx(3.98 / (math.pi * 30_000.0**2))
+    assert tracker._density(p2) == pytest.approx(3.98 / (math.pi * 30_000.0**2))
+    other = _plots(np.zeros(2), np.array([1000.0, 5000.0]), np.zeros(2))
+    other["sic"] = 2.0
+    p3 = tracker._prepare(other)
+    assert tracker._density(p3) == pytest.approx(1.0 / (math.pi * 10_000.0**2))
+    # all plots taken: at least half a plot of clutter is assumed
+    assert tracker._clutter_density(p3, 2) == pytest.approx(0.5 / (math.pi * 10_000.0**2))
+    assert tracker._density(p3) == pytest.approx(0.5 / (math.pi * 10_000.0**2))
+    # no range known: the 10 km disc
+    blind = _plots(np.zeros(1), np.array([1000.0]), np.zeros(1))
+    blind["sic"], blind["range_m"] = 3.0, np.nan
+    assert tracker._density(tracker._prepare(blind)) == pytest.approx(
+        1.0 / (math.pi * 10_000.0**2))
