@@ -871,3 +871,72 @@ def test_clutter_density_is_measured_per_radar() -> None:
     blind["sic"], blind["range_m"] = 3.0, np.nan
     assert tracker._density(tracker._prepare(blind)) == pytest.approx(
         1.0 / (math.pi * 10_000.0**2))
+
+
+# ------------------------------------------------------- defaults and plot input
+
+
+def test_tracker_defaults_are_the_documented_ones() -> None:
+    # Tracker's docstring: IMM, GNN with a 0.999 gate, 2-of-3 then 3-of-5, coasting 20 s
+    # growing to 60 s over 30 plots, no further than 3 km, at least 12 s; the score
+    # allows about one false track an hour
+    tr = Tracker(PLANE)
+    assert isinstance(tr.motion, IMM) and tr.motion == IMM()
+    assert tr.associator == GlobalNearestNeighbour(0.999)
+    assert tr.initiator == MofNInitiator(((2, 3), (3, 5)))
+    assert tr.deleter == CoastDeleter(20.0, mature_coast_s=60.0, mature_updates=30,
+                                      max_coast_m=3000.0, min_coast_s=12.0)
+    assert tr.vertical == Vertical()
+    assert tr.score == TrackScore(false_tracks_per_h=1.0)
+    assert tr.gate == pytest.approx(-2 * math.log(0.001))
+    # chi-square, 4 degrees of freedom: P(X > x) = exp(-x / 2) (1 + x / 2) = 0.01
+    assert math.exp(-tr.twin_gate / 2) * (1 + tr.twin_gate / 2) == pytest.approx(0.01)
+    assert (tr.max_speed, tr.max_accel, tr.reach_after_s) == (700.0, 2.0, 12.0)
+    assert (tr.relink_s, tr.height_gate_m, tr.twin_hold_s) == (120.0, 3000.0, 12.0)
+    assert tr.likelihood_gate is True and tr.emit_history is True
+    assert tr.id_prefix == "R"
+    assert len(tr) == 0 and tr.confirmed_count == 0
+    # an associator without a gate: 13.8, the 0.999 gate of two dimensions
+    class NoGate:
+        def associate(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return GlobalNearestNeighbour().associate(cost)
+
+    assert Tracker(PLANE, associator=NoGate()).gate == 13.8
+    assert Tracker(PLANE, associator=GlobalNearestNeighbour(0.99)).gate == pytest.approx(
+        -2 * math.log(0.01))
+    assert Tracker(PLANE, score=None).score is None
+
+
+def test_each_plot_is_oriented_along_its_own_radars_line_of_sight() -> None:
+    # radar 1/1 at the plane's centre, radar 2/7 20 km east of it, 300 m up, its height
+    # sigma unknown (exact); a plot 10 km north of the centre is due north of 1/1 (range
+    # error along y) and north-west of 2/7 (its line of sight at atan2(10, -20)); a plot
+    # of an unknown radar 3/3 gets a circle
+    lat_b, lon_b = PLANE.to_latlon(20_000.0, 0.0)
+    east = RadarSite(2, 7, float(lat_b), float(lon_b), 300.0)
+    tr = Tracker(PLANE, [SITE, east])
+    assert tr._site_z[(2, 7)] == (300.0, 0.0)
+    assert tr._site_xy[(2, 7)] == pytest.approx((20_000.0, 0.0), abs=1e-6)
+    plots = _plots(np.zeros(3), np.zeros(3), np.full(3, 10_000.0))
+    plots["sac"], plots["sic"] = [1.0, 2.0, 3.0], [1.0, 7.0, 3.0]
+    plots["range_m"] = [10_000.0, math.hypot(20_000.0, 10_000.0), 10_000.0]
+    plots["sigma_range_m"] = [30.0, 60.0, 30.0]
+    plots["sigma_azimuth_deg"] = [0.1, 0.05, 0.1]
+    scan = tr._prepare(plots)
+    assert scan.z == pytest.approx(np.array([[0.0, 10_000.0]] * 3), abs=1e-6)
+    across = (10_000 * math.radians(0.1)) ** 2
+    assert scan.r[0] == pytest.approx(np.array([[across, 0.0], [0.0, 900.0]]), abs=1e-6)
+    assert scan.r[2] == pytest.approx(max(900.0, across) * np.eye(2), abs=1e-6)
+    g = math.hypot(20_000.0, 10_000.0)
+    u = np.array([-20_000.0, 10_000.0]) / g
+    w = np.array([-u[1], u[0]])
+    along, cross = 60.0**2, (g * math.radians(0.05)) ** 2
+    assert scan.r[1] == pytest.approx(along * np.outer(u, u) + cross * np.outer(w, w))
+    # missing columns: 50 m, 0.08 deg, the covariance at 100 km when no range is given
+    bare = pd.DataFrame({"time": [0.0], "lat": [float(PLANE.to_latlon(0.0, 5000.0)[0])],
+                         "lon": [12.0]})
+    scan = tr._prepare(bare)
+    circle = max(50.0**2, (1e5 * math.radians(0.08)) ** 2)
+    assert scan.r[0] == pytest.approx(circle * np.eye(2))
+    assert scan.sac.tolist() == [-1.0] and np.isnan(scan.record[0])
+    assert np.isnan(scan.alt[0]) and scan.callsign.tolist() == [None]
