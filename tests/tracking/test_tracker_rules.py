@@ -940,3 +940,46 @@ def test_each_plot_is_oriented_along_its_own_radars_line_of_sight() -> None:
     assert scan.r[0] == pytest.approx(circle * np.eye(2))
     assert scan.sac.tolist() == [-1.0] and np.isnan(scan.record[0])
     assert np.isnan(scan.alt[0]) and scan.callsign.tolist() == [None]
+
+
+# ------------------------------------------------------------------- relinking
+
+
+def _lost_and_found(off_m: float, dv_m_s: float, gap_s: float = 60.0,
+                    relink_s: float = 120.0) -> list[str]:
+    """Labels of a target at 20 m/s east, seen for 116 s, unseen for ``gap_s`` (its
+    track ends 20 s after its last plot), then seen again ``off_m`` north of where it
+    would be, flying ``dv_m_s`` faster (constant-velocity filter: its prediction is
+    the straight line)."""
+    t = T0 + 4.0 * np.arange(30)
+    x, y = -5000.0 + 20.0 * (t - T0), np.full(30, 10_000.0)
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity(), deleter=CoastDeleter(20.0),
+                      relink_s=relink_s)
+    first = _feed(tracker, _plots(t, x, y))
+    assert first["track"].unique().tolist() == ["R0001"]
+    for k in range(1, int(gap_s / 4)):
+        tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=t[-1] + 4.0 * k)
+    assert len(tracker) == 0  # ended
+    t2 = t[-1] + gap_s + 4.0 * np.arange(6)
+    x2 = x[-1] + 20.0 * gap_s + (20.0 + dv_m_s) * (t2 - t2[0])
+    again = _feed(tracker, _plots(t2, x2, np.full(6, 10_000.0 + off_m)))
+    return list(again["track"].unique())
+
+
+@pytest.mark.parametrize(("off_m", "dv_m_s", "gap_s", "label"), [
+    # confirmed at its third plot, 60 + 8 = 68 s after the last: it must lie within
+    # 500 + 0.2 x 20 m/s x 68 s = 772 m of the ended track's prediction, and fly within
+    # 0.5 x 20 + 10 = 20 m/s of its velocity
+    (0.0, 0.0, 60.0, "R0001"), (740.0, 0.0, 60.0, "R0001"), (800.0, 0.0, 60.0, "R0002"),
+    (0.0, 18.0, 60.0, "R0001"), (0.0, 22.0, 60.0, "R0002"), (0.0, -18.0, 60.0, "R0001"),
+    (0.0, -22.0, 60.0, "R0002"),
+    # ended at most relink_s = 120 s before: 108 + 8 = 116 s yes, 116 + 8 = 124 s no
+    (0.0, 0.0, 108.0, "R0001"), (0.0, 0.0, 116.0, "R0002"),
+])
+def test_a_new_track_continues_a_lately_ended_one_by_hand(off_m: float, dv_m_s: float,
+                                                          gap_s: float, label: str) -> None:
+    assert _lost_and_found(off_m, dv_m_s, gap_s) == [label]
+
+
+def test_relinking_turned_off() -> None:
+    assert _lost_and_found(0.0, 0.0, relink_s=0.0) == ["R0002"]
