@@ -983,3 +983,65 @@ def test_a_new_track_continues_a_lately_ended_one_by_hand(off_m: float, dv_m_s: 
 
 def test_relinking_turned_off() -> None:
     assert _lost_and_found(0.0, 0.0, relink_s=0.0) == ["R0002"]
+
+
+# ------------------------------------------------- confirmation and deletion
+
+
+def _straight(n: int) -> pd.DataFrame:
+    t = T0 + 4.0 * np.arange(n)
+    return _plots(t, -5000.0 + 50.0 * (t - T0), np.full(n, 12_000.0))
+
+
+def _empty_scans(tracker: Tracker, after: float, k: int) -> list[int]:
+    """Feed ``k`` scans without plots every 4 s after ``after``; the track count after
+    each."""
+    counts = []
+    for i in range(1, k + 1):
+        tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=after + 4.0 * i)
+        counts.append(len(tracker))
+    return counts
+
+
+def test_misses_are_counted_per_scan() -> None:
+    # MissDeleter(3): a confirmed track ends at its third scan in a row without a plot
+    tracker = Tracker(PLANE, [SITE], deleter=MissDeleter(3), score=None)
+    plots = _straight(6)
+    _feed(tracker, plots)
+    assert tracker.confirmed_count == 1
+    assert tracker._a["hits"][0] & 0b111111 == 0b111111 and tracker._a["age"][0] == 6
+    assert tracker._a["updates"][0] == 6
+    assert _empty_scans(tracker, plots["time"].iloc[-1], 3) == [1, 1, 0]
+
+
+def test_a_track_whose_score_falls_far_below_its_best_ends() -> None:
+    # each scan without a plot adds ln(1 - 0.85) = -1.897 to the score: 10 misses lose
+    # 18.97 (kept), the 11th 20.87, more than the 20 allowed below the best
+    tracker = Tracker(PLANE, [SITE], deleter=MissDeleter(100))
+    plots = _straight(8)
+    _feed(tracker, plots)
+    assert tracker.confirmed_count == 1
+    peak = float(tracker._a["llr"][0])
+    assert float(tracker._a["llr_peak"][0]) == peak
+    counts = _empty_scans(tracker, plots["time"].iloc[-1], 11)
+    assert counts == [1] * 10 + [0]
+
+
+def test_m_of_n_waits_for_the_score() -> None:
+    # a confirmation score no track reaches: M-of-N would confirm at the third plot,
+    # the track is held tentative and dropped when 5 + 2 = 7 scans old
+    tracker = Tracker(PLANE, [SITE], score=TrackScore(confirm=1e6))
+    plots = _straight(8)
+    counts, confirmed = [], []
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+        counts.append(len(tracker))
+        confirmed.append(tracker.confirmed_count)
+    assert confirmed == [0] * 8
+    # 1 track for scans 1-6, dropped at the 7th (after taking its plot), a new one at 8
+    assert counts == [1, 1, 1, 1, 1, 1, 0, 1]
+    assert tracker._a["status"].tolist() == [0]
+    # with the score off, the third plot confirms
+    tracker = Tracker(PLANE, [SITE], score=None)
+    out = [len(tracker.update(plots.iloc[idx])) for idx in scans_of(plots, 4.0)]
+    assert out == [0, 0, 3, 1, 1, 1, 1, 1]  # the history of two plots comes with the third
