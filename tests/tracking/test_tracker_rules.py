@@ -33,7 +33,12 @@ from skyfence.tracking.filters import (
     transition,
 )
 from skyfence.tracking.initiation import MofNInitiator, TrackScore, popcount
-from skyfence.tracking.tracker import TRACK_STATE_COLUMNS, plot_covariances, scans_of
+from skyfence.tracking.tracker import (
+    TRACK_STATE_COLUMNS,
+    plot_covariances,
+    scans_of,
+    track_plots,
+)
 
 LN_2PI = math.log(2 * math.pi)
 
@@ -1045,3 +1050,45 @@ def test_m_of_n_waits_for_the_score() -> None:
     tracker = Tracker(PLANE, [SITE], score=None)
     out = [len(tracker.update(plots.iloc[idx])) for idx in scans_of(plots, 4.0)]
     assert out == [0, 0, 3, 1, 1, 1, 1, 1]  # the history of two plots comes with the third
+
+
+# ------------------------------------------------------------------ track_plots
+
+
+def test_track_plots_labels_tracks_in_the_order_of_their_first_plots() -> None:
+    # 30 drones side by side, 1 km apart, flying north at 10 m/s, every plot of a scan
+    # at the same time: the plots keep their order within a time (a stable sort), the
+    # candidates start in that order and the tracks confirmed in one window are named
+    # in it: R0001 is the first drone of the input, west to east here, east to west
+    # when the input lists them the other way. The input has its latest scan first
+    # (track_plots sorts it by time)
+    n, k = 30, 6
+    t = np.repeat(T0 + 4.0 * np.arange(k)[::-1], n)
+    x = np.tile(-15_000.0 + 1000.0 * np.arange(n), k)
+    y = 20_000.0 + 10.0 * (t - T0)
+    plots = _plots(t, x, y)
+    obs = track_plots(plots, [SITE], plane=PLANE, details=True)
+    first_x = obs.groupby("icao24")["x"].first()
+    assert first_x.index.tolist() == [f"R{i:04d}" for i in range(1, n + 1)]
+    assert np.all(np.diff(first_x.to_numpy()) > 900.0)
+    rev = _plots(t, np.tile(15_000.0 - 1000.0 * np.arange(n), k), y)
+    obs = track_plots(rev, [SITE], plane=PLANE, details=True)
+    first_x = obs.groupby("icao24")["x"].first()
+    assert np.all(np.diff(first_x.to_numpy()) < -900.0)
+
+
+def test_track_plots_without_radar_sites() -> None:
+    # no sites: the plane is centred on the plots and every plot's noise is a circle;
+    # a target flying east at 100 m/s is tracked where it is
+    t = T0 + 4.0 * np.arange(10)
+    x = 30_000.0 + 100.0 * (t - T0)
+    plots = _plots(t, x, np.full(10, -40_000.0))
+    obs = track_plots(plots)
+    assert obs["icao24"].unique().tolist() == ["R0001"]
+    assert obs["time"].tolist() == t.tolist()
+    assert obs["lat"].to_numpy() == pytest.approx(plots["lat"].to_numpy(), abs=1e-4)
+    assert obs["lon"].to_numpy() == pytest.approx(plots["lon"].to_numpy(), abs=2e-4)
+    assert obs["velocity"].iloc[-1] == pytest.approx(100.0, abs=2.0)
+    assert "x" not in obs.columns and "mode_s" not in obs.columns
+    empty = track_plots(plots.iloc[:0])
+    assert len(empty) == 0 and "icao24" in empty.columns
