@@ -98,8 +98,14 @@ def test_track_score_threshold() -> None:
     assert s.threshold(36_000.0) == pytest.approx(math.log(18_000.0))  # 9.798
     assert s.threshold(2.0 * math.exp(7.0) * 1.01) == pytest.approx(7.0 + math.log(1.01))
     assert s.threshold(2.0 * math.exp(7.0) * 0.99) == 7.0  # ln < confirm: confirm
-    assert s.threshold(0.0) == 7.0
+    with warnings.catch_warnings():  # no candidates: confirm, without a log of zero
+        warnings.simplefilter("error")
+        assert s.threshold(0.0) == 7.0
     assert s.threshold(-5.0) == 7.0
+    # fewer than one candidate an hour, one false track in 10,000 hours allowed:
+    # ln(0.5 / 1e-4) = ln 5000 = 8.517
+    assert TrackScore(false_tracks_per_h=1e-4).threshold(0.5) == pytest.approx(
+        math.log(5000.0))
 
 
 # --------------------------------------------------------------------- deletion
@@ -134,6 +140,9 @@ def test_coast_deleter_limits() -> None:
                     np.array([100.0, 1000.0, np.nan, 10.0]))
     assert lim == pytest.approx([30.0, 12.0, 60.0, 20.0])
     assert d.limit_s(np.array([30], np.int64), 1).tolist() == [60.0]  # no speeds given
+    # a slow target with a short distance: 8 m at 0.5 m/s is 16 s
+    d = CoastDeleter(20.0, max_coast_m=8.0, min_coast_s=1.0)
+    assert d.limit_s(None, 1, np.array([0.5])) == pytest.approx([16.0])
 
 
 def test_any_of_ends_a_track_when_one_deleter_says_so() -> None:
@@ -514,6 +523,13 @@ def test_gnn_against_every_matching() -> None:
         assert cost[rows, cols].sum() == pytest.approx(total)
 
 
+def test_gnn_prefers_more_pairs_whatever_the_costs() -> None:
+    # two pairs of 1e8 each beat one pair of 0: a plot outside a gate is never taken,
+    # however large the costs of the pairs inside
+    rows, cols = GlobalNearestNeighbour().associate(np.array([[0.0, 1e8], [1e8, np.inf]]))
+    assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == [(0, 1), (1, 0)]
+
+
 def test_gnn_with_nothing_to_assign() -> None:
     gnn = GlobalNearestNeighbour()
     for cost in (np.empty((0, 3)), np.empty((2, 0)), np.full((2, 2), np.inf)):
@@ -555,9 +571,10 @@ def test_jpda_weights_when_a_miss_is_impossible() -> None:
     jp = JointProbabilistic(p_detect=1.0, gate_probability=1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        beta, beta0 = jp.weights(np.array([[0.0, 0.0], [2.0, 6.0]]))
-    assert beta[0].tolist() == [0.0, 0.0] and beta0[0] == 1.0
-    assert beta[1] == pytest.approx([2.0 / 8.0, 6.0 / 8.0])  # L / (8 + L - L)
+            # (plot 2 is in no gate either)
+        beta, beta0 = jp.weights(np.array([[0.0, 0.0, 0.0], [2.0, 6.0, 0.0]]))
+    assert beta[0].tolist() == [0.0, 0.0, 0.0] and beta0[0] == 1.0
+    assert beta[1] == pytest.approx([2.0 / 8.0, 6.0 / 8.0, 0.0])  # L / (8 + L - L)
     assert beta0[1] == pytest.approx(0.0)
 
 
