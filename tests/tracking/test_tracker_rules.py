@@ -1109,3 +1109,52 @@ def test_track_plots_without_radar_sites() -> None:
     assert "x" not in obs.columns and "mode_s" not in obs.columns
     empty = track_plots(plots.iloc[:0])
     assert len(empty) == 0 and "icao24" in empty.columns
+
+
+def _scan(t: float, xy: list[tuple[float, float]], times: list[float] | None = None
+          ) -> pd.DataFrame:
+    x = np.array([p[0] for p in xy])
+    y = np.array([p[1] for p in xy])
+    return _plots(np.array(times) if times is not None else np.full(len(xy), t), x, y)
+
+
+@pytest.mark.parametrize("score", [TrackScore(false_tracks_per_h=1.0), None])
+def test_jpda_with_several_tracks(score: TrackScore | None) -> None:
+    # A flies east at y = 20 km, B north at x = -20 km (both from the start), C east at
+    # y = -10 km from scan 6 on, its plot always first in the scan. At scan 17 B is not
+    # seen and C has a second plot, 2 s earlier and 200 m short of where C was then.
+    # Expected, by the rules: C starts and is confirmed like any target (its plot is
+    # explained by no track, so it starts a candidate); B coasts unchanged while A and C
+    # are updated (its state stays its own); C is corrected at the time of its own plot
+    # (4 m off at most); all three keep their ids. The same without a track score (the
+    # association probabilities then use the default detection probability)
+    def a(k: int) -> tuple[float, float]:
+        return (-10_000.0 + 400.0 * k, 20_000.0)
+
+    def b(k: int) -> tuple[float, float]:
+        return (-20_000.0, -5_000.0 + 200.0 * k)
+
+    def c(k: int) -> tuple[float, float]:
+        return (5_000.0 + 400.0 * (k - 6), -10_000.0)
+
+    tracker = Tracker(PLANE, [SITE], associator=JointProbabilistic(), score=score)
+    out = []
+    for k in range(17):
+        xy = ([c(k)] if k >= 6 else []) + [a(k), b(k)]
+        out.append(tracker.update(_scan(T0 + 4.0 * k, xy)))
+    tn = T0 + 68.0
+    cx, cy = c(17)
+    late = _scan(tn, [(cx - 400.0, cy), (cx, cy), a(17)], times=[tn - 2.0, tn, tn])
+    out.append(tracker.update(late))
+    out.append(tracker.update(_scan(T0 + 72.0, [c(18), a(18), b(18)])))
+    states = pd.concat(out, ignore_index=True)
+    first = states.groupby("track")["time"].min()
+    assert first.to_dict() == {"R0001": T0, "R0002": T0, "R0003": T0 + 24.0}
+    by = {lab: g.set_index("time") for lab, g in states.groupby("track")}
+    assert by["R0003"].loc[tn, "x"] == pytest.approx(cx, abs=4.0)
+    assert by["R0003"].loc[tn, "vx"] == pytest.approx(100.0, abs=3.0)
+    assert tn not in by["R0002"].index
+    bx, by_ = b(18)
+    assert by["R0002"].loc[T0 + 72.0, "x"] == pytest.approx(bx, abs=4.0)
+    assert by["R0002"].loc[T0 + 72.0, "y"] == pytest.approx(by_, abs=4.0)
+    assert len(states[states["time"] == T0 + 72.0]) == 3
