@@ -290,6 +290,13 @@ def test_vertical_filter_by_hand() -> None:
     k = pp[:, 0] / (pp[0, 0] + 900.0)
     assert zn[0] == pytest.approx([90 + 0 * k[0], 10 + 0 * k[1]])
     assert pn[0] == pytest.approx(pp - np.outer(k, pp[0]))
+    # 2 s ahead: F P F' = [[900 + 4 x 400, 2 x 400], [800, 400]], Q = q [[8/3, 2], [2, 2]]
+    zn, pn = v.step(np.array([[100.0, 5.0]]), np.diag([900.0, 400.0])[None],
+                    np.array([2.0]), np.array([150.0]))
+    pp = np.array([[2500 + 16 / 3, 800 + 4.0], [800 + 4.0, 400 + 4.0]])
+    k = pp[:, 0] / (pp[0, 0] + 900.0)
+    assert zn[0] == pytest.approx([110 + 40 * k[0], 5 + 40 * k[1]])
+    assert pn[0] == pytest.approx(pp - np.outer(k, pp[0]))
     z, p = Vertical(sigma_z=10.0, sigma_vz=3.0).initiate(np.array([500.0, 20.0]))
     assert z.tolist() == [[500.0, 0.0], [20.0, 0.0]]
     assert p[1].tolist() == [[100.0, 0.0], [0.0, 9.0]]
@@ -390,6 +397,28 @@ def test_imm_update_weighs_the_models_by_their_likelihood() -> None:
     mu = np.array([0.8, 0.2]) * lik
     assert out.arrays["mu"][0] == pytest.approx(mu / mu.sum())
     assert out.arrays["mu"][0, 1] > 0.25  # the plot favours the second model
+
+
+def test_imm_update_of_a_plot_far_off() -> None:
+    # a second track whose plot is 100 km off: its likelihoods underflow (d2 ~ 1e7),
+    # but their ratio does not: the model probabilities are normalised per track in
+    # logs, ln N_m = -d2_m / 2 - ln(2 pi) - ln|S_m| / 2, and the wider second model
+    # takes it all; the first track is as alone
+    imm, st, xs, ps = _two_model_state()
+    two = FilterState({k: np.concatenate([v, v]) for k, v in st.arrays.items()})
+    z = np.array([[150.0, -60.0], [100_150.0, -60.0]])
+    r = np.repeat(np.diag([100.0, 100.0])[None], 2, axis=0)
+    out = imm.update(two, z, r)
+    for row in range(2):
+        logs = []
+        for m in range(2):
+            _, _, nu, s = _kf(xs[m], ps[m], z[row], r[row])
+            d2 = nu @ np.linalg.solve(s, nu)
+            logs.append(math.log((0.8, 0.2)[m]) - d2 / 2 - math.log(np.linalg.det(s)) / 2)
+        top = max(logs)
+        w = np.exp(np.array(logs) - top)
+        assert out.arrays["mu"][row] == pytest.approx(w / w.sum())
+    assert out.arrays["mu"][1] == pytest.approx([0.0, 1.0])
 
 
 def test_imm_pda_update_weighs_the_models_by_the_plots_and_clutter() -> None:
