@@ -169,6 +169,8 @@ def test_constant_velocity_transition_and_noise() -> None:
     assert f[1] @ x == pytest.approx([0.0, 22.0, 5.0, -1.0])  # backwards
     # white-noise acceleration, q = 2, dt = 3: q dt^3 / 3 = 18, q dt^2 / 2 = 9, q dt = 6;
     # backwards (dt = -3) the position-velocity terms change sign, the variances do not
+    # no time, no noise (two radars' plots at the same time)
+    assert process_noise(np.array([0.0]), 2.0).tolist() == np.zeros((1, 4, 4)).tolist()
     q = process_noise(np.array([3.0, -3.0]), 2.0)
     expected = np.array([[18.0, 0, 9, 0], [0, 18, 0, 9], [9, 0, 6, 0], [0, 9, 0, 6]])
     assert q[0] == pytest.approx(expected)
@@ -483,6 +485,20 @@ def test_imm_prediction_mixes_the_models() -> None:
         assert out.arrays["p"][0, j] == pytest.approx(f @ p0 @ f.T + qm)
 
 
+def test_imm_prediction_of_a_hover_model() -> None:
+    # a model whose velocity decays in 2 s: after 2 s the velocity is e^-1 of the mixed
+    # start's and the position moved by 2 (1 - e^-1) times it; the other model flies on
+    imm = IMM(qs=(1.0, 0.5), turns=(0.0, 0.0), dampings=(np.inf, 2.0), switch=0.0)
+    x = np.array([0.0, 0.0, 10.0, -5.0])
+    st = imm.initiate(np.zeros((1, 2)), 100.0 * np.eye(2)[None])
+    st.arrays["x"][0, :] = x
+    out = imm.predict(st, np.array([2.0]))
+    e = math.exp(-1.0)
+    assert out.arrays["x"][0, 0] == pytest.approx([20.0, -10.0, 10.0, -5.0])
+    assert out.arrays["x"][0, 1] == pytest.approx([20 * (1 - e), -10 * (1 - e), 10 * e,
+                                                   -5 * e])
+
+
 def test_imm_estimate_is_the_moment_matched_mixture() -> None:
     imm, st, xs, ps = _two_model_state()
     mean = 0.8 * xs[0] + 0.2 * xs[1]
@@ -513,9 +529,9 @@ def test_imm_default_models_and_checks() -> None:
     assert IMM(qs=(1.0, 2.0), turns=(0.0, 0.0), dampings=None).damping_times == (
         np.inf, np.inf)
     assert imm.damping_times[4] == 3.0
-    with pytest.raises(ValueError, match="one turn rate per model"):
+    with pytest.raises(ValueError, match=r"^IMM needs one turn rate per model$"):
         IMM(qs=(1.0, 2.0), turns=(0.0,))
-    with pytest.raises(ValueError, match="one damping time per model"):
+    with pytest.raises(ValueError, match=r"^IMM needs one damping time per model$"):
         IMM(qs=(1.0, 2.0), turns=(0.0, 0.0), dampings=(np.inf,))
 
 
