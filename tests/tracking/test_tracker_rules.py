@@ -913,6 +913,12 @@ def test_likelier_than_miss_by_hand() -> None:
     assert tracker._likelier_than_miss(cost[:1], w[:1], edge * 0.999).tolist() == [True]
 
 
+def _rel(x: float) -> object:
+    """Equal to 1e-9 relatively (densities are ~1e-9 per m^2, where approx's default
+    absolute tolerance of 1e-12 would pass a 0.1 % error)."""
+    return pytest.approx(x, rel=1e-9, abs=0)
+
+
 def test_clutter_density_is_measured_per_radar() -> None:
     # radar 1/1: 5 plots, 1 taken by a confirmed track, reaching 16 km: 4 plots over
     # pi 16,000^2 m^2 (before any measurement, a first guess of 1 plot); then 3 plots,
@@ -920,23 +926,29 @@ def test_clutter_density_is_measured_per_radar() -> None:
     # over pi 30,000^2. Radar 1/2 (short range, 5 km): the disc is at least 10 km
     tracker = Tracker(PLANE, [SITE])
     p1 = tracker._prepare(_plots(np.zeros(5), np.arange(5.0) * 4000.0, np.zeros(5)))
-    assert tracker._density(p1) == pytest.approx(1.0 / (math.pi * 16_000.0**2))
-    assert tracker._clutter_density(p1, 1) == pytest.approx(4.0 / (math.pi * 16_000.0**2))
+    assert tracker._density(p1) == _rel(1.0 / (math.pi * 16_000.0**2))
+    assert tracker._clutter_density(p1, 1) == _rel(4.0 / (math.pi * 16_000.0**2))
     p2 = tracker._prepare(_plots(np.zeros(3), np.array([0.0, 30_000.0, 100.0]),
                                  np.zeros(3)))
-    assert tracker._clutter_density(p2, 0) == pytest.approx(3.98 / (math.pi * 30_000.0**2))
-    assert tracker._density(p2) == pytest.approx(3.98 / (math.pi * 30_000.0**2))
+    assert tracker._clutter_density(p2, 0) == _rel(3.98 / (math.pi * 30_000.0**2))
+    assert tracker._density(p2) == _rel(3.98 / (math.pi * 30_000.0**2))
     other = _plots(np.zeros(2), np.array([1000.0, 5000.0]), np.zeros(2))
     other["sic"] = 2.0
     p3 = tracker._prepare(other)
-    assert tracker._density(p3) == pytest.approx(1.0 / (math.pi * 10_000.0**2))
+    assert tracker._density(p3) == _rel(1.0 / (math.pi * 10_000.0**2))
     # all plots taken: at least half a plot of clutter is assumed
-    assert tracker._clutter_density(p3, 2) == pytest.approx(0.5 / (math.pi * 10_000.0**2))
-    assert tracker._density(p3) == pytest.approx(0.5 / (math.pi * 10_000.0**2))
+    assert tracker._clutter_density(p3, 2) == _rel(0.5 / (math.pi * 10_000.0**2))
+    assert tracker._density(p3) == _rel(0.5 / (math.pi * 10_000.0**2))
+    # a radar without SAC/SIC (NaN) is one radar of its own, measured like the others
+    anon = _plots(np.zeros(4), np.array([1000.0, 2000.0, 3000.0, 4000.0]), np.zeros(4))
+    anon["sac"], anon["sic"] = np.nan, np.nan
+    pa = tracker._prepare(anon)
+    assert tracker._clutter_density(pa, 0) == _rel(4.0 / (math.pi * 1e8))
+    assert tracker._density(pa) == _rel(4.0 / (math.pi * 1e8))
     # no range known: the 10 km disc
     blind = _plots(np.zeros(1), np.array([1000.0]), np.zeros(1))
     blind["sic"], blind["range_m"] = 3.0, np.nan
-    assert tracker._density(tracker._prepare(blind)) == pytest.approx(
+    assert tracker._density(tracker._prepare(blind)) == _rel(
         1.0 / (math.pi * 10_000.0**2))
 
 
@@ -1040,8 +1052,9 @@ def _lost_and_found(off_m: float, dv_m_s: float, gap_s: float = 60.0,
     (0.0, 0.0, 60.0, "R0001"), (740.0, 0.0, 60.0, "R0001"), (800.0, 0.0, 60.0, "R0002"),
     (0.0, 18.0, 60.0, "R0001"), (0.0, 22.0, 60.0, "R0002"), (0.0, -18.0, 60.0, "R0001"),
     (0.0, -22.0, 60.0, "R0002"),
-    # ended at most relink_s = 120 s before: 108 + 8 = 116 s yes, 116 + 8 = 124 s no
-    (0.0, 0.0, 108.0, "R0001"), (0.0, 0.0, 116.0, "R0002"),
+    # ended at most relink_s = 120 s before: 108 + 8 = 116 s and 112 + 8 = 120 s yes,
+    # 116 + 8 = 124 s no
+    (0.0, 0.0, 108.0, "R0001"), (0.0, 0.0, 112.0, "R0001"), (0.0, 0.0, 116.0, "R0002"),
 ])
 def test_a_new_track_continues_a_lately_ended_one_by_hand(off_m: float, dv_m_s: float,
                                                           gap_s: float, label: str) -> None:
