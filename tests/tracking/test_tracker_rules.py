@@ -793,7 +793,7 @@ def test_an_empty_scan_and_its_frame() -> None:
 def test_scans_of_cuts_fixed_windows() -> None:
     frame = pd.DataFrame({"time": [0.0, 1.0, 3.9, 4.0, 9.0, 12.5]})
     assert [w.tolist() for w in scans_of(frame, 4.0)] == [[0, 1, 2], [3], [4], [5]]
-    assert [w.tolist() for w in scans_of(frame + 100.0, 5.0)] == [[0, 1, 2, 3], [4], [5]]
+    assert [w.tolist() for w in scans_of(frame + 101.0, 5.0)] == [[0, 1, 2, 3], [4], [5]]
     assert scans_of(frame.iloc[:0], 4.0) == []
 
 
@@ -835,27 +835,32 @@ def test_jpda_predicts_each_track_to_its_most_probable_plot() -> None:
 
 
 def test_height_gate_by_hand() -> None:
-    # a track at 300 m climbing 2 m/s, variances 100 m^2 and 1 (m/s)^2, covariance 5,
-    # 10 s ahead: 320 m, variance 100 + 2 x 10 x 5 + 100 x 1 = 300 (sigma 17.32 m):
-    # plots within 3000 + 4 x 17.32 = 3069.28 m of 320 m fit
+    # a track at 300 m climbing 2 m/s, variances 100 m^2 and 4 (m/s)^2, covariance 5,
+    # 10 s ahead: 320 m, variance 100 + 2 x 10 x 5 + 100 x 4 = 600 (sigma 24.49 m):
+    # plots within 3000 + 4 x 24.49 = 3097.98 m of 320 m fit
     tracker = Tracker(PLANE, [SITE], height_gate_m=3000.0)
     tracker._a["has_alt"] = np.array([True, False])
     tracker._a["zv"] = np.array([[300.0, 2.0], [0.0, 0.0]])
-    tracker._a["pv"] = np.array([[[100.0, 5.0], [5.0, 1.0]], np.eye(2)])
-    lim = 3000.0 + 4 * math.sqrt(300.0)
+    tracker._a["pv"] = np.array([[[100.0, 5.0], [5.0, 4.0]], np.eye(2)])
+    lim = 3000.0 + 4 * math.sqrt(600.0)
     tracks = np.array([0, 0, 0, 0, 1])
     alt = np.array([320.0 + lim - 0.01, 320.0 + lim + 0.01, 320.0 - lim - 0.01, np.nan,
                     90_000.0])
     gate = tracker._height_gate(tracks, alt, np.full(5, 10.0))
     assert gate.tolist() == [True, False, False, True, True]
-    # backwards 10 s: 280 m, variance 100 - 100 + 100 = 100 (sigma 10)
-    lim = 3000.0 + 40.0
+    # backwards 10 s: 280 m, variance 100 - 100 + 400 = 400 (sigma 20)
+    lim = 3000.0 + 80.0
     gate = tracker._height_gate(np.array([0, 0]), np.array([280.0 + lim - 0.01,
                                                             280.0 - lim - 0.01]),
                                 np.full(2, -10.0))
     assert gate.tolist() == [True, False]
     assert tracker._height_gate(np.array([1, 1]), np.array([1.0, 2.0]),
                                 np.ones(2)).tolist() == [True, True]
+    # a track known to 0.5 m: 3000 + 4 x 0.5 = 3002 m
+    tracker._a["pv"][0] = np.diag([0.25, 0.0])
+    gate = tracker._height_gate(np.array([0, 0]), np.array([300.0 + 3001.9, 300.0 + 3002.1]),
+                                np.zeros(2))
+    assert gate.tolist() == [True, False]
 
 
 def test_reach_gate_by_hand() -> None:
