@@ -747,12 +747,27 @@ def test_track_states_report_speed_heading_and_climb() -> None:
     assert late["altitude"].to_numpy() == pytest.approx(1000.0 + 5.0 * (t[10:] - T0), abs=3.0)
     assert late["vertrate"].to_numpy() == pytest.approx(5.0, abs=0.3)
     assert (late["sigma_pos_m"] < 50.0).all() and (late["sigma_pos_m"] > 1.0).all()
-    # the identity of the plot that updated the track (the first state, of the
-    # candidate's first plot, has none: see docs/mutation.md)
-    rest = states.iloc[1:]
-    assert set(rest["callsign"]) == {"SKY1"} and set(rest["icao24"]) == {"abc123"}
-    assert set(rest["squawk"]) == {"7000"}
-    assert set(rest["sac"]) == {1.0} and set(rest["sic"]) == {1.0}
+    # the identity of the plot that updated the track, in every state: also the first,
+    # the candidate's first plot
+    assert set(states["callsign"]) == {"SKY1"} and set(states["icao24"]) == {"abc123"}
+    assert set(states["squawk"]) == {"7000"}
+    assert set(states["sac"]) == {1.0} and set(states["sic"]) == {1.0}
+
+
+def test_the_first_state_of_a_track_is_its_first_plots() -> None:
+    # an aircraft squawking 7700 from its first plot on: the track's first observation
+    # (its first plot, reported once the track is confirmed) carries the squawk, the
+    # callsign, the Mode S address and the plot's record like every later one
+    t = T0 + 4.0 * np.arange(5)
+    plots = _plots(t, 8000.0 + 120.0 * (t - T0), np.full(5, -9000.0), squawk="7700",
+                   callsign="MAYDAY1", icao24="4ca123", record=np.arange(1.0, 6.0))
+    obs = track_plots(plots, [SITE], plane=PLANE, details=True)
+    assert obs["time"].tolist() == t.tolist()
+    assert obs["squawk"].tolist() == ["7700"] * 5
+    assert obs["callsign"].tolist() == ["MAYDAY1"] * 5
+    assert obs["mode_s"].tolist() == ["4ca123"] * 5
+    assert obs["record"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert obs["sac"].tolist() == [1.0] * 5 and obs["sic"].tolist() == [1.0] * 5
 
 
 def test_history_before_confirmation_is_reported_once_confirmed() -> None:
