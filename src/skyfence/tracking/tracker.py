@@ -359,7 +359,7 @@ class Tracker:
                 self._correct(ti, pj, sub.z, sub.r, sub.t, sub.alt)
             hit_uids.append(self._a["uid"][ti])
             rows.extend(self._rows(ti, pj, sub))
-            self._start(start, sub.z, sub.r, sub.t, sub.alt)
+            self._start(start, sub)
         a = self._a
         hit = np.isin(a["uid"], np.concatenate(hit_uids)) if hit_uids else \
             np.zeros(len(a["uid"]), bool)
@@ -849,9 +849,13 @@ class Tracker:
             a["has_alt"][k] = True
         a["t_alt"][ti[have]] = t_p[pj[have]]
 
-    def _start(self, idx: np.ndarray, z: Array, r: Array, t_p: Array, alt: Array) -> None:
+    def _start(self, idx: np.ndarray, scan: _Scan) -> None:
+        """Start candidates on plots ``idx`` of ``scan``; each candidate's first plot
+        is the first row of its history, with the plot's identity and source like any
+        later row (see :meth:`_rows`)."""
         if idx.size == 0:
             return
+        z, r, t_p, alt = scan.z, scan.r, scan.t, scan.alt
         new = self.motion.initiate(z[idx], r[idx])
         self._state = new if self._state is None else self._state.concat(new)
         zv, pv = self.vertical.initiate(np.nan_to_num(alt[idx]))
@@ -874,9 +878,11 @@ class Tracker:
         for j in range(n):
             num = np.array([t_p[idx[j]], x[j, 0], x[j, 1], x[j, 2], x[j, 3], zv[j, 0], zv[j, 1],
                             float(np.isfinite(alt[idx[j]])),
-                            float(np.sqrt(np.trace(p[j, :2, :2]) / 2)), np.nan, np.nan, np.nan])
+                            float(np.sqrt(np.trace(p[j, :2, :2]) / 2)), scan.sac[idx[j]],
+                            scan.sic[idx[j]], scan.record[idx[j]]])
             uid = int(fresh["uid"][j])
-            self._history[uid] = [(uid, num, (None, None, None))]
+            ident = (scan.icao24[idx[j]], scan.squawk[idx[j]], scan.callsign[idx[j]])
+            self._history[uid] = [(uid, num, ident)]
 
     def _rows(self, ti: np.ndarray, pj: np.ndarray, scan: _Scan) -> list[_Row]:
         """One (uid, numbers, (icao24, squawk, callsign)) row per updated track."""
