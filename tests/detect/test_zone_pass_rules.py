@@ -1,0 +1,248 @@
+"""The entry detector's per-zone rules, each on a case whose answer is read off by hand.
+
+Every test drives :class:`~skyfence.detect.entries.EntryDetector` (or the public
+:class:`~skyfence.detect.screen.ExactScreen`) and checks what a user sees: the events,
+the entries' times, points, observations, callsigns, squawks, speeds and kept paths.
+Crossing points are on straight legs in longitude/latitude (the detector interpolates
+linearly along a leg, the shorter way round in longitude); where a leg is diagonal the
+reference point is GEOS's intersection of the leg with the zone's edge (shapely).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from skyfence.airspace.zones import Zone
+from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.detect.screen import ExactScreen
+from skyfence.model import Entry, make_observations
+
+#: a square of one degree; its edges are the meridians 0 and 1 and the parallels 0 and 1
+SQUARE = Zone("SQ", "custom", shapely.box(0.0, 0.0, 1.0, 1.0))
+#: the same square under a 1000 m ceiling
+LOW = Zone("LOW", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), ceiling_m=1000.0)
+
+
+def track(ident: str, t: list[float], lon: list[float], lat: list[float],
+          alt: list[float] | None = None, **more: object) -> pd.DataFrame:
+    return make_observations(time=t, icao24=[ident] * len(t), lat=lat, lon=lon,
+                             altitude=alt, **more)
+
+
+def run(zones: list[Zone], *batches: pd.DataFrame, **cfg: object) -> list[tuple[str, Entry]]:
+    """(kind, entry) of every event of ``batches`` fed one after the other, then closed."""
+    det = EntryDetector(zones, DetectorConfig(**cfg))  # type: ignore[arg-type]
+    events = [e for b in batches for e in det.process(b)] + det.close()
+    return [(e.kind, e.entry) for e in events]
+
+
+def ended(zones: list[Zone], *batches: pd.DataFrame, **cfg: object) -> list[Entry]:
+    """The entries as they end (``exit``, or ``open`` at the end of the data)."""
+    return [e for kind, e in run(zones, *batches, **cfg) if kind in ("exit", "open")]
+
+
+# ------------------------------------------------------------------ crossing points
+def test_a_diagonal_leg_is_entered_and_left_where_it_meets_the_edges() -> None:
+    """(-0.5, 0.2) -> (1.5, 0.6) in 100 s, a straight leg in lon/lat. GEOS puts its
+    meetings with the square's edge at lon 0 and lon 1; the leg's fraction there is the
+    share of the longitude covered (0.5 / 2 and 1.5 / 2), so in at 25 s, out at 75 s.
+    Latitude rises with the fraction: 0.2 + 0.4 * 0.25 = 0.3 and 0.2 + 0.4 * 0.75 = 0.5."""
+    leg = shapely.LineString([(-0.5, 0.2), (1.5, 0.6)])
+    meet = leg.intersection(SQUARE.geometry.boundary)
+    (x0, y0), (x1, y1) = sorted((p.x, p.y) for p in meet.geoms)
+    assert (x0, x1) == (0.0, 1.0) and (y0, y1) == pytest.approx((0.3, 0.5))
+    (e,) = ended([SQUARE], track("A", [0.0, 100.0], [-0.5, 1.5], [0.2, 0.6]))
+    assert e.entered_at == pytest.approx(25.0) and e.exited_at == pytest.approx(75.0)
+    assert e.entry_point == pytest.approx((y0, x0))
+    assert e.exit_point == pytest.approx((y1, x1))
+
+
+def test_an_exit_eastwards_over_the_antimeridian_is_on_180_not_minus_180() -> None:
+    """A strip from 179 E to the antimeridian; eastbound along 10.05 N from 179.5 E to
+    179.5 W (1 degree the short way, 10 s): it leaves at 180 half way, at 5 s. A
+    longitude of 180 is written 180 when reached from the east side of the date line
+    (``wrap_lon``'s rule: 180 stays 180), the strip's own edge."""
+    strip = Zone("EAST-END", "custom", shapely.box(179.0, 10.0, 180.0, 10.1))
+    (e,) = ended([strip], track("A", [0.0, 10.0], [179.5, -179.5], [10.05, 10.05]))
+    assert e.entered_at == 0.0 and e.exited_at == pytest.approx(5.0)
+    assert e.exit_point is not None
+    assert e.exit_point[1] == 180.0 and e.exit_point[0] == pytest.approx(10.05)
+
+
+# ------------------------------------------------------------------ last inside times
+def test_an_entry_without_inside_fixes_was_last_inside_when_it_left() -> None:
+    """The leg (-0.1, 0.5) -> (0.5, -0.1) in 60 s cuts the corner at (0, 0): x = 0 at
+    1/6 of the way (10 s), y = 0 at 5/6 (50 s). No fix lies inside, so the last time
+    the track was inside is the exit, 50 s (the contract: duration is exit minus entry
+    either way; an entry with no fix must not claim the entry time as its last)."""
+    (e,) = ended([SQUARE], track("A", [0.0, 60.0], [-0.1, 0.5], [0.5, -0.1]))
+    assert e.observations == 0
+    assert e.entered_at == pytest.approx(10.0) and e.exited_at == pytest.approx(50.0)
+    assert e.last_inside_at == pytest.approx(50.0)
+    assert e.first_inside_point is None and e.last_inside_point is None
+
+
+def test_an_entry_with_one_inside_fix_was_last_inside_at_that_fix() -> None:
+    """lon -0.5, 0.5, 1.5 along lat 0.5 at 0, 10, 20 s: in at 5 s, one fix inside at
+    10 s, out at 15 s. The last inside time is the fix's (10 s), not the exit's."""
+    (e,) = ended([SQUARE], track("A", [0.0, 10.0, 20.0], [-0.5, 0.5, 1.5], [0.5] * 3))
+    assert e.observations == 1
+    assert (e.entered_at, e.last_inside_at, e.exited_at) == pytest.approx((5.0, 10.0, 15.0))
+    assert e.first_inside_point == e.last_inside_point == (0.5, 0.5)
+
+
+# ------------------------------------------------------------------ optional columns
+def test_the_callsign_is_the_last_one_heard_inside() -> None:
+    """Along lat 0.5 every 10 s, lon -0.5 (callsign OUT1), 0.2 (none), 0.4 (ABC1),
+    0.6 (blank), 0.8 ('  '), 1.5 (OUT2): the entry's callsign is the last non-blank one
+    of its inside fixes, ABC1; a callsign heard only outside is not the entry's."""
+    obs = track("A", [0.0, 10.0, 20.0, 30.0, 40.0, 50.0], [-0.5, 0.2, 0.4, 0.6, 0.8, 1.5],
+                [0.5] * 6, callsign=["OUT1", None, "ABC1  ", "", "  ", "OUT2"])
+    (e,) = ended([SQUARE], obs)
+    assert e.callsign == "ABC1" and e.observations == 4
+    # the same track with no callsign inside at all: none (not one heard before or after)
+    obs = track("A", [0.0, 10.0, 20.0, 30.0], [-0.5, 0.2, 0.4, 1.5], [0.5] * 4,
+                callsign=["OUT1", None, " ", "OUT2"])
+    (e,) = ended([SQUARE], obs)
+    assert e.callsign is None
+
+
+def test_the_first_row_of_a_batch_counts_like_any_other() -> None:
+    """A batch whose first row is the first fix of a track starting inside, the only
+    one with a callsign, a squawk (7700) and the fastest speed: the entry has all three.
+    A second track comes first in the next batch, with its first row the same way."""
+    a = track("A", [0.0, 10.0], [0.5, 0.6], [0.5, 0.5], callsign=["FIRST", None],
+              squawk=["7700", "1000"], velocity=[80.0, 60.0])
+    b = track("B", [20.0, 30.0], [0.3, 0.4], [0.3, 0.3], callsign=["SECOND", None],
+              squawk=["7600", None], velocity=[70.0, np.nan])
+    got = {e.track: e for e in ended([SQUARE], a, b)}
+    assert (got["A"].callsign, got["A"].squawks, got["A"].max_speed_ms) == (
+        "FIRST", ("7700",), 80.0)
+    assert (got["B"].callsign, got["B"].squawks, got["B"].max_speed_ms) == (
+        "SECOND", ("7600",), 70.0)
+    # speeds 80 and 60: count 2, sum 140, squares 6400 + 3600; B: one known speed
+    assert (got["A"].speed_count, got["A"].speed_sum_ms, got["A"].speed_sq_sum) == (
+        2, 140.0, 10000.0)
+    assert (got["B"].speed_count, got["B"].speed_sum_ms) == (1, 70.0)
+
+
+def test_integer_speeds_are_read_in_every_batch() -> None:
+    """Ground speeds given as integers (a CSV export of whole m/s): a track inside over
+    two batches, 50 then 70 and 60 m/s. The second batch joins the carried last fix,
+    which has no speed of its own: the fastest is 70, three speeds sum to 180."""
+    first = track("A", [0.0], [0.5], [0.5])
+    first["velocity"] = np.array([50], dtype=np.int64)
+    second = track("A", [10.0, 20.0], [0.6, 0.7], [0.5, 0.5])
+    second["velocity"] = np.array([70, 60], dtype=np.int64)
+    (e,) = ended([SQUARE], first, second)
+    assert e.observations == 3 and e.max_speed_ms == 70.0
+    assert (e.speed_count, e.speed_sum_ms, e.speed_sq_sum) == (3, 180.0, 2500.0 + 4900 + 3600)
+
+
+# ------------------------------------------------------------------ several tracks in a batch
+# Under altitude limits the detector also tests every leg that begins or ends at a fix
+# horizontally inside (it may climb or sink through a limit there). A batch holds several
+# tracks one after the other: the step from one track's last fix to the next track's
+# first fix is no leg of either.
+def test_a_track_ending_inside_under_a_ceiling_is_not_left_towards_the_next_track() -> None:
+    """Track A: three fixes over the square at 500 m (under the 1000 m ceiling), the
+    batch's first rows; then track B, far west of the square. A's entry stays open
+    with its three fixes (A never left); B has none."""
+    obs = pd.concat([track("A", [0.0, 10.0, 20.0], [0.5, 0.6, 0.7], [0.5] * 3, [500.0] * 3),
+                     track("B", [0.0, 10.0], [-5.0, -5.1], [0.5, 0.5], [500.0] * 2)],
+                    ignore_index=True)
+    got = run([LOW], obs)
+    assert [(k, e.track) for k, e in got] == [("entry", "A"), ("open", "A")]
+    assert got[-1][1].observations == 3 and got[-1][1].exited_at is None
+
+
+def test_a_track_starting_inside_under_a_ceiling_is_not_entered_by_the_track_before() -> None:
+    """Track A, the batch's first rows, flies far west of the square; track B begins
+    over it at 500 m (an entry at its first fix, not interpolated) and stays. A has no
+    entry: the step from A's last fix to B's first is not A's."""
+    obs = pd.concat([track("A", [0.0, 10.0], [-5.0, -5.1], [0.5, 0.5], [500.0] * 2),
+                     track("B", [0.0, 10.0], [0.5, 0.6], [0.5, 0.5], [500.0] * 2)],
+                    ignore_index=True)
+    got = run([LOW], obs)
+    assert [(k, e.track) for k, e in got] == [("entry", "B"), ("open", "B")]
+    e = got[-1][1]
+    assert not e.entry_interpolated and e.entered_at == 0.0 and e.observations == 2
+
+
+def test_the_first_track_starting_inside_is_not_entered_by_the_last() -> None:
+    """Track A begins over the square at 500 m and stays, the batch's first row; the
+    batch's last rows are track B's, above the ceiling at 3000 m over the square. Only A
+    has an entry (at its first fix); B never is inside (above the ceiling)."""
+    obs = pd.concat([track("A", [0.0, 10.0], [0.5, 0.6], [0.5, 0.5], [500.0] * 2),
+                     track("B", [0.0, 10.0], [0.2, 0.3], [0.2, 0.2], [3000.0] * 2)],
+                    ignore_index=True)
+    got = run([LOW], obs)
+    assert [(k, e.track) for k, e in got] == [("entry", "A"), ("open", "A")]
+    assert got[0][1].entered_at == 0.0 and not got[0][1].entry_interpolated
+
+
+# ------------------------------------------------------------------ silent tracks
+def test_silent_tracks_are_forgotten_with_or_without_an_open_entry() -> None:
+    """Track A flies far from the square (no entry) and is heard last at 0 s; track B is
+    inside at 0 and 100 s. At 200 s with a 150 s limit, A is forgotten (nothing to end),
+    B kept; at 400 s B is forgotten too, its entry ending open at its last fix (100 s),
+    although A's freed place in the table is older still."""
+    det = EntryDetector([SQUARE])
+    det.process(pd.concat([track("A", [0.0], [-5.0], [0.5]), track("B", [0.0], [0.5], [0.5])],
+                          ignore_index=True))
+    det.process(track("B", [100.0], [0.6], [0.5]))
+    assert det.tracked == 2
+    assert det.expire(now=200.0, silence_s=150.0) == [] and det.tracked == 1
+    (ev,) = det.expire(now=400.0, silence_s=150.0)
+    assert (ev.kind, ev.at, ev.entry.track, ev.entry.observations) == ("exit", 100.0, "B", 2)
+    assert ev.entry.is_open and det.tracked == 0
+
+
+# ------------------------------------------------------------------ the exact screen
+#: a triangle (its bounding box holds points outside it) and a square, 2 degrees apart
+TRIANGLE = Zone("TRI", "custom", shapely.Polygon([(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)]))
+FAR_SQUARE = Zone("FAR", "custom", shapely.box(3.0, 0.0, 4.0, 1.0))
+
+
+def test_the_exact_screen_names_each_zone_holding_a_position() -> None:
+    """Each zone is its own layer; a position gets the zone's index in its layer where
+    GEOS says the zone contains it (its interior: a point on the edge is not inside),
+    -1 elsewhere; each position is its own cell, and a boundary cell."""
+    zones = [TRIANGLE, FAR_SQUARE]
+    lon = np.array([0.2, 0.8, 0.0, 3.5, 4.0, 2.0, 0.5, 3.0])
+    lat = np.array([0.2, 0.8, 0.5, 0.5, 0.5, 0.5, 0.5, 1.0])
+    scr = ExactScreen(zones).screen(lon, lat)
+    want = np.full((len(lon), 2), -1)
+    for zi, z in enumerate(zones):
+        for i, (x, y) in enumerate(zip(lon, lat, strict=True)):
+            if z.geometry.contains(shapely.Point(x, y)):
+                want[i, zi] = zi
+    # (0.2, 0.2) in the triangle, (3.5, 0.5) in the square: nothing else (0.8, 0.8 is in
+    # the triangle's box, beyond its hypotenuse; the others lie on edges or in no box)
+    assert want.tolist() == [[0, -1], [-1, -1], [-1, -1], [-1, 1], [-1, -1], [-1, -1],
+                             [-1, -1], [-1, -1]]
+    assert scr.zone.tolist() == want.tolist()
+    assert scr.cell.tolist() == list(range(len(lon))) and scr.boundary.all()
+    assert len(scr.boundary) == len(lon)
+
+
+def test_the_exact_screen_gives_the_entries_of_the_default_one() -> None:
+    """A track starting inside the triangle, leaving over its hypotenuse (x + y = 1),
+    then crossing the far square: lon 0.2, 0.4, 1.0, 3.5, 5.0 along lat 0.2 every 10 s.
+    The hypotenuse is at lon 0.8 on that parallel: (0.8 - 0.4) / 0.6 of the second leg,
+    at 10 + 20 / 3 s; the square's west edge at 3.0, (3.0 - 1.0) / 2.5 of the third leg
+    (28 s), its east edge at 4.0, (4.0 - 3.5) / 1.5 of the fourth (30 + 10 / 3 s)."""
+    obs = track("A", [0.0, 10.0, 20.0, 30.0, 40.0], [0.2, 0.4, 1.0, 3.5, 5.0], [0.2] * 5)
+    zones = [TRIANGLE, FAR_SQUARE]
+    exact = EntryDetector(zones, screen=ExactScreen(zones))
+    exact_events = exact.process(obs) + exact.close()
+    got = [(e.kind, e.entry.zone, e.at, e.entry.observations) for e in exact_events]
+    assert got == [("entry", "TRI", 0.0, 0),
+                   ("exit", "TRI", pytest.approx(10.0 + 20.0 / 3.0), 2),
+                   ("entry", "FAR", pytest.approx(28.0), 0),
+                   ("exit", "FAR", pytest.approx(30.0 + 10.0 / 3.0), 1)]
+    # the default screen (the zone index) gives the very same entries
+    assert [(e.kind, e.entry) for e in exact_events] == run(zones, obs)
