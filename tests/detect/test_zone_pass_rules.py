@@ -94,6 +94,19 @@ def test_an_entry_with_one_inside_fix_was_last_inside_at_that_fix() -> None:
     assert e.first_inside_point == e.last_inside_point == (0.5, 0.5)
 
 
+# ------------------------------------------------------------------ kept paths
+def test_a_kept_path_holds_each_inside_fix_once() -> None:
+    """A track that starts inside (lon 0.5, 0.6 at 0 and 10 s, lat 0.5), then leaves
+    eastwards to lon 1.5 at 20 s: out at lon 1, (1 - 0.6) / 0.9 of the last leg, at
+    10 + 10 * 4 / 9 s. The path is (time, lat, lon) of each inside fix, once, then the
+    exit; an entry at the first fix has no crossing to add before it."""
+    (e,) = ended([SQUARE], track("A", [0.0, 10.0, 20.0], [0.5, 0.6, 1.5], [0.5] * 3),
+                 keep_path=True)
+    assert not e.entry_interpolated
+    assert e.path == [(0.0, 0.5, 0.5), (10.0, 0.5, 0.6),
+                      pytest.approx((10.0 + 40.0 / 9.0, 0.5, 1.0))]
+
+
 # ------------------------------------------------------------------ optional columns
 def test_the_callsign_is_the_last_one_heard_inside() -> None:
     """Along lat 0.5 every 10 s, lon -0.5 (callsign OUT1), 0.2 (none), 0.4 (ABC1),
