@@ -142,6 +142,20 @@ def test_the_first_row_of_a_batch_counts_like_any_other() -> None:
     assert (got["B"].speed_count, got["B"].speed_sum_ms) == (1, 70.0)
 
 
+def test_the_squawks_are_the_emergency_codes_heard_inside() -> None:
+    """Along lat 0.5 every 10 s: lon -0.5 (7500, outside), 0.2 (7700), 0.4 (none),
+    0.6 (1200), 0.8 (7600), 1.5 (7500, outside), back to 0.5 (2000) and out at -0.5
+    (7500). The first entry has the emergency codes of its inside fixes, sorted (7600,
+    7700), not 1200, not the 7500 heard before and after it; the second, whose one inside
+    fix squawks 2000, has none. (7500, 7600 and 7700 are the emergency codes.)"""
+    obs = track("A", [10.0 * i for i in range(8)],
+                [-0.5, 0.2, 0.4, 0.6, 0.8, 1.5, 0.5, -0.5], [0.5] * 8,
+                squawk=["7500", "7700", None, "1200", "7600", "7500", "2000", "7500"])
+    first, second = ended([SQUARE], obs)
+    assert (first.observations, first.squawks) == (4, ("7600", "7700"))
+    assert (second.observations, second.squawks) == (1, ())
+
+
 def test_integer_speeds_are_read_in_every_batch() -> None:
     """Ground speeds given as integers (a CSV export of whole m/s): a track inside over
     two batches, 50 then 70 and 60 m/s. The second batch joins the carried last fix,
