@@ -169,6 +169,41 @@ def test_integer_speeds_are_read_in_every_batch() -> None:
     assert (e.speed_count, e.speed_sum_ms, e.speed_sq_sum) == (3, 180.0, 2500.0 + 4900 + 3600)
 
 
+def test_a_live_feed_of_one_fix_a_batch_adds_up_like_one_batch() -> None:
+    """One fix a batch, as a live feed gives them, inside at lon 0.2, 0.3, 0.4, 0.5
+    (lat 0.5, 10 s apart) with speeds 50, unknown, 70, 60 m/s: three known speeds, sum
+    180, squares 2500 + 4900 + 3600 = 11000, fastest 70; the same as one batch."""
+    lon, speed = [0.2, 0.3, 0.4, 0.5], [50.0, np.nan, 70.0, 60.0]
+    one_by_one = [track("A", [10.0 * i], [x], [0.5], velocity=[v])
+                  for i, (x, v) in enumerate(zip(lon, speed, strict=True))]
+    (e,) = ended([SQUARE], *one_by_one)
+    assert e.observations == 4 and e.max_speed_ms == 70.0
+    assert (e.speed_count, e.speed_sum_ms, e.speed_sq_sum) == (3, 180.0, 11000.0)
+    (whole,) = ended([SQUARE], track("A", [0.0, 10.0, 20.0, 30.0], lon, [0.5] * 4,
+                                     velocity=speed))
+    def speeds(x: Entry) -> tuple[object, ...]:
+        return (x.observations, x.max_speed_ms, x.speed_count, x.speed_sum_ms,
+                x.speed_sq_sum, x.entered_at, x.last_inside_at)
+
+    assert speeds(whole) == speeds(e)
+
+
+def test_the_position_sigma_is_the_smallest_of_the_inside_fixes() -> None:
+    """Radar fixes carry a position sigma (m): along lat 0.5, lon -0.5 (sigma 10,
+    outside), 0.2 (120), 0.4 (unknown), then a second batch 0.6 (80), 0.8 (150),
+    1.5 (5, outside). The entry's sigma is the smallest of its inside fixes, 80 m; the
+    same track without the column (transponder data) has none."""
+    first = track("A", [0.0, 10.0, 20.0], [-0.5, 0.2, 0.4], [0.5] * 3)
+    first["sigma_pos_m"] = [10.0, 120.0, np.nan]
+    second = track("A", [30.0, 40.0, 50.0], [0.6, 0.8, 1.5], [0.5] * 3)
+    second["sigma_pos_m"] = [80.0, 150.0, 5.0]
+    (e,) = ended([SQUARE], first, second)
+    assert e.observations == 4 and e.position_sigma_m == 80.0
+    (e,) = ended([SQUARE], first.drop(columns="sigma_pos_m"),
+                 second.drop(columns="sigma_pos_m"))
+    assert e.observations == 4 and e.position_sigma_m is None
+
+
 # ------------------------------------------------------------------ several tracks in a batch
 # Under altitude limits the detector also tests every leg that begins or ends at a fix
 # horizontally inside (it may climb or sink through a limit there). A batch holds several
