@@ -188,6 +188,21 @@ def test_a_live_feed_of_one_fix_a_batch_adds_up_like_one_batch() -> None:
     assert speeds(whole) == speeds(e)
 
 
+def test_a_batch_without_speed_columns_has_no_speeds() -> None:
+    """Ground speed and heading are optional columns: a batch without them crosses the
+    square (lon -0.5, 0.5, 1.5 along lat 0.5) into an entry with one inside fix and no
+    speed at all; with them, in a second track, the speed of its inside fix (42 m/s)."""
+    bare = track("A", [0.0, 10.0, 20.0], [-0.5, 0.5, 1.5], [0.5] * 3).drop(
+        columns=["velocity", "heading"])
+    (e,) = ended([SQUARE], bare)
+    assert e.observations == 1
+    assert (e.max_speed_ms, e.speed_count, e.max_turn_accel_ms2) == (None, 0, None)
+    full = track("B", [0.0, 10.0, 20.0], [-0.5, 0.5, 1.5], [0.5] * 3,
+                 velocity=[40.0, 42.0, 44.0])
+    (e,) = ended([SQUARE], full)
+    assert (e.max_speed_ms, e.speed_count, e.speed_sum_ms) == (42.0, 1, 42.0)
+
+
 def test_the_position_sigma_is_the_smallest_of_the_inside_fixes() -> None:
     """Radar fixes carry a position sigma (m): along lat 0.5, lon -0.5 (sigma 10,
     outside), 0.2 (120), 0.4 (unknown), then a second batch 0.6 (80), 0.8 (150),
