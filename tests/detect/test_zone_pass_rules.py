@@ -157,15 +157,18 @@ def test_the_squawks_are_the_emergency_codes_heard_inside() -> None:
 
 
 def test_integer_speeds_are_read_in_every_batch() -> None:
-    """Ground speeds given as integers (a CSV export of whole m/s): a track inside over
-    two batches, 50 then 70 and 60 m/s. The second batch joins the carried last fix,
-    which has no speed of its own: the fastest is 70, three speeds sum to 180."""
+    """Ground speeds and sigmas given as integers (a CSV export of whole metres): a
+    track inside over two batches, 50 then 70 and 60 m/s, sigma 120 then 80 and 150 m.
+    The second batch joins the carried last fix, which has no values of its own: the
+    fastest is 70, three speeds sum to 180, the smallest sigma is 80."""
     first = track("A", [0.0], [0.5], [0.5])
     first["velocity"] = np.array([50], dtype=np.int64)
+    first["sigma_pos_m"] = np.array([120], dtype=np.int64)
     second = track("A", [10.0, 20.0], [0.6, 0.7], [0.5, 0.5])
     second["velocity"] = np.array([70, 60], dtype=np.int64)
+    second["sigma_pos_m"] = np.array([80, 150], dtype=np.int64)
     (e,) = ended([SQUARE], first, second)
-    assert e.observations == 3 and e.max_speed_ms == 70.0
+    assert e.observations == 3 and e.max_speed_ms == 70.0 and e.position_sigma_m == 80.0
     assert (e.speed_count, e.speed_sum_ms, e.speed_sq_sum) == (3, 180.0, 2500.0 + 4900 + 3600)
 
 
@@ -217,6 +220,52 @@ def test_the_position_sigma_is_the_smallest_of_the_inside_fixes() -> None:
     (e,) = ended([SQUARE], first.drop(columns="sigma_pos_m"),
                  second.drop(columns="sigma_pos_m"))
     assert e.observations == 4 and e.position_sigma_m is None
+
+
+def test_only_the_speeds_of_inside_fixes_count() -> None:
+    """Along lat 0.5 every 10 s: lon -0.5 (90 m/s, outside), 0.2 (20), 0.4 (30), 1.5
+    (99, outside). The entry's speeds are those of its two inside fixes: fastest 30,
+    count 2, sum 50, squares 400 + 900."""
+    obs = track("A", [0.0, 10.0, 20.0, 30.0], [-0.5, 0.2, 0.4, 1.5], [0.5] * 4,
+                velocity=[90.0, 20.0, 30.0, 99.0])
+    (e,) = ended([SQUARE], obs)
+    assert (e.observations, e.max_speed_ms) == (2, 30.0)
+    assert (e.speed_count, e.speed_sum_ms, e.speed_sq_sum) == (2, 50.0, 1300.0)
+
+
+def test_a_steady_turn_inside_is_measured_as_speed_times_turn_rate() -> None:
+    """A track inside the square for 120 s, a fix every 5 s at 100 m/s, its heading
+    turning 2 deg/s (from 10 deg). A steady turn needs a lateral acceleration of
+    v * w = 100 * 2 * pi / 180 = 3.49 m/s^2 (the positions, slowly moving inside, are
+    not what is measured: the speed and heading columns are)."""
+    t = [5.0 * i for i in range(25)]
+    obs = track("A", t, [0.3 + 0.01 * i for i in range(25)], [0.5] * 25,
+                velocity=[100.0] * 25, heading=[(10.0 + 2.0 * x) % 360.0 for x in t])
+    (e,) = ended([SQUARE], obs)
+    assert e.observations == 25
+    assert e.max_turn_accel_ms2 == pytest.approx(100.0 * 2.0 * np.pi / 180.0, rel=1e-9)
+    # flying straight at the same speed: no turn at all
+    (e,) = ended([SQUARE], obs.assign(heading=10.0))
+    assert e.max_turn_accel_ms2 == pytest.approx(0.0, abs=1e-12)
+
+
+def test_the_altitude_range_and_updates_follow_every_batch() -> None:
+    """With ``updates`` on, an entry is re-reported when its depth or altitude range
+    grows. Inside the square along lat 0.5, one batch each: lon 0.5 at 1000 m (the
+    centre, 0.5 degree from every edge: the deepest fix), 0.4 at 1000 m (0.4 degree from
+    the west edge: shallower, same altitude: nothing grew), 0.45 at 700 m (lower: the
+    range grows), 0.55 at 1200 m (higher), 0.5 at 900 m (inside the range, as deep as
+    the first: nothing). The range is 700-1200 m."""
+    lon, alt = [0.5, 0.4, 0.45, 0.55, 0.5], [1000.0, 1000.0, 700.0, 1200.0, 900.0]
+    batches = [track("A", [10.0 * i], [x], [0.5], [h])
+               for i, (x, h) in enumerate(zip(lon, alt, strict=True))]
+    got = run([SQUARE], *batches, updates=True)
+    assert [(k, e.last_inside_at) for k, e in got] == [
+        ("entry", 0.0), ("update", 0.0), ("update", 20.0), ("update", 30.0), ("open", 40.0)]
+    ranges = [(e.min_altitude_m, e.max_altitude_m) for k, e in got if k == "update"]
+    assert ranges == [(1000.0, 1000.0), (700.0, 1000.0), (700.0, 1200.0)]
+    last = got[-1][1]
+    assert (last.observations, last.min_altitude_m, last.max_altitude_m) == (5, 700.0, 1200.0)
 
 
 # ------------------------------------------------------------------ several tracks in a batch
