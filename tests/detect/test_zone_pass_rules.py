@@ -60,6 +60,28 @@ def test_a_diagonal_leg_is_entered_and_left_where_it_meets_the_edges() -> None:
     assert e.exit_point == pytest.approx((y1, x1))
 
 
+@pytest.mark.parametrize(("zone", "lon"), [
+    (Zone("EAST", "custom", shapely.box(-180.0, 10.0, -179.0, 11.0)), [179.0, 180.0, -179.5]),
+    (Zone("WEST", "custom", shapely.box(179.0, 10.0, 180.0, 11.0)), [-179.0, -180.0, 179.5]),
+])
+def test_an_entry_at_a_fix_on_the_antimeridian_is_reported_at_once(
+        zone: Zone, lon: list[float]) -> None:
+    """Outside, then on the zone's edge on the antimeridian (written from the other
+    side: 180 for a zone east of it, -180 for one west of it) at 60 s, then 0.5 degree
+    inside at 120 s. A fix on 180 is inside a zone that holds it on either side, so the
+    entry is that fix: reported at 60 s, for track A, not interpolated, with no entry
+    point and nothing folded in yet; it is still open at the end with both fixes."""
+    det = EntryDetector([zone])
+    events = det.process(track("A", [0.0, 60.0, 120.0], lon, [10.5] * 3)) + det.close()
+    assert [(e.kind, e.at, e.entry.track, e.entry.zone) for e in events] == [
+        ("entry", 60.0, "A", zone.name), ("open", 120.0, "A", zone.name)]
+    first, last = events[0].entry, events[1].entry
+    assert first.entry_interpolated is False and first.entry_point is None
+    assert (first.entered_at, first.observations, first.last_inside_at) == (60.0, 0, 60.0)
+    assert last.entry_interpolated is False and last.observations == 2
+    assert last.first_inside_point == (10.5, lon[1])
+
+
 def test_an_exit_eastwards_over_the_antimeridian_is_on_180_not_minus_180() -> None:
     """A strip from 179 E to the antimeridian; eastbound along 10.05 N from 179.5 E to
     179.5 W (1 degree the short way, 10 s): it leaves at 180 half way, at 5 s. A
