@@ -230,18 +230,21 @@ def test_a_batch_without_speed_columns_has_no_speeds() -> None:
 
 def test_the_position_sigma_is_the_smallest_of_the_inside_fixes() -> None:
     """Radar fixes carry a position sigma (m): along lat 0.5, lon -0.5 (sigma 10,
-    outside), 0.2 (120), 0.4 (unknown), then a second batch 0.6 (80), 0.8 (150),
-    1.5 (5, outside). The entry's sigma is the smallest of its inside fixes, 80 m; the
-    same track without the column (transponder data) has none."""
+    outside), 0.2 (120), 0.4 (unknown), then a second batch 0.6 (80), 0.8 (150), a
+    third 0.9 (unknown), 1.5 (5, outside). The entry's sigma is the smallest of its
+    inside fixes, 80 m, kept through a batch that knows none; the same track without
+    the column (transponder data) has none."""
     first = track("A", [0.0, 10.0, 20.0], [-0.5, 0.2, 0.4], [0.5] * 3)
     first["sigma_pos_m"] = [10.0, 120.0, np.nan]
-    second = track("A", [30.0, 40.0, 50.0], [0.6, 0.8, 1.5], [0.5] * 3)
-    second["sigma_pos_m"] = [80.0, 150.0, 5.0]
-    (e,) = ended([SQUARE], first, second)
-    assert e.observations == 4 and e.position_sigma_m == 80.0
-    (e,) = ended([SQUARE], first.drop(columns="sigma_pos_m"),
-                 second.drop(columns="sigma_pos_m"))
-    assert e.observations == 4 and e.position_sigma_m is None
+    second = track("A", [30.0, 40.0], [0.6, 0.8], [0.5] * 2)
+    second["sigma_pos_m"] = [80.0, 150.0]
+    # a third batch: one more inside fix without a sigma, then out with sigma 5
+    third = track("A", [50.0, 60.0], [0.9, 1.5], [0.5] * 2)
+    third["sigma_pos_m"] = [np.nan, 5.0]
+    (e,) = ended([SQUARE], first, second, third)
+    assert e.observations == 5 and e.position_sigma_m == 80.0
+    (e,) = ended([SQUARE], *(b.drop(columns="sigma_pos_m") for b in (first, second, third)))
+    assert e.observations == 5 and e.position_sigma_m is None
 
 
 def test_only_the_speeds_of_inside_fixes_count() -> None:
