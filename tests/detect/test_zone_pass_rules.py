@@ -55,6 +55,7 @@ def test_a_diagonal_leg_is_entered_and_left_where_it_meets_the_edges() -> None:
     (x0, y0), (x1, y1) = sorted((p.x, p.y) for p in meet.geoms)
     assert (x0, x1) == (0.0, 1.0) and (y0, y1) == pytest.approx((0.3, 0.5))
     (e,) = ended([SQUARE], track("A", [0.0, 100.0], [-0.5, 1.5], [0.2, 0.6]))
+    assert (e.zone, e.zone_kind, e.track) == ("SQ", "custom", "A")
     assert e.entered_at == pytest.approx(25.0) and e.exited_at == pytest.approx(75.0)
     assert e.entry_point == pytest.approx((y0, x0))
     assert e.exit_point == pytest.approx((y1, x1))
@@ -291,6 +292,13 @@ def test_the_altitude_range_and_updates_follow_every_batch() -> None:
     assert ranges == [(1000.0, 1000.0), (700.0, 1000.0), (700.0, 1200.0)]
     last = got[-1][1]
     assert (last.observations, last.min_altitude_m, last.max_altitude_m) == (5, 700.0, 1200.0)
+    # one batch of three fixes climbing 1000, 1100, 1200 m from the centre eastwards
+    # (each shallower than the one before): one run, folded in at once, one update
+    got = run([SQUARE], track("A", [0.0, 10.0, 20.0], [0.5, 0.55, 0.6], [0.5] * 3,
+                              [1000.0, 1100.0, 1200.0]), updates=True)
+    assert [(k, e.last_inside_at, e.min_altitude_m, e.max_altitude_m) for k, e in got] == [
+        ("entry", 0.0, None, None), ("update", 20.0, 1000.0, 1200.0),
+        ("open", 20.0, 1000.0, 1200.0)]
 
 
 # ------------------------------------------------------------------ several tracks in a batch
