@@ -360,6 +360,38 @@ def test_silent_tracks_are_forgotten_with_or_without_an_open_entry() -> None:
     assert ev.entry.is_open and det.tracked == 0
 
 
+def test_a_track_heard_again_is_kept_by_its_latest_fix() -> None:
+    """Track A is inside at 0 s, then again at 100 s (a second batch). At 200 s with a
+    150 s limit it was heard 100 s ago: kept, nothing ends. At 300 s it is forgotten,
+    its entry ending open at its last fix, 100 s."""
+    det = EntryDetector([SQUARE])
+    det.process(track("A", [0.0], [0.5], [0.5]))
+    det.process(track("A", [100.0], [0.6], [0.5]))
+    assert det.expire(now=200.0, silence_s=150.0) == [] and det.tracked == 1
+    (ev,) = det.expire(now=300.0, silence_s=150.0)
+    assert (ev.kind, ev.at, ev.entry.observations) == ("exit", 100.0, 2)
+
+
+def test_the_last_fixes_of_many_tracks_are_kept_while_the_table_grows() -> None:
+    """1000 tracks are heard west of the square (lon -0.5, lat 0.1 + 0.0008 k), then 100 other
+    tracks far away (the table of last fixes grows past its first 1024 places), then
+    the 1000 again inside (lon 0.5), 100 s after their first fix. Each crossed lon 0
+    half way: 1000 entries, interpolated, at 50 s, entry point (lat, 0)."""
+    n = 1000
+    ids = [f"T{k:04d}" for k in range(n)]
+    lat = [0.1 + 0.0008 * k for k in range(n)]
+    west = make_observations(time=[0.0] * n, icao24=ids, lat=lat, lon=[-0.5] * n)
+    others = make_observations(time=[50.0] * 100, icao24=[f"N{k:03d}" for k in range(100)],
+                               lat=[40.0] * 100, lon=[40.0 + 0.01 * k for k in range(100)])
+    inside = make_observations(time=[100.0] * n, icao24=ids, lat=lat, lon=[0.5] * n)
+    det = EntryDetector([SQUARE])
+    events = det.process(west) + det.process(others) + det.process(inside)
+    assert len(events) == n and {e.kind for e in events} == {"entry"}
+    assert all(e.entry.entry_interpolated and e.at == pytest.approx(50.0) for e in events)
+    points = sorted(e.entry.entry_point for e in events if e.entry.entry_point is not None)
+    assert points == [pytest.approx((y, 0.0)) for y in lat]
+
+
 # ------------------------------------------------------------------ the exact screen
 #: a triangle (its bounding box holds points outside it) and a square, 2 degrees apart
 TRIANGLE = Zone("TRI", "custom", shapely.Polygon([(0.0, 0.0), (1.0, 0.0), (0.0, 1.0)]))
