@@ -343,6 +343,23 @@ def test_the_first_track_starting_inside_is_not_entered_by_the_last() -> None:
     assert got[0][1].entered_at == 0.0 and not got[0][1].entry_interpolated
 
 
+def test_rows_out_of_time_order_are_put_in_order_per_track() -> None:
+    """Track A's rows come at 0, 20, 10 s (lon -0.5, 1.5, 0.5 along lat 0.5): in time
+    order the track crosses the square eastwards, in at 5 s, out at 15 s, with the fix
+    at 10 s inside. Then A in order, followed by B with its rows out of order and one
+    given twice: both cross alike, and the repeated fix is dropped and counted."""
+    (e,) = ended([SQUARE], track("A", [0.0, 20.0, 10.0], [-0.5, 1.5, 0.5], [0.5] * 3))
+    assert (e.entered_at, e.exited_at, e.observations) == pytest.approx((5.0, 15.0, 1))
+    obs = pd.concat([track("A", [0.0, 10.0, 20.0], [-0.5, 0.5, 1.5], [0.5] * 3),
+                     track("B", [0.0, 20.0, 10.0, 10.0], [-0.5, 1.5, 0.5, 0.5], [0.6] * 4)],
+                    ignore_index=True)
+    det = EntryDetector([SQUARE])
+    got = [(e.kind, e.entry.track, e.at) for e in det.process(obs)]
+    assert got == [("entry", "A", pytest.approx(5.0)), ("entry", "B", pytest.approx(5.0)),
+                   ("exit", "A", pytest.approx(15.0)), ("exit", "B", pytest.approx(15.0))]
+    assert det.dropped_out_of_order == 1
+
+
 # ------------------------------------------------------------------ silent tracks
 def test_silent_tracks_are_forgotten_with_or_without_an_open_entry() -> None:
     """Track A flies far from the square (no entry) and is heard last at 0 s; track B is
