@@ -275,6 +275,26 @@ def test_a_steady_turn_inside_is_measured_as_speed_times_turn_rate() -> None:
     assert e.max_turn_accel_ms2 == pytest.approx(0.0, abs=1e-12)
 
 
+def test_a_turn_between_two_batches_is_measured_and_kept() -> None:
+    """Turns are measured between the first fixes of aligned 15 s buckets. A track
+    inside the square at 100 m/s, a fix every 5 s, flies heading 10 deg up to 55 s and
+    40 deg from 60 s on: the one turn, 30 deg between the buckets starting at 45 and
+    60 s, needs 100 * (30 * pi / 180) / 15 = 3.49 m/s^2. Fed as one batch up to 55 s
+    and one from 60 s to 75 s, the turn spans the batches and is measured all the same;
+    a third batch (one fix at 80 s, in the 75 s bucket: nothing new to measure) keeps
+    it."""
+    def fixes(t: list[float]) -> pd.DataFrame:
+        return track("A", t, [0.3 + 0.001 * x for x in t], [0.5] * len(t),
+                     velocity=[100.0] * len(t), heading=[10.0 if x < 60 else 40.0 for x in t])
+
+    want = 100.0 * (30.0 * np.pi / 180.0) / 15.0
+    (whole,) = ended([SQUARE], fixes([5.0 * i for i in range(17)]))
+    assert whole.max_turn_accel_ms2 == pytest.approx(want, rel=1e-9)
+    (e,) = ended([SQUARE], fixes([5.0 * i for i in range(12)]),
+                 fixes([60.0, 65.0, 70.0, 75.0]), fixes([80.0]))
+    assert e.observations == 17 and e.max_turn_accel_ms2 == pytest.approx(want, rel=1e-9)
+
+
 def test_the_altitude_range_and_updates_follow_every_batch() -> None:
     """With ``updates`` on, an entry is re-reported when its depth or altitude range
     grows. Inside the square along lat 0.5, one batch each: lon 0.5 at 1000 m (the
