@@ -67,7 +67,7 @@ GROUPS: dict[str, Group] = {
         (S + "detect/zone_pass.py", S + "detect/track_state.py", S + "detect/screen.py"),
         ("tests/detect/test_entries.py", "tests/detect/test_zone_pass.py",
          "tests/detect/test_contract_cases.py", "tests/detect/test_entries_globe.py",
-         "tests/airspace/test_antimeridian.py")),
+         "tests/airspace/test_antimeridian.py", "tests/detect/test_zone_pass_rules.py")),
     # approach, loitering, went dark. test_went_dark.py (the coverage model learnt from
     # 640 generated tracks: 5-15 s a mutant) and test_went_dark_swiss_day.py (a day of
     # real traffic, 25 s) are left out: too slow for a mutant each

@@ -250,7 +250,7 @@ class ZonePass:
     def _open_entry(self, c: int, t: float, x: float, y: float, interpolated: bool) -> None:
         entry = _new_entry(self.zone, str(self.w.uniques[c]), t, interpolated,
                            (y, x) if interpolated else None)
-        if self.keep_path:
+        if self.keep_path and interpolated:  # an entry at a fix: its run adds the fix
             entry.path.append((t, y, x))
         self.open[c] = OpenEntry(entry)
         self.events.append(EntryEvent("entry", _snapshot(entry), t))
