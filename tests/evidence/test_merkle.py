@@ -156,3 +156,13 @@ def test_prefix_roots_equal_tree_roots() -> None:
     roots = merkle.prefix_roots(leaves, range(41))
     assert roots == {n: merkle.tree_root(leaves[:n]) for n in range(41)}
     assert merkle.prefix_roots(CT_LEAF_HASHES, [8])[8] == CT_ROOTS[7]
+
+
+def test_the_empty_tree_is_a_prefix_of_every_tree_with_no_proof() -> None:
+    """Every tree extends the empty one: the consistency proof from size 0 is empty (RFC
+    9162 2.1.4.1 defines proofs for 0 < m < n only; an empty old tree needs none) and
+    the empty root is SHA-256 of nothing (the RFC's MTH({}))."""
+    leaves = [merkle.leaf_hash(bytes([i])) for i in range(7)]
+    assert merkle.tree_root([]) == hashlib.sha256(b"").digest()
+    for n in (1, 2, 7):
+        assert merkle.consistency_proof(leaves[:n], 0) == []
