@@ -187,3 +187,27 @@ def test_a_503_is_retried_until_accepted(store_url: str) -> None:
     keys = [h["idempotency-key"] for h, _ in receiver.got]
     assert keys[0] == keys[1] == keys[2]  # the same alert, retried with the same key
     assert list(dict.fromkeys(keys)) == [e["idempotency_key"] for _, e in out]
+
+
+@pytest.mark.parametrize(("status", "final"), [
+    (400, True), (404, True), (410, True), (499, True),  # the receiver will never take it
+    (408, False), (425, False), (429, False),  # 4xx that mean "later" (RFC 9110, 8470, 6585)
+    (500, False), (502, False), (503, False),  # the receiver's trouble: try again
+])
+def test_which_answers_are_final_and_which_are_retried(status: int, final: bool) -> None:
+    """A 4xx answer refuses the alert for good (``Rejected``: the outbox stops trying),
+    except 408 Request Timeout, 425 Too Early and 429 Too Many Requests, which, like
+    every 5xx, ask for a later attempt (an ordinary error: the outbox retries)."""
+    from skyfence.alerts.retry import Rejected
+
+    receiver = Receiver(free_port())
+    receiver.status = status
+    receiver.up()
+    try:
+        hook = WebhookDelivery(receiver.url, timeout_s=2.0)
+        with pytest.raises(Exception) as err:
+            hook.deliver(b"{}", {}, "key-1")
+    finally:
+        receiver.down()
+    assert isinstance(err.value, Rejected) is final
+    assert len(receiver.got) == 1
