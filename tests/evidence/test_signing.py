@@ -91,6 +91,28 @@ def test_envelope_signature_verifies_with_cryptography_directly(tmp_path: Path) 
     assert not read_envelope(json.dumps(env).encode()).signed_by(key.public)
 
 
+def test_envelopes_of_other_kinds_are_refused_by_name(tmp_path: Path) -> None:
+    """An envelope of another payload type, or whose payload is JSON but not an in-toto
+    Statement v1, is refused naming what is wrong (DSSE and in-toto: the type strings
+    ``application/vnd.in-toto+json`` and ``https://in-toto.io/Statement/v1``), even when
+    signed by our own key; a signature carrying another key's id is not ours, even where
+    its bytes would verify."""
+    from skyfence.evidence.dsse import EnvelopeError
+
+    key = init_keys(tmp_path)
+    statement = {"_type": "https://in-toto.io/Statement/v1", "subject": [],
+                 "predicateType": "urn:x", "predicate": {}}
+    other_type = dict(sign_statement(statement, key), payloadType="text/plain")
+    with pytest.raises(EnvelopeError, match="payloadType is 'text/plain'"):
+        read_envelope(json.dumps(other_type).encode())
+    not_in_toto = sign_statement({"_type": "urn:something-else", "x": 1}, key)
+    with pytest.raises(EnvelopeError, match="not an in-toto Statement v1"):
+        read_envelope(json.dumps(not_in_toto).encode())
+    env = sign_statement(statement, key)
+    env["signatures"][0]["keyid"] = "0" * len(key.key_id)
+    assert not read_envelope(json.dumps(env).encode()).signed_by(key.public)
+
+
 def test_checkpoint_is_a_signed_note(tmp_path: Path) -> None:
     key = init_keys(tmp_path)
     root = hashlib.sha256(b"root").digest()
