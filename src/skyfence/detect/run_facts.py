@@ -62,10 +62,6 @@ class RunFacts:
         sigma = w.cols.sigmas()
         self._sigma = None if sigma is None else np.fmin.reduceat(sigma[stats], starts).tolist()
 
-    def run(self, first_row: int) -> int:
-        """The number of the run that begins at ``first_row``."""
-        return self._index[first_row]
-
     def altitudes(self, first_row: int) -> tuple[float | None, float | None]:
         """Lowest and highest known altitude of the run (m)."""
         i = self._index[first_row]

@@ -138,10 +138,7 @@ def _one_fix(anchor: Anchor | None, t: float, v: float, h: float
     if anchor is not None and k == anchor[0]:
         return None, anchor
     new = (float(k), t, v, h)
-    if anchor is None or k - anchor[0] != 1.0 or t <= anchor[1]:
-        return None, new
-    dh = abs((h - anchor[3] + 180.0) % 360.0 - 180.0)
-    return min(v, anchor[2]) * math.radians(dh) / (t - anchor[1]), new
+    return (None if anchor is None else _measured(_pair_accel(anchor, new))), new
 
 
 def track_turn_accels(keys: npt.ArrayLike, time: npt.ArrayLike, speed: npt.ArrayLike,
@@ -227,12 +224,11 @@ class BatchTurns:
             base = first
         j = int(self._next_first[f + 1]) if f + 1 < self._next_first.size else b + 1
         if j > b:
-            return (None if hardest == -math.inf else hardest), base
+            return _measured(hardest), base
         hardest = max(hardest, _pair_accel(base, self._anchor(j)))
         if j < b:  # later bucket starts: their predecessors lie inside the run
             hardest = max(hardest, float(self._accel[j + 1 : b + 1].max()))
-        return (None if hardest == -math.inf else hardest), self._anchor(
-            int(self._last_first[b]))
+        return _measured(hardest), self._anchor(int(self._last_first[b]))
 
 
 def _next_index(rows: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.intp]:
@@ -243,6 +239,11 @@ def _next_index(rows: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.intp]:
     [1, 1, 3, 3, 5]
     """
     return np.append(rows, n).astype(np.intp)[np.searchsorted(rows, np.arange(n))]
+
+
+def _measured(accel: float) -> float | None:
+    """An acceleration, or None for -inf (no pair of adjacent buckets measured)."""
+    return None if accel == -math.inf else accel
 
 
 def _pair_accel(p: Anchor, q: Anchor) -> float:
