@@ -215,6 +215,11 @@ class EntryDetector:
         grid = None if self.reference else getattr(self.screen, "segment_zones", None)
         if grid is None:
             return self._box_pairs(w, scr, seg)
+        # a segment between two fixes of one cell that holds no boundary crosses none
+        # (what a screening promises): most segments of a batch, which then never
+        # reach the grid's rectangle walk
+        cell, edge = scr.cell, scr.boundary
+        seg = seg[(cell[seg] != cell[seg + 1]) | (cell[seg] < 0) | edge[seg] | edge[seg + 1]]
         k, zi, unknown = grid(w.lon[seg], w.lat[seg], w.lon_next[seg], w.lat[seg + 1])
         pairs = np.vstack([seg[k], zi])
         if len(unknown):
