@@ -136,8 +136,13 @@ def whole_track_frames(chunks: Iterator[pd.DataFrame], share: int
 
 
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    return (pd.concat(frames, ignore_index=True) if len(frames) > 1
-            else frames[0].reset_index(drop=True))
+    """One frame of ``frames``, numbered from 0 (a lone frame is renumbered, not copied:
+    a deep copy would also stack its columns into 2-D blocks)."""
+    if len(frames) > 1:
+        return pd.concat(frames, ignore_index=True)
+    one = frames[0].copy(deep=False)
+    one.index = pd.RangeIndex(len(one))
+    return one
 
 
 def in_groups(frames: Iterator[pd.DataFrame], size: int,
