@@ -227,7 +227,8 @@ def normalize_table(
     dup = _duplicate_columns(names)
     if dup is not None:
         raise InputError(f"column {show_value(dup)} appears twice", file=name, field=dup)
-    df = df.set_axis(names, axis=1)
+    if names != list(df.columns):
+        df = df.set_axis(names, axis=1)  # a copy: only for columns not named by strings
     cmap = _auto_map(names, columns).apply(names)
     present = {dst for dst, _ in cmap.values()}
     for req in ("time", "icao24", "lat", "lon"):
@@ -277,7 +278,8 @@ def normalize_table(
     obs = make_observations(**out)
     keep = chk.keep()
     if keep is not None:
-        obs = obs[keep].reset_index(drop=True)
+        obs = obs[keep]
+        obs.index = pd.RangeIndex(len(obs))  # renumbered, not copied again
     return obs
 
 
