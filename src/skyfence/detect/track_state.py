@@ -19,6 +19,7 @@ import pandas as pd
 
 from skyfence.airspace.antimeridian import lon_delta
 from skyfence.detect.integrity import IntegrityScreen
+from skyfence.factorize import factorize_runs
 from skyfence.identify.turns import BatchTurns
 from skyfence.model import Entry
 from skyfence.vocab import EMERGENCY_SQUAWKS
@@ -136,7 +137,7 @@ class BatchWork:
         fixes, and the implausible ones ``integrity`` rejects; find segments, track
         starts and gaps longer than ``gap_s``."""
         w = cls()
-        codes_new, uniques = pd.factorize(batch["icao24"].to_numpy(dtype=object))
+        codes_new, uniques = factorize_runs(batch["icao24"].to_numpy(dtype=object))
         n_new = len(codes_new)
         slots = tracks.lookup(uniques)
         carried_codes = np.flatnonzero(slots >= 0)
@@ -174,7 +175,7 @@ class BatchWork:
         w.carried_open = {}
         if tracks.open:
             opened = list(tracks.open)
-            where = pd.Index(uniques).get_indexer(opened)
+            where = pd.Index(uniques).get_indexer(pd.Index(opened, dtype=object))
             w.carried_open = {int(c): tracks.open[k] for k, c in zip(opened, where, strict=True)
                               if c >= 0}
         n = len(w.code)
@@ -268,7 +269,7 @@ class BatchColumns:
     def _callsigns(self) -> tuple[np.ndarray, np.ndarray]:
         got = self._cache.get("callsign")
         if got is None:
-            codes, uniq = pd.factorize(self._work("callsign", None), use_na_sentinel=True)
+            codes, uniq = factorize_runs(self._work("callsign", None))
             clean = [v.strip() if isinstance(v, str) and v.strip() else None for v in uniq]
             values = np.asarray([*clean, None], dtype=object)
             per_row = values[np.where(codes < 0, len(clean), codes)]
@@ -289,7 +290,7 @@ class BatchColumns:
         got = self._cache.get("squawk")
         if got is None:
             sq = self._work("squawk", None)
-            codes, uniq = pd.factorize(sq, use_na_sentinel=True)
+            codes, uniq = factorize_runs(sq)
             emergency = np.asarray([s in EMERGENCY_SQUAWKS for s in uniq.tolist()] + [False])
             flag = emergency[np.where(codes < 0, len(uniq), codes)]
             got = self._cache["squawk"] = (sq, np.concatenate([[0], np.cumsum(flag)]))

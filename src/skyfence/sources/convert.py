@@ -20,6 +20,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from skyfence.factorize import factorize_runs
+
 __all__ = ["Unhashable", "factorize_objects", "missing_mask", "to_flag", "to_number",
            "to_unix_seconds"]
 
@@ -49,7 +51,7 @@ def factorize_objects(values: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.i
     """``pd.factorize`` (codes, distinct values; -1 for missing) that also accepts
     unhashable cells, each standing as an :class:`Unhashable` of its type."""
     try:
-        codes, uniq = pd.factorize(values, use_na_sentinel=True)
+        codes, uniq = factorize_runs(values)
     except (TypeError, ValueError, ArithmeticError):
         fixed = np.empty(len(values), dtype=object)
         for i, v in enumerate(values):
