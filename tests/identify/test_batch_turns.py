@@ -63,6 +63,28 @@ def test_runs_measure_what_extend_turns_measures(batch, data: st.DataObject) -> 
             anchor = got[1]
 
 
+@settings(max_examples=300, deadline=None)
+@given(batches(), st.data())
+def test_a_table_of_the_asked_rows_only_measures_the_same(batch, data: st.DataObject) -> None:
+    """Runs are made of the fixes inside a zone; the table may leave every other fix
+    out (``asked``). Some runs are asked, the rows between them not: the asked runs
+    get ``extend_turns``' answers all the same."""
+    t, v, h, cuts = batch
+    runs = [(a, end) for track in cuts for a, end in itertools.pairwise(track)]
+    chosen = [r for r in runs if data.draw(st.booleans())]
+    asked = np.zeros(len(t), bool)
+    for a, end in chosen:
+        asked[a:end] = True
+    turns = BatchTurns(t, v, h, asked=asked)
+    for a, end in chosen:
+        anchor: Anchor | None = None
+        if data.draw(st.booleans()):  # an anchor carried from an earlier fix of the track
+            k = data.draw(st.integers(-3, 0))
+            anchor = (math.floor(t[a] / TURN_BASELINE_S) + k, t[a] + 15.0 * k, 100.0, 45.0)
+        want = extend_turns(anchor, t[a:end], v[a:end], h[a:end])
+        assert turns.extend(anchor, a, end - 1) == want, (a, end, anchor)
+
+
 def test_a_run_beginning_inside_an_earlier_bucket_measures_from_its_own_first_fix() -> None:
     """Bucket 0 holds fixes at 0 s and 10 s, bucket 1 one at 20 s. The run 1..2 begins
     at 10 s: its turn is measured from 10 s (heading 0) to 20 s (heading 90), not from

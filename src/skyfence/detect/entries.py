@@ -156,6 +156,8 @@ class EntryDetector:
             rows_l.append(r)
             zones_l.append(col[r])
         in_rows, in_zone = np.concatenate(rows_l), np.concatenate(zones_l)
+        w.inside = np.zeros(len(w.time), bool)
+        w.inside[in_rows] = True  # only these make runs: the turn table needs no other
         order = np.lexsort((in_rows, in_zone))
         in_rows, in_zone = in_rows[order], in_zone[order]
         sp_order = np.lexsort((seg_zone_pairs[0], seg_zone_pairs[1]))

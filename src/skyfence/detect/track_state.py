@@ -129,6 +129,8 @@ class BatchWork:
     cols: BatchColumns
     pending_open: dict[int, dict[int, OpenEntry]]
     _turns: BatchTurns | None = None
+    #: rows inside some zone (runs are made of them), when the detector has screened them
+    inside: np.ndarray | None = None
 
     @classmethod
     def build(cls, batch: pd.DataFrame, tracks: TrackTable, gap_s: float,
@@ -200,7 +202,7 @@ class BatchWork:
         """The batch's turn table (see :class:`~skyfence.identify.turns.BatchTurns`),
         built when the first run of inside fixes needs it, then shared by every zone."""
         if self._turns is None:
-            self._turns = BatchTurns(self.time, *self.cols.speeds_headings())
+            self._turns = BatchTurns(self.time, *self.cols.speeds_headings(), asked=self.inside)
         return self._turns
 
     def seg_ok_from(self, rows: np.ndarray) -> np.ndarray:

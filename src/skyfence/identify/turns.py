@@ -180,12 +180,18 @@ class BatchTurns:
     """
 
     def __init__(self, time: npt.ArrayLike, speed: npt.ArrayLike,
-                 heading: npt.ArrayLike) -> None:
+                 heading: npt.ArrayLike, asked: npt.NDArray[np.bool_] | None = None) -> None:
+        """``asked`` (optional): the only rows runs will be made of (the fixes inside
+        some zone). The others are left out as if unknown, which changes no answer
+        for a run of asked rows: everything :meth:`extend` reads lies between the
+        run's first known fix and its last row."""
         t = np.asarray(time, dtype=np.float64)
         v = np.asarray(speed, dtype=np.float64)
         h = np.asarray(heading, dtype=np.float64)
         n = t.size
         known = np.isfinite(t) & np.isfinite(v) & np.isfinite(h)
+        if asked is not None:
+            known &= asked
         k = np.floor(np.where(known, t, 0.0) / TURN_BASELINE_S)
         rows = np.flatnonzero(known)
         is_first = np.ones(rows.size, dtype=bool)
