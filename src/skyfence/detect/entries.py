@@ -32,7 +32,7 @@ from skyfence.detect.run_facts import RunFacts
 from skyfence.detect.screen import CellScreening, Screen, ScreeningLike, default_screen
 from skyfence.detect.track_state import BatchWork, TrackTable
 from skyfence.detect.zone_pass import EntryEvent, ZonePass, inside_runs, zone_items
-from skyfence.model import Entry
+from skyfence.model import REQUIRED_COLUMNS, Entry
 
 __all__ = ["DetectorConfig", "EntryDetector", "EntryEvent"]
 
@@ -130,6 +130,10 @@ class EntryDetector:
     # ------------------------------------------------------------------ batches
     def process(self, batch: pd.DataFrame) -> list[EntryEvent]:
         """Consume one batch of observations; return the events it caused, in time order."""
+        missing = [c for c in REQUIRED_COLUMNS if c not in batch.columns]
+        if missing:
+            raise ValueError(f"an observation batch needs the column(s) {', '.join(missing)}"
+                             f" (it has: {', '.join(map(str, batch.columns)) or 'none'})")
         if len(batch) == 0:
             return []
         w = BatchWork.build(batch, self._tracks, self.config.gap_s, self.integrity)

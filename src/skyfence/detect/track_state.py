@@ -147,7 +147,9 @@ class BatchWork:
         last = tracks.fix[slots[carried_codes]]
 
         def col(name: str, j: int) -> np.ndarray:
-            return np.concatenate([last[:, j], batch[name].to_numpy(np.float64)])
+            given = (batch[name].to_numpy(np.float64) if name in batch.columns
+                     else np.full(n_new, np.nan))  # a hand-built batch without altitudes
+            return np.concatenate([last[:, j], given])
 
         code = np.concatenate([carried_codes.astype(np.intp), codes_new])
         time, lon, lat = col("time", 0), col("lon", 1), col("lat", 2)
@@ -260,7 +262,13 @@ class BatchColumns:
         self._cache: dict[str, Any] = {}
 
     def _work(self, name: str, missing: Any) -> np.ndarray:
-        """Column ``name`` in working order, ``missing`` at carried rows."""
+        """Column ``name`` in working order, ``missing`` at carried rows (and at every
+        row when the batch has no such column: a hand-built batch)."""
+        if name not in self._batch.columns:
+            out = np.empty(len(self._src), dtype=np.float64 if isinstance(missing, float)
+                           else object)
+            out[:] = missing
+            return out
         col = np.asarray(self._batch[name].to_numpy())
         if isinstance(missing, float) and col.dtype.kind != "f":
             col = col.astype(np.float64)
