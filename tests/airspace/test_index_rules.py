@@ -290,3 +290,114 @@ def test_another_fine_grid(caplog: pytest.LogCaptureFixture) -> None:
     assert got.cell[0] == N_COARSE + 4483 * 8 * NX + 6081
     assert got.boundary.tolist() == [True, False, False, False]
     assert coarser.zone_names(got.zone[1:, 0]).tolist() == ["A", None, "B"]
+
+
+# ------------------------------------------------------------------ point lookup
+
+Point = tuple[tuple[float, float], int, bool, "str | None"]
+
+#: (lon, lat) by hand: cell key, boundary flag, zone (of ``A`` / ``B``) for each point
+POINTS: list[Point] = [
+    # inside A, fine cell 12168 / 8968: in A's boundary block but no boundary in it
+    ((10.125, 50.125), N_COARSE + 8968 * FNX + 12168, False, "A"),
+    # 1e-4 degree inside / outside A's west edge (lon 10.05): fine column 12163, crossed
+    ((10.0501, 50.1), N_COARSE + 8966 * FNX + 12163, True, "A"),
+    ((10.0499, 50.1), N_COARSE + 8966 * FNX + 12163, True, None),
+    # nowhere near a zone: coarse cell (185.1 * 4, 95.1 * 4) = (740, 380)
+    ((5.1, 5.1), 380 * NX + 740, False, None),
+    # inner coarse cell (770, 562) of B
+    ((12.6, 50.6), 562 * NX + 770, False, "B"),
+    # the grid's own edges are valid positions: the extra column (lon 180) and row (lat 90)
+    ((180.0, 0.0), 360 * NX + 1440, False, None),
+    ((-180.0, -90.0), 0, False, None),
+    ((180.0, 90.0), NX * NY - 1, False, None),
+    ((-180.0, 90.0), 720 * NX, False, None),
+    # invalid: cell -1, boundary True, no zone
+    ((float("nan"), 50.1), -1, True, None),
+    ((10.1, float("nan")), -1, True, None),
+    ((180.0000001, 0.0), -1, True, None),
+    ((-180.0000001, 0.0), -1, True, None),
+    ((0.0, 90.0000001), -1, True, None),
+    ((0.0, -90.0000001), -1, True, None),
+]
+
+
+def _points(rows: list[Point]) -> tuple[np.ndarray, np.ndarray]:
+    return (np.array([p[0][0] for p in rows]), np.array([p[0][1] for p in rows]))
+
+
+def test_screen_answers_cells_flags_and_zones_by_hand(index: ZoneIndex) -> None:
+    """Each point of :data:`POINTS` alone, all together, and valid ones only; ``locate``
+    gives the same zones. GEOS agrees with the zones of the valid points."""
+    for rows in ([p] for p in POINTS):
+        got = index.screen(*_points(rows))
+        assert (got.cell.tolist(), got.boundary.tolist()) == ([rows[0][1]], [rows[0][2]]), rows
+        assert index.zone_names(got.zone[:, 0]).tolist() == [rows[0][3]], rows
+    for rows in (POINTS, POINTS[:9], POINTS[::-1]):
+        lon, lat = _points(rows)
+        got = index.screen(lon, lat)
+        assert got.zone.shape == (len(rows), 1) and got.zone.dtype == np.int32
+        assert got.cell.tolist() == [p[1] for p in rows]
+        assert got.boundary.tolist() == [p[2] for p in rows]
+        assert index.zone_names(got.zone[:, 0]).tolist() == [p[3] for p in rows]
+        assert index.locate(lon, lat).tolist() == got.zone.tolist()
+    lon, lat = _points(POINTS[:9])
+    for k, z in enumerate(_zones()):
+        inside = shapely.contains_xy(z.geometry, lon, lat)
+        assert ((index.locate(lon, lat)[:, 0] == k) == inside).all()
+
+
+def test_batches_of_several_chunks(index: ZoneIndex) -> None:
+    """:data:`POINTS` repeated past several lookup chunks (16 384 positions), with and
+    without the invalid ones, and lists of any shape: each copy answered as alone."""
+    for rows in (POINTS, POINTS[:9]):
+        lon, lat = _points(rows)
+        n = 40_000 // len(rows) + 1
+        got = index.screen(np.tile(lon, n), np.tile(lat, n))
+        assert got.cell.tolist() == [p[1] for p in rows] * n
+        assert got.boundary.tolist() == [p[2] for p in rows] * n
+        assert index.zone_names(got.zone[:, 0]).tolist() == [p[3] for p in rows] * n
+        assert index.locate(np.tile(lon, n), np.tile(lat, n)).tolist() == got.zone.tolist()
+    lon, lat = _points(POINTS[:8])
+    assert index.screen(lon.reshape(2, 4), lat.reshape(2, 4)).cell.tolist() == [
+        p[1] for p in POINTS[:8]]
+    with pytest.raises(ValueError, match="same length"):
+        index.screen(lon, lat[:-1])
+
+
+def test_overlapping_zones_take_one_layer_each() -> None:
+    """``C`` (lon 9.5-13.8, lat 49.5-51.8) covers ``A`` and ``B``: it overlaps two zones,
+    so the greedy colouring (most overlaps first) puts it in layer 0, ``A`` and ``B``
+    in layer 1. Each position gets its zone per layer, GEOS deciding near edges: a
+    crossed cell of ``A``'s edge is inside ``C`` (its layer answered from the class), and
+    ``C``'s own edges are crossed cells without ``A`` or ``B``."""
+    zones = [*_zones(), Zone("C", "custom", shapely.box(9.5, 49.5, 13.8, 51.8))]
+    index = ZoneIndex(zones, cache=False)
+    assert index.zone_layer.tolist() == [1, 1, 0] and index.n_layers == 2
+    assert [x.tolist() for x in index.layers] == [[2], [0, 1]]
+    lon = np.array([10.125, 10.0501, 10.0499, 12.6, 9.5001, 9.4999, 13.5, 13.7999, 13.8001,
+                    12.0999, 12.1001, 5.0])
+    lat = np.array([50.125, 50.1, 50.1, 50.6, 50.0, 50.0, 51.5, 50.5, 50.5, 50.5, 50.5, 5.0])
+    want = [["C", "A"], ["C", "A"], ["C", None], ["C", "B"], ["C", None], [None, None],
+            ["C", None], ["C", None], [None, None], ["C", None], ["C", "B"], [None, None]]
+    for got in (index.screen(lon, lat).zone, index.locate(lon, lat)):
+        assert index.zone_names(got).tolist() == want
+        for k, z in enumerate(zones):  # and GEOS agrees, zone by zone
+            truth = shapely.contains_xy(z.geometry, lon, lat)
+            assert (got[:, index.zone_layer[k]] == k).tolist() == truth.tolist(), z.name
+    assert index.screen(lon, lat).boundary.tolist() == [
+        False, True, True, False, True, True, False, True, True, True, True, False]
+
+
+def test_an_index_needs_zones_and_says_how_it_was_made(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="at least one zone"):
+        ZoneIndex([], cache=False)
+    start = time.perf_counter()
+    built = ZoneIndex(_zones(), cache=False)
+    took = time.perf_counter() - start
+    assert built.cache_path is None and not built.loaded_from_cache
+    assert 0 < built.seconds <= took
+    assert not list(tmp_path.iterdir())
+    cached = ZoneIndex(_zones(), cache_dir=tmp_path)
+    assert cached.cache_path is not None
+    assert cached.cache_path.name.startswith("zone-index-") and cached.cache_path.suffix == ".npz"
