@@ -361,7 +361,7 @@ def test_batches_of_several_chunks(index: ZoneIndex) -> None:
     lon, lat = _points(POINTS[:8])
     assert index.screen(lon.reshape(2, 4), lat.reshape(2, 4)).cell.tolist() == [
         p[1] for p in POINTS[:8]]
-    with pytest.raises(ValueError, match="same length"):
+    with pytest.raises(ValueError, match=r"^lon and lat must have the same length$"):
         index.screen(lon, lat[:-1])
 
 
@@ -390,7 +390,7 @@ def test_overlapping_zones_take_one_layer_each() -> None:
 
 
 def test_an_index_needs_zones_and_says_how_it_was_made(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="at least one zone"):
+    with pytest.raises(ValueError, match=r"^ZoneIndex needs at least one zone$"):
         ZoneIndex([], cache=False)
     start = time.perf_counter()
     built = ZoneIndex(_zones(), cache=False)
@@ -401,3 +401,35 @@ def test_an_index_needs_zones_and_says_how_it_was_made(tmp_path: Path) -> None:
     cached = ZoneIndex(_zones(), cache_dir=tmp_path)
     assert cached.cache_path is not None
     assert cached.cache_path.name.startswith("zone-index-") and cached.cache_path.suffix == ".npz"
+
+
+def test_coordinates_of_other_types_are_looked_up_at_their_value(index: ZoneIndex) -> None:
+    """float32 coordinates are taken at their exact value: lon 10.125 less one float32
+    step (9.5e-7) lies in fine column 12167, but ``lon * 64 + 11520`` in float32
+    rounds to 12168.0 (the float32 step there is 0.001); so does lat 50.125 less one
+    step (row 8967, not 8968). Integers and lists work too: (10, 50) is fine cell
+    (12160, 8960) of ``A``'s block, (5, 5) coarse cell (740, 380).
+
+    Segments too: one from lon 10.0625 less a float32 step (fine column 12163, marked
+    by ``A``'s west edge; 12164 in float32 arithmetic) to 10.1 at lat 50.1 has
+    ``A`` as a candidate (the rectangle of the ends' cells; it lies inside ``A``, the
+    marks' margin of 0.45 cell makes it a candidate)."""
+    lon32 = np.nextafter(np.float32(10.125), np.float32(0.0))
+    lat32 = np.nextafter(np.float32(50.125), np.float32(0.0))
+    assert float(lon32) < 10.125 and np.float32(lon32 * 64 + 11520) == 12168.0
+    assert float(lat32) < 50.125 and np.float32(lat32 * 64 + 5760) == 8968.0
+    lon = np.array([lon32, 10.1], dtype=np.float32)
+    lat = np.array([50.13, lat32], dtype=np.float32)
+    assert [_col(float(lon[0])), _row(float(lat[0])), _col(float(lon[1])), _row(float(lat[1]))
+            ] == [12167, 8968, 12166, 8967]
+    got = index.screen(lon, lat)
+    assert got.cell.tolist() == [N_COARSE + 8968 * FNX + 12167, N_COARSE + 8967 * FNX + 12166]
+    assert index.zone_names(got.zone[:, 0]).tolist() == ["A", "A"]
+    assert got.boundary.tolist() == [False, False]
+    ints = index.screen([10, 5], [50, 5])  # type: ignore[arg-type]
+    assert ints.cell.tolist() == [N_COARSE + 8960 * FNX + 12160, 380 * NX + 740]
+    x32 = np.nextafter(np.float32(10.0625), np.float32(0.0))
+    assert _col(float(x32)) == 12163 and np.float32(x32 * 64 + 11520) == 12164.0
+    x0, y0 = np.array([x32], np.float32), np.array([50.1], np.float32)
+    seg, zone, unknown = index.segment_zones(x0, y0, np.array([10.1], np.float32), y0)
+    assert (seg.tolist(), zone.tolist(), unknown.tolist()) == ([0], [0], [])
