@@ -337,6 +337,7 @@ def test_screen_answers_cells_flags_and_zones_by_hand(index: ZoneIndex) -> None:
         lon, lat = _points(rows)
         got = index.screen(lon, lat)
         assert got.zone.shape == (len(rows), 1) and got.zone.dtype == np.int32
+        assert got.cell.dtype == np.int64 and got.boundary.dtype == bool
         assert got.cell.tolist() == [p[1] for p in rows]
         assert got.boundary.tolist() == [p[2] for p in rows]
         assert index.zone_names(got.zone[:, 0]).tolist() == [p[3] for p in rows]
@@ -433,3 +434,65 @@ def test_coordinates_of_other_types_are_looked_up_at_their_value(index: ZoneInde
     x0, y0 = np.array([x32], np.float32), np.array([50.1], np.float32)
     seg, zone, unknown = index.segment_zones(x0, y0, np.array([10.1], np.float32), y0)
     assert (seg.tolist(), zone.tolist(), unknown.tolist()) == ([0], [0], [])
+
+
+def test_a_zone_smaller_than_a_fine_cell() -> None:
+    """A box of 0.001 x 0.0005 degree lies in one fine cell: no cell is inside it, the
+    index knows one state (nowhere), and positions in that cell are answered by the
+    exact test alone, as GEOS answers them."""
+    tiny = Zone("T", "custom", shapely.box(10.1, 50.1, 10.101, 50.1005))
+    index = ZoneIndex([tiny], cache=False)
+    lon, lat = np.array([10.1005, 10.102, 10.1005]), np.array([50.1002, 50.1002, 50.1007])
+    got = index.screen(lon, lat)
+    assert index.zone_names(got.zone[:, 0]).tolist() == ["T", None, None]
+    assert got.zone[:, 0].tolist() == [
+        0 if t else -1 for t in shapely.contains_xy(tiny.geometry, lon, lat)]
+    assert got.boundary.tolist() == [True, True, True]
+    assert len(set(got.cell.tolist())) == 1
+
+
+def test_the_cache_key_and_when_the_cache_is_read(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    """Another fine grid is another cache file (its arrays differ); ``cache=False``
+    neither reads nor writes the cache, even when a file for its zones is there."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    fine = ZoneIndex(_zones())
+    coarse = ZoneIndex(_zones(), sub=8)
+    assert not coarse.loaded_from_cache and coarse.cache_path != fine.cache_path
+    assert ZoneIndex(_zones(), sub=8).loaded_from_cache
+    point = (np.array([10.05]), np.array([50.1]))
+    assert coarse.screen(*point).cell.tolist() == [N_COARSE + 4483 * 8 * NX + 6081]
+    assert fine.screen(*point).cell.tolist() == [N_COARSE + 8966 * FNX + 12163]
+    assert not ZoneIndex(_zones(), cache=False).loaded_from_cache
+    assert len(list((tmp_path / "skyfence").iterdir())) == 2
+
+
+def test_cache_trouble_is_logged_and_survived(monkeypatch: pytest.MonkeyPatch,
+                                              tmp_path: Path,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    """A damaged file: a warning naming it and why, then a rebuild. A write that fails
+    (here ``np.savez`` raising ``OSError("disk full")``): a warning naming the file and
+    the error, and the index works."""
+    first = ZoneIndex(_zones(), cache_dir=tmp_path)
+    assert first.cache_path is not None
+    first.cache_path.write_bytes(b"not an npz")
+    with caplog.at_level(logging.WARNING, logger="skyfence.airspace.index"):
+        again = ZoneIndex(_zones(), cache_dir=tmp_path)
+    assert not again.loaded_from_cache
+    (msg,) = [r.getMessage() for r in caplog.records]
+    m = re.fullmatch(rf"zone index cache {re.escape(str(first.cache_path))} unreadable "
+                     r"\((.+)\): rebuilding", msg)
+    assert m and m[1] != "None", msg
+    caplog.clear()
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index_module.np, "savez", full)
+    other = tmp_path / "other"
+    with caplog.at_level(logging.WARNING, logger="skyfence.airspace.index"):
+        unsaved = ZoneIndex(_zones(), cache_dir=other)
+    assert unsaved.cache_path is not None and not unsaved.cache_path.exists()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"zone index cache {unsaved.cache_path} not written (disk full)"]
+    assert unsaved.locate(np.array([10.125]), np.array([50.125])).tolist() == [[0]]
