@@ -496,3 +496,26 @@ def test_cache_trouble_is_logged_and_survived(monkeypatch: pytest.MonkeyPatch,
     assert [r.getMessage() for r in caplog.records] == [
         f"zone index cache {unsaved.cache_path} not written (disk full)"]
     assert unsaved.locate(np.array([10.125]), np.array([50.125])).tolist() == [[0]]
+
+
+def test_a_failed_write_leaves_no_temporary_file(monkeypatch: pytest.MonkeyPatch,
+                                                 tmp_path: Path) -> None:
+    """``np.savez`` failing halfway (a full disk: ``OSError`` after some bytes): the
+    cache directory is left as it was, without the partial temporary file (as large as
+    the index); so is it when the rename fails."""
+    def half(fh: object, **arrays: object) -> None:
+        fh.write(b"PK\x03\x04 half an npz")  # type: ignore[attr-defined]
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index_module.np, "savez", half)
+    unsaved = ZoneIndex(_zones(), cache_dir=tmp_path)
+    assert unsaved.cache_path is not None and not unsaved.cache_path.exists()
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError("read-only")
+
+    monkeypatch.setattr(index_module.os, "replace", refuse)
+    ZoneIndex(_zones(), cache_dir=tmp_path)
+    assert list(tmp_path.iterdir()) == []
