@@ -502,7 +502,8 @@ def test_a_failed_write_leaves_no_temporary_file(monkeypatch: pytest.MonkeyPatch
                                                  tmp_path: Path) -> None:
     """``np.savez`` failing halfway (a full disk: ``OSError`` after some bytes): the
     cache directory is left as it was, without the partial temporary file (as large as
-    the index); so is it when the rename fails."""
+    the index); so is it when the rename fails. A file that cannot be removed is left,
+    silently: the index works without its cache."""
     def half(fh: object, **arrays: object) -> None:
         fh.write(b"PK\x03\x04 half an npz")  # type: ignore[attr-defined]
         raise OSError("disk full")
@@ -519,3 +520,14 @@ def test_a_failed_write_leaves_no_temporary_file(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(index_module.os, "replace", refuse)
     ZoneIndex(_zones(), cache_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
+    # and when the temporary file cannot be removed either, the index still works
+    removals: list[str] = []
+
+    def stuck(name: str) -> None:
+        removals.append(name)
+        raise OSError("busy")
+
+    monkeypatch.setattr(index_module.os, "unlink", stuck)
+    stays = ZoneIndex(_zones(), cache_dir=tmp_path)
+    assert stays.locate(np.array([10.125]), np.array([50.125])).tolist() == [[0]]
+    assert [Path(r).parent for r in removals] == [tmp_path]
