@@ -81,7 +81,8 @@ GROUPS: dict[str, Group] = {
     "index": Group(
         (S + "airspace/index.py",),
         ("tests/airspace/test_index.py", "tests/airspace/test_index_cells.py",
-         "tests/airspace/test_index_segments.py", "tests/airspace/test_antimeridian.py"),
+         "tests/airspace/test_index_segments.py", "tests/airspace/test_antimeridian.py",
+         "tests/airspace/test_index_rules.py"),
         # the whole-world comparison with GEOS takes minutes per mutant; the subset of
         # hard cases (enclaves, the antimeridian, overlapping custom zones) stays
         ("-m", "not slow")),

@@ -35,6 +35,7 @@ ignored: the index is horizontal.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -463,6 +464,10 @@ def _load(path: Path) -> IndexArrays | None:
 
 
 def _save(path: Path, arrays: IndexArrays) -> None:
+    """Write ``arrays`` to ``path`` through a temporary file beside it, renamed into
+    place (a reader never sees half a file). A failed write is logged and removes its
+    temporary file: on a full disk it would otherwise stay, as large as the index."""
+    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
@@ -470,5 +475,10 @@ def _save(path: Path, arrays: IndexArrays) -> None:
             payload: dict[str, Any] = arrays.as_dict()
             np.savez(fh, **payload)
         os.replace(tmp, path)
+        tmp = None
     except OSError as exc:  # a read-only cache only costs a rebuild next time
         log.warning("zone index cache %s not written (%s)", path, exc)
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
