@@ -933,6 +933,82 @@ def test_likelier_than_miss_by_hand() -> None:
     assert tracker._likelier_than_miss(cost[:1], w[:1], edge * 0.999).tolist() == [True]
 
 
+def test_a_fix_reports_the_chance_that_its_plot_was_clutter_by_hand() -> None:
+    # a track predicted at the origin, 300 m sigma per axis (velocity variance 100, no
+    # correlation), a plot at (1000, 0) of 200 m sigma per axis: S = 90,000 + 40,000 =
+    # 130,000 m^2 per axis, d2 = 1e6 / 130,000 = 7.6923, the plot's density
+    # exp(-3.8462) / (2 pi 130,000) = 2.6153e-8 per m^2. In clutter of 1e-8 per m^2 the
+    # plot is clutter (the target missed) with beta0 = 0.15e-8 / (0.15e-8 + 0.85 x
+    # 2.6153e-8) = 0.063212. The Kalman gain is 90/130 = 0.69231: x_u = (692.31, 0),
+    # P_u = 90,000 x 40,000 / 130,000 = 27,692.3 per axis. The reported variance about
+    # x_u (half the trace of the mixture's mean square error):
+    # (1 - beta0) 27,692.3 + beta0 (90,000 + 692.31^2 / 2) = 46,779.4 (sigma 216.3 m,
+    # where the filter alone says 166.4 m)
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    pred = FilterState({"x": np.zeros((1, 4)),
+                        "p": np.diag([90_000.0, 90_000.0, 100.0, 100.0])[None]})
+    gain = 90_000.0 / 130_000.0
+    p_u = 90_000.0 * 40_000.0 / 130_000.0
+    upd = FilterState({"x": np.array([[1000.0 * gain, 0.0, 0.0, 0.0]]),
+                       "p": np.diag([p_u, p_u, 100.0, 100.0])[None]})
+    r = np.diag([40_000.0, 40_000.0])[None]
+    var = tracker._fix_variance(pred, upd, np.array([[1000.0, 0.0]]), r, 1e-8)
+    assert var[0] == pytest.approx(46_779.37, abs=0.01)
+    # the score's detection probability: 0.5 against 0.5, beta0 = 1e-8 / (1e-8 +
+    # 2.6153e-8) = 0.27661: 0.72339 x 27,692.3 + 0.27661 x 329,650.4 = 111,214.2
+    half = Tracker(PLANE, [SITE], motion=ConstantVelocity(), score=TrackScore(p_detect=0.5))
+    var = half._fix_variance(pred, upd, np.array([[1000.0, 0.0]]), r, 1e-8)
+    assert var[0] == pytest.approx(111_214.21, abs=0.01)
+    # a plot where the target was expected, in clutter of 1e-9: density 1 / (2 pi
+    # 130,000) = 1.2243e-6, beta0 = 0.15e-9 / (0.15e-9 + 0.85 x 1.2243e-6) = 1.4412e-4;
+    # x_u is the prediction: 27,692.3 + 1.4412e-4 x (90,000 - 27,692.3) = 27,701.29,
+    # 166.44 m where the filter says 166.41 m
+    upd0 = FilterState({"x": np.zeros((1, 4)), "p": upd.arrays["p"]})
+    var = tracker._fix_variance(pred, upd0, np.zeros((1, 2)), r, 1e-9)
+    assert var[0] == pytest.approx(27_701.288, abs=0.001)
+
+
+def test_a_coasting_track_that_takes_a_far_plot_reports_its_doubt() -> None:
+    # swarm-night with seed 23 in small: a drone's track (20 m/s east, 40 plots) coasts
+    # 30 s after its drone is gone, then takes a plot 1.7 km to the side that only the
+    # IMM's manoeuvre model reaches (its probability 1.5 %, its position sigma there
+    # 1.9 km). The fix is reported with the mean square error of the two hypotheses
+    # about its plot (the target's, or clutter and the target missed), written out
+    # here model by model from the tracker's prediction; the filter alone reported the
+    # plot's accuracy, 40 m, and the fix, pulled 1.7 km, would have counted as inside
+    # a border 100 m beyond the track by more than two sigmas
+    t = T0 + 4.0 * np.arange(40)
+    tracker = Tracker(PLANE, [SITE])
+    states = _feed(tracker, _plots(t, 15_000.0 + 20.0 * (t - T0), np.full(40, 3000.0)))
+    assert (states["sigma_pos_m"].iloc[10:] < 30.0).all()  # the plots' own: 50 m, 21 m
+    tf = t[-1] + 30.0
+    far = _plots(np.array([tf]), np.array([15_000.0 + 20.0 * (tf - T0)]),
+                 np.array([4700.0]))
+    sub = tracker._prepare(far)
+    z, r, density = sub.z[0], sub.r[0], tracker._density(sub)
+    pred = tracker.motion.predict(tracker._state, np.array([tf - tracker._a["t"][0]]))
+    w, xs, ps = pred.arrays["mu"][0], pred.arrays["x"][0], pred.arrays["p"][0]
+    models = range(len(w))
+    lik = [_gauss2(z - xs[m, :2], ps[m, :2, :2] + r) for m in models]
+    beta0 = 0.15 * density / (0.15 * density + 0.85 * sum(w[m] * lik[m] for m in models))
+    assert 0.05 < beta0 < 0.5
+    kf = [_kf(xs[m], ps[m], z, r) for m in models]
+    mu = np.array([w[m] * lik[m] for m in models])
+    mu /= mu.sum()
+    x_p = sum(w[m] * xs[m] for m in models)
+    p_p = sum(w[m] * (ps[m] + np.outer(xs[m] - x_p, xs[m] - x_p)) for m in models)
+    x_u = sum(mu[m] * kf[m][0] for m in models)
+    p_u = sum(mu[m] * (kf[m][1] + np.outer(kf[m][0] - x_u, kf[m][0] - x_u)) for m in models)
+    d = x_p[:2] - x_u[:2]
+    var = ((1 - beta0) * (p_u[0, 0] + p_u[1, 1]) / 2
+           + beta0 * ((p_p[0, 0] + p_p[1, 1]) / 2 + (d @ d) / 2))
+    row = tracker.update(far)
+    assert len(row) == 1 and float(np.hypot(*d)) > 1500.0
+    assert (row["x"].iloc[0], row["y"].iloc[0]) == pytest.approx(tuple(x_u[:2]), abs=1e-6)
+    assert row["sigma_pos_m"].iloc[0] == pytest.approx(math.sqrt(var), rel=1e-9)
+    assert row["sigma_pos_m"].iloc[0] > 300.0
+
+
 def _rel(x: float) -> object:
     """Equal to 1e-9 relatively (densities are ~1e-9 per m^2, where approx's default
     absolute tolerance of 1e-12 would pass a 0.1 % error)."""

@@ -344,21 +344,27 @@ class Tracker:
         rows: list[_Row] = []
         for idx in self._sensor_batches(scan):
             sub = scan.take(idx)
+            gate_density = self._density(sub)  # the density the likelihood gate uses
             ti, pj, cost, start, soft = self._associate(sub)
             if self.score is not None:
                 firm = self._a["status"][ti] == self.initiator.confirmed
                 density = self._clutter_density(sub, int(firm.sum()))
                 self._a["llr"][ti] += self.score.hit(cost, density)
+            # the reported variance of each hard update (NaN: the filter's own, as the
+            # JPDA mixture's covariance already holds the spread of its hypotheses)
+            var = np.full(ti.size, np.nan)
             if soft is not None and soft.tracks.size:
                 hard = ~np.isin(ti, soft.tracks)
                 self._correct_soft(soft, sub)
                 self._correct(ti[~hard], pj[~hard], sub.z, sub.r, sub.t, sub.alt,
                               horizontal=False)
-                self._correct(ti[hard], pj[hard], sub.z, sub.r, sub.t, sub.alt)
+                var[hard] = self._correct(ti[hard], pj[hard], sub.z, sub.r, sub.t, sub.alt,
+                                          density=gate_density)
             else:
-                self._correct(ti, pj, sub.z, sub.r, sub.t, sub.alt)
+                var = self._correct(ti, pj, sub.z, sub.r, sub.t, sub.alt,
+                                    density=gate_density)
             hit_uids.append(self._a["uid"][ti])
-            rows.extend(self._rows(ti, pj, sub))
+            rows.extend(self._rows(ti, pj, sub, var))
             self._start(start, sub)
         a = self._a
         hit = np.isin(a["uid"], np.concatenate(hit_uids)) if hit_uids else \
@@ -802,11 +808,17 @@ class Tracker:
         manoeuvre model reaches, at a few per cent, is not, unless clutter is rare.
         """
         p_d = (self.score or TrackScore()).p_detect
+        mixture = self._mixture_loglik(cost, weight)
+        return np.asarray(np.log(p_d) + mixture >= np.log1p(-p_d) + np.log(max(density, 1e-18)))
+
+    @staticmethod
+    def _mixture_loglik(cost: Array, weight: Array) -> Array:
+        """``ln sum_m w_m N_m(z)`` of each pair: the plot's density under the motion
+        models of weights ``weight`` (pairs, m), ``cost`` = ``d2 + ln|S|`` per model."""
         with np.errstate(divide="ignore"):
             log_lik = np.log(np.maximum(weight, 1e-300)) - 0.5 * cost - np.log(2 * np.pi)
         peak = log_lik.max(axis=1)
-        mixture = peak + np.log(np.exp(log_lik - peak[:, None]).sum(axis=1))
-        return np.asarray(np.log(p_d) + mixture >= np.log1p(-p_d) + np.log(max(density, 1e-18)))
+        return np.asarray(peak + np.log(np.exp(log_lik - peak[:, None]).sum(axis=1)))
 
     def _correct_soft(self, soft: _Soft, sub: _Scan) -> None:
         """JPDA update of confirmed tracks, predicted to their most probable plot's time."""
@@ -822,16 +834,23 @@ class Tracker:
             soft.density))
 
     def _correct(self, ti: np.ndarray, pj: np.ndarray, z: Array, r: Array, t_p: Array,
-                 alt: Array, *, horizontal: bool = True) -> None:
+                 alt: Array, *, horizontal: bool = True, density: float | None = None
+                 ) -> Array:
         """Update tracks ``ti`` with plots ``pj``: position (unless done already),
-        altitude, times and counts."""
+        altitude, times and counts. Returns the position variance to report for each
+        fix (m^2 per axis, see :meth:`_fix_variance`; NaN where the position was not
+        updated here or no clutter ``density`` is given)."""
+        var = np.full(ti.size, np.nan)
         if ti.size == 0:
-            return
+            return var
         assert self._state is not None
         a = self._a
         if horizontal:
             st = self.motion.predict(self._state.take(ti), t_p[pj] - a["t"][ti])
-            self._state.assign(ti, self.motion.update(st, z[pj], r[pj]))
+            updated = self.motion.update(st, z[pj], r[pj])
+            self._state.assign(ti, updated)
+            if density is not None:
+                var = self._fix_variance(st, updated, z[pj], r[pj], density)
         a["t"][ti] = t_p[pj]
         a["t_seen"][ti] = np.maximum(a["t_seen"][ti], t_p[pj])
         a["updates"][ti] += 1
@@ -848,6 +867,50 @@ class Tracker:
             a["zv"][k], a["pv"][k] = self.vertical.initiate(alt[pj[new]])
             a["has_alt"][k] = True
         a["t_alt"][ti[have]] = t_p[pj[have]]
+        return var
+
+    def _fix_variance(self, predicted: FilterState, updated: FilterState, z: Array,
+                      r: Array, density: float) -> Array:
+        """Position variance (m^2 per axis: half the trace) of fixes made by taking
+        plots ``z`` (noise ``r``) as the targets' own, counting that they may not be.
+
+        A one-to-one (GNN) update takes its plot as certainly the target's, and the
+        filter's covariance after it is about the plot's own noise however surprising
+        the plot was: a drone's track that coasts after its drone is gone takes a clutter
+        plot 3.6 km off, only its manoeuvre model reaching it, and reports the fix to
+        18 m, the radar's accuracy. The plot is the target's with the probability
+        ``beta`` of the two ways the scan can have come about (the likelihood gate's,
+        :meth:`_likelier_than_miss`): ``p_detect sum_m w_m N_m(z)`` against clutter
+        with the target missed, ``(1 - p_detect) density``; ``beta0 = 1 - beta``. The
+        target is then either at the updated estimate (``x_u``, ``P_u``) or where the
+        prediction put it (``x_p``, ``P_p``), and the mean square error of the reported
+        position ``x_u`` is that mixture's about it (as a PDA update's covariance holds
+        the spread of its hypotheses):
+
+            MSE = beta P_u + beta0 (P_p + (x_p - x_u)(x_p - x_u)')
+
+        A plot where the target was expected has ``beta0`` of 1e-4 or less and adds
+        centimetres; the clutter plot above, ``beta0`` 0.18, makes it 1.3 km. The
+        filter itself goes on from ``x_u``, ``P_u``: this is what a fix is worth, for
+        the detector's test of how deep an entry is (two sigmas, see
+        :func:`skyfence.incidents.assess.within_accuracy`).
+        """
+        xp, pp = self.motion.estimate(predicted)
+        xu, pu = self.motion.estimate(updated)
+        hx, hp = self.motion.hypotheses(predicted)
+        nu = z[:, None] - hx[..., :2]
+        s = hp[..., :2, :2] + r[:, None]
+        cost = np.einsum("nki,nkij,nkj->nk", nu, np.linalg.inv(s), nu) + np.log(
+            np.linalg.det(s))
+        p_d = (self.score or TrackScore()).p_detect
+        log_target = np.log(p_d) + self._mixture_loglik(
+            cost, self.motion.hypothesis_weights(predicted))
+        log_clutter = np.log1p(-p_d) + np.log(max(density, 1e-18))
+        beta0 = 1.0 / (1.0 + np.exp(np.clip(log_target - log_clutter, -700.0, 700.0)))
+        d = xp[:, :2] - xu[:, :2]
+        var_u = np.trace(pu[:, :2, :2], axis1=1, axis2=2) / 2
+        var_p = np.trace(pp[:, :2, :2], axis1=1, axis2=2) / 2 + (d * d).sum(axis=1) / 2
+        return np.asarray((1.0 - beta0) * var_u + beta0 * var_p)
 
     def _start(self, idx: np.ndarray, scan: _Scan) -> None:
         """Start candidates on plots ``idx`` of ``scan``; each candidate's first plot
@@ -884,14 +947,20 @@ class Tracker:
             ident = (scan.icao24[idx[j]], scan.squawk[idx[j]], scan.callsign[idx[j]])
             self._history[uid] = [(uid, num, ident)]
 
-    def _rows(self, ti: np.ndarray, pj: np.ndarray, scan: _Scan) -> list[_Row]:
-        """One (uid, numbers, (icao24, squawk, callsign)) row per updated track."""
+    def _rows(self, ti: np.ndarray, pj: np.ndarray, scan: _Scan,
+              var: Array | None = None) -> list[_Row]:
+        """One (uid, numbers, (icao24, squawk, callsign)) row per updated track; its
+        position sigma from ``var`` (m^2 per axis, see :meth:`_fix_variance`) where
+        given and finite, else from the filter's covariance."""
         if ti.size == 0:
             return []
         assert self._state is not None
         a = self._a
         x, p = self.motion.estimate(self._state.take(ti))
-        sig = np.sqrt(np.trace(p[:, :2, :2], axis1=1, axis2=2) / 2)
+        own = np.trace(p[:, :2, :2], axis1=1, axis2=2) / 2
+        if var is not None:
+            own = np.where(np.isfinite(var), var, own)
+        sig = np.sqrt(own)
         num = np.column_stack([a["t"][ti], x[:, 0], x[:, 1], x[:, 2], x[:, 3],
                                a["zv"][ti, 0], a["zv"][ti, 1], a["has_alt"][ti], sig,
                                scan.sac[pj], scan.sic[pj], scan.record[pj]])
