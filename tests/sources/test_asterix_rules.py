@@ -233,6 +233,7 @@ def test_polar_positions_in_range_and_beyond() -> None:
     assert cols.p["rho"] == pytest.approx([0.0, 511.9 * 1852.0])
     assert skipped == 4
     assert [(e.row, e.field) for e in errors] == [(n, "I040") for n in (3, 4, 5, 6)]
+    assert "polar position rho=512.0 NM theta=10.0 deg out of range" in str(errors[1])
 
 
 def test_plot_identity_items() -> None:
@@ -249,9 +250,19 @@ def test_plot_identity_items() -> None:
     assert cols.capture[0] == 1234.5 and math.isnan(cols.capture[1])
 
 
+def test_a_position_without_its_azimuth_or_range_is_no_position() -> None:
+    """A CAT048 I040 with a range only, or an azimuth only (the decoder gives both or
+    the item is absent): counted as records without a position, not errors."""
+    cols = RecordColumns("x.ast", ErrorPolicy())
+    cols._add_record(_plot_record(I040={"RHO": {"val": 10.0}}), 1, None)
+    cols._add_record(_plot_record(I040={"THETA": {"val": 10.0}}), 2, None)
+    assert cols.without_position == 2
+    assert cols.p["rho"] == []
+
+
 def test_a_position_without_its_longitude_is_no_position() -> None:
-    """A CAT062 I105 with a latitude only (the decoder gives both or the item is absent):
-    counted as a record without a position, not an error."""
+    """A CAT062 I105 with a latitude only, or a longitude only: counted as records
+    without a position, not errors."""
     rec = {"category": 62, "I010": {"SAC": {"val": 25}, "SIC": {"val": 100}},
            "I070": {"ToT": {"val": 10.0}}, "I040": {"TrkN": {"val": 1}},
            "I105": {"Lat": {"val": 45.0}}}
