@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import time
 
 import numpy as np
 import pytest
@@ -114,16 +115,17 @@ def test_block_numbers_count_on_over_payloads() -> None:
 
 
 def test_other_categories_are_counted_and_numbered() -> None:
-    """A CAT001 block (framed, not decoded) counts once, unread and unnumbered; a CAT034
-    record is decoded and numbered (record 2 here) but not read; records without a
-    position count apart. Plots keep their record numbers (1, 4: record 3 has no
-    position) and time of day."""
+    """A CAT001 and a CAT240 block (framed, not decoded) count once each, unread and
+    unnumbered; a CAT034 record is decoded and numbered (record 2 here) but not read:
+    3 of other categories. Records without a position count apart. Plots keep their
+    record numbers (1, 4: record 3 has no position) and time of day."""
     data = decode_asterix(
-        block(1, bytes(4)) + block(48, plot(tod_s=10.0)) + block(34, SERVICE)
+        block(1, bytes(4)) + block(48, plot(tod_s=10.0)) + block(240, bytes(2))
+        + block(34, SERVICE)
         + block(48, plot(with_position=False), plot(tod_s=20.0)),
         sites=[SITE], date="2025-09-19")
     assert data.records == 4
-    assert data.other_categories == 2
+    assert data.other_categories == 3
     assert data.without_position == 1
     assert data.plots.record.tolist() == [1, 4]
     assert data.plots.time.tolist() == [MIDNIGHT + 10.0, MIDNIGHT + 20.0]
@@ -301,11 +303,30 @@ def test_a_capture_time_just_before_midnight_dates_the_next_day() -> None:
 def test_no_date_and_no_capture_time_is_a_usage_error() -> None:
     cols = RecordColumns("x.ast", ErrorPolicy())
     cols.tod, cols.capture = [1.0], [math.nan]
-    with pytest.raises(UsageError, match=r"^x\.ast: ASTERIX carries only the time of day"):
+    with pytest.raises(UsageError) as info:
         unix_times(cols, None)
+    assert str(info.value) == ("x.ast: ASTERIX carries only the time of day; give the UTC "
+                               "date of the first record (--date YYYY-MM-DD)")
     cols.tod, cols.capture = [], []
     assert unix_times(cols, None).size == 0
     assert unix_times(cols, dt.date(2025, 9, 19)).size == 0
+
+
+def test_the_date_is_a_utc_date_whatever_the_time_zone(monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    """``--date 2025-09-19`` is that day in UTC: a time of day of 3600 s is
+    1 758 243 600 s also on a machine whose local time is New York's (UTC-4 that day)
+    or Tokyo's (UTC+9)."""
+    cols = RecordColumns("x.ast", ErrorPolicy())
+    cols.tod, cols.capture = [3600.0], [math.nan]
+    try:
+        for zone in ("America/New_York", "Asia/Tokyo"):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            assert unix_times(cols, dt.date(2025, 9, 19)).tolist() == [MIDNIGHT + 3600.0]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_a_radar_without_a_site_is_named_with_its_plots() -> None:
