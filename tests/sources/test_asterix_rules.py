@@ -341,3 +341,26 @@ def test_a_radar_without_a_site_is_named_with_its_plots() -> None:
         "<bytes>, row 2, field 'I010': no radar site configured for SAC/SIC 7/10 "
         "(2 plots); give --radar 7:10:LAT,LON[,ALT_M]"]
     assert np.isfinite(data.plots.lat).all()
+
+
+def test_records_without_source_time_or_track_number_are_refused_by_name() -> None:
+    """A CAT048 record with a SAC and no SIC, one without I140, a CAT062 track without
+    I040: each refused with its message, field and record. Times of day 0 s (midnight)
+    and 0.5 s are times of day."""
+    cols = RecordColumns("x.ast", ErrorPolicy("skip"))
+    cols._add_record(_plot_record(I010={"SAC": {"val": 7}}, I040=_polar(1.0, 1.0)), 1, None)
+    no_time = _plot_record(I040=_polar(1.0, 1.0))
+    del no_time["I140"]
+    cols._add_record(no_time, 2, None)
+    cols._add_record({"category": 62, "I010": {"SAC": {"val": 25}, "SIC": {"val": 100}},
+                      "I070": {"ToT": {"val": 10.0}},
+                      "I105": {"Lat": {"val": 45.0}, "Lon": {"val": 15.0}}}, 3, None)
+    for n, tod in ((4, 0.0), (5, 0.5)):
+        cols._add_record(_plot_record(I140={"ToD": {"val": tod}}, I040=_polar(1.0, 1.0)),
+                         n, None)
+    _, errors = cols.policy.take()
+    assert [str(e) for e in errors] == [
+        "x.ast, row 1, field 'I010': record has no data source identifier (SAC/SIC)",
+        "x.ast, row 2, field 'I140': record has no time of day",
+        "x.ast, row 3, field 'I040': system track has no track number"]
+    assert cols.tod == [0.0, 0.5]
