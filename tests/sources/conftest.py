@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -32,3 +33,16 @@ def dump1090() -> Iterator[Dump1090]:
         yield receiver
     finally:
         receiver.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_the_asterix_decoder() -> Iterator[None]:
+    """End the ASTERIX decoder's worker process when the session ends.
+
+    A test process that ends with ``os._exit`` (mutmut forks one per mutant) runs no
+    exit hook, and the decoder's worker and fork server it started outlive it: two idle
+    processes left behind per mutant. Killing the worker first lets both end."""
+    yield
+    isolate = sys.modules.get("skyfence.sources.asterix.isolate")
+    if isolate is not None:
+        isolate._reset()

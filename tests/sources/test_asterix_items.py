@@ -126,3 +126,22 @@ def test_a_default_height_places_a_plot_as_a_measured_one() -> None:
     # slant range (20 NM = 37 040 m) instead of about sqrt(37 040^2 - 9 100^2) = 35 900 m,
     # so the plot lies about 1.1 km (0.02 degree at 59.4 N) farther east
     assert flat.lon.iloc[0] - measured.lon.iloc[0] == pytest.approx(0.02, abs=0.005)
+
+
+def test_a_default_height_leaves_measured_heights_alone() -> None:
+    """In one batch with ``default_height_m`` 3 000 m, a plot with a measured height of
+    30 000 ft (9 144 m) lands where it lands decoded alone without a default, and keeps
+    its altitude; the 2D plot lands where it lands alone with the default. At 3 000 m a
+    plot at 20 NM (37 040 m) lies about sqrt(37 040^2 - 3 000^2) - sqrt(37 040^2 -
+    9 100^2) = 36 920 - 35 900 = 1 km farther than at 9 144 m: 0.018 degree east at
+    59.4 N (56.7 km a degree of longitude)."""
+    both = decode(record(height_ft=30_000), record(), default_height_m=3_000.0).plots
+    measured = decode(record(height_ft=30_000)).plots
+    assumed = decode(record(), default_height_m=3_000.0).plots
+    assert both.lon.tolist() == pytest.approx([measured.lon.iloc[0], assumed.lon.iloc[0]],
+                                              abs=1e-12)
+    assert both.lat.tolist() == pytest.approx([measured.lat.iloc[0], assumed.lat.iloc[0]],
+                                              abs=1e-12)
+    assert both.lon.iloc[1] - both.lon.iloc[0] > 0.01
+    assert both.altitude.iloc[0] == pytest.approx(9_144.0)
+    assert math.isnan(both.altitude.iloc[1])
