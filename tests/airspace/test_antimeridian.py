@@ -133,3 +133,11 @@ def test_national_boundaries_are_left_as_published() -> None:
 
     rus = find_national("RUS").geometry
     assert normalize_polygonal(rus) is rus
+
+
+def test_lon_delta_a_hair_beyond_a_half_turn_is_minus_180() -> None:
+    """Found by Hypothesis: 1.7e-14 -> -180 is -180 - 1.7e-14 degrees, which ``mod``
+    rounds to a whole turn (360.0), so it came out as +180, outside [-180, 180)."""
+    assert float(lon_delta(1.7031293874354948e-14, -180.0)) == -180.0
+    # the other way round, a hair beyond +180: in range as well
+    assert -180.0 <= float(lon_delta(-1.7e-14, 180.0)) < 180.0

@@ -70,12 +70,15 @@ def lon_delta(lon0: npt.ArrayLike, lon1: npt.ArrayLike) -> FloatArray:
     """Signed longitude change from ``lon0`` to ``lon1`` the shorter way, in [-180, 180).
 
     A change of exactly 180 degrees has no shorter way; it is taken westwards (-180).
+    A change a hair beyond -180 (``-180 - 1e-14``) rounds to a whole turn inside ``mod``
+    and would come out as +180: it is -180 too.
 
-    >>> lon_delta([10.0, 179.0, -179.0], [20.0, -179.0, 179.0]).tolist()
-    [10.0, 2.0, -2.0]
+    >>> lon_delta([10.0, 179.0, -179.0, 1.7e-14], [20.0, -179.0, 179.0, -180.0]).tolist()
+    [10.0, 2.0, -2.0, -180.0]
     """
     d = np.asarray(lon1, dtype=np.float64) - np.asarray(lon0, dtype=np.float64)
-    return np.asarray(np.mod(d + 180.0, 360.0) - 180.0, dtype=np.float64)
+    out = np.mod(d + 180.0, 360.0) - 180.0
+    return np.asarray(np.where(out >= 180.0, out - 360.0, out), dtype=np.float64)
 
 
 # ------------------------------------------------------------------ containment
