@@ -34,6 +34,10 @@ def _test_cache_home() -> str:
 
 
 os.environ["XDG_CACHE_HOME"] = _TEST_CACHE_HOME = _test_cache_home()
+# the `traffic` package makes its cache directory under it when imported, with a check
+# then a plain mkdir: two workers importing it at once on a fresh cache home raced, and
+# one failed with FileExistsError (seen once in a full run). Made here, before any worker
+os.makedirs(os.path.join(_TEST_CACHE_HOME, "traffic"), exist_ok=True)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
