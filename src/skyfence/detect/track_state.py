@@ -314,8 +314,7 @@ class BatchColumns:
         batch has no such column), computed once."""
         v = self._cache.get(name)
         if v is None:
-            v = self._cache[name] = (self._work(name, np.nan) if name in self._batch.columns
-                                     else np.full(len(self._src), np.nan))
+            v = self._cache[name] = self._work(name, np.nan)
         return np.asarray(v)
 
     def max_speed(self, a: int, b: int) -> float | None:
