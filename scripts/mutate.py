@@ -142,8 +142,12 @@ GROUPS: dict[str, Group] = {
         ("tests/fusion",)),
 }
 
-#: mutmut's exit codes per mutant (see ``mutmut.stats``): what counts as killed
-KILLED = {1, 3, 36, 37, -24, 24, 152, 255}
+#: mutmut's exit codes per mutant (see ``mutmut.stats``): what counts as killed. -9 is
+#: the kernel's SIGKILL at the hard CPU limit (mutmut sets it one second past the SIGXCPU
+#: limit, so a mutant that ignores or outlives SIGXCPU ends there: a timeout, which mutmut
+#: itself files as "segfault"); -11 a test process that crashed. Both are a test run that
+#: does not pass, as a CI run would see it.
+KILLED = {1, 3, 36, 37, -24, 24, 152, 255, -9, -11}
 SURVIVED = {0}
 NO_TESTS = {33, 5}
 
