@@ -13,10 +13,13 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from skyfence import __version__
 from skyfence.errors import SkyfenceError, UsageError
+
+if TYPE_CHECKING:
+    from skyfence.records import EntryRecord
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -287,7 +290,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             if args.scheduler:
                 raise UsageError("--scheduler needs --engine dask")
             result = scan_files(paths, opts)
-    records = [r for r in result.records if args.all_entries or r["violation"]]
+    records = result.records if args.all_entries else _violations(result.records)
     with _output(args.output) as out:
         write_records(args.format, records, result.entries, out)
     if args.store is not None:  # the reported records, grouped into incidents
@@ -308,6 +311,16 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 def _option_files(args: argparse.Namespace) -> list[str]:
     """The files the zone, policy and config options name (all read by the command)."""
     return [f for f in (args.config, args.policy, args.aircraft_db, *args.zones_file) if f]
+
+
+def _violations(records: Sequence[EntryRecord]) -> Sequence[EntryRecord]:
+    """The records that are violations, in order: a spilled scan's as a view of its file
+    (neither read nor held in memory), any other's as a list."""
+    from skyfence.scanning.spill import SpilledRecords
+
+    if isinstance(records, SpilledRecords):
+        return records.violations()
+    return [r for r in records if r["violation"]]
 
 
 def _refuse_overwriting_inputs(output: str | None, inputs: Sequence[str | os.PathLike[str]]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, TextIO, runtime_checkable
 
 from skyfence.airspace.antimeridian import lon_delta
 from skyfence.incidents.record import RECORD_FIELDS, entry_id
@@ -46,8 +46,21 @@ def _non_finite(value: Any, path: str = "") -> list[str]:
     return []
 
 
+@runtime_checkable
+class EncodedRecords(Protocol):
+    """Records already held as the lines :func:`jsonl_line` writes (a scan's spill file):
+    text made of whole lines, each with its newline, or a record to encode here."""
+
+    def jsonl_lines(self) -> Iterator[str | Mapping[str, Any]]: ...
+
+
 def write_jsonl(records: Iterable[Mapping[str, Any]], out: TextIO) -> None:
-    """JSON Lines: the contract's incident records, one per line."""
+    """JSON Lines: the contract's incident records, one per line (records already
+    encoded are copied as they are)."""
+    if isinstance(records, EncodedRecords):
+        for item in records.jsonl_lines():
+            out.write(item if isinstance(item, str) else jsonl_line(item) + "\n")
+        return
     for r in records:
         out.write(jsonl_line(r) + "\n")
 
