@@ -61,7 +61,7 @@ def ours(paths: Sequence[Path], zones: Sequence[Zone], out: Path, repeat: int = 
         start = time.perf_counter()
         res = scan_files(list(paths), opts)
         with out.open("w") as fh:
-            write_records("jsonl", list(res.records), res.entries, fh)
+            write_records("jsonl", res.records, res.entries, fh)
         return time.perf_counter() - start, res
 
     cold_s, res = once()
