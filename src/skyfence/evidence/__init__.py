@@ -17,8 +17,26 @@ Modules, one job each: :mod:`~.claim` (what is claimed), :mod:`~.observations` a
 :mod:`~.commands` (the CLI).
 """
 
-from skyfence.evidence.claim import IncidentEvidence, InputFile, PolicySnapshot
-from skyfence.evidence.dossier import Dossier, build_dossier, dossier_for_incident
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from skyfence.evidence.claim import IncidentEvidence, InputFile, PolicySnapshot
+    from skyfence.evidence.dossier import Dossier, build_dossier, dossier_for_incident
 
 __all__ = ["Dossier", "IncidentEvidence", "InputFile", "PolicySnapshot", "build_dossier",
            "dossier_for_incident"]
+
+#: where each name lives; imported on first use, because building a dossier needs
+#: matplotlib and the report's PDF writer (3 s of imports), which every ``skyfence``
+#: command paid when the command line was parsed
+_LAZY = {"IncidentEvidence": "claim", "InputFile": "claim", "PolicySnapshot": "claim",
+         "Dossier": "dossier", "build_dossier": "dossier", "dossier_for_incident": "dossier"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
