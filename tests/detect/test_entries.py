@@ -145,7 +145,8 @@ def test_chunked_batches_equal_one_batch() -> None:
     one = finals([SQUARE], data)
     det = EntryDetector([SQUARE])
     ev = []
-    for chunk in np.array_split(data, 7):
+    for rows in np.array_split(np.arange(len(data)), 7):
+        chunk = data.iloc[rows]
         ev += det.process(chunk)
     ev += det.close()
     chunked = sorted((e.entry for e in ev if e.kind in ("exit", "open")),

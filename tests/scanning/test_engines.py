@@ -79,8 +79,8 @@ def test_dask_local_cluster_equals_local(
 
     # files split by track id range AND time, so tracks cross partition boundaries
     d = data.sample(frac=1, random_state=4)
-    for i, part in enumerate(np.array_split(d, 4)):
-        part.to_parquet(tmp_path / f"p{i}.parquet", index=False)
+    for i, rows in enumerate(np.array_split(np.arange(len(d)), 4)):
+        d.iloc[rows].to_parquet(tmp_path / f"p{i}.parquet", index=False)
     res = scan_dask(sorted(tmp_path.glob("*.parquet")), ScanOptions(zones=ZONES), workers=2)
     assert res.records == reference
     assert res.positions == len(data)
