@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -364,3 +365,41 @@ def test_records_without_source_time_or_track_number_are_refused_by_name() -> No
         "x.ast, row 2, field 'I140': record has no time of day",
         "x.ast, row 3, field 'I040': system track has no track number"]
     assert cols.tod == [0.0, 0.5]
+
+
+def test_a_process_forked_after_decoding_decodes_with_its_own_worker() -> None:
+    """A program that decodes, then forks (a pre-fork server, a multiprocessing pool
+    with the fork start method), must decode in the child too. The parent's decoder
+    worker is not the child's and the pool's threads are not copied into it, so a child
+    using the parent's pool waited for the batch timeout and got :data:`CRASHED` for
+    every block. The child reports through its exit code: 0 when its decode gives the
+    plot's SAC/SIC and time of day (7/9, 3600 s, as built by hand above), 1 when it
+    gives something else, 2 on an exception."""
+    import os
+
+    from skyfence.sources.asterix import isolate
+    from skyfence.sources.asterix.isolate import parse_blocks
+
+    data = block(48, plot())
+
+    def first_record() -> dict[str, Any]:
+        got = parse_blocks([data], timeout_s=20.0)[0]
+        return {} if isinstance(got, str) else got[0]  # a string: the decoder crashed
+
+    before = first_record()  # the parent's worker is started here
+    assert before["I140"]["ToD"]["val"] == 3600.0
+    pid = os.fork()
+    if pid == 0:  # the child: nothing of pytest may run here
+        code = 2
+        try:
+            rec = first_record()
+            code = 0 if (rec.get("I010", {}).get("SAC", {}).get("val") == 7
+                         and rec["I140"]["ToD"]["val"] == 3600.0) else 1
+        finally:
+            isolate._reset()  # the child's own worker; os._exit runs no exit hook
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    # the parent's worker was left alone: it still decodes
+    after = first_record()
+    assert (after["I010"], after["I140"]) == (before["I010"], before["I140"])

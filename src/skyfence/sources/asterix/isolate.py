@@ -40,6 +40,10 @@ CRASHED = "decoder crashed"
 TIMEOUT_S = 60.0
 
 _pool: ProcessPoolExecutor | None = None
+#: how the worker starts: from a fork server that imported the decoder once, or, in a
+#: process forked from one that had started that server (which is not its child and
+#: cannot serve it), as a fresh interpreter
+_start_method = "forkserver"
 
 
 def _decode(blocks: Sequence[bytes]) -> list[list[dict[str, Any]] | str]:
@@ -58,9 +62,10 @@ def _decode(blocks: Sequence[bytes]) -> list[list[dict[str, Any]] | str]:
 def _executor() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
-        ctx = multiprocessing.get_context("forkserver")
-        # the server imports the decoder once; each (re)started worker forks from it
-        ctx.set_forkserver_preload(["asterix", __name__])
+        ctx = multiprocessing.get_context(_start_method)
+        if _start_method == "forkserver":
+            # the server imports the decoder once; each (re)started worker forks from it
+            ctx.set_forkserver_preload(["asterix", __name__])
         _pool = ProcessPoolExecutor(max_workers=1, mp_context=ctx)
         # a multiprocessing child (``skyfence eval all`` runs scenarios in a pool) joins
         # its own children when it ends, before the interpreter's exit hooks that would
@@ -98,6 +103,20 @@ def _reset() -> None:
         for p in procs:
             p.kill()
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _forget_in_child() -> None:
+    """In a process just forked from one that decoded: drop the parent's pool. Its
+    worker is the parent's child and its threads were not copied, so a batch given to
+    it would wait for :data:`TIMEOUT_S` and read as a crash; the child starts its own
+    on its first batch, by spawning (the parent's fork server is not the child's
+    either). Nothing is killed: the worker still serves the parent."""
+    global _pool, _start_method
+    if _pool is not None:
+        _pool, _start_method = None, "spawn"
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def parse_blocks(blocks: Sequence[bytes], timeout_s: float = TIMEOUT_S
