@@ -78,6 +78,12 @@ GROUPS: dict[str, Group] = {
     "early_warning": Group(
         (S + "detect/early_warning.py",),
         ("tests/detect/test_early_warning.py", "tests/detect/test_early_warning_rules.py")),
+    # the integrity screen: which fixes are left out as implausible (a wrong rejection
+    # hides an incursion), and the per-run reductions an entry's facts come from
+    "integrity": Group(
+        (S + "detect/integrity.py", S + "detect/run_facts.py"),
+        ("tests/detect/test_integrity.py", "tests/detect/test_run_facts.py",
+         "tests/detect/test_integrity_traffic_sample.py")),
     # containment: is a point inside a zone, and where does a leg cross its edge
     "boundary": Group(
         (S + "airspace/boundary.py",),
