@@ -147,8 +147,8 @@ def test_the_pruned_maximum_measures_only_the_samples_of_a_run_in_and_out() -> N
     ``q`` (nearer the edge) and ``q'``: its bound ``d(q) + 1.015 |pq|`` (the great-circle
     bound is 1.5 % over a meridian arc at the equator: 6,399.6 km x 1.005 / 6,335.4 km)
     is at most ``d(q) + 1.015 x 15 steps``, under ``d(q) + 16 steps``, the deepest
-    sample's depth: no other fix is measured. A second group (the same run again)
-    gets its own maximum."""
+    sample's depth: no other fix is measured. A second group (the same run at half the
+    scale, 1 degree east) gets its own maximum and its own 11 samples."""
     b = Boundary(EQUATOR_BOX)
     k = np.arange(161)
     lat = 0.001 + 0.001 * np.minimum(k, 160 - k)
@@ -164,6 +164,19 @@ def test_the_pruned_maximum_measures_only_the_samples_of_a_run_in_and_out() -> N
                            np.array([0, 161]))
     half = _geod_m(1.0, 0.0405, 1.0, 0.0)[0]
     assert got == pytest.approx([want, half], abs=1e-3)
+    assert sum(calls) == 22  # each group's own 11 samples, counted from its own start
+
+
+def test_a_run_of_one_fix_and_no_run_at_all() -> None:
+    """A run of one fix is as deep as that fix: 0.081 degree north of the equator,
+    8,957 m (pyproj's meridian arc), measured alone. No fixes: no maxima, an empty float
+    array."""
+    b = Boundary(EQUATOR_BOX)
+    want = _geod_m(0.0, 0.081, 0.0, 0.0)
+    got = b.max_distance_m(np.array([0.0]), np.array([0.081]), np.array([0]))
+    assert got == pytest.approx(want, abs=1e-3)
+    got = b.max_distance_m(np.empty(0), np.empty(0), np.empty(0, np.intp))
+    assert (got.shape, got.dtype) == ((0,), np.float64)
 
 
 def test_the_depth_field_gives_the_same_run_maxima() -> None:
