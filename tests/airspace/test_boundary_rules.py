@@ -291,3 +291,29 @@ def test_the_rank_ratio_spans_the_latitudes_a_piece_can_reach(lat: float, chord:
     rounded = {0.0: 1.0067, 60.0: 1.0017, 89.9: 1.0}
     if lat in rounded and chord == 1e-4:
         assert round(float(got[0]), 4) == rounded[lat]
+
+
+@pytest.mark.parametrize(("x0", "y0", "x1", "y1", "tight"), [
+    (-180.0, 89.0, 180.0, 89.0, True),    # the polar cap's parallel: 702 km, ends 0 m apart
+    (0.0, 60.0, 10.0, 60.0, True),        # along a parallel
+    (5.0, 10.0, 5.0, 40.0, True),         # along a meridian
+    (0.0, -0.001, 10.0, 0.001, True),     # nearly along the equator, over it
+    (0.0, -30.0, 60.0, 30.0, False),      # a long diagonal over the equator
+    (-20.0, -50.0, 30.0, -10.0, False),   # a long diagonal in the south
+])
+def test_an_edge_is_cut_by_an_upper_bound_of_its_path_length(
+        x0: float, y0: float, x1: float, y1: float, tight: bool) -> None:
+    """Boundary pieces must be at most a kilometre along the edge's path, linear in
+    lon/lat: the bound of that path's length is at least pyproj's length of the path
+    drawn as 100,000 straight steps (which converges from below; the rounding of the sum
+    is 1e-9 relative), and within 1 % of it along a parallel, a meridian and the
+    equator (``N`` at the path's farthest latitude over ``M`` or ``N`` where it is:
+    0.7 % at most). Long diagonals may be overestimated (more pieces, still exact)."""
+    from skyfence.airspace.boundary import _path_upper_m
+
+    t = np.linspace(0.0, 1.0, 100_001)
+    length = GEOD.line_length(x0 + t * (x1 - x0), y0 + t * (y1 - y0))
+    got = float(_path_upper_m(*(np.array([v]) for v in (x0, y0, x1, y1)))[0])
+    assert got >= length * (1 - 1e-9)
+    if tight:
+        assert got <= length * 1.01
