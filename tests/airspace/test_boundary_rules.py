@@ -317,3 +317,22 @@ def test_an_edge_is_cut_by_an_upper_bound_of_its_path_length(
     assert got >= length * (1 - 1e-9)
     if tight:
         assert got <= length * 1.01
+
+
+def test_depth_next_to_the_antimeridian_cut_reaches_the_piece_ending_there() -> None:
+    """A zone from 179 E to 179 W over the equator's first degree north, cut at +-180
+    into two boxes (the cut is a seam, left out): each box's ring is open there, and the
+    piece of its southern edge that ends on +-180 is followed by no other piece. A fix
+    0.0001 degree from +-180 and 0.0001 degree north of the equator is 11.06 m deep:
+    its nearest boundary point is the foot on the equator on its own meridian (the
+    equator is a geodesic met at a right angle; the other edges are a degree away),
+    pyproj's geodesic to it. That foot is in the piece ending on +-180, whose end is
+    a KD-tree point only as the end of an unfollowed piece."""
+    zone = shapely.MultiPolygon([shapely.box(179.0, 0.0, 180.0, 1.0),
+                                 shapely.box(-180.0, 0.0, -179.0, 1.0)])
+    b = Boundary(zone)
+    lon = np.array([179.9999, -179.9999])
+    lat = np.array([0.0001, 0.0001])
+    want = _geod_m(lon, lat, lon, np.zeros(2))
+    assert want == pytest.approx([11.06, 11.06], abs=0.01)
+    assert b.distance_m(lon, lat) == pytest.approx(want, abs=1e-3)
