@@ -272,15 +272,17 @@ def _radii_m(lat_deg: float) -> tuple[float, float]:
 
 @pytest.mark.parametrize(("lat", "chord"), [
     (0.0, 1e-4), (60.0, 1e-4), (89.9, 1e-4), (-45.0, 0.01), (30.0, 0.1), (1.0, 0.02),
+    (89.99, 1e-3),  # the band reaches beyond the pole: N there is N(90), the largest
 ])
 def test_the_rank_ratio_spans_the_latitudes_a_piece_can_reach(lat: float, chord: float
                                                               ) -> None:
     """As its docstring derives it: a piece within ``chord`` (unit sphere) of a position
     at ``lat`` lies within ``reach = 2 asin(chord / 2)`` degrees, plus 2 % and 0.02
     degree for the ellipsoid's geodesic, of it; the ratio is ``N`` at the band's end
-    farthest from the equator over ``M`` at its end nearest (clipped to 0 and 90), plus
-    1e-9. By hand from the radii's formulas; the docstring's rounded values for the
-    equator, 60 and 89.9 degrees (1.0067, 1.0017, 1.0) too."""
+    farthest from the equator over ``M`` at its end nearest (clipped to 0 and 90: past
+    the pole ``N`` would fall again), plus 1e-9. By hand from the radii's formulas;
+    the docstring's rounded values for the equator, 60 and 89.9 degrees (1.0067,
+    1.0017, 1.0) too."""
     from skyfence.airspace.boundary import _rank_ratio
 
     reach = float(np.degrees(2 * np.arcsin(chord / 2))) * 1.02 + 0.02
