@@ -87,7 +87,8 @@ GROUPS: dict[str, Group] = {
     # containment: is a point inside a zone, and where does a leg cross its edge
     "boundary": Group(
         (S + "airspace/boundary.py",),
-        ("tests/airspace/test_boundary.py", "tests/airspace/test_antimeridian.py")),
+        ("tests/airspace/test_boundary.py", "tests/airspace/test_antimeridian.py",
+         "tests/airspace/test_boundary_rules.py")),
     "index": Group(
         (S + "airspace/index.py",),
         ("tests/airspace/test_index.py", "tests/airspace/test_index_cells.py",

@@ -158,7 +158,7 @@ class Boundary:
     def _pieces(self) -> _Pieces:
         """The boundary cut into pieces of at most :data:`_SPACING_M`, interpolated in
         lon/lat like the boundary itself, with a KD-tree over their end points."""
-        seg_len = geodesic_distance_m(self.x0, self.y0, self.x1, self.y1)
+        seg_len = _path_upper_m(self.x0, self.y0, self.x1, self.y1)
         n_cut = np.maximum(1, np.ceil(seg_len / _SPACING_M).astype(np.int64))
         seg = np.repeat(np.arange(len(self.x0)), n_cut)
         first = np.repeat(np.cumsum(n_cut) - n_cut, n_cut)
@@ -351,6 +351,25 @@ def _rank_ratio(lat: np.ndarray, chord: np.ndarray) -> FloatArray:
     m_lo, _ = curvature_radii_m(np.clip(phi - reach, 0.0, 90.0))
     _, n_hi = curvature_radii_m(np.clip(phi + reach, 0.0, 90.0))
     return np.asarray(n_hi / m_lo * (1 + 1e-9))
+
+
+def _path_upper_m(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
+                  ) -> FloatArray:
+    """An upper bound of the length (m) of each edge's lon/lat-linear path on WGS84.
+
+    Not the geodesic between its ends: that is shorter, by far for a long edge along a
+    parallel, and 0 for the edge (-180, lat) - (180, lat) that closes a polar cap drawn
+    from -180 to 180 (one point of the globe, a whole parallel of path). With
+    ``ds^2 = M^2 dphi^2 + N^2 cos^2 phi dlambda^2``, ``M <= N`` and ``N`` growing away
+    from the equator, a path linear in lon/lat is at most ``N(phi_far) sqrt(dphi^2 +
+    cos^2(phi_near) dlambda^2)`` long, ``phi_far`` and ``phi_near`` its latitudes
+    farthest from and nearest to the equator.
+    """
+    far = np.maximum(np.abs(y0), np.abs(y1))
+    near = np.where(np.sign(y0) * np.sign(y1) <= 0, 0.0, np.minimum(np.abs(y0), np.abs(y1)))
+    _, n_far = curvature_radii_m(far)
+    dphi, dlam = np.radians(y1 - y0), np.radians(x1 - x0)
+    return np.asarray(n_far * np.hypot(dphi, np.cos(np.radians(near)) * dlam))
 
 
 def _previous_segment(
