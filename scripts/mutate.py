@@ -74,10 +74,12 @@ GROUPS: dict[str, Group] = {
          "tests/airspace/test_antimeridian.py", "tests/detect/test_zone_pass_rules.py")),
     # approach, loitering, went dark. test_went_dark.py (the coverage model learnt from
     # 640 generated tracks: 5-15 s a mutant) and test_went_dark_swiss_day.py (a day of
-    # real traffic, 25 s) are left out: too slow for a mutant each
+    # real traffic, 25 s) are left out: too slow for a mutant each;
+    # test_went_dark_rules.py holds the went-dark rules on hand-built looks instead
     "early_warning": Group(
         (S + "detect/early_warning.py",),
-        ("tests/detect/test_early_warning.py", "tests/detect/test_early_warning_rules.py")),
+        ("tests/detect/test_early_warning.py", "tests/detect/test_early_warning_rules.py",
+         "tests/detect/test_went_dark_rules.py")),
     # the integrity screen: which fixes are left out as implausible (a wrong rejection
     # hides an incursion), and the per-run reductions an entry's facts come from
     "integrity": Group(
