@@ -29,10 +29,17 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from pyproj import Geod
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.coverage import CoverageConfig, CoverageModel
-from skyfence.detect.early_warning import EarlyWarning, EarlyWarningConfig
+from skyfence.detect.early_warning import (
+    EarlyWarning,
+    EarlyWarningConfig,
+    silence_explained,
+    warnings_for,
+    went_dark,
+)
 from skyfence.model import make_observations
 
 P_LAT, P_LON = 59.375, 26.375
@@ -446,3 +453,82 @@ def test_a_forgotten_track_leaves_the_loitering_runs_of_others() -> None:
         got += [(float(t), w.track) for w in ew.update(batch(rows), now=float(t))
                 if w.kind == "loitering"]
     assert got == [(300.0, "4b0011")]
+
+
+# ------------------------------------------------------------- silence_explained, went_dark
+
+
+def top_band_only() -> CoverageModel:
+    """Like ``warm()``, but only above 9 km: a track is covered there and nowhere below."""
+    m = CoverageModel()
+    keys = [m.keys([P_LAT], [P_LON], [ALT], d_row=r, d_col=c)
+            for r in range(-2, 3) for c in range(-2, 3)]
+    m.add(passages=np.repeat(np.concatenate(keys), 100))
+    return m
+
+
+def silent_at_p(t: float, alt: float, vz: float) -> pd.DataFrame:
+    return make_observations(time=[t], icao24=["4b0001"], lat=[P_LAT], lon=[P_LON],
+                             altitude=[alt], vertrate=[vz])
+
+
+def test_the_altitude_reached_counts_from_the_last_fix() -> None:
+    """Last fix at 1000 s at 9,500 m sinking at 5 m/s, judged at 1060 s: 60 s later it
+    is at 9,500 - 300 = 9,200 m, still above 9 km, the one band covered. (Counted from
+    the start of the feed clock, 1060 + 1000 s, it would be on the ground.)"""
+    why = silence_explained(silent_at_p(1_000.0, 9_500.0, -5.0), 1_060.0, top_band_only())
+    assert why.tolist() == [""]
+
+
+@pytest.mark.parametrize("since", [None, [500.0]])
+def test_a_silence_judged_at_its_last_fix_has_no_lead(since: list[float] | None) -> None:
+    """Last fix at 500 s at 9,000.5 m sinking at 1 m/s, judged at 500 s (and the
+    receivers could notice it from 500 s): no time has passed, it is still at 9,000.5 m,
+    above 9 km, covered (1 s later it would be at 8,999.5 m, below 9 km: not covered)."""
+    s = None if since is None else np.asarray(since)
+    why = silence_explained(silent_at_p(500.0, 9_000.5, -1.0), 500.0, top_band_only(),
+                            since=s)
+    assert why.tolist() == [""]
+    later = silence_explained(silent_at_p(500.0, 9_000.5, -1.0), 501.0, top_band_only())
+    assert later.tolist() == ["left the covered band"]
+
+
+def test_a_track_at_the_landing_altitude_is_not_landing() -> None:
+    """Landing means below 3,000 m: sinking at 2 m/s exactly at 3,000 m is not; at
+    2,999.9 m it is. (Coverage in every band, so nothing else explains the silence.)"""
+    why = silence_explained(pd.concat([silent_at_p(0.0, 3_000.0, -2.0),
+                                       silent_at_p(0.0, 2_999.9, -2.0)], ignore_index=True),
+                            60.0, warm())
+    assert why.tolist() == ["", "landing"]
+
+
+@pytest.mark.parametrize(("d_m", "warned"), [(19_999.5, True), (20_000.5, False)])
+def test_went_dark_reaches_20_km_by_default(d_m: float, warned: bool) -> None:
+    """A fix ``d_m`` due south of Z's southern edge (59.5 N; placed with pyproj's
+    WGS84 geodesic, the meridian meets the parallel at right angles): within the
+    default 20 km or not."""
+    lon, lat, _ = Geod(ellps="WGS84").fwd(26.5, 59.5, 180.0, d_m)
+    got = went_dark(make_observations(time=[0.0], icao24=["4b0001"], lat=[lat], lon=[lon]),
+                    [Z])
+    assert [w.track for w in got] == (["4b0001"] if warned else [])
+    if warned:
+        assert got[0].distance_m == pytest.approx(d_m, abs=0.05)
+
+
+def test_went_dark_of_nothing() -> None:
+    """No silent track (a frame without columns too): no warning."""
+    assert went_dark(pd.DataFrame(), [Z]) == []
+    assert went_dark(EMPTY, [Z]) == []
+
+
+def test_a_replay_asks_the_coverage_it_is_given() -> None:
+    """``warnings_for`` with a warm model: A, heard once at 0 s at P, silent 60 s when a
+    radar track's fix at 60 s moves the feed clock: warned. With the default, cold
+    model: not (nothing is covered yet)."""
+    batches = [make_observations(time=[0.0], icao24=["4b0001"], lat=[P_LAT], lon=[P_LON],
+                                 altitude=[ALT]),
+               make_observations(time=[60.0], icao24=["T0042"], lat=[FAR[0]], lon=[FAR[1]])]
+    cfg = EarlyWarningConfig(feed_gap_s=np.inf)
+    got = warnings_for(batches, [Z], cfg, warm())
+    assert [(w.kind, w.track) for w in got] == [("went_dark", "4b0001")]
+    assert warnings_for(batches, [Z], cfg) == []
