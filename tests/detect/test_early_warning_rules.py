@@ -207,6 +207,16 @@ def test_approaches_are_sorted_by_time_to_entry_over_zones_without_candidates() 
     assert [w.zone for w in got] == ["Z"]
 
 
+def test_a_zone_behind_a_track_does_not_hide_the_zone_ahead() -> None:
+    # eastbound along 59 N, 5 km short of the circle (entry after 5000 / 100 = 50 s);
+    # first in the list a box 0.076 degree (4.4 km) behind it: near enough to be a
+    # candidate, never entered
+    behind = Zone("BEHIND", "custom", shapely.box(25.70, 58.95, 25.75, 59.05))
+    circle = circle_zone("Z", 59.0, 26.0, 5.0)
+    got = predict_approaches(obs([fix("aaa111", 59.0, 26.0 - 10_000 / M59)]), [behind, circle])
+    assert [(w.zone, round(w.time_to_entry_s or 0.0)) for w in got] == [("Z", 50)]
+
+
 # ------------------------------------------------------------ fields of a warning
 
 
