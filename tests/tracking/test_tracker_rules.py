@@ -1312,3 +1312,50 @@ def test_jpda_with_several_tracks(score: TrackScore | None) -> None:
     assert by["R0002"].loc[T0 + 72.0, "x"] == pytest.approx(bx, abs=4.0)
     assert by["R0002"].loc[T0 + 72.0, "y"] == pytest.approx(by_, abs=4.0)
     assert len(states[states["time"] == T0 + 72.0]) == 3
+
+
+# ----------------------------------------------------------------------- twins
+
+
+def _twin_pair(young_age: int, young_confirmed_at: float, old_then: float,
+               old_then_column: int) -> Tracker:
+    """A tracker holding two confirmed tracks only: uid 0 (old, confirmed at 500 s,
+    score 500) and uid 1 (young, aged ``young_age`` windows, score 30), the old one's
+    score ``old_then`` in column ``old_then_column`` of its history (column k: k
+    windows before the current one)."""
+    tracker = Tracker(PLANE, [SITE])
+    history = np.zeros((2, 32))
+    history[0, old_then_column] = old_then
+    tracker._a.update({
+        "uid": np.array([0, 1]), "age": np.array([500, young_age]),
+        "confirmed_at": np.array([500.0, young_confirmed_at]),
+        "llr": np.array([500.0, 30.0]), "llr_hist": history})
+    return tracker
+
+
+@pytest.mark.parametrize(
+    ("young_age", "young_confirmed_at", "old_then", "column", "young_kept"),
+    [
+        # a tie: the old one gained 500 - 470 = 30 since the young one's birth, as much
+        # as the young one (30): the young one must gain more, so the old one stays
+        (6, 990.0, 470.0, 5, False),
+        # a hair more (30 against 29.5): the young one stays
+        (6, 990.0, 470.5, 5, True),
+        # both confirmed exactly twin_hold_s (12 s) before now = 1000 s: both are
+        # settled (confirmed_at <= now - 12), two established tracks keep the older
+        (6, 988.0, 510.0, 5, False),
+        # ... 0.5 s later the young one is not settled yet
+        (6, 988.5, 510.0, 5, True),
+    ])
+def test_twins_compare_their_scores_at_the_limits(
+        young_age: int, young_confirmed_at: float, old_then: float, column: int,
+        young_kept: bool) -> None:
+    # _younger_fits_better's rule (its docstring): the younger of two twins is kept when
+    # its score rose more since its birth than the older's did (strictly), both shown
+    # before this window and not both confirmed for twin_hold_s; values by hand
+    tracker = _twin_pair(young_age, young_confirmed_at, old_then, column)
+    status = np.full(2, tracker.initiator.confirmed)
+    for i, j in ((0, 1), (1, 0)):
+        keep = tracker._younger_fits_better(np.array([i]), np.array([j]), status, 1000.0)
+        assert keep.tolist() == [young_kept]
+
