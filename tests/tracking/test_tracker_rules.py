@@ -1359,3 +1359,18 @@ def test_twins_compare_their_scores_at_the_limits(
         keep = tracker._younger_fits_better(np.array([i]), np.array([j]), status, 1000.0)
         assert keep.tolist() == [young_kept]
 
+
+@pytest.mark.parametrize(("young_age", "young_kept"), [(31, True), (32, True), (33, False),
+                                                        (40, False)])
+def test_twins_compare_scores_over_the_whole_score_history(young_age: int,
+                                                           young_kept: bool) -> None:
+    # The score history keeps 32 windows: column k is the score k windows before the
+    # current one, so column 31 still holds the old track's score at the end of the
+    # window a track aged 32 (age 1 in the window it was born in) was born in. The old
+    # track lost 10 since (510 then, 500 now), the young one gained 30: kept while its
+    # birth is in the history (ages up to 32), not beyond (33, 40: unknown, the older
+    # stays, and nothing is read past the history's end)
+    tracker = _twin_pair(young_age, 990.0, 510.0, min(young_age - 1, 31))
+    status = np.full(2, tracker.initiator.confirmed)
+    keep = tracker._younger_fits_better(np.array([0]), np.array([1]), status, 1000.0)
+    assert keep.tolist() == [young_kept]
