@@ -746,6 +746,8 @@ def test_track_states_report_speed_heading_and_climb() -> None:
     assert late["lon"].to_numpy() == pytest.approx(lon, abs=4e-5)
     assert late["altitude"].to_numpy() == pytest.approx(1000.0 + 5.0 * (t[10:] - T0), abs=3.0)
     assert late["vertrate"].to_numpy() == pytest.approx(5.0, abs=0.3)
+    # numbers, not objects (as the columns of an empty frame: test_an_empty_scan...)
+    assert states["altitude"].dtype == float and states["vertrate"].dtype == float
     assert (late["sigma_pos_m"] < 50.0).all() and (late["sigma_pos_m"] > 1.0).all()
     # the identity of the plot that updated the track, in every state: also the first,
     # the candidate's first plot
@@ -780,6 +782,7 @@ def test_history_before_confirmation_is_reported_once_confirmed() -> None:
     assert states["time"].tolist() == t[2:].tolist()
     assert states["track"].unique().tolist() == ["R0001"]
     assert states["altitude"].isna().all() and states["vertrate"].isna().all()
+    assert states["altitude"].dtype == float and states["vertrate"].dtype == float
     assert states["heading"].iloc[-1] == pytest.approx(180.0, abs=0.5)
     states = _feed(Tracker(PLANE, [SITE]), plots)
     assert states["time"].tolist() == t.tolist()
