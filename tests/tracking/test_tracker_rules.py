@@ -1049,6 +1049,9 @@ def test_clutter_density_is_measured_per_radar() -> None:
     blind["sic"], blind["range_m"] = 3.0, np.nan
     assert tracker._density(tracker._prepare(blind)) == _rel(
         1.0 / (math.pi * 10_000.0**2))
+    # ... and measured there: 1 plot over the 10 km disc
+    assert tracker._clutter_density(tracker._prepare(blind), 0) == _rel(
+        1.0 / (math.pi * 10_000.0**2))
 
 
 # ------------------------------------------------------- defaults and plot input
