@@ -1229,6 +1229,24 @@ def test_m_of_n_waits_for_the_score() -> None:
     assert out == [0, 0, 3, 1, 1, 1, 1, 1]  # the history of two plots comes with the third
 
 
+def test_the_start_rate_by_hand() -> None:
+    # _count_starts: candidates born per hour, a running mean over the first 600 s.
+    # Window 1 (T0): 2 plots start 2 candidates, no rate yet (no window before);
+    # window 2 (T0 + 4 s): 1 plot 40 km from them starts 1: 1 in 4 s = 900 an hour,
+    # weight 4 / max(4, min(600, 4)) = 1. A scan without plots ending at the same
+    # time adds no time: the rate stays (it is not a window of 0 s); 4 s later, one
+    # without starts: weight 4 / 8, 900 + (0 - 900) / 2 = 450
+    tracker = Tracker(PLANE, [SITE])
+    tracker.update(_plots(np.full(2, T0), np.array([0.0, 20_000.0]), np.full(2, 5000.0)))
+    assert tracker._starts_per_h == 0.0 and len(tracker) == 2
+    tracker.update(_plots(np.full(1, T0 + 4.0), np.array([-40_000.0]), np.zeros(1)))
+    assert len(tracker) == 3 and tracker._starts_per_h == pytest.approx(900.0)
+    tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=T0 + 4.0)
+    assert tracker._starts_per_h == pytest.approx(900.0)
+    tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=T0 + 8.0)
+    assert tracker._starts_per_h == pytest.approx(450.0)
+
+
 # ------------------------------------------------------------------ track_plots
 
 
