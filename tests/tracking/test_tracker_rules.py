@@ -908,6 +908,22 @@ def test_reach_gate_by_hand() -> None:
     assert near.tolist() == [True, False]
 
 
+def test_reach_gate_takes_the_largest_sigmas() -> None:
+    # the reach gate's sigmas are the largest axes of the covariances. Track 0: position
+    # variances 100 and 25 m^2, velocity 4 and 0.25 m^2/s^2: 10 m and 2 m/s, the reach
+    # after 20 s as in test_reach_gate_by_hand, (100 + 3 x 2) x 20 + 400 + 3 x (10 + 20)
+    # = 2610 m. Track 1: velocity variance 0.25 each way, a sigma of 0.5 m/s (no floor):
+    # (100 + 1.5) x 20 + 400 + 90 = 2520 m
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    st = FilterState({"x": np.array([[0.0, 0.0, 100.0, 0.0]] * 2),
+                      "p": np.array([np.diag([100.0, 25.0, 4.0, 0.25]),
+                                     np.diag([100.0, 100.0, 0.25, 0.25])])})
+    r = np.repeat(np.diag([400.0, 100.0])[None], 4, axis=0)
+    z = np.array([[0.0, 2609.0], [0.0, 2611.0], [0.0, 2519.0], [0.0, 2521.0]])
+    reach = tracker._within_reach(st, np.array([0, 0, 1, 1]), z, r, np.full(4, 20.0))
+    assert reach.tolist() == [True, False, True, False]
+
+
 def test_likelier_than_miss_by_hand() -> None:
     # two models weighted 0.9 and 0.1, costs (d2 + ln|S|) 12 and 16; the plot's
     # likelihood is 0.9 e^-6 / 2 pi + 0.1 e^-8 / 2 pi = 3.5540e-4 + 5.34e-6 per m^2;
