@@ -924,6 +924,19 @@ def test_reach_gate_takes_the_largest_sigmas() -> None:
     assert reach.tolist() == [True, False, True, False]
 
 
+def test_reach_gate_at_its_limit_with_sigmas_below_one() -> None:
+    # sigmas of 0.5 m (position, plot) and 0.5 m/s, not floored: after 20 s at 100 m/s
+    # the reach is (100 + 3 x 0.5) x 20 + 2 x 20^2 / 2 + 3 x (0.5 + 0.5) = 2030 + 400 + 3
+    # = 2433 m, exactly (every term a binary fraction); a plot at that distance is in
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    st = FilterState({"x": np.array([[0.0, 0.0, 100.0, 0.0]]),
+                      "p": np.diag([0.25, 0.25, 0.25, 0.25])[None]})
+    r = np.repeat(np.diag([0.25, 0.25])[None], 2, axis=0)
+    z = np.array([[0.0, 2433.0], [0.0, 2433.01]])
+    reach = tracker._within_reach(st, np.array([0, 0]), z, r, np.full(2, 20.0))
+    assert reach.tolist() == [True, False]
+
+
 def test_likelier_than_miss_by_hand() -> None:
     # two models weighted 0.9 and 0.1, costs (d2 + ln|S|) 12 and 16; the plot's
     # likelihood is 0.9 e^-6 / 2 pi + 0.1 e^-8 / 2 pi = 3.5540e-4 + 5.34e-6 per m^2;
