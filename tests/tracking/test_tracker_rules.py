@@ -1427,3 +1427,36 @@ def test_twins_compare_scores_over_the_whole_score_history(young_age: int,
     status = np.full(2, tracker.initiator.confirmed)
     keep = tracker._younger_fits_better(np.array([0]), np.array([1]), status, 1000.0)
     assert keep.tolist() == [young_kept]
+
+
+@pytest.mark.parametrize(
+    ("status", "drop", "ends"),
+    [
+        # a tentative track on the target of a confirmed one: the tentative one ends
+        ((2, 1), (False, False), [False, True]),
+        # two tentative tracks: the younger (larger uid) ends
+        ((1, 1), (False, False), [False, True]),
+        # a candidate (a single plot) is nobody's twin: M-of-N decides on it
+        ((2, 0), (False, False), [False, False]),
+        # a track dropped in this window is nobody's twin any more
+        ((2, 1), (True, False), [False, False]),
+    ])
+def test_twins_among_confirmed_and_tentative_tracks(
+        status: tuple[int, int], drop: tuple[bool, bool], ends: list[bool]) -> None:
+    # _twins' rule (its docstring): tracks (not candidates) that fly the same way in the
+    # same place end, the younger and a tentative one before a confirmed one. Two
+    # tracks at 1000 s, 10 m apart, both flying 100 m/s east (constant velocity),
+    # position variances 100 m^2, velocity 4 m^2/s^2: the squared distance over the sum
+    # of the covariances is 10^2 / 200 = 0.5, far inside the 0.99 gate on four degrees
+    # of freedom (13.28). Track 0 was confirmed at 500 s
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    tracker._state = FilterState({
+        "x": np.array([[0.0, 0.0, 100.0, 0.0], [10.0, 0.0, 100.0, 0.0]]),
+        "p": np.repeat(np.diag([100.0, 100.0, 4.0, 4.0])[None], 2, axis=0)})
+    confirmed_at = [500.0 if s == 2 else np.inf for s in status]
+    tracker._a.update({
+        "uid": np.array([0, 1]), "age": np.array([200, 50]), "t": np.full(2, 1000.0),
+        "confirmed_at": np.array(confirmed_at), "llr": np.zeros(2),
+        "llr_hist": np.zeros((2, 32))})
+    out = tracker._twins(np.array(status), np.array(drop), 1000.0)
+    assert out.tolist() == ends
