@@ -1106,6 +1106,7 @@ def test_tracker_defaults_are_the_documented_ones() -> None:
     assert tr.likelihood_gate is True and tr.emit_history is True
     assert tr.id_prefix == "R"
     assert len(tr) == 0 and tr.confirmed_count == 0
+    assert tr._speeds().shape == (0,)  # a speed per track: none
     # an associator without a gate: 13.8, the 0.999 gate of two dimensions
     class NoGate:
         def associate(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
