@@ -1450,14 +1450,55 @@ def test_twins_among_confirmed_and_tentative_tracks(
     # position variances 100 m^2, velocity 4 m^2/s^2: the squared distance over the sum
     # of the covariances is 10^2 / 200 = 0.5, far inside the 0.99 gate on four degrees
     # of freedom (13.28). Track 0 was confirmed at 500 s
-    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
-    tracker._state = FilterState({
-        "x": np.array([[0.0, 0.0, 100.0, 0.0], [10.0, 0.0, 100.0, 0.0]]),
-        "p": np.repeat(np.diag([100.0, 100.0, 4.0, 4.0])[None], 2, axis=0)})
-    confirmed_at = [500.0 if s == 2 else np.inf for s in status]
-    tracker._a.update({
-        "uid": np.array([0, 1]), "age": np.array([200, 50]), "t": np.full(2, 1000.0),
-        "confirmed_at": np.array(confirmed_at), "llr": np.zeros(2),
-        "llr_hist": np.zeros((2, 32))})
+    tracker = _two_tracks(status, 10.0, np.diag([100.0, 100.0, 4.0, 4.0]))
     out = tracker._twins(np.array(status), np.array(drop), 1000.0)
     assert out.tolist() == ends
+
+
+def _two_tracks(status: tuple[int, int], dx: float, p: np.ndarray,
+                confirmed_at: tuple[float, float] = (500.0, 600.0)) -> Tracker:
+    """A tracker (constant velocity) holding two tracks last updated at 1000 s, ``dx``
+    metres apart east-west, both flying 100 m/s east, covariance ``p`` each; a
+    confirmed one (status 2) confirmed at ``confirmed_at``."""
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    tracker._state = FilterState({
+        "x": np.array([[0.0, 0.0, 100.0, 0.0], [dx, 0.0, 100.0, 0.0]]),
+        "p": np.repeat(p[None], 2, axis=0)})
+    confirmed = [c if s == 2 else np.inf for s, c in zip(status, confirmed_at, strict=True)]
+    tracker._a.update({
+        "uid": np.array([0, 1]), "age": np.array([200, 50]), "t": np.full(2, 1000.0),
+        "confirmed_at": np.array(confirmed), "llr": np.zeros(2),
+        "llr_hist": np.zeros((2, 32))})
+    return tracker
+
+
+def test_twins_are_looked_for_along_the_widest_axis() -> None:
+    # position variances 10,000 m^2 east-west and 1 north-south: two tracks 200 m apart
+    # east-west are twins (200^2 / 20,000 = 2, inside 13.28); the search radius is four
+    # sigmas of the widest axis (400 m), not of the narrowest (4 m)
+    tracker = _two_tracks((2, 1), 200.0, np.diag([10_000.0, 1.0, 4.0, 4.0]))
+    out = tracker._twins(np.array([2, 1]), np.zeros(2, bool), 1000.0)
+    assert out.tolist() == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("windows", "ends"),
+    [
+        # twins at 1000, 1008, 1012 s: held for twin_hold_s (12 s) at 1012, the younger ends
+        ([(1000.0, False), (1008.0, False), (1012.0, False)], [False, False, True]),
+        # at 1004 s the older is dropped (fewer than two tracks left to compare): the hold
+        # starts again at 1012 s and ends the younger at 1024 s
+        ([(1000.0, False), (1004.0, True), (1012.0, False), (1024.0, False)],
+         [False, False, False, True]),
+    ])
+def test_settled_twins_end_only_after_the_hold(windows: list[tuple[float, bool]],
+                                               ends: list[bool]) -> None:
+    # _twins' rule (its docstring): two tracks both confirmed for twin_hold_s must stay
+    # twins that long, every window in between, before one (the younger) ends. Two
+    # tracks 10 m apart, as in test_twins_among_confirmed_and_tentative_tracks, both
+    # confirmed long before (500 s, 600 s), are twins in every window below
+    status = np.array([2, 2])
+    tracker = _two_tracks((2, 2), 10.0, np.diag([100.0, 100.0, 4.0, 4.0]))
+    out = [bool(tracker._twins(status, np.array([gone, False]), now)[1])
+           for now, gone in windows]
+    assert out == ends
