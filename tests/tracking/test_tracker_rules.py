@@ -1200,6 +1200,27 @@ def test_relinking_turned_off() -> None:
 # ------------------------------------------------- confirmation and deletion
 
 
+def test_ended_tracks_are_kept_for_relink_s() -> None:
+    # _bury: a confirmed track that ends is kept (label, last update time, state) for
+    # relink_s seconds, here half a second: R0007 (last plot at 1000 s) ends at 1000.25 s
+    # and is kept; when R0008 ends at 1000.6 s, R0007 is 0.6 s old and goes. With
+    # relink_s = 0 (relinking off) nothing is kept
+    for relink_s, kept in ((0.5, [["R0007"], ["R0008"]]), (0.0, [[], []])):
+        tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity(), relink_s=relink_s)
+        tracker._state = FilterState({"x": np.array([[1.0, 2.0, 3.0, 4.0],
+                                                     [5.0, 6.0, 7.0, 8.0]]),
+                                      "p": np.repeat(np.eye(4)[None], 2, axis=0)})
+        tracker._a.update({"label": np.array(["R0007", "R0008"], object),
+                           "t": np.array([1000.0, 999.0])})
+        tracker._bury(np.array([0]), 1000.25)
+        assert [g[0] for g in tracker._graveyard] == kept[0]
+        if kept[0]:
+            assert tracker._graveyard[0][1] == 1000.0
+            assert tracker._graveyard[0][2].arrays["x"].tolist() == [[1.0, 2.0, 3.0, 4.0]]
+        tracker._bury(np.array([1]), 1000.6)
+        assert [g[0] for g in tracker._graveyard] == kept[1]
+
+
 def _straight(n: int) -> pd.DataFrame:
     t = T0 + 4.0 * np.arange(n)
     return _plots(t, -5000.0 + 50.0 * (t - T0), np.full(n, 12_000.0))
