@@ -881,6 +881,23 @@ def test_height_gate_by_hand() -> None:
     assert gate.tolist() == [True, False]
 
 
+def test_the_height_gate_applies_to_the_track_plot_costs() -> None:
+    # a track at 1000 m flying 50 m/s east, confirmed after 4 scans; the next scan has two
+    # plots where it is predicted, one at 1000 m, one at 9000 m: 8000 m off, beyond the
+    # 3000 m of the height gate plus four sigmas of a height known to metres; only the
+    # first may be its plot
+    tracker = Tracker(PLANE, [SITE])
+    plots = _straight(5)
+    plots["altitude"] = 1000.0
+    _feed(tracker, plots.iloc[:4])
+    assert tracker.confirmed_count == 1
+    nxt = pd.concat([plots.iloc[[4]]] * 2, ignore_index=True)
+    nxt["altitude"] = [1000.0, 9000.0]
+    scan = tracker._prepare(nxt)
+    cost = tracker._cost(np.array([0]), np.arange(2), scan.z, scan.r, scan.t, scan.alt)
+    assert np.isfinite(cost[0, 0]) and cost[0, 1] == np.inf
+
+
 def test_reach_gate_by_hand() -> None:
     # a track at the origin flying 100 m/s east, position sigma 10 m, velocity sigma
     # 2 m/s; a plot of sigma 20 m, 20 s later: it can be 100 + 3 x 2 = 106 m/s x 20 s
