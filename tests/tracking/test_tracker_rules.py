@@ -898,6 +898,31 @@ def test_the_height_gate_applies_to_the_track_plot_costs() -> None:
     assert np.isfinite(cost[0, 0]) and cost[0, 1] == np.inf
 
 
+def test_the_plot_search_reaches_a_fast_target_seen_late_in_the_scan() -> None:
+    # _cost looks for plots around each track predicted to the middle (median) time of
+    # the plots, within the gate's radius plus how far the target flies in the spread of
+    # plot times. A track (constant velocity, q = 5) last updated at 96 s at the origin,
+    # flying 300 m/s east, position variances 25 m^2, velocity 1 m^2/s^2; plots of
+    # noise 30 m: its own at 102 s (1800 m east, where it then is), two far-off ones at
+    # 100 s (the median time). At 100 s the track is predicted 600 m short of its plot:
+    # the search must reach 300 m/s x 2 s beyond the gate (sigmas: about 12 m of
+    # position, 4.6 m/s of velocity, by F P F' + Q), and around the track's own time
+    # (a prediction 196 s ahead instead of 4 would be 58 km off)
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    tracker._state = FilterState({"x": np.array([[0.0, 0.0, 300.0, 0.0]]),
+                                  "p": np.diag([25.0, 25.0, 1.0, 1.0])[None]})
+    tracker._a.update({"t": np.array([96.0]), "has_alt": np.zeros(1, bool),
+                       "zv": np.zeros((1, 2)), "pv": np.zeros((1, 2, 2))})
+    z = np.array([[1800.0, 0.0], [50_000.0, 50_000.0], [-50_000.0, 50_000.0]])
+    r = np.repeat(np.diag([900.0, 900.0])[None], 3, axis=0)
+    t = np.array([102.0, 100.0, 100.0])
+    cost = tracker._cost(np.array([0]), np.arange(3), z, r, t)
+    # the plot is where the track is predicted at 102 s: d2 = 0, the cost is ln |S|,
+    # S = F P F' + Q + R after 6 s: 25 + 36 + 5 x 6^3 / 3 + 900 = 1321 per axis
+    assert cost[0, 0] == pytest.approx(2 * math.log(1321.0))
+    assert (cost[0, 1:] == np.inf).all()
+
+
 def test_reach_gate_by_hand() -> None:
     # a track at the origin flying 100 m/s east, position sigma 10 m, velocity sigma
     # 2 m/s; a plot of sigma 20 m, 20 s later: it can be 100 + 3 x 2 = 106 m/s x 20 s
