@@ -923,6 +923,34 @@ def test_the_plot_search_reaches_a_fast_target_seen_late_in_the_scan() -> None:
     assert (cost[0, 1:] == np.inf).all()
 
 
+@pytest.mark.parametrize(
+    ("p", "plot", "t_plot"),
+    [
+        # position variances 40,000 m^2 east-west, 1 north-south: a plot 600 m east at the
+        # median time is in the gate (600^2 / (40,000 + 16 + 106.7 + 900) = 8.8); the
+        # search around the prediction spans 3.7 x (200 + 30) m, the widest axis
+        (np.diag([40_000.0, 1.0, 1.0, 1.0]), (600.0, 0.0), 100.0),
+        # velocity variances 400 m^2/s^2 east-west, 1 north-south: a plot 450 m east, 2 s
+        # after the median time, is in the gate at its own time (450^2 / (25 + 36 x 400 +
+        # 360 + 900) = 12.9); the search spans 3.7 x (80.8 + 30) + 4 x 20 x 2 = 571 m,
+        # with the widest velocity sigma (20 m/s, not 1: 419 m)
+        (np.diag([25.0, 25.0, 400.0, 1.0]), (450.0, 0.0), 102.0),
+    ])
+def test_the_plot_search_spans_the_widest_axes(p: np.ndarray, plot: tuple[float, float],
+                                               t_plot: float) -> None:
+    # as test_the_plot_search_reaches_a_fast_target_seen_late_in_the_scan: a track
+    # (constant velocity, q = 5) at rest at the origin, last updated at 96 s; two far-off
+    # plots at 100 s (the median time); covariance by F P F' + Q with q dt^3 / 3
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    tracker._state = FilterState({"x": np.zeros((1, 4)), "p": p[None]})
+    tracker._a.update({"t": np.array([96.0]), "has_alt": np.zeros(1, bool),
+                       "zv": np.zeros((1, 2)), "pv": np.zeros((1, 2, 2))})
+    z = np.array([plot, [50_000.0, 50_000.0], [-50_000.0, 50_000.0]])
+    r = np.repeat(np.diag([900.0, 900.0])[None], 3, axis=0)
+    cost = tracker._cost(np.array([0]), np.arange(3), z, r, np.array([t_plot, 100.0, 100.0]))
+    assert np.isfinite(cost[0, 0]) and (cost[0, 1:] == np.inf).all()
+
+
 def test_reach_gate_by_hand() -> None:
     # a track at the origin flying 100 m/s east, position sigma 10 m, velocity sigma
     # 2 m/s; a plot of sigma 20 m, 20 s later: it can be 100 + 3 x 2 = 106 m/s x 20 s
