@@ -923,30 +923,41 @@ def test_the_plot_search_reaches_a_fast_target_seen_late_in_the_scan() -> None:
     assert (cost[0, 1:] == np.inf).all()
 
 
+GATE_EDGE = math.sqrt(-2 * math.log(0.001)) * 30.0  # the 0.999 gate of a 30 m circle
+
+
 @pytest.mark.parametrize(
-    ("p", "plot", "t_plot"),
+    ("p", "plot", "t_plot", "r0", "t_track"),
     [
         # position variances 40,000 m^2 east-west, 1 north-south: a plot 600 m east at the
         # median time is in the gate (600^2 / (40,000 + 16 + 106.7 + 900) = 8.8); the
         # search around the prediction spans 3.7 x (200 + 30) m, the widest axis
-        (np.diag([40_000.0, 1.0, 1.0, 1.0]), (600.0, 0.0), 100.0),
+        (np.diag([40_000.0, 1.0, 1.0, 1.0]), (600.0, 0.0), 100.0, (900.0, 900.0), 96.0),
         # velocity variances 400 m^2/s^2 east-west, 1 north-south: a plot 450 m east, 2 s
         # after the median time, is in the gate at its own time (450^2 / (25 + 36 x 400 +
         # 360 + 900) = 12.9); the search spans 3.7 x (80.8 + 30) + 4 x 20 x 2 = 571 m,
         # with the widest velocity sigma (20 m/s, not 1: 419 m)
-        (np.diag([25.0, 25.0, 400.0, 1.0]), (450.0, 0.0), 102.0),
+        (np.diag([25.0, 25.0, 400.0, 1.0]), (450.0, 0.0), 102.0, (900.0, 900.0), 96.0),
+        # the plot's own noise 200 m east-west, 1 m north-south: 600 m east is in the gate
+        # (600^2 / (25 + 16 + 106.7 + 40,000) = 8.97); the search spans 3.7 x (12.2 + 200)
+        (np.diag([25.0, 25.0, 1.0, 1.0]), (600.0, 0.0), 100.0, (40_000.0, 1.0), 96.0),
+        # a track known exactly, at the plots' time: a plot half a metre inside the gate's
+        # edge (sqrt(13.8) x 30 m) is found (the search has a metre to spare)
+        (np.zeros((4, 4)), (GATE_EDGE - 0.5, 0.0), 100.0, (900.0, 900.0), 100.0),
     ])
-def test_the_plot_search_spans_the_widest_axes(p: np.ndarray, plot: tuple[float, float],
-                                               t_plot: float) -> None:
+def test_the_plot_search_spans_the_widest_axes(
+        p: np.ndarray, plot: tuple[float, float], t_plot: float, r0: tuple[float, float],
+        t_track: float) -> None:
     # as test_the_plot_search_reaches_a_fast_target_seen_late_in_the_scan: a track
-    # (constant velocity, q = 5) at rest at the origin, last updated at 96 s; two far-off
-    # plots at 100 s (the median time); covariance by F P F' + Q with q dt^3 / 3
+    # (constant velocity, q = 5) at rest at the origin, last updated at ``t_track``; two
+    # far-off plots at 100 s (the median time), noise 30 m; covariance by F P F' + Q
+    # with q dt^3 / 3
     tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
     tracker._state = FilterState({"x": np.zeros((1, 4)), "p": p[None]})
-    tracker._a.update({"t": np.array([96.0]), "has_alt": np.zeros(1, bool),
+    tracker._a.update({"t": np.array([t_track]), "has_alt": np.zeros(1, bool),
                        "zv": np.zeros((1, 2)), "pv": np.zeros((1, 2, 2))})
     z = np.array([plot, [50_000.0, 50_000.0], [-50_000.0, 50_000.0]])
-    r = np.repeat(np.diag([900.0, 900.0])[None], 3, axis=0)
+    r = np.array([np.diag(r0), np.diag([900.0, 900.0]), np.diag([900.0, 900.0])])
     cost = tracker._cost(np.array([0]), np.arange(3), z, r, np.array([t_plot, 100.0, 100.0]))
     assert np.isfinite(cost[0, 0]) and (cost[0, 1:] == np.inf).all()
 
