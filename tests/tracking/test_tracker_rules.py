@@ -1187,7 +1187,6 @@ def test_tracker_defaults_are_the_documented_ones() -> None:
     assert tr.likelihood_gate is True and tr.emit_history is True
     assert tr.id_prefix == "R"
     assert len(tr) == 0 and tr.confirmed_count == 0
-    assert tr._speeds().shape == (0,)  # a speed per track: none
     # an associator without a gate: 13.8, the 0.999 gate of two dimensions
     class NoGate:
         def associate(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -1197,6 +1196,11 @@ def test_tracker_defaults_are_the_documented_ones() -> None:
     assert Tracker(PLANE, associator=GlobalNearestNeighbour(0.99)).gate == pytest.approx(
         -2 * math.log(0.01))
     assert Tracker(PLANE, score=None).score is None
+
+
+def test_a_tracker_without_tracks_has_no_speeds() -> None:
+    # _speeds: a ground speed per track (the deleters' coast limit takes one per track)
+    assert Tracker(PLANE)._speeds().shape == (0,)
 
 
 def test_each_plot_is_oriented_along_its_own_radars_line_of_sight() -> None:
