@@ -746,6 +746,8 @@ def test_track_states_report_speed_heading_and_climb() -> None:
     assert late["lon"].to_numpy() == pytest.approx(lon, abs=4e-5)
     assert late["altitude"].to_numpy() == pytest.approx(1000.0 + 5.0 * (t[10:] - T0), abs=3.0)
     assert late["vertrate"].to_numpy() == pytest.approx(5.0, abs=0.3)
+    # numbers, not objects (as the columns of an empty frame: test_an_empty_scan...)
+    assert states["altitude"].dtype == float and states["vertrate"].dtype == float
     assert (late["sigma_pos_m"] < 50.0).all() and (late["sigma_pos_m"] > 1.0).all()
     # the identity of the plot that updated the track, in every state: also the first,
     # the candidate's first plot
@@ -780,6 +782,7 @@ def test_history_before_confirmation_is_reported_once_confirmed() -> None:
     assert states["time"].tolist() == t[2:].tolist()
     assert states["track"].unique().tolist() == ["R0001"]
     assert states["altitude"].isna().all() and states["vertrate"].isna().all()
+    assert states["altitude"].dtype == float and states["vertrate"].dtype == float
     assert states["heading"].iloc[-1] == pytest.approx(180.0, abs=0.5)
     states = _feed(Tracker(PLANE, [SITE]), plots)
     assert states["time"].tolist() == t.tolist()
@@ -878,6 +881,87 @@ def test_height_gate_by_hand() -> None:
     assert gate.tolist() == [True, False]
 
 
+def test_the_height_gate_applies_to_the_track_plot_costs() -> None:
+    # a track at 1000 m flying 50 m/s east, confirmed after 4 scans; the next scan has two
+    # plots where it is predicted, one at 1000 m, one at 9000 m: 8000 m off, beyond the
+    # 3000 m of the height gate plus four sigmas of a height known to metres; only the
+    # first may be its plot
+    tracker = Tracker(PLANE, [SITE])
+    plots = _straight(5)
+    plots["altitude"] = 1000.0
+    _feed(tracker, plots.iloc[:4])
+    assert tracker.confirmed_count == 1
+    nxt = pd.concat([plots.iloc[[4]]] * 2, ignore_index=True)
+    nxt["altitude"] = [1000.0, 9000.0]
+    scan = tracker._prepare(nxt)
+    cost = tracker._cost(np.array([0]), np.arange(2), scan.z, scan.r, scan.t, scan.alt)
+    assert np.isfinite(cost[0, 0]) and cost[0, 1] == np.inf
+
+
+def test_the_plot_search_reaches_a_fast_target_seen_late_in_the_scan() -> None:
+    # _cost looks for plots around each track predicted to the middle (median) time of
+    # the plots, within the gate's radius plus how far the target flies in the spread of
+    # plot times. A track (constant velocity, q = 5) last updated at 96 s at the origin,
+    # flying 300 m/s east, position variances 25 m^2, velocity 1 m^2/s^2; plots of
+    # noise 30 m: its own at 102 s (1800 m east, where it then is), two far-off ones at
+    # 100 s (the median time). At 100 s the track is predicted 600 m short of its plot:
+    # the search must reach 300 m/s x 2 s beyond the gate (sigmas: about 12 m of
+    # position, 4.6 m/s of velocity, by F P F' + Q), and around the track's own time
+    # (a prediction 196 s ahead instead of 4 would be 58 km off)
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    tracker._state = FilterState({"x": np.array([[0.0, 0.0, 300.0, 0.0]]),
+                                  "p": np.diag([25.0, 25.0, 1.0, 1.0])[None]})
+    tracker._a.update({"t": np.array([96.0]), "has_alt": np.zeros(1, bool),
+                       "zv": np.zeros((1, 2)), "pv": np.zeros((1, 2, 2))})
+    z = np.array([[1800.0, 0.0], [50_000.0, 50_000.0], [-50_000.0, 50_000.0]])
+    r = np.repeat(np.diag([900.0, 900.0])[None], 3, axis=0)
+    t = np.array([102.0, 100.0, 100.0])
+    cost = tracker._cost(np.array([0]), np.arange(3), z, r, t)
+    # the plot is where the track is predicted at 102 s: d2 = 0, the cost is ln |S|,
+    # S = F P F' + Q + R after 6 s: 25 + 36 + 5 x 6^3 / 3 + 900 = 1321 per axis
+    assert cost[0, 0] == pytest.approx(2 * math.log(1321.0))
+    assert (cost[0, 1:] == np.inf).all()
+
+
+GATE_EDGE = math.sqrt(-2 * math.log(0.001)) * 30.0  # the 0.999 gate of a 30 m circle
+
+
+@pytest.mark.parametrize(
+    ("p", "plot", "t_plot", "r0", "t_track"),
+    [
+        # position variances 40,000 m^2 east-west, 1 north-south: a plot 600 m east at the
+        # median time is in the gate (600^2 / (40,000 + 16 + 106.7 + 900) = 8.8); the
+        # search around the prediction spans 3.7 x (200 + 30) m, the widest axis
+        (np.diag([40_000.0, 1.0, 1.0, 1.0]), (600.0, 0.0), 100.0, (900.0, 900.0), 96.0),
+        # velocity variances 400 m^2/s^2 east-west, 1 north-south: a plot 450 m east, 2 s
+        # after the median time, is in the gate at its own time (450^2 / (25 + 36 x 400 +
+        # 360 + 900) = 12.9); the search spans 3.7 x (80.8 + 30) + 4 x 20 x 2 = 571 m,
+        # with the widest velocity sigma (20 m/s, not 1: 419 m)
+        (np.diag([25.0, 25.0, 400.0, 1.0]), (450.0, 0.0), 102.0, (900.0, 900.0), 96.0),
+        # the plot's own noise 200 m east-west, 1 m north-south: 600 m east is in the gate
+        # (600^2 / (25 + 16 + 106.7 + 40,000) = 8.97); the search spans 3.7 x (12.2 + 200)
+        (np.diag([25.0, 25.0, 1.0, 1.0]), (600.0, 0.0), 100.0, (40_000.0, 1.0), 96.0),
+        # a track known exactly, at the plots' time: a plot half a metre inside the gate's
+        # edge (sqrt(13.8) x 30 m) is found (the search has a metre to spare)
+        (np.zeros((4, 4)), (GATE_EDGE - 0.5, 0.0), 100.0, (900.0, 900.0), 100.0),
+    ])
+def test_the_plot_search_spans_the_widest_axes(
+        p: np.ndarray, plot: tuple[float, float], t_plot: float, r0: tuple[float, float],
+        t_track: float) -> None:
+    # as test_the_plot_search_reaches_a_fast_target_seen_late_in_the_scan: a track
+    # (constant velocity, q = 5) at rest at the origin, last updated at ``t_track``; two
+    # far-off plots at 100 s (the median time), noise 30 m; covariance by F P F' + Q
+    # with q dt^3 / 3
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    tracker._state = FilterState({"x": np.zeros((1, 4)), "p": p[None]})
+    tracker._a.update({"t": np.array([t_track]), "has_alt": np.zeros(1, bool),
+                       "zv": np.zeros((1, 2)), "pv": np.zeros((1, 2, 2))})
+    z = np.array([plot, [50_000.0, 50_000.0], [-50_000.0, 50_000.0]])
+    r = np.array([np.diag(r0), np.diag([900.0, 900.0]), np.diag([900.0, 900.0])])
+    cost = tracker._cost(np.array([0]), np.arange(3), z, r, np.array([t_plot, 100.0, 100.0]))
+    assert np.isfinite(cost[0, 0]) and (cost[0, 1:] == np.inf).all()
+
+
 def test_reach_gate_by_hand() -> None:
     # a track at the origin flying 100 m/s east, position sigma 10 m, velocity sigma
     # 2 m/s; a plot of sigma 20 m, 20 s later: it can be 100 + 3 x 2 = 106 m/s x 20 s
@@ -903,6 +987,35 @@ def test_reach_gate_by_hand() -> None:
                                                                  [633.0, 0.0]]),
                                  r[:2], np.array([5.0, 5.0]))
     assert near.tolist() == [True, False]
+
+
+def test_reach_gate_takes_the_largest_sigmas() -> None:
+    # the reach gate's sigmas are the largest axes of the covariances. Track 0: position
+    # variances 100 and 25 m^2, velocity 4 and 0.25 m^2/s^2: 10 m and 2 m/s, the reach
+    # after 20 s as in test_reach_gate_by_hand, (100 + 3 x 2) x 20 + 400 + 3 x (10 + 20)
+    # = 2610 m. Track 1: velocity variance 0.25 each way, a sigma of 0.5 m/s (no floor):
+    # (100 + 1.5) x 20 + 400 + 90 = 2520 m
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    st = FilterState({"x": np.array([[0.0, 0.0, 100.0, 0.0]] * 2),
+                      "p": np.array([np.diag([100.0, 25.0, 4.0, 0.25]),
+                                     np.diag([100.0, 100.0, 0.25, 0.25])])})
+    r = np.repeat(np.diag([400.0, 100.0])[None], 4, axis=0)
+    z = np.array([[0.0, 2609.0], [0.0, 2611.0], [0.0, 2519.0], [0.0, 2521.0]])
+    reach = tracker._within_reach(st, np.array([0, 0, 1, 1]), z, r, np.full(4, 20.0))
+    assert reach.tolist() == [True, False, True, False]
+
+
+def test_reach_gate_at_its_limit_with_sigmas_below_one() -> None:
+    # sigmas of 0.5 m (position, plot) and 0.5 m/s, not floored: after 20 s at 100 m/s
+    # the reach is (100 + 3 x 0.5) x 20 + 2 x 20^2 / 2 + 3 x (0.5 + 0.5) = 2030 + 400 + 3
+    # = 2433 m, exactly (every term a binary fraction); a plot at that distance is in
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    st = FilterState({"x": np.array([[0.0, 0.0, 100.0, 0.0]]),
+                      "p": np.diag([0.25, 0.25, 0.25, 0.25])[None]})
+    r = np.repeat(np.diag([0.25, 0.25])[None], 2, axis=0)
+    z = np.array([[0.0, 2433.0], [0.0, 2433.01]])
+    reach = tracker._within_reach(st, np.array([0, 0]), z, r, np.full(2, 20.0))
+    assert reach.tolist() == [True, False]
 
 
 def test_likelier_than_miss_by_hand() -> None:
@@ -1046,6 +1159,9 @@ def test_clutter_density_is_measured_per_radar() -> None:
     blind["sic"], blind["range_m"] = 3.0, np.nan
     assert tracker._density(tracker._prepare(blind)) == _rel(
         1.0 / (math.pi * 10_000.0**2))
+    # ... and measured there: 1 plot over the 10 km disc
+    assert tracker._clutter_density(tracker._prepare(blind), 0) == _rel(
+        1.0 / (math.pi * 10_000.0**2))
 
 
 # ------------------------------------------------------- defaults and plot input
@@ -1080,6 +1196,11 @@ def test_tracker_defaults_are_the_documented_ones() -> None:
     assert Tracker(PLANE, associator=GlobalNearestNeighbour(0.99)).gate == pytest.approx(
         -2 * math.log(0.01))
     assert Tracker(PLANE, score=None).score is None
+
+
+def test_a_tracker_without_tracks_has_no_speeds() -> None:
+    # _speeds: a ground speed per track (the deleters' coast limit takes one per track)
+    assert Tracker(PLANE)._speeds().shape == (0,)
 
 
 def test_each_plot_is_oriented_along_its_own_radars_line_of_sight() -> None:
@@ -1164,6 +1285,27 @@ def test_relinking_turned_off() -> None:
 # ------------------------------------------------- confirmation and deletion
 
 
+def test_ended_tracks_are_kept_for_relink_s() -> None:
+    # _bury: a confirmed track that ends is kept (label, last update time, state) for
+    # relink_s seconds, here half a second: R0007 (last plot at 1000 s) ends at 1000.25 s
+    # and is kept; when R0008 ends at 1000.6 s, R0007 is 0.6 s old and goes. With
+    # relink_s = 0 (relinking off) nothing is kept
+    for relink_s, kept in ((0.5, [["R0007"], ["R0008"]]), (0.0, [[], []])):
+        tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity(), relink_s=relink_s)
+        tracker._state = FilterState({"x": np.array([[1.0, 2.0, 3.0, 4.0],
+                                                     [5.0, 6.0, 7.0, 8.0]]),
+                                      "p": np.repeat(np.eye(4)[None], 2, axis=0)})
+        tracker._a.update({"label": np.array(["R0007", "R0008"], object),
+                           "t": np.array([1000.0, 999.0])})
+        tracker._bury(np.array([0]), 1000.25)
+        assert [g[0] for g in tracker._graveyard] == kept[0]
+        if kept[0]:
+            assert tracker._graveyard[0][1] == 1000.0
+            assert tracker._graveyard[0][2].arrays["x"].tolist() == [[1.0, 2.0, 3.0, 4.0]]
+        tracker._bury(np.array([1]), 1000.6)
+        assert [g[0] for g in tracker._graveyard] == kept[1]
+
+
 def _straight(n: int) -> pd.DataFrame:
     t = T0 + 4.0 * np.arange(n)
     return _plots(t, -5000.0 + 50.0 * (t - T0), np.full(n, 12_000.0))
@@ -1221,6 +1363,24 @@ def test_m_of_n_waits_for_the_score() -> None:
     tracker = Tracker(PLANE, [SITE], score=None)
     out = [len(tracker.update(plots.iloc[idx])) for idx in scans_of(plots, 4.0)]
     assert out == [0, 0, 3, 1, 1, 1, 1, 1]  # the history of two plots comes with the third
+
+
+def test_the_start_rate_by_hand() -> None:
+    # _count_starts: candidates born per hour, a running mean over the first 600 s.
+    # Window 1 (T0): 2 plots start 2 candidates, no rate yet (no window before);
+    # window 2 (T0 + 4 s): 1 plot 40 km from them starts 1: 1 in 4 s = 900 an hour,
+    # weight 4 / max(4, min(600, 4)) = 1. A scan without plots ending at the same
+    # time adds no time: the rate stays (it is not a window of 0 s); 4 s later, one
+    # without starts: weight 4 / 8, 900 + (0 - 900) / 2 = 450
+    tracker = Tracker(PLANE, [SITE])
+    tracker.update(_plots(np.full(2, T0), np.array([0.0, 20_000.0]), np.full(2, 5000.0)))
+    assert tracker._starts_per_h == 0.0 and len(tracker) == 2
+    tracker.update(_plots(np.full(1, T0 + 4.0), np.array([-40_000.0]), np.zeros(1)))
+    assert len(tracker) == 3 and tracker._starts_per_h == pytest.approx(900.0)
+    tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=T0 + 4.0)
+    assert tracker._starts_per_h == pytest.approx(900.0)
+    tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=T0 + 8.0)
+    assert tracker._starts_per_h == pytest.approx(450.0)
 
 
 # ------------------------------------------------------------------ track_plots
@@ -1312,3 +1472,139 @@ def test_jpda_with_several_tracks(score: TrackScore | None) -> None:
     assert by["R0002"].loc[T0 + 72.0, "x"] == pytest.approx(bx, abs=4.0)
     assert by["R0002"].loc[T0 + 72.0, "y"] == pytest.approx(by_, abs=4.0)
     assert len(states[states["time"] == T0 + 72.0]) == 3
+
+
+# ----------------------------------------------------------------------- twins
+
+
+def _twin_pair(young_age: int, young_confirmed_at: float, old_then: float,
+               old_then_column: int) -> Tracker:
+    """A tracker holding two confirmed tracks only: uid 0 (old, confirmed at 500 s,
+    score 500) and uid 1 (young, aged ``young_age`` windows, score 30), the old one's
+    score ``old_then`` in column ``old_then_column`` of its history (column k: k
+    windows before the current one)."""
+    tracker = Tracker(PLANE, [SITE])
+    history = np.zeros((2, 32))
+    history[0, old_then_column] = old_then
+    tracker._a.update({
+        "uid": np.array([0, 1]), "age": np.array([500, young_age]),
+        "confirmed_at": np.array([500.0, young_confirmed_at]),
+        "llr": np.array([500.0, 30.0]), "llr_hist": history})
+    return tracker
+
+
+@pytest.mark.parametrize(
+    ("young_age", "young_confirmed_at", "old_then", "column", "young_kept"),
+    [
+        # a tie: the old one gained 500 - 470 = 30 since the young one's birth, as much
+        # as the young one (30): the young one must gain more, so the old one stays
+        (6, 990.0, 470.0, 5, False),
+        # a hair more (30 against 29.5): the young one stays
+        (6, 990.0, 470.5, 5, True),
+        # both confirmed exactly twin_hold_s (12 s) before now = 1000 s: both are
+        # settled (confirmed_at <= now - 12), two established tracks keep the older
+        (6, 988.0, 510.0, 5, False),
+        # ... 0.5 s later the young one is not settled yet
+        (6, 988.5, 510.0, 5, True),
+    ])
+def test_twins_compare_their_scores_at_the_limits(
+        young_age: int, young_confirmed_at: float, old_then: float, column: int,
+        young_kept: bool) -> None:
+    # _younger_fits_better's rule (its docstring): the younger of two twins is kept when
+    # its score rose more since its birth than the older's did (strictly), both shown
+    # before this window and not both confirmed for twin_hold_s; values by hand
+    tracker = _twin_pair(young_age, young_confirmed_at, old_then, column)
+    status = np.full(2, tracker.initiator.confirmed)
+    for i, j in ((0, 1), (1, 0)):
+        keep = tracker._younger_fits_better(np.array([i]), np.array([j]), status, 1000.0)
+        assert keep.tolist() == [young_kept]
+
+
+@pytest.mark.parametrize(("young_age", "young_kept"), [(31, True), (32, True), (33, False),
+                                                        (40, False)])
+def test_twins_compare_scores_over_the_whole_score_history(young_age: int,
+                                                           young_kept: bool) -> None:
+    # The score history keeps 32 windows: column k is the score k windows before the
+    # current one, so column 31 still holds the old track's score at the end of the
+    # window a track aged 32 (age 1 in the window it was born in) was born in. The old
+    # track lost 10 since (510 then, 500 now), the young one gained 30: kept while its
+    # birth is in the history (ages up to 32), not beyond (33, 40: unknown, the older
+    # stays, and nothing is read past the history's end)
+    tracker = _twin_pair(young_age, 990.0, 510.0, min(young_age - 1, 31))
+    status = np.full(2, tracker.initiator.confirmed)
+    keep = tracker._younger_fits_better(np.array([0]), np.array([1]), status, 1000.0)
+    assert keep.tolist() == [young_kept]
+
+
+@pytest.mark.parametrize(
+    ("status", "drop", "ends"),
+    [
+        # a tentative track on the target of a confirmed one: the tentative one ends
+        ((2, 1), (False, False), [False, True]),
+        # two tentative tracks: the younger (larger uid) ends
+        ((1, 1), (False, False), [False, True]),
+        # a candidate (a single plot) is nobody's twin: M-of-N decides on it
+        ((2, 0), (False, False), [False, False]),
+        # a track dropped in this window is nobody's twin any more
+        ((2, 1), (True, False), [False, False]),
+    ])
+def test_twins_among_confirmed_and_tentative_tracks(
+        status: tuple[int, int], drop: tuple[bool, bool], ends: list[bool]) -> None:
+    # _twins' rule (its docstring): tracks (not candidates) that fly the same way in the
+    # same place end, the younger and a tentative one before a confirmed one. Two
+    # tracks at 1000 s, 10 m apart, both flying 100 m/s east (constant velocity),
+    # position variances 100 m^2, velocity 4 m^2/s^2: the squared distance over the sum
+    # of the covariances is 10^2 / 200 = 0.5, far inside the 0.99 gate on four degrees
+    # of freedom (13.28). Track 0 was confirmed at 500 s
+    tracker = _two_tracks(status, 10.0, np.diag([100.0, 100.0, 4.0, 4.0]))
+    out = tracker._twins(np.array(status), np.array(drop), 1000.0)
+    assert out.tolist() == ends
+
+
+def _two_tracks(status: tuple[int, int], dx: float, p: np.ndarray,
+                confirmed_at: tuple[float, float] = (500.0, 600.0)) -> Tracker:
+    """A tracker (constant velocity) holding two tracks last updated at 1000 s, ``dx``
+    metres apart east-west, both flying 100 m/s east, covariance ``p`` each; a
+    confirmed one (status 2) confirmed at ``confirmed_at``."""
+    tracker = Tracker(PLANE, [SITE], motion=ConstantVelocity())
+    tracker._state = FilterState({
+        "x": np.array([[0.0, 0.0, 100.0, 0.0], [dx, 0.0, 100.0, 0.0]]),
+        "p": np.repeat(p[None], 2, axis=0)})
+    confirmed = [c if s == 2 else np.inf for s, c in zip(status, confirmed_at, strict=True)]
+    tracker._a.update({
+        "uid": np.array([0, 1]), "age": np.array([200, 50]), "t": np.full(2, 1000.0),
+        "confirmed_at": np.array(confirmed), "llr": np.zeros(2),
+        "llr_hist": np.zeros((2, 32))})
+    return tracker
+
+
+def test_twins_are_looked_for_along_the_widest_axis() -> None:
+    # position variances 10,000 m^2 east-west and 1 north-south: two tracks 200 m apart
+    # east-west are twins (200^2 / 20,000 = 2, inside 13.28); the search radius is four
+    # sigmas of the widest axis (400 m), not of the narrowest (4 m)
+    tracker = _two_tracks((2, 1), 200.0, np.diag([10_000.0, 1.0, 4.0, 4.0]))
+    out = tracker._twins(np.array([2, 1]), np.zeros(2, bool), 1000.0)
+    assert out.tolist() == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("windows", "ends"),
+    [
+        # twins at 1000, 1008, 1012 s: held for twin_hold_s (12 s) at 1012, the younger ends
+        ([(1000.0, False), (1008.0, False), (1012.0, False)], [False, False, True]),
+        # at 1004 s the older is dropped (fewer than two tracks left to compare): the hold
+        # starts again at 1012 s and ends the younger at 1024 s
+        ([(1000.0, False), (1004.0, True), (1012.0, False), (1024.0, False)],
+         [False, False, False, True]),
+    ])
+def test_settled_twins_end_only_after_the_hold(windows: list[tuple[float, bool]],
+                                               ends: list[bool]) -> None:
+    # _twins' rule (its docstring): two tracks both confirmed for twin_hold_s must stay
+    # twins that long, every window in between, before one (the younger) ends. Two
+    # tracks 10 m apart, as in test_twins_among_confirmed_and_tentative_tracks, both
+    # confirmed long before (500 s, 600 s), are twins in every window below
+    status = np.array([2, 2])
+    tracker = _two_tracks((2, 2), 10.0, np.diag([100.0, 100.0, 4.0, 4.0]))
+    out = [bool(tracker._twins(status, np.array([gone, False]), now)[1])
+           for now, gone in windows]
+    assert out == ends

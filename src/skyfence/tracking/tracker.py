@@ -563,7 +563,9 @@ class Tracker:
         paid for its misses and its clutter. Both must have been confirmed before this
         window (a track confirmed now is dropped unseen) and not both for
         :attr:`twin_hold_s` (two established tracks keep the older); the older's score
-        must be known from the younger's birth (:data:`SCORE_HISTORY` windows).
+        must be known from the younger's birth: column ``k`` of ``llr_hist`` is the
+        score ``k`` windows ago and a track is aged 1 in the window it is born in, so
+        a younger aged up to :data:`SCORE_HISTORY` compares.
         """
         a = self._a
         older = np.where(a["uid"][i] < a["uid"][j], i, j)
@@ -574,7 +576,7 @@ class Tracker:
         settled = shown & (a["confirmed_at"] <= now - self.twin_hold_s)
         born = a["age"][younger]
         ok = shown[older] & shown[younger] & ~(settled[older] & settled[younger]) \
-            & (born < SCORE_HISTORY) & (self.score is not None)
+            & (born <= SCORE_HISTORY) & (self.score is not None)
         # the older track's score at the end of the window the younger was born in
         gain_old = a["llr"][older] - a["llr_hist"][older, np.clip(born - 1, 0, SCORE_HISTORY - 1)]
         better = ok & (a["llr"][younger] > gain_old)
