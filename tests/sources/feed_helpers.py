@@ -82,7 +82,10 @@ class LoopbackServer:
             self._client = None
 
     def stop(self) -> None:
-        self.drop()
+        # the listener first: a client that saw its connection dropped and reconnected
+        # at once would otherwise be queued by the kernel on the closing listener (its
+        # connect succeeds), then reset: one connection more than the script says
         if self._listener is not None:
             self._listener.close()
             self._listener = None
+        self.drop()
