@@ -17,6 +17,10 @@ FORMATS = ("table", "jsonl", "geojson", "csv")
 POINT_FIELDS = ("entry_point", "exit_point", "first_inside_point", "last_inside_point")
 
 
+#: how a record is encoded as one JSON Lines line (a scan's spill writes the same bytes)
+JSONL_OPTIONS: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":")}
+
+
 def jsonl_line(record: Mapping[str, Any]) -> str:
     """One record as one compact JSON line (byte-stable for the same record).
 
@@ -25,7 +29,7 @@ def jsonl_line(record: Mapping[str, Any]) -> str:
     :class:`DataError` naming the record and field, not an invalid line.
     """
     try:
-        return json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return json.dumps(record, allow_nan=False, **JSONL_OPTIONS)
     except ValueError:
         from skyfence.errors import DataError
 

@@ -30,6 +30,7 @@ from typing import IO, overload
 
 import numpy as np
 
+from skyfence.incidents.formats import JSONL_OPTIONS
 from skyfence.model import Entry
 from skyfence.records import EntryRecord
 
@@ -48,13 +49,12 @@ Item = tuple[Key, bytes, bool]
 
 
 def _line(record: EntryRecord) -> bytes:
-    """``record`` as the JSON Lines writer's line (``jsonl_line``'s arguments), or the
+    """``record`` as the JSON Lines writer's line (:data:`JSONL_OPTIONS`), or the
     same with NaN / infinity and :data:`_NOT_JSON` in front when JSON cannot hold it."""
     try:
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        text = json.dumps(record, allow_nan=False, **JSONL_OPTIONS)
     except ValueError:
-        return _NOT_JSON + json.dumps(record, ensure_ascii=False,
-                                      separators=(",", ":")).encode() + b"\n"
+        return _NOT_JSON + json.dumps(record, **JSONL_OPTIONS).encode() + b"\n"
     return text.encode() + b"\n"
 
 
