@@ -146,36 +146,78 @@ def path_geometry(points: Sequence[tuple[float, float]]) -> dict[str, Any] | Non
     return {"type": "MultiLineString", "coordinates": parts}
 
 
-def render_table(records: Sequence[Mapping[str, Any]], out: TextIO, *, title: str = "") -> None:
-    """A readable table for the terminal (rich)."""
+#: the table's columns, in order
+TABLE_COLUMNS = ("severity", "zone", "track", "callsign", "entered", "exited", "dur",
+                 "depth", "alt m", "obs", "why")
+#: above this many rows the table is written as plain aligned text: rich measures every
+#: cell (about 1 ms a row), so a table of a large ``--all-entries`` scan took minutes
+RICH_MAX_ROWS = 1000
+
+
+def table_cells(r: Mapping[str, Any]) -> tuple[str, ...]:
+    """The cells of one record's row in :data:`TABLE_COLUMNS` order.
+
+    >>> r = {"severity": "critical", "violation": True, "zone": "EST", "track": "4b1a2c",
+    ...      "callsign": None, "entered_at": "2025-09-19T09:58:02.000Z",
+    ...      "entry_interpolated": True, "exited_at": None, "duration_s": 724.4,
+    ...      "max_depth_m": 9260.0, "min_altitude_m": None, "observations": 41,
+    ...      "reasons": ["non-cooperative aircraft inside EST airspace"]}
+    >>> table_cells(r)[:3]
+    ('critical ⚑', 'EST', '4b1a2c')
+    >>> table_cells(r)[4:9]
+    ('2025-09-19 09:58:02', 'still inside', '12:04', '9.26 km', '')
+    """
+    alt = "" if r["min_altitude_m"] is None else \
+        f"{r['min_altitude_m']:.0f}-{r['max_altitude_m']:.0f}"
+    return (
+        r["severity"] + (" ⚑" if r["violation"] else ""),
+        r["zone"],
+        r["track"],
+        r["callsign"] or "",
+        (r["entered_at"] or "")[:19].replace("T", " ") + ("" if r["entry_interpolated"]
+                                                           else " (first fix)"),
+        (r["exited_at"] or "still inside")[:19].replace("T", " "),
+        _duration(r["duration_s"]),
+        f"{r['max_depth_m'] / 1000:.2f} km",
+        alt,
+        str(r["observations"]),
+        r["reasons"][0] if r["reasons"] else "",
+    )
+
+
+def render_table(records: Sequence[Mapping[str, Any]], out: TextIO, *, title: str = "",
+                 rich_max_rows: int = RICH_MAX_ROWS) -> None:
+    """A readable table for the terminal: rich (boxes, severity colours) up to
+    ``rich_max_rows`` rows, plain aligned text beyond (the same cells, written in a
+    fraction of the time)."""
+    rows = [table_cells(r) for r in records]
+    if len(rows) > rich_max_rows:
+        _plain_table(rows, out, title=title)
+        return
     from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title or None, show_lines=False)
-    for col in ("severity", "zone", "track", "callsign", "entered", "exited", "dur",
-                "depth", "alt m", "obs", "why"):
+    for col in TABLE_COLUMNS:
         table.add_column(col, overflow="fold")
     style = {"critical": "bold red", "warning": "yellow", "info": "dim"}
-    for r in records:
-        alt = "" if r["min_altitude_m"] is None else \
-            f"{r['min_altitude_m']:.0f}-{r['max_altitude_m']:.0f}"
-        table.add_row(
-            r["severity"] + (" ⚑" if r["violation"] else ""),
-            r["zone"],
-            r["track"],
-            r["callsign"] or "",
-            (r["entered_at"] or "")[:19].replace("T", " ") + ("" if r["entry_interpolated"]
-                                                               else " (first fix)"),
-            (r["exited_at"] or "still inside")[:19].replace("T", " "),
-            _duration(r["duration_s"]),
-            f"{r['max_depth_m'] / 1000:.2f} km",
-            alt,
-            str(r["observations"]),
-            r["reasons"][0] if r["reasons"] else "",
-            style=style.get(r["severity"], ""),
-        )
+    for r, cells in zip(records, rows, strict=True):
+        table.add_row(*cells, style=style.get(r["severity"], ""))
     width = 200 if not out.isatty() else None
     Console(file=out, width=width, force_terminal=False).print(table)
+
+
+def _plain_table(rows: Sequence[tuple[str, ...]], out: TextIO, *, title: str = "") -> None:
+    """Rows as text columns two spaces apart, each as wide as its widest cell; the last
+    column (the reason, the longest) is not padded."""
+    widths = [max([len(c), *(len(row[i]) for row in rows)])
+              for i, c in enumerate(TABLE_COLUMNS)]
+    widths[-1] = 0
+    if title:
+        out.write(f"{title}\n")
+    for row in (TABLE_COLUMNS, (*("-" * w for w in widths[:-1]), "---"), *rows):
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                  + "\n")
 
 
 def _duration(s: float) -> str:
