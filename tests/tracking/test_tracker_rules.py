@@ -285,10 +285,12 @@ def test_vertical_filter_by_hand() -> None:
                     np.array([200.0]))
     assert zn[0] == pytest.approx([100 + 100 * k[0], 100 * k[1]])
     assert pn[0] == pytest.approx(pp - np.outer(k, pp[0]))
-    # backwards by 1 s: F has -1, the noise keeps its signs (|dt|)
+    # backwards by 1 s: F has -1, and so has the noise's cross term: z(t - d) =
+    # F(-d) x(t) - integral over u in [0, d] of [-u, 1]' w, whose covariance is
+    # q [[d^3/3, -d^2/2], [-d^2/2, d]] (the horizontal filter's sign(dt) too)
     zn, pn = v.step(np.array([[100.0, 10.0]]), np.diag([900.0, 400.0])[None],
                     np.array([-1.0]), np.array([90.0]))
-    pp = np.array([[1300 + 2 / 3, -400 + 1.0], [-400 + 1.0, 402.0]])
+    pp = np.array([[1300 + 2 / 3, -400 - 1.0], [-400 - 1.0, 402.0]])
     k = pp[:, 0] / (pp[0, 0] + 900.0)
     assert zn[0] == pytest.approx([90 + 0 * k[0], 10 + 0 * k[1]])
     assert pn[0] == pytest.approx(pp - np.outer(k, pp[0]))

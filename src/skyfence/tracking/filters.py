@@ -337,7 +337,9 @@ class Vertical:
         d = np.abs(dt)
         qm = np.empty((dt.size, 2, 2))
         qm[:, 0, 0] = self.q * d**3 / 3
-        qm[:, 0, 1] = qm[:, 1, 0] = self.q * d**2 / 2
+        # the cross term changes sign with dt, as in :func:`process_noise`: backwards, the
+        # noise of [z, vz] at t - d is q * integral over u in [0, d] of [-u, 1][-u, 1]'
+        qm[:, 0, 1] = qm[:, 1, 0] = self.q * d**2 / 2 * np.sign(dt)
         qm[:, 1, 1] = self.q * d
         zp = np.einsum("nij,nj->ni", f, z)
         pp = f @ p @ np.swapaxes(f, 1, 2) + qm
