@@ -234,9 +234,9 @@ def test_the_great_circle_bound_is_the_angle_on_the_largest_sphere(
     angle between the two points on a sphere of 6,399.6 km (the ellipsoid's largest
     radius of curvature) plus 0.5 %: angles by hand (1 degree along the equator, a
     meridian; the law of cosines on a parallel; 90 for a quarter of the equator)."""
-    from skyfence.airspace.boundary import _arc_upper_m
+    from skyfence.airspace.geodesy import geodesic_upper_m
 
-    got = _arc_upper_m(np.array([lon1]), np.array([lat1]), np.array([lon2]), np.array([lat2]))
+    got = geodesic_upper_m(np.array([lon1]), np.array([lat1]), np.array([lon2]), np.array([lat2]))
     assert got == pytest.approx([_R_BOUND * np.radians(angle_deg)], rel=1e-9, abs=1e-6)
 
 
@@ -246,7 +246,7 @@ def test_the_great_circle_bound_holds_every_geodesic() -> None:
     above it (6,399.6 x 1.005 / 6,335.4 km, the least radius, is 1.0152; the ellipsoid
     is not a sphere of either radius, hence the margin): an upper bound, and a useful
     one."""
-    from skyfence.airspace.boundary import _arc_upper_m
+    from skyfence.airspace.geodesy import geodesic_upper_m
 
     rng = np.random.default_rng(4)
     n = 20_000
@@ -256,7 +256,7 @@ def test_the_great_circle_bound_holds_every_geodesic() -> None:
     lon2 = (lon1 + rng.uniform(-1, 1, n) * step + 180) % 360 - 180
     lat2 = np.clip(lat1 + rng.uniform(-1, 1, n) * step, -90, 90)
     geod = _geod_m(lon1, lat1, lon2, lat2)
-    bound = _arc_upper_m(lon1, lat1, lon2, lat2)
+    bound = geodesic_upper_m(lon1, lat1, lon2, lat2)
     assert (bound >= geod).all()
     assert (bound <= geod * 1.023 + 1e-6).all()
 

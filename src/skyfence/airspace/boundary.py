@@ -23,6 +23,7 @@ from skyfence.airspace.geodesy import (
     FloatArray,
     curvature_radii_m,
     geodesic_distance_m,
+    geodesic_upper_m,
 )
 
 #: boundary pieces are at most this long (m): short enough that lon/lat-linear and
@@ -292,8 +293,10 @@ class Boundary:
             k_prev = np.searchsorted(si, rest) - 1
             k_next = k_prev + 1
             ub = np.minimum(
-                d_s[k_prev] + _arc_upper_m(lon[rest], lat[rest], lon[si[k_prev]], lat[si[k_prev]]),
-                d_s[k_next] + _arc_upper_m(lon[rest], lat[rest], lon[si[k_next]], lat[si[k_next]]),
+                d_s[k_prev] + geodesic_upper_m(lon[rest], lat[rest], lon[si[k_prev]],
+                                              lat[si[k_prev]]),
+                d_s[k_next] + geodesic_upper_m(lon[rest], lat[rest], lon[si[k_next]],
+                                              lat[si[k_next]]),
             )
             # cheap KD-tree bounds for the positions still in the running
             keep = ub > best[group[rest]]
@@ -385,13 +388,3 @@ def _previous_segment(
     prev[first] = np.append(first[1:], n) - 1
     linked = (x1[prev] == x0) & (y1[prev] == y0) & (ring[prev] == ring)
     return np.where(linked, prev, -1)
-
-
-def _arc_upper_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-                 ) -> FloatArray:
-    """An upper bound of the WGS84 geodesic distance: a great circle on a sphere of the
-    largest radius of curvature (6,399.6 km), plus 0.5% margin."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(lon2 - lon1)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * 6_399_600.0 * 1.005 * np.arcsin(np.sqrt(np.clip(h, 0, 1))))

@@ -27,6 +27,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from skyfence.airspace.geodesy import geodesic_upper_m
+
 __all__ = ["LEVELS", "MAX_CELLS", "SLACK_M", "DepthField"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -39,16 +41,6 @@ MAX_CELLS = 4_000_000
 SLACK_M = 1.0
 #: fixes measured per run and round
 PER_ROUND = 2
-
-
-def _arc_upper_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
-                 ) -> FloatArray:
-    """An upper bound of the WGS84 geodesic distance (sphere of radius 6,399.6 km, the
-    largest radius of curvature, plus 0.5 %)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dl = np.radians(lon2 - lon1)
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * 6_399_600.0 * 1.005 * np.arcsin(np.sqrt(np.clip(h, 0, 1))))
 
 
 class _Level:
@@ -145,7 +137,7 @@ class DepthField:
             key, cx, cy = level.cells(lon[rest], lat[rest])
             d_c, new = level.lookup(key, self.measure)
             self.measured_cells += new
-            u = _arc_upper_m(lon[rest], lat[rest], cx, cy) + SLACK_M
+            u = geodesic_upper_m(lon[rest], lat[rest], cx, cy) + SLACK_M
             upper[rest] = np.minimum(upper[rest], d_c + u)
             np.maximum.at(best, group[rest], d_c - u)
             rest = rest[upper[rest] > best[group[rest]]]
