@@ -532,3 +532,19 @@ def test_a_replay_asks_the_coverage_it_is_given() -> None:
     got = warnings_for(batches, [Z], cfg, warm())
     assert [(w.kind, w.track) for w in got] == [("went_dark", "4b0001")]
     assert warnings_for(batches, [Z], cfg) == []
+
+
+def test_a_late_fix_older_than_the_kept_one_changes_nothing() -> None:
+    """Fixes at 0, 10, 20 s (interval 10 s: silent from 30 s); then, in the look at 21 s,
+    a late message stamped 15 s. The track was heard at 20 s already: still silent from
+    30 s (had the late fix replaced the kept one, from 15 + 10 = 25 s), and the interval
+    is still 10 s (a gap from 20 to 15 s is no gap)."""
+    ew = watch()
+    assert feed(ew, every("4b0001", [0.0, 10.0, 20.0])) == []
+    assert feed(ew, [(21.0, [fx("4b0001", 15.0)])]) == []
+    assert dark(ew, 29.99) == []
+    assert dark(ew, 30.0) == ["4b0001"]
+    # the next fix, 10 s after the kept one: the interval stays 10 s (silent 40 s)
+    assert feed(ew, [(30.0, [fx("4b0001", 30.0)])]) == []
+    assert dark(ew, 39.99) == []
+    assert dark(ew, 40.0) == ["4b0001"]

@@ -666,9 +666,16 @@ class EarlyWarning:
         teach the coverage model where transponder tracks pass and appear.
 
         ``messages`` counts the fixes each latest fix closes (the interval since the
-        track's previous latest fix is shared among them)."""
+        track's previous latest fix is shared among them). A fix older than the one kept
+        (a late message, relayed or from a slower receiver) changes nothing: the track
+        was heard later than that already, and its silence counts from the later fix."""
         last = self._last
         ids = fixes["icao24"].astype(str).to_numpy(object)
+        kept_t = _take(last["time"].to_numpy(np.float64),
+                       pd.Index(last["icao24"].to_numpy(object)).get_indexer(ids), np.nan)
+        late = _col(fixes, "time") < kept_t
+        if late.any():
+            fixes, messages, ids = fixes[~late], messages[~late], ids[~late]
         new = {c: fixes[c].to_numpy() for c in _FIX_COLUMNS if c in fixes.columns}
         new["icao24"] = ids
         at = pd.Index(last["icao24"].to_numpy(object)).get_indexer(ids)
