@@ -548,3 +548,20 @@ def test_a_late_fix_older_than_the_kept_one_changes_nothing() -> None:
     assert feed(ew, [(30.0, [fx("4b0001", 30.0)])]) == []
     assert dark(ew, 39.99) == []
     assert dark(ew, 40.0) == ["4b0001"]
+
+
+def test_a_gap_over_a_feed_outage_does_not_teach_the_interval() -> None:
+    """Looks every 10 s from 0 to 30 s hear the talker and A (pace 10 s: the feed is
+    down after 30 s; A's interval 10 s). The next look, at 105 s, brings the talker's
+    message of 100 s and A's of 105 s: a step of 70 s, an outage, the feed back from
+    100 s. A's gap of 75 s spans it and measures the outage: A's interval stays 10 s and
+    A is silent from 105 + 10 = 115 s (had the gap counted: 0.75 * 10 + 0.25 * 75 =
+    26.25 s, silent from 131.25 s). The next gap, 10 s, after the return, counts."""
+    ew = watch(FEED)
+    feed(ew, looks([0.0, 10.0, 20.0, 30.0]))
+    assert feed(ew, [(105.0, [fx(TALKER, 100.0, *FAR), fx("4b0001", 105.0)])]) == []
+    assert dark(ew, 114.99) == []
+    assert dark(ew, 115.0) == ["4b0001"]
+    assert feed(ew, looks([110.0])) == []  # a gap of 5 s: 0.75 * 10 + 0.25 * 5 = 8.75
+    assert dark(ew, 118.74) == []
+    assert dark(ew, 118.75) == ["4b0001"]

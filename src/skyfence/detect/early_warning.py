@@ -668,28 +668,23 @@ class EarlyWarning:
         ``messages`` counts the fixes each latest fix closes (the interval since the
         track's previous latest fix is shared among them). A fix older than the one kept
         (a late message, relayed or from a slower receiver) changes nothing: the track
-        was heard later than that already, and its silence counts from the later fix."""
+        was heard later than that already, and its silence counts from the later fix. Nor
+        does a gap that began before a feed outage ended teach the track's interval: it
+        measures the outage."""
         last = self._last
         ids = fixes["icao24"].astype(str).to_numpy(object)
-        kept_t = _take(last["time"].to_numpy(np.float64),
-                       pd.Index(last["icao24"].to_numpy(object)).get_indexer(ids), np.nan)
-        late = _col(fixes, "time") < kept_t
+        at = pd.Index(last["icao24"].to_numpy(object)).get_indexer(ids)
+        last_t = _take(last["time"].to_numpy(np.float64), at, np.nan)
+        late = _col(fixes, "time") < last_t
         if late.any():
-            fixes, messages, ids = fixes[~late], messages[~late], ids[~late]
+            keep = ~late
+            fixes, messages, ids, at, last_t = (fixes[keep], messages[keep], ids[keep],
+                                                at[keep], last_t[keep])
         new = {c: fixes[c].to_numpy() for c in _FIX_COLUMNS if c in fixes.columns}
         new["icao24"] = ids
-        at = pd.Index(last["icao24"].to_numpy(object)).get_indexer(ids)
         known = at >= 0
         back = np.asarray(pd.Index(ids).isin(self._dark))  # heard again after a silence
         t = _col(fixes, "time")
-        dt = (t - _take(last["time"].to_numpy(np.float64), at, np.nan)) / messages
-        old_iv = _take(last["interval_s"].to_numpy(np.float64), at, np.nan)
-        running = np.where(np.isnan(old_iv), dt,
-                           (1 - _INTERVAL_WEIGHT) * old_iv + _INTERVAL_WEIGHT * dt)
-        new["interval_s"] = np.where(known & ~back & (dt > 0), running, old_iv)
-        cell = self.coverage.keys(_col(fixes, "lat"), _col(fixes, "lon"),
-                                  _col(fixes, "altitude"))
-        new["cell"] = cell
         coop = parse_icao24(ids)[1]
         if coop.any():
             step = float(t[coop].max()) - self._heard_at
@@ -700,6 +695,16 @@ class EarlyWarning:
             elif step > 0:
                 self._look_s = (1 - _INTERVAL_WEIGHT) * self._look_s + _INTERVAL_WEIGHT * step
             self._heard_at = max(self._heard_at, float(t[coop].max()))
+        dt = (t - last_t) / messages
+        old_iv = _take(last["interval_s"].to_numpy(np.float64), at, np.nan)
+        running = np.where(np.isnan(old_iv), dt,
+                           (1 - _INTERVAL_WEIGHT) * old_iv + _INTERVAL_WEIGHT * dt)
+        # a gap from before the feed's return measures the outage, not the track
+        learn = known & ~back & (dt > 0) & ~(last_t < self._feed_back_at)
+        new["interval_s"] = np.where(learn, running, old_iv)
+        cell = self.coverage.keys(_col(fixes, "lat"), _col(fixes, "lon"),
+                                  _col(fixes, "altitude"))
+        new["cell"] = cell
         started = coop & (~known | back)
         moved = coop & known & (cell != _take(last["cell"].to_numpy(np.int64), at, -1))
         # tracks first heard when the watch starts or the feed comes back were there
