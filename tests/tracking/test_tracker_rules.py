@@ -17,6 +17,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from scipy.stats import chi2
 
 from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking import Tracker
@@ -1587,6 +1590,40 @@ def test_twins_are_looked_for_along_the_widest_axis() -> None:
     tracker = _two_tracks((2, 1), 200.0, np.diag([10_000.0, 1.0, 4.0, 4.0]))
     out = tracker._twins(np.array([2, 1]), np.zeros(2, bool), 1000.0)
     assert out.tolist() == [False, True]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-3.0, 3.0), min_size=32, max_size=32))
+@example([1.0 if k in (0, 5, 10, 15, 16, 21, 26, 31) else 0.0 for k in range(32)])
+def test_the_twin_search_radius_holds_every_pair_inside_the_gate(v: list[float]) -> None:
+    # the bound in _twins, checked at its worst case: for two covariances Pi, Pj
+    # (A A' + 0.01 I, A random; the example: both the identity), the farthest position
+    # difference of a 4-d state difference d with d' (Pi + Pj)^-1 d = gate is
+    # sqrt(gate x the largest eigenvalue of (Pi + Pj)'s position block), along its
+    # eigenvector w (d = (Pi + Pj)[:, :2] w scaled; with the block's inverse that is
+    # the maximum of a quadratic form over an ellipse). It must stay within
+    # sqrt(2 gate) x the larger widest position sigma (equal for the identities)
+    gate = float(chi2.ppf(0.99, df=4))
+    a, b = np.array(v[:16]).reshape(4, 4), np.array(v[16:]).reshape(4, 4)
+    pi, pj = a @ a.T + 0.01 * np.eye(4), b @ b.T + 0.01 * np.eye(4)
+    s = pi + pj
+    lam, vec = np.linalg.eigh(s[:2, :2])
+    d = s[:, :2] @ np.linalg.solve(s[:2, :2], vec[:, -1])
+    d *= math.sqrt(gate / float(d @ np.linalg.solve(s, d)))
+    sigma = max(math.sqrt(np.linalg.eigvalsh(pi[:2, :2])[-1]),
+                math.sqrt(np.linalg.eigvalsh(pj[:2, :2])[-1]))
+    assert math.hypot(d[0], d[1]) == pytest.approx(math.sqrt(gate * lam[-1]))
+    assert math.hypot(d[0], d[1]) <= math.sqrt(2 * gate) * sigma * (1 + 1e-9)
+
+
+@pytest.mark.parametrize(("dx", "ends"), [(48.0, [False, True]), (52.0, [False, False])])
+def test_twins_are_looked_for_as_far_as_the_gate_reaches(dx: float, ends: list[bool]) -> None:
+    # position variances 100 m^2 (sigma 10 m), equal velocities: tracks 48 m apart are
+    # twins (48^2 / 200 = 11.52 < 13.28) although farther than four sigmas (40 m); 52 m
+    # apart they are not (52^2 / 200 = 13.52): the gate decides, not the search radius
+    tracker = _two_tracks((2, 1), dx, np.diag([100.0, 100.0, 4.0, 4.0]))
+    out = tracker._twins(np.array([2, 1]), np.zeros(2, bool), 1000.0)
+    assert out.tolist() == ends
 
 
 @pytest.mark.parametrize(

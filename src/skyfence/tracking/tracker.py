@@ -517,7 +517,12 @@ class Tracker:
         x, p = self.motion.estimate(self.motion.predict(self._state.take(idx),
                                                         now - a["t"][idx]))
         spread = np.sqrt(np.linalg.eigvalsh(p[:, :2, :2])[:, -1])
-        pairs = cKDTree(x[:, :2]).query_pairs(float(4 * spread.max() + 1.0), output_type="ndarray")
+        # every twin pair is within this radius: the 4-d form d' (Pi + Pj)^-1 d is at least
+        # its position part, which is at least |dxy|^2 / (2 spread^2) (each position
+        # covariance's largest eigenvalue is at most spread^2), so d2 < gate gives
+        # |dxy| < sqrt(2 gate) spread (5.15 spreads at the 0.99 gate)
+        reach = float(np.sqrt(2 * self.twin_gate) * spread.max() + 1.0)
+        pairs = cKDTree(x[:, :2]).query_pairs(reach, output_type="ndarray")
         if len(pairs) == 0:
             self._twin_since = {}
             return out
