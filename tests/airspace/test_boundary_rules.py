@@ -117,6 +117,9 @@ def test_no_positions_and_no_border() -> None:
     assert len(empty) == 0
     got = empty.distance_m(np.array([8.0, 9.0]), np.array([47.0, 48.0]))
     assert (got.tolist(), got.dtype) == ([np.inf, np.inf], np.float64)
+    # its bounds say the same (before: a half circumference, 20,125 km, as the upper)
+    lo, hi = empty.distance_bounds_m(np.array([8.0, 9.0]), np.array([47.0, 48.0]))
+    assert (lo.tolist(), hi.tolist()) == ([np.inf, np.inf], [np.inf, np.inf])
     seg, t = empty.crossings(np.array([8.0]), np.array([47.0]), np.array([9.0]),
                              np.array([48.0]))
     assert (seg.tolist(), t.tolist(), seg.dtype.kind) == ([], [], "i")

@@ -245,8 +245,12 @@ class Boundary:
 
         An approximate KD-tree query (within ``1 + eps`` of the nearest piece start)
         and the extreme radii of curvature of the ellipsoid bound the geodesic distance;
-        every boundary point is within half a piece of a piece start.
+        every boundary point is within half a piece of a piece start. No boundary: both
+        infinite, as :meth:`distance_m` says.
         """
+        if len(self) == 0:
+            far = np.full(len(np.asarray(lon)), np.inf)
+            return far, far.copy()
         d, _ = self._pieces.tree.query(_unit_vectors(lon, lat), k=1, eps=_BOUND_EPS)
         d = np.asarray(d, dtype=np.float64)
         ang_hi = 2 * np.arcsin(np.minimum(d / 2, 1.0))
