@@ -423,7 +423,7 @@ _FORMATTER = _Formatter()
 
 
 def _squawk_meaning(sq: str) -> str:
-    return SQUAWK_MEANING.get(sq, "emergency")
+    return SQUAWK_MEANING.get(sq, "not an emergency code")
 
 
 def _facts(entry: Entry, cls_: Classification) -> dict[str, Any]:

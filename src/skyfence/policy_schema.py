@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from skyfence.messages import show_value
-from skyfence.vocab import CATEGORIES, SEVERITIES, ZONE_KINDS, Severity
+from skyfence.vocab import CATEGORIES, EMERGENCY_SQUAWKS, SEVERITIES, ZONE_KINDS, Severity
 from skyfence.yamlfile import PLAIN_MESSAGES, YamlDocument, dotted_path, schema_problems
 
 __all__ = [
@@ -138,6 +138,11 @@ def _squawks(v: Any, info: ValidationInfo) -> frozenset[str]:
     out = frozenset(s.zfill(4) for s in _strings(v, info, problems))
     problems += [f"'{s}' is not a 4-digit octal squawk code"
                  for s in sorted(out) if not _SQUAWK.match(s)]
+    # entries carry only the emergency codes they squawked inside (the detector keeps
+    # no other): a rule on any other code would load and never match
+    problems += [f"'{s}' never matches: entries keep only the emergency squawks "
+                 f"{', '.join(EMERGENCY_SQUAWKS)}"
+                 for s in sorted(out) if _SQUAWK.match(s) and s not in EMERGENCY_SQUAWKS]
     _fail(problems)
     return out
 

@@ -70,6 +70,9 @@ def test_every_problem_is_named_with_file_line_rule_and_key(tmp_path: Path) -> N
     ("rules: [{name: a}, {name: a}]\n", "rule 2 'a': name: duplicate of rule 1"),
     ("rules: [{when: {altitude_m: {min: 500, max: 100}}}]\n", "min 500 is above max 100"),
     ("rules: [{when: {squawk: 7800}}]\n", "'7800' is not a 4-digit octal"),
+    # a valid code that is no emergency code would never match (entries keep only those)
+    ("rules: [{when: {squawk: [7700, 1200]}}]\n",
+     "'1200' never matches: entries keep only the emergency squawks 7500, 7600, 7700"),
     ("rules: [{when: {military: maybe}}]\n", "must be true, false or unknown"),
     ("rules: [{reason: '{max_depth_m:d}'}]\n", "bad template"),
     ("rules: [{protocol: call someone}]\n", "must be a list of steps"),
