@@ -637,3 +637,23 @@ def test_loitering_takes_its_three_limits() -> None:
     assert [(w.since, w.at) for w in got] == [(0.0, 150.0), (350.0, 500.0)]
     # 6 km out is too far for a 4 km distance
     assert loitering(obs(rows), [BOX], distance_m=4_000.0, min_s=150.0, gap_s=120.0) == []
+
+
+#: a U: the box 0-3 E, 0-3 N without its notch 1-2 E, 1-3 N (open to the north)
+U_ZONE = Zone("U", "custom", shapely.box(0.0, 0.0, 3.0, 3.0).difference(
+    shapely.box(1.0, 1.0, 2.0, 3.0)))
+
+
+def test_a_track_inside_a_concave_zone_is_not_warned_of_entering_it_again() -> None:
+    """Along the 2nd parallel at 700 m/s east, 300 s ahead: 210 km, 1.888 degree of
+    longitude (111,252 m a degree there, :func:`m_per_deg_lon`). From 0.5 E, inside the
+    U's west arm, the path leaves it at 1 E and comes back in at 2 E: no approach, the
+    track is inside already. From 1.5 E, in the notch (outside), the same path enters at
+    2 E: warned, 0.5 degree = 55.6 km ahead, 79.5 s."""
+    m_deg = m_per_deg_lon(2.0)
+    assert 1.88 < 210_000 / m_deg < 1.89
+    got = predict_approaches(obs([fix("in", 2.0, 0.5, v=700.0), fix("notch", 2.0, 1.5,
+                                                                    v=700.0)]),
+                             [U_ZONE], horizon_s=300.0)
+    assert [w.track for w in got] == ["notch"]
+    assert got[0].time_to_entry_s == pytest.approx(0.5 * m_deg / 700.0, abs=0.5)
