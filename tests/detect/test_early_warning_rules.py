@@ -657,3 +657,19 @@ def test_a_track_inside_a_concave_zone_is_not_warned_of_entering_it_again() -> N
                              [U_ZONE], horizon_s=300.0)
     assert [w.track for w in got] == ["notch"]
     assert got[0].time_to_entry_s == pytest.approx(0.5 * m_deg / 700.0, abs=0.5)
+
+
+def test_approaches_of_tracks_on_both_sides_of_the_antimeridian_at_once() -> None:
+    """Two tracks in one batch near a box 179-180 E on the equator, each 0.2 degree
+    (22.26 km at 111,319.5 m a degree) from it and flying towards it at its own speed:
+    ``a`` across the seam at 179.8 W flying west at 100 m/s (in after 222.6 s), ``b`` on
+    the box's side at 178.8 E flying east at 200 m/s (in after 111.3 s). The screen
+    looks across ±180 for ``a`` alone, with ``a``'s own reach (each track's reach is
+    its speed times the horizon: 30 km and 60 km)."""
+    zone = Zone("SEAM", "custom", shapely.box(179.0, -0.5, 180.0, 0.5))
+    m_eq = m_per_deg_lon(0.0)
+    got = predict_approaches(obs([fix("a", 0.0, -179.8, v=100.0, hdg=270.0),
+                                  fix("b", 0.0, 178.8, v=200.0, hdg=90.0)]), [zone])
+    assert [(w.track, w.time_to_entry_s) for w in got] == [
+        ("b", pytest.approx(0.2 * m_eq / 200.0, abs=0.01)),
+        ("a", pytest.approx(0.2 * m_eq / 100.0, abs=0.01))]
