@@ -1566,6 +1566,29 @@ def test_twins_among_confirmed_and_tentative_tracks(
     assert out.tolist() == ends
 
 
+@pytest.mark.parametrize(
+    ("status", "confirmed_at", "ends"),
+    [
+        # the confirmed track is kept though it is the younger (uid 1): rank by status
+        # first, then by age
+        ((1, 2), (500.0, 600.0), [True, False]),
+        # two confirmed, both for twin_hold_s (12 s) or longer: not in their first twin
+        # window (they must stay twins that long first)
+        ((2, 2), (500.0, 988.0), [False, False]),
+        # two confirmed, the younger for less than twin_hold_s (11.99 s): it ends at once
+        ((2, 2), (500.0, 988.01), [False, True]),
+    ])
+def test_twins_ranked_by_status_then_age_and_held_only_when_both_settled(
+        status: tuple[int, int], confirmed_at: tuple[float, float], ends: list[bool]) -> None:
+    # _twins' rule (its docstring): of a twin pair the confirmed track is kept over a
+    # tentative one, then the older (smaller uid); two tracks confirmed at least
+    # twin_hold_s before now must stay twins that long before one ends. Same set-up as
+    # above (10 m apart, d2 = 0.5), now = 1000 s
+    tracker = _two_tracks(status, 10.0, np.diag([100.0, 100.0, 4.0, 4.0]), confirmed_at)
+    out = tracker._twins(np.array(status), np.zeros(2, bool), 1000.0)
+    assert out.tolist() == ends
+
+
 def _two_tracks(status: tuple[int, int], dx: float, p: np.ndarray,
                 confirmed_at: tuple[float, float] = (500.0, 600.0)) -> Tracker:
     """A tracker (constant velocity) holding two tracks last updated at 1000 s, ``dx``
