@@ -47,6 +47,23 @@ def wait_listening(port: int, timeout_s: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
+def wait_client(port: int, timeout_s: float = 60.0) -> None:
+    """Return once a client is connected to the server on loopback ``port`` (an
+    established socket whose local port it is, in the kernel's tables /proc/net/tcp and
+    tcp6), without connecting to it; TimeoutError otherwise."""
+    tail = f":{port:04X}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with contextlib.suppress(OSError):
+                for row in Path(table).read_text().splitlines()[1:]:
+                    local, state = row.split()[1], row.split()[3]
+                    if local.endswith(tail) and state == "01":  # 01: ESTABLISHED
+                        return
+        time.sleep(0.05)
+    raise TimeoutError(f"no client connected to {port} in {timeout_s:g} s")
+
+
 class Dump1090:
     """A real dump1090-mutability in ``--net-only`` mode on free loopback ports.
 

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from feed_helpers import recorded_frames
 
-from loopback import Dump1090
+from loopback import Dump1090, wait_client
 from skyfence.sources.modes import make_decoder
 
 pytestmark = pytest.mark.integration
@@ -54,7 +54,8 @@ def test_watch_alerts_on_dump1090_feed(dump1090: Dump1090, feed: str) -> None:
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    time.sleep(4.0)  # start-up: imports and the zone index, then the connection
+    # start-up (imports, the zone index, then the connection): wait for the connection
+    wait_client(port)
     sent: list[float] = []
     with socket.create_connection(("127.0.0.1", dump1090.raw_in)) as sock:
         t0 = time.monotonic()
