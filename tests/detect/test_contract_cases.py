@@ -22,6 +22,8 @@ from reference.compare_records import assert_same_entries, found_entries
 from reference.contract_ref import GEOD, RefZone, reference_scan, wrap_lon
 from skyfence.airspace.national import find_national
 from skyfence.airspace.zones import Zone, circle_zone
+from skyfence.detect.entries import EntryDetector
+from skyfence.model import make_observations
 
 T0 = 1_750_000_000.0
 SQ = Zone("SQ", "custom", shapely.box(0.0, 0.0, 1.0, 1.0))
@@ -206,3 +208,16 @@ def test_crossing_180_inside_a_state_is_one_entry_into_that_state_only(
     assert not e["entry_interpolated"] and e["exited_at"] is None  # inside all along
     assert e["observations"] == len(df) and e["max_depth_m"] > 0
     assert_same_entries(found, want.entries)
+
+
+@pytest.mark.parametrize(("gap_s", "n_entries"), [(300.0, 1), (301.0, 2)])
+def test_the_detector_s_own_default_gap_is_300_s(gap_s: float, n_entries: int) -> None:
+    # the same three fixes through the library's EntryDetector with its default
+    # configuration (not skyfence.scan, which passes its own gap): its documented
+    # default splits at more than 300 s too
+    t = np.array([T0, T0 + 10.0, T0 + 10.0 + gap_s])
+    det = EntryDetector([SQ])
+    batch = make_observations(time=t, icao24=["abc123"] * 3, lat=np.full(3, 0.5),
+                              lon=np.array([0.4, 0.5, 0.6]))
+    events = det.process(batch) + det.close()
+    assert sum(e.kind == "entry" for e in events) == n_entries

@@ -99,6 +99,22 @@ def test_counts_halve_every_half_life() -> None:
     assert m.cells == 0
 
 
+def test_the_default_half_life_is_a_week_of_feed_time() -> None:
+    """The documented defaults: counts halve every 7 days (604,800 s), applied hourly.
+    40 passages are 40 x 2**(-1/7) = 36.23 a day later (a cell stays trusted over a
+    quiet night) and 20 after a week."""
+    m = CoverageModel()
+    k = m.keys([46.9], [7.4], [11_000.0])
+    m.add(passages=np.repeat(k, 40), now=0.0)
+    m.add(now=3_599.0)                              # within the hour: not applied
+    assert m.counts(k)[0, 0] == 40.0
+    m.decay(86_400.0)
+    assert m.counts(k)[0, 0] == pytest.approx(36.23, abs=0.01)
+    assert m.good(k)[0]
+    m.decay(7 * 86_400.0)
+    assert m.counts(k)[0, 0] == pytest.approx(20.0)
+
+
 def test_memory_is_bounded_by_keeping_the_busiest_cells() -> None:
     m = CoverageModel(CoverageConfig(max_cells=3))
     keys = m.keys(np.full(5, 46.9), 7.4 + 0.25 * np.arange(5), np.full(5, 11_000.0))

@@ -192,3 +192,25 @@ def test_fixes_exactly_at_the_reach_are_accepted() -> None:
         "altitude"
     assert scr._implausible1((0.0, 10.0, 0.0, 11001.0), (5.0, 10.0, 0.0, 9000.0)) == \
         "altitude"
+
+
+def test_the_walk_measures_north_south_away_from_the_equator() -> None:
+    """The walk's distances are of (lat, lon), whatever the plane of the first pass.
+    Off the equator latitude and longitude are not interchangeable: at lon 85 E (over
+    Siberia) a track flies north from 55.0 N at 250 m/s (0.011242 degree of latitude in
+    5 s), a second stream 0.3 degree (33.4 km) north of it. 33.4 km in 5 s is out of
+    reach (9 km), so the walk rejects every fix of the second stream, as on the equator;
+    read as a move along a parallel at "latitude" 85, 0.3 degree would be 2.9 km, and
+    both streams would be taken for the track."""
+    m_per_deg = 6_371_008.8 * np.pi / 180.0
+    scr = IntegrityScreen()
+    n = 20
+    t = STEP_S * np.arange(n)
+    lat = 55.0 + 250.0 / m_per_deg * t + np.where(np.arange(n) % 2 == 1, 0.3, 0.0)
+    lon = np.full(n, 85.0)
+    assert scr._implausible1((t[0], lon[0], lat[0], 9000.0), (t[1], lon[1], lat[1], 9000.0)) \
+        == "speed"
+    keep = scr.check(np.zeros(n, np.intp), t, lon, lat, np.full(n, 9000.0),
+                     np.zeros(n, bool), [KEY])
+    assert keep.tolist() == [True, False] * 10
+    assert scr.rejected == {"speed": 10}

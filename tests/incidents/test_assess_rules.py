@@ -56,3 +56,16 @@ def test_an_address_missing_from_the_military_database_is_unknown_not_civil() ->
         [entry("4b1805"), entry("4b1806")])
     assert listed["classification"]["military"] is True
     assert unlisted["classification"]["military"] is None
+
+
+def test_an_entry_made_by_a_jump_is_called_out_whatever_the_jump_figures() -> None:
+    """The integrity screen words a jump into the zone as "entered by a position jump of
+    64.5 km in 10 s": the assessor knows it by that beginning, figures varying. Such an
+    entry of a radar track (a critical violation otherwise) is a warning, not a
+    violation; a jump out of the zone ("left by ...") leaves the verdict alone."""
+    jumped = entry(depth_m=5000.0, integrity=("entered by a position jump of 64.5 km in 10 s",))
+    left = entry(depth_m=5000.0, integrity=("left by a position jump of 126.8 km in 10 s",))
+    (a, b) = Assessor().records([jumped, left])
+    assert a["violation"] is False and a["severity"] == "warning"
+    assert a["reasons"][-1].startswith("not a violation on this data alone")
+    assert b["violation"] is True and b["severity"] == "critical"

@@ -132,6 +132,9 @@ def test_ids_full_prefixes_and_wildcards(store: IncidentStore) -> None:
     assert resolve_id(store, "abcdeg_3") == "abcdeg34"
     assert refused(resolve_id, store, "abcd%g").startswith("no incident 'abcd%g' in ")
     assert refused(resolve_id, store, "abcd_g").startswith("no incident 'abcd_g' in ")
+    # a prefix, not any part of an id: "def123" and "ff0001" end ids but begin none
+    assert refused(resolve_id, store, "def123").startswith("no incident 'def123' in ")
+    assert refused(resolve_id, store, "ff0001").startswith("no incident 'ff0001' in ")
 
 
 def test_an_ambiguous_prefix_names_five_candidates_at_most(tmp_path: Path) -> None:

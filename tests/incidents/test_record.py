@@ -159,6 +159,24 @@ def test_open_entry_and_missing_values() -> None:
     assert rec["duration_s"] == 707.6
 
 
+def test_first_and_last_inside_points_are_the_inside_fixes_not_the_crossings() -> None:
+    """An interpolated entry has four points, all different: the crossings in and out
+    (``entry_point``, ``exit_point``) and the first and last fixes inside. Grouping
+    links a lost track by its last inside fix and a new track by its first one, so each
+    must come from its own field: (lat, lon) of the hand-built tuples, 6 decimals."""
+    e = entry(first_inside_point=(59.8200004, 26.3300006),
+              last_inside_point=(59.7100001, 26.2100009))
+    rec = to_record(e, CLS, VERDICT)
+    assert rec["entry_point"] == {"lat": 59.812346, "lon": 26.345679}
+    assert rec["first_inside_point"] == {"lat": 59.82, "lon": 26.330001}
+    assert rec["last_inside_point"] == {"lat": 59.71, "lon": 26.210001}
+    assert rec["exit_point"] == {"lat": 59.7, "lon": 26.2}
+    # an entry at a fix (not interpolated) has no crossing point, but its inside fixes
+    at_fix = to_record(replace(e, entry_point=None, entry_interpolated=False), CLS, VERDICT)
+    assert at_fix["entry_point"] is None
+    assert at_fix["first_inside_point"] == {"lat": 59.82, "lon": 26.330001}
+
+
 def test_cooperative_track_gives_its_address_lower_case() -> None:
     coop = Classification(cooperative=True, category="airliner", registration_state="CHE")
     rec = to_record(entry(track=" 4B1805 "), coop, VERDICT)

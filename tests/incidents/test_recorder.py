@@ -108,3 +108,18 @@ def test_stored_fixes_equal_a_brute_force_over_every_batch(
         rec.flush()
         got = read_observations(store, "aaa111", -1e9, 1e9)["time"].tolist()
     assert got == sorted(set(want))
+
+
+def test_the_read_window_is_closed_at_both_ends(tmp_path: Path) -> None:
+    """A dossier reads the fixes of ``[entry - 600 s, exit + 600 s]``: a fix exactly at
+    either end belongs to it. A's fixes every 10 s from 300 to 1500 s (see the module);
+    the window 400..500 s holds 400, 410, ..., 500: 11 fixes, both ends included."""
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        rec = ObservationRecorder(store)
+        rec.follow("aaa111", until=1e9)
+        for t0 in range(0, 1000, 60):
+            b = batch(float(t0))
+            rec.add(b, float(b["time"].max()))
+        rec.flush()
+        got = read_observations(store, "aaa111", 400.0, 500.0)
+    assert got["time"].tolist() == [400.0 + 10.0 * k for k in range(11)]

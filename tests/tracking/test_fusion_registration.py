@@ -129,3 +129,32 @@ def test_height_gate_tells_a_drone_from_a_jet_over_it() -> None:
     gate = tracker._height_gate(k.repeat(3), np.array([500.0, 11_000.0, np.nan]),
                                 np.full(3, 4.0))
     assert gate.tolist() == [True, False, True]
+
+
+def test_registration_measures_azimuth_across_north() -> None:
+    # two aircraft fly due north past the far radar (55.33 N, 12.43 E), 30-60 km away,
+    # 0.00145 deg of longitude (92 m) west and east of its meridian: true azimuths of
+    # about 359.85 and 0.15 deg. With the radar's azimuth 0.3 deg clockwise the west
+    # one's plots read about 0.15, past north: its residual is 0.15 - 359.85 = +0.3,
+    # not -359.7. Both aircraft give +0.3 (sigma 0.05 deg), so the median is 0.3; read
+    # as -359.7, the west aircraft's residuals would all sort below the east one's and
+    # drag the median off it (or, with more of them, to -359.7)
+    parts = [straight_truth(name, lat0, FAR.lon + dlon, 0.0, 120.0, 3000.0, T0, 300)
+             for name, lat0, dlon in (("W", 55.60, -0.00145), ("E", 55.70, 0.00145))]
+    truth = pd.concat(parts, ignore_index=True)
+    plots = simulate_plots(truth, [FAR], period_s=5.0, sigma_range_m=30.0,
+                           sigma_azimuth_deg=0.05, p_detect=1.0, sigma_height_m=120.0,
+                           max_range_m=80_000.0, seed=3, bias_azimuth_deg=0.3)
+    _, true_az, _ = geodetic_to_polar(FAR, truth["lat"], truth["lon"], truth["altitude"])
+    west = truth["target"].eq("W").to_numpy()
+    assert (true_az[west] > 359.8).all() and (true_az[~west] < 0.2).all()
+    reg = Registration([FAR])
+    adsb = truth.assign(icao24=lambda d: d["target"].map({"W": "4b1805", "E": "4b1806"}))
+    for t in np.arange(T0, T0 + 320.0, 5.0):
+        reg.add_reference(adsb[(adsb["time"] >= t) & (adsb["time"] < t + 5.0)])
+        reg.observe(plots[(plots["time"] >= t) & (plots["time"] < t + 5.0)])
+        reg.advance(t + 5.0)
+    reg.advance(T0 + 400.0)
+    (est,) = reg.estimates()
+    assert est["pairs"] > 80
+    assert est["azimuth_bias_deg"] == pytest.approx(0.3, abs=0.02)

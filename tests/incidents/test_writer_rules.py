@@ -1,0 +1,69 @@
+"""The incident writer's own rules, on records written by hand into a SQLite store: the
+idempotency key of an update, and an entry left open by a watcher that stopped, resumed
+by the same track more than ``merge_s`` later.
+
+Times by hand: the track ``R0001`` (radar only: a critical violation under the default
+policy) enters the 10 km circle ``BOX`` at T0 = 2025-09-19T06:30:00Z; the watcher stops
+with it inside, its last inside fix at T0 + 100 s. The default ``merge_s`` is 120 s and
+an open entry is resumed up to ``RESUME_S`` (3600 s) after its last inside fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from incidents.helpers import T0, ZONE
+from skyfence.incidents.assess import Assessor
+from skyfence.incidents.grouping import RESUME_S
+from skyfence.incidents.schema import ENTRIES, INCIDENTS
+from skyfence.incidents.store import IncidentStore
+from skyfence.incidents.writer import alert_key, begin_run, record_alert
+from skyfence.model import Entry
+from skyfence.policy import Policy
+
+
+def record(entered_at: float, last_inside_at: float) -> dict[str, Any]:
+    """The contract record of an open entry of R0001 into BOX (no exit)."""
+    e = Entry("BOX", "custom", "R0001", entered_at, True, None, last_inside_at, 2500.0,
+              (59.0, 24.83), None, 3000.0, 3000.0, 20)
+    return dict(Assessor().record(e))
+
+
+def test_an_update_with_other_figures_is_another_alert() -> None:
+    """An update alert is sent again whenever one of its figures changes: deeper, lower,
+    higher or more fixes. The same figures give the same key (a replay)."""
+    base = {"event": "update", "id": "605f06f78b36ece5", "max_depth_m": 2500.0,
+            "min_altitude_m": 3000.0, "max_altitude_m": 3000.0, "observations": 20}
+    key = alert_key(base)
+    assert alert_key(dict(base)) == key
+    for field, value in (("max_depth_m", 2600.0), ("min_altitude_m", 2900.0),
+                         ("max_altitude_m", 3100.0), ("observations", 21)):
+        assert alert_key(dict(base, **{field: value})) != key, field
+
+
+def test_an_entry_left_open_is_resumed_after_more_than_merge_s(tmp_path: Path) -> None:
+    """The watcher stops with R0001 inside (an ``open`` event: the entry is left open,
+    last inside at T0 + 100 s). Restarted, it sees R0001 enter again at T0 + 1100 s:
+    1000 s after the last inside fix, far more than merge_s (120 s) but within
+    RESUME_S (3600 s): the same incursion, one incident with two entries (the new
+    entry is open too). An entry 3601 s after that one's last inside fix is a new
+    incident."""
+    assert RESUME_S == 3600.0
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {"gap_s": 300.0})
+        first = record(T0, T0 + 100.0)
+        record_alert(store, run, dict(first, event="open"), ["test"], now=T0 + 100.0)
+        again = record(T0 + 1100.0, T0 + 1100.0)
+        record_alert(store, run, dict(again, event="entry"), ["test"], now=T0 + 1100.0)
+        late = record(T0 + 1100.0 + 3601.0, T0 + 1100.0 + 3601.0)
+        record_alert(store, run, dict(late, event="entry"), ["test"], now=T0 + 4701.0)
+        with store.engine.connect() as conn:
+            by_entry = dict(conn.execute(sa.select(ENTRIES.c.id, ENTRIES.c.incident_id)).all())
+            incidents = conn.execute(sa.select(sa.func.count()).select_from(INCIDENTS)
+                                     ).scalar_one()
+    assert by_entry[again["id"]] == by_entry[first["id"]] == first["id"]
+    assert by_entry[late["id"]] == late["id"]
+    assert incidents == 2
