@@ -1589,6 +1589,68 @@ def test_twins_ranked_by_status_then_age_and_held_only_when_both_settled(
     assert out.tolist() == ends
 
 
+def test_twins_keep_the_older_track_whatever_its_row() -> None:
+    # the older track (smaller uid) is kept also when it sits in the later row: rows
+    # 0 and 1 hold uids 1 and 0 (two tentative tracks, 10 m apart): row 0 ends
+    tracker = _two_tracks((1, 1), 10.0, np.diag([100.0, 100.0, 4.0, 4.0]))
+    tracker._a["uid"] = np.array([1, 0])
+    out = tracker._twins(np.array([1, 1]), np.zeros(2, bool), 1000.0)
+    assert out.tolist() == [True, False]
+
+
+def test_twins_at_the_edge_of_the_search_radius() -> None:
+    # sigma 10 m on both axes: the radius is sqrt(2 x 13.2767) x 10 + 1 = 52.53 m; two
+    # tracks 51.3 m apart are twins (51.3^2 / 200 = 13.158 < 13.2767) and must be found
+    # (a radius 1 m short, 50.53 m, would not reach them)
+    tracker = _two_tracks((2, 1), 51.3, np.diag([100.0, 100.0, 4.0, 4.0]))
+    out = tracker._twins(np.array([2, 1]), np.zeros(2, bool), 1000.0)
+    assert out.tolist() == [False, True]
+
+
+def test_twins_in_one_place_with_velocities_known_loosely() -> None:
+    # the search is over positions only: two tracks at one place whose velocities differ
+    # by 60 m/s east, each velocity known to 100 m/s (variance 10,000): the 4-d distance
+    # is 60^2 / 20,000 = 0.18, twins (a search over position and velocity, 60 m/s
+    # "apart" beyond the 52.5 m radius, would miss them)
+    tracker = _two_tracks((2, 1), 0.0, np.diag([100.0, 100.0, 10_000.0, 10_000.0]))
+    tracker._state = FilterState({
+        "x": np.array([[0.0, 0.0, 100.0, 0.0], [0.0, 0.0, 160.0, 0.0]]),
+        "p": np.repeat(np.diag([100.0, 100.0, 10_000.0, 10_000.0])[None], 2, axis=0)})
+    out = tracker._twins(np.array([2, 1]), np.zeros(2, bool), 1000.0)
+    assert out.tolist() == [False, True]
+
+
+def test_twins_held_after_windows_without_any_pair() -> None:
+    # two settled confirmed tracks: a window with one of them dropped (fewer than two to
+    # compare), then one with them 10 km apart (no pair), then together: their hold
+    # starts there (not ended at once), and after twin_hold_s (12 s) the younger ends
+    p = np.diag([100.0, 100.0, 4.0, 4.0])
+    tracker = _two_tracks((2, 2), 10.0, p)
+    status = np.array([2, 2])
+    assert tracker._twins(status, np.array([True, False]), 1000.0).tolist() == [False, False]
+    far = _two_tracks((2, 2), 10_000.0, p)
+    tracker._state = far._state
+    assert tracker._twins(status, np.zeros(2, bool), 1004.0).tolist() == [False, False]
+    tracker._state = _two_tracks((2, 2), 10.0, p)._state
+    assert tracker._twins(status, np.zeros(2, bool), 1008.0).tolist() == [False, False]
+    assert tracker._twins(status, np.zeros(2, bool), 1020.0).tolist() == [False, True]
+
+
+def test_twins_keep_the_younger_track_when_it_fits_better() -> None:
+    # two confirmed twins, the younger (uid 1, aged 6 windows, confirmed at 990 s: not
+    # settled) gained 30 since its birth (score 30) while the older's fell from 510 (its
+    # score 5 windows ago) to 500: the younger followed the target, the older ends
+    # (_younger_fits_better, reached through _twins)
+    tracker = _two_tracks((2, 2), 10.0, np.diag([100.0, 100.0, 4.0, 4.0]),
+                          confirmed_at=(500.0, 990.0))
+    history = np.zeros((2, 32))
+    history[0, 5] = 510.0
+    tracker._a.update({"age": np.array([500, 6]), "llr": np.array([500.0, 30.0]),
+                       "llr_hist": history})
+    out = tracker._twins(np.array([2, 2]), np.zeros(2, bool), 1000.0)
+    assert out.tolist() == [True, False]
+
+
 def _two_tracks(status: tuple[int, int], dx: float, p: np.ndarray,
                 confirmed_at: tuple[float, float] = (500.0, 600.0)) -> Tracker:
     """A tracker (constant velocity) holding two tracks last updated at 1000 s, ``dx``
