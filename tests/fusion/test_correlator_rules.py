@@ -489,3 +489,149 @@ def test_columns_that_come_and_go_between_batches_are_kept_per_fix() -> None:
     assert kept["time"].tolist() == [0.0, 4.0, 8.0, 12.0]
     assert kept["mode_s"].tolist() == [None] * 4
     assert kept["track_no"].tolist() == [None, None, 7, 7]
+
+
+# ------------------------------------------------------------------ eleventh session:
+# the reach of a candidate, the end of a hold, the order fixes leave in, the edge of
+# what is kept
+
+
+def standing(track: str, t: list[float], dlat: float = 0.0) -> pd.DataFrame:
+    """A target standing at 59 N 25 E (``dlat`` degrees north of it) at times ``t``."""
+    n = len(t)
+    return make_observations(time=t, icao24=[track] * n, lat=np.full(n, 59.0 + dlat),
+                             lon=np.full(n, 25.0))
+
+
+@pytest.mark.parametrize(("chord_m", "held"), [(8400.0, True), (8600.0, False)])
+def test_a_transponder_within_reach_holds_a_young_fix_to_the_longest_hold(
+        chord_m: float, held: bool) -> None:
+    # A radar track standing at 59 N 25 E, one fix every 12 s (0, 12, 24 s), and one
+    # ADS-B message at 12 s, ``chord_m`` north (dlat = 2 asin(chord / 2R)). The reach
+    # of a candidate is 3 x 1.5 km + 400 m/s x 10 s = 8.5 km: at 8.4 km the message is
+    # a candidate of the fix at 12 s, which shares only itself with it (the fix at 0 s
+    # is 12 s from the message, beyond the 10 s margin, and the plot the track started
+    # from anyway): one common fix, short of min_common = 2, so it waits the longest
+    # hold (30 s) and is released at 42 s, not the aircraft (8.4 km is beyond the gate).
+    # At 8.6 km nothing is within reach: released at the 8 s hold, at 20 s. The fix at
+    # 0 s has no message within the margin by its hold's end (8 s): released at 8 s.
+    dlat = float(np.degrees(2 * np.arcsin(chord_m / (2 * R_M))))
+    c = Correlator()
+    c.add_transponder(standing("4b1812", [12.0], dlat))
+    c.add_radar(standing("R1", [0.0, 12.0, 24.0]))
+    c.advance(20.0)
+    assert c.release()["time"].tolist() == ([0.0] if held else [0.0, 12.0])
+    c.advance(42.0)
+    assert c.release()["time"].tolist() == ([12.0] if held else [24.0])
+    assert c.release(final=True)["time"].tolist() == ([24.0] if held else [])
+    assert c.identities == {}
+
+
+def test_a_message_at_the_end_of_a_hold_is_evidence_at_that_hold() -> None:
+    # A radar track standing at 59 N 25 E every 4 s from 0 s, and 4b1812 at the same
+    # place every 4 s from 12 s. The fix at 4 s is young and decided at its 8 s hold,
+    # with the data up to 4 + 8 = 12 s: they include the message at 12 s, so the fixes
+    # at 4, 8 and 12 s lie within the 10 s margin before the first message (0 m away):
+    # three common fixes, the aircraft. The fix at 0 s (12 s before the message) has
+    # nothing within the margin by its hold's end (8 s): not the aircraft. At 12 s the
+    # fix at 8 s still waits its hold, so only 0 s is released and only 4 s is dropped
+    # as the aircraft (the fix at 12 s, decided at once, waits for 8 s).
+    c = Correlator()
+    c.add_transponder(standing("4b1812", list(np.arange(12.0, 41.0, 4.0))))
+    c.add_radar(standing("R1", list(np.arange(0.0, 41.0, 4.0))))
+    c.advance(12.0)
+    assert c.release()["time"].tolist() == [0.0]
+    assert c.cooperative_fixes == 1
+    assert c.history == {"R1": [(4.0, live("4b1812"))]}
+    c.advance(40.0)
+    assert len(c.release(final=True)) == 0
+    assert c.cooperative_fixes == 10 and c.released_fixes == 1
+
+
+def test_fixes_leave_in_time_order_each_track_on_its_own() -> None:
+    # No transponder. Two radar tracks with fixes at 0, 4, 8 and 12 s. At 12 s, for each
+    # track: 0 s and 4 s have waited their 8 s hold, 8 s has not; 12 s has two earlier
+    # fixes (4 and 8 s; the plot at 0 s does not count) and one 8 s older, so it is
+    # decided at once, but must wait for 8 s to leave. The second track's fixes do not
+    # wait for the first's.
+    radar = pd.concat([standing("R1", [0.0, 4.0, 8.0, 12.0]),
+                       standing("R2", [0.0, 4.0, 8.0, 12.0], 0.5)], ignore_index=True)
+    c = Correlator()
+    c.add_radar(radar)
+    c.advance(12.0)
+    out = c.release()
+    assert list(zip(out["icao24"], out["time"], strict=True)) == [
+        ("R1", 0.0), ("R2", 0.0), ("R1", 4.0), ("R2", 4.0)]
+    c.advance(16.0)
+    out = c.release()
+    assert list(zip(out["icao24"], out["time"], strict=True)) == [
+        ("R1", 8.0), ("R2", 8.0), ("R1", 12.0), ("R2", 12.0)]
+
+
+def test_a_lone_fix_is_released_and_an_empty_release_keeps_the_columns() -> None:
+    # one radar fix, no transponder: nothing decided before its 8 s hold (an empty
+    # frame, with the radar's columns all the same), released at 8 s
+    radar = standing("R1", [0.0])
+    c = Correlator()
+    c.add_radar(radar)
+    out = c.release()
+    assert len(out) == 0 and set(out.columns) == set(radar.columns)
+    c.advance(8.0)
+    assert c.release()["time"].tolist() == [0.0]
+    assert c.released_fixes == 1
+
+
+def test_a_message_at_the_edge_of_what_is_kept_is_the_last_one_heard() -> None:
+    # 4b1812, the first transponder heard, every 4 s on the radar track's line from 0 to
+    # 100 s; the radar track at 2, 6, ..., 98 s (the aircraft), then once more at 200 s
+    # with nothing heard for 100 s. At 200 s the correlator keeps the messages of the
+    # last 60 + 30 + 10 = 100 s, from 100 s on, inclusive: the message at 100 s is kept,
+    # so when the fix at 200 s is decided (at the close) the track went dark at 100 s,
+    # the last message, not at its last matched fix (98 s).
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", np.arange(0.0, 101.0, 4.0)))
+    c.add_radar(parallel("R1", [*np.arange(2.0, 99.0, 4.0), 200.0]))
+    c.advance(200.0)
+    assert len(c.release()) == 0
+    assert c.release(final=True)["time"].tolist() == [200.0]
+    dark = Identity(icao24="4b1812", callsign=None, went_dark_at=100.0, mode_s=False)
+    assert c.history == {"R1": [(2.0, live("4b1812")), (200.0, dark)]}
+
+
+def test_a_transponder_whose_messages_are_forgotten_went_dark_all_the_same() -> None:
+    # The same, but another aircraft (far away at 50 N) heard first and still heard at
+    # 200 s, and the data reach 201 s: the kept messages start at 101 s, so none of
+    # 4b1812's is left when the fix at 200 s is decided. 4b1812 is silent since 100 s,
+    # not heard elsewhere: the track went dark (the time then is the last fix matched,
+    # 98 s, the last message no longer being known), it did not lose its identity to
+    # the other aircraft's messages.
+    c = Correlator()
+    c.add_transponder(pd.concat([parallel("4b1813", np.arange(0.0, 201.0, 4.0), lat=50.0),
+                                 parallel("4b1812", np.arange(0.0, 101.0, 4.0))],
+                                ignore_index=True))
+    c.add_radar(parallel("R1", [*np.arange(2.0, 99.0, 4.0), 200.0]))
+    c.advance(201.0)
+    assert len(c.release()) == 0
+    assert c.release(final=True)["time"].tolist() == [200.0]
+    (t1, first), (t2, dark) = c.history["R1"]
+    assert (t1, first, t2) == (2.0, live("4b1812"), 200.0)
+    assert dark is not None and dark["icao24"] == "4b1812"
+    assert dark["went_dark_at"] is not None and 90.0 <= dark["went_dark_at"] <= 100.0
+
+
+def test_went_dark_with_hundreds_of_transponders_heard_before() -> None:
+    # The gap of the went-dark test above (messages to 300 s, again from 500 s; radar
+    # fixes at 1 + 4k s), all the data in one batch, with 300 other aircraft (far away,
+    # at 50 N) heard first: the fix at 313 s is the first after the 10 s margin, the
+    # track went dark at 300 s, the last message at or before 313 s, whatever the
+    # messages after the gap already known and however many aircraft came before.
+    others = make_observations(time=np.zeros(300), icao24=[f"{k:06x}" for k in
+                                                          range(0x400001, 0x40012d)],
+                               lat=np.full(300, 50.0), lon=np.linspace(0.0, 30.0, 300))
+    t_tx = np.concatenate([np.arange(0.0, 301.0, 4.0), np.arange(500.0, 701.0, 4.0)])
+    adsb = pd.concat([others, parallel("4b1812", t_tx)], ignore_index=True)
+    c = Correlator()
+    kept = stream(c, parallel("R1", np.arange(1.0, 700.0, 4.0)), adsb, step_s=1000.0)
+    dark = Identity(icao24="4b1812", callsign=None, went_dark_at=300.0, mode_s=False)
+    assert c.history["R1"] == [(1.0, live("4b1812")), (313.0, dark), (501.0, live("4b1812"))]
+    assert kept["time"].tolist() == np.arange(313.0, 498.0, 4.0).tolist()
