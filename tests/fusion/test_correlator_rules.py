@@ -635,3 +635,23 @@ def test_went_dark_with_hundreds_of_transponders_heard_before() -> None:
     dark = Identity(icao24="4b1812", callsign=None, went_dark_at=300.0, mode_s=False)
     assert c.history["R1"] == [(1.0, live("4b1812")), (313.0, dark), (501.0, live("4b1812"))]
     assert kept["time"].tolist() == np.arange(313.0, 498.0, 4.0).tolist()
+
+
+def test_a_held_first_fix_holds_back_the_fixes_after_it() -> None:
+    # A radar track standing at 59 N 25 E every 4 s from 0 s; 4b1812 standing 5 km north
+    # of it (beyond twice the gate, within the 8.5 km reach), heard at -9.5 s, then at
+    # 10 and 11 s. By the end of its 8 s hold the fix at 0 s shares a time only with
+    # itself (the message at -9.5 s, within the 10 s margin), and the plot a track
+    # starts from does not count: no common fix, so it waits the longest hold (30 s).
+    # The fixes at 4 s (at its hold, 12 s) and 12 s (at once: two earlier fixes, one
+    # 8 s older) have three common fixes each (4, 8, 12 s) 5 km away: not the
+    # aircraft, decided, but they leave only after the fix at 0 s, at 30 s.
+    dlat = float(np.degrees(2 * np.arcsin(5000.0 / (2 * R_M))))
+    c = Correlator()
+    c.add_transponder(standing("4b1812", [-9.5, 10.0, 11.0], dlat))
+    c.add_radar(standing("R1", [0.0, 4.0, 8.0, 12.0]))
+    for now in (12.0, 16.0, 29.0):
+        c.advance(now)
+        assert len(c.release()) == 0
+    c.advance(30.0)
+    assert c.release()["time"].tolist() == [0.0, 4.0, 8.0, 12.0]
