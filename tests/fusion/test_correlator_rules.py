@@ -655,3 +655,37 @@ def test_a_held_first_fix_holds_back_the_fixes_after_it() -> None:
         assert len(c.release()) == 0
     c.advance(30.0)
     assert c.release()["time"].tolist() == [0.0, 4.0, 8.0, 12.0]
+
+
+def test_a_transponder_heard_exactly_the_margin_before_a_fix_still_transmits() -> None:
+    # 4b1812 every 4 s on its line to 200 s; the radar track every 10 s on the line to
+    # 200 s (0 m from the interpolated ADS-B), then at 210 s 22.2 km north (59.2 N).
+    # The fix at 210 s is decided at once (six earlier fixes in its window, the oldest
+    # 60 s before it): the window's mean is 22.2 km / 7 fixes = 3.2 km, beyond the gate,
+    # not the aircraft. The last message (200 s) is exactly the 10 s margin old: within
+    # it, so the transponder still transmits and the track loses its identity rather
+    # than going dark.
+    radar = parallel("R1", np.arange(0.0, 211.0, 10.0))
+    radar.loc[radar["time"] == 210.0, "lat"] = 59.2
+    c = Correlator()
+    kept = stream(c, radar, parallel("4b1812", np.arange(0.0, 201.0, 4.0)))
+    assert kept["time"].tolist() == [210.0]
+    assert c.history == {"R1": [(0.0, live("4b1812")), (210.0, None)]}
+
+
+def test_a_mode_s_reply_does_not_stop_the_fixes_decided_with_it() -> None:
+    # Two tracks decided together at the close: R1 with its own Mode S reply (4b18af)
+    # from 0 s, R2 on 4b1812's line from 1 s (0 m from it). The reply names R1's
+    # aircraft; every fix after it, of R2, is still matched and counted.
+    t = np.arange(0.0, 100.0, 4.0)
+    r1 = parallel("R1", t, lat=58.0)
+    r1["mode_s"] = "4b18af"
+    r2 = parallel("R2", t + 1.0)
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", t + 1.0))
+    c.add_radar(pd.concat([r1, r2], ignore_index=True))
+    kept = c.release(final=True)
+    assert set(kept["icao24"]) == {"R1"} and len(kept) == t.size
+    assert c.identities == {"R1": Identity(icao24="4b18af", callsign=None, went_dark_at=None,
+                                           mode_s=True), "R2": live("4b1812")}
+    assert c.matches == {("R2", "4b1812"): t.size}
