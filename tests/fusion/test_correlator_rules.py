@@ -689,3 +689,17 @@ def test_a_mode_s_reply_does_not_stop_the_fixes_decided_with_it() -> None:
     assert c.identities == {"R1": Identity(icao24="4b18af", callsign=None, went_dark_at=None,
                                            mode_s=True), "R2": live("4b1812")}
     assert c.matches == {("R2", "4b1812"): t.size}
+
+
+def test_going_dark_is_logged_with_the_track_the_address_and_the_time(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # the scenario of the message at the edge of what is kept: went dark at 100 s
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", np.arange(0.0, 101.0, 4.0)))
+    c.add_radar(parallel("R1", [*np.arange(2.0, 99.0, 4.0), 200.0]))
+    c.advance(200.0)
+    c.release()
+    with caplog.at_level(logging.INFO, logger="skyfence.fusion.correlator"):
+        c.release(final=True)
+    assert [r.getMessage() for r in caplog.records] == [
+        "radar track R1 went dark: 4b1812 silent since 100.0"]
