@@ -703,3 +703,20 @@ def test_going_dark_is_logged_with_the_track_the_address_and_the_time(
         c.release(final=True)
     assert [r.getMessage() for r in caplog.records] == [
         "radar track R1 went dark: 4b1812 silent since 100.0"]
+
+
+def test_radar_fixes_wait_for_the_radar_to_reach_their_hold() -> None:
+    # Transponder data (an aircraft far away) up to 50 s, but the radar tracker has run
+    # only up to 7 s: a young track's fix at 0 s waits its 8 s hold in radar time, so
+    # nothing is decided; then at 8 s the fix at 0 s is released, at 16 s those at 4
+    # and 8 s. Before the first advance nothing is decided either.
+    c = Correlator()
+    c.add_transponder(standing("4b1812", [50.0], 10.0))
+    c.add_radar(standing("R1", [0.0, 4.0, 8.0]))
+    assert len(c.release()) == 0
+    c.advance(50.0, radar_now=7.0)
+    assert len(c.release()) == 0
+    c.advance(50.0, radar_now=8.0)
+    assert c.release()["time"].tolist() == [0.0]
+    c.advance(50.0, radar_now=16.0)
+    assert c.release()["time"].tolist() == [4.0, 8.0]
