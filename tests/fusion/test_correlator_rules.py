@@ -720,3 +720,30 @@ def test_radar_fixes_wait_for_the_radar_to_reach_their_hold() -> None:
     assert c.release()["time"].tolist() == [0.0]
     c.advance(50.0, radar_now=16.0)
     assert c.release()["time"].tolist() == [4.0, 8.0]
+
+
+def test_an_established_fix_is_decided_at_its_own_time() -> None:
+    # No transponder; a radar track every 2 s from 0 s. At 8 s the fix at 8 s has three
+    # earlier fixes (2, 4 and 6 s; the plot at 0 s does not count) and one exactly the
+    # 8 s hold older (0 s): established, decided at once, but it leaves after 2-6 s.
+    # Those wait their hold (10, 12, 14 s), and the fixes at 10, 12 and 14 s, decided
+    # each at its own time, leave with them: at 14 s everything up to 14 s is out.
+    c = Correlator()
+    c.add_radar(standing("R1", list(np.arange(0.0, 17.0, 2.0))))
+    c.advance(8.0)
+    assert c.release()["time"].tolist() == [0.0]
+    c.advance(14.0)
+    assert c.release()["time"].tolist() == [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0]
+
+
+def test_at_the_close_every_pending_fix_is_decided_with_all_the_data() -> None:
+    # The line of the established-track test (ADS-B every 5 s from 100 s, a radar track
+    # every 2 s from 61 s), all pending at the close (default margin 10 s). Decided with
+    # all the data, the fixes from 91 s have a common time (within 10 s of the first
+    # message) and a window mean of at most 5.0 km / 16 = 0.3 km (91 s: 1.8, 1.4, 1.0,
+    # 0.6 and 0.2 km for 91-99 s behind the message at 100 s, 0 m after it): the
+    # aircraft. 61-89 s have no common time of their own: not the aircraft.
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", np.arange(100.0, 301.0, 5.0)))
+    c.add_radar(parallel("R1", np.arange(61.0, 300.0, 2.0)))
+    assert c.release(final=True)["time"].tolist() == np.arange(61.0, 90.0, 2.0).tolist()
