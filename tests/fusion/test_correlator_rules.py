@@ -747,3 +747,46 @@ def test_at_the_close_every_pending_fix_is_decided_with_all_the_data() -> None:
     c.add_transponder(parallel("4b1812", np.arange(100.0, 301.0, 5.0)))
     c.add_radar(parallel("R1", np.arange(61.0, 300.0, 2.0)))
     assert c.release(final=True)["time"].tolist() == np.arange(61.0, 90.0, 2.0).tolist()
+
+
+def test_a_track_between_two_transponders_is_the_one_it_follows() -> None:
+    # R1 on 4b1812's line (0 m from it, 2 s after each message); 4b1813 on a parallel
+    # 2 km north (2 R sin(dlat / 2) = 2000 m), within reach but beyond the gate. Every
+    # fix has both as candidates and is 4b1812's, whichever comes last.
+    dlat = float(np.degrees(2 * np.arcsin(2000.0 / (2 * R_M))))
+    t = np.arange(0.0, 120.0, 4.0)
+    adsb = pd.concat([parallel("4b1812", t), parallel("4b1813", t, lat=59.0 + dlat)],
+                     ignore_index=True)
+    c = Correlator()
+    assert len(stream(c, parallel("R1", t + 2.0), adsb)) == 0
+    assert c.matches == {("R1", "4b1812"): t.size}
+    assert c.identities == {"R1": live("4b1812")}
+    # the same, every fix decided at once at the close
+    c = Correlator()
+    c.add_transponder(adsb)
+    c.add_radar(parallel("R1", t + 2.0))
+    assert len(c.release(final=True)) == 0
+    assert c.matches == {("R1", "4b1812"): t.size}
+
+
+@pytest.mark.parametrize(("chord_m", "out_at_12"), [(2000.0, []), (3500.0, [0.0, 4.0])])
+def test_a_young_fix_within_twice_the_gate_waits_the_longest_hold(
+        chord_m: float, out_at_12: list[float]) -> None:
+    # A radar track standing at 59 N 25 E every 4 s, and 4b1812 standing ``chord_m``
+    # north of it, heard at the same times. At the 8 s hold the fix at 0 s has two
+    # common fixes (4 and 8 s; the plot at 0 s does not count) at ``chord_m``: beyond
+    # the 1.5 km gate, not the aircraft. At 2 km it is within twice the gate (3 km),
+    # worth waiting for (a young track's first fixes may be off): it waits the longest
+    # hold (30 s), and the fixes after it with it. At 3.5 km it is decided at once at
+    # its hold (8 s), the fix at 4 s at 12 s.
+    dlat = float(np.degrees(2 * np.arcsin(chord_m / (2 * R_M))))
+    t = list(np.arange(0.0, 41.0, 4.0))
+    c = Correlator()
+    c.add_transponder(standing("4b1812", t, dlat))
+    c.add_radar(standing("R1", t))
+    c.advance(12.0)
+    first = c.release()["time"].tolist()
+    assert first == out_at_12
+    # in the end every fix is released, none the aircraft
+    rest = c.release(final=True)["time"].tolist()
+    assert first + rest == t and c.identities == {}
