@@ -790,3 +790,31 @@ def test_a_young_fix_within_twice_the_gate_waits_the_longest_hold(
     # in the end every fix is released, none the aircraft
     rest = c.release(final=True)["time"].tolist()
     assert first + rest == t and c.identities == {}
+
+
+def test_old_radar_fixes_are_forgotten() -> None:
+    # 1000 s of a radar track every 4 s, no transponder, fed in 20 s batches: every fix
+    # is released, and the correlator keeps only the fixes its decisions can still need
+    # (the last 60 + 30 + 10 = 100 s and the batch just read: at most 120 / 4 = 30)
+    c = Correlator()
+    kept = stream(c, parallel("R1", np.arange(0.0, 1000.0, 4.0)), parallel("x", []),
+                  step_s=20.0)
+    assert len(kept) == 250
+    assert len(c._rx.t) <= 30  # the kept fixes (private: how much is kept is the point)
+
+
+def test_a_track_s_window_is_its_own_whatever_the_tracks_seen_before() -> None:
+    # The established-track test (ADS-B every 5 s from 100 s, margin 5 s, hold 20 s; R1
+    # every 2 s from 61 s) with 300 other radar tracks seen first, far away (50 N), one
+    # fix each: R1's fixes before the first message are not the aircraft, the others
+    # are, as when R1 is the only track.
+    others = make_observations(time=np.full(300, 61.0),
+                               icao24=[f"R{k:03d}x" for k in range(300)],
+                               lat=np.full(300, 50.0), lon=np.linspace(0.0, 30.0, 300))
+    radar = pd.concat([others, parallel("R1", np.arange(61.0, 300.0, 2.0))],
+                      ignore_index=True)
+    c = Correlator(FusionConfig(margin_s=5.0, hold_s=20.0))
+    kept = stream(c, radar, parallel("4b1812", np.arange(100.0, 301.0, 5.0)))
+    mine = kept[kept["icao24"] == "R1"]
+    assert mine["time"].tolist() == np.arange(61.0, 100.0, 2.0).tolist()
+    assert len(kept) == 300 + len(mine)
