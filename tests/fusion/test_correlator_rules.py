@@ -818,3 +818,20 @@ def test_a_track_s_window_is_its_own_whatever_the_tracks_seen_before() -> None:
     mine = kept[kept["icao24"] == "R1"]
     assert mine["time"].tolist() == np.arange(61.0, 100.0, 2.0).tolist()
     assert len(kept) == 300 + len(mine)
+
+
+def test_one_common_fix_decides_only_at_the_longest_hold() -> None:
+    # A radar track standing at 59 N 25 E at 90 and 96 s, then 6 km north at 110 s; one
+    # ADS-B message at 100 s, 1 km north of the standing point. At its 8 s hold (104 s)
+    # the fix at 96 s has one common fix, itself, 1 km away: within the gate but short
+    # of min_common = 2, so it waits the longest hold (126 s), by when the fix at 110 s
+    # (10 s after the message, within the margin, 5 km from it) is common too: a mean
+    # of (1 + 5) / 2 = 3 km, beyond the gate. Not the aircraft; nothing is.
+    def north(m: float) -> float:
+        return float(np.degrees(2 * np.arcsin(m / (2 * R_M))))
+    radar = make_observations(time=[90.0, 96.0, 110.0], icao24=["R1"] * 3,
+                              lat=[59.0, 59.0, 59.0 + north(6000.0)], lon=[25.0] * 3)
+    adsb = standing("4b1812", [100.0], north(1000.0))
+    c = Correlator()
+    assert stream(c, radar, adsb)["time"].tolist() == [90.0, 96.0, 110.0]
+    assert c.matches == {} and c.identities == {}
