@@ -835,3 +835,24 @@ def test_one_common_fix_decides_only_at_the_longest_hold() -> None:
     c = Correlator()
     assert stream(c, radar, adsb)["time"].tolist() == [90.0, 96.0, 110.0]
     assert c.matches == {} and c.identities == {}
+
+
+def test_a_radar_lagging_two_minutes_still_finds_the_transponder_aircraft() -> None:
+    # A radar track on 4b1812's line (1 s after each message, 0 m from it) whose states
+    # arrive 120 s after the transponder's messages (a radar feed lagging behind the
+    # others): advance() says so with radar_now 120 s behind now. The correlator must
+    # keep the messages the lagging fixes will need; every fix is the aircraft, as
+    # without the lag.
+    t = np.arange(0.0, 600.0, 4.0)
+    adsb, radar = parallel("4b1812", t), parallel("R1", t + 1.0)
+    c = Correlator()
+    out = []
+    for lo in np.arange(0.0, 604.0, 4.0):
+        c.add_transponder(adsb[(adsb["time"] >= lo) & (adsb["time"] < lo + 4.0)])
+        c.add_radar(radar[(radar["time"] >= lo - 120.0) & (radar["time"] < lo - 116.0)])
+        c.advance(lo + 4.0, radar_now=lo - 116.0)
+        out.append(c.release())
+    c.add_radar(radar[radar["time"] >= 484.0])
+    out.append(c.release(final=True))
+    assert len(pd.concat(out, ignore_index=True)) == 0
+    assert c.matches == {("R1", "4b1812"): t.size}
