@@ -489,3 +489,370 @@ def test_columns_that_come_and_go_between_batches_are_kept_per_fix() -> None:
     assert kept["time"].tolist() == [0.0, 4.0, 8.0, 12.0]
     assert kept["mode_s"].tolist() == [None] * 4
     assert kept["track_no"].tolist() == [None, None, 7, 7]
+
+
+# ------------------------------------------------------------------ eleventh session:
+# the reach of a candidate, the end of a hold, the order fixes leave in, the edge of
+# what is kept
+
+
+def standing(track: str, t: list[float], dlat: float = 0.0) -> pd.DataFrame:
+    """A target standing at 59 N 25 E (``dlat`` degrees north of it) at times ``t``."""
+    n = len(t)
+    return make_observations(time=t, icao24=[track] * n, lat=np.full(n, 59.0 + dlat),
+                             lon=np.full(n, 25.0))
+
+
+@pytest.mark.parametrize(("chord_m", "held"), [(8400.0, True), (8600.0, False)])
+def test_a_transponder_within_reach_holds_a_young_fix_to_the_longest_hold(
+        chord_m: float, held: bool) -> None:
+    # A radar track standing at 59 N 25 E, one fix every 12 s (0, 12, 24 s), and one
+    # ADS-B message at 12 s, ``chord_m`` north (dlat = 2 asin(chord / 2R)). The reach
+    # of a candidate is 3 x 1.5 km + 400 m/s x 10 s = 8.5 km: at 8.4 km the message is
+    # a candidate of the fix at 12 s, which shares only itself with it (the fix at 0 s
+    # is 12 s from the message, beyond the 10 s margin, and the plot the track started
+    # from anyway): one common fix, short of min_common = 2, so it waits the longest
+    # hold (30 s) and is released at 42 s, not the aircraft (8.4 km is beyond the gate).
+    # At 8.6 km nothing is within reach: released at the 8 s hold, at 20 s. The fix at
+    # 0 s has no message within the margin by its hold's end (8 s): released at 8 s.
+    dlat = float(np.degrees(2 * np.arcsin(chord_m / (2 * R_M))))
+    c = Correlator()
+    c.add_transponder(standing("4b1812", [12.0], dlat))
+    c.add_radar(standing("R1", [0.0, 12.0, 24.0]))
+    c.advance(20.0)
+    assert c.release()["time"].tolist() == ([0.0] if held else [0.0, 12.0])
+    c.advance(42.0)
+    assert c.release()["time"].tolist() == ([12.0] if held else [24.0])
+    assert c.release(final=True)["time"].tolist() == ([24.0] if held else [])
+    assert c.identities == {}
+
+
+def test_a_message_at_the_end_of_a_hold_is_evidence_at_that_hold() -> None:
+    # A radar track standing at 59 N 25 E every 4 s from 0 s, and 4b1812 at the same
+    # place every 4 s from 12 s. The fix at 4 s is young and decided at its 8 s hold,
+    # with the data up to 4 + 8 = 12 s: they include the message at 12 s, so the fixes
+    # at 4, 8 and 12 s lie within the 10 s margin before the first message (0 m away):
+    # three common fixes, the aircraft. The fix at 0 s (12 s before the message) has
+    # nothing within the margin by its hold's end (8 s): not the aircraft. At 12 s the
+    # fix at 8 s still waits its hold, so only 0 s is released and only 4 s is dropped
+    # as the aircraft (the fix at 12 s, decided at once, waits for 8 s).
+    c = Correlator()
+    c.add_transponder(standing("4b1812", list(np.arange(12.0, 41.0, 4.0))))
+    c.add_radar(standing("R1", list(np.arange(0.0, 41.0, 4.0))))
+    c.advance(12.0)
+    assert c.release()["time"].tolist() == [0.0]
+    assert c.cooperative_fixes == 1
+    assert c.history == {"R1": [(4.0, live("4b1812"))]}
+    c.advance(40.0)
+    assert len(c.release(final=True)) == 0
+    assert c.cooperative_fixes == 10 and c.released_fixes == 1
+
+
+def test_fixes_leave_in_time_order_each_track_on_its_own() -> None:
+    # No transponder. Two radar tracks with fixes at 0, 4, 8 and 12 s. At 12 s, for each
+    # track: 0 s and 4 s have waited their 8 s hold, 8 s has not; 12 s has two earlier
+    # fixes (4 and 8 s; the plot at 0 s does not count) and one 8 s older, so it is
+    # decided at once, but must wait for 8 s to leave. The second track's fixes do not
+    # wait for the first's.
+    radar = pd.concat([standing("R1", [0.0, 4.0, 8.0, 12.0]),
+                       standing("R2", [0.0, 4.0, 8.0, 12.0], 0.5)], ignore_index=True)
+    c = Correlator()
+    c.add_radar(radar)
+    c.advance(12.0)
+    out = c.release()
+    assert list(zip(out["icao24"], out["time"], strict=True)) == [
+        ("R1", 0.0), ("R2", 0.0), ("R1", 4.0), ("R2", 4.0)]
+    c.advance(16.0)
+    out = c.release()
+    assert list(zip(out["icao24"], out["time"], strict=True)) == [
+        ("R1", 8.0), ("R2", 8.0), ("R1", 12.0), ("R2", 12.0)]
+
+
+def test_a_lone_fix_is_released_and_an_empty_release_keeps_the_columns() -> None:
+    # one radar fix, no transponder: nothing decided before its 8 s hold (an empty
+    # frame, with the radar's columns all the same), released at 8 s
+    radar = standing("R1", [0.0])
+    c = Correlator()
+    c.add_radar(radar)
+    out = c.release()
+    assert len(out) == 0 and set(out.columns) == set(radar.columns)
+    c.advance(8.0)
+    assert c.release()["time"].tolist() == [0.0]
+    assert c.released_fixes == 1
+
+
+def test_a_message_at_the_edge_of_what_is_kept_is_the_last_one_heard() -> None:
+    # 4b1812, the first transponder heard, every 4 s on the radar track's line from 0 to
+    # 100 s; the radar track at 2, 6, ..., 98 s (the aircraft), then once more at 200 s
+    # with nothing heard for 100 s. At 200 s the correlator keeps the messages of the
+    # last 60 + 30 + 10 = 100 s, from 100 s on, inclusive: the message at 100 s is kept,
+    # so when the fix at 200 s is decided (at the close) the track went dark at 100 s,
+    # the last message, not at its last matched fix (98 s).
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", np.arange(0.0, 101.0, 4.0)))
+    c.add_radar(parallel("R1", [*np.arange(2.0, 99.0, 4.0), 200.0]))
+    c.advance(200.0)
+    assert len(c.release()) == 0
+    assert c.release(final=True)["time"].tolist() == [200.0]
+    dark = Identity(icao24="4b1812", callsign=None, went_dark_at=100.0, mode_s=False)
+    assert c.history == {"R1": [(2.0, live("4b1812")), (200.0, dark)]}
+
+
+def test_a_transponder_whose_messages_are_forgotten_went_dark_all_the_same() -> None:
+    # The same, but another aircraft (far away at 50 N) heard first and still heard at
+    # 200 s, and the data reach 201 s: the kept messages start at 101 s, so none of
+    # 4b1812's is left when the fix at 200 s is decided. 4b1812 is silent since 100 s,
+    # not heard elsewhere: the track went dark (the time then is the last fix matched,
+    # 98 s, the last message no longer being known), it did not lose its identity to
+    # the other aircraft's messages.
+    c = Correlator()
+    c.add_transponder(pd.concat([parallel("4b1813", np.arange(0.0, 201.0, 4.0), lat=50.0),
+                                 parallel("4b1812", np.arange(0.0, 101.0, 4.0))],
+                                ignore_index=True))
+    c.add_radar(parallel("R1", [*np.arange(2.0, 99.0, 4.0), 200.0]))
+    c.advance(201.0)
+    assert len(c.release()) == 0
+    assert c.release(final=True)["time"].tolist() == [200.0]
+    (t1, first), (t2, dark) = c.history["R1"]
+    assert (t1, first, t2) == (2.0, live("4b1812"), 200.0)
+    assert dark is not None and dark["icao24"] == "4b1812"
+    assert dark["went_dark_at"] is not None and 90.0 <= dark["went_dark_at"] <= 100.0
+
+
+def test_went_dark_with_hundreds_of_transponders_heard_before() -> None:
+    # The gap of the went-dark test above (messages to 300 s, again from 500 s; radar
+    # fixes at 1 + 4k s), all the data in one batch, with 300 other aircraft (far away,
+    # at 50 N) heard first: the fix at 313 s is the first after the 10 s margin, the
+    # track went dark at 300 s, the last message at or before 313 s, whatever the
+    # messages after the gap already known and however many aircraft came before.
+    others = make_observations(time=np.zeros(300), icao24=[f"{k:06x}" for k in
+                                                          range(0x400001, 0x40012d)],
+                               lat=np.full(300, 50.0), lon=np.linspace(0.0, 30.0, 300))
+    t_tx = np.concatenate([np.arange(0.0, 301.0, 4.0), np.arange(500.0, 701.0, 4.0)])
+    adsb = pd.concat([others, parallel("4b1812", t_tx)], ignore_index=True)
+    c = Correlator()
+    kept = stream(c, parallel("R1", np.arange(1.0, 700.0, 4.0)), adsb, step_s=1000.0)
+    dark = Identity(icao24="4b1812", callsign=None, went_dark_at=300.0, mode_s=False)
+    assert c.history["R1"] == [(1.0, live("4b1812")), (313.0, dark), (501.0, live("4b1812"))]
+    assert kept["time"].tolist() == np.arange(313.0, 498.0, 4.0).tolist()
+
+
+def test_a_held_first_fix_holds_back_the_fixes_after_it() -> None:
+    # A radar track standing at 59 N 25 E every 4 s from 0 s; 4b1812 standing 5 km north
+    # of it (beyond twice the gate, within the 8.5 km reach), heard at -9.5 s, then at
+    # 10 and 11 s. By the end of its 8 s hold the fix at 0 s shares a time only with
+    # itself (the message at -9.5 s, within the 10 s margin), and the plot a track
+    # starts from does not count: no common fix, so it waits the longest hold (30 s).
+    # The fixes at 4 s (at its hold, 12 s) and 12 s (at once: two earlier fixes, one
+    # 8 s older) have three common fixes each (4, 8, 12 s) 5 km away: not the
+    # aircraft, decided, but they leave only after the fix at 0 s, at 30 s.
+    dlat = float(np.degrees(2 * np.arcsin(5000.0 / (2 * R_M))))
+    c = Correlator()
+    c.add_transponder(standing("4b1812", [-9.5, 10.0, 11.0], dlat))
+    c.add_radar(standing("R1", [0.0, 4.0, 8.0, 12.0]))
+    for now in (12.0, 16.0, 29.0):
+        c.advance(now)
+        assert len(c.release()) == 0
+    c.advance(30.0)
+    assert c.release()["time"].tolist() == [0.0, 4.0, 8.0, 12.0]
+
+
+def test_a_transponder_heard_exactly_the_margin_before_a_fix_still_transmits() -> None:
+    # 4b1812 every 4 s on its line to 200 s; the radar track every 10 s on the line to
+    # 200 s (0 m from the interpolated ADS-B), then at 210 s 22.2 km north (59.2 N).
+    # The fix at 210 s is decided at once (six earlier fixes in its window, the oldest
+    # 60 s before it): the window's mean is 22.2 km / 7 fixes = 3.2 km, beyond the gate,
+    # not the aircraft. The last message (200 s) is exactly the 10 s margin old: within
+    # it, so the transponder still transmits and the track loses its identity rather
+    # than going dark.
+    radar = parallel("R1", np.arange(0.0, 211.0, 10.0))
+    radar.loc[radar["time"] == 210.0, "lat"] = 59.2
+    c = Correlator()
+    kept = stream(c, radar, parallel("4b1812", np.arange(0.0, 201.0, 4.0)))
+    assert kept["time"].tolist() == [210.0]
+    assert c.history == {"R1": [(0.0, live("4b1812")), (210.0, None)]}
+
+
+def test_a_mode_s_reply_does_not_stop_the_fixes_decided_with_it() -> None:
+    # Two tracks decided together at the close: R1 with its own Mode S reply (4b18af)
+    # from 0 s, R2 on 4b1812's line from 1 s (0 m from it). The reply names R1's
+    # aircraft; every fix after it, of R2, is still matched and counted.
+    t = np.arange(0.0, 100.0, 4.0)
+    r1 = parallel("R1", t, lat=58.0)
+    r1["mode_s"] = "4b18af"
+    r2 = parallel("R2", t + 1.0)
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", t + 1.0))
+    c.add_radar(pd.concat([r1, r2], ignore_index=True))
+    kept = c.release(final=True)
+    assert set(kept["icao24"]) == {"R1"} and len(kept) == t.size
+    assert c.identities == {"R1": Identity(icao24="4b18af", callsign=None, went_dark_at=None,
+                                           mode_s=True), "R2": live("4b1812")}
+    assert c.matches == {("R2", "4b1812"): t.size}
+
+
+def test_going_dark_is_logged_with_the_track_the_address_and_the_time(
+        caplog: pytest.LogCaptureFixture) -> None:
+    # the scenario of the message at the edge of what is kept: went dark at 100 s
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", np.arange(0.0, 101.0, 4.0)))
+    c.add_radar(parallel("R1", [*np.arange(2.0, 99.0, 4.0), 200.0]))
+    c.advance(200.0)
+    c.release()
+    with caplog.at_level(logging.INFO, logger="skyfence.fusion.correlator"):
+        c.release(final=True)
+    assert [r.getMessage() for r in caplog.records] == [
+        "radar track R1 went dark: 4b1812 silent since 100.0"]
+
+
+def test_radar_fixes_wait_for_the_radar_to_reach_their_hold() -> None:
+    # Transponder data (an aircraft far away) up to 50 s, but the radar tracker has run
+    # only up to 7 s: a young track's fix at 0 s waits its 8 s hold in radar time, so
+    # nothing is decided; then at 8 s the fix at 0 s is released, at 16 s those at 4
+    # and 8 s. Before the first advance nothing is decided either.
+    c = Correlator()
+    c.add_transponder(standing("4b1812", [50.0], 10.0))
+    c.add_radar(standing("R1", [0.0, 4.0, 8.0]))
+    assert len(c.release()) == 0
+    c.advance(50.0, radar_now=7.0)
+    assert len(c.release()) == 0
+    c.advance(50.0, radar_now=8.0)
+    assert c.release()["time"].tolist() == [0.0]
+    c.advance(50.0, radar_now=16.0)
+    assert c.release()["time"].tolist() == [4.0, 8.0]
+
+
+def test_an_established_fix_is_decided_at_its_own_time() -> None:
+    # No transponder; a radar track every 2 s from 0 s. At 8 s the fix at 8 s has three
+    # earlier fixes (2, 4 and 6 s; the plot at 0 s does not count) and one exactly the
+    # 8 s hold older (0 s): established, decided at once, but it leaves after 2-6 s.
+    # Those wait their hold (10, 12, 14 s), and the fixes at 10, 12 and 14 s, decided
+    # each at its own time, leave with them: at 14 s everything up to 14 s is out.
+    c = Correlator()
+    c.add_radar(standing("R1", list(np.arange(0.0, 17.0, 2.0))))
+    c.advance(8.0)
+    assert c.release()["time"].tolist() == [0.0]
+    c.advance(14.0)
+    assert c.release()["time"].tolist() == [2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0]
+
+
+def test_at_the_close_every_pending_fix_is_decided_with_all_the_data() -> None:
+    # The line of the established-track test (ADS-B every 5 s from 100 s, a radar track
+    # every 2 s from 61 s), all pending at the close (default margin 10 s). Decided with
+    # all the data, the fixes from 91 s have a common time (within 10 s of the first
+    # message) and a window mean of at most 5.0 km / 16 = 0.3 km (91 s: 1.8, 1.4, 1.0,
+    # 0.6 and 0.2 km for 91-99 s behind the message at 100 s, 0 m after it): the
+    # aircraft. 61-89 s have no common time of their own: not the aircraft.
+    c = Correlator()
+    c.add_transponder(parallel("4b1812", np.arange(100.0, 301.0, 5.0)))
+    c.add_radar(parallel("R1", np.arange(61.0, 300.0, 2.0)))
+    assert c.release(final=True)["time"].tolist() == np.arange(61.0, 90.0, 2.0).tolist()
+
+
+def test_a_track_between_two_transponders_is_the_one_it_follows() -> None:
+    # R1 on 4b1812's line (0 m from it, 2 s after each message); 4b1813 on a parallel
+    # 2 km north (2 R sin(dlat / 2) = 2000 m), within reach but beyond the gate. Every
+    # fix has both as candidates and is 4b1812's, whichever comes last.
+    dlat = float(np.degrees(2 * np.arcsin(2000.0 / (2 * R_M))))
+    t = np.arange(0.0, 120.0, 4.0)
+    adsb = pd.concat([parallel("4b1812", t), parallel("4b1813", t, lat=59.0 + dlat)],
+                     ignore_index=True)
+    c = Correlator()
+    assert len(stream(c, parallel("R1", t + 2.0), adsb)) == 0
+    assert c.matches == {("R1", "4b1812"): t.size}
+    assert c.identities == {"R1": live("4b1812")}
+    # the same, every fix decided at once at the close
+    c = Correlator()
+    c.add_transponder(adsb)
+    c.add_radar(parallel("R1", t + 2.0))
+    assert len(c.release(final=True)) == 0
+    assert c.matches == {("R1", "4b1812"): t.size}
+
+
+@pytest.mark.parametrize(("chord_m", "out_at_12"), [(2000.0, []), (3500.0, [0.0, 4.0])])
+def test_a_young_fix_within_twice_the_gate_waits_the_longest_hold(
+        chord_m: float, out_at_12: list[float]) -> None:
+    # A radar track standing at 59 N 25 E every 4 s, and 4b1812 standing ``chord_m``
+    # north of it, heard at the same times. At the 8 s hold the fix at 0 s has two
+    # common fixes (4 and 8 s; the plot at 0 s does not count) at ``chord_m``: beyond
+    # the 1.5 km gate, not the aircraft. At 2 km it is within twice the gate (3 km),
+    # worth waiting for (a young track's first fixes may be off): it waits the longest
+    # hold (30 s), and the fixes after it with it. At 3.5 km it is decided at once at
+    # its hold (8 s), the fix at 4 s at 12 s.
+    dlat = float(np.degrees(2 * np.arcsin(chord_m / (2 * R_M))))
+    t = list(np.arange(0.0, 41.0, 4.0))
+    c = Correlator()
+    c.add_transponder(standing("4b1812", t, dlat))
+    c.add_radar(standing("R1", t))
+    c.advance(12.0)
+    first = c.release()["time"].tolist()
+    assert first == out_at_12
+    # in the end every fix is released, none the aircraft
+    rest = c.release(final=True)["time"].tolist()
+    assert first + rest == t and c.identities == {}
+
+
+def test_old_radar_fixes_are_forgotten() -> None:
+    # 1000 s of a radar track every 4 s, no transponder, fed in 20 s batches: every fix
+    # is released, and the correlator keeps only the fixes its decisions can still need
+    # (the last 60 + 30 + 10 = 100 s and the batch just read: at most 120 / 4 = 30)
+    c = Correlator()
+    kept = stream(c, parallel("R1", np.arange(0.0, 1000.0, 4.0)), parallel("x", []),
+                  step_s=20.0)
+    assert len(kept) == 250
+    assert len(c._rx.t) <= 30  # the kept fixes (private: how much is kept is the point)
+
+
+def test_a_track_s_window_is_its_own_whatever_the_tracks_seen_before() -> None:
+    # The established-track test (ADS-B every 5 s from 100 s, margin 5 s, hold 20 s; R1
+    # every 2 s from 61 s) with 300 other radar tracks seen first, far away (50 N), one
+    # fix each: R1's fixes before the first message are not the aircraft, the others
+    # are, as when R1 is the only track.
+    others = make_observations(time=np.full(300, 61.0),
+                               icao24=[f"R{k:03d}x" for k in range(300)],
+                               lat=np.full(300, 50.0), lon=np.linspace(0.0, 30.0, 300))
+    radar = pd.concat([others, parallel("R1", np.arange(61.0, 300.0, 2.0))],
+                      ignore_index=True)
+    c = Correlator(FusionConfig(margin_s=5.0, hold_s=20.0))
+    kept = stream(c, radar, parallel("4b1812", np.arange(100.0, 301.0, 5.0)))
+    mine = kept[kept["icao24"] == "R1"]
+    assert mine["time"].tolist() == np.arange(61.0, 100.0, 2.0).tolist()
+    assert len(kept) == 300 + len(mine)
+
+
+def test_one_common_fix_decides_only_at_the_longest_hold() -> None:
+    # A radar track standing at 59 N 25 E at 90 and 96 s, then 6 km north at 110 s; one
+    # ADS-B message at 100 s, 1 km north of the standing point. At its 8 s hold (104 s)
+    # the fix at 96 s has one common fix, itself, 1 km away: within the gate but short
+    # of min_common = 2, so it waits the longest hold (126 s), by when the fix at 110 s
+    # (10 s after the message, within the margin, 5 km from it) is common too: a mean
+    # of (1 + 5) / 2 = 3 km, beyond the gate. Not the aircraft; nothing is.
+    def north(m: float) -> float:
+        return float(np.degrees(2 * np.arcsin(m / (2 * R_M))))
+    radar = make_observations(time=[90.0, 96.0, 110.0], icao24=["R1"] * 3,
+                              lat=[59.0, 59.0, 59.0 + north(6000.0)], lon=[25.0] * 3)
+    adsb = standing("4b1812", [100.0], north(1000.0))
+    c = Correlator()
+    assert stream(c, radar, adsb)["time"].tolist() == [90.0, 96.0, 110.0]
+    assert c.matches == {} and c.identities == {}
+
+
+def test_a_radar_lagging_two_minutes_still_finds_the_transponder_aircraft() -> None:
+    # A radar track on 4b1812's line (1 s after each message, 0 m from it) whose states
+    # arrive 120 s after the transponder's messages (a radar feed lagging behind the
+    # others): advance() says so with radar_now 120 s behind now. The correlator must
+    # keep the messages the lagging fixes will need; every fix is the aircraft, as
+    # without the lag.
+    t = np.arange(0.0, 600.0, 4.0)
+    adsb, radar = parallel("4b1812", t), parallel("R1", t + 1.0)
+    c = Correlator()
+    out = []
+    for lo in np.arange(0.0, 604.0, 4.0):
+        c.add_transponder(adsb[(adsb["time"] >= lo) & (adsb["time"] < lo + 4.0)])
+        c.add_radar(radar[(radar["time"] >= lo - 120.0) & (radar["time"] < lo - 116.0)])
+        c.advance(lo + 4.0, radar_now=lo - 116.0)
+        out.append(c.release())
+    c.add_radar(radar[radar["time"] >= 484.0])
+    out.append(c.release(final=True))
+    assert len(pd.concat(out, ignore_index=True)) == 0
+    assert c.matches == {("R1", "4b1812"): t.size}

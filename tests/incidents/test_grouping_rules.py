@@ -186,3 +186,63 @@ def test_the_piece_of_a_record() -> None:
     assert TrackPiece.of({**rec, "icao24": "4b1805"}, 10.0, 20.0) is None
     assert TrackPiece.of({**rec, "classification": {"category": "drone"}}, 10.0, 20.0) is None
     assert TrackPiece.of({**rec, "classification": None}, 10.0, 20.0) is None
+
+
+# ------------------------------------------------------------------ a summary
+
+
+def fact(eid: str, a: float, b: float | None, last: float, *, icao24: str | None = None,
+         callsign: str | None = None, steps: tuple[tuple[str, float | None], ...] = ()
+         ) -> EntryFacts:
+    """An entry into X from ``a``, exited at ``b`` (None: still open, last inside fix
+    ``last``), with the record fields a summary reads."""
+    rec = {"zone_kind": "custom", "max_depth_m": 100.0, "violation": True,
+           "severity": "warning", "icao24": icao24, "callsign": callsign,
+           "protocol": [{"step": s, "after_s": t} for s, t in steps]}
+    return EntryFacts(span(eid, "X", a, last if b is None else b, open_=b is None), rec, b, last)
+
+
+def test_a_summary_names_the_address_and_callsign_of_the_latest_entry_that_has_them() -> None:
+    # entries at 0, 100 and 200 s (given out of order): the latest (200 s) has neither
+    # field, so both come from the one before it (100 s), not the first (0 s)
+    entries = [fact("c", 200.0, 210.0, 210.0),
+               fact("a", 0.0, 10.0, 10.0, icao24="aaaaaa", callsign="FIRST"),
+               fact("b", 100.0, 110.0, 110.0, icao24="bbbbbb", callsign="SECOND")]
+    s = summarize(entries, REL, IncidentSettings())
+    assert (s["icao24"], s["callsign"]) == ("bbbbbb", "SECOND")
+    # the latest entry has them: its own; two entries only
+    s = summarize(entries[1:], REL, IncidentSettings())
+    assert (s["icao24"], s["callsign"]) == ("bbbbbb", "SECOND")
+    # an address but no callsign in the latest entry: each field from its own latest entry
+    entries = [fact("a", 0.0, 10.0, 10.0, icao24="aaaaaa", callsign="FIRST"),
+               fact("b", 100.0, 110.0, 110.0, icao24="bbbbbb")]
+    s = summarize(entries, REL, IncidentSettings())
+    assert (s["icao24"], s["callsign"]) == ("bbbbbb", "FIRST")
+    # no entry has them (a radar track): None, not an empty string
+    s = summarize([fact("a", 0.0, 10.0, 10.0, callsign="")], REL, IncidentSettings())
+    assert (s["icao24"], s["callsign"]) == (None, None)
+
+
+def test_a_summary_with_an_open_entry_has_no_last_exit() -> None:
+    # exits at 10 and 110 s: the last is 110 s; with the second entry still open (last
+    # inside fix at 150 s) there is no last exit, and its last inside fix is the last
+    closed = [fact("a", 0.0, 10.0, 10.0), fact("b", 100.0, 110.0, 110.0)]
+    s = summarize(closed, REL, IncidentSettings())
+    assert (s["last_exited_at"], s["last_inside_at"], s["open_entries"]) == (110.0, 110.0, 0)
+    still = [fact("a", 0.0, 10.0, 10.0), fact("b", 100.0, None, 150.0)]
+    s = summarize(still, REL, IncidentSettings())
+    assert (s["last_exited_at"], s["last_inside_at"], s["open_entries"]) == (None, 150.0, 1)
+    # the open entry is the earlier one: still no last exit
+    still = [fact("a", 0.0, None, 50.0), fact("b", 100.0, 110.0, 110.0)]
+    s = summarize(still, REL, IncidentSettings())
+    assert (s["last_exited_at"], s["last_inside_at"], s["open_entries"]) == (None, 110.0, 1)
+
+
+def test_protocol_steps_without_a_delay_sort_with_those_due_at_once() -> None:
+    # a step with no delay (None) is due at once, like 0 s: the sort is stable, so the
+    # two keep the order the policy gave them, and the step due after 0.5 s comes last
+    e = fact("a", 0.0, 10.0, 10.0, steps=(("notify", None), ("log", 0.0), ("call", 0.5)))
+    s = summarize([e], REL, IncidentSettings())
+    assert s["protocol"] == [{"step": "notify", "after_s": None},
+                             {"step": "log", "after_s": 0.0},
+                             {"step": "call", "after_s": 0.5}]

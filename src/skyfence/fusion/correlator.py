@@ -370,7 +370,10 @@ class Correlator:
                 ready = p[(rx.t[p] + hold <= now) | final]
                 self._decide(ready, rung=rung, final=final)
         out = self._drain()
-        keep_from = self._now - (cfg.window_s + cfg.hold_max_s + cfg.margin_s)
+        # what the fixes still to come can need: the radar's clock, not the latest data,
+        # as a lagging radar feed brings fixes (and their windows) far behind ``_now``
+        keep_from = min(self._now, self._radar_now) - (cfg.window_s + cfg.hold_max_s
+                                                        + cfg.margin_s)
         self._tx.prune(keep_from)
         rx.prune(keep_from)
         return out
