@@ -85,7 +85,8 @@ GROUPS: dict[str, Group] = {
     "integrity": Group(
         (S + "detect/integrity.py", S + "detect/run_facts.py"),
         ("tests/detect/test_integrity.py", "tests/detect/test_run_facts.py",
-         "tests/detect/test_integrity_traffic_sample.py", "tests/detect/test_integrity_walk.py")),
+         "tests/detect/test_integrity_traffic_sample.py", "tests/detect/test_integrity_walk.py",
+         "tests/detect/test_integrity_rules.py")),
     # containment: is a point inside a zone, and where does a leg cross its edge
     "boundary": Group(
         (S + "airspace/boundary.py",),
