@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 
@@ -173,3 +174,286 @@ def test_after_the_store_failed_the_last_flush_is_tried_once_and_logged(
     assert calls == [1]
     assert [r.getMessage() for r in caplog.records] == [
         "incident store: the last fixes for dossiers were not written (disk I/O error)"]
+
+
+# ------------------------------------------------------------------ one alert
+T_EXIT = 1758263971.117  # 2025-09-19T06:39:31.117Z: 06:30:00 is 1758263400, + 571.117 s
+
+
+def test_an_alert_is_stored_with_its_outbox_rows_and_audit_before_it_is_returned(
+        tmp_path: Path) -> None:
+    """One entry event, two sinks: the alert row (key, incident, entry, event, times, the
+    payload as sent), one pending outbox row per sink due at once, the audit's "opened"
+    and "entry"; the same event again changes nothing. Read with sqlite3."""
+    import json
+
+    from skyfence.incidents.writer import record_alert
+
+    path = tmp_path / "s.sqlite"
+    rec = record("aaaa000000000001", "R0001", "2025-09-19T06:30:00.000Z",
+                 "2025-09-19T06:39:31.117Z")
+    event = {**rec, "exited_at": None, "event": "entry"}
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        payload = record_alert(store, run, event, ["hook", "mail"], feed_at=T_EXIT, now=5.0)
+        assert payload is not None
+        assert record_alert(store, run, event, ["hook", "mail"], feed_at=1.0, now=6.0) is None
+    key = alert_key(event)
+    with sqlite3.connect(path) as db:
+        alerts = db.execute("SELECT seq, key, incident_id, entry_id, event, feed_at, "
+                            "created_at, payload FROM alerts").fetchall()
+        outbox = db.execute("SELECT alert_seq, sink, state, attempts, next_try_at, "
+                            "delivered_at, last_error FROM outbox ORDER BY sink").fetchall()
+        audit = db.execute("SELECT incident_id, kind, at, feed_at, operator, data FROM events "
+                           "ORDER BY seq").fetchall()
+    assert len(alerts) == 1
+    seq, got_key, incident, entry, kind, feed_at, created, body = alerts[0]
+    assert (got_key, incident, entry, kind, feed_at, created) == (
+        key, rec["id"], rec["id"], "entry", T_EXIT, 5.0)
+    sent = json.loads(body)
+    assert sent == payload and sent["idempotency_key"] == key
+    assert sent["incident"]["id"] == rec["id"] and sent["incident"]["tracks"] == ["R0001"]
+    assert {k: v for k, v in sent.items() if k not in ("incident", "idempotency_key")} == event
+    assert outbox == [(seq, "hook", "pending", 0, 5.0, None, None),
+                      (seq, "mail", "pending", 0, 5.0, None, None)]
+    assert [(i, k, at, f, op) for i, k, at, f, op, _ in audit] == [
+        (rec["id"], "opened", 5.0, 1758263400.0, "skyfence"),
+        (rec["id"], "entry", 5.0, T_EXIT, "skyfence")]
+    assert json.loads(audit[1][5]) == {"entry": rec["id"]}
+
+
+def test_an_update_is_alerted_without_an_audit_row_and_an_event_of_no_entry_has_no_incident(
+        tmp_path: Path) -> None:
+    from skyfence.incidents.writer import record_alert
+
+    path = tmp_path / "s.sqlite"
+    rec = record("aaaa000000000001", "R0001", "2025-09-19T06:30:00.000Z",
+                 "2025-09-19T06:39:31.117Z")
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        record_alert(store, run, {**rec, "exited_at": None, "event": "update"}, ["hook"],
+                     now=7.0)
+        warned = record_alert(store, run, {"event": "approach", "id": "w1", "track": "X"},
+                              ["hook"], now=8.0)
+    assert warned is not None and "incident" not in warned
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT kind FROM events").fetchall() == [("opened",)]
+        assert db.execute("SELECT event, incident_id, entry_id, feed_at FROM alerts "
+                          "ORDER BY seq").fetchall() == [
+            ("update", rec["id"], rec["id"], None), ("approach", None, None, None)]
+        assert db.execute("SELECT count(*) FROM outbox").fetchone() == (2,)
+
+
+def test_the_outbox_is_woken_only_after_the_alert_is_committed(tmp_path: Path) -> None:
+    """Stored before alerted: when the journal wakes the outbox, another connection to
+    the file already reads the alert; a repeat wakes nothing and is counted."""
+    path = tmp_path / "s.sqlite"
+    rec = record("aaaa000000000001", "R0001", "2025-09-19T06:30:00.000Z",
+                 "2025-09-19T06:39:31.117Z")
+    seen: list[list[tuple[str, str]]] = []
+
+    def wake() -> None:
+        with sqlite3.connect(path) as db:
+            seen.append(db.execute("SELECT event, sink FROM alerts JOIN outbox "
+                                   "ON outbox.alert_seq = alerts.seq").fetchall())
+
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        journal = IncidentJournal(store, run, ["hook"], feed_clock=True, on_queued=wake)
+        assert journal.record({**rec, "event": "exit"}) is not None
+        assert seen == [[("exit", "hook")]]
+        assert journal.record({**rec, "event": "exit"}) is None
+        assert journal.repeats == 1 and len(seen) == 1
+
+
+class Follows:
+    """Stands in for the recorder: what the journal asks it to follow."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, float]] = []
+
+    def follow(self, track: str, until: float) -> None:
+        self.calls.append((track, until))
+
+
+def test_the_journal_follows_a_track_until_ten_minutes_after_its_end(tmp_path: Path) -> None:
+    """Entry and update: for as long as it is inside (inf); exit: its exit + 600 s;
+    ended inside (no exit time): its last inside fix + 600 s."""
+    rec = record("aaaa000000000001", "R0001", "2025-09-19T06:30:00.000Z",
+                 "2025-09-19T06:39:31.117Z")
+    follows = Follows()
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        journal = IncidentJournal(store, run, ["hook"], feed_clock=True,
+                                  recorder=follows)  # type: ignore[arg-type]
+        journal.record({**rec, "exited_at": None, "event": "entry"})
+        journal.record({**rec, "exited_at": None, "event": "update", "observations": 80})
+        # its last fix inside 3.117 s before the exit: the exit counts
+        journal.record({**rec, "last_inside_at": "2025-09-19T06:39:28.000Z", "event": "exit"})
+        journal.record({**rec, "id": "bbbb000000000002", "exited_at": None,
+                        "last_inside_at": "2025-09-19T06:40:00.000Z", "event": "exit"})
+        journal.record({"event": "approach", "id": "w1", "track": "X"})
+    assert follows.calls == [("R0001", float("inf")), ("R0001", float("inf")),
+                             ("R0001", T_EXIT + 600.0), ("R0001", 1758264000.0 + 600.0)]
+
+
+def test_an_events_feed_time_is_its_exit_else_its_last_inside_else_its_entry() -> None:
+    from skyfence.incidents.journal import _feed_time
+
+    exit_ = "2025-09-19T06:39:31.117Z"
+    last = "2025-09-19T06:39:28.000Z"  # 1758263968
+    entered = "2025-09-19T06:30:00.000Z"  # 1758263400
+    assert _feed_time({"exited_at": exit_, "last_inside_at": last,
+                       "entered_at": entered}) == T_EXIT
+    assert _feed_time({"exited_at": None, "last_inside_at": last,
+                       "entered_at": entered}) == 1758263968.0
+    assert _feed_time({"entered_at": entered}) == 1758263400.0
+    assert _feed_time({"event": "approach"}) is None
+
+
+# ------------------------------------------------------------------ retries
+def test_a_store_away_is_tried_seven_times_over_the_backoff_then_named(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """Delays by hand from Backoff(first 0.25 s, doubling, at most 8 s): 0.25, 0.5, 1,
+    2, 4, 8 between the seven tries (15.75 s in all); then one StoreError line naming
+    the store and the database's first line, no traceback chain."""
+    import skyfence.incidents.journal as jm
+    from skyfence.errors import StoreError
+
+    slept: list[float] = []
+    monkeypatch.setattr(jm.time, "sleep", slept.append)
+
+    class Store:
+        shown = "sqlite:////x/s.sqlite"
+
+    tries: list[int] = []
+
+    def away() -> int:
+        tries.append(1)
+        raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked\nmore"))
+
+    with (caplog.at_level(logging.WARNING, logger="skyfence.incidents.journal"),
+          pytest.raises(StoreError) as err):
+        jm._retrying(away, Store())  # type: ignore[arg-type]
+    assert len(tries) == 7
+    assert slept == [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]
+    assert str(err.value) == "--store sqlite:////x/s.sqlite: cannot write (database is locked)"
+    assert err.value.__cause__ is None and err.value.__suppress_context__
+    assert len(caplog.records) == 6
+    assert caplog.records[0].getMessage().startswith(
+        "incident store: write failed (database is locked")
+
+    left = [2]
+
+    def back_after_two() -> str:
+        if left[0]:
+            left[0] -= 1
+            raise sa.exc.OperationalError("SELECT", {}, Exception("closed"))
+        return "done"
+
+    slept.clear()
+    assert jm._retrying(back_after_two, Store()) == "done"  # type: ignore[arg-type]
+    assert slept == [0.25, 0.5]
+
+
+def test_a_journal_whose_store_stayed_away_says_so(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import skyfence.incidents.journal as jm
+    from skyfence.errors import StoreError
+
+    monkeypatch.setattr(jm.time, "sleep", lambda s: None)
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        journal = journal_on(store, None)
+
+        def away() -> None:
+            raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+        with pytest.raises(StoreError):
+            journal._try(away)
+        assert journal.store_failed
+
+
+# ------------------------------------------------------------------ fixes kept
+def test_stored_fixes_keep_unknowns_as_null(tmp_path: Path) -> None:
+    """NaN numbers, empty or missing texts, a column a batch lacks: NULL in the table
+    (sqlite3 reads None); known values as given, ``onground`` as 0/1."""
+    import pandas as pd
+
+    path = tmp_path / "s.sqlite"
+    full = make_observations(time=[0.0, 1.0], icao24=["aaa111"] * 2, lat=[59.0, 59.1],
+                             lon=[25.0, 25.1], altitude=[3000.0, float("nan")],
+                             velocity=[200.0, 201.0], heading=[90.0, 91.0],
+                             vertrate=[0.0, -1.5], callsign=["FIN1", ""],
+                             squawk=["7700", None], onground=[True, False])
+    # a batch without the squawk and onground columns (a source that has none)
+    bare = pd.DataFrame({"time": [2.0], "icao24": ["aaa111"], "lat": [59.2], "lon": [25.2],
+                         "altitude": [3100.0], "velocity": [202.0], "heading": [92.0],
+                         "vertrate": [1.0], "callsign": ["FIN1"]})
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        rec.follow("aaa111", until=1e9)
+        rec.add(full, 1.0, write=False)
+        rec.flush()
+        rec.add(bare, 2.0, write=False)
+        rec.flush()  # alone: a column one frame of a write lacks is NULL for all of it
+        assert rec.rows_stored == 3
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT track, time, lat, lon, altitude, velocity, heading, "
+                          "vertrate, callsign, squawk, onground FROM observations "
+                          "ORDER BY time").fetchall()
+    assert rows == [
+        ("aaa111", 0.0, 59.0, 25.0, 3000.0, 200.0, 90.0, 0.0, "FIN1", "7700", 1),
+        ("aaa111", 1.0, 59.1, 25.1, None, 201.0, 91.0, -1.5, None, None, 0),
+        ("aaa111", 2.0, 59.2, 25.2, 3100.0, 202.0, 92.0, 1.0, "FIN1", None, None)]
+
+
+def fixes(n: int, t0: float = 0.0) -> Any:
+    return make_observations(time=t0 + np.arange(n) * 0.001, icao24=["aaa111"] * n,
+                             lat=np.full(n, 59.0), lon=np.full(n, 25.0))
+
+
+def stored_count(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT count(*) FROM observations").fetchone()[0])
+
+
+def test_held_fixes_are_written_at_two_thousand_rows_or_ten_feed_seconds(
+        tmp_path: Path) -> None:
+    """By the documented limits: 1,999 held fixes wait, the 2,000th writes them; after
+    a write, fixes wait 9.99 s of feed time and are written at exactly 10 s."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        rec.follow("aaa111", until=1e9)
+        rec.add(fixes(1), 0.0)  # the first write: nothing written before
+        assert stored_count(path) == 1
+        rec.add(fixes(1998, 1.0), 1.0)
+        assert stored_count(path) == 1  # 1,998 held
+        rec.add(fixes(2, 3.0), 2.0)  # 2,000 held: written, although only 2 s later
+        assert stored_count(path) == 2001
+        rec.add(fixes(1, 5.0), 11.99)  # 9.99 s after the write at 2.0
+        assert stored_count(path) == 2001
+        rec.add(fixes(1, 6.0), 12.0)  # exactly 10 s
+        assert stored_count(path) == 2003
+
+
+def test_inserting_rows_already_stored_counts_only_the_new_ones(tmp_path: Path) -> None:
+    from skyfence.incidents.schema import OBSERVATIONS
+
+    row = {"track": "aaa111", "time": 0.0, "lat": 59.0, "lon": 25.0}
+    with IncidentStore.open(tmp_path / "s.sqlite") as store, store.transaction() as conn:
+        assert store.insert_new(conn, OBSERVATIONS, []) == 0
+        assert store.insert_new(conn, OBSERVATIONS, [row, {**row, "time": 1.0}]) == 2
+        assert store.insert_new(conn, OBSERVATIONS, iter([row, {**row, "time": 2.0}])) == 1
+
+
+def test_a_sqlite_store_commits_through_a_write_ahead_log_and_waits_for_writers(
+        tmp_path: Path) -> None:
+    """WAL (a commit survives kill -9 of the writer, and ``incidents ack`` can write
+    beside ``watch``), NORMAL sync (1), foreign keys on, a 30 s busy timeout."""
+    with IncidentStore.open(tmp_path / "s.sqlite") as store, store.engine.connect() as conn:
+        got = [conn.exec_driver_sql(f"PRAGMA {p}").scalar()
+               for p in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")]
+    assert got == ["wal", 1, 1, 30000]
+    with sqlite3.connect(tmp_path / "s.sqlite") as db:  # the mode is the file's own
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
