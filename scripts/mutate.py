@@ -131,7 +131,8 @@ GROUPS: dict[str, Group] = {
     # the coverage model went-dark warnings ask (cells, bands, evidence, decay, files)
     "coverage": Group(
         (S + "detect/coverage.py",),
-        ("tests/detect/test_coverage.py", "tests/detect/test_went_dark_rules.py")),
+        ("tests/detect/test_coverage.py", "tests/detect/test_went_dark_rules.py",
+         "tests/detect/test_coverage_rules.py")),
     "policy": Group(
         (S + "policy.py", S + "policy_schema.py"),
         ("tests/policy",)),
