@@ -259,11 +259,16 @@ def test_the_outbox_is_woken_only_after_the_alert_is_committed(tmp_path: Path) -
 
     with IncidentStore.open(path) as store:
         run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
-        journal = IncidentJournal(store, run, ["hook"], feed_clock=True, on_queued=wake)
+        journal = IncidentJournal(store, run, ["hook"], feed_clock=True, on_queued=wake,
+                                  wall_clock=lambda: 42.0)
         assert journal.record({**rec, "event": "exit"}) is not None
         assert seen == [[("exit", "hook")]]
         assert journal.record({**rec, "event": "exit"}) is None
-        assert journal.repeats == 1 and len(seen) == 1
+        assert journal.record({**rec, "event": "exit"}) is None
+        assert journal.repeats == 2 and len(seen) == 1
+    with sqlite3.connect(path) as db:  # stored at the journal's clock, the exit's feed time
+        assert db.execute("SELECT created_at, feed_at FROM alerts").fetchall() == [
+            (42.0, T_EXIT)]
 
 
 class Follows:
@@ -343,6 +348,14 @@ def test_a_store_away_is_tried_seven_times_over_the_backoff_then_named(
     assert caplog.records[0].getMessage().startswith(
         "incident store: write failed (database is locked")
 
+    def no_cause() -> int:
+        raise sa.exc.OperationalError("INSERT", {}, None)
+
+    with pytest.raises(StoreError) as err:  # no database error: SQLAlchemy's own text
+        jm._retrying(no_cause, Store())  # type: ignore[arg-type]
+    assert str(err.value).startswith("--store sqlite:////x/s.sqlite: cannot write (")
+    assert "[SQL: INSERT]" in str(err.value)
+
     left = [2]
 
     def back_after_two() -> str:
@@ -385,10 +398,12 @@ def test_stored_fixes_keep_unknowns_as_null(tmp_path: Path) -> None:
                              velocity=[200.0, 201.0], heading=[90.0, 91.0],
                              vertrate=[0.0, -1.5], callsign=["FIN1", ""],
                              squawk=["7700", None], onground=[True, False])
-    # a batch without the squawk and onground columns (a source that has none)
+    # a batch without velocity and squawk (a source that has none), and whose
+    # onground is unknown (None in an object column)
     bare = pd.DataFrame({"time": [2.0], "icao24": ["aaa111"], "lat": [59.2], "lon": [25.2],
-                         "altitude": [3100.0], "velocity": [202.0], "heading": [92.0],
-                         "vertrate": [1.0], "callsign": ["FIN1"]})
+                         "altitude": [3100.0], "heading": [92.0], "vertrate": [1.0],
+                         "callsign": ["FIN1"],
+                         "onground": pd.Series([None], dtype=object)})
     with IncidentStore.open(path) as store:
         rec = ObservationRecorder(store)
         rec.follow("aaa111", until=1e9)
@@ -404,7 +419,7 @@ def test_stored_fixes_keep_unknowns_as_null(tmp_path: Path) -> None:
     assert rows == [
         ("aaa111", 0.0, 59.0, 25.0, 3000.0, 200.0, 90.0, 0.0, "FIN1", "7700", 1),
         ("aaa111", 1.0, 59.1, 25.1, None, 201.0, 91.0, -1.5, None, None, 0),
-        ("aaa111", 2.0, 59.2, 25.2, 3100.0, 202.0, 92.0, 1.0, "FIN1", None, None)]
+        ("aaa111", 2.0, 59.2, 25.2, 3100.0, None, 92.0, 1.0, "FIN1", None, None)]
 
 
 def fixes(n: int, t0: float = 0.0) -> Any:
@@ -434,6 +449,8 @@ def test_held_fixes_are_written_at_two_thousand_rows_or_ten_feed_seconds(
         rec.add(fixes(1, 5.0), 11.99)  # 9.99 s after the write at 2.0
         assert stored_count(path) == 2001
         rec.add(fixes(1, 6.0), 12.0)  # exactly 10 s
+        assert stored_count(path) == 2003
+        rec.add(fixes(1999, 7.0), 13.0)  # the count starts again after a write: 1,999 wait
         assert stored_count(path) == 2003
 
 
