@@ -462,6 +462,7 @@ def test_inserting_rows_already_stored_counts_only_the_new_ones(tmp_path: Path) 
         assert store.insert_new(conn, OBSERVATIONS, []) == 0
         assert store.insert_new(conn, OBSERVATIONS, [row, {**row, "time": 1.0}]) == 2
         assert store.insert_new(conn, OBSERVATIONS, iter([row, {**row, "time": 2.0}])) == 1
+        assert store.insert_new(conn, OBSERVATIONS, [row]) == 0  # all stored already
 
 
 def test_a_sqlite_store_commits_through_a_write_ahead_log_and_waits_for_writers(
