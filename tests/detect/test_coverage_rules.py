@@ -246,3 +246,62 @@ def test_other_formats_and_band_edges_are_refused(tmp_path: Path) -> None:
     np.savez(missing, format=np.int64(1))
     with pytest.raises(DataError, match="not a skyfence coverage file"):
         CoverageModel.load(missing)
+
+
+def test_configurations_close_to_the_limits_are_accepted() -> None:
+    CoverageConfig(band_edges_m=(1000.0, 1000.5), half_life_s=0.5, decay_every_s=0.5)
+
+
+def test_the_first_cell_of_the_grid_is_counted() -> None:
+    """Key 0 is a real cell: band 0, 90 S, 180 W (only -1 means unusable)."""
+    m = CoverageModel()
+    assert m.keys([-90.0], [-180.0], [0.0]).tolist() == [0]
+    m.add(passages=[0, 0], starts=[0])
+    assert m.counts([0]).tolist() == [[2.0, 1.0, 0.0]]
+
+
+@pytest.mark.parametrize("unseen", range(8))
+def test_each_of_the_eight_neighbours_is_asked(unseen: int) -> None:
+    m = CoverageModel()
+    shifts = [(r, c) for r in (-1, 0, 1) for c in (-1, 0, 1) if r or c]
+    centre = int(m.keys([46.9], [7.4], [11_000.0])[0])
+    ring = [int(m.keys([46.9], [7.4], [11_000.0], d_row=r, d_col=c)[0]) for r, c in shifts]
+    m.add(passages=np.repeat([centre], 20))
+    m.add(passages=np.repeat([k for i, k in enumerate(ring) if i != unseen], 5))
+    assert not m.covered([46.9], [7.4], [11_000.0])[0], shifts[unseen]
+    m.add(passages=np.repeat(ring[unseen], 5))
+    assert m.covered([46.9], [7.4], [11_000.0])[0]
+
+
+def test_a_count_decayed_to_exactly_a_hundredth_is_kept(tmp_path: Path) -> None:
+    # 0.02 halved is 0.01 exactly (a power of two times the same mantissa)
+    path = save_raw(tmp_path / "c.npz", keys=np.array([3, 5]),
+                    counts=np.array([[0.02, 0.0, 0.0], [0.0, 0.0, 0.019]]))
+    cfg = CoverageConfig(half_life_s=1000.0, decay_every_s=100.0)
+    m = CoverageModel.load(path, cfg)
+    m.decay(1000.0)  # one half-life after the file's clock (0)
+    assert m.counts([3, 5]).tolist() == [[0.01, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    assert m.cells == 1
+
+
+def test_a_model_is_written_beside_its_file_then_renamed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Atomic: the temporary file is in the same directory (a rename across file systems
+    is a copy), named after the file, ``.tmp``; then renamed over it."""
+    import os
+
+    moves: list[tuple[str, str]] = []
+    real = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        moves.append((str(src), str(dst)))
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "coverage.npz"
+    CoverageModel().save(target)
+    assert len(moves) == 1 and moves[0][1] == str(target)
+    tmp = Path(moves[0][0])
+    assert tmp.parent == tmp_path
+    assert tmp.name.startswith("coverage.npz") and tmp.name.endswith(".tmp")
+    assert CoverageModel.load(target).cells == 0
