@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -233,8 +234,10 @@ def test_an_update_is_alerted_without_an_audit_row_and_an_event_of_no_entry_has_
         run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
         record_alert(store, run, {**rec, "exited_at": None, "event": "update"}, ["hook"],
                      now=7.0)
+        before = time.time()  # no clock given: the wall clock's
         warned = record_alert(store, run, {"event": "approach", "id": "w1", "track": "X"},
-                              ["hook"], now=8.0)
+                              ["hook"])
+        after = time.time()
     assert warned is not None and "incident" not in warned
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT kind FROM events").fetchall() == [("opened",)]
@@ -242,6 +245,8 @@ def test_an_update_is_alerted_without_an_audit_row_and_an_event_of_no_entry_has_
                           "ORDER BY seq").fetchall() == [
             ("update", rec["id"], rec["id"], None), ("approach", None, None, None)]
         assert db.execute("SELECT count(*) FROM outbox").fetchone() == (2,)
+        created = db.execute("SELECT created_at FROM alerts ORDER BY seq").fetchall()
+    assert created[0] == (7.0,) and before <= created[1][0] <= after
 
 
 def test_the_outbox_is_woken_only_after_the_alert_is_committed(tmp_path: Path) -> None:
