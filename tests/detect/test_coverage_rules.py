@@ -305,3 +305,11 @@ def test_a_model_is_written_beside_its_file_then_renamed(
     assert tmp.parent == tmp_path
     assert tmp.name.startswith("coverage.npz") and tmp.name.endswith(".tmp")
     assert CoverageModel.load(target).cells == 0
+
+
+def test_a_file_with_whole_number_counts_loads_and_decays(tmp_path: Path) -> None:
+    """Counts written as integers (another writer's choice) are read as float counts."""
+    path = save_raw(tmp_path / "c.npz", counts=np.array([[40, 2, 0], [8, 0, 1]]))
+    m = CoverageModel.load(path, CoverageConfig(half_life_s=1000.0, decay_every_s=100.0))
+    m.decay(1000.0)
+    assert m.counts([3, 5]).tolist() == [[20.0, 1.0, 0.0], [4.0, 0.0, 0.5]]
