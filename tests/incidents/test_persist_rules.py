@@ -213,7 +213,14 @@ def test_an_alert_is_stored_with_its_outbox_rows_and_audit_before_it_is_returned
         key, rec["id"], rec["id"], "entry", T_EXIT, 5.0)
     sent = json.loads(body)
     assert sent == payload and sent["idempotency_key"] == key
-    assert sent["incident"]["id"] == rec["id"] and sent["incident"]["tracks"] == ["R0001"]
+    # the incident as the alert carries it: by hand from the one entry, open since
+    # 06:30:00, last inside 06:39:31.117 (571.117 s inside), 5 km deep
+    assert sent["incident"] == {
+        "id": rec["id"], "state": "open", "zone": "BOX", "also_in": [], "track": "R0001",
+        "violation": True, "severity": "critical",
+        "first_entered_at": "2025-09-19T06:30:00.000Z", "last_exited_at": None,
+        "inside_s": 571.117, "max_depth_m": 5000.0, "crossings": 1, "open_entries": 1,
+        "tracks": ["R0001"]}
     assert {k: v for k, v in sent.items() if k not in ("incident", "idempotency_key")} == event
     assert outbox == [(seq, "hook", "pending", 0, 5.0, None, None),
                       (seq, "mail", "pending", 0, 5.0, None, None)]
