@@ -113,6 +113,27 @@ GROUPS: dict[str, Group] = {
          "tests/incidents/test_linking.py", "tests/incidents/test_lifecycle.py",
          "tests/incidents/test_incidents_cli.py"),
         ("-k", "not postgresql")),
+    # the persistence path: nothing detected is lost, stored before it is alerted. The
+    # store (open, migrate, insert_new), the writer (record_alert, store_records, one
+    # entry into its incident), the recorder (the fixes dossiers need) and the journal
+    # (a watcher's events committed, then queued; retries while the store is away).
+    # Left out: timers.py (escalation: test_escalation.py, 25 s a mutant) and session.py
+    # (the CLI's set-up of sinks and workers); on SQLite only, and without the tests
+    # that run ``skyfence watch`` in a new interpreter (kill -9, the full disk, the
+    # dossier worker): it imports the installed tree, not the mutant
+    "persist": Group(
+        (S + "incidents/store.py", S + "incidents/writer.py", S + "incidents/recorder.py",
+         S + "incidents/journal.py"),
+        ("tests/incidents/test_store_schema.py", "tests/incidents/test_recorder.py",
+         "tests/incidents/test_grouping.py", "tests/incidents/test_linking.py",
+         "tests/incidents/test_outbox.py", "tests/faults/test_fault_units.py",
+         "tests/incidents/test_persist_rules.py"),
+        ("-k", "not postgresql")),
+    # the coverage model went-dark warnings ask (cells, bands, evidence, decay, files)
+    "coverage": Group(
+        (S + "detect/coverage.py",),
+        ("tests/detect/test_coverage.py", "tests/detect/test_went_dark_rules.py",
+         "tests/detect/test_coverage_rules.py")),
     "policy": Group(
         (S + "policy.py", S + "policy_schema.py"),
         ("tests/policy",)),
