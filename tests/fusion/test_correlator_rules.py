@@ -856,3 +856,21 @@ def test_a_radar_lagging_two_minutes_still_finds_the_transponder_aircraft() -> N
     out.append(c.release(final=True))
     assert len(pd.concat(out, ignore_index=True)) == 0
     assert c.matches == {("R1", "4b1812"): t.size}
+
+
+def test_a_silent_radar_does_not_keep_every_transponder_message() -> None:
+    # the radar's clock stops at 0 s (no radar data since) while ADS-B goes on for
+    # 2,000 s, a message every 4 s: messages are kept back to max_lag_s (600 s) plus the
+    # window, longest hold and margin (60 + 30 + 10 s) before the latest data, so 700 s
+    # of them (175 messages, 176 with the one at the edge), not all 500
+    t = np.arange(0.0, 2000.0, 4.0)
+    adsb = parallel("4b1812", t)
+    c = Correlator()
+    c.advance(0.0, radar_now=0.0)
+    for lo in np.arange(0.0, 2000.0, 4.0):
+        c.add_transponder(adsb[(adsb["time"] >= lo) & (adsb["time"] < lo + 4.0)])
+        c.advance(lo + 4.0, radar_now=0.0)
+        c.release()
+    kept = c._tx.t
+    assert kept.min() == pytest.approx(2000.0 - 700.0, abs=4.0)
+    assert len(kept) <= 176

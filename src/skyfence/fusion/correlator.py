@@ -78,6 +78,9 @@ class FusionConfig:
     #: a radar fix whose own Mode S reply names an aircraft farther than this from where
     #: that aircraft's ADS-B puts it contradicts the ADS-B position (m)
     contradict_m: float = 5000.0
+    #: the longest a radar feed may lag the transponder feed and still find the messages
+    #: its fixes need (s); a radar silent for longer does not keep every message
+    max_lag_s: float = 600.0
 
 
 class Identity(TypedDict):
@@ -371,9 +374,10 @@ class Correlator:
                 self._decide(ready, rung=rung, final=final)
         out = self._drain()
         # what the fixes still to come can need: the radar's clock, not the latest data,
-        # as a lagging radar feed brings fixes (and their windows) far behind ``_now``
-        keep_from = min(self._now, self._radar_now) - (cfg.window_s + cfg.hold_max_s
-                                                        + cfg.margin_s)
+        # as a lagging radar feed brings fixes (and their windows) far behind ``_now``;
+        # but no more than ``max_lag_s`` behind, or a silent radar keeps every message
+        radar_clock = max(min(self._now, self._radar_now), self._now - cfg.max_lag_s)
+        keep_from = radar_clock - (cfg.window_s + cfg.hold_max_s + cfg.margin_s)
         self._tx.prune(keep_from)
         rx.prune(keep_from)
         return out
