@@ -1,0 +1,247 @@
+"""The journal's clock step (:meth:`IncidentJournal.advance`) and the incident as an alert
+carries it (:func:`incident_view`), each on its own, fast.
+
+``advance`` after each batch: the fixes of followed tracks held, then written through
+the journal's retries when due; protocol timers fired at their due time and the next
+one read again; every 5 s of clock, the dossiers of critical incidents ended
+``max(PAD_S, merge_s)`` before asked for. Expected values by hand from the documented
+limits (``FLUSH_S`` 10 s, ``DOSSIER_CHECK_S`` 5 s, ``PAD_S`` 600 s); what the store
+holds is read with :mod:`sqlite3` straight from the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from incidents.helpers import ZONE
+from skyfence.incidents.journal import IncidentJournal
+from skyfence.incidents.recorder import ObservationRecorder
+from skyfence.incidents.store import IncidentStore
+from skyfence.incidents.writer import begin_run, incident_view, store_records
+from skyfence.model import make_observations
+from skyfence.policy import IncidentSettings, Policy
+
+T0 = 1758263400.0  # 2025-09-19T06:30:00Z
+T_EXIT = T0 + 300.0  # 2025-09-19T06:35:00Z
+
+
+def record(eid: str, track: str, entered: str = "2025-09-19T06:30:00.000Z",
+           exited: str | None = "2025-09-19T06:35:00.000Z",
+           protocol: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A critical crossing of the test zone, as the detector writes it."""
+    return {
+        "id": eid, "zone": ZONE.name, "zone_kind": "custom", "track": track,
+        "icao24": None, "callsign": None, "entered_at": entered,
+        "entry_interpolated": True, "exited_at": exited,
+        "last_inside_at": exited or entered, "duration_s": 300.0, "max_depth_m": 5000.0,
+        "entry_point": {"lat": 59.0, "lon": 24.826013},
+        "exit_point": {"lat": 59.0, "lon": 25.173987},
+        "min_altitude_m": 3000.0, "max_altitude_m": 3000.0, "observations": 75,
+        "classification": {"cooperative": False, "category": "jet",
+                           "registration_state": None, "military": None,
+                           "confidence": 1.0},
+        "violation": True, "severity": "critical", "reasons": ["test"],
+        "protocol": protocol or [{"step": "notify the duty officer", "after_s": None}],
+        "went_dark_at": None, "integrity": [],
+        "first_inside_point": {"lat": 59.0, "lon": 24.83},
+        "last_inside_point": {"lat": 59.0, "lon": 25.17},
+    }
+
+
+def journal_on(store: IncidentStore, *, recorder: ObservationRecorder | None = None,
+               dossiers: bool = False, merge_s: float | None = None,
+               on_queued: Any = lambda: None) -> IncidentJournal:
+    """A replay's journal (timers on the feed's time), its wall clock fixed at 42."""
+    run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+    if merge_s is not None:
+        run = dataclasses.replace(run, settings=IncidentSettings(merge_s=merge_s))
+    return IncidentJournal(store, run, ["hook"], feed_clock=True, on_queued=on_queued,
+                           recorder=recorder, dossiers=dossiers, wall_clock=lambda: 42.0)
+
+
+def fix(t: float) -> Any:
+    return make_observations(time=[t], icao24=["aaa111"], lat=[59.0], lon=[25.0])
+
+
+def stored_times(path: Path) -> list[float]:
+    with sqlite3.connect(path) as db:
+        return [r[0] for r in db.execute("SELECT time FROM observations ORDER BY time")]
+
+
+# ------------------------------------------------------------------ fixes
+def test_advance_keeps_the_fixes_of_followed_tracks_and_writes_them_when_due(
+        tmp_path: Path) -> None:
+    """The first held fix is written at once (no write before); then fixes wait until
+    the last write is FLUSH_S = 10 feed seconds old: held at 5 s, written at exactly 10 s
+    (both, 5 and 10). A batch at a feed time of -inf (no data yet) is not even
+    buffered: the journal's last flush writes nothing of it."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        journal = journal_on(store, recorder=rec)
+        rec.follow("aaa111", until=float("inf"))
+        assert journal.advance(-float("inf"), fix(-1.0)) == []
+        journal.flush()
+        assert stored_times(path) == []  # not held: at -inf the recorder is not touched
+        journal.advance(0.0, fix(0.0))
+        assert stored_times(path) == [0.0]
+        journal.advance(5.0, fix(5.0))
+        assert stored_times(path) == [0.0]  # 5 s after the write: held
+        journal.advance(10.0, fix(10.0))
+        assert stored_times(path) == [0.0, 5.0, 10.0]
+
+
+def test_a_journal_without_a_recorder_advances_without_one(tmp_path: Path) -> None:
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        assert journal_on(store).advance(0.0, fix(0.0)) == []  # nothing to keep, no error
+
+
+def test_the_write_of_held_fixes_goes_through_the_journals_retries(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The recorder only holds (``write=False``); the journal writes, retried while the
+    store is away. The store refuses the first write once: advance does not raise, the
+    fix stays held (the retry finds the write no longer due: it was just tried) and is
+    written at the next due write, 10 feed seconds later."""
+    import skyfence.incidents.journal as jm
+
+    monkeypatch.setattr(jm.time, "sleep", lambda s: None)
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        journal = journal_on(store, recorder=rec)
+        rec.follow("aaa111", until=float("inf"))
+        real = rec.flush
+        refused: list[int] = []
+
+        def once() -> None:
+            if not refused:
+                refused.append(1)
+                raise sa.exc.OperationalError("INSERT", {}, Exception("database is locked"))
+            real()
+
+        monkeypatch.setattr(rec, "flush", once)
+        journal.advance(0.0, fix(0.0))
+        assert refused == [1] and stored_times(path) == [] and not journal.store_failed
+        journal.advance(10.0, fix(10.0))
+        assert stored_times(path) == [0.0, 10.0]
+
+
+# ------------------------------------------------------------------ timers
+def test_timers_fire_at_exactly_their_due_time_and_the_next_is_read_again(
+        tmp_path: Path) -> None:
+    """Two timed steps, 60 s and 120 s after the first entry (T0): nothing at T0 + 59.9,
+    the first at exactly T0 + 60, the second at T0 + 125 (read again after the first:
+    not before T0 + 120). On the feed's clock each is escalated at its due time, the
+    alert stored at the journal's wall clock (42); the outbox woken once per firing."""
+    path = tmp_path / "s.sqlite"
+    woken: list[int] = []
+    steps = [{"step": "call the pilot", "after_s": 60.0},
+             {"step": "scramble", "after_s": 120.0}]
+    with IncidentStore.open(path) as store:
+        journal = journal_on(store, on_queued=lambda: woken.append(1))
+        journal.record({**record("aaaa000000000001", "R0001", exited=None, protocol=steps),
+                        "event": "entry"})
+        assert len(woken) == 1  # the entry's alert
+        assert journal.advance(T0 + 59.9) == []
+        first = journal.advance(T0 + 60.0)
+        assert [a["event"] for a in first] == ["escalation"] and len(woken) == 2
+        assert journal.advance(T0 + 119.9) == [] and len(woken) == 2
+        second = journal.advance(T0 + 125.0)
+        assert [a["event"] for a in second] == ["escalation"] and len(woken) == 3
+        assert journal.advance(T0 + 1000.0) == []  # no timer left
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT n, escalated_at FROM steps ORDER BY n").fetchall() == [
+            (1, T0 + 60.0), (2, T0 + 120.0)]
+        assert db.execute("SELECT event, created_at, feed_at FROM alerts WHERE "
+                          "event = 'escalation' ORDER BY seq").fetchall() == [
+            ("escalation", 42.0, T0 + 60.0), ("escalation", 42.0, T0 + 120.0)]
+        assert db.execute("SELECT sink FROM outbox JOIN alerts ON alerts.seq = alert_seq "
+                          "WHERE event = 'escalation'").fetchall() == [("hook",), ("hook",)]
+
+
+# ------------------------------------------------------------------ dossiers
+def dossiers_asked(path: Path) -> list[str]:
+    with sqlite3.connect(path) as db:
+        return [r[0] for r in db.execute("SELECT incident_id FROM dossiers")]
+
+
+def test_dossiers_are_asked_every_five_seconds_for_incidents_ended_merge_s_before(
+        tmp_path: Path) -> None:
+    """merge_s = 900 (longer than PAD_S = 600): an incident exited at T_EXIT is over at
+    T_EXIT + 900. Checked at + 897 (ended before T_EXIT - 3: not yet); at + 901 the
+    incident is over but the last check was 4 s ago: not checked; at + 902, 5 s after
+    the last check: asked, once."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        journal = journal_on(store, dossiers=True, merge_s=900.0)
+        woken: list[int] = []
+        journal.on_dossier_requested(lambda: woken.append(1))
+        journal.record({**record("aaaa000000000001", "R0001"), "event": "exit"})
+        journal.advance(T_EXIT + 897.0)
+        assert dossiers_asked(path) == []
+        journal.advance(T_EXIT + 901.0)
+        assert dossiers_asked(path) == []  # 4 s after the last check
+        journal.advance(T_EXIT + 902.0)
+        assert dossiers_asked(path) == ["aaaa000000000001"] and woken == [1]
+        journal.advance(T_EXIT + 1000.0)
+        assert dossiers_asked(path) == ["aaaa000000000001"] and woken == [1]
+
+
+def test_dossiers_wait_pad_s_when_merge_s_is_shorter(tmp_path: Path) -> None:
+    """The default merge_s (120) is shorter than PAD_S: over at T_EXIT + 600 exactly
+    (the dossier carries 10 minutes after the exit), not at + 595."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        journal = journal_on(store, dossiers=True)
+        journal.record({**record("aaaa000000000001", "R0001"), "event": "exit"})
+        journal.advance(T_EXIT + 595.0)
+        assert dossiers_asked(path) == []
+        journal.advance(T_EXIT + 600.0)
+        assert dossiers_asked(path) == ["aaaa000000000001"]
+
+
+def test_a_journal_not_asked_for_dossiers_asks_for_none(tmp_path: Path) -> None:
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        journal = journal_on(store)
+        journal.record({**record("aaaa000000000001", "R0001"), "event": "exit"})
+        journal.advance(T_EXIT + 10000.0)
+    assert dossiers_asked(path) == []
+
+
+# ------------------------------------------------------------------ incident view
+def test_the_incident_view_lists_its_tracks_by_entry_time_then_id(tmp_path: Path) -> None:
+    """An incident of R0001 (exited 06:35), with three more entries written by hand,
+    inserted in neither order: R0004 at T0 + 200 (id bbbb), R0003 at T0 + 100 (id zzzz),
+    R0002 at T0 + 100 (id cccc). By entry time, then id: R0001, R0002, R0003, R0004.
+    Another incident's track (R0009, hours later) is not among them."""
+    path = tmp_path / "s.sqlite"
+    a = record("aaaa000000000001", "R0001")
+    other = record("dddd000000000009", "R0009", "2025-09-19T12:00:00.000Z",
+                   "2025-09-19T12:05:00.000Z")
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "scan", "scan", Policy(), [ZONE], {})
+        assert store_records(store, run, [a, other]) == (2, 2)
+    with sqlite3.connect(path) as db:
+        cols = [r[1] for r in db.execute("PRAGMA table_info(entries)")]
+        base = dict(zip(cols, db.execute("SELECT * FROM entries WHERE id = ?",
+                                         (a["id"],)).fetchone(), strict=True))
+        for eid, track, entered in [("bbbb000000000004", "R0004", T0 + 200.0),
+                                    ("zzzz000000000003", "R0003", T0 + 100.0),
+                                    ("cccc000000000002", "R0002", T0 + 100.0)]:
+            row = {**base, "id": eid, "track": track, "entered_at": entered}
+            db.execute(f"INSERT INTO entries ({', '.join(cols)}) VALUES "
+                       f"({', '.join('?' * len(cols))})", [row[c] for c in cols])
+    with IncidentStore.open(path) as store, store.engine.connect() as conn:
+        view = incident_view(conn, a["id"])
+        assert view["tracks"] == ["R0001", "R0002", "R0003", "R0004"]
+        # its exit as the alert carries it (ISO 8601 UTC), from the stored incident
+        assert view["last_exited_at"] == "2025-09-19T06:35:00.000Z"
+        assert view["first_entered_at"] == "2025-09-19T06:30:00.000Z"
+        assert incident_view(conn, other["id"])["tracks"] == ["R0009"]
