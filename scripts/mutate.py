@@ -127,7 +127,7 @@ GROUPS: dict[str, Group] = {
         ("tests/incidents/test_store_schema.py", "tests/incidents/test_recorder.py",
          "tests/incidents/test_grouping.py", "tests/incidents/test_linking.py",
          "tests/incidents/test_outbox.py", "tests/faults/test_fault_units.py",
-         "tests/incidents/test_persist_rules.py"),
+         "tests/incidents/test_persist_rules.py", "tests/incidents/test_journal_advance.py"),
         ("-k", "not postgresql")),
     # the coverage model went-dark warnings ask (cells, bands, evidence, decay, files)
     "coverage": Group(
