@@ -105,9 +105,9 @@ def test_a_journal_without_a_recorder_advances_without_one(tmp_path: Path) -> No
 def test_the_write_of_held_fixes_goes_through_the_journals_retries(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The recorder only holds (``write=False``); the journal writes, retried while the
-    store is away. The store refuses the first write once: advance does not raise, the
-    fix stays held (the retry finds the write no longer due: it was just tried) and is
-    written at the next due write, 10 feed seconds later."""
+    store is away. The store refuses the first write once: advance does not raise, and
+    its retry writes the fix (a refused write is still due: the 10 s count from the
+    last write that went through)."""
     import skyfence.incidents.journal as jm
 
     monkeypatch.setattr(jm.time, "sleep", lambda s: None)
@@ -127,9 +127,34 @@ def test_the_write_of_held_fixes_goes_through_the_journals_retries(
 
         monkeypatch.setattr(rec, "flush", once)
         journal.advance(0.0, fix(0.0))
-        assert refused == [1] and stored_times(path) == [] and not journal.store_failed
-        journal.advance(10.0, fix(10.0))
-        assert stored_times(path) == [0.0, 10.0]
+        assert refused == [1] and stored_times(path) == [0.0] and not journal.store_failed
+        journal.advance(5.0, fix(5.0))
+        assert stored_times(path) == [0.0]  # 5 s after the write that went through
+
+
+def test_a_store_that_stays_away_for_the_fixes_stops_the_journal(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every write refused: after its 7 tries the journal names the store (the watcher
+    stops) rather than keep fixes in memory with no end; the fix is still held."""
+    import skyfence.incidents.journal as jm
+    from skyfence.errors import StoreError
+
+    monkeypatch.setattr(jm.time, "sleep", lambda s: None)
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        rec = ObservationRecorder(store)
+        journal = journal_on(store, recorder=rec)
+        rec.follow("aaa111", until=float("inf"))
+        tries: list[int] = []
+
+        def away() -> None:
+            tries.append(1)
+            raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+        monkeypatch.setattr(rec, "flush", away)
+        with pytest.raises(StoreError):
+            journal.advance(0.0, fix(0.0))
+        assert len(tries) == 7 and journal.store_failed
+        assert rec._pending_rows == 1
 
 
 # ------------------------------------------------------------------ timers

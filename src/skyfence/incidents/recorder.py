@@ -128,11 +128,11 @@ class ObservationRecorder:
 
     def write_due(self, now: float) -> None:
         """Write the held fixes when enough are held or the last write is ``FLUSH_S``
-        old (feed time ``now``)."""
+        old (feed time ``now``). A refused write stays due (the journal's retry writes)."""
         if self._pending_rows >= FLUSH_ROWS or (self._pending and
                                                 now - self._flushed_at >= FLUSH_S):
-            self._flushed_at = now
             self.flush()
+            self._flushed_at = now
 
     def _hold(self, frame: pd.DataFrame) -> None:
         if len(frame):
