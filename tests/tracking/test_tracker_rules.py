@@ -796,6 +796,49 @@ def test_history_before_confirmation_is_reported_once_confirmed() -> None:
     assert (first["vx"], first["vy"]) == (0.0, 0.0)  # a single plot: velocity unknown
 
 
+def test_a_track_gets_its_altitude_from_its_first_plot_with_one() -> None:
+    # a track flying south, level, whose first six plots carry no height (a 2D radar
+    # return) and the next six 3000 m, but for the ninth, which lacks it again. The
+    # states have no altitude until the first plot with one; that plot starts the
+    # altitude filter at its height (3000 m exactly: [z, vz] = [meas, 0]); level plots
+    # keep it there (each correction of [3000, 0] by 3000 changes nothing), and the
+    # plot without a height leaves it where it was predicted (3000, not unknown)
+    # A second aircraft, 30 km east at 8000 m all along, keeps its own altitude when
+    # the first one's filter starts
+    t = T0 + 4.0 * np.arange(12)
+    alt = np.where(np.arange(12) >= 6, 3000.0, np.nan)
+    alt[8] = np.nan
+    south = _plots(t, np.full(12, -3000.0), 20_000.0 - 100.0 * (t - T0), altitude=alt)
+    other = _plots(t, np.full(12, 27_000.0), 20_000.0 - 100.0 * (t - T0), altitude=8000.0)
+    plots = pd.concat([south, other]).sort_values("time", kind="stable")
+    states = _feed(Tracker(PLANE, [SITE]), plots.reset_index(drop=True))
+    first = states[states["track"] == "R0001"]
+    assert first["time"].tolist() == t.tolist()
+    assert first["altitude"].iloc[:6].isna().all()
+    assert first["altitude"].iloc[6:].to_numpy() == pytest.approx(np.full(6, 3000.0),
+                                                                   abs=1e-6)
+    assert first["vertrate"].iloc[6:].to_numpy() == pytest.approx(np.zeros(6), abs=1e-9)
+    second = states[states["track"] == "R0002"]
+    assert second["altitude"].to_numpy() == pytest.approx(np.full(12, 8000.0), abs=1e-6)
+
+
+def test_a_state_reports_the_fix_variance_or_else_the_filter_s_own() -> None:
+    # _rows' rule (its docstring): the position sigma of a state is the square root of
+    # the fix variance given for it (m^2 per axis) where finite, else of half the
+    # trace of the filter's position covariance: diag(100, 100) -> 10 m, and a fix
+    # variance of 25 m^2 -> 5 m; two tracks, the first given NaN, the second 25
+    tracker = _two_tracks((2, 2), 1000.0, np.diag([100.0, 100.0, 4.0, 4.0]))
+    tracker._a.update({"zv": np.zeros((2, 2)), "has_alt": np.zeros(2, bool)})
+    scan = tracker._prepare(_plots(np.full(2, 1000.0), np.array([0.0, 1000.0]),
+                                   np.zeros(2)))
+    rows = tracker._rows(np.array([0, 1]), np.array([0, 1]), scan,
+                         np.array([np.nan, 25.0]))
+    sigma = [row[1][8] for row in rows]  # the states' sigma_pos_m column
+    assert sigma == pytest.approx([10.0, 5.0])
+    rows = tracker._rows(np.array([0, 1]), np.array([0, 1]), scan)
+    assert [row[1][8] for row in rows] == pytest.approx([10.0, 10.0])
+
+
 def test_an_empty_scan_and_its_frame() -> None:
     tracker = Tracker(PLANE, [SITE])
     empty = tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)))
