@@ -116,3 +116,27 @@ class Receiver:
         import json
 
         return [json.loads(b) for _, b in self.got]
+
+
+def crossing_record(eid: str, track: str, entered: str = "2025-09-19T06:30:00.000Z",
+           exited: str | None = "2025-09-19T06:35:00.000Z",
+           protocol: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A critical crossing of :data:`ZONE` by ``track``, as the detector writes its record
+    (``exited`` None: still inside)."""
+    return {
+        "id": eid, "zone": ZONE.name, "zone_kind": "custom", "track": track,
+        "icao24": None, "callsign": None, "entered_at": entered,
+        "entry_interpolated": True, "exited_at": exited,
+        "last_inside_at": exited or entered, "duration_s": 300.0, "max_depth_m": 5000.0,
+        "entry_point": {"lat": 59.0, "lon": 24.826013},
+        "exit_point": {"lat": 59.0, "lon": 25.173987},
+        "min_altitude_m": 3000.0, "max_altitude_m": 3000.0, "observations": 75,
+        "classification": {"cooperative": False, "category": "jet",
+                           "registration_state": None, "military": None,
+                           "confidence": 1.0},
+        "violation": True, "severity": "critical", "reasons": ["test"],
+        "protocol": protocol or [{"step": "notify the duty officer", "after_s": None}],
+        "went_dark_at": None, "integrity": [],
+        "first_inside_point": {"lat": 59.0, "lon": 24.83},
+        "last_inside_point": {"lat": 59.0, "lon": 25.17},
+    }

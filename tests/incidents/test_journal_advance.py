@@ -20,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from incidents.helpers import ZONE
+from incidents.helpers import crossing_record as record
 from skyfence.incidents.journal import IncidentJournal
 from skyfence.incidents.recorder import ObservationRecorder
 from skyfence.incidents.store import IncidentStore
@@ -29,29 +30,6 @@ from skyfence.policy import IncidentSettings, Policy
 
 T0 = 1758263400.0  # 2025-09-19T06:30:00Z
 T_EXIT = T0 + 300.0  # 2025-09-19T06:35:00Z
-
-
-def record(eid: str, track: str, entered: str = "2025-09-19T06:30:00.000Z",
-           exited: str | None = "2025-09-19T06:35:00.000Z",
-           protocol: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A critical crossing of the test zone, as the detector writes it."""
-    return {
-        "id": eid, "zone": ZONE.name, "zone_kind": "custom", "track": track,
-        "icao24": None, "callsign": None, "entered_at": entered,
-        "entry_interpolated": True, "exited_at": exited,
-        "last_inside_at": exited or entered, "duration_s": 300.0, "max_depth_m": 5000.0,
-        "entry_point": {"lat": 59.0, "lon": 24.826013},
-        "exit_point": {"lat": 59.0, "lon": 25.173987},
-        "min_altitude_m": 3000.0, "max_altitude_m": 3000.0, "observations": 75,
-        "classification": {"cooperative": False, "category": "jet",
-                           "registration_state": None, "military": None,
-                           "confidence": 1.0},
-        "violation": True, "severity": "critical", "reasons": ["test"],
-        "protocol": protocol or [{"step": "notify the duty officer", "after_s": None}],
-        "went_dark_at": None, "integrity": [],
-        "first_inside_point": {"lat": 59.0, "lon": 24.83},
-        "last_inside_point": {"lat": 59.0, "lon": 25.17},
-    }
 
 
 def journal_on(store: IncidentStore, *, recorder: ObservationRecorder | None = None,

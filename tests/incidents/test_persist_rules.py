@@ -19,6 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from incidents.helpers import ZONE
+from incidents.helpers import crossing_record as record
 from skyfence.incidents.journal import IncidentJournal
 from skyfence.incidents.recorder import ObservationRecorder
 from skyfence.incidents.store import IncidentStore
@@ -81,25 +82,6 @@ def test_every_figure_of_an_update_or_an_end_makes_a_new_alert() -> None:
 
 
 # ------------------------------------------------------------------ scans
-def record(eid: str, track: str, entered: str, exited: str) -> dict[str, Any]:
-    """A final scan record of a crossing of the test zone, as the detector writes it."""
-    return {
-        "id": eid, "zone": ZONE.name, "zone_kind": "custom", "track": track,
-        "icao24": None, "callsign": None, "entered_at": entered,
-        "entry_interpolated": True, "exited_at": exited, "last_inside_at": exited,
-        "duration_s": 300.0, "max_depth_m": 5000.0,
-        "entry_point": {"lat": 59.0, "lon": 24.826013},
-        "exit_point": {"lat": 59.0, "lon": 25.173987},
-        "min_altitude_m": 3000.0, "max_altitude_m": 3000.0, "observations": 75,
-        "classification": {"cooperative": False, "category": "jet",
-                           "registration_state": None, "military": None,
-                           "confidence": 1.0},
-        "violation": True, "severity": "critical", "reasons": ["test"],
-        "protocol": [{"step": "notify the duty officer", "after_s": None}],
-        "went_dark_at": None, "integrity": [],
-        "first_inside_point": {"lat": 59.0, "lon": 24.83},
-        "last_inside_point": {"lat": 59.0, "lon": 25.17},
-    }
 
 
 def stored_entries(path: Path) -> list[tuple[str, str]]:
