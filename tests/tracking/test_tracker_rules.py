@@ -946,6 +946,22 @@ def test_the_height_gate_applies_to_the_track_plot_costs() -> None:
     assert np.isfinite(cost[0, 0]) and cost[0, 1] == np.inf
 
 
+def test_a_plot_far_above_a_track_is_not_its_update() -> None:
+    # the same track through update(): the next scan's only plot is where the track is
+    # predicted but at 9000 m, 8000 m above it: no state of the track comes out of that
+    # scan (its update would say 9000 m or move it), while the same plot at 1000 m is
+    # its update
+    plots = _straight(5)
+    plots["altitude"] = 1000.0
+    for alt, updated in ((9000.0, False), (1000.0, True)):
+        tracker = Tracker(PLANE, [SITE])
+        _feed(tracker, plots.iloc[:4])
+        nxt = plots.iloc[[4]].copy()
+        nxt["altitude"] = alt
+        states = tracker.update(nxt)
+        assert ("R0001" in set(states["track"])) is updated
+
+
 def test_the_plot_search_reaches_a_fast_target_seen_late_in_the_scan() -> None:
     # _cost looks for plots around each track predicted to the middle (median) time of
     # the plots, within the gate's radius plus how far the target flies in the spread of
