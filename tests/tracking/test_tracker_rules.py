@@ -777,6 +777,22 @@ def test_the_first_state_of_a_track_is_its_first_plots() -> None:
     assert obs["sac"].tolist() == [1.0] * 5 and obs["sic"].tolist() == [1.0] * 5
 
 
+def test_a_track_s_first_state_has_its_first_plot_s_position_sigma() -> None:
+    # a track starts on one plot: its first state (reported with the history once the
+    # track is confirmed) is that plot, so its position sigma is the plot's own,
+    # sqrt(trace of the plot's 2 x 2 covariance / 2), from the tracker's reading of the
+    # plot (range and azimuth errors at 20 km), and its velocity is unknown (0, 0)
+    t = T0 + 4.0 * np.arange(5)
+    plots = _plots(t, np.full(5, -3000.0), 20_000.0 - 100.0 * (t - T0))
+    tracker = Tracker(PLANE, [SITE])
+    r0 = tracker._prepare(plots.iloc[[0]]).r[0]
+    states = _feed(tracker, plots)
+    first = states.iloc[0]
+    assert first["time"] == T0
+    assert first["sigma_pos_m"] == pytest.approx(math.sqrt((r0[0, 0] + r0[1, 1]) / 2))
+    assert (first["vx"], first["vy"]) == (0.0, 0.0)
+
+
 def test_history_before_confirmation_is_reported_once_confirmed() -> None:
     # confirmed at the third plot (2 of 3, then 3 of 5); without history the first
     # state is that plot's; a track flying south (heading 180) without heights has
