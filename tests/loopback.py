@@ -57,7 +57,7 @@ def wait_client(port: int, timeout_s: float = 60.0) -> None:
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
             with contextlib.suppress(OSError):
                 for row in Path(table).read_text().splitlines()[1:]:
-                    local, state = row.split()[1], row.split()[3]
+                    _, local, _, state = row.split()[:4]
                     if local.endswith(tail) and state == "01":  # 01: ESTABLISHED
                         return
         time.sleep(0.05)
