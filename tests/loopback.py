@@ -47,6 +47,17 @@ def wait_listening(port: int, timeout_s: float = 10.0) -> None:
     raise TimeoutError(f"nothing listens on {port}")
 
 
+def _tcp_rows() -> Iterator[tuple[str, str, str, int, int]]:
+    """(local, remote, state, send queue, receive queue) of every TCP socket in the
+    kernel's tables (addresses as hex ``ADDR:PORT``, queues in bytes)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                _, local, remote, state, queues = row.split()[:5]
+                tx, rx = queues.split(":")
+                yield local, remote, state, int(tx, 16), int(rx, 16)
+
+
 def wait_client(port: int, timeout_s: float = 60.0) -> None:
     """Return once a client is connected to the server on loopback ``port`` (an
     established socket whose local port it is, in the kernel's tables /proc/net/tcp and
@@ -54,14 +65,27 @@ def wait_client(port: int, timeout_s: float = 60.0) -> None:
     tail = f":{port:04X}"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-            with contextlib.suppress(OSError):
-                for row in Path(table).read_text().splitlines()[1:]:
-                    _, local, _, state = row.split()[:4]
-                    if local.endswith(tail) and state == "01":  # 01: ESTABLISHED
-                        return
+        # state 01: ESTABLISHED
+        if any(local.endswith(tail) and state == "01" for local, _, state, *_ in _tcp_rows()):
+            return
         time.sleep(0.05)
     raise TimeoutError(f"no client connected to {port} in {timeout_s:g} s")
+
+
+def wait_drained(port: int, timeout_s: float = 60.0) -> None:
+    """Return once everything the server on loopback ``port`` sent has been read by its
+    client: both ends of the connection established, the server's send queue and the
+    client's receive queue empty. TimeoutError otherwise (also when no client is
+    connected)."""
+    tail = f":{port:04X}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        rows = [r for r in _tcp_rows() if r[2] == "01"
+                and (r[0].endswith(tail) or r[1].endswith(tail))]
+        if len(rows) >= 2 and all(tx == 0 and rx == 0 for *_, tx, rx in rows):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"what the server on {port} sent was not all read in {timeout_s:g} s")
 
 
 class Dump1090:

@@ -43,6 +43,7 @@ import pandas as pd
 import pytest
 
 import skyfence.scenarios.commands as commands
+from loopback import wait_drained
 from skyfence.cli import main
 from skyfence.demo import sample_traffic, vaindloo_track
 
@@ -253,7 +254,10 @@ def _ctrl_c_as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def run_watch_subprocess(argv: list[str], cwd: Path, server: FeedServer) -> tuple[int, str]:
+def run_watch_subprocess(argv: list[str], cwd: Path, server: FeedServer,
+                         done: Callable[[], bool] | None = None) -> tuple[int, str]:
+    """Run ``watch`` on ``server``'s feed; Ctrl-C once ``done()`` holds (polled, up to
+    60 s), or without ``done`` once the watcher has read everything the server sent."""
     # faulthandler: a watcher that does not stop is made to print every thread's stack
     env = dict(os.environ, PYTHONFAULTHANDLER="1", PYTHONPATH=os.pathsep.join(
         [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]))
@@ -262,7 +266,14 @@ def run_watch_subprocess(argv: list[str], cwd: Path, server: FeedServer) -> tupl
                             text=True, preexec_fn=_ctrl_c_as_in_a_terminal)
     try:
         assert server.sent.wait(30), "the watcher never connected"
-        time.sleep(3.0)  # let it read and process what was sent
+        if done is None:
+            wait_drained(server.port)
+        else:
+            deadline = time.monotonic() + 60
+            while not done():
+                assert proc.poll() is None, "watch stopped before it was done"
+                assert time.monotonic() < deadline, "watch was not done in 60 s"
+                time.sleep(0.05)
         proc.send_signal(signal.SIGINT)
         try:
             _, err = proc.communicate(timeout=30)
@@ -508,7 +519,9 @@ def test_readme_live_feed(line: str, workdir: Path) -> None:
         if webhook:
             with hook_server() as hooks:
                 argv[argv.index("--webhook") + 1] = f"http://127.0.0.1:{hooks.server_port}/hook"
-                code, err = run_watch_subprocess(argv, workdir, server)
+                code, err = run_watch_subprocess(
+                    argv, workdir, server,
+                    lambda: zone in {e.get("zone") for e in list(hooks.events)})
                 zones = {e.get("zone") for e in hooks.events}
             assert zone in zones, err  # the aircraft flew through the zone
             # without a store the webhook sink reports, with one the store's outbox
