@@ -78,7 +78,12 @@ def test_sbs_and_beast_clients_report_dump1090_positions(dump1090: Dump1090) -> 
             if delay > 0:
                 time.sleep(delay)
             feed.sendall(f"*{frame};\n".encode())
-        time.sleep(1.0)
+    # stop once both clients have every position out (SBS may drop one, see below)
+    deadline = time.monotonic() + 30
+    while (sum(map(len, list(got["beast"]))) < len(expected)
+           or sum(map(len, list(got["sbs"]))) < len(expected) - 1):
+        assert time.monotonic() < deadline, "dump1090's positions did not all come out"
+        time.sleep(0.02)
     stop.set()
     for r in readers:
         r.join(timeout=5)

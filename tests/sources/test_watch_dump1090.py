@@ -65,7 +65,11 @@ def test_watch_alerts_on_dump1090_feed(dump1090: Dump1090, feed: str) -> None:
                 time.sleep(delay)
             sock.sendall(f"*{frame};\n".encode())
             sent.append(time.time())
-        time.sleep(1.5)
+    # stop once the entry alert is out (it is due within a second of the inside fix)
+    deadline = time.monotonic() + 30
+    while not any(e["event"] == "entry" for _, e in list(lines)):
+        assert proc.poll() is None and time.monotonic() < deadline, "no entry alert in 30 s"
+        time.sleep(0.02)
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=20)
     reader.join(timeout=5)
