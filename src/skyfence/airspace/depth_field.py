@@ -61,6 +61,29 @@ class _Level:
         """Keys of the cells measured so far, ascending."""
         return self._kv[0]
 
+    @property
+    def values(self) -> FloatArray:
+        """``D`` of the cells :attr:`keys`, in the same order."""
+        return self._kv[1]
+
+    @property
+    def n_keys(self) -> int:
+        """How many cell keys the grid has (keys are ``0 <= key < n_keys``)."""
+        return 180 * self.per_deg * self.nx
+
+    def absorb(self, keys: np.ndarray, values: FloatArray) -> int:
+        """Add cells measured elsewhere (a disk cache: :mod:`~skyfence.airspace.
+        depth_cache`); a cell already held keeps its value. How many were new."""
+        with self._lock:
+            held, held_values = self._kv
+            new = ~np.isin(keys, held, assume_unique=True)
+            if not new.any() or len(held) + int(new.sum()) > MAX_CELLS:
+                return 0
+            merged = np.concatenate([held, keys[new]])
+            order = np.argsort(merged, kind="stable")
+            self._kv = (merged[order], np.concatenate([held_values, values[new]])[order])
+            return int(new.sum())
+
     def cells(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, FloatArray,
                                                                FloatArray]:
         """Cell key of each position and the lon/lat of its centre."""
@@ -113,6 +136,9 @@ class DepthField:
         #: exact distances computed, for cells and for fixes
         self.measured_cells = 0
         self.measured_fixes = 0
+        #: :attr:`measured_cells` when the field was last loaded from or saved to a disk
+        #: cache (:mod:`~skyfence.airspace.depth_cache`): more means new cells to save
+        self.saved_cells = 0
 
     def __len__(self) -> int:
         return sum(len(lv.keys) for lv in self.levels)

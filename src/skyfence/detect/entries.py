@@ -19,12 +19,14 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import shapely
 
 from skyfence.airspace.boundary import Boundary
+from skyfence.airspace.depth_cache import DepthCache
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import segment_transitions, without_touches
 from skyfence.detect.integrity import IntegrityConfig, IntegrityScreen
@@ -52,6 +54,9 @@ class DetectorConfig:
     #: limits of plausible fixes (see :mod:`skyfence.detect.integrity`); None: every
     #: fix is screened as it is
     integrity: IntegrityConfig | None = field(default_factory=IntegrityConfig)
+    #: where the zones' distance fields are kept between runs (see
+    #: :mod:`skyfence.airspace.depth_cache`); None: measured afresh by every detector
+    depth_cache_dir: Path | None = None
 
 
 class EntryDetector:
@@ -119,8 +124,23 @@ class EntryDetector:
             with self._boundary_lock:
                 b = self._boundaries.get(zi)
                 if b is None:
-                    b = self._boundaries[zi] = Boundary(self.zones[zi].geometry)
+                    b = Boundary(self.zones[zi].geometry)
+                    if self.config.depth_cache_dir is not None and not self.reference:
+                        DepthCache(self.config.depth_cache_dir).load(
+                            self.zones[zi].geometry, b.depth_field)
+                    self._boundaries[zi] = b
         return b
+
+    def save_depth_fields(self) -> int:
+        """Write the distance fields that measured new cells to the disk cache
+        (``config.depth_cache_dir``); how many files were written."""
+        if self.config.depth_cache_dir is None:
+            return 0
+        cache = DepthCache(self.config.depth_cache_dir)
+        with self._boundary_lock:
+            built = list(self._boundaries.items())
+        return sum(cache.save(self.zones[zi].geometry, b.depth_field) for zi, b in built
+                   if "depth_field" in vars(b))
 
     @property
     def open_entries(self) -> list[Entry]:

@@ -116,6 +116,12 @@ class ScanOptions:
     #: threads screening tracks at once (None: every core; see
     #: :mod:`~skyfence.scanning.local_pool`)
     workers: int | None = None
+    #: where the zones' distance fields are kept between scans (None: the default
+    #: cache directory, ``$XDG_CACHE_HOME/skyfence``; see
+    #: :mod:`skyfence.airspace.depth_cache`)
+    depth_cache_dir: Path | None = None
+    #: keep the distance fields on disk at all (False: measured afresh by every scan)
+    depth_cache: bool = True
     #: the scan's detector prototype (screen, boundaries), built on first use
     prototype: EntryDetector | None = field(default=None, repr=False, compare=False)
 
@@ -227,9 +233,14 @@ def _prototype(opts: ScanOptions) -> EntryDetector:
     """The scan's detector prototype: one screen and one set of boundaries per scan,
     kept on the options object (and gone with it), never in a module-level cache."""
     if opts.prototype is None:
+        cache = None
+        if opts.depth_cache:
+            from skyfence.airspace.index import default_cache_dir
+
+            cache = opts.depth_cache_dir or default_cache_dir()
         opts.prototype = EntryDetector(opts.zones, DetectorConfig(
             gap_s=opts.gap_s, keep_path=opts.keep_path,
-            integrity=IntegrityConfig(receiver=opts.ref)))
+            integrity=IntegrityConfig(receiver=opts.ref), depth_cache_dir=cache))
     return opts.prototype
 
 
@@ -248,7 +259,15 @@ def scan_plan(opts: ScanOptions) -> MemoryPlan:
 
 def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     """Scan files exactly within ``opts.memory_mb``: in memory, streaming or partitioned
-    by track (see the module)."""
+    by track (see the module). The distance fields the scan filled are kept on disk
+    for the next scan (``opts.depth_cache``)."""
+    result = _scan_files(paths, opts)
+    if opts.prototype is not None:
+        opts.prototype.save_depth_fields()
+    return result
+
+
+def _scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     if opts.fuse or any(file_format(p, opts.input_format) == "asterix" for p in paths):
         from skyfence.scanning.fused import scan_fused
 
