@@ -142,6 +142,23 @@ def test_went_dark_at_the_last_message_before_a_gap_then_matched_again(step_s: f
     assert kept["time"].tolist() == np.arange(313.0, 498.0, 4.0).tolist()
 
 
+def test_went_dark_at_the_last_message_even_when_it_is_long_forgotten() -> None:
+    # 4b1812 transmits every 4 s at 0..300 s on the radar track's parallel; the radar
+    # track R1 is matched at 1..297, then the radar loses it (no fix) until 601. By
+    # then the messages of 0..300 are forgotten (older than the window, the longest
+    # hold and the margin), so the last one kept before 601 is none; the transponder
+    # was still last heard at 300, which is when it fell silent, not the last matched
+    # radar fix (297). By hand: 300 is the last message time written above.
+    t_tx = np.arange(0.0, 301.0, 4.0)
+    adsb = parallel("4b1812", t_tx)
+    radar = parallel("R1", np.concatenate([np.arange(1.0, 298.0, 4.0),
+                                           np.arange(601.0, 700.0, 4.0)]))
+    c = Correlator()
+    stream(c, radar, adsb)
+    assert c.history["R1"][-1] == (601.0, Identity(icao24="4b1812", callsign=None,
+                                                   went_dark_at=300.0, mode_s=False))
+
+
 def test_the_identity_carries_the_last_callsign_heard() -> None:
     # callsigns padded, then a blank and a missing one (which say nothing), then a
     # message that arrives late (t = 100 s, after the one at 200 s) with another
@@ -602,9 +619,9 @@ def test_a_transponder_whose_messages_are_forgotten_went_dark_all_the_same() -> 
     # The same, but another aircraft (far away at 50 N) heard first and still heard at
     # 200 s, and the data reach 201 s: the kept messages start at 101 s, so none of
     # 4b1812's is left when the fix at 200 s is decided. 4b1812 is silent since 100 s,
-    # not heard elsewhere: the track went dark (the time then is the last fix matched,
-    # 98 s, the last message no longer being known), it did not lose its identity to
-    # the other aircraft's messages.
+    # not heard elsewhere: the track went dark at 100 s (its last message, known although
+    # the message itself is forgotten), it did not lose its identity to the other
+    # aircraft's messages.
     c = Correlator()
     c.add_transponder(pd.concat([parallel("4b1813", np.arange(0.0, 201.0, 4.0), lat=50.0),
                                  parallel("4b1812", np.arange(0.0, 101.0, 4.0))],
@@ -616,7 +633,34 @@ def test_a_transponder_whose_messages_are_forgotten_went_dark_all_the_same() -> 
     (t1, first), (t2, dark) = c.history["R1"]
     assert (t1, first, t2) == (2.0, live("4b1812"), 200.0)
     assert dark is not None and dark["icao24"] == "4b1812"
-    assert dark["went_dark_at"] is not None and 90.0 <= dark["went_dark_at"] <= 100.0
+    assert dark["went_dark_at"] == 100.0
+
+
+def test_a_transponder_forgotten_then_heard_after_the_fix_went_dark_at_the_last_match(
+) -> None:
+    # The same, in two deliveries: the data up to 205 s (the fix at 200 s not yet
+    # decided: it waits for the messages after it), which forgets the messages older
+    # than 105 s, all of 4b1812's; then the data to 330 s, in which 4b1812 is heard
+    # again from 212 s, far away (50 N). When the fix at 200 s is decided, the last
+    # time 4b1812 was heard (256 s) is after it: when it fell silent is not known, and
+    # the time is the last radar fix matched to it, 98 s.
+    adsb = pd.concat([parallel("4b1813", np.arange(0.0, 331.0, 4.0), lat=50.0),
+                      parallel("4b1812", np.arange(0.0, 101.0, 4.0)),
+                      parallel("4b1812", np.arange(212.0, 257.0, 4.0), lat=50.0)],
+                     ignore_index=True)
+    radar = pd.concat([parallel("R1", [*np.arange(2.0, 99.0, 4.0), 200.0]),
+                       parallel("R2", np.arange(0.0, 331.0, 4.0), lat=50.0)],
+                      ignore_index=True)
+    c = Correlator()
+    for lo, hi in ((0.0, 205.0), (205.0, 331.0)):
+        c.add_transponder(adsb[(adsb["time"] >= lo) & (adsb["time"] < hi)])
+        c.add_radar(radar[(radar["time"] >= lo) & (radar["time"] < hi)])
+        c.advance(hi)
+        c.release()
+    c.release(final=True)
+    (_, first), (t2, dark) = c.history["R1"]
+    assert (first, t2) == (live("4b1812"), 200.0)
+    assert dark is not None and dark["went_dark_at"] == 98.0
 
 
 def test_went_dark_with_hundreds_of_transponders_heard_before() -> None:

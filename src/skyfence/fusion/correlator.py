@@ -98,6 +98,14 @@ class Identity(TypedDict):
     mode_s: bool
 
 
+def _forgotten_last(heard: float, t: float, matched: float) -> float:
+    """When a transponder fell silent whose messages before ``t`` are all forgotten:
+    the last time it was ever heard (``heard``) when that is at or before ``t``; else
+    (it spoke again after ``t``, the silence began at a message forgotten) the time of
+    the last radar fix matched to it, ``matched``."""
+    return heard if heard <= t else matched
+
+
 def _chord_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Positions on a sphere of the Earth's mean radius (m), (n, 3)."""
     phi, lam = np.radians(lat), np.radians(lon)
@@ -552,9 +560,11 @@ class Correlator:
             ident = self.identities.get(name)
             if ident is None or ident["went_dark_at"] is not None or ident["mode_s"]:
                 continue
-            last = tx.last_message(tx.code_of[ident["icao24"]], t_k)
+            code = tx.code_of[ident["icao24"]]
+            last = tx.last_message(code, t_k)
             if last is None or last < t_k - cfg.margin_s:
-                went = last if last is not None else self._matched_at[name]
+                went = last if last is not None else _forgotten_last(
+                    float(tx.last_t[code]), t_k, self._matched_at[name])
                 self._set_identity(name, t_k, Identity(**{**ident, "went_dark_at": went}))
                 log.info("radar track %s went dark: %s silent since %.1f", name,
                          ident["icao24"], went)
