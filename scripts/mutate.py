@@ -129,6 +129,13 @@ GROUPS: dict[str, Group] = {
          "tests/incidents/test_outbox.py", "tests/faults/test_fault_units.py",
          "tests/incidents/test_persist_rules.py", "tests/incidents/test_journal_advance.py"),
         ("-k", "not postgresql")),
+    # how records are written (JSON Lines as the contract fixes them, CSV, GeoJSON, the
+    # table), read back from a scan's spill file in blocks
+    "formats": Group(
+        (S + "incidents/formats.py",),
+        ("tests/incidents/test_table_format.py", "tests/scanning/test_spill.py",
+         "tests/cli/test_scan_cli.py", "tests/cli/test_output_guard.py",
+         "tests/incidents/test_format_rules.py")),
     # the coverage model went-dark warnings ask (cells, bands, evidence, decay, files)
     "coverage": Group(
         (S + "detect/coverage.py",),
