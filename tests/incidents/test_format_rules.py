@@ -12,6 +12,7 @@ import csv
 import io
 import json
 import math
+import re
 from typing import Any
 
 import pytest
@@ -271,6 +272,46 @@ def test_rows_follow_each_other_without_lines_between() -> None:
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines) if "EST" in line)
     assert "LVA" in lines[first + 1]
+
+
+class _Terminal(io.StringIO):
+    """A file that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.mark.parametrize(("severity", "code"), [
+    ("critical", "\x1b[1;31m"), ("warning", "\x1b[33m"), ("info", "\x1b[2m")])
+def test_on_a_terminal_rows_take_their_severity_colour_and_its_width(
+        severity: str, code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich's codes: bold red is SGR 1;31, yellow 33, dim 2; the terminal's width
+    comes from ``COLUMNS`` when the file has no terminal size of its own."""
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    out = _Terminal()
+    render_table([_record(severity=severity, reasons=["q" * 300])], out)
+    text = out.getvalue()
+    row = next(line for line in text.splitlines() if "4b1a2c" in line)
+    assert code in row
+    others = {"\x1b[1;31m", "\x1b[33m", "\x1b[2m"} - {code}
+    assert not any(c in row for c in others)
+    assert max(len(ANSI.sub("", line)) for line in text.splitlines()) == 100
+
+
+def test_an_unknown_severity_has_no_colour_on_a_terminal(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    out = _Terminal()
+    render_table([_record(severity="odd")], out)
+    row = next(line for line in out.getvalue().splitlines() if "4b1a2c" in line)
+    assert not ANSI.search(row.replace("\x1b[0m", ""))
 
 
 def test_the_plain_table_pads_every_column_but_the_last() -> None:

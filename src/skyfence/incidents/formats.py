@@ -203,8 +203,11 @@ def render_table(records: Sequence[Mapping[str, Any]], out: TextIO, *, title: st
     style = {"critical": "bold red", "warning": "yellow", "info": "dim"}
     for r, cells in zip(records, rows, strict=True):
         table.add_row(*cells, style=style.get(r["severity"], ""))
-    width = 200 if not out.isatty() else None
-    Console(file=out, width=width, force_terminal=False).print(table)
+    # a terminal: its width and the severity colours; a file or pipe: 200 columns
+    # and no colour codes whatever the environment says
+    tty = out.isatty()
+    Console(file=out, width=None if tty else 200,
+            force_terminal=None if tty else False).print(table)
 
 
 def _plain_table(rows: Sequence[tuple[str, ...]], out: TextIO, *, title: str = "") -> None:
