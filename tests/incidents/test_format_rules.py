@@ -303,6 +303,15 @@ def test_on_a_terminal_rows_take_their_severity_colour_and_its_width(
     assert max(len(ANSI.sub("", line)) for line in text.splitlines()) == 100
 
 
+def test_a_file_gets_no_colour_codes_even_when_the_environment_forces_colour(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``FORCE_COLOR`` (set by some CI systems) makes rich colour any output it is left
+    to judge; a file of records must stay plain text."""
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    text = _table([_record(severity="critical")])
+    assert "4b1a2c" in text and "\x1b[" not in text
+
+
 def test_an_unknown_severity_has_no_colour_on_a_terminal(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "200")
