@@ -76,6 +76,58 @@ def test_advance_keeps_the_fixes_of_followed_tracks_and_writes_them_when_due(
         assert stored_times(path) == [0.0, 5.0, 10.0]
 
 
+def track_fix(track: str, t: float) -> Any:
+    return make_observations(time=[t], icao24=[track], lat=[59.0], lon=[25.0])
+
+
+def test_a_tracks_fixes_are_kept_until_ten_minutes_after_its_exit_not_longer(
+        tmp_path: Path) -> None:
+    """R0001 enters (followed while inside: inf), then exits at T_EXIT: its fixes are kept
+    until T_EXIT + PAD_S = T_EXIT + 600 and no longer (the exit ends what the entry's
+    inf began). Fixes at + 500 and + 600 stored, at + 601 and + 3000 not."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        journal = journal_on(store, recorder=ObservationRecorder(store))
+        journal.record({**record("aaaa000000000001", "R0001", exited=None), "event": "entry"})
+        journal.record({**record("aaaa000000000001", "R0001"), "event": "exit"})
+        for dt in (500.0, 600.0, 601.0, 3000.0):
+            journal.advance(T_EXIT + dt, track_fix("R0001", T_EXIT + dt))
+        journal.flush()
+    assert stored_times(path) == [T_EXIT + 500.0, T_EXIT + 600.0]
+
+
+def test_a_track_inside_two_zones_is_kept_until_ten_minutes_after_its_last_exit(
+        tmp_path: Path) -> None:
+    """R0001 enters two zones (entries A and B). A's exit at T_EXIT does not end the
+    keeping while B is open: a fix at T_EXIT + 700 is stored (and not only because B's
+    exit would take it from the 10 minutes buffered: it is 1,300 s older). B exits at
+    T_EXIT + 2000: kept until + 2600 (+ 2600 stored, + 2601 not). Then the same track
+    enters again (entry C at + 3000): kept again, with its fixes from the 10 minutes
+    before (+ 2601, buffered)."""
+    path = tmp_path / "s.sqlite"
+    t_b = "2025-09-19T07:08:20.000Z"  # T_EXIT + 2000
+    with IncidentStore.open(path) as store:
+        journal = journal_on(store, recorder=ObservationRecorder(store))
+        a = record("aaaa000000000001", "R0001", exited=None)
+        b = {**record("bbbb000000000002", "R0001", exited=None), "zone": "OTHER"}
+        journal.record({**a, "event": "entry"})
+        journal.record({**b, "event": "entry"})
+        journal.record({**record("aaaa000000000001", "R0001"), "event": "exit"})
+        journal.advance(T_EXIT + 700.0, track_fix("R0001", T_EXIT + 700.0))
+        journal.advance(T_EXIT + 1990.0)
+        journal.record({**b, "exited_at": t_b, "last_inside_at": t_b, "event": "exit"})
+        for dt in (2600.0, 2601.0):
+            journal.advance(T_EXIT + dt, track_fix("R0001", T_EXIT + dt))
+        journal.advance(T_EXIT + 2990.0)
+        assert stored_times(path) == [T_EXIT + 700.0, T_EXIT + 2600.0]
+        c = record("cccc000000000003", "R0001", "2025-09-19T07:25:00.000Z", exited=None)
+        journal.record({**c, "event": "entry"})
+        journal.advance(T_EXIT + 3000.0, track_fix("R0001", T_EXIT + 3000.0))
+        journal.flush()
+    assert stored_times(path) == [T_EXIT + 700.0, T_EXIT + 2600.0, T_EXIT + 2601.0,
+                                  T_EXIT + 3000.0]
+
+
 def test_a_journal_without_a_recorder_advances_without_one(tmp_path: Path) -> None:
     with IncidentStore.open(tmp_path / "s.sqlite") as store:
         assert journal_on(store).advance(0.0, fix(0.0)) == []  # nothing to keep, no error
