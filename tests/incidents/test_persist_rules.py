@@ -469,3 +469,71 @@ def test_a_sqlite_store_commits_through_a_write_ahead_log_and_waits_for_writers(
     assert got == ["wal", 1, 1, 30000]
     with sqlite3.connect(tmp_path / "s.sqlite") as db:  # the mode is the file's own
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_stored_fixes_are_read_back_column_by_column(tmp_path: Path) -> None:
+    """What a dossier reads: every stored column of the track's fixes as written (the
+    values written by hand below, read in time order), unknowns as NaN or None,
+    ``onground`` as a bool; another track's fixes and those outside the window not."""
+    from skyfence.incidents.recorder import read_observations
+
+    path = tmp_path / "s.sqlite"
+    batch = make_observations(time=[1.0, 0.0, 2.0, 0.5], icao24=["aaa111"] * 3 + ["bbb222"],
+                              lat=[59.1, 59.0, 59.2, 50.0], lon=[25.1, 25.0, 25.2, 20.0],
+                              altitude=[3100.0, 3000.0, float("nan"), 1.0],
+                              velocity=[201.0, 200.0, 202.0, 1.0],
+                              heading=[91.0, 90.0, 92.0, 1.0], vertrate=[-1.5, 0.0, 1.0, 1.0],
+                              callsign=["FIN1", "FIN0", None, "X"],
+                              squawk=["7700", "7500", None, "1"],
+                              onground=[True, False, True, True])
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        rec.follow("aaa111", until=1e9)
+        rec.follow("bbb222", until=1e9)
+        rec.add(batch, 2.0)
+        rec.add(make_observations(time=[3.0], icao24=["aaa111"], lat=[59.3], lon=[25.3]),
+                12.0)
+        got = read_observations(store, "aaa111", 0.0, 2.0)
+    assert got["icao24"].tolist() == ["aaa111"] * 3
+    assert got["time"].tolist() == [0.0, 1.0, 2.0]
+    assert got["lat"].tolist() == [59.0, 59.1, 59.2]
+    assert got["lon"].tolist() == [25.0, 25.1, 25.2]
+    np.testing.assert_array_equal(got["altitude"], [3000.0, 3100.0, np.nan])
+    assert got["velocity"].tolist() == [200.0, 201.0, 202.0]
+    assert got["heading"].tolist() == [90.0, 91.0, 92.0]
+    assert got["vertrate"].tolist() == [0.0, -1.5, 1.0]
+    assert got["callsign"].tolist() == ["FIN0", "FIN1", None]
+    assert got["squawk"].tolist() == ["7500", "7700", None]
+    assert got["onground"].tolist() == [False, True, True]
+    assert got["time"].dtype == np.float64 and got["altitude"].dtype == np.float64
+
+
+def test_a_followed_track_without_buffered_fixes_holds_nothing_of_another(
+        tmp_path: Path) -> None:
+    """bbb222's fixes over 12 s of feed are packed into a segment (SEGMENT_S 10 s);
+    following aaa111, which is not in it, holds nothing: no row is written."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        for t in (0.0, 6.0, 12.0):
+            rec.add(make_observations(time=[t], icao24=["bbb222"], lat=[59.0], lon=[25.0]),
+                    t)
+        assert len(rec._segments) == 1
+        rec.follow("aaa111", until=1e9)
+        rec.flush()
+    assert stored_count(path) == 0
+
+
+def test_a_batch_older_than_the_pad_is_not_kept_for_a_track_followed_later(
+        tmp_path: Path) -> None:
+    """aaa111's fix at 0 s, then the feed is quiet until 1,000 s (a batch with nothing
+    in it): the fix is 1,000 s old, more than PAD_S = 600 s, and is dropped; following
+    aaa111 then holds nothing of it."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        rec.add(make_observations(time=[0.0], icao24=["aaa111"], lat=[59.0], lon=[25.0]), 0.0)
+        rec.add(None, 1000.0)
+        rec.follow("aaa111", until=1e9)
+        rec.flush()
+    assert stored_count(path) == 0
