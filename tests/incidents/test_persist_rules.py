@@ -537,3 +537,56 @@ def test_a_batch_older_than_the_pad_is_not_kept_for_a_track_followed_later(
         rec.follow("aaa111", until=1e9)
         rec.flush()
     assert stored_count(path) == 0
+
+
+# ------------------------------------------------------------------ the store itself
+def test_json_is_stored_compact_in_the_given_key_order_and_utf8() -> None:
+    """The documented form (schema: "a fixed key order so that what went out can be
+    compared byte for byte"): no spaces, keys as given, non-ASCII as itself."""
+    from skyfence.incidents.store import dumps
+
+    assert dumps({"zone": "Zürich", "at": [1, 2.5], "a": None}) == \
+        '{"zone":"Zürich","at":[1,2.5],"a":null}'
+
+
+def test_the_default_store_is_skyfence_store_else_in_the_user_data_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``$SKYFENCE_STORE`` when set; else ``incidents.sqlite`` in the user data
+    directory, on Linux ``$XDG_DATA_HOME/skyfence`` (the XDG base directory spec)."""
+    import sys
+
+    from skyfence.incidents.store import default_store_path
+
+    monkeypatch.setenv("SKYFENCE_STORE", "/srv/ops/s.sqlite")
+    assert default_store_path() == Path("/srv/ops/s.sqlite")
+    monkeypatch.delenv("SKYFENCE_STORE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert sys.platform.startswith("linux")
+    assert default_store_path() == tmp_path / "skyfence" / "incidents.sqlite"
+
+
+def test_a_store_at_an_older_revision_is_upgraded_not_refused(tmp_path: Path) -> None:
+    """A store written by an older skyfence (revision 0001, the first migration's
+    script) is migrated to the head on opening; its data stays."""
+    from alembic import command
+    from alembic.config import Config
+
+    from skyfence.incidents.store import HEAD_REVISION, MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        db.execute("INSERT INTO observations (track, time, lat, lon) VALUES "
+                   "('aaa111', 1.0, 59.0, 25.0)")
+    with IncidentStore.open(path) as store:
+        assert store.revision() == HEAD_REVISION != "0001"
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT track FROM observations").fetchall() == [("aaa111",)]
+        assert db.execute("SELECT count(*) FROM users").fetchone() == (0,)  # 0002's table
