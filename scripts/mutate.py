@@ -132,7 +132,7 @@ GROUPS: dict[str, Group] = {
         ("tests/incidents/test_store_schema.py", "tests/incidents/test_recorder.py",
          "tests/incidents/test_grouping.py", "tests/incidents/test_linking.py",
          "tests/faults/test_fault_units.py", "tests/incidents/test_persist_rules.py",
-         "tests/incidents/test_journal_advance.py"),
+         "tests/incidents/test_journal_advance.py", "tests/incidents/test_writer_rules.py"),
         ("-k", "not postgresql and not sink_down_then_back")),
     # the coverage model went-dark warnings ask (cells, bands, evidence, decay, files)
     "coverage": Group(
