@@ -590,3 +590,32 @@ def test_a_store_at_an_older_revision_is_upgraded_not_refused(tmp_path: Path) ->
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT track FROM observations").fetchall() == [("aaa111",)]
         assert db.execute("SELECT count(*) FROM users").fetchone() == (0,)  # 0002's table
+
+
+def test_a_store_whose_revision_table_is_empty_has_no_revision(tmp_path: Path) -> None:
+    """Alembic's table without a row (a database stamped down to its base) is at no
+    revision: None, as for an empty database, not an error."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        with sqlite3.connect(path) as db:
+            db.execute("DELETE FROM alembic_version")
+        assert store.revision() is None
+
+
+def test_a_track_followed_until_now_keeps_a_fix_at_now_from_a_later_batch(
+        tmp_path: Path) -> None:
+    """Followed until 10 s (its ``until`` inclusive): a batch at feed time 10 without it,
+    then another at 10 with its fix at exactly 10 s: the fix is kept (the track is let
+    go only once the feed is past its ``until``)."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        rec.follow("aaa111", until=10.0)
+        rec.add(make_observations(time=[10.0], icao24=["bbb222"], lat=[59.0], lon=[25.0]),
+                10.0, write=False)
+        rec.add(make_observations(time=[10.0], icao24=["aaa111"], lat=[59.0], lon=[25.0]),
+                10.0, write=False)
+        rec.flush()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT track, time FROM observations").fetchall() == [
+            ("aaa111", 10.0)]
