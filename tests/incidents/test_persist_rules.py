@@ -619,3 +619,16 @@ def test_a_track_followed_until_now_keeps_a_fix_at_now_from_a_later_batch(
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT track, time FROM observations").fetchall() == [
             ("aaa111", 10.0)]
+
+
+def test_a_store_names_its_dialect_and_its_url_without_the_password(tmp_path: Path) -> None:
+    """What messages show of a store built on an engine: its URL with the password
+    masked (SQLAlchemy's ``***``), unless a name is given; the dialect by name. The
+    PostgreSQL engine is only built, never connected."""
+    pg = sa.create_engine("postgresql+psycopg://ops:secret@db.example:5432/skyfence")
+    assert IncidentStore(pg).shown == "postgresql+psycopg://ops:***@db.example:5432/skyfence"
+    assert IncidentStore(pg).dialect == "postgresql"
+    assert IncidentStore(pg, "ops store").shown == "ops store"
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        assert store.dialect == "sqlite"
+        assert store.shown == f"sqlite:///{tmp_path / 's.sqlite'}"
