@@ -632,3 +632,14 @@ def test_a_store_names_its_dialect_and_its_url_without_the_password(tmp_path: Pa
     with IncidentStore.open(tmp_path / "s.sqlite") as store:
         assert store.dialect == "sqlite"
         assert store.shown == f"sqlite:///{tmp_path / 's.sqlite'}"
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_store_is_refused(url: str) -> None:
+    """No database name, an empty one or ``:memory:``: SQLite would keep the store in
+    memory and lose every incident at exit."""
+    from skyfence.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^--store: an in-memory SQLite database would "
+                                         r"lose every incident; give a file$"):
+        IncidentStore.open(url)
