@@ -643,3 +643,13 @@ def test_an_in_memory_sqlite_store_is_refused(url: str) -> None:
     with pytest.raises(UsageError, match=r"^--store: an in-memory SQLite database would "
                                          r"lose every incident; give a file$"):
         IncidentStore.open(url)
+
+
+def test_a_store_path_is_created_with_its_directories(tmp_path: Path) -> None:
+    """``--store`` takes a path whose directories do not exist yet (module docstring:
+    "a SQLite file (created, with its directory)"): two levels are made."""
+    path = tmp_path / "var" / "skyfence" / "s.sqlite"
+    with IncidentStore.open(path):
+        pass
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
