@@ -653,3 +653,15 @@ def test_a_store_path_is_created_with_its_directories(tmp_path: Path) -> None:
         pass
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
+
+
+def test_a_store_that_cannot_be_opened_is_named_with_the_databases_reason(
+        tmp_path: Path) -> None:
+    """A path that is a directory: SQLite cannot open it. One StoreError naming the store
+    and SQLite's own first line, not SQLAlchemy's wrapping of it."""
+    from skyfence.errors import StoreError
+
+    with pytest.raises(StoreError) as err:
+        IncidentStore.open(tmp_path)
+    assert str(err.value) == f"--store sqlite:///{tmp_path}: cannot open (unable to open " \
+        "database file)"
