@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -94,6 +95,23 @@ def test_a_tracks_fixes_are_kept_until_ten_minutes_after_its_exit_not_longer(
             journal.advance(T_EXIT + dt, track_fix("R0001", T_EXIT + dt))
         journal.flush()
     assert stored_times(path) == [T_EXIT + 500.0, T_EXIT + 600.0]
+
+
+def test_a_tracks_exit_ends_its_keeping_while_another_track_is_inside(tmp_path: Path) -> None:
+    """R0002 is inside (followed: inf) while R0001 enters and exits at T_EXIT: R0001's
+    fixes are kept until T_EXIT + 600 only; R0002's go on being kept."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        journal = journal_on(store, recorder=ObservationRecorder(store))
+        journal.record({**record("bbbb000000000002", "R0002", exited=None), "event": "entry"})
+        journal.record({**record("aaaa000000000001", "R0001", exited=None), "event": "entry"})
+        journal.record({**record("aaaa000000000001", "R0001"), "event": "exit"})
+        journal.advance(T_EXIT + 700.0, pd.concat([track_fix("R0001", T_EXIT + 700.0),
+                                                   track_fix("R0002", T_EXIT + 700.0)]))
+        journal.flush()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT track, time FROM observations").fetchall() == [
+            ("R0002", T_EXIT + 700.0)]
 
 
 def test_a_track_inside_two_zones_is_kept_until_ten_minutes_after_its_last_exit(
