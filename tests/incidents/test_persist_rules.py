@@ -665,3 +665,15 @@ def test_a_store_that_cannot_be_opened_is_named_with_the_databases_reason(
         IncidentStore.open(tmp_path)
     assert str(err.value) == f"--store sqlite:///{tmp_path}: cannot open (unable to open " \
         "database file)"
+
+
+@pytest.mark.parametrize("where", ["://nowhere", "postgresql://ops@db.example:port/skyfence"])
+def test_a_store_that_is_no_url_is_a_usage_error(where: str) -> None:
+    """Not a URL SQLAlchemy reads (no scheme; a port that is no number): one usage
+    error naming it, not an internal error."""
+    from skyfence.errors import UsageError
+    from skyfence.incidents.store import store_url
+
+    with pytest.raises(UsageError) as err:
+        store_url(where)
+    assert str(err.value) == f"--store {where}: not a path or a database URL"
