@@ -677,3 +677,29 @@ def test_a_store_that_is_no_url_is_a_usage_error(where: str) -> None:
     with pytest.raises(UsageError) as err:
         store_url(where)
     assert str(err.value) == f"--store {where}: not a path or a database URL"
+
+
+def test_no_store_given_is_skyfence_store_as_given_else_the_user_data_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--store`` not given: ``$SKYFENCE_STORE`` as written, also a URL (its ``//``
+    kept: read as a path it would name a file ``postgresql:/...``); unset, the file in
+    the user data directory (``$XDG_DATA_HOME/skyfence`` on Linux)."""
+    from skyfence.incidents.store import store_url
+
+    monkeypatch.setenv("SKYFENCE_STORE", "postgresql://ops@db.example/skyfence")
+    url = store_url(None)
+    assert (url.drivername, url.host, url.database) == ("postgresql+psycopg", "db.example",
+                                                        "skyfence")
+    monkeypatch.delenv("SKYFENCE_STORE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert store_url(None).database == str(tmp_path / "skyfence" / "incidents.sqlite")
+
+
+def test_a_store_url_of_another_database_is_refused_with_what_is_taken() -> None:
+    from skyfence.errors import UsageError
+    from skyfence.incidents.store import store_url
+
+    with pytest.raises(UsageError) as err:
+        store_url("mysql://ops@db.example/skyfence")
+    assert str(err.value) == ("--store mysql://ops@db.example/skyfence: unsupported "
+                              "database 'mysql' (give a SQLite path or a postgresql:// URL)")
