@@ -458,3 +458,33 @@ def test_the_incident_view_rounds_time_inside_to_ms_and_depth_to_dm(tmp_path: Pa
     with IncidentStore.open(path) as store, store.engine.connect() as conn:
         view = incident_view(conn, a["id"])
     assert (view["inside_s"], view["max_depth_m"]) == (300.123, 1234.6)
+
+
+# ------------------------------------------------------------------ entries as stored
+def test_entries_are_stored_with_their_state_zone_hash_and_verdict(tmp_path: Path) -> None:
+    """Read back with sqlite3: a scan's exited entry is ``exited``, its entry without an
+    exit ``ended_open``; a watch exit without an exit time (the track lost inside) is
+    ``ended_open``; each row carries its zone's hash as the
+    ``zones`` table has it and its verdict. An update of one entry changes that entry
+    only (its depth), not the others."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        scan = begin_run(store, "scan", "scan", Policy(), [ZONE], {})
+        store_records(store, scan, [record("aaaa000000000001", "S0001"),
+                                    {**record("bbbb000000000002", "S0002", exited=None),
+                                     "violation": False, "severity": "warning"}])
+        journal = journal_on(store)
+        lost = record("cccc000000000003", "R0003", exited=None)
+        journal.record({**lost, "event": "entry"})
+        journal.record({**lost, "event": "exit"})
+        inside = record("dddd000000000004", "R0004", exited=None)
+        journal.record({**inside, "event": "entry"})
+        journal.record({**inside, "max_depth_m": 6000.0, "event": "update"})
+    with sqlite3.connect(path) as db:
+        (sha,) = db.execute("SELECT sha256 FROM zones WHERE name = ?", (ZONE.name,)).fetchone()
+        rows = db.execute("SELECT id, state, zone_sha256, violation, max_depth_m FROM "
+                          "entries ORDER BY id").fetchall()
+    assert rows == [("aaaa000000000001", "exited", sha, 1, 5000.0),
+                    ("bbbb000000000002", "ended_open", sha, 0, 5000.0),
+                    ("cccc000000000003", "ended_open", sha, 1, 5000.0),
+                    ("dddd000000000004", "open", sha, 1, 6000.0)]
