@@ -469,3 +469,237 @@ def test_a_sqlite_store_commits_through_a_write_ahead_log_and_waits_for_writers(
     assert got == ["wal", 1, 1, 30000]
     with sqlite3.connect(tmp_path / "s.sqlite") as db:  # the mode is the file's own
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_stored_fixes_are_read_back_column_by_column(tmp_path: Path) -> None:
+    """What a dossier reads: every stored column of the track's fixes as written (the
+    values written by hand below, read in time order), unknowns as NaN or None,
+    ``onground`` as a bool; another track's fixes and those outside the window not."""
+    from skyfence.incidents.recorder import read_observations
+
+    path = tmp_path / "s.sqlite"
+    batch = make_observations(time=[1.0, 0.0, 2.0, 0.5], icao24=["aaa111"] * 3 + ["bbb222"],
+                              lat=[59.1, 59.0, 59.2, 50.0], lon=[25.1, 25.0, 25.2, 20.0],
+                              altitude=[3100.0, 3000.0, float("nan"), 1.0],
+                              velocity=[201.0, 200.0, 202.0, 1.0],
+                              heading=[91.0, 90.0, 92.0, 1.0], vertrate=[-1.5, 0.0, 1.0, 1.0],
+                              callsign=["FIN1", "FIN0", None, "X"],
+                              squawk=["7700", "7500", None, "1"],
+                              onground=[True, False, True, True])
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        rec.follow("aaa111", until=1e9)
+        rec.follow("bbb222", until=1e9)
+        rec.add(batch, 2.0)
+        rec.add(make_observations(time=[3.0], icao24=["aaa111"], lat=[59.3], lon=[25.3]),
+                12.0)
+        got = read_observations(store, "aaa111", 0.0, 2.0)
+    assert got["icao24"].tolist() == ["aaa111"] * 3
+    assert got["time"].tolist() == [0.0, 1.0, 2.0]
+    assert got["lat"].tolist() == [59.0, 59.1, 59.2]
+    assert got["lon"].tolist() == [25.0, 25.1, 25.2]
+    np.testing.assert_array_equal(got["altitude"], [3000.0, 3100.0, np.nan])
+    assert got["velocity"].tolist() == [200.0, 201.0, 202.0]
+    assert got["heading"].tolist() == [90.0, 91.0, 92.0]
+    assert got["vertrate"].tolist() == [0.0, -1.5, 1.0]
+    assert got["callsign"].tolist() == ["FIN0", "FIN1", None]
+    assert got["squawk"].tolist() == ["7500", "7700", None]
+    assert got["onground"].tolist() == [False, True, True]
+    assert got["time"].dtype == np.float64 and got["altitude"].dtype == np.float64
+
+
+def test_a_followed_track_without_buffered_fixes_holds_nothing_of_another(
+        tmp_path: Path) -> None:
+    """bbb222's fixes over 12 s of feed are packed into a segment (SEGMENT_S 10 s);
+    following aaa111, which is not in it, holds nothing: no row is written."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        for t in (0.0, 6.0, 12.0):
+            rec.add(make_observations(time=[t], icao24=["bbb222"], lat=[59.0], lon=[25.0]),
+                    t)
+        assert len(rec._segments) == 1
+        rec.follow("aaa111", until=1e9)
+        rec.flush()
+    assert stored_count(path) == 0
+
+
+def test_a_batch_older_than_the_pad_is_not_kept_for_a_track_followed_later(
+        tmp_path: Path) -> None:
+    """aaa111's fix at 0 s, then the feed is quiet until 1,000 s (a batch with nothing
+    in it): the fix is 1,000 s old, more than PAD_S = 600 s, and is dropped; following
+    aaa111 then holds nothing of it."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        rec.add(make_observations(time=[0.0], icao24=["aaa111"], lat=[59.0], lon=[25.0]), 0.0)
+        rec.add(None, 1000.0)
+        rec.follow("aaa111", until=1e9)
+        rec.flush()
+    assert stored_count(path) == 0
+
+
+# ------------------------------------------------------------------ the store itself
+def test_json_is_stored_compact_in_the_given_key_order_and_utf8() -> None:
+    """The documented form (schema: "a fixed key order so that what went out can be
+    compared byte for byte"): no spaces, keys as given, non-ASCII as itself."""
+    from skyfence.incidents.store import dumps
+
+    assert dumps({"zone": "Zürich", "at": [1, 2.5], "a": None}) == \
+        '{"zone":"Zürich","at":[1,2.5],"a":null}'
+
+
+def test_the_default_store_is_skyfence_store_else_in_the_user_data_dir(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``$SKYFENCE_STORE`` when set; else ``incidents.sqlite`` in the user data
+    directory, on Linux ``$XDG_DATA_HOME/skyfence`` (the XDG base directory spec)."""
+    import sys
+
+    from skyfence.incidents.store import default_store_path
+
+    monkeypatch.setenv("SKYFENCE_STORE", "/srv/ops/s.sqlite")
+    assert default_store_path() == Path("/srv/ops/s.sqlite")
+    monkeypatch.delenv("SKYFENCE_STORE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert sys.platform.startswith("linux")
+    assert default_store_path() == tmp_path / "skyfence" / "incidents.sqlite"
+
+
+def test_a_store_at_an_older_revision_is_upgraded_not_refused(tmp_path: Path) -> None:
+    """A store written by an older skyfence (revision 0001, the first migration's
+    script) is migrated to the head on opening; its data stays."""
+    from alembic import command
+    from alembic.config import Config
+
+    from skyfence.incidents.store import HEAD_REVISION, MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0001",)]
+        db.execute("INSERT INTO observations (track, time, lat, lon) VALUES "
+                   "('aaa111', 1.0, 59.0, 25.0)")
+    with IncidentStore.open(path) as store:
+        assert store.revision() == HEAD_REVISION != "0001"
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT track FROM observations").fetchall() == [("aaa111",)]
+        assert db.execute("SELECT count(*) FROM users").fetchone() == (0,)  # 0002's table
+
+
+def test_a_store_whose_revision_table_is_empty_has_no_revision(tmp_path: Path) -> None:
+    """Alembic's table without a row (a database stamped down to its base) is at no
+    revision: None, as for an empty database, not an error."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        with sqlite3.connect(path) as db:
+            db.execute("DELETE FROM alembic_version")
+        assert store.revision() is None
+
+
+def test_a_track_followed_until_now_keeps_a_fix_at_now_from_a_later_batch(
+        tmp_path: Path) -> None:
+    """Followed until 10 s (its ``until`` inclusive): a batch at feed time 10 without it,
+    then another at 10 with its fix at exactly 10 s: the fix is kept (the track is let
+    go only once the feed is past its ``until``)."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        rec = ObservationRecorder(store)
+        rec.follow("aaa111", until=10.0)
+        rec.add(make_observations(time=[10.0], icao24=["bbb222"], lat=[59.0], lon=[25.0]),
+                10.0, write=False)
+        rec.add(make_observations(time=[10.0], icao24=["aaa111"], lat=[59.0], lon=[25.0]),
+                10.0, write=False)
+        rec.flush()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT track, time FROM observations").fetchall() == [
+            ("aaa111", 10.0)]
+
+
+def test_a_store_names_its_dialect_and_its_url_without_the_password(tmp_path: Path) -> None:
+    """What messages show of a store built on an engine: its URL with the password
+    masked (SQLAlchemy's ``***``), unless a name is given; the dialect by name. The
+    PostgreSQL engine is only built, never connected."""
+    pg = sa.create_engine("postgresql+psycopg://ops:secret@db.example:5432/skyfence")
+    assert IncidentStore(pg).shown == "postgresql+psycopg://ops:***@db.example:5432/skyfence"
+    assert IncidentStore(pg).dialect == "postgresql"
+    assert IncidentStore(pg, "ops store").shown == "ops store"
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        assert store.dialect == "sqlite"
+        assert store.shown == f"sqlite:///{tmp_path / 's.sqlite'}"
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_store_is_refused(url: str) -> None:
+    """No database name, an empty one or ``:memory:``: SQLite would keep the store in
+    memory and lose every incident at exit."""
+    from skyfence.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^--store: an in-memory SQLite database would "
+                                         r"lose every incident; give a file$"):
+        IncidentStore.open(url)
+
+
+def test_a_store_path_is_created_with_its_directories(tmp_path: Path) -> None:
+    """``--store`` takes a path whose directories do not exist yet (module docstring:
+    "a SQLite file (created, with its directory)"): two levels are made."""
+    path = tmp_path / "var" / "skyfence" / "s.sqlite"
+    with IncidentStore.open(path):
+        pass
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
+
+
+def test_a_store_that_cannot_be_opened_is_named_with_the_databases_reason(
+        tmp_path: Path) -> None:
+    """A path that is a directory: SQLite cannot open it. One StoreError naming the store
+    and SQLite's own first line, not SQLAlchemy's wrapping of it."""
+    from skyfence.errors import StoreError
+
+    with pytest.raises(StoreError) as err:
+        IncidentStore.open(tmp_path)
+    assert str(err.value) == f"--store sqlite:///{tmp_path}: cannot open (unable to open " \
+        "database file)"
+
+
+@pytest.mark.parametrize("where", ["://nowhere", "postgresql://ops@db.example:port/skyfence"])
+def test_a_store_that_is_no_url_is_a_usage_error(where: str) -> None:
+    """Not a URL SQLAlchemy reads (no scheme; a port that is no number): one usage
+    error naming it, not an internal error."""
+    from skyfence.errors import UsageError
+    from skyfence.incidents.store import store_url
+
+    with pytest.raises(UsageError) as err:
+        store_url(where)
+    assert str(err.value) == f"--store {where}: not a path or a database URL"
+
+
+def test_no_store_given_is_skyfence_store_as_given_else_the_user_data_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--store`` not given: ``$SKYFENCE_STORE`` as written, also a URL (its ``//``
+    kept: read as a path it would name a file ``postgresql:/...``); unset, the file in
+    the user data directory (``$XDG_DATA_HOME/skyfence`` on Linux)."""
+    from skyfence.incidents.store import store_url
+
+    monkeypatch.setenv("SKYFENCE_STORE", "postgresql://ops@db.example/skyfence")
+    url = store_url(None)
+    assert (url.drivername, url.host, url.database) == ("postgresql+psycopg", "db.example",
+                                                        "skyfence")
+    monkeypatch.delenv("SKYFENCE_STORE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert store_url(None).database == str(tmp_path / "skyfence" / "incidents.sqlite")
+
+
+def test_a_store_url_of_another_database_is_refused_with_what_is_taken() -> None:
+    from skyfence.errors import UsageError
+    from skyfence.incidents.store import store_url
+
+    with pytest.raises(UsageError) as err:
+        store_url("mysql://ops@db.example/skyfence")
+    assert str(err.value) == ("--store mysql://ops@db.example/skyfence: unsupported "
+                              "database 'mysql' (give a SQLite path or a postgresql:// URL)")

@@ -76,6 +76,9 @@ class IncidentJournal:
         self._next_due = _retrying(lambda: next_due(store, run.origin), store)
         self._dossier_checked = -float("inf")
         self._on_dossier: Callable[[], None] = lambda: None
+        #: track -> entry id -> feed time until which that entry wants the track's fixes
+        #: (inf: inside); the track is followed until the latest of them
+        self._follow_until: dict[str, dict[str, float]] = {}
 
     def on_dossier_requested(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` after a dossier is asked for (wakes the dossier worker)."""
@@ -98,6 +101,8 @@ class IncidentJournal:
         return payload
 
     def _follow(self, event: Mapping[str, Any]) -> None:
+        """Keep the track's fixes while any of its entries is open, then until
+        ``PAD_S`` after the last one ended (an entry's exit ends what its entry began)."""
         if self.recorder is None:
             return
         if event["event"] in ("entry", "update"):
@@ -105,7 +110,13 @@ class IncidentJournal:
         else:
             end = event["exited_at"] or event["last_inside_at"]
             until = parse_iso(end) + PAD_S
-        self.recorder.follow(event["track"], until)
+        ends = self._follow_until.setdefault(event["track"], {})
+        ends[event["id"]] = until
+        latest = max(ends.values())
+        if latest < float("inf"):  # every entry of the track ended: the latest end stands
+            ends.clear()
+            ends[""] = latest
+        self.recorder.follow(event["track"], latest)
 
     # ------------------------------------------------------------------- clock
     def flush(self) -> None:

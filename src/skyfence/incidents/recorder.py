@@ -92,10 +92,11 @@ class ObservationRecorder:
         self.rows_stored = 0
 
     def follow(self, track: str, until: float) -> None:
-        """Store ``track``'s fixes up to ``until`` (feed time); on first call, also the
+        """Store ``track``'s fixes up to ``until`` (feed time; a later call moves it, also
+        earlier: an exit ends what an entry's ``inf`` began); on first call, also the
         buffered ones (the 10 minutes before)."""
         first = track not in self._until
-        self._until[track] = max(self._until.get(track, -np.inf), until)
+        self._until[track] = until
         if first:
             for seg in self._segments:
                 self._hold(seg.fixes_of(track, self._since))

@@ -67,7 +67,7 @@ def store_url(where: str | os.PathLike[str] | None) -> sa.URL:
         return sa.URL.create("sqlite", database=str(Path(text).expanduser().absolute()))
     try:
         url = sa.make_url(text)
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is no number
         raise UsageError(f"--store {text}: not a path or a database URL") from None
     backend = url.get_backend_name()
     if backend == "postgresql":
