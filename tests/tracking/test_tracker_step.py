@@ -1,0 +1,178 @@
+"""The tracker's window bookkeeping (``Tracker._step``), one rule at a time.
+
+Written for the twelfth mutation run of the ``tracking`` group (docs/mutation.md): the
+track score's limits (a score exactly at the confirmation threshold, exactly ``drop``
+below its best), the score history, where a track that M-of-N would confirm but its
+score holds back is kept, and the updates of young tracks while a soft (JPDA)
+associator updates the confirmed ones. The score is a stub with round increments, so
+every expected score is plain arithmetic written next to its test.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pytest
+
+from skyfence.radar import LocalPlane, RadarSite
+from skyfence.tracking import Tracker
+from skyfence.tracking.association import GlobalNearestNeighbour, JointProbabilistic
+from skyfence.tracking.deletion import MissDeleter
+from skyfence.tracking.initiation import MofNInitiator, TrackScore
+from skyfence.tracking.tracker import SCORE_HISTORY, scans_of
+
+PLANE = LocalPlane(55.0, 12.0)
+SITE = RadarSite(1, 1, 55.0, 12.0, 0.0)  # at the plane's centre
+T0 = 1_758_268_800.0
+
+
+@dataclass(frozen=True)
+class _RoundScore(TrackScore):
+    """A track score whose hit adds ``2.0`` and whose miss adds ``-1.0`` exactly, so a
+    track's score after k hits and m misses is ``2k - m`` (binary fractions: no
+    rounding), whatever the plots' costs and the clutter."""
+
+    def hit(self, cost: npt.NDArray[np.float64], density_m2: float
+            ) -> npt.NDArray[np.float64]:
+        return np.full(np.shape(cost), 2.0)
+
+    @property
+    def miss(self) -> float:
+        return -1.0
+
+
+def _plots(t: np.ndarray, x: np.ndarray, y: np.ndarray) -> pd.DataFrame:
+    """Plots without noise at plane positions ``x``, ``y`` of the radar ``SITE``."""
+    lat, lon = PLANE.to_latlon(x, y)
+    return pd.DataFrame({"time": t, "lat": lat, "lon": lon, "sac": 1.0, "sic": 1.0,
+                         "range_m": np.hypot(x, y)})
+
+
+def _straight(n: int) -> pd.DataFrame:
+    """One target flying east at 50 m/s, a plot every 4 s."""
+    t = T0 + 4.0 * np.arange(n)
+    return _plots(t, -5000.0 + 50.0 * (t - T0), np.full(n, 12_000.0))
+
+
+def _no_plots(tracker: Tracker, now: float) -> None:
+    tracker.update(_plots(np.empty(0), np.empty(0), np.empty(0)), now=now)
+
+
+def test_a_score_exactly_at_the_threshold_confirms() -> None:
+    # the score a track must *reach* (Tracker's docstring): 2 + 2 = 4.0 after its third
+    # plot (its first plot adds nothing: it is born there), the threshold 4.0. M-of-N
+    # (2 of 3, 3 of 5) confirms at the third plot too, so the track is confirmed there;
+    # with the threshold 4.5 it waits one scan, for 6.0
+    for confirm, first in ((4.0, 3), (4.5, 4)):
+        tracker = Tracker(PLANE, [SITE], score=_RoundScore(confirm=confirm))
+        plots = _straight(5)
+        confirmed = []
+        for idx in scans_of(plots, 4.0):
+            tracker.update(plots.iloc[idx])
+            confirmed.append(tracker.confirmed_count)
+        assert confirmed.index(1) + 1 == first
+
+
+def test_a_score_exactly_drop_below_its_best_keeps_the_track() -> None:
+    # five plots: score 0, 2, 4, 6, 8 (confirmed at the third, best 8); then scans
+    # without a plot, -1 each: 7, 6, 5 = 8 - 3 (exactly ``drop`` below: kept, the rule
+    # is "falls more than drop below"), 4 (ended). MissDeleter(100) never ends it
+    tracker = Tracker(PLANE, [SITE], deleter=MissDeleter(100),
+                      score=_RoundScore(confirm=4.0, drop=3.0))
+    plots = _straight(5)
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+    assert tracker.confirmed_count == 1
+    assert tracker._a["llr"].tolist() == [8.0] and tracker._a["llr_peak"].tolist() == [8.0]
+    counts, scores = [], []
+    for i in range(1, 5):
+        _no_plots(tracker, float(plots["time"].iloc[-1]) + 4.0 * i)
+        counts.append(len(tracker))
+        scores.append(tracker._a["llr"].tolist())
+    assert counts == [1, 1, 1, 0]
+    assert scores == [[7.0], [6.0], [5.0], []]
+
+
+def test_the_score_history_holds_the_score_at_the_end_of_each_window() -> None:
+    # column k of llr_hist is the score k windows ago: after five plots (scores 0, 2,
+    # 4, 6, 8 at the end of windows 1-5) it is 8, 6, 4, 2, 0 and zeros before birth;
+    # then a window without a plot (-1): 7, 8, 6, 4, 2, 0
+    tracker = Tracker(PLANE, [SITE], deleter=MissDeleter(100),
+                      score=_RoundScore(confirm=4.0))
+    plots = _straight(5)
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+    hist = tracker._a["llr_hist"]
+    assert hist.shape == (1, SCORE_HISTORY)
+    assert hist[0].tolist() == [8.0, 6.0, 4.0, 2.0, 0.0] + [0.0] * (SCORE_HISTORY - 5)
+    _no_plots(tracker, float(plots["time"].iloc[-1]) + 4.0)
+    assert tracker._a["llr_hist"][0].tolist() == (
+        [7.0, 8.0, 6.0, 4.0, 2.0, 0.0] + [0.0] * (SCORE_HISTORY - 6))
+
+
+def test_a_track_held_back_by_its_score_stays_one_stage_below_confirmed() -> None:
+    # a threshold no track reaches: M-of-N (2 of 3, 3 of 5) would confirm at the third
+    # plot; the track is held at the last stage before confirmed, status 1 (tentative),
+    # not sent back to the candidates (0), from then on; it ends when its age reaches
+    # the last stage's N plus the confirmed status, 5 + 2 = 7
+    tracker = Tracker(PLANE, [SITE], score=_RoundScore(confirm=1e6))
+    plots = _straight(8)
+    statuses = []
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+        statuses.append(tracker._a["status"].tolist())
+    assert statuses == [[0], [1], [1], [1], [1], [1], [], [0]]
+
+
+def test_a_held_track_ends_after_the_last_stage_of_three() -> None:
+    # three stages (2 of 3, 3 of 5, 4 of 6; confirmed = 3): the held track (status 2)
+    # ends when its age reaches the *last* stage's N plus 3 = 6 + 3 = 9, at the ninth
+    # plot (not at 5 + 3 = 8, the middle stage's); a new candidate starts at the tenth
+    tracker = Tracker(PLANE, [SITE], initiator=MofNInitiator(((2, 3), (3, 5), (4, 6))),
+                      score=_RoundScore(confirm=1e6))
+    plots = _straight(10)
+    counts, statuses = [], []
+    for idx in scans_of(plots, 4.0):
+        tracker.update(plots.iloc[idx])
+        counts.append(len(tracker))
+        statuses.append(tracker._a["status"].tolist())
+    assert counts == [1] * 8 + [0, 1]
+    assert statuses[:8] == [[0], [1], [2], [2], [2], [2], [2], [2]]
+
+
+def _a_and_c(associator: object) -> pd.DataFrame:
+    """Track A flies east at y = 20 km from the start; target C east at y = -10 km
+    from scan 6 on (A confirmed by then); the states of ten scans."""
+    tracker = Tracker(PLANE, [SITE], associator=associator,  # type: ignore[arg-type]
+                      score=TrackScore(false_tracks_per_h=1.0))
+    out = []
+    for k in range(10):
+        xy = [(-10_000.0 + 400.0 * k, 20_000.0)]
+        if k >= 6:
+            xy.append((5_000.0 + 400.0 * (k - 6), -10_000.0))
+        x, y = np.array(xy).T
+        out.append(tracker.update(_plots(np.full(len(xy), T0 + 4.0 * k), x, y)))
+    return pd.concat(out, ignore_index=True)
+
+
+def test_young_tracks_are_updated_alike_beside_jpda_tracks() -> None:
+    # With a soft (JPDA) associator only the confirmed tracks are updated by the PDA
+    # mixture; a candidate or tentative track (C, started while A is confirmed) takes
+    # its plot one-to-one as under GNN, position and reported sigma (the fix variance,
+    # counting that its plot may be clutter). Its states before confirmation (reported
+    # once it is confirmed, at its third plot) are the same as with GNN, where no
+    # track is soft: C's plots 400 m apart, so the second and third states are
+    # hundreds of metres from the first (a track not updated stays at its first plot)
+    soft = _a_and_c(JointProbabilistic())
+    hard = _a_and_c(GlobalNearestNeighbour())
+    c_soft = soft[soft["track"] == "R0002"].sort_values("time")
+    c_hard = hard[hard["track"] == "R0002"].sort_values("time")
+    assert c_soft["time"].tolist()[:3] == [T0 + 24.0, T0 + 28.0, T0 + 32.0]
+    assert c_soft["x"].iloc[:3].to_numpy() == pytest.approx([5000.0, 5400.0, 5800.0],
+                                                            abs=30.0)
+    for col in ("x", "y", "vx", "vy", "sigma_pos_m"):
+        assert c_soft[col].iloc[:3].to_numpy() == pytest.approx(
+            c_hard[col].iloc[:3].to_numpy(), rel=1e-9), col
