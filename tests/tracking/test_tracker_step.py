@@ -176,3 +176,55 @@ def test_young_tracks_are_updated_alike_beside_jpda_tracks() -> None:
     for col in ("x", "y", "vx", "vy", "sigma_pos_m"):
         assert c_soft[col].iloc[:3].to_numpy() == pytest.approx(
             c_hard[col].iloc[:3].to_numpy(), rel=1e-9), col
+
+
+SITE2 = RadarSite(1, 2, 55.0, 12.0, 0.0)  # a second radar at the same place
+
+
+def _two_radars(k: int) -> pd.DataFrame:
+    """Scan ``k`` of one target flying east at 50 m/s, seen by radar (1, 1) at the
+    scan's start and by radar (1, 2) one second later."""
+    t = T0 + 4.0 * k + np.array([0.0, 1.0])
+    frame = _plots(t, -5000.0 + 50.0 * (t - T0), np.full(2, 12_000.0))
+    frame["sic"] = [1.0, 2.0]
+    return frame
+
+
+def test_a_track_confirmed_with_two_radars_plots_reports_each_once() -> None:
+    # Centralised fusion: the target's track takes both radars' plots of every window
+    # (its candidate, started on radar 1's plot, takes radar 2's in the same window).
+    # Without a track score M-of-N confirms it in the third window, which then reports
+    # its history (windows 1 and 2: four states) and both of its own states: the six
+    # plot times in order, each once
+    tracker = Tracker(PLANE, [SITE, SITE2], score=None)
+    out = [tracker.update(_two_radars(k)) for k in range(3)]
+    assert [len(o) for o in out] == [0, 0, 6]
+    assert len(tracker) == 1
+    assert out[2]["time"].tolist() == [T0 + s for s in (0.0, 1.0, 4.0, 5.0, 8.0, 9.0)]
+    assert set(out[2]["sic"]) == {1.0, 2.0}
+
+
+def test_a_track_confirmed_and_ended_as_a_twin_at_once_hides_only_its_own_rows() -> None:
+    # A is confirmed (three plots). Beside it, a tentative track B is planted by hand
+    # (started on a plot 10 m from A's, with 2 hits), which M-of-N confirms in the next
+    # window, where radar 1 has A's plot and B's (B takes the one A leaves) and radar 2
+    # has A's plot a second later. B is A's twin (same place; its velocity unknown) and
+    # confirmed only now: it ends unseen (no id, no state). A's two states of that
+    # window, one per radar, are reported all the same (B's row comes between them)
+    tracker = Tracker(PLANE, [SITE, SITE2], score=None)
+    for k in range(3):
+        tracker.update(_two_radars(k))
+    assert tracker.confirmed_count == 1
+    t3 = T0 + 12.0
+    x3 = -5000.0 + 50.0 * 12.0
+    tracker._start(np.array([0]), tracker._prepare(_plots(np.array([t3 - 4.0]),
+                                                          np.array([x3 - 190.0]),
+                                                          np.array([12_000.0]))))
+    tracker._a["status"][1], tracker._a["hits"][1], tracker._a["age"][1] = 1, 0b11, 2
+    scan = _plots(np.array([t3, t3, t3 + 1.0]), np.array([x3, x3 + 10.0, x3 + 50.0]),
+                  np.full(3, 12_000.0))
+    scan["sic"] = [1.0, 1.0, 2.0]
+    out = tracker.update(scan)
+    assert len(tracker) == 1 and tracker._a["uid"].tolist() == [0]
+    assert out["track"].tolist() == ["R0001", "R0001"]
+    assert out["time"].tolist() == [t3, t3 + 1.0]
