@@ -228,3 +228,23 @@ def test_a_track_confirmed_and_ended_as_a_twin_at_once_hides_only_its_own_rows()
     assert len(tracker) == 1 and tracker._a["uid"].tolist() == [0]
     assert out["track"].tolist() == ["R0001", "R0001"]
     assert out["time"].tolist() == [t3, t3 + 1.0]
+
+
+def test_the_history_is_kept_only_for_live_tracks_not_yet_confirmed() -> None:
+    # the states of a track before confirmation wait in _history until it is confirmed
+    # (then reported, or with emit_history=False not) or ends; nothing is kept after:
+    # a target confirmed at its third plot, and a single plot 40 km off whose candidate
+    # (1 of 3) ends when 3 windows old
+    tracker = Tracker(PLANE, [SITE], score=None, emit_history=False)
+    plots = _straight(4)
+    held = []
+    for k, idx in enumerate(scans_of(plots, 4.0)):
+        scan = plots.iloc[idx]
+        if k == 0:
+            scan = pd.concat([scan, _plots(np.array([T0]), np.array([-40_000.0]),
+                                           np.array([0.0]))], ignore_index=True)
+        tracker.update(scan)
+        held.append(sorted(tracker._history))
+    # uid 0: the target; uid 1: the lone plot's candidate
+    assert held == [[0, 1], [0, 1], [], []]
+    assert tracker._a["uid"].tolist() == [0] and tracker.confirmed_count == 1
