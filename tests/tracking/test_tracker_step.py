@@ -21,6 +21,7 @@ from skyfence.radar import LocalPlane, RadarSite
 from skyfence.tracking import Tracker
 from skyfence.tracking.association import GlobalNearestNeighbour, JointProbabilistic
 from skyfence.tracking.deletion import MissDeleter
+from skyfence.tracking.filters import IMM, FilterState
 from skyfence.tracking.initiation import MofNInitiator, TrackScore
 from skyfence.tracking.tracker import SCORE_HISTORY, scans_of
 
@@ -248,3 +249,38 @@ def test_the_history_is_kept_only_for_live_tracks_not_yet_confirmed() -> None:
     # uid 0: the target; uid 1: the lone plot's candidate
     assert held == [[0, 1], [0, 1], [], []]
     assert tracker._a["uid"].tolist() == [0] and tracker.confirmed_count == 1
+
+
+@pytest.mark.parametrize(("models_x", "plot_x", "d2"), [
+    # four models at x = 1750 m and one at -3250 m (mean 750 m, the lone one 4000 m
+    # off): a plot where the lone model predicts the target is 4000 m from the centre,
+    # inside the gate's radius (sqrt(13.8) x 35 m = 130 m) plus 1.5 x 4000 m, not
+    # within 130 m plus 1.5 x 2500 m (2.5 km: the largest of |x + 750| over the
+    # models, an offset taken from the mean's mirror image)
+    ((1750.0, 1750.0, 1750.0, 1750.0, -3250.0), -3250.0, 0.0),
+    # models 50 m either side of 0 (offset 50 m): a plot 60 m beyond the eastern one,
+    # d2 = 3600 / 925 = 3.9 for it (the western one's 160 m is out of its gate), is
+    # 110 m from the centre: inside 130 + 1.5 x 50 m, not 130 - 1.5 x 50 m
+    ((-50.0, 50.0, 50.0, -50.0, -50.0), 110.0, 3600.0 / 925.0),
+])
+def test_the_plot_search_spans_motion_models_that_disagree(
+        models_x: tuple[float, ...], plot_x: float, d2: float) -> None:
+    # _cost looks for plots around the mean of the motion models' predictions, within
+    # the gate's radius plus 1.5 times the models' largest offset from that mean (on
+    # one axis; 1.5 > sqrt 2 covers both). An IMM of five quiet models that do not mix
+    # (switch 0), each known to 5 m, predicting the target at ``models_x``; a plot of
+    # noise 30 m at ``plot_x``, its cost d2 + ln |S| (S = 25 + 900 per axis) for the
+    # model nearest it
+    imm = IMM(qs=(1.0,) * 5, turns=(0.0,) * 5, switch=0.0, dampings=None)
+    tracker = Tracker(PLANE, [SITE], motion=imm)
+    x = np.zeros((1, 5, 4))
+    x[0, :, 0] = models_x
+    tracker._state = FilterState({
+        "x": x, "p": np.repeat(np.diag([25.0, 25.0, 1.0, 1.0])[None, None], 5, axis=1),
+        "mu": np.full((1, 5), 0.2)})
+    tracker._a.update({"t": np.array([100.0]), "has_alt": np.zeros(1, bool),
+                       "zv": np.zeros((1, 2)), "pv": np.zeros((1, 2, 2))})
+    z = np.array([[plot_x, 0.0]])
+    r = np.diag([900.0, 900.0])[None]
+    cost = tracker._cost(np.array([0]), np.arange(1), z, r, np.array([100.0]))
+    assert cost[0, 0] == pytest.approx(d2 + 2 * np.log(925.0))
