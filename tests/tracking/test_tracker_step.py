@@ -284,3 +284,26 @@ def test_the_plot_search_spans_motion_models_that_disagree(
     r = np.diag([900.0, 900.0])[None]
     cost = tracker._cost(np.array([0]), np.arange(1), z, r, np.array([100.0]))
     assert cost[0, 0] == pytest.approx(d2 + 2 * np.log(925.0))
+
+
+def test_a_plot_exactly_on_the_gate_is_inside() -> None:
+    # the validation region is d2 <= gate (Bar-Shalom's ellipsoid, boundary included),
+    # for the motion model that takes the plot. Two quiet models that do not mix, each
+    # known exactly at the plots' time, one 1 km west, one at the origin; the gate set
+    # to 4: a plot 60 m east with noise 900 m^2 per axis has d2 = 3600 / 900 = 4 exactly
+    # (binary fractions) for the second model (1060^2 / 900 for the first), cost
+    # 4 + ln(900^2); a plot 60.5 m south is out
+    imm = IMM(qs=(1.0, 1.0), turns=(0.0, 0.0), switch=0.0, dampings=None)
+    tracker = Tracker(PLANE, [SITE], motion=imm)
+    tracker.gate = 4.0
+    x = np.zeros((1, 2, 4))
+    x[0, 0, 0] = -1000.0
+    tracker._state = FilterState({"x": x, "p": np.zeros((1, 2, 4, 4)),
+                                  "mu": np.full((1, 2), 0.5)})
+    tracker._a.update({"t": np.array([100.0]), "has_alt": np.zeros(1, bool),
+                       "zv": np.zeros((1, 2)), "pv": np.zeros((1, 2, 2))})
+    z = np.array([[60.0, 0.0], [0.0, -60.5]])
+    r = np.repeat(np.diag([900.0, 900.0])[None], 2, axis=0)
+    cost = tracker._cost(np.array([0]), np.arange(2), z, r, np.full(2, 100.0))
+    assert cost[0, 0] == 4.0 + 2 * np.log(900.0)
+    assert cost[0, 1] == np.inf
