@@ -307,3 +307,22 @@ def test_a_plot_exactly_on_the_gate_is_inside() -> None:
     cost = tracker._cost(np.array([0]), np.arange(2), z, r, np.full(2, 100.0))
     assert cost[0, 0] == 4.0 + 2 * np.log(900.0)
     assert cost[0, 1] == np.inf
+
+
+def test_plot_columns_of_any_type_that_reads_as_numbers() -> None:
+    # _prepare reads every numeric column as floats: plots whose columns are Python
+    # objects (a frame built from mixed records, JSON, a CSV read as text) track as
+    # the same plots as floats. One target, five scans, with heights, radar codes and
+    # range; the states the two trackers report are the same
+    plots = _straight(5)
+    plots["altitude"] = 3000.0 + 10.0 * np.arange(5)
+    plots["sigma_range_m"] = 40.0
+    as_objects = plots.astype(object)
+    assert all(d == np.dtype(object) for d in as_objects.dtypes)
+    got = []
+    for frame in (plots, as_objects):
+        tracker = Tracker(PLANE, [SITE], score=None)
+        got.append(pd.concat([tracker.update(frame.iloc[idx])
+                              for idx in scans_of(plots, 4.0)], ignore_index=True))
+    assert len(got[0]) == 5  # confirmed at the third plot, with its history
+    pd.testing.assert_frame_equal(got[1], got[0])
