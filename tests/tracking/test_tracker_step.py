@@ -326,3 +326,33 @@ def test_plot_columns_of_any_type_that_reads_as_numbers() -> None:
                               for idx in scans_of(plots, 4.0)], ignore_index=True))
     assert len(got[0]) == 5  # confirmed at the third plot, with its history
     pd.testing.assert_frame_equal(got[1], got[0])
+
+
+def test_plots_with_only_time_and_position_read_with_the_defaults() -> None:
+    # _prepare's defaults for missing columns: radar codes -1 (no radar: no site, so
+    # the noise is a circle), no height, no range known (NaN; the noise's across-range
+    # part taken at 100 km), sigmas 50 m in range and 0.08 deg in azimuth, no identity,
+    # no record number. The circle is the larger of the two: 100 km x 0.08 deg in
+    # radians = 139.63 m (above 50 m); with a zero azimuth sigma given, the 50 m
+    lat, lon = PLANE.to_latlon(np.array([1000.0, -2000.0]), np.array([5000.0, 0.0]))
+    frame = pd.DataFrame({"time": [T0, T0 + 1.0], "lat": lat, "lon": lon})
+    tracker = Tracker(PLANE, [SITE])
+    scan = tracker._prepare(frame)
+    assert scan.t.tolist() == [T0, T0 + 1.0]
+    assert scan.z == pytest.approx(np.array([[1000.0, 5000.0], [-2000.0, 0.0]]), abs=1e-6)
+    assert scan.sac.tolist() == [-1.0, -1.0] and scan.sic.tolist() == [-1.0, -1.0]
+    assert np.isnan(scan.alt).all() and np.isnan(scan.record).all()
+    assert np.isnan(scan.range_m).all()
+    assert scan.icao24.tolist() == [None, None] and scan.squawk.tolist() == [None, None]
+    assert scan.callsign.tolist() == [None, None]
+    across = 100_000.0 * 0.08 * np.pi / 180.0
+    circle = np.diag([across**2, across**2])
+    assert scan.r == pytest.approx(np.array([circle, circle]))
+    frame["sigma_azimuth_deg"] = 0.0
+    assert tracker._prepare(frame).r == pytest.approx(np.array([np.diag([2500.0] * 2)] * 2))
+    # the states report the radar codes read
+    plots = _straight(3)[["time", "lat", "lon"]]
+    states = pd.concat([tracker.update(plots.iloc[[k]]) for k in range(3)])
+    assert len(states) == 3
+    assert states["sac"].tolist() == [-1.0] * 3 and states["sic"].tolist() == [-1.0] * 3
+    assert np.isnan(states["altitude"]).all() and states["icao24"].isna().all()
