@@ -356,3 +356,23 @@ def test_plots_with_only_time_and_position_read_with_the_defaults() -> None:
     assert len(states) == 3
     assert states["sac"].tolist() == [-1.0] * 3 and states["sic"].tolist() == [-1.0] * 3
     assert np.isnan(states["altitude"]).all() and states["icao24"].isna().all()
+
+
+def test_a_plot_s_height_is_taken_above_its_radar_s_antenna() -> None:
+    # _prepare hands plot_covariances each plot's radar: where it is, its antenna's
+    # altitude and its height sigma. A jet at 14,130 m, 3 km east of a radar whose
+    # antenna is at 430 m (height sigma 150 m), slant range 14,025 m, range sigma 40 m:
+    # 13,700 m above the antenna (+ 0.7 m of horizon drop), its error along the line of
+    # sight hypot(14,025 / 3000 x 40, 13,700.7 / 3000 x 150) = hypot(187.0, 685.0) =
+    # 710.1 m; across, 3000 m x 0.08 deg = 4.19 m
+    site = RadarSite(1, 1, 55.0, 12.0, 430.0, sigma_height_m=150.0)
+    tracker = Tracker(PLANE, [site])
+    plots = _plots(np.array([T0]), np.array([3000.0]), np.array([0.0]))
+    plots["range_m"], plots["altitude"] = 14_025.0, 14_130.0
+    plots["sigma_range_m"], plots["sigma_azimuth_deg"] = 40.0, 0.08
+    r = tracker._prepare(plots).r[0]
+    along = np.hypot(14_025.0 / 3000.0 * 40.0, (13_700.0 + 3000.0**2 / 2 / 6_371_000.0)
+                     / 3000.0 * 150.0)
+    assert along == pytest.approx(710.1, abs=0.05)
+    assert np.sqrt(r[0, 0]) == pytest.approx(along, rel=1e-6)
+    assert np.sqrt(r[1, 1]) == pytest.approx(3000.0 * np.radians(0.08), rel=1e-6)
