@@ -23,7 +23,7 @@ from skyfence.tracking.association import GlobalNearestNeighbour, JointProbabili
 from skyfence.tracking.deletion import MissDeleter
 from skyfence.tracking.filters import IMM, FilterState
 from skyfence.tracking.initiation import MofNInitiator, TrackScore
-from skyfence.tracking.tracker import SCORE_HISTORY, scans_of
+from skyfence.tracking.tracker import SCORE_HISTORY, plot_covariances, scans_of
 
 PLANE = LocalPlane(55.0, 12.0)
 SITE = RadarSite(1, 1, 55.0, 12.0, 0.0)  # at the plane's centre
@@ -376,3 +376,17 @@ def test_a_plot_s_height_is_taken_above_its_radar_s_antenna() -> None:
     assert along == pytest.approx(710.1, abs=0.05)
     assert np.sqrt(r[0, 0]) == pytest.approx(along, rel=1e-6)
     assert np.sqrt(r[1, 1]) == pytest.approx(3000.0 * np.radians(0.08), rel=1e-6)
+
+
+@pytest.mark.parametrize(("east_m", "oriented"), [(1.5, True), (1.0, False)])
+def test_a_plot_on_its_radar_gets_a_circle(east_m: float, oriented: bool) -> None:
+    # plot_covariances orients a plot's noise along the line of sight from its radar
+    # when the plot is more than 1 m from it on the ground; closer (no direction to
+    # speak of, and the division by that distance), a circle of the larger sigma. Range
+    # sigma 50 m, azimuth 1 deg (across: 1.5 m x 0.01745 = 0.026 m): 1.5 m east is
+    # oriented (range noise along x), exactly 1 m is a circle of 50 m
+    r = plot_covariances(np.array([east_m]), np.zeros(1), np.array([east_m]),
+                         np.array([50.0]), np.array([1.0]), np.zeros((1, 2)))
+    across = (east_m * np.radians(1.0)) ** 2
+    expected = np.diag([2500.0, across]) if oriented else np.diag([2500.0, 2500.0])
+    assert r[0] == pytest.approx(expected, abs=1e-12)
