@@ -390,3 +390,15 @@ def test_a_plot_on_its_radar_gets_a_circle(east_m: float, oriented: bool) -> Non
     across = (east_m * np.radians(1.0)) ** 2
     expected = np.diag([2500.0, across]) if oriented else np.diag([2500.0, 2500.0])
     assert r[0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_height_without_its_radar_s_altitude_is_not_used() -> None:
+    # plot_covariances uses a plot's height only with its radar's antenna altitude
+    # (the height above the antenna is what bends the line of sight); either alone
+    # leaves the flat covariance: range 50 m along x, 10 km x 0.1 deg across
+    args = (np.array([10_000.0]), np.zeros(1), np.array([10_000.0]), np.array([50.0]),
+            np.array([0.1]), np.zeros((1, 2)))
+    flat = np.diag([2500.0, (10_000.0 * np.radians(0.1)) ** 2])
+    for extra in ({"height_m": np.array([9000.0])}, {"site_alt_m": np.array([100.0])}):
+        r = plot_covariances(*args, **extra, sigma_height_m=np.array([100.0]))
+        assert r[0] == pytest.approx(flat)
