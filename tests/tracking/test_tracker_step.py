@@ -402,3 +402,18 @@ def test_a_height_without_its_radar_s_altitude_is_not_used() -> None:
     for extra in ({"height_m": np.array([9000.0])}, {"site_alt_m": np.array([100.0])}):
         r = plot_covariances(*args, **extra, sigma_height_m=np.array([100.0]))
         assert r[0] == pytest.approx(flat)
+
+
+def test_a_steep_plot_without_a_slant_range_takes_it_from_its_position() -> None:
+    # with a height, plot_covariances needs the slant range; a range of 0 (or NaN:
+    # none reported) is taken from the plot's position, hypot(ground, height above the
+    # antenna), here hypot(3000, 13,700.7) = 14,025.3 m: the along-range sigma as in
+    # the docstring's example, hypot(14,025.3 / 3000 x 40, 13,700.7 / 3000 x 150)
+    dh = 13_700.0 + 3000.0**2 / 2 / 6_371_000.0
+    along = np.hypot(np.hypot(3000.0, dh) / 3000.0 * 40.0, dh / 3000.0 * 150.0)
+    for rng in (0.0, np.nan):
+        r = plot_covariances(np.array([3000.0]), np.zeros(1), np.array([rng]),
+                             np.array([40.0]), np.array([0.08]), np.zeros((1, 2)),
+                             height_m=np.array([14_130.0]), site_alt_m=np.array([430.0]),
+                             sigma_height_m=np.array([150.0]))
+        assert np.sqrt(r[0, 0, 0]) == pytest.approx(along, rel=1e-9)
