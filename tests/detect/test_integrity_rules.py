@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from skyfence.detect.integrity import IntegrityScreen
+from skyfence.detect.integrity import IntegrityConfig, IntegrityScreen, distance_m
 
 #: metres in a degree of the screen's sphere
 M_PER_DEG = 6_371_008.8 * math.pi / 180.0
@@ -432,3 +432,25 @@ def test_a_climb_of_exactly_the_allowed_height_is_plausible() -> None:
                            (10.0, 0.0, 10.02, 3000.0), (15.0, 0.0, 10.03, 3000.0)])
     assert keep == [True] * 4
     assert scr.reasons(A) == ()
+
+
+def test_antipodal_points_are_half_a_great_circle_apart() -> None:
+    """(2.5 N, 0 E) and (2.5 S, 180 E) are antipodal: pi R = 20,015,114.44 m apart on the
+    screen's sphere. The haversine's h comes out a little over 1 in floating point for
+    this pair (sin^2 + cos^2 rounded up), which must not make the distance NaN."""
+    assert float(distance_m(2.5, 0.0, -2.5, 180.0)) == pytest.approx(math.pi * 6_371_008.8,
+                                                                       rel=1e-12)
+
+
+def test_the_words_of_an_altitude_and_a_range_rejection() -> None:
+    """An altitude spike (15,000 m for one fix at 9,000 m: 6,000 m in 5 s against 2,000 m
+    allowed) and a fix 800 km from the receiver (at lon 10 on the equator; 700 km
+    allowed: 800,000 m = 7.1946 deg east) are named in the operator's words."""
+    keep, scr = screen({A: [(0.0, 0.0), (5.0, 1250.0, 15_000.0), (10.0, 2500.0),
+                            (15.0, 3750.0)]})
+    assert keep == {A: [True, False, True, True]}
+    assert scr.reasons(A) == ("1 fix rejected: altitude jump faster than 300 m/s",)
+    scr = IntegrityScreen(IntegrityConfig(receiver=(0.0, 10.0)))
+    keep, scr = screen({A: [*honest(3), (15.0, 800_000.0)]}, scr)
+    assert keep == {A: [True, True, True, False]}
+    assert scr.reasons(A) == ("1 fix rejected: farther than 700 km from the receiver",)
