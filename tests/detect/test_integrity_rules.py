@@ -436,8 +436,10 @@ def test_a_climb_of_exactly_the_allowed_height_is_plausible() -> None:
 
 def test_antipodal_points_are_half_a_great_circle_apart() -> None:
     """(2.5 N, 0 E) and (2.5 S, 180 E) are antipodal: pi R = 20,015,114.44 m apart on the
-    screen's sphere. The haversine's h comes out a little over 1 in floating point for
-    this pair (sin^2 + cos^2 rounded up), which must not make the distance NaN."""
+    screen's sphere. The haversine's h comes out one unit in the last place over 1 in
+    floating point for this pair (sin^2 + cos^2 rounded up): the distance is still pi R,
+    not NaN (the square root of that h rounds to 1, so the clip to 1 is not what keeps
+    it: the clip's mutants are not killed by this)."""
     assert float(distance_m(2.5, 0.0, -2.5, 180.0)) == pytest.approx(math.pi * 6_371_008.8,
                                                                        rel=1e-12)
 
