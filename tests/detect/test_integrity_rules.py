@@ -325,6 +325,7 @@ def test_jumps_of_two_tracks_in_one_batch_are_each_their_own() -> None:
     assert scr.jump_over(A, 27.5) == (pytest.approx(200_000.0, rel=1e-9), 5.0)
     assert scr.jump_over(B, 12.5) == (pytest.approx(50_000.0, rel=1e-9), 5.0)
     assert scr.jump_over(B, 27.5) is None
+    assert scr.reasons(A) == (fast(2),)
 
 
 # ------------------------------------------- a jump from a track's carried fix (batches)
@@ -376,6 +377,22 @@ def test_a_tracks_last_step_in_a_batch_decides_its_next_jump() -> None:
                      carried_first=True)
     assert keep == {A: [True] * 2, B: [True] * 4}
     assert scr.jump_over(B, 42.5) == (pytest.approx(50_000.0, rel=1e-9), 5.0)
+
+
+def test_the_first_track_of_a_batch_that_steps_plausibly_once_is_forgotten() -> None:
+    """Batch 1: A (the batch's first track, code 0) is too fast all along, B honest.
+    Batch 2: A steps once, plausibly, from its carried fix (the only track whose last
+    step could be flown: B jumps 100 km at its end). Batch 3: A jumps 100 km from its
+    carried fix: a jump, since its last step (batch 2) could be flown."""
+    scr = IntegrityScreen()
+    screen({A: [(0.0, 0.0), (5.0, 20_000.0), (10.0, 40_000.0)], B: honest(3, 2_000_000.0)},
+           scr)
+    screen({A: [(10.0, 40_000.0), (15.0, 41_250.0)],
+            B: [(10.0, 2_002_500.0), (15.0, 2_102_500.0)]}, scr, carried_first=True)
+    keep, _ = screen({A: [(15.0, 41_250.0), *honest(2, 141_250.0, 20.0)]}, scr,
+                     carried_first=True)
+    assert keep == {A: [True] * 3}
+    assert scr.jump_over(A, 17.5) == (pytest.approx(100_000.0, rel=1e-9), 5.0)
 
 
 # ------------------------------------------------ the pair test away from the equator
