@@ -86,7 +86,13 @@ GROUPS: dict[str, Group] = {
         (S + "detect/integrity.py", S + "detect/run_facts.py"),
         ("tests/detect/test_integrity.py", "tests/detect/test_run_facts.py",
          "tests/detect/test_integrity_traffic_sample.py", "tests/detect/test_integrity_walk.py",
-         "tests/detect/test_integrity_rules.py")),
+         "tests/detect/test_integrity_rules.py"),
+        # test_scan_with_a_receiver_position_... runs ``skyfence scan`` on a dask cluster.
+        # With mutmut's default isolation the stats and clean runs start dask in mutmut's
+        # own process, and in every mutant's test process forked from it the scan's
+        # compute waits for ever (Client.gather, no CPU): each mutant that passed every
+        # faster test ran into the wall-clock timeout and counted as killed
+        forkserver=True),
     # containment: is a point inside a zone, and where does a leg cross its edge
     "boundary": Group(
         (S + "airspace/boundary.py",),

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from skyfence.detect.integrity import IntegrityScreen
+from skyfence.detect.integrity import IntegrityConfig, IntegrityScreen, distance_m
 
 #: metres in a degree of the screen's sphere
 M_PER_DEG = 6_371_008.8 * math.pi / 180.0
@@ -262,3 +262,214 @@ def test_a_kept_jump_holds_its_own_end_times() -> None:
     assert scr.jump_over(A, 15.01) is None
     assert scr.reasons(A, entered_at=15.0)[0] == \
         "entered by a position jump of 100.0 km in 5 s"
+
+
+# ------------------------------------------------- what is counted and kept after spikes
+def fast(n: int) -> str:
+    """The reason for ``n`` kept jumps (the module's wording)."""
+    return (f"{n} jump{'s' if n > 1 else ''} faster than 1500 m/s (or climbing faster than "
+            "300 m/s) kept: the track goes on from there (a spoofed or jammed navigation "
+            "source, a wrong time)")
+
+
+def jumped(n: int, x0: float, t0: float, by: float) -> list[tuple[float, float]]:
+    """``n`` honest fixes from ``x0`` at ``t0``, then ``n`` more ``by`` metres on, 5 s after."""
+    return [*honest(n, x0, t0), *honest(n, x0 + 1250.0 * (n - 1) + by, t0 + 5.0 * n)]
+
+
+def test_a_jump_of_one_track_is_kept_and_named_beside_a_spike_of_another() -> None:
+    """One batch: A has a lone outlier at its second fix (rejected, as in the first test);
+    B, 2,000 km away, jumps 100 km between 10 s and 15 s and goes on from there (kept).
+    After the spike is taken out, every pair of fixes of one track is measured again:
+    B's jump is named once (not a pair of A's last and B's first fix, 2,000 km and 15 s
+    apart, which belong to two aircraft) and is B's jump from 10 s to 15 s, 100 km."""
+    keep, scr = screen({A: [(0.0, 0.0), (5.0, 500_000.0), (10.0, 2500.0), (15.0, 3750.0)],
+                        B: jumped(3, 2_000_000.0, 0.0, 100_000.0)})
+    assert keep == {A: [True, False, True, True], B: [True] * 6}
+    assert scr.reasons(A) == (SPEED,)
+    assert scr.reasons(B) == (fast(1),)
+    assert scr.jump_over(B, 12.5) == (pytest.approx(100_000.0, rel=1e-9), 5.0)
+
+
+def test_a_walked_track_does_not_take_in_the_fixes_of_another() -> None:
+    """A carries two position streams, alternating: its own (250 m/s from x = 0) and one
+    500 km east (two spikes in a row: A is walked fix by fix, and the three fixes of the
+    second stream are rejected). B, an honest aircraft 2,000 km away in the same batch,
+    is no part of A's walk: all its fixes are kept and it has no reasons."""
+    a = [(0.0, 0.0), (5.0, 500_000.0), (10.0, 2500.0), (15.0, 503_750.0), (20.0, 5000.0),
+         (25.0, 506_250.0), (30.0, 7500.0)]
+    keep, scr = screen({A: a, B: honest(4, 2_000_000.0)})
+    assert keep == {A: [True, False, True, False, True, False, True], B: [True] * 4}
+    assert scr.reasons(B) == ()
+
+
+def test_a_jump_after_another_tracks_fast_start_is_still_a_jump() -> None:
+    """A (first in the batch) is too fast all along: 20 km a step, every fix agreeing with
+    the next (kept, named, and no single jump); B then jumps 100 km after a plausible
+    step: that is a jump (its step before could be flown), whatever A's first step was."""
+    keep, scr = screen({A: [(0.0, 0.0), (5.0, 20_000.0), (10.0, 40_000.0), (15.0, 60_000.0)],
+                        B: jumped(3, 2_000_000.0, 0.0, 100_000.0)})
+    assert keep == {A: [True] * 4, B: [True] * 6}
+    assert scr.reasons(A) == (fast(3),)
+    assert scr.jump_over(A, 7.5) is None
+    assert scr.jump_over(B, 12.5) == (pytest.approx(100_000.0, rel=1e-9), 5.0)
+
+
+def test_jumps_of_two_tracks_in_one_batch_are_each_their_own() -> None:
+    """A jumps twice (100 km at 10-15 s and 200 km at 25-30 s, plausible steps before
+    each), B once (50 km at 10-15 s): each jump is found on its own track."""
+    a = [*jumped(3, 0.0, 0.0, 100_000.0), *honest(3, 105_000.0 + 200_000.0, 30.0)]
+    keep, scr = screen({A: a, B: jumped(3, 2_000_000.0, 0.0, 50_000.0)})
+    assert keep == {A: [True] * 9, B: [True] * 6}
+    assert scr.jump_over(A, 12.5) == (pytest.approx(100_000.0, rel=1e-9), 5.0)
+    assert scr.jump_over(A, 27.5) == (pytest.approx(200_000.0, rel=1e-9), 5.0)
+    assert scr.jump_over(B, 12.5) == (pytest.approx(50_000.0, rel=1e-9), 5.0)
+    assert scr.jump_over(B, 27.5) is None
+    assert scr.reasons(A) == (fast(2),)
+
+
+# ------------------------------------------- a jump from a track's carried fix (batches)
+def test_a_jump_from_the_carried_fix_after_a_plausible_step_is_a_jump() -> None:
+    """Batch 1: A honest (nothing to name). Batch 2 begins with A's carried fix (10 s)
+    and jumps 100 km from it: the step before (in batch 1) could be flown, so it is a
+    jump of 100 km in 5 s."""
+    scr = IntegrityScreen()
+    screen({A: honest(3)}, scr)
+    keep, _ = screen({A: honest(1, 2500.0, 10.0) + honest(3, 102_500.0, 15.0)}, scr,
+                     carried_first=True)
+    assert keep == {A: [True] * 4}
+    assert scr.jump_over(A, 12.5) == (pytest.approx(100_000.0, rel=1e-9), 5.0)
+
+
+def test_a_track_too_fast_all_along_makes_no_jump_from_its_carried_fix() -> None:
+    """A is too fast all along (20 km a step) in both batches, B honest beside it: A's
+    first step of batch 2, from its carried fix, goes on a track that was too fast
+    already (its last step of batch 1 was): no jump, only the steps named (5: 2 in batch
+    1, 3 in batch 2)."""
+    scr = IntegrityScreen()
+    far = [(0.0, 0.0), (5.0, 20_000.0), (10.0, 40_000.0), (15.0, 60_000.0), (20.0, 80_000.0),
+           (25.0, 100_000.0)]
+    screen({A: far[:3], B: honest(3, 2_000_000.0)}, scr)
+    keep, _ = screen({A: far[2:], B: honest(4, 2_002_500.0, 10.0)}, scr, carried_first=True)
+    assert keep == {A: [True] * 4, B: [True] * 4}
+    assert scr.jump_over(A, 12.5) is None
+    assert scr.reasons(A) == (fast(5),)
+    assert scr.reasons(B) == ()
+
+
+def test_a_tracks_last_step_in_a_batch_decides_its_next_jump() -> None:
+    """Batch 1: A jumps 100 km in the middle and steps plausibly after (its last step
+    could be flown); B is too fast all along. Batch 2 (carried fixes first): A jumps
+    again from its carried fix: a jump; B steps plausibly from its carried fix. Batch 3:
+    B jumps from its carried fix: a jump now (its last step, in batch 2, could be
+    flown)."""
+    scr = IntegrityScreen()
+    b_fast = [(0.0, 2_000_000.0), (5.0, 2_020_000.0), (10.0, 2_040_000.0),
+              (15.0, 2_060_000.0), (20.0, 2_080_000.0), (25.0, 2_100_000.0)]
+    screen({A: jumped(3, 0.0, 0.0, 100_000.0), B: b_fast}, scr)
+    # A's carried fix: 25 s at 105,000 m; B's: 25 s at 2,100,000 m
+    keep, _ = screen({A: [(25.0, 105_000.0), *honest(3, 305_000.0, 30.0)],
+                      B: honest(4, 2_100_000.0, 25.0)}, scr, carried_first=True)
+    assert keep == {A: [True] * 4, B: [True] * 4}
+    assert scr.jump_over(A, 27.5) == (pytest.approx(200_000.0, rel=1e-9), 5.0)
+    keep, _ = screen({A: honest(2, 307_500.0, 40.0),
+                      B: [(40.0, 2_103_750.0), *honest(3, 2_153_750.0, 45.0)]}, scr,
+                     carried_first=True)
+    assert keep == {A: [True] * 2, B: [True] * 4}
+    assert scr.jump_over(B, 42.5) == (pytest.approx(50_000.0, rel=1e-9), 5.0)
+
+
+def test_the_first_track_of_a_batch_that_steps_plausibly_once_is_forgotten() -> None:
+    """Batch 1: A (the batch's first track, code 0) is too fast all along, B honest.
+    Batch 2: A steps once, plausibly, from its carried fix (the only track whose last
+    step could be flown: B jumps 100 km at its end). Batch 3: A jumps 100 km from its
+    carried fix: a jump, since its last step (batch 2) could be flown."""
+    scr = IntegrityScreen()
+    screen({A: [(0.0, 0.0), (5.0, 20_000.0), (10.0, 40_000.0)], B: honest(3, 2_000_000.0)},
+           scr)
+    screen({A: [(10.0, 40_000.0), (15.0, 41_250.0)],
+            B: [(10.0, 2_002_500.0), (15.0, 2_102_500.0)]}, scr, carried_first=True)
+    keep, _ = screen({A: [(15.0, 41_250.0), *honest(2, 141_250.0, 20.0)]}, scr,
+                     carried_first=True)
+    assert keep == {A: [True] * 3}
+    assert scr.jump_over(A, 17.5) == (pytest.approx(100_000.0, rel=1e-9), 5.0)
+
+
+# ------------------------------------------------ the pair test away from the equator
+def screen_at(fixes: Sequence[tuple[float, float, float, float]]
+              ) -> tuple[list[bool], IntegrityScreen]:
+    """Screen one track A of (time s, lat, lon, alt m) fixes in one batch."""
+    scr = IntegrityScreen()
+    arr = np.array(fixes, dtype=np.float64)
+    n = len(arr)
+    keep = scr.check(np.zeros(n, np.intp), arr[:, 0], arr[:, 2], arr[:, 1], arr[:, 3],
+                     np.zeros(n, bool), [A])
+    return keep.tolist(), scr
+
+
+def test_a_track_across_the_antimeridian_is_measured_the_short_way() -> None:
+    """An aircraft flying east along the equator at 250 m/s across 180 deg (1,250 m =
+    0.011241 deg a step): each step is 1,250 m, the short way round, not 360 deg less
+    that: all kept, nothing named."""
+    d = 1250.0 / M_PER_DEG
+    keep, scr = screen_at([(5.0 * k, 0.0, 179.98 + k * d - (360.0 if 179.98 + k * d > 180.0
+                                                             else 0.0), 9000.0)
+                           for k in range(6)])
+    assert keep == [True] * 6
+    assert scr.reasons(A) == ()
+
+
+@pytest.mark.parametrize(("dt", "named"), [(13_332.0, False), (13_200.0, True)])
+def test_fixes_half_a_world_apart_are_measured_the_shorter_way_round(dt: float,
+                                                                     named: bool) -> None:
+    """Two fixes on the equator at lon -90.3 and 90.3 are 179.4 deg apart the short way
+    (19,948,397 m = 179.4 x 111,195.08 m; 180.6 deg, 20,081,832 m, the long way).
+    ``dt`` s apart the screen allows 1500 x dt + 1500 m: 19,999,500 m for 13,332 s (the
+    step could be flown), 19,801,500 m for 13,200 s (a jump, kept and named)."""
+    keep, scr = screen_at([(0.0, 0.0, -90.3, 9000.0), (dt, 0.0, 90.3, 9000.0)])
+    assert keep == [True, True]
+    assert scr.reasons(A) == ((fast(1),) if named else ())
+
+
+def test_a_degree_of_longitude_is_shorter_away_from_the_equator() -> None:
+    """At 80 deg N a degree of longitude is 111,195.08 x cos 80 deg = 19,308.9 m: an
+    aircraft flying east at 250 m/s moves 1,250 m = 0.064737 deg a step (5 s), within
+    the 9,000 m allowed: all kept, nothing named."""
+    d = 1250.0 / (M_PER_DEG * math.cos(math.radians(80.0)))
+    keep, scr = screen_at([(5.0 * k, 80.0, 10.0 + k * d, 9000.0) for k in range(5)])
+    assert keep == [True] * 5
+    assert scr.reasons(A) == ()
+
+
+def test_a_climb_of_exactly_the_allowed_height_is_plausible() -> None:
+    """300 m/s x 5 s + 500 m = 2,000 m of climb allowed between fixes 5 s apart: a climb
+    of exactly 2,000 m (1,000 m to 3,000 m; integers, exact in floating point) can be
+    flown: nothing named."""
+    keep, scr = screen_at([(0.0, 0.0, 10.0, 1000.0), (5.0, 0.0, 10.01, 1000.0),
+                           (10.0, 0.0, 10.02, 3000.0), (15.0, 0.0, 10.03, 3000.0)])
+    assert keep == [True] * 4
+    assert scr.reasons(A) == ()
+
+
+def test_antipodal_points_are_half_a_great_circle_apart() -> None:
+    """(2.5 N, 0 E) and (2.5 S, 180 E) are antipodal: pi R = 20,015,114.44 m apart on the
+    screen's sphere. The haversine's h comes out one unit in the last place over 1 in
+    floating point for this pair (sin^2 + cos^2 rounded up): the distance is still pi R,
+    not NaN (the square root of that h rounds to 1, so the clip to 1 is not what keeps
+    it: the clip's mutants are not killed by this)."""
+    assert float(distance_m(2.5, 0.0, -2.5, 180.0)) == pytest.approx(math.pi * 6_371_008.8,
+                                                                       rel=1e-12)
+
+
+def test_the_words_of_an_altitude_and_a_range_rejection() -> None:
+    """An altitude spike (15,000 m for one fix at 9,000 m: 6,000 m in 5 s against 2,000 m
+    allowed) and a fix 800 km from the receiver (at lon 10 on the equator; 700 km
+    allowed: 800,000 m = 7.1946 deg east) are named in the operator's words."""
+    keep, scr = screen({A: [(0.0, 0.0), (5.0, 1250.0, 15_000.0), (10.0, 2500.0),
+                            (15.0, 3750.0)]})
+    assert keep == {A: [True, False, True, True]}
+    assert scr.reasons(A) == ("1 fix rejected: altitude jump faster than 300 m/s",)
+    scr = IntegrityScreen(IntegrityConfig(receiver=(0.0, 10.0)))
+    keep, scr = screen({A: [*honest(3), (15.0, 800_000.0)]}, scr)
+    assert keep == {A: [True, True, True, False]}
+    assert scr.reasons(A) == ("1 fix rejected: farther than 700 km from the receiver",)

@@ -107,6 +107,26 @@ def test_a_custom_zone_is_named_by_its_geodesic_area() -> None:
     assert rel.naming_zone(["EST", "C5"]) == "C5"
 
 
+def test_a_custom_zone_named_like_a_country_is_measured_not_looked_up() -> None:
+    # a 5 km circle that a user named "PYF": its area is the circle's (pi r^2 = 78.54
+    # km^2), not French Polynesia's from the bundled data, and it is no dependency of
+    # France (only national zones take area and parent from there)
+    rel = ZoneRelations.of([circle_zone("PYF", -17.5, -149.5, 5.0)])
+    assert rel.areas_km2["PYF"] == pytest.approx(math.pi * 25.0, rel=2e-3)
+    assert rel.parents == {}
+    assert not rel.nested("PYF", "FRA")
+
+
+def test_a_zone_of_unknown_area_names_an_incident_only_when_no_zone_is_known() -> None:
+    # "unknown areas count as largest" (naming_zone's docstring): a zone missing from
+    # the areas (e.g. removed from the zone set since) loses to any zone with an area,
+    # whichever order they come in; between two unknown ones the name decides
+    rel = ZoneRelations({"FRA": 640_000.0}, {})
+    assert rel.naming_zone(["XYZ", "FRA"]) == "FRA"
+    assert rel.naming_zone(["FRA", "XYZ"]) == "FRA"
+    assert rel.naming_zone(["ZZZ", "AAA"]) == "AAA"
+
+
 # ------------------------------------------------------------------- placing
 
 
