@@ -84,14 +84,16 @@ class DepthCache:
 
     def path(self, geometry: BaseGeometry, field: DepthField) -> Path:
         """The file of the zone ``geometry``'s field."""
-        digest = field_digest(geometry, _levels(field))
+        return self._path(field_digest(geometry, _levels(field)))
+
+    def _path(self, digest: str) -> Path:
         return self.directory / f"depth-field-{digest[:32]}.npz"
 
     def load(self, geometry: BaseGeometry, field: DepthField) -> int:
         """Fill ``field`` from the zone's file; how many cells it gained (0 when there
         is no usable file)."""
-        path = self.path(geometry, field)
-        stored = _read(path, field_digest(geometry, _levels(field)), field)
+        digest = field_digest(geometry, _levels(field))  # hashes the zone's WKB: once
+        stored = _read(self._path(digest), digest, field)
         if stored is None:
             return 0
         gained = sum(level.absorb(k, v) for level, (k, v) in zip(field.levels, stored,
@@ -105,8 +107,8 @@ class DepthCache:
         cannot be written is logged, never raised: the cache only saves time."""
         if field.measured_cells == field.saved_cells:
             return False
-        digest = field_digest(geometry, _levels(field))
-        path = self.path(geometry, field)
+        digest = field_digest(geometry, _levels(field))  # hashes the zone's WKB: once
+        path = self._path(digest)
         on_disk = _read(path, digest, field)
         if on_disk is not None:
             for level, (k, v) in zip(field.levels, on_disk, strict=True):
