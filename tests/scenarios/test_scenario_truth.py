@@ -8,6 +8,8 @@ skyfence's detector.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ import shapely
 from pyproj import Geod
 
 from skyfence.airspace.zones import Zone, circle_zone
+from skyfence.scenarios import truth
 from skyfence.scenarios.truth import truth_entries
 
 GEOD = Geod(ellps="WGS84")
@@ -106,3 +109,41 @@ def test_paths_that_stay_out_make_no_entry() -> None:
     above = path("G", [0.0, 100.0], [0.2, 0.8], [0.5, 0.5], [3000.0, 3000.0])
     band = Zone("BAND", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), ceiling_m=1500.0)
     assert truth_entries(pd.concat([far, above], ignore_index=True), [band]) == []
+
+
+def _brute_depth_m(zone: Zone, lon: float, lat: float) -> float:
+    """The reference: every edge of the zone cut every 20 m (``DENSIFY_M``) in lon/lat,
+    edge by edge, each cut point measured with its own pyproj call on the edge."""
+    best = np.inf
+    coords = np.asarray(zone.geometry.exterior.coords)
+    for (x0, y0), (x1, y1) in itertools.pairwise(coords):
+        _, _, length = GEOD.inv(x0, y0, x1, y1)
+        f = np.linspace(0.0, 1.0, max(2, int(np.ceil(length / 20.0)) + 1))
+        _, _, d = GEOD.inv(np.full(len(f), lon), np.full(len(f), lat),
+                           x0 + f * (x1 - x0), y0 + f * (y1 - y0))
+        best = min(best, float(d.min()))
+    return best
+
+
+def test_a_hover_at_the_centre_of_a_circle_is_as_deep_as_its_radius() -> None:
+    # 600 samples at the centre of a 5 km circle (a polygon of 720 vertices within 0.1 m
+    # of it; each chord's middle is 5000 * (1 - cos(pi / 720)) = 0.05 m inside): every
+    # edge is equally near, so each must be measured, and the depth is 4999.95 m
+    circle = circle_zone("C", 57.0, 10.0, 5.0)
+    t = np.arange(0.0, 600.0)
+    (e,) = truth_entries(path("H", list(t), [10.0] * 600, [57.0] * 600, [100.0] * 600,
+                              kind="scripted"), [circle])
+    assert e.max_depth_m == pytest.approx(_brute_depth_m(circle, 10.0, 57.0), abs=1e-6)
+    assert 4999.8 <= e.max_depth_m <= 5000.0
+
+
+
+def test_depth_is_the_same_when_the_cuts_are_measured_in_many_calls(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # the circle's 720 edges (~2,900 cut points) measured 100 cut points a call
+    circle = circle_zone("C", 57.0, 10.0, 5.0)
+    monkeypatch.setattr(truth, "CUTS_PER_CALL", 100)
+    lon, lat = [10.0, 10.01, 10.02], [57.0, 57.01, 57.02]
+    (e,) = truth_entries(path("I", [0.0, 1.0, 2.0], lon, lat, [0.0] * 3), [circle])
+    ref = max(_brute_depth_m(circle, x, y) for x, y in zip(lon, lat, strict=True))
+    assert e.max_depth_m == pytest.approx(ref, abs=1e-6)

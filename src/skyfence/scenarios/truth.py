@@ -46,6 +46,8 @@ STEP_S = 1.0
 DENSIFY_M = 20.0
 #: bisection steps on a sample interval: 2**-30 of a second
 BISECTIONS = 30
+#: most boundary cut points measured in one pyproj call (bounds the memory of a deep point)
+CUTS_PER_CALL = 1_000_000
 
 #: positions at fractions ``f`` of the intervals ``k`` of a sampled path: (lon, lat, alt)
 PathFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -202,22 +204,42 @@ class _DepthProbe:
         # country: any sample within 1 % + 50 m of the best could be the deepest
         best = float(approx.max())
         cand = np.flatnonzero(approx >= best * 0.99 - 50.0)
+        # a hovering target repeats its position: each distinct point is measured once
+        _, first = np.unique(np.column_stack([lon[cand], lat[cand]]), axis=0, return_index=True)
         return max(self._exact_m(float(lon[i]), float(lat[i]), float(approx[i]), pts[i])
-                   for i in cand)
+                   for i in cand[np.sort(first)])
 
     def _exact_m(self, lon: float, lat: float, approx: float, pt: shapely.Point) -> float:
-        """Geodesic distance to the densified edges near the point."""
+        """Geodesic distance to the densified edges near the point.
+
+        Each near edge is cut into ``n`` equal steps in lon/lat (``n`` from its geodesic
+        length and :data:`DENSIFY_M`), the same fractions :func:`numpy.linspace` gives, and
+        every cut point is measured in one call to pyproj: the distance is the same as
+        measuring edge by edge, without a Python call per edge."""
         near = self._tree.query(pt, predicate="dwithin", distance=approx * 1.01 + 50.0)
+        if len(near) == 0:
+            return np.inf
+        a, b = self._a[near], self._b[near]
+        _, _, length = GEOD.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+        n = np.maximum(2, np.ceil(length / DENSIFY_M).astype(np.int64) + 1)
         best = np.inf
-        for e in near:
-            (x0, y0), (x1, y1) = self._a[e], self._b[e]
-            _, _, length = GEOD.inv(x0, y0, x1, y1)
-            n = max(2, int(np.ceil(length / DENSIFY_M)) + 1)
-            f = np.linspace(0.0, 1.0, n)
-            ex, ey = x0 + f * (x1 - x0), y0 + f * (y1 - y0)
-            _, _, d = GEOD.inv(np.full(n, lon), np.full(n, lat), ex, ey)
-            best = min(best, float(np.min(d)))
-        return best
+        group = (np.cumsum(n) - 1) // CUTS_PER_CALL  # edges in groups of ~CUTS_PER_CALL cuts
+        for part in np.split(np.arange(len(n)), np.flatnonzero(np.diff(group)) + 1):
+            best = min(best, self._nearest_cut_m(lon, lat, a[part], b[part], n[part]))
+        return float(best)
+
+    @staticmethod
+    def _nearest_cut_m(lon: float, lat: float, a: np.ndarray, b: np.ndarray,
+                       n: np.ndarray) -> float:
+        """Shortest geodesic distance from (lon, lat) to the cut points of edges a-b."""
+        edge = np.repeat(np.arange(len(n)), n)
+        k = np.arange(len(edge)) - np.repeat(np.cumsum(n) - n, n)  # 0..n-1 on each edge
+        f = k * np.repeat(1.0 / (n - 1), n)  # numpy.linspace's fractions, bit for bit
+        f[np.cumsum(n) - 1] = 1.0
+        x0, y0, x1, y1 = a[edge, 0], a[edge, 1], b[edge, 0], b[edge, 1]
+        ex, ey = x0 + f * (x1 - x0), y0 + f * (y1 - y0)
+        _, _, d = GEOD.inv(np.full(len(ex), lon), np.full(len(ex), lat), ex, ey)
+        return float(np.min(d))
 
 
 def _rings(geom: shapely.Geometry) -> list[shapely.LinearRing]:
