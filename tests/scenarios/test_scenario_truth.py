@@ -147,3 +147,22 @@ def test_depth_is_the_same_when_the_cuts_are_measured_in_many_calls(
     (e,) = truth_entries(path("I", [0.0, 1.0, 2.0], lon, lat, [0.0] * 3), [circle])
     ref = max(_brute_depth_m(circle, x, y) for x, y in zip(lon, lat, strict=True))
     assert e.max_depth_m == pytest.approx(ref, abs=1e-6)
+
+
+def test_a_zones_depth_probe_is_built_once_for_all_its_entries(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # three targets, four entries into BOX: the probe (the zone's edges projected and
+    # indexed) is built once; building it per entry made a scenario's truth 3x slower
+    built: list[str] = []
+    real = truth._DepthProbe
+
+    def counted(zone: Zone) -> truth._DepthProbe:
+        built.append(zone.name)
+        return real(zone)
+
+    monkeypatch.setattr(truth, "_DepthProbe", counted)
+    line = path("A", [0.0, 200.0, 400.0], [-0.5, 1.5, -0.5], [0.5] * 3, [0.0] * 3)
+    other = path("B", [0.0, 200.0], [-0.5, 1.5], [0.25] * 2, [0.0] * 2)
+    third = path("C", [0.0, 200.0], [-0.5, 1.5], [0.75] * 2, [0.0] * 2)
+    entries = truth_entries(pd.concat([line, other, third], ignore_index=True), [BOX])
+    assert len(entries) == 4 and built == ["BOX"]

@@ -74,8 +74,11 @@ def truth_entries(truth: pd.DataFrame, zones: list[Zone]) -> list[Entry]:
             path = _geodesic_path(lon, lat, alt)
         for i, zone in enumerate(zones):
             def probe(i: int = i, zone: Zone = zone) -> _DepthProbe:
-                """The zone's depth probe, built once for every target."""
-                return probes.setdefault(i, _DepthProbe(zone))
+                """The zone's depth probe, built once for every target (not with
+                ``setdefault``, whose default is built on every call)."""
+                if i not in probes:
+                    probes[i] = _DepthProbe(zone)
+                return probes[i]
             out += _zone_entries(str(target), zone, t, lon, lat, alt, path, probe)
     return sorted(out, key=lambda e: (e.entered_at, e.zone, e.track))
 
