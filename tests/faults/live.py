@@ -31,6 +31,7 @@ class StallProxy:
         self._generation = 0
         self._open: list[socket.socket] = []
         self.accepted = 0
+        self.forwarded = bytearray()  # every byte passed on to a client, in order
         threading.Thread(target=self._accept, daemon=True).start()
 
     def stall(self) -> None:
@@ -73,6 +74,7 @@ class StallProxy:
             except OSError:
                 up.close()
                 return
+            self.forwarded += data
 
     def close(self) -> None:
         self._listener.close()

@@ -28,7 +28,7 @@ import pytest
 import sqlalchemy as sa
 
 from faults.live import Feeder, StallProxy, watch
-from loopback import Dump1090
+from loopback import Dump1090, wait_drained
 from skyfence.incidents.schema import ALERTS, ENTRIES, INCIDENTS
 from skyfence.incidents.store import IncidentStore
 from skyfence.sources.modes import make_decoder
@@ -66,6 +66,16 @@ def wait_for(cond: object, what: str, err: Path, timeout_s: float = 15.0) -> Non
         time.sleep(0.05)
 
 
+def latest_position_at(sbs: bytes) -> float:
+    """Generation time (dump1090's clock, UTC) of the last SBS position line in ``sbs``
+    (fields 7 and 8 of a ``MSG,3``); -inf when there is none."""
+    for line in reversed(bytes(sbs).decode("ascii", "replace").splitlines()):
+        f = line.split(",")
+        if len(f) > 15 and f[:2] == ["MSG", "3"] and f[14] and f[15]:
+            return pd.Timestamp(f"{f[6].replace('/', '-')} {f[7]}", tz="UTC").timestamp()
+    return -np.inf
+
+
 def test_receiver_killed_and_restarted_then_a_stall_mid_incident(tmp_path: Path) -> None:
     times, frames, lat, lon, radius_km = flight_window()
     dump = Dump1090().start()
@@ -96,7 +106,11 @@ def test_receiver_killed_and_restarted_then_a_stall_mid_incident(tmp_path: Path)
             stalled_log.append(seen)
 
         feeder.play({10.0: kill_and_restart, 16.0: stall})
-        time.sleep(1.5)
+        # dump1090 writes its SBS lines in bursts: wait until it has put out a position
+        # it heard within 2.5 s of the last frame sent, and watch has read all of it
+        wait_for(lambda: latest_position_at(proxy.forwarded) >= feeder.sent[-1] - 2.5,
+                 "dump1090's last positions", err)
+        wait_drained(proxy.port)
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(30)
