@@ -72,6 +72,23 @@ def wait_client(port: int, timeout_s: float = 60.0) -> None:
     raise TimeoutError(f"no client connected to {port} in {timeout_s:g} s")
 
 
+def wait_accepted(port: int, timeout_s: float = 60.0) -> None:
+    """Return once the server listening on loopback ``port`` has accepted every
+    connection made to it (its listening socket's accept queue, the receive-queue column
+    of a LISTEN row in /proc/net/tcp, is empty) and at least one is established: the
+    server knows its clients. TimeoutError otherwise."""
+    tail = f":{port:04X}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        rows = [r for r in _tcp_rows() if r[0].endswith(tail)]
+        # state 0A: LISTEN (its receive queue: connections not yet accepted); 01: ESTABLISHED
+        if (any(state == "01" for _, _, state, *_ in rows)
+                and all(rx == 0 for _, _, state, _, rx in rows if state == "0A")):
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"the server on {port} did not accept its clients in {timeout_s:g} s")
+
+
 def wait_drained(port: int, timeout_s: float = 60.0) -> None:
     """Return once everything the server on loopback ``port`` sent has been read by its
     client: both ends of the connection established, the server's send queue and the

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from feed_helpers import recorded_frames
 
-from loopback import Dump1090
+from loopback import Dump1090, wait_accepted
 from skyfence.sources.feed import FeedClient
 from skyfence.sources.modes import make_decoder
 
@@ -50,7 +50,8 @@ def _wait_connected(*clients: FeedClient, timeout: float = 5.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("feed clients did not connect to dump1090")
         time.sleep(0.02)
-    time.sleep(0.2)  # let dump1090 register the new clients
+    for c in clients:  # dump1090 sends only to the clients it has accepted
+        wait_accepted(c.port, timeout)
 
 
 def test_sbs_and_beast_clients_report_dump1090_positions(dump1090: Dump1090) -> None:
