@@ -36,7 +36,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from skyfence.airspace import antimeridian, boundary, depth_field, geodesy
+from skyfence.airspace import antimeridian, boundary, cache_budget, depth_field, geodesy
 from skyfence.airspace.depth_field import DepthField
 
 __all__ = ["FORMAT_VERSION", "MAX_SAVED_CELLS", "DepthCache"]
@@ -96,6 +96,7 @@ class DepthCache:
         stored = _read(self._path(digest), digest, field)
         if stored is None:
             return 0
+        cache_budget.touch(self._path(digest))
         gained = sum(level.absorb(k, v) for level, (k, v) in zip(field.levels, stored,
                                                                    strict=True))
         field.saved_cells = field.measured_cells
@@ -135,6 +136,7 @@ class DepthCache:
         except OSError as exc:
             log.warning("depth cache: cannot write %s (%s)", path, exc)
             return False
+        cache_budget.prune(self.directory, keep=path)
         field.saved_cells = field.measured_cells
         return True
 

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from skyfence.airspace import index_build
+from skyfence.airspace import cache_budget, index_build
 from skyfence.airspace.index_build import (
     COARSE_PER_DEG,
     NX,
@@ -455,7 +455,9 @@ def build(zones: Sequence[Zone], *, sub: int = DEFAULT_SUB) -> IndexArrays:
 def _load(path: Path) -> IndexArrays | None:
     try:
         with np.load(path, allow_pickle=False) as data:
-            return IndexArrays.from_mapping(data)
+            arrays = IndexArrays.from_mapping(data)
+        cache_budget.touch(path)
+        return arrays
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError) as exc:  # a damaged file is rebuilt
@@ -476,6 +478,7 @@ def _save(path: Path, arrays: IndexArrays) -> None:
             np.savez(fh, **payload)
         os.replace(tmp, path)
         tmp = None
+        cache_budget.prune(path.parent, keep=path)
     except OSError as exc:  # a read-only cache only costs a rebuild next time
         log.warning("zone index cache %s not written (%s)", path, exc)
     finally:

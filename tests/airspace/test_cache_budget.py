@@ -1,0 +1,108 @@
+"""The cache directory kept within its budget (``skyfence.airspace.cache_budget``).
+
+What must hold: once a cache file is written, skyfence's cache files are removed least
+recently used first (the reference: the files' sizes and use times set by hand in each
+test, the expected survivors worked out next to it) until they fit the budget; the file
+just written stays; nothing that is not a skyfence cache file is touched; a load counts
+as a use; a bad ``SKYFENCE_CACHE_MB`` falls back to the default, logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from shapely.geometry import box
+
+from skyfence.airspace import cache_budget
+from skyfence.airspace.boundary import Boundary
+from skyfence.airspace.cache_budget import DEFAULT_BUDGET_MB, prune
+from skyfence.airspace.depth_cache import DepthCache
+from skyfence.airspace.index import ZoneIndex
+from skyfence.airspace.zones import circle_zone
+
+MB = 2**20
+
+
+def _file(d: Path, name: str, mb: float, used_at: float) -> Path:
+    p = d / name
+    p.write_bytes(b"\0" * int(mb * MB))
+    os.utime(p, (used_at, used_at))
+    return p
+
+
+def test_least_recently_used_go_first_until_the_rest_fit(tmp_path: Path) -> None:
+    a = _file(tmp_path, "zone-index-a.npz", 3, 100.0)  # oldest use
+    b = _file(tmp_path, "depth-field-b.npz", 2, 200.0)
+    c = _file(tmp_path, "zone-index-c.npz", 2, 300.0)
+    new = _file(tmp_path, "depth-field-new.npz", 1, 400.0)  # just written
+    other = _file(tmp_path, "notes.npz", 50, 50.0)  # not a cache file: never counted
+    # 8 MB of cache files, budget 4 MB: a (3) goes -> 5, b (2) goes -> 3 <= 4
+    assert prune(tmp_path, keep=new, budget_bytes=4 * MB) == [a, b]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [c.name, new.name, other.name])
+    assert prune(tmp_path, keep=new, budget_bytes=4 * MB) == []  # fits now
+
+
+def test_the_file_just_written_stays_even_alone_over_the_budget(tmp_path: Path) -> None:
+    old = _file(tmp_path, "zone-index-old.npz", 1, 10.0)
+    new = _file(tmp_path, "zone-index-new.npz", 3, 5.0)  # older clock, still kept
+    assert prune(tmp_path, keep=new, budget_bytes=2 * MB) == [old]
+    assert prune(tmp_path, keep=new, budget_bytes=0) == []
+    assert new.exists()
+
+
+@pytest.mark.parametrize("raw", ["lots", "-1", "nan", "inf", ""])
+def test_a_bad_budget_is_logged_and_the_default_used(
+        raw: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="skyfence.airspace.cache_budget"):
+        assert cache_budget._budget_bytes({"SKYFENCE_CACHE_MB": raw}) == (
+            DEFAULT_BUDGET_MB * MB)
+    assert "SKYFENCE_CACHE_MB" in caplog.text and "not a size" in caplog.text
+
+
+def test_zero_keeps_only_the_file_just_written(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKYFENCE_CACHE_MB", "0")
+    a = _file(tmp_path, "zone-index-a.npz", 0.01, 1.0)
+    new = _file(tmp_path, "zone-index-b.npz", 0.01, 2.0)
+    assert prune(tmp_path, keep=new) == [a]
+
+
+def test_zone_indexes_beyond_the_budget_are_removed_oldest_use_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    zones = {k: [circle_zone(k, 50.0 + i, 10.0, 20.0)] for i, k in enumerate("ABC")}
+    first = ZoneIndex(zones["A"], cache_dir=tmp_path).cache_path
+    second = ZoneIndex(zones["B"], cache_dir=tmp_path).cache_path
+    assert first is not None and second is not None
+    size = first.stat().st_size
+    # a budget that holds two of these files (they are about the same size)
+    monkeypatch.setenv("SKYFENCE_CACHE_MB", str(2.5 * size / MB))
+    os.utime(first, (1.0, 1.0))
+    os.utime(second, (2.0, 2.0))
+    # loading A is a use: it is now newer than B, so C's write removes B
+    assert ZoneIndex(zones["A"], cache_dir=tmp_path).loaded_from_cache
+    third = ZoneIndex(zones["C"], cache_dir=tmp_path).cache_path
+    assert third is not None
+    assert sorted(p.name for p in tmp_path.glob("zone-index-*")) == sorted(
+        [first.name, third.name])
+
+
+def test_a_distance_field_save_keeps_the_budget_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = _file(tmp_path, "zone-index-old.npz", 0.5, 1.0)
+    zone = box(10.0, 50.0, 11.0, 51.0)
+    b = Boundary(zone)
+    b.deepest_m(np.linspace(10.05, 10.6, 56), np.full(56, 50.5), np.array([0]))
+    monkeypatch.setenv("SKYFENCE_CACHE_MB", "0.25")
+    cache = DepthCache(tmp_path)
+    assert cache.save(zone, b.depth_field)
+    assert not old.exists() and cache.path(zone, b.depth_field).exists()
+    # and loading a field marks it as used
+    saved = cache.path(zone, b.depth_field)
+    os.utime(saved, (1.0, 1.0))
+    assert cache.load(zone, Boundary(zone).depth_field) > 0
+    assert saved.stat().st_mtime > 1.0
