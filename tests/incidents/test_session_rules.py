@@ -129,6 +129,9 @@ def test_the_reference_point_of_a_scan() -> None:
     assert session._ref(None) is None
     assert session._ref("") is None
     assert session._ref("59.5,-25.25") == [59.5, -25.25]
+    with pytest.raises(UsageError) as err:
+        session._ref("59.5")
+    assert str(err.value) == "--ref 59.5: expected LAT,LON"
 
 
 # ------------------------------------------------------------------ scan --store
@@ -370,6 +373,7 @@ def test_a_watch_session_with_dossiers_has_a_worker_the_journal_wakes(
         w = s.dossiers
         assert w is not None and w.store is s.store and w.root == tmp_path / "dossiers"
         assert w.key.key_id == key.key_id
+        assert w.station_log.dir == tmp_path / "log"
         assert s.journal.dossiers is True
         assert not w._thread.is_alive()
         assert s.journal._on_dossier == w.notify  # the journal wakes this worker
@@ -378,8 +382,8 @@ def test_a_watch_session_with_dossiers_has_a_worker_the_journal_wakes(
 
 
 def test_a_watch_session_refuses_before_opening_the_store(tmp_path: Path) -> None:
-    """A refused combination, a missing key and an empty secret file are named before
-    any store file is made."""
+    """A refused combination, a missing key, an SMTP server without a port and an empty
+    secret file are named (the option in the message) before any store file is made."""
     store = tmp_path / "s.sqlite"
     with pytest.raises(UsageError, match="needs --key-dir"):
         open_watch_session(watch_args(store, dossier_dir="d"), zones=[ZONE], policy=Policy(),
@@ -388,6 +392,11 @@ def test_a_watch_session_refuses_before_opening_the_store(tmp_path: Path) -> Non
         open_watch_session(watch_args(store, dossier_dir="d", key_dir=str(tmp_path / "k")),
                            zones=[ZONE], policy=Policy(), gap_s=300.0, output_sink=print,
                            origin="x", feed_clock=True)
+    with pytest.raises(UsageError) as err:
+        open_watch_session(watch_args(store, smtp="mx", mail_to=["a@x"]), zones=[ZONE],
+                           policy=Policy(), gap_s=300.0, output_sink=print, origin="x",
+                           feed_clock=True)
+    assert str(err.value) == "--smtp mx: expected HOST:PORT"
     (tmp_path / "secret").write_bytes(b"")
     with pytest.raises(UsageError, match="empty"):
         open_watch_session(watch_args(store, webhook_secret_file=str(tmp_path / "secret")),

@@ -245,21 +245,25 @@ def test_steps_escalate_in_due_order_then_by_incident_and_step(db: Any) -> None:
 
 
 @pytest.mark.parametrize("meanwhile", [
-    "UPDATE incidents SET state = 'acknowledged'",
-    "UPDATE steps SET done_at = 1.0, done_by = 'op'",
-    "UPDATE steps SET escalated_at = 1.0",
+    "UPDATE incidents SET state = 'acknowledged' WHERE id = 'aaaa'",
+    "UPDATE steps SET done_at = 1.0, done_by = 'op' WHERE incident_id = 'aaaa'",
+    "UPDATE steps SET escalated_at = 1.0 WHERE incident_id = 'aaaa'",
 ])
 def test_a_step_acknowledged_done_or_escalated_meanwhile_does_not_escalate(
         db: Any, meanwhile: str) -> None:
-    """Between the read of the due steps and the claim of one, an operator acknowledges
-    the incident or marks the step done, or another watcher escalates it (a store
-    shared by processes): the claim finds nothing, so no alert, no event, and the step
-    as the other writer left it. Simulated by running that write on the same SQLite
-    connection just before the claim's UPDATE."""
+    """Between the read of the due steps and the claim of the first (aaaa's, due at
+    T0 + 60), an operator acknowledges aaaa or marks its step done, or another watcher
+    escalates it (a store shared by processes): that claim finds nothing, so no alert
+    and no event of aaaa, its step as the other writer left it. The next due step
+    (cccc's, T0 + 61, of another open incident) still escalates. Simulated by running
+    that write on the same SQLite connection just before the first claim's UPDATE."""
     store, path, run_id = db
     add_incident(store, "aaaa")
     add_entry(store, run_id, "e1", "aaaa")
     add_step(store, "aaaa", 1, T0 + 60.0)
+    add_incident(store, "cccc")
+    add_entry(store, run_id, "e3", "cccc")
+    add_step(store, "cccc", 1, T0 + 61.0)
 
     done: list[str] = []
 
@@ -270,15 +274,17 @@ def test_a_step_acknowledged_done_or_escalated_meanwhile_does_not_escalate(
 
     sa.event.listen(store.engine, "before_cursor_execute", before)
     try:
-        out = escalate_due(store, FEED, T0 + 60.0, ["hook"], feed_clock=True, wall_now=42.0)
+        out = escalate_due(store, FEED, T0 + 61.0, ["hook"], feed_clock=True, wall_now=42.0)
     finally:
         sa.event.remove(store.engine, "before_cursor_execute", before)
-    assert len(done) == 1 and out == []
-    assert rows(path, "SELECT count(*) FROM alerts") == [(0,)]
-    assert rows(path, "SELECT count(*) FROM outbox") == [(0,)]
-    assert rows(path, "SELECT count(*) FROM events") == [(0,)]
+    assert len(done) == 1
+    assert [(a["incident"]["id"], a["step"]["n"]) for a in out] == [("cccc", 1)]
+    assert rows(path, "SELECT incident_id FROM alerts") == [("cccc",)]
+    assert rows(path, "SELECT count(*) FROM outbox") == [(1,)]
+    assert rows(path, "SELECT incident_id FROM events") == [("cccc",)]
     expected = 1.0 if "escalated_at" in meanwhile else None
-    assert rows(path, "SELECT escalated_at FROM steps") == [(expected,)]
+    assert rows(path, "SELECT incident_id, escalated_at FROM steps ORDER BY incident_id") == [
+        ("aaaa", expected), ("cccc", T0 + 61.0)]
 
 
 def test_the_alert_is_the_latest_entry_in_the_zone_that_names_the_incident(db: Any) -> None:
