@@ -140,6 +140,13 @@ GROUPS: dict[str, Group] = {
          "tests/faults/test_fault_units.py", "tests/incidents/test_persist_rules.py",
          "tests/incidents/test_journal_advance.py", "tests/incidents/test_writer_rules.py"),
         ("-k", "not postgresql and not sink_down_then_back")),
+    # the protocol timers (escalations) and the set-up of ``watch --store`` / ``scan
+    # --store`` (options, sinks, journal, dossier worker, close), on hand-built stores and
+    # stand-ins: test_escalation.py (whole watchers, 25 s a mutant) is left out
+    "timers": Group(
+        (S + "incidents/timers.py", S + "incidents/session.py"),
+        ("tests/incidents/test_timers_rules.py", "tests/incidents/test_session_rules.py",
+         "tests/incidents/test_journal_advance.py")),
     # how records are written (JSON Lines as the contract fixes them, CSV, GeoJSON, the
     # table), read back from a scan's spill file in blocks
     "formats": Group(

@@ -473,3 +473,71 @@ def test_the_words_of_an_altitude_and_a_range_rejection() -> None:
     keep, scr = screen({A: [*honest(3), (15.0, 800_000.0)]}, scr)
     assert keep == {A: [True, True, True, False]}
     assert scr.reasons(A) == ("1 fix rejected: farther than 700 km from the receiver",)
+
+
+# ------------------------------------------------ thirteenth session: check's own paths
+def test_a_lone_fix_beyond_the_receivers_reach_is_rejected() -> None:
+    """A batch of one fix, 800 km east of the receiver (700 km allowed): rejected and
+    named, as in a longer batch; a batch of two, the first 1,250 m from the receiver and
+    the second 800 km off, keeps the first only (one fix left: no pair to measure)."""
+    scr = IntegrityScreen(IntegrityConfig(receiver=(0.0, 10.0)))
+    keep, scr = screen({A: [(0.0, 800_000.0)]}, scr)
+    assert keep == {A: [False]}
+    assert scr.reasons(A) == ("1 fix rejected: farther than 700 km from the receiver",)
+    keep, scr = screen({B: [(0.0, 1250.0), (5.0, 800_000.0)]}, scr)
+    assert keep == {B: [True, False]}
+
+
+def test_a_fix_at_exactly_the_receivers_reach_is_kept() -> None:
+    """The reach is "farther than": a fix 700 km east of the receiver (0.0, 10.0) on the
+    equator, 700,000 m by hand (up to rounding: the haversine of the screen's sphere,
+    checked to 1e-9 relative), is kept when ``max_range_m`` is exactly its distance as
+    the screen measures it, and rejected when the reach is one float below that."""
+    lon = 10.0 + 700_000.0 / M_PER_DEG
+    d = float(distance_m(0.0, 10.0, 0.0, lon))
+    assert d == pytest.approx(700_000.0, rel=1e-9)
+    for reach, kept in ((d, True), (float(np.nextafter(d, 0.0)), False)):
+        scr = IntegrityScreen(IntegrityConfig(receiver=(0.0, 10.0), max_range_m=reach))
+        keep, _ = screen({A: [(0.0, 700_000.0)]}, scr)
+        assert keep == {A: [kept]}
+
+
+def test_a_track_that_steps_plausibly_in_a_clean_batch_is_forgotten() -> None:
+    """Batch 1: A too fast all along (its last step remembered as fast), B honest. Batch
+    2, two tracks, every step plausible (the clean batch's short way out of the check):
+    A steps plausibly from its carried fix, so it is forgotten. Batch 3: A jumps 100 km
+    from its carried fix: a jump (its step before could be flown)."""
+    scr = IntegrityScreen()
+    screen({A: [(0.0, 0.0), (5.0, 20_000.0), (10.0, 40_000.0)], B: honest(3, 2_000_000.0)},
+           scr)
+    keep, _ = screen({A: [(10.0, 40_000.0), (15.0, 41_250.0)],
+                      B: honest(3, 2_002_500.0, 10.0)}, scr, carried_first=True)
+    assert keep == {A: [True, True], B: [True] * 3}
+    keep, _ = screen({A: [(15.0, 41_250.0), *honest(2, 141_250.0, 20.0)]}, scr,
+                     carried_first=True)
+    assert keep == {A: [True] * 3}
+    assert scr.jump_over(A, 17.5) == (pytest.approx(100_000.0, rel=1e-9), 5.0)
+
+
+def test_a_lone_spike_does_not_make_a_track_walked() -> None:
+    """A has a lone outlier at its second fix (500 km off) and, later, a real jump of
+    100 km after which it goes on. The spike alone is rejected; the track is not walked
+    fix by fix (a walk would reject the fixes after the jump until four agreed): the
+    jump and every fix after it are kept, and the jump named."""
+    a = [(0.0, 0.0), (5.0, 500_000.0), (10.0, 2500.0), (15.0, 3750.0), (20.0, 103_750.0),
+         (25.0, 105_000.0), (30.0, 106_250.0)]
+    keep, scr = screen({A: a})
+    assert keep == {A: [True, False, True, True, True, True, True]}
+    assert scr.reasons(A) == (SPEED, fast(1))
+    assert scr.jump_over(A, 17.5) == (pytest.approx(100_000.0, rel=1e-9), 5.0)
+
+
+def test_a_walked_track_after_another_in_the_batch() -> None:
+    """The second-stream track of ``test_a_walked_track_does_not_take_in_the_fixes_of_
+    another`` (two spikes in a row: walked), now after an honest track B (code 0): it is
+    still walked (its pairs of spikes are of one track, whatever the batch's first track
+    is), so its own fixes are kept and the three of the second stream rejected."""
+    a = [(0.0, 0.0), (5.0, 500_000.0), (10.0, 2500.0), (15.0, 503_750.0), (20.0, 5000.0),
+         (25.0, 506_250.0), (30.0, 7500.0)]
+    keep, _ = screen({B: honest(4, 2_000_000.0), A: a})
+    assert keep == {B: [True] * 4, A: [True, False, True, False, True, False, True]}
