@@ -17,7 +17,7 @@ What is done with it depends on what the track around it says:
 
 - a **lone outlier** (a spike: the track cannot reach it from the fix before nor go on
   from it to the fix after, but goes from the one before to the one after as an
-  aircraft can, the detour at least five times the direct way) is **not screened**:
+  aircraft can, the detour more than five times the direct way) is **not screened**:
   one bad fix inside a zone makes no entry. It is counted and named;
 - two outliers in a row are two **position streams** interleaved under one address (a
   spoofer, or two aircraft with one address): that track is walked fix by fix (a
@@ -95,7 +95,7 @@ class IntegrityConfig:
 _KINDS = ("speed", "altitude", "range", "second_stream", "fast")
 #: square of the metres in one degree of a great circle
 _M_PER_DEG2 = (_R_M * np.pi / 180.0) ** 2
-#: a lone outlier's detour is at least this many times the way it cuts short
+#: a lone outlier's detour is more than this many times the way it cuts short
 _DETOUR = 5.0
 
 
@@ -313,7 +313,7 @@ class IntegrityScreen:
                 keys: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row of ``rows``: whether it is a lone outlier (its track cannot reach it
         from the fix before, cannot go on from it to the fix after, but goes from the
-        one before to the one after as an aircraft can, and the detour is at least
+        one before to the one after as an aircraft can, and the detour is more than
         ``detour`` times the direct way), and which test it failed (1 position,
         2 altitude). ``step`` is that test for each consecutive pair of ``rows`` (0 for
         pairs of two tracks): only rows next to a failed one are looked at again."""
