@@ -138,7 +138,8 @@ GROUPS: dict[str, Group] = {
         ("tests/incidents/test_store_schema.py", "tests/incidents/test_recorder.py",
          "tests/incidents/test_grouping.py", "tests/incidents/test_linking.py",
          "tests/faults/test_fault_units.py", "tests/incidents/test_persist_rules.py",
-         "tests/incidents/test_journal_advance.py", "tests/incidents/test_writer_rules.py"),
+         "tests/incidents/test_journal_advance.py", "tests/incidents/test_writer_rules.py",
+         "tests/incidents/test_writer_entries.py"),
         ("-k", "not postgresql and not sink_down_then_back")),
     # how records are written (JSON Lines as the contract fixes them, CSV, GeoJSON, the
     # table), read back from a scan's spill file in blocks

@@ -1,0 +1,207 @@
+"""One entry into its incident (``writer._put_entry``), each grouping path through the
+store: a re-entry, a re-entry ``merge_s`` longer than ``RESUME_S``, a zone nested in
+another, a track continuing a lost one (its ``linked`` audit row), an open entry that a
+new entry takes over, and a closed incident reopened by a re-entry.
+
+Records are written by hand (:func:`incidents.helpers.crossing_record`: a critical
+crossing of the 10 km circle ``BOX`` by a radar-only jet); times by hand from
+T0 = 2025-09-19T06:30:00Z (unix 1758263400). What the store holds is read with
+:mod:`sqlite3` straight from the file; the expected incidents follow from the grouping
+rules of :mod:`skyfence.incidents.grouping`'s docstring, worked out next to each test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+from incidents.helpers import ZONE
+from incidents.helpers import crossing_record as record
+from skyfence.incidents.grouping import ZoneRelations
+from skyfence.incidents.lifecycle import change_state
+from skyfence.incidents.store import IncidentStore
+from skyfence.incidents.writer import Run, begin_run, record_alert, store_records
+from skyfence.policy import IncidentSettings, Policy
+
+T0 = 1758263400.0  # 2025-09-19T06:30:00Z
+
+
+def at(hms: str) -> str:
+    """The ISO time of ``HH:MM:SS`` on 2025-09-19 (the records' format)."""
+    return f"2025-09-19T{hms}.000Z"
+
+
+def scan(store: IncidentStore, **settings: Any) -> Run:
+    """A scan run on ``BOX`` with the default policy (``settings``: incident settings)."""
+    run = begin_run(store, "scan", "scan", Policy(), [ZONE], {})
+    if settings:
+        run = dataclasses.replace(run, settings=IncidentSettings(**settings))
+    return run
+
+
+def incident_of(path: Path) -> dict[str, str]:
+    """Entry id -> incident id, as stored."""
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT id, incident_id FROM entries").fetchall())
+
+
+def audit(path: Path, kind: str) -> list[tuple[Any, ...]]:
+    """The audit rows of ``kind``: (incident, at, feed_at, operator, note, data)."""
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT incident_id, at, feed_at, operator, note, data FROM events "
+                          "WHERE kind = ? ORDER BY seq", (kind,)).fetchall()
+
+
+def test_a_reentry_within_merge_s_joins_the_incident_a_later_one_does_not(
+        tmp_path: Path) -> None:
+    """Rule 1 through the store. R0001 crosses BOX 06:30:00-06:35:00, enters again at
+    06:36:00 (60 s after its exit, less than merge_s = 120 s: the same incident) until
+    06:40:00, and again at 06:42:01 (121 s after that exit: a new incident)."""
+    path = tmp_path / "s.sqlite"
+    a = record("aaaa000000000001", "R0001", at("06:30:00"), at("06:35:00"))
+    b = record("bbbb000000000002", "R0001", at("06:36:00"), at("06:40:00"))
+    c = record("cccc000000000003", "R0001", at("06:42:01"), at("06:45:00"))
+    with IncidentStore.open(path) as store:
+        assert store_records(store, scan(store), [c, b, a]) == (3, 2)
+    assert incident_of(path) == {a["id"]: a["id"], b["id"]: a["id"], c["id"]: c["id"]}
+    with sqlite3.connect(path) as db:
+        rows = db.execute("SELECT id, crossings, first_entered_at, last_exited_at "
+                          "FROM incidents ORDER BY id").fetchall()
+    # 06:35:00 is T0 + 300 s, 06:40:00 T0 + 600 s, 06:42:01 T0 + 721 s
+    assert rows == [(a["id"], 2, T0, T0 + 600.0), (c["id"], 1, T0 + 721.0, T0 + 900.0)]
+
+
+def test_a_merge_s_longer_than_an_hour_reaches_back_that_far(tmp_path: Path) -> None:
+    """With ``merge_s`` = 7200 s (longer than ``RESUME_S``, 3600 s), a re-entry 5000 s
+    after the exit (06:35:00 + 5000 s = 07:58:20) joins the incident; the entries looked
+    at go back ``max(merge_s, RESUME_S, SAME_CROSSING_S)`` = 7200 s, not 3600."""
+    path = tmp_path / "s.sqlite"
+    a = record("aaaa000000000001", "R0001", at("06:30:00"), at("06:35:00"))
+    b = record("bbbb000000000002", "R0001", at("07:58:20"), at("08:00:00"))
+    with IncidentStore.open(path) as store:
+        assert store_records(store, scan(store, merge_s=7200.0), [a, b]) == (2, 1)
+    assert incident_of(path) == {a["id"]: a["id"], b["id"]: a["id"]}
+
+
+def test_an_entry_into_a_zone_nested_in_another_joins_its_incident(tmp_path: Path) -> None:
+    """Rule 2 for a dependency: R0001 is inside OUTER 06:30:00-06:40:00 and enters INNER
+    (a dependency of OUTER) at 06:32:00, 120 s later (not the same crossing: more than
+    SAME_CROSSING_S = 5 s) while still inside OUTER: one incident, named by the smaller
+    INNER. Without the dependency the two are separate incidents (the reference)."""
+    outer = {**record("aaaa000000000001", "R0001", at("06:30:00"), at("06:40:00")),
+             "zone": "OUTER"}
+    inner = {**record("bbbb000000000002", "R0001", at("06:32:00"), at("06:38:00")),
+             "zone": "INNER"}
+    for parents, expected in (({"INNER": "OUTER"}, outer["id"]), ({}, inner["id"])):
+        path = tmp_path / f"s{len(parents)}.sqlite"
+        with IncidentStore.open(path) as store:
+            run = dataclasses.replace(scan(store), relations=ZoneRelations(
+                {"OUTER": 1000.0, "INNER": 10.0}, parents))
+            store_records(store, run, [outer, inner])
+        assert incident_of(path) == {outer["id"]: outer["id"], inner["id"]: expected}
+    with sqlite3.connect(tmp_path / "s1.sqlite") as db:
+        assert db.execute("SELECT zone, also_in FROM incidents").fetchall() == [
+            ("INNER", '["OUTER"]')]
+
+
+def lost_and_continued() -> tuple[dict[str, Any], dict[str, Any]]:
+    """R0001 (radar, jet) enters BOX at 06:30:00 and is lost inside, last seen at
+    06:35:00 at (59.0, 25.17); R0002 (radar, jet) appears there 20 s later (06:35:20),
+    1 km further east: a jet flies 700 m/s x 20 s + 500 m = 14.5 km in that time, and
+    20 s is within link_s (60 s). So R0002 continues R0001 (rule 3)."""
+    lost = {**record("aaaa000000000001", "R0001", at("06:30:00"), None),
+            "last_inside_at": at("06:35:00")}
+    new = {**record("bbbb000000000002", "R0002", at("06:35:20"), at("06:38:00")),
+           "entry_point": {"lat": 59.0, "lon": 25.187}}
+    return lost, new
+
+
+def test_a_track_continuing_a_lost_one_joins_its_incident_with_a_linked_audit_row(
+        tmp_path: Path) -> None:
+    """The audit row says who continues whom: at the wall clock of the write, with the
+    continuing entry's time (06:35:20 = T0 + 320 s) as its feed time, by skyfence, the
+    note "track R0002 continues track R0001, lost inside" and the data
+    ``{"entry": R0002's entry, "track": "R0002", "continues": R0001's entry}``."""
+    path = tmp_path / "s.sqlite"
+    lost, new = lost_and_continued()
+    with IncidentStore.open(path) as store:
+        before = time.time()
+        assert store_records(store, scan(store), [lost, new]) == (2, 1)
+        after = time.time()
+    assert incident_of(path) == {lost["id"]: lost["id"], new["id"]: lost["id"]}
+    (row,) = audit(path, "linked")
+    assert row[0] == lost["id"] and before <= row[1] <= after
+    assert row[2:5] == (T0 + 320.0, "skyfence", "track R0002 continues track R0001, lost inside")
+    assert row[5] == '{"entry":"bbbb000000000002","track":"R0002","continues":"aaaa000000000001"}'
+
+
+def test_a_reentry_of_the_track_is_not_taken_by_a_lost_track_nearby(tmp_path: Path) -> None:
+    """Rule 1 comes first: R0002 crosses BOX 06:30:00-06:35:00 and enters again at
+    06:36:00 (60 s after its exit: its own incident again). R0001, lost inside at
+    06:35:50 where R0002 enters again (10 s before, within LINK_OVERLAP_S; near), could
+    be continued by that entry, but an entry that re-enters its track's own incident
+    is not linked to another: no ``linked`` row, R0001 stays alone."""
+    path = tmp_path / "s.sqlite"
+    first = record("aaaa000000000001", "R0002", at("06:30:00"), at("06:35:00"))
+    lost = {**record("bbbb000000000002", "R0001", at("06:33:00"), None),
+            "last_inside_at": at("06:35:50")}
+    again = {**record("cccc000000000003", "R0002", at("06:36:00"), at("06:40:00")),
+             "entry_point": {"lat": 59.0, "lon": 25.17}}
+    with IncidentStore.open(path) as store:
+        assert store_records(store, scan(store), [first, lost, again]) == (3, 2)
+    assert incident_of(path) == {first["id"]: first["id"], lost["id"]: lost["id"],
+                                 again["id"]: first["id"]}
+    assert audit(path, "linked") == []
+
+
+def test_an_open_entry_is_taken_over_by_a_new_entry_of_its_track(tmp_path: Path) -> None:
+    """A watcher crashed while R0001 was inside: its entry (06:30:00) stayed ``open``,
+    no ``open`` event (that would make it ``stopped``). Restarted, the watcher sees
+    R0001 enter again at 06:46:40 (1000 s later, within RESUME_S): the same incident,
+    and the old entry becomes ``interrupted``; the new one is open. R0002's open entry
+    into BOX and R0001's open entry into OTHER (other track, other zone) stay open."""
+    path = tmp_path / "s.sqlite"
+    old = record("aaaa000000000001", "R0001", at("06:30:00"), None)
+    other_track = record("bbbb000000000002", "R0002", at("06:30:00"), None)
+    other_zone = {**record("cccc000000000003", "R0001", at("06:30:00"), None),
+                  "zone": "OTHER"}
+    new = record("dddd000000000004", "R0001", at("06:46:40"), None)
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        for i, rec in enumerate((old, other_track, other_zone, new)):
+            record_alert(store, run, {**rec, "event": "entry"}, ["hook"], now=T0 + i)
+    with sqlite3.connect(path) as db:
+        states = dict(db.execute("SELECT id, state FROM entries").fetchall())
+    assert states == {old["id"]: "interrupted", other_track["id"]: "open",
+                      other_zone["id"]: "open", new["id"]: "open"}
+    # OTHER was entered at the same crossing (0 s apart): one incident with R0001's BOX
+    assert incident_of(path) == {old["id"]: old["id"], other_track["id"]: other_track["id"],
+                                 other_zone["id"]: old["id"], new["id"]: old["id"]}
+
+
+def test_a_closed_incident_is_reopened_by_a_reentry_within_merge_s(tmp_path: Path) -> None:
+    """R0001 crosses BOX 06:30:00-06:35:00, the operator closes the incident, and R0001
+    enters again at 06:36:00 (60 s after its exit, within merge_s): the incident is
+    open again, and the audit says so: a ``reopened`` row at the writer's clock
+    (T0 + 360 given as ``now``), no feed time, by skyfence, with its note and the entry
+    that reopened it."""
+    path = tmp_path / "s.sqlite"
+    a = record("aaaa000000000001", "R0001", at("06:30:00"), at("06:35:00"))
+    b = record("bbbb000000000002", "R0001", at("06:36:00"), None)
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        record_alert(store, run, {**a, "event": "entry"}, ["hook"], now=T0)
+        record_alert(store, run, {**a, "event": "exit"}, ["hook"], now=T0 + 300.0)
+        assert change_state(store, a["id"], "close", "ops", now=T0 + 310.0) == "closed"
+        record_alert(store, run, {**b, "event": "entry"}, ["hook"], now=T0 + 360.0)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT id, state, updated_at FROM incidents").fetchall() == [
+            (a["id"], "open", T0 + 360.0)]
+    assert audit(path, "reopened") == [
+        (a["id"], T0 + 360.0, None, "skyfence",
+         "the track entered again within the merge time", '{"entry":"bbbb000000000002"}')]
+    assert json.loads(audit(path, "reopened")[0][5]) == {"entry": b["id"]}
