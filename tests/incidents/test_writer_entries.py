@@ -205,3 +205,43 @@ def test_a_closed_incident_is_reopened_by_a_reentry_within_merge_s(tmp_path: Pat
         (a["id"], T0 + 360.0, None, "skyfence",
          "the track entered again within the merge time", '{"entry":"bbbb000000000002"}')]
     assert json.loads(audit(path, "reopened")[0][5]) == {"entry": b["id"]}
+
+
+def test_only_the_tracks_own_open_entries_of_the_joined_incident_are_taken_over(
+        tmp_path: Path) -> None:
+    """What a new entry takes over is narrow: the open entries of *its* track, in *its*
+    zone, of the incident it joins, that began before it. Watch events, by hand:
+
+    - Y: R0001's entry at 06:30:00, left open (the watcher crashed); more than RESUME_S
+      (3600 s) before what follows, so it is no candidate: its own incident, left open.
+    - X: R0001 crosses 07:53:20-07:55:00; R0001 enters again at 07:55:50 (50 s after
+      that exit: joins X). Y's entry, open in another incident, stays open.
+    - R0001 is lost inside BOX (an exit event without an exit time: ``ended_open``,
+      last inside 07:58:00); R0002 appears there at 07:58:10 and continues it (X, open).
+      R0001 enters again at 07:58:30 (30 s after its last inside fix: joins X): R0002's
+      open entry in X is another track's and stays open (R0001's own entry there is
+      ``ended_open``, not open: nothing to take over).
+    - An entry written late (R0001 at 07:55:40, 40 s after X's first exit: joins X)
+      does not take over the entry of 07:58:30, which began after it."""
+    path = tmp_path / "s.sqlite"
+    y = record("aaaa000000000001", "R0001", at("06:30:00"), None)
+    x = record("bbbb000000000002", "R0001", at("07:53:20"), at("07:55:00"))
+    again = record("cccc000000000003", "R0001", at("07:55:50"), None)
+    lost = {**again, "exited_at": None, "last_inside_at": at("07:58:00")}
+    cont = {**record("dddd000000000004", "R0002", at("07:58:10"), None),
+            "entry_point": {"lat": 59.0, "lon": 25.17}}
+    third = record("eeee000000000005", "R0001", at("07:58:30"), None)
+    late = record("ffff000000000006", "R0001", at("07:55:40"), None)
+    events = [(y, "entry"), (x, "entry"), (x, "exit"), (again, "entry"), (lost, "exit"),
+              (cont, "entry"), (third, "entry"), (late, "entry")]
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        for i, (rec, kind) in enumerate(events):
+            record_alert(store, run, {**rec, "event": kind}, ["hook"], now=T0 + i)
+    with sqlite3.connect(path) as db:
+        states = dict(db.execute("SELECT id, state FROM entries").fetchall())
+    assert states == {y["id"]: "open", x["id"]: "exited", again["id"]: "ended_open",
+                      cont["id"]: "open", third["id"]: "open", late["id"]: "open"}
+    assert incident_of(path) == {y["id"]: y["id"], x["id"]: x["id"], again["id"]: x["id"],
+                                 cont["id"]: x["id"], third["id"]: x["id"],
+                                 late["id"]: x["id"]}
