@@ -245,3 +245,74 @@ def test_only_the_tracks_own_open_entries_of_the_joined_incident_are_taken_over(
     assert incident_of(path) == {y["id"]: y["id"], x["id"]: x["id"], again["id"]: x["id"],
                                  cont["id"]: x["id"], third["id"]: x["id"],
                                  late["id"]: x["id"]}
+
+
+# ------------------------------------------------------------------ runs
+def test_a_run_records_its_policy_zones_and_options(tmp_path: Path) -> None:
+    """What a run writes so that an incident can be documented from the store alone,
+    read back with sqlite3. References: the policy's SHA-256 by hashlib over its text;
+    a national zone by code and bundle (package, version and bundle hash read from the
+    bundled ``national.json`` itself, area its ``area_km2``), hashed as compact JSON; a
+    custom zone by its exact GeoJSON (hash of the stored text; the geometry read back
+    with shapely equals the zone's; a 10 km circle's area, by hand pi x 10^2 = 314.16
+    km^2, less the polygon's chords)."""
+    import hashlib
+
+    import shapely.geometry
+
+    from skyfence.airspace.national import METADATA_PATH
+    from skyfence.airspace.zones import national_zone
+
+    path = tmp_path / "s.sqlite"
+    meta = json.loads(METADATA_PATH.read_text(encoding="utf-8"))
+    est = national_zone("EST")
+    policy = Policy(["RUS", "BLR"])
+    with IncidentStore.open(path) as store:
+        before = time.time()
+        run = begin_run(store, "watch", "sbs:host:30003", policy, [est, ZONE],
+                        {"gap_s": 300.0, "zones": ["EST"]}, command="skyfence watch ...")
+        after = time.time()
+    pol_sha = hashlib.sha256(policy.text.encode("utf-8")).hexdigest()
+    nat = {"kind": "national", "code": "EST", "package": meta["source"]["package"],
+           "version": meta["source"]["version"], "bundle_sha256": meta["bundle"]["sha256"]}
+    nat_text = json.dumps(nat, separators=(",", ":"))
+    nat_sha = hashlib.sha256(nat_text.encode()).hexdigest()
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT sha256, name, source, text, watch_states FROM policies"
+                          ).fetchall() == [(pol_sha, policy.name, "default.yaml", policy.text,
+                                            '["BLR","RUS"]')]  # sorted
+        zones = {r[1]: r for r in db.execute(
+            "SELECT sha256, name, kind, title, area_km2, geojson, source FROM zones")}
+        runs = db.execute("SELECT id, kind, origin, started_at, command, options, "
+                          "policy_sha256 FROM runs").fetchall()
+    area = next(z["area_km2"] for z in meta["zones"] if z["code"] == "EST")
+    assert zones["EST"] == (nat_sha, "EST", "national", est.title, area, None, nat_text)
+    sha, name, kind, title, box_area, geojson, source = zones["BOX"]
+    assert (name, kind, title, source) == ("BOX", ZONE.kind, ZONE.title, '{"kind":"custom"}')
+    assert sha == hashlib.sha256(geojson.encode()).hexdigest()
+    (feature,) = json.loads(geojson)["features"]
+    assert feature["properties"]["name"] == "BOX"
+    assert shapely.geometry.shape(feature["geometry"]).equals(ZONE.geometry)
+    assert 310.0 < box_area < 314.16
+    ((run_id, kind, origin, started, command, options, run_pol),) = runs
+    assert (run_id, kind, origin, command, run_pol) == (
+        run.id, "watch", "sbs:host:30003", "skyfence watch ...", pol_sha)
+    assert before <= started <= after
+    assert options == '{"gap_s":300.0,"zones":["EST"]}'
+    assert (run.kind, run.origin, run.policy_sha256) == ("watch", "sbs:host:30003", pol_sha)
+    assert dict(run.zone_sha256) == {"EST": nat_sha, "BOX": sha}
+    assert run.settings == policy.incidents
+    assert len(run.id) == 36 and run.id.count("-") == 4  # a UUID
+
+
+def test_a_run_again_with_the_same_policy_and_zones_adds_only_a_run(tmp_path: Path) -> None:
+    """Policies and zones are kept once by their hash: a second run adds a run row only."""
+    path = tmp_path / "s.sqlite"
+    with IncidentStore.open(path) as store:
+        first = begin_run(store, "scan", "a.csv", Policy(), [ZONE], {})
+        second = begin_run(store, "scan", "a.csv", Policy(), [ZONE], {})
+    assert first.id != second.id
+    with sqlite3.connect(path) as db:
+        counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                  for t in ("policies", "zones", "runs")]
+    assert counts == [1, 1, 2]
