@@ -108,6 +108,25 @@ def test_an_entry_into_a_zone_nested_in_another_joins_its_incident(tmp_path: Pat
             ("INNER", '["OUTER"]')]
 
 
+
+def test_an_entry_that_could_join_two_incidents_joins_the_one_entered_first(
+        tmp_path: Path) -> None:
+    """Rule 2 can hold for two incidents of a track; the one whose entry began first
+    wins, whatever else orders them. R0001 is inside A from 06:30:00 to 06:40:00 and
+    inside B (unrelated to A, entered 100 s later: its own incident) from 06:31:40 to
+    06:35:00. It enters C at 06:31:41: C is a dependency of A, and C's entry began at
+    B's crossing (1 s apart). A's incident (entered first) takes it, although B's entry
+    ends first (the store's index on a track's entries runs by end time)."""
+    path = tmp_path / "s.sqlite"
+    a = {**record("aaaa000000000001", "R0001", at("06:30:00"), at("06:40:00")), "zone": "A"}
+    b = {**record("bbbb000000000002", "R0001", at("06:31:40"), at("06:35:00")), "zone": "B"}
+    c = {**record("cccc000000000003", "R0001", at("06:31:41"), at("06:34:00")), "zone": "C"}
+    with IncidentStore.open(path) as store:
+        run = dataclasses.replace(scan(store), relations=ZoneRelations(
+            {"A": 1000.0, "B": 1000.0, "C": 10.0}, {"C": "A"}))
+        assert store_records(store, run, [a, b, c]) == (3, 2)
+    assert incident_of(path) == {a["id"]: a["id"], b["id"]: b["id"], c["id"]: a["id"]}
+
 def lost_and_continued() -> tuple[dict[str, Any], dict[str, Any]]:
     """R0001 (radar, jet) enters BOX at 06:30:00 and is lost inside, last seen at
     06:35:00 at (59.0, 25.17); R0002 (radar, jet) appears there 20 s later (06:35:20),
