@@ -37,7 +37,7 @@ def at(hms: str) -> str:
 
 def scan(store: IncidentStore, **settings: Any) -> Run:
     """A scan run on ``BOX`` with the default policy (``settings``: incident settings)."""
-    run = begin_run(store, "scan", "scan", Policy(), [ZONE], {})
+    run = begin_run(store, "scan", "tracks.csv", Policy(), [ZONE], {})
     if settings:
         run = dataclasses.replace(run, settings=IncidentSettings(**settings))
     return run
@@ -335,3 +335,105 @@ def test_a_run_again_with_the_same_policy_and_zones_adds_only_a_run(tmp_path: Pa
         counts = [db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                   for t in ("policies", "zones", "runs")]
     assert counts == [1, 1, 2]
+
+
+# ------------------------------------------------------------------ the incident row
+def test_an_incidents_row_is_refreshed_from_all_its_entries(tmp_path: Path) -> None:
+    """Every column of an incident of two entries, by hand. R0001 crosses BOX
+    06:30:00-06:35:00 (5000 m deep) and again 06:36:00-06:40:00 (6000 m, callsign
+    "RDR1" and address "abc123" known by then): first entry T0, last exit and last
+    inside fix T0 + 600 s, inside 300 + 240 = 540 s, deepest the second entry, two
+    crossings, none open; the address and callsign of the latest entry that has one.
+    Steps: the union of the entries' protocols, sorted by their delay, due from the
+    first entry (T0, T0 + 60 s, T0 + 300 s). The ``opened`` audit row: at the write's
+    wall clock, the first entry's time as feed time, the run's id and kind."""
+    import hashlib
+
+    path = tmp_path / "s.sqlite"
+    first = record("aaaa000000000001", "R0001", at("06:30:00"), at("06:35:00"),
+                   protocol=[{"step": "call the police", "after_s": 300.0},
+                             {"step": "notify the duty officer", "after_s": None}])
+    second = {**record("bbbb000000000002", "R0001", at("06:36:00"), at("06:40:00"),
+                       protocol=[{"step": "scramble", "after_s": 60.0},
+                                 {"step": "notify the duty officer", "after_s": None}]),
+              "max_depth_m": 6000.0, "duration_s": 240.0, "callsign": "RDR1",
+              "icao24": "abc123", "severity": "warning", "violation": False}
+    with IncidentStore.open(path) as store:
+        run = scan(store)
+        before = time.time()
+        assert store_records(store, run, [first, second]) == (2, 1)
+        after = time.time()
+    pol_sha = hashlib.sha256(Policy().text.encode("utf-8")).hexdigest()
+    with sqlite3.connect(path) as db:
+        db.row_factory = sqlite3.Row
+        (inc,) = [dict(r) for r in db.execute("SELECT * FROM incidents")]
+        steps = [tuple(r) for r in db.execute(
+            "SELECT incident_id, n, text, after_s, due_at, done_at, escalated_at FROM steps "
+            "ORDER BY n")]
+        opened = [tuple(r) for r in db.execute(
+            "SELECT incident_id, at, feed_at, operator, note, data FROM events "
+            "WHERE kind = 'opened'")]
+    created, updated = inc.pop("created_at"), inc.pop("updated_at")
+    assert before <= created <= updated <= after
+    assert inc == {
+        "id": first["id"], "track": "R0001", "zone": "BOX", "zone_kind": "custom",
+        "also_in": "[]", "state": "open", "violation": 1, "severity": "critical",
+        "icao24": "abc123", "callsign": "RDR1", "first_entered_at": T0,
+        "last_exited_at": T0 + 600.0, "last_inside_at": T0 + 600.0, "inside_s": 540.0,
+        "max_depth_m": 6000.0, "deepest_entry": second["id"], "crossings": 2,
+        "open_entries": 0, "origin": "tracks.csv", "policy_sha256": pol_sha}
+    assert steps == [(first["id"], 1, "notify the duty officer", None, T0, None, None),
+                     (first["id"], 2, "call the police", 300.0, T0 + 300.0, None, None),
+                     (first["id"], 3, "scramble", 60.0, T0 + 60.0, None, None)]
+    ((inc_id, when, feed, operator, note, data),) = opened
+    assert (inc_id, feed, operator, note) == (first["id"], T0, "skyfence", None)
+    assert before <= when <= after
+    assert data == f'{{"run":"{run.id}","kind":"scan"}}'
+
+
+def test_step_due_times_follow_an_earlier_first_entry_unless_fired_or_done(
+        tmp_path: Path) -> None:
+    """Watch events. R0001 enters Z1 at 06:30:03 (protocol: notify now, call after
+    60 s, scramble after 300 s): steps due at T0 + 3, T0 + 63, T0 + 303. The call is
+    escalated, the notification done. Then R0001's entry into Z2 at 06:30:00 is written
+    (late): the same crossing (3 s apart), the same incident, whose first entry is now
+    T0. Only the step neither fired nor done moves: scramble to T0 + 300."""
+    path = tmp_path / "s.sqlite"
+    proto = [{"step": "notify the duty officer", "after_s": None},
+             {"step": "call the police", "after_s": 60.0},
+             {"step": "scramble", "after_s": 300.0}]
+    z1 = {**record("aaaa000000000001", "R0001", at("06:30:03"), None, protocol=proto),
+          "zone": "Z1"}
+    z2 = {**record("bbbb000000000002", "R0001", at("06:30:00"), None, protocol=proto),
+          "zone": "Z2"}
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        record_alert(store, run, {**z1, "event": "entry"}, ["hook"], now=T0 + 3.0)
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT n, due_at FROM steps ORDER BY n").fetchall() == [
+                (1, T0 + 3.0), (2, T0 + 63.0), (3, T0 + 303.0)]
+            db.execute("UPDATE steps SET done_at = ?, done_by = 'ops' WHERE n = 1",
+                       (T0 + 10.0,))
+            db.execute("UPDATE steps SET escalated_at = ? WHERE n = 2", (T0 + 63.0,))
+        record_alert(store, run, {**z2, "event": "entry"}, ["hook"], now=T0 + 5.0)
+    assert incident_of(path) == {z1["id"]: z1["id"], z2["id"]: z1["id"]}
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT n, text, due_at FROM steps ORDER BY n").fetchall() == [
+            (1, "notify the duty officer", T0 + 3.0), (2, "call the police", T0 + 63.0),
+            (3, "scramble", T0 + 300.0)]
+        assert db.execute("SELECT first_entered_at FROM incidents").fetchall() == [(T0,)]
+
+
+def test_an_update_refreshes_the_incidents_time_of_change(tmp_path: Path) -> None:
+    """An incident made at the entry (``now`` T0) and changed by an update of that entry
+    (``now`` T0 + 50, deeper): created at T0, updated at T0 + 50, 6000 m deep."""
+    path = tmp_path / "s.sqlite"
+    a = record("aaaa000000000001", "R0001", at("06:30:00"), None)
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        record_alert(store, run, {**a, "event": "entry"}, ["hook"], now=T0)
+        record_alert(store, run, {**a, "max_depth_m": 6000.0, "event": "update"}, ["hook"],
+                     now=T0 + 50.0)
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT created_at, updated_at, max_depth_m FROM incidents"
+                          ).fetchall() == [(T0, T0 + 50.0, 6000.0)]
