@@ -437,3 +437,17 @@ def test_an_update_refreshes_the_incidents_time_of_change(tmp_path: Path) -> Non
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT created_at, updated_at, max_depth_m FROM incidents"
                           ).fetchall() == [(T0, T0 + 50.0, 6000.0)]
+
+
+def test_a_transponder_track_is_not_linked_where_a_radar_track_was_lost(
+        tmp_path: Path) -> None:
+    """Rule 3 is for tracks without a transponder: 4b1805 (an ICAO address) appearing
+    20 s after R0001 was lost, where it was lost, is its own incident."""
+    path = tmp_path / "s.sqlite"
+    lost, new = lost_and_continued()
+    new = {**new, "track": "4b1805", "icao24": "4b1805",
+           "classification": {**new["classification"], "cooperative": True}}
+    with IncidentStore.open(path) as store:
+        assert store_records(store, scan(store), [lost, new]) == (2, 2)
+    assert incident_of(path) == {lost["id"]: lost["id"], new["id"]: new["id"]}
+    assert audit(path, "linked") == []
