@@ -451,3 +451,27 @@ def test_a_transponder_track_is_not_linked_where_a_radar_track_was_lost(
         assert store_records(store, scan(store), [lost, new]) == (2, 2)
     assert incident_of(path) == {lost["id"]: lost["id"], new["id"]: new["id"]}
     assert audit(path, "linked") == []
+
+
+def test_a_track_lost_in_two_overlapping_zones_is_continued_whatever_the_entry_ids(
+        tmp_path: Path) -> None:
+    """R0001 is lost inside BOX and Z2 at once (both entries from 06:30:00, no exit, last
+    inside 06:35:00: one incident, the same crossing); R0002 appears in BOX 20 s later,
+    1 km from where R0001 was lost. The incident's latest piece is R0001's loss, in
+    both zones at the same moment: R0002 continues it in BOX, however the entries' ids
+    (hashes) happen to sort (before the fix, the tie was broken by id alone, so the
+    Z2 piece could be taken as the latest, and R0002 was not linked)."""
+    for n, (box_id, z2_id) in enumerate((("aaaa000000000001", "bbbb000000000002"),
+                                         ("bbbb000000000002", "aaaa000000000001"))):
+        path = tmp_path / f"s{n}.sqlite"
+        box = {**record(box_id, "R0001", at("06:30:00"), None),
+               "last_inside_at": at("06:35:00")}
+        z2 = {**box, "id": z2_id, "zone": "Z2"}
+        new = {**record("cccc000000000003", "R0002", at("06:35:20"), at("06:38:00")),
+               "entry_point": {"lat": 59.0, "lon": 25.187}}
+        with IncidentStore.open(path) as store:
+            assert store_records(store, scan(store), [box, z2, new]) == (3, 1), n
+        assert incident_of(path) == {box_id: box_id, z2_id: box_id, new["id"]: box_id}, n
+        ((_, _, _, _, note, data),) = audit(path, "linked")
+        assert note == "track R0002 continues track R0001, lost inside"
+        assert json.loads(data)["continues"] == box_id
