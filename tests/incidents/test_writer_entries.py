@@ -475,3 +475,57 @@ def test_a_track_lost_in_two_overlapping_zones_is_continued_whatever_the_entry_i
         ((_, _, _, _, note, data),) = audit(path, "linked")
         assert note == "track R0002 continues track R0001, lost inside"
         assert json.loads(data)["continues"] == box_id
+
+
+def test_a_continuation_may_begin_link_s_after_or_the_overlap_before_the_loss(
+        tmp_path: Path) -> None:
+    """The limits of rule 3, inclusive: R0002 beginning exactly link_s (60 s) after
+    R0001's last inside fix, or exactly LINK_OVERLAP_S (30 s) before it, continues it;
+    with link_s = 0.5 s, one beginning 10 s before it (two tracks on one target) too."""
+    lost, new = lost_and_continued()  # lost at 06:35:00
+    for n, (begins, link_s) in enumerate((("06:36:00", 60.0), ("06:34:30", 60.0),
+                                          ("06:34:50", 0.5))):
+        path = tmp_path / f"s{n}.sqlite"
+        later = {**new, "entered_at": at(begins)}
+        with IncidentStore.open(path) as store:
+            assert store_records(store, scan(store, link_s=link_s), [lost, later]) == (2, 1), n
+        assert len(audit(path, "linked")) == 1, n
+
+
+def test_a_track_still_flying_is_not_continued_whatever_else_its_incident_holds(
+        tmp_path: Path) -> None:
+    """Only a piece lost inside the new entry's zone, within the link window, opens an
+    incident to rule 3, and then only its latest piece counts. Watch events; in both
+    cases R0001's latest piece, in BOX, is still flying (open, last inside 06:35:05)
+    where R0002 appears in BOX at 06:35:10: R0002 is its own incident.
+
+    - The incident also holds R0001's piece lost in Z2 (06:30:00 to 06:35:00, the
+      same crossing), within the window but in another zone.
+    - The incident also holds R0001's piece lost in BOX at 06:21:00 (then R0001 came
+      back at 06:22:00, within merge_s): in BOX, but long before the window."""
+    cases = {
+        "zone": [({**record("aaaa000000000001", "R0001", at("06:30:00"), None),
+                   "zone": "Z2"}, "entry"),
+                 ({**record("aaaa000000000001", "R0001", at("06:30:00"), None),
+                   "zone": "Z2", "last_inside_at": at("06:35:00")}, "exit")],
+        "window": [(record("aaaa000000000001", "R0001", at("06:20:00"), None), "entry"),
+                   ({**record("aaaa000000000001", "R0001", at("06:20:00"), None),
+                     "last_inside_at": at("06:21:00")}, "exit")],
+    }
+    flying_from = {"zone": "06:30:00", "window": "06:22:00"}
+    for name, events in cases.items():
+        path = tmp_path / f"{name}.sqlite"
+        flying = record("bbbb000000000002", "R0001", at(flying_from[name]), None)
+        new = {**record("cccc000000000003", "R0002", at("06:35:10"), None),
+               "entry_point": {"lat": 59.0, "lon": 25.17}}
+        events = [*events, (flying, "entry"),
+                  ({**flying, "last_inside_at": at("06:35:05"), "observations": 90}, "update"),
+                  (new, "entry")]
+        with IncidentStore.open(path) as store:
+            run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+            for i, (rec, kind) in enumerate(events):
+                record_alert(store, run, {**rec, "event": kind}, ["hook"], now=T0 + i)
+        assert incident_of(path) == {"aaaa000000000001": "aaaa000000000001",
+                                     flying["id"]: "aaaa000000000001",
+                                     new["id"]: new["id"]}, name
+        assert audit(path, "linked") == [], name
