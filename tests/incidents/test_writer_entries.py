@@ -529,3 +529,28 @@ def test_a_track_still_flying_is_not_continued_whatever_else_its_incident_holds(
                                      flying["id"]: "aaaa000000000001",
                                      new["id"]: new["id"]}, name
         assert audit(path, "linked") == [], name
+
+
+def test_a_track_is_not_linked_through_its_own_lost_piece(tmp_path: Path) -> None:
+    """Watch events, merge_s 10 s. R0002 is lost in BOX at 06:35:00; R0003 appears there
+    at 06:35:02 and continues it (one incident), still flying at 06:35:05. R0002 comes
+    back at 06:35:10 (10 s after its loss: not less than merge_s, so not rule 1): its
+    own lost piece does not open the incident to rule 3, whose latest piece (R0003's)
+    is still flying: a new incident."""
+    path = tmp_path / "s.sqlite"
+    first = record("aaaa000000000001", "R0002", at("06:30:00"), None)
+    cont = {**record("bbbb000000000002", "R0003", at("06:35:02"), None),
+            "entry_point": {"lat": 59.0, "lon": 25.17}}
+    back = {**record("cccc000000000003", "R0002", at("06:35:10"), None),
+            "entry_point": {"lat": 59.0, "lon": 25.17}}
+    events = [(first, "entry"), ({**first, "last_inside_at": at("06:35:00")}, "exit"),
+              (cont, "entry"), ({**cont, "last_inside_at": at("06:35:05")}, "update"),
+              (back, "entry")]
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        run = dataclasses.replace(run, settings=IncidentSettings(merge_s=10.0))
+        for i, (rec, kind) in enumerate(events):
+            record_alert(store, run, {**rec, "event": kind}, ["hook"], now=T0 + i)
+    assert incident_of(path) == {first["id"]: first["id"], cont["id"]: first["id"],
+                                 back["id"]: back["id"]}
+    assert len(audit(path, "linked")) == 1
