@@ -91,9 +91,10 @@ def test_an_entry_into_a_zone_nested_in_another_joins_its_incident(tmp_path: Pat
     """Rule 2 for a dependency: R0001 is inside OUTER 06:30:00-06:40:00 and enters INNER
     (a dependency of OUTER) at 06:32:00, 120 s later (not the same crossing: more than
     SAME_CROSSING_S = 5 s) while still inside OUTER: one incident, named by the smaller
-    INNER. Without the dependency the two are separate incidents (the reference)."""
+    INNER (its kind now INNER's, custom, not OUTER's). Without the dependency the two
+    are separate incidents (the reference)."""
     outer = {**record("aaaa000000000001", "R0001", at("06:30:00"), at("06:40:00")),
-             "zone": "OUTER"}
+             "zone": "OUTER", "zone_kind": "national"}
     inner = {**record("bbbb000000000002", "R0001", at("06:32:00"), at("06:38:00")),
              "zone": "INNER"}
     for parents, expected in (({"INNER": "OUTER"}, outer["id"]), ({}, inner["id"])):
@@ -104,8 +105,8 @@ def test_an_entry_into_a_zone_nested_in_another_joins_its_incident(tmp_path: Pat
             store_records(store, run, [outer, inner])
         assert incident_of(path) == {outer["id"]: outer["id"], inner["id"]: expected}
     with sqlite3.connect(tmp_path / "s1.sqlite") as db:
-        assert db.execute("SELECT zone, also_in FROM incidents").fetchall() == [
-            ("INNER", '["OUTER"]')]
+        assert db.execute("SELECT zone, zone_kind, also_in FROM incidents").fetchall() == [
+            ("INNER", "custom", '["OUTER"]')]
 
 
 
@@ -343,21 +344,23 @@ def test_an_incidents_row_is_refreshed_from_all_its_entries(tmp_path: Path) -> N
     06:30:00-06:35:00 (5000 m deep) and again 06:36:00-06:40:00 (6000 m, callsign
     "RDR1" and address "abc123" known by then): first entry T0, last exit and last
     inside fix T0 + 600 s, inside 300 + 240 = 540 s, deepest the second entry, two
-    crossings, none open; the address and callsign of the latest entry that has one.
+    crossings, none open; the address and callsign of the latest entry that has one;
+    a violation, critical, as the second entry is (the first: a warning, no violation).
     Steps: the union of the entries' protocols, sorted by their delay, due from the
     first entry (T0, T0 + 60 s, T0 + 300 s). The ``opened`` audit row: at the write's
     wall clock, the first entry's time as feed time, the run's id and kind."""
     import hashlib
 
     path = tmp_path / "s.sqlite"
-    first = record("aaaa000000000001", "R0001", at("06:30:00"), at("06:35:00"),
-                   protocol=[{"step": "call the police", "after_s": 300.0},
-                             {"step": "notify the duty officer", "after_s": None}])
+    first = {**record("aaaa000000000001", "R0001", at("06:30:00"), at("06:35:00"),
+                      protocol=[{"step": "call the police", "after_s": 300.0},
+                                {"step": "notify the duty officer", "after_s": None}]),
+             "severity": "warning", "violation": False}
     second = {**record("bbbb000000000002", "R0001", at("06:36:00"), at("06:40:00"),
                        protocol=[{"step": "scramble", "after_s": 60.0},
                                  {"step": "notify the duty officer", "after_s": None}]),
               "max_depth_m": 6000.0, "duration_s": 240.0, "callsign": "RDR1",
-              "icao24": "abc123", "severity": "warning", "violation": False}
+              "icao24": "abc123"}
     with IncidentStore.open(path) as store:
         run = scan(store)
         before = time.time()
