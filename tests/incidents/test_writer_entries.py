@@ -400,7 +400,8 @@ def test_step_due_times_follow_an_earlier_first_entry_unless_fired_or_done(
     60 s, scramble after 300 s): steps due at T0 + 3, T0 + 63, T0 + 303. The call is
     escalated, the notification done. Then R0001's entry into Z2 at 06:30:00 is written
     (late): the same crossing (3 s apart), the same incident, whose first entry is now
-    T0. Only the step neither fired nor done moves: scramble to T0 + 300."""
+    T0. Only the step neither fired nor done moves: scramble to T0 + 300; the steps of
+    another incident (R0009's, entered at 06:29:00) stay where they were."""
     path = tmp_path / "s.sqlite"
     proto = [{"step": "notify the duty officer", "after_s": None},
              {"step": "call the police", "after_s": 60.0},
@@ -409,22 +410,31 @@ def test_step_due_times_follow_an_earlier_first_entry_unless_fired_or_done(
           "zone": "Z1"}
     z2 = {**record("bbbb000000000002", "R0001", at("06:30:00"), None, protocol=proto),
           "zone": "Z2"}
+    other = record("cccc000000000003", "R0009", at("06:29:00"), None, protocol=proto)
     with IncidentStore.open(path) as store:
         run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        record_alert(store, run, {**other, "event": "entry"}, ["hook"], now=T0 - 60.0)
         record_alert(store, run, {**z1, "event": "entry"}, ["hook"], now=T0 + 3.0)
         with sqlite3.connect(path) as db:
-            assert db.execute("SELECT n, due_at FROM steps ORDER BY n").fetchall() == [
+            assert db.execute("SELECT n, due_at FROM steps WHERE incident_id = ? ORDER BY n",
+                              (z1["id"],)).fetchall() == [
                 (1, T0 + 3.0), (2, T0 + 63.0), (3, T0 + 303.0)]
             db.execute("UPDATE steps SET done_at = ?, done_by = 'ops' WHERE n = 1",
                        (T0 + 10.0,))
             db.execute("UPDATE steps SET escalated_at = ? WHERE n = 2", (T0 + 63.0,))
         record_alert(store, run, {**z2, "event": "entry"}, ["hook"], now=T0 + 5.0)
-    assert incident_of(path) == {z1["id"]: z1["id"], z2["id"]: z1["id"]}
+    assert incident_of(path) == {z1["id"]: z1["id"], z2["id"]: z1["id"],
+                                 other["id"]: other["id"]}
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT n, text, due_at FROM steps ORDER BY n").fetchall() == [
+        assert db.execute("SELECT n, text, due_at FROM steps WHERE incident_id = ? "
+                          "ORDER BY n", (z1["id"],)).fetchall() == [
             (1, "notify the duty officer", T0 + 3.0), (2, "call the police", T0 + 63.0),
             (3, "scramble", T0 + 300.0)]
-        assert db.execute("SELECT first_entered_at FROM incidents").fetchall() == [(T0,)]
+        assert db.execute("SELECT n, due_at FROM steps WHERE incident_id = ? ORDER BY n",
+                          (other["id"],)).fetchall() == [
+            (1, T0 - 60.0), (2, T0), (3, T0 + 240.0)]
+        assert db.execute("SELECT first_entered_at FROM incidents WHERE id = ?",
+                          (z1["id"],)).fetchall() == [(T0,)]
 
 
 def test_an_update_refreshes_the_incidents_time_of_change(tmp_path: Path) -> None:
