@@ -138,7 +138,8 @@ GROUPS: dict[str, Group] = {
         ("tests/incidents/test_store_schema.py", "tests/incidents/test_recorder.py",
          "tests/incidents/test_grouping.py", "tests/incidents/test_linking.py",
          "tests/faults/test_fault_units.py", "tests/incidents/test_persist_rules.py",
-         "tests/incidents/test_journal_advance.py", "tests/incidents/test_writer_rules.py"),
+         "tests/incidents/test_journal_advance.py", "tests/incidents/test_writer_rules.py",
+         "tests/incidents/test_writer_entries.py"),
         ("-k", "not postgresql and not sink_down_then_back")),
     # the protocol timers (escalations) and the set-up of ``watch --store`` / ``scan
     # --store`` (options, sinks, journal, dossier worker, close), on hand-built stores and

@@ -303,11 +303,15 @@ def _continued(conn: Connection, run: Run, rec: Mapping[str, Any], entered: floa
                ENTRIES.c.last_inside_at <= entered + LINK_OVERLAP_S)).scalars().all()
     tails: list[tuple[str, TrackPiece]] = []
     for incident_id in sorted(near):
-        # only an incident's latest piece can be continued
+        # only an incident's latest piece can be continued; a track lost inside two
+        # overlapping zones left a piece in each at the same moment: take the one in
+        # this entry's zone (by id alone, the other zone's could win, and no link)
         tail = conn.execute(
             sa.select(ENTRIES.c.record, ENTRIES.c.entered_at, ENTRIES.c.last_inside_at)
             .where(ENTRIES.c.incident_id == incident_id)
-            .order_by(ENTRIES.c.last_inside_at.desc(), ENTRIES.c.id).limit(1)).one()
+            .order_by(ENTRIES.c.last_inside_at.desc(),
+                      sa.case((ENTRIES.c.zone == rec["zone"], 0), else_=1), ENTRIES.c.id)
+            .limit(1)).one()
         piece = TrackPiece.of(json.loads(tail.record), tail.entered_at, tail.last_inside_at)
         if piece is not None:
             tails.append((incident_id, piece))
