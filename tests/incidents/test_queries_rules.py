@@ -27,6 +27,7 @@ from incidents.store_rows import (
     incident,
     step,
 )
+from skyfence.errors import UsageError
 from skyfence.incidents.queries import (
     INCIDENT_FIELDS,
     deepest_point,
@@ -203,6 +204,7 @@ def detailed(store: IncidentStore) -> IncidentStore:
     a3 = alert(store, "i-1", "k3", "exit", at=T0 + 260, sinks={
         "a-sink": {"state": "rejected", "attempts": 1, "error": "400 bad request"}})
     assert a3 > a1
+    alert(store, "i-1", "k4", "closed", at=T0 + 400, sinks={})  # no sink was configured
     dossier(store, "i-1", state="built", requested_at=T0 + 61, built_at=T0 + 62.5,
             path="/d/i-1.zip", statement_sha256="s" * 64, error=None)
     return store
@@ -245,7 +247,9 @@ def test_show_gathers_everything_about_one_incident(detailed: IncidentStore) -> 
         {"seq": 3, "event": "exit", "idempotency_key": "k3",
          "created_at": "2025-09-19T06:34:20.000Z", "deliveries": [
              {"sink": "a-sink", "state": "rejected", "attempts": 1, "delivered_at": None,
-              "last_error": "400 bad request", "next_try_at": None}]}]
+              "last_error": "400 bad request", "next_try_at": None}]},
+        {"seq": 4, "event": "closed", "idempotency_key": "k4",
+         "created_at": "2025-09-19T06:36:40.000Z", "deliveries": []}]
     # per sink, this incident's alerts only (i-2's pending alert to a-sink is not counted)
     assert d["delivery"] == [
         {"sink": "a-sink", "delivered": 1, "pending": 0, "rejected": 1, "attempts": 2,
@@ -328,3 +332,11 @@ def test_detail_reports_the_deepest_point(deep: IncidentStore) -> None:
     d = incident_detail(deep, "i-x")
     assert d["deepest_point"] == deepest_point(deep, "i-x")
     assert d["deepest_point"] is not None
+
+
+def test_a_deepest_entry_whose_zone_the_store_lacks_is_named(store: IncidentStore) -> None:
+    incident(store, "i-z", deepest_entry="z1")
+    entry(store, "z1", "i-z", zone_sha256=None)
+    fixes(store, "T1", [(T0 + 10, 0.5, 0.5)])
+    with pytest.raises(UsageError, match=r"^the store has no boundary of zone SQ$"):
+        deepest_point(store, "i-z")
