@@ -41,7 +41,7 @@ def store(tmp_path: Path) -> str:
     path = str(tmp_path / "incidents.sqlite")
     with IncidentStore.open(path) as s:
         begin(s)
-        incident(s, "i-b0001", track="T1", first=T0 + 10)
+        incident(s, "i-b0001", track="T1", first=T0 + 10, callsign="ÅLAND1")
         incident(s, "i-a0001", track="T2", zone="EST", also_in=("LVA",),
                  state="acknowledged", first=T0 + 10)
         incident(s, "i-c0001", track="T3", state="closed", first=T0)
@@ -180,13 +180,13 @@ REC: dict[str, Any] = {
     "violation": True, "severity": "critical",
     "first_entered_at": "2025-09-19T06:30:00.000Z",
     "last_exited_at": "2025-09-19T06:31:05.250Z", "last_inside_at": None,
-    "inside_s": 65.0, "max_depth_m": 1234.5, "deepest_entry": "e1", "crossings": 2,
+    "inside_s": 65.0, "max_depth_m": 12340.0, "deepest_entry": "e1", "crossings": 2,
     "open_entries": 0, "entries": ["e1", "e2"], "steps": 5, "steps_done": 1,
     "steps_escalated": 2, "origin": "replay:x", "created_at": None, "updated_at": None,
     "tracks": ["T1", "T9"]}
 REC2: dict[str, Any] = {**REC, "id": "def456", "also_in": [], "callsign": None,
                         "violation": False, "severity": "info", "open_entries": 1,
-                        "inside_s": 12.25, "max_depth_m": 50.0, "steps": 0, "steps_done": 0,
+                        "inside_s": 12.25, "max_depth_m": 10000.0, "steps": 0, "steps_done": 0,
                         "steps_escalated": 0, "first_entered_at": None,
                         "last_exited_at": None}
 
@@ -208,7 +208,7 @@ def test_csv_joins_lists_and_writes_booleans_and_nulls_as_words() -> None:
     assert a["also_in"] == "LVA RUS" and a["tracks"] == "T1 T9" and a["entries"] == "e1 e2"
     assert (a["violation"], b["violation"]) == ("true", "false")
     assert (a["icao24"], a["created_at"], b["also_in"], b["callsign"]) == ("", "", "", "")
-    assert (a["callsign"], a["max_depth_m"], a["open_entries"]) == ("ÅLAND1", "1234.5", "0")
+    assert (a["callsign"], a["max_depth_m"], a["open_entries"]) == ("ÅLAND1", "12340.0", "0")
 
 
 def test_geojson_without_points_has_empty_multipoints() -> None:
@@ -234,10 +234,11 @@ def test_the_table() -> None:
         "last exit", "inside", "depth km", "crossings", "steps"]
     assert table_rows(out.getvalue()) == [
         ["abc123", "open", "critical", "EST (+LVA,RUS)", "T1", "ÅLAND1", "2025-09-19 06:30:00",
-         "06:31:05", "1 min 5 s", "1.23", "2", "1/5 (2 esc.)"],
+         "06:31:05", "1 min 5 s", "12.34", "2", "1/5 (2 esc.)"],
         ["def456", "open", "info (no viol.)", "EST", "T1", "", "", "inside", "12.2 s",
-         "0.05", "2", "0/0"]]
+         "10.00", "2", "0/0"]]
     assert len(lines) == 4 and max(len(line) for line in lines) > 120
+    assert lines[2].startswith("abc123 │")  # no padding at the edge
 
 
 def test_the_table_s_last_exit_of_a_record_without_one() -> None:
@@ -261,7 +262,7 @@ DETAIL: dict[str, Any] = {
          "exited_at": "2025-09-19T06:31:00.000Z", "duration_s": 60.0, "max_depth_m": 1234.5,
          "observations": 16, "entry_state": "exited"},
         {"id": "e2", "zone": "EST", "entered_at": "2025-09-19T06:40:00.000Z",
-         "exited_at": None, "duration_s": 5.0, "max_depth_m": 20.0, "observations": 2,
+         "exited_at": None, "duration_s": 5.0, "max_depth_m": 10000.0, "observations": 2,
          "entry_state": "open"}],
     "steps": [
         {"n": 1, "step": "inform QRA", "after_s": None, "due_at": "T-due1", "done_at": "T-d1",
@@ -284,7 +285,7 @@ DETAIL: dict[str, Any] = {
         {"sink": "b-sink", "delivered": 3, "pending": 0, "rejected": 1, "attempts": 4,
          "last_error": "old"}],
     "deepest_point": {"entry": "e1", "time": "T-deep", "lat": 59.123456, "lon": 24.9876543,
-                      "depth_m": 1234.5},
+                      "depth_m": 10000.0},
     "dossier": {"state": "built", "path": "/d/x.zip", "error": None}}
 
 #: the entries' lines are longer than this file's lines: they are cut in two here
@@ -293,15 +294,15 @@ DETAIL_TEXT = "\n".join([
     'zone      EST (national), also in LVA, RUS',
     'track     T1  icao24 4b1805  callsign ÅLAND1',
     'entered   2025-09-19T06:30:00.000Z   last exit 2025-09-19T06:31:05.250Z',
-    'inside    1 min 5 s in 2 crossing(s); deepest 1.23 km (entry e1)',
-    'deepest   1.23 km at 59.12346, 24.98765 (T-deep)',
+    'inside    1 min 5 s in 2 crossing(s); deepest 12.34 km (entry e1)',
+    'deepest   10.00 km at 59.12346, 24.98765 (T-deep)',
     'origin    replay:x',
     '',
     'entries:',
     '  e1  EST    2025-09-19T06:30:00.000Z -> 2025-09-19T06:31:00'
     '.000Z    1 min 0 s     1.23 km    16 fixes  exited',
     '  e2  EST    2025-09-19T06:40:00.000Z -> -                  '
-    '             5.0 s     0.02 km     2 fixes  open',
+    '             5.0 s    10.00 km     2 fixes  open',
     '',
     'protocol:',
     '  1. inform QRA  [done by ann at T-d1]',
@@ -336,7 +337,7 @@ incident  def456  OPEN  info  (no violation)
 zone      EST (national)
 track     T1
 entered   None   last exit (inside)
-inside    12.2 s in 2 crossing(s); deepest 0.05 km (entry e1)
+inside    12.2 s in 2 crossing(s); deepest 10.00 km (entry e1)
 origin    replay:x
 
 entries:
@@ -360,6 +361,7 @@ def test_show_from_the_store(store: str, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0 and out.endswith("}\n") and out.startswith('{\n  "incident": {\n')
     d = json.loads(out)
     assert d["incident"]["id"] == "i-b0001"
+    assert '"callsign": "ÅLAND1"' in out  # UTF-8 as it is, not escaped
     assert [e["id"] for e in d["entries"]] == ["b1", "b2"]
     code, out2, _ = run(capsys, "incidents", "show", "I-B0001", "--store", store)
     assert code == 0 and out2 == render_detail(d) + "\n"
@@ -459,6 +461,17 @@ usage: skyfence incidents close [-h] [--store [PATH_OR_URL]] [--operator NAME] [
 """,
     ("note",): """\
 usage: skyfence incidents note [-h] [--store [PATH_OR_URL]] [--operator NAME] ID TEXT
+
+positional arguments:
+  ID
+  TEXT
+
+options:
+  -h, --help            show this help message and exit
+  --store [PATH_OR_URL]
+                        keep incidents in this store: a SQLite file or a postgresql:// URL
+                        (--store alone: $SKYFENCE_STORE or the user's data directory)
+  --operator NAME       who does it (default: $SKYFENCE_OPERATOR or the login name)
 """,
     ("step",): """\
 usage: skyfence incidents step [-h] [--store [PATH_OR_URL]] [--operator NAME] [--note TEXT] ID N
@@ -506,3 +519,35 @@ def test_bad_choices_are_refused(store: str, capsys: pytest.CaptureFixture[str])
             main(["incidents", *argv, "--store", store])
         assert stop.value.code == 2
     capsys.readouterr()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+WIDE: dict[str, Any] = {**REC, "id": "0123456789abcdef0123456789abcdef",
+                        "track": "a-very-long-track-name-" * 3, "callsign": "CALLSIGN" * 3}
+
+
+def test_the_table_is_160_wide_in_a_file_and_as_wide_as_the_terminal_on_one() -> None:
+    """A table that does not fit: in a file exactly 160 columns, the id and the first
+    entry time whole on one line (the long track is folded); on a terminal of 100
+    columns (COLUMNS), 100."""
+    out = io.StringIO()
+    write_incidents("table", [WIDE], out)
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) == 160
+    assert any(WIDE["id"] in line for line in lines)
+    assert any("2025-09-19 06:30:00" in line for line in lines)
+    assert not any(WIDE["track"] in line for line in lines)
+
+
+def test_the_table_on_a_terminal_takes_its_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    monkeypatch.setenv("COLUMNS", "100")
+    out = _Terminal()
+    write_incidents("table", [WIDE], out)
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in out.getvalue().splitlines()]
+    assert max(len(line) for line in lines) == 100

@@ -110,7 +110,8 @@ def test_ids_filter(five: IncidentStore) -> None:
 def test_a_record_has_every_field_rounded_and_its_entries_tracks_and_steps(
         store: IncidentStore) -> None:
     """Entries in entry order (the id decides a tie), each track once in the order first
-    seen (the incident's own track first), steps counted: 4 in all, 2 done, 2 escalated."""
+    seen (the incident's own track first), steps counted: 5 in all, 3 done, 2 escalated.
+    The entry ids are not in entry order: e-z entered first."""
     incident(store, "i-1", track="T5", zone="EST", also_in=("LVA", "RUS"),
              icao24="4b1805", callsign="ÅLAND1", first=T0 + 20, last_exited_at=None,
              last_inside_at=T0 + 600.5, inside_s=60.12345, max_depth_m=1234.56,
@@ -119,11 +120,12 @@ def test_a_record_has_every_field_rounded_and_its_entries_tracks_and_steps(
     entry(store, "e-c", "i-1", track="T5", entered=T0 + 500)
     entry(store, "e-b", "i-1", track="T9", entered=T0 + 100)
     entry(store, "e-a", "i-1", track="T8", entered=T0 + 100)
-    entry(store, "e-0", "i-1", track="T5", entered=T0 + 20)
+    entry(store, "e-z", "i-1", track="T5", entered=T0 + 20)
     step(store, "i-1", 1, done=T0 + 30, by="ann")
     step(store, "i-1", 2, escalated=T0 + 90)
     step(store, "i-1", 3, done=T0 + 95, by="ann", escalated=T0 + 90)
     step(store, "i-1", 4)
+    step(store, "i-1", 5, done=T0 + 96, by="bob")
     [rec] = incident_records(store, every=True)
     assert rec == {
         "id": "i-1", "state": "open", "zone": "EST", "zone_kind": "custom",
@@ -132,7 +134,7 @@ def test_a_record_has_every_field_rounded_and_its_entries_tracks_and_steps(
         "first_entered_at": "2025-09-19T06:30:20.000Z", "last_exited_at": None,
         "last_inside_at": "2025-09-19T06:40:00.500Z", "inside_s": 60.123,
         "max_depth_m": 1234.6, "deepest_entry": "e-b", "crossings": 3, "open_entries": 1,
-        "entries": ["e-0", "e-a", "e-b", "e-c"], "steps": 4, "steps_done": 2,
+        "entries": ["e-z", "e-a", "e-b", "e-c"], "steps": 5, "steps_done": 3,
         "steps_escalated": 2, "origin": "replay:test",
         "created_at": "2025-09-19T06:30:21.250Z", "updated_at": "2025-09-19T06:40:01.000Z",
         "tracks": ["T5", "T8", "T9"]}
