@@ -282,7 +282,7 @@ def deep(store: IncidentStore) -> IncidentStore:
     """i-x's deepest entry is x2 (T0+100..T0+159) of track T1 in the square 0..1 E,
     0..1 N; i-y (track T2) goes deeper. Track T1's fixes (lon, lat): at T0+50 (0.5, 0.5)
     in x1, not the deepest entry; in x2 at T0+100 (0.5, 0.05), T0+120 (0.4567891234,
-    0.3123456789), T0+140 (0.5, 0.2); at T0+170 (0.5, 0.45), after x2's last fix inside;
+    0.3133456789), T0+140 (0.5, 0.2); at T0+170 (0.5, 0.45), after x2's last fix inside;
     at T0+130 (0.5, -0.5), outside. The deepest fix of x2 is the one at T0+120: 0.31
     degrees from the southern edge (the nearest: the others are 0.46 and 0.69 degrees
     away)."""
@@ -293,7 +293,7 @@ def deep(store: IncidentStore) -> IncidentStore:
     entry(store, "x2", "i-x", track="T1", entered=T0 + 100, last_inside=T0 + 159)
     fixes(store, "T2", [(T0 + 10, 0.5, 0.5)])
     fixes(store, "T1", [(T0 + 50, 0.5, 0.5), (T0 + 100, 0.5, 0.05),
-                        (T0 + 120, 0.4567891234, 0.3123456789), (T0 + 130, 0.5, -0.5),
+                        (T0 + 120, 0.4567891234, 0.3133456789), (T0 + 130, 0.5, -0.5),
                         (T0 + 140, 0.5, 0.2), (T0 + 170, 0.5, 0.45)])
     return store
 
@@ -303,8 +303,8 @@ def test_the_deepest_point_is_the_deepest_fix_inside_of_the_deepest_entry(
     """Reference depth: pyproj's geodesic from the fix straight south to the equator."""
     dp = deepest_point(deep, "i-x")
     assert dp is not None
-    _, _, want = Geod(ellps="WGS84").inv(0.4567891234, 0.3123456789, 0.4567891234, 0.0)
-    assert dp == {"entry": "x2", "time": "2025-09-19T06:32:00.000Z", "lat": 0.312346,
+    _, _, want = Geod(ellps="WGS84").inv(0.4567891234, 0.3133456789, 0.4567891234, 0.0)
+    assert dp == {"entry": "x2", "time": "2025-09-19T06:32:00.000Z", "lat": 0.313346,
                   "lon": 0.456789, "depth_m": pytest.approx(want, abs=1.0)}
     assert dp["depth_m"] == round(dp["depth_m"], 1)
     assert list(dp) == ["entry", "time", "lat", "lon", "depth_m"]
