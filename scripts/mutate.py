@@ -148,6 +148,22 @@ GROUPS: dict[str, Group] = {
         (S + "incidents/timers.py", S + "incidents/session.py"),
         ("tests/incidents/test_timers_rules.py", "tests/incidents/test_session_rules.py",
          "tests/incidents/test_journal_advance.py")),
+    # reading the store (incident records, one incident's detail, its deepest point) and
+    # ``skyfence incidents`` (list, export, show, ack/close/reopen, note, step); schema.py
+    # is tables only, no function, so mutmut makes no mutant of it (module-level code is
+    # not mutated) and test_store_schema.py checks it against the migrations. SQLite
+    # only. Left out of test_incidents_cli.py: the early warnings stored by a watcher
+    # (5.8 s), the store that stays away (5.7 s) and the live timers (2.3 s): they test
+    # the watcher, the journal and timers.py, and run no code of these modules that the
+    # other tests do not; test_dossier_store.py (10 s: ``watch`` and ``dossier build``)
+    # too, its reading of the detail is pinned by test_queries_rules.py
+    "queries": Group(
+        (S + "incidents/queries.py", S + "incidents/commands.py", S + "incidents/schema.py"),
+        ("tests/incidents/test_incidents_cli.py", "tests/incidents/test_store_schema.py",
+         "tests/incidents/test_linking.py", "tests/incidents/test_grouping.py",
+         "tests/incidents/test_queries_rules.py", "tests/incidents/test_commands_rules.py"),
+        ("-k", "not postgresql and not early_warnings_are_stored and not stays_away"
+               " and not live_timers")),
     # how records are written (JSON Lines as the contract fixes them, CSV, GeoJSON, the
     # table), read back from a scan's spill file in blocks
     "formats": Group(
