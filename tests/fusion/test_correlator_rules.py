@@ -918,3 +918,26 @@ def test_a_silent_radar_does_not_keep_every_transponder_message() -> None:
     kept = c._tx.t
     assert kept.min() == pytest.approx(2000.0 - 700.0, abs=4.0)
     assert len(kept) <= 176
+
+
+def test_columns_held_as_python_objects_read_as_numbers() -> None:
+    # the scenario of test_the_plot_a_track_starts_from_is_no_evidence with the radar
+    # states' (then also the ADS-B messages') time, latitude and longitude held as
+    # Python objects (as pandas gives after concatenating with a frame whose columns
+    # are empty or mixed): the same answers, the first plot released and every later
+    # fix the aircraft (50 fixes from 1 s every 4 s, less the first). A position read
+    # as objects reaches numpy's trigonometry, which has no loop for them
+    adsb = parallel("4b1812", np.arange(0.0, 200.0, 5.0))
+    radar = parallel("R1", np.arange(1.0, 200.0, 4.0))
+    radar.loc[0, "lat"] = 59.0 + np.degrees(20_000.0 / R_M)
+    for col in ("time", "lat", "lon"):
+        radar[col] = radar[col].astype(object)
+    c = Correlator()
+    assert stream(c, radar, adsb)["time"].tolist() == [1.0]
+    assert c.matches == {("R1", "4b1812"): 49}
+    # and the same with the ADS-B messages' columns held as objects
+    for col in ("time", "lat", "lon"):
+        adsb[col] = adsb[col].astype(object)
+    c = Correlator()
+    assert stream(c, radar, adsb)["time"].tolist() == [1.0]
+    assert c.matches == {("R1", "4b1812"): 49}
