@@ -9,6 +9,7 @@ watcher or the grouping rules in between.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from skyfence.incidents.schema import (
@@ -137,3 +138,25 @@ def fixes(store: IncidentStore, track: str, rows: list[tuple[float, float, float
             {"track": track, "time": t, "lat": lat, "lon": lon, "altitude": 3000.0,
              "velocity": 200.0, "heading": 90.0, "vertrate": 0.0, "callsign": None,
              "squawk": None, "onground": False} for t, lon, lat in rows])
+
+
+def many_open(conn: Any, n: int, *, entry_track: str = "E",
+              record: Callable[[int], str] = lambda k: "{}") -> None:
+    """``n`` open incidents ``i00000``... of one open entry ``e00000``... each (more than
+    one query of 500 ids reads), incident k first entered at ``T0 + k`` by track
+    ``T<k>``, its entry's track ``<entry_track><k>`` and record ``record(k)``; written on
+    ``conn`` (inside the caller's transaction)."""
+    conn.execute(INCIDENTS.insert(), [{
+        "id": f"i{k:05d}", "track": f"T{k}", "zone": "SQ", "zone_kind": "custom",
+        "also_in": "[]", "state": "open", "violation": True, "severity": "high",
+        "icao24": None, "callsign": None, "first_entered_at": T0 + k,
+        "last_exited_at": None, "last_inside_at": T0 + k, "inside_s": 0.0,
+        "max_depth_m": 0.0, "deepest_entry": f"e{k:05d}", "crossings": 1,
+        "open_entries": 1, "origin": "o", "policy_sha256": "p" * 64,
+        "created_at": T0, "updated_at": T0} for k in range(n)])
+    conn.execute(ENTRIES.insert(), [{
+        "id": f"e{k:05d}", "incident_id": f"i{k:05d}", "run_id": RUN, "zone": "SQ",
+        "zone_sha256": SQUARE_SHA, "track": f"{entry_track}{k}", "entered_at": T0 + k,
+        "exited_at": None, "last_inside_at": T0 + k, "end_at": T0 + k,
+        "duration_s": 0.0, "max_depth_m": 0.0, "observations": 1, "state": "open",
+        "violation": True, "severity": "high", "record": record(k)} for k in range(n)])

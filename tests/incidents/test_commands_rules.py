@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from incidents.store_rows import RUN, SQUARE_SHA, T0, begin, entry, incident, step
+from incidents.store_rows import T0, begin, entry, incident, many_open, step
 from skyfence.cli import main
 from skyfence.incidents.commands import _duration, render_detail, write_incidents
 from skyfence.incidents.queries import INCIDENT_FIELDS
-from skyfence.incidents.schema import ENTRIES, EVENTS, INCIDENTS, STEPS
+from skyfence.incidents.schema import EVENTS, STEPS
 from skyfence.incidents.store import IncidentStore
 
 
@@ -148,23 +148,9 @@ def test_geojson_of_more_incidents_than_one_query_takes(
     with IncidentStore.open(path) as s:
         begin(s)
         with s.transaction() as conn:
-            conn.execute(INCIDENTS.insert(), [{
-                "id": f"i{k:05d}", "track": f"T{k}", "zone": "SQ", "zone_kind": "custom",
-                "also_in": "[]", "state": "open", "violation": True, "severity": "high",
-                "icao24": None, "callsign": None, "first_entered_at": T0 + k,
-                "last_exited_at": None, "last_inside_at": T0 + k, "inside_s": 0.0,
-                "max_depth_m": 0.0, "deepest_entry": f"e{k:05d}", "crossings": 1,
-                "open_entries": 1, "origin": "o", "policy_sha256": "p" * 64,
-                "created_at": T0, "updated_at": T0} for k in range(n)])
-            conn.execute(ENTRIES.insert(), [{
-                "id": f"e{k:05d}", "incident_id": f"i{k:05d}", "run_id": RUN, "zone": "SQ",
-                "zone_sha256": SQUARE_SHA, "track": f"T{k}", "entered_at": T0 + k,
-                "exited_at": None, "last_inside_at": T0 + k, "end_at": T0 + k,
-                "duration_s": 0.0, "max_depth_m": 0.0, "observations": 1, "state": "open",
-                "violation": True, "severity": "high",
-                "record": json.dumps({"entry_point": {"lon": k / 1000, "lat": 0.0},
-                                      "exit_point": {"lon": k / 1000, "lat": 1.0}})}
-                for k in range(n)])
+            many_open(conn, n, entry_track="T", record=lambda k: json.dumps({
+                "entry_point": {"lon": k / 1000, "lat": 0.0},
+                "exit_point": {"lon": k / 1000, "lat": 1.0}}))
     code, out, _ = run(capsys, "incidents", "export", "--store", path, "--format", "geojson")
     assert code == 0
     feats = json.loads(out)["features"]

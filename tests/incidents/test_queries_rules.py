@@ -15,8 +15,6 @@ import pytest
 from pyproj import Geod
 
 from incidents.store_rows import (
-    RUN,
-    SQUARE_SHA,
     T0,
     alert,
     begin,
@@ -25,6 +23,7 @@ from incidents.store_rows import (
     event,
     fixes,
     incident,
+    many_open,
     step,
 )
 from skyfence.errors import UsageError
@@ -34,7 +33,7 @@ from skyfence.incidents.queries import (
     incident_detail,
     incident_records,
 )
-from skyfence.incidents.schema import ENTRIES, INCIDENTS, STEPS
+from skyfence.incidents.schema import STEPS
 from skyfence.incidents.store import IncidentStore
 
 
@@ -156,20 +155,7 @@ def test_more_incidents_than_one_query_takes_each_get_their_own_entries_and_step
     incident has one entry (track E<k>) and k % 3 steps."""
     n = 1201
     with store.transaction() as conn:
-        conn.execute(INCIDENTS.insert(), [{
-            "id": f"i{k:05d}", "track": f"T{k}", "zone": "SQ", "zone_kind": "custom",
-            "also_in": "[]", "state": "open", "violation": True, "severity": "high",
-            "icao24": None, "callsign": None, "first_entered_at": T0 + k,
-            "last_exited_at": None, "last_inside_at": T0 + k, "inside_s": 0.0,
-            "max_depth_m": 0.0, "deepest_entry": f"e{k:05d}", "crossings": 1,
-            "open_entries": 1, "origin": "o", "policy_sha256": "p" * 64,
-            "created_at": T0, "updated_at": T0} for k in range(n)])
-        conn.execute(ENTRIES.insert(), [{
-            "id": f"e{k:05d}", "incident_id": f"i{k:05d}", "run_id": RUN, "zone": "SQ",
-            "zone_sha256": SQUARE_SHA, "track": f"E{k}", "entered_at": T0 + k,
-            "exited_at": None, "last_inside_at": T0 + k, "end_at": T0 + k,
-            "duration_s": 0.0, "max_depth_m": 0.0, "observations": 1, "state": "open",
-            "violation": True, "severity": "high", "record": "{}"} for k in range(n)])
+        many_open(conn, n)
         conn.execute(STEPS.insert(), [{
             "incident_id": f"i{k:05d}", "n": j + 1, "text": "s", "after_s": None,
             "due_at": T0, "done_at": None, "done_by": None, "escalated_at": None}
