@@ -80,38 +80,3 @@ def ospa(a: np.ndarray, b: np.ndarray, *, c: float = 1000.0, p: float = 2.0) -> 
     total = (d[rows, cols] ** p).sum() + c**p * abs(n - m)
     return float((total / max(n, m)) ** (1 / p))
 
-
-def mean_ospa(tracks: pd.DataFrame, truth: pd.DataFrame, *, period_s: float = 4.0,
-              c: float = 1000.0, p: float = 2.0, max_age_s: float | None = None) -> float:
-    """OSPA averaged over times every ``period_s`` of the truth span.
-
-    At each time, a track counts when its latest state is at most ``max_age_s``
-    old (default 2.5 periods: it coasts through a missed plot); it is extrapolated to
-    the time with its velocity and heading.
-    """
-    max_age = 2.5 * period_s if max_age_s is None else max_age_s
-    plane = LocalPlane.around(truth["lat"], truth["lon"])
-    times = np.arange(truth["time"].min() + period_s, truth["time"].max(), period_s)
-    tracks = tracks.sort_values("time")
-    tx, ty = plane.to_xy(tracks["lat"].to_numpy(float), tracks["lon"].to_numpy(float))
-    north = plane.north_angle(tracks["lat"].to_numpy(float), tracks["lon"].to_numpy(float))
-    h = np.radians(tracks["heading"].to_numpy(float) + north)
-    v = np.nan_to_num(tracks["velocity"].to_numpy(float))
-    vx, vy = v * np.sin(h), v * np.cos(h)
-    tt = tracks["time"].to_numpy(float)
-    ids = tracks["icao24"].to_numpy(object)
-    targets = list(pd.unique(truth["target"]))
-    truth_pos = [truth_xy(truth, plane, tg, times) for tg in targets]
-    values = []
-    for k, t in enumerate(times):
-        recent = (tt <= t) & (tt > t - max_age)
-        idx = np.flatnonzero(recent)
-        if idx.size:  # latest state per track
-            order = idx[np.argsort(tt[idx])]
-            _, last = np.unique(ids[order][::-1], return_index=True)
-            idx = order[::-1][last]
-        dt = t - tt[idx]
-        est = np.column_stack([tx[idx] + vx[idx] * dt, ty[idx] + vy[idx] * dt])
-        gt = np.array([[px[k], py[k]] for px, py, alive in truth_pos if alive[k]])
-        values.append(ospa(est, gt.reshape(-1, 2), c=c, p=p))
-    return float(np.mean(values)) if values else float("nan")
