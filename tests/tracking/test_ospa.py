@@ -37,6 +37,7 @@ def test_hand_cases() -> None:
     # one point 100 m from its truth: 100; against nothing: the cut-off
     assert ospa(one, np.array([[60.0, 80.0]]), c=1000.0) == pytest.approx(100.0)
     assert ospa(one, np.empty((0, 2)), c=1000.0) == 1000.0
+    assert ospa(one, np.empty((0, 2))) == 1000.0  # the default cut-off: 1 km
     assert ospa(np.empty((0, 2)), np.empty((0, 2))) == 0.0
     # a true track 100 m off and a false one: sqrt((100**2 + 1000**2) / 2) = 710.6 m
     two = np.array([[0.0, 100.0], [5000.0, 5000.0]])
