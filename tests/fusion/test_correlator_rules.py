@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skyfence.fusion.correlator import Correlator, FusionConfig, Identity, is_transponder_id
+from skyfence.fusion.correlator import (
+    Correlator,
+    FusionConfig,
+    Identity,
+    _forgotten_last,
+    is_transponder_id,
+)
 from skyfence.model import make_observations
 
 R_M = 6_371_008.8
@@ -941,3 +947,12 @@ def test_columns_held_as_python_objects_read_as_numbers() -> None:
     c = Correlator()
     assert stream(c, radar, adsb)["time"].tolist() == [1.0]
     assert c.matches == {("R1", "4b1812"): 49}
+
+
+def test_a_forgotten_transponder_went_dark_at_its_last_message_at_or_before_the_fix(
+) -> None:
+    # (heard, fix time, last matched fix): heard at or before the fix -> when it was
+    # heard, the fix's own second included; heard after it -> the last matched fix
+    assert _forgotten_last(300.0, 300.0, 297.0) == 300.0
+    assert _forgotten_last(299.5, 300.0, 297.0) == 299.5
+    assert _forgotten_last(300.5, 300.0, 297.0) == 297.0
