@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import zipfile
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,7 +35,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from skyfence.airspace import antimeridian, boundary, cache_budget, depth_field, geodesy
+from skyfence.airspace import antimeridian, boundary, cache_files, depth_field, geodesy
 from skyfence.airspace.depth_field import DepthField
 
 __all__ = ["FORMAT_VERSION", "MAX_SAVED_CELLS", "DepthCache"]
@@ -93,10 +92,11 @@ class DepthCache:
         """Fill ``field`` from the zone's file; how many cells it gained (0 when there
         is no usable file)."""
         digest = field_digest(geometry, _levels(field))  # hashes the zone's WKB: once
-        stored = _read(self._path(digest), digest, field)
+        path = self._path(digest)
+        stored = _read(path, digest, field)
         if stored is None:
             return 0
-        cache_budget.touch(self._path(digest))
+        cache_files.touch(path)
         gained = sum(level.absorb(k, v) for level, (k, v) in zip(field.levels, stored,
                                                                    strict=True))
         field.saved_cells = field.measured_cells
@@ -106,8 +106,21 @@ class DepthCache:
         """Write ``field`` (merged with the file as it is now) when it measured cells
         since it was loaded or last saved; whether a file was written. A directory that
         cannot be written is logged, never raised: the cache only saves time."""
+        return self.save_all([(geometry, field)]) == 1
+
+    def save_all(self, fields: Iterable[tuple[BaseGeometry, DepthField]]) -> int:
+        """:meth:`save` each (geometry, field), then keep the cache directory within its
+        budget once for all of them; how many files were written."""
+        written = [p for geometry, field in fields
+                   if (p := self._write(geometry, field)) is not None]
+        if written:
+            cache_files.prune(self.directory, keep=written)
+        return len(written)
+
+    def _write(self, geometry: BaseGeometry, field: DepthField) -> Path | None:
+        """The file written for ``field`` (see :meth:`save`), or None."""
         if field.measured_cells == field.saved_cells:
-            return False
+            return None
         digest = field_digest(geometry, _levels(field))  # hashes the zone's WKB: once
         path = self._path(digest)
         on_disk = _read(path, digest, field)
@@ -116,29 +129,18 @@ class DepthCache:
                 level.absorb(k, v)
         if len(field) > MAX_SAVED_CELLS:
             log.debug("depth cache: %s not saved (%d cells)", path, len(field))
-            return False
+            return None
         arrays: dict[str, np.ndarray] = {
             "digest": np.array(digest), "levels": np.array(_levels(field), np.int64)}
         for i, level in enumerate(field.levels):
-            keys, values = level.keys, level.values
-            arrays[f"keys{i}"], arrays[f"values{i}"] = keys, values
+            arrays[f"keys{i}"], arrays[f"values{i}"] = level.keys, level.values
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".depth-field-",
-                                       suffix=".npz")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, **arrays)  # type: ignore[arg-type]
-                os.replace(tmp, path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            cache_files.write_npz(path, arrays)
         except OSError as exc:
             log.warning("depth cache: cannot write %s (%s)", path, exc)
-            return False
-        cache_budget.prune(self.directory, keep=path)
+            return None
         field.saved_cells = field.measured_cells
-        return True
+        return path
 
 
 def _levels(field: DepthField) -> tuple[int, ...]:

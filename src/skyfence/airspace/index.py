@@ -35,22 +35,19 @@ ignored: the index is horizontal.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import shapely
 
-from skyfence.airspace import cache_budget, index_build
+from skyfence.airspace import cache_files, index_build
 from skyfence.airspace.index_build import (
     COARSE_PER_DEG,
     NX,
@@ -456,7 +453,7 @@ def _load(path: Path) -> IndexArrays | None:
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = IndexArrays.from_mapping(data)
-        cache_budget.touch(path)
+        cache_files.touch(path)
         return arrays
     except FileNotFoundError:
         return None
@@ -466,22 +463,12 @@ def _load(path: Path) -> IndexArrays | None:
 
 
 def _save(path: Path, arrays: IndexArrays) -> None:
-    """Write ``arrays`` to ``path`` through a temporary file beside it, renamed into
-    place (a reader never sees half a file). A failed write is logged and removes its
-    temporary file: on a full disk it would otherwise stay, as large as the index."""
-    tmp: str | None = None
+    """Write ``arrays`` to ``path`` (:func:`~skyfence.airspace.cache_files.write_npz`: a
+    reader never sees half a file, a failed write leaves no temporary file); a failure
+    is logged, never raised: a read-only cache only costs a rebuild next time."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            payload: dict[str, Any] = arrays.as_dict()
-            np.savez(fh, **payload)
-        os.replace(tmp, path)
-        tmp = None
-        cache_budget.prune(path.parent, keep=path)
-    except OSError as exc:  # a read-only cache only costs a rebuild next time
+        cache_files.write_npz(path, arrays.as_dict())
+    except OSError as exc:
         log.warning("zone index cache %s not written (%s)", path, exc)
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        return
+    cache_files.prune(path.parent, keep=[path])

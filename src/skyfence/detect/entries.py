@@ -139,8 +139,8 @@ class EntryDetector:
         cache = DepthCache(self.config.depth_cache_dir)
         with self._boundary_lock:
             built = list(self._boundaries.items())
-        return sum(cache.save(self.zones[zi].geometry, b.depth_field) for zi, b in built
-                   if "depth_field" in vars(b))
+        return cache.save_all((self.zones[zi].geometry, b.depth_field) for zi, b in built
+                              if "depth_field" in vars(b))
 
     @property
     def open_entries(self) -> list[Entry]:

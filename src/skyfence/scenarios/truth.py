@@ -235,10 +235,11 @@ class _DepthProbe:
     def _nearest_cut_m(lon: float, lat: float, a: np.ndarray, b: np.ndarray,
                        n: np.ndarray) -> float:
         """Shortest geodesic distance from (lon, lat) to the cut points of edges a-b."""
+        ends = np.cumsum(n)
         edge = np.repeat(np.arange(len(n)), n)
-        k = np.arange(len(edge)) - np.repeat(np.cumsum(n) - n, n)  # 0..n-1 on each edge
+        k = np.arange(len(edge)) - np.repeat(ends - n, n)  # 0..n-1 on each edge
         f = k * np.repeat(1.0 / (n - 1), n)  # numpy.linspace's fractions, bit for bit
-        f[np.cumsum(n) - 1] = 1.0
+        f[ends - 1] = 1.0
         x0, y0, x1, y1 = a[edge, 0], a[edge, 1], b[edge, 0], b[edge, 1]
         ex, ey = x0 + f * (x1 - x0), y0 + f * (y1 - y0)
         _, _, d = GEOD.inv(np.full(len(ex), lon), np.full(len(ex), lat), ex, ey)

@@ -1,4 +1,4 @@
-"""The cache directory kept within its budget (``skyfence.airspace.cache_budget``).
+"""The cache directory kept within its budget (``skyfence.airspace.cache_files``).
 
 What must hold: once a cache file is written, skyfence's cache files are removed least
 recently used first (the reference: the files' sizes and use times set by hand in each
@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from skyfence.airspace import cache_budget
+from skyfence.airspace import cache_files
 from skyfence.airspace.boundary import Boundary
-from skyfence.airspace.cache_budget import DEFAULT_BUDGET_MB, prune
+from skyfence.airspace.cache_files import DEFAULT_BUDGET_MB, prune
 from skyfence.airspace.depth_cache import DepthCache
 from skyfence.airspace.index import ZoneIndex
 from skyfence.airspace.zones import circle_zone
@@ -41,25 +41,25 @@ def test_least_recently_used_go_first_until_the_rest_fit(tmp_path: Path) -> None
     new = _file(tmp_path, "depth-field-new.npz", 1, 400.0)  # just written
     other = _file(tmp_path, "notes.npz", 50, 50.0)  # not a cache file: never counted
     # 8 MB of cache files, budget 4 MB: a (3) goes -> 5, b (2) goes -> 3 <= 4
-    assert prune(tmp_path, keep=new, budget_bytes=4 * MB) == [a, b]
+    assert prune(tmp_path, keep=[new], budget_bytes=4 * MB) == [a, b]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [c.name, new.name, other.name])
-    assert prune(tmp_path, keep=new, budget_bytes=4 * MB) == []  # fits now
+    assert prune(tmp_path, keep=[new], budget_bytes=4 * MB) == []  # fits now
 
 
 def test_the_file_just_written_stays_even_alone_over_the_budget(tmp_path: Path) -> None:
     old = _file(tmp_path, "zone-index-old.npz", 1, 10.0)
     new = _file(tmp_path, "zone-index-new.npz", 3, 5.0)  # older clock, still kept
-    assert prune(tmp_path, keep=new, budget_bytes=2 * MB) == [old]
-    assert prune(tmp_path, keep=new, budget_bytes=0) == []
+    assert prune(tmp_path, keep=[new], budget_bytes=2 * MB) == [old]
+    assert prune(tmp_path, keep=[new], budget_bytes=0) == []
     assert new.exists()
 
 
 @pytest.mark.parametrize("raw", ["lots", "-1", "nan", "inf", ""])
 def test_a_bad_budget_is_logged_and_the_default_used(
         raw: str, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, logger="skyfence.airspace.cache_budget"):
-        assert cache_budget._budget_bytes({"SKYFENCE_CACHE_MB": raw}) == (
+    with caplog.at_level(logging.WARNING, logger="skyfence.airspace.cache_files"):
+        assert cache_files._budget_bytes({"SKYFENCE_CACHE_MB": raw}) == (
             DEFAULT_BUDGET_MB * MB)
     assert "SKYFENCE_CACHE_MB" in caplog.text and "not a size" in caplog.text
 
@@ -69,7 +69,7 @@ def test_zero_keeps_only_the_file_just_written(tmp_path: Path,
     monkeypatch.setenv("SKYFENCE_CACHE_MB", "0")
     a = _file(tmp_path, "zone-index-a.npz", 0.01, 1.0)
     new = _file(tmp_path, "zone-index-b.npz", 0.01, 2.0)
-    assert prune(tmp_path, keep=new) == [a]
+    assert prune(tmp_path, keep=[new]) == [a]
 
 
 def test_zone_indexes_beyond_the_budget_are_removed_oldest_use_first(
@@ -106,3 +106,22 @@ def test_a_distance_field_save_keeps_the_budget_too(
     os.utime(saved, (1.0, 1.0))
     assert cache.load(zone, Boundary(zone).depth_field) > 0
     assert saved.stat().st_mtime > 1.0
+
+
+def test_fields_saved_together_are_kept_together(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # two zones' fields saved by one scan, a budget of nothing: both stay (the budget is
+    # kept once for the batch), the older file goes
+    old = _file(tmp_path, "depth-field-old.npz", 0.01, 1.0)
+    zones = [box(10.0, 50.0, 11.0, 51.0), box(12.0, 50.0, 13.0, 51.0)]
+    fields = []
+    for z in zones:
+        b = Boundary(z)
+        x0 = z.bounds[0]
+        b.deepest_m(np.linspace(x0 + 0.05, x0 + 0.6, 56), np.full(56, 50.5), np.array([0]))
+        fields.append((z, b.depth_field))
+    monkeypatch.setenv("SKYFENCE_CACHE_MB", "0")
+    cache = DepthCache(tmp_path)
+    assert cache.save_all(fields) == 2
+    assert not old.exists()
+    assert all(cache.path(z, f).exists() for z, f in fields)

@@ -1,12 +1,15 @@
-"""Keep the cache directory within a size budget: the least recently used files go first.
+"""skyfence's files in the cache directory: written whole, and kept within a size budget.
 
 Every zone set scanned writes its own zone index (``zone-index-*.npz``: up to ~90 MB for
-all states) and every zone its distance field (``depth-field-*.npz``); an investigator
-who scans many different sets of zones would otherwise fill the disk with files nobody
-reads again. After a cache file is written, :func:`prune` removes skyfence's cache files
-from the oldest use on until they fit ``SKYFENCE_CACHE_MB`` (default
-:data:`DEFAULT_BUDGET_MB`); the file just written always stays, even alone over the
-budget. A file's modification time is its last use: :func:`touch` after each load.
+all states) and every zone its distance field (``depth-field-*.npz``). :func:`write_npz`
+writes one through a temporary file beside it, renamed into place (a reader never sees
+half a file; a failed write leaves no temporary file, which on a full disk would be as
+large as the file). An investigator who scans many different sets of zones would
+otherwise fill the disk with files nobody reads again: after a write, :func:`prune`
+removes skyfence's cache files from the oldest use on until they fit
+``SKYFENCE_CACHE_MB`` (default :data:`DEFAULT_BUDGET_MB`); the files just written always
+stay, even alone over the budget. A file's modification time is its last use:
+:func:`touch` after each load.
 
 Only skyfence's own files are counted or removed (:data:`CACHE_FILES`), never anything
 else in the directory. A file another process is reading when it is removed stays
@@ -25,8 +28,11 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,22 @@ def _budget_bytes(env: Mapping[str, str] = os.environ) -> int:
     return int(mb * 2**20)
 
 
+def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write ``arrays`` to ``path`` (``numpy.savez``) through a temporary file beside it,
+    renamed into place; on any failure the temporary file is removed (if it can be) and
+    the error raised: the caller logs it, the cache only saves time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)  # type: ignore[arg-type]
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def touch(path: Path) -> None:
     """Mark ``path`` as just used (its modification time: now); errors are ignored (a
     read-only cache is still read)."""
@@ -60,11 +82,13 @@ def touch(path: Path) -> None:
         os.utime(path)
 
 
-def prune(directory: Path, keep: Path, budget_bytes: int | None = None) -> list[Path]:
+def prune(directory: Path, keep: Iterable[Path], budget_bytes: int | None = None
+          ) -> list[Path]:
     """Remove skyfence's cache files in ``directory``, least recently used first, until
     those left fit ``budget_bytes`` (default from ``SKYFENCE_CACHE_MB``); ``keep`` (the
-    file just written) is never removed. Returns the files removed."""
+    files just written) are never removed. Returns the files removed."""
     budget = _budget_bytes() if budget_bytes is None else budget_bytes
+    kept = set(keep)
     files: list[tuple[float, int, Path]] = []
     for pattern in CACHE_FILES:
         for p in directory.glob(pattern):
@@ -76,7 +100,7 @@ def prune(directory: Path, keep: Path, budget_bytes: int | None = None) -> list[
     for _, size, p in sorted(files, key=lambda f: (f[0], f[2].name)):  # oldest use first
         if total <= budget:
             break
-        if p == keep:
+        if p in kept:
             continue
         try:
             p.unlink()
