@@ -213,13 +213,17 @@ GROUPS: dict[str, Group] = {
     "fusion": Group(
         (S + "fusion/correlator.py",),
         ("tests/fusion",)),
-    # each radar's range and azimuth bias against ADS-B, and the track-quality metrics
-    # (RMSE, OSPA) the tracking tests judge by: the registration and fusion tests (7 s;
-    # test_tracker.py's simulated scenes, which also score with metrics.py, take minutes)
-    # and OSPA against its definition (test_ospa.py, 0.5 s)
+    # each radar's range and azimuth bias against ADS-B: the registration and fusion
+    # tests (7 s)
     "registration": Group(
-        (S + "tracking/registration.py", S + "tracking/metrics.py"),
-        ("tests/tracking/test_fusion_registration.py", "tests/tracking/test_ospa.py")),
+        (S + "tracking/registration.py",),
+        ("tests/tracking/test_fusion_registration.py",)),
+    # the track-quality metrics (RMSE, OSPA) the tracking tests judge by: OSPA against
+    # its definition (test_ospa.py, 0.5 s); test_tracker.py's simulated scenes, which
+    # also score with metrics.py, take minutes
+    "metrics": Group(
+        (S + "tracking/metrics.py",),
+        ("tests/tracking/test_ospa.py",)),
 }
 
 #: mutmut's exit codes per mutant (see ``mutmut.stats``): what counts as killed. -9 is
