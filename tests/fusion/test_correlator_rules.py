@@ -702,7 +702,11 @@ def test_a_held_first_fix_holds_back_the_fixes_after_it() -> None:
     c.add_radar(standing("R1", [0.0, 4.0, 8.0, 12.0]))
     for now in (12.0, 16.0, 29.0):
         c.advance(now)
-        assert len(c.release()) == 0
+        held = c.release()
+        # decided fixes held back: still a frame of the radar's columns, none of them
+        # left out (a caller concatenates it with the transponders' positions)
+        assert len(held) == 0 and list(held.columns) == list(c._rx.rows)
+        assert {"time", "icao24", "lat", "lon"} <= set(held.columns)
     c.advance(30.0)
     assert c.release()["time"].tolist() == [0.0, 4.0, 8.0, 12.0]
 
@@ -956,3 +960,26 @@ def test_a_forgotten_transponder_went_dark_at_its_last_message_at_or_before_the_
     assert _forgotten_last(300.0, 300.0, 297.0) == 300.0
     assert _forgotten_last(299.5, 300.0, 297.0) == 299.5
     assert _forgotten_last(300.5, 300.0, 297.0) == 297.0
+
+
+@pytest.mark.parametrize("heard", [False, True])
+def test_a_track_named_by_its_mode_s_reply_keeps_the_name_when_a_reply_is_missed(
+        heard: bool) -> None:
+    # R1's first fixes carry its own Mode S reply (4b18af), the later ones none (a reply
+    # missed, as a radar does). No ADS-B near it: each fix is not a transponder aircraft.
+    # The address named R1 from the radar's own reply: a fix without a reply says
+    # nothing against it, so the identity stays 4b18af by Mode S, not gone dark and not
+    # cleared. With ``heard``, 4b18af's ADS-B is heard 300 km south all along (not this
+    # track: too far to match), which must not turn the name into "went dark" or into
+    # "the transponder goes on elsewhere" either.
+    t = np.arange(0.0, 40.0, 4.0)
+    r1 = parallel("R1", t)
+    r1["mode_s"] = ["4b18af"] * 3 + [None] * (t.size - 3)
+    c = Correlator()
+    if heard:
+        c.add_transponder(parallel("4b18af", t, lat=56.3))
+    c.add_radar(r1)
+    kept = c.release(final=True)
+    assert kept["time"].tolist() == t.tolist()
+    assert c.identities == {"R1": Identity(icao24="4b18af", callsign=None,
+                                           went_dark_at=None, mode_s=True)}
