@@ -537,7 +537,9 @@ class Correlator:
         if len(free) == 0:
             return pd.DataFrame({c: v[:0] for c, v in rx.rows.items()})
         rx.left[free] = True
-        free = free[np.argsort(rx.t[free], kind="stable")]
+        # in time order, tracks in their code order at one time: a total order (one
+        # track's fixes have distinct times), so no sort stability is relied on
+        free = free[np.lexsort((rx.track[free], rx.t[free]))]
         mode_s = rx.rows.get("mode_s")
         if mode_s is not None:
             self._contradictions(free[rx.state[free] != 1], mode_s)
@@ -572,9 +574,8 @@ class Correlator:
                 self._set_identity(name, t_k, None)
         coop_mask = rx.state[free] == 1
         self.cooperative_fixes += int(coop_mask.sum())
-        out_idx = free[~coop_mask]
+        out_idx = free[~coop_mask]  # in ``free``'s order: time, then track
         self.released_fixes += len(out_idx)
-        out_idx = out_idx[np.argsort(rx.t[out_idx], kind="stable")]
         return pd.DataFrame({c: v[out_idx] for c, v in rx.rows.items()})
 
 
