@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import statistics
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -44,12 +45,15 @@ def at(az: float, s: float, lat: float = LAT0, lon: float = LON0) -> tuple[float
     return float(lat2), float(lon2)
 
 
-def truth_frame(rows: list[tuple[float, object, tuple[float, float]]]) -> pd.DataFrame:
+Row = tuple[float, object, tuple[float, float]]
+
+
+def truth_frame(rows: Sequence[Row]) -> pd.DataFrame:
     return pd.DataFrame({"time": [r[0] for r in rows], "target": [r[1] for r in rows],
                          "lat": [r[2][0] for r in rows], "lon": [r[2][1] for r in rows]})
 
 
-def track_frame(rows: list[tuple[float, object, tuple[float, float]]]) -> pd.DataFrame:
+def track_frame(rows: Sequence[Row]) -> pd.DataFrame:
     return pd.DataFrame({"time": [r[0] for r in rows], "icao24": [r[1] for r in rows],
                          "lat": [r[2][0] for r in rows], "lon": [r[2][1] for r in rows]})
 
