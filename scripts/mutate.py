@@ -219,11 +219,12 @@ GROUPS: dict[str, Group] = {
         (S + "tracking/registration.py",),
         ("tests/tracking/test_fusion_registration.py",)),
     # the track-quality metrics (RMSE, OSPA) the tracking tests judge by: OSPA against
-    # its definition (test_ospa.py, 0.5 s); test_tracker.py's simulated scenes, which
-    # also score with metrics.py, take minutes
+    # its definition (test_ospa.py, 0.5 s), truth_xy and score_tracks on hand-built
+    # truth and tracks (test_metrics_rules.py, 1 s); test_tracker.py's simulated scenes,
+    # which also score with metrics.py, take minutes
     "metrics": Group(
         (S + "tracking/metrics.py",),
-        ("tests/tracking/test_ospa.py",)),
+        ("tests/tracking/test_ospa.py", "tests/tracking/test_metrics_rules.py")),
 }
 
 #: mutmut's exit codes per mutant (see ``mutmut.stats``): what counts as killed. -9 is

@@ -66,3 +66,18 @@ def test_equals_the_definition_by_brute_force(
     want = brute_ospa(a, b, c, p)
     assert ospa(a, b, c=c, p=p) == pytest.approx(want, rel=1e-9, abs=1e-6)
     assert ospa(b, a, c=c, p=p) == pytest.approx(want, rel=1e-9, abs=1e-6)  # symmetric
+
+
+@pytest.mark.parametrize("p", [1.0, 1.5, 2.0, 3.0])
+@pytest.mark.parametrize("c", [200.0, 1000.0, 5000.0])
+def test_against_an_empty_set_exactly_the_cut_off(c: float, p: float) -> None:
+    """One set empty, the other not: the distance is the cut-off itself, to the last bit,
+    whatever the order and whichever side is empty (a reader comparing with ``c`` sees
+    ``c``). The definition's ((c**p * m) / m) ** (1/p) computed in floating point is not
+    c for every p (1000 ** 3 then the cube root: 999.9999999999997), so it must not be
+    the route."""
+    some = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 7000.0]])
+    none = np.empty((0, 2))
+    assert ospa(some, none, c=c, p=p) == c
+    assert ospa(none, some, c=c, p=p) == c
+    assert ospa(some[:1], none, c=c, p=p) == c
