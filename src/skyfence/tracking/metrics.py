@@ -38,7 +38,7 @@ class TrackScore:
 
 def score_tracks(tracks: pd.DataFrame, truth: pd.DataFrame, *, max_error_m: float = 2000.0
                  ) -> TrackScore:
-    """Match each track to the truth target it follows (median distance below
+    """Match each track to the truth target it follows (median distance at most
     ``max_error_m``) and compute the position RMSE of matched tracks."""
     plane = LocalPlane.around(truth["lat"], truth["lon"])
     targets = list(pd.unique(truth["target"]))
