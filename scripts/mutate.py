@@ -109,7 +109,8 @@ GROUPS: dict[str, Group] = {
     # the assessor: an entry, its classification and the policy verdict become the record
     "assess": Group(
         (S + "incidents/assess.py", S + "incidents/record.py"),
-        ("tests/incidents/test_record.py", "tests/service/test_watch_entry_fields.py")),
+        ("tests/incidents/test_record.py", "tests/service/test_watch_entry_fields.py",
+         "tests/incidents/test_assess_rules.py", "tests/incidents/test_border_contact.py")),
     # grouping (rules 1-3, summaries) and the lifecycle (ack/close/reopen, notes, steps);
     # on SQLite only: the PostgreSQL runs of the same tests start a server per mutant.
     # test_escalation.py (the watcher's timers, 25 s a mutant) was in the first run only
