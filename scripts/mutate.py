@@ -66,7 +66,8 @@ GROUPS: dict[str, Group] = {
     "entries": Group(
         (S + "detect/crossings.py", S + "detect/entries.py"),
         ("tests/detect/test_entries.py", "tests/detect/test_entries_globe.py",
-         "tests/detect/test_contract_cases.py", "tests/detect/test_zone_pass.py")),
+         "tests/detect/test_contract_cases.py", "tests/detect/test_zone_pass.py",
+         "tests/detect/test_hand_built_batches.py", "tests/detect/test_contract_properties.py")),
     "detect": Group(
         (S + "detect/zone_pass.py", S + "detect/track_state.py", S + "detect/screen.py"),
         ("tests/detect/test_entries.py", "tests/detect/test_zone_pass.py",
