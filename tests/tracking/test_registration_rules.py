@@ -21,6 +21,10 @@ altitude would give another number. The rules (``Registration``'s docstring):
 - the bias is the median residual, the spread 1.4826 x the median absolute deviation,
   both only from ``min_pairs`` pairs on; ``correct`` takes the bias out of range and
   azimuth and locates the plot again at its height.
+
+Every test runs with warnings as errors: pairing computes its interpolation for every
+candidate, bracketed or not, and must not divide by zero for the ones it discards (a
+live feed would print a numpy warning a batch).
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ SITE = RadarSite(1, 1, 55.0, 12.0, 0.0, name="s")
 OTHER = RadarSite(1, 2, 55.05, 12.10, 40.0)  # no name: estimates call it "1/2"
 FRAME = LocalPlane(55.0, 12.0)  # the test's own plane, centred on SITE
 _ECEF = Transformer.from_crs("EPSG:4979", "EPSG:4978", always_xy=True)
+pytestmark = pytest.mark.filterwarnings("error")
 PLOT_COLUMNS = ["time", "sac", "sic", "lat", "lon", "altitude", "range_m", "azimuth_deg"]
 
 
@@ -292,9 +297,10 @@ def test_each_plot_of_a_batch_is_judged_on_its_own_aircraft() -> None:
     obs = plots(plot(5, 0, 5000, 1000, dr=1.0), plot(5, 0, 25000, 1000, dr=2.0),
                 plot(5, 0, 45000, 1000, dr=3.0))
     reg = run(Registration([SITE], min_pairs=1), ref, obs)
-    # the second plot's range reads its own position (300 m from the aircraft): just
-    # count the pairs, and check that it was the second plot through its residual sign
-    assert len(residuals(reg)[0]) == 1
+    # one pair, the second plot's: its range reads its own position (2 m long), 300 m
+    # west of the aircraft, which lies about 1.8 m further from the radar
+    expected = 2.0 + polar(SITE, *at(0, 25000), 1000)[0] - polar(SITE, *at(300, 25000), 1000)[0]
+    assert residuals(reg)[0] == pytest.approx([expected], abs=1e-3)
 
 
 def test_only_paired_plots_make_residuals() -> None:
@@ -362,7 +368,7 @@ def test_object_columns_pair_as_floats() -> None:
     ref = messages((0, "a", 2000, 3000, 1000), (10, "a", 2600, 3800, 3000))
     obs = plots(plot(2.5, 2150, 3200, 1500, dr=40.0, da=0.2))
     ref = ref.astype(object)
-    obs = obs.astype({"time": object})
+    obs = obs.astype(object)
     reg = run(Registration([SITE], min_pairs=1), ref, obs)
     dr, da = residuals(reg)
     assert dr == pytest.approx([40.0], abs=1e-3)
