@@ -92,9 +92,9 @@ def plots(*rows: dict[str, float]) -> pd.DataFrame:
 
 
 def run(reg: Registration, ref: pd.DataFrame, obs: pd.DataFrame) -> Registration:
-    """Stream one batch: the messages, the plots, then time enough for every plot."""
-    reg.add_reference(ref)
+    """Stream one batch: the plots, the messages, then time enough for every plot."""
     reg.observe(obs)
+    reg.add_reference(ref)
     reg.advance(float(obs["time"].max()) + reg.hold_s)
     return reg
 
@@ -200,15 +200,15 @@ def test_plot_at_the_time_of_the_last_message() -> None:
 
 
 def test_plots_before_or_after_an_aircrafts_messages_are_not_paired() -> None:
-    """Aircraft "a" hovers at P = (0, 5000) and is heard at 190 and 200 s; "b" at
-    Q = (3000, 5000), heard at 100 and 110 s. A plot at P at 95 s is before either's
-    messages, one at Q at 300 s after: neither is bracketed, so neither pairs, even
-    though each lies on an aircraft's message (and the message sorted just before the
-    aircraft's first, or the last of all, is at the plot)."""
-    ref = messages((190, "a", 0, 5000, 1000), (200, "a", 0, 5000, 1000),
-                   (100, "b", 3000, 5000, 1000), (110, "b", 3000, 5000, 1000))
-    obs = plots(plot(95, 0, 5000, 1000), plot(300, 3000, 5000, 1000))
-    reg = run(Registration([SITE], min_pairs=1), ref, obs)  # one batch at 308 s
+    """Aircraft "a" hovers at P = (0, 5000) and is heard at 40 and 50 s; "b" at
+    Q = (3000, 5000), heard at 10 and 20 s. A plot at P at 5 s is before either's
+    messages, one at Q at 30 s after b's (and before a's): neither is bracketed, so
+    neither pairs, even though each lies on an aircraft's message (and the message
+    sorted just before the aircraft's first, or the last of all, is at the plot)."""
+    ref = messages((40, "a", 0, 5000, 1000), (50, "a", 0, 5000, 1000),
+                   (10, "b", 3000, 5000, 1000), (20, "b", 3000, 5000, 1000))
+    obs = plots(plot(5, 0, 5000, 1000), plot(30, 3000, 5000, 1000))
+    reg = run(Registration([SITE], min_pairs=1), ref, obs)
     assert residuals(reg) == ([], [])
 
 
@@ -390,11 +390,11 @@ def test_a_plot_is_paired_once_the_streams_are_hold_s_past_it() -> None:
 
 
 def test_stream_time_is_the_latest_of_adsb_and_advance() -> None:
-    """The ADS-B messages reach 40 s: a plot at 5 s is ripe even when ``advance`` is
+    """The ADS-B messages reach 20 s: a plot at 5 s is ripe even when ``advance`` is
     called with an earlier time (0 s), and a later call with an earlier time does not
     move the stream back."""
     ref = messages((0, "a", 0, 5000, 1000), (10, "a", 0, 5000, 1000),
-                   (40, "z", 0, 90000, 1000))
+                   (20, "z", 0, 90000, 1000))
     reg = Registration([SITE], min_pairs=1)
     reg.add_reference(ref)
     reg.observe(plots(plot(5, 0, 5000, 1000, dr=2.0)))
@@ -421,6 +421,27 @@ def test_old_messages_are_forgotten_after_3_hold_plus_max_gap() -> None:
     reg.observe(plots(plot(67, 0, 5000, 1000, dr=5.0)))
     reg.advance(T0 + 100.0)
     assert residuals(reg)[0] == pytest.approx([5.0], abs=1e-3)
+
+
+def test_old_messages_are_forgotten_while_no_plots_come() -> None:
+    """A radar that went quiet (its feed down) while ADS-B keeps coming: the pipeline
+    advances registration only with plots, so only ``add_reference`` is called. The
+    messages older than 36 s (3 hold + max_gap) before the newest must still be
+    forgotten, or they pile up for as long as the radar is quiet (and each batch
+    copies them all). The radar's last plot (5 s, on a hovering aircraft heard every
+    10 s) is still paired, once the messages reach 13 s."""
+    reg = Registration([SITE], min_pairs=1)
+    reg.observe(plots(plot(5, 0, 5000, 1000, dr=3.0)))
+    reg.advance(T0 + 5.0)
+    for k in range(60):  # ten minutes, a message every 10 s
+        reg.add_reference(messages((10 * k, "a", 0, 5000, 1000)))
+    assert (reg._ref["time"] - T0).tolist() == [560.0, 570.0, 580.0, 590.0]
+    assert residuals(reg)[0] == pytest.approx([3.0], abs=1e-3)
+    # and without a radar plot ever (nothing to pair)
+    reg = Registration([SITE])
+    for k in range(60):
+        reg.add_reference(messages((10 * k, "a", 0, 5000, 1000)))
+    assert (reg._ref["time"] - T0).tolist() == [560.0, 570.0, 580.0, 590.0]
 
 
 def test_plots_without_adsb_wait_for_nothing() -> None:
