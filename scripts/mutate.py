@@ -216,10 +216,11 @@ GROUPS: dict[str, Group] = {
         (S + "fusion/correlator.py",),
         ("tests/fusion",)),
     # each radar's range and azimuth bias against ADS-B: the registration and fusion
-    # tests (7 s)
+    # tests (7 s) and registration's rules on hand-built scenes (1 s)
     "registration": Group(
         (S + "tracking/registration.py",),
-        ("tests/tracking/test_fusion_registration.py",)),
+        ("tests/tracking/test_fusion_registration.py",
+         "tests/tracking/test_registration_rules.py")),
     # the track-quality metrics (RMSE, OSPA) the tracking tests judge by: OSPA against
     # its definition (test_ospa.py, 0.5 s), truth_xy and score_tracks on hand-built
     # truth and tracks (test_metrics_rules.py, 1 s); test_tracker.py's simulated scenes,

@@ -88,7 +88,9 @@ class Registration:
             return
         cols = ["time", "icao24", "lat", "lon", "altitude"]
         self._ref = pd.concat([self._ref, obs[cols]], ignore_index=True)
-        self._now = max(self._now, float(obs["time"].max()))
+        # the ADS-B stream moved on: pair the plots it made ripe and forget old messages
+        # here too, as plots may stop coming (a radar gone quiet) and advance with them
+        self.advance(float(obs["time"].max()))
 
     def observe(self, plots: pd.DataFrame) -> None:
         """Raw (uncorrected) plots, to be paired once the ADS-B data around them came."""
@@ -99,13 +101,12 @@ class Registration:
     def advance(self, now: float) -> None:
         """The streams have reached ``now``: pair the plots old enough, forget old data."""
         self._now = max(self._now, now)
-        if not self._plots:
-            return
-        plots = pd.concat(self._plots, ignore_index=True)
-        ripe = plots["time"].to_numpy(np.float64) <= self._now - self.hold_s
-        self._plots = [plots[~ripe]] if (~ripe).any() else []
-        if ripe.any():
-            self._pair(plots[ripe])
+        if self._plots:
+            plots = pd.concat(self._plots, ignore_index=True)
+            ripe = plots["time"].to_numpy(np.float64) <= self._now - self.hold_s
+            self._plots = [plots[~ripe]] if (~ripe).any() else []
+            if ripe.any():
+                self._pair(plots[ripe])
         keep = self._ref["time"].to_numpy(np.float64) >= self._now - 3 * self.hold_s \
             - self.max_gap_s
         if not keep.all():
