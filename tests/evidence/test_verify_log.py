@@ -58,3 +58,27 @@ def test_a_later_entry_rewritten_under_a_signed_checkpoint_of_the_same_size_fail
     assert ok.failures == []
     assert ok.notes == ["station log: holds the entry; its signed tree of 3 entries is "
                         "consistent with the dossier's tree of 1"]
+
+
+def test_entries_appended_without_a_checkpoint_are_a_problem_and_stop_the_log(
+    tmp_path: Path,
+) -> None:
+    """Two entries appended and signed, then a third written into ``entries.jsonl`` by
+    hand (a well-formed line, index 2) with no checkpoint: the newest checkpoint signs 2
+    entries, the log holds 3. That is reported (a log holding more than it signed is as
+    wrong as one holding fewer), and the log refuses to append on top of it."""
+    import pytest
+
+    from skyfence.errors import DataError
+
+    key = init_keys(tmp_path / "k")
+    slog = StationLog(tmp_path / "log")
+    for i in range(2):
+        slog.append(bytes([i]) * 32, key)
+    assert slog.problems() == []
+    with open(tmp_path / "log" / "entries.jsonl", "a", encoding="utf-8") as f:
+        f.write(json.dumps({"index": 2, "data": (b"\x07" * 32).hex(), "logged_at": "",
+                            "meta": {}}, sort_keys=True) + "\n")
+    assert slog.problems() == ["the newest checkpoint signs 2 entries, the log holds 3"]
+    with pytest.raises(DataError, match="signs 2 entries, the log holds 3"):
+        slog.append(b"\x08" * 32, key)
