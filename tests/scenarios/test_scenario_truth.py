@@ -166,3 +166,19 @@ def test_a_zones_depth_probe_is_built_once_for_all_its_entries(
     third = path("C", [0.0, 200.0], [-0.5, 1.5], [0.75] * 2, [0.0] * 2)
     entries = truth_entries(pd.concat([line, other, third], ignore_index=True), [BOX])
     assert len(entries) == 4 and built == ["BOX"]
+
+
+def test_near_an_inner_corner_the_depth_is_the_distance_to_the_corner() -> None:
+    # an L: the 0.2-degree square at the equator without its north-east quarter; the
+    # inner (reflex) corner is (0.1, 0.1). A hover at (0.09, 0.09) is nearest to that
+    # corner: the feet of its perpendiculars on the two edges meeting there, (0.1, 0.09)
+    # and (0.09, 0.1), lie beyond the edges' ends, and every other edge is 9 km or more
+    # away. Each edge is cut into points from its start to its end: a cut taken one
+    # step before an edge's start lies, at this corner, inside the zone and nearer.
+    ell = Zone("L", "custom", shapely.Polygon(
+        [(0.0, 0.0), (0.2, 0.0), (0.2, 0.1), (0.1, 0.1), (0.1, 0.2), (0.0, 0.2)]))
+    t = list(np.arange(0.0, 10.0))
+    (e,) = truth_entries(path("H", t, [0.09] * 10, [0.09] * 10, [100.0] * 10,
+                              kind="scripted"), [ell])
+    _, _, corner_m = GEOD.inv(0.09, 0.09, 0.1, 0.1)  # about 1,570 m
+    assert e.max_depth_m == pytest.approx(corner_m, abs=1e-6)
