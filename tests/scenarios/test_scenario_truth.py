@@ -182,3 +182,22 @@ def test_near_an_inner_corner_the_depth_is_the_distance_to_the_corner() -> None:
                               kind="scripted"), [ell])
     _, _, corner_m = GEOD.inv(0.09, 0.09, 0.1, 0.1)  # about 1,570 m
     assert e.max_depth_m == pytest.approx(corner_m, abs=1e-6)
+
+
+def test_the_deepest_point_is_found_where_the_projection_stretches_another() -> None:
+    # a 20-degree box (edges every 0.05 degree) centred near 0 E, 50 N: its depth probe
+    # ranks points in an azimuthal equidistant projection centred there, which
+    # stretches distances far from the centre (at the south-west corner by about
+    # 0.5 %). A, near that corner, is 62.8 km from the boundary but looks 63.1 km; B,
+    # on the centre's meridian, is 62.9 km from the south edge (the meridian arc to
+    # it: the nearest point of a parallel is straight south) and looks it. B is the
+    # deeper: the probe must measure every point within 1 % (+ 50 m) of the best
+    # looking one exactly, not only the best looking one.
+    big = Zone("BIG", "custom", shapely.segmentize(shapely.box(-10.0, 40.0, 10.0, 60.0), 0.05))
+    a, b = (-9.256, 40.756), (0.0, 40.5665)
+    (e,) = truth_entries(path("D", [0.0, 1.0], [a[0], b[0]], [a[1], b[1]], [100.0] * 2,
+                              kind="scripted"), [big])
+    _, _, b_m = GEOD.inv(0.0, 40.5665, 0.0, 40.0)
+    a_m = _brute_depth_m(big, *a)
+    assert a_m < b_m - 30.0  # B is the deeper, by more than the densification error
+    assert e.max_depth_m == pytest.approx(b_m, abs=1e-6)
