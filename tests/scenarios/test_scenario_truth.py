@@ -82,6 +82,21 @@ def test_climb_through_the_floor_enters_where_the_altitude_passes_it() -> None:
     assert e.observations == 51
 
 
+def test_a_target_of_unknown_altitude_is_inside_a_zone_with_a_floor_and_a_ceiling() -> None:
+    # no altitude at all (NaN): nothing shows the target below the floor (500 m) or
+    # above the ceiling (1500 m), so the zone's band holds it (the README's rule for
+    # an unknown altitude: it cannot clear a target). The same entry as the line
+    # through BOX without a band, lon 0 at t = 50 and lon 1 at t = 150, with no
+    # altitude figures
+    band = Zone("BAND", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), floor_m=500.0,
+                ceiling_m=1500.0)
+    (e,) = truth_entries(path("U", [0.0, 200.0], [-0.5, 1.5], [0.5, 0.5],
+                              [np.nan, np.nan]), [band])
+    assert (e.entered_at, e.exited_at) == pytest.approx((50.0, 150.0), abs=1e-6)
+    assert e.observations == 99
+    assert e.min_altitude_m is None and e.max_altitude_m is None
+
+
 def test_scripted_geodesic_through_a_circle() -> None:
     # due north along the meridian 10 E through a 5 km circle at 57 N at 20 m/s: the
     # geodesic is the meridian, so the path enters 5 km south of the centre and leaves
