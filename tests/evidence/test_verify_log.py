@@ -12,6 +12,9 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
+
+from skyfence.errors import DataError
 from skyfence.evidence.keys import init_keys
 from skyfence.evidence.log import StationLog
 from skyfence.evidence.verify import Verification, _check_station_log
@@ -67,10 +70,6 @@ def test_entries_appended_without_a_checkpoint_are_a_problem_and_stop_the_log(
     hand (a well-formed line, index 2) with no checkpoint: the newest checkpoint signs 2
     entries, the log holds 3. That is reported (a log holding more than it signed is as
     wrong as one holding fewer), and the log refuses to append on top of it."""
-    import pytest
-
-    from skyfence.errors import DataError
-
     key = init_keys(tmp_path / "k")
     slog = StationLog(tmp_path / "log")
     for i in range(2):
@@ -82,3 +81,20 @@ def test_entries_appended_without_a_checkpoint_are_a_problem_and_stop_the_log(
     assert slog.problems() == ["the newest checkpoint signs 2 entries, the log holds 3"]
     with pytest.raises(DataError, match="signs 2 entries, the log holds 3"):
         slog.append(b"\x08" * 32, key)
+
+
+def test_an_entry_missing_from_the_middle_of_the_log_is_named_by_its_line(
+        tmp_path: Path) -> None:
+    """Entries are numbered 0, 1, 2 in order; with the middle line deleted the second
+    line holds entry 2 where entry 1 belongs: reading the log fails naming line 2 and
+    both numbers (a gap is as wrong as a repeat; the leaves must be the ones the
+    checkpoints signed, one after the other)."""
+    key = init_keys(tmp_path / "k")
+    slog = StationLog(tmp_path / "log")
+    for i in range(3):
+        slog.append(bytes([i]) * 32, key)
+    path = tmp_path / "log" / "entries.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text(lines[0] + lines[2], encoding="utf-8")
+    with pytest.raises(DataError, match="line 2: entry index 2, expected 1"):
+        slog.entries()
