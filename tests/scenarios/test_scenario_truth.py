@@ -82,6 +82,24 @@ def test_climb_through_the_floor_enters_where_the_altitude_passes_it() -> None:
     assert e.observations == 51
 
 
+def test_depth_in_a_zone_of_few_long_edges_is_to_the_nearest_edge() -> None:
+    # a 40 x 30 degree box drawn with its four corners only: each edge is a straight
+    # line in lon/lat thousands of km long (the north edge is the parallel 60 N). A
+    # hover at 10 E, 55 N is nearest to the north edge, straight north (the nearest
+    # point of a parallel is on the same meridian): the meridian arc 55 -> 60 N,
+    # 556.8 km. The east edge (10 degrees of longitude at 55 N) is about 640 km away,
+    # the others farther. A probe that ranks edges by their projected chords (the
+    # north edge's chord between its projected corners runs far south of the
+    # parallel's image) measures the east edge instead.
+    big = Zone("BIG", "custom", shapely.box(-20.0, 30.0, 20.0, 60.0))
+    (e,) = truth_entries(path("N", [0.0, 1.0], [10.0, 10.0], [55.0, 55.0], [100.0] * 2,
+                              kind="scripted"), [big])
+    _, _, north_m = GEOD.inv(10.0, 55.0, 10.0, 60.0)
+    _, _, east_m = GEOD.inv(10.0, 55.0, 20.0, 55.0)
+    assert north_m < east_m - 50_000.0
+    assert e.max_depth_m == pytest.approx(north_m, abs=1e-6)
+
+
 def test_a_target_of_unknown_altitude_is_inside_a_zone_with_a_floor_and_a_ceiling() -> None:
     # no altitude at all (NaN): nothing shows the target below the floor (500 m) or
     # above the ceiling (1500 m), so the zone's band holds it (the README's rule for
