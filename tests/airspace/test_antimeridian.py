@@ -141,3 +141,33 @@ def test_lon_delta_a_hair_beyond_a_half_turn_is_minus_180() -> None:
     assert float(lon_delta(1.7031293874354948e-14, -180.0)) == -180.0
     # the other way round, a hair beyond +180: in range as well
     assert -180.0 <= float(lon_delta(-1.7e-14, 180.0)) < 180.0
+
+
+def test_a_position_on_180_is_inside_a_zone_that_lies_only_east_of_it() -> None:
+    # a box from the antimeridian eastwards (-180 .. -179 E, i.e. 180 .. 181 unwrapped):
+    # the meridian is one line, written 180 or -180; a position on it at lat 0.5 is on
+    # the box's western edge, held by the zone on its east side only. It is inside
+    # whichever way it is written (shapely alone says outside for 180, the other end of
+    # the plane). A zone lying only west of it (179 .. 180) holds it too, and a
+    # position on 180 beyond the boxes' latitudes is in neither.
+    east = shapely.box(-180.0, 0.0, -179.0, 1.0)
+    west = shapely.box(179.0, 0.0, 180.0, 1.0)
+    lon, lat = np.array([180.0, -180.0, 180.0]), np.array([0.5, 0.5, 2.0])
+    assert contains_on_globe(east, lon, lat).tolist() == [True, True, False]
+    assert contains_on_globe(west, lon, lat).tolist() == [True, True, False]
+
+
+def test_a_hole_east_of_180_stays_in_a_zone_drawn_across_it() -> None:
+    # a 20-degree box across the antimeridian drawn with a jump (170 E .. 170 W), with a
+    # hole from 175 W to 172 W: unwrapped, the shell runs 170 .. 190 and the hole must
+    # move by a whole turn to 185 .. 188 (the nearest turn to the shell, not the turn
+    # below it). Inside the hole is outside the zone; beside it, on either side of 180,
+    # is inside.
+    shell = [(170.0, -10.0), (-170.0, -10.0), (-170.0, 10.0), (170.0, 10.0)]
+    hole = [(-175.0, -2.0), (-172.0, -2.0), (-172.0, 2.0), (-175.0, 2.0)]
+    geom = normalize_polygonal(shapely.Polygon(shell, [hole]))
+    lon = np.array([-173.5, -178.0, 175.0, -171.0])
+    lat = np.array([0.0, 0.0, 5.0, -5.0])
+    assert contains_on_globe(geom, lon, lat).tolist() == [False, True, True, True]
+    # the area: 20 x 20 degrees less the 3 x 4 hole, in the plane's square degrees
+    assert geom.area == pytest.approx(400.0 - 12.0)

@@ -125,3 +125,25 @@ def test_fields_saved_together_are_kept_together(
     assert cache.save_all(fields) == 2
     assert not old.exists()
     assert all(cache.path(z, f).exists() for z, f in fields)
+
+
+def test_files_that_exactly_fill_the_budget_all_stay(tmp_path: Path) -> None:
+    """Three 1 MiB files and a budget of exactly 3 MiB: they fit (the budget is a most,
+    not a less-than), nothing is removed. One byte less and the least recently used
+    one goes, and only it (2 MiB left <= 3 MiB - 1 byte)."""
+    a = _file(tmp_path, "zone-index-a.npz", 1, 100.0)  # least recently used
+    _file(tmp_path, "zone-index-b.npz", 1, 200.0)
+    _file(tmp_path, "zone-index-c.npz", 1, 300.0)
+    assert prune(tmp_path, keep=[], budget_bytes=3 * MB) == []
+    assert prune(tmp_path, keep=[], budget_bytes=3 * MB - 1) == [a]
+
+
+def test_the_last_use_is_the_modification_time_not_the_inode_change(tmp_path: Path) -> None:
+    """Use times set in the order a, b, c (each ``utime`` also sets that file's inode
+    change time to now, so by ctime, and by name, a is the oldest) but a used last and
+    c first: c, the least recently *used*, is the one removed (1 MiB over the budget)."""
+    a = _file(tmp_path, "zone-index-a.npz", 1, 300.0)  # used last
+    _file(tmp_path, "zone-index-b.npz", 1, 200.0)
+    c = _file(tmp_path, "zone-index-c.npz", 1, 100.0)  # used first
+    assert prune(tmp_path, keep=[], budget_bytes=2 * MB) == [c]
+    assert a.exists()

@@ -101,6 +101,18 @@ def test_claim_has_the_hand_derived_figures(built: dict[str, Path]) -> None:
     assert claim["custody"]["signing_key"] == built["pub"].stem
 
 
+def test_the_window_is_ten_minutes_either_side_of_the_entry_and_the_exit(
+        built: dict[str, Path]) -> None:
+    """The observations' window runs from 10 minutes (PAD_S; more than the 300 s gap)
+    before the entry to 10 minutes after the *exit* (t0 + 2497 s), not after the last
+    inside fix (t0 + 2490 s): by hand, t0 + 897 s and t0 + 3097 s."""
+    claim = json.loads((built["dossier"] / "claim.json").read_text())
+    w = claim["window"]
+    assert (w["start_unix_s"], w["end_unix_s"]) == (T0 + 897.0, T0 + 3097.0)
+    assert (w["start"], w["end"]) == ("2025-09-19T06:44:57.000Z", "2025-09-19T07:21:37.000Z")
+    assert w["gap_s"] == 300.0
+
+
 def test_dossier_files_and_source_rows(built: dict[str, Path]) -> None:
     names = sorted(p.name for p in built["dossier"].iterdir())
     assert names == ["claim.json", "map.png", "observations.csv", "observations.parquet",

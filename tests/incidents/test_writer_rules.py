@@ -67,3 +67,39 @@ def test_an_entry_left_open_is_resumed_after_more_than_merge_s(tmp_path: Path) -
     assert by_entry[again["id"]] == by_entry[first["id"]] == first["id"]
     assert by_entry[late["id"]] == late["id"]
     assert incidents == 2
+
+
+def test_a_reentry_reopens_a_closed_incident_and_leaves_an_acknowledged_one_alone(
+        tmp_path: Path) -> None:
+    """R0001 is left inside (``open``, last inside at T0 + 100 s); the operator
+    acknowledges the incident. R0001 enters again at T0 + 1100 s (resumed: the same
+    incident): the incident stays ``acknowledged`` (the operator is already on it; an
+    acknowledged incident does not escalate) and the audit says nothing was reopened.
+    Then the operator closes it, and R0001 enters once more at T0 + 1200 s (within
+    merge_s of the last entry): a closed incident is ``open`` again, audited
+    ``reopened`` once."""
+    from skyfence.incidents.lifecycle import change_state
+    from skyfence.incidents.schema import EVENTS
+
+    def state_and_reopenings(store: IncidentStore, iid: str) -> tuple[str, int]:
+        with store.engine.connect() as conn:
+            state = conn.execute(sa.select(INCIDENTS.c.state)
+                                 .where(INCIDENTS.c.id == iid)).scalar_one()
+            n = conn.execute(sa.select(sa.func.count()).select_from(EVENTS)
+                             .where(EVENTS.c.incident_id == iid,
+                                    EVENTS.c.kind == "reopened")).scalar_one()
+        return str(state), int(n)
+
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {"gap_s": 300.0})
+        first = record(T0, T0 + 100.0)
+        record_alert(store, run, dict(first, event="open"), ["test"], now=T0 + 100.0)
+        iid = first["id"]
+        change_state(store, iid, "ack", "alice", now=T0 + 200.0)
+        again = record(T0 + 1100.0, T0 + 1100.0)
+        record_alert(store, run, dict(again, event="entry"), ["test"], now=T0 + 1100.0)
+        assert state_and_reopenings(store, iid) == ("acknowledged", 0)
+        change_state(store, iid, "close", "alice", now=T0 + 1150.0)
+        third = record(T0 + 1200.0, T0 + 1200.0)
+        record_alert(store, run, dict(third, event="entry"), ["test"], now=T0 + 1200.0)
+        assert state_and_reopenings(store, iid) == ("open", 1)

@@ -82,6 +82,39 @@ def test_climb_through_the_floor_enters_where_the_altitude_passes_it() -> None:
     assert e.observations == 51
 
 
+def test_depth_in_a_zone_of_few_long_edges_is_to_the_nearest_edge() -> None:
+    # a 40 x 30 degree box drawn with its four corners only: each edge is a straight
+    # line in lon/lat thousands of km long (the north edge is the parallel 60 N). A
+    # hover at 10 E, 55 N is nearest to the north edge, straight north (the nearest
+    # point of a parallel is on the same meridian): the meridian arc 55 -> 60 N,
+    # 556.8 km. The east edge (10 degrees of longitude at 55 N) is about 640 km away,
+    # the others farther. A probe that ranks edges by their projected chords (the
+    # north edge's chord between its projected corners runs far south of the
+    # parallel's image) measures the east edge instead.
+    big = Zone("BIG", "custom", shapely.box(-20.0, 30.0, 20.0, 60.0))
+    (e,) = truth_entries(path("N", [0.0, 1.0], [10.0, 10.0], [55.0, 55.0], [100.0] * 2,
+                              kind="scripted"), [big])
+    _, _, north_m = GEOD.inv(10.0, 55.0, 10.0, 60.0)
+    _, _, east_m = GEOD.inv(10.0, 55.0, 20.0, 55.0)
+    assert north_m < east_m - 50_000.0
+    assert e.max_depth_m == pytest.approx(north_m, abs=1e-6)
+
+
+def test_a_target_of_unknown_altitude_is_inside_a_zone_with_a_floor_and_a_ceiling() -> None:
+    # no altitude at all (NaN): nothing shows the target below the floor (500 m) or
+    # above the ceiling (1500 m), so the zone's band holds it (the README's rule for
+    # an unknown altitude: it cannot clear a target). The same entry as the line
+    # through BOX without a band, lon 0 at t = 50 and lon 1 at t = 150, with no
+    # altitude figures
+    band = Zone("BAND", "custom", shapely.box(0.0, 0.0, 1.0, 1.0), floor_m=500.0,
+                ceiling_m=1500.0)
+    (e,) = truth_entries(path("U", [0.0, 200.0], [-0.5, 1.5], [0.5, 0.5],
+                              [np.nan, np.nan]), [band])
+    assert (e.entered_at, e.exited_at) == pytest.approx((50.0, 150.0), abs=1e-6)
+    assert e.observations == 99
+    assert e.min_altitude_m is None and e.max_altitude_m is None
+
+
 def test_scripted_geodesic_through_a_circle() -> None:
     # due north along the meridian 10 E through a 5 km circle at 57 N at 20 m/s: the
     # geodesic is the meridian, so the path enters 5 km south of the centre and leaves
@@ -166,3 +199,38 @@ def test_a_zones_depth_probe_is_built_once_for_all_its_entries(
     third = path("C", [0.0, 200.0], [-0.5, 1.5], [0.75] * 2, [0.0] * 2)
     entries = truth_entries(pd.concat([line, other, third], ignore_index=True), [BOX])
     assert len(entries) == 4 and built == ["BOX"]
+
+
+def test_near_an_inner_corner_the_depth_is_the_distance_to_the_corner() -> None:
+    # an L: the 0.2-degree square at the equator without its north-east quarter; the
+    # inner (reflex) corner is (0.1, 0.1). A hover at (0.09, 0.09) is nearest to that
+    # corner: the feet of its perpendiculars on the two edges meeting there, (0.1, 0.09)
+    # and (0.09, 0.1), lie beyond the edges' ends, and every other edge is 9 km or more
+    # away. Each edge is cut into points from its start to its end: a cut taken one
+    # step before an edge's start lies, at this corner, inside the zone and nearer.
+    ell = Zone("L", "custom", shapely.Polygon(
+        [(0.0, 0.0), (0.2, 0.0), (0.2, 0.1), (0.1, 0.1), (0.1, 0.2), (0.0, 0.2)]))
+    t = list(np.arange(0.0, 10.0))
+    (e,) = truth_entries(path("H", t, [0.09] * 10, [0.09] * 10, [100.0] * 10,
+                              kind="scripted"), [ell])
+    _, _, corner_m = GEOD.inv(0.09, 0.09, 0.1, 0.1)  # about 1,570 m
+    assert e.max_depth_m == pytest.approx(corner_m, abs=1e-6)
+
+
+def test_the_deepest_point_is_found_where_the_projection_stretches_another() -> None:
+    # a 20-degree box (edges every 0.05 degree) centred near 0 E, 50 N: its depth probe
+    # ranks points in an azimuthal equidistant projection centred there, which
+    # stretches distances far from the centre (at the south-west corner by about
+    # 0.5 %). A, near that corner, is 62.8 km from the boundary but looks 63.1 km; B,
+    # on the centre's meridian, is 62.9 km from the south edge (the meridian arc to
+    # it: the nearest point of a parallel is straight south) and looks it. B is the
+    # deeper: the probe must measure every point within 1 % (+ 50 m) of the best
+    # looking one exactly, not only the best looking one.
+    big = Zone("BIG", "custom", shapely.segmentize(shapely.box(-10.0, 40.0, 10.0, 60.0), 0.05))
+    a, b = (-9.256, 40.756), (0.0, 40.5665)
+    (e,) = truth_entries(path("D", [0.0, 1.0], [a[0], b[0]], [a[1], b[1]], [100.0] * 2,
+                              kind="scripted"), [big])
+    _, _, b_m = GEOD.inv(0.0, 40.5665, 0.0, 40.0)
+    a_m = _brute_depth_m(big, *a)
+    assert a_m < b_m - 30.0  # B is the deeper, by more than the densification error
+    assert e.max_depth_m == pytest.approx(b_m, abs=1e-6)

@@ -123,3 +123,36 @@ def test_unknown_backend_and_bad_reference_are_refused() -> None:
         make_decoder("dump978")
     with pytest.raises(ValueError, match="out of range"):
         make_decoder(ref=(95.0, 0.0))
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+def test_a_lone_frame_decodes_against_the_aircrafts_own_fix_on_a_unix_clock(name: str) -> None:
+    # no receiver reference, unix times: the pair (EVEN at t0, ODD at t0 + 1) places
+    # 40621D at the Riddle's 52.26578 N, 3.93891 E; EVEN again at t0 + 30 (29 s after
+    # ODD: beyond the 10 s pair window, within the 30 s local window) decodes against
+    # that fix, and the sweep due then (every ttl_s / 10 = 30 s) runs. EVEN once more
+    # at t0 + 55 decodes against the fix of t0 + 30 to the Riddle's even-frame position
+    # 52.25720 N, 3.91937 E: the sweep forgets fixes by their age, and that one is 0 s
+    # old when it runs.
+    t0 = 1_700_000_000.0
+    dec = make_decoder(name)
+    dec.decode([EVEN], [t0])
+    dec.decode([ODD], [t0 + 1.0])
+    dec.decode([EVEN], [t0 + 30.0])
+    lone = dec.decode([EVEN], [t0 + 55.0])
+    assert len(lone) == 1
+    assert (lone.lat[0], lone.lon[0]) == pytest.approx((52.2572, 3.91937), abs=1e-4)
+
+
+def test_message_rows_in_air_units_become_si() -> None:
+    # one row by hand: 10,000 ft, 250 kt, -1,200 ft/min; 1 ft = 0.3048 m, 1 kt = 1852 m
+    # per 3600 s, 1 ft/min = 0.3048 m per 60 s
+    from skyfence.sources.modes import _rows_to_messages
+
+    m = _rows_to_messages([(5.0, "40621d", 52.0, 4.0, 10_000.0, 250.0, 90.0, -1200.0,
+                            "KLM1023", "1000", 0.0)])
+    assert m["altitude"].tolist() == pytest.approx([3048.0])
+    assert m["velocity"].tolist() == pytest.approx([250 * 1852 / 3600])
+    assert m["vertrate"].tolist() == pytest.approx([-6.096])
+    assert (m["lat"].tolist(), m["lon"].tolist(), m["heading"].tolist()) == ([52.0], [4.0],
+                                                                            [90.0])

@@ -51,3 +51,30 @@ def test_system_tracks_are_correlated_not_retracked() -> None:
     records = pipe.records(exits)
     drone = next(r for r in records if r["track"] == "T062-1-2-8")
     assert drone["classification"]["cooperative"] is False
+
+
+def test_a_named_system_track_goes_straight_to_the_detector_and_an_unnamed_one_via_fusion(
+) -> None:
+    # two system tracks, one message each per 4 s, fed in 4 s slices: one carries the
+    # aircraft's Mode S address (4ca124: it is that aircraft, screened as it comes), one
+    # does not (T062-1-2-8, a drone: correlated first, let go by fusion when no
+    # transponder track is near). Each fix reaches the detector once. A fix screened on
+    # arrival reached it at its own time; a fix fusion let go reached it when the slice
+    # that let it go ended: at its own slice's end (its time + 4 s) or later.
+    from skyfence.pipeline import PipelineOptions
+
+    zone = circle_zone("Z", 55.6, 12.6, 10.0)
+    t = T0 + np.arange(0.0, 200.0, 4.0)
+    named = _line("4ca124", 55.6, 12.3, 90.0, 200.0, t, 3000.0)
+    drone = _line("T062-1-2-8", 55.52, 12.6, 0.0, 30.0, t, 300.0)
+    tracks = make_observations(**{k: np.concatenate([named[k], drone[k]]) for k in named})
+    pipe = Pipeline([zone], options=PipelineOptions(keep_screened=True))
+    for k in range(len(t)):
+        lo, hi = t[k], t[k] + 4.0
+        pipe.process(tracks=tracks[(tracks["time"] >= lo) & (tracks["time"] < hi)], now=hi)
+    pipe.close()
+    seen = pipe.screened_observations()
+    assert seen["icao24"].value_counts().to_dict() == {"4ca124": len(t), "T062-1-2-8": len(t)}
+    lag = (seen["released_at"] - seen["time"]).to_numpy()
+    assert (lag[seen["icao24"].to_numpy() == "4ca124"] == 0.0).all()
+    assert lag[seen["icao24"].to_numpy() == "T062-1-2-8"].min() >= 4.0

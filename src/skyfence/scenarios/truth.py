@@ -17,7 +17,8 @@ and the zone polygons with GEOS and pyproj:
 - **Depth** is the largest geodesic distance (pyproj, WGS84) from an inside sample to
   the zone boundary, the boundary's edges (straight in lon/lat) densified every
   :data:`DENSIFY_M` metres. Candidates are found in an azimuthal equidistant projection
-  centred on the zone, then measured exactly.
+  centred on the zone (edges cut to :data:`PROBE_EDGE_DEG` first; every point the
+  projection's stretch could rank below the deepest is kept), then measured exactly.
 
 How exact: crossing times to well under 1 ms of the sampled path; depth to
 ``DENSIFY_M**2 / (8 * depth)`` (under a centimetre at a kilometre) below the distance to
@@ -48,6 +49,12 @@ DENSIFY_M = 20.0
 BISECTIONS = 30
 #: most boundary cut points measured in one pyproj call (bounds the memory of a deep point)
 CUTS_PER_CALL = 1_000_000
+#: longest boundary edge (degrees) the depth probe projects as one straight line: the
+#: plane image of a long edge (straight in lon/lat) is a curve, far from the chord
+#: between its projected ends (tens of km for an edge of 10 degrees or more)
+PROBE_EDGE_DEG = 0.1
+#: the Earth's mean radius (m), for the projection's stretch
+_R_M = 6_371_008.8
 
 #: positions at fractions ``f`` of the intervals ``k`` of a sampled path: (lon, lat, alt)
 PathFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
@@ -188,9 +195,21 @@ class _DepthProbe:
         c = zone.geometry.representative_point()
         self._to_plane = Transformer.from_crs(
             "EPSG:4326", f"+proj=aeqd +lat_0={c.y} +lon_0={c.x} +ellps=WGS84", always_xy=True)
-        coords = [np.asarray(ring.coords) for ring in _rings(zone.geometry)]
+        # cut long edges first: each projected edge is then near the image of its
+        # lon/lat line (the points of each piece still lie on the zone's edge)
+        rings = _rings(shapely.segmentize(zone.geometry, PROBE_EDGE_DEG))
+        coords = [np.asarray(ring.coords) for ring in rings]
         self._a = np.concatenate([r[:-1] for r in coords])  # edge starts (lon, lat)
         self._b = np.concatenate([r[1:] for r in coords])  # edge ends
+        # the projection never shortens a distance and stretches one by at most
+        # rho / sin(rho) (the azimuthal scale at the angular distance rho from its
+        # centre; radially it is exact): the slack of the ranking below covers that
+        # stretch over the whole zone, and 1 % for the ellipsoid and the chords
+        _, _, far = GEOD.inv(np.full(len(self._a), c.x), np.full(len(self._a), c.y),
+                             self._a[:, 0], self._a[:, 1])
+        rho = min(float(np.max(far)) / _R_M, 3.0)
+        stretch = rho / np.sin(rho) if rho > 0.0 else 1.0
+        self._slack = 0.01 + (stretch - 1.0)
         ax, ay = self._to_plane.transform(self._a[:, 0], self._a[:, 1])
         bx, by = self._to_plane.transform(self._b[:, 0], self._b[:, 1])
         self._edges = shapely.linestrings(
@@ -203,10 +222,11 @@ class _DepthProbe:
         idx = self._tree.query_nearest(pts, return_distance=True, all_matches=False)
         approx = np.zeros(len(pts))
         approx[idx[0][0]] = idx[1]
-        # the projection is exact at its centre and within a fraction of a percent over a
-        # country: any sample within 1 % + 50 m of the best could be the deepest
+        # the projection is exact at its centre and stretches distances away from it (a
+        # fraction of a percent over a country, more over a continent): any sample
+        # within the slack (+ 50 m) of the best could be the deepest
         best = float(approx.max())
-        cand = np.flatnonzero(approx >= best * 0.99 - 50.0)
+        cand = np.flatnonzero(approx >= best * (1.0 - self._slack) - 50.0)
         # a hovering target repeats its position: each distinct point is measured once
         _, first = np.unique(np.column_stack([lon[cand], lat[cand]]), axis=0, return_index=True)
         return max(self._exact_m(float(lon[i]), float(lat[i]), float(approx[i]), pts[i])
@@ -219,7 +239,8 @@ class _DepthProbe:
         length and :data:`DENSIFY_M`), the same fractions :func:`numpy.linspace` gives, and
         every cut point is measured in one call to pyproj: the distance is the same as
         measuring edge by edge, without a Python call per edge."""
-        near = self._tree.query(pt, predicate="dwithin", distance=approx * 1.01 + 50.0)
+        near = self._tree.query(pt, predicate="dwithin",
+                                distance=approx * (1.0 + self._slack) + 50.0)
         if len(near) == 0:
             return np.inf
         a, b = self._a[near], self._b[near]
