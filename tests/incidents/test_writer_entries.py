@@ -203,6 +203,32 @@ def test_an_open_entry_is_taken_over_by_a_new_entry_of_its_track(tmp_path: Path)
                                  other_zone["id"]: old["id"], new["id"]: old["id"]}
 
 
+def test_an_entry_stopped_in_order_stays_stopped_when_a_new_entry_takes_over(
+        tmp_path: Path) -> None:
+    """A watcher stopped in order while R0001 was inside: its entry (06:30:00) was
+    stored with an ``open`` event, so its state is ``stopped`` (the watcher stopped, the
+    track inside when last heard of). Restarted, the watcher sees R0001 enter again at
+    06:46:40: the same incident, the new entry open, and the old one stays ``stopped``:
+    unlike an ``open`` entry left by a crash, it claims nothing that the new entry
+    makes false, and ``stopped`` keeps what happened (an orderly stop) in the store."""
+    path = tmp_path / "s.sqlite"
+    old = record("aaaa000000000001", "R0001", at("06:30:00"), None)
+    new = record("dddd000000000004", "R0001", at("06:46:40"), None)
+    with IncidentStore.open(path) as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        record_alert(store, run, {**old, "event": "entry"}, ["hook"], now=T0)
+        # the stop: the track still inside, an ``open`` event
+        record_alert(store, run, {**old, "event": "open"}, ["hook"], now=T0 + 10)
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT state FROM entries").fetchall() == [("stopped",)]
+        run2 = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        record_alert(store, run2, {**new, "event": "entry"}, ["hook"], now=T0 + 1000)
+    with sqlite3.connect(path) as db:
+        states = dict(db.execute("SELECT id, state FROM entries").fetchall())
+    assert states == {old["id"]: "stopped", new["id"]: "open"}
+    assert incident_of(path) == {old["id"]: old["id"], new["id"]: old["id"]}
+
+
 def test_a_closed_incident_is_reopened_by_a_reentry_within_merge_s(tmp_path: Path) -> None:
     """R0001 crosses BOX 06:30:00-06:35:00, the operator closes the incident, and R0001
     enters again at 06:36:00 (60 s after its exit, within merge_s): the incident is

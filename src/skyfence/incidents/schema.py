@@ -120,7 +120,9 @@ ENTRIES = sa.Table(
     sa.Column("max_depth_m", TIME, nullable=False),
     sa.Column("observations", sa.Integer, nullable=False),
     #: open (inside now), exited, ended_open (track lost or data ended while inside),
-    #: interrupted (the watcher stopped; a later entry of the track took over)
+    #: stopped (a watcher stopped in order while the track was inside; it stays so when
+    #: a later entry of the track takes over), interrupted (a watcher stopped without
+    #: an exit, a crash, so the entry was left open; a later entry of the track took over)
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("violation", sa.Boolean, nullable=False),
     sa.Column("severity", sa.String(16), nullable=False),
