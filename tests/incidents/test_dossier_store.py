@@ -56,6 +56,15 @@ def test_watch_builds_the_dossier_of_a_critical_incident_and_so_does_the_cli(
     text = verify(out, keys, capsys)
     assert inc["deepest_entry"] in (out / "claim.json").read_text()
     assert "R0001" in text
+    # both claims say the same of the policy and the data; each names its own command
+    hand = json.loads((out / "claim.json").read_text())
+    assert claim["policy"] == hand["policy"]
+    assert claim["policy"]["source"] == "default.yaml"  # the stored policy's, as judged
+    assert claim["source_rows"] == hand["source_rows"]
+    assert claim["source_rows"]["note"].startswith("observations kept by the incident store")
+    assert claim["custody"]["command"] == "skyfence watch (automatic)"
+    assert claim["custody"]["data_origin"] == hand["custody"]["data_origin"] == "recorded"
+    assert hand["custody"]["command"].startswith("skyfence dossier build")
 
 
 def test_a_scanned_incident_reads_its_track_again_from_the_inputs(
