@@ -50,7 +50,7 @@ from skyfence.records import EntryRecord
 
 __all__ = [
     "ENVELOPE_FILE", "PREDICATE_TYPE", "Dossier", "build_dossier", "dossier_for_incident",
-    "seal_dossier",
+    "incident_dossier_dir", "seal_dossier",
     "statement_digest",
 ]
 
@@ -164,11 +164,21 @@ def dossier_for_incident(
 
     evidence = IncidentEvidence(record, observations, zone, PolicySnapshot.of(policy),
                                 list(sensors), gap_s, origin=origin)
+    return build_dossier(evidence, incident_dossier_dir(root, record), key, station_log)
+
+
+def incident_dossier_dir(root: str | Path, record: EntryRecord) -> Path:
+    """Where an incident's dossier goes under ``root``: ``<entry date>-<zone>-<track>-<id>``,
+    anything but letters, digits, ``-`` and ``_`` in the zone and track made ``_``.
+
+    >>> incident_dossier_dir("d", {"entered_at": "2025-09-19T09:58:01.000Z", "zone": "EST",
+    ...                             "track": "R 1/x", "id": "42fe2ba5ab495ff8"}).as_posix()
+    'd/2025-09-19-EST-R_1_x-42fe2ba5ab495ff8'
+    """
     day = record["entered_at"][:10]
     safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in f"{record['zone']}-"
                                                                   f"{record['track']}")
-    return build_dossier(evidence, Path(root) / f"{day}-{safe}-{record['id']}", key,
-                         station_log)
+    return Path(root) / f"{day}-{safe}-{record['id']}"
 
 
 def seal_dossier(

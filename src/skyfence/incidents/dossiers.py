@@ -218,13 +218,16 @@ class DossierWorker:
                 self._busy = False
 
     def _build(self, incident: str) -> None:
-        from skyfence.evidence.dossier import dossier_for_incident
+        from skyfence.evidence.dossier import build_dossier, incident_dossier_dir
 
         values: dict[str, Any]
         try:
+            # the evidence as the store holds it, whole: the claim names the policy as it
+            # was stored (its source too), the store as the observations' keeper and the
+            # watcher as the command, as `dossier build ID --store` would
             ev = evidence_from_store(self.store, incident, command="skyfence watch (automatic)")
-            d = dossier_for_incident(ev.record, ev.observations, ev.zone, ev.policy.to_policy(),
-                                     self.root, self.key, self.station_log, gap_s=ev.gap_s)
+            d = build_dossier(ev, incident_dossier_dir(self.root, ev.record), self.key,
+                              self.station_log)
             values = {"state": "built", "built_at": time.time(), "path": str(d.path),
                       "statement_sha256": d.statement_sha256, "error": None}
             self.built += 1
