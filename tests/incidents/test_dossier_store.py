@@ -87,3 +87,55 @@ def test_a_scanned_incident_reads_its_track_again_from_the_inputs(
                  "--log", str(tmp_path / "log"), "-o", str(tmp_path / "d2")]) == 2
     err = capsys.readouterr().err
     assert "the scan's input" in err and "is gone" in err
+
+
+def test_the_worker_outlives_a_dossier_that_fails_unexpectedly(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A stored record damaged by hand (``entered_at`` removed) breaks one dossier with a
+    KeyError, which no rule of the builder expects: the worker stores the failure with the
+    exception's type, logs its traceback, and goes on to build the next dossier."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from skyfence.evidence.keys import init_keys
+    from skyfence.evidence.log import StationLog
+    from skyfence.incidents.dossiers import DossierWorker
+    from skyfence.incidents.schema import DOSSIERS, ENTRIES, INCIDENTS
+
+    one = pd.read_csv(incursion_csv(tmp_path))
+    two = one.assign(icao24="R0002", time=one["time"] + 86400.0)  # the next day
+    csv = tmp_path / "two.csv"
+    pd.concat([one, two]).to_csv(csv, index=False)
+    store = str(tmp_path / "s.sqlite")
+    assert main(["watch", "--replay", str(csv), "--speed", "0", "--zone", "EST",
+                 "--horizon", "0", "--format", "jsonl", "-o", str(tmp_path / "a.jsonl"),
+                 "--store", store]) == 0
+    with IncidentStore.open(store) as s:
+        with s.transaction() as conn:
+            rows = conn.execute(sa.select(INCIDENTS.c.id, INCIDENTS.c.deepest_entry,
+                                          INCIDENTS.c.first_entered_at)
+                                .order_by(INCIDENTS.c.first_entered_at)).all()
+            assert len(rows) == 2
+            (bad, bad_entry, _), (good, _, _) = rows
+            record = json.loads(conn.execute(sa.select(ENTRIES.c.record)
+                                             .where(ENTRIES.c.id == bad_entry)).scalar_one())
+            del record["entered_at"]
+            conn.execute(ENTRIES.update().where(ENTRIES.c.id == bad_entry)
+                         .values(record=json.dumps(record)))
+            conn.execute(DOSSIERS.insert(), [
+                {"incident_id": bad, "state": "pending", "requested_at": 1.0},
+                {"incident_id": good, "state": "pending", "requested_at": 2.0}])
+        key = init_keys(tmp_path / "keys")
+        worker = DossierWorker(s, tmp_path / "auto", key, StationLog(tmp_path / "log"),
+                               poll_s=0.05).start()
+        assert worker.drain(60.0) == 0
+        assert (worker.built, worker.failed) == (1, 1)
+        with s.engine.connect() as conn:
+            states = {r.incident_id: r for r in conn.execute(sa.select(DOSSIERS))}
+    assert states[bad].state == "failed"
+    assert states[bad].error == "KeyError: 'entered_at'"
+    assert states[good].state == "built" and Path(states[good].path).is_dir()
+    (logged,) = [r for r in caplog.records if r.name == "skyfence.incidents.dossiers"
+                 and r.levelname == "ERROR"]
+    assert bad in logged.getMessage() and logged.exc_info is not None
