@@ -16,7 +16,8 @@ The store keeps what a dossier needs (:func:`evidence_from_store`):
 :class:`DossierWorker` builds the dossiers the journal asks for (``dossiers`` table,
 state ``pending``) one after the other in a background thread, so detection never
 waits for a picture or a PDF; a failure is stored with its reason (state ``failed``)
-and logged. Pending dossiers left by a stopped watcher are built at its next start.
+and logged, an unexpected one (a bug, a damaged store) with its exception's type and its
+traceback, and the worker goes on with the next dossier. Pending dossiers left by a stopped watcher are built at its next start.
 """
 
 from __future__ import annotations
@@ -236,6 +237,13 @@ class DossierWorker:
             values = {"state": "failed", "built_at": time.time(), "error": str(exc)}
             self.failed += 1
             log.warning("dossier of incident %s failed: %s", incident, exc)
+        except Exception as exc:  # a bug or damaged store: the thread must go on
+            # (otherwise every later dossier waits for ever, and this one fails again at
+            # each start); the type names what no rule of the builder expected
+            values = {"state": "failed", "built_at": time.time(),
+                      "error": f"{type(exc).__name__}: {exc}"}
+            self.failed += 1
+            log.exception("dossier of incident %s failed unexpectedly", incident)
         with self.store.transaction() as conn:
             conn.execute(DOSSIERS.update().where(DOSSIERS.c.incident_id == incident)
                          .values(**values))
