@@ -17,7 +17,9 @@ The store keeps what a dossier needs (:func:`evidence_from_store`):
 state ``pending``) one after the other in a background thread, so detection never
 waits for a picture or a PDF; a failure is stored with its reason (state ``failed``)
 and logged, an unexpected one (a bug, a damaged store) with its exception's type and its
-traceback, and the worker goes on with the next dossier. Pending dossiers left by a stopped watcher are built at its next start.
+traceback, and the worker goes on with the next dossier. A folder left by a build cut
+short (the watcher killed while it wrote) is kept under another name and the dossier built
+again whole. Pending dossiers left by a stopped watcher are built at its next start.
 """
 
 from __future__ import annotations
@@ -227,8 +229,10 @@ class DossierWorker:
             # was stored (its source too), the store as the observations' keeper and the
             # watcher as the command, as `dossier build ID --store` would
             ev = evidence_from_store(self.store, incident, command="skyfence watch (automatic)")
-            d = build_dossier(ev, incident_dossier_dir(self.root, ev.record), self.key,
-                              self.station_log)
+            out = incident_dossier_dir(self.root, ev.record)
+            if out.exists():
+                _move_aside(out)
+            d = build_dossier(ev, out, self.key, self.station_log)
             values = {"state": "built", "built_at": time.time(), "path": str(d.path),
                       "statement_sha256": d.statement_sha256, "error": None}
             self.built += 1
@@ -247,3 +251,15 @@ class DossierWorker:
         with self.store.transaction() as conn:
             conn.execute(DOSSIERS.update().where(DOSSIERS.c.incident_id == incident)
                          .values(**values))
+
+
+def _move_aside(out: Path) -> Path:
+    """Keep the folder of a dossier whose build was cut short (the watcher stopped or was
+    killed while it wrote: the dossier is still pending) as ``<name>.interrupted-N``, so
+    the dossier can be built whole in its place and nothing written is deleted."""
+    n = 1
+    while (aside := out.with_name(f"{out.name}.interrupted-{n}")).exists():
+        n += 1
+    out.rename(aside)
+    log.warning("dossier folder %s was left by a build cut short: kept as %s", out, aside.name)
+    return aside
