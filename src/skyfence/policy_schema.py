@@ -12,6 +12,7 @@ The file format is documented in :mod:`skyfence.policy`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, TypedDict
@@ -101,14 +102,23 @@ def _strings(v: Any, info: ValidationInfo, problems: list[str]) -> list[str]:
 
 
 def _choices(known: Sequence[str], what: str) -> Callable[[Any, ValidationInfo], frozenset[str]]:
-    def check(v: Any, info: ValidationInfo) -> frozenset[str]:
-        problems: list[str] = []
-        out = frozenset(_strings(v, info, problems))
-        problems += [f"unknown {what} '{s}' (known: {', '.join(known)})"
-                     for s in sorted(out) if s not in known]
-        _fail(problems)
-        return out
-    return check
+    """The validator of a set of names out of ``known`` (a zone kind, a category).
+
+    It is :func:`_check_choices` with ``known`` and ``what`` bound, not a closure: a
+    closure's code is fixed when the class that uses it is built (at import), and a
+    module-level function is what a test's monkeypatch or mutmut's switch can reach.
+    """
+    return functools.partial(_check_choices, tuple(known), what)
+
+
+def _check_choices(known: tuple[str, ...], what: str, v: Any, info: ValidationInfo
+                   ) -> frozenset[str]:
+    problems: list[str] = []
+    out = frozenset(_strings(v, info, problems))
+    problems += [f"unknown {what} '{s}' (known: {', '.join(known)})"
+                 for s in sorted(out) if s not in known]
+    _fail(problems)
+    return out
 
 
 def _zones(v: Any, info: ValidationInfo) -> frozenset[str]:
