@@ -179,6 +179,22 @@ def _check_size(root: yaml.Node, source: str, what: str, error: ErrorFactory) ->
                 stack.append((c, depth + 1, False))
 
 
+def _key_value(k: yaml.Node) -> Any:
+    r"""A mapping key as the loaded document has it: ``7:`` is the int 7 and ``true:`` the
+    bool True, as in the paths a schema's errors name (not the text ``"7"``); a key that
+    is not a plain scalar (a list or a mapping as a key) by its node's identity.
+
+    >>> [_key_value(k) for k, _ in yaml.compose("7: a\nyes: b\nname: c\n1.5: d").value]
+    [7, True, 'name', 1.5]
+    """
+    if not isinstance(k, yaml.ScalarNode):
+        return id(k)
+    try:
+        return yaml.SafeLoader("").construct_object(k)
+    except (yaml.YAMLError, ValueError, OverflowError):
+        return k.value
+
+
 def _line_map(root: yaml.Node) -> dict[KeyPath, int]:
     """Key path -> 1-based line of every mapping key and sequence item."""
     lines: dict[KeyPath, int] = {}
@@ -187,7 +203,7 @@ def _line_map(root: yaml.Node) -> dict[KeyPath, int]:
         node, path = stack.pop()
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
-                key = (*path, k.value if isinstance(k, yaml.ScalarNode) else id(k))
+                key = (*path, _key_value(k))
                 lines.setdefault(key, k.start_mark.line + 1)
                 stack.append((v, key))
         elif isinstance(node, yaml.SequenceNode):

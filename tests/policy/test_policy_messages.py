@@ -74,8 +74,9 @@ def test_every_problem_word_for_word_in_file_order(tmp_path: Path) -> None:
         f"{f}:12: rule 1 'kinds': when.category: expected a string or list of strings, "
         "got 1.5; unknown category 'plane' (known: airliner, jet, propeller, helicopter, "
         "drone, balloon, unknown)",
-        f"{f}:13: rule 1 'kinds': when.military: must be true, false or unknown, got "
-        f"'maybe'; unknown variable '$nope' {KNOWN_VARS}",
+        # references are resolved (and their problems found) before values are checked
+        f"{f}:13: rule 1 'kinds': when.military: unknown variable '$nope' {KNOWN_VARS}; "
+        "must be true, false or unknown, got 'maybe'",
         f"{f}:14: rule 1 'kinds': when.squawk: unknown variable '$nope' {KNOWN_VARS}; "
         "'0099' is not a 4-digit octal squawk code; '1200' never matches: entries keep "
         "only the emergency squawks 7500, 7600, 7700",
