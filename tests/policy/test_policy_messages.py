@@ -182,3 +182,20 @@ def test_repr_names_the_policy_its_rule_count_and_watched_states() -> None:
     pol = Policy.default(["lva", " est "])
     assert repr(pol) == (f"Policy(name={doc['name']!r}, rules={len(doc['rules'])}, "
                          "watch_states=['EST', 'LVA'])")
+
+
+@pytest.mark.parametrize(("path", "data", "expected"), [
+    # a rule index past the list (the problem is about a rule not written): no name
+    (("rules", 1, "when"), {"rules": [{"name": "first"}]}, "rule 2: when"),
+    # rules that are not a list, a rule that is not a mapping, a document that is a list
+    (("rules", 0, "when"), {"rules": "text"}, "rule 1: when"),
+    (("rules", 0, "when"), {"rules": ["x"]}, "rule 1: when"),
+    (("rules", 0, "when"), ["rules"], "rule 1: when"),
+    (("rules", 0, "protocol", 2, "after_s"), {"rules": [{"name": " n "}]},
+     "rule 1 ' n ': protocol step 3: after_s"),
+    (("variables", "x", "[key]"), {}, "variables.x"),
+])
+def test_label_of_any_document(path: tuple[object, ...], data: object, expected: str) -> None:
+    from skyfence.policy_schema import label
+
+    assert label(path, data) == expected
