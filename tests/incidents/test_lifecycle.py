@@ -92,6 +92,17 @@ def test_a_change_the_state_does_not_allow_names_who_made_the_state(
     assert row(store, "abcdef12").updated_at == 2000.0  # refusals change nothing
 
 
+def test_a_refusal_names_the_incident_s_own_last_change_not_another_s(
+        store: IncidentStore) -> None:
+    """Another incident's later change (``ffff0001`` acknowledged by bob at 3000 s) is not
+    this one's: the refusal names alice's acknowledgement at 1000.5 s (00:16:40.500)."""
+    change_state(store, "abcdef12", "ack", "alice", now=1000.5)
+    change_state(store, "ffff0001", "ack", "bob", now=3000.0)
+    assert refused(change_state, store, "abcdef12", "ack", "eve", now=4000.0) == (
+        "incident abcdef12 is acknowledged (acknowledged by alice at "
+        "1970-01-01T00:16:40.500Z); 'ack' needs it open")
+
+
 def test_notes(store: IncidentStore) -> None:
     assert refused(add_note, store, "abcdef12", "carol", "  \n") == "the note is empty"
     assert refused(add_note, store, "nope", "carol", "x") == "no incident nope"
