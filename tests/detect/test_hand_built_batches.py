@@ -10,6 +10,7 @@ missing is a one-line error naming it, not a ``KeyError`` from deep inside.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -52,3 +53,39 @@ def test_a_batch_without_a_required_column_is_refused_by_name(column: str) -> No
     bare = pd.DataFrame({k: v for k, v in ROWS.items() if k != column})
     with pytest.raises(ValueError, match=f"needs the column\\(s\\) {column} "):
         EntryDetector([SQUARE]).process(bare)
+
+
+def test_a_batch_without_required_columns_names_them_and_the_columns_it_has() -> None:
+    bare = pd.DataFrame({"time": [0.0], "icao24": ["4ca1fa"], "alt": [1.0]})
+    with pytest.raises(ValueError) as info:
+        EntryDetector([SQUARE]).process(bare)
+    assert str(info.value) == ("an observation batch needs the column(s) lat, lon "
+                               "(it has: time, icao24, alt)")
+    with pytest.raises(ValueError) as info:
+        EntryDetector([SQUARE]).process(pd.DataFrame())
+    assert str(info.value) == ("an observation batch needs the column(s) time, icao24, "
+                               "lat, lon (it has: none)")
+
+
+def test_distance_fields_are_saved_once_for_the_zones_that_measured_depth(tmp_path: Path) -> None:
+    """The square measures depth for its entries; the far box is never entered. One file
+    is written, once; a detector that loads it measures nothing new, and the depths are
+    those of a detector without a cache."""
+    from skyfence.detect.entries import DetectorConfig
+
+    far = Zone("FAR", "custom", shapely.box(50.0, 50.0, 51.0, 51.0))
+    rows = pd.DataFrame(ROWS)
+    assert EntryDetector([SQUARE, far]).save_depth_fields() == 0  # no cache: nothing
+    plain = _events([rows])
+    first = EntryDetector([SQUARE, far], DetectorConfig(depth_cache_dir=tmp_path))
+    got = [*first.process(rows), *first.close()]
+    assert first.save_depth_fields() == 1
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert len(files) == 1 and files[0].startswith("depth-field-"), files
+    assert first.save_depth_fields() == 0  # nothing measured since
+    again = EntryDetector([SQUARE, far], DetectorConfig(depth_cache_dir=tmp_path))
+    got_again = [*again.process(rows), *again.close()]
+    assert again.save_depth_fields() == 0
+    for events in (got, got_again):
+        assert [dataclasses.asdict(e.entry)["max_depth_m"] for e in events] == [
+            e["max_depth_m"] for e in plain]
