@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from policy.test_policy_schema import problems
 from policy.test_policy_semantics import COOP, entry
 from skyfence.policy import Policy, PolicyError, default_policy_path
 from skyfence.policy_schema import PolicyModel, validate_policy
@@ -49,16 +50,8 @@ TEMPLATE_FIELDS = ("zone, zone_kind, where, track, icao24, callsign, cooperation
                    "max_depth_m, depth_km, duration_s, min_altitude_m, max_altitude_m, rule")
 
 
-def problems_of(tmp_path: Path, text: str) -> tuple[str, list[str]]:
-    f = tmp_path / "policy.yaml"
-    f.write_text(text, encoding="utf-8")
-    with pytest.raises(PolicyError) as info:
-        Policy.load(f)
-    return str(f), info.value.problems
-
-
 def test_every_problem_word_for_word_in_file_order(tmp_path: Path) -> None:
-    f, got = problems_of(tmp_path, BAD)
+    f, got = problems(tmp_path, BAD)
     assert ZONE_KINDS == ("national", "custom")
     assert CATEGORIES == ("airliner", "jet", "propeller", "helicopter", "drone", "balloon",
                           "unknown")
@@ -106,13 +99,13 @@ def test_the_template_fields_named_are_the_ones_a_reason_can_use(tmp_path: Path)
 
 def test_a_missing_rules_list_comes_before_line_one(tmp_path: Path) -> None:
     """A problem with no line of its own (a key that is missing) sorts first."""
-    f, got = problems_of(tmp_path, "version: 2\n")
+    f, got = problems(tmp_path, "version: 2\n")
     assert got == [f"{f}: rules: missing (required)",
                    f"{f}:1: version: unknown policy version 2 (known: 1)"]
 
 
 def test_an_empty_file_and_a_missing_one_are_named_as_policy_files(tmp_path: Path) -> None:
-    f, got = problems_of(tmp_path, "")
+    f, got = problems(tmp_path, "")
     assert got == [f"{f}: the policy file is empty"]
     with pytest.raises(PolicyError) as info:
         Policy.load(tmp_path / "nowhere.yaml")
