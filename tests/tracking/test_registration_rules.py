@@ -199,6 +199,19 @@ def test_plot_at_the_time_of_the_last_message() -> None:
     assert residuals(reg)[0] == pytest.approx([5.0], abs=1e-3)
 
 
+def test_plot_at_the_time_of_the_first_message() -> None:
+    """A plot at exactly the time of an aircraft's first message pairs with the aircraft
+    at that message, as at its last: both ends of the bracket are inclusive. Aircraft
+    "b", heard before "a" (and sorted before it), is far away and never a candidate."""
+    ref = messages((-20, "b", 0, 60000, 1000), (-10, "b", 0, 60000, 1000),
+                   (0, "a", 2000, 3000, 1000), (10, "a", 2600, 3800, 3000))
+    obs = plots(plot(0, 2000, 3000, 1000, dr=-12.0, da=0.05))
+    reg = run(Registration([SITE], min_pairs=1), ref, obs)
+    dr, da = residuals(reg)
+    assert dr == pytest.approx([-12.0], abs=1e-3)
+    assert da == pytest.approx([0.05], abs=1e-6)
+
+
 def test_plots_before_or_after_an_aircrafts_messages_are_not_paired() -> None:
     """Aircraft "a" hovers at P = (0, 5000) and is heard at 40 and 50 s; "b" at
     Q = (3000, 5000), heard at 10 and 20 s. A plot at P at 5 s is before either's
