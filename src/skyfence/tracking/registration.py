@@ -190,11 +190,15 @@ class Registration:
         mi = np.fromiter((m for f in found for m in f), np.int64, int(counts.sum()))
         pairs = np.unique(np.column_stack([pi, rcode[mi]]), axis=0)
         pi, ci = pairs[:, 0], pairs[:, 1]
-        # the aircraft's messages bracketing the plot time
+        # the aircraft's messages bracketing the plot time; a message at the plot's very
+        # time brackets it alone (so the aircraft's first and last messages are inclusive
+        # ends, as the middle ones are)
         key = rcode * 1e10 + (rt - rt.min())
-        hi = np.searchsorted(key, ci * 1e10 + (pt[pi] - rt.min()), side="left")
+        want = ci * 1e10 + (pt[pi] - rt.min())
+        hi = np.searchsorted(key, want, side="right")
         lo = hi - 1
         n = len(rt)
+        hi = np.where((lo >= 0) & (key[np.clip(lo, 0, n - 1)] == want), lo, hi)
         ok = (lo >= 0) & (hi < n)
         lo_c, hi_c = np.clip(lo, 0, n - 1), np.clip(hi, 0, n - 1)
         ok &= (rcode[lo_c] == ci) & (rcode[hi_c] == ci) & (rt[hi_c] - rt[lo_c] <= self.max_gap_s)
