@@ -565,3 +565,24 @@ def test_a_gap_over_a_feed_outage_does_not_teach_the_interval() -> None:
     assert feed(ew, looks([110.0])) == []  # a gap of 5 s: 0.75 * 10 + 0.25 * 5 = 8.75
     assert dark(ew, 118.74) == []
     assert dark(ew, 118.75) == ["4b0001"]
+
+
+def test_a_copy_of_the_kept_fix_after_its_silence_is_judged_changes_nothing() -> None:
+    """A at P at 0 and 10 s (the default thresholds: silent after 60 s; the model warmed:
+    100 passages at P), judged dark at 70 s: a passage and an end at P (101 passages, 0
+    starts, 1 end). At 100 s a copy of A's 10 s message arrives (a second receiver's,
+    relayed late): A was heard at 10 s already, so its silence goes on. It is not warned
+    of again, at 100 s or later, and the model is taught nothing more (no passage of a
+    track back, no second end). Heard at 200 s (a new message): a track back, a passage
+    and a start (200 s after the feed began, more than 60 s): 102, 1, 1; its new silence
+    is warned of at 200 + 60 = 260 s (the interval, 10 s, is kept: 6 x 10 = 60 s)."""
+    m = warm()
+    ew = EarlyWarning([Z], EarlyWarningConfig(feed_gap_s=np.inf), m)
+    assert feed(ew, [*every("4b0001", [0.0, 10.0]), (70.0, [])]) == [(70.0, "4b0001")]
+    assert counts(m, P_LAT, P_LON) == [101.0, 0.0, 1.0]
+    assert feed(ew, [(100.0, [fx("4b0001", 10.0)]), (130.0, [])]) == []
+    assert counts(m, P_LAT, P_LON) == [101.0, 0.0, 1.0]
+    assert feed(ew, every("4b0001", [200.0])) == []
+    assert counts(m, P_LAT, P_LON) == [102.0, 1.0, 1.0]
+    assert dark(ew, 259.99) == []
+    assert dark(ew, 260.0) == ["4b0001"]
