@@ -276,6 +276,19 @@ def test_the_feed_is_down_after_three_times_its_pace(
     assert dark(ew, heard_at + gap + 0.01) == []
 
 
+def test_a_track_first_heard_at_the_feeds_latest_time_leaves_the_pace() -> None:
+    """Looks at 0, 20, 40, 50 s hear the talker and A (pace 17.5 s, the feed down after
+    3 x 17.5 = 52.5 s, as above); then a look at 51 s brings only B, first heard, far
+    away (out of coverage: never warned), its message stamped 50 s: the feed's latest
+    time, a step of 0, which leaves the pace. A (silent from 67.5 s) is judged up to
+    50 + 52.5 = 102.5 s, not after (had the step of 0 counted: 0.75 x 17.5 = 13.125 s,
+    down after 39.375 s: A not judged at all)."""
+    ew = watch(FEED)
+    feed(ew, [*looks([0.0, 20.0, 40.0, 50.0]), (51.0, [fx("4c0001", 50.0, *FAR)])])
+    assert dark(ew, 102.5) == ["4b0001"]
+    assert dark(ew, 102.51) == []
+
+
 def test_a_step_of_exactly_the_gap_is_no_outage() -> None:
     """Looks at 0, 20, 40 s (pace 20 s: the feed is down after 60 s); A's last fix at
     40 s (interval 20 s). The talker's next message comes 60 s after the last: not
