@@ -68,11 +68,17 @@ GROUPS: dict[str, Group] = {
         ("tests/detect/test_entries.py", "tests/detect/test_entries_globe.py",
          "tests/detect/test_contract_cases.py", "tests/detect/test_zone_pass.py",
          "tests/detect/test_hand_built_batches.py", "tests/detect/test_contract_properties.py")),
+    # factorize.py (since the sixteenth session): ``factorize_runs`` gives track_state.py
+    # its track ids, callsigns and squawks as codes (and the readers theirs):
+    # test_factorize.py compares it with pandas' own factorize. test_hand_built_batches.py
+    # reads batches without the optional columns (track_state.py's missing-column paths)
     "detect": Group(
-        (S + "detect/zone_pass.py", S + "detect/track_state.py", S + "detect/screen.py"),
+        (S + "detect/zone_pass.py", S + "detect/track_state.py", S + "detect/screen.py",
+         S + "factorize.py"),
         ("tests/detect/test_entries.py", "tests/detect/test_zone_pass.py",
          "tests/detect/test_contract_cases.py", "tests/detect/test_entries_globe.py",
-         "tests/airspace/test_antimeridian.py", "tests/detect/test_zone_pass_rules.py")),
+         "tests/airspace/test_antimeridian.py", "tests/detect/test_zone_pass_rules.py",
+         "tests/test_factorize.py", "tests/detect/test_hand_built_batches.py")),
     # approach, loitering, went dark. test_went_dark.py (the coverage model learnt from
     # 640 generated tracks: 5-15 s a mutant) and test_went_dark_swiss_day.py (a day of
     # real traffic, 25 s) are left out: too slow for a mutant each;

@@ -276,6 +276,19 @@ def test_the_feed_is_down_after_three_times_its_pace(
     assert dark(ew, heard_at + gap + 0.01) == []
 
 
+def test_a_track_first_heard_at_the_feeds_latest_time_leaves_the_pace() -> None:
+    """Looks at 0, 20, 40, 50 s hear the talker and A (pace 17.5 s, the feed down after
+    3 x 17.5 = 52.5 s, as above); then a look at 51 s brings only B, first heard, far
+    away (out of coverage: never warned), its message stamped 50 s: the feed's latest
+    time, a step of 0, which leaves the pace. A (silent from 67.5 s) is judged up to
+    50 + 52.5 = 102.5 s, not after (had the step of 0 counted: 0.75 x 17.5 = 13.125 s,
+    down after 39.375 s: A not judged at all)."""
+    ew = watch(FEED)
+    feed(ew, [*looks([0.0, 20.0, 40.0, 50.0]), (51.0, [fx("4c0001", 50.0, *FAR)])])
+    assert dark(ew, 102.5) == ["4b0001"]
+    assert dark(ew, 102.51) == []
+
+
 def test_a_step_of_exactly_the_gap_is_no_outage() -> None:
     """Looks at 0, 20, 40 s (pace 20 s: the feed is down after 60 s); A's last fix at
     40 s (interval 20 s). The talker's next message comes 60 s after the last: not
@@ -565,3 +578,24 @@ def test_a_gap_over_a_feed_outage_does_not_teach_the_interval() -> None:
     assert feed(ew, looks([110.0])) == []  # a gap of 5 s: 0.75 * 10 + 0.25 * 5 = 8.75
     assert dark(ew, 118.74) == []
     assert dark(ew, 118.75) == ["4b0001"]
+
+
+def test_a_copy_of_the_kept_fix_after_its_silence_is_judged_changes_nothing() -> None:
+    """A at P at 0 and 10 s (the default thresholds: silent after 60 s; the model warmed:
+    100 passages at P), judged dark at 70 s: a passage and an end at P (101 passages, 0
+    starts, 1 end). At 100 s a copy of A's 10 s message arrives (a second receiver's,
+    relayed late): A was heard at 10 s already, so its silence goes on. It is not warned
+    of again, at 100 s or later, and the model is taught nothing more (no passage of a
+    track back, no second end). Heard at 200 s (a new message): a track back, a passage
+    and a start (200 s after the feed began, more than 60 s): 102, 1, 1; its new silence
+    is warned of at 200 + 60 = 260 s (the interval, 10 s, is kept: 6 x 10 = 60 s)."""
+    m = warm()
+    ew = EarlyWarning([Z], EarlyWarningConfig(feed_gap_s=np.inf), m)
+    assert feed(ew, [*every("4b0001", [0.0, 10.0]), (70.0, [])]) == [(70.0, "4b0001")]
+    assert counts(m, P_LAT, P_LON) == [101.0, 0.0, 1.0]
+    assert feed(ew, [(100.0, [fx("4b0001", 10.0)]), (130.0, [])]) == []
+    assert counts(m, P_LAT, P_LON) == [101.0, 0.0, 1.0]
+    assert feed(ew, every("4b0001", [200.0])) == []
+    assert counts(m, P_LAT, P_LON) == [102.0, 1.0, 1.0]
+    assert dark(ew, 259.99) == []
+    assert dark(ew, 260.0) == ["4b0001"]

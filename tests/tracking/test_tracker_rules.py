@@ -304,6 +304,13 @@ def test_vertical_filter_by_hand() -> None:
     k = pp[:, 0] / (pp[0, 0] + 900.0)
     assert zn[0] == pytest.approx([110 + 40 * k[0], 5 + 40 * k[1]])
     assert pn[0] == pytest.approx(pp - np.outer(k, pp[0]))
+    # dt = 0 (a plot stamped as the row's last update): F = I and no noise, Pp = P;
+    # S = 900 + 30^2 = 1800, K = [900 / 1800, 0] = [0.5, 0]: z 100 -> 100 + 0.5 x 30,
+    # vz stays 5; Pn = [[900 - 0.5 x 900, 0], [0, 400]]
+    zn, pn = v.step(np.array([[100.0, 5.0]]), np.diag([900.0, 400.0])[None],
+                    np.array([0.0]), np.array([130.0]))
+    assert zn[0].tolist() == [115.0, 5.0]
+    assert pn[0].tolist() == [[450.0, 0.0], [0.0, 400.0]]
     z, p = Vertical(sigma_z=10.0, sigma_vz=3.0).initiate(np.array([500.0, 20.0]))
     assert z.tolist() == [[500.0, 0.0], [20.0, 0.0]]
     assert p[1].tolist() == [[100.0, 0.0], [0.0, 9.0]]

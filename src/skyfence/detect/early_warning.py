@@ -666,16 +666,17 @@ class EarlyWarning:
         teach the coverage model where transponder tracks pass and appear.
 
         ``messages`` counts the fixes each latest fix closes (the interval since the
-        track's previous latest fix is shared among them). A fix older than the one kept
-        (a late message, relayed or from a slower receiver) changes nothing: the track
-        was heard later than that already, and its silence counts from the later fix. Nor
+        track's previous latest fix is shared among them). A fix no newer than the one
+        kept (a late message, relayed or from a slower receiver, or a second copy of the
+        kept one) changes nothing: the track was heard that late already, its silence
+        counts from the kept fix, and a silence already judged is not ended by it. Nor
         does a gap that began before a feed outage ended teach the track's interval: it
         measures the outage."""
         last = self._last
         ids = fixes["icao24"].astype(str).to_numpy(object)
         at = pd.Index(last["icao24"].to_numpy(object)).get_indexer(ids)
         last_t = _take(last["time"].to_numpy(np.float64), at, np.nan)
-        late = _col(fixes, "time") < last_t
+        late = _col(fixes, "time") <= last_t
         if late.any():
             keep = ~late
             fixes, messages, ids, at, last_t = (fixes[keep], messages[keep], ids[keep],
