@@ -590,3 +590,92 @@ def test_move_aside_takes_the_first_free_number(
     assert sorted(p.name for p in first.iterdir()) == ["old"]
     assert [r.getMessage() for r in caplog.records if r.name == dossiers.__name__] == [
         f"dossier folder {out} was left by a build cut short: kept as {aside.name}"]
+
+
+def test_an_idle_worker_looks_once_a_poll(
+        store: IncidentStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing pending, poll_s 600: in 0.3 s the worker looks at the store once (at its
+    start), then waits; it does not spin."""
+    Builder(monkeypatch)
+    w = worker(store, tmp_path, poll_s=600.0)
+    looks: list[float] = []
+    real_next = w._next
+
+    def counted() -> str | None:
+        looks.append(time.monotonic())
+        return real_next()
+
+    monkeypatch.setattr(w, "_next", counted)
+    w.start()
+    time.sleep(0.3)
+    assert len(looks) == 1
+    assert w.drain(5.0) == 0 and not w._thread.is_alive()
+
+
+# ------------------------------------------------------- a real scan read again (no spy)
+def renamed_incursion(d: Path) -> Path:
+    """The incursion of ``test_crash`` with its time column called ``ts``, its altitude
+    in feet as ``alt_ft``, and a row whose time is garbage (the 50th)."""
+    import pandas as pd
+
+    from incidents.test_crash import incursion_csv
+
+    df = pd.read_csv(incursion_csv(d)).rename(columns={"time": "ts", "baroaltitude": "alt_ft"})
+    df["alt_ft"] = df["alt_ft"] / 0.3048
+    lines = df.to_csv(index=False).splitlines()
+    lines.insert(50, "garbage,R0001,xx,yy,1,2,3,4,")
+    f = d / "renamed.csv"
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return f
+
+
+def test_a_real_scan_is_read_again_with_its_columns_error_rule_radar_and_db(
+        tmp_path: Path) -> None:
+    """Without the stored ``--columns`` the file has no time column; without ``--on-error
+    skip`` its bad row stops the reading; the radar is the claim's sensor and the
+    aircraft database one of its inputs."""
+    from skyfence.cli import main
+
+    csv = renamed_incursion(tmp_path)
+    db = tmp_path / "aircraft.csv"
+    db.write_text("icao24,military\n43c6f1,true\n", encoding="utf-8")
+    store = tmp_path / "s.sqlite"
+    assert main(["scan", str(csv), "--zone", "EST", "--format", "jsonl",
+                 "-o", str(tmp_path / "r.jsonl"), "--store", str(store),
+                 "--columns", "ts=time,alt_ft=baroaltitude:ft", "--on-error", "skip",
+                 "--radar", "20:1:59.07,26.15,200", "--aircraft-db", str(db)]) == 0
+    rec = json.loads((tmp_path / "r.jsonl").read_text(encoding="utf-8"))
+    assert rec["min_altitude_m"] == 7600.0  # the feet were read as feet
+    with IncidentStore.open(store) as s:
+        ev = evidence_from_store(s, rec["id"], command="c")
+    assert ev.record == rec
+    assert ev.sensors == [{"kind": "radar", "name": None, "sac": 20, "sic": 1, "lat": 59.07,
+                           "lon": 26.15, "alt_m": 200.0}]
+    assert ev.aircraft_db is not None and ev.aircraft_db.name == str(db)
+    assert [i.name for i in ev.inputs] == [str(csv)] and ev.command == "c"
+
+
+def test_a_real_scan_whose_input_changed_is_refused(tmp_path: Path) -> None:
+    """One fix inside the zone 600 m lower (7000 m for 7600 m), another dropped: a new
+    scan of the changed file gives min_altitude_m 7000.0 and 180 observations for 181,
+    and nothing else differs (checked with ``scan`` while writing this test)."""
+    import pandas as pd
+
+    from incidents.test_crash import incursion_csv
+    from skyfence.cli import main
+
+    csv = incursion_csv(tmp_path)
+    store = tmp_path / "s.sqlite"
+    assert main(["scan", str(csv), "--zone", "EST", "--format", "jsonl",
+                 "-o", str(tmp_path / "r.jsonl"), "--store", str(store)]) == 0
+    rec = json.loads((tmp_path / "r.jsonl").read_text(encoding="utf-8"))
+    assert (rec["min_altitude_m"], rec["observations"]) == (7600.0, 181)
+    df = pd.read_csv(csv)
+    mid = df.index[df["time"] > df["time"].min() + 400][:2]
+    df.loc[mid[0], "baroaltitude"] = 7000.0
+    df.drop(index=mid[1]).to_csv(csv, index=False)
+    with IncidentStore.open(store) as s, pytest.raises(UsageError) as err:
+        evidence_from_store(s, rec["id"])
+    assert str(err.value) == (
+        f"the scan's inputs no longer give the stored record of entry {rec['id']} (fields "
+        "differ: min_altitude_m, observations): have they changed since the scan?")
