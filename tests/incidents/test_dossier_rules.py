@@ -364,7 +364,7 @@ class Builder:
                  ) -> Any:
         self.calls.append(("evidence", store, incident, command))
         if self.gate is not None:
-            assert self.gate.wait(30)
+            assert self.gate.wait(10)
         if self.pause_s:
             time.sleep(self.pause_s)
         if incident in self.fail:
@@ -391,7 +391,7 @@ def dossier_rows(store: IncidentStore) -> dict[str, Any]:
         return {r.incident_id: r for r in conn.execute(sa.select(DOSSIERS))}
 
 
-def wait_until(cond: Any, timeout_s: float = 20.0) -> None:
+def wait_until(cond: Any, timeout_s: float = 5.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not cond():
         assert time.monotonic() < deadline, "timed out"
@@ -417,7 +417,7 @@ def test_the_worker_builds_pending_dossiers_in_the_order_asked(
     w = worker(store, tmp_path)
     assert w.pending() == 3
     w.start()
-    assert w.drain(30.0) == 0
+    assert w.drain(5.0) == 0
     assert w.pending() == 0
     assert b.order == ["a" * 16, "b" * 16, "c" * 16]
     out = tmp_path / "auto" / f"2025-09-19-SQ-T_1-{'a' * 16}"
@@ -436,7 +436,7 @@ def test_a_built_dossier_s_row(store: IncidentStore, tmp_path: Path,
     caplog.set_level(logging.INFO, logger="skyfence.incidents.dossiers")
     before = time.time()
     w = worker(store, tmp_path).start()
-    assert w.drain(30.0) == 0
+    assert w.drain(5.0) == 0
     after = time.time()
     row = dossier_rows(store)["a" * 16]
     out = tmp_path / "auto" / f"2025-09-19-SQ-T_1-{'a' * 16}"
@@ -461,7 +461,7 @@ def test_failed_dossiers_are_stored_with_their_reason_and_counted(
             ("c" * 16, "pending", 3.0), ("d" * 16, "pending", 4.0), ("f" * 16, "pending", 5.0))
     before = time.time()
     w = worker(store, tmp_path).start()
-    assert w.drain(30.0) == 0
+    assert w.drain(5.0) == 0
     after = time.time()
     assert (w.built, w.failed) == (1, 4)
     got = dossier_rows(store)
@@ -544,7 +544,7 @@ def test_drain_waits_for_every_pending_dossier(
     request(store, ("a" * 16, "pending", 1.0), ("b" * 16, "pending", 2.0),
             ("c" * 16, "pending", 3.0))
     w = worker(store, tmp_path).start()
-    assert w.drain(60.0) == 0
+    assert w.drain(10.0) == 0
     assert w.built == 3
 
 
@@ -569,7 +569,7 @@ def test_a_folder_left_by_a_build_cut_short_is_kept_aside(
     out.mkdir(parents=True)
     (out / "half.csv").write_text("time\n1", encoding="utf-8")
     w = worker(store, tmp_path).start()
-    assert w.drain(30.0) == 0
+    assert w.drain(5.0) == 0
     assert b.order == ["a" * 16] and out.is_dir() and not (out / "half.csv").exists()
     aside = out.with_name(out.name + ".interrupted-1")
     assert (aside / "half.csv").read_text(encoding="utf-8") == "time\n1"
