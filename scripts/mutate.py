@@ -172,6 +172,15 @@ GROUPS: dict[str, Group] = {
          "tests/incidents/test_queries_rules.py", "tests/incidents/test_commands_rules.py"),
         ("-k", "not postgresql and not early_warnings_are_stored and not stays_away"
                " and not live_timers")),
+    # dossiers from the store (``dossier build ID --store``: the evidence of a watched or
+    # a scanned incident, the zone it was detected in) and the watcher's background worker
+    # (failures stored, a folder left by a build cut short moved aside). The watchers and
+    # ``dossier build`` run in-process (``cli.main``), so they run the mutant; the worker's
+    # thread is why the fork server: no test thread is left in mutmut's own process
+    "dossiers": Group(
+        (S + "incidents/dossiers.py",),
+        ("tests/incidents/test_dossier_store.py", "tests/incidents/test_dossier_rules.py"),
+        forkserver=True),
     # how records are written (JSON Lines as the contract fixes them, CSV, GeoJSON, the
     # table), read back from a scan's spill file in blocks
     "formats": Group(
