@@ -237,6 +237,43 @@ def test_a_fix_on_the_antimeridian_is_inside_a_zone_on_either_side(
     assert e.observations == 2
 
 
+@pytest.mark.parametrize(("zone", "lon"), [
+    (Zone("EAST", "custom", shapely.box(-180.0, 10.0, -179.0, 11.0)), [179.0, 180.0, -179.5]),
+    (Zone("WEST", "custom", shapely.box(179.0, 10.0, 180.0, 11.0)), [-179.0, -180.0, 179.5]),
+])
+def test_a_fix_on_the_antimeridian_just_outside_a_zone_there_is_outside(
+        zone: Zone, lon: list[float]) -> None:
+    """The same tracks 0.001 degree (111 m) north of the zones' top edge at 11 N: the fix
+    on ±180 lies next to the zone, in the same grid cell as its edge, but outside it, and
+    so is every leg (all at 11.001 N): no entry. Taking the seam fix for inside because
+    its cell holds the zone would be an alarm from a misread."""
+    assert finals([zone], track([0.0, 60.0, 120.0], lon, [11.001, 11.001, 11.001])) == []
+
+
+@pytest.mark.parametrize(("zone", "meridian"), [
+    (Zone("EAST", "custom", shapely.box(-180.0, 10.0, -179.0, 11.0)), 180.0),
+    (Zone("WEST", "custom", shapely.box(179.0, 10.0, 180.0, 11.0)), -180.0),
+])
+def test_a_track_along_the_antimeridian_leaves_a_zone_between_two_fixes_on_it(
+        zone: Zone, meridian: float) -> None:
+    """Fixes on the meridian itself at 10.5, 10.95 and 11.05 N (0, 60, 120 s): the zone's
+    top edge at 11 N is crossed between the last two, both on the seam and 0.1 degree
+    apart, at 60 + 0.05 / 0.1 x 60 = 90 s."""
+    (e,) = finals([zone], track([0.0, 60.0, 120.0], [meridian] * 3, [10.5, 10.95, 11.05]))
+    assert e.zone == zone.name and e.entered_at == 0.0 and e.observations == 2
+    assert e.exited_at == pytest.approx(90.0, abs=1e-6)
+
+
+def test_a_leg_from_far_outside_to_far_outside_crosses_a_small_zone() -> None:
+    """Both fixes 5 degrees from the square, neither near it: only the leg between them
+    crosses it. On the straight lon/lat segment -5 -> 5 at 0.5 N over 1,000 s the square's
+    west edge (lon 0) is reached at 5 / 10 x 1,000 = 500 s and its east edge at 600 s."""
+    (e,) = finals([SQUARE], track([0.0, 1000.0], [-5.0, 5.0], [0.5, 0.5]), gap_s=2000.0)
+    assert e.zone == "SQ" and e.entry_interpolated and e.observations == 0
+    assert e.entered_at == pytest.approx(500.0, abs=1e-6)
+    assert e.exited_at == pytest.approx(600.0, abs=1e-6)
+
+
 @pytest.mark.parametrize("pole", [90.0, -90.0])
 def test_a_fix_on_a_pole_is_inside_the_polar_cap(pole: float) -> None:
     """A cap from 89 degrees to the pole; fixes at 88.5, on the pole, then 89.5 (same side).
