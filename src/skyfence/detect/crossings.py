@@ -15,6 +15,11 @@ import numpy as np
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.zones import Zone
 
+#: how far off the antimeridian a position on it is asked, on either side: a position on
+#: ±180 is inside a zone that holds it on either side (the detector's seam rule)
+SEAM_NUDGE_DEG = 1e-9
+_SEAM_SIDES = (-180.0 + SEAM_NUDGE_DEG, 180.0 - SEAM_NUDGE_DEG)
+
 
 @dataclass(frozen=True)
 class Transitions:
@@ -58,6 +63,18 @@ def segment_transitions(
         return Transitions.empty()
     x1 = lon[i1] if lon_next is None else lon_next[i0]
     hit_seg, hit_t = boundary.crossings(lon[i0], lat[i0], x1, lat[i1])
+    # a leg along the antimeridian itself: its points are inside a zone that holds them
+    # on either side, so its crossings are those of the leg just off the seam, east and
+    # west (on the seam a zone's edge there is the leg's own line)
+    along = np.flatnonzero((np.abs(lon[i0]) == 180.0) & (x1 == lon[i0]))
+    if len(along):
+        segs_a, ts_a = [hit_seg], [hit_t]
+        for side in _SEAM_SIDES:
+            xs = np.full(len(along), side)
+            k, t = boundary.crossings(xs, lat[i0[along]], xs, lat[i1[along]])
+            segs_a.append(along[k])
+            ts_a.append(t)
+        hit_seg, hit_t = np.concatenate(segs_a), np.concatenate(ts_a)
     fracs: list[np.ndarray] = [hit_t]
     segs: list[np.ndarray] = [hit_seg]
     if zone.has_altitude_limits:
@@ -100,11 +117,16 @@ def segment_transitions(
     ms = np.asarray(mids_seg, dtype=np.intp)
     mt = np.asarray(mids_t)
     j0, j1 = i0[ms], i1[ms]
-    mid_in = zone.contains(
-        lon[j0] + mt * (x1[ms] - lon[j0]),
-        lat[j0] + mt * (lat[j1] - lat[j0]),
-        alt[j0] + mt * (alt[j1] - alt[j0]),
-    )
+    mid_lat = lat[j0] + mt * (lat[j1] - lat[j0])
+    mid_alt = alt[j0] + mt * (alt[j1] - alt[j0])
+    mid_in = zone.contains(lon[j0] + mt * (x1[ms] - lon[j0]), mid_lat, mid_alt)
+    if len(along):
+        on = np.isin(ms, along)
+        if on.any():
+            n_on = int(on.sum())
+            mid_in[on] = np.logical_or.reduce([
+                zone.contains(np.full(n_on, side), mid_lat[on], mid_alt[on])
+                for side in _SEAM_SIDES])
     pos = 0
     for k in cand.tolist():
         b = bounds_per_seg[k]

@@ -28,7 +28,7 @@ import shapely
 from skyfence.airspace.boundary import Boundary
 from skyfence.airspace.depth_cache import DepthCache
 from skyfence.airspace.zones import Zone
-from skyfence.detect.crossings import segment_transitions, without_touches
+from skyfence.detect.crossings import SEAM_NUDGE_DEG, segment_transitions, without_touches
 from skyfence.detect.integrity import IntegrityConfig, IntegrityScreen
 from skyfence.detect.run_facts import RunFacts
 from skyfence.detect.screen import CellScreening, Screen, ScreeningLike, default_screen
@@ -171,6 +171,9 @@ class EntryDetector:
         if len(seam):
             scr = _screen_seam(self.screen, scr, w.lon, w.lat, seam)
         seg_zone_pairs = self._candidate_pairs(w, scr)
+        if len(seam):
+            seg_zone_pairs = _with_seam_legs(seg_zone_pairs, w.seg_start, scr.zone, seam,
+                                             len(self.zones))
         # inside rows (horizontally) grouped by zone, rows ascending within a zone (a
         # screening has a layer per zone at least: a detector has at least one zone)
         rows_l, zones_l = [], []
@@ -344,6 +347,32 @@ def _query_segment_boxes(
     return (key // n_z).astype(np.intp), (key % n_z).astype(np.intp)
 
 
+def _with_seam_legs(pairs: np.ndarray, seg_start: np.ndarray, zone: np.ndarray,
+                    seam: np.ndarray, n_zones: int) -> np.ndarray:
+    """``pairs`` (``(2, k)`` segment start row, zone) with the leg that leaves each fix on
+    ±180 or a pole added for every zone that holds the fix, each pair once.
+
+    Such a fix is inside a zone that holds it on either side of the seam
+    (:func:`_screen_seam`), but a leg's line lies on one side only: a track inside a zone
+    east of the antimeridian that reaches 180.0 (written so, not -180.0) and goes on west
+    leaves the zone at that fix, though the leg 180.0 -> 179.5 never meets the zone's
+    box. Its two ends differ, so the leg must be examined; the boxes alone never name it.
+    (The leg that arrives at such a fix needs no pair: an entry there begins at the fix,
+    the first of its inside run.)
+    """
+    legs = seam
+    at = seam
+    ok = _among(seg_start, legs)
+    legs, at = legs[ok], at[ok]
+    k, layer = np.nonzero(zone[at] >= 0)
+    if not len(k):
+        return pairs
+    seg = np.concatenate([pairs[0], legs[k]]).astype(np.int64)
+    zi = np.concatenate([pairs[1], zone[at[k], layer]]).astype(np.int64)
+    key = np.unique(seg * n_zones + zi)
+    return np.vstack([key // n_zones, key % n_zones]).astype(np.intp)
+
+
 def _screen_seam(
     screen: Screen, scr: ScreeningLike, lon: np.ndarray, lat: np.ndarray, rows: np.ndarray
 ) -> CellScreening:
@@ -351,8 +380,8 @@ def _screen_seam(
     both sides: such a position is in a zone that holds it on either side."""
     y = np.clip(lat[rows], -90.0 + 1e-9, 90.0 - 1e-9)
     x = lon[rows]
-    east = screen.screen(np.where(np.abs(x) == 180.0, -180.0 + 1e-9, x), y).zone
-    west = screen.screen(np.where(np.abs(x) == 180.0, 180.0 - 1e-9, x), y).zone
+    east = screen.screen(np.where(np.abs(x) == 180.0, -180.0 + SEAM_NUDGE_DEG, x), y).zone
+    west = screen.screen(np.where(np.abs(x) == 180.0, 180.0 - SEAM_NUDGE_DEG, x), y).zone
     zone = np.array(scr.zone, copy=True)
     zone[rows] = np.where(east >= 0, east, west)
     boundary = np.array(scr.boundary, copy=True)
