@@ -94,12 +94,13 @@ def test_a_column_of_runs_is_hashed_one_row_per_run(hashed: list[int]) -> None:
     assert uniq.tolist() == ["a", "b"]
 
 
-def test_a_column_that_changes_at_every_row_is_hashed_whole(hashed: list[int]) -> None:
-    """100 rows alternating "a", "b": 99 changes (99 x 4 > 100), hashed directly."""
-    values = np.array(["a", "b"] * 50, dtype=object)
+def test_a_column_of_short_runs_is_hashed_whole(hashed: list[int]) -> None:
+    """100 rows in runs of 2 alternating "a", "b": 49 changes (49 x 4 = 196 > 100): too
+    few repeats to pay, hashed directly (not its 50 run heads)."""
+    values = np.array(["a", "a", "b", "b"] * 25, dtype=object)
     codes, uniq = factorize_runs(values)
     assert hashed == [100]
-    assert codes.tolist() == [0, 1] * 50
+    assert codes.tolist() == [0, 0, 1, 1] * 25
     assert uniq.tolist() == ["a", "b"]
 
 
