@@ -101,8 +101,11 @@ GROUPS: dict[str, Group] = {
         # faster test ran into the wall-clock timeout and counted as killed
         forkserver=True),
     # containment: is a point inside a zone, and where does a leg cross its edge
+    # geodesy.py (since the sixteenth session): the geodesic, its cheap upper bound (the
+    # boundary's ``_arc_upper_m`` until 67a4af3) and the radii of curvature the
+    # boundary's distances and bounds are made of
     "boundary": Group(
-        (S + "airspace/boundary.py",),
+        (S + "airspace/boundary.py", S + "airspace/geodesy.py"),
         ("tests/airspace/test_boundary.py", "tests/airspace/test_antimeridian.py",
          "tests/airspace/test_boundary_rules.py")),
     "index": Group(

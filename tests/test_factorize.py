@@ -68,3 +68,54 @@ def test_values_pandas_cannot_compare_or_hash_fail_as_in_pandas() -> None:
         pd.factorize(lists, use_na_sentinel=True)
     with pytest.raises(TypeError):
         factorize_runs(lists)
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The length of every column ``pd.factorize`` is given while the test runs."""
+    sizes: list[int] = []
+    real = pd.factorize
+
+    def spy(values: np.ndarray, **kw: object) -> tuple[np.ndarray, np.ndarray]:
+        sizes.append(len(values))
+        return real(values, **kw)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(pd, "factorize", spy)
+    return sizes
+
+
+def test_a_column_of_runs_is_hashed_one_row_per_run(hashed: list[int]) -> None:
+    """200 rows in 4 runs of 50 ("a", "b", None, "a"): the first row changes 3 times in
+    199 (3 x 4 = 12 <= 200: runs), so pandas hashes the 4 run heads only."""
+    values = np.array(["a"] * 50 + ["b"] * 50 + [None] * 50 + ["a"] * 50, dtype=object)
+    codes, uniq = factorize_runs(values)
+    assert hashed == [4]
+    assert codes.tolist() == [0] * 50 + [1] * 50 + [-1] * 50 + [0] * 50
+    assert uniq.tolist() == ["a", "b"]
+
+
+def test_a_column_of_short_runs_is_hashed_whole(hashed: list[int]) -> None:
+    """100 rows in runs of 2 alternating "a", "b": 49 changes (49 x 4 = 196 > 100): too
+    few repeats to pay, hashed directly (not its 50 run heads)."""
+    values = np.array(["a", "a", "b", "b"] * 25, dtype=object)
+    codes, uniq = factorize_runs(values)
+    assert hashed == [100]
+    assert codes.tolist() == [0, 0, 1, 1] * 25
+    assert uniq.tolist() == ["a", "b"]
+
+
+def test_the_limits_of_the_run_path(hashed: list[int]) -> None:
+    """64 rows (the fewest the run path takes) in 17 runs, 15 of 4 rows and 2 of 2,
+    alternating "a", "b": 16 changes, 16 x 4 = 64, not more than 64 rows: runs, the 17
+    heads hashed. 63 rows of one value: hashed whole (fewer than 64)."""
+    lengths = [4] * 15 + [2, 2]
+    values = np.array([("a", "b")[i % 2] for i, k in enumerate(lengths) for _ in range(k)],
+                      dtype=object)
+    assert len(values) == 64
+    codes, uniq = factorize_runs(values)
+    assert hashed == [17]
+    assert codes.tolist() == [i % 2 for i, k in enumerate(lengths) for _ in range(k)]
+    assert uniq.tolist() == ["a", "b"]
+    codes, uniq = factorize_runs(np.array(["x"] * 63, dtype=object))
+    assert hashed == [17, 63]
+    assert codes.tolist() == [0] * 63 and uniq.tolist() == ["x"]
