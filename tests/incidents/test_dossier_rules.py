@@ -490,7 +490,9 @@ def test_the_worker_first_builds_what_an_earlier_run_left_pending(
     w = worker(store, tmp_path, poll_s=600.0).start()
     wait_until(lambda: w.built == 1)
     assert b.order == ["a" * 16]
-    assert w.drain(10.0) == 0
+    t = time.monotonic()
+    assert w.drain(30.0) == 0
+    assert time.monotonic() - t < 10.0  # nothing pending, no longer busy: no wait
 
 
 def test_the_worker_looks_again_every_poll_s(
@@ -553,7 +555,9 @@ def test_a_stopped_worker_builds_nothing_more(
     b = Builder(monkeypatch)
     w = worker(store, tmp_path).start()
     assert w._thread.daemon and w._thread.name == "skyfence-dossiers"
-    assert w.drain(5.0) == 0
+    t = time.monotonic()
+    assert w.drain(30.0) == 0
+    assert time.monotonic() - t < 10.0  # nothing pending, nothing being built: no wait
     assert not w._thread.is_alive()
     request(store, ("a" * 16, "pending", 1.0))
     w.notify()
@@ -679,3 +683,16 @@ def test_a_real_scan_whose_input_changed_is_refused(tmp_path: Path) -> None:
     assert str(err.value) == (
         f"the scan's inputs no longer give the stored record of entry {rec['id']} (fields "
         "differ: min_altitude_m, observations): have they changed since the scan?")
+
+
+def test_drain_gives_the_dossier_being_built_a_second_to_finish(
+        store: IncidentStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pending, each build 0.5 s: drain(0.1) stops the worker 0.1 s into the first
+    build, then waits up to 1 s for the thread, so the first is built (0.4 s later) and
+    one remains."""
+    b = Builder(monkeypatch, pause_s=0.5)
+    request(store, ("a" * 16, "pending", 1.0), ("b" * 16, "pending", 2.0))
+    w = worker(store, tmp_path).start()
+    wait_until(lambda: len(b.calls) == 1)
+    assert w.drain(0.1) == 1
+    assert b.order == ["a" * 16] and not w._thread.is_alive()
