@@ -687,10 +687,10 @@ def test_a_real_scan_whose_input_changed_is_refused(tmp_path: Path) -> None:
 
 def test_drain_gives_the_dossier_being_built_a_second_to_finish(
         store: IncidentStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two pending, each build 0.5 s: drain(0.1) stops the worker 0.1 s into the first
-    build, then waits up to 1 s for the thread, so the first is built (0.4 s later) and
-    one remains."""
-    b = Builder(monkeypatch, pause_s=0.5)
+    """Two pending, each build 0.2 s: drain(0.1) stops the worker about 0.1 s into the
+    first build, then waits up to 1 s for the thread, so the first is built (about 0.1 s
+    later: 0.9 s to spare on a loaded machine) and one remains."""
+    b = Builder(monkeypatch, pause_s=0.2)
     request(store, ("a" * 16, "pending", 1.0), ("b" * 16, "pending", 2.0))
     w = worker(store, tmp_path).start()
     wait_until(lambda: len(b.calls) == 1)
