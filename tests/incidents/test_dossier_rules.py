@@ -687,12 +687,20 @@ def test_a_real_scan_whose_input_changed_is_refused(tmp_path: Path) -> None:
 
 def test_drain_gives_the_dossier_being_built_a_second_to_finish(
         store: IncidentStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two pending, each build 0.2 s: drain(0.1) stops the worker about 0.1 s into the
-    first build, then waits up to 1 s for the thread, so the first is built (about 0.1 s
-    later: 0.9 s to spare on a loaded machine) and one remains."""
-    b = Builder(monkeypatch, pause_s=0.2)
+    """Two pending; the first build is held until drain(0.1) has stopped the worker,
+    then goes on: drain waits up to 1 s more for the thread, so the first is built (a
+    moment after the stop, however loaded the machine) and one remains."""
+    b = Builder(monkeypatch)
+    b.gate = threading.Event()
     request(store, ("a" * 16, "pending", 1.0), ("b" * 16, "pending", 2.0))
     w = worker(store, tmp_path).start()
     wait_until(lambda: len(b.calls) == 1)
+
+    def release_after_the_stop() -> None:
+        wait_until(lambda: w._stop)
+        assert b.gate is not None
+        b.gate.set()
+
+    threading.Thread(target=release_after_the_stop, daemon=True).start()
     assert w.drain(0.1) == 1
     assert b.order == ["a" * 16] and not w._thread.is_alive()
