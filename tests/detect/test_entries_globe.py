@@ -264,6 +264,19 @@ def test_a_track_along_the_antimeridian_leaves_a_zone_between_two_fixes_on_it(
     assert e.exited_at == pytest.approx(90.0, abs=1e-6)
 
 
+def test_a_seam_exit_beside_other_crossings_in_one_batch() -> None:
+    """Two zones and two tracks in one batch: R0001 leaves EAST (a box east of 180)
+    through a fix written 180.0 at 60 s; R0002 crosses the square SQ (lon 0..1) on legs
+    found by the boxes, -0.5 -> 0.5 -> 1.5 at 0.5 N over 0, 100, 200 s: entry at 50 s,
+    exit at 150 s. The legs added for the seam fix leave the other pairs as they were."""
+    east = Zone("EAST", "custom", shapely.box(-180.0, 10.0, -179.0, 11.0))
+    obs = pd.concat([track([0.0, 100.0, 200.0], [-0.5, 0.5, 1.5], [0.5, 0.5, 0.5], "R0002"),
+                     track([0.0, 60.0, 120.0], [-179.5, 180.0, 179.5], [10.5] * 3)])
+    got = [(e.track, e.zone, e.entered_at, e.exited_at)
+           for e in finals([SQUARE, east], obs.sort_values("time", kind="stable"))]
+    assert got == [("R0001", "EAST", 0.0, 60.0), ("R0002", "SQ", 50.0, 150.0)]
+
+
 def test_a_leg_from_far_outside_to_far_outside_crosses_a_small_zone() -> None:
     """Both fixes 5 degrees from the square, neither near it: only the leg between them
     crosses it. On the straight lon/lat segment -5 -> 5 at 0.5 N over 1,000 s the square's
