@@ -108,6 +108,12 @@ GROUPS: dict[str, Group] = {
         (S + "airspace/boundary.py", S + "airspace/geodesy.py"),
         ("tests/airspace/test_boundary.py", "tests/airspace/test_antimeridian.py",
          "tests/airspace/test_boundary_rules.py")),
+    # the cache directory: zone indexes and distance fields written atomically, loaded
+    # only when they match, and the directory kept within SKYFENCE_CACHE_MB (least
+    # recently used first): a wrong answer here is a stale field or a lost index
+    "cache": Group(
+        (S + "airspace/cache_files.py", S + "airspace/depth_cache.py"),
+        ("tests/airspace/test_cache_files.py", "tests/airspace/test_depth_cache.py")),
     "index": Group(
         (S + "airspace/index.py",),
         ("tests/airspace/test_index.py", "tests/airspace/test_index_cells.py",
