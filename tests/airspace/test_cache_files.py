@@ -147,3 +147,79 @@ def test_the_last_use_is_the_modification_time_not_the_inode_change(tmp_path: Pa
     c = _file(tmp_path, "zone-index-c.npz", 1, 100.0)  # used first
     assert prune(tmp_path, keep=[], budget_bytes=2 * MB) == [c]
     assert a.exists()
+
+
+def test_files_used_at_the_same_moment_go_in_name_order(tmp_path: Path) -> None:
+    """a (2 MB) and b (1 MB) used at the same second; 3 MB against a budget of 2: the
+    name decides (a first), not the size (b, the smaller, would sort first by size)."""
+    a = _file(tmp_path, "zone-index-a.npz", 2, 100.0)
+    b = _file(tmp_path, "zone-index-b.npz", 1, 100.0)
+    assert prune(tmp_path, keep=[], budget_bytes=2 * MB) == [a]
+    assert b.exists()
+
+
+def test_a_file_another_process_removed_counts_as_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """a, b, c (1 MB each, oldest first), budget 1.5 MB. Another process removes a just
+    before prune does: 2 MB left, so b goes (1 MB <= 1.5) and c stays; only b is named
+    removed, and the log says one file went."""
+    a = _file(tmp_path, "zone-index-a.npz", 1, 100.0)
+    b = _file(tmp_path, "zone-index-b.npz", 1, 200.0)
+    c = _file(tmp_path, "zone-index-c.npz", 1, 300.0)
+    unlink = Path.unlink
+
+    def raced(self: Path, missing_ok: bool = False) -> None:
+        if self == a:
+            unlink(self)  # the other process
+        unlink(self, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", raced)
+    with caplog.at_level(logging.INFO, logger="skyfence.airspace.cache_files"):
+        assert prune(tmp_path, keep=[], budget_bytes=int(1.5 * MB)) == [b]
+    assert not a.exists() and not b.exists() and c.exists()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"cache: removed 1 least recently used file(s) from {tmp_path} to stay under 2 MiB"]
+
+
+def test_a_file_that_cannot_be_removed_is_named_and_the_next_goes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """a (oldest) cannot be removed: warned of, by name and reason; b goes instead and
+    the rest (a, c: 2 MB) fits the budget of 2 MB."""
+    a = _file(tmp_path, "zone-index-a.npz", 1, 100.0)
+    b = _file(tmp_path, "zone-index-b.npz", 1, 200.0)
+    c = _file(tmp_path, "zone-index-c.npz", 1, 300.0)
+    unlink = Path.unlink
+
+    def refused(self: Path, missing_ok: bool = False) -> None:
+        if self == a:
+            raise PermissionError(13, "Permission denied")
+        unlink(self, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", refused)
+    with caplog.at_level(logging.INFO, logger="skyfence.airspace.cache_files"):
+        assert prune(tmp_path, keep=[], budget_bytes=2 * MB) == [b]
+    assert a.exists() and c.exists()
+    assert [r.getMessage() for r in caplog.records] == [
+        f"cache: cannot remove {a} ([Errno 13] Permission denied)",
+        f"cache: removed 1 least recently used file(s) from {tmp_path} to stay under 2 MiB"]
+
+
+def test_a_file_gone_before_it_is_measured_is_not_counted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """a is listed, then removed by another process before its size is read: it is left
+    out of the total (b alone, 1 MB, fits 1 MB), and nothing is removed."""
+    a = _file(tmp_path, "zone-index-a.npz", 1, 100.0)
+    b = _file(tmp_path, "zone-index-b.npz", 1, 200.0)
+    stat = Path.stat
+
+    def vanished(self: Path, *, follow_symlinks: bool = True) -> os.stat_result:
+        if self == a:
+            raise FileNotFoundError(2, "No such file or directory")
+        return stat(self, follow_symlinks=follow_symlinks)
+
+    monkeypatch.setattr(Path, "stat", vanished)
+    assert prune(tmp_path, keep=[], budget_bytes=MB) == []
+    monkeypatch.undo()
+    assert a.exists() and b.exists()
