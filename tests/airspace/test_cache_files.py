@@ -223,3 +223,53 @@ def test_a_file_gone_before_it_is_measured_is_not_counted(
     assert prune(tmp_path, keep=[], budget_bytes=MB) == []
     monkeypatch.undo()
     assert a.exists() and b.exists()
+
+
+def test_the_default_budget_is_2048_mib_and_a_bad_value_is_quoted(
+        caplog: pytest.LogCaptureFixture) -> None:
+    assert cache_files._budget_bytes({}) == 2048 * 1024 * 1024
+    with caplog.at_level(logging.WARNING, logger="skyfence.airspace.cache_files"):
+        assert cache_files._budget_bytes({"SKYFENCE_CACHE_MB": "lots"}) == 2048 * 1024 * 1024
+    assert [r.getMessage() for r in caplog.records] == [
+        "SKYFENCE_CACHE_MB='lots' is not a size in MiB: using 2048"]
+
+
+def test_touching_a_file_gone_meanwhile_is_no_error(tmp_path: Path) -> None:
+    cache_files.touch(tmp_path / "zone-index-gone.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_cache_file_is_written_through_a_temporary_file_beside_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Into a directory not made yet; while it is written the only file is a temporary
+    one in that directory named after the file (`zone-index-x.npz...tmp`), so the rename
+    never crosses file systems; then the file alone, holding the arrays."""
+    path = tmp_path / "new" / "dir" / "zone-index-x.npz"
+    seen: list[list[str]] = []
+    savez = np.savez
+
+    def watched(fh: object, **arrays: np.ndarray) -> None:
+        seen.append(sorted(p.name for p in path.parent.iterdir()))
+        savez(fh, **arrays)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(np, "savez", watched)
+    cache_files.write_npz(path, {"a": np.arange(3)})
+    ((tmp,),) = seen
+    assert tmp.startswith("zone-index-x.npz") and tmp.endswith(".tmp") and tmp != path.name
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    with np.load(path) as z:
+        assert z["a"].tolist() == [0, 1, 2]
+
+
+def test_a_failed_write_leaves_no_temporary_file_and_says_why(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "depth-field-x.npz"
+
+    def full(fh: object, **arrays: np.ndarray) -> None:
+        fh.write(b"\0" * 1000)  # type: ignore[attr-defined]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(np, "savez", full)
+    with pytest.raises(OSError, match="No space left on device"):
+        cache_files.write_npz(path, {"a": np.arange(3)})
+    assert list(tmp_path.iterdir()) == []
