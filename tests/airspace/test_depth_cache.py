@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import zipfile
 from pathlib import Path
 
@@ -226,3 +227,33 @@ def test_a_field_beyond_the_size_limit_is_not_saved(
     assert not list(tmp_path.glob("*.npz"))
     monkeypatch.setattr("skyfence.airspace.depth_cache.MAX_SAVED_CELLS", len(b.depth_field))
     assert DepthCache(tmp_path).save(ZONE, b.depth_field)
+
+
+def test_a_first_cell_of_key_0_at_distance_0_is_a_good_file(tmp_path: Path) -> None:
+    """Key 0 (the grid's first cell) and a distance of 0 m (a cell on the boundary) are
+    values a field can hold: such a file is used, not taken for damaged."""
+    cache = DepthCache(tmp_path)
+    b = _filled()
+    cache.save(ZONE, b.depth_field)
+    path = cache.path(ZONE, b.depth_field)
+    level = next(i for i, lv in enumerate(b.depth_field.levels) if len(lv.keys) > 2)
+    keys = b.depth_field.levels[level].keys.copy()
+    values = b.depth_field.levels[level].values.copy()
+    keys[0], values[0] = 0, 0.0
+    _rewrite(path, **{f"keys{level}": keys, f"values{level}": values})
+    fresh = Boundary(ZONE)
+    assert cache.load(ZONE, fresh.depth_field) == len(b.depth_field)
+    assert fresh.depth_field.levels[level].keys[0] == 0
+    assert fresh.depth_field.levels[level].values[0] == 0.0
+
+
+def test_a_loaded_field_with_nothing_new_is_not_written_again(tmp_path: Path) -> None:
+    cache = DepthCache(tmp_path)
+    b = _filled()
+    assert cache.save(ZONE, b.depth_field)
+    path = cache.path(ZONE, b.depth_field)
+    os.utime(path, (1000.0, 1000.0))
+    fresh = Boundary(ZONE)
+    assert cache.load(ZONE, fresh.depth_field) == len(b.depth_field)
+    assert not cache.save(ZONE, fresh.depth_field)  # nothing measured since the load
+    assert path.stat().st_mtime != 1000.0  # the load counted as a use (touch)
