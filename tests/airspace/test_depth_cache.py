@@ -88,7 +88,7 @@ def _rewrite(path: Path, **change: np.ndarray) -> None:
 
 @pytest.mark.parametrize("damage", [
     "truncated", "byte flipped", "empty file", "not a zip", "keys unsorted", "key off grid",
-    "negative key", "duplicate key", "nan value", "negative value", "int values", "short values",
+    "negative key", "duplicate key", "two keys swapped", "nan value", "negative value", "int values", "short values",
     "levels differ", "no digest",
 ])
 def test_a_damaged_file_is_left_aside_and_rewritten(
@@ -122,6 +122,10 @@ def test_a_damaged_file_is_left_aside_and_rewritten(
     elif damage == "duplicate key":
         bad = keys.copy()
         bad[1] = bad[0]
+        _rewrite(path, **{f"keys{level}": bad})
+    elif damage == "two keys swapped":  # both above the first key, out of order
+        bad = keys.copy()
+        bad[1], bad[2] = keys[2], keys[1]
         _rewrite(path, **{f"keys{level}": bad})
     elif damage == "nan value":
         bad = values.copy()
