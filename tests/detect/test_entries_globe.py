@@ -264,6 +264,18 @@ def test_a_track_along_the_antimeridian_leaves_a_zone_between_two_fixes_on_it(
     assert e.exited_at == pytest.approx(90.0, abs=1e-6)
 
 
+def test_a_track_along_the_antimeridian_below_a_zone_s_floor_never_enters() -> None:
+    """The zone east of 180 from 1,000 m up; a track along the meridian at 500 m from
+    10.5 N over the box's top edge at 11 N to 11.05 N, below the floor throughout: no fix
+    and no point of a leg is inside, so no entry (the leg over the edge is measured
+    just off the seam, at its altitude)."""
+    east = Zone("EAST", "custom", shapely.box(-180.0, 10.0, -179.0, 11.0), 1000.0, None)
+    obs = make_observations(time=[0.0, 60.0, 120.0], icao24=["R0001"] * 3,
+                            lat=[10.5, 10.95, 11.05], lon=[180.0] * 3,
+                            altitude=[500.0] * 3)
+    assert finals([east], obs) == []
+
+
 def test_a_seam_exit_beside_other_crossings_in_one_batch() -> None:
     """Two zones and two tracks in one batch: R0001 leaves EAST (a box east of 180)
     through a fix written 180.0 at 60 s; R0002 crosses the square SQ (lon 0..1) on legs
