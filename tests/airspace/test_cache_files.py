@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -158,23 +159,34 @@ def test_files_used_at_the_same_moment_go_in_name_order(tmp_path: Path) -> None:
     assert b.exists()
 
 
+def _three_with_the_oldest_removed_by(
+        d: Path, monkeypatch: pytest.MonkeyPatch, first: Callable[[Path], None]
+) -> tuple[Path, Path, Path]:
+    """Cache files a, b, c (1 MB each, used in that order); ``first(a)`` runs when a is
+    removed, before the removal itself."""
+    a = _file(d, "zone-index-a.npz", 1, 100.0)
+    b = _file(d, "zone-index-b.npz", 1, 200.0)
+    c = _file(d, "zone-index-c.npz", 1, 300.0)
+    unlink = Path.unlink
+
+    def watched(self: Path, missing_ok: bool = False) -> None:
+        if self == a:
+            first(self)
+        unlink(self, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", watched)
+    return a, b, c
+
+
 def test_a_file_another_process_removed_counts_as_gone(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         caplog: pytest.LogCaptureFixture) -> None:
     """a, b, c (1 MB each, oldest first), budget 1.5 MB. Another process removes a just
     before prune does: 2 MB left, so b goes (1 MB <= 1.5) and c stays; only b is named
     removed, and the log says one file went."""
-    a = _file(tmp_path, "zone-index-a.npz", 1, 100.0)
-    b = _file(tmp_path, "zone-index-b.npz", 1, 200.0)
-    c = _file(tmp_path, "zone-index-c.npz", 1, 300.0)
     unlink = Path.unlink
-
-    def raced(self: Path, missing_ok: bool = False) -> None:
-        if self == a:
-            unlink(self)  # the other process
-        unlink(self, missing_ok)
-
-    monkeypatch.setattr(Path, "unlink", raced)
+    a, b, c = _three_with_the_oldest_removed_by(
+        tmp_path, monkeypatch, lambda p: unlink(p))  # the other process, just before
     with caplog.at_level(logging.INFO, logger="skyfence.airspace.cache_files"):
         assert prune(tmp_path, keep=[], budget_bytes=int(1.5 * MB)) == [b]
     assert not a.exists() and not b.exists() and c.exists()
@@ -187,17 +199,10 @@ def test_a_file_that_cannot_be_removed_is_named_and_the_next_goes(
         caplog: pytest.LogCaptureFixture) -> None:
     """a (oldest) cannot be removed: warned of, by name and reason; b goes instead and
     the rest (a, c: 2 MB) fits the budget of 2 MB."""
-    a = _file(tmp_path, "zone-index-a.npz", 1, 100.0)
-    b = _file(tmp_path, "zone-index-b.npz", 1, 200.0)
-    c = _file(tmp_path, "zone-index-c.npz", 1, 300.0)
-    unlink = Path.unlink
+    def refuse(p: Path) -> None:
+        raise PermissionError(13, "Permission denied")
 
-    def refused(self: Path, missing_ok: bool = False) -> None:
-        if self == a:
-            raise PermissionError(13, "Permission denied")
-        unlink(self, missing_ok)
-
-    monkeypatch.setattr(Path, "unlink", refused)
+    a, b, c = _three_with_the_oldest_removed_by(tmp_path, monkeypatch, refuse)
     with caplog.at_level(logging.INFO, logger="skyfence.airspace.cache_files"):
         assert prune(tmp_path, keep=[], budget_bytes=2 * MB) == [b]
     assert a.exists() and c.exists()
