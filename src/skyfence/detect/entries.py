@@ -342,9 +342,7 @@ def _query_segment_boxes(
     seg, zone = np.concatenate(segs), np.concatenate(zones)
     if len(seg) == 0:
         return seg.astype(np.intp), zone.astype(np.intp)
-    n_z = int(zone.max()) + 1
-    key = np.unique(seg.astype(np.int64) * n_z + zone)
-    return (key // n_z).astype(np.intp), (key % n_z).astype(np.intp)
+    return _unique_pairs(seg, zone, int(zone.max()) + 1)
 
 
 def _with_seam_legs(pairs: np.ndarray, seg_start: np.ndarray, zone: np.ndarray,
@@ -360,17 +358,21 @@ def _with_seam_legs(pairs: np.ndarray, seg_start: np.ndarray, zone: np.ndarray,
     (The leg that arrives at such a fix needs no pair: an entry there begins at the fix,
     the first of its inside run.)
     """
-    legs = seam
-    at = seam
-    ok = _among(seg_start, legs)
-    legs, at = legs[ok], at[ok]
-    k, layer = np.nonzero(zone[at] >= 0)
+    legs = seam[_among(seg_start, seam)]  # a seam fix that starts a leg
+    k, layer = np.nonzero(zone[legs] >= 0)
     if not len(k):
         return pairs
-    seg = np.concatenate([pairs[0], legs[k]]).astype(np.int64)
-    zi = np.concatenate([pairs[1], zone[at[k], layer]]).astype(np.int64)
-    key = np.unique(seg * n_zones + zi)
-    return np.vstack([key // n_zones, key % n_zones]).astype(np.intp)
+    seg, zi = _unique_pairs(np.concatenate([pairs[0], legs[k]]),
+                            np.concatenate([pairs[1], zone[legs[k], layer]]), n_zones)
+    return np.vstack([seg, zi])
+
+
+def _unique_pairs(seg: np.ndarray, zone: np.ndarray, n_zones: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """(segment, zone) pairs each once, ordered by segment then zone (``zone`` <
+    ``n_zones``)."""
+    key = np.unique(seg.astype(np.int64) * n_zones + zone)
+    return (key // n_zones).astype(np.intp), (key % n_zones).astype(np.intp)
 
 
 def _screen_seam(
