@@ -63,11 +63,14 @@ class Group:
 S = "src/skyfence/"
 GROUPS: dict[str, Group] = {
     # where alarms come from: crossings of a boundary become entries
+    # test_zone_pass_rules.py (since the seventeenth session): its turn tests are the ones
+    # that read ``process``'s inside flags (the turn table's asked rows)
     "entries": Group(
         (S + "detect/crossings.py", S + "detect/entries.py"),
         ("tests/detect/test_entries.py", "tests/detect/test_entries_globe.py",
          "tests/detect/test_contract_cases.py", "tests/detect/test_zone_pass.py",
-         "tests/detect/test_hand_built_batches.py", "tests/detect/test_contract_properties.py")),
+         "tests/detect/test_hand_built_batches.py", "tests/detect/test_contract_properties.py",
+         "tests/detect/test_zone_pass_rules.py")),
     # factorize.py (since the sixteenth session): ``factorize_runs`` gives track_state.py
     # its track ids, callsigns and squawks as codes (and the readers theirs):
     # test_factorize.py compares it with pandas' own factorize. test_hand_built_batches.py
