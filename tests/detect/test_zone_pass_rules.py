@@ -32,16 +32,21 @@ def track(ident: str, t: list[float], lon: list[float], lat: list[float],
                              altitude=alt, **more)
 
 
-def run(zones: list[Zone], *batches: pd.DataFrame, **cfg: object) -> list[tuple[str, Entry]]:
-    """(kind, entry) of every event of ``batches`` fed one after the other, then closed."""
-    det = EntryDetector(zones, DetectorConfig(**cfg))  # type: ignore[arg-type]
+def run(zones: list[Zone], *batches: pd.DataFrame, reference: bool = False,
+        **cfg: object) -> list[tuple[str, Entry]]:
+    """(kind, entry) of every event of ``batches`` fed one after the other, then closed;
+    ``reference``: the detector's reference path (it reduces each run from its rows
+    instead of all runs of a zone at once)."""
+    det = EntryDetector(zones, DetectorConfig(**cfg), reference=reference)  # type: ignore[arg-type]
     events = [e for b in batches for e in det.process(b)] + det.close()
     return [(e.kind, e.entry) for e in events]
 
 
-def ended(zones: list[Zone], *batches: pd.DataFrame, **cfg: object) -> list[Entry]:
+def ended(zones: list[Zone], *batches: pd.DataFrame, reference: bool = False,
+          **cfg: object) -> list[Entry]:
     """The entries as they end (``exit``, or ``open`` at the end of the data)."""
-    return [e for kind, e in run(zones, *batches, **cfg) if kind in ("exit", "open")]
+    return [e for kind, e in run(zones, *batches, reference=reference, **cfg)
+            if kind in ("exit", "open")]
 
 
 # ------------------------------------------------------------------ crossing points
@@ -229,7 +234,8 @@ def test_a_batch_without_speed_columns_has_no_speeds() -> None:
     assert (e.max_speed_ms, e.speed_count, e.speed_sum_ms) == (42.0, 1, 42.0)
 
 
-def test_the_position_sigma_is_the_smallest_of_the_inside_fixes() -> None:
+@pytest.mark.parametrize("reference", [False, True], ids=["fast", "reference"])
+def test_the_position_sigma_is_the_smallest_of_the_inside_fixes(reference: bool) -> None:
     """Radar fixes carry a position sigma (m): along lat 0.5, lon -0.5 (sigma 10,
     outside), 0.2 (120), 0.4 (unknown), then a second batch 0.6 (80), 0.8 (150), a
     third 0.9 (unknown), 1.5 (5, outside). The entry's sigma is the smallest of its
@@ -242,19 +248,21 @@ def test_the_position_sigma_is_the_smallest_of_the_inside_fixes() -> None:
     # a third batch: one more inside fix without a sigma, then out with sigma 5
     third = track("A", [50.0, 60.0], [0.9, 1.5], [0.5] * 2)
     third["sigma_pos_m"] = [np.nan, 5.0]
-    (e,) = ended([SQUARE], first, second, third)
+    (e,) = ended([SQUARE], first, second, third, reference=reference)
     assert e.observations == 5 and e.position_sigma_m == 80.0
-    (e,) = ended([SQUARE], *(b.drop(columns="sigma_pos_m") for b in (first, second, third)))
+    (e,) = ended([SQUARE], *(b.drop(columns="sigma_pos_m") for b in (first, second, third)),
+                 reference=reference)
     assert e.observations == 5 and e.position_sigma_m is None
 
 
-def test_only_the_speeds_of_inside_fixes_count() -> None:
+@pytest.mark.parametrize("reference", [False, True], ids=["fast", "reference"])
+def test_only_the_speeds_of_inside_fixes_count(reference: bool) -> None:
     """Along lat 0.5 every 10 s: lon -0.5 (90 m/s, outside), 0.2 (20), 0.4 (30), 1.5
     (99, outside). The entry's speeds are those of its two inside fixes: fastest 30,
     count 2, sum 50, squares 400 + 900."""
     obs = track("A", [0.0, 10.0, 20.0, 30.0], [-0.5, 0.2, 0.4, 1.5], [0.5] * 4,
                 velocity=[90.0, 20.0, 30.0, 99.0])
-    (e,) = ended([SQUARE], obs)
+    (e,) = ended([SQUARE], obs, reference=reference)
     assert (e.observations, e.max_speed_ms) == (2, 30.0)
     assert (e.speed_count, e.speed_sum_ms, e.speed_sq_sum) == (2, 50.0, 1300.0)
 
