@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import zipfile
 from pathlib import Path
 
@@ -86,6 +87,33 @@ def _rewrite(path: Path, **change: np.ndarray) -> None:
         np.savez(fh, **arrays)
 
 
+#: the debug line each damage gives (a regular expression; ``{path}`` the file, ``{level}``
+#: the damaged grid, ``{error}`` what numpy says reading the file: ``_numpy_error``)
+_CANNOT_READ = r"depth cache: cannot read {path} \({error}\)"
+_DAMAGED = "depth cache: {path} grid {level} is damaged"
+def _numpy_error(path: Path) -> str:
+    """What numpy (or zipfile) raises reading every array of ``path`` in the order the
+    cache reads them: the digest, the levels, then each grid's keys and values."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            for name in ("digest", "levels", *(f"{a}{i}" for i in range(len(LEVELS))
+                                               for a in ("keys", "values"))):
+                npz[name]
+    except Exception as exc:  # the error's text is what is compared
+        return str(exc)
+    return "(no error)"
+
+
+_WHY = {
+    "truncated": _CANNOT_READ, "byte flipped": _CANNOT_READ, "empty file": _CANNOT_READ,
+    "not a zip": _CANNOT_READ, "no digest": _CANNOT_READ,
+    "levels differ": "depth cache: {path} was made for something else",
+    **{d: _DAMAGED for d in ("keys unsorted", "key off grid", "negative key", "duplicate key",
+                             "two keys swapped", "nan value", "negative value", "int values",
+                             "short values")},
+}
+
+
 @pytest.mark.parametrize("damage", [
     "truncated", "byte flipped", "empty file", "not a zip", "keys unsorted", "key off grid",
     "negative key", "duplicate key", "two keys swapped", "nan value", "negative value",
@@ -150,7 +178,12 @@ def test_a_damaged_file_is_left_aside_and_rewritten(
     with caplog.at_level(logging.DEBUG, logger="skyfence.airspace.depth_cache"):
         assert cache.load(ZONE, fresh.depth_field) == 0
     assert len(fresh.depth_field) == 0
-    assert str(path) in caplog.text  # said why, at debug level
+    # said why, at debug level, in one line naming the file (and the grid, or the error)
+    (said,) = [r.getMessage() for r in caplog.records
+               if r.name == "skyfence.airspace.depth_cache" and r.levelno == logging.DEBUG]
+    error = re.escape(_numpy_error(path))
+    assert re.fullmatch(_WHY[damage].format(path=re.escape(str(path)), level=level,
+                                            error=error), said), said
     # the next save writes a good file again
     fresh.deepest_m(LON, LAT, np.array([0]))
     assert cache.save(ZONE, fresh.depth_field)
@@ -183,9 +216,13 @@ def test_an_unwritable_directory_is_logged_not_raised(
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache directory should be")
     cache = DepthCache(blocker / "cache")
+    b = _filled()
     with caplog.at_level(logging.WARNING, logger="skyfence.airspace.depth_cache"):
-        assert not cache.save(ZONE, _filled().depth_field)
-    assert "cannot write" in caplog.text
+        assert not cache.save(ZONE, b.depth_field)
+    path = re.escape(str(cache.path(ZONE, b.depth_field)))
+    (said,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    # the file and the system's reason, whatever words the system uses for it
+    assert re.fullmatch(rf"depth cache: cannot write {path} \(.*Not a directory.*\)", said), said
 
 
 def _traffic() -> object:
@@ -224,11 +261,15 @@ def test_a_scan_writes_the_same_records_with_the_cache_empty_filled_or_off(
 
 
 def test_a_field_beyond_the_size_limit_is_not_saved(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     b = _filled()
     monkeypatch.setattr("skyfence.airspace.depth_cache.MAX_SAVED_CELLS", len(b.depth_field) - 1)
-    assert not DepthCache(tmp_path).save(ZONE, b.depth_field)
+    with caplog.at_level(logging.DEBUG, logger="skyfence.airspace.depth_cache"):
+        assert not DepthCache(tmp_path).save(ZONE, b.depth_field)
     assert not list(tmp_path.glob("*.npz"))
+    path = DepthCache(tmp_path).path(ZONE, b.depth_field)
+    assert [r.getMessage() for r in caplog.records] == [
+        f"depth cache: {path} not saved ({len(b.depth_field)} cells)"]
     monkeypatch.setattr("skyfence.airspace.depth_cache.MAX_SAVED_CELLS", len(b.depth_field))
     assert DepthCache(tmp_path).save(ZONE, b.depth_field)
 
