@@ -704,3 +704,53 @@ def test_drain_gives_the_dossier_being_built_a_second_to_finish(
     threading.Thread(target=release_after_the_stop, daemon=True).start()
     assert w.drain(0.1) == 1
     assert b.order == ["a" * 16] and not w._thread.is_alive()
+
+
+class _Looks(threading.Condition):
+    """A condition that records how long the worker asks to wait each time it is idle
+    (and waits only a moment, so the test need not sit out a real period)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.asked.append(timeout)
+        return super().wait(0.01)
+
+
+def test_an_idle_worker_looks_for_dossiers_asked_elsewhere_every_five_seconds(
+        store: IncidentStore, tmp_path: Path) -> None:
+    """Nothing asked: the worker (its default period, as the watcher makes it) waits to
+    be told, but no longer than 5 s each time, so that a dossier row written by another
+    process is built within 5 s without a notice."""
+    w = DossierWorker(store, str(tmp_path / "auto"), KEY, LOG)
+    w._cv = looks = _Looks()
+    w.start()
+    wait_until(lambda: len(looks.asked) >= 3)
+    assert w.drain(0.0) == 0
+    assert set(looks.asked) == {5.0}
+
+
+class _Joins:
+    """Stands in for the worker's thread: records the time ``drain`` gives it to end."""
+
+    def __init__(self) -> None:
+        self.timeouts: list[float | None] = []
+
+    def join(self, timeout: float | None = None) -> None:
+        self.timeouts.append(timeout)
+
+
+def test_drain_gives_the_thread_what_is_left_of_its_time_and_one_second_more(
+        store: IncidentStore, tmp_path: Path) -> None:
+    """The grace is counted, not waited for: with its time already up (0 s) drain gives
+    the thread 1 s to finish the dossier under way; with 30 s and nothing pending it
+    gives the 30 s it has not used, plus that second."""
+    w = worker(store, tmp_path)
+    w._thread = joins = _Joins()  # type: ignore[assignment]
+    assert w.drain(0.0) == 0
+    w._stop = False
+    assert w.drain(30.0) == 0
+    assert joins.timeouts[0] == 1.0
+    assert joins.timeouts[1] is not None and 30.0 < joins.timeouts[1] <= 31.0
