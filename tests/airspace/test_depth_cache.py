@@ -193,6 +193,23 @@ def test_a_damaged_file_is_left_aside_and_rewritten(
         assert z.testzip() is None
 
 
+def test_a_file_with_an_empty_grid_gives_the_cells_of_the_others(tmp_path: Path) -> None:
+    """A grid with no cell is a valid part of a file (a field that measured nothing at
+    that level, as another version or tool may write): it adds nothing and the other
+    grids are used; the loaded field answers as the one that saved it."""
+    cache = DepthCache(tmp_path)
+    b = _filled()
+    cache.save(ZONE, b.depth_field)
+    last = len(LEVELS) - 1
+    _rewrite(cache.path(ZONE, b.depth_field), **{f"keys{last}": np.empty(0, np.int64),
+                                                 f"values{last}": np.empty(0, np.float64)})
+    again = Boundary(ZONE)
+    kept = sum(len(lv.keys) for lv in b.depth_field.levels[:last])
+    assert cache.load(ZONE, again.depth_field) == kept
+    assert _arrays(again)[:last] == _arrays(b)[:last] and _arrays(again)[last] == ([], [])
+    assert again.deepest_m(LON, LAT, np.array([0])) == b.deepest_m(LON, LAT, np.array([0]))
+
+
 def test_saves_merge_what_two_runs_measured(tmp_path: Path) -> None:
     cache = DepthCache(tmp_path)
     west, east = Boundary(ZONE), Boundary(ZONE)
