@@ -278,3 +278,24 @@ def test_a_failed_write_leaves_no_temporary_file_and_says_why(
     with pytest.raises(OSError, match="No space left on device"):
         cache_files.write_npz(path, {"a": np.arange(3)})
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_write_whose_temporary_file_cannot_be_removed_says_why_it_failed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The disk fills during the write and the temporary file then cannot be removed
+    either (a directory made read-only meanwhile): the error raised is the write's own,
+    which says why nothing was cached, not the removal's; the file is left, named."""
+    path = tmp_path / "depth-field-x.npz"
+
+    def full(fh: object, **arrays: np.ndarray) -> None:
+        raise OSError(28, "No space left on device")
+
+    def refused(p: object) -> None:
+        raise PermissionError(13, "Permission denied", str(p))
+
+    monkeypatch.setattr(np, "savez", full)
+    monkeypatch.setattr(os, "unlink", refused)
+    with pytest.raises(OSError, match="No space left on device"):
+        cache_files.write_npz(path, {"a": np.arange(3)})
+    (left,) = tmp_path.iterdir()
+    assert left.name.startswith(path.name) and left.name.endswith(".tmp")
