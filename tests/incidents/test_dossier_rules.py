@@ -754,3 +754,28 @@ def test_drain_gives_the_thread_what_is_left_of_its_time_and_one_second_more(
     assert w.drain(30.0) == 0
     assert joins.timeouts[0] == 1.0
     assert joins.timeouts[1] is not None and 30.0 < joins.timeouts[1] <= 31.0
+
+
+def test_drain_looks_at_the_pending_dossiers_every_50_ms(
+        store: IncidentStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a dossier is being built drain looks again every 50 ms (a watcher stopping
+    waits no longer than that after its last dossier), counted on the pauses drain
+    asks for, not on a clock."""
+    b = Builder(monkeypatch)
+    b.gate = threading.Event()
+    request(store, ("a" * 16, "pending", 1.0))
+    w = worker(store, tmp_path).start()
+    wait_until(lambda: len(b.calls) == 1)
+    pauses: list[float] = []
+
+    def pause(s: float) -> None:
+        pauses.append(s)
+        if len(pauses) == 3:
+            assert b.gate is not None
+            b.gate.set()  # the build ends after drain's third look
+        time.sleep(0.01)
+
+    monkeypatch.setattr(dossiers, "time", SimpleNamespace(
+        monotonic=time.monotonic, time=time.time, sleep=pause))
+    assert w.drain(30.0) == 0
+    assert len(pauses) >= 3 and set(pauses) == {0.05}
