@@ -212,6 +212,18 @@ def test_plot_at_the_time_of_the_first_message() -> None:
     assert da == pytest.approx([0.05], abs=1e-6)
 
 
+def test_an_aircraft_heard_once_pairs_with_a_plot_at_that_message() -> None:
+    """Two aircraft heard once each: "a" (sorted first of all messages) at 0 s at P,
+    "z" (sorted last) at 5 s at Q, 20 km apart. A plot at P at 0 s and one at Q at 5 s
+    each pair with the aircraft at its one message (a message at the plot's very time
+    brackets it alone), although no other message of the same aircraft is beside it in
+    the sorted messages."""
+    ref = messages((0, "a", 2000, 3000, 1000), (5, "z", 2000, 23000, 1000))
+    obs = plots(plot(0, 2000, 3000, 1000, dr=7.0), plot(5, 2000, 23000, 1000, dr=-9.0))
+    reg = run(Registration([SITE], min_pairs=1), ref, obs)
+    assert sorted(residuals(reg)[0]) == pytest.approx([-9.0, 7.0], abs=1e-3)
+
+
 def test_plots_before_or_after_an_aircrafts_messages_are_not_paired() -> None:
     """Aircraft "a" hovers at P = (0, 5000) and is heard at 40 and 50 s; "b" at
     Q = (3000, 5000), heard at 10 and 20 s. A plot at P at 5 s is before either's
