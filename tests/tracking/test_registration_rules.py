@@ -224,6 +224,18 @@ def test_an_aircraft_heard_once_pairs_with_a_plot_at_that_message() -> None:
     assert sorted(residuals(reg)[0]) == pytest.approx([-9.0, 7.0], abs=1e-3)
 
 
+def test_the_one_message_left_in_memory_pairs_with_a_plot_at_its_time() -> None:
+    """Registration forgets messages older than 3 x hold_s + max_gap_s (36 s) behind the
+    streams. "a" heard at 0 s, "z" at 50 s; the plot at Q at 50 s ripens at 58 s, when
+    "a"'s message is forgotten and "z"'s is the only one in memory: it is at the plot's
+    very time, so it pairs, as it would beside other messages."""
+    ref = messages((0, "a", 2000, 3000, 1000), (50, "z", 2000, 23000, 1000))
+    obs = plots(plot(50, 2000, 23000, 1000, dr=-9.0))
+    reg = run(Registration([SITE], min_pairs=1), ref, obs)
+    assert len(reg._ref) == 1
+    assert residuals(reg)[0] == pytest.approx([-9.0], abs=1e-3)
+
+
 def test_plots_before_or_after_an_aircrafts_messages_are_not_paired() -> None:
     """Aircraft "a" hovers at P = (0, 5000) and is heard at 40 and 50 s; "b" at
     Q = (3000, 5000), heard at 10 and 20 s. A plot at P at 5 s is before either's
