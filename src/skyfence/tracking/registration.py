@@ -170,7 +170,7 @@ class Registration:
     # ------------------------------------------------------------------ internals
     def _pair(self, plots: pd.DataFrame) -> None:
         ref = self._ref
-        if len(ref) < 2:
+        if len(ref) == 0:  # one message can pair: with a plot at its very time
             return
         ref = ref.sort_values(["icao24", "time"], kind="stable").reset_index(drop=True)
         rx, ry = self.plane.to_xy(ref["lat"].to_numpy(float), ref["lon"].to_numpy(float))
