@@ -258,6 +258,19 @@ def test_a_summary_with_an_open_entry_has_no_last_exit() -> None:
     assert (s["last_exited_at"], s["last_inside_at"], s["open_entries"]) == (None, 110.0, 1)
 
 
+def test_the_last_exit_and_last_inside_fix_are_the_latest_of_any_entry() -> None:
+    """Entries that overlap in time: a long one entered at 100 s (last inside 890 s,
+    exit 900 s) and a short one entered later, at 101 s (last inside 295 s, exit 300 s),
+    as a state's airspace and a small zone inside it entered at one crossing. The
+    incident was last inside at 890 s and left at 900 s: the latest times of any entry,
+    not those of the entry that began last."""
+    entries = [fact("long", 100.0, 900.0, 890.0), fact("short", 101.0, 300.0, 295.0)]
+    s = summarize(entries, REL, IncidentSettings())
+    assert (s["first_entered_at"], s["last_inside_at"], s["last_exited_at"]) == (
+        100.0, 890.0, 900.0)
+    assert s["inside_s"] == 800.0  # the union of [100, 900] and [101, 300]
+
+
 def test_protocol_steps_without_a_delay_sort_with_those_due_at_once() -> None:
     # a step with no delay (None) is due at once, like 0 s: the sort is stable, so the
     # two keep the order the policy gave them, and the step due after 0.5 s comes last
