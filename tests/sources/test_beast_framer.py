@@ -59,6 +59,23 @@ def test_escaped_bytes_in_timestamp_signal_and_message() -> None:
         assert frames.ticks == [0x1A1A00001A1A, 5] and frames.signal == [0x1A, 1]
 
 
+def test_the_longest_escaped_frame_cut_anywhere_is_read_whole() -> None:
+    """A long frame whose 21 bytes (timestamp, signal, message) are all 0x1a is 44
+    bytes on the wire, every body byte doubled: the longest frame Beast can send. Cut
+    after any of its bytes, the framer holds the part read (up to 43 bytes) until the
+    rest comes, then gives the frame whole; nothing is counted malformed."""
+    message = b"\x1a" * 14
+    data = encode(b"3", 0x1A1A1A1A1A1A, 0x1A, message)
+    assert len(data) == 2 + 2 * 21
+    for cut in range(1, len(data)):
+        framer = BeastFramer()
+        frames = framer.feed(data[:cut])
+        assert framer.pending == cut, cut
+        frames.extend(framer.feed(data[cut:]))
+        assert frames.hex == [message.hex()] and frames.ticks == [0x1A1A1A1A1A1A], cut
+        assert frames.signal == [0x1A] and framer.stats.malformed == 0, cut
+
+
 def test_mode_ac_is_counted_not_returned() -> None:
     framer = BeastFramer()
     frames = framer.feed(encode(b"1", 1, 2, b"\x12\x34") + encode(b"3", 2, 3, LONG))
