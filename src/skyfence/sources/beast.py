@@ -19,7 +19,8 @@ ESC = 0x1A
 #: Beast type byte -> message length in bytes.
 MESSAGE_BYTES = {0x31: 2, 0x32: 7, 0x33: 14}
 _HEADER = 7  # timestamp (6) + signal (1)
-#: Buffer kept at most while waiting for the end of a frame (escaped long frame: 46).
+#: Buffer kept at most while waiting for the end of a frame (the longest, a long frame
+#: whose 21 body bytes are all escaped: 44).
 _MAX_PENDING = 64
 
 
