@@ -326,6 +326,18 @@ def test_warnings_across_the_antimeridian(zone_lon: tuple[float, float],
     assert len(went_dark(obs([fix("4b1805", 0.6, same_side)]), [zone])) == 1
 
 
+def test_an_approach_across_the_antimeridian_enters_at_a_longitude_within_180() -> None:
+    """A box from 179.0 E to 179.9 E on the equator, short of the seam, and an aircraft
+    at 179.8 W flying west at 200 m/s: it crosses the antimeridian and meets the box's
+    east edge 0.3 degree on (33.4 km), after 0.3 x 111,319.5 / 200 = 167 s, at
+    (0, 179.9): a longitude within +-180 like every other in a record, not -180.1."""
+    zone = Zone("EAST", "custom", shapely.box(179.0, -0.5, 179.9, 0.5))
+    (w,) = predict_approaches(obs([fix("abc123", 0.0, -179.8, v=200.0, hdg=270.0)]), [zone])
+    assert w.time_to_entry_s == pytest.approx(0.3 * m_per_deg_lon(0.0) / 200.0, abs=0.01)
+    lat_e, lon_e = w.entry_point or (0.0, 0.0)
+    assert lat_e == pytest.approx(0.0, abs=1e-9) and lon_e == pytest.approx(179.9, abs=1e-6)
+
+
 def test_went_dark_inside_or_near_the_zone_in_three_dimensions() -> None:
     # over a box with a 1000 m ceiling, 50 km from its edges: inside at 500 m (warned),
     # above it at 3000 m (neither inside nor within 20 km of the boundary)
