@@ -176,7 +176,7 @@ def test_a_step_escalates_at_exactly_its_due_time_on_the_feeds_clock(db: Any) ->
 def test_live_a_step_escalates_at_now_without_a_feed_time(db: Any) -> None:
     """On the wall clock (``feed_clock`` False) both due steps escalate at ``now``
     (T0 + 500: 06:38:20.000), not at their due times; the alert and the event carry no
-    feed time."""
+    feed time, and the event keeps each step's due time."""
     store, path, run_id = db
     add_incident(store, "aaaa")
     add_entry(store, run_id, "e1", "aaaa")
@@ -191,6 +191,10 @@ def test_live_a_step_escalates_at_now_without_a_feed_time(db: Any) -> None:
         (None, 42.0), (None, 42.0)]
     assert rows(path, "SELECT feed_at, at FROM events ORDER BY seq") == [
         (None, 42.0), (None, 42.0)]
+    # the audit says when each step was due (60 and 120 s after T0), not when it escalated
+    assert [json.loads(d) for (d,) in rows(path, "SELECT data FROM events ORDER BY seq")] == [
+        {"step": 1, "due_at": "2025-09-19T06:31:00.000Z"},
+        {"step": 2, "due_at": "2025-09-19T06:32:00.000Z"}]
 
 
 def test_without_a_wall_clock_given_the_alert_is_stored_at_the_time_now(
