@@ -96,7 +96,7 @@ GROUPS: dict[str, Group] = {
         (S + "detect/integrity.py", S + "detect/run_facts.py"),
         ("tests/detect/test_integrity.py", "tests/detect/test_run_facts.py",
          "tests/detect/test_integrity_traffic_sample.py", "tests/detect/test_integrity_walk.py",
-         "tests/detect/test_integrity_rules.py"),
+         "tests/detect/test_integrity_rules.py", "tests/detect/test_integrity_geometry.py"),
         # test_scan_with_a_receiver_position_... runs ``skyfence scan`` on a dask cluster.
         # With mutmut's default isolation the stats and clean runs start dask in mutmut's
         # own process, and in every mutant's test process forked from it the scan's
