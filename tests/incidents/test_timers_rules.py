@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from incidents.helpers import ZONE
 from skyfence.incidents import timers
+from skyfence.incidents.lifecycle import change_state
 from skyfence.incidents.schema import ENTRIES, INCIDENTS, STEPS
 from skyfence.incidents.store import IncidentStore
 from skyfence.incidents.timers import escalate_due, next_due
@@ -318,3 +319,20 @@ def test_without_an_entry_in_its_naming_zone_the_alert_is_the_latest_entry(db: A
     (alert,) = escalate_due(store, FEED, T0 + 60.0, ["hook"], feed_clock=True, wall_now=42.0)
     assert {k: alert[k] for k in e2} == e2
     assert alert["idempotency_key"] == key("e2", "aaaa", 1)
+
+
+def test_an_acknowledgement_taken_back_lets_the_steps_escalate_again(db: Any) -> None:
+    """aaaa's step is due at T0 + 60. Acknowledged, it does not escalate at T0 + 100;
+    reopened (the acknowledgement taken back), it escalates at the next check, at its due
+    time on the feed's clock."""
+    store, path, run_id = db
+    add_incident(store, "aaaa")
+    add_entry(store, run_id, "e1", "aaaa")
+    add_step(store, "aaaa", 1, T0 + 60.0)
+    assert change_state(store, "aaaa", "ack", "alice", None, now=1.0) == "acknowledged"
+    assert escalate_due(store, FEED, T0 + 100.0, ["hook"], feed_clock=True, wall_now=2.0) == []
+    assert change_state(store, "aaaa", "reopen", "alice", None, now=3.0) == "open"
+    (alert,) = escalate_due(store, FEED, T0 + 101.0, ["hook"], feed_clock=True, wall_now=4.0)
+    assert (alert["step"]["n"], alert["step"]["escalated_at"]) == (1, "2025-09-19T06:31:00.000Z")
+    assert rows(path, "SELECT kind FROM events ORDER BY seq") == [
+        ("acknowledged",), ("reopened",), ("escalated",)]
