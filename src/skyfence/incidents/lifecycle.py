@@ -9,9 +9,11 @@ audit (``events``) is append-only: nothing in skyfence updates or deletes its ro
 
     open ──ack──► acknowledged ──close──► closed ──reopen──► open
       └────────────────close────────────────┘
+    acknowledged ──reopen──► open
 
 An acknowledged incident does not escalate: its overdue protocol steps stay visible
-in ``skyfence incidents show`` but raise no ``escalation`` alert.
+in ``skyfence incidents show`` but raise no ``escalation`` alert; reopening it (an
+acknowledgement taken back) lets them escalate again.
 """
 
 from __future__ import annotations
