@@ -87,10 +87,6 @@ def _rewrite(path: Path, **change: np.ndarray) -> None:
         np.savez(fh, **arrays)
 
 
-#: the debug line each damage gives (a regular expression; ``{path}`` the file, ``{level}``
-#: the damaged grid, ``{error}`` what numpy says reading the file: ``_numpy_error``)
-_CANNOT_READ = r"depth cache: cannot read {path} \({error}\)"
-_DAMAGED = "depth cache: {path} grid {level} is damaged"
 def _numpy_error(path: Path) -> str:
     """What numpy (or zipfile) raises reading every array of ``path`` in the order the
     cache reads them: the digest, the levels, then each grid's keys and values."""
@@ -104,6 +100,10 @@ def _numpy_error(path: Path) -> str:
     return "(no error)"
 
 
+#: the debug line each damage gives (a regular expression; ``{path}`` the file, ``{level}``
+#: the damaged grid, ``{error}`` what numpy says reading the file: ``_numpy_error``)
+_CANNOT_READ = r"depth cache: cannot read {path} \({error}\)"
+_DAMAGED = "depth cache: {path} grid {level} is damaged"
 _WHY = {
     "truncated": _CANNOT_READ, "byte flipped": _CANNOT_READ, "empty file": _CANNOT_READ,
     "not a zip": _CANNOT_READ, "no digest": _CANNOT_READ,
