@@ -1,8 +1,9 @@
-"""Measure what fixing glibc's malloc thresholds (:mod:`skyfence.scanning.heap`) does to
-a bounded scan: the peak resident memory (``VmHWM``) and wall time of the same scan,
-with the thresholds fixed (as ``skyfence scan`` does) and left to glibc, runs
-interleaved. Data: 600,000 per-aircraft Baltic rows over EST, LVA, LTU and POL, the
-workload of ``tests/scanning/test_bounded_scan.py``.
+"""Measure what setting glibc's malloc (:mod:`skyfence.scanning.heap`) does to a bounded
+scan: the peak resident memory (``VmHWM``) and wall time of the same scan, as
+``skyfence scan`` runs it (thresholds fixed high, free pages given back after each
+batch) and with malloc left to glibc, runs interleaved. Data: 600,000 per-aircraft
+Baltic rows over EST, LVA, LTU and POL, the workload of
+``tests/scanning/test_bounded_scan.py``.
 
     python scripts/measure_heap_release.py [--runs 5] [--memory 520M]
 """
@@ -23,8 +24,8 @@ CHILD = """
 import sys
 import skyfence.scanning.heap as heap
 from skyfence.cli import main
-if sys.argv[1] == "keep":
-    heap._done = False  # as if the C library were not glibc: thresholds left alone
+if sys.argv[1] == "glibc":
+    heap._libc = False  # as if the C library were not glibc: malloc left alone
 code = main(sys.argv[2:])
 hwm = next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(int(hwm) / 1024)
@@ -47,7 +48,7 @@ def main() -> None:
                                      for a in ("--zone", z)),
                 "--all-entries", "--format", "jsonl", "-o", str(Path(tmp) / "out.jsonl"),
                 "--memory", args.memory]
-        figures: dict[str, list[tuple[float, float, float, float]]] = {"release": [], "keep": []}
+        figures: dict[str, list[tuple[float, float, float, float]]] = {"skyfence": [], "glibc": []}
         for _ in range(args.runs):
             for mode, runs in figures.items():
                 start = time.perf_counter()

@@ -52,7 +52,7 @@ from skyfence.scanning.budget import (
     plan_memory,
 )
 from skyfence.scanning.clustered import in_groups, runs_by_track, whole_track_frames
-from skyfence.scanning.heap import release_freed_memory
+from skyfence.scanning.heap import give_back_freed_memory, reuse_freed_memory
 from skyfence.scanning.inputs import is_parquet
 from skyfence.scanning.local_pool import (
     PARALLEL_MIN_ROWS,
@@ -285,10 +285,12 @@ def _scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
                 yield from iter_file_batches(p, fmt=opts.input_format, on_error=opts.on_error,
                                              ref=opts.ref, rejects=rejects)
 
+    # freed arrays are reused, not mapped anew; a scan the budget binds gives them back
+    # after each batch (see skyfence.scanning.heap)
+    reuse_freed_memory(opts.memory_mb)
     groups = _row_groups(paths) if opts.input_format in ("auto", "parquet") else None
     total = sum(groups) if groups is not None else None
     if total is not None and total > plan.bucket_rows:
-        release_freed_memory()  # the budget binds from here on
         # stream when whole row groups come in time order and two fit in memory at once
         if 2 * max(groups or [0]) <= plan.streaming_rows(0) and \
                 parquet_time_ordered(paths, opts.columns):
@@ -310,7 +312,6 @@ def _scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
         buffered.append(chunk)
         held += len(chunk)
         if held > plan.bucket_rows:
-            release_freed_memory()
             res = _scan_partitioned(_drain(buffered, it), opts, plan, None)
             res.rejects = rejects
             return res
@@ -459,6 +460,7 @@ def _scan_streaming(
             latest = float(batch["time"].max())
             del batch
             finals.add([e.entry for e in det.expire(latest, opts.gap_s)])
+        give_back_freed_memory()
     finals.add([e.entry for e in det.close()])
     finals.count(det)
     res = finals.result(rejects, "streaming", plan)
@@ -482,6 +484,7 @@ def _scan_clustered(
         nonlocal batches
         batches += finals.take(run_parts(lambda f: _screen_frame(f, opts), group, workers))
         group.clear()
+        give_back_freed_memory()
 
     in_groups(whole_track_frames(chunks, share), workers, screen)
     res = finals.result(RejectLog(), "by-track", plan)
@@ -573,6 +576,7 @@ class _BucketScan:
             _threads_ready(self.opts)
         self.stats.batches += self.finals.take(
             run_parts(self._load_and_screen, groups, self.workers))
+        give_back_freed_memory()
 
     def _load_and_screen(self, group: list[Bucket]) -> _Screened:
         frame = to_frame(load_table(group))
@@ -596,6 +600,7 @@ class _BucketScan:
             self.finals.add([e.entry for e in det.process(frame) if e.kind == "exit"])
             del frame
             self.stats.batches += 1
+            give_back_freed_memory()
         self.finals.add([e.entry for e in det.close()])
         self.finals.count(det)
 
@@ -622,6 +627,7 @@ def _scan_partitioned(
             del chunk
             w.write(table, hash_buckets(table.column("icao24"), buckets))
             del table
+            give_back_freed_memory()
         scan = _BucketScan(opts, plan, tmp, finals)
         scan.stats.buckets = buckets
         scan.scan(w.close(), 0)

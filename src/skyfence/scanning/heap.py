@@ -1,65 +1,83 @@
-"""Give freed memory back to the system while a scan is bounded by its budget.
+"""How glibc's ``malloc`` treats the column arrays a scan makes and drops.
 
-glibc's ``malloc`` serves an allocation larger than its *mmap threshold* (128 KiB at
-start) with its own mapping, returned to the system on ``free``; but each time such a
-block is freed the threshold rises to the block's size (up to 32 MiB), and from then on
-blocks of that size come from the heap, whose freed pages stay with the process until
-the top of the heap is free beyond the *trim threshold* (twice the mmap threshold). A
-scan allocates and frees column arrays of a few MiB all the time, so the process keeps
-what it no longer uses, more or less depending on the order threads freed their
-blocks. Fixing both thresholds stops the drift: the 600,000-row Baltic scan under a
-520 MiB budget peaked at 498-507 MiB (median 499) left to glibc and at 469-477 MiB (median
-471) with the thresholds fixed, five runs each, for 0.19 s more system time (0.67 s
-against 0.48 s; user time 4.0 s either way) (``python scripts/measure_heap_release.py``,
-machine loaded by other jobs; the drift reached 556 MiB on the CI machine). On 100 M rows
-under 2 GiB the peak fell from 2,033 to 1,634 MiB (thresholds 128 KiB and 1 MiB). System
-time is not free (see :data:`MMAP_THRESHOLD_BYTES`), which is why only a scan the budget
-binds (streaming or partitioned) asks for it.
+glibc serves an allocation larger than its *mmap threshold* (128 KiB at start) with a
+mapping of its own: the kernel zeroes its pages on first touch and takes them back on
+``free``. Each time such a block is freed the threshold rises to the block's size (up
+to 32 MiB), and from then on blocks of that size come from the heap, whose freed pages
+stay with the process until the top of the heap is free beyond the *trim threshold*.
+Left alone, a scan pays both ways: arrays of 2 M rows (16 MiB a column) are mapped and
+zeroed anew for every temporary, and what the heap keeps drifts with the order threads
+freed their blocks (a 100 M-row scan under ``--memory 2G`` peaked at 2,033 MiB, over
+its budget, on 30 Nov).
 
-The setting is process-wide and stays for the life of the process; elsewhere than glibc
-(musl, macOS) nothing is changed.
+A scan therefore fixes both thresholds high (:func:`reuse_freed_memory`): arrays come
+from the heap and what one step frees, the next reuses in place. A scan its budget
+binds (streaming, by track, partitioned) gives every free page back after each batch
+it screens (:func:`give_back_freed_memory`), so the heap holds one batch's working set
+at most, never a drift. Measured on the 10 M-row Baltic file (by track, default budget,
+``skyfence scan ... --all-entries --format jsonl``, a new process each, two runs each,
+the same records): 15.8-18.9 s wall with 7.6-8.9 s of system time when every array
+over 1 MiB had its own mapping (the setting before), 11.2-13.5 s with 3.1-3.3 s
+reusing, peak resident memory 911 MB against 970-976 MB. Warm, in one process (best
+and median of six in-memory scans of 2 M rows): 1.37-1.50 / 1.46-1.62 s against
+1.58-1.81 / 2.03-2.24 s left to glibc.
+
+The setting is process-wide and stays until the next scan sets its own; elsewhere than
+glibc (musl, macOS) nothing is changed.
 """
 
 from __future__ import annotations
 
 import ctypes
 import sys
+from typing import Any
 
 #: ``mallopt`` parameters (glibc's malloc.h)
 M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
-#: blocks from this size up get their own mapping, returned on free. Lower costs system
-#: time (each mapping is zeroed anew): on 2.5 M Baltic rows under 520 MiB, 128 KiB
-#: (glibc's starting value) took 2.7 s of system time, 1 MiB 1.8 s, 4 MiB 0.9 s, left to
-#: glibc 0.7 s; peaks 489, 487, 514-518 and 529-541 MiB (one run each, loaded machine)
-MMAP_THRESHOLD_BYTES = 1 << 20
-#: the heap's top is given back once this much of it is free
-TRIM_THRESHOLD_BYTES = 2 << 20
+#: blocks up to this size come from the heap (and are reused there once freed)
+REUSE_MMAP_THRESHOLD_BYTES = 512 << 20
 
-_done: bool | None = None
+_libc: Any = None  # the C library once looked up; False where it is not glibc
 
 
-def release_freed_memory() -> bool:
-    """Fix glibc's mmap and trim thresholds for the rest of the process (see the
-    module); True when they are set, False when the C library is not glibc."""
-    global _done
-    if _done is None:
-        _done = _set_thresholds()
-    return _done
+def reuse_freed_memory(budget_mb: int) -> bool:
+    """Let glibc keep what the process frees, up to ``budget_mb``, and serve the next
+    arrays from it (see the module); True when set, False when the C library is not
+    glibc."""
+    libc = _glibc()
+    if libc is False:
+        return False
+    budget = max(int(budget_mb), 1) << 20
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, min(REUSE_MMAP_THRESHOLD_BYTES, budget))
+                and libc.mallopt(M_TRIM_THRESHOLD, budget))
 
 
-def _set_thresholds() -> bool:
+def give_back_freed_memory() -> bool:
+    """Give every free page of glibc's heaps back to the system (``malloc_trim(0)``);
+    True when some was, False when none was or the C library is not glibc."""
+    libc = _glibc()
+    return libc is not False and bool(libc.malloc_trim(0))
+
+
+def _glibc() -> Any:
+    global _libc
+    if _libc is None:
+        _libc = _find_glibc()
+    return _libc
+
+
+def _find_glibc() -> Any:
+    """The C library this process runs on if it is glibc, else False."""
     if not sys.platform.startswith("linux"):
         return False
     try:
-        libc = ctypes.CDLL(None)  # the C library this process already runs on
+        libc = ctypes.CDLL(None)
         libc.gnu_get_libc_version  # noqa: B018 - glibc only: musl's mallopt does nothing
-        mallopt = libc.mallopt
+        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+        libc.mallopt.restype = ctypes.c_int
+        libc.malloc_trim.argtypes = [ctypes.c_size_t]
+        libc.malloc_trim.restype = ctypes.c_int
     except (OSError, AttributeError):
         return False
-    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-    mallopt.restype = ctypes.c_int
-    done = bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-                and mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
-    libc.malloc_trim(0)  # and give back what was freed before (loading the zones)
-    return done
+    return libc
