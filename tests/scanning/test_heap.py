@@ -1,11 +1,14 @@
 """A scan's arrays are reused in the heap once freed (:func:`reuse_freed_memory`), and
-given back to the system when a bounded scan asks (:func:`give_back_freed_memory`)."""
+given back to the system when a bounded scan asks (:func:`give_back_freed_memory`); the
+objects that exist before a scan are frozen from the cyclic collector during it."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +73,27 @@ def test_settings_can_be_asked_again() -> None:
     first = reuse_freed_memory(512)
     assert reuse_freed_memory(512) is first
     assert isinstance(give_back_freed_memory(), bool)
+
+
+def test_a_scan_runs_with_what_existed_before_it_frozen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from skyfence.airspace.zones import resolve_zones
+    from skyfence.scanning import engine
+
+    seen: list[int] = []
+    inner = engine._scan_files
+
+    def spy(paths: Any, opts: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        return inner(paths, opts)
+
+    monkeypatch.setattr(engine, "_scan_files", spy)
+    csv = tmp_path / "one.csv"
+    csv.write_text("time,icao24,lat,lon\n0,4b1234,59.0,24.0\n10,4b1234,59.1,24.1\n")
+    res = engine.scan_files([csv], engine.ScanOptions(zones=resolve_zones(["EST"])))
+    assert res.positions == 2
+    assert seen and seen[0] > 1000  # the interpreter's objects, frozen during the scan
+    assert gc.get_freeze_count() == 0  # and handed back to the collector after it

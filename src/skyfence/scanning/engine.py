@@ -61,6 +61,7 @@ from skyfence.scanning.local_pool import (
     split_frame_by_track,
     warm_prepared,
 )
+from skyfence.scanning.long_lived import frozen
 from skyfence.scanning.partition import (
     Bucket,
     BucketWriter,
@@ -261,7 +262,8 @@ def scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     """Scan files exactly within ``opts.memory_mb``: in memory, streaming or partitioned
     by track (see the module). The distance fields the scan filled are kept on disk
     for the next scan (``opts.depth_cache``)."""
-    result = _scan_files(paths, opts)
+    with frozen():  # the collector walks only what the scan makes
+        result = _scan_files(paths, opts)
     if opts.prototype is not None:
         opts.prototype.save_depth_fields()
     return result
