@@ -184,7 +184,13 @@ class Boundary:
         points = np.vstack([a, b[open_end]])
         owner = np.concatenate([np.arange(len(seg)), open_end])
         also = np.concatenate([prev, np.full(len(open_end), -1)])
-        return _Pieces(x0, y0, x1, y1, a, b, cKDTree(points), owner, also)
+        # split at the midpoint of the widest side and keep each node's box unshrunk:
+        # the piece ends lie on a curve, where median splits and boxes shrunk to the
+        # data make a query from deep inside a state visit many more nodes (3,000 fixes
+        # inside Poland: k=16 query 47 -> 13 ms, ball query 35 -> 15 ms); exact queries
+        # answer the same whatever the tree's shape
+        tree = cKDTree(points, balanced_tree=False, compact_nodes=False)
+        return _Pieces(x0, y0, x1, y1, a, b, tree, owner, also)
 
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> FloatArray:
         """Geodesic distance in metres from each position to the boundary.
