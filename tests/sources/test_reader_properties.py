@@ -223,3 +223,25 @@ def test_valid_rows_survive_with_their_values() -> None:
     assert got == {"icao24": ["4b1234", "R0001"], "squawk": ["7700", None],
                    "callsign": ["SWR1", None]}
     assert obs["altitude"].tolist()[0] == 1000.0 and np.isnan(obs["altitude"].tolist()[1])
+
+
+@SETTINGS
+@given(values=st.lists(st.one_of(st.none(), IDISH, st.integers(-5, 2**25),
+                                 st.floats(allow_nan=True), st.booleans(), st.binary(max_size=4)),
+                       min_size=1, max_size=30),
+       field=st.sampled_from(["icao24", "callsign", "squawk"]),
+       categorical=st.booleans())
+def test_a_text_field_says_which_rows_have_no_value(values: list[Any], field: str,
+                                                    categorical: bool) -> None:
+    from skyfence.sources.fields import read_text_field
+
+    col = pd.Series(values, dtype=object)
+    if categorical:  # as the Parquet reader gives text: Arrow's distinct values
+        texts = [v for v in values if isinstance(v, str)]
+        if len(texts) != len(values) - values.count(None):
+            return
+        col = col.astype("category")
+    got = read_text_field(col, field)
+    # the rows without a value, found row by row (pandas), not distinct value by value
+    assert got.missing.tolist() == pd.isna(pd.Series(got.values, dtype=object)).tolist()
+    assert all(v is None or isinstance(v, str) for v in got.values)

@@ -38,12 +38,12 @@ def _clean_ids(values: pa.Array) -> np.ndarray:
     if pa.types.is_dictionary(values.type):
         codes = values.indices.to_numpy(zero_copy_only=False)
         valid = values.is_valid().to_numpy(zero_copy_only=False)
-        clean, _ = read_text_field(values.dictionary.to_pandas(), "icao24")
+        clean = read_text_field(values.dictionary.to_pandas(), "icao24").values
         padded = np.empty(len(clean) + 1, dtype=object)
         padded[:-1] = clean
         return np.asarray(padded[np.where(valid, codes, len(clean))], dtype=object)
     # integers stay integers with a null among them, as the reader reads them
-    clean, _ = read_text_field(values.to_pandas(types_mapper=_NULLABLE_INTS.get), "icao24")
+    clean = read_text_field(values.to_pandas(types_mapper=_NULLABLE_INTS.get), "icao24").values
     return np.asarray(clean, dtype=object)
 
 

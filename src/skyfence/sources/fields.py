@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -34,7 +34,7 @@ import pandas as pd
 
 from skyfence.sources.convert import Unhashable, factorize_objects
 
-__all__ = ["MAX_ID_CHARS", "FieldProblem", "read_text_field"]
+__all__ = ["MAX_ID_CHARS", "FieldProblem", "TextField", "read_text_field"]
 
 #: longest icao24 or callsign accepted (ICAO callsigns have 7 characters, addresses 6)
 MAX_ID_CHARS = 64
@@ -61,18 +61,31 @@ class FieldProblem:
     what: str
 
 
-def read_text_field(col: pd.Series, field: str) -> tuple[ObjArray, list[FieldProblem]]:
-    """Clean values (str or None) of ``field`` (icao24, callsign or squawk), and problems.
+class TextField(NamedTuple):
+    """A text column as read: clean values, problems, and where there is no value."""
+
+    #: str or None per row (None at every row a problem lists)
+    values: ObjArray
+    problems: list[FieldProblem]
+    #: rows whose value is None (blank, missing or unusable): ``values == None``,
+    #: found per distinct value, not per row
+    missing: BoolArray
+
+
+def read_text_field(col: pd.Series, field: str) -> TextField:
+    """Clean values (str or None) of ``field`` (icao24, callsign or squawk), problems,
+    and the rows left without a value.
 
     Rows listed in a problem hold None in the returned values.
 
     Examples
     --------
-    >>> vals, probs = read_text_field(pd.Series([4919860, 16777216]), "icao24")
-    >>> vals.tolist(), [p.what for p in probs]
-    (['4b1234', None], ['integer icao24 is not a 24-bit ICAO address (0 to 16777215)'])
-    >>> read_text_field(pd.Series(["7700.0", 123.0]), "squawk")[0].tolist()
-    ['7700', '0123']
+    >>> vals, probs, missing = read_text_field(pd.Series([4919860, 16777216]), "icao24")
+    >>> vals.tolist(), [p.what for p in probs], missing.tolist()
+    (['4b1234', None], ['integer icao24 is not a 24-bit ICAO address (0 to 16777215)'], \
+[False, True])
+    >>> read_text_field(pd.Series(["7700.0", 123.0, None]), "squawk").values.tolist()
+    ['7700', '0123', None]
     """
     if isinstance(col.dtype, pd.CategoricalDtype):  # dictionary-encoded: distinct given
         codes = np.asarray(col.cat.codes.to_numpy(), dtype=np.intp)
@@ -84,12 +97,14 @@ def read_text_field(col: pd.Series, field: str) -> tuple[ObjArray, list[FieldPro
     clean, why = _clean_distinct(uniq, field, dtype)
     padded = np.empty(len(clean) + 1, dtype=object)
     padded[:-1] = clean
-    out = padded[np.where(codes < 0, len(clean), codes)]
+    at = np.where(codes < 0, len(clean), codes)
+    out = padded[at]
+    none = np.asarray([v is None for v in clean] + [True], dtype=bool)
     problems = []
     for reason in dict.fromkeys(w for w in why if w is not None):
         bad_codes = np.flatnonzero(np.asarray([w == reason for w in why], dtype=bool))
         problems.append(FieldProblem(np.isin(codes, bad_codes), reason))
-    return np.asarray(out, dtype=object), problems
+    return TextField(np.asarray(out, dtype=object), problems, none[at])
 
 
 def _clean_distinct(

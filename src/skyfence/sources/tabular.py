@@ -253,11 +253,11 @@ def normalize_table(
             chk.flag_range(vals, dst, "time")
             out[dst] = vals
         elif dst in STRING_FIELDS:
-            vals_s, problems = read_text_field(col, dst)
+            vals_s, problems, missing = read_text_field(col, dst)
             for p in problems:
                 chk.flag(p.mask, dst, p.what + ":", raw)
             if dst == "icao24":
-                chk.flag(np.asarray(pd.isna(vals_s), dtype=bool), dst, "track id is empty")
+                chk.flag(missing, dst, "track id is empty")
             out[dst] = vals_s
         elif dst == "onground":
             out[dst] = to_flag(col)
