@@ -308,6 +308,13 @@ class Policy:
         self.otherwise: Rule = compiled["otherwise"]
         self.incidents: IncidentSettings = compiled["incidents"]
         self.watch_states = frozenset(self.variables["watch_states"])
+        # which of an entry's measured values some rule's condition reads: only those
+        # go into the key under which the rules that apply are remembered
+        whens = [r.when for r in self.rules]
+        self._reads_altitude = any(w.altitude_band is not None for w in whens)
+        self._reads_depth = any(w.min_depth_m is not None for w in whens)
+        self._reads_duration = any(w.min_duration_s is not None for w in whens)
+        self._applied: dict[tuple[Any, ...], tuple[Rule, ...]] = {}
 
     def __repr__(self) -> str:
         return (f"Policy(name={self.name!r}, rules={len(self.rules)}, "
@@ -348,16 +355,8 @@ class Policy:
         ``behaviours`` names the early-warning flags that hold for what is judged
         (``approach``, ``loitering``, ``went_dark``).
         """
-        unknown = set(behaviours) - set(BEHAVIOURS)
-        if unknown:
-            raise ValueError(f"unknown behaviour(s) {sorted(unknown)}; known: {BEHAVIOURS}")
-        applied: list[Rule] = []
-        for rule in self.rules:
-            if rule.when.matches(entry, cls_, behaviours):
-                applied.append(rule)
-                if rule.stop:
-                    break
-        chosen = applied or [self.otherwise]
+        applied = self._rules_for(entry, cls_, behaviours)
+        chosen = applied or (self.otherwise,)
         facts = _facts(entry, cls_)
         reasons = []
         steps: dict[str, ProtocolStep] = {}
@@ -380,6 +379,41 @@ class Policy:
             protocol=tuple(protocol),
             rules=tuple(r.name for r in applied),
         )
+
+    def _rules_for(
+        self, entry: Entry, cls_: Classification, behaviours: Collection[str]
+    ) -> tuple[Rule, ...]:
+        """The rules that apply to ``entry``, in order, up to the first that stops.
+
+        Remembered under every value a condition can read (the measured ones only when
+        some rule reads them): a scan's entries share a few such keys, so the rules are
+        walked once per key, not once per entry.
+        """
+        key = (entry.zone, entry.zone_kind, cls_.cooperative, cls_.category,
+               cls_.registration_state, cls_.military, tuple(entry.squawks), frozenset(behaviours),
+               (entry.min_altitude_m, entry.max_altitude_m) if self._reads_altitude else None,
+               entry.max_depth_m if self._reads_depth else None,
+               entry.duration_s if self._reads_duration else None)
+        got = self._applied.get(key)
+        if got is not None:
+            return got
+        unknown = set(behaviours) - set(BEHAVIOURS)
+        if unknown:
+            raise ValueError(f"unknown behaviour(s) {sorted(unknown)}; known: {BEHAVIOURS}")
+        applied: list[Rule] = []
+        for rule in self.rules:
+            if rule.when.matches(entry, cls_, behaviours):
+                applied.append(rule)
+                if rule.stop:
+                    break
+        if len(self._applied) >= _REMEMBERED_KEYS:
+            self._applied.clear()
+        got = self._applied[key] = tuple(applied)
+        return got
+
+
+#: most keys :meth:`Policy._rules_for` remembers before it starts again
+_REMEMBERED_KEYS = 4096
 
 
 # ---------------------------------------------------------------------------- facts
