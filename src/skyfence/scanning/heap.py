@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import sys
+from functools import cache
 from typing import Any
 
 #: ``mallopt`` parameters (glibc's malloc.h)
@@ -37,8 +38,6 @@ M_TRIM_THRESHOLD = -1
 M_MMAP_THRESHOLD = -3
 #: blocks up to this size come from the heap (and are reused there once freed)
 REUSE_MMAP_THRESHOLD_BYTES = 512 << 20
-
-_libc: Any = None  # the C library once looked up; False where it is not glibc
 
 
 def reuse_freed_memory(budget_mb: int) -> bool:
@@ -60,14 +59,8 @@ def give_back_freed_memory() -> bool:
     return libc is not False and bool(libc.malloc_trim(0))
 
 
+@cache
 def _glibc() -> Any:
-    global _libc
-    if _libc is None:
-        _libc = _find_glibc()
-    return _libc
-
-
-def _find_glibc() -> Any:
     """The C library this process runs on if it is glibc, else False."""
     if not sys.platform.startswith("linux"):
         return False
