@@ -95,16 +95,15 @@ def read_text_field(col: pd.Series, field: str) -> TextField:
         codes, uniq = factorize_objects(col.to_numpy(dtype=object))
         dtype = col.dtype
     clean, why = _clean_distinct(uniq, field, dtype)
+    # a missing value's code (-1) takes the last element: the None after the values
     padded = np.empty(len(clean) + 1, dtype=object)
     padded[:-1] = clean
-    at = np.where(codes < 0, len(clean), codes)
-    out = padded[at]
     none = np.asarray([v is None for v in clean] + [True], dtype=bool)
     problems = []
     for reason in dict.fromkeys(w for w in why if w is not None):
         bad_codes = np.flatnonzero(np.asarray([w == reason for w in why], dtype=bool))
         problems.append(FieldProblem(np.isin(codes, bad_codes), reason))
-    return TextField(np.asarray(out, dtype=object), problems, none[at])
+    return TextField(padded[codes], problems, none[codes])
 
 
 def _clean_distinct(
