@@ -116,6 +116,13 @@ def wrap_heading_deg(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
     >>> wrap_heading_deg([-90.0, 360.0, 45.5]).tolist()
     [270.0, 0.0, 45.5]
     """
-    with np.errstate(invalid="ignore"):
-        v = np.mod(np.asarray(values, dtype=np.float64), 360.0)
-    return np.asarray(np.where(v >= 360.0, 0.0, v))
+    # most headings are in range already: only the others go through the (slow) mod;
+    # adding 0.0 copies and makes -0.0 the 0.0 that mod makes of it
+    v = np.asarray(values, dtype=np.float64) + 0.0
+    odd = ~((v >= 0.0) & (v < 360.0))  # NaN too: mod keeps it NaN
+    if odd.any():
+        with np.errstate(invalid="ignore"):
+            w = np.mod(v[odd], 360.0)
+        w[w >= 360.0] = 0.0  # mod of a tiny negative rounds to 360.0
+        v[odd] = w
+    return v
