@@ -73,13 +73,14 @@ def csv_header(path: Path) -> list[str]:
 
 
 def arrow_csv_frames(
-    path: Path, chunk_rows: int, number_columns: set[str], keep: set[str]
+    path: Path, chunk_rows: int, number_columns: set[str], keep: set[str],
+    category_columns: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> Iterator[pd.DataFrame]:
     """Raw frames of ``chunk_rows`` rows (the last one shorter) of the columns ``keep``
-    (in file order), ``number_columns`` as float64 and the others as text (None where
-    empty); every column is parsed and checked. Raises :class:`NotFast` as soon as the
-    file is not one the fast reader reads like the reference (frames already yielded
-    stay valid)."""
+    (in file order), ``number_columns`` as float64, ``category_columns`` as categoricals
+    and the others as text (None where empty); every column is parsed and checked.
+    Raises :class:`NotFast` as soon as the file is not one the fast reader reads like
+    the reference (frames already yielded stay valid)."""
     names = csv_header(path)
     types = {n: (pa.float64() if n in number_columns else pa.string()) for n in names}
     try:
@@ -112,7 +113,8 @@ def arrow_csv_frames(
             n_held += len(batch)
             while n_held >= chunk_rows:
                 table = pa.Table.from_batches(held)
-                yield _frame(table.slice(0, chunk_rows), number_columns, keep)
+                yield _frame(table.slice(0, chunk_rows), number_columns, keep,
+                             category_columns)
                 rest = table.slice(chunk_rows)
                 held, n_held = rest.to_batches(), len(rest)
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -120,7 +122,7 @@ def arrow_csv_frames(
     finally:
         reader.close()
     if n_held:
-        yield _frame(pa.Table.from_batches(held), number_columns, keep)
+        yield _frame(pa.Table.from_batches(held), number_columns, keep, category_columns)
 
 
 def _check(batch: pa.RecordBatch, number_columns: set[str]) -> None:
@@ -137,15 +139,20 @@ def _check(batch: pa.RecordBatch, number_columns: set[str]) -> None:
             raise NotFast(f"{name}: NUL")
 
 
-def _frame(table: pa.Table, number_columns: set[str], keep: set[str]) -> pd.DataFrame:
+def _frame(table: pa.Table, number_columns: set[str], keep: set[str],
+           category_columns: set[str]) -> pd.DataFrame:
     """The kept columns as a DataFrame like the reference's (text as ``str`` objects,
-    empty cells None instead of NaN: both are missing to the field readers)."""
+    empty cells None instead of NaN: both are missing to the field readers), except
+    ``category_columns``: their distinct values found by Arrow, as categoricals (the
+    field readers then clean each distinct value once, as for Parquet)."""
     out: dict[str, object] = {}
     for name, col in zip(table.schema.names, table.columns, strict=True):
         if name not in keep:
             continue
         if name in number_columns:
             out[name] = col.to_numpy()
+        elif name in category_columns:
+            out[name] = pc.dictionary_encode(col).to_pandas()
         else:
             out[name] = col.to_numpy(zero_copy_only=False).astype(object, copy=False)
     return pd.DataFrame(out, copy=False)
