@@ -50,6 +50,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from skyfence.identify.icao_blocks import parse_icao24
+from skyfence.keyed_search import searchsorted_pairs
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +165,9 @@ class _Transponders:
 
     def last_message(self, code: int, t: float) -> float | None:
         """Time of transponder ``code``'s last kept message at or before ``t``."""
-        k = np.searchsorted(self.code * 1e10 + self.t, code * 1e10 + t, side="right") - 1
-        if k >= 0 and self.code[k] == code:
-            return float(self.t[k])
-        return None
+        a, b = np.searchsorted(self.code, [code, code + 1])
+        k = int(a + np.searchsorted(self.t[a:b], t, side="right")) - 1
+        return float(self.t[k]) if k >= a else None
 
     def tree(self) -> cKDTree:
         """KD-tree over the kept messages (rebuilt only after they change)."""
@@ -185,11 +185,7 @@ class _Transponders:
         common = np.zeros(len(code), bool)
         if len(tt) == 0 or len(code) == 0:
             return out, common
-        # composite, monotonic key: codes far apart in time
-        span = 1e10
-        key = cc * span + (tt - tt.min())
-        q = code * span + (t - tt.min())
-        hi = np.searchsorted(key, q, side="left")
+        hi = searchsorted_pairs(cc, tt, code, t, "left")
         lo = hi - 1
         n = len(tt)
         has_lo = (lo >= 0) & (cc[np.clip(lo, 0, n - 1)] == code)
@@ -489,12 +485,12 @@ class Correlator:
         (position in ``fixes``, fix index) pairs."""
         rx = self._rx
         order = np.lexsort((rx.t, rx.track))
-        key = rx.track[order] * 1e10 + rx.t[order]
-        lo = np.searchsorted(key, rx.track[fixes] * 1e10 + rx.t[fixes] - self.config.window_s,
-                             side="left")
+        track, t = rx.track[order], rx.t[order]
+        lo = searchsorted_pairs(track, t, rx.track[fixes],
+                                rx.t[fixes] - self.config.window_s, "left")
         # a window never reaches past the longest hold (``end`` is inf at the close)
         end = np.minimum(end, rx.t[fixes] + self.config.hold_max_s)
-        hi = np.searchsorted(key, rx.track[fixes] * 1e10 + end, side="right")
+        hi = searchsorted_pairs(track, t, rx.track[fixes], end, "right")
         n = np.maximum(hi - lo, 0)
         pair = np.repeat(np.arange(len(fixes)), n)
         g = order[np.repeat(lo, n) + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))]

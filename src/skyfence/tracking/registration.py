@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from skyfence.keyed_search import searchsorted_pairs
 from skyfence.radar import LocalPlane, RadarSite, geodetic_to_polar, polar_to_geodetic
 
 __all__ = ["Registration", "RegistrationEstimate"]
@@ -193,12 +194,11 @@ class Registration:
         # the aircraft's messages bracketing the plot time; a message at the plot's very
         # time brackets it alone (so the aircraft's first and last messages are inclusive
         # ends, as the middle ones are)
-        key = rcode * 1e10 + (rt - rt.min())
-        want = ci * 1e10 + (pt[pi] - rt.min())
-        hi = np.searchsorted(key, want, side="right")
+        hi = searchsorted_pairs(rcode, rt, ci, pt[pi], "right")
         lo = hi - 1
         n = len(rt)
-        hi = np.where((lo >= 0) & (key[np.clip(lo, 0, n - 1)] == want), lo, hi)
+        at_lo = np.clip(lo, 0, n - 1)
+        hi = np.where((lo >= 0) & (rcode[at_lo] == ci) & (rt[at_lo] == pt[pi]), lo, hi)
         ok = (lo >= 0) & (hi < n)
         lo_c, hi_c = np.clip(lo, 0, n - 1), np.clip(hi, 0, n - 1)
         ok &= (rcode[lo_c] == ci) & (rcode[hi_c] == ci) & (rt[hi_c] - rt[lo_c] <= self.max_gap_s)
