@@ -296,6 +296,47 @@ def test_the_journal_follows_a_track_until_ten_minutes_after_its_end(tmp_path: P
                              ("R0001", T_EXIT + 600.0), ("R0001", 1758264000.0 + 600.0)]
 
 
+class FollowsAndKeeps(Follows):
+    """Stands in for the recorder in a journal that advances its clock."""
+
+    def add(self, batch: object, now: float, *, write: bool = True) -> None:
+        pass
+
+    def write_due(self, now: float) -> None:
+        pass
+
+
+def test_the_journal_forgets_the_tracks_it_no_longer_follows(tmp_path: Path) -> None:
+    """Many tracks come in and leave over a long watch: once the feed's clock is past a
+    track's last end + 600 s, the journal holds nothing of it; a track still inside, or
+    one that left less than 600 s ago, is still followed."""
+    follows = FollowsAndKeeps()
+    with IncidentStore.open(tmp_path / "s.sqlite") as store:
+        run = begin_run(store, "watch", "replay:test", Policy(), [ZONE], {})
+        journal = IncidentJournal(store, run, ["hook"], feed_clock=True,
+                                  recorder=follows)  # type: ignore[arg-type]
+        for k in range(30):
+            rec = record(f"{k:016x}", f"T{k:04d}", "2025-09-19T06:30:00.000Z",
+                         "2025-09-19T06:39:31.117Z")
+            journal.record({**rec, "exited_at": None, "event": "entry"})
+            if k < 28:  # two stay inside, each after another entry of theirs ended
+                journal.record({**rec, "event": "exit"})
+            else:
+                other = {**rec, "id": f"{k + 100:016x}", "zone": "OTHER"}
+                journal.record({**other, "exited_at": None, "event": "entry"})
+                journal.record({**other, "event": "exit"})
+        assert journal.followed_tracks == 30
+        journal.advance(T_EXIT + 599.0)
+        assert journal.followed_tracks == 30  # left less than 600 s ago: still followed
+        journal.advance(T_EXIT + 601.0)
+        assert journal.followed_tracks == 2  # only the two inside
+        late = record("ffff000000000001", "T0000", "2025-09-19T07:00:00.000Z",
+                      "2025-09-19T07:01:00.000Z")
+        journal.record({**late, "exited_at": None, "event": "entry"})  # it comes back
+        assert journal.followed_tracks == 3
+        assert follows.calls[-1] == ("T0000", float("inf"))
+
+
 def test_an_events_feed_time_is_its_exit_else_its_last_inside_else_its_entry() -> None:
     from skyfence.incidents.journal import _feed_time
 

@@ -118,6 +118,20 @@ class IncidentJournal:
             ends[""] = latest
         self.recorder.follow(event["track"], latest)
 
+    @property
+    def followed_tracks(self) -> int:
+        """Tracks whose fixes are kept for dossiers: an entry of theirs is open, or
+        their last entry ended less than ``PAD_S`` ago (feed time)."""
+        return len(self._follow_until)
+
+    def _forget_followed(self, feed_now: float) -> None:
+        """Drop the tracks followed until before ``feed_now`` (the recorder stops with
+        them too), so that a watch running for weeks holds the tracks it follows, not
+        every track it ever followed."""
+        done = [t for t, ends in self._follow_until.items() if max(ends.values()) < feed_now]
+        for track in done:
+            del self._follow_until[track]
+
     # ------------------------------------------------------------------- clock
     def flush(self) -> None:
         """Write what is held in memory (fixes for dossiers)."""
@@ -154,6 +168,7 @@ class IncidentJournal:
             recorder = self.recorder
             recorder.add(batch, feed_now, write=False)
             self._try(lambda: recorder.write_due(feed_now))
+            self._forget_followed(feed_now)
         now = self.now(feed_now)
         out: list[dict[str, Any]] = []
         if self._next_due is not None and now >= self._next_due:
