@@ -92,30 +92,25 @@ def segment_transitions(
     if len(seg_all) == 0:
         return Transitions.empty()
     frac_all = np.concatenate([*fracs, np.full(len(differ), np.nan)])
-    # breakpoints per segment, sorted; NaN marks "examine, no interior breakpoint"
-    order = np.lexsort((frac_all, seg_all))
-    seg_all, frac_all = seg_all[order], frac_all[order]
     cand = np.unique(seg_all)
-    # sub-interval midpoints: between consecutive breakpoints (0, t1, ..., tk, 1)
-    rows: list[int] = []
-    fr: list[float] = []
-    ent: list[bool] = []
+    # each candidate's breakpoints, in order: 0, its distinct interior fractions, 1
+    # (NaN marks "examine, no interior breakpoint": it fails 0 < t < 1)
+    with np.errstate(invalid="ignore"):
+        inner = (frac_all > 0.0) & (frac_all < 1.0)
+    order = np.lexsort((frac_all[inner], seg_all[inner]))
+    b_seg, b_t = seg_all[inner][order], frac_all[inner][order]
+    distinct = np.ones(len(b_seg), bool)
+    distinct[1:] = (b_seg[1:] != b_seg[:-1]) | (b_t[1:] != b_t[:-1])
+    b_seg, b_t = b_seg[distinct], b_t[distinct]
+    pt_seg = np.concatenate([cand, b_seg, cand])
+    pt_t = np.concatenate([np.zeros(len(cand)), b_t, np.ones(len(cand))])
+    order = np.lexsort((pt_t, pt_seg))
+    pt_seg, pt_t = pt_seg[order], pt_t[order]
+    # the sub-intervals between consecutive points of a segment, and their midpoints
+    sub = np.flatnonzero(pt_seg[1:] == pt_seg[:-1])
+    ms = pt_seg[sub]
+    mt = (pt_t[sub] + pt_t[sub + 1]) / 2
     # one vectorized containment test for every midpoint of every candidate segment
-    mids_seg: list[int] = []
-    mids_t: list[float] = []
-    bounds_per_seg: dict[int, np.ndarray] = {}
-    starts = np.searchsorted(seg_all, cand, side="left")
-    ends = np.searchsorted(seg_all, cand, side="right")
-    fr_list = frac_all.tolist()
-    for k, s0, s1 in zip(cand.tolist(), starts.tolist(), ends.tolist(), strict=True):
-        inner = sorted({t for t in fr_list[s0:s1] if 0.0 < t < 1.0})  # NaN fails both
-        b = np.array([0.0, *inner, 1.0])
-        bounds_per_seg[k] = b
-        m = (b[:-1] + b[1:]) / 2
-        mids_seg.extend([k] * len(m))
-        mids_t.extend(m.tolist())
-    ms = np.asarray(mids_seg, dtype=np.intp)
-    mt = np.asarray(mids_t)
     j0, j1 = i0[ms], i1[ms]
     mid_lat = lat[j0] + mt * (lat[j1] - lat[j0])
     mid_alt = alt[j0] + mt * (alt[j1] - alt[j0])
@@ -127,21 +122,19 @@ def segment_transitions(
             mid_in[on] = np.logical_or.reduce([
                 zone.contains(np.full(n_on, side), mid_lat[on], mid_alt[on])
                 for side in _SEAM_SIDES])
-    pos = 0
-    for k in cand.tolist():
-        b = bounds_per_seg[k]
-        nsub = len(b) - 1
-        states = [bool(in0[k]), *mid_in[pos : pos + nsub].tolist(), bool(in1[k])]
-        pos += nsub
-        # transition between states[j] and states[j+1] happens at b[j]
-        # (states[0] is the fix itself at 0, the last state is the end fix at 1)
-        where = [0.0, *b[1:-1].tolist(), 1.0]
-        for j in range(len(states) - 1):
-            if states[j] != states[j + 1]:
-                rows.append(int(i0[k]))
-                fr.append(where[j])
-                ent.append(states[j + 1])
-    return Transitions(np.asarray(rows, np.intp), np.asarray(fr), np.asarray(ent, bool))
+    # at each point, the state just before it (the sub-interval ending there, or the
+    # segment's first fix at 0) and just after it (the sub-interval starting there, or
+    # its last fix at 1): a transition where they differ. Segment number c (in ``cand``)
+    # has its points from index g0 on and its sub-intervals from g0 - c on.
+    first = pt_t == 0.0
+    last = pt_t == 1.0
+    ordinal = np.cumsum(first) - 1
+    g = np.arange(len(pt_t))
+    before = np.where(first, in0[pt_seg], mid_in[np.maximum(g - ordinal - 1, 0)])
+    after = np.where(last, in1[pt_seg], mid_in[np.minimum(g - ordinal, max(len(mid_in) - 1, 0))])
+    change = np.flatnonzero(before != after)
+    return Transitions(i0[pt_seg[change]].astype(np.intp), pt_t[change],
+                       np.asarray(after[change], bool))
 
 
 def without_touches(tr: Transitions) -> Transitions:
