@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import numpy as np
 
 from skyfence.fusion.correlator import Identity
 from skyfence.identify.classify import categorize
 from skyfence.identify.icao_blocks import parse_icao24, registration_state
-from skyfence.incidents.record import to_record
+from skyfence.incidents.record import iso_times, to_record
 from skyfence.model import Classification, Entry
 from skyfence.policy import Policy, ProtocolStep, Verdict
 from skyfence.records import EntryRecord
@@ -102,6 +103,9 @@ class Assessor:
                                  turn_accel_ms2=arr([e.max_turn_accel_ms2 for e in entries]))
         out = []
         db = self.military_db
+        n = len(entries)
+        stamps = iso_times([e.entered_at for e in entries] + [e.exited_at for e in entries]
+                           + [e.last_inside_at for e in entries])
         for i, e in enumerate(entries):
             ident = known[i]
             icao = str(address[i]).strip().lower() if (coop[i] or ident is not None) else None
@@ -125,9 +129,13 @@ class Assessor:
                 verdict = replace(verdict, violation=False, severity="warning", reasons=(
                     *verdict.reasons, "not a violation on this data alone: the track "
                     "came in by a position jump no aircraft can make (see integrity)"))
+            # an entry always has its entered and last inside times
+            entered, last = cast(str, stamps[i]), cast(str, stamps[2 * n + i])
+            exited = stamps[n + i]
             out.append(to_record(e, cls_, verdict,
                                  icao24=icao,
-                                 went_dark_at=ident["went_dark_at"] if ident else None))
+                                 went_dark_at=ident["went_dark_at"] if ident else None,
+                                 times=(entered, exited, last)))
         return out
 
 
