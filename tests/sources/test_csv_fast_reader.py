@@ -150,3 +150,34 @@ def test_numbers_are_correctly_rounded(tmp_path: Path) -> None:
     # the reference reader differs on two of them (why the fast reader is the one kept)
     ref = read_table(path, reference_csv=True)["lat"].tolist()
     assert sum(r != float(t) for r, t in zip(ref, texts, strict=True)) == 2
+
+
+def _damaged(kind: str) -> bytes:
+    # 5 MB of text: the damage lies beyond what reading the header decompresses
+    rows = "".join(f"{1700000000 + i},{i % 50:06x},47.{i:06d},8.1,,,,,,,\n"
+                   for i in range(150_000))
+    data = gzip.compress((HEADER + rows).encode(), mtime=0)
+    if kind == "truncated":
+        return data[: len(data) * 2 // 3]
+    if kind == "crc":
+        return data[:-8] + bytes(8)
+    if kind == "deflate":  # an invalid deflate block (not only a wrong checksum)
+        mid = len(data) // 2
+        return data[:mid] + b"\xff" * 64 + data[mid + 64 :]
+    return (HEADER + rows).encode()  # not gzip at all, named .gz
+
+
+@pytest.mark.parametrize("kind", ["truncated", "crc", "deflate", "plain"])
+def test_a_damaged_gzip_file_is_reported_like_the_reference(tmp_path: Path,
+                                                            kind: str) -> None:
+    """Decompressed by ISA-L for the fast reader and by Python's gzip for the reference:
+    a damaged stream (cut short, bad checksum, bad deflate data, not gzip) is the same
+    one-line error naming the file, never another exception, and rows read before the
+    damage are not reported twice."""
+    path = tmp_path / "in.csv.gz"
+    path.write_bytes(_damaged(kind))
+    for chunk_rows in (20_000, 200_000):
+        fast = _outcome(path, reference=False, chunk_rows=chunk_rows)
+        ref = _outcome(path, reference=True, chunk_rows=chunk_rows)
+        _same(fast, ref)
+        assert fast[0] == "error" and str(path) in str(fast[1])

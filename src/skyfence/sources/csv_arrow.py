@@ -1,4 +1,9 @@
-"""The fast CSV reader: ``pyarrow.csv`` (multithreaded, native gzip), no Python per row.
+"""The fast CSV reader: ``pyarrow.csv`` (multithreaded), no Python per row.
+
+Gzip files are decompressed by ISA-L (``isal``, in a thread of its own beside Arrow's
+parsing) rather than Arrow's zlib: the Swiss sample (2.4 MB of CSV.gz, 139,098 rows)
+parses in 0.040-0.042 s instead of 0.051-0.053 s, and ISA-L alone inflates it in 0.009 s
+against zlib's 0.027 s.
 
 pandas' parser (:func:`skyfence.sources.tabular.pandas_csv_chunks`) stays the reference
 and the fallback: every message about a bad file or a bad value comes from it, so the
@@ -25,14 +30,16 @@ significant digits, the only way the two readers' values can differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from isal import igzip_threaded, isal_zlib
 
 __all__ = ["NotFast", "arrow_csv_frames", "csv_header"]
 
@@ -72,6 +79,20 @@ def csv_header(path: Path) -> list[str]:
     return names
 
 
+#: what a broken compressed stream raises through Arrow's reader (besides OSError)
+_STREAM_ERRORS: tuple[type[Exception], ...] = (
+    EOFError, cast("type[Exception]", isal_zlib.error))
+
+
+def _data_stream(path: Path) -> tuple[pa.NativeFile, Callable[[], None]]:
+    """The file's bytes as Arrow reads them (decompressed), and what closes them."""
+    if _compression(path) == "gzip":
+        raw = igzip_threaded.open(path, "rb", threads=1)
+        return pa.PythonFile(raw, mode="r"), raw.close
+    src = pa.input_stream(str(path), compression=_compression(path))
+    return src, src.close
+
+
 def arrow_csv_frames(
     path: Path, chunk_rows: int, number_columns: set[str], keep: set[str],
     category_columns: set[str] = frozenset(),  # type: ignore[assignment]
@@ -83,8 +104,8 @@ def arrow_csv_frames(
     the reference (frames already yielded stay valid)."""
     names = csv_header(path)
     types = {n: (pa.float64() if n in number_columns else pa.string()) for n in names}
+    src, close = _data_stream(path)
     try:
-        src = pa.input_stream(str(path), compression=_compression(path))
         reader = pacsv.open_csv(
             src,
             read_options=pacsv.ReadOptions(block_size=_BLOCK_BYTES, use_threads=True),
@@ -93,7 +114,8 @@ def arrow_csv_frames(
                 column_types=types, null_values=[""], strings_can_be_null=True,
                 quoted_strings_can_be_null=True, check_utf8=True),
         )
-    except (pa.ArrowException, OSError, ValueError) as exc:
+    except (pa.ArrowException, OSError, ValueError, *_STREAM_ERRORS) as exc:
+        close()
         raise NotFast(str(exc)) from None
     held: list[pa.RecordBatch] = []
     n_held = 0
@@ -117,10 +139,11 @@ def arrow_csv_frames(
                              category_columns)
                 rest = table.slice(chunk_rows)
                 held, n_held = rest.to_batches(), len(rest)
-    except (pa.ArrowException, OSError, ValueError) as exc:
+    except (pa.ArrowException, OSError, ValueError, *_STREAM_ERRORS) as exc:
         raise NotFast(str(exc)) from None
     finally:
         reader.close()
+        close()
     if n_held:
         yield _frame(pa.Table.from_batches(held), number_columns, keep, category_columns)
 
