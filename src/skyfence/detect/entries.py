@@ -51,6 +51,9 @@ class DetectorConfig:
     keep_path: bool = False
     #: emit ``update`` events when depth or altitude range changes (live use)
     updates: bool = False
+    #: emit ``entry`` events as entries open (a live watch alerts on them); a scan that
+    #: keeps only the final entries (exits and ``close``) turns them off
+    entries: bool = True
     #: limits of plausible fixes (see :mod:`skyfence.detect.integrity`); None: every
     #: fix is screened as it is
     integrity: IntegrityConfig | None = field(default_factory=IntegrityConfig)
@@ -296,7 +299,8 @@ class EntryDetector:
             facts = None if self.reference else RunFacts(w, stats, starts)
         items = zone_items(w, rows, stats, tr, (run_first, run_last), carried_open)
         events = ZonePass(zone, w, depth, carried_open, keep_path=self.config.keep_path,
-                          updates=self.config.updates, run_facts=facts).play(items)
+                          updates=self.config.updates, entries=self.config.entries,
+                          run_facts=facts).play(items)
         # entries still open go back to their tracks' carried state
         for c, o in carried_open.items():
             w.pending_open.setdefault(c, {})[zi] = o

@@ -206,6 +206,7 @@ class ZonePass:
         *,
         keep_path: bool,
         updates: bool,
+        entries: bool = True,
         run_facts: RunFacts | None = None,
     ) -> None:
         self.zone = zone
@@ -214,6 +215,7 @@ class ZonePass:
         self.open = open_by_code
         self.keep_path = keep_path
         self.updates = updates
+        self.entries = entries
         self.run_facts = run_facts
         self.events: list[EntryEvent] = []
 
@@ -253,7 +255,8 @@ class ZonePass:
         if self.keep_path and interpolated:  # an entry at a fix: its run adds the fix
             entry.path.append((t, y, x))
         self.open[c] = OpenEntry(entry)
-        self.events.append(EntryEvent("entry", _snapshot(entry), t))
+        if self.entries:
+            self.events.append(EntryEvent("entry", _snapshot(entry), t))
 
     def _run(self, c: int, item: InsideRun) -> None:
         cur = self.open.get(c)
@@ -261,7 +264,8 @@ class ZonePass:
             t0 = float(self.w.time[item.row])
             entry = _new_entry(self.zone, str(self.w.uniques[c]), t0, False, None)
             cur = self.open[c] = OpenEntry(entry)
-            self.events.append(EntryEvent("entry", _snapshot(entry), t0))
+            if self.entries:
+                self.events.append(EntryEvent("entry", _snapshot(entry), t0))
         changed = absorb_run(cur.entry, item.row, item.last, self.w, self.depth,
                              keep_path=self.keep_path, run_facts=self.run_facts)
         if changed and self.updates:

@@ -154,7 +154,8 @@ def detect_entries(
     keep_path: bool = False, detector: EntryDetector | None = None,
 ) -> tuple[list[Entry], EntryDetector]:
     """Final entries (exited or open at the end) of time-ordered batches."""
-    det = detector or EntryDetector(zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path))
+    det = detector or EntryDetector(zones, DetectorConfig(gap_s=gap_s, keep_path=keep_path,
+                                                          entries=False))
     finals: list[Entry] = []
     for b in batches:
         finals.extend(e.entry for e in det.process(b) if e.kind == "exit")
@@ -242,7 +243,7 @@ def _prototype(opts: ScanOptions) -> EntryDetector:
 
             cache = opts.depth_cache_dir or default_cache_dir()
         opts.prototype = EntryDetector(opts.zones, DetectorConfig(
-            gap_s=opts.gap_s, keep_path=opts.keep_path,
+            gap_s=opts.gap_s, keep_path=opts.keep_path, entries=False,
             integrity=IntegrityConfig(receiver=opts.ref), depth_cache_dir=cache))
     return opts.prototype
 
@@ -515,8 +516,8 @@ def scan_track_partition(
     are left out, as in every other engine.
     """
     det = EntryDetector(zones, DetectorConfig(
-        gap_s=gap_s, keep_path=keep_path, integrity=IntegrityConfig(receiver=receiver)),
-        screen=screen)
+        gap_s=gap_s, keep_path=keep_path, entries=False,
+        integrity=IntegrityConfig(receiver=receiver)), screen=screen)
     found, det = detect_entries([df], zones, detector=det)
     return found, det.positions, det.dropped_out_of_order
 
