@@ -33,18 +33,23 @@ __all__ = ["last_run_start", "runs_by_track", "whole_track_frames"]
 CHECK_ROWS = 1_000_000
 
 
-def _clean_ids(values: pa.Array) -> np.ndarray:
-    """Track ids of ``values`` as the reader cleans them (None where unusable)."""
+def _id_codes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's track id as the reader cleans it, as a code into the distinct clean
+    ids (-1 where unusable), and those ids: values that clean to one id (``ABC123`` and
+    ``abc123``) share a code, so runs compare integers, not strings."""
     if pa.types.is_dictionary(values.type):
-        codes = values.indices.to_numpy(zero_copy_only=False)
-        valid = values.is_valid().to_numpy(zero_copy_only=False)
         clean = read_text_field(values.dictionary.to_pandas(), "icao24").values
-        padded = np.empty(len(clean) + 1, dtype=object)
-        padded[:-1] = clean
-        return np.asarray(padded[np.where(valid, codes, len(clean))], dtype=object)
+        per_value, names = pd.factorize(clean, use_na_sentinel=True)
+        codes = np.asarray(values.indices.fill_null(0).to_numpy(zero_copy_only=False),
+                           dtype=np.intp)
+        valid = values.is_valid().to_numpy(zero_copy_only=False)
+        # a null's index may be anything: it takes the -1 after the values
+        lookup = np.append(np.asarray(per_value, dtype=np.intp), -1)
+        return lookup[np.where(valid, codes, len(per_value))], np.asarray(names, dtype=object)
     # integers stay integers with a null among them, as the reader reads them
     clean = read_text_field(values.to_pandas(types_mapper=_NULLABLE_INTS.get), "icao24").values
-    return np.asarray(clean, dtype=object)
+    codes, names = pd.factorize(clean, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.intp), np.asarray(names, dtype=object)
 
 
 def runs_by_track(paths: Sequence[Path], columns: ColumnMap | None, max_run: int) -> bool:
@@ -68,13 +73,13 @@ def runs_by_track(paths: Sequence[Path], columns: ColumnMap | None, max_run: int
             pf = pq.ParquetFile(p, read_dictionary=[col] if text else None,
                                 pre_buffer=False, buffer_size=1 << 20)
             for batch in pf.iter_batches(batch_size=CHECK_ROWS, columns=[col]):
-                ids = _clean_ids(batch.column(0))
-                ids = ids[pd.notna(ids)]
-                if not len(ids):
+                codes, distinct = _id_codes(batch.column(0))
+                codes = codes[codes >= 0]
+                if not len(codes):
                     continue
-                starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
-                lengths = np.diff(np.append(starts, len(ids)))
-                names = ids[starts].tolist()
+                starts = np.flatnonzero(np.concatenate([[True], codes[1:] != codes[:-1]]))
+                lengths = np.diff(np.append(starts, len(codes)))
+                names = distinct[codes[starts]].tolist()
                 if names[0] == current:  # the run goes on from the last batch
                     run += int(lengths[0])
                     names, lengths = names[1:], lengths[1:]
