@@ -97,15 +97,13 @@ def segment_transitions(
     # (NaN marks "examine, no interior breakpoint": it fails 0 < t < 1)
     with np.errstate(invalid="ignore"):
         inner = (frac_all > 0.0) & (frac_all < 1.0)
-    order = np.lexsort((frac_all[inner], seg_all[inner]))
-    b_seg, b_t = seg_all[inner][order], frac_all[inner][order]
-    distinct = np.ones(len(b_seg), bool)
-    distinct[1:] = (b_seg[1:] != b_seg[:-1]) | (b_t[1:] != b_t[:-1])
-    b_seg, b_t = b_seg[distinct], b_t[distinct]
-    pt_seg = np.concatenate([cand, b_seg, cand])
-    pt_t = np.concatenate([np.zeros(len(cand)), b_t, np.ones(len(cand))])
+    pt_seg = np.concatenate([cand, seg_all[inner], cand])
+    pt_t = np.concatenate([np.zeros(len(cand)), frac_all[inner], np.ones(len(cand))])
     order = np.lexsort((pt_t, pt_seg))
     pt_seg, pt_t = pt_seg[order], pt_t[order]
+    distinct = np.ones(len(pt_t), bool)  # one fraction crossed by two pieces: once
+    distinct[1:] = (pt_seg[1:] != pt_seg[:-1]) | (pt_t[1:] != pt_t[:-1])
+    pt_seg, pt_t = pt_seg[distinct], pt_t[distinct]
     # the sub-intervals between consecutive points of a segment, and their midpoints
     sub = np.flatnonzero(pt_seg[1:] == pt_seg[:-1])
     ms = pt_seg[sub]
