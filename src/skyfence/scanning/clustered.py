@@ -22,10 +22,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from skyfence.sources.fields import read_text_field
-from skyfence.sources.tabular import _NULLABLE_INTS, ColumnMap, parquet_source_column
+from skyfence.sources.tabular import (
+    _NULLABLE_INTS,
+    ColumnMap,
+    open_parquet,
+    parquet_source_column,
+)
 
 __all__ = ["last_run_start", "runs_by_track", "whole_track_frames"]
 
@@ -43,7 +47,8 @@ def _id_codes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         codes = np.asarray(values.indices.fill_null(0).to_numpy(zero_copy_only=False),
                            dtype=np.intp)
         valid = values.is_valid().to_numpy(zero_copy_only=False)
-        # a null's index may be anything: it takes the -1 after the values
+        # a null's index may be anything (and the dictionary empty): it takes the -1
+        # after the values
         lookup = np.append(np.asarray(per_value, dtype=np.intp), -1)
         return lookup[np.where(valid, codes, len(per_value))], np.asarray(names, dtype=object)
     # integers stay integers with a null among them, as the reader reads them
@@ -64,14 +69,10 @@ def runs_by_track(paths: Sequence[Path], columns: ColumnMap | None, max_run: int
     run = 0
     try:
         for p in paths:
-            footer = pq.ParquetFile(p)
-            col = parquet_source_column(footer, columns, "icao24")
+            pf = open_parquet(p)  # text ids as dictionaries
+            col = parquet_source_column(pf, columns, "icao24")
             if col is None:
                 return False
-            kind = footer.schema_arrow.field(col).type
-            text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
-            pf = pq.ParquetFile(p, read_dictionary=[col] if text else None,
-                                pre_buffer=False, buffer_size=1 << 20)
             for batch in pf.iter_batches(batch_size=CHECK_ROWS, columns=[col]):
                 codes, distinct = _id_codes(batch.column(0))
                 codes = codes[codes >= 0]
