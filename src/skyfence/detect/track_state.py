@@ -276,38 +276,48 @@ class BatchColumns:
         out[self._src < 0] = missing
         return out
 
-    def _callsigns(self) -> tuple[np.ndarray, np.ndarray]:
+    def _coded(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Column ``name`` as codes in working order (-1: missing, and at carried rows)
+        and the values they stand for. A categorical column (what the readers give for
+        text) keeps its own codes: no object array of the batch's length is made."""
+        col = self._batch[name] if name in self._batch.columns else None
+        if col is not None and isinstance(col.dtype, pd.CategoricalDtype):
+            codes = np.asarray(col.cat.codes.to_numpy(), dtype=np.intp)[np.maximum(self._src, 0)]
+            codes[self._src < 0] = -1
+            return codes, np.asarray(col.cat.categories, dtype=object)
+        return factorize_runs(self._work(name, None))
+
+    def _callsigns(self) -> tuple[list[str | None], np.ndarray, np.ndarray]:
         got = self._cache.get("callsign")
         if got is None:
-            codes, uniq = factorize_runs(self._work("callsign", None))
-            clean = [v.strip() if isinstance(v, str) and v.strip() else None for v in uniq]
-            values = np.asarray([*clean, None], dtype=object)
-            per_row = values[np.where(codes < 0, len(clean), codes)]
-            has = np.asarray([c is not None for c in clean] + [False])[
-                np.where(codes < 0, len(clean), codes)]
+            codes, uniq = self._coded("callsign")
+            clean = [v.strip() if isinstance(v, str) and v.strip() else None
+                     for v in uniq.tolist()]
+            has = np.asarray([c is not None for c in clean] + [False])[codes]  # -1: the pad
             last = np.maximum.accumulate(np.where(has, np.arange(len(has)), -1))
-            got = self._cache["callsign"] = (per_row, last)
+            got = self._cache["callsign"] = (clean, codes, last)
         return got
 
     def last_callsign(self, a: int, b: int) -> str | None:
         """The last non-blank callsign of rows ``a..b`` (stripped)."""
-        per_row, last = self._callsigns()
+        clean, codes, last = self._callsigns()
         i = int(last[b])
-        return per_row[i] if i >= a else None
+        return clean[codes[i]] if i >= a else None
 
     def emergency_squawks(self, a: int, b: int) -> list[str]:
         """The emergency squawks among rows ``a..b``, sorted."""
         got = self._cache.get("squawk")
         if got is None:
-            sq = self._work("squawk", None)
-            codes, uniq = factorize_runs(sq)
-            emergency = np.asarray([s in EMERGENCY_SQUAWKS for s in uniq.tolist()] + [False])
-            flag = emergency[np.where(codes < 0, len(uniq), codes)]
-            got = self._cache["squawk"] = (sq, np.concatenate([[0], np.cumsum(flag)]))
-        sq, count = got
+            codes, uniq = self._coded("squawk")
+            values = uniq.tolist()
+            emergency = np.asarray([s in EMERGENCY_SQUAWKS for s in values] + [False])
+            got = self._cache["squawk"] = (values, codes,
+                                           np.concatenate([[0], np.cumsum(emergency[codes])]))
+        values, codes, count = got
         if count[b + 1] == count[a]:
             return []
-        return sorted({s for s in sq[a : b + 1].tolist() if s in EMERGENCY_SQUAWKS})
+        return sorted({values[c] for c in codes[a : b + 1].tolist()
+                       if c >= 0 and values[c] in EMERGENCY_SQUAWKS})
 
     def _float(self, name: str) -> np.ndarray:
         """Float column ``name`` in working order (NaN at carried rows; all NaN when the
