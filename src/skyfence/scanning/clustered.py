@@ -113,42 +113,86 @@ def last_run_start(ids: np.ndarray) -> int:
     return int(other[-1]) + 1 if len(other) else 0
 
 
+def _comparable_ids(ids: pd.Series) -> np.ndarray:
+    """Track ids to compare within one chunk: a categorical column's codes (what the
+    readers give; no object array of the chunk's length is made), else the objects."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        return np.asarray(ids.cat.codes.to_numpy())
+    return np.asarray(ids.to_numpy(dtype=object))
+
+
 def whole_track_frames(chunks: Iterator[pd.DataFrame], share: int
                        ) -> Iterator[pd.DataFrame]:
     """Frames of whole tracks from the chunks of an input written track by track, each
-    about ``share`` rows or fewer (a chunk's last track waits for the next chunk)."""
-    held: list[pd.DataFrame] = []
+    about ``share`` rows or fewer (a chunk's last track waits for the next chunk).
+
+    Pieces are only sliced here: each frame is joined once, from the pieces of its
+    tracks (:func:`_joined`)."""
+    held: list[pd.DataFrame] = []  # pieces of whole tracks
     n = 0
-    tail: pd.DataFrame | None = None
+    tail: list[pd.DataFrame] = []  # the last track so far, in pieces: it may go on
     for chunk in chunks:
-        if tail is not None and len(tail):
-            chunk = pd.concat([tail, chunk], ignore_index=True)
-        cut = last_run_start(chunk["icao24"].to_numpy(dtype=object))
-        done, tail = chunk.iloc[:cut], chunk.iloc[cut:]
-        if not len(done):
+        if not len(chunk):
             continue
-        if held and n + len(done) > share:
+        cut = last_run_start(_comparable_ids(chunk["icao24"]))
+        if cut == 0 and tail and _same_id(tail[-1], chunk):
+            tail.append(chunk)  # the chunk is one track, the tail's: it goes on
+            continue
+        done = [*tail, chunk.iloc[:cut]] if cut else tail
+        tail = [chunk.iloc[cut:]]
+        size = sum(len(p) for p in done)
+        if not size:
+            continue
+        if held and n + size > share:
             yield _joined(held)
             held, n = [], 0
-        held.append(done)
-        n += len(done)
-    if tail is not None and len(tail):
-        if held and n + len(tail) > share:
+        held.extend(done)
+        n += size
+    size = sum(len(p) for p in tail)
+    if size:
+        if held and n + size > share:
             yield _joined(held)
             held = []
-        held.append(tail)
+        held.extend(tail)
     if held:
         yield _joined(held)
 
 
+def _same_id(before: pd.DataFrame, chunk: pd.DataFrame) -> bool:
+    """Whether ``chunk``'s first row has the track id of ``before``'s last row."""
+    a, b = before["icao24"].iloc[-1], chunk["icao24"].iloc[0]
+    return bool(a == b) if not (pd.isna(a) or pd.isna(b)) else bool(pd.isna(a) and pd.isna(b))
+
+
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """One frame of ``frames``, numbered from 0 (a lone frame is renumbered, not copied:
-    a deep copy would also stack its columns into 2-D blocks)."""
+    a deep copy would also stack its columns into 2-D blocks). Categorical columns
+    stay categorical (their categories united first: ``pd.concat`` turns categoricals
+    of different categories into objects)."""
     if len(frames) > 1:
-        return pd.concat(frames, ignore_index=True)
+        return pd.concat(_same_categories(frames), ignore_index=True)
     one = frames[0].copy(deep=False)
     one.index = pd.RangeIndex(len(one))
     return one
+
+
+def _same_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """``frames`` with each column that is categorical in all of them given one set of
+    categories (the union, in order of first appearance): the values are unchanged."""
+    first = frames[0]
+    names = [c for c in first.columns
+             if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
+    out = frames
+    for c in names:
+        cats = [f[c].cat.categories for f in frames]
+        if all(x.equals(cats[0]) for x in cats[1:]):
+            continue
+        union = cats[0].append(cats[1:]).unique()
+        if out is frames:
+            out = [f.copy(deep=False) for f in frames]
+        for f in out:
+            f[c] = f[c].cat.set_categories(union)
+    return out
 
 
 def in_groups(frames: Iterator[pd.DataFrame], size: int,
