@@ -101,3 +101,35 @@ def test_a_run_without_known_fixes_keeps_the_anchor() -> None:
     anchor = (3.0, 3 * TURN_BASELINE_S, 100.0, 10.0)
     turns = BatchTurns([50.0, 61.0], [math.nan, 100.0], [20.0, math.nan])
     assert turns.extend(anchor, 0, 1) == (None, anchor)
+
+
+@settings(max_examples=400, deadline=None)
+@given(batches(), st.data())
+def test_spans_of_many_runs_at_once_measure_what_extend_turns_measures(
+        batch, data: st.DataObject) -> None:
+    """The detector asks for every run of a zone at once (``spans``), then continues
+    each from its entry's anchor (``extend_span``): runs of several tracks, some rows
+    not asked, anchors carried from the run before or from an earlier fix."""
+    t, v, h, cuts = batch
+    runs = [(a, end) for track in cuts for a, end in itertools.pairwise(track)]
+    chosen = [r for r in runs if data.draw(st.booleans())]
+    asked = np.zeros(len(t), bool)
+    for a, end in chosen:
+        asked[a:end] = True
+    turns = BatchTurns(t, v, h, asked=asked if data.draw(st.booleans()) else None)
+    spans = turns.spans([a for a, _ in chosen], [end - 1 for _, end in chosen])
+    assert len(spans.first) == len(chosen)
+    previous: Anchor | None = None
+    for i, (a, end) in enumerate(chosen):
+        how = data.draw(st.sampled_from(["none", "previous", "earlier"]))
+        anchor: Anchor | None = None
+        if how == "previous":
+            anchor = previous
+        elif how == "earlier":
+            k = data.draw(st.integers(-3, 0))
+            anchor = (math.floor(t[a] / TURN_BASELINE_S) + k, t[a] + 15.0 * k, 100.0, 45.0)
+        want = extend_turns(anchor, t[a:end], v[a:end], h[a:end])
+        got = turns.extend_span(anchor, spans.first[i], spans.next_start[i],
+                                spans.last_start[i], spans.inner[i])
+        assert got == want, (a, end, anchor)
+        previous = got[1]

@@ -2,7 +2,8 @@
 
 An entry folds in its runs of inside fixes one by one (:func:`~skyfence.detect.
 zone_pass.absorb_run`), and a run's lowest and highest altitude, fastest speed, speed
-moments and best position sigma are reductions over its rows. Taken one run at a
+moments and best position sigma are reductions over its rows (and its turns a few
+searches in the batch's turn table). Taken one run at a
 time they cost a dozen small array calls per run, which is most of the detector's
 time on traffic with many short runs (world-like traffic against every state).
 :class:`RunFacts` computes them for every run of a zone's batch in a few
@@ -20,6 +21,7 @@ import math
 import numpy as np
 
 from skyfence.detect.track_state import BatchWork
+from skyfence.identify.turns import Anchor
 
 __all__ = ["RunFacts"]
 
@@ -61,6 +63,9 @@ class RunFacts:
         self._speed_sq = np.add.reduceat(v0 * v0, starts).tolist()
         sigma = w.cols.sigmas()
         self._sigma = None if sigma is None else np.fmin.reduceat(sigma[stats], starts).tolist()
+        self._turns = w.turns()
+        ends = np.append(starts[1:] - 1, len(stats) - 1)
+        self._spans = self._turns.spans(stats[starts], stats[ends])
 
     def altitudes(self, first_row: int) -> tuple[float | None, float | None]:
         """Lowest and highest known altitude of the run (m)."""
@@ -79,6 +84,16 @@ class RunFacts:
     def min_sigma(self, first_row: int) -> float | None:
         """The run's smallest known position sigma (m); None without a sigma column."""
         return None if self._sigma is None else _known(self._sigma[self._index[first_row]])
+
+
+    def turn(self, first_row: int, anchor: Anchor | None
+             ) -> tuple[float | None, Anchor | None]:
+        """The run's hardest turn continuing from ``anchor`` and the anchor to go on from
+        (:func:`~skyfence.identify.turns.extend_turns` of the run's rows)."""
+        i = self._index[first_row]
+        s = self._spans
+        return self._turns.extend_span(anchor, s.first[i], s.next_start[i], s.last_start[i],
+                                       s.inner[i])
 
 
 def _known(x: float) -> float | None:

@@ -315,10 +315,12 @@ def absorb_run(
     if run_facts is None:
         lo, hi = nanmin(w.alt[sl]), nanmax(w.alt[sl])
         sp, (n, s1, s2), sg = cols.max_speed(a, b), cols.speed_moments(a, b), cols.min_sigma(a, b)
+        turn, e.turn_anchor = w.turns().extend(e.turn_anchor, a, b)
     else:
         lo, hi = run_facts.altitudes(a)
         sp, (n, s1, s2), sg = (run_facts.max_speed(a), run_facts.speed_moments(a),
                                run_facts.min_sigma(a))
+        turn, e.turn_anchor = run_facts.turn(a, e.turn_anchor)
     if lo is not None:
         e.min_altitude_m = lo if e.min_altitude_m is None else min(e.min_altitude_m, lo)
     if hi is not None:
@@ -335,7 +337,6 @@ def absorb_run(
         e.speed_count += n
         e.speed_sum_ms += s1
         e.speed_sq_sum += s2
-    turn, e.turn_anchor = w.turns().extend(e.turn_anchor, a, b)
     if turn is not None and (e.max_turn_accel_ms2 is None or turn > e.max_turn_accel_ms2):
         e.max_turn_accel_ms2 = turn
     if sg is not None and (e.position_sigma_m is None or sg < e.position_sigma_m):

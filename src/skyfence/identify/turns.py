@@ -28,6 +28,7 @@ its tests compare with).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -163,12 +164,14 @@ class BatchTurns:
     A batch's fixes (sorted by track, then time) are worked out once: which are known
     (time, speed and heading finite), which begin a ``TURN_BASELINE_S`` bucket (a known
     fix whose bucket differs from the previous known fix's), and each bucket start's
-    acceleration from the bucket start before it. A run ``a..b`` of one track then
-    needs that table only past its second bucket start; its first known fix (which may
-    lie inside a bucket begun before the run) and the step from the entry's anchor are
-    the few scalar steps :func:`extend_turns` would take, so :meth:`extend` returns
-    exactly what ``extend_turns(anchor, time[a:b+1], speed[a:b+1], heading[a:b+1])``
-    returns, at a few lookups a run instead of a few dozen array calls.
+    acceleration from the bucket start before it. Both lists hold only known rows, so
+    the table is as small as the fixes runs are made of. A run ``a..b`` of one track
+    then needs that table only past its second bucket start; its first known fix
+    (which may lie inside a bucket begun before the run) and the step from the entry's
+    anchor are the few scalar steps :func:`extend_turns` would take.
+    :meth:`spans` finds what every run of a zone needs from the table in a few
+    searches; :meth:`extend_span` then returns exactly what ``extend_turns(anchor,
+    time[a:b+1], speed[a:b+1], heading[a:b+1])`` returns, from a few lookups.
 
     >>> t = [0.0, 5.0, 15.0, 29.0, 31.0]
     >>> turns = BatchTurns(t, [100.0] * 5, [0.0, 10.0, 90.0, 91.0, 91.0])
@@ -188,37 +191,60 @@ class BatchTurns:
         t = np.asarray(time, dtype=np.float64)
         v = np.asarray(speed, dtype=np.float64)
         h = np.asarray(heading, dtype=np.float64)
-        n = t.size
         known = np.isfinite(t) & np.isfinite(v) & np.isfinite(h)
         if asked is not None:
             known &= asked
-        k = np.floor(np.where(known, t, 0.0) / TURN_BASELINE_S)
         rows = np.flatnonzero(known)
+        k = np.floor(t[rows] / TURN_BASELINE_S)
         is_first = np.ones(rows.size, dtype=bool)
-        is_first[1:] = k[rows[1:]] != k[rows[:-1]]
+        is_first[1:] = k[1:] != k[:-1]
         firsts = rows[is_first]
-        # the tables a run looks up: next known row, next / last bucket start
-        self._next_known = _next_index(rows, n)
-        self._next_first = _next_index(firsts, n)
-        last = np.full(n, -1, dtype=np.intp)
-        last[firsts] = firsts
-        self._last_first = np.maximum.accumulate(last) if n else last
-        accel = np.full(n, -np.inf)
+        #: the known rows, and those that begin a bucket, ascending
+        self._known, self._firsts = rows, firsts
+        #: each bucket start's acceleration from the one before (-inf: none)
+        accel = np.full(firsts.size, -np.inf)
         if firsts.size > 1:
-            a = bucket_accels(k[firsts], t[firsts], v[firsts], h[firsts])
-            accel[firsts[1:]] = np.where(np.isnan(a[1:]), -np.inf, a[1:])
+            kf = k[is_first]
+            a = bucket_accels(kf, t[firsts], v[firsts], h[firsts])
+            accel[1:] = np.where(np.isnan(a[1:]), -np.inf, a[1:])
         self._accel = accel
-        self._k, self._t, self._v, self._h = k, t, v, h
+        self._t, self._v, self._h = t, v, h
 
     def _anchor(self, i: int) -> Anchor:
-        return (float(self._k[i]), float(self._t[i]), float(self._v[i]), float(self._h[i]))
+        t = float(self._t[i])
+        return (float(math.floor(t / TURN_BASELINE_S)), t, float(self._v[i]), float(self._h[i]))
 
-    def extend(self, anchor: Anchor | None, a: int, b: int
-               ) -> tuple[float | None, Anchor | None]:
-        """:func:`extend_turns` of rows ``a..b`` (one track's, in time order) continuing
-        from ``anchor``."""
-        f = int(self._next_known[a])
-        if f > b:
+    def spans(self, a: npt.ArrayLike, b: npt.ArrayLike) -> TurnSpans:
+        """What runs ``a[i]..b[i]`` (each one track's rows) need from the table: per
+        run, its first known row ``f`` (-1: none), the first bucket start after ``f``
+        within the run ``j`` (-1: none), the last bucket start of the run, and the
+        hardest acceleration of the bucket starts after ``j`` within the run (-inf:
+        none; their predecessors lie inside the run)."""
+        a = np.asarray(a, dtype=np.intp)
+        b = np.asarray(b, dtype=np.intp)
+        known, firsts = self._known, self._firsts
+        ia = np.searchsorted(known, a)
+        f = known[np.minimum(ia, max(known.size - 1, 0))] if known.size else a
+        f = np.where((ia < known.size) & (f <= b), f, -1)
+        jf = np.searchsorted(firsts, f + 1)
+        j = firsts[np.minimum(jf, max(firsts.size - 1, 0))] if firsts.size else f
+        j = np.where((f >= 0) & (jf < firsts.size) & (j <= b), j, -1)
+        hi = np.searchsorted(firsts, b, side="right")  # bucket starts up to b
+        last = np.where(j >= 0, firsts[np.maximum(hi - 1, 0)] if firsts.size else j, -1)
+        lo = jf + 1
+        inner = np.full(a.size, -np.inf)
+        some = (j >= 0) & (lo < hi)
+        if some.any():
+            acc = np.append(self._accel, -np.inf)
+            starts = np.stack([lo[some], hi[some]], axis=1).ravel()
+            inner[some] = np.maximum.reduceat(acc, starts)[::2]
+        return TurnSpans(f.tolist(), j.tolist(), last.tolist(), inner.tolist())
+
+    def extend_span(self, anchor: Anchor | None, f: int, j: int, last: int, inner: float
+                    ) -> tuple[float | None, Anchor | None]:
+        """:func:`extend_turns` of a run continuing from ``anchor``, from its span (one
+        element of each of :meth:`spans`' lists)."""
+        if f < 0:
             return None, anchor
         hardest = -math.inf
         first = self._anchor(f)
@@ -228,26 +254,27 @@ class BatchTurns:
             if anchor is not None:
                 hardest = _pair_accel(anchor, first)
             base = first
-        j = int(self._next_first[f + 1]) if f + 1 < self._next_first.size else b + 1
-        if j > b:
+        if j < 0:
             return _measured(hardest), base
-        hardest = max(hardest, _pair_accel(base, self._anchor(j)))
-        if j < b:  # later bucket starts: their predecessors lie inside the run
-            hardest = max(hardest, float(self._accel[j + 1 : b + 1].max()))
-        return _measured(hardest), self._anchor(int(self._last_first[b]))
+        hardest = max(hardest, _pair_accel(base, self._anchor(j)), inner)
+        return _measured(hardest), self._anchor(last)
+
+    def extend(self, anchor: Anchor | None, a: int, b: int
+               ) -> tuple[float | None, Anchor | None]:
+        """:func:`extend_turns` of rows ``a..b`` (one track's, in time order) continuing
+        from ``anchor``."""
+        s = self.spans([a], [b])
+        return self.extend_span(anchor, s.first[0], s.next_start[0], s.last_start[0],
+                                s.inner[0])
 
 
-def _next_index(rows: npt.NDArray[np.intp], n: int) -> npt.NDArray[np.intp]:
-    """For each of ``n`` positions, the first of the sorted ``rows`` at or after it
-    (``n`` if none).
+class TurnSpans(NamedTuple):
+    """Per run (lists, one element a run): see :meth:`BatchTurns.spans`."""
 
-    >>> _next_index(np.array([1, 3]), 5).tolist()
-    [1, 1, 3, 3, 5]
-    """
-    nxt = np.full(n + 1, n, dtype=np.intp)
-    nxt[rows] = rows
-    # a running minimum from the end: one linear pass where a search is n log(rows)
-    return np.minimum.accumulate(nxt[::-1])[::-1][:n].copy()
+    first: list[int]
+    next_start: list[int]
+    last_start: list[int]
+    inner: list[float]
 
 
 def _measured(accel: float) -> float | None:
