@@ -166,33 +166,12 @@ def _same_id(before: pd.DataFrame, chunk: pd.DataFrame) -> bool:
 
 def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """One frame of ``frames``, numbered from 0 (a lone frame is renumbered, not copied:
-    a deep copy would also stack its columns into 2-D blocks). Categorical columns
-    stay categorical (their categories united first: ``pd.concat`` turns categoricals
-    of different categories into objects)."""
+    a deep copy would also stack its columns into 2-D blocks)."""
     if len(frames) > 1:
-        return pd.concat(_same_categories(frames), ignore_index=True)
+        return pd.concat(frames, ignore_index=True)
     one = frames[0].copy(deep=False)
     one.index = pd.RangeIndex(len(one))
     return one
-
-
-def _same_categories(frames: list[pd.DataFrame]) -> list[pd.DataFrame]:
-    """``frames`` with each column that is categorical in all of them given one set of
-    categories (the union, in order of first appearance): the values are unchanged."""
-    first = frames[0]
-    names = [c for c in first.columns
-             if all(isinstance(f[c].dtype, pd.CategoricalDtype) for f in frames)]
-    out = frames
-    for c in names:
-        cats = [f[c].cat.categories for f in frames]
-        if all(x.equals(cats[0]) for x in cats[1:]):
-            continue
-        union = cats[0].append(cats[1:]).unique()
-        if out is frames:
-            out = [f.copy(deep=False) for f in frames]
-        for f in out:
-            f[c] = f[c].cat.set_categories(union)
-    return out
 
 
 def in_groups(frames: Iterator[pd.DataFrame], size: int,
