@@ -114,7 +114,7 @@ from __future__ import annotations
 import math
 import string
 import sys
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -315,6 +315,7 @@ class Policy:
         self._reads_depth = any(w.min_depth_m is not None for w in whens)
         self._reads_duration = any(w.min_duration_s is not None for w in whens)
         self._applied: dict[tuple[Any, ...], tuple[Rule, ...]] = {}
+        self._verdicts: dict[tuple[Any, ...], Verdict] = {}
 
     def __repr__(self) -> str:
         return (f"Policy(name={self.name!r}, rules={len(self.rules)}, "
@@ -357,6 +358,23 @@ class Policy:
         """
         applied = self._rules_for(entry, cls_, behaviours)
         chosen = applied or (self.otherwise,)
+        # the verdict is a function of the rules and of the facts their templates use:
+        # a scan's entries share a few such verdicts (most templates name the zone)
+        used = _used_facts(chosen)
+        values = [_FACTS[n](entry, cls_) for n in used]
+        # a float by its bits: -0.0 renders unlike 0.0, 1.0 unlike 1
+        key = (chosen, entry.squawks,
+               tuple(v.hex() if type(v) is float else v for v in values))
+        got = self._verdicts.get(key)
+        if got is None:
+            if len(self._verdicts) >= _REMEMBERED_KEYS:
+                self._verdicts.clear()
+            got = self._verdicts[key] = self._verdict(entry, cls_, chosen, applied)
+        return got
+
+    def _verdict(self, entry: Entry, cls_: Classification, chosen: tuple[Rule, ...],
+                 applied: tuple[Rule, ...]) -> Verdict:
+        """The verdict of ``chosen`` (``applied`` or the ``otherwise`` rule) rules."""
         facts = _facts(entry, cls_)
         reasons = []
         steps: dict[str, ProtocolStep] = {}
@@ -456,35 +474,57 @@ def _plain_fields(fmt: _Formatter, template: str
 _FORMATTER = _Formatter()
 
 
+@lru_cache(maxsize=512)
+def _used_facts(rules: tuple[Rule, ...]) -> tuple[str, ...]:
+    """The facts the reason and step templates of ``rules`` name (``rule`` aside: a
+    rule's own name), each once; every fact when a template cannot be parsed."""
+    names: dict[str, None] = {}
+    try:
+        for rule in rules:
+            for t in (rule.reason, *(st.step for st in rule.protocol)):
+                for _, name, spec, _ in _FORMATTER.parse(t):
+                    for n in (name, *(f for _, f, _, _ in _FORMATTER.parse(spec or ""))):
+                        if n is not None:
+                            names[n.split(".")[0].split("[")[0]] = None
+    except ValueError:
+        return tuple(_FACTS)
+    if any(n not in _FACTS for n in names):
+        return tuple(_FACTS)
+    return tuple(n for n in names if n != "rule")
+
+
 def _squawk_meaning(sq: str) -> str:
     return SQUAWK_MEANING.get(sq, "not an emergency code")
 
 
+#: how each value reason and step templates may use is found from an entry and its
+#: classification (one function a name: a verdict computes only what its templates use)
+_FACTS: dict[str, Callable[[Entry, Classification], Any]] = {
+    "zone": lambda e, c: e.zone,
+    "zone_kind": lambda e, c: e.zone_kind,
+    "where": lambda e, c: e.zone + (" airspace" if e.zone_kind == "national" else " zone"),
+    "track": lambda e, c: e.track,
+    "icao24": lambda e, c: e.track.strip().lower() if c.cooperative else None,
+    "callsign": lambda e, c: e.callsign,
+    "cooperation": lambda e, c: "cooperative" if c.cooperative else "non-cooperative",
+    "category": lambda e, c: c.category,
+    "confidence": lambda e, c: c.confidence,
+    "registration_state": lambda e, c: c.registration_state,
+    "military": lambda e, c: {True: "yes", False: "no", None: "unknown"}[c.military],
+    "squawk": lambda e, c: ", ".join(e.squawks) or "none",
+    "squawk_meaning": lambda e, c: ", ".join(_squawk_meaning(s) for s in e.squawks) or "none",
+    "max_depth_m": lambda e, c: e.max_depth_m,
+    "depth_km": lambda e, c: e.max_depth_m / 1000.0,
+    "duration_s": lambda e, c: e.duration_s,
+    "min_altitude_m": lambda e, c: e.min_altitude_m,
+    "max_altitude_m": lambda e, c: e.max_altitude_m,
+    "rule": lambda e, c: "",
+}
+
+
 def _facts(entry: Entry, cls_: Classification) -> dict[str, Any]:
     """The values reason and step templates may use."""
-    where = entry.zone + (" airspace" if entry.zone_kind == "national" else " zone")
-    mil = {True: "yes", False: "no", None: "unknown"}[cls_.military]
-    return {
-        "zone": entry.zone,
-        "zone_kind": entry.zone_kind,
-        "where": where,
-        "track": entry.track,
-        "icao24": entry.track.strip().lower() if cls_.cooperative else None,
-        "callsign": entry.callsign,
-        "cooperation": "cooperative" if cls_.cooperative else "non-cooperative",
-        "category": cls_.category,
-        "confidence": cls_.confidence,
-        "registration_state": cls_.registration_state,
-        "military": mil,
-        "squawk": ", ".join(entry.squawks) or "none",
-        "squawk_meaning": ", ".join(_squawk_meaning(s) for s in entry.squawks) or "none",
-        "max_depth_m": entry.max_depth_m,
-        "depth_km": entry.max_depth_m / 1000.0,
-        "duration_s": entry.duration_s,
-        "min_altitude_m": entry.min_altitude_m,
-        "max_altitude_m": entry.max_altitude_m,
-        "rule": "",
-    }
+    return {name: fact(entry, cls_) for name, fact in _FACTS.items()}
 
 
 def _sample_facts() -> dict[str, Any]:

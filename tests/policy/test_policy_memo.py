@@ -91,3 +91,58 @@ def test_an_unknown_behaviour_is_refused_also_after_a_known_key() -> None:
         assert "teleporting" in str(exc)
     else:
         raise AssertionError("an unknown behaviour was accepted")
+
+
+#: templates naming every fact, with specs and a conversion; a rule
+#: whose squawk condition renders only the squawks it matched
+VERDICT_DOCUMENT: dict[str, Any] = {
+    "rules": [
+        {"name": "emergency", "when": {"squawk": ["7700", "7600"]}, "severity": "warning",
+         "reason": "squawk {squawk} ({squawk_meaning}) by {callsign} in {where}",
+         "protocol": [{"step": "call {track!r} about {squawk}"}]},
+        {"name": "low", "when": {"altitude_m": {"min": -100, "max": 100}},
+         "severity": "warning", "reason": "{min_altitude_m}/{max_altitude_m:.1f} m "
+         "{duration_s:.0f} s, {depth_km:.3f} km, {max_depth_m}"},
+    ],
+    "variables": {"watch_states": ["RUS"]},
+    "otherwise": {"reason": "{cooperation} {category} {icao24} ({registration_state}, "
+                            "military {military}, {confidence}) in {zone} {zone_kind}"},
+}
+FLOATS = [None, 0.0, -0.0, 1.0, 50.0, float("nan")]
+VERDICT_ENTRY: dict[str, list[Any]] = {
+    "zone": ["EST", "EKYT"], "zone_kind": ["national", "custom"],
+    "track": ["4b1a2c", "4B1A2C", "abc"], "exited_at": [1000.0, 1000.5, 1060.0],
+    "max_depth_m": [0.0, 0.05, 2500.0], "min_altitude_m": FLOATS, "max_altitude_m": FLOATS,
+    "callsign": [None, "SWR1", "DLH2"],
+    "squawks": [(), ("7700",), ("1200", "7600"), ("7600", "7700")],
+}
+VERDICT_CLASS: dict[str, list[Any]] = {
+    "cooperative": [True, False], "category": ["jet", "drone"],
+    "registration_state": [None, "RUS"], "military": [None, True, False],
+    "confidence": [None, 0.5, 0.25],
+}
+
+
+def make_judged(e: dict[str, Any], c: dict[str, Any]) -> tuple[Entry, Classification]:
+    entry = Entry(e["zone"], e["zone_kind"], e["track"], 1000.0, True, e["exited_at"],
+                  1000.0, e["max_depth_m"], None, None, e["min_altitude_m"],
+                  e["max_altitude_m"], 3, callsign=e["callsign"], squawks=e["squawks"])
+    return entry, Classification(c["cooperative"], c["category"], c["registration_state"],
+                                 c["military"], c["confidence"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(e=picks(VERDICT_ENTRY), c=picks(VERDICT_CLASS))
+def test_remembered_verdicts_are_those_rendered_afresh(e: dict[str, Any],
+                                                      c: dict[str, Any]) -> None:
+    """A policy remembers each verdict under its rules and the facts their templates
+    name: a case, then every case one field away from it (-0.0 from 0.0, 1.0 from
+    50.0 ...), judged in turn by one policy, each as a fresh policy judges it."""
+    remembering = Policy(document=VERDICT_DOCUMENT)
+    cases = [(e, c)]
+    cases += [({**e, k: v}, c) for k, vs in VERDICT_ENTRY.items() for v in vs]
+    cases += [(e, {**c, k: v}) for k, vs in VERDICT_CLASS.items() for v in vs]
+    for ev, cv in cases:
+        entry, cls_ = make_judged(ev, cv)
+        fresh = Policy(document=VERDICT_DOCUMENT)
+        assert remembering.judge(entry, cls_) == fresh.judge(entry, cls_), (ev, cv)
