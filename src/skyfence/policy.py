@@ -145,11 +145,6 @@ from skyfence.vocab import (
 )
 from skyfence.yamlfile import YamlDocument
 
-_TEMPLATE_FIELDS = ("zone", "zone_kind", "where", "track", "icao24", "callsign",
-                    "cooperation", "category", "confidence", "registration_state",
-                    "military", "squawk", "squawk_meaning", "max_depth_m", "depth_km",
-                    "duration_s", "min_altitude_m", "max_altitude_m", "rule")
-
 
 class PolicyError(ConfigError):
     """A policy file is invalid; ``problems`` lists every error found, one line each."""
@@ -572,10 +567,10 @@ def _template_problem(t: str) -> str | None:
         names = [f for _, f, _, _ in string.Formatter().parse(t) if f is not None]
     except ValueError as exc:
         return f"bad template ({exc})"
-    bad = [f for f in names if f not in _TEMPLATE_FIELDS]
+    bad = [f for f in names if f not in _FACTS]
     if bad:
         return (f"unknown field(s) {', '.join('{' + b + '}' for b in bad)} "
-                f"(known: {', '.join(_TEMPLATE_FIELDS)})")
+                f"(known: {', '.join(_FACTS)})")
     try:
         _FORMATTER.format(t, **_sample_facts())
     except (ValueError, TypeError, IndexError, KeyError) as exc:
