@@ -76,9 +76,15 @@ def lon_delta(lon0: npt.ArrayLike, lon1: npt.ArrayLike) -> FloatArray:
     >>> lon_delta([10.0, 179.0, -179.0, 1.7e-14], [20.0, -179.0, 179.0, -180.0]).tolist()
     [10.0, 2.0, -2.0, -180.0]
     """
-    d = np.asarray(lon1, dtype=np.float64) - np.asarray(lon0, dtype=np.float64)
-    out = np.mod(d + 180.0, 360.0) - 180.0
-    return np.asarray(np.where(out >= 180.0, out - 360.0, out), dtype=np.float64)
+    x = np.asarray(np.asarray(lon1, dtype=np.float64) - np.asarray(lon0, dtype=np.float64))
+    x += 180.0
+    # ``mod(x, 360)`` is ``x`` itself on [0, 360) (most changes): the rest only
+    odd = ~((x >= 0.0) & (x < 360.0))  # NaN too
+    w = np.mod(x[odd], 360.0) - 180.0 if odd.any() else None
+    x -= 180.0
+    if w is not None:
+        x[odd] = np.where(w >= 180.0, w - 360.0, w)
+    return x
 
 
 # ------------------------------------------------------------------ containment
