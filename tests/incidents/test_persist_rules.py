@@ -384,7 +384,7 @@ def test_a_store_away_is_tried_seven_times_over_the_backoff_then_named(
         "incident store: write failed (database is locked")
 
     def no_cause() -> int:
-        raise sa.exc.OperationalError("INSERT", {}, None)
+        raise sa.exc.OperationalError("INSERT", {}, None)  # type: ignore[arg-type]
 
     with pytest.raises(StoreError) as err:  # no database error: SQLAlchemy's own text
         jm._retrying(no_cause, Store())  # type: ignore[arg-type]
