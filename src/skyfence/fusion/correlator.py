@@ -107,6 +107,21 @@ def _forgotten_last(heard: float, t: float, matched: float) -> float:
     return heard if heard <= t else matched
 
 
+def _room_for(last_t: np.ndarray, code: int) -> np.ndarray:
+    """``last_t`` (latest time per code, -inf: none yet) with a slot for ``code``: grown
+    by half its size at a time, not by one (a watch meets aircraft by the hundred
+    thousand; copying the table per new one made that quadratic).
+
+    >>> t = _room_for(np.empty(0), 0)
+    >>> len(t) >= 1 and bool(np.all(t == -np.inf))
+    True
+    """
+    if code < len(last_t):
+        return last_t
+    return np.concatenate([last_t, np.full(max(code + 1 - len(last_t), len(last_t) // 2, 64),
+                                           -np.inf)])
+
+
 def _chord_xyz(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Positions on a sphere of the Earth's mean radius (m), (n, 3)."""
     phi, lam = np.radians(lat), np.radians(lon)
@@ -153,7 +168,7 @@ class _Transponders:
         if c is None:
             c = self.code_of[icao] = len(self.names)
             self.names.append(icao)
-            self.last_t = np.append(self.last_t, -np.inf)
+            self.last_t = _room_for(self.last_t, c)
             self.last_callsign.append(None)
         return c
 
@@ -271,7 +286,7 @@ class _RadarFixes:
         if c is None:
             c = self.track_of[name] = len(self.track_names)
             self.track_names.append(name)
-            self.last_t = np.append(self.last_t, -np.inf)
+            self.last_t = _room_for(self.last_t, c)
         return c
 
     def prune(self, before: float) -> None:
