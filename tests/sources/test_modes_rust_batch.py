@@ -1,8 +1,9 @@
-"""rs1090 calls split over the cores change nothing.
+"""rs1090 calls split over the cores, and the one-scan frame check, change nothing.
 
 rs1090 parses the parts of one call in parallel and decodes positions after, over all
 of them in order; :func:`~skyfence.sources.modes.rust_batch` relies on that (if a
-release paired CPR frames per part, the first test fails).
+release paired CPR frames per part, the first test fails). The frame check of a
+whole batch must say what the per-frame pattern says of every frame.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ import pandas as pd
 import pytest
 import rs1090
 from feed_helpers import recorded_frames
+from hypothesis import given
+from hypothesis import strategies as st
 
 from skyfence.benchmarks.decode import load_frames
 from skyfence.sources import modes
-from skyfence.sources.modes import make_decoder, rust_batch
+from skyfence.sources.modes import _HEX_FRAME, _all_frames, make_decoder, rust_batch
 
 CDG = (49.0, 2.5)
 
@@ -61,3 +64,12 @@ def test_rust_batch_cuts_a_call_in_one_part_per_core_unless_parts_get_small() ->
             parts = -(-n // b) if n else 0
             assert b >= 1 and parts <= cores
             assert parts <= 1 or b >= modes._MIN_RUST_BATCH
+
+
+_ITEM = st.text(alphabet="0123456789abcdefABCDEFg \n", min_size=12, max_size=30)
+
+
+@given(st.lists(st.one_of(_ITEM, st.sampled_from(["8D40621D58C382D690C8AC2863A7",
+                                                   "5d3c66e6c6ad01"])), max_size=6))
+def test_one_scan_says_what_the_pattern_says_of_every_frame(frames: list[str]) -> None:
+    assert _all_frames(frames) == all(_HEX_FRAME.fullmatch(f) for f in frames)
