@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, TextIO, runtime_checkable
 
 from skyfence.airspace.antimeridian import lon_delta
+from skyfence.incidents.json_line import encode_line
 from skyfence.incidents.record import RECORD_FIELDS, entry_id
 from skyfence.model import Entry
 
@@ -17,8 +18,6 @@ FORMATS = ("table", "jsonl", "geojson", "csv")
 POINT_FIELDS = ("entry_point", "exit_point", "first_inside_point", "last_inside_point")
 
 
-#: how a record is encoded as one JSON Lines line (a scan's spill writes the same bytes)
-JSONL_OPTIONS: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":")}
 
 
 def jsonl_line(record: Mapping[str, Any]) -> str:
@@ -29,7 +28,7 @@ def jsonl_line(record: Mapping[str, Any]) -> str:
     :class:`DataError` naming the record and field, not an invalid line.
     """
     try:
-        return json.dumps(record, allow_nan=False, **JSONL_OPTIONS)
+        return encode_line(record).decode()
     except ValueError:
         from skyfence.errors import DataError
 

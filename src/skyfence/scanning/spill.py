@@ -30,7 +30,7 @@ from typing import IO, overload
 
 import numpy as np
 
-from skyfence.incidents.formats import JSONL_OPTIONS
+from skyfence.incidents.json_line import JSONL_OPTIONS, encode_line
 from skyfence.model import Entry
 from skyfence.records import EntryRecord
 
@@ -52,10 +52,10 @@ def _line(record: EntryRecord) -> bytes:
     """``record`` as the JSON Lines writer's line (:data:`JSONL_OPTIONS`), or the
     same with NaN / infinity and :data:`_NOT_JSON` in front when JSON cannot hold it."""
     try:
-        text = json.dumps(record, allow_nan=False, **JSONL_OPTIONS)
+        line = encode_line(record)
     except ValueError:
         return _NOT_JSON + json.dumps(record, **JSONL_OPTIONS).encode() + b"\n"
-    return text.encode() + b"\n"
+    return line + b"\n"
 
 
 def _temp(directory: str | None) -> IO[bytes]:
