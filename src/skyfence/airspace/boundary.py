@@ -1,9 +1,10 @@
 """A zone's boundary as an array of segments, for crossings and depth.
 
-The boundary of a (Multi)Polygon is flattened into segment endpoint arrays with an
-STRtree over the segments, so that "which boundary segments can this track segment
-cross" and "how far is this fix from the boundary" are answered by bulk tree queries and
-numpy arithmetic, not by GEOS calls per position.
+The boundary of a (Multi)Polygon is flattened into segment endpoint arrays, with an
+STRtree over runs of the segments (:mod:`~skyfence.airspace.segment_index`) and a
+KD-tree over short pieces of them, so that "which boundary segments can this track
+segment cross" and "how far is this fix from the boundary" are answered by bulk
+queries and numpy arithmetic, not by GEOS calls per position.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from skyfence.airspace.geodesy import (
     geodesic_distance_m,
     geodesic_upper_m,
 )
+from skyfence.airspace.segment_index import SegmentIndex
 
 #: boundary pieces are at most this long (m): short enough that lon/lat-linear and
 #: great-circle interpolation between their ends differ by centimetres at most
@@ -100,12 +102,9 @@ class Boundary:
         return len(self.x0)
 
     @cached_property
-    def tree(self) -> shapely.STRtree:
-        """STRtree over the boundary segments (built on first use)."""
-        lines = shapely.linestrings(
-            np.stack([np.column_stack([self.x0, self.y0]), np.column_stack([self.x1, self.y1])], 1)
-        )
-        return shapely.STRtree(lines)
+    def index(self) -> SegmentIndex:
+        """The boundary segments' boxes in an STRtree of runs of them (built on first use)."""
+        return SegmentIndex(self.x0, self.y0, self.x1, self.y1)
 
     def crossings(
         self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
@@ -137,10 +136,8 @@ class Boundary:
     def _plane_crossings(
         self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
     ) -> tuple[np.ndarray, FloatArray]:
-        boxes = shapely.box(
-            np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1)
-        )
-        seg, edge = self.tree.query(boxes)
+        seg, edge = self.index.query(np.minimum(x0, x1), np.minimum(y0, y1),
+                                     np.maximum(x0, x1), np.maximum(y0, y1))
         if len(seg) == 0:
             return seg, np.empty(0)
         px, py = x0[seg], y0[seg]
