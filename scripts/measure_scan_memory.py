@@ -59,7 +59,7 @@ def _step(kind: str, arg: str, zones: list[str]) -> dict[str, float]:
     segs = pieces = 0
     for i in range(len(zs)):
         b = proto.boundary(i)
-        b.tree  # noqa: B018
+        b.index  # noqa: B018
         segs += len(b)
         pieces += len(b._pieces.x0)
     out["boundaries"] = _status("VmHWM") - before

@@ -51,11 +51,14 @@ VERTEX_BYTES = 100
 #: the lookup index in memory, per byte of its arrays (:attr:`ZoneIndex.nbytes`)
 #: [EST+LVA+LTU+POL: 13 MB for 6.3 MB of arrays; all states: 70 MB for 44.7 MB]
 INDEX_FACTOR = 2.1
-#: a zone boundary's segment arrays and STRtree, per segment (one per vertex), and its
-#: 1-km pieces with unit vectors and KD-tree, per piece (estimated as vertices plus
+#: a zone boundary's segment arrays and crossing index, per segment (one per vertex), and
+#: its 1-km pieces with unit vectors and KD-tree, per piece (estimated as vertices plus
 #: boundary km) [all states: 903 MB for 1.90 M segments and 2.49 M pieces, 983 MB with
-#: the distance fields' first cells; the estimate gives 1,043 MB]
-SEGMENT_BYTES = 240
+#: the distance fields' first cells, the estimate 1,043 MB; since the crossing tree
+#: holds runs of eight segments, not a line per segment (3 Dec, VmHWM of
+#: ``scripts/measure_scan_memory.py --step zones --zones all``): 626 MB against 1,070
+#: MB for the code before, in one session; the estimate gives 862 MB]
+SEGMENT_BYTES = 140
 PIECE_BYTES = 200
 #: reading: what a Parquet reader and its threads keep whatever the chunk size (the
 #: intercept of the per-row line below) [120 MB]
