@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from skyfence.frames import concat_rows
 from skyfence.sources.fields import read_text_field
 from skyfence.sources.tabular import (
     _NULLABLE_INTS,
@@ -168,7 +169,7 @@ def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """One frame of ``frames``, numbered from 0 (a lone frame is renumbered, not copied:
     a deep copy would also stack its columns into 2-D blocks)."""
     if len(frames) > 1:
-        return pd.concat(frames, ignore_index=True)
+        return concat_rows(frames)
     one = frames[0].copy(deep=False)
     one.index = pd.RangeIndex(len(one))
     return one

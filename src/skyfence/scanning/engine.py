@@ -40,6 +40,7 @@ from skyfence.detect.entries import DetectorConfig, EntryDetector
 from skyfence.detect.integrity import IntegrityConfig
 from skyfence.detect.screen import Screen
 from skyfence.errors import InputError, OnError, UsageError
+from skyfence.frames import concat_rows
 from skyfence.incidents.assess import Assessor
 from skyfence.model import Entry
 from skyfence.policy import Policy
@@ -320,7 +321,7 @@ def _scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
             res = _scan_partitioned(_drain(buffered, it), opts, plan, None)
             res.rejects = rejects
             return res
-    data = pd.concat(buffered, ignore_index=True) if len(buffered) != 1 else buffered[0]
+    data = concat_rows(buffered)
     buffered.clear()
     workers = local_workers(opts.workers)
     if workers > 1 and len(data) >= PARALLEL_MIN_ROWS and 2 * len(data) <= plan.bucket_rows:
@@ -430,7 +431,7 @@ def _row_group_batches(
                         f"of {size:,} rows does not fit in --memory {plan.budget_bytes >> 20}M "
                         "(give more memory)")
                 if held and n + size > room:
-                    yield pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
+                    yield concat_rows(held)
                     held, n = [], 0
                 for rb in pf.iter_batches(batch_size=plan.chunk_rows, row_groups=[g]):
                     raw = parquet_frame([rb])
@@ -445,7 +446,7 @@ def _row_group_batches(
         except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"cannot read as Parquet ({exc})", file=str(p)) from None
     if held:
-        yield pd.concat(held, ignore_index=True) if len(held) > 1 else held[0]
+        yield concat_rows(held)
 
 
 def _scan_streaming(

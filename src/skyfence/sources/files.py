@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from skyfence.errors import OnError, UsageError
+from skyfence.frames import concat_rows
 from skyfence.sources.tabular import ColumnMap, RejectLog, iter_table_chunks
 
 FORMATS = ("auto", "csv", "parquet", "sbs", "beast", "raw", "asterix")
@@ -76,5 +77,5 @@ def read_observations(path: str | Path, **options: object) -> pd.DataFrame:
         from skyfence.model import empty_observations
 
         return empty_observations()
-    df = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    df = concat_rows(parts)
     return df.sort_values("time", kind="stable", ignore_index=True)

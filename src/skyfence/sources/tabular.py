@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 
 from skyfence.errors import InputError, UsageError
+from skyfence.frames import concat_rows
 from skyfence.messages import one_line, show_value
 from skyfence.model import make_observations
 from skyfence.sources import ranges
@@ -524,4 +525,4 @@ def read_table(
     """Read a whole CSV / CSV.gz / Parquet file as one observation batch."""
     parts = list(iter_table_chunks(path, columns=columns, on_error=on_error, rejects=rejects,
                                    reference_csv=reference_csv))
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return concat_rows(parts)
