@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from skyfence.airspace.zones import circle_zone
-from skyfence.scanning import clustered
+from skyfence.scanning import clustered, engine
 from skyfence.scanning.engine import ScanOptions, scan_files, scan_frame
 from skyfence.scanning.inputs import expand_inputs
 
@@ -70,6 +70,26 @@ def test_hive_parquet_streams_in_time_order(
     assert res.mode == "streaming"
     assert res.records == reference
     assert res.positions == len(data)
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_streaming_over_threads_gives_the_records_of_one_detector(
+        tmp_path: Path, data: pd.DataFrame, reference: list[dict[str, object]],
+        workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each worker's detector keeps the tracks of its hash class across the batches
+    (tracks of hours, batches of minutes), threads running even on small batches."""
+    monkeypatch.setattr(engine, "PARALLEL_MIN_ROWS", 0)
+    seen: list[int] = []
+    real = engine.track_parts
+    monkeypatch.setattr(engine, "track_parts",
+                        lambda frame, parts: seen.append(len(frame)) or real(frame, parts))
+    f = tmp_path / "sorted.parquet"
+    data.sort_values("time", kind="stable").to_parquet(f, index=False, row_group_size=1500)
+    res = scan_files([f], ScanOptions(zones=ZONES, chunk_rows=1500, memory_rows=3000,
+                                      workers=workers))
+    assert res.mode == "streaming"
+    assert res.records == reference and res.positions == len(data)
+    assert (len(seen) == 0) if workers == 1 else (len(seen) > 10)  # batches split
 
 
 @pytest.mark.integration

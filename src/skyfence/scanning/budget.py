@@ -74,6 +74,9 @@ READ_ROW_BYTES = 540
 #: with the grid candidates and the distance field: 434 B and 354 B]. Threads screen
 #: side by side groups of at most 1/workers of the rows (:mod:`~skyfence.scanning.engine`)
 DETECT_ROW_BYTES = 500
+#: a batch split over threads by track (its copy in parts beside it), per row: the
+#: normalized batch's eleven 8-byte columns (text as pointers to shared strings) [88 B]
+SPLIT_ROW_BYTES = 100
 #: a track's state in a streaming detector (last fix, key, slot), per tracked id
 #: [456 B over 200,000 ids; 474 B]
 TRACK_BYTES = 500

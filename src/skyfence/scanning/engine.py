@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from skyfence.airspace.zones import Zone
-from skyfence.detect.entries import DetectorConfig, EntryDetector
+from skyfence.detect.entries import DetectorConfig, EntryDetector, EntryEvent
 from skyfence.detect.integrity import IntegrityConfig
 from skyfence.detect.screen import Screen
 from skyfence.errors import InputError, OnError, UsageError
@@ -48,7 +48,9 @@ from skyfence.radar import RadarSite
 from skyfence.records import EntryRecord
 from skyfence.scanning.budget import (
     DEFAULT_MEMORY_MB,
+    DETECT_ROW_BYTES,
     MAX_BUCKETS,
+    SPLIT_ROW_BYTES,
     MemoryPlan,
     plan_memory,
 )
@@ -60,6 +62,7 @@ from skyfence.scanning.local_pool import (
     local_workers,
     run_parts,
     split_frame_by_track,
+    track_parts,
     warm_prepared,
 )
 from skyfence.scanning.long_lived import frozen
@@ -411,11 +414,13 @@ class _Finals:
 
 # ------------------------------------------------------------------------- streaming
 def _row_group_batches(
-    paths: Sequence[Path], opts: ScanOptions, plan: MemoryPlan, det: EntryDetector,
-    rejects: RejectLog,
+    paths: Sequence[Path], opts: ScanOptions, plan: MemoryPlan, tracked: Callable[[], int],
+    rejects: RejectLog, *, share: float = 1.0,
 ) -> Iterator[pd.DataFrame]:
-    """Whole row groups, several per batch while they fit beside the detector's state
-    (so no batch cuts a row group, whose rows need not be sorted)."""
+    """Whole row groups, several per batch while they fit beside the detectors' state
+    (``tracked()`` ids; so no batch cuts a row group, whose rows need not be sorted).
+    ``share``: the part of the rows that fit that a batch may hold (a batch split over
+    threads is copied once); a row group is refused only if it does not fit whole."""
     held: list[pd.DataFrame] = []
     n = 0
     for p in paths:
@@ -424,13 +429,14 @@ def _row_group_batches(
             row0 = 0
             for g in range(pf.num_row_groups):
                 size = pf.metadata.row_group(g).num_rows
-                room = plan.streaming_rows(det.tracked)
+                live = tracked()
+                room = plan.streaming_rows(live)
                 if size > room:
                     raise UsageError(
-                        f"{p}: {det.tracked:,} tracks are live at once; with them a row group "
+                        f"{p}: {live:,} tracks are live at once; with them a row group "
                         f"of {size:,} rows does not fit in --memory {plan.budget_bytes >> 20}M "
                         "(give more memory)")
-                if held and n + size > room:
+                if held and n + size > room * share:
                     yield concat_rows(held)
                     held, n = [], 0
                 for rb in pf.iter_batches(batch_size=plan.chunk_rows, row_groups=[g]):
@@ -449,26 +455,53 @@ def _row_group_batches(
         yield concat_rows(held)
 
 
+def _process_part(pair: tuple[EntryDetector, pd.DataFrame]) -> list[EntryEvent]:
+    det, part = pair
+    return det.process(part)
+
+
 def _scan_streaming(
     paths: Sequence[Path], opts: ScanOptions, plan: MemoryPlan, rejects: RejectLog
 ) -> ScanResult:
-    """Time-ordered row groups through one detector. After each batch, tracks silent for
-    longer than the gap before the batch's last time are forgotten (a later fix of theirs
-    would start a new piece anyway), so the detector's state is the live tracks only."""
-    det = fresh_detector(opts)
+    """Time-ordered row groups through detectors that keep their tracks across batches:
+    one per worker, each given the tracks of one hash class of every batch
+    (:func:`~skyfence.scanning.local_pool.track_parts`), in threads. After each batch,
+    tracks silent for longer than the gap before the batch's last time are forgotten (a
+    later fix of theirs would start a new piece anyway), so the detectors' state is the
+    live tracks only."""
+    workers = local_workers(opts.workers)
+    dets = [fresh_detector(opts) for _ in range(workers)]
+    if workers > 1:
+        _threads_ready(opts)
     finals = _Finals(opts, plan)
     tracked_peak = 0
-    for batch in _row_group_batches(paths, opts, plan, det, rejects):
-        finals.add([e.entry for e in det.process(batch) if e.kind == "exit"])
-        tracked_peak = max(tracked_peak, det.tracked)
-        if len(batch):
-            # later row groups start no earlier than this batch's latest time
-            latest = float(batch["time"].max())
+
+    def tracked() -> int:
+        return sum(d.tracked for d in dets)
+
+    share = 1.0 if workers == 1 else DETECT_ROW_BYTES / (DETECT_ROW_BYTES + SPLIT_ROW_BYTES)
+    for batch in _row_group_batches(paths, opts, plan, tracked, rejects, share=share):
+        # later row groups start no earlier than this batch's latest time
+        latest = float(batch["time"].max()) if len(batch) else None
+        if workers == 1:
+            found = [dets[0].process(batch)]
+        else:
+            pairs = list(zip(dets, track_parts(batch, workers), strict=True))
+            threads = workers if len(batch) >= PARALLEL_MIN_ROWS else 1
             del batch
-            finals.add([e.entry for e in det.expire(latest, opts.gap_s)])
+            found = run_parts(_process_part, pairs, threads)
+            del pairs
+        for events in found:
+            finals.add([e.entry for e in events if e.kind == "exit"])
+        del found
+        tracked_peak = max(tracked_peak, tracked())
+        if latest is not None:
+            for d in dets:
+                finals.add([e.entry for e in d.expire(latest, opts.gap_s)])
         give_back_freed_memory()
-    finals.add([e.entry for e in det.close()])
-    finals.count(det)
+    for d in dets:
+        finals.add([e.entry for e in d.close()])
+        finals.count(d)
     res = finals.result(rejects, "streaming", plan)
     res.tracked_peak = tracked_peak
     return res
