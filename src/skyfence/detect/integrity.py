@@ -412,13 +412,18 @@ class IntegrityScreen:
         c = self.config
         dt = np.abs(t1 - t0)
         reach = c.max_speed_ms * dt + c.slack_m
+        reach *= reach
         with np.errstate(invalid="ignore"):
-            # squared distance on the local tangent plane, in degrees (no square root)
+            # squared distance on the local tangent plane, in degrees (no square root);
+            # east is dlon * cos(lat), never more than dlon: only the pairs whose step
+            # with a whole degree of longitude east is out of reach need the cosine
             dlon = x1 - x0
             dlon = np.where(np.abs(dlon) > 180.0, dlon - np.copysign(360.0, dlon), dlon)
-            east = dlon * np.cos(np.radians(y0))
             north = y1 - y0
-            fast = (east * east + north * north) * _M_PER_DEG2 > reach * reach
+            north *= north
+            maybe = np.flatnonzero((dlon * dlon + north) * _M_PER_DEG2 > reach)
+            east = dlon[maybe] * np.cos(np.radians(y0[maybe]))
+            fast = maybe[(east * east + north[maybe]) * _M_PER_DEG2 > reach[maybe]]
             steep = np.abs(z1 - z0) > c.max_climb_ms * dt + c.alt_slack_m
         out = steep.astype(np.int8) * 2
         out[fast] = 1
