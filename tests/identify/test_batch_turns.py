@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 from hypothesis import given, settings
@@ -63,6 +64,17 @@ def test_runs_measure_what_extend_turns_measures(batch, data: st.DataObject) -> 
             anchor = got[1]
 
 
+def _some_runs(cuts: Any, n: int, data: st.DataObject
+               ) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """Some of the runs between the cuts of each track, and the rows they cover."""
+    runs = [(a, end) for track in cuts for a, end in itertools.pairwise(track)]
+    chosen = [r for r in runs if data.draw(st.booleans())]
+    asked = np.zeros(n, bool)
+    for a, end in chosen:
+        asked[a:end] = True
+    return chosen, asked
+
+
 @settings(max_examples=300, deadline=None)
 @given(batches(), st.data())
 def test_a_table_of_the_asked_rows_only_measures_the_same(batch, data: st.DataObject) -> None:
@@ -70,11 +82,7 @@ def test_a_table_of_the_asked_rows_only_measures_the_same(batch, data: st.DataOb
     out (``asked``). Some runs are asked, the rows between them not: the asked runs
     get ``extend_turns``' answers all the same."""
     t, v, h, cuts = batch
-    runs = [(a, end) for track in cuts for a, end in itertools.pairwise(track)]
-    chosen = [r for r in runs if data.draw(st.booleans())]
-    asked = np.zeros(len(t), bool)
-    for a, end in chosen:
-        asked[a:end] = True
+    chosen, asked = _some_runs(cuts, len(t), data)
     turns = BatchTurns(t, v, h, asked=asked)
     for a, end in chosen:
         anchor: Anchor | None = None
@@ -111,11 +119,7 @@ def test_spans_of_many_runs_at_once_measure_what_extend_turns_measures(
     each from its entry's anchor (``extend_span``): runs of several tracks, some rows
     not asked, anchors carried from the run before or from an earlier fix."""
     t, v, h, cuts = batch
-    runs = [(a, end) for track in cuts for a, end in itertools.pairwise(track)]
-    chosen = [r for r in runs if data.draw(st.booleans())]
-    asked = np.zeros(len(t), bool)
-    for a, end in chosen:
-        asked[a:end] = True
+    chosen, asked = _some_runs(cuts, len(t), data)
     turns = BatchTurns(t, v, h, asked=asked if data.draw(st.booleans()) else None)
     spans = turns.spans([a for a, _ in chosen], [end - 1 for _, end in chosen])
     assert len(spans.first) == len(chosen)
