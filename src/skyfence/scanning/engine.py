@@ -485,6 +485,7 @@ def _scan_streaming(
         latest = float(batch["time"].max()) if len(batch) else None
         if workers == 1:
             found = [dets[0].process(batch)]
+            del batch
         else:
             pairs = list(zip(dets, track_parts(batch, workers), strict=True))
             threads = workers if len(batch) >= PARALLEL_MIN_ROWS else 1
