@@ -8,6 +8,7 @@ import pytest
 import rs1090
 from feed_helpers import recorded_frames
 
+from skyfence.sources.commb import crc24
 from skyfence.sources.modes import DECODERS, make_decoder
 
 CDG = (49.0, 2.5)
@@ -156,3 +157,32 @@ def test_message_rows_in_air_units_become_si() -> None:
     assert m["vertrate"].tolist() == pytest.approx([-6.096])
     assert (m["lat"].tolist(), m["lon"].tolist(), m["heading"].tolist()) == ([52.0], [4.0],
                                                                             [90.0])
+
+
+def _all_call(address: str) -> str:
+    """An all-call reply (DF11, capability 5, interrogator 0) of ``address``: its parity
+    is the CRC-24 of its first 32 bits."""
+    head = bytes([(11 << 3) | 5]) + bytes.fromhex(address)
+    crc = int(crc24(np.frombuffer(head, np.uint8)[None])[0])
+    return head.hex() + f"{crc:06x}"
+
+
+def test_an_all_call_reply_makes_its_address_trusted() -> None:
+    """Without any extended squitter, the address of an all-call reply (DF11, whose
+    parity checks the address) is trusted, and the surveillance replies of that address
+    that follow are read; replies of addresses never named are not."""
+    times, frames = recorded_frames()
+    df = [int(f[:2], 16) >> 3 for f in frames]
+    addresses = sorted({frames[k][2:8].lower() for k, d in enumerate(df) if d == 17})
+    replies = [k for k, d in enumerate(df) if d in (0, 4, 5, 16, 20, 21)]
+    assert addresses and len(replies) > 50
+    calls = [_all_call(a) for a in addresses]
+    assert rs1090.decode(calls[0])["icao24"] == addresses[0]
+    alone = make_decoder("rs1090", ref=CDG)
+    alone.decode([frames[k] for k in replies], [times[k] for k in replies])
+    assert alone.stats.messages == 0  # no address named: every reply refused
+    dec = make_decoder("rs1090", ref=CDG)
+    t0 = times[replies[0]] - 1.0
+    dec.decode(calls + [frames[k] for k in replies],
+               [t0] * len(calls) + [times[k] for k in replies])
+    assert dec.stats.messages > len(calls) + 50  # the named addresses' replies read

@@ -48,6 +48,12 @@ _HEX_DIGITS = re.compile(r"[0-9a-fA-F]*")
 #: callsign, squawk, onground (1.0, 0.0 or NaN).
 _Row = tuple[float, str, float, float, float, float, float, float, Any, Any, float]
 _NAN = float("nan")
+#: downlink formats as rs1090 writes them, and as numbers
+_DF_NUMBERS = {str(k): k for k in range(32)}
+#: formats whose address is checked by their parity (see ``ModeSDecoder._accept``)
+_TRUSTED_DF = frozenset((11, 17, 18))
+#: registers whose messages carry a position (airborne, surface)
+_POSITION_BDS = frozenset(("05", "06"))
 #: the fewest frames rs1090 is given to parse in a thread of their own
 _MIN_RUST_BATCH = 250
 
@@ -134,7 +140,7 @@ class ModeSDecoder(ABC):
 
     def _accept(self, df: int, icao: str, t: float) -> bool:
         """Whether a message's address can be trusted; remembers trusted addresses."""
-        if df in (11, 17, 18):
+        if df in _TRUSTED_DF:
             self._known[icao] = t
             return True
         if icao in self._known:
@@ -262,6 +268,11 @@ def rust_batch(frames: int, cores: int | None = None) -> int:
     return per_core if per_core >= _MIN_RUST_BATCH else max(frames, 1)
 
 
+def _no_position() -> tuple[float, float]:  # pragma: no cover - never called
+    """The position of a message that carries none (``_row`` asks only BDS 0,5 / 0,6)."""
+    return _NAN, _NAN
+
+
 def _df_number(value: Any) -> int | None:
     """The downlink format as a number, or None when the decoder gave a name.
 
@@ -299,6 +310,7 @@ class Rs1090Decoder(ModeSDecoder):
                                              batch=rust_batch(len(frames)))
         self.stats.rejected += len(frames) - len(decoded)
         rows: list[_Row] = []
+        known = self._known
         at = 0  # the frame each message came from: in order, rejected frames left out
         for m in decoded:
             if idents:
@@ -306,20 +318,29 @@ class Rs1090Decoder(ModeSDecoder):
                     at += 1
                 at += 1
             icao = m.get("icao24")
-            df = _df_number(m.get("df"))
-            if df is None:  # rs1090 names some formats instead (DF19 military squitter)
-                self.stats.rejected += 1
-                continue
+            df = _DF_NUMBERS.get(m.get("df"))
+            if df is None:
+                df = _df_number(m.get("df"))
+                if df is None:  # rs1090 names some formats instead (DF19 military squitter)
+                    self.stats.rejected += 1
+                    continue
             t = float(m["timestamp"])
-            if icao is None or not self._accept(df, icao, t):
+            if icao is None:
+                continue
+            if df in _TRUSTED_DF:  # as _accept, without a call per message
+                known[icao] = t
+            elif icao not in known:
+                self.stats.rejected += 1
                 continue
             if idents is not None:
                 ident_callsign: Any = idents.get(at - 1)
             else:
                 ident = m.get("bds20")
                 ident_callsign = ident.get("callsign") if isinstance(ident, dict) else None
-            rows.append(_row(m, df, str(m.get("bds", "")), icao, t, ident_callsign,
-                             partial(self._position, m, icao, t)))
+            bds = str(m.get("bds", ""))
+            rows.append(_row(m, df, bds, icao, t, ident_callsign,
+                             partial(self._position, m, icao, t)
+                             if bds in _POSITION_BDS else _no_position))
         return rows
 
     def _position(self, m: Any, icao: str, t: float) -> tuple[float, float]:
