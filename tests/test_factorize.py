@@ -119,3 +119,44 @@ def test_the_limits_of_the_run_path(hashed: list[int]) -> None:
     codes, uniq = factorize_runs(np.array(["x"] * 63, dtype=object))
     assert hashed == [17, 63]
     assert codes.tolist() == [0] * 63 and uniq.tolist() == ["x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(VALUES, st.integers(1, 40), st.booleans()), min_size=0,
+                max_size=60))
+def test_runs_of_one_object_and_of_equal_copies_give_pandas_codes(
+        runs: list[tuple[object, int, bool]]) -> None:
+    """A run is one object repeated (as the readers give text) or equal copies of it
+    (strings joined anew, floats made anew): the pointers say nothing about equality."""
+    cells: list[object] = []
+    for v, k, copies in runs:
+        for _ in range(k):
+            if copies and isinstance(v, str):
+                cells.append("".join(["", v]) if len(v) < 2 else v[:1] + v[1:])
+            elif copies and isinstance(v, float):
+                cells.append(v + 0.0)  # a new object of the same value
+            else:
+                cells.append(v)
+    values = np.array(cells or [], dtype=object)
+    assert _ours(values) == _reference(values)
+    # a strided view: the pointers of the rows it shows, not of the memory under it
+    assert _ours(values[::2]) == _reference(values[::2])
+
+
+@given(st.lists(st.one_of(st.none(), st.sampled_from(["ab", "cd", "abc"])), max_size=50),
+       st.lists(st.integers(0, 3), max_size=50))
+def test_changes_between_rows_are_those_of_comparing_every_row(
+        cells: list[str | None], numbers: list[int]) -> None:
+    """Without NaN (the one value unequal to itself), the pointer pass reports exactly
+    the rows ``!=`` reports, for text made anew or shared; arrays of numbers (no
+    pointers in them) are compared as they are."""
+    from skyfence.factorize import _differs_from_previous
+
+    fresh = np.array([c.encode().decode() if c else c for c in cells] or [], dtype=object)
+    assert all(a is not b for a, b in zip(fresh, cells, strict=True) if a)
+    shared = np.array(cells or [], dtype=object)
+    for v in (fresh, shared):
+        assert _differs_from_previous(v).tolist() == (v[1:] != v[:-1]).tolist()
+    for dtype in (np.int32, np.int8, np.float64):
+        n = np.array(numbers, dtype=dtype)
+        assert _differs_from_previous(n).tolist() == (n[1:] != n[:-1]).tolist()
