@@ -278,14 +278,22 @@ class BatchColumns:
 
     def _coded(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """Column ``name`` as codes in working order (-1: missing, and at carried rows)
-        and the values they stand for. A categorical column (what the readers give for
-        text) keeps its own codes: no object array of the batch's length is made."""
-        col = self._batch[name] if name in self._batch.columns else None
-        if col is not None and isinstance(col.dtype, pd.CategoricalDtype):
-            codes = np.asarray(col.cat.codes.to_numpy(), dtype=np.intp)[np.maximum(self._src, 0)]
-            codes[self._src < 0] = -1
-            return codes, np.asarray(col.cat.categories, dtype=object)
-        return factorize_runs(self._work(name, None))
+        and the values they stand for. The codes are made in the batch's own order (a
+        categorical column's own, or ``factorize_runs`` of the objects) and gathered
+        into working order as integers: no object array is gathered."""
+        if name not in self._batch.columns:
+            return np.full(len(self._src), -1, np.intp), np.empty(0, object)
+        col = self._batch[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes = np.asarray(col.cat.codes.to_numpy(), dtype=np.intp)
+            uniq = np.asarray(col.cat.categories, dtype=object)
+        else:
+            codes, uniq = factorize_runs(col.to_numpy(dtype=object))
+        if not len(codes):  # only carried rows
+            return np.full(len(self._src), -1, np.intp), uniq
+        codes = codes[np.maximum(self._src, 0)]
+        codes[self._src < 0] = -1
+        return codes, uniq
 
     def _callsigns(self) -> tuple[list[str | None], np.ndarray, np.ndarray]:
         got = self._cache.get("callsign")
