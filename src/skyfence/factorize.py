@@ -42,7 +42,7 @@ def _differs_from_previous(values: npt.NDArray[np.object_]) -> npt.NDArray[np.bo
         return np.asarray(values[1:] != values[:-1], dtype=bool)
     values = np.ascontiguousarray(values)
     ptr = _addresses(values)
-    out = np.zeros(max(len(values) - 1, 0), dtype=bool)
+    out = np.zeros(len(values) - 1, dtype=bool)
     cand = np.flatnonzero(ptr[1:] != ptr[:-1])
     out[cand] = values[cand + 1] != values[cand]
     return out

@@ -18,8 +18,6 @@ FORMATS = ("table", "jsonl", "geojson", "csv")
 POINT_FIELDS = ("entry_point", "exit_point", "first_inside_point", "last_inside_point")
 
 
-
-
 def jsonl_line(record: Mapping[str, Any]) -> str:
     """One record as one compact JSON line (byte-stable for the same record).
 

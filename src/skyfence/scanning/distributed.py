@@ -23,8 +23,8 @@ from skyfence.scanning.engine import (
     ScanResult,
     finish,
     scan_track_partition,
-    track_bucket,
 )
+from skyfence.scanning.local_pool import track_bucket
 from skyfence.sources.tabular import read_table
 
 

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -533,12 +532,6 @@ def _scan_clustered(
 
 
 # ---------------------------------------------------------------- partition by track
-def track_bucket(icao24: np.ndarray, buckets: int) -> np.ndarray:
-    """Bucket of each row by a stable hash of its track id (same id, same bucket)."""
-    h = pd.util.hash_array(np.asarray(icao24, dtype=object), categorize=True)
-    return (h % np.uint64(buckets)).astype(np.int64)
-
-
 def scan_track_partition(
     df: pd.DataFrame, zones: Sequence[Zone], gap_s: float, keep_path: bool = False,
     *, screen: Screen | None = None, receiver: tuple[float, float] | None = None,

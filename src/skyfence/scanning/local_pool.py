@@ -29,7 +29,7 @@ from skyfence.airspace.prepared import contains_xy
 from skyfence.airspace.zones import Zone
 
 __all__ = ["PARALLEL_MIN_ROWS", "local_workers", "run_parts", "split_frame_by_track",
-           "track_parts", "warm_prepared"]
+           "track_bucket", "track_parts", "warm_prepared"]
 
 #: fewer rows than this are screened in one thread (splitting costs more than it saves)
 PARALLEL_MIN_ROWS = 20_000
@@ -56,14 +56,18 @@ def warm_prepared(zones: Sequence[Zone]) -> None:
         contains_xy(z.geometry, np.array([x0]), np.array([y0]))
 
 
+def track_bucket(icao24: np.ndarray, buckets: int) -> np.ndarray:
+    """Bucket of each row by a stable hash of its track id (same id, same bucket)."""
+    h = pd.util.hash_array(np.asarray(icao24, dtype=object), categorize=True)
+    return (h % np.uint64(buckets)).astype(np.int64)
+
+
 def track_parts(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
     """The rows of ``frame`` in exactly ``parts`` frames (some maybe empty) by a stable
     hash of the track id: every fix of a track in one part, the same part in every
     frame (so a part's detector keeps its tracks across frames); rows keep their order
     within a part."""
-    ids = frame["icao24"].to_numpy(dtype=object)
-    h = pd.util.hash_array(ids, categorize=True)
-    part = (h % np.uint64(parts)).astype(np.int64)
+    part = track_bucket(frame["icao24"].to_numpy(dtype=object), parts)
     order = np.argsort(part, kind="stable")
     bounds = np.searchsorted(part[order], np.arange(parts + 1))
     return [frame.take(order[a:b]).reset_index(drop=True)
