@@ -19,6 +19,11 @@ address known; surveillance and Comm-B replies (DF0/4/5/16/20/21), whose address
 is only recovered from the parity, update state only for known addresses.
 Per-aircraft state (callsign, altitude, velocity, squawk...) is carried by
 :class:`~skyfence.sources._state.LastKnown` exactly as for SBS.
+
+The rs1090 backend hands rs1090 only the frames that need it: Comm-B replies are
+shortened first (:mod:`skyfence.sources.commb`) and the short surveillance replies
+(DF0 / DF4 / DF5, seven in ten frames of a feed) are read in columns with rs1090's own
+code tables (:mod:`skyfence.sources.short_replies`), the same messages either way.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ import pandas as pd
 
 from skyfence.sources._state import LastKnown, Messages, empty_messages
 from skyfence.sources.commb import shorten_commb
+from skyfence.sources.short_replies import ShortReplies, reply_codes, short_replies
 from skyfence.vocab import FPM, FT, KT
 
 #: Backend used when none is named; chosen by ``skyfence bench decode``.
@@ -125,9 +131,10 @@ class ModeSDecoder(ABC):
             self.stats.invalid += ok.count(False)
             frames = [f for f, k in zip(frames, ok, strict=True) if k]
             t = t[np.asarray(ok, dtype=bool)]
-        rows = self._decode_rows(list(frames), t.tolist()) if frames else []
-        self.stats.messages += len(rows)
-        obs = self.state.apply(_rows_to_messages(rows))
+        messages = (self._decode_messages(list(frames), t.tolist()) if frames
+                    else empty_messages())
+        self.stats.messages += len(messages["time"])
+        obs = self.state.apply(messages)
         self.stats.rejected += self.state.pop_implausible()  # implausible values, counted
         self.stats.positions += len(obs)
         if len(t):
@@ -135,8 +142,8 @@ class ModeSDecoder(ABC):
         return obs
 
     @abstractmethod
-    def _decode_rows(self, frames: list[str], times: list[float]) -> list[_Row]:
-        """Decode valid frames into message rows (units of the air: ft, kt, ft/min)."""
+    def _decode_messages(self, frames: list[str], times: list[float]) -> Messages:
+        """Decode valid frames into a message table (SI units), in frame order."""
 
     def _accept(self, df: int, icao: str, t: float) -> bool:
         """Whether a message's address can be trusted; remembers trusted addresses."""
@@ -290,7 +297,8 @@ class Rs1090Decoder(ModeSDecoder):
 
     name = "rs1090"
 
-    def __init__(self, *, shorten_commb: bool = True, **kwargs: Any) -> None:
+    def __init__(self, *, shorten_commb: bool = True, columnar_replies: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         import rs1090
 
@@ -299,23 +307,60 @@ class Rs1090Decoder(ModeSDecoder):
         #: identification (:mod:`skyfence.sources.commb`); False: rs1090 reads their
         #: every register (the reference the tests compare with)
         self.shorten_commb = shorten_commb
+        #: DF0 / DF4 / DF5 replies read in columns (:mod:`skyfence.sources.short_replies`);
+        #: False: rs1090 decodes them one dictionary each (the tests' reference)
+        self.columnar_replies = columnar_replies
         #: icao -> {"even"|"odd": (frame, time)}: CPR frames kept to pair across batches
         self._cpr: dict[str, dict[str, tuple[str, float]]] = {}
 
-    def _decode_rows(self, frames: list[str], times: list[float]) -> list[_Row]:
+    def _decode_messages(self, frames: list[str], times: list[float]) -> Messages:
         idents: dict[int, str] | None = None
         if self.shorten_commb:
             frames, idents = shorten_commb(frames, self._rs.decode_bds20)
+        if not self.columnar_replies:
+            rows, _ = self._rust_rows(frames, times, idents)
+            return _rows_to_messages(rows)
+        if idents is None:  # rs1090 gives frames back in lower case: matched to these
+            frames = [f.lower() for f in frames]
+        replies = short_replies(frames)
+        rest = np.ones(len(frames), dtype=bool)
+        rest[replies["at"]] = False
+        index = np.flatnonzero(rest)
+        trusted_at: dict[str, int] = {}
+        rows, rows_at = self._rust_rows([frames[i] for i in index.tolist()],
+                                        [times[i] for i in index.tolist()],
+                                        idents, index.tolist(), trusted_at)
+        read, read_at = self._read_replies(replies, np.asarray(times), idents or {},
+                                           trusted_at)
+        decoded = _rows_to_messages(rows)
+        if not len(read_at):
+            return decoded
+        order = np.argsort(np.concatenate([np.asarray(rows_at, dtype=np.intp), read_at]),
+                           kind="stable")
+        return {c: np.concatenate([decoded[c], read[c]])[order] for c in decoded}
+
+    def _rust_rows(
+        self, frames: list[str], times: list[float], idents: dict[int, str] | None,
+        index: list[int] | None = None, trusted_at: dict[str, int] | None = None,
+    ) -> tuple[list[_Row], list[int]]:
+        """rs1090's messages of ``frames`` as rows, and the batch index of each row's
+        frame when ``idents`` (identifications by batch index) or ``index`` (the batch
+        index of each frame) is given. ``trusted_at`` gets the batch index at which
+        each address not known before was first trusted."""
         decoded: list[Any] = self._rs.decode(frames, times, reference=self.ref,
                                              batch=rust_batch(len(frames)))
         self.stats.rejected += len(frames) - len(decoded)
         rows: list[_Row] = []
+        rows_at: list[int] = []
         known = self._known
         at = 0  # the frame each message came from: in order, rejected frames left out
+        batch_at = -1
+        where = idents is not None or index is not None
         for m in decoded:
-            if idents:
+            if where:
                 while frames[at] != m["frame"] or times[at] != m["timestamp"]:
                     at += 1
+                batch_at = at if index is None else index[at]
                 at += 1
             icao = m.get("icao24")
             df = _DF_NUMBERS.get(m.get("df"))
@@ -328,12 +373,16 @@ class Rs1090Decoder(ModeSDecoder):
             if icao is None:
                 continue
             if df in _TRUSTED_DF:  # as _accept, without a call per message
+                if trusted_at is not None and icao not in known:
+                    trusted_at[icao] = batch_at
                 known[icao] = t
             elif icao not in known:
                 self.stats.rejected += 1
                 continue
+            if where:
+                rows_at.append(batch_at)
             if idents is not None:
-                ident_callsign: Any = idents.get(at - 1)
+                ident_callsign: Any = idents.get(batch_at)
             else:
                 ident = m.get("bds20")
                 ident_callsign = ident.get("callsign") if isinstance(ident, dict) else None
@@ -341,7 +390,48 @@ class Rs1090Decoder(ModeSDecoder):
             rows.append(_row(m, df, bds, icao, t, ident_callsign,
                              partial(self._position, m, icao, t)
                              if bds in _POSITION_BDS else _no_position))
-        return rows
+        return rows, rows_at
+
+    def _read_replies(
+        self, replies: ShortReplies, times: npt.NDArray[np.float64], idents: dict[int, str],
+        trusted_at: dict[str, int],
+    ) -> tuple[Messages, npt.NDArray[np.intp]]:
+        """The short replies whose address is trusted by the time they came, as a
+        message table, and their batch indices; the rest are counted as rejected."""
+        addresses, which = np.unique(replies["address"], return_inverse=True)
+        names = np.array([f"{a:06x}" for a in addresses.tolist()], dtype=object)
+        never = len(times)
+        trusted_from = np.array([trusted_at.get(n, -1) if n in self._known else never
+                                 for n in names.tolist()], dtype=np.intp)
+        ok = trusted_from[which] < replies["at"]
+        self.stats.rejected += int(len(ok) - ok.sum())
+        at = replies["at"][ok]
+        df = replies["df"][ok]
+        code = replies["code"][ok]
+        codes = reply_codes()
+        n = len(at)
+        nan = np.full(n, np.nan)
+        callsign = np.full(n, None, dtype=object)
+        squawk = np.full(n, None, dtype=object)
+        identity = df == 5
+        squawk[identity] = codes.squawk[code[identity]]
+        if idents:
+            for k, i in enumerate(at.tolist()):
+                if i in idents:
+                    callsign[k] = _clean_callsign(idents[i])
+        return {
+            "time": times[at],
+            "icao24": names[which[ok]],
+            "lat": nan,
+            "lon": nan.copy(),
+            "altitude": np.where(identity, np.nan, codes.altitude_ft[code]) * FT,
+            "velocity": nan.copy(),
+            "heading": nan.copy(),
+            "vertrate": nan.copy(),
+            "callsign": callsign,
+            "squawk": squawk,
+            "onground": nan.copy(),
+        }, at
 
     def _position(self, m: Any, icao: str, t: float) -> tuple[float, float]:
         """The message's position: the library's, else local, else a cross-batch pair."""
@@ -399,7 +489,7 @@ class PyModeSDecoder(ModeSDecoder):
             eviction_ttl=self.ttl_s,
         )
 
-    def _decode_rows(self, frames: list[str], times: list[float]) -> list[_Row]:
+    def _decode_messages(self, frames: list[str], times: list[float]) -> Messages:
         rows: list[_Row] = []
         pipe = self._pipe
         for frame, t in zip(frames, times, strict=True):
@@ -415,7 +505,7 @@ class PyModeSDecoder(ModeSDecoder):
             ident_callsign = m.get("callsign") if bds == "20" else None
             rows.append(_row(m, df, bds, icao, t, ident_callsign,
                              partial(self._position, m, frame, icao, t)))
-        return rows
+        return _rows_to_messages(rows)
 
     def _position(self, m: dict[str, Any], frame: str, icao: str, t: float) -> tuple[float, float]:
         """The pipe's position, else local against the anchor, else an even/odd pair.
