@@ -81,5 +81,6 @@ def test_split_keeps_every_fix_of_a_track_together() -> None:
     owners = [set(p["icao24"]) for p in parts]
     assert all(not (owners[i] & owners[j]) for i in range(len(owners))
                for j in range(i + 1, len(owners)))
-    for p in parts:  # input order kept within a part
+    for p in parts:  # input order kept within a part, numbered afresh
         assert p["time"].is_monotonic_increasing
+        pd.testing.assert_index_equal(p.index, pd.RangeIndex(len(p)))
