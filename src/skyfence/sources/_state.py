@@ -136,7 +136,8 @@ class LastKnown:
         data["callsign"] = filled["callsign"][has_pos]
         data["squawk"] = filled["squawk"][has_pos]
         data["onground"] = np.nan_to_num(filled["onground"][has_pos], nan=0.0).astype(bool)
-        return pd.DataFrame({c: data[c] for c in OBSERVATION_COLUMNS})
+        # the columns are fresh arrays of this call: no copy of them is needed
+        return pd.DataFrame({c: data[c] for c in OBSERVATION_COLUMNS}, copy=False)
 
     def pop_implausible(self) -> int:
         """Messages dropped as implausible since the last call (for the parser's stats)."""
