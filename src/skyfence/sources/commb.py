@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["crc24", "shorten_commb"]
+__all__ = ["crc24", "overlaid_address", "shorten_commb"]
 
 #: the Mode S parity generator, without its x^24 term
 GENERATOR = 0xFFF409
@@ -57,6 +57,17 @@ def crc24(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
     return crc
 
 
+#: weights of three big-endian bytes
+_BYTE_WEIGHTS = np.array([1 << 16, 1 << 8, 1], np.uint32)
+
+
+def overlaid_address(frames: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint32]:
+    """The address of each reply (one frame's bytes a row) whose parity field, its last
+    three bytes, holds the address XORed with the CRC-24 of the bytes before it."""
+    parity = frames[:, -3:].astype(np.uint32) @ _BYTE_WEIGHTS
+    return crc24(frames[:, :-3]) ^ parity
+
+
 def shorten_commb(
     frames: Sequence[str], identify: Callable[[str], Any],
 ) -> tuple[list[str], dict[int, str]]:
@@ -77,8 +88,7 @@ def shorten_commb(
     where = np.asarray(long_at)[commb]
     if not len(rows):
         return out, {}
-    address = crc24(rows[:, :11]) ^ (rows[:, 11].astype(np.uint32) << 16
-                                     | rows[:, 12].astype(np.uint32) << 8 | rows[:, 13])
+    address = overlaid_address(rows)
     short = np.empty((len(rows), 7), np.uint8)
     short[:, 0] = ((rows[:, 0] >> 3) - 16) << 3 | (rows[:, 0] & 7)  # DF20 -> 4, 21 -> 5
     short[:, 1:4] = rows[:, 1:4]

@@ -325,11 +325,10 @@ class Rs1090Decoder(ModeSDecoder):
         replies = short_replies(frames)
         rest = np.ones(len(frames), dtype=bool)
         rest[replies["at"]] = False
-        index = np.flatnonzero(rest)
+        index = np.flatnonzero(rest).tolist()
         trusted_at: dict[str, int] = {}
-        rows, rows_at = self._rust_rows([frames[i] for i in index.tolist()],
-                                        [times[i] for i in index.tolist()],
-                                        idents, index.tolist(), trusted_at)
+        rows, rows_at = self._rust_rows([frames[i] for i in index], [times[i] for i in index],
+                                        idents, index, trusted_at)
         read, read_at = self._read_replies(replies, np.asarray(times), idents or {},
                                            trusted_at)
         decoded = _rows_to_messages(rows)
@@ -410,7 +409,7 @@ class Rs1090Decoder(ModeSDecoder):
         code = replies["code"][ok]
         codes = reply_codes()
         n = len(at)
-        nan = np.full(n, np.nan)
+        nan = np.full(n, np.nan)  # shared: the table is joined to rs1090's (copied) next
         callsign = np.full(n, None, dtype=object)
         squawk = np.full(n, None, dtype=object)
         identity = df == 5
@@ -423,14 +422,14 @@ class Rs1090Decoder(ModeSDecoder):
             "time": times[at],
             "icao24": names[which[ok]],
             "lat": nan,
-            "lon": nan.copy(),
+            "lon": nan,
             "altitude": np.where(identity, np.nan, codes.altitude_ft[code]) * FT,
-            "velocity": nan.copy(),
-            "heading": nan.copy(),
-            "vertrate": nan.copy(),
+            "velocity": nan,
+            "heading": nan,
+            "vertrate": nan,
             "callsign": callsign,
             "squawk": squawk,
-            "onground": nan.copy(),
+            "onground": nan,
         }, at
 
     def _position(self, m: Any, icao: str, t: float) -> tuple[float, float]:

@@ -6,8 +6,8 @@ altitude code, DF5 (surveillance, identity) a 13-bit squawk code, each with the
 address overlaid on the parity, and nothing else skyfence reads. rs1090 builds, pickles
 and hands back a dictionary for each; here the batch's short replies are read with a
 few array operations instead: the header and code from the frame's bits, the address
-as the CRC-24 of the first 32 bits XORed with the parity (as for Comm-B replies,
-:mod:`skyfence.sources.commb`).
+as the CRC-24 of the first 32 bits XORed with the parity
+(:func:`~skyfence.sources.commb.overlaid_address`, as for Comm-B replies).
 
 The codes' meanings are rs1090's own: :func:`reply_codes` asks rs1090 once per process
 for each of the 8,192 altitude codes and the 8,192 identity codes and keeps its
@@ -36,7 +36,7 @@ from typing import Any, TypedDict
 import numpy as np
 import numpy.typing as npt
 
-from skyfence.sources.commb import crc24
+from skyfence.sources.commb import overlaid_address
 
 __all__ = ["ReplyCodes", "ShortReplies", "reply_codes", "short_replies"]
 
@@ -84,12 +84,10 @@ def short_replies(frames: Sequence[str]) -> ShortReplies:
     at = np.flatnonzero(np.isin(df, SHORT_FORMATS))
     digits = _NIBBLE[text[starts[at][:, None] + np.arange(SHORT_DIGITS)]]
     raw = digits[:, 0::2] << 4 | digits[:, 1::2]
-    parity = (raw[:, 4].astype(np.uint32) << 16 | raw[:, 5].astype(np.uint32) << 8
-              | raw[:, 6])
     return {
         "at": at,
         "df": raw[:, 0] >> 3,
-        "address": crc24(raw[:, :4]) ^ parity,
+        "address": overlaid_address(raw),
         "code": (raw[:, 2].astype(np.intp) & 0x1F) << 8 | raw[:, 3],
     }
 
