@@ -264,40 +264,6 @@ def test_the_great_circle_bound_holds_every_geodesic() -> None:
     assert (bound <= geod * 1.023 + 1e-6).all()
 
 
-def _radii_m(lat_deg: float) -> tuple[float, float]:
-    """WGS84 radii of curvature by the textbook formulas: the meridian's ``M = a (1 -
-    e^2) / W^3`` and the prime vertical's ``N = a / W``, ``W = sqrt(1 - e^2 sin^2 lat)``."""
-    a, f = 6_378_137.0, 1 / 298.257223563
-    e2 = f * (2 - f)
-    w = float(np.sqrt(1 - e2 * np.sin(np.radians(lat_deg)) ** 2))
-    return a * (1 - e2) / w**3, a / w
-
-
-@pytest.mark.parametrize(("lat", "chord"), [
-    (0.0, 1e-4), (60.0, 1e-4), (89.9, 1e-4), (-45.0, 0.01), (30.0, 0.1), (1.0, 0.02),
-    (89.99, 1e-3),  # the band reaches beyond the pole: N there is N(90), the largest
-])
-def test_the_rank_ratio_spans_the_latitudes_a_piece_can_reach(lat: float, chord: float
-                                                              ) -> None:
-    """As its docstring derives it: a piece within ``chord`` (unit sphere) of a position
-    at ``lat`` lies within ``reach = 2 asin(chord / 2)`` degrees, plus 2 % and 0.02
-    degree for the ellipsoid's geodesic, of it; the ratio is ``N`` at the band's end
-    farthest from the equator over ``M`` at its end nearest (clipped to 0 and 90: past
-    the pole ``N`` would fall again), plus 1e-9. By hand from the radii's formulas;
-    the docstring's rounded values for the equator, 60 and 89.9 degrees (1.0067,
-    1.0017, 1.0) too."""
-    from skyfence.airspace.boundary import _rank_ratio
-
-    reach = float(np.degrees(2 * np.arcsin(chord / 2))) * 1.02 + 0.02
-    m_lo, _ = _radii_m(max(abs(lat) - reach, 0.0))
-    _, n_hi = _radii_m(min(abs(lat) + reach, 90.0))
-    got = _rank_ratio(np.array([lat]), np.array([chord]))
-    assert got == pytest.approx([n_hi / m_lo * (1 + 1e-9)], rel=1e-12)
-    rounded = {0.0: 1.0067, 60.0: 1.0017, 89.9: 1.0}
-    if lat in rounded and chord == 1e-4:
-        assert round(float(got[0]), 4) == rounded[lat]
-
-
 @pytest.mark.parametrize(("x0", "y0", "x1", "y1", "tight"), [
     (-180.0, 89.0, 180.0, 89.0, True),    # the polar cap's parallel: 702 km, ends 0 m apart
     (0.0, 60.0, 10.0, 60.0, True),        # along a parallel

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 from skyfence.airspace.antimeridian import seam_edges
 from skyfence.airspace.depth_field import DepthField
 from skyfence.airspace.geodesy import (
+    WGS84_A,
     WGS84_E2,
     FloatArray,
     curvature_radii_m,
@@ -31,22 +32,40 @@ from skyfence.airspace.segment_index import SegmentIndex
 #: boundary pieces are at most this long (m): short enough that lon/lat-linear and
 #: great-circle interpolation between their ends differ by centimetres at most
 _SPACING_M = 1000.0
-#: half a piece as a unit-sphere chord, with margin
-_HALF_PIECE_CHORD = 0.55 * _SPACING_M / 6_356_000.0
 #: neighbours asked of the KD-tree in one vectorized query
-_NEIGHBOURS = 16
+_NEIGHBOURS = 8
+#: the WGS84 ellipsoid's least radius of curvature (m; the meridian's at the equator,
+#: rounded down): a geodesic is at least this times its angle on the unit sphere
+_R_MIN = 6_335_439.0
+#: straight lines longer than this (m) are bounded on the unit sphere too
+_SPHERE_BEYOND_M = 1_000_000.0
+#: metres taken off every ECEF lower bound for rounding (coordinates of ~6.4e6 m are
+#: exact to ~1e-9 m; pyproj's geodesics to ~1e-8 m)
+_ROUNDING_M = 1e-3
 #: positions measured per group and round when pruning a group maximum
 _PER_ROUND = 4
 #: relative tolerance of the approximate KD-tree query that bounds distances
 _BOUND_EPS = 0.05
-#: the WGS84 ellipsoid's least and greatest radii of curvature (metres)
-_R_MIN, _R_MAX = 6_335_439.0, 6_399_594.0
 
 
 def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> FloatArray:
+    """Lon/lat as points of the unit sphere (latitude taken as spherical)."""
     lam, phi = np.radians(lon), np.radians(lat)
     c = np.cos(phi)
     return np.column_stack([c * np.cos(lam), c * np.sin(lam), np.sin(phi)])
+
+
+def _ecef(lon: np.ndarray, lat: np.ndarray) -> FloatArray:
+    """Lon/lat as points of the WGS84 ellipsoid's surface, Earth-centred (m).
+
+    >>> _ecef(np.array([0.0, 0.0]), np.array([0.0, 90.0])).round(3).tolist()
+    [[6378137.0, 0.0, 0.0], [0.0, 0.0, 6356752.314]]
+    """
+    lam, phi = np.radians(lon), np.radians(lat)
+    s = np.sin(phi)
+    n = WGS84_A / np.sqrt(1.0 - WGS84_E2 * s * s)
+    c = n * np.cos(phi)
+    return np.column_stack([c * np.cos(lam), c * np.sin(lam), n * (1.0 - WGS84_E2) * s])
 
 
 @dataclass(frozen=True)
@@ -59,11 +78,15 @@ class _Pieces:
     y1: np.ndarray
     a: np.ndarray
     b: np.ndarray
-    #: KD-tree over piece starts, then the ends of pieces no other piece starts from
-    #: (the last piece before a seam)
+    #: KD-tree over the piece starts, then the ends of pieces no other piece starts
+    #: from (the last piece before a seam), as Earth-centred points (m, :func:`_ecef`)
     tree: cKDTree
     owner: np.ndarray  # the piece of each tree point
     also: np.ndarray  # the piece ending at each tree point, -1 for none
+    #: half the longest straight line (m) between a piece's two ends
+    half_chord_m: float
+    #: how far (m) a piece's path can stray from the straight line between its ends
+    stray_m: float
 
     def nearest(self, p: np.ndarray, piece: np.ndarray) -> tuple[FloatArray, FloatArray]:
         """Nearest point of each paired piece to ``p``: (lon, lat) and unit vector."""
@@ -178,26 +201,40 @@ class Boundary:
         followed = np.zeros(len(seg), bool)
         followed[prev[prev >= 0]] = True
         open_end = np.flatnonzero(~followed)
-        points = np.vstack([a, b[open_end]])
         owner = np.concatenate([np.arange(len(seg)), open_end])
         also = np.concatenate([prev, np.full(len(open_end), -1)])
+        # a path of length L between ends a chord c apart lies within the spheroid of
+        # points whose distances to the two ends add up to L at most: at most
+        # sqrt(L^2 - c^2) / 2 from the straight line
+        ends = _ecef(x0, y0), _ecef(x1, y1)
+        chord = np.sqrt(np.einsum("ij,ij->i", ends[1] - ends[0], ends[1] - ends[0]))
+        path = _path_upper_m(x0, y0, x1, y1)
+        stray = np.sqrt(np.maximum(path * path - chord * chord, 0.0)) / 2
         # split at the midpoint of the widest side and keep each node's box unshrunk:
         # the piece ends lie on a curve, where median splits and boxes shrunk to the
         # data make a query from deep inside a state visit many more nodes (3,000 fixes
         # inside Poland: k=16 query 47 -> 13 ms, ball query 35 -> 15 ms); exact queries
         # answer the same whatever the tree's shape
-        tree = cKDTree(points, balanced_tree=False, compact_nodes=False)
-        return _Pieces(x0, y0, x1, y1, a, b, tree, owner, also)
+        tree = cKDTree(np.vstack([ends[0], ends[1][open_end]]), balanced_tree=False,
+                       compact_nodes=False)
+        return _Pieces(x0, y0, x1, y1, a, b, tree, owner, also,
+                       float(chord.max(initial=0.0)) / 2 + _ROUNDING_M,
+                       float(stray.max(initial=0.0)) + _ROUNDING_M)
 
     def distance_m(self, lon: np.ndarray, lat: np.ndarray) -> FloatArray:
         """Geodesic distance in metres from each position to the boundary.
 
-        The nearest boundary point on the unit sphere is within the chord distance
-        ``d`` of the nearest piece start. Sphere and ellipsoid can rank two pieces
-        differently, but by less than the ratio ``r`` of :func:`_rank_ratio`, so every
-        piece that can hold the nearest point on the ellipsoid has an end within
-        ``r d`` plus half a piece, and a chord within ``r`` of the least; those pieces
-        are measured as true WGS84 geodesics and the least distance wins.
+        Each piece is measured at its point nearest the position on the unit sphere,
+        as a true WGS84 geodesic; the answer is the least of those over every piece.
+        A geodesic is never shorter than the straight line between its ends, so the
+        straight line from the position to a piece's point (Earth-centred, metres)
+        bounds what that piece can give from below, and within tens of kilometres it
+        is shorter than the geodesic by millimetres only. So a position's nearest
+        pieces on the KD-tree are bounded, the one with the least bound is measured,
+        then every other whose bound is still below the least geodesic so far. Pieces
+        the tree did not return are bounded by the farthest point it did (both their
+        ends are at least that far); only when that does not exclude them does the
+        tree give every piece that can still be nearer (a ball query).
         """
         lon = np.asarray(lon, dtype=np.float64)
         lat = np.asarray(lat, dtype=np.float64)
@@ -206,61 +243,99 @@ class Boundary:
             return np.full(n, np.inf)
         pc = self._pieces
         tree = pc.tree
-        p = _unit_vectors(lon, lat)
-        # the K nearest piece starts usually cover the ball around the nearest one;
-        # points whose K-th neighbour is still inside it ask the tree for the whole ball
+        here = _ecef(lon, lat)
         k = min(_NEIGHBOURS, tree.n)
-        dist, idx = tree.query(p, k=k)
+        dist, idx = tree.query(here, k=k)
         dist, idx = dist.reshape(n, k), idx.reshape(n, k)
-        ratio = _rank_ratio(lat, dist[:, 0] * _GLOBAL_RATIO + _HALF_PIECE_CHORD)
-        radius = dist[:, 0] * ratio + _HALF_PIECE_CHORD + 1e-12
-        inside = dist <= radius[:, None]
-        pt = np.repeat(np.arange(n), inside.sum(axis=1))
-        hit = idx[inside]
-        full = np.flatnonzero(inside[:, -1]) if k < tree.n else np.empty(0, np.intp)
-        if len(full):
-            more = tree.query_ball_point(p[full], radius[full], return_sorted=False)
-            counts = np.fromiter((len(h) for h in more), dtype=np.int64, count=len(full))
-            pt = np.concatenate([pt, np.repeat(full, counts)])
-            hit = np.concatenate([hit, np.concatenate(more).astype(np.int64)])
-        # a start point is the end of the previous piece too
-        also = pc.also[hit]
-        pt = np.concatenate([pt, pt[also >= 0]])
-        hit = np.concatenate([pc.owner[hit], also[also >= 0]])
-        m = np.int64(len(pc.x0))
-        key = np.sort(pt * m + hit)
-        key = key[np.concatenate([[True], key[1:] != key[:-1]])] if len(key) else key
-        pt, piece = key // m, key % m
-        # rank on the sphere first; only near-best pieces get an ellipsoidal geodesic
-        q = pc.nearest(p[pt], piece)
-        chord = np.sqrt(np.einsum("ij,ij->i", p[pt] - q[1], p[pt] - q[1]))
-        min_chord = np.full(n, np.inf)
-        np.minimum.at(min_chord, pt, chord)
-        close = chord <= min_chord[pt] * ratio[pt] + 1e-12
-        exact = geodesic_distance_m(lon[pt[close]], lat[pt[close]], q[0][close, 0],
-                                    q[0][close, 1])
-        best = np.full(n, np.inf)
-        np.minimum.at(best, pt[close], exact)
+        # each tree point is the start of one piece and the end of another (or none):
+        # every position's pieces once each, in a row of its own
+        pieces = np.concatenate([pc.owner[idx], pc.also[idx]], axis=1)
+        pieces.sort(axis=1)
+        fresh = pieces >= 0
+        fresh[:, 1:] &= pieces[:, 1:] != pieces[:, :-1]
+        pt, col = np.nonzero(fresh)
+        q, bound = self._bounded(lon, lat, here, pt, pieces[pt, col])
+        # the piece of least bound measured first, then every other still below it
+        table = np.full(pieces.shape, np.inf)
+        table[pt, col] = bound
+        slot = np.zeros(pieces.shape, np.int64)
+        slot[pt, col] = np.arange(len(pt))
+        first = slot[np.arange(n), np.argmin(table, axis=1)]
+        best = geodesic_distance_m(lon, lat, q[first, 0], q[first, 1])
+        done = np.zeros(len(pt), bool)
+        done[first] = True
+        best = _lowered(lon, lat, pt, q, bound, best, done)
+        if k < tree.n:
+            # a piece whose two ends are at least d away is at least sqrt(d^2 - c^2/4)
+            # away along its straight line, less how far its path strays from that line
+            unseen = np.sqrt(np.maximum(dist[:, -1] ** 2 - pc.half_chord_m**2, 0.0)) \
+                - pc.stray_m - _ROUNDING_M
+            far = np.flatnonzero(~(best <= unseen))
+            if len(far):
+                # every piece with a point nearer than the best has an end this near
+                reach = np.sqrt((best[far] + pc.stray_m) ** 2 + pc.half_chord_m**2) \
+                    + _ROUNDING_M
+                more = tree.query_ball_point(here[far], reach, return_sorted=False)
+                counts = np.fromiter((len(h) for h in more), dtype=np.int64, count=len(far))
+                hit = np.concatenate(more).astype(np.int64)
+                pt = np.repeat(far, counts)
+                also = pc.also[hit]
+                m = np.int64(len(pc.x0))
+                key = np.unique(np.concatenate([pt * m + pc.owner[hit],
+                                                pt[also >= 0] * m + also[also >= 0]]))
+                pt, piece = key // m, key % m
+                q, bound = self._bounded(lon, lat, here, pt, piece)
+                best = _lowered(lon, lat, pt, q, bound, best, np.zeros(len(pt), bool))
         return best
+
+    def _bounded(self, lon: np.ndarray, lat: np.ndarray, here: FloatArray, pt: np.ndarray,
+                 piece: np.ndarray) -> tuple[FloatArray, FloatArray]:
+        """For each pair of a position ``pt`` and a ``piece``: the piece's point the
+        position is measured to (lon, lat; nearest on the unit sphere) and a lower
+        bound of that geodesic: the straight line to it, or the unit sphere's angle
+        times the least radius of curvature (``ds^2 = M^2 dphi^2 + N^2 cos^2 phi
+        dlambda^2 >= M^2 dsigma^2``), whichever is longer, less rounding."""
+        p = _unit_vectors(lon[pt], lat[pt])
+        q, q_unit = self._pieces.nearest(p, piece)
+        gap = here[pt] - _ecef(q[:, 0], q[:, 1])
+        bound = np.sqrt(np.einsum("ij,ij->i", gap, gap))
+        # far away the straight line falls short of the geodesic (by 1 km at 1,000 km,
+        # by 0.5 % at 1,500 km); the unit sphere's angle times the least radius of
+        # curvature falls short by 0.5 % at most
+        far = np.flatnonzero(bound > _SPHERE_BEYOND_M)
+        if len(far):
+            gap = p[far] - q_unit[far]
+            angle = 2.0 * np.arcsin(np.minimum(np.sqrt(np.einsum("ij,ij->i", gap, gap)) / 2,
+                                               1.0))
+            bound[far] = np.maximum(bound[far], angle * _R_MIN)
+        return q, bound - _ROUNDING_M
 
     def distance_bounds_m(self, lon: np.ndarray, lat: np.ndarray) -> tuple[FloatArray, FloatArray]:
         """Cheap lower and upper bounds of :meth:`distance_m` for each position.
 
-        An approximate KD-tree query (within ``1 + eps`` of the nearest piece start)
-        and the extreme radii of curvature of the ellipsoid bound the geodesic distance;
-        every boundary point is within half a piece of a piece start. No boundary: both
-        infinite, as :meth:`distance_m` says.
+        An approximate KD-tree query gives a piece end within ``1 + eps`` of the
+        nearest one (straight lines, Earth-centred): every boundary point is within
+        half a piece of a piece end and no nearer than the straight line to it, which
+        bounds the distance from below; the end itself is a boundary point, whose
+        great-circle bound (:func:`~skyfence.airspace.geodesy.geodesic_upper_m`)
+        bounds it from above. No boundary: both infinite, as :meth:`distance_m` says.
         """
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
         if len(self) == 0:
-            far = np.full(len(np.asarray(lon)), np.inf)
+            far = np.full(len(lon), np.inf)
             return far, far.copy()
-        d, _ = self._pieces.tree.query(_unit_vectors(lon, lat), k=1, eps=_BOUND_EPS)
+        pc = self._pieces
+        d, j = pc.tree.query(_ecef(lon, lat), k=1, eps=_BOUND_EPS)
         d = np.asarray(d, dtype=np.float64)
-        ang_hi = 2 * np.arcsin(np.minimum(d / 2, 1.0))
-        ang_lo = 2 * np.arcsin(np.minimum(d / (1 + _BOUND_EPS) / 2, 1.0))
-        upper = ang_hi * _R_MAX * 1.001
-        lower = np.maximum(0.0, ang_lo * _R_MIN * 0.999 - 0.55 * _SPACING_M)
-        return lower, upper
+        j = np.asarray(j, dtype=np.int64)
+        start = j < len(pc.x0)  # a piece start, else the end of its owner
+        piece = pc.owner[j]
+        end_lon = np.where(start, pc.x0[piece], pc.x1[piece])
+        end_lat = np.where(start, pc.y0[piece], pc.y1[piece])
+        upper = geodesic_upper_m(lon, lat, end_lon, end_lat)
+        lower = np.maximum(0.0, d / (1 + _BOUND_EPS) - 0.55 * _SPACING_M)
+        return lower, np.asarray(upper, dtype=np.float64)
 
     @cached_property
     def depth_field(self) -> DepthField:
@@ -331,36 +406,16 @@ class Boundary:
         return best
 
 
-#: the largest :func:`_rank_ratio` anywhere: N(90 deg) / M(0) = (1 - e^2)^-1.5
-_GLOBAL_RATIO = (1.0 - WGS84_E2) ** -1.5 * (1 + 1e-9)
-
-
-def _rank_ratio(lat: np.ndarray, chord: np.ndarray) -> FloatArray:
-    """How much nearer on the unit sphere a piece must be than another to be nearer on
-    the WGS84 ellipsoid too, for positions at ``lat`` and pieces within ``chord``.
-
-    Lon/lat taken as spherical coordinates, a length on the ellipsoid is the angle on
-    the unit sphere times a factor between the meridian's radius of curvature ``M``
-    and the prime vertical's ``N`` where the path runs (``ds^2 = M^2 dphi^2 + N^2
-    cos^2 phi dlambda^2``; ``M <= N``, both growing away from the equator). So a
-    piece at angle ``a`` is at least ``M(phi_lo) a`` away and one at angle ``b`` at
-    most ``N(phi_hi) b``: only pieces with ``a <= b N(phi_hi) / M(phi_lo)`` can be
-    nearer, and the chord, ``2 sin(angle / 2)``, keeps that ratio or less. The
-    latitude band is the position's +- the chord's angle: every point of a great
-    circle arc from the position lies within the arc's angle of it (2 % and 0.02
-    degree more for the ellipsoid's geodesic, whose image on the sphere is at most
-    ``N / M`` longer). From 1.0067 at the equator to 1 at the poles; 1.0017 at 60
-    degrees for nearby pieces.
-
-    >>> [round(float(r), 4) for r in _rank_ratio(np.array([0.0, 60.0, 89.9]),
-    ...                                          np.full(3, 1e-4))]
-    [1.0067, 1.0017, 1.0]
-    """
-    reach = np.degrees(2 * np.arcsin(np.minimum(np.asarray(chord) / 2, 1.0))) * 1.02 + 0.02
-    phi = np.abs(np.asarray(lat, dtype=np.float64))
-    m_lo, _ = curvature_radii_m(np.clip(phi - reach, 0.0, 90.0))
-    _, n_hi = curvature_radii_m(np.clip(phi + reach, 0.0, 90.0))
-    return np.asarray(n_hi / m_lo * (1 + 1e-9))
+def _lowered(lon: np.ndarray, lat: np.ndarray, pt: np.ndarray, q: FloatArray,
+             bound: FloatArray, best: FloatArray, done: np.ndarray) -> FloatArray:
+    """``best`` (per position) lowered by the geodesics to the points ``q`` of the
+    pairs not ``done`` whose ``bound`` is below it (the others cannot be nearer)."""
+    rest = np.flatnonzero((bound < best[pt]) & ~done)
+    if len(rest):
+        best = best.copy()
+        np.minimum.at(best, pt[rest], geodesic_distance_m(lon[pt[rest]], lat[pt[rest]],
+                                                          q[rest, 0], q[rest, 1]))
+    return best
 
 
 def _path_upper_m(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray
