@@ -243,7 +243,7 @@ class Boundary:
             return np.full(n, np.inf)
         pc = self._pieces
         tree = pc.tree
-        here = _ecef(lon, lat)
+        here, unit = _ecef(lon, lat), _unit_vectors(lon, lat)
         k = min(_NEIGHBOURS, tree.n)
         dist, idx = tree.query(here, k=k)
         dist, idx = dist.reshape(n, k), idx.reshape(n, k)
@@ -254,7 +254,7 @@ class Boundary:
         fresh = pieces >= 0
         fresh[:, 1:] &= pieces[:, 1:] != pieces[:, :-1]
         pt, col = np.nonzero(fresh)
-        q, bound = self._bounded(lon, lat, here, pt, pieces[pt, col])
+        q, bound = self._bounded(here, unit, pt, pieces[pt, col])
         # the piece of least bound measured first, then every other still below it
         table = np.full(pieces.shape, np.inf)
         table[pt, col] = bound
@@ -284,18 +284,19 @@ class Boundary:
                 key = np.unique(np.concatenate([pt * m + pc.owner[hit],
                                                 pt[also >= 0] * m + also[also >= 0]]))
                 pt, piece = key // m, key % m
-                q, bound = self._bounded(lon, lat, here, pt, piece)
+                q, bound = self._bounded(here, unit, pt, piece)
                 best = _lowered(lon, lat, pt, q, bound, best, np.zeros(len(pt), bool))
         return best
 
-    def _bounded(self, lon: np.ndarray, lat: np.ndarray, here: FloatArray, pt: np.ndarray,
-                 piece: np.ndarray) -> tuple[FloatArray, FloatArray]:
-        """For each pair of a position ``pt`` and a ``piece``: the piece's point the
-        position is measured to (lon, lat; nearest on the unit sphere) and a lower
-        bound of that geodesic: the straight line to it, or the unit sphere's angle
-        times the least radius of curvature (``ds^2 = M^2 dphi^2 + N^2 cos^2 phi
-        dlambda^2 >= M^2 dsigma^2``), whichever is longer, less rounding."""
-        p = _unit_vectors(lon[pt], lat[pt])
+    def _bounded(self, here: FloatArray, unit: FloatArray, pt: np.ndarray, piece: np.ndarray
+                 ) -> tuple[FloatArray, FloatArray]:
+        """For each pair of a position ``pt`` (Earth-centred at ``here``, on the unit
+        sphere at ``unit``) and a ``piece``: the piece's point the position is measured
+        to (lon, lat; nearest on the unit sphere) and a lower bound of that geodesic:
+        the straight line to it, or the unit sphere's angle times the least radius of
+        curvature (``ds^2 = M^2 dphi^2 + N^2 cos^2 phi dlambda^2 >= M^2 dsigma^2``),
+        whichever is longer, less rounding."""
+        p = unit[pt]
         q, q_unit = self._pieces.nearest(p, piece)
         gap = here[pt] - _ecef(q[:, 0], q[:, 1])
         bound = np.sqrt(np.einsum("ij,ij->i", gap, gap))
