@@ -160,21 +160,29 @@ class BatchWork:
         last_seen = np.full(len(uniques), -np.inf)
         last_seen[code[:nc]] = time[:nc]
         late = ~is_carried & (time <= last_seen[code])
-        order = _track_time_order(code, time, is_carried)
-        order = order[~late[order]]
-        same = code[order][1:] == code[order][:-1]
-        dup = np.concatenate([[False], same & (time[order][1:] == time[order][:-1])])
-        order = order[~dup]
+        # rows already in order and all kept (a file written track by track) are used
+        # as they are: each gather of a column is a copy of it
+        order: np.ndarray | None = _track_time_order(code, time, is_carried)
+        if order is not None:  # rows in order have no carried rows, so none is late
+            order = order[~late[order]]
+        k_code, k_time = _taken(code, order), _taken(time, order)
+        dup = np.concatenate([[False], (k_code[1:] == k_code[:-1])
+                              & (k_time[1:] == k_time[:-1])])
+        if dup.any():
+            order = (np.arange(len(code)) if order is None else order)[~dup]
         w.dropped = int(late.sum() + dup.sum())
         w.rejected = 0
         if integrity is not None:
-            keep = integrity.check(code[order], time[order], lon[order], lat[order],
-                                   alt[order], is_carried[order], uniques)
+            keep = integrity.check(_taken(code, order), _taken(time, order),
+                                   _taken(lon, order), _taken(lat, order),
+                                   _taken(alt, order), _taken(is_carried, order), uniques)
             w.rejected = int(len(keep) - keep.sum())
-            order = order[keep]
-        w.code, w.time, w.lon, w.lat, w.alt = (code[order], time[order], lon[order],
-                                               lat[order], alt[order])
-        w.is_carried, w.uniques = is_carried[order], uniques
+            if w.rejected:
+                order = (np.arange(len(code)) if order is None else order)[keep]
+        w.code, w.time, w.lon, w.lat, w.alt = (_taken(code, order), _taken(time, order),
+                                               _taken(lon, order), _taken(lat, order),
+                                               _taken(alt, order))
+        w.is_carried, w.uniques = _taken(is_carried, order), uniques
         w.n_new = int((~w.is_carried).sum())
         w.carried_open = {}
         if tracks.open:
@@ -196,7 +204,7 @@ class BatchWork:
             w.lon_next[:-1] = w.lon[:-1] + lon_delta(w.lon[:-1], w.lon[1:])
         w.last_of_key = np.ones(n, bool)
         w.last_of_key[:-1] = ~same_key[1:]
-        w.cols = BatchColumns(batch, src[order])
+        w.cols = BatchColumns(batch, _taken(src, order))
         w.pending_open = {}
         return w
 
@@ -228,15 +236,16 @@ class BatchWork:
 
 
 def _track_time_order(code: np.ndarray, time: np.ndarray, is_carried: np.ndarray
-                      ) -> np.ndarray:
-    """Rows by track code, then time, carried rows first among equals (a stable sort).
+                      ) -> np.ndarray | None:
+    """Rows by track code, then time, carried rows first among equals (a stable sort);
+    None when they are in that order already.
 
     Files written track by track in time order (per-aircraft exports) come in that
     order already: with no carried rows, one linear check replaces the sort.
 
     >>> new = np.zeros(3, bool)
-    >>> _track_time_order(np.array([0, 0, 1]), np.array([5.0, 6.0, 1.0]), new).tolist()
-    [0, 1, 2]
+    >>> print(_track_time_order(np.array([0, 0, 1]), np.array([5.0, 6.0, 1.0]), new))
+    None
     >>> _track_time_order(np.array([0, 1, 0]), np.array([5.0, 1.0, 6.0]), new).tolist()
     [0, 2, 1]
     """
@@ -244,8 +253,13 @@ def _track_time_order(code: np.ndarray, time: np.ndarray, is_carried: np.ndarray
     if n > 1 and not is_carried.any():
         same = code[1:] == code[:-1]
         if bool(np.all(code[1:] >= code[:-1])) and bool(np.all(time[1:][same] >= time[:-1][same])):
-            return np.arange(n)
+            return None
     return np.lexsort((~is_carried, time, code))
+
+
+def _taken(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
+    """``values`` in ``order`` (None: as they are)."""
+    return values if order is None else values[order]
 
 
 class BatchColumns:
