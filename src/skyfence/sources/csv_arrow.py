@@ -96,13 +96,15 @@ def _data_stream(path: Path) -> tuple[pa.NativeFile, Callable[[], None]]:
 def arrow_csv_frames(
     path: Path, chunk_rows: int, number_columns: set[str], keep: set[str],
     category_columns: set[str] = frozenset(),  # type: ignore[assignment]
+    names: list[str] | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Raw frames of ``chunk_rows`` rows (the last one shorter) of the columns ``keep``
     (in file order), ``number_columns`` as float64, ``category_columns`` as categoricals
     and the others as text (None where empty); every column is parsed and checked.
+    ``names``: the header as :func:`csv_header` read it (read here when not given).
     Raises :class:`NotFast` as soon as the file is not one the fast reader reads like
     the reference (frames already yielded stay valid)."""
-    names = csv_header(path)
+    names = csv_header(path) if names is None else names
     types = {n: (pa.float64() if n in number_columns else pa.string()) for n in names}
     src, close = _data_stream(path)
     try:

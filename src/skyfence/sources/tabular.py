@@ -379,7 +379,7 @@ def _csv_observations(
             cmap = _auto_map(names, columns).apply(names)
             numbers = {src for src, (dst, _) in cmap.items() if dst in _NUMBER_FIELDS}
             texts = {src for src, (dst, _) in cmap.items() if dst in STRING_FIELDS}
-            for raw in arrow_csv_frames(path, chunk_rows, numbers, set(cmap), texts):
+            for raw in arrow_csv_frames(path, chunk_rows, numbers, set(cmap), texts, names):
                 try:
                     obs = normalize_table(raw, name=str(path), columns=columns,
                                           on_error="abort", row0=row0)
