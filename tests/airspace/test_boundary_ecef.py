@@ -215,3 +215,19 @@ def test_the_ball_finds_a_piece_through_its_end_alone() -> None:
     got = b.distance_m(lon, lat)
     assert got.tolist() == brute_m(b, lon, lat).tolist()
     assert got[0] == pytest.approx(9.95, abs=0.1)
+
+
+def test_far_from_a_polar_cap_whose_pieces_bulge_off_their_chords() -> None:
+    """A cap around the North Pole bounded by the parallel at 89.99 degrees (1.1 km
+    from the pole) with a vertex every 45 degrees: its 877 m pieces follow the
+    parallel, up to 85 m off the great circle between their ends. From 1,100-1,700 km
+    away the unit sphere bounds the pieces (the straight line falls a kilometre short
+    there): the bound is the angle to the very point measured. (With 8 pieces every
+    one is returned by the tree; a bound taken to the chord instead was not caught
+    here.)"""
+    lon_ring = np.linspace(-180.0, 180.0, 9)
+    b = Boundary(normalize_polygonal(shapely.Polygon(
+        [(x, 89.99) for x in lon_ring] + [(180.0, 90.0), (-180.0, 90.0)])))
+    rng = np.random.default_rng(11)
+    lon, lat = rng.uniform(-180.0, 180.0, 300), rng.uniform(74.7, 80.0, 300)
+    assert b.distance_m(lon, lat).tolist() == brute_m(b, lon, lat).tolist()

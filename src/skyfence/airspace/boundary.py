@@ -296,16 +296,15 @@ class Boundary:
         the straight line to it, or the unit sphere's angle times the least radius of
         curvature (``ds^2 = M^2 dphi^2 + N^2 cos^2 phi dlambda^2 >= M^2 dsigma^2``),
         whichever is longer, less rounding."""
-        p = unit[pt]
-        q, q_unit = self._pieces.nearest(p, piece)
+        q = self._pieces.nearest(unit[pt], piece)[0]
         gap = here[pt] - _ecef(q[:, 0], q[:, 1])
         bound = np.sqrt(np.einsum("ij,ij->i", gap, gap))
         # far away the straight line falls short of the geodesic (by 1 km at 1,000 km,
-        # by 0.5 % at 1,500 km); the unit sphere's angle times the least radius of
-        # curvature falls short by 0.5 % at most
+        # by 0.5 % at 1,500 km); the unit sphere's angle (to the very point measured)
+        # times the least radius of curvature falls short by 0.5 % at most
         far = np.flatnonzero(bound > _SPHERE_BEYOND_M)
         if len(far):
-            gap = p[far] - q_unit[far]
+            gap = unit[pt[far]] - _unit_vectors(q[far, 0], q[far, 1])
             angle = 2.0 * np.arcsin(np.minimum(np.sqrt(np.einsum("ij,ij->i", gap, gap)) / 2,
                                                1.0))
             bound[far] = np.maximum(bound[far], angle * _R_MIN)
