@@ -228,8 +228,8 @@ class Boundary:
         as a true WGS84 geodesic; the answer is the least of those over every piece.
         A geodesic is never shorter than the straight line between its ends, so the
         straight line from the position to a piece's point (Earth-centred, metres)
-        bounds what that piece can give from below, and within tens of kilometres it
-        is shorter than the geodesic by millimetres only. So a position's nearest
+        bounds what that piece can give from below, short of the geodesic by about
+        ``c^3 / 24 R^2`` (a millimetre at 10 km, a metre at 100 km). So a position's nearest
         pieces on the KD-tree are bounded, the one with the least bound is measured,
         then every other whose bound is still below the least geodesic so far. Pieces
         the tree did not return are bounded by the farthest point it did (both their
