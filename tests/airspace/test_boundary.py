@@ -50,7 +50,7 @@ def test_distance_is_the_least_over_every_boundary_piece(code: str) -> None:
     for i in range(len(lon)):
         everything = np.arange(len(pc.x0))
         p = np.repeat(_unit_vectors(lon[i:i + 1], lat[i:i + 1]), len(everything), axis=0)
-        q = pc.nearest(p, everything)[0]
+        q = pc.nearest(p, everything)
         brute = geodesic_distance_m(lon[i], lat[i], q[:, 0], q[:, 1]).min()
         assert got[i] == pytest.approx(brute, rel=1e-9)
 
@@ -162,7 +162,7 @@ def _brute_distance_m(b: Boundary, lon: float, lat: float) -> float:
     pc = b._pieces
     everything = np.arange(len(pc.x0))
     p = np.repeat(_unit_vectors(np.array([lon]), np.array([lat])), len(everything), axis=0)
-    q = pc.nearest(p, everything)[0]
+    q = pc.nearest(p, everything)
     return float(geodesic_distance_m(lon, lat, q[:, 0], q[:, 1]).min())
 
 

@@ -34,7 +34,7 @@ def brute_m(b: Boundary, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     out = np.empty(len(lon))
     for i in range(len(lon)):
         p = np.repeat(_unit_vectors(lon[i:i + 1], lat[i:i + 1]), len(every), axis=0)
-        q = pc.nearest(p, every)[0]
+        q = pc.nearest(p, every)
         _, _, d = _GEOD.inv(np.full(len(every), lon[i]), np.full(len(every), lat[i]),
                             q[:, 0], q[:, 1])
         out[i] = np.min(d)

@@ -88,15 +88,15 @@ class _Pieces:
     #: how far (m) a piece's path can stray from the straight line between its ends
     stray_m: float
 
-    def nearest(self, p: np.ndarray, piece: np.ndarray) -> tuple[FloatArray, FloatArray]:
-        """Nearest point of each paired piece to ``p``: (lon, lat) and unit vector."""
+    def nearest(self, p: np.ndarray, piece: np.ndarray) -> FloatArray:
+        """(lon, lat) of each paired piece's point nearest to ``p`` on the unit sphere."""
         a, b = self.a[piece], self.b[piece]
         ab = b - a
         t = np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-30)
         t = np.clip(t, 0, 1)
         lon = self.x0[piece] + t * (self.x1[piece] - self.x0[piece])
         lat = self.y0[piece] + t * (self.y1[piece] - self.y0[piece])
-        return np.column_stack([lon, lat]), a + t[:, None] * ab
+        return np.column_stack([lon, lat])
 
 
 class Boundary:
@@ -296,7 +296,7 @@ class Boundary:
         the straight line to it, or the unit sphere's angle times the least radius of
         curvature (``ds^2 = M^2 dphi^2 + N^2 cos^2 phi dlambda^2 >= M^2 dsigma^2``),
         whichever is longer, less rounding."""
-        q = self._pieces.nearest(unit[pt], piece)[0]
+        q = self._pieces.nearest(unit[pt], piece)
         gap = here[pt] - _ecef(q[:, 0], q[:, 1])
         bound = np.sqrt(np.einsum("ij,ij->i", gap, gap))
         # far away the straight line falls short of the geodesic (by 1 km at 1,000 km,

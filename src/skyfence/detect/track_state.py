@@ -169,7 +169,7 @@ class BatchWork:
         dup = np.concatenate([[False], (k_code[1:] == k_code[:-1])
                               & (k_time[1:] == k_time[:-1])])
         if dup.any():
-            order = (np.arange(len(code)) if order is None else order)[~dup]
+            order = _narrowed(order, ~dup)
         w.dropped = int(late.sum() + dup.sum())
         w.rejected = 0
         if integrity is not None:
@@ -178,7 +178,7 @@ class BatchWork:
                                    _taken(alt, order), _taken(is_carried, order), uniques)
             w.rejected = int(len(keep) - keep.sum())
             if w.rejected:
-                order = (np.arange(len(code)) if order is None else order)[keep]
+                order = _narrowed(order, keep)
         w.code, w.time, w.lon, w.lat, w.alt = (_taken(code, order), _taken(time, order),
                                                _taken(lon, order), _taken(lat, order),
                                                _taken(alt, order))
@@ -260,6 +260,11 @@ def _track_time_order(code: np.ndarray, time: np.ndarray, is_carried: np.ndarray
 def _taken(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
     """``values`` in ``order`` (None: as they are)."""
     return values if order is None else values[order]
+
+
+def _narrowed(order: np.ndarray | None, keep: np.ndarray) -> np.ndarray:
+    """The rows of ``order`` (None: every row, as it is) that ``keep`` marks."""
+    return np.flatnonzero(keep) if order is None else order[keep]
 
 
 class BatchColumns:
