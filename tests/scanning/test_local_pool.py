@@ -18,7 +18,7 @@ from skyfence.airspace.zones import resolve_zones
 from skyfence.benchmarks.baltic import write_per_aircraft_parquet
 from skyfence.scanning import engine
 from skyfence.scanning.engine import ScanOptions, scan_files
-from skyfence.scanning.local_pool import split_frame_by_track
+from skyfence.scanning.local_pool import run_overlapped, split_frame_by_track
 
 ZONES = ["EST", "LVA", "LTU", "POL"]
 
@@ -84,3 +84,39 @@ def test_split_keeps_every_fix_of_a_track_together() -> None:
     for p in parts:  # input order kept within a part, numbered afresh
         assert p["time"].is_monotonic_increasing
         pd.testing.assert_index_equal(p.index, pd.RangeIndex(len(p)))
+
+
+def test_overlapped_groups_give_each_result_in_order_with_two_groups_alive() -> None:
+    """Results come back group by group in input order whatever order the threads end
+    in; while a group is being made, every group before the last one handed out is
+    finished (so no more than two are alive); a failure in a thread reaches the caller."""
+    import random
+    import time
+
+    finished: set[tuple[int, int]] = set()
+    rng = random.Random(5)
+
+    def work(item: tuple[int, int]) -> tuple[int, int]:
+        time.sleep(rng.random() / 500)
+        finished.add(item)
+        return item
+
+    def group(g: int) -> list[tuple[int, int]]:
+        return [(g, i) for i in range(3 if g % 4 else 1)]
+
+    def groups():  # type: ignore[no-untyped-def]
+        for g in range(12):
+            # group g - 2 was collected before group g - 1 went to the threads
+            assert g < 2 or set(group(g - 2)) <= finished
+            yield group(g)
+
+    out = list(run_overlapped(work, groups(), 2))
+    assert out == [group(g) for g in range(12)]
+
+    def fails(item: int) -> int:
+        if item == 4:
+            raise ValueError("bad item 4")
+        return item
+
+    with pytest.raises(ValueError, match="bad item 4"):
+        list(run_overlapped(fails, iter([[1, 2], [3, 4], [5]]), 2))

@@ -16,7 +16,7 @@ track's run is longer than a scan may hold at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -175,14 +175,17 @@ def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return one
 
 
-def in_groups(frames: Iterator[pd.DataFrame], size: int,
-              use: Callable[[list[pd.DataFrame]], None]) -> None:
-    """Hand ``frames`` to ``use`` ``size`` at a time (the last group may be smaller)."""
+def in_groups(frames: Iterable[pd.DataFrame], size: int) -> Iterator[list[pd.DataFrame]]:
+    """``frames`` ``size`` at a time (the last group may be smaller).
+
+    >>> [len(g) for g in in_groups(iter([pd.DataFrame()] * 5), 2)]
+    [2, 2, 1]
+    """
     group: list[pd.DataFrame] = []
     for f in frames:
         group.append(f)
         if len(group) == size:
-            use(group)
+            yield group
             group = []
     if group:
-        use(group)
+        yield group

@@ -59,6 +59,7 @@ from skyfence.scanning.inputs import is_parquet
 from skyfence.scanning.local_pool import (
     PARALLEL_MIN_ROWS,
     local_workers,
+    run_overlapped,
     run_parts,
     split_frame_by_track,
     track_parts,
@@ -516,16 +517,18 @@ def _scan_clustered(
     workers = local_workers(opts.workers)
     finals = _Finals(opts, plan)
     batches = 0
+    groups = in_groups(whole_track_frames(chunks, share), workers)
     if workers > 1:
         _threads_ready(opts)
-
-    def screen(group: list[pd.DataFrame]) -> None:
-        nonlocal batches
-        batches += finals.take(run_parts(lambda f: _screen_frame(f, opts), group, workers))
-        group.clear()
+        # the threads screen one group while this thread reads the next and judges
+        # and spills what the group before found
+        screened = run_overlapped(lambda f: _screen_frame(f, opts), groups, workers)
+    else:
+        screened = ([_screen_frame(f, opts) for f in g] for g in groups)
+    for found in screened:
+        batches += finals.take(found)
+        del found
         give_back_freed_memory()
-
-    in_groups(whole_track_frames(chunks, share), workers, screen)
     res = finals.result(RejectLog(), "by-track", plan)
     res.partition = PartitionStats(batches=batches)
     return res

@@ -18,8 +18,8 @@ first, so no thread waits on a build while holding it.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TypeVar
 
 import numpy as np
@@ -28,8 +28,8 @@ import pandas as pd
 from skyfence.airspace.prepared import contains_xy
 from skyfence.airspace.zones import Zone
 
-__all__ = ["PARALLEL_MIN_ROWS", "local_workers", "run_parts", "split_frame_by_track",
-           "track_bucket", "track_parts", "warm_prepared"]
+__all__ = ["PARALLEL_MIN_ROWS", "local_workers", "run_overlapped", "run_parts",
+           "split_frame_by_track", "track_bucket", "track_parts", "warm_prepared"]
 
 #: fewer rows than this are screened in one thread (splitting costs more than it saves)
 PARALLEL_MIN_ROWS = 20_000
@@ -94,3 +94,31 @@ def run_parts(func: Callable[[T], R], parts: Sequence[T], workers: int) -> list[
     with ThreadPoolExecutor(max_workers=min(workers, len(parts)),
                             thread_name_prefix="skyfence-scan") as pool:
         return list(pool.map(func, parts))
+
+
+def run_overlapped(func: Callable[[T], R], groups: Iterable[list[T]], workers: int
+                   ) -> Iterator[list[R]]:
+    """``[func(p) for p in group]`` for each group, in order, ``workers`` threads at a
+    time, while the caller makes the next group: a group's results are yielded once
+    the next group is handed to the threads (or the groups end), so the threads work
+    while the caller reads and uses what the group before found.
+
+    At most two groups are alive at once: the one in the threads and the one the
+    caller is making (each group's items are let go as soon as they are handed out).
+
+    >>> list(run_overlapped(lambda x: x * x, iter([[1, 2], [], [3]]), 2))
+    [[1, 4], [], [9]]
+    """
+    with ThreadPoolExecutor(max_workers=max(1, workers),
+                            thread_name_prefix="skyfence-scan") as pool:
+        running: list[Future[R]] | None = None
+        for group in groups:
+            done = None if running is None else [f.result() for f in running]
+            running = [pool.submit(func, p) for p in group]  # the threads were free
+            group.clear()
+            if done is not None:
+                yield done
+            del done
+        if running is not None:
+            yield [f.result() for f in running]
+
