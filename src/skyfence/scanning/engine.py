@@ -54,7 +54,7 @@ from skyfence.scanning.budget import (
     plan_memory,
 )
 from skyfence.scanning.clustered import in_groups, runs_by_track, whole_track_frames
-from skyfence.scanning.heap import give_back_freed_memory, reuse_freed_memory
+from skyfence.scanning.heap import give_back_near_budget, reuse_freed_memory
 from skyfence.scanning.inputs import is_parquet
 from skyfence.scanning.local_pool import (
     PARALLEL_MIN_ROWS,
@@ -499,7 +499,7 @@ def _scan_streaming(
         if latest is not None:
             for d in dets:
                 finals.add([e.entry for e in d.expire(latest, opts.gap_s)])
-        give_back_freed_memory()
+        give_back_near_budget(plan.budget_bytes)
     for d in dets:
         finals.add([e.entry for e in d.close()])
         finals.count(d)
@@ -528,7 +528,7 @@ def _scan_clustered(
     for found in screened:
         batches += finals.take(found)
         del found
-        give_back_freed_memory()
+        give_back_near_budget(plan.budget_bytes)
     res = finals.result(RejectLog(), "by-track", plan)
     res.partition = PartitionStats(batches=batches)
     return res
@@ -612,7 +612,7 @@ class _BucketScan:
             _threads_ready(self.opts)
         self.stats.batches += self.finals.take(
             run_parts(self._load_and_screen, groups, self.workers))
-        give_back_freed_memory()
+        give_back_near_budget(self.plan.budget_bytes)
 
     def _load_and_screen(self, group: list[Bucket]) -> _Screened:
         frame = to_frame(load_table(group))
@@ -636,7 +636,7 @@ class _BucketScan:
             self.finals.add([e.entry for e in det.process(frame) if e.kind == "exit"])
             del frame
             self.stats.batches += 1
-            give_back_freed_memory()
+            give_back_near_budget(self.plan.budget_bytes)
         self.finals.add([e.entry for e in det.close()])
         self.finals.count(det)
 
@@ -663,7 +663,7 @@ def _scan_partitioned(
             del chunk
             w.write(table, hash_buckets(table.column("icao24"), buckets))
             del table
-            give_back_freed_memory()
+            give_back_near_budget(plan.budget_bytes)
         scan = _BucketScan(opts, plan, tmp, finals)
         scan.stats.buckets = buckets
         scan.scan(w.close(), 0)
