@@ -285,11 +285,11 @@ def _scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     log.debug("%s", plan.describe())
     rejects = RejectLog()
 
-    def chunks() -> Iterator[pd.DataFrame]:
+    def chunks(rows: int = plan.chunk_rows) -> Iterator[pd.DataFrame]:
         for p in paths:
             if file_format(p, opts.input_format) in ("csv", "parquet"):
                 yield from iter_table_chunks(p, columns=opts.columns, on_error=opts.on_error,
-                                             chunk_rows=plan.chunk_rows, rejects=rejects)
+                                             chunk_rows=rows, rejects=rejects)
             else:
                 yield from iter_file_batches(p, fmt=opts.input_format, on_error=opts.on_error,
                                              ref=opts.ref, rejects=rejects)
@@ -309,7 +309,10 @@ def _scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
         # (a copy beside them) while the reader holds the next chunk
         share = max(1, plan.bucket_rows // (2 * workers))
         if runs_by_track(paths, opts.columns, share):
-            res = _scan_clustered(_counted(chunks(), opts.progress), opts, plan, share)
+            # the next frames are read while these are screened: chunks of no more
+            # than a frame, so the reader holds no more than what it makes
+            res = _scan_clustered(_counted(chunks(min(plan.chunk_rows, share)), opts.progress),
+                                  opts, plan, share)
         else:
             res = _scan_partitioned(_counted(chunks(), opts.progress), opts, plan, total)
         res.rejects = rejects
