@@ -149,13 +149,15 @@ class BatchWork:
         def col(name: str, j: int) -> np.ndarray:
             given = (batch[name].to_numpy(np.float64) if name in batch.columns
                      else np.full(n_new, np.nan))  # a hand-built batch without altitudes
-            return np.concatenate([last[:, j], given])
+            return np.concatenate([last[:, j], given]) if nc else _read_only(given)
 
-        code = np.concatenate([carried_codes.astype(np.intp), codes_new])
+        code = (np.concatenate([carried_codes.astype(np.intp), codes_new]) if nc
+                else codes_new.astype(np.intp, copy=False))
         time, lon, lat = col("time", 0), col("lon", 1), col("lat", 2)
         alt = col("altitude", 3)
         is_carried = np.concatenate([np.ones(nc, bool), np.zeros(n_new, bool)])
-        src = np.concatenate([np.full(nc, -1, np.intp), np.arange(n_new)])
+        # the batch's row of each working row (-1: carried); None: the same row
+        src = np.concatenate([np.full(nc, -1, np.intp), np.arange(n_new)]) if nc else None
         # a fix not newer than what its track already had is late or a duplicate: drop it
         last_seen = np.full(len(uniques), -np.inf)
         last_seen[code[:nc]] = time[:nc]
@@ -204,7 +206,8 @@ class BatchWork:
             w.lon_next[:-1] = w.lon[:-1] + lon_delta(w.lon[:-1], w.lon[1:])
         w.last_of_key = np.ones(n, bool)
         w.last_of_key[:-1] = ~same_key[1:]
-        w.cols = BatchColumns(batch, _taken(src, order))
+        w.cols = BatchColumns(batch, src if order is None else
+                              (order if src is None else src[order]))
         w.pending_open = {}
         return w
 
@@ -262,6 +265,18 @@ def _taken(values: np.ndarray, order: np.ndarray | None) -> np.ndarray:
     return values if order is None else values[order]
 
 
+def _read_only(values: np.ndarray) -> np.ndarray:
+    """``values`` (maybe a view of a batch's column) marked read-only, so that no step
+    writes through the working arrays into the batch.
+
+    >>> _read_only(np.zeros(2)).flags.writeable
+    False
+    """
+    out = values.view()
+    out.flags.writeable = False
+    return out
+
+
 def _narrowed(order: np.ndarray | None, keep: np.ndarray) -> np.ndarray:
     """The rows of ``order`` (None: every row, as it is) that ``keep`` marks."""
     return np.flatnonzero(keep) if order is None else order[keep]
@@ -275,22 +290,27 @@ class BatchColumns:
     few lookups, not a pass over its rows.
     """
 
-    def __init__(self, batch: pd.DataFrame, src: np.ndarray) -> None:
+    def __init__(self, batch: pd.DataFrame, src: np.ndarray | None) -> None:
+        """``src``: the batch's row of each working row, -1 at carried rows; None when
+        the working rows are the batch's own, in its order."""
         self._batch = batch
         self._src = src
+        self._rows = len(batch) if src is None else len(src)
         self._cache: dict[str, Any] = {}
 
     def _work(self, name: str, missing: Any) -> np.ndarray:
         """Column ``name`` in working order, ``missing`` at carried rows (and at every
         row when the batch has no such column: a hand-built batch)."""
         if name not in self._batch.columns:
-            out = np.empty(len(self._src), dtype=np.float64 if isinstance(missing, float)
+            out = np.empty(self._rows, dtype=np.float64 if isinstance(missing, float)
                            else object)
             out[:] = missing
             return out
         col = np.asarray(self._batch[name].to_numpy())
         if isinstance(missing, float) and col.dtype.kind != "f":
             col = col.astype(np.float64)
+        if self._src is None:
+            return _read_only(col)
         out = col[np.maximum(self._src, 0)]
         out[self._src < 0] = missing
         return out
@@ -301,15 +321,17 @@ class BatchColumns:
         categorical column's own, or ``factorize_runs`` of the objects) and gathered
         into working order as integers: no object array is gathered."""
         if name not in self._batch.columns:
-            return np.full(len(self._src), -1, np.intp), np.empty(0, object)
+            return np.full(self._rows, -1, np.intp), np.empty(0, object)
         col = self._batch[name]
         if isinstance(col.dtype, pd.CategoricalDtype):
             codes = np.asarray(col.cat.codes.to_numpy(), dtype=np.intp)
             uniq = np.asarray(col.cat.categories, dtype=object)
         else:
             codes, uniq = factorize_runs(col.to_numpy(dtype=object))
+        if self._src is None:
+            return codes, uniq
         if not len(codes):  # only carried rows
-            return np.full(len(self._src), -1, np.intp), uniq
+            return np.full(self._rows, -1, np.intp), uniq
         codes = codes[np.maximum(self._src, 0)]
         codes[self._src < 0] = -1
         return codes, uniq
