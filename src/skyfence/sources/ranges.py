@@ -106,8 +106,8 @@ def outside(field: str, values: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """
     r = FIELD_RANGES[field]
     v = np.asarray(values, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        return np.asarray(~np.isnan(v) & ~((v >= r.lo) & (v <= r.hi)))
+    with np.errstate(invalid="ignore"):  # NaN is neither below nor above: not outside
+        return np.asarray((v < r.lo) | (v > r.hi))
 
 
 def wrap_heading_deg(values: npt.ArrayLike) -> npt.NDArray[np.float64]:
