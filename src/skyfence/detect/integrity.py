@@ -224,9 +224,10 @@ class IntegrityScreen:
                 self._count(code[far], time[far], keys, "range")
                 keep &= ~far
         rows = np.flatnonzero(keep)
+        kept_code = code if len(rows) == n else code[rows]  # nothing left out: no gather
         # one pass over consecutive fixes; in clean data it is the only one
-        same = code[rows][1:] == code[rows][:-1]
-        same &= transponder[code[rows][1:]]
+        same = kept_code[1:] == kept_code[:-1]
+        same &= transponder[kept_code[1:]]
         if len(rows) == n:  # nothing left out: slices, no gathers
             step = np.where(same, self._implausible(
                 time[:-1], lon[:-1], lat[:-1], alt[:-1], time[1:], lon[1:], lat[1:], alt[1:]),
@@ -236,7 +237,7 @@ class IntegrityScreen:
             step[same] = self._implausible(*self._ends(rows[:-1][same], rows[1:][same], time,
                                                        lon, lat, alt))
         if not step.any():
-            self._forget_fast(code[rows], keys)
+            self._forget_fast(kept_code, keys)
             return keep
         spike, pairs = self._spikes(rows, step, code, time, lon, lat, alt, keys)
         spike &= ~carried[rows]
@@ -418,7 +419,8 @@ class IntegrityScreen:
             # east is dlon * cos(lat), never more than dlon: only the pairs whose step
             # with a whole degree of longitude east is out of reach need the cosine
             dlon = x1 - x0
-            dlon = np.where(np.abs(dlon) > 180.0, dlon - np.copysign(360.0, dlon), dlon)
+            across = np.flatnonzero(np.abs(dlon) > 180.0)  # the antimeridian: rare
+            dlon[across] -= np.copysign(360.0, dlon[across])
             north = y1 - y0
             north *= north
             maybe = np.flatnonzero((dlon * dlon + north) * _M_PER_DEG2 > reach)
