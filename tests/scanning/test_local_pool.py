@@ -120,3 +120,25 @@ def test_overlapped_groups_give_each_result_in_order_with_two_groups_alive() -> 
 
     with pytest.raises(ValueError, match="bad item 4"):
         list(run_overlapped(fails, iter([[1, 2], [3, 4], [5]]), 2))
+
+
+def test_overlapped_groups_pass_on_a_failure_while_making_a_group() -> None:
+    """A reader failing while the threads screen the group before: the failure reaches
+    the caller once the group in the threads has finished (no thread left working)."""
+    import time
+
+    done: list[int] = []
+
+    def work(item: int) -> int:
+        time.sleep(0.05)
+        done.append(item)
+        return item
+
+    def groups():  # type: ignore[no-untyped-def]
+        yield [1, 2]
+        raise OSError("chunk 2 unreadable")
+
+    with pytest.raises(OSError, match="chunk 2 unreadable"):
+        for _ in run_overlapped(work, groups(), 2):
+            pass
+    assert sorted(done) == [1, 2]
