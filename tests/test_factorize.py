@@ -96,10 +96,11 @@ def test_a_column_of_runs_is_hashed_one_row_per_run(hashed: list[int]) -> None:
 
 def test_a_column_of_short_runs_is_hashed_whole(hashed: list[int]) -> None:
     """100 rows in runs of 2 alternating "a", "b": 49 changes (49 x 4 = 196 > 100): too
-    few repeats to pay, hashed directly (not its 50 run heads)."""
+    few repeats to pay, hashed whole (not its 50 run heads): by object (100 pointers,
+    as integers), then its 2 distinct objects by value."""
     values = np.array(["a", "a", "b", "b"] * 25, dtype=object)
     codes, uniq = factorize_runs(values)
-    assert hashed == [100]
+    assert hashed == [100, 2]
     assert codes.tolist() == [0, 0, 1, 1] * 25
     assert uniq.tolist() == ["a", "b"]
 
@@ -160,3 +161,18 @@ def test_changes_between_rows_are_those_of_comparing_every_row(
     for dtype in (np.int32, np.int8, np.float64):
         n = np.array(numbers, dtype=dtype)
         assert _differs_from_previous(n).tolist() == (n[1:] != n[:-1]).tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(VALUES, st.booleans()), min_size=64, max_size=400))
+def test_interleaved_shared_objects_give_pandas_codes(cells: list[tuple[object, bool]]
+                                                      ) -> None:
+    """A time-ordered feed: values change at almost every row and each is one of a few
+    objects, sometimes an equal text as a second object (factorized by object first)."""
+    def other(v: object) -> object:  # the same text as a distinct object
+        return "".join(list(v)) if isinstance(v, str) and len(v) > 1 else v
+
+    copies = {i: other(v) for i, (v, _) in enumerate(cells)}
+    values = np.array([copies[i] if twin else v for i, (v, twin) in enumerate(cells)],
+                      dtype=object)
+    assert _ours(values) == _reference(values)

@@ -73,9 +73,52 @@ def factorize_runs(values: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.intp
         new[0] = True
         new[1:] = _differs_from_previous(values)
     except (TypeError, ValueError, ArithmeticError):
-        codes, uniq = pd.factorize(values, use_na_sentinel=True)
-        return np.asarray(codes), np.asarray(uniq, dtype=object)
+        return _factorize_objects(values)
     heads = np.flatnonzero(new)
     codes, uniq = pd.factorize(values[heads], use_na_sentinel=True)
     return (np.repeat(np.asarray(codes), np.diff(np.append(heads, n))),
             np.asarray(uniq, dtype=object))
+
+
+def _factorize_objects(values: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.intp],
+                                                                 npt.NDArray[np.object_]]:
+    """``pd.factorize(values, use_na_sentinel=True)`` of a column whose rows interleave
+    their values (a time-ordered feed): by object first, then by value.
+
+    The readers give one object per distinct text, so the rows hold a few thousand
+    distinct objects: their pointers are factorized as integers (no Python hash or
+    comparison per row) and only the distinct objects by value. Codes follow first
+    appearance either way, and the same object is the same value, so the answer is
+    ``pd.factorize``'s. A column of mostly distinct objects (texts made one per row) is
+    factorized by value directly.
+
+    >>> a, b = "".join(["a", "b"]), "".join(["ab"])  # equal texts, two objects
+    >>> codes, uniq = _factorize_objects(np.array([a, None, b, "c", a], dtype=object))
+    >>> codes.tolist(), uniq.tolist()
+    ([0, -1, 0, 1, 0], ['ab', 'c'])
+    """
+    if values.dtype == object and len(values) >= 64:
+        values = np.ascontiguousarray(values)
+        by_object, first = pd.factorize(_addresses(values))
+        if 4 * len(first) <= len(values):
+            objects = np.empty(len(first), dtype=object)
+            objects[:] = values[_first_rows(by_object, len(first))]
+            codes, uniq = pd.factorize(objects, use_na_sentinel=True)
+            return np.asarray(codes)[by_object], np.asarray(uniq, dtype=object)
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes), np.asarray(uniq, dtype=object)
+
+
+def _first_rows(codes: npt.NDArray[np.intp], k: int) -> npt.NDArray[np.intp]:
+    """The first row holding each of the codes ``0..k-1`` (codes in order of first
+    appearance, as ``pd.factorize`` gives them).
+
+    >>> _first_rows(np.array([0, 1, 0, 2, 1]), 3).tolist()
+    [0, 1, 3]
+    """
+    if not len(codes):
+        return np.empty(0, dtype=np.intp)
+    # a new code is one more than every code before it: the running maximum steps there
+    seen = np.maximum.accumulate(codes)
+    return np.concatenate([[0], np.flatnonzero(seen[1:] != seen[:-1]) + 1])[:k]
+
