@@ -27,6 +27,7 @@ import pandas as pd
 
 from skyfence.airspace.prepared import contains_xy
 from skyfence.airspace.zones import Zone
+from skyfence.factorize import factorize_runs
 
 __all__ = ["PARALLEL_MIN_ROWS", "local_workers", "run_overlapped", "run_parts",
            "split_frame_by_track", "track_bucket", "track_parts", "warm_prepared"]
@@ -57,9 +58,23 @@ def warm_prepared(zones: Sequence[Zone]) -> None:
 
 
 def track_bucket(icao24: np.ndarray, buckets: int) -> np.ndarray:
-    """Bucket of each row by a stable hash of its track id (same id, same bucket)."""
-    h = pd.util.hash_array(np.asarray(icao24, dtype=object), categorize=True)
-    return (h % np.uint64(buckets)).astype(np.int64)
+    """Bucket of each row by a stable hash of its track id (same id, same bucket).
+
+    The hash is ``pd.util.hash_array(icao24, categorize=True)``'s (the distinct ids
+    hashed, a missing id as the largest 64-bit value), with the ids factorized by
+    :func:`~skyfence.factorize.factorize_runs` (a feed's rows hold a few id objects).
+
+    >>> ids = np.array(["4b1234", None, "3c6444", "4b1234"], dtype=object)
+    >>> bool((track_bucket(ids, 7) == pd.util.hash_array(ids) % 7).all())
+    True
+    """
+    codes, uniq = factorize_runs(np.asarray(icao24, dtype=object))
+    hashed = np.append(pd.util.hash_array(uniq, categorize=False), _MISSING_HASH)
+    return (hashed % np.uint64(buckets)).astype(np.int64)[codes]
+
+
+#: the hash ``pd.util.hash_array`` gives a missing value when it hashes by category
+_MISSING_HASH = np.uint64(np.iinfo(np.uint64).max)
 
 
 def track_parts(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
@@ -68,7 +83,8 @@ def track_parts(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
     frame (so a part's detector keeps its tracks across frames); rows keep their order
     within a part."""
     part = track_bucket(frame["icao24"].to_numpy(dtype=object), parts)
-    order = np.argsort(part, kind="stable")
+    # a stable sort of small integers is a radix sort (8-bit keys: 3x faster)
+    order = np.argsort(part.astype(np.uint8) if parts <= 256 else part, kind="stable")
     bounds = np.searchsorted(part[order], np.arange(parts + 1))
     return [_taken(frame, order[a:b])
             for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
