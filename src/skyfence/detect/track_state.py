@@ -164,7 +164,8 @@ class BatchWork:
         late = ~is_carried & (time <= last_seen[code])
         # rows already in order and all kept (a file written track by track) are used
         # as they are: each gather of a column is a copy of it
-        order: np.ndarray | None = _track_time_order(code, time, is_carried)
+        order: np.ndarray | None = _track_time_order(code, time, is_carried,
+                                                     none_late=not late.any())
         if order is not None:  # rows in order have no carried rows, so none is late
             order = order[~late[order]]
         k_code, k_time = _taken(code, order), _taken(time, order)
@@ -238,25 +239,40 @@ class BatchWork:
                 tracks.open[self.uniques[c]] = opened
 
 
-def _track_time_order(code: np.ndarray, time: np.ndarray, is_carried: np.ndarray
-                      ) -> np.ndarray | None:
+def _track_time_order(code: np.ndarray, time: np.ndarray, is_carried: np.ndarray, *,
+                      none_late: bool = False) -> np.ndarray | None:
     """Rows by track code, then time, carried rows first among equals (a stable sort);
     None when they are in that order already.
 
     Files written track by track in time order (per-aircraft exports) come in that
-    order already: with no carried rows, one linear check replaces the sort.
+    order already: with no carried rows, one linear check replaces the sort. A feed's
+    batch (rows in time order, tracks interleaved) whose carried rows come first and
+    precede every new row of their track (``none_late``: no new row is at or before
+    its track's carried row) is in that order once sorted by track alone: a stable
+    sort of the codes, a radix sort when they fit in 16 bits (a seventh of the time of
+    sorting by three keys).
 
     >>> new = np.zeros(3, bool)
     >>> print(_track_time_order(np.array([0, 0, 1]), np.array([5.0, 6.0, 1.0]), new))
     None
     >>> _track_time_order(np.array([0, 1, 0]), np.array([5.0, 1.0, 6.0]), new).tolist()
     [0, 2, 1]
+    >>> carried = np.array([True, False, False, False])
+    >>> _track_time_order(np.array([1, 0, 1, 0]), np.array([2.0, 3.0, 4.0, 5.0]), carried,
+    ...                   none_late=True).tolist()
+    [1, 3, 0, 2]
     """
     n = len(code)
     if n > 1 and not is_carried.any():
         same = code[1:] == code[:-1]
         if bool(np.all(code[1:] >= code[:-1])) and bool(np.all(time[1:][same] >= time[:-1][same])):
             return None
+    if none_late and n > 1:
+        nc = int(np.count_nonzero(is_carried))
+        if bool(is_carried[:nc].all()) and bool(np.all(time[nc + 1 :] >= time[nc:-1])):
+            small = (code.astype(np.uint16) if int(code.min()) >= 0 and int(code.max()) < 1 << 16
+                     else code)
+            return np.argsort(small, kind="stable")
     return np.lexsort((~is_carried, time, code))
 
 
