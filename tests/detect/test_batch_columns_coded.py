@@ -93,3 +93,37 @@ def test_runs_read_alike_from_codes_and_objects(got: tuple, data: st.DataObject)
     for w in works:
         assert w.cols.last_callsign(a, b) == want_call
         assert w.cols.emergency_squawks(a, b) == want_sq
+
+
+@settings(max_examples=200, deadline=None)
+@given(batches(), st.data())
+def test_a_detectors_rows_of_a_shared_batch_read_as_its_own_batch(
+        got: tuple, data: st.DataObject) -> None:
+    """A detector given some tracks' rows of a batch (the batch shared, not copied)
+    sees what it would see in a batch of those rows alone: the same working rows, the
+    same callsign and squawks for every run, carried rows or not."""
+    plain, coded, _, _ = got
+    frame = data.draw(st.sampled_from([plain, coded]))
+    mine = data.draw(st.sets(st.sampled_from(["aaa111", "bbb222", "ccc333"]), min_size=1))
+    rows = np.flatnonzero(frame["icao24"].isin(mine).to_numpy())
+    if not len(rows):
+        return
+    carry = data.draw(st.booleans())  # the same carried rows in front of both, or none
+    works = []
+    for batch, sub in ((frame, rows), (frame.take(rows).reset_index(drop=True), None)):
+        tracks = TrackTable()
+        if carry:
+            first = pd.DataFrame({"icao24": ["aaa111", "ccc333"], "time": [1.0, 2.0],
+                                  "lon": [0.0, 0.0], "lat": [0.0, 0.0],
+                                  "altitude": [0.0, 0.0], "callsign": ["CARRIED"] * 2,
+                                  "squawk": ["7500", "7500"]})
+            BatchWork.build(first, tracks, gap_s=1e9).carry(tracks)
+        works.append(BatchWork.build(batch, tracks, gap_s=1e9, rows=sub))
+    shared, alone = works
+    assert shared.time.tolist() == alone.time.tolist()
+    assert [shared.uniques[c] for c in shared.code] == [alone.uniques[c] for c in alone.code]
+    n = len(shared.time)
+    for a in range(n):
+        for b in range(a, min(n, a + 4)):
+            assert shared.cols.last_callsign(a, b) == alone.cols.last_callsign(a, b)
+            assert shared.cols.emergency_squawks(a, b) == alone.cols.emergency_squawks(a, b)

@@ -80,8 +80,8 @@ def test_streaming_over_threads_gives_the_records_of_one_detector(
     (tracks of hours, batches of minutes), threads running even on small batches."""
     monkeypatch.setattr(engine, "PARALLEL_MIN_ROWS", 0)
     seen: list[int] = []
-    real = engine.track_parts
-    monkeypatch.setattr(engine, "track_parts",
+    real = engine.track_rows
+    monkeypatch.setattr(engine, "track_rows",
                         lambda frame, parts: seen.append(len(frame)) or real(frame, parts))
     f = tmp_path / "sorted.parquet"
     data.sort_values("time", kind="stable").to_parquet(f, index=False, row_group_size=1500)

@@ -151,15 +151,19 @@ class EntryDetector:
         return [o.entry for d in self._tracks.open.values() for o in d.values()]
 
     # ------------------------------------------------------------------ batches
-    def process(self, batch: pd.DataFrame) -> list[EntryEvent]:
-        """Consume one batch of observations; return the events it caused, in time order."""
+    def process(self, batch: pd.DataFrame, rows: np.ndarray | None = None
+                ) -> list[EntryEvent]:
+        """Consume one batch of observations; return the events it caused, in time order.
+
+        ``rows`` (ascending): only these rows of the batch are this detector's, as when
+        detectors share a batch split by track (no copy of it is made); None: all."""
         missing = [c for c in REQUIRED_COLUMNS if c not in batch.columns]
         if missing:
             raise ValueError(f"an observation batch needs the column(s) {', '.join(missing)}"
                              f" (it has: {', '.join(map(str, batch.columns)) or 'none'})")
-        if len(batch) == 0:
+        if len(batch) == 0 or (rows is not None and len(rows) == 0):
             return []
-        w = BatchWork.build(batch, self._tracks, self.config.gap_s, self.integrity)
+        w = BatchWork.build(batch, self._tracks, self.config.gap_s, self.integrity, rows)
         self.dropped_out_of_order += w.dropped
         if w.dropped:
             log.debug("dropped %d fixes not newer than their track's last fix", w.dropped)

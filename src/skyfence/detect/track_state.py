@@ -134,12 +134,16 @@ class BatchWork:
 
     @classmethod
     def build(cls, batch: pd.DataFrame, tracks: TrackTable, gap_s: float,
-              integrity: IntegrityScreen | None = None) -> BatchWork:
+              integrity: IntegrityScreen | None = None, rows: np.ndarray | None = None
+              ) -> BatchWork:
         """Join ``batch`` with the last fixes ``tracks`` carry; drop late and duplicate
         fixes, and the implausible ones ``integrity`` rejects; find segments, track
-        starts and gaps longer than ``gap_s``."""
+        starts and gaps longer than ``gap_s``. ``rows`` (ascending): only these rows of
+        the batch are this detector's (a batch shared by detectors, split by track);
+        None: every row."""
         w = cls()
-        codes_new, uniques = factorize_runs(batch["icao24"].to_numpy(dtype=object))
+        ids = batch["icao24"].to_numpy(dtype=object)
+        codes_new, uniques = factorize_runs(ids if rows is None else ids[rows])
         n_new = len(codes_new)
         slots = tracks.lookup(uniques)
         carried_codes = np.flatnonzero(slots >= 0)
@@ -148,7 +152,9 @@ class BatchWork:
 
         def col(name: str, j: int) -> np.ndarray:
             given = (batch[name].to_numpy(np.float64) if name in batch.columns
-                     else np.full(n_new, np.nan))  # a hand-built batch without altitudes
+                     else np.full(len(batch), np.nan))  # a hand-built batch without altitudes
+            if rows is not None:
+                given = given[rows]
             return np.concatenate([last[:, j], given]) if nc else _read_only(given)
 
         code = (np.concatenate([carried_codes.astype(np.intp), codes_new]) if nc
@@ -157,7 +163,9 @@ class BatchWork:
         alt = col("altitude", 3)
         is_carried = np.concatenate([np.ones(nc, bool), np.zeros(n_new, bool)])
         # the batch's row of each working row (-1: carried); None: the same row
-        src = np.concatenate([np.full(nc, -1, np.intp), np.arange(n_new)]) if nc else None
+        mine = np.arange(n_new) if rows is None else np.asarray(rows, dtype=np.intp)
+        src = (np.concatenate([np.full(nc, -1, np.intp), mine]) if nc
+               else None if rows is None else mine)
         # a fix not newer than what its track already had is late or a duplicate: drop it
         last_seen = np.full(len(uniques), -np.inf)
         last_seen[code[:nc]] = time[:nc]
@@ -335,13 +343,20 @@ class BatchColumns:
         """Column ``name`` as codes in working order (-1: missing, and at carried rows)
         and the values they stand for. The codes are made in the batch's own order (a
         categorical column's own, or ``factorize_runs`` of the objects) and gathered
-        into working order as integers: no object array is gathered."""
+        into working order as integers: no object array is gathered. A detector given
+        only some rows of the batch (the others are another detector's) gathers its
+        rows' objects and makes the codes of those alone."""
         if name not in self._batch.columns:
             return np.full(self._rows, -1, np.intp), np.empty(0, object)
         col = self._batch[name]
         if isinstance(col.dtype, pd.CategoricalDtype):
             codes = np.asarray(col.cat.codes.to_numpy(), dtype=np.intp)
             uniq = np.asarray(col.cat.categories, dtype=object)
+        elif self._src is not None and self._rows < len(self._batch):
+            codes, uniq = factorize_runs(col.to_numpy(dtype=object)[np.maximum(self._src, 0)])
+            codes = np.array(codes, dtype=np.intp)
+            codes[self._src < 0] = -1
+            return codes, uniq
         else:
             codes, uniq = factorize_runs(col.to_numpy(dtype=object))
         if self._src is None:

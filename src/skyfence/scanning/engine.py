@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -62,7 +63,7 @@ from skyfence.scanning.local_pool import (
     run_overlapped,
     run_parts,
     split_frame_by_track,
-    track_parts,
+    track_rows,
     warm_prepared,
 )
 from skyfence.scanning.long_lived import frozen
@@ -458,9 +459,9 @@ def _row_group_batches(
         yield concat_rows(held)
 
 
-def _process_part(pair: tuple[EntryDetector, pd.DataFrame]) -> list[EntryEvent]:
-    det, part = pair
-    return det.process(part)
+def _process_rows(job: tuple[EntryDetector, pd.DataFrame, np.ndarray]) -> list[EntryEvent]:
+    det, batch, rows = job
+    return det.process(batch, rows)
 
 
 def _scan_streaming(
@@ -468,7 +469,7 @@ def _scan_streaming(
 ) -> ScanResult:
     """Time-ordered row groups through detectors that keep their tracks across batches:
     one per worker, each given the tracks of one hash class of every batch
-    (:func:`~skyfence.scanning.local_pool.track_parts`), in threads. After each batch,
+    (:func:`~skyfence.scanning.local_pool.track_rows`), in threads. After each batch,
     tracks silent for longer than the gap before the batch's last time are forgotten (a
     later fix of theirs would start a new piece anyway), so the detectors' state is the
     live tracks only."""
@@ -489,12 +490,13 @@ def _scan_streaming(
         if workers == 1:
             found = [dets[0].process(batch)]
             del batch
-        else:
-            pairs = list(zip(dets, track_parts(batch, workers), strict=True))
+        else:  # each detector screens its tracks' rows of the one batch
+            jobs = [(d, batch, rows)
+                    for d, rows in zip(dets, track_rows(batch, workers), strict=True)]
             threads = workers if len(batch) >= PARALLEL_MIN_ROWS else 1
             del batch
-            found = run_parts(_process_part, pairs, threads)
-            del pairs
+            found = run_parts(_process_rows, jobs, threads)
+            del jobs
         for events in found:
             finals.add([e.entry for e in events if e.kind == "exit"])
         del found

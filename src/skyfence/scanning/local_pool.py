@@ -30,7 +30,8 @@ from skyfence.airspace.zones import Zone
 from skyfence.factorize import factorize_runs
 
 __all__ = ["PARALLEL_MIN_ROWS", "local_workers", "run_overlapped", "run_parts",
-           "split_frame_by_track", "track_bucket", "track_parts", "warm_prepared"]
+           "split_frame_by_track", "track_bucket", "track_parts", "track_rows",
+           "warm_prepared"]
 
 #: fewer rows than this are screened in one thread (splitting costs more than it saves)
 PARALLEL_MIN_ROWS = 20_000
@@ -82,12 +83,24 @@ def track_parts(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
     hash of the track id: every fix of a track in one part, the same part in every
     frame (so a part's detector keeps its tracks across frames); rows keep their order
     within a part."""
+    return [_taken(frame, rows) for rows in track_rows(frame, parts)]
+
+
+def track_rows(frame: pd.DataFrame, parts: int) -> list[np.ndarray]:
+    """The rows of each of :func:`track_parts`' frames, ascending (what a detector
+    given the whole frame and its rows screens, with no copy of the frame).
+
+    >>> df = pd.DataFrame({"icao24": ["a", "b", "a", "c"]})
+    >>> [r.tolist() for r in track_rows(df, 2)] == [
+    ...     np.flatnonzero(track_bucket(df["icao24"].to_numpy(), 2) == p).tolist()
+    ...     for p in range(2)]
+    True
+    """
     part = track_bucket(frame["icao24"].to_numpy(dtype=object), parts)
     # a stable sort of small integers is a radix sort (8-bit keys: 3x faster)
     order = np.argsort(part.astype(np.uint8) if parts <= 256 else part, kind="stable")
     bounds = np.searchsorted(part[order], np.arange(parts + 1))
-    return [_taken(frame, order[a:b])
-            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
+    return [order[a:b] for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)]
 
 
 def _taken(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
