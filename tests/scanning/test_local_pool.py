@@ -18,7 +18,7 @@ from skyfence.airspace.zones import resolve_zones
 from skyfence.benchmarks.baltic import write_per_aircraft_parquet
 from skyfence.scanning import engine
 from skyfence.scanning.engine import ScanOptions, scan_files
-from skyfence.scanning.local_pool import run_overlapped, split_frame_by_track
+from skyfence.scanning.local_pool import run_overlapped, track_parts
 
 ZONES = ["EST", "LVA", "LTU", "POL"]
 
@@ -34,9 +34,9 @@ def _scan(path: Path, workers: int, **kw: object) -> tuple[list[str], str, set[s
     names: set[str] = set()
     real = engine._screen_frame
 
-    def spy(frame: pd.DataFrame, opts: ScanOptions) -> object:
+    def spy(frame: pd.DataFrame, opts: ScanOptions, rows: object = None) -> object:
         names.add(threading.current_thread().name)
-        return real(frame, opts)
+        return real(frame, opts, rows)  # type: ignore[arg-type]
 
     engine._screen_frame = spy  # type: ignore[assignment]
     try:
@@ -76,7 +76,7 @@ def test_scan_beyond_memory_on_threads_equals_one_thread(
 
 def test_split_keeps_every_fix_of_a_track_together() -> None:
     df = pd.DataFrame({"icao24": ["a", "b", "a", "c", "b", "a"], "time": range(6)})
-    parts = split_frame_by_track(df, 2)
+    parts = [f for f in track_parts(df, 2) if len(f)]
     assert sum(len(p) for p in parts) == len(df)
     owners = [set(p["icao24"]) for p in parts]
     assert all(not (owners[i] & owners[j]) for i in range(len(owners))

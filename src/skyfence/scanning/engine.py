@@ -62,7 +62,6 @@ from skyfence.scanning.local_pool import (
     local_workers,
     run_overlapped,
     run_parts,
-    split_frame_by_track,
     track_rows,
     warm_prepared,
 )
@@ -332,10 +331,13 @@ def _scan_files(paths: Sequence[Path], opts: ScanOptions) -> ScanResult:
     buffered.clear()
     workers = local_workers(opts.workers)
     if workers > 1 and len(data) >= PARALLEL_MIN_ROWS and 2 * len(data) <= plan.bucket_rows:
-        parts = split_frame_by_track(data, workers)  # the copy fits: half the rows in memory
-        del data
+        # each thread screens its tracks' rows of the one frame (no copy of it)
+        parts = [rows for rows in track_rows(data, workers) if len(rows)]
         _threads_ready(opts)
-        screened = run_parts(lambda f: _screen_frame(f, opts), parts, workers)
+        shared = data
+        del data
+        screened = run_parts(lambda rows: _screen_frame(shared, opts, rows), parts, workers)
+        del shared
     else:
         screened = [_screen_frame(data, opts)]
         del data
@@ -354,9 +356,13 @@ class _Screened:
     dropped: int
 
 
-def _screen_frame(frame: pd.DataFrame, opts: ScanOptions) -> _Screened:
-    """Final entries of a frame holding every fix of each of its tracks."""
-    found, det = detect_entries([frame], opts.zones, detector=fresh_detector(opts))
+def _screen_frame(frame: pd.DataFrame, opts: ScanOptions, rows: np.ndarray | None = None
+                  ) -> _Screened:
+    """Final entries of a frame holding every fix of each of its tracks (of its
+    ``rows``' tracks: see :meth:`~skyfence.detect.entries.EntryDetector.process`)."""
+    det = fresh_detector(opts)
+    found = [e.entry for e in det.process(frame, rows) if e.kind == "exit"]
+    found.extend(e.entry for e in det.close())
     return _Screened(found, det.positions, det.dropped_out_of_order)
 
 

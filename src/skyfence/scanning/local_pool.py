@@ -30,8 +30,7 @@ from skyfence.airspace.zones import Zone
 from skyfence.factorize import factorize_runs
 
 __all__ = ["PARALLEL_MIN_ROWS", "local_workers", "run_overlapped", "run_parts",
-           "split_frame_by_track", "track_bucket", "track_parts", "track_rows",
-           "warm_prepared"]
+           "track_bucket", "track_parts", "track_rows", "warm_prepared"]
 
 #: fewer rows than this are screened in one thread (splitting costs more than it saves)
 PARALLEL_MIN_ROWS = 20_000
@@ -111,9 +110,6 @@ def _taken(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     return part
 
 
-def split_frame_by_track(frame: pd.DataFrame, parts: int) -> list[pd.DataFrame]:
-    """The non-empty frames of :func:`track_parts`."""
-    return [f for f in track_parts(frame, parts) if len(f)]
 
 
 def run_parts(func: Callable[[T], R], parts: Sequence[T], workers: int) -> list[R]:
@@ -150,4 +146,3 @@ def run_overlapped(func: Callable[[T], R], groups: Iterable[list[T]], workers: i
             del done
         if running is not None:
             yield [f.result() for f in running]
-
