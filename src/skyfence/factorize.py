@@ -101,24 +101,22 @@ def _factorize_objects(values: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.
         values = np.ascontiguousarray(values)
         by_object, first = pd.factorize(_addresses(values))
         if 4 * len(first) <= len(values):
-            objects = np.empty(len(first), dtype=object)
-            objects[:] = values[_first_rows(by_object, len(first))]
-            codes, uniq = pd.factorize(objects, use_na_sentinel=True)
+            codes, uniq = pd.factorize(values[_first_rows(by_object)], use_na_sentinel=True)
             return np.asarray(codes)[by_object], np.asarray(uniq, dtype=object)
     codes, uniq = pd.factorize(values, use_na_sentinel=True)
     return np.asarray(codes), np.asarray(uniq, dtype=object)
 
 
-def _first_rows(codes: npt.NDArray[np.intp], k: int) -> npt.NDArray[np.intp]:
-    """The first row holding each of the codes ``0..k-1`` (codes in order of first
-    appearance, as ``pd.factorize`` gives them).
+def _first_rows(codes: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
+    """The first row holding each code (codes numbered in order of first appearance,
+    as ``pd.factorize`` gives them; none missing).
 
-    >>> _first_rows(np.array([0, 1, 0, 2, 1]), 3).tolist()
+    >>> _first_rows(np.array([0, 1, 0, 2, 1])).tolist()
     [0, 1, 3]
     """
     if not len(codes):
         return np.empty(0, dtype=np.intp)
     # a new code is one more than every code before it: the running maximum steps there
     seen = np.maximum.accumulate(codes)
-    return np.concatenate([[0], np.flatnonzero(seen[1:] != seen[:-1]) + 1])[:k]
+    return np.concatenate([[0], np.flatnonzero(seen[1:] != seen[:-1]) + 1])
 

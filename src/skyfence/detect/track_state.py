@@ -163,9 +163,13 @@ class BatchWork:
         alt = col("altitude", 3)
         is_carried = np.concatenate([np.ones(nc, bool), np.zeros(n_new, bool)])
         # the batch's row of each working row (-1: carried); None: the same row
-        mine = np.arange(n_new) if rows is None else np.asarray(rows, dtype=np.intp)
-        src = (np.concatenate([np.full(nc, -1, np.intp), mine]) if nc
-               else None if rows is None else mine)
+        mine = None if rows is None else np.asarray(rows, dtype=np.intp)
+        src: np.ndarray | None
+        if nc:
+            src = np.concatenate([np.full(nc, -1, np.intp),
+                                  np.arange(n_new) if mine is None else mine])
+        else:
+            src = mine
         # a fix not newer than what its track already had is late or a duplicate: drop it
         last_seen = np.full(len(uniques), -np.inf)
         last_seen[code[:nc]] = time[:nc]
@@ -215,8 +219,7 @@ class BatchWork:
             w.lon_next[:-1] = w.lon[:-1] + lon_delta(w.lon[:-1], w.lon[1:])
         w.last_of_key = np.ones(n, bool)
         w.last_of_key[:-1] = ~same_key[1:]
-        w.cols = BatchColumns(batch, src if order is None else
-                              (order if src is None else src[order]))
+        w.cols = BatchColumns(batch, order if src is None else _taken(src, order))
         w.pending_open = {}
         return w
 
@@ -354,8 +357,7 @@ class BatchColumns:
             uniq = np.asarray(col.cat.categories, dtype=object)
         elif self._src is not None and self._rows < len(self._batch):
             codes, uniq = factorize_runs(col.to_numpy(dtype=object)[np.maximum(self._src, 0)])
-            codes = np.array(codes, dtype=np.intp)
-            codes[self._src < 0] = -1
+            codes[self._src < 0] = -1  # a new array of factorize_runs'
             return codes, uniq
         else:
             codes, uniq = factorize_runs(col.to_numpy(dtype=object))
