@@ -349,3 +349,39 @@ def test_duration_keeps_milliseconds_like_the_times() -> None:
     """Exit 90.12345 s after entry: the record says 90.123 s."""
     rec = to_record(entry(exited_at=T_IN + 90.12345), CLS, VERDICT)
     assert rec["duration_s"] == 90.123
+
+
+_COORD = st.floats(-90.0, 90.0) | st.integers(-90_000_000, 90_000_000).map(
+    lambda k: k / 1e6 + 5e-7)  # halfway at the 6th decimal, as text
+_MEASURE = st.none() | st.floats(-500.0, 20_000.0) | st.integers(0, 200_000).map(
+    lambda k: k / 20.0)  # x.x5: halfway at the 1st decimal
+
+
+@st.composite
+def _entries(draw: st.DrawFn) -> Entry:
+    pt = st.none() | st.tuples(_COORD, _COORD.map(lambda v: 2 * v))
+    t0 = draw(st.floats(1.6e9, 1.8e9))
+    return entry(
+        track=draw(st.sampled_from(["R0042", "4b1805", "48AE21", "  3c6444 "])),
+        entered_at=t0, exited_at=draw(st.none() | st.floats(0.0, 1e5).map(lambda d: t0 + d)),
+        last_inside_at=t0 + draw(st.floats(0.0, 1e5)),
+        max_depth_m=draw(st.floats(0.0, 1e6) | st.integers(0, 10**6).map(lambda k: k / 20.0)),
+        entry_point=draw(pt), exit_point=draw(pt), first_inside_point=draw(pt),
+        last_inside_point=draw(pt), min_altitude_m=draw(_MEASURE),
+        max_altitude_m=draw(_MEASURE))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_entries(), min_size=1, max_size=40))
+def test_records_made_together_equal_records_made_one_by_one(entries: list[Entry]) -> None:
+    """A batch's numbers are rounded all at once (numpy), one entry's one by one
+    (Python's ``round``): the JSON of each record is the same text either way, and each
+    point is its tuple rounded to 6 decimals by ``round`` (the reference)."""
+    assessor = Assessor()
+    together = assessor.records(entries)
+    alone = [assessor.record(e) for e in entries]
+    assert [json.dumps(r) for r in together] == [json.dumps(r) for r in alone]
+    for e, r in zip(entries, together, strict=True):
+        p = e.entry_point
+        assert r["entry_point"] == (None if p is None else
+                                    {"lat": round(p[0], 6), "lon": round(p[1], 6)})

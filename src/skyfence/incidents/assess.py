@@ -11,7 +11,7 @@ import numpy as np
 from skyfence.fusion.correlator import Identity
 from skyfence.identify.classify import categorize
 from skyfence.identify.icao_blocks import parse_icao24, registration_state
-from skyfence.incidents.record import iso_times, to_record
+from skyfence.incidents.record import iso_times, to_records
 from skyfence.model import Classification, Entry
 from skyfence.policy import Policy, ProtocolStep, Verdict
 from skyfence.records import EntryRecord
@@ -101,11 +101,14 @@ class Assessor:
                                  arr([e.max_altitude_m for e in entries]),
                                  cooperative=coop.astype(np.float64),
                                  turn_accel_ms2=arr([e.max_turn_accel_ms2 for e in entries]))
-        out = []
         db = self.military_db
         n = len(entries)
         stamps = iso_times([e.entered_at for e in entries] + [e.exited_at for e in entries]
                            + [e.last_inside_at for e in entries])
+        judged: list[Entry] = []
+        classes: list[Classification] = []
+        verdicts: list[Verdict] = []
+        icao24s: list[str | None] = []
         for i, e in enumerate(entries):
             ident = known[i]
             icao = str(address[i]).strip().lower() if (coop[i] or ident is not None) else None
@@ -129,14 +132,15 @@ class Assessor:
                 verdict = replace(verdict, violation=False, severity="warning", reasons=(
                     *verdict.reasons, "not a violation on this data alone: the track "
                     "came in by a position jump no aircraft can make (see integrity)"))
-            # an entry always has its entered and last inside times
-            entered, last = cast(str, stamps[i]), cast(str, stamps[2 * n + i])
-            exited = stamps[n + i]
-            out.append(to_record(e, cls_, verdict,
-                                 icao24=icao,
-                                 went_dark_at=ident["went_dark_at"] if ident else None,
-                                 times=(entered, exited, last)))
-        return out
+            judged.append(e)
+            classes.append(cls_)
+            verdicts.append(verdict)
+            icao24s.append(icao)
+        # an entry always has its entered and last inside times
+        times = [(cast(str, stamps[i]), stamps[n + i], cast(str, stamps[2 * n + i]))
+                 for i in range(n)]
+        return to_records(judged, classes, verdicts, icao24s=icao24s, times=times,
+                          went_dark_ats=[k["went_dark_at"] if k else None for k in known])
 
 
 def _telling(ident: Identity | None) -> Identity | None:

@@ -10,10 +10,11 @@ import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import overload
+from typing import cast, overload
 
 import numpy as np
 
+from skyfence.incidents.rounding import round_floats
 from skyfence.model import Classification, Entry
 from skyfence.policy import Verdict
 from skyfence.records import ENTRY_RECORD_FIELDS, EntryRecord, PointRecord
@@ -83,14 +84,6 @@ def entry_id(zone: str, track: str, entered_at: float) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
-def _point(p: tuple[float, float] | None) -> PointRecord | None:
-    return None if p is None else {"lat": round(p[0], 6), "lon": round(p[1], 6)}
-
-
-def _opt(v: float | None, nd: int) -> float | None:
-    return None if v is None else round(v, nd)
-
-
 def to_record(
     entry: Entry, cls_: Classification, verdict: Verdict, *,
     icao24: str | None = None, went_dark_at: float | None = None,
@@ -101,37 +94,68 @@ def to_record(
     ``icao24`` overrides the address derived from a cooperative track id (fusion knows
     the address of a radar track that went dark); ``went_dark_at`` is when its
     transponder fell silent. ``times``: the entry's entered, exited and last inside
-    times already written by :func:`iso_times` (a caller making many records).
+    times already written by :func:`iso_times`.
     """
-    if icao24 is None and cls_.cooperative:
-        icao24 = entry.track.strip().lower()
-    entered, exited, last = times if times is not None else (
-        iso_time(entry.entered_at), iso_time(entry.exited_at), iso_time(entry.last_inside_at))
-    return {
-        "id": entry_id(entry.zone, entry.track, entry.entered_at),
-        "zone": entry.zone,
-        "zone_kind": entry.zone_kind,
-        "track": entry.track,
-        "icao24": icao24,
-        "callsign": entry.callsign,
-        "entered_at": entered,
-        "entry_interpolated": entry.entry_interpolated,
-        "exited_at": exited,
-        "last_inside_at": last,
-        "duration_s": round(entry.duration_s, 3),
-        "max_depth_m": round(entry.max_depth_m, 1),
-        "entry_point": _point(entry.entry_point),
-        "exit_point": _point(entry.exit_point),
-        "min_altitude_m": _opt(entry.min_altitude_m, 1),
-        "max_altitude_m": _opt(entry.max_altitude_m, 1),
-        "observations": entry.observations,
-        "classification": cls_.to_record(),
-        "violation": verdict.violation,
-        "severity": verdict.severity,
-        "reasons": list(verdict.reasons),
-        "protocol": [step.to_record() for step in verdict.protocol],
-        "went_dark_at": iso_time(went_dark_at),
-        "integrity": list(entry.integrity),
-        "first_inside_point": _point(entry.first_inside_point),
-        "last_inside_point": _point(entry.last_inside_point),
-    }
+    return to_records([entry], [cls_], [verdict], icao24s=[icao24],
+                      went_dark_ats=[went_dark_at], times=None if times is None else [times])[0]
+
+
+def to_records(
+    entries: Sequence[Entry], classes: Sequence[Classification], verdicts: Sequence[Verdict],
+    *, icao24s: Sequence[str | None], went_dark_ats: Sequence[float | None],
+    times: Sequence[tuple[str, str | None, str]] | None = None,
+) -> list[EntryRecord]:
+    """:func:`to_record` of each entry with its classification, verdict, ``icao24``
+    and ``went_dark_at``; the numbers of all of them rounded at once
+    (:func:`~skyfence.incidents.rounding.round_floats`, Python's ``round`` bit for bit).
+    ``times``: each entry's three times already written, or None to write them here."""
+    n = len(entries)
+    if times is None:
+        stamps = iso_times([e.entered_at for e in entries] + [e.exited_at for e in entries]
+                           + [e.last_inside_at for e in entries])
+        times = [(cast(str, stamps[i]), stamps[n + i], cast(str, stamps[2 * n + i]))
+                 for i in range(n)]
+    points = [p for e in entries for p in (e.entry_point, e.exit_point,
+                                            e.first_inside_point, e.last_inside_point)]
+    deg = iter(round_floats([v for p in points if p is not None for v in p], 6))
+    at: list[PointRecord | None] = [
+        None if p is None else {"lat": cast(float, next(deg)), "lon": cast(float, next(deg))}
+        for p in points]
+    tenths = round_floats([v for e in entries for v in (e.max_depth_m, e.min_altitude_m,
+                                                        e.max_altitude_m)], 1)
+    seconds = round_floats([e.duration_s for e in entries], 3)
+    out: list[EntryRecord] = []
+    for i, e in enumerate(entries):
+        cls_, verdict, icao24 = classes[i], verdicts[i], icao24s[i]
+        if icao24 is None and cls_.cooperative:
+            icao24 = e.track.strip().lower()
+        entered, exited, last = times[i]
+        out.append({
+            "id": entry_id(e.zone, e.track, e.entered_at),
+            "zone": e.zone,
+            "zone_kind": e.zone_kind,
+            "track": e.track,
+            "icao24": icao24,
+            "callsign": e.callsign,
+            "entered_at": entered,
+            "entry_interpolated": e.entry_interpolated,
+            "exited_at": exited,
+            "last_inside_at": last,
+            "duration_s": cast(float, seconds[i]),
+            "max_depth_m": cast(float, tenths[3 * i]),
+            "entry_point": at[4 * i],
+            "exit_point": at[4 * i + 1],
+            "min_altitude_m": tenths[3 * i + 1],
+            "max_altitude_m": tenths[3 * i + 2],
+            "observations": e.observations,
+            "classification": cls_.to_record(),
+            "violation": verdict.violation,
+            "severity": verdict.severity,
+            "reasons": list(verdict.reasons),
+            "protocol": [step.to_record() for step in verdict.protocol],
+            "went_dark_at": iso_time(went_dark_ats[i]),
+            "integrity": list(e.integrity),
+            "first_inside_point": at[4 * i + 2],
+            "last_inside_point": at[4 * i + 3],
+        })
+    return out
