@@ -245,3 +245,31 @@ def test_a_text_field_says_which_rows_have_no_value(values: list[Any], field: st
     # the rows without a value, found row by row (pandas), not distinct value by value
     assert got.missing.tolist() == pd.isna(pd.Series(got.values, dtype=object)).tolist()
     assert all(v is None or isinstance(v, str) for v in got.values)
+
+
+_TEXTS = st.sampled_from(["4B1805", " 4b1805 ", "abc123", "R0042", "7700", "123",
+                          "77000", "", "   ", "DLH4AB", "bad\x00id", "x" * 65, "zw\u200bsp"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.one_of(st.none(), _TEXTS), min_size=1, max_size=40),
+       unused=st.lists(_TEXTS, max_size=8),
+       field=st.sampled_from(["icao24", "callsign", "squawk"]))
+def test_a_dictionary_column_reads_as_its_values_would(rows: list[str | None],
+                                                       unused: list[str],
+                                                       field: str) -> None:
+    """A chunk of a dictionary-encoded row group carries values no row of it uses
+    (only the used ones are cleaned): what its rows read as, which rows have no value
+    and which rows each problem names are those of the same rows as plain text, read
+    distinct value by distinct value (the reference); a bad value no row uses names
+    no problem."""
+    from skyfence.sources.fields import read_text_field
+
+    cats = list(dict.fromkeys([*unused, *(r for r in rows if r is not None)]))
+    coded = pd.Series(pd.Categorical(rows, categories=cats))
+    got = read_text_field(coded, field)
+    want = read_text_field(pd.Series(rows, dtype=object), field)
+    assert got.values.tolist() == want.values.tolist()
+    assert got.missing.tolist() == want.missing.tolist()
+    assert sorted((p.what, p.mask.tolist()) for p in got.problems) == \
+        sorted((p.what, p.mask.tolist()) for p in want.problems)
