@@ -113,6 +113,28 @@ def test_all_250_zones_load_valid_and_keyed_by_iso3(zones: dict[str, NationalAir
     assert all(z.name for z in zones.values())
 
 
+def test_bundled_zones_need_none_of_the_checks_a_zone_skips_for_them(
+        zones: dict[str, NationalAirspace]) -> None:
+    """A zone of a bundled geometry skips the zone's checks (``Zone.__post_init__``):
+    each of those checks, run on every bundled geometry, changes nothing (valid above;
+    already cut at the antimeridian and not the whole globe here), and a zone made of
+    a copy of one (not the bundled object) is checked and ends up the same."""
+    from skyfence.airspace.antimeridian import normalize_polygonal
+    from skyfence.airspace.national import is_bundled
+    from skyfence.airspace.zones import Zone
+
+    for code, z in zones.items():
+        assert is_bundled(z.geometry)
+        assert normalize_polygonal(z.geometry, code) is z.geometry
+        assert z.geometry.bounds != (-180.0, -90.0, 180.0, 90.0)
+    est = zones["EST"].geometry
+    copy = shapely.from_wkb(shapely.to_wkb(est))
+    assert not is_bundled(copy)
+    assert Zone("EST", "national", copy).geometry.equals_exact(est, 0.0)
+    bowtie = shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])  # invalid: repaired
+    assert Zone("X", "custom", bowtie).geometry.is_valid
+
+
 def test_zone_properties(zones: dict[str, NationalAirspace]) -> None:
     est = zones["EST"]
     assert est.name == "Estonia"

@@ -141,6 +141,24 @@ def national_zones() -> Mapping[str, NationalAirspace]:
     return _zones()
 
 
+def is_bundled(geometry: BaseGeometry) -> bool:
+    """Whether ``geometry`` is one of this process's bundled national geometries (the
+    very objects :func:`national_zones` holds). Those were made valid and cut at the
+    antimeridian when built (``scripts/build_boundaries.py``; ``tests/airspace/
+    test_national.py`` checks every one), so a zone of one needs no check: checking
+    all 250 took 0.3 s in every process that watched them all. Never loads the bundle.
+
+    >>> is_bundled(find_national("EST").geometry), is_bundled(shapely.box(0, 0, 1, 1))
+    (True, False)
+    """
+    return _zones.cache_info().currsize > 0 and id(geometry) in _bundled_ids()
+
+
+@functools.cache
+def _bundled_ids() -> frozenset[int]:
+    return frozenset(id(z.geometry) for z in _zones().values())
+
+
 def _key(text: str) -> str:
     """Case-, accent- and spacing-insensitive form of a name."""
     plain = unicodedata.normalize("NFKD", text)

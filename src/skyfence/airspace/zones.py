@@ -33,6 +33,12 @@ CIRCLE_TOLERANCE_M = 1.0
 MAX_CIRCLE_RADIUS_KM = 9000.0
 
 
+def _bundled(geometry: BaseGeometry) -> bool:
+    from skyfence.airspace.national import is_bundled
+
+    return is_bundled(geometry)
+
+
 @dataclass(frozen=True, eq=False)
 class Zone:
     """A watched volume: a lon/lat (Multi)Polygon between an optional floor and ceiling.
@@ -49,6 +55,22 @@ class Zone:
     boundary: BaseGeometry = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if not _bundled(self.geometry):  # a bundled state's geometry was checked when built
+            self._check_geometry()
+        shapely.prepare(self.geometry)
+        boundary = self.geometry.boundary
+        shapely.prepare(boundary)
+        object.__setattr__(self, "boundary", boundary)
+        if (
+            self.floor_m is not None
+            and self.ceiling_m is not None
+            and self.floor_m >= self.ceiling_m
+        ):
+            raise ZoneError(f"zone '{self.name}': floor_m must be below ceiling_m")
+
+    def _check_geometry(self) -> None:
+        """A non-empty polygonal geometry that does not cover the globe, cut at the
+        antimeridian and made valid (the geometry is replaced when either changes it)."""
         geom = self.geometry
         if geom.is_empty or geom.geom_type not in ("Polygon", "MultiPolygon"):
             raise ZoneError(f"zone '{self.name}': geometry must be a non-empty (Multi)Polygon")
@@ -65,16 +87,6 @@ class Zone:
                 raise ZoneError(f"zone '{self.name}': the geometry encloses no area")
             geom = shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
             object.__setattr__(self, "geometry", geom)
-        shapely.prepare(self.geometry)
-        boundary = self.geometry.boundary
-        shapely.prepare(boundary)
-        object.__setattr__(self, "boundary", boundary)
-        if (
-            self.floor_m is not None
-            and self.ceiling_m is not None
-            and self.floor_m >= self.ceiling_m
-        ):
-            raise ZoneError(f"zone '{self.name}': floor_m must be below ceiling_m")
 
     @property
     def has_altitude_limits(self) -> bool:
