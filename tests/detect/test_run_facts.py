@@ -100,3 +100,52 @@ def test_a_carried_fix_adds_no_speed_and_no_sigma() -> None:
     assert facts.max_speed(0) is None and facts.speed_moments(0) == (0, 0.0, 0.0)
     assert facts.min_sigma(0) is None
     assert facts.speed_moments(1) == (1, 50.0, 2500.0) and facts.min_sigma(1) == 30.0
+
+
+@st.composite
+def identified_batches(draw: st.DrawFn) -> tuple[pd.DataFrame, list[int]]:
+    """Batches with callsigns (blank, missing, changing), squawks (some emergency),
+    headings and speeds that make turns, positions that differ row by row."""
+    n = draw(st.integers(1, 40))
+    frame = pd.DataFrame({
+        "icao24": draw(st.lists(st.sampled_from(["a", "b"]), min_size=n, max_size=n)),
+        "time": np.arange(n, dtype=np.float64) * 5.0,
+        "lon": np.asarray(draw(st.lists(st.floats(-10.0, 10.0), min_size=n, max_size=n))),
+        "lat": np.asarray(draw(st.lists(st.floats(40.0, 60.0), min_size=n, max_size=n))),
+        "altitude": draw(st.lists(values, min_size=n, max_size=n)),
+        "velocity": draw(st.lists(st.floats(50.0, 300.0), min_size=n, max_size=n)),
+        "heading": draw(st.lists(st.floats(0.0, 359.0), min_size=n, max_size=n)),
+        "callsign": draw(st.lists(st.sampled_from(["DLH4AB ", "  ", None, "SAS12", ""]),
+                                  min_size=n, max_size=n)),
+        "squawk": draw(st.lists(st.sampled_from(["7700", "1000", None, "7600", "2000"]),
+                                min_size=n, max_size=n)),
+    })
+    cuts = draw(st.lists(st.integers(1, n - 1), max_size=8)) if n > 1 else []
+    return frame, sorted(set(cuts))
+
+
+@settings(max_examples=200, deadline=None)
+@given(identified_batches(), st.booleans())
+def test_a_runs_facts_at_once_equal_its_facts_from_its_rows(batch, carried: bool) -> None:
+    """``RunFacts.of`` (every run at once) against ``row_facts`` (the run's rows
+    alone): points, times, altitudes, speeds, sigma, turn and anchor, callsign; and an
+    emergency squawk flagged exactly when the run's rows hold one."""
+    from skyfence.detect.zone_pass import row_facts
+
+    frame, cuts = batch
+    tracks = TrackTable()
+    if carried:
+        tracks.store(np.array(["a"], dtype=object), np.array([[-5.0, 1.0, 50.0, 123.0]]))
+    w = BatchWork.build(frame, tracks, gap_s=300.0)
+    n = len(w.time)
+    bounds = sorted({0, n, *[c for c in cuts if c < n],
+                     *np.flatnonzero(w.code[1:] != w.code[:-1]) + 1})
+    facts = RunFacts(w, np.arange(n), np.array(bounds[:-1], dtype=np.intp))
+    for a, end in itertools.pairwise(bounds):
+        got = facts.of(a, None)
+        want = row_facts(w, a, end - 1, None)
+        assert got[:6] == want[:6] and got[7:11] == want[7:11]
+        assert got[6][0] == want[6][0]
+        assert got[6][1] == pytest.approx(want[6][1], rel=1e-12, abs=1e-9)
+        assert got[6][2] == pytest.approx(want[6][2], rel=1e-12, abs=1e-9)
+        assert got[11] == bool(w.cols.emergency_squawks(a, end - 1))  # found row by row

@@ -23,7 +23,15 @@ import numpy as np
 from skyfence.detect.track_state import BatchWork
 from skyfence.identify.turns import Anchor
 
-__all__ = ["RunFacts"]
+__all__ = ["Facts", "RunFacts"]
+
+#: what a run of inside fixes adds to its entry: first (lat, lon), last time, last
+#: (lat, lon), lowest and highest altitude, fastest speed, speed (count, sum, sum of
+#: squares), best sigma, hardest turn and the turn anchor to go on from, last callsign,
+#: and whether an emergency squawk is among its rows
+Facts = tuple[tuple[float, float], float, tuple[float, float], float | None, float | None,
+              float | None, tuple[int, float, float], float | None, float | None,
+              Anchor | None, str | None, bool]
 
 
 class RunFacts:
@@ -65,7 +73,30 @@ class RunFacts:
         self._sigma = None if sigma is None else np.fmin.reduceat(sigma[stats], starts).tolist()
         self._turns = w.turns()
         ends = np.append(starts[1:] - 1, len(stats) - 1)
-        self._spans = self._turns.spans(stats[starts], stats[ends])
+        first, last = stats[starts], stats[ends]
+        self._spans = self._turns.spans(first, last)
+        self._first_point = list(zip(w.lat[first].tolist(), w.lon[first].tolist(),
+                                     strict=True))
+        self._last_at = w.time[last].tolist()
+        self._last_point = list(zip(w.lat[last].tolist(), w.lon[last].tolist(), strict=True))
+        self._callsign = w.cols.last_callsigns(first, last)
+        self._emergency = w.cols.has_emergency(first, last).tolist()
+
+    def of(self, first_row: int, anchor: Anchor | None) -> Facts:
+        """Every fact of the run that begins at ``first_row``, its turn continuing from
+        ``anchor`` (what :func:`~skyfence.detect.zone_pass.row_facts` finds from its
+        rows), with one lookup."""
+        i = self._index[first_row]
+        s = self._spans
+        turn, anchor = self._turns.extend_span(anchor, s.first[i], s.next_start[i],
+                                               s.last_start[i], s.inner[i])
+        sigma = self._sigma
+        return (self._first_point[i], self._last_at[i], self._last_point[i],
+                _known(self._alt_min[i]), _known(self._alt_max[i]),
+                _known(self._speed_max[i]),
+                (self._speed_n[i], self._speed_sum[i], self._speed_sq[i]),
+                None if sigma is None else _known(sigma[i]), turn, anchor,
+                self._callsign[i], self._emergency[i])
 
     def altitudes(self, first_row: int) -> tuple[float | None, float | None]:
         """Lowest and highest known altitude of the run (m)."""

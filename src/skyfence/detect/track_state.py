@@ -386,8 +386,9 @@ class BatchColumns:
         i = int(last[b])
         return clean[codes[i]] if i >= a else None
 
-    def emergency_squawks(self, a: int, b: int) -> list[str]:
-        """The emergency squawks among rows ``a..b``, sorted."""
+    def _squawks(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Distinct squawks, each row's code, and how many emergency squawks the rows
+        before each row hold (``count[b + 1] - count[a]``: rows ``a..b``)."""
         got = self._cache.get("squawk")
         if got is None:
             codes, uniq = self._coded("squawk")
@@ -395,7 +396,26 @@ class BatchColumns:
             emergency = np.asarray([s in EMERGENCY_SQUAWKS for s in values] + [False])
             got = self._cache["squawk"] = (values, codes,
                                            np.concatenate([[0], np.cumsum(emergency[codes])]))
-        values, codes, count = got
+        return got
+
+    def last_callsigns(self, a: np.ndarray, b: np.ndarray) -> list[str | None]:
+        """:meth:`last_callsign` of each run ``a[k]..b[k]`` at once."""
+        clean, codes, last = self._callsigns()
+        i = last[b]
+        held = i >= a
+        return [clean[c] if h else None
+                for c, h in zip(codes[np.where(held, i, 0)].tolist(), held.tolist(),
+                                strict=True)] if len(codes) else [None] * len(b)
+
+    def has_emergency(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Whether each run ``a[k]..b[k]`` holds an emergency squawk (then
+        :meth:`emergency_squawks` says which)."""
+        _, _, count = self._squawks()
+        return np.asarray(count[b + 1] != count[a], dtype=bool)
+
+    def emergency_squawks(self, a: int, b: int) -> list[str]:
+        """The emergency squawks among rows ``a..b``, sorted."""
+        values, codes, count = self._squawks()
         if count[b + 1] == count[a]:
             return []
         return sorted({values[c] for c in codes[a : b + 1].tolist()

@@ -27,8 +27,9 @@ import numpy as np
 
 from skyfence.airspace.zones import Zone
 from skyfence.detect.crossings import Transitions
-from skyfence.detect.run_facts import RunFacts
+from skyfence.detect.run_facts import Facts, RunFacts
 from skyfence.detect.track_state import BatchWork, OpenEntry, nanmax, nanmin
+from skyfence.identify.turns import Anchor
 from skyfence.model import Entry
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "PieceEnd",
     "ZonePass",
     "inside_runs",
+    "row_facts",
     "zone_items",
 ]
 
@@ -298,39 +300,32 @@ def absorb_run(
     """Fold the inside fixes ``a..b`` into an open entry; True if depth/altitude grew.
 
     ``depth[a]`` holds the run's deepest distance from the boundary. ``run_facts``,
-    when given, holds the run's reductions (altitudes, speeds, sigma) computed with
-    every other run of the zone; without it they are computed here, from the rows.
+    when given, holds the run's facts (points, altitudes, speeds, sigma, turn, callsign)
+    computed with every other run of the zone; without it they are found here, from the
+    rows (:func:`row_facts`).
     """
-    time, lon, lat, cols = w.time, w.lon, w.lat, w.cols
-    sl = slice(a, b + 1)
     before = (e.max_depth_m, e.min_altitude_m, e.max_altitude_m)
+    (first_point, last_at, last_point, lo, hi, sp, (n, s1, s2), sg, turn, e.turn_anchor,
+     cs, emergency) = (run_facts.of(a, e.turn_anchor) if run_facts is not None
+                       else row_facts(w, a, b, e.turn_anchor))
     if e.observations == 0:
-        e.first_inside_point = (float(lat[a]), float(lon[a]))
+        e.first_inside_point = first_point
     e.observations += b - a + 1
-    e.last_inside_at = float(time[b])
-    e.last_inside_point = (float(lat[b]), float(lon[b]))
+    e.last_inside_at = last_at
+    e.last_inside_point = last_point
     d = float(depth[a])
     if d > e.max_depth_m:
         e.max_depth_m = d
-    if run_facts is None:
-        lo, hi = nanmin(w.alt[sl]), nanmax(w.alt[sl])
-        sp, (n, s1, s2), sg = cols.max_speed(a, b), cols.speed_moments(a, b), cols.min_sigma(a, b)
-        turn, e.turn_anchor = w.turns().extend(e.turn_anchor, a, b)
-    else:
-        lo, hi = run_facts.altitudes(a)
-        sp, (n, s1, s2), sg = (run_facts.max_speed(a), run_facts.speed_moments(a),
-                               run_facts.min_sigma(a))
-        turn, e.turn_anchor = run_facts.turn(a, e.turn_anchor)
     if lo is not None:
         e.min_altitude_m = lo if e.min_altitude_m is None else min(e.min_altitude_m, lo)
     if hi is not None:
         e.max_altitude_m = hi if e.max_altitude_m is None else max(e.max_altitude_m, hi)
-    cs = cols.last_callsign(a, b)
     if cs is not None:
         e.callsign = cs
-    sq = cols.emergency_squawks(a, b)
-    if sq:
-        e.squawks = tuple(sorted(set(e.squawks) | set(sq)))
+    if emergency:
+        sq = w.cols.emergency_squawks(a, b)
+        if sq:
+            e.squawks = tuple(sorted(set(e.squawks) | set(sq)))
     if sp is not None and (e.max_speed_ms is None or sp > e.max_speed_ms):
         e.max_speed_ms = sp
     if n:
@@ -342,8 +337,22 @@ def absorb_run(
     if sg is not None and (e.position_sigma_m is None or sg < e.position_sigma_m):
         e.position_sigma_m = sg
     if keep_path:
-        e.path.extend(zip(time[sl].tolist(), lat[sl].tolist(), lon[sl].tolist(), strict=True))
+        sl = slice(a, b + 1)
+        e.path.extend(zip(w.time[sl].tolist(), w.lat[sl].tolist(), w.lon[sl].tolist(),
+                          strict=True))
     return (e.max_depth_m, e.min_altitude_m, e.max_altitude_m) != before
+
+
+def row_facts(w: BatchWork, a: int, b: int, anchor: Anchor | None) -> Facts:
+    """The facts of the run of rows ``a..b`` (see :data:`~skyfence.detect.run_facts.
+    Facts`), reduced from its rows alone: the reference :class:`RunFacts` is checked
+    against. The emergency flag is True: the caller looks the squawks up."""
+    sl, cols = slice(a, b + 1), w.cols
+    turn, anchor = w.turns().extend(anchor, a, b)
+    return ((float(w.lat[a]), float(w.lon[a])), float(w.time[b]),
+            (float(w.lat[b]), float(w.lon[b])), nanmin(w.alt[sl]), nanmax(w.alt[sl]),
+            cols.max_speed(a, b), cols.speed_moments(a, b), cols.min_sigma(a, b), turn,
+            anchor, cols.last_callsign(a, b), True)
 
 
 def _snapshot(e: Entry) -> Entry:
