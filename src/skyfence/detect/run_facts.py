@@ -117,15 +117,5 @@ class RunFacts:
         return None if self._sigma is None else _known(self._sigma[self._index[first_row]])
 
 
-    def turn(self, first_row: int, anchor: Anchor | None
-             ) -> tuple[float | None, Anchor | None]:
-        """The run's hardest turn continuing from ``anchor`` and the anchor to go on from
-        (:func:`~skyfence.identify.turns.extend_turns` of the run's rows)."""
-        i = self._index[first_row]
-        s = self._spans
-        return self._turns.extend_span(anchor, s.first[i], s.next_start[i], s.last_start[i],
-                                       s.inner[i])
-
-
 def _known(x: float) -> float | None:
     return None if math.isnan(x) else x

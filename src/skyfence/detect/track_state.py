@@ -401,11 +401,13 @@ class BatchColumns:
     def last_callsigns(self, a: np.ndarray, b: np.ndarray) -> list[str | None]:
         """:meth:`last_callsign` of each run ``a[k]..b[k]`` at once."""
         clean, codes, last = self._callsigns()
-        i = last[b]
+        if not len(codes):
+            return [None] * len(b)
+        i = last[b]  # each run's last row with a callsign, -1 when none yet
         held = i >= a
         return [clean[c] if h else None
                 for c, h in zip(codes[np.where(held, i, 0)].tolist(), held.tolist(),
-                                strict=True)] if len(codes) else [None] * len(b)
+                                strict=True)]
 
     def has_emergency(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Whether each run ``a[k]..b[k]`` holds an emergency squawk (then

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import cast
 
 import numpy as np
 
 from skyfence.fusion.correlator import Identity
 from skyfence.identify.classify import categorize
 from skyfence.identify.icao_blocks import parse_icao24, registration_state
-from skyfence.incidents.record import iso_times, to_records
+from skyfence.incidents.record import to_records
 from skyfence.model import Classification, Entry
 from skyfence.policy import Policy, ProtocolStep, Verdict
 from skyfence.records import EntryRecord
@@ -102,9 +101,6 @@ class Assessor:
                                  cooperative=coop.astype(np.float64),
                                  turn_accel_ms2=arr([e.max_turn_accel_ms2 for e in entries]))
         db = self.military_db
-        n = len(entries)
-        stamps = iso_times([e.entered_at for e in entries] + [e.exited_at for e in entries]
-                           + [e.last_inside_at for e in entries])
         judged: list[Entry] = []
         classes: list[Classification] = []
         verdicts: list[Verdict] = []
@@ -136,10 +132,7 @@ class Assessor:
             classes.append(cls_)
             verdicts.append(verdict)
             icao24s.append(icao)
-        # an entry always has its entered and last inside times
-        times = [(cast(str, stamps[i]), stamps[n + i], cast(str, stamps[2 * n + i]))
-                 for i in range(n)]
-        return to_records(judged, classes, verdicts, icao24s=icao24s, times=times,
+        return to_records(judged, classes, verdicts, icao24s=icao24s,
                           went_dark_ats=[k["went_dark_at"] if k else None for k in known])
 
 
