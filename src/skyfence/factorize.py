@@ -119,4 +119,3 @@ def _first_rows(codes: npt.NDArray[np.intp]) -> npt.NDArray[np.intp]:
     # a new code is one more than every code before it: the running maximum steps there
     seen = np.maximum.accumulate(codes)
     return np.concatenate([[0], np.flatnonzero(seen[1:] != seen[:-1]) + 1])
-

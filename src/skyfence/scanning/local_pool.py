@@ -110,8 +110,6 @@ def _taken(frame: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
     return part
 
 
-
-
 def run_parts(func: Callable[[T], R], parts: Sequence[T], workers: int) -> list[R]:
     """``[func(p) for p in parts]``, ``workers`` at a time in threads (in order)."""
     if workers <= 1 or len(parts) <= 1:
